@@ -1,0 +1,55 @@
+"""Configuration: one Config object built per app/CLI invocation from defaults, a TOML file and env."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DB_PATH = Path("instance") / "geoplatform.sqlite"
+
+
+@dataclass
+class Config:
+    """Runtime settings; domain thresholds live in `rules` keyed by plugin name."""
+
+    database_url: str = ""
+    secret_key: str = ""
+    tianditu_key: str = ""
+    disabled_plugins: list[str] = field(default_factory=list)
+    language: str = "zh"
+    # per-plugin overrides of the [D] defaults of RULES.md, e.g. {"bundling": {"max_distance_m": 250}}
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    max_upload_bytes: int = 50 * 1024 * 1024
+
+    def rules_for(self, plugin: str) -> dict[str, Any]:
+        """The overrides configured for one plugin's settings."""
+        return dict(self.rules.get(plugin, {}))
+
+
+def default_database_url() -> str:
+    """The embedded SpatiaLite file under ./instance."""
+    return f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+def load_config(database_url: str | None = None, config_file: str | None = None) -> Config:
+    """Build a Config: defaults < TOML file (GEOPLATFORM_CONFIG) < environment < explicit arguments."""
+    cfg = Config()
+    path = config_file or os.environ.get("GEOPLATFORM_CONFIG")
+    if path:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        for key, value in data.items():
+            if not hasattr(cfg, key):
+                raise ValueError(f"{path}: unknown setting {key!r}")
+            setattr(cfg, key, value)
+    env = os.environ
+    cfg.database_url = database_url or env.get("GEOPLATFORM_DATABASE_URL") or cfg.database_url or default_database_url()
+    cfg.secret_key = env.get("GEOPLATFORM_SECRET_KEY", cfg.secret_key)
+    cfg.tianditu_key = env.get("GEOPLATFORM_TIANDITU_KEY", cfg.tianditu_key)
+    if env.get("GEOPLATFORM_DISABLE_PLUGINS"):
+        cfg.disabled_plugins = [p.strip() for p in env["GEOPLATFORM_DISABLE_PLUGINS"].split(",") if p.strip()]
+    cfg.language = env.get("GEOPLATFORM_LANGUAGE", cfg.language)
+    return cfg

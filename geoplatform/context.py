@@ -1,0 +1,103 @@
+"""The Context handed to plugins and the web app: config, plugin manager, engine, and layer helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+import pluggy
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from geoplatform.config import Config, load_config
+from geoplatform.db import make_engine, session_scope
+from geoplatform.pluginmanager import build_plugin_manager, call_safely
+
+
+@dataclass
+class Context:
+    """Everything one invocation needs; built per CLI call / web app, never a module global."""
+
+    config: Config
+    pm: pluggy.PluginManager
+    today: dt.date = field(default_factory=dt.date.today)
+    _engine: Engine | None = None
+
+    @classmethod
+    def create(cls, database_url: str | None = None, config: Config | None = None, **kw: Any) -> Context:
+        """Load config, build the plugin manager; the engine opens lazily on first use."""
+        cfg = config or load_config(database_url)
+        if database_url:
+            cfg.database_url = database_url
+        return cls(config=cfg, pm=build_plugin_manager(cfg.disabled_plugins), **kw)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (created on first use)."""
+        if self._engine is None:
+            self._engine = make_engine(self.config.database_url)
+        return self._engine
+
+    @contextmanager
+    def session(self, readonly: bool = False) -> Iterator[Session]:
+        """One transaction (see geoplatform.db.session_scope)."""
+        with session_scope(self.engine, readonly=readonly) as s:
+            yield s
+
+    def rules(self, plugin: str) -> dict[str, Any]:
+        """Configured overrides of one plugin's settings."""
+        return self.config.rules_for(plugin)
+
+    @cached_property
+    def layers(self) -> list[Any]:
+        """Every registered LayerSpec, tagged with its plugin name, in registration order."""
+        out = []
+        for plugin, specs in reversed(call_safely(self.pm, "register_layers", context=self)):
+            for spec in specs:
+                out.append(spec if spec.plugin else _with_plugin(spec, plugin))
+        return out
+
+    def layer(self, layer_id: str) -> Any:
+        """The LayerSpec with this id (KeyError if none)."""
+        for spec in self.layers:
+            if spec.id == layer_id:
+                return spec
+        raise KeyError(layer_id)
+
+    def compound_attributes(self, compounds: pd.DataFrame) -> pd.DataFrame:
+        """All plugins' per-compound attributes joined on compound id."""
+        frames = [df for _, df in call_safely(self.pm, "compute_compound_attributes", context=self,
+                                               compounds=compounds) if df is not None and len(df.columns)]
+        if not frames:
+            return pd.DataFrame(index=compounds.index)
+        return pd.concat(frames, axis=1).reindex(compounds.index)
+
+    def exporters(self) -> dict[str, Any]:
+        """Registered exporters by name."""
+        return {e.name: e for _, lst in call_safely(self.pm, "register_exporters", context=self) for e in lst}
+
+    def basemaps(self) -> list[Any]:
+        """Registered basemaps."""
+        return [b for _, lst in reversed(call_safely(self.pm, "register_basemaps", context=self)) for b in lst]
+
+    def allowed(self, user: Any, action: str, resource: Any = None) -> bool:
+        """Deny by default: allowed only if some plugin says True and none says False."""
+        answers = []
+        for impl in self.pm.hook.permission_allowed.get_hookimpls():
+            kwargs = {"context": self, "user": user, "action": action, "resource": resource}
+            try:
+                answers.append(impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames}))
+            except Exception:  # a failing permission check denies
+                return False
+        return all(a is not False for a in answers) and any(a is True for a in answers)
+
+
+def _with_plugin(spec: Any, plugin: str) -> Any:
+    from dataclasses import replace
+
+    return replace(spec, plugin=plugin)

@@ -1,0 +1,105 @@
+"""Database engines and sessions for the embedded SpatiaLite file and for PostGIS."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SPATIALITE_LIBRARY = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened or is not usable (missing extension, bad URL)."""
+
+
+def normalise_url(url: str) -> str:
+    """Map plain sqlite:// and postgresql:// URLs to the drivers we ship with."""
+    u = make_url(url)
+    if u.drivername in ("sqlite", "sqlite+pysqlite"):
+        return u.set(drivername="sqlite+pysqlite").render_as_string(hide_password=False)
+    if u.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
+        return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise DatabaseError(f"unsupported database URL {u.drivername!r}: use sqlite:///FILE or postgresql://USER@HOST:PORT/DB")
+
+
+def is_sqlite(engine_or_url: Engine | str) -> bool:
+    """True for the embedded SpatiaLite backend."""
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+    return url.get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    """An engine for a sqlite:/// (SpatiaLite) or postgresql:// (PostGIS) URL."""
+    url = normalise_url(url)
+    if not is_sqlite(url):
+        return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
+
+    import sqlean  # SQLite build whose connections can load extensions
+
+    path = make_url(url).database
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, module=sqlean, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+        # We issue BEGIN ourselves (below): that makes DDL transactional and lets writers queue
+        # behind busy_timeout instead of failing with "database is locked" on lock upgrade.
+        dbapi_conn.isolation_level = None
+        dbapi_conn.enable_load_extension(True)
+        try:
+            dbapi_conn.load_extension(SPATIALITE_LIBRARY)
+        except Exception as exc:  # pragma: no cover - depends on the machine
+            raise DatabaseError(
+                f"cannot load SpatiaLite ({SPATIALITE_LIBRARY}): install libsqlite3-mod-spatialite ({exc})"
+            ) from exc
+        dbapi_conn.enable_load_extension(False)
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("SELECT count(*) FROM sqlite_master WHERE name = 'spatial_ref_sys'")
+        if cur.fetchone()[0] == 0:
+            cur.execute("SELECT InitSpatialMetaData(1)")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # noqa: ANN001
+        # IMMEDIATE takes the write lock up front; read-only sessions ask for a plain BEGIN.
+        mode = "BEGIN" if conn.get_execution_options().get("readonly") else "BEGIN IMMEDIATE"
+        conn.exec_driver_sql(mode)
+
+
+def session_factory(engine: Engine, readonly: bool = False) -> sessionmaker[Session]:
+    """A sessionmaker; readonly sessions do not take SQLite's write lock."""
+    bind = engine.execution_options(readonly=True) if readonly else engine
+    return sessionmaker(bind=bind, expire_on_commit=False, future=True)
+
+
+@contextmanager
+def session_scope(engine: Engine, readonly: bool = False) -> Iterator[Session]:
+    """One transaction: commit on success, roll back everything on any error."""
+    session = session_factory(engine, readonly)()
+    try:
+        yield session
+        if readonly:
+            session.rollback()
+        else:
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

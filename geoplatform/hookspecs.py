@@ -1,0 +1,47 @@
+"""The hooks plugins implement (marker name ``geoplatform``). Every hook has a one-line docstring.
+
+`register_*` hooks return lists that are concatenated over all plugins. Specs only ever gain
+arguments; an implementation may accept any subset of them (pluggy).
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("geoplatform")
+hookimpl = pluggy.HookimplMarker("geoplatform")
+
+
+@hookspec
+def register_layers(context):
+    """Return a list of `layers.LayerSpec` this plugin adds to the map (concatenated over plugins)."""
+
+
+@hookspec
+def compute_compound_attributes(context, compounds):
+    """Return a DataFrame indexed by compound id with columns prefixed by the plugin name (or None)."""
+
+
+@hookspec
+def register_commands(cli):
+    """Add click commands or groups to the `geoplatform` click group `cli`; returns nothing."""
+
+
+@hookspec
+def register_routes(context):
+    """Return a list of Flask Blueprints to mount on the web app (they are login-protected by default)."""
+
+
+@hookspec
+def register_exporters(context):
+    """Return a list of `layers.Exporter` offered by `geoplatform export NAME` and the web UI."""
+
+
+@hookspec
+def register_basemaps(context):
+    """Return a list of `layers.Basemap` offered in the map's basemap switcher."""
+
+
+@hookspec
+def permission_allowed(context, user, action, resource):
+    """Return True to allow, False to deny, None for no opinion; any False denies, no True denies."""

@@ -1,0 +1,1 @@
+"""Import and export of files: formats, coordinate systems, validation, reports."""

@@ -1,0 +1,32 @@
+"""Matching street/town references (NBS code or any name variant) to street codes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geoplatform.models import Street
+from geoplatform.reference import street_key
+
+
+def street_lookup(session: Session) -> dict[str, str]:
+    """Map every known key (code, name, aliases, name core) to the street code."""
+    out: dict[str, str] = {}
+    for code, name, aliases in session.execute(select(Street.code, Street.name, Street.aliases)):
+        for key in [code, name, *(aliases or [])]:
+            out[str(key).strip()] = code
+            out[street_key(key)] = code
+    return out
+
+
+def match_street(session: Session, value: object, lookup: dict[str, str] | None = None) -> str | None:
+    """The street code for a code (9 or 12 digits) or name variant, or None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    lookup = lookup if lookup is not None else street_lookup(session)
+    if text.isdigit() and len(text) == 12 and text.endswith("000"):
+        text = text[:9]
+    return lookup.get(text) or lookup.get(street_key(text))

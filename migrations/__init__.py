@@ -1,0 +1,1 @@
+"""Alembic migrations of the geoplatform schema (run through `geoplatform init`)."""

@@ -1,0 +1,1 @@
+"""Built-in plugin: takeover (being built)."""
