@@ -90,9 +90,10 @@ def require_schema(c: Context) -> None:
 @cli.command()
 @click.option("--scale", default=1.0, show_default=True, type=float, help="Size relative to the district (1 ≈ 1,000 compounds).")
 @click.option("--seed", default=42, show_default=True, type=int)
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Date the demo's deadlines are relative to.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def demo(ctx: click.Context, scale: float, seed: int, as_json: bool) -> None:
+def demo(ctx: click.Context, scale: float, seed: int, today, as_json: bool) -> None:  # noqa: ANN001
     """Replace the database content with the synthetic Kundulun demo (labelled synthetic)."""
     from geoplatform import demo as demo_mod
     from geoplatform import schema
@@ -102,7 +103,7 @@ def demo(ctx: click.Context, scale: float, seed: int, as_json: bool) -> None:
     c = get_context(ctx)
     schema.upgrade(c.engine)
     click.echo(f"generating synthetic Kundulun (scale {scale}, seed {seed}) …", err=True)
-    data = demo_mod.generate(scale=scale, seed=seed)
+    data = demo_mod.generate(scale=scale, seed=seed, today=today.date() if today else None)
     with c.session() as s:
         counts = demo_mod.load(s, data, progress=lambda t, n: click.echo(f"  {t}: {n}", err=True))
     emit({"scale": scale, "seed": seed, "counts": counts, "source": demo_mod.SOURCE}, as_json,

@@ -26,7 +26,6 @@ from geoplatform.store import insert_records
 
 SOURCE = "synthetic demo"
 METRIC_CRS = 4547  # CGCS2000 3° Gauss-Krüger CM 111°E
-TODAY = dt.date(2025, 6, 30)  # the demo's "as of" date, so deadlines and overdue items are reproducible
 
 _to_m = Transformer.from_crs(4326, METRIC_CRS, always_xy=True)
 _to_deg = Transformer.from_crs(METRIC_CRS, 4326, always_xy=True)
@@ -128,8 +127,9 @@ def _slabs(parcel: Polygon, k: float, rng: np.random.Generator, newer: bool) -> 
     return out
 
 
-def generate(scale: float = 1.0, seed: int = 42) -> DemoData:
-    """Generate the synthetic data set (records in EPSG:4326)."""
+def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None) -> DemoData:
+    """Generate the synthetic data set (records in EPSG:4326); dates are relative to `today`."""
+    today = today or dt.date.today()
     if scale <= 0:
         raise ValueError("scale must be > 0")
     rng = np.random.default_rng(seed)
@@ -299,7 +299,7 @@ def generate(scale: float = 1.0, seed: int = 42) -> DemoData:
             for br in b_records:
                 data.add("building", br)
             _garages(data, rec, parcel, newer, rng)
-            _handovers(data, rec, rng)
+            _handovers(data, rec, rng, today)
     # A point-only compound ledger entry (boundary missing) per urban street, as ledgers often are.
     for code, _, _ in STREETS[:13]:
         counters[code] += 1
@@ -370,7 +370,7 @@ def _garages(data: DemoData, compound: dict[str, Any], parcel: Polygon, newer: b
 HANDOVER_PATH = ["not_handed_over", "owner_consent", "applied", "acceptance", "agreement", "taken_over"]
 
 
-def _handovers(data: DemoData, compound: dict[str, Any], rng: np.random.Generator) -> None:
+def _handovers(data: DemoData, compound: dict[str, Any], rng: np.random.Generator, today: dt.date) -> None:
     year = compound["build_year"]
     for facility in m.UTILITY_FACILITIES:
         if facility == "gas" and rng.random() < 0.2:
@@ -387,17 +387,17 @@ def _handovers(data: DemoData, compound: dict[str, Any], rng: np.random.Generato
                 state = "renovation"
             else:
                 state = HANDOVER_PATH[int(rng.integers(0, len(HANDOVER_PATH)))]
-        since = TODAY - dt.timedelta(days=int(rng.integers(10, 700)))
+        since = today - dt.timedelta(days=int(rng.integers(10, 700)))
         rec = {"compound_id": compound["id"], "facility": facility, "state": state,
                "since": dt.datetime.combine(since, dt.time(9)),
-               "deadline": TODAY + dt.timedelta(days=int(rng.integers(-120, 240))) if state not in ("taken_over", "unknown") else None,
+               "deadline": today + dt.timedelta(days=int(rng.integers(-120, 240))) if state not in ("taken_over", "unknown") else None,
                "responsible_unit": {"water": "包头市供水总公司", "power": "国网包头供电公司", "heating": "包头市热力集团",
                                     "gas": "包头市燃气公司"}[facility], "note": None}
         data.add("handover", rec)
         if state == "rectifying":
             items = []
             for _ in range(int(rng.integers(1, 4))):
-                deadline = TODAY + dt.timedelta(days=int(rng.integers(-90, 150)))
+                deadline = today + dt.timedelta(days=int(rng.integers(-90, 150)))
                 done = deadline - dt.timedelta(days=5) if rng.random() < 0.3 else None
                 items.append({"content": str(rng.choice(["更换老化管网", "加装计量表具", "修复阀门井", "补齐竣工资料",
                                                          "更换配电柜", "换热站设备检修", "燃气立管防腐"])),
