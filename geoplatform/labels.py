@@ -34,6 +34,33 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "power_upgrade": ("老旧小区电力改造", "power upgrade"),
         "telecom_access": ("通信进场", "telecom access"),
     },
+    # garage attributes of RULES §3 (core enums: the importer reads them, the charging plugin explains them)
+    "garage_type": {
+        "open_lot": ("露天停车场", "open-air parking lot"),
+        "above_ground": ("地上车库", "above-ground garage"),
+        "semi_underground": ("半地下车库", "semi-underground garage"),
+        "underground": ("地下车库", "underground garage"),
+        "high_rise": ("高层汽车库", "high-rise garage"),
+    },
+    "fire_facility": {
+        "fire_alarm": ("火灾自动报警系统", "automatic fire alarm"),
+        "smoke_exhaust": ("排烟设施", "smoke exhaust"),
+        "sprinklers": ("自动喷水灭火系统", "automatic sprinklers"),
+        "emergency_lighting": ("消防应急照明", "emergency lighting"),
+        "evacuation_signs": ("疏散指示标志", "evacuation signs"),
+    },
+    "fire_facility_state": {
+        "working": ("正常", "working"),
+        "faulty": ("故障", "faulty"),
+        "absent": ("未设置", "absent"),
+        "unknown": ("情况不明", "unknown"),
+    },
+    "space_right": {
+        "owned": ("自有车位", "owned space"),
+        "lease_1y_plus": ("租期一年及以上", "lease of 1 year or more"),
+        "lease_short": ("租期不足一年", "lease under 1 year"),
+        "none": ("无产权无租赁", "no ownership or lease"),
+    },
     "street_kind": {"subdistrict": ("街道", "subdistrict"), "town": ("镇", "town")},
     "barrier_kind": {"main_road": ("主干道", "main road"), "river": ("河流", "river"), "railway": ("铁路", "railway")},
     "role": {
