@@ -1,0 +1,170 @@
+"""Pure takeover rules (RULES §4): candidates, the explained 0–100 score, tender mode, neighbour pairs."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplatform.models import UTILITY_FACILITIES
+from plugins.takeover.selection import InfeasibleSelection, Selection, select
+from plugins.takeover.settings import COMPONENTS, TakeoverSettings
+
+__all__ = ["InfeasibleSelection", "Selection", "score_candidates", "select", "tender_mode"]
+
+TENDER_MODES = ("public_tender", "invited_tender")
+
+
+def candidate_mask(compounds: pd.DataFrame, settings: TakeoverSettings, include_community_managed: bool = False) -> pd.Series:
+    """True for takeover candidates: management_mode in the candidate modes, not demolition_planned.
+
+    Compounds already merged into a host's management area by bundling (managed_by_id set) are
+    served by that host and are not candidates.
+    """
+    modes = set(settings.candidate_modes) | (set(settings.optional_modes) if include_community_managed else set())
+    mask = compounds["management_mode"].isin(modes) & ~compounds["demolition_planned"].fillna(False).astype(bool)
+    if "managed_by_id" in compounds:
+        mask &= compounds["managed_by_id"].isna()
+    return mask
+
+
+def _anchor_geometries(compounds: gpd.GeoDataFrame, crs: str) -> np.ndarray:
+    """Boundary where known, else the location point, projected to the metric CRS."""
+    boundary = compounds["boundary"] if "boundary" in compounds else compounds.geometry
+    geoms = gpd.GeoSeries(boundary.values, crs=compounds.crs or 4326)
+    if "location" in compounds:
+        loc = gpd.GeoSeries(compounds["location"].values, crs=compounds.crs or 4326)
+        missing = geoms.isna() | geoms.is_empty
+        geoms = geoms.where(~missing, loc)
+    return np.asarray(geoms.to_crs(crs).values)
+
+
+def neighbour_pairs(compounds: gpd.GeoDataFrame, sources: pd.Series, targets: pd.Series,
+                    radius_m: float, crs: str) -> pd.DataFrame:
+    """Pairs (a in sources, b in targets, a ≠ b) whose geometries are within radius_m metres edge to edge.
+
+    STRtree bulk query with the `dwithin` predicate in the projected CRS; returns columns a, b, distance_m.
+    """
+    geoms = _anchor_geometries(compounds, crs)
+    ids = compounds["id"].to_numpy() if "id" in compounds else compounds.index.to_numpy()
+    src_idx = np.flatnonzero(sources.to_numpy())
+    tgt_idx = np.flatnonzero(targets.to_numpy())
+    if len(src_idx) == 0 or len(tgt_idx) == 0:
+        return pd.DataFrame({"a": pd.Series(dtype=object), "b": pd.Series(dtype=object),
+                             "distance_m": pd.Series(dtype=float)})
+    tree = shapely.STRtree(geoms[tgt_idx])
+    qi, ti = tree.query(geoms[src_idx], predicate="dwithin", distance=radius_m)
+    a, b = src_idx[qi], tgt_idx[ti]
+    keep = a != b
+    a, b = a[keep], b[keep]
+    dist = shapely.distance(geoms[a], geoms[b])
+    return pd.DataFrame({"a": ids[a], "b": ids[b], "distance_m": np.round(dist, 1)})
+
+
+def candidate_pairs(compounds: gpd.GeoDataFrame, candidates: pd.Series, settings: TakeoverSettings) -> pd.DataFrame:
+    """Unordered pairs of candidates within the contiguity radius (a < b), for the selection's bonus."""
+    pairs = neighbour_pairs(compounds, candidates, candidates, settings.contiguity_radius_m, settings.metric_crs)
+    return pairs[pairs["a"] < pairs["b"]].reset_index(drop=True)
+
+
+def age_component(build_year: pd.Series, s: TakeoverSettings) -> pd.Series:
+    """1.0 built ≤ 2000 (老旧小区), 0.5 for 2001–2005, 0.2 later; unknown year 0."""
+    y = pd.to_numeric(build_year, errors="coerce")
+    out = np.select([y <= s.age_old_until, y <= s.age_mid_until, y > s.age_mid_until],
+                    [s.age_old_score, s.age_mid_score, s.age_new_score], default=0.0)
+    return pd.Series(out, index=build_year.index, dtype=float)
+
+
+def fee_component(rate: pd.Series, s: TakeoverSettings) -> pd.Series:
+    """Collection rate / 60 %, capped at 1; unknown 0."""
+    r = pd.to_numeric(rate, errors="coerce")
+    return (r / s.fee_full_at).clip(0, 1).fillna(0.0)
+
+
+def households_component(households: pd.Series, s: TakeoverSettings) -> pd.Series:
+    """ln(1 + households) / ln(1 + 500), capped at 1; unknown 0."""
+    h = pd.to_numeric(households, errors="coerce").clip(lower=0)
+    return (np.log1p(h) / math.log1p(s.households_full_at)).clip(0, 1).fillna(0.0)
+
+
+def complaints_component(complaints: pd.Series, s: TakeoverSettings) -> pd.Series:
+    """Urgency: 12345 complaints per year / 20, capped at 1 (more complaints → more need); unknown 0."""
+    c = pd.to_numeric(complaints, errors="coerce").clip(lower=0)
+    return (c / s.complaints_full_at).clip(0, 1).fillna(0.0)
+
+
+def handover_component(compound_ids: pd.Index, handovers: pd.DataFrame) -> pd.Series:
+    """Share of the four utility facilities (water/power/heating/gas) at taken_over; absent rows count as unknown."""
+    if handovers is None or handovers.empty:
+        return pd.Series(0.0, index=compound_ids)
+    h = handovers[handovers["facility"].isin(UTILITY_FACILITIES)]
+    done = h[h["state"] == "taken_over"].groupby("compound_id")["facility"].nunique()
+    return (done.reindex(compound_ids).fillna(0) / len(UTILITY_FACILITIES)).astype(float)
+
+
+def tender_mode(floor_area_m2: pd.Series, s: TakeoverSettings) -> pd.Series:
+    """public_tender when floor area ≥ 5万 m² or unknown (the safe default), else invited_tender (≥ 3 bidders) / negotiated."""
+    a = pd.to_numeric(floor_area_m2, errors="coerce")
+    return pd.Series(np.where(a < s.public_tender_min_floor_area_m2, "invited_tender", "public_tender"),
+                     index=floor_area_m2.index)
+
+
+def score_candidates(compounds_gdf: gpd.GeoDataFrame, handovers_df: pd.DataFrame | None, settings: TakeoverSettings,
+                     include_community_managed: bool = False) -> pd.DataFrame:
+    """Score every candidate 0–100 = Σ weight × component; every component (0–1) is a column `c_<name>`.
+
+    Returns one row per candidate indexed by compound id, sorted by score (desc), with compound_id,
+    name, street, score, c_* components, neighbours (count within the radius), takeover_cost,
+    floor_area_m2, tender_mode and `unknown` (inputs that were missing and counted 0).
+    """
+    s = settings
+    gdf = compounds_gdf
+    if "id" not in gdf:
+        gdf = gdf.assign(id=gdf.index)
+    gdf = gdf.set_index(pd.Index(gdf["id"].to_numpy(), name=None), drop=False)
+    is_cand = candidate_mask(gdf, s, include_community_managed)
+    state_owned = gdf["management_mode"] == "state_owned"
+    pairs = neighbour_pairs(gdf, is_cand, is_cand | state_owned, s.contiguity_radius_m, s.metric_crs)
+    cand = gdf[is_cand]
+    idx = cand.index
+    neighbours = pairs.groupby("a")["b"].nunique().reindex(idx).fillna(0).astype(int)
+    comp = pd.DataFrame(index=idx)
+    comp["contiguity"] = (neighbours / max(s.contiguity_saturation, 1)).clip(0, 1)
+    comp["age"] = age_component(cand["build_year"], s)
+    comp["renovation"] = cand["renovation"].map(s.renovation_scores).fillna(0.0).astype(float)
+    comp["fee_viability"] = fee_component(cand["fee_collection_rate"], s)
+    comp["households"] = households_component(cand["households"], s)
+    comp["safety_complaints"] = complaints_component(cand["complaints_per_year"], s)
+    comp["utility_handover"] = handover_component(idx, handovers_df)
+    comp["owners_org"] = cand["owners_org"].map(s.owners_org_scores).fillna(0.0).astype(float)
+    weights = s.weights()
+    score = sum(comp[c] * weights[c] for c in COMPONENTS) if len(idx) else pd.Series(dtype=float)
+    unknown_cols = {"build_year": "age", "fee_collection_rate": "fee_viability", "households": "households",
+                    "complaints_per_year": "safety_complaints"}
+    missing = pd.DataFrame({k: cand[k].isna() for k in unknown_cols}, index=idx)
+    unknown = missing.apply(lambda r: [unknown_cols[k] for k, v in r.items() if v], axis=1) if len(idx) else []
+    out = pd.DataFrame({
+        "compound_id": idx.to_numpy(), "name": cand["name"].to_numpy(), "street": cand["street_code"].to_numpy(),
+        "management_mode": cand["management_mode"].to_numpy(),
+        "score": np.round(np.asarray(score, dtype=float), 2),
+        **{f"c_{c}": np.round(comp[c].to_numpy(dtype=float), 4) for c in COMPONENTS},
+        "neighbours": neighbours.to_numpy(),
+        "takeover_cost": pd.to_numeric(cand["takeover_cost"], errors="coerce").to_numpy(),
+        "floor_area_m2": pd.to_numeric(cand["floor_area_m2"], errors="coerce").to_numpy(),
+        "households_n": pd.to_numeric(cand["households"], errors="coerce").to_numpy(),
+        "build_year": pd.to_numeric(cand["build_year"], errors="coerce").to_numpy(),
+        "tender_mode": tender_mode(cand["floor_area_m2"], s).to_numpy(),
+        "unknown": list(unknown) if len(idx) else [],
+    }, index=idx)
+    return out.sort_values(["score", "compound_id"], ascending=[False, True], kind="stable")
+
+
+def components_of(row: pd.Series | dict[str, Any], settings: TakeoverSettings) -> dict[str, dict[str, float]]:
+    """One candidate's components as {name: {"value": 0–1, "weight": w, "points": value × weight}}."""
+    w = settings.weights()
+    return {c: {"value": float(row[f"c_{c}"]), "weight": w[c], "points": round(float(row[f"c_{c}"]) * w[c], 2)}
+            for c in COMPONENTS}

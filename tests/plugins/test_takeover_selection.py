@@ -1,0 +1,151 @@
+"""The takeover selection (pure): exact optimum vs brute force, greedy never wins, infeasible errors."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from plugins.takeover.selection import InfeasibleSelection, greedy, objective_of, select
+
+
+def _fixture(seed: int, n: int = 11, streets: int = 3) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    rng = np.random.default_rng(seed)
+    cand = pd.DataFrame({
+        "compound_id": [f"c{i:02d}" for i in range(n)],
+        "street": [f"s{int(rng.integers(0, streets))}" for _ in range(n)],
+        "score": np.round(rng.uniform(20, 90, n), 2),
+        "takeover_cost": np.round(rng.uniform(1, 20, n), 1),
+    })
+    pairs = [(f"c{i:02d}", f"c{j:02d}") for i, j in itertools.combinations(range(n), 2) if rng.random() < 0.25]
+    return cand, pairs
+
+
+def _brute(cand: pd.DataFrame, pairs: list[tuple[str, str]], lo: int, hi: int, budget: float | None,
+           cap: int | None, w: float) -> float | None:
+    ids = cand["compound_id"].tolist()
+    score = dict(zip(ids, cand["score"], strict=True))
+    cost = dict(zip(ids, cand["takeover_cost"], strict=True))
+    street = dict(zip(ids, cand["street"], strict=True))
+    best = None
+    for k in range(lo, hi + 1):
+        for subset in itertools.combinations(ids, k):
+            if budget is not None and sum(cost[i] for i in subset) > budget + 1e-9:
+                continue
+            if cap is not None and max(pd.Series([street[i] for i in subset]).value_counts(), default=0) > cap:
+                continue
+            s = set(subset)
+            val = sum(score[i] for i in subset) + w * sum(1 for a, b in pairs if a in s and b in s)
+            best = val if best is None else max(best, val)
+    return best
+
+
+CASES = [  # (min, max, budget, per-street cap, contiguity weight)
+    (2, 4, None, None, 0.0),
+    (3, 5, 35.0, None, 0.0),
+    (2, 5, None, 2, 0.0),
+    (2, 5, None, None, 15.0),
+    (3, 6, 45.0, 2, 10.0),
+    (0, 3, 12.0, 1, 30.0),
+]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("lo", "hi", "budget", "cap", "w"), CASES)
+def test_selection_equals_brute_force(seed: int, lo: int, hi: int, budget: float | None, cap: int | None,
+                                      w: float) -> None:
+    cand, pairs = _fixture(seed)
+    expected = _brute(cand, pairs, lo, hi, budget, cap, w)
+    if expected is None:
+        with pytest.raises(InfeasibleSelection):
+            select(cand, lo, hi, budget, cap, w, pairs)
+        return
+    sel = select(cand, lo, hi, budget, cap, w, pairs)
+    assert sel.optimal is True
+    assert sel.objective == pytest.approx(expected, abs=1e-4)
+    chosen = cand.set_index("compound_id").loc[sel.selected]
+    assert lo <= len(chosen) <= hi
+    if budget is not None:
+        assert chosen["takeover_cost"].sum() <= budget + 1e-9
+    if cap is not None:
+        assert chosen["street"].value_counts().max() <= cap
+    assert sel.baseline_greedy_objective is None or sel.baseline_greedy_objective <= sel.objective + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_greedy_never_wins(seed: int) -> None:
+    rng = np.random.default_rng(1000 + seed)
+    cand, pairs = _fixture(seed + 100, n=int(rng.integers(8, 25)), streets=int(rng.integers(2, 6)))
+    budget = float(rng.uniform(20, 120)) if rng.random() < 0.6 else None
+    cap = int(rng.integers(1, 4)) if rng.random() < 0.6 else None
+    w = float(rng.choice([0.0, 5.0, 25.0]))
+    try:
+        sel = select(cand, 3, 6, budget, cap, w, pairs)
+    except InfeasibleSelection:
+        return
+    assert sel.optimal
+    if sel.baseline_greedy_objective is not None:
+        assert sel.objective >= sel.baseline_greedy_objective - 1e-9
+
+
+def test_greedy_can_lose_to_the_optimum() -> None:
+    """Greedy takes the top score and then cannot afford the rest; the MILP sees the better pair."""
+    cand = pd.DataFrame({"compound_id": ["a", "b", "c"], "street": ["s", "s", "s"],
+                         "score": [90.0, 60.0, 60.0], "takeover_cost": [10.0, 5.0, 5.0]})
+    sel = select(cand, 1, 2, 10.0, None, 0.0, [])
+    assert sorted(sel.selected) == ["b", "c"] and sel.objective == 120.0
+    assert sel.baseline_greedy == ["a"] and sel.baseline_greedy_objective == 90.0
+
+
+def test_contiguity_bonus_counts_selected_pairs() -> None:
+    cand = pd.DataFrame({"compound_id": ["a", "b", "c"], "street": ["s", "t", "u"],
+                         "score": [50.0, 40.0, 45.0], "takeover_cost": [1.0, 1.0, 1.0]})
+    plain = select(cand, 2, 2, None, None, 0.0, [("a", "b")])
+    assert sorted(plain.selected) == ["a", "c"]
+    bonus = select(cand, 2, 2, None, None, 10.0, [("a", "b")])
+    assert sorted(bonus.selected) == ["a", "b"] and bonus.objective == 100.0 and bonus.pairs_selected == 1
+
+
+INFEASIBLE = [  # (min, max, budget, cap, constraint named, text in message)
+    (3, 2, None, None, "count", "--min 3 > --max 2"),
+    (20, 25, None, None, "count", "only 11 candidates"),
+    (5, 6, 3.0, None, "budget", "budget 3.0 万元 < cheapest 5 candidates cost"),
+    (5, 6, None, 1, "per_street_max", "per-street cap 1 × 3 streets"),
+]
+
+
+@pytest.mark.parametrize(("lo", "hi", "budget", "cap", "constraint", "text"), INFEASIBLE)
+def test_infeasible_names_binding_constraint(lo: int, hi: int, budget: float | None, cap: int | None,
+                                            constraint: str, text: str) -> None:
+    cand, pairs = _fixture(3)
+    cand["street"] = [f"s{i % 3}" for i in range(len(cand))]
+    with pytest.raises(InfeasibleSelection) as err:
+        select(cand, lo, hi, budget, cap, 0.0, pairs)
+    assert err.value.constraint == constraint
+    assert text in str(err.value)
+
+
+def test_budget_error_reports_cheapest_cost() -> None:
+    cand = pd.DataFrame({"compound_id": list("abcd"), "street": list("ssst"),
+                         "score": [1.0, 2.0, 3.0, 4.0], "takeover_cost": [10.0, 20.0, 11.2, 40.0]})
+    with pytest.raises(InfeasibleSelection, match=r"budget 30.0 万元 < cheapest 3 candidates cost 41.2 万元"):
+        select(cand, 3, 4, 30.0, None, 0.0, [])
+    with pytest.raises(InfeasibleSelection, match=r"under the per-street cap 2 cost 61.2"):
+        select(cand, 3, 4, 50.0, 2, 0.0, [])
+
+
+def test_unknown_cost_excluded_only_with_budget() -> None:
+    cand = pd.DataFrame({"compound_id": list("abc"), "street": list("sst"),
+                         "score": [90.0, 50.0, 40.0], "takeover_cost": [None, 2.0, 3.0]})
+    assert select(cand, 1, 1).selected == ["a"]
+    sel = select(cand, 1, 1, 100.0)
+    assert sel.selected == ["b"] and sel.excluded_unknown_cost == ["a"]
+
+
+def test_greedy_and_objective_helpers() -> None:
+    score = np.array([5.0, 4.0, 3.0])
+    g = greedy(score, np.array([1.0, 1.0, 1.0]), np.array(["s", "s", "t"]), 1, 2, None, 1)
+    assert g == [0, 2]
+    assert objective_of(g, score, np.array([[0, 2]]), 2.0) == (10.0, 1)
