@@ -104,8 +104,16 @@ def demo(ctx: click.Context, scale: float, seed: int, today, as_json: bool) -> N
     schema.upgrade(c.engine)
     click.echo(f"generating synthetic Kundulun (scale {scale}, seed {seed}) …", err=True)
     data = demo_mod.generate(scale=scale, seed=seed, today=today.date() if today else None)
+    import os
+
+    from geoplatform import accounts_cli
+    from geoplatform import auth as auth_mod
+
     with c.session() as s:
+        detached = auth_mod.detach_street_users(s)
         counts = demo_mod.load(s, data, progress=lambda t, n: click.echo(f"  {t}: {n}", err=True))
+        password = auth_mod.create_demo_users(s, os.environ.get("GEOPLATFORM_DEMO_PASSWORD"), detached)
+    click.echo(accounts_cli.demo_accounts_message(password), err=True)
     emit({"scale": scale, "seed": seed, "counts": counts, "source": demo_mod.SOURCE}, as_json,
          lambda d: click.echo(f"demo loaded (synthetic data): {d['counts']}"))
 
@@ -201,8 +209,10 @@ def layers_cmd(ctx: click.Context, as_json: bool) -> None:
 
 def build_cli() -> click.Group:
     """The click group with every plugin's commands added."""
+    from geoplatform import accounts_cli
     from geoplatform.pluginmanager import build_plugin_manager, call_safely
 
+    accounts_cli.register(cli)
     cfg = load_config()
     pm = build_plugin_manager(cfg.disabled_plugins)
     call_safely(pm, "register_commands", cli=cli)

@@ -1,0 +1,195 @@
+"""Backup and restore: a portable JSON dump of every table, read in one transaction, restored in one.
+
+Format (optionally gzip-compressed when the file name ends in .gz):
+{"format": "geoplatform-backup", "format_version": 1, "schema_heads": [...], "created_at": ...,
+ "tables": {name: {"columns": [...], "rows": [[...], ...]}}}
+Geometries are hex WKB (EPSG:4326), dates/datetimes ISO text, JSON columns as JSON. The same
+file restores on SpatiaLite and on PostGIS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import shapely
+from geoalchemy2 import Geometry
+from geoalchemy2.shape import from_shape
+from sqlalchemy import Date, DateTime, delete, func, insert, select, text, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.schema import Table
+
+from geoplatform.db import is_sqlite
+from geoplatform.models import SRID, Base
+
+FORMAT = "geoplatform-backup"
+FORMAT_VERSION = 1
+
+
+class BackupError(ValueError):
+    """The backup file is unreadable, of another format or of another schema."""
+
+
+def tables() -> list[Table]:
+    """Every table of the data model in dependency order (parents first)."""
+    return list(Base.metadata.sorted_tables)
+
+
+def _encode(value: Any, column: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(column.type, Geometry):
+        return bytes(value).hex()
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _decode(value: Any, column: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(column.type, Geometry):
+        return from_shape(shapely.from_wkb(bytes.fromhex(value)), srid=SRID, extended=True)
+    if isinstance(column.type, DateTime):
+        return dt.datetime.fromisoformat(value)
+    if isinstance(column.type, Date):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def _select(table: Table) -> Any:
+    cols = [func.ST_AsBinary(c).label(c.name) if isinstance(c.type, Geometry) else c for c in table.columns]
+    return select(*cols).order_by(*table.primary_key.columns)
+
+
+def dump_connection(conn: Connection) -> dict[str, Any]:
+    """Every table's rows read on one connection (inside the caller's transaction)."""
+    out: dict[str, Any] = {}
+    for table in tables():
+        rows = conn.execute(_select(table)).all()
+        cols = list(table.columns)
+        out[table.name] = {"columns": [c.name for c in cols],
+                           "rows": [[_encode(v, c) for v, c in zip(row, cols, strict=True)] for row in rows]}
+    return out
+
+
+def _snapshot(engine: Engine) -> tuple[dict[str, Any], list[str]]:
+    from geoplatform import schema
+
+    heads = sorted(schema.current_heads(engine))
+    if is_sqlite(engine):
+        # a plain BEGIN (no write lock): in WAL mode the reads share one snapshot
+        with engine.execution_options(readonly=True).connect() as conn, conn.begin():
+            return dump_connection(conn), heads
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+        conn.execute(text("SET TRANSACTION READ ONLY"))
+        return dump_connection(conn), heads
+
+
+def backup(engine: Engine, path: str | Path) -> dict[str, int]:
+    """Write a consistent copy of the whole database to `path`; returns rows per table."""
+    data, heads = _snapshot(engine)
+    doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "schema_heads": heads,
+           "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "tables": data}
+    payload = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    path = Path(path)
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_bytes(gzip.compress(payload) if path.suffix == ".gz" else payload)
+    tmp.replace(path)  # never leave a half-written backup under the final name
+    return {name: len(t["rows"]) for name, t in data.items()}
+
+
+def read_backup(path: str | Path) -> dict[str, Any]:
+    """Load and check a backup file (BackupError when unusable)."""
+    try:
+        raw = Path(path).read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        doc = json.loads(raw)
+    except (OSError, ValueError, EOFError) as exc:
+        raise BackupError(f"{path}: not a readable backup ({exc})") from exc
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("tables"), dict):
+        raise BackupError(f"{path}: not a geoplatform backup")
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise BackupError(f"{path}: backup format version {doc.get('format_version')} is not supported")
+    known = {t.name: t for t in tables()}
+    for name, content in doc["tables"].items():
+        if name not in known:
+            raise BackupError(f"{path}: unknown table {name!r} (backup of another schema version?)")
+        missing = set(content.get("columns", [])) - set(known[name].columns.keys())
+        if missing:
+            raise BackupError(f"{path}: table {name}: unknown columns {sorted(missing)}")
+    return doc
+
+
+def _self_references(table: Table) -> list[str]:
+    return [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+
+
+def restore(engine: Engine, path: str | Path) -> dict[str, int]:
+    """Replace the whole database content by the backup's, in one transaction; returns rows per table."""
+    from geoplatform import schema
+
+    doc = read_backup(path)
+    heads = sorted(schema.current_heads(engine))
+    if doc.get("schema_heads") and heads and doc["schema_heads"] != heads:
+        raise BackupError(f"{path}: backup schema {doc['schema_heads']} differs from the database's {heads}")
+    counts: dict[str, int] = {}
+    with engine.begin() as conn:
+        for table in reversed(tables()):
+            for col in _self_references(table):
+                conn.execute(update(table).values({col: None}))
+            conn.execute(delete(table))
+        for table in tables():
+            content = doc["tables"].get(table.name, {"columns": [], "rows": []})
+            names = content["columns"]
+            cols = [table.columns[n] for n in names]
+            deferred = [n for n in _self_references(table) if n in names]
+            records = [{n: _decode(v, c) for n, v, c in zip(names, row, cols, strict=True)} for row in content["rows"]]
+            if records:
+                first = [{k: (None if k in deferred else v) for k, v in r.items()} for r in records]
+                for i in range(0, len(first), 5000):
+                    conn.execute(insert(table), first[i:i + 5000])
+                pk = list(table.primary_key.columns)[0]
+                for r in records:
+                    vals = {k: r[k] for k in deferred if r[k] is not None}
+                    if vals:
+                        conn.execute(update(table).where(pk == r[pk.name]).values(vals))
+            counts[table.name] = len(records)
+        if not is_sqlite(engine):
+            _reset_sequences(conn)
+    return counts
+
+
+def _reset_sequences(conn: Connection) -> None:
+    """Move PostgreSQL serial sequences past the restored ids."""
+    for table in tables():
+        for col in table.primary_key.columns:
+            if col.autoincrement is True or (col.autoincrement == "auto" and col.type.python_type is int):
+                seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
+                                   {"t": table.name, "c": col.name}).scalar()
+                if seq:
+                    conn.execute(text(f"SELECT setval('{seq}', COALESCE((SELECT MAX({col.name}) FROM "  # noqa: S608
+                                      f"{table.name}), 0) + 1, false)"))
+
+
+def checksum(engine: Engine) -> str:
+    """SHA-256 over the content of every table (same content → same value on either backend)."""
+    data, _ = _snapshot(engine)
+    h = hashlib.sha256()
+    for name in sorted(data):
+        h.update(name.encode())
+        h.update(json.dumps(data[name], sort_keys=True, ensure_ascii=False, default=str).encode())
+    return h.hexdigest()
+
+
+def table_checksums(engine: Engine) -> dict[str, str]:
+    """Per-table SHA-256 of the content (to say which table differs)."""
+    data, _ = _snapshot(engine)
+    return {name: hashlib.sha256(json.dumps(t, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+            for name, t in data.items()}
+
