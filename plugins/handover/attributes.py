@@ -1,0 +1,109 @@
+"""Per-compound handover attributes (for layers and other plugins) and the handover layers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from layers.spec import LayerSpec, Legend, PopupField, StyleRule
+from plugins.handover import rules
+from plugins.handover.labels import CLASS_LABELS, facility_label, state_label
+from plugins.handover.settings import HandoverSettings
+
+
+def attributes_frame(compound_ids: Sequence[str], rows: Sequence[Mapping[str, Any]],
+                     items_by_row: Mapping[Any, Sequence[Mapping[str, Any]]], today: dt.date,
+                     settings: HandoverSettings) -> pd.DataFrame:
+    """One row per compound: state and colour class per facility, worst state, overdue count, takeover share.
+
+    Missing rows of the four utilities read as `unknown`; missing gap-kind rows stay empty (no gap
+    recorded) and do not take part in the worst state.
+    """
+    by_compound: dict[str, dict[str, rules.RowStatus]] = {}
+    for r in rows:
+        st = rules.row_status(r["facility"], r["state"], r.get("deadline"), items_by_row.get(r["id"], ()), today,
+                              settings)
+        by_compound.setdefault(r["compound_id"], {})[r["facility"]] = st
+    records = []
+    for cid in compound_ids:
+        found = by_compound.get(cid, {})
+        statuses = dict(found)
+        for f in rules.UTILITY_FACILITIES:
+            statuses.setdefault(f, rules.RowStatus(rules.UNKNOWN, False, 0, 0, None, "unknown"))
+        rec: dict[str, Any] = {}
+        for f in rules.FACILITIES:
+            st = statuses.get(f)
+            rec[f"handover_state_{f}"] = st.state if st else None
+            rec[f"handover_class_{f}"] = st.color_class if st else None
+            rec[f"handover_overdue_{f}"] = bool(st.overdue) if st else False
+            rec[f"handover_label_{f}"] = (state_label(st.state) + ("（逾期）" if st.overdue else "")) if st else None
+        w = rules.worst(list(statuses.values()))
+        rec["handover_worst_state"] = w.state
+        rec["handover_class"] = w.color_class
+        rec["handover_worst_label"] = state_label(w.state) + ("（逾期）" if w.overdue else "")
+        rec["handover_overdue"] = sum(s.overdue for s in statuses.values())
+        rec["handover_open_items"] = sum(s.open_items for s in statuses.values())
+        share = rules.taken_over_share({f: s.state for f, s in statuses.items()})
+        rec["handover_taken_over_share"] = share
+        rec["handover_taken_over"] = f"{round(share * len(rules.UTILITY_FACILITIES))}/{len(rules.UTILITY_FACILITIES)}"
+        rec["handover_summary"] = "；".join(
+            f"{facility_label(f)}:{state_label(s.state)}{'（逾期）' if s.overdue else ''}"
+            for f in rules.FACILITIES if (s := statuses.get(f)) is not None)
+        records.append(rec)
+    return pd.DataFrame.from_records(records, index=pd.Index(list(compound_ids), name=None))
+
+
+def compound_attributes(context: Any, compounds: pd.DataFrame) -> pd.DataFrame:
+    """The compute_compound_attributes hook: reads the handover tables and calls attributes_frame."""
+    from plugins.handover.service import load_rows
+    from plugins.handover.settings import settings_for
+
+    ids = [str(i) for i in compounds.index]
+    with context.session(readonly=True) as s:
+        _, rows, items = load_rows(s, compound_ids=ids if len(ids) <= 500 else None)
+    return attributes_frame(ids, rows, items, context.today, settings_for(context))
+
+
+def _legend(attribute: str, settings: HandoverSettings) -> Legend:
+    return Legend(attribute=attribute, kind="categorical", default_color=settings.colors["unknown"], rules=tuple(
+        StyleRule(color=settings.colors[c], label_zh=CLASS_LABELS[c][0], label_en=CLASS_LABELS[c][1], value=c)
+        for c in rules.CLASSES))
+
+
+def layer_specs(settings: HandoverSettings) -> list[LayerSpec]:
+    """One layer per facility plus an "all facilities" layer, compounds coloured by the worst state."""
+    popup_all = (
+        PopupField("name", "小区", "compound"),
+        PopupField("handover_worst_label", "最差状态", "worst state"),
+        PopupField("handover_summary", "各设施状态", "state per facility"),
+        PopupField("handover_taken_over", "四类设施已接管", "utilities taken over"),
+        PopupField("handover_overdue", "逾期项数", "overdue rows"),
+        PopupField("handover_open_items", "未完成整改项", "open ledger items"),
+    )
+    specs = [LayerSpec(id="handover", title_zh="专业经营设施移交（全部）", title_en="Utility handover (all facilities)",
+                       source="compounds", group="设施移交", legend=_legend("handover_class", settings),
+                       popup=popup_all, tooltip=(PopupField("handover_worst_label", "最差状态", "worst state"),))]
+    for f in rules.FACILITIES:
+        zh, en = facility_label(f, "zh"), facility_label(f, "en")
+        specs.append(LayerSpec(
+            id=f"handover_{f}", title_zh=f"设施移交：{zh}", title_en=f"Handover: {en}", source="compounds",
+            group="设施移交", legend=_legend(f"handover_class_{f}", settings),
+            popup=(PopupField("name", "小区", "compound"),
+                   PopupField(f"handover_label_{f}", f"{zh}状态", f"{en} state"),
+                   PopupField("handover_summary", "各设施状态", "state per facility")),
+            tooltip=(PopupField(f"handover_label_{f}", f"{zh}状态", f"{en} state"),),
+            # gap kinds: only compounds where a gap was recorded
+            where=None if f in rules.UTILITY_FACILITIES else _has_row(f)))
+    return specs
+
+
+def _has_row(facility: str):  # noqa: ANN202
+    col = f"handover_state_{facility}"
+
+    def predicate(frame: pd.DataFrame) -> pd.Series:
+        return frame[col].notna() if col in frame else pd.Series(False, index=frame.index)
+
+    return predicate

@@ -1,0 +1,245 @@
+"""`geoplatform handover …` commands: backlog, set, done, show, history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from typing import Any
+
+import click
+
+from geoplatform.cli import UserError, emit, get_context, print_table, require_schema, resolve_street
+from geoplatform.i18n import t
+from geoplatform.labels import parse_enum
+from geoplatform.principal import Principal
+from plugins.handover import rules
+from plugins.handover.labels import facility_label, state_label
+
+DATE = click.DateTime(["%Y-%m-%d"])
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _facility(value: str | None) -> str | None:
+    if value is None:
+        return None
+    f = parse_enum("facility", value)
+    if f is None:
+        raise UserError(f"unknown facility/utility {value!r}; choose one of: {', '.join(rules.FACILITIES)}")
+    return f
+
+
+def _state(facility: str, value: str) -> str:
+    s = value if value in rules.machine(facility) else parse_enum("handover_state", value)
+    if s is None or s not in rules.machine(facility):
+        raise UserError(f"unknown state {value!r} for {facility}; states: {', '.join(rules.states(facility))}")
+    return s
+
+
+def _principal(c: Any, name: str | None) -> Principal:
+    """The acting user: a stored account (its role and jurisdiction apply) or the local operator."""
+    if name is None:
+        return Principal(name=f"cli:{getpass.getuser()}", role="admin")
+    from sqlalchemy import select
+
+    from geoplatform.models import User
+
+    with c.session(readonly=True) as s:
+        u = s.execute(select(User).where(User.name == name)).scalar_one_or_none()
+    if u is None or u.disabled:
+        raise UserError(f"--user {name!r}: no such (enabled) user account")
+    return Principal(name=u.name, role=u.role, street_code=u.street_code, utility=u.utility, id=u.id)
+
+
+def register(cli: click.Group) -> None:
+    """Add the `handover` group to the CLI."""
+
+    @cli.group("handover")
+    def handover() -> None:
+        """专业经营设施移交 (RULES §2): backlog, state changes, rectification ledger."""
+
+    @handover.command("backlog")
+    @click.option("--utility", "utility", default=None, help="water|power|heating|gas (or a gap kind, or 供水…).")
+    @click.option("--street", default=None, help="Only this street (NBS code or name).")
+    @click.option("--today", type=DATE, default=None, help="Reference day for overdue (default: today).")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def backlog_cmd(ctx: click.Context, utility: str | None, street: str | None, today: dt.datetime | None,
+                    as_json: bool) -> None:
+        """Rows not yet taken over/finished, with deadlines, overdue flags and counts per state and street."""
+        from plugins.handover.service import backlog
+        from plugins.handover.settings import settings_for
+
+        c = get_context(ctx)
+        require_schema(c)
+        facility = _facility(utility)
+        street_code = resolve_street(c, street) if street else None
+        day = today.date() if today else c.today
+        with c.session(readonly=True) as s:
+            data = backlog(s, day, settings_for(c), facility, street_code)
+        data = _jsonable(data)
+        for item in data["items"]:
+            item.pop("street_code", None)
+
+        def human(d: dict[str, Any]) -> None:
+            rows = [{**i, "facility": facility_label(i["facility"]), "state": state_label(i["state"]),
+                     "since": (i["since"] or "")[:10], "overdue": t("handover.yes") if i["overdue"] else ""}
+                    for i in d["items"]]
+            cols = ["compound_id", "compound_name", "street", "facility", "state", "since", "deadline", "overdue",
+                    "open_items"]
+            print_table(rows, [(k, t(f"handover.col.{k}")) for k in cols])
+            click.echo(t("handover.total", total=d["counts"]["total"], overdue=d["counts"]["overdue"]))
+            click.echo("按状态: " + "，".join(f"{state_label(k)} {v}" for k, v in d["counts"]["by_state"].items()))
+            click.echo("按街道: " + "，".join(f"{k} {v}" for k, v in d["counts"]["by_street"].items()))
+        emit(data, as_json, human)
+
+    @handover.command("set")
+    @click.argument("compound")
+    @click.argument("facility")
+    @click.argument("state")
+    @click.option("--note", default=None)
+    @click.option("--deadline", type=DATE, default=None, help="Deadline of this stage (YYYY-MM-DD).")
+    @click.option("--item", "items", multiple=True, help='Ledger item "content|responsible unit|YYYY-MM-DD" (rectifying).')
+    @click.option("--unit", default=None, help="Responsible unit of the row.")
+    @click.option("--expected-version", type=int, default=None, help="Fail if the row's version differs.")
+    @click.option("--user", default=None, help="Act as this user account (its jurisdiction is enforced).")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def set_cmd(ctx: click.Context, compound: str, facility: str, state: str, note: str | None,
+                deadline: dt.datetime | None, items: tuple[str, ...], unit: str | None, expected_version: int | None,
+                user: str | None, as_json: bool) -> None:
+        """Move COMPOUND's FACILITY row to STATE (only RULES §2 transitions); records who, when, from, to."""
+        from plugins.handover import service
+
+        c = get_context(ctx)
+        require_schema(c)
+        fac = _facility(facility)
+        target = _state(fac, state)
+        try:
+            parsed = [rules.parse_item(i) for i in items]
+        except rules.HandoverRuleError as exc:
+            raise UserError(str(exc)) from None
+        principal = _principal(c, user)
+        try:
+            if user is not None:
+                _authorise(c, principal, compound, fac)
+            with c.session() as s:
+                before = service.get_handover(s, compound, fac)
+                service.set_state(s, principal, compound, fac, target, note=note,
+                                  deadline=deadline.date() if deadline else None, items=parsed,
+                                  expected_version=expected_version, responsible_unit=unit)
+                after = service.get_handover(s, compound, fac, today=c.today)
+        except service.HandoverError as exc:
+            raise UserError(str(exc)) from None
+        data = _jsonable({**after, "from_state": before["state"]})
+        emit(data, as_json, lambda d: click.echo(
+            f"{d['compound_name']} {facility_label(fac)}: {state_label(d['from_state'])} → {state_label(d['state'])}"
+            f"（版本 {d['version']}，下一步可为: {'、'.join(state_label(x) for x in d['allowed_next']) or '无'}）"))
+
+    @handover.command("done")
+    @click.argument("item_id", type=int)
+    @click.option("--date", "done", type=DATE, default=None, help="Done date (default: today).")
+    @click.option("--user", default=None)
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def done_cmd(ctx: click.Context, item_id: int, done: dt.datetime | None, user: str | None, as_json: bool) -> None:
+        """Mark ledger item ITEM_ID as done (整改完成)."""
+        from geoplatform.models import Handover, LedgerItem
+        from plugins.handover import service
+
+        c = get_context(ctx)
+        require_schema(c)
+        principal = _principal(c, user)
+        try:
+            if user is not None:
+                with c.session(readonly=True) as s:
+                    item = s.get(LedgerItem, item_id)
+                    row = s.get(Handover, item.handover_id) if item else None
+                if row is None:
+                    raise service.LedgerItemError(f"unknown ledger item {item_id}")
+                _authorise(c, principal, row.compound_id, row.facility)
+            with c.session() as s:
+                data = service.complete_item(s, principal, item_id, done.date() if done else c.today)
+        except service.HandoverError as exc:
+            raise UserError(str(exc)) from None
+        emit(_jsonable(data), as_json, lambda d: click.echo(f"整改项 {d['id']}（{d['content']}）完成于 {d['done_date']}"))
+
+    @handover.command("show")
+    @click.argument("compound")
+    @click.argument("facility")
+    @click.option("--today", type=DATE, default=None)
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def show_cmd(ctx: click.Context, compound: str, facility: str, today: dt.datetime | None, as_json: bool) -> None:
+        """One row with its ledger items and the allowed next states."""
+        from plugins.handover import service
+        from plugins.handover.settings import settings_for
+
+        c = get_context(ctx)
+        require_schema(c)
+        fac = _facility(facility)
+        try:
+            with c.session(readonly=True) as s:
+                data = service.get_handover(s, compound, fac, today.date() if today else c.today, settings_for(c))
+        except service.HandoverError as exc:
+            raise UserError(str(exc)) from None
+
+        def human(d: dict[str, Any]) -> None:
+            click.echo(f"{d['compound_name']}（{d['compound_id']}）{facility_label(fac)}: {state_label(d['state'])}"
+                       f"{'（逾期）' if d['overdue'] else ''}，期限 {d['deadline'] or '—'}，版本 {d['version']}")
+            click.echo("下一步可为: " + ("、".join(f"{state_label(x)}({x})" for x in d["allowed_next"]) or "无"))
+            if d["items"]:
+                print_table([{**i, "overdue": "是" if i["overdue"] else ""} for i in d["items"]],
+                            [("id", "编号"), ("content", "整改内容"), ("responsible_unit", "责任单位"),
+                             ("deadline", "整改期限"), ("done_date", "完成日期"), ("overdue", "是否逾期")])
+        emit(_jsonable(data), as_json, human)
+
+    @handover.command("history")
+    @click.argument("compound")
+    @click.argument("facility", required=False)
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def history_cmd(ctx: click.Context, compound: str, facility: str | None, as_json: bool) -> None:
+        """Every recorded state change of a compound (who, when, from, to, note)."""
+        from plugins.handover import service
+
+        c = get_context(ctx)
+        require_schema(c)
+        fac = _facility(facility)
+        try:
+            with c.session(readonly=True) as s:
+                events = service.history(s, compound, fac)
+        except service.HandoverError as exc:
+            raise UserError(str(exc)) from None
+        data = _jsonable({"compound_id": compound, "events": events})
+        emit(data, as_json, lambda d: print_table(
+            [{**e, "facility": facility_label(e["facility"]), "from": state_label(e["from"]), "to": state_label(e["to"])}
+             for e in d["events"]],
+            [("at", "时间"), ("user", "操作人"), ("facility", "设施类型"), ("from", "原状态"), ("to", "新状态"),
+             ("note", "备注")]))
+
+
+def _authorise(c: Any, principal: Principal, compound: str, facility: str) -> None:
+    """UserError (and an audited denial) unless the permission hooks allow edit_handover on this row."""
+    from geoplatform.models import AuditEvent
+    from plugins.handover import service
+
+    with c.session(readonly=True) as s:
+        resource = service.handover_resource(s, compound, facility)
+    if c.allowed(principal, "edit_handover", resource):
+        return
+    with c.session() as s:
+        s.add(AuditEvent(user_name=principal.name, action="denied", entity="handover", entity_id=resource["id"],
+                         street_code=resource["street_code"], outcome="denied", detail="edit_handover"))
+    raise UserError(f"user {principal.name!r} ({principal.role}) may not change {compound} {facility} "
+                    "(outside its facility or street)")

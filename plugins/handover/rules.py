@@ -1,0 +1,222 @@
+"""RULES §2 as pure functions: the handover state machines, overdue logic, colour classes, backlog."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from plugins.handover.settings import HandoverSettings
+
+UTILITY_FACILITIES = ("water", "power", "heating", "gas")
+EXTRA_FACILITIES = ("fire_acceptance", "power_upgrade", "telecom_access")
+FACILITIES = UTILITY_FACILITIES + EXTRA_FACILITIES
+UNKNOWN = "unknown"
+
+# Allowed transitions as data: state -> the states it may move to (RULES §2, nothing else).
+UTILITY_MACHINE: dict[str, tuple[str, ...]] = {
+    "unknown": ("not_handed_over",),
+    "not_handed_over": ("owner_consent", "renovation"),
+    "owner_consent": ("applied",),
+    "applied": ("acceptance",),
+    "acceptance": ("agreement", "rectifying"),  # pass → agreement; fail → rectifying
+    "rectifying": ("acceptance",),
+    "renovation": ("acceptance",),
+    "agreement": ("taken_over",),
+    "taken_over": (),
+}
+# The extra gap kinds of the plan. A compound has no row until a survey finds the gap; such a
+# missing row reads as `unknown`, whose only way on is the kind's first (gap) state.
+FIRE_MACHINE: dict[str, tuple[str, ...]] = {
+    "unknown": ("not_accepted",), "not_accepted": ("rectifying",), "rectifying": ("accepted",), "accepted": (),
+}
+POWER_UPGRADE_MACHINE: dict[str, tuple[str, ...]] = {
+    "unknown": ("planned",), "planned": ("in_progress",), "in_progress": ("done",), "done": (),
+}
+TELECOM_MACHINE: dict[str, tuple[str, ...]] = {
+    "unknown": ("blocked",), "blocked": ("negotiating",), "negotiating": ("access",), "access": (),
+}
+MACHINES: dict[str, dict[str, tuple[str, ...]]] = {
+    **{f: UTILITY_MACHINE for f in UTILITY_FACILITIES},
+    "fire_acceptance": FIRE_MACHINE,
+    "power_upgrade": POWER_UPGRADE_MACHINE,
+    "telecom_access": TELECOM_MACHINE,
+}
+# Position along the path (for "worst" ordering among states of one colour class).
+_ORDER: dict[str, int] = {
+    "unknown": 0, "not_handed_over": 1, "not_accepted": 1, "planned": 1, "blocked": 1,
+    "renovation": 2, "owner_consent": 2, "in_progress": 2, "negotiating": 2, "applied": 3,
+    "acceptance": 4, "rectifying": 4, "agreement": 5, "taken_over": 6, "accepted": 6, "done": 6, "access": 6,
+}
+GAP_STATES = frozenset({"not_handed_over", "not_accepted", "planned", "blocked"})  # red
+RECTIFYING_STATES = frozenset({"rectifying"})  # orange; ledger items attach here
+FINAL_STATES = frozenset({"taken_over", "accepted", "done", "access"})  # green
+# Colour classes, worst first. An unsurveyed row (grey) ranks worse than a finished one: a compound
+# is only green when every row is known and finished.
+CLASSES = ("open", "rectifying", "progress", "unknown", "done")
+ALL_STATES = tuple(dict.fromkeys(s for m in MACHINES.values() for s in m))
+
+
+class HandoverRuleError(ValueError):
+    """A facility, state or transition that RULES §2 does not allow."""
+
+
+@dataclass(frozen=True)
+class TransitionCheck:
+    """The answer to "may `current` move to `target`?"; `allowed` lists the permitted next states."""
+
+    ok: bool
+    facility: str
+    current: str
+    target: str
+    allowed: tuple[str, ...]
+    error: str | None = None
+
+
+def machine(facility: str) -> dict[str, tuple[str, ...]]:
+    """The transition table of a facility (HandoverRuleError if the facility is unknown)."""
+    try:
+        return MACHINES[facility]
+    except KeyError:
+        raise HandoverRuleError(f"unknown facility {facility!r}; choose one of: {', '.join(FACILITIES)}") from None
+
+
+def states(facility: str) -> tuple[str, ...]:
+    """Every state of a facility's machine, `unknown` first."""
+    return tuple(machine(facility))
+
+
+def allowed_next(facility: str, current: str) -> tuple[str, ...]:
+    """The states `current` may move to."""
+    return machine(facility).get(current, ())
+
+
+def transition(current: str, target: str, facility: str = "water") -> TransitionCheck:
+    """Check one transition; a rejection names the allowed next states."""
+    table = machine(facility)
+    if target not in table:
+        allowed = table.get(current, ())
+        return TransitionCheck(False, facility, current, target, allowed,
+                               f"unknown state {target!r} for {facility}; states: {', '.join(table)}")
+    if current not in table:
+        return TransitionCheck(False, facility, current, target, (),
+                               f"current state {current!r} is not a state of {facility}")
+    allowed = table[current]
+    if target in allowed:
+        return TransitionCheck(True, facility, current, target, allowed)
+    nxt = ", ".join(allowed) if allowed else "none (final state)"
+    return TransitionCheck(False, facility, current, target, allowed,
+                           f"{facility}: {current} → {target} is not allowed; allowed next: {nxt}")
+
+
+def item_overdue(deadline: dt.date | None, done_date: dt.date | None, today: dt.date) -> bool:
+    """A ledger item is overdue from the day after its deadline until it is done (due today is not overdue)."""
+    return done_date is None and deadline is not None and today > deadline
+
+
+@dataclass(frozen=True)
+class RowStatus:
+    """Derived facts about one compound × facility row on a given day."""
+
+    state: str
+    overdue: bool
+    open_items: int
+    overdue_items: int
+    deadline: dt.date | None  # the row's deadline, else the earliest open item's
+    color_class: str
+
+
+def row_status(facility: str, state: str, deadline: dt.date | None, items: Iterable[Mapping[str, Any]],
+               today: dt.date, settings: HandoverSettings) -> RowStatus:
+    """Overdue/open items/colour class of a row; rows in a final state are never overdue."""
+    items = list(items)
+    open_items = [i for i in items if i.get("done_date") is None]
+    final = state in FINAL_STATES
+    overdue_items = 0 if final else sum(item_overdue(i.get("deadline"), None, today) for i in open_items)
+    row_late = (settings.row_deadline_overdue and not final and state != UNKNOWN
+                and deadline is not None and today > deadline)
+    overdue = overdue_items > 0 or row_late
+    open_deadlines = [i["deadline"] for i in open_items if i.get("deadline") is not None]
+    eff = deadline if deadline is not None else (min(open_deadlines) if open_deadlines else None)
+    return RowStatus(state, overdue, len(open_items), overdue_items, eff, state_class(state, overdue))
+
+
+def state_class(state: str, overdue: bool = False) -> str:
+    """The colour class of RULES §2: open (red), rectifying (orange), progress (yellow), unknown, done."""
+    if overdue or state in GAP_STATES:
+        return "open"
+    if state == UNKNOWN:
+        return "unknown"
+    if state in FINAL_STATES:
+        return "done"
+    if state in RECTIFYING_STATES:
+        return "rectifying"
+    return "progress"
+
+
+def severity(state: str, overdue: bool = False) -> tuple[int, int]:
+    """Sort key, smallest = worst: colour class rank, then how early on its path the state is."""
+    return (CLASSES.index(state_class(state, overdue)), _ORDER.get(state, 0))
+
+
+def worst(statuses: Sequence[RowStatus]) -> RowStatus | None:
+    """The worst of several row statuses (None for none)."""
+    return min(statuses, key=lambda r: severity(r.state, r.overdue), default=None)
+
+
+def taken_over_share(states_by_facility: Mapping[str, str]) -> float:
+    """Share of the four utilities (water, power, heating, gas) at taken_over; missing = not taken over."""
+    return sum(states_by_facility.get(f) == "taken_over" for f in UTILITY_FACILITIES) / len(UTILITY_FACILITIES)
+
+
+def build_backlog(compounds: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]],
+                  items_by_row: Mapping[Any, Sequence[Mapping[str, Any]]], today: dt.date,
+                  settings: HandoverSettings, facilities: Sequence[str] = FACILITIES) -> dict[str, Any]:
+    """Open (non-final) rows of the given compounds and facilities, with counts per state/street/facility.
+
+    compounds: {id, name, street_code, street}; rows: {id, compound_id, facility, state, since,
+    deadline}; items_by_row: handover id -> ledger items {deadline, done_date}. Missing rows of the
+    four utilities read as `unknown` and are listed when settings.list_unsurveyed.
+    """
+    by_key = {(r["compound_id"], r["facility"]): r for r in rows}
+    out: list[dict[str, Any]] = []
+    for c in compounds:
+        for facility in facilities:
+            r = by_key.get((c["id"], facility))
+            if r is None:
+                if facility not in UTILITY_FACILITIES or not settings.list_unsurveyed:
+                    continue
+                r = {"id": None, "state": UNKNOWN, "since": None, "deadline": None}
+            if r["state"] in FINAL_STATES:
+                continue
+            st = row_status(facility, r["state"], r.get("deadline"), items_by_row.get(r["id"], ()), today, settings)
+            out.append({"compound_id": c["id"], "compound_name": c["name"], "street": c["street"],
+                        "street_code": c["street_code"], "facility": facility, "state": r["state"],
+                        "since": r["since"], "deadline": st.deadline, "overdue": st.overdue,
+                        "open_items": st.open_items})
+    out.sort(key=lambda i: (i["street_code"] or "", i["compound_id"], FACILITIES.index(i["facility"])))
+    counts = {
+        "total": len(out),
+        "overdue": sum(i["overdue"] for i in out),
+        "by_state": dict(sorted(Counter(i["state"] for i in out).items())),
+        "by_street": dict(sorted(Counter(i["street"] for i in out).items())),
+        "by_facility": dict(sorted(Counter(i["facility"] for i in out).items())),
+    }
+    return {"today": today, "items": out, "counts": counts}
+
+
+def parse_item(text: str) -> dict[str, Any]:
+    """A ledger item from "content|unit|YYYY-MM-DD" (unit and date optional); HandoverRuleError if malformed."""
+    parts = [p.strip() for p in str(text).split("|")]
+    if len(parts) > 3 or not parts[0]:
+        raise HandoverRuleError(f"ledger item {text!r}: expected \"content|responsible unit|YYYY-MM-DD\"")
+    unit = parts[1] if len(parts) > 1 and parts[1] else None
+    deadline = None
+    if len(parts) == 3 and parts[2]:
+        try:
+            deadline = dt.date.fromisoformat(parts[2])
+        except ValueError:
+            raise HandoverRuleError(f"ledger item {text!r}: deadline {parts[2]!r} is not YYYY-MM-DD") from None
+    return {"content": parts[0], "responsible_unit": unit, "deadline": deadline}

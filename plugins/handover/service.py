@@ -1,0 +1,252 @@
+"""Handover reads and writes over a session, shared by the CLI and the web API (no Flask, no click)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from geoplatform.models import AuditEvent, Compound, Handover, HandoverEvent, LedgerItem, Street, utcnow
+from geoplatform.principal import Principal
+from plugins.handover import rules
+from plugins.handover.settings import HandoverSettings
+
+
+class HandoverError(ValueError):
+    """A handover request that cannot be carried out; the message says why (web: 400/404)."""
+
+
+class UnknownCompound(HandoverError):
+    """No compound with that id."""
+
+
+class UnknownFacility(HandoverError):
+    """Not one of the facilities of RULES §2."""
+
+
+class UnknownState(HandoverError):
+    """Not a state of the facility's machine."""
+
+
+class TransitionNotAllowed(HandoverError):
+    """RULES §2 does not allow this transition; `allowed` names the permitted next states."""
+
+    def __init__(self, message: str, allowed: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.allowed = tuple(allowed)
+
+
+class LedgerItemError(HandoverError):
+    """A ledger item that cannot be attached or completed."""
+
+
+class StaleVersion(HandoverError):
+    """The row changed since the caller read it (web: 409)."""
+
+
+def _check_facility(facility: str) -> None:
+    if facility not in rules.FACILITIES:
+        raise UnknownFacility(f"unknown facility {facility!r}; choose one of: {', '.join(rules.FACILITIES)}")
+
+
+def _compound(session: Session, compound_id: str) -> Compound:
+    c = session.get(Compound, compound_id)
+    if c is None:
+        raise UnknownCompound(f"unknown compound {compound_id!r}")
+    return c
+
+
+def _row(session: Session, compound_id: str, facility: str) -> Handover | None:
+    q = select(Handover).where(Handover.compound_id == compound_id, Handover.facility == facility)
+    return session.execute(q).scalar_one_or_none()
+
+
+def _item_dict(i: LedgerItem) -> dict[str, Any]:
+    return {"id": i.id, "content": i.content, "responsible_unit": i.responsible_unit, "deadline": i.deadline,
+            "done_date": i.done_date}
+
+
+def get_handover(session: Session, compound_id: str, facility: str, today: dt.date | None = None,
+                 settings: HandoverSettings | None = None) -> dict[str, Any]:
+    """One compound × facility row; a row never surveyed reads as state `unknown`, version 0."""
+    _check_facility(facility)
+    c = _compound(session, compound_id)
+    row = _row(session, compound_id, facility)
+    items = []
+    if row is not None:
+        q = select(LedgerItem).where(LedgerItem.handover_id == row.id).order_by(LedgerItem.id)
+        items = [_item_dict(i) for i in session.execute(q).scalars()]
+    state = row.state if row else rules.UNKNOWN
+    today = today or dt.date.today()
+    st = rules.row_status(facility, state, row.deadline if row else None, items, today, settings or HandoverSettings())
+    for it in items:
+        it["overdue"] = state not in rules.FINAL_STATES and rules.item_overdue(it["deadline"], it["done_date"], today)
+    return {
+        "compound_id": c.id, "compound_name": c.name, "street_code": c.street_code, "facility": facility,
+        "state": state, "since": row.since if row else None, "deadline": row.deadline if row else None,
+        "responsible_unit": row.responsible_unit if row else None, "note": row.note if row else None,
+        "version": row.version if row else 0, "allowed_next": list(rules.allowed_next(facility, state)),
+        "overdue": st.overdue, "open_items": st.open_items, "items": items,
+    }
+
+
+def handover_resource(session: Session, compound_id: str, facility: str) -> dict[str, Any]:
+    """The permission resource of a row: {"kind": "handover", "id", "facility", "street_code"}."""
+    _check_facility(facility)
+    c = _compound(session, compound_id)
+    return {"kind": "handover", "id": f"{compound_id}:{facility}", "facility": facility, "street_code": c.street_code}
+
+
+def _snapshot(row: Handover | None) -> dict[str, Any]:
+    if row is None:
+        return {"state": rules.UNKNOWN, "version": 0}
+    return {"state": row.state, "deadline": row.deadline.isoformat() if row.deadline else None,
+            "responsible_unit": row.responsible_unit, "note": row.note, "version": row.version}
+
+
+def set_state(session: Session, principal: Principal, compound_id: str, facility: str, state: str,
+              note: str | None = None, deadline: dt.date | None = None,
+              items: Iterable[Mapping[str, Any]] = (), expected_version: int | None = None,
+              responsible_unit: str | None = None) -> dict[str, Any]:
+    """Move a row to `state` (or, with the same state, update note/deadline/items), recording who/when/from/to.
+
+    A transition replaces the row's deadline by `deadline` (a deadline belongs to one stage).
+    Ledger items attach only to a rectifying state. Raises a HandoverError subclass (StaleVersion
+    when `expected_version` is given and differs; a missing row has version 0).
+    """
+    _check_facility(facility)
+    c = _compound(session, compound_id)
+    items = [dict(i) for i in items]
+    row = _row(session, compound_id, facility)
+    current = row.state if row else rules.UNKNOWN
+    version = row.version if row else 0
+    if expected_version is not None and expected_version != version:
+        raise StaleVersion(f"{compound_id} {facility} changed: version is {version}, you sent {expected_version}")
+    if state not in rules.machine(facility):
+        raise UnknownState(f"unknown state {state!r} for {facility}; states: {', '.join(rules.states(facility))}")
+    same = state == current
+    if same:
+        if not (items or note or deadline or responsible_unit):
+            nxt = rules.allowed_next(facility, current)
+            raise TransitionNotAllowed(f"{compound_id} {facility} is already {state}; allowed next: "
+                                       f"{', '.join(nxt) if nxt else 'none (final state)'}", nxt)
+    else:
+        check = rules.transition(current, state, facility)
+        if not check.ok:
+            raise TransitionNotAllowed(check.error or "transition not allowed", check.allowed)
+    if items and state not in rules.RECTIFYING_STATES:
+        raise LedgerItemError(f"ledger items attach only to a rectifying state, not {state!r}")
+    for it in items:
+        if not str(it.get("content") or "").strip():
+            raise LedgerItemError("a ledger item needs its content (整改内容)")
+    before = _snapshot(row)
+    now = utcnow()
+    if row is None:
+        row = Handover(compound_id=compound_id, facility=facility, state=state, since=now)
+        session.add(row)
+    elif not same:
+        row.state = state
+        row.since = now
+    if not same or deadline is not None:
+        row.deadline = deadline
+    if note is not None:
+        row.note = note
+    if responsible_unit is not None:
+        row.responsible_unit = responsible_unit
+    if same:  # bump the version even when only items were added, so readers see the change
+        flag_modified(row, "state")
+    _flush(session, compound_id, facility)
+    for it in items:
+        session.add(LedgerItem(handover_id=row.id, content=str(it["content"]).strip(),
+                               responsible_unit=it.get("responsible_unit"), deadline=it.get("deadline"),
+                               done_date=it.get("done_date")))
+    session.add(HandoverEvent(handover_id=row.id, at=now, user_name=principal.name, from_state=current,
+                              to_state=state, note=note))
+    after = _snapshot(row)
+    after["items_added"] = [{"content": i["content"], "responsible_unit": i.get("responsible_unit"),
+                             "deadline": i["deadline"].isoformat() if i.get("deadline") else None} for i in items]
+    session.add(AuditEvent(at=now, user_name=principal.name, action="update" if before["version"] else "create",
+                           entity="handover", entity_id=f"{compound_id}:{facility}", street_code=c.street_code,
+                           before=before, after=after, detail=note))
+    _flush(session, compound_id, facility)
+    return get_handover(session, compound_id, facility)
+
+
+def _flush(session: Session, compound_id: str, facility: str) -> None:
+    try:
+        session.flush()
+    except (StaleDataError, IntegrityError) as exc:
+        raise StaleVersion(f"{compound_id} {facility} was changed by someone else; reload and retry") from exc
+
+
+def complete_item(session: Session, principal: Principal, item_id: int, done_date: dt.date) -> dict[str, Any]:
+    """Mark a ledger item done on `done_date` (audited); returns the item."""
+    item = session.get(LedgerItem, item_id)
+    if item is None:
+        raise LedgerItemError(f"unknown ledger item {item_id}")
+    row = session.get(Handover, item.handover_id)
+    c = session.get(Compound, row.compound_id)
+    before = {"done_date": item.done_date.isoformat() if item.done_date else None}
+    item.done_date = done_date
+    session.add(AuditEvent(user_name=principal.name, action="update", entity="ledger_item", entity_id=str(item_id),
+                           street_code=c.street_code if c else None, before=before,
+                           after={"done_date": done_date.isoformat()},
+                           detail=f"{row.compound_id}:{row.facility} {item.content}"))
+    session.flush()
+    return {**_item_dict(item), "compound_id": row.compound_id, "facility": row.facility}
+
+
+def history(session: Session, compound_id: str, facility: str | None = None) -> list[dict[str, Any]]:
+    """Every recorded change of a compound's rows (optionally one facility), oldest first."""
+    _compound(session, compound_id)
+    if facility is not None:
+        _check_facility(facility)
+    q = (select(HandoverEvent, Handover.facility).join(Handover, Handover.id == HandoverEvent.handover_id)
+         .where(Handover.compound_id == compound_id).order_by(HandoverEvent.at, HandoverEvent.id))
+    if facility is not None:
+        q = q.where(Handover.facility == facility)
+    return [{"facility": f, "at": e.at, "user": e.user_name, "from": e.from_state, "to": e.to_state, "note": e.note}
+            for e, f in session.execute(q)]
+
+
+def load_rows(session: Session, street_code: str | None = None, facilities: Sequence[str] = rules.FACILITIES,
+              compound_ids: Sequence[str] | None = None) -> tuple[list[dict], list[dict], dict[int, list[dict]]]:
+    """(compounds, handover rows, ledger items by row id) as plain records for rules.build_backlog."""
+    cq = (select(Compound.id, Compound.name, Compound.street_code, Street.name.label("street"))
+          .join(Street, Street.code == Compound.street_code, isouter=True).order_by(Compound.id))
+    hq = (select(Handover.id, Handover.compound_id, Handover.facility, Handover.state, Handover.since,
+                 Handover.deadline, Handover.responsible_unit, Handover.version)
+          .join(Compound, Compound.id == Handover.compound_id).where(Handover.facility.in_(list(facilities))))
+    iq = (select(LedgerItem.id, LedgerItem.handover_id, LedgerItem.content, LedgerItem.responsible_unit,
+                 LedgerItem.deadline, LedgerItem.done_date)
+          .join(Handover, Handover.id == LedgerItem.handover_id).join(Compound, Compound.id == Handover.compound_id)
+          .where(Handover.facility.in_(list(facilities))).order_by(LedgerItem.id))
+    if street_code is not None:
+        cq, hq, iq = (q.where(Compound.street_code == street_code) for q in (cq, hq, iq))
+    if compound_ids is not None:
+        ids = list(compound_ids)
+        cq, hq, iq = (q.where(Compound.id.in_(ids)) for q in (cq, hq, iq))
+    compounds = [dict(r) for r in session.execute(cq).mappings()]
+    rows = [dict(r) for r in session.execute(hq).mappings()]
+    items: dict[int, list[dict]] = defaultdict(list)
+    for r in session.execute(iq).mappings():
+        items[r["handover_id"]].append(dict(r))
+    return compounds, rows, items
+
+
+def backlog(session: Session, today: dt.date, settings: HandoverSettings | None = None,
+            facility: str | None = None, street_code: str | None = None) -> dict[str, Any]:
+    """The open rows (not yet taken over / finished) with counts; see rules.build_backlog."""
+    facilities = rules.FACILITIES
+    if facility is not None:
+        _check_facility(facility)
+        facilities = (facility,)
+    compounds, rows, items = load_rows(session, street_code, facilities)
+    return rules.build_backlog(compounds, rows, items, today, settings or HandoverSettings(), facilities)
