@@ -1,1 +1,48 @@
-"""Built-in plugin: takeover (being built)."""
+"""Built-in plugin: state-owned takeover (国企兜底, RULES §4) — rank, optimal selection, shortlist pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geoplatform.hookspecs import hookimpl
+from plugins.takeover import messages as _messages  # noqa: F401  (registers labels and catalogue entries)
+
+
+@hookimpl
+def register_layers(context: Any) -> list:
+    """Candidates by score and the shortlist/served highlight layer."""
+    from plugins.takeover.mapping import layers
+
+    return layers()
+
+
+@hookimpl
+def compute_compound_attributes(context: Any, compounds: Any) -> Any:
+    """takeover_candidate, takeover_score, takeover_state (+ rank, tender mode, component points)."""
+    from plugins.takeover.mapping import compound_attributes
+
+    return compound_attributes(context, compounds)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    """`geoplatform takeover rank|select|advance`."""
+    from plugins.takeover.commands import register
+
+    register(cli)
+
+
+@hookimpl
+def register_exporters(context: Any) -> list:
+    """`takeover-shortlist` (xlsx / geojson / csv, Chinese headers)."""
+    from plugins.takeover.mapping import exporters
+
+    return exporters()
+
+
+@hookimpl
+def permission_allowed(context: Any, user: Any, action: str, resource: Any) -> bool | None:
+    """edit_takeover: allowed for the state company (admin/bureau come from the base policy); else no opinion."""
+    if action != "edit_takeover":
+        return None
+    return True if getattr(user, "role", None) == "state_company" else None

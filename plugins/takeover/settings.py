@@ -31,9 +31,10 @@ class TakeoverSettings:
     weight_owners_org: float = 5.0
     # --- contiguity: one team serves several neighbouring compounds ---
     contiguity_radius_m: float = 500.0  # [D] RULES §4: other candidates / state-owned compounds within 500 m
-    # [D] component = min(neighbours / 3, 1): three neighbours within the radius already make a
-    # workable cluster for one on-site team; edge-to-edge distance in EPSG:4547 metres.
-    contiguity_saturation: int = 3
+    # [D] component = min(neighbours / 5, 1): five neighbours (other candidates or state-owned
+    # compounds) within the radius make a full patch for one on-site team (the scale-1 demo's median
+    # is 4, so the component still separates clusters); edge-to-edge distance in EPSG:4547 metres.
+    contiguity_saturation: int = 5
     metric_crs: str = "EPSG:4547"  # [D] DESIGN: CGCS2000 3° GK CM 111°E for metric work
     # --- age [Q] 老旧小区 = built before end-2000; 2001–2005 and later steps [D] ---
     age_old_until: int = 2000

@@ -1,0 +1,241 @@
+"""Takeover services over a session and a Principal (used by the CLI and the web): rank, select, shortlist, pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from geoplatform import models as m
+from geoplatform.principal import Principal
+from geoplatform.store import read_frame
+from plugins.takeover.rules import candidate_pairs, components_of, score_candidates
+from plugins.takeover.selection import Selection
+from plugins.takeover.selection import select as solve
+from plugins.takeover.settings import TakeoverSettings
+
+STATES = m.TAKEOVER_STATES  # candidate → shortlisted → tendering → contracted → serving
+ACTIVE_STATES = STATES[1:]
+# Documented exception to "forward by one step": a shortlisted compound may be dropped, and a failed
+# tender (流标) sends a tendering compound back to the pool; both return to `candidate`.
+WITHDRAW_FROM = ("shortlisted", "tendering")
+
+Allowed = Callable[[Principal, str, dict[str, Any]], bool]
+
+
+class TakeoverError(ValueError):
+    """A request the pipeline refuses (unknown compound, disallowed transition): one clear message."""
+
+
+class TakeoverDenied(PermissionError):
+    """The principal may not change the takeover pipeline."""
+
+
+def load_inputs(session: Session) -> tuple[Any, pd.DataFrame]:
+    """All compounds (GeoDataFrame, EPSG:4326) and the handover rows (compound_id, facility, state)."""
+    compounds = read_frame(session, "compound")
+    rows = session.execute(select(m.Handover.compound_id, m.Handover.facility, m.Handover.state)).all()
+    handovers = pd.DataFrame(rows, columns=["compound_id", "facility", "state"])
+    return compounds, handovers
+
+
+def latest_states(session: Session, year: int | None = None) -> pd.DataFrame:
+    """Pipeline rows (of `year`, or each compound's latest year) indexed by compound id: year, state, score."""
+    stmt = select(m.TakeoverSelection.compound_id, m.TakeoverSelection.year, m.TakeoverSelection.state,
+                  m.TakeoverSelection.score, m.TakeoverSelection.updated_by, m.TakeoverSelection.updated_at)
+    if year is not None:
+        stmt = stmt.where(m.TakeoverSelection.year == year)
+    df = pd.DataFrame(session.execute(stmt).all(),
+                      columns=["compound_id", "year", "state", "score", "updated_by", "updated_at"])
+    if df.empty:
+        return df.set_index("compound_id")
+    df = df.sort_values(["compound_id", "year"]).drop_duplicates("compound_id", keep="last")
+    return df.set_index("compound_id")
+
+
+def rank(session: Session, settings: TakeoverSettings, include_community_managed: bool = False,
+         street: str | None = None) -> pd.DataFrame:
+    """Scored candidates (see rules.score_candidates) with their pipeline state, best first."""
+    compounds, handovers = load_inputs(session)
+    scored = score_candidates(compounds, handovers, settings, include_community_managed)
+    states = latest_states(session)
+    scored["takeover_state"] = states["state"].reindex(scored.index).fillna("candidate").to_numpy() \
+        if len(states) else "candidate"
+    if street:
+        scored = scored[scored["street"] == street]
+    return scored
+
+
+def candidate_row(row: pd.Series, settings: TakeoverSettings, street_names: dict[str, str]) -> dict[str, Any]:
+    """One candidate as the JSON contract of `takeover rank` (components with value, weight, points)."""
+    cost = row["takeover_cost"]
+    return {
+        "compound_id": row["compound_id"], "name": row["name"], "street": row["street"],
+        "street_name": street_names.get(row["street"], row["street"]), "score": float(row["score"]),
+        "components": components_of(row, settings), "neighbours_within_radius": int(row["neighbours"]),
+        "takeover_cost": None if pd.isna(cost) else float(cost), "tender_mode": row["tender_mode"],
+        "floor_area_m2": None if pd.isna(row["floor_area_m2"]) else float(row["floor_area_m2"]),
+        "management_mode": row["management_mode"], "state": row.get("takeover_state", "candidate"),
+        "unknown_inputs": list(row["unknown"]),
+    }
+
+
+def street_names(session: Session) -> dict[str, str]:
+    """Street code → name."""
+    return dict(session.execute(select(m.Street.code, m.Street.name)).all())
+
+
+def run_selection(session: Session, settings: TakeoverSettings, min_n: int, max_n: int, budget: float | None = None,
+                  per_street_max: int | None = None, contiguity_weight: float = 0.0,
+                  include_community_managed: bool = False) -> tuple[Selection, pd.DataFrame]:
+    """Score the pool, then solve the selection exactly; returns (Selection, scored candidates)."""
+    compounds, handovers = load_inputs(session)
+    scored = score_candidates(compounds, handovers, settings, include_community_managed)
+    ids = compounds["id"] if "id" in compounds else compounds.index.to_series()
+    pairs = candidate_pairs(compounds, ids.isin(scored.index), settings) if contiguity_weight > 0 else None
+    sel = solve(scored, min_n, max_n, budget, per_street_max, contiguity_weight, pairs,
+                time_limit=settings.solver_time_limit_s)
+    sel.parameters.update({"include_community_managed": include_community_managed,
+                           "contiguity_radius_m": settings.contiguity_radius_m, "weights": settings.weights()})
+    return sel, scored
+
+
+def _check(allowed: Allowed | None, principal: Principal, resource: dict[str, Any]) -> None:
+    if allowed is not None and not allowed(principal, "edit_takeover", resource):
+        raise TakeoverDenied(f"{principal.name} ({principal.role}) may not change the takeover pipeline")
+
+
+def _audit(session: Session, principal: Principal, action: str, entity: str, entity_id: str,
+           before: dict[str, Any] | None, after: dict[str, Any] | None, street_code: str | None,
+           detail: str | None = None) -> None:
+    session.add(m.AuditEvent(at=m.utcnow(), user_name=principal.name, action=action, entity=entity,
+                             entity_id=entity_id, street_code=street_code, before=before, after=after,
+                             detail=detail))
+
+
+def _row_state(row: m.TakeoverSelection) -> dict[str, Any]:
+    return {"year": row.year, "compound_id": row.compound_id, "state": row.state, "score": row.score}
+
+
+def save_shortlist(session: Session, principal: Principal, year: int, selection: Selection, scored: pd.DataFrame,
+                   allowed: Allowed | None = None) -> dict[str, Any]:
+    """Make `selection` the year's shortlist: selected → shortlisted; shortlisted ones no longer chosen → candidate.
+
+    Rows already past `shortlisted` (tendering, contracted, serving) are kept as they are. Each change
+    is audited; the caller's transaction commits them together.
+    """
+    _check(allowed, principal, {"kind": "takeover", "year": year})
+    rows = {r.compound_id: r for r in session.scalars(
+        select(m.TakeoverSelection).where(m.TakeoverSelection.year == year))}
+    chosen = set(selection.selected)
+    now = m.utcnow()
+    added, kept, dropped = [], [], []
+    params = {k: v for k, v in selection.parameters.items()}
+    for cid in selection.selected:
+        street = str(scored.at[cid, "street"])
+        score = float(scored.at[cid, "score"])
+        row = rows.get(cid)
+        if row is None:
+            row = m.TakeoverSelection(year=year, compound_id=cid, state="shortlisted", score=score,
+                                      parameters=params, updated_by=principal.name, updated_at=now)
+            session.add(row)
+            _audit(session, principal, "create", "takeover_selection", f"{year}/{cid}", None, _row_state(row), street,
+                   "shortlisted by selection")
+            added.append(cid)
+        elif row.state in ("candidate", "shortlisted"):
+            before = _row_state(row)
+            row.state, row.score, row.parameters, row.updated_by, row.updated_at = (
+                "shortlisted", score, params, principal.name, now)
+            _audit(session, principal, "update", "takeover_selection", f"{year}/{cid}", before, _row_state(row),
+                   street, "shortlisted by selection")
+            added.append(cid)
+        else:
+            kept.append(cid)
+    for cid, row in rows.items():
+        if cid in chosen:
+            continue
+        if row.state == "shortlisted":
+            before = _row_state(row)
+            row.state, row.updated_by, row.updated_at = "candidate", principal.name, now
+            _audit(session, principal, "update", "takeover_selection", f"{year}/{cid}", before, _row_state(row),
+                   None, "not in the new selection")
+            dropped.append(cid)
+        elif row.state in ACTIVE_STATES:
+            kept.append(cid)
+    session.flush()
+    return {"year": year, "shortlisted": added, "kept_in_later_states": sorted(set(kept)), "dropped": dropped}
+
+
+def state_company(session: Session, settings: TakeoverSettings) -> str:
+    """The district's state-owned property company (a property_company flagged state_owned, else the setting)."""
+    name = session.scalar(select(m.PropertyCompany.name).where(m.PropertyCompany.state_owned.is_(True))
+                          .order_by(m.PropertyCompany.id).limit(1))
+    return name or settings.state_company_name
+
+
+def allowed_next(state: str) -> list[str]:
+    """States a pipeline row may move to from `state` (one step forward, or back to candidate to withdraw)."""
+    i = STATES.index(state)
+    nxt = [STATES[i + 1]] if i + 1 < len(STATES) else []
+    return nxt + (["candidate"] if state in WITHDRAW_FROM else [])
+
+
+def advance(session: Session, principal: Principal, compound_id: str, state: str, year: int,
+            settings: TakeoverSettings, allowed: Allowed | None = None) -> dict[str, Any]:
+    """Move one compound of the year's pipeline to `state`; at `serving` the compound becomes state-owned.
+
+    Audited (the selection row and, at serving, the compound's management_mode/property_company).
+    Raises TakeoverError naming the allowed next states.
+    """
+    if state not in STATES:
+        raise TakeoverError(f"unknown state {state!r}; states: {' → '.join(STATES)}")
+    compound = session.get(m.Compound, compound_id)
+    if compound is None:
+        raise TakeoverError(f"unknown compound {compound_id!r}")
+    _check(allowed, principal, {"kind": "takeover", "id": compound_id, "street_code": compound.street_code,
+                                "year": year})
+    row = session.scalar(select(m.TakeoverSelection).where(m.TakeoverSelection.year == year,
+                                                           m.TakeoverSelection.compound_id == compound_id))
+    current = row.state if row is not None else "candidate"
+    if current == "candidate":
+        pool = set(settings.candidate_modes) | set(settings.optional_modes)
+        if compound.management_mode not in pool or compound.demolition_planned:
+            raise TakeoverError(f"{compound_id} is not a takeover candidate (management_mode "
+                                f"{compound.management_mode}, demolition_planned {compound.demolition_planned})")
+    nxt = allowed_next(current)
+    if state not in nxt:
+        raise TakeoverError(f"{compound_id} ({year}) is {current}; allowed next: {', '.join(nxt) or 'none'}")
+    now = m.utcnow()
+    before = _row_state(row) if row is not None else None
+    if row is None:
+        row = m.TakeoverSelection(year=year, compound_id=compound_id, state=state, score=None,
+                                  parameters={"manual": True}, updated_by=principal.name, updated_at=now)
+        session.add(row)
+    else:
+        row.state, row.updated_by, row.updated_at = state, principal.name, now
+    _audit(session, principal, "create" if before is None else "update", "takeover_selection",
+           f"{year}/{compound_id}", before, _row_state(row), compound.street_code, f"{current} → {state}")
+    result: dict[str, Any] = {"compound_id": compound_id, "year": year, "from": current, "to": state,
+                              "by": principal.name}
+    if state == "serving":
+        company = state_company(session, settings)
+        cb = {"management_mode": compound.management_mode, "property_company": compound.property_company}
+        compound.management_mode, compound.property_company = "state_owned", company
+        _audit(session, principal, "update", "compound", compound_id, cb,
+               {"management_mode": "state_owned", "property_company": company}, compound.street_code,
+               f"takeover {year}: serving by the state-owned company")
+        result["management_mode"] = "state_owned"
+        result["property_company"] = company
+    session.flush()
+    return result
+
+
+def coverage(session: Session) -> dict[str, Any]:
+    """Professionally served compounds (professional + state_owned) / all — to show the takeover's effect."""
+    total = session.scalar(select(func.count()).select_from(m.Compound)) or 0
+    served = session.scalar(select(func.count()).select_from(m.Compound).where(
+        m.Compound.management_mode.in_(("professional", "state_owned")))) or 0
+    return {"compounds": total, "served": served, "coverage_rate": round(served / total, 4) if total else None}
