@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ class Context:
     pm: pluggy.PluginManager
     today: dt.date = field(default_factory=dt.date.today)
     _engine: Engine | None = None
+    # compound frame + plugin attributes, keyed by (data_revision(), today); see compound_attributes()
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
     def create(cls, database_url: str | None = None, config: Config | None = None, **kw: Any) -> Context:
@@ -69,13 +73,78 @@ class Context:
                 return spec
         raise KeyError(layer_id)
 
-    def compound_attributes(self, compounds: pd.DataFrame) -> pd.DataFrame:
-        """All plugins' per-compound attributes joined on compound id."""
+    def data_revision(self) -> tuple[Any, ...]:
+        """A cheap fingerprint of the data plugins compute from; it changes after any audited or versioned write.
+
+        Compounds: count and Σ version (every ORM update bumps `version`); other tables: row counts and
+        max ids (autoincrement), including `audit_event`, which every committed change appends to.
+        Writes outside these (raw SQL without an audit row) should call `invalidate()`.
+        """
+        from sqlalchemy import func, select
+
+        from geoplatform.models import (
+            AuditEvent,
+            BundleProposal,
+            Compound,
+            Garage,
+            Handover,
+            HandoverEvent,
+            LedgerItem,
+            TakeoverSelection,
+        )
+
+        parts = [select(func.count()).select_from(Compound).scalar_subquery(),
+                 select(func.coalesce(func.sum(Compound.version), 0)).scalar_subquery(),
+                 select(func.count()).select_from(Garage).scalar_subquery()]
+        for model in (AuditEvent, Handover, HandoverEvent, LedgerItem, TakeoverSelection):
+            parts.append(select(func.coalesce(func.max(model.id), 0)).scalar_subquery())
+        parts.append(select(func.count()).select_from(BundleProposal).scalar_subquery())
+        with self.session(readonly=True) as s:
+            return tuple(s.execute(select(*parts)).one())
+
+    def invalidate(self) -> None:
+        """Drop the cached compound frame and attributes (call after writes that bypass the ORM/audit)."""
+        with self._lock:
+            self._cache.clear()
+
+    def _cached(self, name: str, build: Any) -> Any:
+        key = (self.data_revision(), self.today)
+        with self._lock:
+            hit = self._cache.get(name)
+            if hit is not None and hit[0] == key:
+                return hit[1]
+        value = build()
+        with self._lock:
+            self._cache[name] = (key, value)
+        return value
+
+    def compounds_frame(self) -> Any:
+        """Every compound as a GeoDataFrame (boundary geometry, `location` column), indexed by id; cached per revision."""
+        from geoplatform.store import read_frame
+
+        def build() -> Any:
+            with self.session(readonly=True) as s:
+                return read_frame(s, "compound")
+
+        return self._cached("compounds", build)
+
+    def compound_attributes(self, compounds: pd.DataFrame | None = None) -> pd.DataFrame:
+        """All plugins' per-compound attributes joined on compound id.
+
+        Without `compounds`: for every stored compound, cached until `data_revision()` changes (plugins
+        such as bundling/takeover need the whole district, so bbox requests reuse this). With a frame:
+        computed for that frame now, uncached.
+        """
+        if compounds is None:
+            return self._cached("attributes", lambda: self._compute_attributes(self.compounds_frame()))
+        return self._compute_attributes(compounds)
+
+    def _compute_attributes(self, compounds: pd.DataFrame) -> pd.DataFrame:
         frames = [df for _, df in call_safely(self.pm, "compute_compound_attributes", context=self,
                                                compounds=compounds) if df is not None and len(df.columns)]
         if not frames:
             return pd.DataFrame(index=compounds.index)
-        return pd.concat(frames, axis=1).reindex(compounds.index)
+        return pd.concat([f[~f.index.duplicated()] for f in frames], axis=1).reindex(compounds.index)
 
     def exporters(self) -> dict[str, Any]:
         """Registered exporters by name."""

@@ -56,6 +56,9 @@ class LayerSpec:
     permission: str = "view"  # action checked through the permission_allowed hook
     plugin: str = ""
     visible: bool = False
+    # Below this zoom the GeoJSON is a dot map: one MultiPoint per legend class (with `_count`), no
+    # per-feature properties — keeps district-wide payloads small. None: always per feature.
+    detail_zoom: int | None = None
     # For source == "custom": loader(context, bbox, street) -> GeoDataFrame in EPSG:4326
     loader: Callable[..., Any] | None = field(default=None, compare=False)
     # Optional filter on the source frame (e.g. only candidates): predicate(frame) -> boolean Series

@@ -1,0 +1,149 @@
+"""Load a layer's features: its source table filtered by bbox in SQL (spatial index), plugin attributes, legend colour."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+from sqlalchemy import func, literal_column, select
+
+from geoplatform.db import is_sqlite
+from geoplatform.models import SRID
+from geoplatform.store import model_for
+from layers.spec import LayerSpec
+from layers.style import legend_columns
+
+BBox = tuple[float, float, float, float]  # (min_lon, min_lat, max_lon, max_lat) in EPSG:4326
+
+# source -> (table, geometry column, key column); compounds are special-cased (boundary or location)
+SOURCE_TABLES: dict[str, tuple[str, str, str]] = {
+    "compounds": ("compound", "boundary", "id"),
+    "buildings": ("building", "geom", "id"),
+    "garages": ("garage", "location", "id"),
+    "streets": ("street", "geom", "code"),
+    "district": ("district", "geom", "code"),
+    "barriers": ("barrier", "geom", "id"),
+}
+# Columns never worth sending to a map (bulky or internal); plugins still get them via compounds_frame().
+SKIP_COLUMNS = {"aliases", "source", "updated_at"}
+
+
+def parse_bbox(value: str | Sequence[float] | None) -> BBox | None:
+    """A bbox from "minx,miny,maxx,maxy" or a 4-sequence; ValueError when malformed or inverted."""
+    if value is None or value == "":
+        return None
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    if len(parts) != 4:
+        raise ValueError("bbox needs 4 numbers: min_lon,min_lat,max_lon,max_lat")
+    minx, miny, maxx, maxy = (float(p) for p in parts)
+    if not all(map(pd.notna, (minx, miny, maxx, maxy))) or minx > maxx or miny > maxy:
+        raise ValueError("bbox must be min_lon,min_lat,max_lon,max_lat with min ≤ max")
+    return (minx, miny, maxx, maxy)
+
+
+def bbox_clause(engine: sa.Engine, table: sa.Table, column: str, bbox: BBox) -> sa.ColumnElement[bool]:
+    """A WHERE clause selecting rows whose geometry's envelope meets bbox, answered by the spatial index.
+
+    PostGIS: `geom && ST_MakeEnvelope(...)` (GiST). SpatiaLite: `rowid IN (SELECT pkid FROM
+    idx_<table>_<column> WHERE …)` on the R*Tree that SpatiaLite keeps in sync by triggers.
+    """
+    minx, miny, maxx, maxy = bbox
+    if is_sqlite(engine):
+        idx = sa.table(f"idx_{table.name}_{column}", sa.column("pkid"), sa.column("xmin"), sa.column("xmax"),
+                       sa.column("ymin"), sa.column("ymax"))
+        hits = select(idx.c.pkid).where(idx.c.xmin <= maxx, idx.c.xmax >= minx, idx.c.ymin <= maxy,
+                                        idx.c.ymax >= miny)
+        return literal_column(f"{table.name}.rowid").in_(hits)
+    return table.c[column].op("&&")(func.ST_MakeEnvelope(minx, miny, maxx, maxy, SRID))
+
+
+def _street_clause(table: sa.Table, street: str) -> sa.ColumnElement[bool] | None:
+    if "street_code" in table.c:
+        return table.c.street_code == street
+    if table.name == "street":
+        return table.c.code == street
+    if "compound_id" in table.c:
+        compound = model_for("compound").__table__
+        return table.c.compound_id.in_(select(compound.c.id).where(compound.c.street_code == street))
+    return None
+
+
+def read_source(context: Any, source: str, bbox: BBox | None = None, street: str | None = None) -> gpd.GeoDataFrame:
+    """The rows of a built-in source (EPSG:4326, indexed by key) meeting bbox and street.
+
+    Compounds: geometry is the boundary, or the location point when the boundary is missing
+    (`boundary_missing` True); the bbox test uses the boundary's index, else the location's.
+    """
+    table_name, geom_name, key = SOURCE_TABLES[source]
+    table: sa.Table = model_for(table_name).__table__
+    geoms = [c.name for c in table.columns if isinstance(c.type, Geometry)]
+    scalars = [c for c in table.columns if c.name not in geoms and c.name not in SKIP_COLUMNS]
+    engine = context.engine
+    if source == "compounds":
+        geom_expr = func.coalesce(table.c.boundary, table.c.location)
+        extra = [table.c.boundary.is_(None).label("boundary_missing")]
+    else:
+        geom_expr = table.c[geom_name]
+        extra = []
+    stmt = select(*scalars, *extra, func.ST_AsBinary(geom_expr).label("_wkb"))
+    if source != "compounds":
+        stmt = stmt.where(table.c[geom_name].isnot(None))
+    if bbox is not None:
+        if source == "compounds":
+            stmt = stmt.where(sa.or_(
+                sa.and_(table.c.boundary.isnot(None), bbox_clause(engine, table, "boundary", bbox)),
+                sa.and_(table.c.boundary.is_(None), bbox_clause(engine, table, "location", bbox)),
+            ))
+        else:
+            stmt = stmt.where(bbox_clause(engine, table, geom_name, bbox))
+    if street is not None:
+        clause = _street_clause(table, street)
+        if clause is not None:
+            stmt = stmt.where(clause)
+    stmt = stmt.order_by(table.c[key])
+    with context.session(readonly=True) as s:
+        rows = s.execute(stmt).all()
+    names = [c.name for c in scalars] + [e.name for e in extra]
+    df = pd.DataFrame.from_records([r[:-1] for r in rows], columns=names)
+    wkb = [bytes(r[-1]) if r[-1] is not None else None for r in rows]
+    frame = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(shapely.from_wkb(wkb), crs=SRID), crs=SRID)
+    if "boundary_missing" in frame:
+        frame["boundary_missing"] = frame["boundary_missing"].astype(bool)
+    frame.index = pd.Index(frame[key].to_numpy(), name=None)
+    return frame
+
+
+def layer_features(context: Any, spec: LayerSpec, bbox: BBox | None = None, zoom: float | None = None,
+                   street: str | None = None, lang: str = "zh") -> gpd.GeoDataFrame:
+    """The features of a layer for a bbox: source rows + plugins' compound attributes, `where` applied, `_color`/`_label` set.
+
+    Empty (same columns) when `zoom` is below the layer's `min_zoom`. Compound sources carry the
+    cached `context.compound_attributes()` joined on compound id.
+    """
+    if spec.source == "custom":
+        if spec.loader is None:
+            raise ValueError(f"layer {spec.id}: source 'custom' needs a loader")
+        frame = spec.loader(context, bbox, street)
+        if not isinstance(frame, gpd.GeoDataFrame):
+            frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=SRID)
+    elif spec.source in SOURCE_TABLES:
+        frame = read_source(context, spec.source, bbox=bbox, street=street)
+    else:
+        raise ValueError(f"layer {spec.id}: unknown source {spec.source!r}")
+    if spec.source == "compounds":
+        attrs = context.compound_attributes()
+        if len(attrs.columns):
+            frame = frame.join(attrs.drop(columns=[c for c in attrs.columns if c in frame.columns]), how="left")
+    if zoom is not None and zoom < spec.min_zoom:
+        frame = frame.iloc[0:0]
+    if spec.where is not None and len(frame):
+        mask = spec.where(frame)
+        frame = frame[pd.Series(mask, index=frame.index).fillna(False).astype(bool)]
+    frame = frame.copy()
+    frame["_color"], frame["_label"] = legend_columns(frame, spec.legend, lang)
+    return frame

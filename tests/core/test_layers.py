@@ -1,0 +1,221 @@
+"""The layer engine on both databases: bbox in SQL, boundary fallback, attributes cache, GeoJSON, folium."""
+
+from __future__ import annotations
+
+import json
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from geoplatform.hookspecs import hookimpl
+from layers import LayerSpec, Legend, PopupField, StyleRule
+from layers.features import layer_features, parse_bbox
+from layers.folium_render import add_layer, display_value, legend_html
+from layers.geojson import coordinate_decimals, pixel_size_deg, property_names, to_geojson, to_geojson_text
+from layers.style import legend_columns
+from tests.core import layer_fixtures as lf
+
+MODES = Legend("management_mode", rules=(
+    StyleRule("#2e7d32", "专业化物业", "professional", value="professional"),
+    StyleRule("#1565c0", "国企兜底", "state-owned", value="state_owned"),
+), default_color="#9e9e9e")
+SPEC = LayerSpec(id="t_compounds", title_zh="测试小区", title_en="test compounds", source="compounds",
+                 legend=MODES, popup=(PopupField("name", "名称", "name"), PopupField("households", "户数", "households")),
+                 tooltip=(PopupField("name", "名称", "name"),))
+
+
+class CountingPlugin:
+    """Adds `t_double` = 2 × households and counts its calls."""
+
+    calls = 0
+
+    @hookimpl
+    def compute_compound_attributes(self, compounds):  # noqa: ANN001, ANN201
+        CountingPlugin.calls += 1
+        return pd.DataFrame({"t_double": compounds["households"] * 2}, index=compounds.index)
+
+
+@pytest.fixture
+def loaded(ctx):  # noqa: ANN001, ANN201
+    lf.load(ctx)
+    return ctx
+
+
+def test_bbox_filters_in_sql_and_falls_back_to_location(loaded) -> None:
+    west = layer_features(loaded, SPEC, bbox=(109.70, 40.60, 109.76, 40.66))
+    assert sorted(west.index) == ["c1", "c2"]
+    corner = layer_features(loaded, SPEC, bbox=(109.789, 40.689, 109.80, 40.70))
+    assert list(corner.index) == ["c3"]
+    assert bool(corner.loc["c3", "boundary_missing"]) is True
+    assert corner.geometry.iloc[0].geom_type == "Point"
+    assert not west["boundary_missing"].any()
+    assert len(layer_features(loaded, SPEC)) == 5
+    assert len(layer_features(loaded, SPEC, bbox=(0, 0, 1, 1))) == 0
+
+
+def test_street_filter_and_min_zoom_and_where(loaded) -> None:
+    assert sorted(layer_features(loaded, SPEC, street="150203002").index) == ["c4", "c5"]
+    high = LayerSpec(id="hi", title_zh="x", title_en="x", source="compounds", min_zoom=14)
+    assert len(layer_features(loaded, high, zoom=12)) == 0
+    assert len(layer_features(loaded, high, zoom=15)) == 5
+    big = LayerSpec(id="big", title_zh="x", title_en="x", source="compounds",
+                    where=lambda f: f["households"] >= 300)
+    assert sorted(layer_features(loaded, big).index) == ["c2", "c3"]
+
+
+def test_legend_colour_and_label(loaded) -> None:
+    f = layer_features(loaded, SPEC)
+    assert f.loc["c1", "_color"] == "#2e7d32" and f.loc["c1", "_label"] == "专业化物业"
+    assert f.loc["c2", "_color"] == "#1565c0"
+    assert f.loc["c4", "_color"] == "#9e9e9e" and f.loc["c4", "_label"] == ""
+    assert layer_features(loaded, SPEC, lang="en").loc["c2", "_label"] == "state-owned"
+
+
+def test_graduated_legend() -> None:
+    legend = Legend("v", kind="graduated", rules=(StyleRule("#a", "低", "low", min=0, max=0.5),
+                                                  StyleRule("#b", "高", "high", min=0.5, max=None)))
+    frame = pd.DataFrame({"v": [0.0, 0.49, 0.5, 1.0, None, -1]})
+    colors, _ = legend_columns(frame, legend)
+    assert colors.tolist() == ["#a", "#a", "#b", "#b", legend.default_color, legend.default_color]
+
+
+@pytest.mark.parametrize("source,expected", [("streets", 2), ("buildings", 0), ("garages", 0),
+                                              ("district", 0), ("barriers", 0)])
+def test_other_sources(loaded, source: str, expected: int) -> None:
+    spec = LayerSpec(id=source, title_zh="x", title_en="x", source=source)
+    assert len(layer_features(loaded, spec, bbox=(109.6, 40.5, 110.0, 40.8))) == expected
+    assert len(layer_features(loaded, spec, bbox=(100, 30, 100.1, 30.1))) == 0
+
+
+def test_custom_loader(loaded) -> None:
+    def loader(context, bbox, street):  # noqa: ANN001, ANN202
+        return gpd.GeoDataFrame({"k": [1]}, geometry=[shapely.Point(109.7, 40.6)], crs=4326, index=["p"])
+
+    spec = LayerSpec(id="c", title_zh="x", title_en="x", source="custom", loader=loader)
+    assert list(layer_features(loaded, spec).index) == ["p"]
+    with pytest.raises(ValueError):
+        layer_features(loaded, LayerSpec(id="c", title_zh="x", title_en="x", source="custom"))
+
+
+def test_attributes_joined_and_cached_until_data_changes(loaded) -> None:
+    from geoplatform.models import Compound
+
+    loaded.pm.register(CountingPlugin(), name="counting_test")
+    CountingPlugin.calls = 0
+    f = layer_features(loaded, SPEC, bbox=(109.70, 40.60, 109.76, 40.66))
+    assert f.loc["c2", "t_double"] == 600
+    layer_features(loaded, SPEC, bbox=(109.80, 40.60, 109.90, 40.70))
+    assert CountingPlugin.calls == 1  # second bbox reused the district-wide computation
+    with loaded.session() as s:
+        s.get(Compound, "c2").households = 10
+    f = layer_features(loaded, SPEC, bbox=(109.70, 40.60, 109.76, 40.66))
+    assert CountingPlugin.calls == 2 and f.loc["c2", "t_double"] == 20
+    loaded.invalidate()
+    layer_features(loaded, SPEC)
+    assert CountingPlugin.calls == 3
+
+
+def test_compound_attributes_for_an_explicit_frame(loaded) -> None:
+    loaded.pm.register(CountingPlugin(), name="counting_test")
+    frame = pd.DataFrame({"households": [1, 2]}, index=["x", "y"])
+    assert loaded.compound_attributes(frame)["t_double"].tolist() == [2, 4]
+
+
+def test_spatialite_query_uses_the_rtree_and_postgis_the_gist_operator(loaded) -> None:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    event.listen(loaded.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    layer_features(loaded, SPEC, bbox=(109.70, 40.60, 109.76, 40.66))
+    sql = " ".join(seen)
+    assert ("idx_compound_boundary" in sql) if loaded.engine.dialect.name == "sqlite" else ("&&" in sql)
+
+
+# ---- GeoJSON ---------------------------------------------------------------------------------------
+
+def test_geojson_properties_precision_and_ids(loaded) -> None:
+    f = layer_features(loaded, SPEC)
+    data = to_geojson(f, SPEC, zoom=None)
+    assert len(data["features"]) == 5
+    feat = next(x for x in data["features"] if x["id"] == "c2")
+    assert set(feat["properties"]) == {"name", "households", "management_mode", "_color", "_label",
+                                       "boundary_missing"}
+    coords = json.dumps(feat["geometry"]["coordinates"])
+    assert all(len(part.split(".")[1]) <= 6 for part in coords.replace("[", "").replace("]", "").split(",")
+               if "." in part)
+    assert "street_code" not in feat["properties"]  # only popup/tooltip/legend attributes
+
+
+@pytest.mark.parametrize("zoom,decimals", [(None, 6), (18, 6), (14, 5), (11, 4), (5, 2)])
+def test_coordinate_decimals(zoom: float | None, decimals: int) -> None:
+    assert coordinate_decimals(zoom) == decimals
+    if zoom is not None:
+        assert 10 ** -decimals <= pixel_size_deg(zoom) / 2  # half a pixel or better
+
+
+def test_simplification_follows_zoom() -> None:
+    ring = [(109.7 + 0.01 * shapely.Point(0, 0).x + 0.01 * i / 200, 40.6 + 0.0001 * ((-1) ** i)) for i in range(200)]
+    poly = shapely.Polygon([*ring, (109.71, 40.65), (109.7, 40.65)])
+    frame = gpd.GeoDataFrame({"_color": ["#000"], "_label": [""]}, geometry=[poly], crs=4326, index=["p"])
+    spec = LayerSpec(id="s", title_zh="x", title_en="x", source="custom")
+    n = {z: len(to_geojson(frame, spec, z)["features"][0]["geometry"]["coordinates"][0]) for z in (None, 18, 12)}
+    assert n[None] == 203 and n[12] < 10 < n[18]
+
+
+def test_dot_map_below_detail_zoom(loaded) -> None:
+    spec = LayerSpec(**{**SPEC.__dict__, "detail_zoom": 13})
+    f = layer_features(loaded, spec)
+    low = to_geojson(f, spec, zoom=11)
+    assert {x["properties"]["_label"]: x["properties"]["_count"] for x in low["features"]} == \
+        {"专业化物业": 1, "国企兜底": 1, "": 3}
+    assert all(x["geometry"]["type"] == "MultiPoint" and x["properties"]["_aggregate"] for x in low["features"])
+    assert len(to_geojson(f, spec, zoom=13)["features"]) == 5
+    assert len(to_geojson_text(f, spec, 11)) < 0.5 * len(to_geojson_text(f, spec, None))
+
+
+def test_empty_collection(loaded) -> None:
+    f = layer_features(loaded, SPEC, bbox=(0, 0, 1, 1))
+    assert to_geojson(f, SPEC, 12) == {"type": "FeatureCollection", "features": []}
+
+
+def test_property_names_without_legend() -> None:
+    spec = LayerSpec(id="x", title_zh="x", title_en="x", source="streets", popup=(PopupField("name", "名", "n"),))
+    assert property_names(spec)[0] == "name"
+
+
+@pytest.mark.parametrize("value,ok", [("1,2,3,4", (1, 2, 3, 4)), ("", None), (None, None), ("1,2,3", ValueError),
+                                      ("3,2,1,4", ValueError), ("a,b,c,d", ValueError), ([1, 2, 3, 4], (1, 2, 3, 4))])
+def test_parse_bbox(value, ok) -> None:  # noqa: ANN001
+    if ok is ValueError:
+        with pytest.raises(ValueError):
+            parse_bbox(value)
+    else:
+        assert parse_bbox(value) == ok
+
+
+# ---- folium ------------------------------------------------------------------------------------------
+
+def test_folium_layer_escapes_user_text_and_dedups_styles(loaded) -> None:
+    f = layer_features(loaded, SPEC)
+    m = folium.Map(location=[40.65, 109.8], zoom_start=12)
+    add_layer(m, SPEC, f, show=True)
+    folium.LayerControl().add_to(m)
+    html = m.get_root().render()
+    assert "<script>alert('x')</script>" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in json.loads(
+        '"' + html.split('"_popup": "')[1].split('"')[0] + '"')
+    assert html.count('"fillColor": "#2e7d32"') == 1  # one style entry per colour, not per feature
+    assert "overlayadd" in html and "overlayremove" in html and "gp-legend" in html
+
+
+def test_legend_and_values_escape() -> None:
+    spec = LayerSpec(id="x", title_zh="<b>标题</b>", title_en="x", source="compounds",
+                     legend=Legend("m", rules=(StyleRule("red;background:url(x)", "<i>甲</i>", "a", value="a"),)))
+    html = str(legend_html(spec))
+    assert "<b>标题</b>" not in html and "&lt;i&gt;甲&lt;/i&gt;" in html and "url(x)" not in html
+    assert display_value("management_mode", "state_owned") == "国企兜底"
+    assert display_value("boundary_missing", True, "en") == "yes"
+    assert display_value("x", None) == "" and display_value("x", float("nan")) == ""
