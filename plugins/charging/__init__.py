@@ -1,1 +1,42 @@
-"""Built-in plugin: charging (being built)."""
+"""Built-in plugin: EV charging-pile eligibility per garage (RULES §3, GB/T 51313-2018)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from geoplatform.hookspecs import hookimpl
+from plugins.charging.messages import register as _register_messages
+
+_register_messages()
+
+
+@hookimpl
+def register_layers(context: Any) -> list[Any]:
+    """The compound layer coloured by worst garage decision."""
+    from plugins.charging.layer import charging_layer
+
+    return [charging_layer()]
+
+
+@hookimpl
+def compute_compound_attributes(context: Any, compounds: pd.DataFrame) -> pd.DataFrame:
+    """Per compound: best/worst garage decision, counts per decision and popup texts (prefix `charging_`)."""
+    from plugins.charging.settings import settings_for
+    from plugins.charging.stored import compound_summary, evaluate_records, load_garages
+
+    settings = settings_for(context)
+    with context.session(readonly=True) as s:
+        records = load_garages(s)
+    wanted = set(compounds.index)
+    results = evaluate_records((r for r in records if r["compound_id"] in wanted), settings)
+    return compound_summary(results, compounds.index)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    """`geoplatform charging evaluate …`."""
+    from plugins.charging.cli import charging
+
+    cli.add_command(charging)

@@ -1,0 +1,378 @@
+"""RULES §3: EV charging-pile eligibility of one garage under GB/T 51313-2018 and the plan's exception.
+
+Pure functions over plain dict records: `validate_garage` lists what is wrong with a record,
+`evaluate_garage` applies rules R1…R10 (first match wins) and adds flags F1…F3.
+
+Decision order, best → worst (`DECISION_ORDER`), used for a compound's best/worst garage and the
+map colours. It ranks how much has to change before an owner can get a private pile in the garage:
+  ELIGIBLE               nothing — install;
+  ELIGIBLE_BY_EXCEPTION  install under the plan's existing-garage exception (paperwork to keep);
+  NEEDS_FIRE_UNIT        one known construction measure (a separate fire unit ≤ 1000 m²);
+  PENDING_INSPECTION     facts missing or facilities to repair — the outcome is still open;
+  NOT_RECOMMENDED        the standard advises against this floor (B4 or deeper);
+  NOT_ELIGIBLE_PRIVATE   no private pile on this space at all (public pile only);
+  INELIGIBLE             the standard forbids it (§6.1.6) or the exception fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from geoplatform.labels import LABELS
+from geoplatform.models import (
+    FIRE_FACILITY_FIELDS,
+    FIRE_FACILITY_STATES,
+    GARAGE_TYPES,
+    MANAGEMENT_MODES,
+    SPACE_RIGHTS,
+)
+from plugins.charging.messages import FLAG_NOTES, REASONS, WORDS
+from plugins.charging.settings import ChargingSettings
+
+RULE_IDS = tuple(f"R{i}" for i in range(1, 11))
+DECISION_ORDER = ("ELIGIBLE", "ELIGIBLE_BY_EXCEPTION", "NEEDS_FIRE_UNIT", "PENDING_INSPECTION",
+                  "NOT_RECOMMENDED", "NOT_ELIGIBLE_PRIVATE", "INELIGIBLE")
+RULE_DECISIONS = {
+    "R1": "NOT_ELIGIBLE_PRIVATE", "R2": "ELIGIBLE", "R3": "INELIGIBLE", "R4": "PENDING_INSPECTION",
+    "R5": "NOT_RECOMMENDED", "R6": "ELIGIBLE_BY_EXCEPTION", "R7": "INELIGIBLE", "R8": "PENDING_INSPECTION",
+    "R9": "NEEDS_FIRE_UNIT", "R10": "ELIGIBLE",
+}
+FLAGS = ("F1_PROPERTY_MUST_COOPERATE", "F2_CAPACITY_EXPANSION", "F3_COMMUNITY_ASSISTS")
+# [Q] the plan: a private pile needs the owner's own space or a lease of at least one year
+PRIVATE_PILE_RIGHTS = ("owned", "lease_1y_plus")
+# [Q] GB/T 51313-2018 §6.1.6 covers underground, semi-underground and high-rise garages only
+OPEN_TYPES = ("open_lot", "above_ground")
+RESTRICTED_TYPES = ("underground", "semi_underground", "high_rise")
+
+ENUM_FIELDS: dict[str, tuple[str, ...]] = {
+    "garage_type": GARAGE_TYPES,
+    "space_right": SPACE_RIGHTS,
+    "management_mode": MANAGEMENT_MODES,
+    **{f: FIRE_FACILITY_STATES for f in FIRE_FACILITY_FIELDS},
+}
+# Required: present and not null. Nullable fields may also be left out (read as null).
+REQUIRED_FIELDS = ("id", "garage_type", "lowest_charging_floor", "completion_date", *FIRE_FACILITY_FIELDS,
+                   "fire_compartment_area_m2", "space_right", "management_mode")
+NULLABLE_FIELDS = ("fire_unit_area_m2", "meets_other_clauses", "capacity_ok")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One explanation of a decision, in Chinese and English, with a stable code."""
+
+    code: str
+    zh: str
+    en: str
+
+    def as_dict(self) -> dict[str, str]:
+        """{code, zh, en}."""
+        return {"code": self.code, "zh": self.zh, "en": self.en}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome for one garage: decision, the rule that decided, reasons and flags."""
+
+    decision: str
+    rule: str
+    reasons: tuple[Reason, ...]
+    flags: tuple[str, ...]
+
+    def as_dict(self, garage_id: Any = None) -> dict[str, Any]:
+        """{"id","decision","rule","reasons","flags"} as JSON-friendly values."""
+        return {"id": garage_id, "decision": self.decision, "rule": self.rule,
+                "reasons": [r.as_dict() for r in self.reasons], "flags": list(self.flags)}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with one field of one record."""
+
+    record: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.record}, field {self.field}: {self.message}"
+
+
+class InvalidGarage(ValueError):
+    """Raised by evaluate_garage for a record that does not validate."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+# ---------------------------------------------------------------- validation
+
+def record_name(record: Any, index: int | None = None) -> str:
+    """How a record is named in messages: its position (1-based) and id."""
+    gid = record.get("id") if isinstance(record, Mapping) else None
+    parts = [f"record {index + 1}"] if index is not None else []
+    if gid is not None:
+        parts.append(f"id {gid}" if not parts else f"(id {gid})")
+    return " ".join(parts) or "record"
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _parse_date(v: Any) -> dt.date | None:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str):
+        try:
+            return dt.date.fromisoformat(v.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def validate_garage(record: Any, index: int | None = None) -> list[Problem]:
+    """Every problem of one garage record (unknown enum, missing field, negative area, bad date, wrong type)."""
+    name = record_name(record, index)
+    if not isinstance(record, Mapping):
+        return [Problem(name, "(record)", f"expected a JSON object, got {type(record).__name__}")]
+    out: list[Problem] = []
+    for f in REQUIRED_FIELDS:
+        if f not in record:
+            out.append(Problem(name, f, "missing required field"))
+        elif record[f] is None:
+            out.append(Problem(name, f, "required field is null"))
+    gid = record.get("id")
+    if gid is not None and (isinstance(gid, bool) or not isinstance(gid, str | int) or gid == ""):
+        out.append(Problem(name, "id", f"expected non-empty text or an integer, got {gid!r}"))
+    for f, allowed in ENUM_FIELDS.items():
+        v = record.get(f)
+        if v is None:
+            continue
+        if not isinstance(v, str):
+            out.append(Problem(name, f, f"expected text, got {v!r}; allowed: {', '.join(allowed)}"))
+        elif v not in allowed:
+            out.append(Problem(name, f, f"unknown value {v!r}; allowed: {', '.join(allowed)}"))
+    floor = record.get("lowest_charging_floor")
+    if floor is not None and not (_is_number(floor) and math.isfinite(floor) and float(floor).is_integer()):
+        out.append(Problem(name, "lowest_charging_floor", f"expected a whole number (-1 = B1), got {floor!r}"))
+    date = record.get("completion_date")
+    if date is not None and _parse_date(date) is None:
+        out.append(Problem(name, "completion_date", f"unparseable date {date!r}; expected YYYY-MM-DD"))
+    for f in ("fire_compartment_area_m2", "fire_unit_area_m2"):
+        v = record.get(f)
+        if v is None:
+            continue
+        if not _is_number(v) or not math.isfinite(v):
+            out.append(Problem(name, f, f"expected a number of m², got {v!r}"))
+        elif v < 0:
+            out.append(Problem(name, f, f"negative area {v!r}"))
+    for f in ("meets_other_clauses", "capacity_ok"):
+        v = record.get(f)
+        if v is not None and not isinstance(v, bool):
+            out.append(Problem(name, f, f"expected true, false or null, got {v!r}"))
+    return out
+
+
+def validate_records(records: Any) -> list[Problem]:
+    """Problems of a whole list of records, duplicate ids included."""
+    if not isinstance(records, list):
+        return [Problem("input", "(document)", f"expected a JSON list of garage records, got {type(records).__name__}")]
+    out: list[Problem] = []
+    seen: dict[Any, int] = {}
+    for i, rec in enumerate(records):
+        out.extend(validate_garage(rec, i))
+        gid = rec.get("id") if isinstance(rec, Mapping) else None
+        if isinstance(gid, str | int) and not isinstance(gid, bool):
+            if gid in seen:
+                out.append(Problem(record_name(rec, i), "id", f"duplicate id, also record {seen[gid] + 1}"))
+            else:
+                seen[gid] = i
+    return out
+
+
+def normalise(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A valid record with typed values: date parsed, areas float, floor int, nullable fields present."""
+    r = dict(record)
+    r["completion_date"] = _parse_date(r["completion_date"])
+    r["lowest_charging_floor"] = int(r["lowest_charging_floor"])
+    r["fire_compartment_area_m2"] = float(r["fire_compartment_area_m2"])
+    for f in NULLABLE_FIELDS:
+        r.setdefault(f, None)
+    if r["fire_unit_area_m2"] is not None:
+        r["fire_unit_area_m2"] = float(r["fire_unit_area_m2"])
+    return r
+
+
+# ---------------------------------------------------------------- texts
+
+@dataclass(frozen=True)
+class _Bi:
+    """A parameter with a Chinese and an English form."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+def _label(enum: str, value: str) -> _Bi:
+    zh, en = LABELS.get(enum, {}).get(value, (value, value))
+    return _Bi(zh, en)
+
+
+def _word(key: str, **kw: Any) -> _Bi:
+    zh, en = WORDS[key]
+    return _Bi(zh.format(**kw), en.format(**kw))
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:.2f}".rstrip("0")
+
+
+def _floor(n: int) -> _Bi:
+    if n == 0:
+        return _word("ground")
+    return _word("above", n=n) if n > 0 else _word("below", n=-n)
+
+
+def _join(items: list[_Bi]) -> _Bi:
+    return _Bi(WORDS["sep"][0].join(i.zh for i in items), WORDS["sep"][1].join(i.en for i in items))
+
+
+def _fmt(template: tuple[str, str], params: dict[str, Any]) -> tuple[str, str]:
+    def one(text: str, lang: str) -> str:
+        return text.format(**{k: v.get(lang) if isinstance(v, _Bi) else v for k, v in params.items()})
+
+    return one(template[0], "zh"), one(template[1], "en")
+
+
+def _reason(code: str, **params: Any) -> Reason:
+    zh, en = _fmt(REASONS[code], params)
+    return Reason(code, zh, en)
+
+
+def flag_note(flag: str, record: Mapping[str, Any]) -> Reason:
+    """The explanation of one flag for this record (code, zh, en)."""
+    zh, en = _fmt(FLAG_NOTES[flag], {"management_mode": _label("management_mode", str(record.get("management_mode")))})
+    return Reason(flag, zh, en)
+
+
+# ---------------------------------------------------------------- rules
+
+def gb50067_limit(record: Mapping[str, Any], settings: ChargingSettings) -> float:
+    """GB 50067 fire-compartment limit: doubled when the sprinklers are `working` (the only state that counts)."""
+    if record.get("sprinklers") == "working":
+        return settings.gb50067_limit_sprinklered_m2
+    return settings.gb50067_limit_m2
+
+
+def _limit_basis(record: Mapping[str, Any], s: ChargingSettings) -> _Bi:
+    if record.get("sprinklers") == "working":
+        return _word("limit_sprinklered", base=_num(s.gb50067_limit_m2))
+    return _word("limit_plain")
+
+
+def _facility_list(record: Mapping[str, Any], states: tuple[str, ...], with_state: bool) -> list[_Bi]:
+    out = []
+    for f in FIRE_FACILITY_FIELDS:
+        if record[f] in states:
+            name = _label("fire_facility", f)
+            if with_state:
+                st = _label("fire_facility_state", record[f])
+                name = _Bi(f"{name.zh}（{st.zh}）", f"{name.en} ({st.en})")
+            out.append(name)
+    return out
+
+
+def _match(r: dict[str, Any], s: ChargingSettings) -> tuple[str, list[Reason]]:
+    """The first rule of RULES §3 that matches, with its reasons."""
+    gtype = _label("garage_type", r["garage_type"])
+    if r["space_right"] not in PRIVATE_PILE_RIGHTS:
+        return "R1", [_reason("R1.space_right", space_right=_label("space_right", r["space_right"])),
+                      _reason("R1.public_pile")]
+    if r["garage_type"] in OPEN_TYPES:
+        return "R2", [_reason("R2.not_covered", garage_type=gtype), _reason("R2.advice_6_1_5")]
+    absent = _facility_list(r, ("absent",), with_state=False)
+    if r["garage_type"] in RESTRICTED_TYPES and absent:
+        return "R3", [_reason("R3.absent", garage_type=gtype, facilities=_join(absent)), _reason("R3.remedy")]
+    not_working = _facility_list(r, ("faulty", "unknown"), with_state=True)
+    if not_working:
+        return "R4", [_reason("R4.not_working", facilities=_join(not_working))]
+    floor = r["lowest_charging_floor"]
+    if floor <= s.lowest_floor_limit:
+        return "R5", [_reason("R5.too_deep", floor=_floor(floor), limit_floor=_floor(s.lowest_floor_limit))]
+    area = r["fire_compartment_area_m2"]
+    big = area > s.compartment_threshold_m2
+    existing = r["completion_date"] < s.standard_date
+    limit = gb50067_limit(r, s)
+    within = area <= limit
+    meets = r["meets_other_clauses"]
+    p = {"area": _num(area), "threshold": _num(s.compartment_threshold_m2), "limit": _num(limit),
+         "limit_basis": _limit_basis(r, s), "standard_date": s.standard_date.isoformat(),
+         "completion_date": r["completion_date"].isoformat(), "garage_type": gtype, "floor": _floor(floor),
+         "unit_max": _num(s.fire_unit_max_m2)}
+    if big and existing and meets is True and within:
+        return "R6", [_reason("R6.exception", **p)]
+    if big and existing and (meets is False or not within):
+        reasons = [_reason("R7.other_clauses", **p)] if meets is False else []
+        reasons += [] if within else [_reason("R7.over_limit", **p)]
+        return "R7", reasons
+    if big and existing and meets is None:
+        return "R8", [_reason("R8.unchecked", **p)]
+    unit = r["fire_unit_area_m2"]
+    if big and not existing and (unit is None or unit > s.fire_unit_max_m2):
+        unit_text = _word("unit_none") if unit is None else _word("unit_big", unit=_num(unit), unit_max=p["unit_max"])
+        return "R9", [_reason("R9.fire_unit", unit_text=unit_text, **p)]
+    if not big:
+        return "R10", [_reason("R10.small_compartment", **p)]
+    return "R10", [_reason("R10.fire_unit_ok", unit=_num(unit), **p)]
+
+
+def flags_for(record: Mapping[str, Any], settings: ChargingSettings) -> tuple[str, ...]:
+    """Flags F1…F3 of a (valid) record; they do not depend on the decision."""
+    professional = record["management_mode"] in settings.professional_modes
+    capacity = record.get("capacity_ok")
+    out = []
+    if professional and capacity is True:
+        out.append("F1_PROPERTY_MUST_COOPERATE")
+    if capacity is False:
+        out.append("F2_CAPACITY_EXPANSION")
+    if not professional:
+        out.append("F3_COMMUNITY_ASSISTS")
+    return tuple(out)
+
+
+def evaluate_garage(record: Mapping[str, Any], settings: ChargingSettings | None = None) -> Decision:
+    """Apply RULES §3 to one garage record (InvalidGarage if it does not validate)."""
+    settings = settings or ChargingSettings()
+    problems = validate_garage(record)
+    if problems:
+        raise InvalidGarage(problems)
+    r = normalise(record)
+    rule, reasons = _match(r, settings)
+    return Decision(RULE_DECISIONS[rule], rule, tuple(reasons), flags_for(r, settings))
+
+
+# ---------------------------------------------------------------- aggregation
+
+def decision_rank(decision: str) -> int:
+    """Position in DECISION_ORDER (0 = best)."""
+    return DECISION_ORDER.index(decision)
+
+
+def summarise_decisions(decisions: Iterable[str]) -> dict[str, Any]:
+    """Best and worst decision and counts per decision (every decision present, zero included)."""
+    ds = list(decisions)
+    counts = {d: 0 for d in DECISION_ORDER}
+    for d in ds:
+        counts[d] += 1
+    ranked = sorted(ds, key=decision_rank)
+    return {"garages": len(ds), "best": ranked[0] if ranked else None, "worst": ranked[-1] if ranked else None,
+            "counts": counts}

@@ -1,0 +1,72 @@
+"""Thresholds of the charging plugin (RULES §3, GB/T 51313-2018), overridable via `[rules.charging]`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ChargingSettings:
+    """Every threshold of RULES §3 as a named setting; the comment says where it comes from."""
+
+    # [Q] GB/T 51313-2018 《电动汽车分散充电设施工程技术标准》 is in force from 2019-03-01. A garage
+    # completed on an earlier day is "existing" (plan's exception, R6–R8); on/after it is "new" (R9).
+    standard_date: dt.date = dt.date(2019, 3, 1)
+    # [Q] The plan's exception applies to garages whose fire compartment (防火分区) exceeds 1000 m²;
+    # a compartment of exactly 1000 m² does not exceed it.
+    compartment_threshold_m2: float = 1000.0
+    # [Q] RULES R9 / GB/T 51313-2018 §6.1.5: the charging area of a new garage needs its own fire
+    # unit (防火单元) of at most 1000 m².
+    fire_unit_max_m2: float = 1000.0
+    # [Q] GB 50067 (汽车库、修车库、停车场设计防火规范): maximum fire compartment of an underground
+    # garage without automatic sprinklers.
+    gb50067_limit_m2: float = 2000.0
+    # [Q] GB 50067: the limit doubles when the compartment has automatic sprinklers. [D] "with
+    # sprinklers" means the garage's `sprinklers` state is `working` (faulty/absent/unknown do not count).
+    gb50067_limit_sprinklered_m2: float = 4000.0
+    # [Q for new garages, D for existing ones] GB/T 51313-2018 §6.1.5: charging facilities not on the
+    # 4th underground floor (B4 = -4) or below; R5 applies when lowest_charging_floor <= this value.
+    lowest_floor_limit: int = -4
+    # [D] RULES §1: professionally served = professional or state-owned management (flags F1/F3).
+    professional_modes: tuple[str, ...] = ("professional", "state_owned")
+
+    @classmethod
+    def from_overrides(cls, overrides: dict[str, Any] | None) -> ChargingSettings:
+        """Defaults updated with configured overrides (unknown keys and bad values are rejected)."""
+        overrides = dict(overrides or {})
+        names = {f.name for f in fields(cls)}
+        unknown = set(overrides) - names
+        if unknown:
+            raise ValueError(f"unknown [rules.charging] setting(s): {', '.join(sorted(unknown))}")
+        if "standard_date" in overrides:
+            value = overrides["standard_date"]
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            elif isinstance(value, str):
+                value = dt.date.fromisoformat(value)
+            if not isinstance(value, dt.date):
+                raise ValueError("[rules.charging] standard_date must be a date (YYYY-MM-DD)")
+            overrides["standard_date"] = value
+        for key in ("compartment_threshold_m2", "fire_unit_max_m2", "gb50067_limit_m2",
+                    "gb50067_limit_sprinklered_m2"):
+            if key in overrides:
+                overrides[key] = float(overrides[key])
+        if "lowest_floor_limit" in overrides:
+            overrides["lowest_floor_limit"] = int(overrides["lowest_floor_limit"])
+        if "professional_modes" in overrides:
+            overrides["professional_modes"] = tuple(overrides["professional_modes"])
+        return cls(**{**{f.name: getattr(cls(), f.name) for f in fields(cls)}, **overrides})
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as JSON-friendly values (shown with every evaluation)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["standard_date"] = self.standard_date.isoformat()
+        out["professional_modes"] = list(self.professional_modes)
+        return out
+
+
+def settings_for(context: Any) -> ChargingSettings:
+    """The settings in force for a Context (config overrides applied)."""
+    return ChargingSettings.from_overrides(context.rules("charging") if context is not None else None)
