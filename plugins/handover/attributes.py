@@ -13,6 +13,8 @@ from plugins.handover import rules
 from plugins.handover.labels import CLASS_LABELS, facility_label, state_label
 from plugins.handover.settings import HandoverSettings
 
+_UNSURVEYED = rules.RowStatus(rules.UNKNOWN, False, 0, 0, None, "unknown")
+
 
 def attributes_frame(compound_ids: Sequence[str], rows: Sequence[Mapping[str, Any]],
                      items_by_row: Mapping[Any, Sequence[Mapping[str, Any]]], today: dt.date,
@@ -30,9 +32,8 @@ def attributes_frame(compound_ids: Sequence[str], rows: Sequence[Mapping[str, An
     records = []
     for cid in compound_ids:
         found = by_compound.get(cid, {})
-        statuses = dict(found)
-        for f in rules.UTILITY_FACILITIES:
-            statuses.setdefault(f, rules.RowStatus(rules.UNKNOWN, False, 0, 0, None, "unknown"))
+        statuses = {f: found.get(f) or _UNSURVEYED for f in rules.FACILITIES
+                    if f in found or f in rules.UTILITY_FACILITIES}  # facility order: ties break alike
         rec: dict[str, Any] = {}
         for f in rules.FACILITIES:
             st = statuses.get(f)

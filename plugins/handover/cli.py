@@ -231,15 +231,14 @@ def register(cli: click.Group) -> None:
 
 def _authorise(c: Any, principal: Principal, compound: str, facility: str) -> None:
     """UserError (and an audited denial) unless the permission hooks allow edit_handover on this row."""
-    from geoplatform.models import AuditEvent
+    from geoplatform.audit import record_denied
     from plugins.handover import service
 
     with c.session(readonly=True) as s:
         resource = service.handover_resource(s, compound, facility)
     if c.allowed(principal, "edit_handover", resource):
         return
-    with c.session() as s:
-        s.add(AuditEvent(user_name=principal.name, action="denied", entity="handover", entity_id=resource["id"],
-                         street_code=resource["street_code"], outcome="denied", detail="edit_handover"))
+    record_denied(c, principal, "edit_handover", "handover", resource["id"], street_code=resource["street_code"],
+                  detail="outside the user's facility or street")
     raise UserError(f"user {principal.name!r} ({principal.role}) may not change {compound} {facility} "
                     "(outside its facility or street)")

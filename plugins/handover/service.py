@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from geoplatform.models import AuditEvent, Compound, Handover, HandoverEvent, LedgerItem, Street, utcnow
+from geoplatform import audit
+from geoplatform.models import Compound, Handover, HandoverEvent, LedgerItem, Street, utcnow
 from geoplatform.principal import Principal
 from plugins.handover import rules
 from plugins.handover.settings import HandoverSettings
@@ -172,9 +173,8 @@ def set_state(session: Session, principal: Principal, compound_id: str, facility
     after = _snapshot(row)
     after["items_added"] = [{"content": i["content"], "responsible_unit": i.get("responsible_unit"),
                              "deadline": i["deadline"].isoformat() if i.get("deadline") else None} for i in items]
-    session.add(AuditEvent(at=now, user_name=principal.name, action="update" if before["version"] else "create",
-                           entity="handover", entity_id=f"{compound_id}:{facility}", street_code=c.street_code,
-                           before=before, after=after, detail=note))
+    audit.record(session, principal, "update" if before["version"] else "create", "handover",
+                 f"{compound_id}:{facility}", before=before, after=after, street_code=c.street_code, detail=note)
     _flush(session, compound_id, facility)
     return get_handover(session, compound_id, facility)
 
@@ -195,10 +195,9 @@ def complete_item(session: Session, principal: Principal, item_id: int, done_dat
     c = session.get(Compound, row.compound_id)
     before = {"done_date": item.done_date.isoformat() if item.done_date else None}
     item.done_date = done_date
-    session.add(AuditEvent(user_name=principal.name, action="update", entity="ledger_item", entity_id=str(item_id),
-                           street_code=c.street_code if c else None, before=before,
-                           after={"done_date": done_date.isoformat()},
-                           detail=f"{row.compound_id}:{row.facility} {item.content}"))
+    audit.record(session, principal, "update", "ledger_item", item_id, before=before,
+                 after={"done_date": done_date.isoformat()}, street_code=c.street_code if c else None,
+                 detail=f"{row.compound_id}:{row.facility} {item.content}")
     session.flush()
     return {**_item_dict(item), "compound_id": row.compound_id, "facility": row.facility}
 
