@@ -1,9 +1,207 @@
-"""Browser hardening: CSRF, Origin checks, security headers, error pages (to be built by the accounts issue)."""
+"""Browser hardening: CSRF, Origin checks, security headers, error pages.
+
+CSP choice: scripts only from 'self' or inline with this request's nonce (templates write
+`<script nonce="{{ csp_nonce() }}">`; folium output must get the nonce on its own <script> tags
+from the code that renders it, never by blanket rewriting of HTML that carries user text).
+Styles allow 'unsafe-inline' because Leaflet and folium set style attributes and <style> blocks
+(style injection cannot run script). Images may also come from the configured basemap tile hosts.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+import hmac
+import logging
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, jsonify, request, session
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+CSRF_SESSION_KEY = "csrf"
+CSRF_FORM_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DEFAULT_TILE_HOSTS = ("https://*.tile.openstreetmap.org", "https://*.tianditu.gov.cn")
+API_PREFIXES = ("/api/", "/ogc/")
+
+
+def is_api_request() -> bool:
+    """True for JSON endpoints (/api/, /ogc/), which get JSON errors instead of pages."""
+    return request.path.startswith(API_PREFIXES) or request.path in ("/api", "/ogc")
+
+
+def csrf_token() -> str:
+    """This browser session's CSRF token (created on first use)."""
+    token = session.get(CSRF_SESSION_KEY)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session[CSRF_SESSION_KEY] = token
+    return token
+
+
+def csrf_field() -> Markup:
+    """A hidden form input carrying the CSRF token."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FORM_FIELD, csrf_token())
+
+
+def csp_nonce() -> str:
+    """The CSP nonce of this request (for inline <script nonce=…>)."""
+    nonce = getattr(g, "csp_nonce", None)
+    if nonce is None:
+        nonce = g.csp_nonce = secrets.token_urlsafe(16)
+    return nonce
+
+
+def _same_origin(url: str) -> bool:
+    parts = urlsplit(url)
+    own = urlsplit(request.host_url)
+    return (parts.scheme, parts.netloc.lower()) == (own.scheme, own.netloc.lower())
+
+
+def check_csrf() -> Response | None:
+    """Refuse a cookie-authenticated state change without a same-origin Origin and the CSRF token.
+
+    Requests authenticated by `Authorization: Bearer` are exempt: browsers never add that header
+    on their own, so a cross-site page cannot forge them.
+    """
+    if request.method not in UNSAFE_METHODS or getattr(g, "auth_method", None) == "token":
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "_csrf_exempt", False):
+        return None
+    origin = request.headers.get("Origin")
+    referer = request.headers.get("Referer")
+    if origin is not None:
+        if origin == "null" or not _same_origin(origin):
+            return refuse(403, "cross-origin request refused (Origin)")
+    elif referer and not _same_origin(referer):
+        return refuse(403, "cross-origin request refused (Referer)")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sent = request.form.get(CSRF_FORM_FIELD)
+    expected = session.get(CSRF_SESSION_KEY)
+    if not sent or not expected or not hmac.compare_digest(str(sent), str(expected)):
+        return refuse(403, "missing or invalid CSRF token")
+    return None
+
+
+def csrf_exempt(view):  # noqa: ANN001, ANN201
+    """Exempt a view from the CSRF check (only for endpoints that never use cookies)."""
+    view._csrf_exempt = True
+    return view
+
+
+def tile_hosts(app: Flask) -> list[str]:
+    """img-src sources for the basemap tile servers (from the registered basemaps)."""
+    if "CSP_IMG_HOSTS" in app.config:
+        return list(app.config["CSP_IMG_HOSTS"])
+    hosts: set[str] = set()
+    try:
+        ctx = app.extensions["geoplatform"]
+        for basemap in ctx.basemaps():
+            for attr in ("url", "tiles", "url_template", "template"):
+                value = getattr(basemap, attr, None)
+                if isinstance(value, str) and value.startswith(("http://", "https://")):
+                    scheme, rest = value.split("://", 1)
+                    host = rest.split("/", 1)[0]
+                    host = ".".join("*" if "{" in label else label for label in host.split("."))
+                    hosts.add(f"{scheme}://{host}")
+    except Exception as exc:  # a broken basemap plugin must not break every response
+        log.warning("cannot read basemap hosts for the CSP: %s", exc)
+    app.config["CSP_IMG_HOSTS"] = sorted(hosts) or list(DEFAULT_TILE_HOSTS)
+    return app.config["CSP_IMG_HOSTS"]
+
+
+def content_security_policy(app: Flask) -> str:
+    """The CSP header value of this response."""
+    img = " ".join(["'self'", "data:", "blob:", *tile_hosts(app)])
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src 'self' 'nonce-{csp_nonce()}'",
+        "style-src 'self' 'unsafe-inline'",
+        f"img-src {img}",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+def _secure_cookies(response: Response) -> None:
+    cookies = response.headers.getlist("Set-Cookie")
+    if not cookies:
+        return
+    response.headers.remove("Set-Cookie")
+    for c in cookies:
+        response.headers.add("Set-Cookie", c if "; secure" in c.lower() else c + "; Secure")
+
+
+def refuse(status: int, message: str) -> Response:
+    """A JSON (API) or small HTML (pages) error response."""
+    if is_api_request() or request.accept_mimetypes.best == "application/json":
+        response = jsonify({"error": message, "status": status})
+    else:
+        title = {400: "请求无效 / Bad request", 401: "请先登录 / Login required", 403: "无权访问 / Forbidden",
+                 404: "未找到 / Not found", 405: "方法不允许 / Method not allowed", 409: "数据已被修改 / Conflict",
+                 413: "请求过大 / Request too large", 429: "尝试过多 / Too many attempts"}.get(
+                     status, "服务器错误 / Server error")
+        body = Markup('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{0}</title></head>'
+                      '<body><h1>{0}</h1><p>{1}</p><p><a href="/">返回首页 / Home</a></p></body></html>')
+        response = Response(body.format(title, message), mimetype="text/html")
+    response.status_code = status
+    return response
+
+
+def _handle_http(exc: HTTPException) -> Response:
+    if exc.code is None or exc.code < 400:
+        return exc  # redirects raised by routing
+    message = exc.description if exc.code < 500 and exc.description else "error"
+    if exc.code >= 500:
+        message = "internal error"
+    response = refuse(exc.code, message)
+    for header in ("Allow", "WWW-Authenticate", "Retry-After"):
+        for value in exc.get_headers():
+            if value[0] == header:
+                response.headers[header] = value[1]
+    return response
+
+
+def _handle_exception(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return _handle_http(exc)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return refuse(500, "internal error")  # never SQL or a stack trace
 
 
 def init_security(app: Flask) -> None:
     """Install CSRF protection, headers and generic error handlers."""
+    app.config.setdefault("SESSION_COOKIE_NAME", "geoplatform_session")
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config.setdefault("JSON_MAX_BYTES", 1024 * 1024)
+    app.jinja_env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field, csp_nonce=csp_nonce)
+    app.before_request(check_csrf)  # web.auth inserts its authentication in front of this
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        h = response.headers
+        h.setdefault("Content-Security-Policy", content_security_policy(app))
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+        if is_api_request():
+            h.setdefault("Cache-Control", "no-store")
+        if request.is_secure or app.config.get("SESSION_COOKIE_SECURE"):
+            _secure_cookies(response)
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(Exception, _handle_exception)
