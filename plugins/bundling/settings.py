@@ -1,0 +1,68 @@
+"""Thresholds of the bundled-management planner (RULES §5), each with its provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class BundlingSettings:
+    """RULES §5 thresholds; [Q] = stated by a source, [D] = our default (configurable)."""
+
+    # [D] RULES §5: modes whose compounds may be orphans (无物业, 社区代管/准物业)
+    orphan_modes: tuple[str, ...] = ("none", "community_managed")
+    # [D] RULES §1/§5: professionally served modes that may host (专业化物业, 国企兜底)
+    host_modes: tuple[str, ...] = ("professional", "state_owned")
+    # [Q] plan: areas under 1万 m² are merged (不成管理规模)
+    min_floor_area_m2: float = 10_000.0
+    # [D] RULES §5: fewer households than this is under management scale
+    min_households: int = 100
+    # [Q] plan: a single building (单体独栋) is under management scale
+    max_buildings_orphan: int = 1
+    # [D] RULES §5: hosts within this edge-to-edge distance (metres)
+    max_distance_m: float = 300.0
+    # [Q] management area 3–10万 m²: hosts whose merged area stays within this are preferred
+    preferred_max_merged_area_m2: float = 100_000.0
+    # [Q] Inner Mongolia minimum management area 3万 m²: an orphan group this large is a new bundle
+    new_bundle_min_area_m2: float = 30_000.0
+    # [D] orphans closer than this are neighbours in a new bundle (None: max_distance_m)
+    group_distance_m: float | None = None
+    # [D] distances are compared at this resolution so that ties fall to the shared boundary
+    distance_resolution_m: float = 1.0
+    # [D] boundaries closer than this count as shared (ledger polygons rarely touch exactly)
+    shared_boundary_tolerance_m: float = 2.0
+    # [D] DESIGN: metric CRS for distances and areas (CGCS2000 3° GK CM 111°E)
+    metric_crs: int = 4547
+
+    @property
+    def neighbour_distance_m(self) -> float:
+        """The distance that links orphans into one candidate new bundle."""
+        return self.max_distance_m if self.group_distance_m is None else self.group_distance_m
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as plain JSON-able values (shown where they are applied)."""
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+
+
+def load_settings(overrides: dict[str, Any] | None = None, **kw: Any) -> BundlingSettings:
+    """Defaults updated by config overrides (`[rules.bundling]`) and keyword arguments; unknown keys fail."""
+    values = {**(overrides or {}), **{k: v for k, v in kw.items() if v is not None}}
+    known = {f.name: f for f in fields(BundlingSettings)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"[rules.bundling]: unknown setting(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    clean: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in ("orphan_modes", "host_modes"):
+            clean[key] = tuple(value)
+        elif key in ("min_households", "max_buildings_orphan", "metric_crs"):
+            clean[key] = int(value)
+        elif value is not None:
+            clean[key] = float(value)
+        else:
+            clean[key] = value
+    settings = replace(BundlingSettings(), **clean)
+    if settings.max_distance_m < 0 or settings.neighbour_distance_m < 0:
+        raise ValueError("[rules.bundling]: distances must be ≥ 0")
+    return settings
