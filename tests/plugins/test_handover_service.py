@@ -1,0 +1,195 @@
+"""Handover service on both databases: transitions recorded and audited, versions, backlog, ledger export."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from shapely.geometry import Point
+from sqlalchemy import func, select
+
+from geoplatform.models import AuditEvent, Handover, HandoverEvent, LedgerItem
+from geoplatform.principal import Principal
+from geoplatform.store import insert_records, read_frame
+from plugins.handover import service
+from plugins.handover.ledger import HEADERS
+from tests.plugins.test_handover_rules import COMPOUNDS, ITEMS, ROWS, T
+
+ALICE = Principal(name="alice", role="admin")
+
+
+def build_fixture(session) -> None:  # noqa: ANN001
+    """The hand-made district of test_handover_rules (3 compounds, 2 streets) plus an empty compound D."""
+    insert_records(session, "street", [{"code": "150203001", "name": "少先路街道", "kind": "subdistrict", "aliases": []},
+                                       {"code": "150203003", "name": "沼潭街道", "kind": "subdistrict", "aliases": []}])
+    comps = [*COMPOUNDS, {"id": "D", "name": "丁小区", "street_code": "150203003"}]
+    insert_records(session, "compound", [{"id": c["id"], "name": c["name"], "street_code": c["street_code"],
+                                          "location": Point(109.8 + n / 100, 40.65), "aliases": []}
+                                         for n, c in enumerate(comps)])
+    ids = {}
+    for r in ROWS:
+        ho = Handover(compound_id=r["compound_id"], facility=r["facility"], state=r["state"], deadline=r["deadline"],
+                      since=dt.datetime(2026, 1, 1, 9))
+        session.add(ho)
+        session.flush()
+        ids[r["id"]] = ho.id
+    for rid, items in ITEMS.items():
+        for it in items:
+            session.add(LedgerItem(handover_id=ids[rid], **it))
+    session.flush()
+
+
+@pytest.fixture
+def hctx(ctx):  # noqa: ANN001, ANN201
+    """A Context on a fresh database holding the hand-made fixture; today = T."""
+    with ctx.session() as s:
+        build_fixture(s)
+    ctx.today = T
+    return ctx
+
+
+def test_backlog_counts_exact_on_the_database(hctx) -> None:  # noqa: ANN001
+    with hctx.session(readonly=True) as s:
+        b = service.backlog(s, T)
+        water = service.backlog(s, T, facility="water")
+        street = service.backlog(s, T, street_code="150203003")
+        later = service.backlog(s, T + dt.timedelta(days=1))
+    assert b["counts"]["total"] == 14
+    assert b["counts"]["by_state"] == {"acceptance": 1, "agreement": 1, "not_accepted": 1, "not_handed_over": 1,
+                                       "rectifying": 1, "renovation": 1, "unknown": 8}
+    assert b["counts"]["by_street"] == {"少先路街道": 6, "沼潭街道": 8}
+    assert b["counts"]["by_facility"] == {"fire_acceptance": 1, "gas": 3, "heating": 3, "power": 4, "water": 3}
+    assert b["counts"]["overdue"] == 2 and later["counts"]["overdue"] == 3
+    assert [(i["compound_id"], i["state"]) for i in water["items"]] == [
+        ("B", "not_handed_over"), ("C", "unknown"), ("D", "unknown")]
+    assert street["counts"]["by_street"] == {"沼潭街道": 8}
+    a_power = next(i for i in b["items"] if (i["compound_id"], i["facility"]) == ("A", "power"))
+    assert a_power == {"compound_id": "A", "compound_name": "甲小区", "street": "少先路街道", "street_code": "150203001",
+                       "facility": "power", "state": "rectifying", "since": dt.datetime(2026, 1, 1, 9),
+                       "deadline": T - dt.timedelta(days=1), "overdue": True, "open_items": 2}
+
+
+def test_full_utility_path_records_every_change(hctx) -> None:  # noqa: ANN001
+    path = ["not_handed_over", "owner_consent", "applied", "acceptance", "rectifying", "acceptance", "agreement",
+            "taken_over"]
+    with hctx.session() as s:
+        assert service.get_handover(s, "D", "water")["state"] == "unknown"
+        assert service.get_handover(s, "D", "water")["version"] == 0
+        for n, state in enumerate(path, start=1):
+            items = [{"content": "修复阀门井", "responsible_unit": "产权单位", "deadline": T}] if state == "rectifying" else []
+            out = service.set_state(s, ALICE, "D", "water", state, note=f"step {n}", items=items,
+                                    expected_version=n - 1)
+            assert out["state"] == state and out["version"] == n
+    with hctx.session(readonly=True) as s:
+        events = service.history(s, "D", "water")
+        assert [(e["from"], e["to"]) for e in events] == list(zip(["unknown", *path[:-1]], path, strict=True))
+        assert {e["user"] for e in events} == {"alice"} and events[0]["note"] == "step 1"
+        audits = s.execute(select(AuditEvent).where(AuditEvent.entity == "handover", AuditEvent.entity_id == "D:water")
+                           .order_by(AuditEvent.id)).scalars().all()
+        assert len(audits) == len(path)
+        assert audits[0].action == "create" and audits[0].before["state"] == "unknown"
+        assert audits[-1].before["state"] == "agreement" and audits[-1].after["state"] == "taken_over"
+        assert audits[4].after["items_added"][0]["content"] == "修复阀门井"
+        assert audits[0].street_code == "150203003"
+        row = service.get_handover(s, "D", "water")
+        assert row["allowed_next"] == [] and len(row["items"]) == 1
+
+
+@pytest.mark.parametrize(("compound", "facility", "state", "kwargs", "error", "match"), [
+    ("D", "water", "taken_over", {}, service.TransitionNotAllowed, "allowed next: not_handed_over"),
+    ("A", "heating", "taken_over", {}, service.TransitionNotAllowed, "agreement, rectifying"),
+    ("A", "water", "acceptance", {}, service.TransitionNotAllowed, "none \\(final state\\)"),
+    ("A", "heating", "acceptance", {}, service.TransitionNotAllowed, "already acceptance"),
+    ("Z", "water", "not_handed_over", {}, service.UnknownCompound, "unknown compound 'Z'"),
+    ("A", "sewage", "not_handed_over", {}, service.UnknownFacility, "unknown facility"),
+    ("A", "heating", "accepted", {}, service.UnknownState, "unknown state 'accepted'"),
+    ("A", "heating", "agreement", {"items": [{"content": "x"}]}, service.LedgerItemError, "rectifying"),
+    ("A", "heating", "rectifying", {"items": [{"content": " "}]}, service.LedgerItemError, "content"),
+    ("A", "heating", "rectifying", {"expected_version": 7}, service.StaleVersion, "version is 1"),
+])
+def test_rejected_changes_leave_the_database_unchanged(hctx, compound, facility, state, kwargs, error, match) -> None:  # noqa: ANN001, E501
+    def snapshot() -> tuple:
+        with hctx.session(readonly=True) as s:
+            return tuple(s.execute(select(func.count()).select_from(t)).scalar_one()
+                         for t in (Handover, HandoverEvent, LedgerItem, AuditEvent)) + tuple(
+                s.execute(select(Handover.state, Handover.version).order_by(Handover.id)).all())
+    before = snapshot()
+    with pytest.raises(error, match=match), hctx.session() as s:
+        service.set_state(s, ALICE, compound, facility, state, **kwargs)
+    assert snapshot() == before
+
+
+def test_stale_version_after_a_concurrent_change(hctx) -> None:  # noqa: ANN001
+    with hctx.session(readonly=True) as s:
+        seen = service.get_handover(s, "A", "heating")["version"]
+    with hctx.session() as s:
+        service.set_state(s, Principal("bob", "admin"), "A", "heating", "agreement", expected_version=seen)
+    with pytest.raises(service.StaleVersion), hctx.session() as s:
+        service.set_state(s, ALICE, "A", "heating", "rectifying", expected_version=seen)
+    with pytest.raises(service.StaleVersion), hctx.session() as s:  # a missing row has version 0
+        service.set_state(s, ALICE, "D", "gas", "not_handed_over", expected_version=1)
+
+
+def test_adding_items_to_a_rectifying_row_and_completing_them(hctx) -> None:  # noqa: ANN001
+    with hctx.session() as s:
+        out = service.set_state(s, ALICE, "A", "power", "rectifying",
+                                items=[{"content": "加装计量表具", "deadline": T + dt.timedelta(days=30)}])
+        assert out["version"] == 2 and len(out["items"]) == 4
+    with hctx.session(readonly=True) as s:
+        row = service.get_handover(s, "A", "power", today=T)
+        assert row["overdue"] and row["open_items"] == 3
+        late = next(i for i in row["items"] if i["overdue"])
+    with hctx.session() as s:
+        done = service.complete_item(s, ALICE, late["id"], T)
+        assert done["done_date"] == T
+    with hctx.session(readonly=True) as s:
+        row = service.get_handover(s, "A", "power", today=T)
+        assert not row["overdue"] and row["open_items"] == 2
+        # the item due on T becomes overdue the day after
+        assert service.get_handover(s, "A", "power", today=T + dt.timedelta(days=1))["overdue"] is True
+        assert s.execute(select(func.count()).select_from(AuditEvent)
+                         .where(AuditEvent.entity == "ledger_item")).scalar_one() == 1
+    with pytest.raises(service.LedgerItemError), hctx.session() as s:
+        service.complete_item(s, ALICE, 999_999, T)
+
+
+def test_gap_kind_path(hctx) -> None:  # noqa: ANN001
+    with hctx.session() as s:
+        service.set_state(s, ALICE, "B", "fire_acceptance", "rectifying", items=[{"content": "更换喷淋头"}])
+        out = service.set_state(s, ALICE, "B", "fire_acceptance", "accepted")
+        assert out["state"] == "accepted" and out["allowed_next"] == []
+        with pytest.raises(service.TransitionNotAllowed, match="allowed next: planned"):
+            service.set_state(s, ALICE, "B", "power_upgrade", "done")
+
+
+def test_compound_attributes_hook(hctx) -> None:  # noqa: ANN001
+    with hctx.session(readonly=True) as s:
+        compounds = read_frame(s, "compound")
+    attrs = hctx.compound_attributes(compounds)
+    assert attrs.loc["A", "handover_worst_state"] == "rectifying"
+    assert attrs.loc["D", "handover_worst_state"] == "unknown"
+    assert attrs["handover_taken_over_share"].tolist() == [0.25, 0.5, 0.0, 0.0]
+    assert attrs["handover_overdue"].tolist() == [1, 0, 1, 0]
+
+
+def test_ledger_export_round_trip(hctx, tmp_path) -> None:  # noqa: ANN001
+    from openpyxl import load_workbook
+
+    exp = hctx.exporters()["handover-ledger"]
+    path = tmp_path / "ledger.xlsx"
+    assert exp.function(hctx, "xlsx", str(path), None) == 3
+    ws = load_workbook(path).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == HEADERS
+    assert rows[0][:8] == ("小区", "街道", "设施类型", "状态", "整改内容", "责任单位", "整改期限", "是否逾期")
+    body = {r[4]: r for r in rows[1:]}
+    assert {r[:4] for r in body.values()} == {("甲小区", "少先路街道", "供电", "整改中")}
+    assert {k: r[7] for k, r in body.items()} == {"更换老化管网": "是", "补齐竣工资料": "否",
+                                                   '\'=HYPERLINK("http://x")': "否"}  # neutralised; due today
+    assert body['\'=HYPERLINK("http://x")'][5] == "'@unit"
+    assert body["更换老化管网"][6].date() == T - dt.timedelta(days=1) and body["补齐竣工资料"][8].date() == T - dt.timedelta(days=12)
+    assert exp.function(hctx, "xlsx", str(tmp_path / "s.xlsx"), "150203003") == 0
+    csv_path = tmp_path / "ledger.csv"
+    assert exp.function(hctx, "csv", str(csv_path), None) == 3
+    text = csv_path.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == ",".join(HEADERS) and "'=HYPERLINK" in text
