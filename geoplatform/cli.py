@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable
@@ -205,6 +206,9 @@ def layers_cmd(ctx: click.Context, as_json: bool) -> None:
         for name, err in d["broken_plugins"].items():
             click.echo(f"插件 {name} 加载失败，已跳过: {err}", err=True)
     emit(data, as_json, human)
+
+
+cli.add_command(importlib.import_module("web.cli").serve)  # `geoplatform serve` (web issue)
 
 
 def build_cli() -> click.Group:

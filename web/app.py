@@ -2,25 +2,58 @@
 
 from __future__ import annotations
 
+import logging
+import os
+from typing import Any
+
 from flask import Flask, current_app
 
 from geoplatform.context import Context
 
+log = logging.getLogger(__name__)
 
-def create_app(context: Context | None = None, database_url: str | None = None) -> Flask:
-    """Build the web app around a Context (one per app)."""
+
+def create_app(context: Context | None = None, database_url: str | None = None,
+               settings: dict[str, Any] | None = None) -> Flask:
+    """Build the web app around a Context (one per app); `settings` update app.config (e.g. GEOPLATFORM_BASEMAP)."""
     context = context or Context.create(database_url)
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.extensions["geoplatform"] = context
     app.config["SECRET_KEY"] = context.config.secret_key or _instance_secret(context)
     app.config["MAX_CONTENT_LENGTH"] = context.config.max_upload_bytes
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600  # vendored assets change only with a release
+    app.config["GEOPLATFORM_BASEMAP"] = os.environ.get("GEOPLATFORM_BASEMAP", "osm")
+    app.config.update(settings or {})
 
-    from web import auth, security
+    import web.messages  # noqa: F401  (UI strings into the i18n catalogues)
+    from web import api, auth, http, lang, mapview, ogc, security
 
     security.init_security(app)
     auth.init_auth(app)
-    # (the web map blueprints, API, OGC and plugin routes are registered here)
+    lang.init_lang(app)
+    http.init_http(app)
+    app.register_blueprint(mapview.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(ogc.bp)
+    _register_plugin_routes(app, context)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"current_user": auth.current_user, "url_rules": {r.endpoint for r in app.url_map.iter_rules()}}
+
     return app
+
+
+def _register_plugin_routes(app: Flask, context: Context) -> None:
+    """Mount every plugin's blueprints (login-protected by the auth guard); a failing one is skipped."""
+    from geoplatform.pluginmanager import call_safely
+
+    for plugin, blueprints in call_safely(context.pm, "register_routes", context=context):
+        for blueprint in blueprints or []:
+            try:
+                app.register_blueprint(blueprint)
+            except Exception:  # a broken plugin must not take the app down
+                log.exception("plugin %s: cannot mount blueprint %r", plugin, getattr(blueprint, "name", blueprint))
 
 
 def get_context() -> Context:

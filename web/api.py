@@ -1,0 +1,138 @@
+"""/api/v1: layers, layer GeoJSON by bbox/street, compound search and detail, streets, KPIs, basemaps."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request, url_for
+
+from web import layerdata, queries
+from web.auth import current_user, require
+from web.http import BadParameter, cached, json_error, parse_bbox, parse_int
+from web.lang import current_lang
+from web.maplayers import all_layers, find_layer, layer_meta
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _ctx():  # noqa: ANN202
+    from web.app import get_context
+
+    return get_context()
+
+
+def visible_layers(context) -> list:  # noqa: ANN001
+    """The layers the current user may see."""
+    user = current_user()
+    return [spec for spec in all_layers(context)
+            if user is not None and context.allowed(user, spec.permission, {"kind": "layer", "id": spec.id})]
+
+
+def street_param(context) -> str | None:  # noqa: ANN001
+    """The `street` parameter (NBS code or any name) as a street code; 400 when unknown."""
+    value = request.args.get("street")
+    if not value:
+        return None
+    code = queries.resolve_street(context, value)
+    if code is None:
+        raise BadParameter("street", f"unknown street {value!r}")
+    return code
+
+
+@bp.get("/")
+def index():  # noqa: ANN201
+    """Links to the API's resources."""
+    require("view")
+    return jsonify({"links": [
+        {"rel": "layers", "href": url_for("api.layers")},
+        {"rel": "streets", "href": url_for("api.streets")},
+        {"rel": "compounds", "href": url_for("api.compounds")},
+        {"rel": "kpi", "href": url_for("api.kpi")},
+        {"rel": "basemaps", "href": url_for("api.basemaps")},
+        {"rel": "ogc", "href": url_for("ogc.landing")},
+    ]})
+
+
+@bp.get("/layers")
+def layers():  # noqa: ANN201
+    """Every layer the user may see, with titles, groups, legends and popup fields in the UI language."""
+    require("view")
+    context = _ctx()
+    lang = current_lang()
+    out = []
+    for spec in visible_layers(context):
+        meta = layer_meta(spec, lang)
+        meta["features"] = url_for("api.layer_features", layer_id=spec.id)
+        out.append(meta)
+    return jsonify({"layers": out})
+
+
+@bp.get("/layers/<layer_id>/features")
+def layer_features(layer_id: str):  # noqa: ANN201
+    """The layer's GeoJSON for `bbox` (minx,miny,maxx,maxy), `zoom` (simplification) and `street`."""
+    context = _ctx()
+    spec = find_layer(context, layer_id)
+    if spec is None:
+        return json_error(404, f"unknown layer {layer_id!r}")
+    require(spec.permission, {"kind": "layer", "id": spec.id})
+    bbox = parse_bbox(request.args.get("bbox"))
+    zoom = parse_int(request.args.get("zoom"), "zoom", None, 0, 24)
+    street = street_param(context)
+    lang = current_lang()
+    key = f"features|{layer_id}|{bbox}|{zoom}|{street}|{lang}|{queries.revision(context)}"
+    return cached(key, lambda: layerdata.layer_geojson_text(context, spec, bbox, zoom, street, lang),
+                  mimetype="application/geo+json")
+
+
+@bp.get("/compounds")
+def compounds():  # noqa: ANN201
+    """Compounds whose name or an alias contains `q` (and in `street`), at most `limit`, with their bbox."""
+    require("view", {"kind": "compound"})
+    context = _ctx()
+    q = (request.args.get("q") or "").strip()
+    if len(q) > 100:
+        raise BadParameter("q", "at most 100 characters")
+    limit = parse_int(request.args.get("limit"), "limit", 20, 1, 500)
+    street = street_param(context)
+    key = f"search|{q}|{street}|{limit}|{queries.revision(context)}"
+    return cached(key, lambda: {"compounds": queries.search_compounds(context, q, street, limit)})
+
+
+@bp.get("/compounds/<compound_id>")
+def compound(compound_id: str):  # noqa: ANN201
+    """One compound with every attribute, plugin attributes and `version` (for optimistic locking)."""
+    context = _ctx()
+    detail = queries.compound_detail(context, compound_id)
+    if detail is None:
+        return json_error(404, f"unknown compound {compound_id!r}")
+    require("view", {"kind": "compound", "id": compound_id, "street_code": detail.get("street_code")})
+    return jsonify(detail)
+
+
+# PATCH /api/v1/compounds/<id> (field whitelist → 400, stale version → 409, jurisdiction → 403) is the
+# accounts issue's route: it registers on this blueprint (`bp`) from its own module, so it is not here.
+
+
+@bp.get("/streets")
+def streets():  # noqa: ANN201
+    """Streets with code, name, kind and bounding box (for the street filter)."""
+    require("view")
+    context = _ctx()
+    return cached(f"streets|{queries.revision(context)}", lambda: {"streets": queries.street_list(context)})
+
+
+@bp.get("/kpi")
+def kpi():  # noqa: ANN201
+    """Coverage and owners' organisation KPIs (RULES §1) from the coverage plugin, district or `street`."""
+    require("view")
+    context = _ctx()
+    street = street_param(context)
+    function = queries.kpi_function(context)
+    if function is None:
+        return json_error(503, "the coverage plugin is not available")
+    return cached(f"kpi|{street}|{queries.revision(context)}", lambda: queries.kpi_payload(context, function, street))
+
+
+@bp.get("/basemaps")
+def basemaps():  # noqa: ANN201
+    """The basemaps offered in the switcher (key-less Tianditu marked disabled; GCJ-02 never offered)."""
+    require("view")
+    return jsonify({"basemaps": queries.basemap_list(_ctx(), current_lang())})

@@ -1,0 +1,141 @@
+"""HTTP plumbing: parameter validation (400 on garbage), revision-keyed ETag caching, gzip compression."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, abort, jsonify, make_response, request
+
+GZIP_MIN_BYTES = 1024
+GZIP_TYPES = ("application/json", "application/geo+json", "text/html", "text/css", "application/javascript",
+              "text/javascript", "image/svg+xml", "text/plain")
+
+
+class BadParameter(ValueError):
+    """A request parameter that cannot be understood (→ 400 with the parameter's name)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+def parse_bbox(text: str | None, name: str = "bbox") -> tuple[float, float, float, float] | None:
+    """`minx,miny,maxx,maxy` in WGS-84 degrees (None when absent); BadParameter otherwise."""
+    if text is None or text == "":
+        return None
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise BadParameter(name, "expected minx,miny,maxx,maxy")
+    try:
+        minx, miny, maxx, maxy = (float(p) for p in parts)
+    except ValueError:
+        raise BadParameter(name, "coordinates must be numbers") from None
+    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+        raise BadParameter(name, "coordinates must be finite")
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
+        raise BadParameter(name, "coordinates out of WGS-84 range")
+    if minx > maxx or miny > maxy:
+        raise BadParameter(name, "min greater than max")
+    return minx, miny, maxx, maxy
+
+
+def parse_int(text: str | None, name: str, default: int | None, lo: int, hi: int) -> int | None:
+    """An integer parameter within [lo, hi] (default when absent); BadParameter otherwise."""
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadParameter(name, "must be an integer") from None
+    if not lo <= value <= hi:
+        raise BadParameter(name, f"must be between {lo} and {hi}")
+    return value
+
+
+def json_error(status: int, message: str, **extra: Any) -> Response:
+    """A JSON error body {"error": ..., "status": ...} with the status code."""
+    response = jsonify({"error": message, "status": status, **extra})
+    response.status_code = status
+    return response
+
+
+def cached(key: str, build: Callable[[], Any], mimetype: str = "application/json", max_age: int = 60) -> Response:
+    """A JSON response built by `build()`, with a strong ETag from `key` (304 when the client has it).
+
+    `key` must change whenever the data can (it includes the data revision); the body is only
+    built on a cache miss of the client. Cache-Control is private: answers depend on the user.
+    """
+    etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        payload = build()
+        body = payload if isinstance(payload, bytes | str) else json.dumps(payload, ensure_ascii=False,
+                                                                              separators=(",", ":"), default=str)
+        response = make_response(body)
+        response.mimetype = mimetype
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = f"private, max-age={max_age}, must-revalidate"
+    response.vary.add("Cookie")
+    response.vary.add("Authorization")
+    return response
+
+
+def init_http(app: Flask) -> None:
+    """Install the gzip after_request hook and the BadParameter → 400 handler."""
+
+    @app.errorhandler(BadParameter)
+    def _bad_parameter(exc: BadParameter) -> Response:
+        return json_error(400, exc.message, parameter=exc.name)
+
+    @app.after_request
+    def _gzip(response: Response) -> Response:
+        return gzip_response(response)
+
+
+_STATIC_GZ: dict[tuple[str, str], bytes] = {}
+
+
+def gzip_response(response: Response) -> Response:
+    """Compress a response when the client accepts gzip and it is a large enough text body.
+
+    Static files (streamed by send_file) are compressed once and kept in memory by path + ETag."""
+    if (response.status_code != 200 or "Content-Encoding" in response.headers
+            or response.mimetype not in GZIP_TYPES
+            or "gzip" not in request.headers.get("Accept-Encoding", "").lower()):
+        return response
+    static_key = None
+    if response.direct_passthrough:
+        if request.endpoint != "static":
+            return response
+        static_key = (request.path, response.headers.get("ETag", ""))
+        response.direct_passthrough = False
+    if static_key is not None and static_key in _STATIC_GZ:
+        response.set_data(_STATIC_GZ[static_key])
+    else:
+        data = response.get_data()
+        if len(data) < GZIP_MIN_BYTES:
+            return response
+        response.set_data(gzip.compress(data, compresslevel=6))
+        if static_key is not None:
+            _STATIC_GZ[static_key] = response.get_data()
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    if response.headers.get("ETag") and not response.headers["ETag"].startswith("W/"):
+        # the compressed representation gets its own (weak) tag so caches never mix the two
+        response.headers["ETag"] = "W/" + response.headers["ETag"]
+    return response
+
+
+def require_json_object() -> dict[str, Any]:
+    """The request body as a JSON object (400 otherwise)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(json_error(400, "expected a JSON object body"))
+    return data

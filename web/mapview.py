@@ -1,0 +1,123 @@
+"""The map page: a folium/Leaflet map whose layers the browser fetches per viewport from /api/v1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import folium
+from flask import Blueprint, render_template, request, url_for
+from markupsafe import Markup
+
+from geoplatform.i18n import catalogue
+from geoplatform.labels import LABELS
+from web.auth import public, require
+from web.lang import current_lang
+from web.maplayers import layer_meta
+from web.queries import basemap_list
+
+bp = Blueprint("map", __name__)
+
+KUNDULUN_CENTER = (40.64, 109.83)
+START_ZOOM = 12
+
+# folium's CDN defaults, replaced by the vendored copies in web/static/vendor (see its README.md)
+VENDOR_JS = [
+    ("leaflet", "vendor/leaflet/leaflet.js"),
+    ("jquery", "vendor/jquery/jquery.min.js"),
+    ("bootstrap", "vendor/bootstrap/js/bootstrap.bundle.min.js"),
+    ("awesome_markers", "vendor/awesome-markers/leaflet.awesome-markers.min.js"),
+]
+VENDOR_CSS = [
+    ("leaflet_css", "vendor/leaflet/leaflet.css"),
+    ("bootstrap_css", "vendor/bootstrap/css/bootstrap.min.css"),
+    ("glyphicons_css", "vendor/glyphicons/css/bootstrap-glyphicons.css"),
+    ("awesome_markers_font_css", "vendor/fontawesome/css/all.min.css"),
+    ("awesome_markers_css", "vendor/awesome-markers/leaflet.awesome-markers.css"),
+    ("awesome_rotate_css", "vendor/folium/leaflet.awesome.rotate.min.css"),
+]
+
+
+def offline_map(**kwargs: Any) -> folium.Map:
+    """A folium Map whose JS/CSS come from this app's static files, never from a CDN."""
+    m = folium.Map(**kwargs)
+    # instance attributes: the class-level lists are shared by every folium user in the process
+    m.default_js = [(name, url_for("static", filename=path)) for name, path in VENDOR_JS]
+    m.default_css = [(name, url_for("static", filename=path)) for name, path in VENDOR_CSS]
+    return m
+
+
+def render_folium(m: folium.Map, nonce: str) -> dict[str, Markup]:
+    """The map's header, body and script parts for embedding in our own template (inline scripts get the CSP nonce).
+
+    Only folium's generated scaffolding is touched (no user text is ever put into folium elements;
+    feature data arrive later through the API and are inserted as text by map.js).
+    """
+    fig = m.get_root()
+    fig.render()
+    header = fig.header.render().replace("<script>", f'<script nonce="{nonce}">')
+    return {"header": Markup(header), "html": Markup(fig.html.render()),
+            "script": Markup(fig.script.render())}
+
+
+def page_config(context, lang: str, map_name: str) -> dict[str, Any]:  # noqa: ANN001
+    """The JSON config map.js starts from: layers, basemaps, labels, API URLs (no geometry)."""
+    from web.api import visible_layers
+
+    return {
+        "map": map_name,
+        "lang": lang,
+        "layers": [layer_meta(spec, lang) for spec in visible_layers(context)],
+        "basemaps": basemap_list(context, lang),
+        "default_basemap": request.args.get("basemap") or context_default_basemap(),
+        "messages": {k: v for k, v in catalogue(lang).items() if k.split(".")[0] in
+                     ("map", "kpi", "field", "group", "basemap")},
+        "labels": {enum: {v: (zh if lang == "zh" else en) for v, (zh, en) in vals.items()}
+                   for enum, vals in LABELS.items()},
+        "api": {
+            "layers": url_for("api.layers"),
+            "features": url_for("api.layer_features", layer_id="__ID__"),
+            "compounds": url_for("api.compounds"),
+            "compound": url_for("api.compound", compound_id="__ID__"),
+            "streets": url_for("api.streets"),
+            "kpi": url_for("api.kpi"),
+        },
+    }
+
+
+def context_default_basemap() -> str:
+    """The basemap shown first: `GEOPLATFORM_BASEMAP` (env/app config) or OpenStreetMap."""
+    from flask import current_app
+
+    return current_app.config.get("GEOPLATFORM_BASEMAP", "osm")
+
+
+@bp.get("/")
+def index():  # noqa: ANN201
+    """The map page (zh-CN by default; ?lang=en switches and is remembered)."""
+    require("view")
+    from web.app import get_context
+    from web.security import csp_nonce
+
+    context = get_context()
+    lang = current_lang()
+    m = offline_map(location=KUNDULUN_CENTER, zoom_start=START_ZOOM, tiles=None, control_scale=True,
+                    prefer_canvas=True, max_zoom=20, min_zoom=8, zoom_control=True)
+    parts = render_folium(m, csp_nonce())
+    config = page_config(context, lang, m.get_name())
+    return render_template("map.html", folium=parts, config=config)
+
+
+@bp.get("/healthz")
+@public
+def health():  # noqa: ANN201
+    """Liveness check without login: the app answers and the database is reachable."""
+    from sqlalchemy import text
+
+    from web.app import get_context
+
+    try:
+        with get_context().session(readonly=True) as s:
+            s.execute(text("SELECT 1"))
+    except Exception:  # the check reports, it does not explain
+        return {"status": "database unavailable"}, 503
+    return {"status": "ok"}

@@ -1,0 +1,170 @@
+"""Read helpers behind the API routes: street lookup, compound search/detail, streets, KPIs, basemaps."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geoplatform import models as m
+from geoplatform.context import Context
+from geoplatform.store import frame_records, read_frame
+from web.revision import data_revision
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_memo: dict[tuple[int, str], tuple[str, Any]] = {}
+
+
+def revision(context: Context) -> str:
+    """The data revision (keys ETags and memoised read models)."""
+    return data_revision(context)
+
+
+def _memoised(context: Context, name: str, build: Callable[[], Any]) -> Any:
+    rev = revision(context)
+    key = (id(context), name)
+    with _lock:
+        hit = _memo.get(key)
+        if hit is not None and hit[0] == rev:
+            return hit[1]
+    value = build()
+    with _lock:
+        _memo[key] = (rev, value)
+    return value
+
+
+def resolve_street(context: Context, value: str) -> str | None:
+    """A street code from a code or any name variant (None when unknown)."""
+    from geoplatform.streets import match_street
+
+    with context.session(readonly=True) as s:
+        return match_street(s, value)
+
+
+def street_list(context: Context) -> list[dict[str, Any]]:
+    """Streets ordered by code, with kind and [minx, miny, maxx, maxy] bbox (None without geometry)."""
+    def build() -> list[dict[str, Any]]:
+        with context.session(readonly=True) as s:
+            frame = read_frame(s, "street", columns=["code", "name", "kind"])
+        out = []
+        for code, name, kind, geom in zip(frame["code"], frame["name"], frame["kind"], frame.geometry, strict=True):
+            bbox = None if geom is None or geom.is_empty else [round(v, 6) for v in geom.bounds]
+            out.append({"code": code, "name": name, "kind": kind, "bbox": bbox})
+        return out
+
+    return _memoised(context, "streets", build)
+
+
+def _search_index(context: Context) -> pd.DataFrame:
+    """id, name, aliases text, street, bbox of every compound (memoised per data revision)."""
+    def build() -> pd.DataFrame:
+        with context.session(readonly=True) as s:
+            frame = read_frame(s, "compound", columns=["id", "name", "aliases", "street_code", "boundary",
+                                                       "location"])
+        geom = frame.geometry.where(frame.geometry.notna(), frame["location"])
+        bounds = np.asarray(geom.bounds)
+        aliases = frame["aliases"].map(lambda a: list(a) if isinstance(a, list | tuple) else [])
+        return pd.DataFrame({
+            "id": frame["id"].to_numpy(), "name": frame["name"].fillna("").to_numpy(),
+            "aliases": aliases.to_numpy(), "street_code": frame["street_code"].to_numpy(),
+            "haystack": (frame["name"].fillna("") + "\x00" + aliases.map("\x00".join)).str.casefold().to_numpy(),
+            "minx": bounds[:, 0], "miny": bounds[:, 1], "maxx": bounds[:, 2], "maxy": bounds[:, 3],
+        })
+
+    return _memoised(context, "search", build)
+
+
+def search_compounds(context: Context, q: str, street: str | None, limit: int) -> list[dict[str, Any]]:
+    """Compounds whose name or an alias contains `q` (case-insensitive); exact and prefix name matches first."""
+    idx = _search_index(context)
+    if street:
+        idx = idx[idx["street_code"] == street]
+    if q:
+        needle = q.casefold()
+        idx = idx[idx["haystack"].str.contains(needle, regex=False)]
+        rank = np.where(idx["name"].str.casefold() == needle, 0,
+                        np.where(idx["name"].str.casefold().str.startswith(needle), 1, 2))
+        idx = idx.assign(_rank=rank).sort_values(["_rank", "name"], kind="stable")
+    out = []
+    for row in idx.head(limit).itertuples(index=False):
+        out.append({"id": row.id, "name": row.name, "aliases": list(row.aliases), "street_code": row.street_code,
+                    "bbox": [round(float(v), 6) for v in (row.minx, row.miny, row.maxx, row.maxy)]})
+    return out
+
+
+def compound_detail(context: Context, compound_id: str) -> dict[str, Any] | None:
+    """Every stored attribute of a compound (geometry as bbox + location), plugin attributes and version."""
+    with context.session(readonly=True) as s:
+        frame = read_frame(s, "compound", where=[m.Compound.id == compound_id])
+    if not len(frame):
+        return None
+    attrs = context.compound_attributes()
+    rec = frame_records(frame.drop(columns=[frame.geometry.name, "location"]))[0]
+    boundary = frame.geometry.iloc[0]
+    location = frame["location"].iloc[0]
+    rec["boundary_missing"] = boundary is None
+    rec["bbox"] = [round(v, 6) for v in (boundary if boundary is not None else location).bounds]
+    rec["location"] = [round(location.x, 6), round(location.y, 6)] if location is not None else None
+    if compound_id in attrs.index:
+        extra = attrs.loc[[compound_id]]
+        rec["attributes"] = frame_records(extra)[0]
+    else:
+        rec["attributes"] = {}
+    return _jsonable(rec)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def kpi_function(context: Context) -> Callable[..., Any] | None:
+    """The coverage plugin's KPI function (`kpis(context, street=None)`), if the plugin is loaded."""
+    plugin = context.pm.get_plugin("coverage")
+    if plugin is None:
+        return None
+    for name in ("kpis", "compute_kpis", "kpi"):
+        function = getattr(plugin, name, None)
+        if callable(function):
+            return function
+    return None
+
+
+def kpi_payload(context: Context, function: Callable[..., Any], street: str | None) -> dict[str, Any]:
+    """The plugin's KPI document (district + streets; one street's row first when `street`)."""
+    data = function(context, street=street) if street else function(context)
+    return _jsonable(data)
+
+
+def basemap_list(context: Context, lang: str) -> list[dict[str, Any]]:
+    """Basemaps for the switcher: key-less ones disabled; GCJ-02 ones never offered (they would misalign).
+
+    An overlay basemap `<id>_label` is drawn on top of basemap `<id>` (Tianditu's annotation layers).
+    """
+    maps = context.basemaps()
+    ids = {b.id for b in maps}
+    out = []
+    for b in maps:
+        if b.crs != "wgs84":
+            log.warning("basemap %s is drawn in %s and would misalign WGS-84 overlays: not offered", b.id, b.crs)
+            continue
+        enabled = not (b.requires_key and not context.config.tianditu_key)
+        out.append({"id": b.id, "title": b.title_zh if lang == "zh" else b.title_en, "url": b.url if enabled else "",
+                    "attribution": b.attribution, "max_zoom": b.max_zoom, "subdomains": b.subdomains,
+                    "overlay": b.overlay, "label_overlay": f"{b.id}_label" if f"{b.id}_label" in ids else None,
+                    "enabled": enabled, "reason": "" if enabled else "needs_key"})
+    return out
