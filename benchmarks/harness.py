@@ -1,0 +1,103 @@
+"""Timing harness: alternate ours/peer runs, take medians, report ratios (never absolute pass/fail times)."""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Result:
+    """One benchmark row: ratio = ours / peer (lower is better) and whether the target is met."""
+
+    bench: str
+    scale: float
+    backend: str
+    ours: str
+    peer: str
+    ours_s: float
+    peer_s: float
+    target: str
+    met: bool | None
+    size: str = ""
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float:
+        """ours / peer."""
+        return self.ours_s / self.peer_s if self.peer_s else float("inf")
+
+
+def alternate(ours: Callable[[], Any], peer: Callable[[], Any], repeats: int = 5,
+              before: Callable[[], None] | None = None) -> tuple[float, float]:
+    """Median seconds of `ours` and `peer`, run alternately `repeats` times each (`before` runs untimed first)."""
+    t_ours, t_peer = [], []
+    for i in range(repeats):
+        order = [(ours, t_ours), (peer, t_peer)] if i % 2 == 0 else [(peer, t_peer), (ours, t_ours)]
+        for fn, bucket in order:
+            if before:
+                before()
+            t0 = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - t0)
+    return statistics.median(t_ours), statistics.median(t_peer)
+
+
+def versions(engine_urls: dict[str, str]) -> dict[str, str]:
+    """Versions of the libraries and databases the figures depend on, and the machine."""
+    import geopandas
+    import pyogrio
+    import pyproj
+    import shapely
+    from sqlalchemy import text
+
+    from geoplatform.db import make_engine
+
+    out = {
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {_cpu()}, {_mem()}",
+        "GEOS": shapely.geos_version_string,
+        "shapely": shapely.__version__,
+        "geopandas": geopandas.__version__,
+        "GDAL (pyogrio)": pyogrio.__gdal_version_string__,
+        "PROJ": pyproj.proj_version_str,
+    }
+    try:
+        out["ogr2ogr"] = subprocess.run(["ogr2ogr", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        out["ogr2ogr"] = "not installed"
+    for name, url in engine_urls.items():
+        eng = make_engine(url)
+        with eng.connect() as c:
+            if name == "sqlite":
+                out["SQLite"] = c.execute(text("select sqlite_version()")).scalar()
+                out["SpatiaLite"] = c.execute(text("select spatialite_version()")).scalar()
+            else:
+                out["PostgreSQL"] = c.execute(text("show server_version")).scalar()
+                out["PostGIS"] = c.execute(text("select postgis_full_version()")).scalar().split(" ")[1]
+        eng.dispose()
+    return out
+
+
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            models = [ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")]
+        return f"{len(models)} × {models[0]}" if models else platform.processor()
+    except OSError:
+        return platform.processor()
+
+
+def _mem() -> str:
+    try:
+        with open("/proc/meminfo") as fh:
+            kb = int(fh.readline().split()[1])
+        return f"{kb / 1024 / 1024:.0f} GiB RAM"
+    except OSError:
+        return "?"
