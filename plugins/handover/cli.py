@@ -56,9 +56,9 @@ def _principal(c: Any, name: str | None) -> Principal:
 
     with c.session(readonly=True) as s:
         u = s.execute(select(User).where(User.name == name)).scalar_one_or_none()
-    if u is None or u.disabled:
-        raise UserError(f"--user {name!r}: no such (enabled) user account")
-    return Principal(name=u.name, role=u.role, street_code=u.street_code, utility=u.utility, id=u.id)
+        if u is None or u.disabled:
+            raise UserError(f"--user {name!r}: no such (enabled) user account")
+        return Principal(name=u.name, role=u.role, street_code=u.street_code, utility=u.utility, id=u.id)
 
 
 def register(cli: click.Group) -> None:
