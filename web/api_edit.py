@@ -1,4 +1,4 @@
-"""Write API with jurisdiction checks: compounds and handover rows (GET/PATCH with `version`), audit, /me.
+"""Write API with jurisdiction checks: PATCH compounds (GET is web/api.py's), GET/PATCH handover rows, audit, /me.
 
 PATCH bodies are JSON objects of whitelisted fields plus `version`; unknown or protected fields
 → 400, values checked by type/enum/range → 400, outside the caller's jurisdiction → 403
@@ -218,17 +218,6 @@ def street_of(session: Any, geom: shapely.Geometry) -> str | None:
     if not shapely.covers(shapely.buffer(geoms[best], STREET_TOLERANCE_DEG), geom):
         return None  # reaches into another street
     return str(streets["code"].values[best])
-
-
-@bp.get("/compounds/<compound_id>")
-def get_compound(compound_id: str) -> Response:
-    """One compound with its `version`."""
-    with _ctx().session(readonly=True) as s:
-        c = s.get(m.Compound, compound_id)
-        if c is None:
-            abort(404, "unknown compound")
-        require("view", _resource(c))
-        return jsonify(compound_dict(c))
 
 
 @bp.patch("/compounds/<compound_id>")

@@ -14,7 +14,8 @@ import logging
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, jsonify, request, session
+from flask import Flask, Response, current_app, g, has_request_context, jsonify, request, session
+from flask.sessions import SecureCookieSessionInterface
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
@@ -132,13 +133,11 @@ def content_security_policy(app: Flask) -> str:
     ])
 
 
-def _secure_cookies(response: Response) -> None:
-    cookies = response.headers.getlist("Set-Cookie")
-    if not cookies:
-        return
-    response.headers.remove("Set-Cookie")
-    for c in cookies:
-        response.headers.add("Set-Cookie", c if "; secure" in c.lower() else c + "; Secure")
+class _SessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session whose cookie is marked Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
 
 
 def refuse(status: int, message: str) -> Response:
@@ -180,10 +179,12 @@ def _handle_exception(exc: Exception) -> Response:
 
 def init_security(app: Flask) -> None:
     """Install CSRF protection, headers and generic error handlers."""
-    app.config.setdefault("SESSION_COOKIE_NAME", "geoplatform_session")
+    if app.config.get("SESSION_COOKIE_NAME") in (None, "session"):
+        app.config["SESSION_COOKIE_NAME"] = "geoplatform_session"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config.setdefault("JSON_MAX_BYTES", 1024 * 1024)
+    app.session_interface = _SessionInterface()
     app.jinja_env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field, csp_nonce=csp_nonce)
     app.before_request(check_csrf)  # web.auth inserts its authentication in front of this
 
@@ -198,8 +199,7 @@ def init_security(app: Flask) -> None:
         h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
         if is_api_request():
             h.setdefault("Cache-Control", "no-store")
-        if request.is_secure or app.config.get("SESSION_COOKIE_SECURE"):
-            _secure_cookies(response)
+        if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 

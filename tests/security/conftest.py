@@ -112,3 +112,48 @@ def pick_compounds(ctx: Context) -> dict[str, Any]:
 
 
 SCRIPT_TAG = re.compile(r"<script(?![^>]*\bnonce=)[^>]*>", re.I)
+
+
+def compound_row(ctx: Context, compound_id: str) -> dict[str, Any]:
+    """Plain attributes of a compound straight from the database (version included)."""
+    from geoplatform import models as m
+
+    with ctx.session(readonly=True) as s:
+        c = s.get(m.Compound, compound_id)
+        return {"name": c.name, "households": c.households, "version": c.version, "street_code": c.street_code,
+                "takeover_cost": c.takeover_cost, "management_mode": c.management_mode}
+
+
+def make_user(ctx: Context, role: str = "viewer", street: str | None = None, utility: str | None = None) -> str:
+    """A fresh account (unique name) with the test password; returns its name."""
+    import uuid
+
+    from geoplatform import auth
+
+    name = f"{role}_{uuid.uuid4().hex[:8]}"
+    with ctx.session() as s:
+        auth.add_user(s, name, role, PASSWORD, street, utility)
+    return name
+
+
+def new_token(ctx: Context, name: str) -> str:
+    """A new API token of a user."""
+    from geoplatform import auth
+
+    with ctx.session() as s:
+        return auth.new_token(s, name)
+
+
+def audit_events(ctx: Context, **filters: Any) -> list[dict[str, Any]]:
+    """Audit events matching the filters, newest first."""
+    from geoplatform import audit
+
+    with ctx.session(readonly=True) as s:
+        return audit.query(s, **filters)
+
+
+def random_addr() -> str:
+    """A client address of its own, so throttling of one test does not hit another."""
+    import random
+
+    return f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
