@@ -44,6 +44,14 @@ def register_exporters(context):  # noqa: ANN001, ANN201
 
 
 @hookimpl
+def register_routes(context):  # noqa: ANN001, ANN201
+    """GET /api/v1/handover/backlog and /api/v1/handover/history/<compound> (writes: web/api_edit.py PATCH)."""
+    from plugins.handover.routes import make_blueprint
+
+    return [make_blueprint(context)]
+
+
+@hookimpl
 def permission_allowed(context, user, action, resource):  # noqa: ANN001, ANN201
     """edit_handover: a utility only its own facility's rows, a street officer only its street's rows."""
     return edit_handover_allowed(user, action, resource, context)

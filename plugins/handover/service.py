@@ -115,7 +115,7 @@ def _snapshot(row: Handover | None) -> dict[str, Any]:
 def set_state(session: Session, principal: Principal, compound_id: str, facility: str, state: str,
               note: str | None = None, deadline: dt.date | None = None,
               items: Iterable[Mapping[str, Any]] = (), expected_version: int | None = None,
-              responsible_unit: str | None = None) -> dict[str, Any]:
+              responsible_unit: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
     """Move a row to `state` (or, with the same state, update note/deadline/items), recording who/when/from/to.
 
     A transition replaces the row's deadline by `deadline` (a deadline belongs to one stage).
@@ -176,7 +176,7 @@ def set_state(session: Session, principal: Principal, compound_id: str, facility
     audit.record(session, principal, "update" if before["version"] else "create", "handover",
                  f"{compound_id}:{facility}", before=before, after=after, street_code=c.street_code, detail=note)
     _flush(session, compound_id, facility)
-    return get_handover(session, compound_id, facility)
+    return get_handover(session, compound_id, facility, today=today)
 
 
 def _flush(session: Session, compound_id: str, facility: str) -> None:
