@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import click
@@ -23,10 +24,12 @@ def _read_json(path: str) -> Any:
     name = "stdin" if path == "-" else path
     try:
         if path == "-":
-            text = click.get_text_stream("stdin", encoding="utf-8").read()
+            stream = sys.stdin
+            raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode("utf-8")
+            text = raw.decode("utf-8-sig")
         else:
-            with open(path, encoding="utf-8-sig") as fh:
-                text = fh.read()
+            with open(path, "rb") as fh:
+                text = fh.read().decode("utf-8-sig")
     except OSError as exc:
         raise UserError(f"{name}: cannot read the file: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
