@@ -85,8 +85,14 @@ def register(cli: click.Group) -> None:
         facility = _facility(utility)
         street_code = resolve_street(c, street) if street else None
         day = today.date() if today else c.today
+        try:
+            settings = settings_for(c)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
         with c.session(readonly=True) as s:
-            data = backlog(s, day, settings_for(c), facility, street_code)
+            data = backlog(s, day, settings, facility, street_code)
+        data["settings"] = {"row_deadline_overdue": settings.row_deadline_overdue,
+                            "list_unsurveyed": settings.list_unsurveyed}
         data = _jsonable(data)
         for item in data["items"]:
             item.pop("street_code", None)
@@ -101,6 +107,8 @@ def register(cli: click.Group) -> None:
             click.echo(t("handover.total", total=d["counts"]["total"], overdue=d["counts"]["overdue"]))
             click.echo("按状态: " + "，".join(f"{state_label(k)} {v}" for k, v in d["counts"]["by_state"].items()))
             click.echo("按街道: " + "，".join(f"{k} {v}" for k, v in d["counts"]["by_street"].items()))
+            rule = "整改项超过整改期限未完成" + ("，或本环节期限已过" if d["settings"]["row_deadline_overdue"] else "")
+            click.echo(f"逾期判定（截至 {d['today']}）: {rule}；期限当天不算逾期 [rules.handover.row_deadline_overdue]")
         emit(data, as_json, human)
 
     @handover.command("set")

@@ -33,7 +33,8 @@ def _json(result) -> dict:  # noqa: ANN001
 
 def test_backlog_json_is_one_document_with_exact_counts(cli_run, hdb) -> None:  # noqa: ANN001
     d = _json(cli_run(hdb, "handover", "backlog", "--today", TODAY, "--json"))
-    assert set(d) == {"today", "items", "counts"}
+    assert set(d) == {"today", "items", "counts", "settings"}
+    assert d["today"] == TODAY and d["settings"] == {"row_deadline_overdue": True, "list_unsurveyed": True}
     assert d["counts"]["total"] == 14 and d["counts"]["overdue"] == 2
     assert d["counts"]["by_state"] == {"acceptance": 1, "agreement": 1, "not_accepted": 1, "not_handed_over": 1,
                                        "rectifying": 1, "renovation": 1, "unknown": 8}
@@ -62,7 +63,7 @@ def test_backlog_filters_and_chinese_table(cli_run, hdb) -> None:  # noqa: ANN00
     header = r.stdout.splitlines()[0]
     for word in ("小区", "街道", "设施类型", "状态", "整改期限", "是否逾期"):
         assert word in header
-    assert "整改中" in r.stdout and "合计 14 项，逾期 2 项" in r.stdout
+    assert "整改中" in r.stdout and "合计 14 项，逾期 2 项" in r.stdout and "逾期判定（截至 2026-06-15）" in r.stdout
 
 
 @pytest.mark.parametrize(("args", "match"), [
@@ -166,3 +167,15 @@ def test_export_ledger_from_the_cli(cli_run, hdb, tmp_path) -> None:  # noqa: AN
     assert len(rows) == 4
     r = cli_run(hdb, "export", "handover-ledger", "--format", "geojson", "-o", str(tmp_path / "x.geojson"))
     assert r.exit_code == 2 and "xlsx, csv" in r.stderr
+
+
+def test_configured_overdue_rule_and_bad_config(cli_run, hdb, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[rules.handover]\nrow_deadline_overdue = false\n", encoding="utf-8")
+    monkeypatch.setenv("GEOPLATFORM_CONFIG", str(cfg))
+    d = _json(cli_run(hdb, "handover", "backlog", "--today", TODAY, "--json"))
+    assert d["settings"]["row_deadline_overdue"] is False
+    assert d["counts"]["overdue"] == 1  # only A's ledger item; C's stage deadline no longer counts
+    cfg.write_text("[rules.handover]\nbogus = 1\n", encoding="utf-8")
+    r = cli_run(hdb, "handover", "backlog", "--json")
+    assert r.exit_code == 2 and "bogus" in r.stderr and r.stdout == ""
