@@ -1,1 +1,47 @@
-"""Built-in plugin: bundling (being built)."""
+"""Built-in plugin: bundled management (打包管理, RULES §5) — orphans put under adjacent managed compounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geoplatform.hookspecs import hookimpl
+from plugins.bundling import messages as _messages  # noqa: F401  (registers labels and catalogue entries)
+
+
+@hookimpl
+def register_layers(context: Any) -> list:
+    """Orphans by outcome, proposed links, host compounds and possible new bundles."""
+    from plugins.bundling.layers import layers
+
+    return layers()
+
+
+@hookimpl
+def compute_compound_attributes(context: Any, compounds: Any) -> Any:
+    """bundling_orphan, bundling_status, bundling_host_of, bundling_proposal_id, bundling_managed_by."""
+    from plugins.bundling.layers import compound_attributes
+
+    return compound_attributes(context, compounds)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    """`geoplatform bundle plan|list|accept|reject|revert`."""
+    from plugins.bundling.cli import register
+
+    register(cli)
+
+
+def decide(user: Any, action: str, resource: Any) -> bool | None:
+    """decide_bundle: a street officer only for their own street; other actions and roles: no opinion."""
+    if action != "decide_bundle" or getattr(user, "role", None) != "street_officer":
+        return None
+    street = resource.get("street_code") if isinstance(resource, dict) else getattr(resource, "street_code", None)
+    own = getattr(user, "street_code", None)
+    return bool(own) and street == own
+
+
+@hookimpl
+def permission_allowed(context: Any, user: Any, action: str, resource: Any) -> bool | None:
+    """decide_bundle for a street officer of the proposal's street (False elsewhere); revert is the base policy's."""
+    return decide(user, action, resource)

@@ -95,9 +95,13 @@ def _num(series: pd.Series | None, index: pd.Index) -> pd.Series:
     return pd.to_numeric(series, errors="coerce").astype(float)
 
 
-def find_orphans(compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
-                 settings: BundlingSettings) -> gpd.GeoDataFrame:
-    """RULES §5 orphans: buildings with no compound, and under-scale compounds without professional service."""
+def find_orphans(compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, settings: BundlingSettings,
+                 building_counts: pd.Series | None = None) -> gpd.GeoDataFrame:
+    """RULES §5 orphans: buildings with no compound, and under-scale compounds without professional service.
+
+    `building_counts` (buildings per compound id) saves passing every building when only the
+    orphan ones are at hand; by default the counts come from `buildings`.
+    """
     crs = compounds.crs or buildings.crs or WGS84
     lone = buildings[buildings["compound_id"].isna()]
     b = gpd.GeoDataFrame({
@@ -109,7 +113,9 @@ def find_orphans(compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
         "orphan_reason": "no_compound",
     }, geometry=lone.geometry.to_numpy(), crs=crs)
 
-    n_buildings = buildings.groupby("compound_id").size().reindex(compounds["id"]).fillna(0).to_numpy()
+    if building_counts is None:
+        building_counts = buildings.groupby("compound_id").size()
+    n_buildings = building_counts.reindex(compounds["id"].to_numpy()).fillna(0).to_numpy()
     area = _num(compounds.get("floor_area_m2"), compounds.index).to_numpy()
     hh = _num(compounds.get("households"), compounds.index).to_numpy()
     single = (n_buildings >= 1) & (n_buildings <= settings.max_buildings_orphan)

@@ -1,0 +1,200 @@
+"""`geoplatform bundle plan | list | accept | reject | revert` (RULES §5)."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Any
+
+import click
+
+from geoplatform import audit
+from geoplatform.cli import UserError, emit, get_context, print_table, require_schema, resolve_street
+from geoplatform.i18n import t
+from geoplatform.labels import label
+from geoplatform.principal import Principal
+from plugins.bundling import service
+from plugins.bundling.settings import BundlingSettings
+
+KIND_SHORT = {"building": "楼栋", "compound": "小区"}
+
+
+def cli_principal() -> Principal:
+    """The operator at the terminal (the CLI runs with admin rights on the database it is given)."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # pragma: no cover - no login name in some containers
+        user = "unknown"
+    return Principal(name=f"cli:{user}", role="admin")
+
+
+def _settings(c: Any, max_distance: float | None = None) -> BundlingSettings:
+    if max_distance is not None and max_distance < 0:
+        raise UserError(f"--max-distance must be ≥ 0, got {max_distance:g}")
+    try:
+        return service.settings_for(c, max_distance)
+    except (TypeError, ValueError) as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _principal(c: Any, user: str | None) -> Principal:
+    if user is None:
+        return cli_principal()
+    with c.session(readonly=True) as s:
+        try:
+            return service.principal_for(s, user)
+        except service.BundleError as exc:
+            raise UserError(f"--user: {exc}") from exc
+
+
+def _ids(ids: list[str], n: int = 3) -> str:
+    return ", ".join(ids[:n]) + (f" 等{len(ids)}个" if len(ids) > n else "")
+
+
+def _decide(c: Any, principal: Principal, action: str, proposal_id: str, fn: Any, **kw: Any) -> dict[str, Any]:
+    """Run one decision in one transaction; refusals become one clear line and exit status 2."""
+    try:
+        with c.session() as s:
+            return fn(c, s, principal, proposal_id, **kw)
+    except service.BundleDenied as exc:
+        street = service.street_of_id(proposal_id)
+        audit.record_denied(c, principal, action, "bundle_proposal", proposal_id, street_code=street, detail=str(exc))
+        raise UserError(f"permission denied: {exc}") from exc
+    except service.BundleError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def register(cli: click.Group) -> None:
+    """Add the `bundle` command group."""
+
+    @cli.group("bundle")
+    def bundle() -> None:
+        """打包管理：单体楼栋与小规模小区并入相邻专业化物业小区（RULES §5）。"""
+
+    @bundle.command("plan")
+    @click.option("--street", default=None, help="Only this street's orphans (NBS code or name).")
+    @click.option("--max-distance", type=float, default=None, help="Edge-to-edge reach in metres (default 300).")
+    @click.option("--save", is_flag=True, help="Store the proposals (status proposed); decided ones are kept.")
+    @click.option("--user", default=None, help="Act as this stored user (default: the local operator, admin).")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def plan_cmd(ctx: click.Context, street: str | None, max_distance: float | None, save: bool, user: str | None,
+                 as_json: bool) -> None:
+        """Propose a host for every orphan; group the rest into new bundles or say why unmatched."""
+        c = get_context(ctx)
+        require_schema(c)
+        s = _settings(c, max_distance)
+        street_code = resolve_street(c, street) if street else None
+        principal = _principal(c, user)
+        if save and user is not None and not c.allowed(principal, "decide_bundle",
+                                                       {"kind": "bundle", "street_code": street_code}):
+            audit.record_denied(c, principal, "plan", "bundle_proposal", None, street_code=street_code)
+            raise UserError(f"permission denied: {principal.name} may not save proposals for "
+                            f"{street_code or 'every street'} (give your own --street)")
+        with c.session(readonly=not save) as sess:
+            plan = service.compute_plan(sess, s, street_code)
+            saved = service.save_plan(sess, plan, principal, street_code) if save else None
+            statuses = service.stored_statuses(sess, list(plan.proposals["id"]))
+        data = plan.to_dict(with_settings=True)
+        for p in data["proposals"]:
+            p["status"] = statuses.get(p["id"], "proposed")
+        if saved is not None:
+            data["saved"] = saved
+
+        def human(d: dict[str, Any]) -> None:
+            click.echo(t("bundling.thresholds", **d["settings"]))
+            rows = [{**p, "kind": KIND_SHORT[p["orphan_kind"]], "orphans": _ids(p["orphan_ids"]),
+                     "status_zh": label("bundle_status", p["status"]),
+                     "area": f"{p['merged_floor_area_m2'] / 10000:.2f}"} for p in d["proposals"]]
+            print_table(rows, [("id", "建议编号"), ("kind", "类型"), ("orphans", "楼栋/小区"),
+                               ("host_compound_id", "并入小区"), ("distance_m", "间距(米)"),
+                               ("area", "合并后面积(万㎡)"), ("merged_households", "合并后户数"),
+                               ("status_zh", "状态")])
+            for b in d["new_bundles"]:
+                click.echo(f"新管理区域 {b['id']}（{b['street']}）：{_ids(b['orphan_ids'])}，"
+                           f"建筑面积 {b['floor_area_m2'] / 10000:.2f} 万㎡ — 国企兜底候选")
+            if d["unmatched"]:
+                click.echo("暂无可打包对象：")
+                print_table([{**u, "kind": KIND_SHORT[u["orphan_kind"]],
+                              "why": label("bundle_reason", u["reason"])} for u in d["unmatched"]],
+                            [("orphan_id", "编号"), ("kind", "类型"), ("street", "街镇"), ("why", "原因"),
+                             ("nearest_host_distance_m", "最近专业化小区(米)")])
+            click.echo(f"打包建议 {len(d['proposals'])} 条，新管理区域 {len(d['new_bundles'])} 个，"
+                       f"暂无可打包 {len(d['unmatched'])} 个")
+            if d.get("saved"):
+                sv = d["saved"]
+                click.echo(f"已保存：新增 {sv['inserted']}，更新 {sv['updated']}，保留已决定 {sv['kept_decided']}，"
+                           f"删除过时 {sv['removed_stale']}")
+            elif d["proposals"]:
+                click.echo("用 `geoplatform bundle accept 建议编号 --consent-note …` 同意，"
+                           "`geoplatform bundle reject 建议编号 --reason …` 驳回")
+
+        emit(data, as_json, human)
+
+    @bundle.command("list")
+    @click.option("--street", default=None, help="Only this street (NBS code or name).")
+    @click.option("--status", type=click.Choice(["proposed", "accepted", "rejected", "reverted"]), default=None)
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def list_cmd(ctx: click.Context, street: str | None, status: str | None, as_json: bool) -> None:
+        """Stored proposals with their status and decision."""
+        c = get_context(ctx)
+        require_schema(c)
+        street_code = resolve_street(c, street) if street else None
+        with c.session(readonly=True) as sess:
+            rows = service.list_proposals(sess, street_code, status)
+
+        def human(d: dict[str, Any]) -> None:
+            print_table([{**p, "orphans": _ids(p["orphan_ids"]), "status_zh": label("bundle_status", p["status"])}
+                         for p in d["proposals"]],
+                        [("id", "建议编号"), ("orphans", "楼栋/小区"), ("host_compound_id", "并入小区"),
+                         ("distance_m", "间距(米)"), ("status_zh", "状态"), ("decided_by", "决定人")])
+
+        emit({"proposals": rows}, as_json, human)
+
+    def _show(d: dict[str, Any]) -> None:
+        click.echo(f"{d['id']}：{label('bundle_status', d['status'])}（{_ids(d['orphan_ids'])} → "
+                   f"{d['host_compound_id']}，{d['decided_by']}）")
+
+    @bundle.command("accept")
+    @click.argument("proposal_id")
+    @click.option("--consent-note", default=None, help="Owners' consent (业主大会表决) reference.")
+    @click.option("--user", default=None, help="Act as this stored user (default: the local operator, admin).")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def accept_cmd(ctx: click.Context, proposal_id: str, consent_note: str | None, user: str | None,
+                   as_json: bool) -> None:
+        """Move the orphan(s) under the host compound (one transaction, audited, reversible by an admin)."""
+        c = get_context(ctx)
+        require_schema(c)
+        s = _settings(c)
+        result = _decide(c, _principal(c, user), "decide_bundle", proposal_id, service.accept,
+                         consent_note=consent_note, settings=s)
+        emit(result, as_json, _show)
+
+    @bundle.command("reject")
+    @click.argument("proposal_id")
+    @click.option("--reason", required=True, help="Why the proposal is rejected.")
+    @click.option("--user", default=None, help="Act as this stored user (default: the local operator, admin).")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def reject_cmd(ctx: click.Context, proposal_id: str, reason: str, user: str | None, as_json: bool) -> None:
+        """Reject a proposal with a reason; re-planning keeps it rejected."""
+        c = get_context(ctx)
+        require_schema(c)
+        s = _settings(c)
+        result = _decide(c, _principal(c, user), "decide_bundle", proposal_id, service.reject, reason=reason,
+                         settings=s)
+        emit(result, as_json, _show)
+
+    @bundle.command("revert")
+    @click.argument("proposal_id")
+    @click.option("--note", default=None, help="Why the accepted proposal is undone.")
+    @click.option("--user", default=None, help="Act as this stored user (admin only).")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def revert_cmd(ctx: click.Context, proposal_id: str, note: str | None, user: str | None, as_json: bool) -> None:
+        """Undo an accepted proposal exactly (admin only)."""
+        c = get_context(ctx)
+        require_schema(c)
+        result = _decide(c, _principal(c, user), "revert_bundle", proposal_id, service.revert, note=note)
+        emit(result, as_json, _show)
