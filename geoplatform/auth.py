@@ -30,9 +30,19 @@ TOKEN_PREFIX = "gp_"
 class ThrottleSettings:
     """Login throttling thresholds."""
 
-    window: dt.timedelta = dt.timedelta(minutes=15)  # [D] OWASP ASVS 2.2.1 style lockout window
+    window_minutes: int = 15  # [D] lockout window (OWASP ASVS 2.2.1: anti-automation)
     max_per_name: int = 5  # [D] failed attempts per account name within the window
     max_per_addr: int = 20  # [D] failed attempts per client address within the window
+
+    @property
+    def window(self) -> dt.timedelta:
+        """The window as a timedelta."""
+        return dt.timedelta(minutes=self.window_minutes)
+
+    @classmethod
+    def from_rules(cls, overrides: dict) -> ThrottleSettings:
+        """Defaults overridden by config `[rules.auth]` (unknown keys ignored)."""
+        return cls(**{k: int(v) for k, v in overrides.items() if k in cls.__dataclass_fields__})
 
 
 SESSION_LIFETIME = dt.timedelta(hours=12)  # [D] absolute lifetime of a browser session

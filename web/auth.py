@@ -181,7 +181,8 @@ def login() -> Response:
     ctx = _ctx()
     lang = _lang()
     with ctx.session() as s:
-        if accounts.is_throttled(s, name, addr):
+        throttle = accounts.ThrottleSettings.from_rules(ctx.rules("auth"))
+        if accounts.is_throttled(s, name, addr, throttle):
             audit.record(s, name or "anonymous", "login", "user", name, outcome="denied", detail="throttled")
             throttled = True
         else:
@@ -199,7 +200,7 @@ def login() -> Response:
                 audit.record(s, user.name, "login", "user", user.name)
     if throttled:
         response = _render_login(429, t("auth.throttled", lang), name)
-        response.headers["Retry-After"] = str(int(accounts.THROTTLE.window.total_seconds()))
+        response.headers["Retry-After"] = str(int(throttle.window.total_seconds()))
         return response
     if user is None:
         return _render_login(401, t("auth.failed", lang), name)
