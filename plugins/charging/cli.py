@@ -106,14 +106,40 @@ def _print_human(rows: list[dict[str, Any]], s: ChargingSettings, lang: str, wit
     click.echo(("合计：" if lang == "zh" else "Total: ") + ("，" if lang == "zh" else ", ").join(parts or ["0"]))
 
 
-@charging.command("evaluate")
+def _fields_help() -> str:
+    """The record format, in Chinese, for `evaluate --help`."""
+    from geoplatform.models import FIRE_FACILITY_FIELDS
+    from plugins.charging.messages import FIELD_LABELS
+    from plugins.charging.rules import ENUM_FIELDS, NULLABLE_FIELDS, REQUIRED_FIELDS
+
+    notes = {
+        "id": "文本或整数，不可重复", "lowest_charging_floor": "整数：0 = 地面层，-1 = 地下1层（B1），-4 = B4",
+        "completion_date": "YYYY-MM-DD", "fire_compartment_area_m2": "数字，不小于0",
+        "fire_unit_area_m2": "数字或 null（未划分）", "meets_other_clauses": "true / false / null（未核实）",
+        "capacity_ok": "true / false / null（不清楚）",
+    }
+    lines = ["Evaluate garages: FILE is a JSON list of garage records ('-' = stdin), or --stored for the",
+             "garages in the database (management_mode then comes from the garage's compound).", "",
+             "评估车库能否安装充电桩（GB/T 51313-2018 与行动方案，RULES §3），逐个说明理由。", "",
+             "\b", "每条记录的字段（可选字段可以省略，视为 null）:"]
+    for f in (*REQUIRED_FIELDS, *NULLABLE_FIELDS):
+        if f in ENUM_FIELDS:
+            enum = "fire_facility_state" if f in FIRE_FACILITY_FIELDS else f
+            note = ", ".join(f"{v} {label(enum, v)}" for v in ENUM_FIELDS[f])
+        else:
+            note = notes.get(f, "")
+        optional = "（可选）" if f in NULLABLE_FIELDS else ""
+        lines.append(f"  {f:<26} {FIELD_LABELS[f]}{optional}: {note}")
+    return "\n".join(lines)
+
+
+@charging.command("evaluate", help=_fields_help())
 @click.argument("file", required=False)
 @click.option("--stored", is_flag=True, help="Evaluate the garages in the database instead of a file.")
 @click.option("--street", default=None, help="With --stored: only this street (NBS code or name).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 def evaluate_cmd(ctx: click.Context, file: str | None, stored: bool, street: str | None, as_json: bool) -> None:
-    """Evaluate garages: FILE is a JSON list of garage records ('-' = stdin); or --stored for the database."""
     if stored and file:
         raise UserError("give either FILE or --stored, not both")
     if not stored and not file:

@@ -137,6 +137,25 @@ FLAG_NOTES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# Chinese names of the record fields, used in validation messages and `charging evaluate --help`.
+FIELD_LABELS: dict[str, str] = {
+    "id": "编号",
+    "garage_type": "车库类型",
+    "lowest_charging_floor": "充电车位最低楼层",
+    "completion_date": "竣工日期",
+    "fire_alarm": "火灾自动报警系统",
+    "smoke_exhaust": "排烟设施",
+    "sprinklers": "自动喷水灭火系统",
+    "emergency_lighting": "消防应急照明",
+    "evacuation_signs": "疏散指示标志",
+    "fire_compartment_area_m2": "防火分区面积 m²",
+    "fire_unit_area_m2": "充电区域防火单元面积 m²",
+    "meets_other_clauses": "是否符合标准其他条款",
+    "space_right": "车位权属",
+    "capacity_ok": "电力容量是否满足",
+    "management_mode": "小区管理模式",
+}
+
 WORDS: dict[str, tuple[str, str]] = {
     "sep": ("、", ", "),
     "ground": ("地面层", "ground level"),

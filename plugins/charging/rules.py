@@ -30,7 +30,7 @@ from geoplatform.models import (
     MANAGEMENT_MODES,
     SPACE_RIGHTS,
 )
-from plugins.charging.messages import FLAG_NOTES, REASONS, WORDS
+from plugins.charging.messages import FIELD_LABELS, FLAG_NOTES, REASONS, WORDS
 from plugins.charging.settings import ChargingSettings
 
 RULE_IDS = tuple(f"R{i}" for i in range(1, 11))
@@ -97,7 +97,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.record}, field {self.field}: {self.message}"
+        zh = FIELD_LABELS.get(self.field)
+        return f"{self.record}, field {self.field}{f' ({zh})' if zh else ''}: {self.message}"
 
 
 class InvalidGarage(ValueError):
@@ -117,6 +118,11 @@ def record_name(record: Any, index: int | None = None) -> str:
     if gid is not None:
         parts.append(f"id {gid}" if not parts else f"(id {gid})")
     return " ".join(parts) or "record"
+
+
+def _allowed(field: str, allowed: tuple[str, ...]) -> str:
+    enum = "fire_facility_state" if field in FIRE_FACILITY_FIELDS else field
+    return ", ".join(f"{v} {LABELS.get(enum, {}).get(v, ('',))[0]}".rstrip() for v in allowed)
 
 
 def _is_number(v: Any) -> bool:
@@ -155,9 +161,9 @@ def validate_garage(record: Any, index: int | None = None) -> list[Problem]:
         if v is None:
             continue
         if not isinstance(v, str):
-            out.append(Problem(name, f, f"expected text, got {v!r}; allowed: {', '.join(allowed)}"))
+            out.append(Problem(name, f, f"expected text, got {v!r}; allowed: {_allowed(f, allowed)}"))
         elif v not in allowed:
-            out.append(Problem(name, f, f"unknown value {v!r}; allowed: {', '.join(allowed)}"))
+            out.append(Problem(name, f, f"unknown value {v!r}; allowed: {_allowed(f, allowed)}"))
     floor = record.get("lowest_charging_floor")
     if floor is not None and not (_is_number(floor) and math.isfinite(floor) and float(floor).is_integer()):
         out.append(Problem(name, "lowest_charging_floor", f"expected a whole number (-1 = B1), got {floor!r}"))

@@ -69,10 +69,10 @@ def test_invalid_records_exit_2_naming_record_and_field(cli_run, tmp_path: Path)
     res = cli_run(None, "charging", "evaluate", path, "--json")
     assert res.exit_code == 2 and res.stdout == ""
     err = res.stderr
-    assert "record 2 (id 7), field sprinklers: unknown value 'broken'" in err
-    assert "record 3 (id a-R2), field fire_compartment_area_m2: negative area" in err
-    assert "record 4 (id R3), field garage_type: missing required field" in err
-    assert "record 5 (id R4), field completion_date: unparseable date" in err
+    assert "record 2 (id 7), field sprinklers (自动喷水灭火系统): unknown value 'broken'; allowed: working 正常," in err
+    assert "record 3 (id a-R2), field fire_compartment_area_m2 (防火分区面积 m²): negative area" in err
+    assert "record 4 (id R3), field garage_type (车库类型): missing required field" in err
+    assert "record 5 (id R4), field completion_date (竣工日期): unparseable date" in err
     assert "4 problem(s) in 4 record(s)" in err and "garages.json" in err
 
 
@@ -93,6 +93,14 @@ def test_bad_documents(cli_run, tmp_path: Path, content: str, message: str) -> N
 def test_argument_errors(cli_run, args: tuple) -> None:
     res = cli_run(None, "charging", "evaluate", *args)
     assert res.exit_code == 2 and res.stderr.strip()
+
+
+def test_help_describes_the_record_format(cli_run) -> None:
+    res = cli_run(None, "charging", "evaluate", "--help")
+    assert res.exit_code == 0
+    for needle in ("sprinklers", "自动喷水灭火系统", "working 正常", "lease_1y_plus 租期一年及以上", "YYYY-MM-DD",
+                   "meets_other_clauses", "（可选）"):
+        assert needle in res.stdout, needle
 
 
 def test_thresholds_come_from_the_config(cli_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -142,6 +142,14 @@ def test_layer_colours_by_worst_decision_and_escapes_popups(charging_ctx) -> Non
     html = str(fields_html(spec.popup, frame.loc["k1"].to_dict()))
     assert "&lt;img src=x&gt;k1-G1" in html and "<img" not in html and "&lt;b&gt;阳光" in html
     assert "按既有车库例外可安装" in html
+    import folium
+
+    from layers.folium_render import add_layer
+
+    m = folium.Map(location=[40.65, 109.8], zoom_start=12)
+    add_layer(m, spec, frame)
+    page = m.get_root().render()
+    assert "&lt;img src=x&gt;k1-G1" in page and "<img src=x>" not in page
     legend_values = [r.value for r in spec.legend.rules]
     assert legend_values == [*DECISION_ORDER, None]
     assert spec.legend.rules[-1].color == NO_DATA_COLOR
