@@ -38,7 +38,6 @@ def compound_attributes(context: Any, compounds: pd.DataFrame) -> pd.DataFrame:
     mode = scored["tender_mode"].reindex(ids)
     out["takeover_tender_mode"] = mode
     out["takeover_tender_mode_label"] = mode.map(lambda v: label("tender_mode", v) if isinstance(v, str) else None)
-    out["takeover_cost"] = scored["takeover_cost"].reindex(ids)
     weights = settings.weights()
     for c in COMPONENTS:
         out[f"takeover_pts_{c}"] = (scored[f"c_{c}"] * weights[c]).round(1).reindex(ids)

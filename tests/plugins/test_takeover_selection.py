@@ -149,3 +149,15 @@ def test_greedy_and_objective_helpers() -> None:
     g = greedy(score, np.array([1.0, 1.0, 1.0]), np.array(["s", "s", "t"]), 1, 2, None, 1)
     assert g == [0, 2]
     assert objective_of(g, score, np.array([[0, 2]]), 2.0) == (10.0, 1)
+
+
+def test_time_limit_falls_back_to_greedy_or_better() -> None:
+    """When HiGHS stops at its time limit the answer is never below greedy and says optimal=false."""
+    cand, pairs = _fixture(5, n=120, streets=6)
+    sel = select(cand, 10, 15, 60.0, 3, 10.0, pairs, time_limit=0.0)
+    assert sel.optimal is False
+    assert sel.baseline_greedy_objective is not None
+    assert sel.objective >= sel.baseline_greedy_objective - 1e-9
+    chosen = cand.set_index("compound_id").loc[sel.selected]
+    assert 10 <= len(chosen) <= 15 and chosen["takeover_cost"].sum() <= 60.0 + 1e-9
+    assert chosen["street"].value_counts().max() <= 3
