@@ -21,6 +21,7 @@ from geoalchemy2 import Geometry
 from geoalchemy2.shape import from_shape
 from sqlalchemy import Date, DateTime, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.schema import Table
 
 from geoplatform.db import is_sqlite
@@ -138,6 +139,14 @@ def restore(engine: Engine, path: str | Path) -> dict[str, int]:
     heads = sorted(schema.current_heads(engine))
     if doc.get("schema_heads") and heads and doc["schema_heads"] != heads:
         raise BackupError(f"{path}: backup schema {doc['schema_heads']} differs from the database's {heads}")
+    try:
+        return _replace_content(engine, doc)
+    except (ValueError, TypeError, KeyError, IndexError, SQLAlchemyError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
+        raise BackupError(f"{path}: restore failed, database unchanged ({type(exc).__name__}: {reason})") from exc
+
+
+def _replace_content(engine: Engine, doc: dict[str, Any]) -> dict[str, int]:
     counts: dict[str, int] = {}
     with engine.begin() as conn:
         for table in reversed(tables()):
@@ -157,7 +166,8 @@ def restore(engine: Engine, path: str | Path) -> dict[str, int]:
                 pk = list(table.primary_key.columns)[0]
                 for r in records:
                     vals = {k: r[k] for k in deferred if r[k] is not None}
-                    if vals:
+                    if vals:  # keep columns with an onupdate default (updated_at) as they were
+                        vals.update({c.name: r[c.name] for c in table.columns if c.onupdate is not None and c.name in r})
                         conn.execute(update(table).where(pk == r[pk.name]).values(vals))
             counts[table.name] = len(records)
         if not is_sqlite(engine):
