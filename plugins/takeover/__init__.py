@@ -46,3 +46,11 @@ def permission_allowed(context: Any, user: Any, action: str, resource: Any) -> b
     if action != "edit_takeover":
         return None
     return True if getattr(user, "role", None) == "state_company" else None
+
+
+@hookimpl
+def register_routes(context: Any) -> list:
+    """/api/v1/takeover: rank, select, shortlist (save), advance."""
+    from plugins.takeover.routes import make_blueprint
+
+    return [make_blueprint(context)]

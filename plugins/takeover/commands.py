@@ -69,10 +69,7 @@ def register(cli: click.Group) -> None:
         s = _settings(c)
         street_code = resolve_street(c, street) if street else None
         with c.session(readonly=True) as sess:
-            scored = service.rank(sess, s, include_community_managed, street_code)
-            names = service.street_names(sess)
-        rows = [service.candidate_row(r, s, names) for _, r in scored.iterrows()]
-        data = {"candidates": rows, "weights": s.weights(), "settings": s.as_dict()}
+            data = service.rank_payload(sess, s, include_community_managed, street_code)
 
         def human(d: dict[str, Any]) -> None:
             _legend(s)
@@ -113,19 +110,11 @@ def register(cli: click.Group) -> None:
         year = year or c.today.year
         try:
             with c.session(readonly=not save) as sess:
-                sel, scored = service.run_selection(sess, s, lo, hi, budget, per_street_max, contiguity_weight,
-                                                    include_community_managed)
-                names = service.street_names(sess)
-                saved = service.save_shortlist(sess, cli_principal(), year, sel, scored) if save else None
+                data = service.selection_payload(sess, s, lo, hi, budget, per_street_max, contiguity_weight,
+                                                 include_community_managed,
+                                                 save_as=(cli_principal(), year) if save else None)
         except InfeasibleSelection as exc:
             raise UserError(f"infeasible ({exc.constraint}): {exc}") from exc
-        details = [service.candidate_row(scored.loc[cid], s, names) for cid in sel.selected]
-        data = {"selected": sel.selected, "objective": sel.objective, "optimal": sel.optimal,
-                "baseline_greedy_objective": sel.baseline_greedy_objective, "baseline_greedy": sel.baseline_greedy,
-                "status": sel.status, "total_cost": sel.total_cost, "pairs_selected": sel.pairs_selected,
-                "solve_seconds": sel.solve_seconds, "candidates_in_pool": len(scored),
-                "excluded_unknown_cost": sel.excluded_unknown_cost, "parameters": sel.parameters,
-                "details": details, "saved": saved}
 
         def human(d: dict[str, Any]) -> None:
             _legend(s)

@@ -83,6 +83,32 @@ def candidate_row(row: pd.Series, settings: TakeoverSettings, street_names: dict
     }
 
 
+def rank_payload(session: Session, settings: TakeoverSettings, include_community_managed: bool = False,
+                 street: str | None = None) -> dict[str, Any]:
+    """The `takeover rank --json` document: candidates best first, weights and settings in force."""
+    scored = rank(session, settings, include_community_managed, street)
+    names = street_names(session)
+    return {"candidates": [candidate_row(r, settings, names) for _, r in scored.iterrows()],
+            "weights": settings.weights(), "settings": settings.as_dict()}
+
+
+def selection_payload(session: Session, settings: TakeoverSettings, min_n: int, max_n: int,
+                      budget: float | None = None, per_street_max: int | None = None, contiguity_weight: float = 0.0,
+                      include_community_managed: bool = False, save_as: tuple[Principal, int] | None = None,
+                      allowed: Allowed | None = None) -> dict[str, Any]:
+    """The `takeover select --json` document; with `save_as=(principal, year)` also saves the shortlist."""
+    sel, scored = run_selection(session, settings, min_n, max_n, budget, per_street_max, contiguity_weight,
+                                include_community_managed)
+    names = street_names(session)
+    saved = save_shortlist(session, save_as[0], save_as[1], sel, scored, allowed) if save_as else None
+    return {"selected": sel.selected, "objective": sel.objective, "optimal": sel.optimal,
+            "baseline_greedy_objective": sel.baseline_greedy_objective, "baseline_greedy": sel.baseline_greedy,
+            "status": sel.status, "total_cost": sel.total_cost, "pairs_selected": sel.pairs_selected,
+            "solve_seconds": sel.solve_seconds, "candidates_in_pool": len(scored),
+            "excluded_unknown_cost": sel.excluded_unknown_cost, "parameters": sel.parameters,
+            "details": [candidate_row(scored.loc[cid], settings, names) for cid in sel.selected], "saved": saved}
+
+
 def street_names(session: Session) -> dict[str, str]:
     """Street code → name."""
     return dict(session.execute(select(m.Street.code, m.Street.name)).all())
@@ -111,9 +137,10 @@ def _check(allowed: Allowed | None, principal: Principal, resource: dict[str, An
 def _audit(session: Session, principal: Principal, action: str, entity: str, entity_id: str,
            before: dict[str, Any] | None, after: dict[str, Any] | None, street_code: str | None,
            detail: str | None = None) -> None:
-    session.add(m.AuditEvent(at=m.utcnow(), user_name=principal.name, action=action, entity=entity,
-                             entity_id=entity_id, street_code=street_code, before=before, after=after,
-                             detail=detail))
+    from geoplatform.audit import record
+
+    record(session, principal, action, entity, entity_id, before=before, after=after, street_code=street_code,
+           detail=detail)
 
 
 def _row_state(row: m.TakeoverSelection) -> dict[str, Any]:

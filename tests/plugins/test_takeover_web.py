@@ -1,0 +1,61 @@
+"""The takeover API (/api/v1/takeover) over the services: permissions, shortlist save, advance, both databases."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from geoplatform import models as m
+from tests.plugins.test_takeover_db import _small_demo
+
+
+@pytest.fixture
+def web(ctx):  # noqa: ANN001, ANN201
+    """(test client, {user: auth headers}, ctx) on a small demo."""
+    from geoplatform import auth as accounts
+    from geoplatform import demo
+    from web.app import create_app
+
+    tokens = {}
+    with ctx.session() as s:
+        demo.load(s, _small_demo())
+        for name, role in (("co", "state_company"), ("v", "viewer"), ("bu", "bureau")):
+            accounts.add_user(s, name, role, "correct-horse-battery")
+            tokens[name] = {"Authorization": f"Bearer {accounts.new_token(s, name)}"}
+    app = create_app(ctx, settings={"TESTING": True})
+    return app.test_client(), tokens, ctx
+
+
+def test_rank_select_save_advance(web) -> None:  # noqa: ANN001
+    client, tok, ctx = web
+    assert client.get("/api/v1/takeover/rank").status_code in (401, 302)
+    rank = client.get("/api/v1/takeover/rank", headers=tok["v"]).get_json()
+    assert rank["candidates"] and rank["candidates"][0]["score"] >= rank["candidates"][-1]["score"]
+    sel = client.get("/api/v1/takeover/select?min=2&max=3&budget=30", headers=tok["v"]).get_json()
+    assert sel["optimal"] is True and 2 <= len(sel["selected"]) <= 3 and sel["saved"] is None
+    bad = client.get("/api/v1/takeover/select?min=5&max=6&budget=0.1", headers=tok["v"])
+    assert bad.status_code == 422 and bad.get_json()["constraint"] == "budget"
+    assert client.get("/api/v1/takeover/select?bogus=1", headers=tok["v"]).status_code == 400
+
+    body = {"min": 2, "max": 3, "year": 2025}
+    assert client.post("/api/v1/takeover/shortlist", json=body, headers=tok["v"]).status_code == 403
+    saved = client.post("/api/v1/takeover/shortlist", json=body, headers=tok["co"]).get_json()
+    chosen = saved["selected"]
+    assert saved["saved"]["shortlisted"] == chosen
+    target = chosen[0]
+    step = {"compound_id": target, "state": "tendering", "year": 2025}
+    assert client.post("/api/v1/takeover/advance", json=step, headers=tok["v"]).status_code == 403
+    r = client.post("/api/v1/takeover/advance", json={**step, "state": "serving"}, headers=tok["co"])
+    assert r.status_code == 400 and "allowed next" in r.get_json().get("error", r.get_data(as_text=True))
+    for state in ("tendering", "contracted", "serving"):
+        r = client.post("/api/v1/takeover/advance", json={**step, "state": state}, headers=tok["bu"] if
+                        state == "contracted" else tok["co"])
+        assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["management_mode"] == "state_owned"
+    with ctx.session(readonly=True) as s:
+        assert s.get(m.Compound, target).management_mode == "state_owned"
+        users = [e.user_name for e in s.scalars(select(m.AuditEvent).where(
+            m.AuditEvent.entity_id == f"2025/{target}").order_by(m.AuditEvent.id))]
+        denied = {e.user_name for e in s.scalars(select(m.AuditEvent).where(m.AuditEvent.outcome == "denied"))}
+    assert users == ["co", "v", "co", "bu", "co"]  # shortlisted, denied attempt, tendering, contracted, serving
+    assert denied == {"v"}
