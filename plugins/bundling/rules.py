@@ -199,6 +199,8 @@ def _empty(columns: list[str], crs: int = WGS84) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
 
+RANKED = {"o": np.intp, "h": np.intp, "dist": float, "shared": float, "merged": float, "over": bool,
+          "dkey": float, "host_id": object}  # columns of ranked candidate pairs
 LAZY_ROUNDS = 3  # barrier checks of the best-ranked pair per orphan before checking all that remain
 
 
@@ -252,8 +254,8 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
         (a few vectorised rounds), then for all pairs still open.
         """
         if host_tree is None or len(rows) == 0:
-            return _Resolved(pd.DataFrame(columns=["o", "h", "dist", "shared"]), empty_i, empty_i, empty_i,
-                             np.array([], float))
+            return _Resolved(pd.DataFrame({c: pd.Series(dtype=t) for c, t in RANKED.items()}), empty_i, empty_i,
+                             empty_i, np.array([], float))
         q, hi = host_tree.query(og[rows], predicate="dwithin", distance=radius)
         oi = rows[q]
         dist = shapely.distance(og[oi], hg[hi])
