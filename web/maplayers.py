@@ -21,6 +21,8 @@ def _enum_rules(enum: str, colors: dict[str, str]) -> tuple[StyleRule, ...]:
                  for v, (zh, en) in LABELS[enum].items() if v in colors)
 
 
+MODE_COLORS = {"professional": "#2a9d8f", "state_owned": "#457b9d", "self_managed": "#e9c46a",
+               "community_managed": "#f4a261", "none": "#e63946"}
 BARRIER_COLORS = {"main_road": "#8d6e63", "river": "#1e88e5", "railway": "#424242"}
 
 
@@ -36,7 +38,8 @@ def base_layers() -> list[LayerSpec]:
                   legend=Legend("code", default_color="#6a1b9a"), tooltip=(_f("name"),),
                   popup=(_f("name"), _f("code"), _f("kind")), visible=True, plugin="core"),
         LayerSpec("compounds", t("layer.compounds", "zh"), t("layer.compounds", "en"), "compounds",
-                  group=BASE_GROUP, legend=Legend("name", default_color="#00897b"), tooltip=(_f("name"),),
+                  group=BASE_GROUP, legend=Legend("management_mode", rules=_enum_rules("management_mode", MODE_COLORS)),
+                  tooltip=(_f("name"),),
                   popup=(_f("name"), _f("aliases"), _f("address"), _f("households"), _f("build_year"),
                          _f("management_mode"), _f("owners_org"), _f("property_company")),
                   visible=True, plugin="core"),

@@ -102,6 +102,10 @@ def index():  # noqa: ANN201
     lang = current_lang()
     m = offline_map(location=KUNDULUN_CENTER, zoom_start=START_ZOOM, tiles=None, control_scale=True,
                     prefer_canvas=True, max_zoom=20, min_zoom=8, zoom_control=True)
+    from web.ogc import district_extent
+
+    minx, miny, maxx, maxy = district_extent(context)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
     parts = render_folium(m, csp_nonce())
     config = page_config(context, lang, m.get_name())
     return render_template("map.html", folium=parts, config=config)

@@ -52,7 +52,8 @@ def _collections(context) -> list:  # noqa: ANN001
             if user is not None and context.allowed(user, spec.permission, {"kind": "layer", "id": spec.id})]
 
 
-def _extent(context) -> list[float]:  # noqa: ANN001
+def district_extent(context) -> list[float]:  # noqa: ANN001
+    """[minx, miny, maxx, maxy] of all streets (a fixed Kundulun box when there are none)."""
     streets = [s["bbox"] for s in queries.street_list(context) if s["bbox"]]
     if not streets:
         return KUNDULUN_BBOX
@@ -110,7 +111,7 @@ def collections():  # noqa: ANN201
     _check_format()
     context = _ctx()
     lang = current_lang()
-    extent = _extent(context)
+    extent = district_extent(context)
     return _json({
         "links": [{"rel": "self", "type": "application/json", "href": url_for("ogc.collections", _external=True)}],
         "collections": [_collection_doc(context, spec, lang, extent) for spec in _collections(context)],
@@ -133,7 +134,7 @@ def collection(collection_id: str):  # noqa: ANN201
     context, spec = _spec_or_404(collection_id)
     if spec is None:
         return json_error(404, f"unknown collection {collection_id!r}")
-    return _json(_collection_doc(context, spec, current_lang(), _extent(context)))
+    return _json(_collection_doc(context, spec, current_lang(), district_extent(context)))
 
 
 @bp.get("/collections/<collection_id>/items")

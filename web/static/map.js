@@ -196,7 +196,7 @@
 
   /* ---------- legends that follow the toggles ---------- */
   var Legend = L.Control.extend({
-    options: {position: "bottomright"},
+    options: {position: "bottomleft"},
     onAdd: function () {
       var div = L.DomUtil.create("div", "gp-legend");
       div.id = "gp-legend";
@@ -306,7 +306,7 @@
     var st = state.layers[id], meta = st.meta;
     var note = document.getElementById("gp-note-" + id);
     if (st.controller) { st.controller.abort(); st.controller = null; }
-    if (!st.active) { st.group.clearLayers(); st.count = 0; st.loading = false; setStatus(); return; }
+    if (!st.active) { st.group.clearLayers(); st.count = 0; st.loading = false; st.key = null; setStatus(); return; }
     var zoom = map.getZoom();
     if (zoom < meta.min_zoom) {
       st.group.clearLayers(); st.count = 0; st.loading = false; st.key = null;
@@ -446,8 +446,8 @@
   gp.featureCount = function (id) { return state.layers[id] ? state.layers[id].count : -1; };
 
   new Panel().addTo(map);
-  legend.addTo(map);
   new Kpi().addTo(map);
+  legend.addTo(map);
   readHash();
   var remembered = null;
   try { remembered = localStorage.getItem("gp.basemap"); } catch (e) { /* private mode */ }

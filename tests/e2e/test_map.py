@@ -1,0 +1,143 @@
+"""The map in a real browser: renders with the demo, layers toggle, escaped popups, language switch, offline."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.support.webdemo import XSS_ID, XSS_NAME
+
+pytestmark = pytest.mark.e2e
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def wait_for(page, expression: str, timeout: float = 30.0) -> object:  # noqa: ANN001
+    """Poll a JS expression until truthy (page.wait_for_function would need eval, which our CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(f"() => {expression}")
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(100)
+
+
+@pytest.fixture
+def visit(browser, server):  # noqa: ANN001, ANN201
+    """Open a page as the admin; every request is recorded and anything not for 127.0.0.1 is aborted."""
+    contexts = []
+
+    def open_page(path: str = "/?basemap=none"):  # noqa: ANN202
+        ctx = browser.new_context(viewport={"width": 1400, "height": 900},
+                                  extra_http_headers={"Authorization": f"Bearer {server.demo.admin_token}"})
+        contexts.append(ctx)
+        record = {"urls": [], "outside": [], "dialogs": [], "errors": []}
+
+        def route(r) -> None:  # noqa: ANN001
+            url = r.request.url
+            record["urls"].append(url)
+            host = urlsplit(url).hostname
+            if url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+                r.continue_()
+            else:
+                record["outside"].append(url)
+                r.abort()
+
+        ctx.route("**/*", route)
+        page = ctx.new_page()
+        page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: record["errors"].append(str(e)))
+        page.goto(server.url + path)
+        wait_for(page, "window.gp && gp.featureCount('compounds') > 0 && document.body.dataset.gpLoading === '0'")
+        return page, record
+
+    yield open_page
+    for ctx in contexts:
+        ctx.close()
+
+
+def test_map_renders_offline_with_every_layer_control(visit) -> None:  # noqa: ANN001
+    page, record = visit()
+    assert page.evaluate("() => gp.featureCount('district')") == 1
+    assert page.evaluate("() => gp.featureCount('streets')") >= 10
+    assert page.evaluate("() => gp.featureCount('compounds')") > 500
+    layer_ids = page.evaluate("() => gp.config.layers.map(l => l.id)")
+    for layer_id in layer_ids:
+        assert page.locator(f"#gp-layer-{layer_id}").count() == 1
+    assert page.locator(".gp-group-title").count() >= 3  # basemaps + base + plugin groups
+    assert page.locator(".leaflet-control-attribution").inner_text().find("合成") >= 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "map.png"))
+    assert record["outside"] == [], record["outside"]
+    assert all(urlsplit(u).hostname == "127.0.0.1" for u in record["urls"] if u.startswith("http"))
+    assert record["errors"] == []
+
+
+def test_default_basemap_only_asks_for_tiles(visit) -> None:  # noqa: ANN001
+    page, record = visit("/")
+    assert page.evaluate("() => gp.state.basemap") == "osm"
+    assert record["outside"], "OpenStreetMap tiles expected"
+    assert all(urlsplit(u).hostname == "tile.openstreetmap.org" for u in record["outside"]), record["outside"]
+    page.check("#gp-basemap-none")
+    assert page.evaluate("() => gp.state.basemap") == "none"
+
+
+def test_layers_toggle_with_their_legends(visit) -> None:  # noqa: ANN001
+    page, _ = visit()
+    assert page.locator('#gp-legend [data-layer="compounds"]').count() > 0
+    page.uncheck("#gp-layer-compounds")
+    wait_for(page, "!gp.map.hasLayer(gp.state.layers.compounds.group)")
+    assert page.locator('#gp-legend .gp-legend-layer[data-layer="compounds"]').count() == 0
+    assert page.evaluate("() => gp.featureCount('compounds')") == 0
+    page.check("#gp-layer-barriers")
+    wait_for(page, "gp.featureCount('barriers') > 0")
+    assert page.locator('#gp-legend .gp-legend-layer[data-layer="barriers"]').count() == 1
+    page.check("#gp-layer-compounds")
+    wait_for(page, "gp.featureCount('compounds') > 0")
+
+
+def test_buildings_appear_at_street_level(visit) -> None:  # noqa: ANN001
+    page, _ = visit()
+    assert page.evaluate("() => gp.featureCount('buildings')") == 0
+    assert "15" in page.locator("#gp-note-buildings").inner_text()
+    page.evaluate("() => { gp.map.setView([40.6335, 109.8265], 16); }")
+    wait_for(page, "gp.featureCount('buildings') > 0")
+
+
+def test_popup_shows_hostile_name_as_text(visit) -> None:  # noqa: ANN001
+    page, record = visit()
+    page.fill("#gp-search", "<img")
+    page.locator(f'.gp-search-hit[data-id="{XSS_ID}"]').click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=20000)
+    assert XSS_NAME in popup.inner_text()
+    assert popup.locator("img").count() == 0 and popup.locator("b").count() == 0
+    page.evaluate("() => { gp.map.closePopup(); }")
+    page.wait_for_timeout(300)
+    assert record["dialogs"] == []
+
+
+def test_language_switch(visit) -> None:  # noqa: ANN001
+    page, _ = visit()
+    assert page.locator(".gp-panel-toggle").inner_text() == "图层"
+    page.click("#gp-lang-switch")
+    wait_for(page, "window.gp && gp.config.lang === 'en' && gp.featureCount('compounds') > 0")
+    assert page.locator(".gp-panel-toggle").inner_text() == "Layers"
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    assert "Compounds" in page.locator("#gp-legend").inner_text()
+
+
+def test_street_filter_and_kpi_panel(visit, server) -> None:  # noqa: ANN001
+    page, _ = visit()
+    wait_for(page, "document.querySelectorAll('#gp-street option').length > 10")
+    total = page.evaluate("() => gp.featureCount('compounds')")
+    page.select_option("#gp-street", server.demo.street_code)
+    wait_for(page, f"gp.state.street === '{server.demo.street_code}' && document.body.dataset.gpLoading === '0'")
+    wait_for(page, "gp.featureCount('compounds') > 0")
+    assert page.evaluate("() => gp.featureCount('compounds')") < total
+    wait_for(page, "document.getElementById('gp-kpi').dataset.loaded !== undefined")
