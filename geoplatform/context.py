@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,6 +13,10 @@ from typing import Any
 
 import pandas as pd
 import pluggy
+
+# pyogrio's bundled GDAL/GEOS/SQLite must be loaded before Debian's mod_spatialite: the other order
+# corrupts the heap (abort/segfault at interpreter exit after geopandas is first used).
+import pyogrio  # noqa: F401, I001
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -30,6 +35,9 @@ class Context:
     _engine: Engine | None = None
     # compound frame + plugin attributes, keyed by (data_revision(), today); see compound_attributes()
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    # data_revision() is re-read at most this often (seconds); writes through session() invalidate at once
+    revision_ttl: float = 2.0
+    _revision: tuple[float, Any] | None = field(default=None, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
@@ -49,9 +57,11 @@ class Context:
 
     @contextmanager
     def session(self, readonly: bool = False) -> Iterator[Session]:
-        """One transaction (see geoplatform.db.session_scope)."""
+        """One transaction (see geoplatform.db.session_scope); a committed write drops the attribute cache."""
         with session_scope(self.engine, readonly=readonly) as s:
             yield s
+        if not readonly:
+            self.invalidate()
 
     def rules(self, plugin: str) -> dict[str, Any]:
         """Configured overrides of one plugin's settings."""
@@ -103,12 +113,24 @@ class Context:
             return tuple(s.execute(select(*parts)).one())
 
     def invalidate(self) -> None:
-        """Drop the cached compound frame and attributes (call after writes that bypass the ORM/audit)."""
+        """Drop the cached compound frame and attributes (writes through `session()` do this themselves)."""
         with self._lock:
             self._cache.clear()
+            self._revision = None
+
+    def current_revision(self) -> Any:
+        """`data_revision()`, re-read from the database at most every `revision_ttl` seconds."""
+        now = time.monotonic()
+        with self._lock:
+            if self._revision is not None and now - self._revision[0] < self.revision_ttl:
+                return self._revision[1]
+        value = self.data_revision()
+        with self._lock:
+            self._revision = (now, value)
+        return value
 
     def _cached(self, name: str, build: Any) -> Any:
-        key = (self.data_revision(), self.today)
+        key = (self.current_revision(), self.today)
         with self._lock:
             hit = self._cache.get(name)
             if hit is not None and hit[0] == key:
@@ -138,6 +160,16 @@ class Context:
         if compounds is None:
             return self._cached("attributes", lambda: self._compute_attributes(self.compounds_frame()))
         return self._compute_attributes(compounds)
+
+    def compound_attribute_values(self) -> dict[str, dict[Any, Any]]:
+        """The cached `compound_attributes()` as {column: {compound id: value}} with missing values as None."""
+
+        def build() -> dict[str, dict[Any, Any]]:
+            attrs = self.compound_attributes().astype(object)
+            attrs = attrs.where(pd.notna(attrs), None)
+            return {col: dict(zip(attrs.index, attrs[col].tolist(), strict=True)) for col in attrs.columns}
+
+        return self._cached("attribute_values", build)
 
     def _compute_attributes(self, compounds: pd.DataFrame) -> pd.DataFrame:
         frames = [df for _, df in call_safely(self.pm, "compute_compound_attributes", context=self,

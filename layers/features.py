@@ -73,16 +73,23 @@ def _street_clause(table: sa.Table, street: str) -> sa.ColumnElement[bool] | Non
     return None
 
 
-def read_source(context: Any, source: str, bbox: BBox | None = None, street: str | None = None) -> gpd.GeoDataFrame:
-    """The rows of a built-in source (EPSG:4326, indexed by key) meeting bbox and street.
+def source_statement(context: Any, source: str, columns: Sequence[str] | None = None, bbox: BBox | None = None,
+                     street: str | None = None, geojson: tuple[float, int] | None = None) -> tuple[sa.Select, list[str]]:
+    """The SELECT of a built-in source: key, the scalar `columns` (default: all useful ones), flags, WKB last.
+
+    With `geojson=(tolerance, decimals)` the last column is instead the database's own GeoJSON of the
+    geometry simplified to `tolerance` degrees (0: not simplified) with `decimals` digits.
 
     Compounds: geometry is the boundary, or the location point when the boundary is missing
-    (`boundary_missing` True); the bbox test uses the boundary's index, else the location's.
+    (`boundary_missing`); the bbox test uses the boundary's index, else the location's.
+    Returns the statement and the names of its columns except the trailing WKB.
     """
     table_name, geom_name, key = SOURCE_TABLES[source]
     table: sa.Table = model_for(table_name).__table__
     geoms = [c.name for c in table.columns if isinstance(c.type, Geometry)]
-    scalars = [c for c in table.columns if c.name not in geoms and c.name not in SKIP_COLUMNS]
+    scalars = [c for c in table.columns if c.name not in geoms and c.name not in SKIP_COLUMNS
+               and (columns is None or c.name in columns) and c.name != key]
+    scalars.insert(0, table.c[key])
     engine = context.engine
     if source == "compounds":
         geom_expr = func.coalesce(table.c.boundary, table.c.location)
@@ -90,7 +97,16 @@ def read_source(context: Any, source: str, bbox: BBox | None = None, street: str
     else:
         geom_expr = table.c[geom_name]
         extra = []
-    stmt = select(*scalars, *extra, func.ST_AsBinary(geom_expr).label("_wkb"))
+    if geojson is None:
+        geom_out = func.ST_AsBinary(geom_expr)
+    elif is_sqlite(engine):
+        tol, decimals = geojson
+        geom_out = func.AsGeoJSON(func.SimplifyPreserveTopology(geom_expr, tol) if tol > 0 else geom_expr, decimals)
+    else:
+        tol, decimals = geojson
+        geom_out = func.ST_AsGeoJSON(func.ST_SimplifyPreserveTopology(geom_expr, tol) if tol > 0 else geom_expr,
+                                     decimals)
+    stmt = select(*scalars, *extra, geom_out.label("_geom"))
     if source != "compounds":
         stmt = stmt.where(table.c[geom_name].isnot(None))
     if bbox is not None:
@@ -105,16 +121,25 @@ def read_source(context: Any, source: str, bbox: BBox | None = None, street: str
         clause = _street_clause(table, street)
         if clause is not None:
             stmt = stmt.where(clause)
-    stmt = stmt.order_by(table.c[key])
-    with context.session(readonly=True) as s:
-        rows = s.execute(stmt).all()
-    names = [c.name for c in scalars] + [e.name for e in extra]
+    return stmt.order_by(table.c[key]), [c.name for c in scalars] + [e.name for e in extra]
+
+
+def fetch_rows(context: Any, stmt: sa.Select) -> list[Any]:
+    """Run a read-only SELECT on a plain connection (no ORM, no write lock on SQLite)."""
+    with context.engine.execution_options(readonly=True).connect() as conn:
+        return conn.execute(stmt).all()
+
+
+def read_source(context: Any, source: str, bbox: BBox | None = None, street: str | None = None) -> gpd.GeoDataFrame:
+    """The rows of a built-in source (EPSG:4326, indexed by its key) meeting bbox and street; see source_statement."""
+    stmt, names = source_statement(context, source, bbox=bbox, street=street)
+    rows = fetch_rows(context, stmt)
     df = pd.DataFrame.from_records([r[:-1] for r in rows], columns=names)
     wkb = [bytes(r[-1]) if r[-1] is not None else None for r in rows]
     frame = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(shapely.from_wkb(wkb), crs=SRID), crs=SRID)
     if "boundary_missing" in frame:
         frame["boundary_missing"] = frame["boundary_missing"].astype(bool)
-    frame.index = pd.Index(frame[key].to_numpy(), name=None)
+    frame.index = pd.Index(frame[names[0]].to_numpy(), name=None)
     return frame
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -40,3 +43,37 @@ def legend_columns(frame: pd.DataFrame, legend: Legend | None, lang: str = "zh")
             labels[mask] = rule.label_zh if lang == "zh" else rule.label_en
             done |= mask
     return pd.Series(colors, index=frame.index), pd.Series(labels, index=frame.index)
+
+
+def legend_lists(values: list[Any], legend: Legend | None, lang: str = "zh") -> tuple[list[str], list[str]]:
+    """The same colours and labels as `legend_columns`, for a plain list of values (the fast GeoJSON path)."""
+    n = len(values)
+    if legend is None:
+        return ["#3388ff"] * n, [""] * n
+    default = (legend.default_color, "")
+    if legend.kind == "categorical":
+        table: dict[Any, tuple[str, str]] = {}
+        for r in legend.rules:
+            key = None if r.value is None else r.value
+            table.setdefault(key, (r.color, r.label_zh if lang == "zh" else r.label_en))
+        pairs = [table.get(None if _missing(v) else v, default) for v in values]
+    else:
+        pairs = [_graduated(v, legend, lang, default) for v in values]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _graduated(v: Any, legend: Legend, lang: str, default: tuple[str, str]) -> tuple[str, str]:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return default
+    if math.isnan(x):
+        return default
+    for r in legend.rules:
+        if (r.min is None or x >= r.min) and (r.max is None or x < r.max):
+            return r.color, r.label_zh if lang == "zh" else r.label_en
+    return default

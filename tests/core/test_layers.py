@@ -219,3 +219,43 @@ def test_legend_and_values_escape() -> None:
     assert display_value("management_mode", "state_owned") == "国企兜底"
     assert display_value("boundary_missing", True, "en") == "yes"
     assert display_value("x", None) == "" and display_value("x", float("nan")) == ""
+
+
+@pytest.mark.parametrize("zoom", [None, 12, 16])
+def test_fast_layer_geojson_matches_the_frame_path(loaded, zoom) -> None:  # noqa: ANN001
+    from layers.geojson import layer_geojson
+
+    loaded.pm.register(CountingPlugin(), name="counting_test")
+    spec = LayerSpec(**{**SPEC.__dict__, "popup": (*SPEC.popup, PopupField("t_double", "两倍", "double"))})
+    bbox = (109.70, 40.60, 109.855, 40.70)
+    fast = json.loads(layer_geojson(loaded, spec, bbox=bbox, zoom=zoom))
+    slow = to_geojson(layer_features(loaded, spec, bbox=bbox, zoom=zoom), spec, zoom)
+    assert [f["id"] for f in fast["features"]] == [f["id"] for f in slow["features"]] == ["c1", "c2", "c3", "c4"]
+    for a, b in zip(fast["features"], slow["features"], strict=True):
+        assert a["properties"] == b["properties"]
+        ga, gb = shapely.geometry.shape(a["geometry"]), shapely.geometry.shape(b["geometry"])
+        assert ga.geom_type.replace("Multi", "") == gb.geom_type.replace("Multi", "")
+        assert ga.equals_exact(gb, 1e-6) or shapely.normalize(ga).buffer(0).symmetric_difference(gb).area < 1e-9
+    assert fast["features"][1]["properties"]["t_double"] == 600
+
+
+def test_fast_path_min_zoom_and_empty(loaded) -> None:
+    from layers.geojson import layer_geojson
+
+    spec = LayerSpec(**{**SPEC.__dict__, "min_zoom": 14})
+    assert json.loads(layer_geojson(loaded, spec, zoom=12))["features"] == []
+    assert json.loads(layer_geojson(loaded, SPEC, bbox=(0, 0, 1, 1), zoom=15))["features"] == []
+
+
+def test_another_process_write_is_seen_after_the_revision_ttl(loaded, db_url) -> None:
+    from geoplatform.context import Context
+    from geoplatform.models import Compound
+
+    loaded.pm.register(CountingPlugin(), name="counting_test")
+    loaded.revision_ttl = 0
+    assert loaded.compound_attributes().loc["c1", "t_double"] == 200
+    other = Context.create(db_url)
+    with other.session() as s:
+        s.get(Compound, "c1").households = 7
+    assert loaded.compound_attributes().loc["c1", "t_double"] == 14
+    other.engine.dispose()
