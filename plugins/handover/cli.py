@@ -46,6 +46,21 @@ def _state(facility: str, value: str) -> str:
     return s
 
 
+def _compound_id(c: Any, value: str) -> str:
+    """A compound id from an id or an exact, unique name (unknown values are left to the service to reject)."""
+    from sqlalchemy import select
+
+    from geoplatform.models import Compound
+
+    with c.session(readonly=True) as s:
+        if s.get(Compound, value) is not None:
+            return value
+        ids = s.execute(select(Compound.id).where(Compound.name == value).limit(3)).scalars().all()
+    if len(ids) > 1:
+        raise UserError(f"compound name {value!r} is ambiguous ({', '.join(ids)}, …): give the compound id")
+    return ids[0] if ids else value
+
+
 def _principal(c: Any, name: str | None) -> Principal:
     """The acting user: a stored account (its role and jurisdiction apply) or the local operator."""
     if name is None:
@@ -126,13 +141,20 @@ def register(cli: click.Group) -> None:
     def set_cmd(ctx: click.Context, compound: str, facility: str, state: str, note: str | None,
                 deadline: dt.datetime | None, items: tuple[str, ...], unit: str | None, expected_version: int | None,
                 user: str | None, as_json: bool) -> None:
-        """Move COMPOUND's FACILITY row to STATE (only RULES §2 transitions); records who, when, from, to."""
+        """Move COMPOUND's FACILITY row to STATE (only RULES §2 transitions); records who, when, from, to.
+
+        COMPOUND is a compound id (or its exact name); FACILITY water|power|heating|gas|fire_acceptance|
+        power_upgrade|telecom_access (or 供水…); STATE an English value or its Chinese label (acceptance /
+        组织验收). `geoplatform handover show COMPOUND FACILITY` lists the allowed next states. Ledger items
+        (--item) attach to rectifying (整改中) only.
+        """
         from plugins.handover import service
 
         c = get_context(ctx)
         require_schema(c)
         fac = _facility(facility)
         target = _state(fac, state)
+        compound = _compound_id(c, compound)
         try:
             parsed = [rules.parse_item(i) for i in items]
         except rules.HandoverRuleError as exc:
@@ -196,6 +218,7 @@ def register(cli: click.Group) -> None:
         c = get_context(ctx)
         require_schema(c)
         fac = _facility(facility)
+        compound = _compound_id(c, compound)
         try:
             with c.session(readonly=True) as s:
                 data = service.get_handover(s, compound, fac, today.date() if today else c.today, settings_for(c))
@@ -224,6 +247,7 @@ def register(cli: click.Group) -> None:
         c = get_context(ctx)
         require_schema(c)
         fac = _facility(facility)
+        compound = _compound_id(c, compound)
         try:
             with c.session(readonly=True) as s:
                 events = service.history(s, compound, fac)

@@ -179,3 +179,9 @@ def test_configured_overdue_rule_and_bad_config(cli_run, hdb, tmp_path, monkeypa
     cfg.write_text("[rules.handover]\nbogus = 1\n", encoding="utf-8")
     r = cli_run(hdb, "handover", "backlog", "--json")
     assert r.exit_code == 2 and "bogus" in r.stderr and r.stdout == ""
+
+
+def test_compounds_can_be_named(cli_run, hdb) -> None:  # noqa: ANN001
+    d = _json(cli_run(hdb, "handover", "set", "丁小区", "供气", "未移交", "--json"))
+    assert (d["compound_id"], d["facility"], d["state"]) == ("D", "gas", "not_handed_over")
+    assert "未移交" in cli_run(hdb, "handover", "show", "丁小区", "gas").stdout
