@@ -8,16 +8,13 @@ from typing import Any
 import click
 
 from geoplatform.cli import UserError, emit, get_context, print_table, require_schema, resolve_street
+from geoplatform.i18n import t
 from geoplatform.labels import label
 from geoplatform.principal import Principal
 from plugins.takeover import service
 from plugins.takeover.mapping import settings_for
-from plugins.takeover.messages import COMPONENT
 from plugins.takeover.selection import InfeasibleSelection
 from plugins.takeover.settings import COMPONENTS, TakeoverSettings
-
-SHORT = {"contiguity": "连片", "age": "房龄", "renovation": "改造", "fee_viability": "收费", "households": "户数",
-         "safety_complaints": "投诉", "utility_handover": "移交", "owners_org": "业委会"}
 
 
 def cli_principal() -> Principal:
@@ -36,12 +33,18 @@ def _settings(c: Any) -> TakeoverSettings:
         raise UserError(str(exc)) from exc
 
 
-def _legend(s: TakeoverSettings) -> None:
+def _legend(s: TakeoverSettings, lang: str) -> None:
     w = s.weights()
-    click.echo("得分 = Σ 权重 × 分项(0–1)：" + "，".join(f"{COMPONENT[c][0]} {w[c]:g}" for c in COMPONENTS))
-    click.echo(f"阈值：连片半径 {s.contiguity_radius_m:g} 米（{s.contiguity_saturation} 个邻近满分，EPSG:4547 实测距离）；"
-               f"老旧小区 ≤{s.age_old_until} 年；收缴率 ≥{s.fee_full_at:.0%} 满分；户数 {s.households_full_at} 户满分；"
-               f"投诉 {s.complaints_full_at:g} 件/年满分；建筑面积 ≥{s.public_tender_min_floor_area_m2 / 10000:g} 万㎡ 公开招标")
+    sep = "，" if lang == "zh" else ", "
+    parts = sep.join(f"{label('takeover_component', c, lang)} {w[c]:g}" for c in COMPONENTS)
+    click.echo(t("takeover.legend.formula", lang, parts=parts))
+    click.echo(t("takeover.legend.thresholds", lang, radius=f"{s.contiguity_radius_m:g}", sat=s.contiguity_saturation,
+                 old=s.age_old_until, fee=f"{s.fee_full_at:.0%}", hh=s.households_full_at,
+                 compl=f"{s.complaints_full_at:g}", area=f"{s.public_tender_min_floor_area_m2 / 10000:g}"))
+
+
+def _cols(lang: str, *keys: str) -> list[tuple[str, str]]:
+    return [(k, t(f"takeover.col.{h}", lang)) for k, h in (key.split(":") for key in keys)]
 
 
 def _component_points(row: dict[str, Any]) -> dict[str, Any]:
@@ -71,16 +74,18 @@ def register(cli: click.Group) -> None:
         with c.session(readonly=True) as sess:
             data = service.rank_payload(sess, s, include_community_managed, street_code)
 
+        lang = c.config.language
+
         def human(d: dict[str, Any]) -> None:
-            _legend(s)
-            table = [{"rank": i, **r, **_component_points(r), "tender": label("tender_mode", r["tender_mode"])[:4],
-                      "state_zh": label("takeover_state", r["state"])}
+            _legend(s, lang)
+            table = [{"rank": i, **r, **_component_points(r), "tender": t(f"takeover.tender_short.{r['tender_mode']}", lang),
+                      "state_label": label("takeover_state", r["state"], lang)}
                      for i, r in enumerate(d["candidates"][:limit] if limit else d["candidates"], 1)]
-            cols = [("rank", "排名"), ("compound_id", "编号"), ("name", "小区"), ("street_name", "街镇"),
-                    ("score", "得分")] + [(f"pts_{c}", SHORT[c]) for c in COMPONENTS] + [
-                    ("takeover_cost", "年补贴(万元)"), ("tender", "选聘方式"), ("state_zh", "进度")]
+            cols = _cols(lang, "rank:rank", "compound_id:id", "name:name", "street_name:street", "score:score") + \
+                [(f"pts_{c}", t(f"takeover.short.{c}", lang)) for c in COMPONENTS] + \
+                _cols(lang, "takeover_cost:cost", "tender:tender", "state_label:state")
             print_table(table, cols)
-            click.echo(f"共 {len(d['candidates'])} 个候选小区")
+            click.echo(t("takeover.total", lang, n=len(d["candidates"])))
 
         emit(data, as_json, human)
 
@@ -116,23 +121,28 @@ def register(cli: click.Group) -> None:
         except InfeasibleSelection as exc:
             raise UserError(f"infeasible ({exc.constraint}): {exc}") from exc
 
+        lang = c.config.language
+
         def human(d: dict[str, Any]) -> None:
-            _legend(s)
-            table = [{"n": i, **r, "tender": label("tender_mode", r["tender_mode"])[:4]}
+            _legend(s, lang)
+            table = [{"n": i, **r, "tender": t(f"takeover.tender_short.{r['tender_mode']}", lang)}
                      for i, r in enumerate(d["details"], 1)]
-            print_table(table, [("n", "序号"), ("compound_id", "编号"), ("name", "小区"), ("street_name", "街镇"),
-                                ("score", "得分"), ("takeover_cost", "年补贴(万元)"), ("tender", "选聘方式")])
+            print_table(table, _cols(lang, "n:n", "compound_id:id", "name:name", "street_name:street", "score:score",
+                                     "takeover_cost:cost", "tender:tender"))
             p = d["parameters"]
             g = d["baseline_greedy_objective"]
-            greedy_text = "无（按得分贪心凑不足最少数量）" if g is None else f"{g:.2f}"
-            verdict = "最优解（HiGHS 已证明）" if d["optimal"] else f"未证明最优：{d['status']}"
-            click.echo(f"入选 {len(d['selected'])} 个（范围 {p['min']}–{p['max']}，预算 {p['budget'] or '不限'} 万元，"
-                       f"每街镇上限 {p['per_street_max'] or '不限'}，连片加分 {p['contiguity_weight']:g}/对）；"
-                       f"目标值 {d['objective']:.2f}（{verdict}）；贪心基线 {greedy_text}；"
-                       f"年补贴合计 {d['total_cost']} 万元；求解 {d['solve_seconds']:.3f} 秒")
+            none = t("takeover.unlimited", lang)
+            verdict = t("takeover.optimal", lang) if d["optimal"] else t("takeover.not_optimal", lang, status=d["status"])
+            click.echo(t("takeover.summary", lang, n=len(d["selected"]), lo=p["min"], hi=p["max"],
+                         budget=none if p["budget"] is None else f"{p['budget']:g} 万元",
+                         cap=none if p["per_street_max"] is None else p["per_street_max"],
+                         w=f"{p['contiguity_weight']:g}", obj=d["objective"], verdict=verdict,
+                         greedy=t("takeover.greedy_none", lang) if g is None else f"{g:.2f}",
+                         cost=d["total_cost"], sec=d["solve_seconds"]))
             if d["saved"]:
-                click.echo(f"已保存为 {d['saved']['year']} 年入围名单：新增/更新 {len(d['saved']['shortlisted'])}，"
-                           f"移出 {len(d['saved']['dropped'])}，保留后续阶段 {len(d['saved']['kept_in_later_states'])}")
+                sv = d["saved"]
+                click.echo(t("takeover.saved", lang, year=sv["year"], added=len(sv["shortlisted"]),
+                             dropped=len(sv["dropped"]), kept=len(sv["kept_in_later_states"])))
 
         emit(data, as_json, human)
 
@@ -154,11 +164,13 @@ def register(cli: click.Group) -> None:
         except service.TakeoverError as exc:
             raise UserError(str(exc)) from exc
 
+        lang = c.config.language
+
         def human(d: dict[str, Any]) -> None:
-            click.echo(f"{d['compound_id']}（{d['year']}）：{label('takeover_state', d['from'])} → "
-                       f"{label('takeover_state', d['to'])}")
+            click.echo(t("takeover.moved", lang, cid=d["compound_id"], year=d["year"],
+                         frm=label("takeover_state", d["from"], lang), to=label("takeover_state", d["to"], lang)))
             if d.get("management_mode") == "state_owned":
-                cov = d["coverage"]
-                click.echo(f"已由 {d['property_company']} 进驻服务，移出候选池；专业化物业覆盖率 {cov['coverage_rate']:.1%}")
+                click.echo(t("takeover.served", lang, company=d["property_company"],
+                             rate=d["coverage"]["coverage_rate"]))
 
         emit(result, as_json, human)

@@ -11,6 +11,7 @@ import pandas as pd
 from geoplatform.labels import label
 from layers.spec import Exporter, LayerSpec, Legend, PopupField, StyleRule
 from plugins.takeover import service
+from plugins.takeover.rules import tender_mode
 from plugins.takeover.settings import COMPONENTS, TakeoverSettings, load_settings
 
 
@@ -110,21 +111,22 @@ def shortlist_frame(context: Any, street: str | None = None) -> gpd.GeoDataFrame
 
     settings = settings_for(context)
     with context.session(readonly=True) as s:
-        compounds, handovers = service.load_inputs(s)
-        scored = service.rank(s, settings, include_community_managed=True)
+        compounds, _ = service.load_inputs(s)
         names = service.street_names(s)
         rows = service.latest_states(s)
-    active = rows[rows["state"].isin(service.ACTIVE_STATES)] if len(rows) else rows
-    if len(active):
-        year = int(active["year"].max())
-        active = active[active["year"] == year]
-        ids = list(active.index)
-        state = active["state"].map(lambda v: label("takeover_state", v)).to_dict()
-    else:
-        with context.session(readonly=True) as s:
-            sel, _ = service.run_selection(s, settings, settings.select_min, settings.select_max)
-        year, ids = context.today.year, sel.selected
-        state = {cid: "建议（未保存）" for cid in ids}
+        active = rows[rows["state"].isin(service.ACTIVE_STATES)] if len(rows) else rows
+        if len(active):
+            year = int(active["year"].max())
+            active = active[active["year"] == year]
+            ids = list(active.index)
+            state = active["state"].map(lambda v: label("takeover_state", v)).to_dict()
+            # score in the pool the shortlist was chosen from (with or without 社区代管)
+            wide = any(isinstance(p, dict) and p.get("include_community_managed") for p in active["parameters"])
+            scored = service.rank(s, settings, include_community_managed=wide)
+        else:
+            sel, scored = service.run_selection(s, settings, settings.select_min, settings.select_max)
+            year, ids = context.today.year, sel.selected
+            state = {cid: "建议（未保存）" for cid in ids}
     base = compounds.set_index(compounds["id"], drop=False)
     frame = pd.DataFrame({"compound_id": ids})
     frame["year"] = year
@@ -135,7 +137,12 @@ def shortlist_frame(context: Any, street: str | None = None) -> gpd.GeoDataFrame
     sc = scored.reindex(ids)
     for col in ("score", "takeover_cost", "floor_area_m2", "households_n", "build_year", "neighbours"):
         frame[col] = sc[col].to_numpy()
-    frame["tender_mode"] = sc["tender_mode"].map(lambda v: label("tender_mode", v) if isinstance(v, str) else None).to_numpy()
+    if len(active):  # compounds already served left the pool: show the score saved with the shortlist
+        frame["score"] = frame["score"].fillna(frame["compound_id"].map(active["score"]))
+        for col, src in (("takeover_cost", "takeover_cost"), ("floor_area_m2", "floor_area_m2"),
+                         ("households_n", "households"), ("build_year", "build_year")):
+            frame[col] = frame[col].fillna(frame["compound_id"].map(base[src]))
+    frame["tender_mode"] = tender_mode(frame["floor_area_m2"], settings).map(lambda v: label("tender_mode", v))
     weights = settings.weights()
     for c in COMPONENTS:
         frame[f"pts_{c}"] = (sc[f"c_{c}"] * weights[c]).round(1).to_numpy()

@@ -43,13 +43,14 @@ def load_inputs(session: Session) -> tuple[Any, pd.DataFrame]:
 
 
 def latest_states(session: Session, year: int | None = None) -> pd.DataFrame:
-    """Pipeline rows (of `year`, or each compound's latest year) indexed by compound id: year, state, score."""
+    """Pipeline rows (of `year`, or each compound's latest year) indexed by compound id: year, state, score, …"""
     stmt = select(m.TakeoverSelection.compound_id, m.TakeoverSelection.year, m.TakeoverSelection.state,
-                  m.TakeoverSelection.score, m.TakeoverSelection.updated_by, m.TakeoverSelection.updated_at)
+                  m.TakeoverSelection.score, m.TakeoverSelection.updated_by, m.TakeoverSelection.updated_at,
+                  m.TakeoverSelection.parameters)
     if year is not None:
         stmt = stmt.where(m.TakeoverSelection.year == year)
     df = pd.DataFrame(session.execute(stmt).all(),
-                      columns=["compound_id", "year", "state", "score", "updated_by", "updated_at"])
+                      columns=["compound_id", "year", "state", "score", "updated_by", "updated_at", "parameters"])
     if df.empty:
         return df.set_index("compound_id")
     df = df.sort_values(["compound_id", "year"]).drop_duplicates("compound_id", keep="last")
