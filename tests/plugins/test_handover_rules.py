@@ -304,3 +304,11 @@ def test_edit_handover_jurisdiction(user: Principal, resource: dict, expected: b
 def test_other_actions_are_not_ours() -> None:
     assert edit_handover_allowed(_p("utility", utility="water"), "edit_compound", {"facility": "water"}) is None
     assert edit_handover_allowed(_p("street_officer", street="1"), "view", {"street_code": "1"}) is None
+
+
+def test_taken_over_share_agrees_with_the_takeover_plugin() -> None:
+    takeover = pytest.importorskip("plugins.takeover.rules")
+    ids = pd.Index(["A", "B", "C", "D"])
+    ours = attributes_frame(list(ids), ROWS, ITEMS, T, S)["handover_taken_over_share"]
+    theirs = takeover.handover_component(ids, pd.DataFrame(ROWS)[["compound_id", "facility", "state"]])
+    assert ours.tolist() == theirs.tolist()
