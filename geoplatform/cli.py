@@ -177,6 +177,11 @@ def export_cmd(ctx: click.Context, kind: str, fmt: str, output: str, street: str
          lambda d: click.echo(f"{d['rows']} rows → {d['output']}"))
 
 
+from geoplatform.io.cli import import_cmd  # noqa: E402 - `import` lives in geoplatform/io
+
+cli.add_command(import_cmd)
+
+
 def resolve_street(c: Context, value: str) -> str:
     """An NBS code or any name variant → the street's code (UserError if unknown)."""
     from geoplatform.streets import match_street

@@ -1,0 +1,144 @@
+"""Geometry parsing and checks for imports: strict GeoJSON geometry (rings never closed for you), vectorised checks."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import (
+    LineString,
+    MultiLineString,
+    MultiPoint,
+    MultiPolygon,
+    Point,
+    Polygon,
+)
+
+GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
+                  "GeometryCollection")
+
+
+class GeometryProblem(ValueError):
+    """A geometry that cannot be built; the message names what is wrong (and where, when known)."""
+
+
+def _positions(coords: Any, what: str, min_len: int) -> tuple[np.ndarray, bool]:
+    if not isinstance(coords, list) or not all(isinstance(p, list) for p in coords):
+        raise GeometryProblem(f"{what}: coordinates must be a list of [x, y] positions")
+    if len(coords) < min_len:
+        raise GeometryProblem(f"{what}: needs at least {min_len} positions, has {len(coords)}")
+    dims = {len(p) for p in coords}
+    if not dims or min(dims) < 2 or max(dims) > 4:
+        raise GeometryProblem(f"{what}: every position needs 2 to 4 numbers")
+    try:
+        arr = np.array([p[:2] for p in coords], dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise GeometryProblem(f"{what}: positions must be numbers") from exc
+    if not np.isfinite(arr).all():
+        bad = int(np.argmax(~np.isfinite(arr).all(axis=1)))
+        raise GeometryProblem(f"{what}: position {bad + 1} is NaN or infinite")
+    return arr, max(dims) > 2
+
+
+def _ring(coords: Any, what: str) -> tuple[np.ndarray, bool]:
+    arr, z = _positions(coords, what, 4)
+    if not (arr[0] == arr[-1]).all():
+        raise GeometryProblem(f"{what}: ring is not closed (first position {tuple(arr[0])} ≠ last {tuple(arr[-1])}); "
+                              "rings are never closed automatically")
+    return arr, z
+
+
+def _polygon(coords: Any, what: str) -> tuple[Polygon, bool]:
+    if not isinstance(coords, list) or not coords:
+        raise GeometryProblem(f"{what}: a polygon needs at least one ring")
+    rings = [_ring(r, f"{what} ring {i + 1}") for i, r in enumerate(coords)]
+    return Polygon(rings[0][0], [r for r, _ in rings[1:]]), any(z for _, z in rings)
+
+
+def geometry_from_geojson(obj: Any, depth: int = 0) -> tuple[shapely.Geometry | None, bool]:
+    """A GeoJSON geometry object → (shapely geometry in 2D, had Z/M); None for null. Raises GeometryProblem."""
+    if obj is None:
+        return None, False
+    if not isinstance(obj, dict) or "type" not in obj:
+        raise GeometryProblem("geometry is not a GeoJSON geometry object")
+    kind = obj["type"]
+    if kind not in GEOMETRY_TYPES:
+        raise GeometryProblem(f"unknown geometry type {kind!r}")
+    if kind == "GeometryCollection":
+        if depth > 2:
+            raise GeometryProblem("GeometryCollection nested too deeply")
+        parts = [geometry_from_geojson(g, depth + 1) for g in obj.get("geometries") or []]
+        return shapely.GeometryCollection([g for g, _ in parts if g is not None]), any(z for _, z in parts)
+    coords = obj.get("coordinates")
+    if coords is None:
+        raise GeometryProblem(f"{kind} has no coordinates")
+    if kind == "Point":
+        if not isinstance(coords, list):
+            raise GeometryProblem("Point: coordinates must be [x, y]")
+        if not coords:
+            return Point(), False
+        arr, z = _positions([coords], "Point", 1)
+        return Point(arr[0]), z
+    if not isinstance(coords, list):
+        raise GeometryProblem(f"{kind}: coordinates must be a list")
+    if not coords:
+        return shapely.from_wkt(f"{kind.upper()} EMPTY"), False
+    if kind == "MultiPoint":
+        arr, z = _positions(coords, "MultiPoint", 1)
+        return MultiPoint(arr), z
+    if kind == "LineString":
+        arr, z = _positions(coords, "LineString", 2)
+        return LineString(arr), z
+    if kind == "MultiLineString":
+        parts = [_positions(c, f"MultiLineString part {i + 1}", 2) for i, c in enumerate(coords)]
+        return MultiLineString([p for p, _ in parts]), any(z for _, z in parts)
+    if kind == "Polygon":
+        return _polygon(coords, "Polygon")
+    parts = [_polygon(c, f"MultiPolygon part {i + 1}") for i, c in enumerate(coords)]
+    return MultiPolygon([p for p, _ in parts]), any(z for _, z in parts)
+
+
+def has_nonfinite(geoms: np.ndarray) -> np.ndarray:
+    """Boolean per geometry: any NaN/Inf coordinate (vectorised)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.zeros(len(geoms), dtype=bool)
+    coords, index = shapely.get_coordinates(geoms, include_z=False, return_index=True)
+    if len(coords):
+        bad = ~np.isfinite(coords).all(axis=1)
+        out[np.unique(index[bad])] = True
+    return out
+
+
+def to_multipolygon(geom: shapely.Geometry) -> MultiPolygon:
+    """Polygon/MultiPolygon (or the polygon parts of a collection) → MultiPolygon."""
+    if isinstance(geom, MultiPolygon):
+        return geom
+    if isinstance(geom, Polygon):
+        return MultiPolygon([geom])
+    parts = [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon | MultiPolygon)]
+    polys: list[Polygon] = []
+    for g in parts:
+        polys.extend(g.geoms if isinstance(g, MultiPolygon) else [g])
+    return MultiPolygon(polys)
+
+
+def to_multilinestring(geom: shapely.Geometry) -> MultiLineString:
+    """LineString/MultiLineString → MultiLineString."""
+    if isinstance(geom, MultiLineString):
+        return geom
+    if isinstance(geom, LineString):
+        return MultiLineString([geom])
+    parts = [g for g in getattr(geom, "geoms", []) if isinstance(g, LineString)]
+    return MultiLineString(parts)
+
+
+def first_coordinate(geom: shapely.Geometry) -> str:
+    """A short 'near (x, y)' text locating a geometry for messages."""
+    if geom is None or geom.is_empty:
+        return ""
+    x, y = shapely.get_coordinates(geom)[0]
+    if math.isfinite(x) and math.isfinite(y):
+        return f" near ({x:.6f}, {y:.6f})"
+    return ""

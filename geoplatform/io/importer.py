@@ -1,0 +1,820 @@
+"""`geoplatform import`: read, check everything, then write in one transaction (or nothing at all)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from geoalchemy2.elements import WKBElement
+from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from geoplatform import models as m
+from geoplatform.crs import CRSProblem, SourceCRS, diagnose, looks_like_lonlat, parse_crs, to_wgs84
+from geoplatform.io.fields import (
+    GEOMETRY_KIND,
+    KINDS,
+    SPECS,
+    Field,
+    ValueProblem,
+    fields_for,
+    map_columns,
+    parse_number,
+    parse_value,
+)
+from geoplatform.io.geometry import has_nonfinite, to_multilinestring, to_multipolygon
+from geoplatform.io.limits import DEFAULT_LIMITS, FileProblem, Limits
+from geoplatform.io.readers import RawTable, open_table
+from geoplatform.io.report import ImportFailed, ImportReport
+from geoplatform.reference import DISTRICT_CODE, DISTRICT_NAME, DISTRICT_OUTLINE, street_aliases
+from geoplatform.store import CHUNK, model_for
+
+NEAR_DEGREES = 0.05  # [D] how far (≈ 4–5 km) outside the district outline a feature may lie
+PROGRESS_MIN = 2000  # [D] rows from which a progress bar is shown
+KEYS = {"district": ("code",), "street": ("code",), "community": ("code",), "compound": ("id",), "building": ("id",),
+        "garage": ("id",), "handover": ("compound_id", "facility"), "property_company": ("name",), "barrier": ("id",)}
+GEOM_COLUMN = {"district": "geom", "street": "geom", "community": "geom", "compound": "boundary", "building": "geom",
+               "garage": "location", "barrier": "geom"}
+Progress = Callable[[str, int, int], None]
+
+
+def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = None, sheet: str | None = None,
+                layer: str | None = None, encoding: str | None = None, repair: bool = False, upsert: bool = False,
+                dry_run: bool = False, user: str = "system", progress: Progress | None = None,
+                limits: Limits = DEFAULT_LIMITS) -> ImportReport:
+    """Import one file of KIND; raises ImportFailed (database untouched) when any problem is found."""
+    path = Path(path)
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    report = ImportReport(kind=kind, file=path.name, dry_run=dry_run)
+    try:
+        source = parse_crs(crs) if crs else None
+    except CRSProblem as exc:
+        report.error("--crs", str(exc))
+        raise ImportFailed(report) from exc
+    try:
+        with open_table(path, layer=layer, sheet=sheet, encoding=encoding, limits=limits) as table:
+            for w in table.warnings:
+                report.warn(w)
+            with context.session(readonly=dry_run) as session:
+                job = _Job(context, session, kind, table, report, source, repair, upsert, progress, limits)
+                job.run()
+                if not report.ok:
+                    raise ImportFailed(report)
+                if dry_run:
+                    job.count()
+                else:
+                    job.write(user)
+    except FileProblem as exc:
+        report.error(path.name, str(exc))
+        raise ImportFailed(report) from exc
+    return report
+
+
+def _empty(v: Any) -> bool:
+    if v is None or v is pd.NaT:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    return isinstance(v, str) and not v.strip()
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.datetime64):
+        return pd.Timestamp(v).to_pydatetime()
+    return v
+
+
+def _wkb_elements(geoms: np.ndarray) -> list[WKBElement | None]:
+    geoms = shapely.set_srid(np.asarray(geoms, dtype=object), m.SRID)
+    wkb = shapely.to_wkb(geoms, include_srid=True)
+    return [WKBElement(b, srid=m.SRID, extended=True) if b is not None else None for b in wkb]
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """A deterministic id from a record's content (same file → same ids on every import)."""
+    h = hashlib.sha1("|".join("" if p is None else str(p) for p in parts).encode("utf-8")).hexdigest()
+    return f"{prefix}{h[:10].upper()}"
+
+
+class _Job:
+    """One import: state shared by the checking steps, and the final write."""
+
+    def __init__(self, context: Any, session: Session, kind: str, table: RawTable, report: ImportReport,
+                 source: SourceCRS | None, repair: bool, upsert: bool, progress: Progress | None, limits: Limits) -> None:
+        self.context, self.s, self.kind, self.t, self.r = context, session, kind, table, report
+        self.source, self.repair, self.upsert, self.progress, self.limits = source, repair, upsert, progress, limits
+        self.table_name = SPECS[kind][0]
+        self.model = model_for(self.table_name)
+        self.today: dt.date = getattr(context, "today", None) or dt.date.today()
+        self.n = len(table.frame)
+        self.rows: list[dict[str, Any]] = []
+        self.ok_rows = np.ones(self.n, dtype=bool)
+        self.geom: np.ndarray = np.full(self.n, None, dtype=object)  # main geometry, EPSG:4326
+        self.location: np.ndarray = np.full(self.n, None, dtype=object)  # compounds: the point
+        self.existing: set[tuple[Any, ...]] = set()
+        self.geom_label = "geometry"
+
+    # ------------------------------------------------------------------ steps
+    def run(self) -> None:
+        """Every check; problems go to the report, nothing is written."""
+        t, r = self.t, self.r
+        if self.n == 0:
+            r.error(t.name, "no rows/features to import")
+            return
+        mapping, ignored = map_columns(self.kind, [str(c) for c in t.frame.columns])
+        self.mapping = mapping
+        self.col_of = {f: c for c, f in mapping.items()}
+        if ignored:
+            r.warn(f"{t.name}: columns not imported: {', '.join(map(str, ignored))}")
+        for f in SPECS[self.kind][1]:
+            if f.required and f.name not in self.col_of:
+                r.error(t.name, f"required column {f.name} missing (accepted headers: {', '.join(f.aliases[:6])})")
+        if not r.ok:
+            return
+        self._geometries()
+        self._values()
+        resolver = getattr(self, f"_resolve_{self.table_name}", None)
+        if resolver is not None and r.ok:
+            resolver()
+        if r.ok:
+            self._keys()
+
+    def _tick(self, stage: str, done: int) -> None:
+        if self.progress is not None and self.n >= PROGRESS_MIN:
+            self.progress(stage, done, self.n)
+
+    # ------------------------------------------------------------------ geometry
+    def _geometries(self) -> None:
+        t, r = self.t, self.r
+        want = GEOMETRY_KIND[self.kind]
+        if want == "none":
+            return
+        geoms = np.full(self.n, None, dtype=object)
+        problems: dict[int, tuple[str, str]] = {}
+        label = "geometry"
+        points_from_columns = None
+        if t.geometry is not None:
+            geoms = np.asarray(t.geometry, dtype=object).copy()
+            problems = {i: ("geometry", msg) for i, msg in t.geom_problems.items()}
+        if "wkt" in self.col_of:
+            label = self.col_of["wkt"]
+            texts = [None if _empty(v) else str(v).strip() for v in t.frame[self.col_of["wkt"]]]
+            parsed = shapely.from_wkt(np.array(texts, dtype=object), on_invalid="ignore")
+            for i, (txt, g) in enumerate(zip(texts, parsed, strict=True)):
+                if txt is not None and g is None:
+                    problems[i] = (label, "not valid WKT (or a ring that is not closed: rings are never closed for you)")
+            geoms = np.asarray(parsed, dtype=object)
+        lonc, latc = self.col_of.get("lon"), self.col_of.get("lat")
+        if (lonc is None) != (latc is None):
+            r.error(t.name, f"column {lonc or latc} has no partner: give both longitude (经度) and latitude (纬度)")
+            return
+        if lonc is not None:
+            xs, ys = np.full(self.n, np.nan), np.full(self.n, np.nan)
+            for i, (a, b) in enumerate(zip(t.frame[lonc], t.frame[latc], strict=True)):
+                if _empty(a) and _empty(b):
+                    continue
+                try:
+                    xs[i], ys[i] = parse_number(a), parse_number(b)
+                except ValueProblem as exc:
+                    problems[i] = (f"{lonc}/{latc}", str(exc))
+            has = np.isfinite(xs) & np.isfinite(ys)
+            points_from_columns = np.where(has, shapely.points(np.nan_to_num(xs), np.nan_to_num(ys)), None)
+            if t.geometry is None and "wkt" not in self.col_of:
+                geoms = points_from_columns
+                label = f"{lonc}/{latc}"
+                points_from_columns = None
+        self.geom_label = label
+        for i, (where_col, msg) in problems.items():
+            r.error(t.where(i, where_col), msg)
+            self.ok_rows[i] = False
+        # Z/M dropped, null/empty, wrong type, NaN, vertex limit
+        present = np.array([g is not None for g in geoms]) & self.ok_rows
+        has_z = np.zeros(self.n, dtype=bool)
+        if present.any():
+            has_z[present] = shapely.has_z(geoms[present])
+        if t.had_z is not None:
+            has_z |= np.asarray(t.had_z, dtype=bool)
+        if has_z.any():
+            r.warn(f"{t.name}: Z/M coordinates dropped on {int(has_z.sum())} {t.unit}s (first: {t.unit} "
+                   f"{t.labels[int(np.argmax(has_z))]})")
+            geoms[present] = shapely.force_2d(geoms[present])
+        empty = np.array([g is not None and g.is_empty for g in geoms])
+        geoms[empty] = None
+        nonfinite = np.zeros(self.n, dtype=bool)
+        if present.any():
+            nonfinite[present] = has_nonfinite(geoms[present])
+        for i in np.flatnonzero(nonfinite):
+            r.error(t.where(i, label), "coordinates contain NaN or infinity")
+            self.ok_rows[i] = False
+        for i in np.flatnonzero(empty & self.ok_rows):
+            if not want.endswith("?") and want != "polygon|point":
+                r.error(t.where(i, label), "empty geometry")
+                self.ok_rows[i] = False
+        nulls = np.array([g is None for g in geoms]) & self.ok_rows & ~empty
+        if want in ("polygon", "line"):
+            for i in np.flatnonzero(nulls):
+                r.error(t.where(i, label), "geometry is missing (null)")
+                self.ok_rows[i] = False
+        allowed = {"polygon": ("Polygon", "MultiPolygon"), "polygon?": ("Polygon", "MultiPolygon"),
+                   "polygon|point": ("Polygon", "MultiPolygon", "Point"), "point?": ("Point",),
+                   "line": ("LineString", "MultiLineString")}[want]
+        live = np.array([g is not None for g in geoms]) & self.ok_rows
+        types = np.array([g.geom_type if g is not None else "" for g in geoms], dtype=object)
+        for i in np.flatnonzero(live):
+            if types[i] == "MultiPoint" and "Point" in allowed and len(geoms[i].geoms) == 1:
+                geoms[i] = geoms[i].geoms[0]
+            elif types[i] not in allowed:
+                r.error(t.where(i, label), f"wrong geometry type {types[i]}: {self.kind} need {' or '.join(allowed)}")
+                self.ok_rows[i] = False
+        live = np.array([g is not None for g in geoms]) & self.ok_rows
+        if live.any():
+            nverts = shapely.get_num_coordinates(geoms[live])
+            for i, nv in zip(np.flatnonzero(live), nverts, strict=True):
+                if nv > self.limits.max_vertices:
+                    r.error(t.where(i, label), f"{nv} vertices, over the limit of {self.limits.max_vertices} per "
+                                               "feature: simplify it first")
+                    self.ok_rows[i] = False
+        live = np.array([g is not None for g in geoms]) & self.ok_rows
+        self._validity(geoms, live, label)
+        live = np.array([g is not None for g in geoms]) & self.ok_rows
+        loc_live = np.array([g is not None for g in points_from_columns]) & self.ok_rows \
+            if points_from_columns is not None else None
+        if not r.ok and not live.any():
+            return
+        source = self._source_crs(geoms, live, points_from_columns, loc_live)
+        if source is None:
+            return
+        out = np.full(self.n, None, dtype=object)
+        if live.any():
+            out[live] = to_wgs84(geoms[live], source)
+        if points_from_columns is not None and loc_live.any():
+            self.location[loc_live] = to_wgs84(points_from_columns[loc_live], source)
+        self._check_area(out, live, label, source)
+        self.geom = out
+
+    def _validity(self, geoms: np.ndarray, live: np.ndarray, label: str) -> None:
+        if not live.any():
+            return
+        t, r = self.t, self.r
+        idx = np.flatnonzero(live)
+        valid = shapely.is_valid(geoms[idx])
+        bad = idx[~valid]
+        if not len(bad):
+            return
+        reasons = shapely.is_valid_reason(geoms[bad])
+        if not self.repair:
+            for i, why in zip(bad, reasons, strict=True):
+                r.error(t.where(i, label), f"invalid geometry: {why} (fix it, or re-run with --repair to apply make_valid)")
+                self.ok_rows[i] = False
+            return
+        fixed = shapely.make_valid(geoms[bad])
+        want = GEOMETRY_KIND[self.kind]
+        for i, why, g in zip(bad, reasons, fixed, strict=True):
+            g2 = to_multilinestring(g) if want == "line" else to_multipolygon(g) if "polygon" in want else g
+            if g2.is_empty:
+                r.error(t.where(i, label), f"invalid geometry: {why}; make_valid leaves nothing of the right type")
+                self.ok_rows[i] = False
+                continue
+            geoms[i] = g2
+            r.warn(f"{t.where(i, label)}: repaired ({why}) → {g2.geom_type} with {len(g2.geoms)} part(s)")
+
+    def _source_crs(self, geoms: np.ndarray, live: np.ndarray, pts: np.ndarray | None,
+                    loc_live: np.ndarray | None) -> SourceCRS | None:
+        t, r = self.t, self.r
+        xy = shapely.get_coordinates(geoms[live]) if live.any() else np.empty((0, 2))
+        if pts is not None and loc_live is not None and loc_live.any():
+            xy = np.vstack([xy, shapely.get_coordinates(pts[loc_live])])
+        x, y = xy[:, 0], xy[:, 1]
+        declared = None
+        if self.source is not None:
+            if t.crs is not None and t.crs.name != self.source.name:
+                r.warn(f"{t.name}: --crs {self.source.name} overrides {t.crs_origin} ({t.crs.name})")
+            source, declared = self.source, "--crs"
+        elif t.crs is not None:
+            source, declared = t.crs, t.crs_origin
+        else:
+            source = None
+        if source is None:
+            cause = diagnose(x, y, self._near_bbox(), None)
+            if cause or not looks_like_lonlat(x, y):
+                r.error(t.name, cause or "coordinates are not longitude/latitude and no coordinate system is "
+                                         "declared: give --crs")
+                return None
+            r.warn(f"{t.name}: no coordinate system declared; coordinates taken as WGS-84 lon/lat. If they come from "
+                   "AMap/Tencent (GCJ-02) or Baidu (BD-09), re-import with --crs gcj02 / --crs bd09")
+            return parse_crs("EPSG:4326")
+        if source.is_geographic:
+            cause = diagnose(x, y, self._near_bbox(), f"{declared} ({source.name})" if declared else None)
+            if cause:
+                r.error(t.name, cause)
+                return None
+        elif len(x) and looks_like_lonlat(x, y) and np.abs(x).max() < 180 and np.abs(y).max() < 90:
+            r.error(t.name, f"{declared} says {source.name} (metres) but the coordinates look like longitude/latitude "
+                            f"degrees (e.g. {x[0]:.5f}, {y[0]:.5f}): drop --crs or use --crs EPSG:4326 / gcj02 / bd09")
+            return None
+        return source
+
+    def _district(self) -> shapely.Geometry:
+        row = self.s.execute(select(m.District.geom.ST_AsBinary())).first() if self.kind != "district" else None
+        if row and row[0] is not None:
+            return shapely.from_wkb(bytes(row[0]))
+        return shapely.Polygon(DISTRICT_OUTLINE)
+
+    def _near_bbox(self) -> tuple[float, float, float, float]:
+        return tuple(self._district().bounds)  # type: ignore[return-value]
+
+    def _check_area(self, geoms: np.ndarray, live: np.ndarray, label: str, source: SourceCRS) -> None:
+        t, r = self.t, self.r
+        every = live.copy()
+        locs = np.array([g is not None for g in self.location])
+        if not every.any() and not locs.any():
+            return
+        district = self._district()
+        near = district.buffer(NEAR_DEGREES)
+        shapely.prepare(near)
+        inside = np.ones(self.n, dtype=bool)
+        inside[every] = shapely.intersects(near, geoms[every])
+        inside[locs] &= shapely.intersects(near, self.location[locs])
+        outside = np.flatnonzero(~inside)
+        if not len(outside):
+            return
+        ref = np.where(every, geoms, self.location)
+        dist_km = shapely.distance(district, ref[outside].astype(object)) * 111 * 0.76
+        where_crs = f"{source.name}" + (f" from {t.crs_origin}" if self.source is None and t.crs_origin else "")
+        if len(outside) == self.n:
+            r.error(t.name, f"every {t.unit} lies outside {DISTRICT_NAME} (median {np.median(dist_km):.0f} km away) — "
+                            f"the coordinates are probably not in {where_crs}: check --crs / the .prj, or the file is "
+                            "for another area")
+            self.ok_rows[:] = False
+            return
+        for i, d in zip(outside, dist_km, strict=True):
+            r.error(t.where(i, label), f"lies {d:.1f} km outside {DISTRICT_NAME} (wrong coordinates, or a feature "
+                                       "of another area)")
+            self.ok_rows[i] = False
+
+    # ------------------------------------------------------------------ attribute values
+    def _values(self) -> None:
+        t, r = self.t, self.r
+        fields = {f.name: f for f in fields_for(self.kind)}
+        used = [(c, fields[f]) for c, f in self.mapping.items() if f not in ("lon", "lat", "wkt")]
+        cols = {c: t.frame[c].tolist() for c, _ in used}
+        rows: list[dict[str, Any]] = []
+        for i in range(self.n):
+            rec: dict[str, Any] = {}
+            for c, f in used:
+                v = _plain(cols[c][i])
+                if _empty(v):
+                    if f.required:
+                        r.error(t.where(i, c), f"{f.name} is required but empty")
+                        self.ok_rows[i] = False
+                    rec[f.name] = None
+                    continue
+                try:
+                    rec[f.name] = parse_value(f, v, self.today)
+                except ValueProblem as exc:
+                    r.error(t.where(i, c), str(exc))
+                    self.ok_rows[i] = False
+                    rec[f.name] = None
+            rows.append(rec)
+            if i % 1000 == 999:
+                self._tick("checking", i + 1)
+        self.rows = rows
+        self._tick("checking", self.n)
+
+    def _field(self, name: str) -> Field:
+        return next(f for f in fields_for(self.kind) if f.name == name)
+
+    # ------------------------------------------------------------------ per-table resolution
+    def _streets(self) -> dict[str, str]:
+        from geoplatform.streets import street_lookup
+
+        return street_lookup(self.s)
+
+    def _match_streets(self, required: bool) -> None:
+        """street_code column → codes (error naming the row when unknown)."""
+        from geoplatform.streets import match_street
+
+        lookup = self._streets()
+        col = self.col_of.get("street_code")
+        for i, rec in enumerate(self.rows):
+            v = rec.get("street_code")
+            if v is None:
+                continue
+            code = match_street(self.s, v, lookup)
+            if code is None:
+                self.r.error(self.t.where(i, col), f"unknown street {v!r} (give the NBS code or a name such as 少先路街道)")
+                self.ok_rows[i] = False
+            rec["street_code"] = code
+
+    def _streets_by_location(self, points: np.ndarray, rows: np.ndarray, what: str) -> None:
+        """Assign street_code by point-in-street-polygon for `rows` (vectorised), warn how it was done."""
+        from geoplatform.store import read_frame
+
+        if not rows.any():
+            return
+        streets = read_frame(self.s, "street", columns=["code", "geom"])
+        streets = streets[streets.geometry.notna()]
+        if streets.empty:
+            for i in np.flatnonzero(rows):
+                self.r.error(self.t.where(i), f"{what} needs a street column: no street polygons to place it by")
+                self.ok_rows[i] = False
+            return
+        tree = shapely.STRtree(streets.geometry.values)
+        idx = np.flatnonzero(rows)
+        q = tree.query(points[idx].astype(object), predicate="within")
+        found: dict[int, str] = {}
+        for a, b in zip(q[0], q[1], strict=True):
+            found.setdefault(int(idx[a]), str(streets["code"].iloc[int(b)]))
+        for i in idx:
+            code = found.get(int(i))
+            if code is None:
+                self.r.error(self.t.where(i), f"{what}: no street column and the point lies in no street polygon")
+                self.ok_rows[i] = False
+            self.rows[i]["street_code"] = code
+        self.r.warn(f"{self.t.name}: street assigned by location (point in street polygon) for {len(idx)} "
+                    f"{self.t.unit}s — the file has no street value for them")
+
+    def _resolve_district(self) -> None:
+        for i, rec in enumerate(self.rows):
+            if not rec.get("name"):
+                rec["name"] = DISTRICT_NAME
+            if not rec.get("code"):
+                if rec["name"] in (DISTRICT_NAME, "昆区"):
+                    rec["code"] = DISTRICT_CODE
+                else:
+                    self.r.error(self.t.where(i), "no district code (adcode) column and the name is not 昆都仑区")
+                    self.ok_rows[i] = False
+            rec["geom"] = to_multipolygon(self.geom[i]) if self.geom[i] is not None else None
+
+    def _resolve_street(self) -> None:
+        for i, rec in enumerate(self.rows):
+            name = rec.get("name") or ""
+            if not rec.get("kind"):
+                rec["kind"] = "town" if name.endswith("镇") else "subdistrict"
+            if not rec.get("aliases"):
+                rec["aliases"] = street_aliases(name, rec["kind"])
+            rec["geom"] = to_multipolygon(self.geom[i]) if self.geom[i] is not None else None
+
+    def _resolve_community(self) -> None:
+        self._match_streets(required=False)
+        for i, rec in enumerate(self.rows):
+            if rec.get("street_code") is None and rec.get("code") and "street_code" not in self.col_of:
+                rec["street_code"] = self._streets_codes().get(rec["code"][:9])
+                if rec["street_code"] is None:
+                    self.r.error(self.t.where(i), f"no street given and code {rec['code']} starts with no known street")
+                    self.ok_rows[i] = False
+            elif rec.get("street_code") is None and self.ok_rows[i]:
+                self.r.error(self.t.where(i, self.col_of.get("street_code")), "street is required but empty")
+                self.ok_rows[i] = False
+            rec["geom"] = to_multipolygon(self.geom[i]) if self.geom[i] is not None else None
+        if "street_code" not in self.col_of:
+            self.r.warn(f"{self.t.name}: street taken from the first 9 digits of each community code")
+
+    def _streets_codes(self) -> dict[str, str]:
+        if not hasattr(self, "_codes"):
+            self._codes = {c: c for (c,) in self.s.execute(select(m.Street.code))}
+        return self._codes
+
+    def _resolve_compound(self) -> None:
+        t, r = self.t, self.r
+        self._match_streets(required=True)
+        boundary = np.full(self.n, None, dtype=object)
+        loc = self.location.copy()
+        for i, g in enumerate(self.geom):
+            if g is None:
+                continue
+            if g.geom_type == "Point":
+                if loc[i] is None:
+                    loc[i] = g
+            else:
+                boundary[i] = to_multipolygon(g)
+        need_loc = np.array([b is not None and p is None for b, p in zip(boundary, loc, strict=True)])
+        if need_loc.any():
+            loc[need_loc] = shapely.point_on_surface(boundary[need_loc].astype(object))
+        for i in np.flatnonzero(np.array([p is None for p in loc]) & self.ok_rows):
+            r.error(t.where(i, self.geom_label), "no boundary and no point (经度/纬度): the compound cannot be placed")
+            self.ok_rows[i] = False
+        point_only = np.array([b is None for b in boundary]) & self.ok_rows
+        if point_only.any():
+            r.warn(f"{t.name}: boundary missing for {int(point_only.sum())} compounds — imported as points "
+                   "(drawn as markers, flagged 'boundary missing')")
+        no_street = np.array([rec.get("street_code") is None for rec in self.rows]) & self.ok_rows
+        if "street_code" in self.col_of:
+            for i in np.flatnonzero(no_street):
+                r.error(t.where(i, self.col_of["street_code"]), "street is required but empty")
+                self.ok_rows[i] = False
+        else:
+            self._streets_by_location(loc, no_street, "compound")
+        self._match_communities()
+        for i, rec in enumerate(self.rows):
+            rec["boundary"], rec["location"] = boundary[i], loc[i]
+            if not rec.get("id") and self.ok_rows[i]:
+                p = loc[i]
+                rec["id"] = stable_id(f"{rec['street_code']}-", rec.get("name"), round(p.x, 6), round(p.y, 6))
+        if "id" not in self.col_of:
+            r.warn(f"{t.name}: no id column — stable ids generated from street, name and location")
+        self._check_refs("managed_by_id", m.Compound.id, "compound")
+
+    def _match_communities(self) -> None:
+        if "community_code" not in self.col_of:
+            return
+        comms = self.s.execute(select(m.Community.code, m.Community.name, m.Community.street_code)).all()
+        by_code = {c: c for c, _, _ in comms}
+        by_name: dict[tuple[str, str], str] = {(s, n): c for c, n, s in comms}
+        col = self.col_of["community_code"]
+        for i, rec in enumerate(self.rows):
+            v = rec.get("community_code")
+            if v is None:
+                continue
+            got = by_code.get(v) or by_name.get((rec.get("street_code"), v))
+            if got is None:
+                self.r.error(self.t.where(i, col), f"unknown community {v!r} (give its 12-digit code or its name)")
+                self.ok_rows[i] = False
+            rec["community_code"] = got
+
+    def _check_refs(self, name: str, column: Any, what: str) -> None:
+        col = self.col_of.get(name)
+        if col is None:
+            return
+        in_file = {rec.get("id") for rec in self.rows}
+        wanted = {rec[name] for rec in self.rows if rec.get(name)} - in_file
+        found = self._existing_values(column, wanted)
+        for i, rec in enumerate(self.rows):
+            v = rec.get(name)
+            if v and v not in in_file and v not in found:
+                self.r.error(self.t.where(i, col), f"unknown {what} {v!r}")
+                self.ok_rows[i] = False
+
+    def _existing_values(self, column: Any, values: set[Any]) -> set[Any]:
+        out: set[Any] = set()
+        vals = list(values)
+        for k in range(0, len(vals), 500):
+            out.update(v for (v,) in self.s.execute(select(column).where(column.in_(vals[k:k + 500]))))
+        return out
+
+    def _compound_refs(self, required: bool) -> None:
+        """compound_id column: an id, else a unique compound name (within the row's street when known)."""
+        col = self.col_of.get("compound_id")
+        if col is None:
+            return
+        wanted = {rec["compound_id"] for rec in self.rows if rec.get("compound_id")}
+        ids = self._existing_values(m.Compound.id, wanted)
+        names: dict[str, list[str]] = {}
+        missing = wanted - ids
+        if missing:
+            for cid, name in self.s.execute(select(m.Compound.id, m.Compound.name).where(
+                    m.Compound.name.in_(list(missing)))):
+                names.setdefault(name, []).append(cid)
+        for i, rec in enumerate(self.rows):
+            v = rec.get("compound_id")
+            if v is None:
+                if required and self.ok_rows[i]:
+                    self.r.error(self.t.where(i, col), "compound is required but empty")
+                    self.ok_rows[i] = False
+                continue
+            if v in ids:
+                continue
+            hits = names.get(v, [])
+            if len(hits) == 1:
+                rec["compound_id"] = hits[0]
+            else:
+                msg = f"compound name {v!r} is ambiguous ({len(hits)} compounds)" if hits else f"unknown compound {v!r}"
+                self.r.error(self.t.where(i, col), msg)
+                self.ok_rows[i] = False
+
+    def _by_containment(self, points: np.ndarray, rows: np.ndarray) -> dict[int, tuple[str, str]]:
+        """Row → (compound id, street) of the compound boundary containing its point (vectorised sjoin)."""
+        import geopandas as gpd
+
+        from geoplatform.store import read_frame
+
+        comps = read_frame(self.s, "compound", columns=["id", "street_code", "boundary"])
+        comps = comps[comps.geometry.notna()]
+        idx = np.flatnonzero(rows)
+        if comps.empty or not len(idx):
+            return {}
+        pts = gpd.GeoDataFrame({"row": idx}, geometry=list(points[idx]), crs=m.SRID)
+        joined = gpd.sjoin(pts, comps[["id", "street_code", "boundary"]].set_geometry("boundary"),
+                           predicate="within", how="inner")
+        joined = joined[~joined["row"].duplicated()]
+        return {int(rw): (str(c), str(s)) for rw, c, s in zip(joined["row"], joined["id"], joined["street_code"],
+                                                               strict=True)}
+
+    def _resolve_building(self) -> None:
+        t, r = self.t, self.r
+        self._match_streets(required=False)
+        self._compound_refs(required=False)
+        geoms = np.array([to_multipolygon(g) if g is not None else None for g in self.geom], dtype=object)
+        live = np.array([g is not None for g in geoms]) & self.ok_rows
+        pts = np.full(self.n, None, dtype=object)
+        if live.any():
+            pts[live] = shapely.point_on_surface(geoms[live])
+        if "compound_id" not in self.col_of:
+            found = self._by_containment(pts, live)
+            for i in np.flatnonzero(live):
+                self.rows[i]["compound_id"] = found.get(int(i), (None, None))[0]
+            r.warn(f"{t.name}: no compound column — {len(found)} buildings assigned to the compound containing them, "
+                   f"{int(live.sum()) - len(found)} left without compound (orphans)")
+        need_street = np.array([rec.get("street_code") is None for rec in self.rows]) & live
+        if need_street.any():
+            cids = {rec["compound_id"] for i, rec in enumerate(self.rows) if need_street[i] and rec.get("compound_id")}
+            cstreet = dict(self.s.execute(select(m.Compound.id, m.Compound.street_code).where(
+                m.Compound.id.in_(list(cids)))).all()) if cids else {}
+            rest = np.zeros(self.n, dtype=bool)
+            for i in np.flatnonzero(need_street):
+                code = cstreet.get(self.rows[i].get("compound_id"))
+                if code:
+                    self.rows[i]["street_code"] = code
+                else:
+                    rest[i] = True
+            if rest.any():
+                self._streets_by_location(pts, rest, "building")
+        for i, rec in enumerate(self.rows):
+            rec["geom"] = geoms[i]
+            if not rec.get("id") and geoms[i] is not None:
+                rec["id"] = stable_id("B-", shapely.to_wkb(shapely.set_precision(geoms[i], 1e-7), hex=True))
+        if "id" not in self.col_of:
+            r.warn(f"{t.name}: no id column — stable ids generated from each building's outline")
+
+    def _resolve_garage(self) -> None:
+        self._compound_refs(required=False)
+        pts = np.array([g if g is not None else self.location[i] for i, g in enumerate(self.geom)], dtype=object)
+        live = np.array([p is not None for p in pts]) & self.ok_rows
+        if "compound_id" not in self.col_of and live.any():
+            found = self._by_containment(pts, live)
+            for i in np.flatnonzero(live):
+                self.rows[i]["compound_id"] = found.get(int(i), (None, None))[0]
+            self.r.warn(f"{self.t.name}: no compound column — {len(found)} garages placed in the compound containing them")
+        for i, rec in enumerate(self.rows):
+            rec["location"] = pts[i]
+            if not rec.get("id"):
+                p = pts[i]
+                rec["id"] = stable_id("G-", rec.get("compound_id"), rec.get("name"), rec.get("garage_type"),
+                                      None if p is None else (round(p.x, 6), round(p.y, 6)))
+
+    def _resolve_handover(self) -> None:
+        self._compound_refs(required=True)
+
+    def _resolve_barrier(self) -> None:
+        for i, rec in enumerate(self.rows):
+            rec["geom"] = to_multilinestring(self.geom[i]) if self.geom[i] is not None else None
+            if not rec.get("id") and rec["geom"] is not None:
+                rec["id"] = stable_id("BR-", rec.get("kind"), shapely.to_wkb(rec["geom"], hex=True))
+
+    # ------------------------------------------------------------------ keys and duplicates
+    def _keys(self) -> None:
+        t, r = self.t, self.r
+        keys = KEYS[self.table_name]
+        first: dict[tuple[Any, ...], int] = {}
+        for i, rec in enumerate(self.rows):
+            if not self.ok_rows[i]:
+                continue
+            k = tuple(rec.get(c) for c in keys)
+            if any(v is None for v in k):
+                continue
+            if k in first:
+                col = self.col_of.get(keys[0])
+                r.error(t.where(i, col), f"duplicate {'/'.join(keys)} {'/'.join(map(str, k))} "
+                                         f"(also {t.unit} {t.labels[first[k]]})")
+                self.ok_rows[i] = False
+            else:
+                first[k] = i
+        table = self.model.__table__
+        cols = [table.c[c] for c in keys]
+        found: set[tuple[Any, ...]] = set()
+        klist = list(first)
+        for s in range(0, len(klist), 500):
+            part = klist[s:s + 500]
+            if len(cols) == 1:
+                stmt = select(*cols).where(cols[0].in_([k[0] for k in part]))
+            else:
+                stmt = select(*cols).where(tuple_(*cols).in_(part))
+            found.update(tuple(row) for row in self.s.execute(stmt))
+        self.existing = found
+        if found and not self.upsert:
+            for k in klist:
+                if k in found:
+                    i = first[k]
+                    r.error(t.where(i, self.col_of.get(keys[0])),
+                            f"{'/'.join(map(str, k))} already exists in the database (use --upsert to update it)")
+        elif found:
+            r.warn(f"{t.name}: {len(found)} existing {self.table_name} rows will be updated (--upsert)")
+
+    # ------------------------------------------------------------------ write
+    def count(self) -> None:
+        """What a write would do (for --dry-run)."""
+        keys = KEYS[self.table_name]
+        old = sum(1 for rec in self.rows if tuple(rec.get(c) for c in keys) in self.existing)
+        self.r.inserted, self.r.updated, self.r.imported = self.n - old, old, self.n
+
+    def write(self, user: str) -> None:
+        """Insert new rows, update existing ones (--upsert), one audit event; inside the caller's transaction."""
+        table = self.model.__table__
+        keys = KEYS[self.table_name]
+        geom_cols = [c for c in ("geom", "boundary", "location") if c in table.c]
+        cols = set(table.c.keys())
+        records = [{k: v for k, v in rec.items() if k in cols} for rec in self.rows]
+        for gc in geom_cols:
+            vals = np.array([rec.get(gc) for rec in records], dtype=object)
+            if any(v is not None for v in vals):
+                enc = _wkb_elements(vals)
+                for rec, e in zip(records, enc, strict=True):
+                    if gc in rec or e is not None:
+                        rec[gc] = e
+        source = f"import {self.t.name}"
+        new, old = [], []
+        for rec in records:
+            if "source" in cols and not rec.get("source"):
+                rec["source"] = source
+            (old if tuple(rec.get(c) for c in keys) in self.existing else new).append(rec)
+        managed = []
+        if self.table_name == "compound":
+            for rec in new:
+                if rec.get("managed_by_id"):
+                    managed.append({"b_id": rec["id"], "managed_by_id": rec.pop("managed_by_id")})
+        before = self._before(old) if old else None
+        done = 0
+        for k in range(0, len(new), CHUNK):
+            chunk = [self._defaults(rec) for rec in new[k:k + CHUNK]]
+            self.s.execute(self.model.__table__.insert(), _uniform(chunk))
+            done += len(chunk)
+            self._tick("writing", done)
+        if old:
+            self._update(old)
+        if managed:
+            self.s.execute(update(table).where(table.c.id == bindparam("b_id")).values(
+                managed_by_id=bindparam("managed_by_id")), managed)
+        self.r.inserted, self.r.updated = len(new), len(old)
+        self.r.imported = len(new) + len(old)
+        ids = [str(rec.get(keys[0])) for rec in records][:1000]
+        self.s.add(m.AuditEvent(user_name=user, action="import", entity=self.table_name, entity_id=None,
+                                before=before, after={"file": self.t.name, "kind": self.kind, "inserted": len(new),
+                                                      "updated": len(old), "keys": ids},
+                                detail=f"import {self.kind} from {self.t.name}: {len(new)} inserted, {len(old)} updated"))
+        self.s.flush()
+
+    def _defaults(self, rec: dict[str, Any]) -> dict[str, Any]:
+        """Column defaults for a new row (an empty cell stays NULL where the column allows it)."""
+        out = dict(rec)
+        for c in self.model.__table__.columns:
+            d = c.default
+            if out.get(c.name) is not None or d is None or c.primary_key:
+                continue
+            if c.name in out and c.nullable:
+                continue
+            if d.is_scalar:
+                out[c.name] = d.arg
+            elif d.is_callable:
+                out[c.name] = d.arg(None)
+        return out
+
+    def _update(self, old: list[dict[str, Any]]) -> None:
+        table = self.model.__table__
+        keys = KEYS[self.table_name]
+        setcols = [c for c in old[0] if c not in keys]
+        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in setcols}
+        if "version" in table.c:
+            values["version"] = table.c.version + 1
+        if "updated_at" in table.c:
+            values["updated_at"] = m.utcnow()
+        stmt = update(table).values(values)
+        for k in keys:
+            stmt = stmt.where(table.c[k] == bindparam(f"k_{k}"))
+        params = [{**{f"v_{c}": rec.get(c) for c in setcols}, **{f"k_{k}": rec[k] for k in keys}} for rec in old]
+        for k in range(0, len(params), CHUNK):
+            self.s.execute(stmt, params[k:k + CHUNK])
+
+    def _before(self, old: list[dict[str, Any]]) -> dict[str, Any]:
+        """The updated rows' previous attribute values (no geometry), for the audit trail."""
+        table = self.model.__table__
+        keys = KEYS[self.table_name]
+        from geoalchemy2 import Geometry
+
+        cols = [c for c in table.columns if not isinstance(c.type, Geometry)]
+        rows: list[dict[str, Any]] = []
+        ks = [tuple(rec[k] for k in keys) for rec in old][:500]
+        if len(keys) == 1:
+            stmt = select(*cols).where(table.c[keys[0]].in_([k[0] for k in ks]))
+        else:
+            stmt = select(*cols).where(tuple_(*[table.c[k] for k in keys]).in_(ks))
+        for row in self.s.execute(stmt).mappings():
+            rows.append({k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in row.items()})
+        return {"rows": rows, "count": len(old)}
+
+
+def _uniform(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give every record the same keys (executemany needs one shape)."""
+    keys: dict[str, None] = {}
+    for rec in chunk:
+        keys.update(dict.fromkeys(rec))
+    return [{k: rec.get(k) for k in keys} for rec in chunk]

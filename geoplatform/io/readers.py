@@ -1,0 +1,455 @@
+"""Read import files into one shape: attribute rows + optional geometries + the CRS the file declares."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import struct
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplatform.crs import CRSProblem, SourceCRS, parse_crs
+from geoplatform.io.geometry import GeometryProblem, geometry_from_geojson
+from geoplatform.io.limits import (
+    DEFAULT_LIMITS,
+    FileProblem,
+    Limits,
+    check_size,
+    check_xml_parts,
+    safe_extract,
+)
+
+# DBF language-driver ids (byte 29) that mean Chinese code pages.
+DBF_CHINESE_LDIDS = {0x4D: "gbk", 0x7A: "gbk", 0x90: "gbk"}
+
+
+@dataclass
+class RawTable:
+    """What a reader found: rows (original headers), geometries, where-labels, and the declared CRS."""
+
+    name: str
+    frame: pd.DataFrame
+    geometry: np.ndarray | None = None  # shapely geometries per row (None = null geometry); None = tabular file
+    geom_problems: dict[int, str] = field(default_factory=dict)  # row position → why its geometry failed
+    had_z: np.ndarray | None = None
+    crs: SourceCRS | None = None
+    crs_origin: str | None = None  # "the file's .prj", "the GeoPackage layer", "the GeoJSON crs member"
+    unit: str = "feature"  # "feature" or "row"
+    labels: list[int] = field(default_factory=list)  # the number shown to users per row (feature n / sheet row n)
+    warnings: list[str] = field(default_factory=list)
+
+    def where(self, i: int, column: str | None = None) -> str:
+        """'file.xlsx row 14, column 户数' / 'file.geojson feature 3, field geometry'."""
+        label = self.labels[i] if self.labels else i + 1
+        base = f"{self.name} {self.unit} {label}"
+        if column is None:
+            return base
+        return f"{base}, {'column' if self.unit == 'row' else 'field'} {column}"
+
+
+def sniff_format(path: Path) -> str:
+    """geojson | gpkg | zip | xlsx | csv | shp | xml | xls from magic bytes, then the extension."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    suffix = path.suffix.lower()
+    if head.startswith(b"SQLite format 3\x00"):
+        return "gpkg"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+        except zipfile.BadZipFile as exc:
+            raise FileProblem(f"damaged zip file ({exc})") from exc
+        return "xlsx" if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names) else "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head[:4] == b"\x00\x00\x27\x0a":
+        return "shp"
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if suffix in (".kml", ".kmz", ".gml", ".xml") or text.startswith(b"<"):
+        return "xml"
+    if suffix in (".csv", ".txt", ".tsv"):
+        return "csv"
+    if text.startswith((b"{", b"[")) or suffix in (".geojson", ".json"):
+        return "geojson"
+    return "csv"
+
+
+@contextmanager
+def open_table(path: str | Path, *, layer: str | None = None, sheet: str | None = None, encoding: str | None = None,
+               limits: Limits = DEFAULT_LIMITS) -> Iterator[RawTable]:
+    """Read any supported file; temporary files (unzipped shapefiles) are removed when the block ends."""
+    path = Path(path)
+    if not path.exists():
+        raise FileProblem("file not found")
+    if path.is_dir():
+        raise FileProblem("is a folder, not a file")
+    check_size(path, limits)
+    fmt = sniff_format(path)
+    if fmt == "xml":
+        raise FileProblem("KML/GML/XML files are not accepted (XML entity expansion risk); convert to GeoJSON or "
+                          "GeoPackage first, e.g. `ogr2ogr -f GeoJSON out.geojson in.kml`")
+    if fmt == "xls":
+        raise FileProblem("old Excel .xls format: save the workbook as .xlsx (or CSV) and import that")
+    if fmt == "geojson":
+        yield read_geojson(path, limits)
+    elif fmt == "gpkg":
+        yield read_ogr(path, path.name, layer=layer, limits=limits)
+    elif fmt == "shp":
+        yield read_shapefile(path, path.name, encoding=encoding, limits=limits)
+    elif fmt == "xlsx":
+        yield read_xlsx(path, sheet=sheet, limits=limits)
+    elif fmt == "csv":
+        yield read_csv(path, encoding=encoding, limits=limits)
+    else:
+        with tempfile.TemporaryDirectory(prefix="geoplatform-import-") as tmp:
+            yield _read_zip(path, Path(tmp), layer=layer, sheet=sheet, encoding=encoding, limits=limits)
+
+
+def _read_zip(path: Path, tmp: Path, *, layer: str | None, sheet: str | None, encoding: str | None,
+              limits: Limits) -> RawTable:
+    files = safe_extract(path, tmp, limits)
+    data = [f for f in files if not f.name.startswith(("._", "~$")) and "__MACOSX" not in f.parts]
+    shps = [f for f in data if f.suffix.lower() == ".shp"]
+    if layer and shps:
+        picked = [f for f in shps if f.stem == layer or f.name == layer]
+        if not picked:
+            raise FileProblem(f"no shapefile {layer!r} in the zip; it holds: {', '.join(sorted(f.stem for f in shps))}")
+        shps = picked
+    if len(shps) > 1:
+        raise FileProblem(f"the zip holds {len(shps)} shapefiles ({', '.join(sorted(f.stem for f in shps))}): "
+                          "pick one with --layer NAME")
+    if shps:
+        return read_shapefile(shps[0], f"{path.name}:{shps[0].name}", encoding=encoding, limits=limits)
+    others = [f for f in data if f.suffix.lower() in (".geojson", ".json", ".gpkg", ".csv", ".xlsx")]
+    if any(f.suffix.lower() == ".zip" for f in data):
+        raise FileProblem("the zip contains another zip: nested archives are refused; unpack it first")
+    if len(others) != 1:
+        raise FileProblem("the zip holds no shapefile (.shp with .shx/.dbf) and not exactly one GeoJSON/GeoPackage/"
+                          "CSV/XLSX file")
+    inner = others[0]
+    fmt = sniff_format(inner)
+    if fmt == "geojson":
+        t = read_geojson(inner, limits)
+    elif fmt == "gpkg":
+        t = read_ogr(inner, inner.name, layer=layer, limits=limits)
+    elif fmt == "xlsx":
+        t = read_xlsx(inner, sheet=sheet, limits=limits)
+    else:
+        t = read_csv(inner, encoding=encoding, limits=limits)
+    t.name = f"{path.name}:{inner.name}"
+    return t
+
+
+# ---------------------------------------------------------------- GeoJSON
+
+def read_geojson(path: Path, limits: Limits = DEFAULT_LIMITS) -> RawTable:
+    """A GeoJSON FeatureCollection, bare Feature array, single Feature or bare geometry."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileProblem(f"GeoJSON must be UTF-8 (RFC 7946); byte {exc.start} is not: re-save it as UTF-8") from exc
+    try:
+        doc = json.loads(text, parse_constant=lambda c: float(c.replace("Infinity", "inf")))
+    except json.JSONDecodeError as exc:
+        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) - 1 else ""
+        raise FileProblem(f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{hint}") from exc
+    except RecursionError as exc:
+        raise FileProblem("JSON nested too deeply: not a GeoJSON document (refused)") from exc
+    crs, origin = None, None
+    if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
+        feats = doc.get("features")
+        if not isinstance(feats, list):
+            raise FileProblem("FeatureCollection without a 'features' list")
+        crs, origin = _geojson_crs(doc)
+    elif isinstance(doc, list):
+        feats = doc
+    elif isinstance(doc, dict) and doc.get("type") == "Feature":
+        feats = [doc]
+        crs, origin = _geojson_crs(doc)
+    elif isinstance(doc, dict) and doc.get("type") in ("Point", "MultiPoint", "LineString", "MultiLineString",
+                                                       "Polygon", "MultiPolygon", "GeometryCollection"):
+        feats = [{"type": "Feature", "properties": {}, "geometry": doc}]
+        crs, origin = _geojson_crs(doc)
+    else:
+        raise FileProblem("not GeoJSON: expected a FeatureCollection, a list of Features, a Feature or a geometry")
+    if len(feats) > limits.max_features:
+        raise FileProblem(f"{len(feats)} features, over the limit of {limits.max_features}")
+    props: list[dict[str, Any]] = []
+    geoms = np.empty(len(feats), dtype=object)
+    had_z = np.zeros(len(feats), dtype=bool)
+    problems: dict[int, str] = {}
+    for i, f in enumerate(feats):
+        if not isinstance(f, dict) or f.get("type") != "Feature":
+            problems[i] = "not a GeoJSON Feature"
+            props.append({})
+            continue
+        p = f.get("properties")
+        props.append(p if isinstance(p, dict) else {})
+        try:
+            geoms[i], had_z[i] = geometry_from_geojson(f.get("geometry"))
+        except GeometryProblem as exc:
+            problems[i] = str(exc)
+    frame = pd.DataFrame.from_records(props) if props else pd.DataFrame()
+    frame = frame.astype(object) if len(frame.columns) else pd.DataFrame(index=range(len(feats)))
+    return RawTable(path.name, frame, geoms, problems, had_z, crs, origin, "feature", list(range(1, len(feats) + 1)))
+
+
+def _geojson_crs(doc: dict[str, Any]) -> tuple[SourceCRS | None, str | None]:
+    member = doc.get("crs")
+    if not member:
+        return None, None
+    name = (member.get("properties") or {}).get("name") if isinstance(member, dict) else None
+    if not name:
+        raise FileProblem("the GeoJSON 'crs' member has no name")
+    m = re.search(r"EPSG:*(\d+)", str(name))
+    if "CRS84" in str(name).upper():
+        return parse_crs("EPSG:4326"), "the GeoJSON crs member"
+    try:
+        return parse_crs(f"EPSG:{m.group(1)}" if m else name), "the GeoJSON crs member"
+    except CRSProblem as exc:
+        raise FileProblem(f"the GeoJSON 'crs' member {name!r} is not a coordinate system we know") from exc
+
+
+# ---------------------------------------------------------------- GDAL formats (GeoPackage, Shapefile)
+
+def read_ogr(path: Path, name: str, *, layer: str | None = None, encoding: str | None = None,
+             limits: Limits = DEFAULT_LIMITS, origin: str = "the GeoPackage layer") -> RawTable:
+    """A GeoPackage layer (listing the layers when several and none picked) or a shapefile via pyogrio."""
+    import pyogrio
+    import pyogrio.raw
+
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception as exc:  # noqa: BLE001 - GDAL's errors vary by driver
+        raise FileProblem(f"cannot open as a GIS file ({exc})") from exc
+    names = [str(n) for n, _ in layers]
+    if layer is None and len(names) > 1:
+        raise FileProblem(f"the file holds {len(names)} layers ({', '.join(names)}): pick one with --layer NAME")
+    if layer is not None and layer not in names:
+        raise FileProblem(f"no layer {layer!r}; the file holds: {', '.join(names)}")
+    lyr = layer or names[0]
+    try:
+        info = pyogrio.read_info(path, layer=lyr, encoding=encoding)
+        if info["features"] > limits.max_features:
+            raise FileProblem(f"{info['features']} features, over the limit of {limits.max_features}")
+        meta, _fids, wkb, values = pyogrio.raw.read(path, layer=lyr, encoding=encoding)
+    except FileProblem:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise FileProblem(f"cannot read layer {lyr!r} ({exc})") from exc
+    columns = list(meta["fields"])
+    frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in zip(columns, values, strict=True)})
+    n = len(wkb) if wkb is not None else len(frame)
+    if not len(frame.columns):
+        frame = pd.DataFrame(index=range(n))
+    geoms = np.empty(n, dtype=object)
+    problems: dict[int, str] = {}
+    had_z = np.zeros(n, dtype=bool)
+    if wkb is not None:
+        decoded = shapely.from_wkb(wkb, on_invalid="ignore")
+        for i in np.flatnonzero(pd.isna(decoded) & pd.notna(np.asarray(wkb, dtype=object))):
+            problems[int(i)] = "geometry cannot be decoded (e.g. a ring that is not closed or too few points)"
+        geoms[:] = decoded
+        had_z = np.asarray(shapely.has_z(decoded), dtype=bool) | (
+            np.asarray(shapely.has_m(decoded), dtype=bool) if hasattr(shapely, "has_m") else False)
+    crs = None
+    if meta.get("crs"):
+        try:
+            crs = parse_crs(meta["crs"])
+        except CRSProblem as exc:
+            raise FileProblem(f"{origin} declares a coordinate system we cannot use: {meta['crs']}") from exc
+    return RawTable(name, frame, geoms, problems, had_z, crs, origin if crs else None, "feature",
+                    list(range(1, n + 1)))
+
+
+def _dbf_text_is_utf8(dbf: Path) -> tuple[bool, bool]:
+    """(all text decodes as UTF-8, any non-ASCII byte) for a DBF's records."""
+    raw = dbf.read_bytes()
+    if len(raw) < 32:
+        return True, False
+    header_len = struct.unpack("<H", raw[8:10])[0]
+    body = raw[header_len:]
+    nonascii = any(b > 127 for b in body)
+    if not nonascii:
+        return True, False
+    try:
+        body.decode("utf-8")
+        return True, True
+    except UnicodeDecodeError:
+        return False, True
+
+
+def read_shapefile(shp: Path, name: str, *, encoding: str | None, limits: Limits) -> RawTable:
+    """A shapefile: .prj read, DBF text via .cpg, the DBF's language driver or --encoding (never guessed)."""
+    base = shp.with_suffix("")
+    siblings = {p.suffix.lower(): p for p in shp.parent.glob(base.name + ".*") if p.with_suffix("") == base}
+    for need in (".shx", ".dbf"):
+        if need not in siblings:
+            raise FileProblem(f"shapefile {shp.name} lacks its {need} file (zip .shp, .shx, .dbf, .prj and .cpg together)")
+    warnings: list[str] = []
+    enc = encoding
+    if enc is None and ".cpg" in siblings:
+        cpg = siblings[".cpg"].read_text(errors="replace").strip().lower()
+        enc = {"936": "gbk", "cp936": "gbk", "gbk": "gbk", "gb2312": "gbk", "gb18030": "gb18030", "65001": "utf-8",
+               "utf8": "utf-8", "utf-8": "utf-8"}.get(cpg, cpg or None)
+    if enc is None:
+        ldid = siblings[".dbf"].read_bytes()[29:30]
+        if ldid and ldid[0] in DBF_CHINESE_LDIDS:
+            enc = DBF_CHINESE_LDIDS[ldid[0]]
+            warnings.append(f"{name}: no .cpg; the DBF's language driver says {enc.upper()}")
+    if enc is None:
+        utf8, nonascii = _dbf_text_is_utf8(siblings[".dbf"])
+        if not utf8:
+            raise FileProblem(f"{shp.name}: the DBF text is not UTF-8 and there is no .cpg saying its encoding "
+                              "(GBK is common in China): give --encoding gbk (or add a .cpg file) — not guessed")
+        enc = "utf-8"
+    try:
+        "".encode(enc)
+    except LookupError as exc:
+        raise FileProblem(f"unknown text encoding {enc!r}") from exc
+    if ".prj" not in siblings:
+        origin = None
+    else:
+        origin = "the shapefile's .prj"
+    t = read_ogr(shp, name, encoding=enc, limits=limits, origin=origin or "")
+    if ".prj" not in siblings:
+        t.crs, t.crs_origin = None, None
+    t.warnings.extend(warnings)
+    return t
+
+
+# ---------------------------------------------------------------- CSV / XLSX
+
+def decode_text(raw: bytes, encoding: str | None) -> tuple[str, str]:
+    """Bytes → text: --encoding, else UTF-8 BOM, UTF-8, then GB18030 (superset of GBK/GB2312)."""
+    if encoding:
+        try:
+            return raw.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise FileProblem(f"cannot read the file as {encoding}: {exc}") from exc
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "utf-16"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise FileProblem("text is neither UTF-8 nor GBK/GB18030: give --encoding") from exc
+
+
+HEADER_SCAN_ROWS = 10
+
+
+def _header_row(rows: list[list[Any]], known: set[str] | None) -> int:
+    """Index of the header row: the first of the first rows with ≥ 2 known column names (title rows skipped)."""
+    from geoplatform.io.fields import normalise_header
+
+    if not known:
+        return 0
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        hits = sum(1 for c in row if c is not None and normalise_header(c) in known)
+        if hits >= 2:
+            return i
+    return 0
+
+
+KNOWN_HEADERS: set[str] = set()  # filled by geoplatform.io.fields
+
+
+def _table_from_rows(name: str, rows: list[list[Any]], first_row_number: int) -> RawTable:
+    if not rows:
+        raise FileProblem("no rows")
+    h = _header_row(rows, KNOWN_HEADERS)
+    header = ["" if c is None else str(c).strip() for c in rows[h]]
+    seen: dict[str, int] = {}
+    cols = []
+    for j, c in enumerate(header):
+        c = c or f"column{j + 1}"
+        if c in seen:
+            seen[c] += 1
+            c = f"{c}.{seen[c]}"
+        else:
+            seen[c] = 0
+        cols.append(c)
+    body, labels = [], []
+    for k, row in enumerate(rows[h + 1:]):
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+            continue  # blank line
+        row = list(row) + [None] * (len(cols) - len(row))
+        body.append(row[: len(cols)])
+        labels.append(first_row_number + h + 1 + k)
+    frame = pd.DataFrame(body, columns=cols, dtype=object) if body else pd.DataFrame(columns=cols, dtype=object)
+    return RawTable(name, frame, None, {}, None, None, None, "row", labels)
+
+
+def read_csv(path: Path, encoding: str | None = None, limits: Limits = DEFAULT_LIMITS) -> RawTable:
+    """A CSV (comma, semicolon or tab separated) in UTF-8 (BOM or not) or GBK/GB18030."""
+    text, enc = decode_text(path.read_bytes(), encoding)
+    sample = text[:20000]
+    try:
+        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0] if sample else ",", delimiters=",;\t")
+        delim = dialect.delimiter
+    except csv.Error:
+        delim = ","
+    rows = [[None if v == "" else v for v in r] for r in csv.reader(io.StringIO(text), delimiter=delim)]
+    if len(rows) > limits.max_features + HEADER_SCAN_ROWS:
+        raise FileProblem(f"{len(rows)} rows, over the limit of {limits.max_features}")
+    t = _table_from_rows(path.name, rows, 1)
+    if enc not in ("utf-8", "utf-8-sig"):
+        t.warnings.append(f"{path.name}: text read as {enc.upper()}")
+    return t
+
+
+def read_xlsx(path: Path, sheet: str | None = None, limits: Limits = DEFAULT_LIMITS) -> RawTable:
+    """An XLSX sheet (--sheet by name or 1-based number; the only non-empty sheet otherwise)."""
+    import openpyxl
+
+    with zipfile.ZipFile(path) as zf:
+        check_xml_parts(zf, limits)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
+        raise FileProblem(f"cannot read the workbook ({exc})") from exc
+    try:
+        names = wb.sheetnames
+        if sheet is not None:
+            pick = sheet if sheet in names else (names[int(sheet) - 1] if sheet.isdigit() and 0 < int(sheet) <= len(names)
+                                                   else None)
+            if pick is None:
+                raise FileProblem(f"no sheet {sheet!r}; the workbook has: {', '.join(names)}")
+            candidates = [pick]
+        else:
+            candidates = [n for n in names if wb[n].max_row and (wb[n].max_row > 1 or wb[n].max_column > 1)]
+            if len(candidates) > 1:
+                raise FileProblem(f"the workbook has {len(candidates)} sheets with data ({', '.join(candidates)}): "
+                                  "pick one with --sheet NAME")
+            candidates = candidates or names[:1]
+        ws = wb[candidates[0]]
+        rows = []
+        for n, r in enumerate(ws.iter_rows(values_only=True)):
+            if n > limits.max_features + HEADER_SCAN_ROWS:
+                raise FileProblem(f"more than {limits.max_features} rows, over the limit")
+            rows.append(list(r))
+    finally:
+        wb.close()
+    t = _table_from_rows(path.name, rows, 1)
+    if len(wb.sheetnames) > 1:
+        t.name = f"{path.name}[{candidates[0]}]"
+    return t
