@@ -40,3 +40,11 @@ def register_commands(cli: Any) -> None:
     from plugins.charging.cli import charging
 
     cli.add_command(charging)
+
+
+@hookimpl
+def register_exporters(context: Any) -> list[Any]:
+    """`geoplatform export charging --format xlsx|csv|geojson`: every garage with decision and reasons."""
+    from plugins.charging.export import exporters
+
+    return exporters()

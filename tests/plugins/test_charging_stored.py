@@ -45,7 +45,8 @@ def _garage(gid: str, compound: str | None, **changes: Any) -> dict[str, Any]:
     rec = {k: v for k, v in {**BASE, **changes}.items() if k != "management_mode"}
     if rec["completion_date"] is not None:
         rec["completion_date"] = dt.date.fromisoformat(rec["completion_date"])
-    return {**rec, "id": gid, "compound_id": compound, "name": f"<img src=x>{gid}", "source": "test", "version": 1}
+    return {**rec, "id": gid, "compound_id": compound, "name": f"<img src=x>{gid}", "source": "test", "version": 1,
+            "location": shapely.Point(109.711, 40.651)}
 
 
 GARAGES = [
@@ -184,3 +185,33 @@ def test_demo_layer(demo_ctx, cli_run, demo_url: str) -> None:  # noqa: ANN001
     assert frame["charging_worst"].map(DECISION_ORDER.index).ge(frame["charging_best"].map(DECISION_ORDER.index)).all()
     layers = json.loads(cli_run(demo_url, "layers", "--json").stdout)["layers"]
     assert any(layer["id"] == "charging" and layer["plugin"] == "charging" for layer in layers)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "geojson"])
+def test_export_evaluations(charging_ctx, db_url: str, cli_run, tmp_path, fmt: str) -> None:  # noqa: ANN001
+    out = tmp_path / f"charging.{fmt}"
+    res = cli_run(db_url, "export", "charging", "--format", fmt, "-o", str(out), "--street", "甲街道", "--json")
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["rows"] == 4
+    if fmt == "geojson":
+        import geopandas as gpd
+
+        frame = gpd.read_file(out).set_index("id")
+        assert frame.loc["k1-G1", "decision"] == "按既有车库例外可安装" and frame.geometry.notna().all()
+        return
+    frame = pd.read_excel(out) if fmt == "xlsx" else pd.read_csv(out, encoding="utf-8-sig")
+    assert list(frame.columns[:8]) == ["车库编号", "车库", "小区编号", "小区", "街镇代码", "车库类型", "结论", "规则"]
+    rows = frame.set_index("车库编号")
+    assert rows.loc["k1-G2", "结论"] == "不得安装" and "自动喷水灭火系统" in rows.loc["k1-G2", "理由"]
+    assert "申请增容" in rows.loc["k2-G1", "提示"] and "completion_date" in rows.loc["k2-G2", "数据问题"]
+
+
+def test_export_neutralises_formulas(ctx, db_url: str, cli_run, tmp_path) -> None:  # noqa: ANN001
+    with ctx.session() as s:
+        insert_records(s, "street", STREETS)
+        insert_records(s, "compound", [_compound("k9", "150203001", 109.72, "professional", "=HYPERLINK(1)")])
+        insert_records(s, "garage", [{**_garage("k9-G1", "k9"), "name": "=1+1"}])
+    out = tmp_path / "charging.csv"
+    assert cli_run(db_url, "export", "charging", "--format", "csv", "-o", str(out)).exit_code == 0
+    row = pd.read_csv(out, encoding="utf-8-sig").iloc[0]
+    assert row["车库"] == "'=1+1" and row["小区"] == "'=HYPERLINK(1)"
