@@ -118,7 +118,7 @@ def set_state(session: Session, principal: Principal, compound_id: str, facility
               responsible_unit: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
     """Move a row to `state` (or, with the same state, update note/deadline/items), recording who/when/from/to.
 
-    A transition replaces the row's deadline by `deadline` (a deadline belongs to one stage).
+    A transition replaces the row's deadline and note (they belong to one stage; events keep every note).
     Ledger items attach only to a rectifying state. Raises a HandoverError subclass (StaleVersion
     when `expected_version` is given and differs; a missing row has version 0).
     """
@@ -157,8 +157,8 @@ def set_state(session: Session, principal: Principal, compound_id: str, facility
         row.since = now
     if not same or deadline is not None:
         row.deadline = deadline
-    if note is not None:
-        row.note = note
+    if not same or note is not None:
+        row.note = note  # like the deadline, the row's note belongs to the current stage
     if responsible_unit is not None:
         row.responsible_unit = responsible_unit
     if same:  # bump the version even when only items were added, so readers see the change
