@@ -1,0 +1,189 @@
+"""Concurrency and faults: optimistic locking under threads, 4 concurrent writers, kill -9 mid-write."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from geoplatform import backup
+from geoplatform import models as m
+from geoplatform.db import make_engine, session_scope
+from tests.security.conftest import compound_row, new_token, pick_compounds
+
+THREADS = 4
+ROUNDS = 12
+
+
+def test_optimistic_locking_loses_no_update(app, sec_ctx) -> None:  # noqa: ANN001
+    """4 threads × ROUNDS read-modify-write rounds on one compound: every success counted, stale → 409."""
+    p = pick_compounds(sec_ctx)
+    cid = p["b"]
+    start = compound_row(sec_ctx, cid)["households"] or 0
+    token = new_token(sec_ctx, "bureau")
+    results: list[int] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        client = app.test_client()
+        done = 0
+        attempts = 0
+        while done < ROUNDS and attempts < ROUNDS * 50:
+            attempts += 1
+            row = compound_row(sec_ctx, cid)
+            r = client.patch(f"/api/v1/compounds/{cid}", json={"households": row["households"] + 1,
+                                                                "version": row["version"]},
+                             headers={"Authorization": f"Bearer {token}"})
+            with lock:
+                results.append(r.status_code)
+            if r.status_code == 200:
+                done += 1
+            elif r.status_code != 409:
+                with lock:
+                    errors.append(f"{r.status_code} {r.get_data(as_text=True)[:200]}")
+                return
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    assert not errors, errors
+    ok = results.count(200)
+    assert ok == THREADS * ROUNDS
+    assert set(results) <= {200, 409}
+    final = compound_row(sec_ctx, cid)
+    assert final["households"] == start + ok  # no lost update
+    with sec_ctx.session(readonly=True) as s:
+        n = s.scalar(select(func.count()).select_from(m.AuditEvent).where(
+            m.AuditEvent.entity == "compound", m.AuditEvent.entity_id == cid, m.AuditEvent.outcome == "ok",
+            m.AuditEvent.user_name == "bureau"))
+    assert n >= ok  # one audit event per committed change
+
+
+def test_stale_version_after_a_concurrent_commit_is_409(app, sec_ctx) -> None:  # noqa: ANN001
+    p = pick_compounds(sec_ctx)
+    token = new_token(sec_ctx, "bureau")
+    h = {"Authorization": f"Bearer {token}"}
+    c = app.test_client()
+    row = compound_row(sec_ctx, p["b"])
+    assert c.patch(f"/api/v1/compounds/{p['b']}", json={"complaints_per_year": 1, "version": row["version"]},
+                   headers=h).status_code == 200
+    r = c.patch(f"/api/v1/compounds/{p['b']}", json={"complaints_per_year": 2, "version": row["version"]}, headers=h)
+    assert r.status_code == 409
+    assert compound_row(sec_ctx, p["b"])["version"] == row["version"] + 1
+
+
+def test_four_concurrent_writers_never_see_database_is_locked(ctx, db_url) -> None:  # noqa: ANN001
+    """Four engines (as four processes would) write 25 transactions each at the same time."""
+    with ctx.session() as s:
+        s.add(m.Street(code="150203001", name="少先路街道"))
+    engines = [make_engine(db_url) for _ in range(THREADS)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(THREADS)
+
+    def writer(k: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(25):
+                with session_scope(engines[k]) as s:
+                    street = s.get(m.Street, "150203001", with_for_update=True)  # FOR UPDATE on PostGIS
+                    street.aliases = [*street.aliases, f"w{k}-{i}"]  # read-modify-write in one transaction
+                    s.add(m.AuditEvent(user_name=f"w{k}", action="update", entity="street", entity_id="x"))
+        except BaseException as exc:  # noqa: BLE001 - collected and reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    for e in engines:
+        e.dispose()
+    assert not errors, [str(e)[:300] for e in errors]
+    with ctx.session(readonly=True) as s:
+        aliases = s.get(m.Street, "150203001").aliases
+        assert len(aliases) == THREADS * 25 == len(set(aliases))  # serialised: nothing lost
+        assert s.scalar(select(func.count()).select_from(m.AuditEvent)) == THREADS * 25
+
+
+def _geoplatform(db_url: str, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "GEOPLATFORM_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-c", "from geoplatform.cli import main; main()", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+
+
+def _kill_after(proc: subprocess.Popen, marker: str, delay: float, timeout: float = 300) -> str:
+    """Read stderr until `marker` shows, wait `delay` s, SIGKILL; returns what was read."""
+    lines: list[str] = []
+    seen = threading.Event()
+
+    def reader() -> None:
+        for line in proc.stderr:
+            lines.append(line)
+            if marker in line:
+                seen.set()
+        seen.set()  # end of output
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    seen.wait(timeout)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    t.join(timeout=10)
+    return "".join(lines)
+
+
+@pytest.mark.slow
+def test_kill_9_during_demo_load_leaves_the_database_exactly_as_before(ctx, db_url, cli_run) -> None:  # noqa: ANN001
+    r = cli_run(db_url, "demo", "--scale", "0.05", "--seed", "3")
+    assert r.exit_code == 0, r.stderr
+    before = backup.checksum(ctx.engine)
+    rng = random.Random(11)
+    for marker in ("  building:", "  compound:", "  garage:"):
+        proc = _geoplatform(db_url, "demo", "--scale", "0.3", "--seed", "9")
+        seen = _kill_after(proc, marker, rng.uniform(0.0, 0.3))
+        assert proc.returncode == -signal.SIGKILL, f"the demo finished before the kill: {seen[-300:]}"
+        assert marker in seen  # killed inside the demo's single transaction
+        assert backup.checksum(ctx.engine) == before, marker
+
+
+def _buildings_file(path: Path, n: int) -> None:
+    feats = []
+    for i in range(n):
+        x, y = 109.77 + (i % 200) * 0.0004, 40.61 + (i // 200) * 0.0004
+        ring = [[x, y], [x + 0.0002, y], [x + 0.0002, y + 0.0002], [x, y + 0.0002], [x, y]]
+        feats.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                      "properties": {"id": f"KILL-{i:06d}", "floors": 1 + i % 20, "households": i % 90}})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+
+
+@pytest.mark.slow
+def test_kill_9_during_import_leaves_the_database_exactly_as_before(ctx, db_url, cli_run, tmp_path) -> None:  # noqa: ANN001
+    from geoplatform.cli import build_cli
+
+    if "import" not in build_cli().commands:  # pragma: no cover - the importer lands in its own issue
+        pytest.skip("no import command yet")
+    r = cli_run(db_url, "demo", "--scale", "0.05", "--seed", "3")
+    assert r.exit_code == 0, r.stderr
+    big = tmp_path / "buildings.geojson"
+    _buildings_file(big, 20_000)
+    before = backup.checksum(ctx.engine)
+    killed = 0
+    for delay in (0.5, 1.5, 3.0):
+        proc = _geoplatform(db_url, "import", "buildings", str(big))
+        _kill_after(proc, "", delay)  # any time after start-up
+        killed += proc.returncode == -signal.SIGKILL
+        assert backup.checksum(ctx.engine) == before, delay
+    assert killed >= 2
