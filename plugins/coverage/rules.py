@@ -1,0 +1,77 @@
+"""RULES §1 as pure functions: coverage and owners' organisation KPIs per street and for the district."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from plugins.coverage.settings import CoverageSettings
+
+KPI_FIELDS = ("compounds", "served", "coverage_rate", "households", "served_households",
+              "coverage_rate_households", "owners_org", "owners_org_rate", "target_coverage",
+              "target_owners_org", "compounds_needed_for_target", "owners_org_needed_for_target")
+_EPS = 1e-9  # guards ceil() against binary fractions such as 0.95 × 20 = 18.999999999999996
+
+
+def served_mask(frame: pd.DataFrame, settings: CoverageSettings) -> pd.Series:
+    """True where a compound is professionally served (management_mode in settings.served_modes)."""
+    return frame["management_mode"].isin(settings.served_modes)
+
+
+def owners_org_mask(frame: pd.DataFrame, settings: CoverageSettings) -> pd.Series:
+    """True where a compound has an owners' organisation (owners_org in settings.owners_org_values)."""
+    return frame["owners_org"].isin(settings.owners_org_values)
+
+
+def needed_for_target(done: int, total: int, target: float) -> int:
+    """How many more compounds must qualify so that done/total reaches target (0 when already reached)."""
+    return max(0, math.ceil(target * total - done - _EPS))
+
+
+def _rate(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def group_kpis(frame: pd.DataFrame, settings: CoverageSettings) -> dict[str, Any]:
+    """The KPIs of one set of compounds (columns: management_mode, owners_org, households)."""
+    served = served_mask(frame, settings)
+    org = owners_org_mask(frame, settings)
+    households = pd.to_numeric(frame["households"], errors="coerce")
+    n, n_served, n_org = len(frame), int(served.sum()), int(org.sum())
+    hh, hh_served = int(households.fillna(0).sum()), int(households[served].fillna(0).sum())
+    return {
+        "compounds": n,
+        "served": n_served,
+        "coverage_rate": _rate(n_served, n),
+        "households": hh,
+        "served_households": hh_served,
+        "coverage_rate_households": _rate(hh_served, hh),
+        "owners_org": n_org,
+        "owners_org_rate": _rate(n_org, n),
+        "target_coverage": settings.target_coverage,
+        "target_owners_org": settings.target_owners_org,
+        "compounds_needed_for_target": needed_for_target(n_served, n, settings.target_coverage),
+        "owners_org_needed_for_target": needed_for_target(n_org, n, settings.target_owners_org),
+        "households_unknown": int(households.isna().sum()),
+    }
+
+
+def coverage_kpis(compounds: pd.DataFrame, streets: Iterable[tuple[str, str]], settings: CoverageSettings,
+                  only: Sequence[str] | None = None) -> dict[str, Any]:
+    """`{"district": {...}, "streets": [{"code", "name", ...KPI_FIELDS}]}` for compounds with a street_code.
+
+    Every street of `streets` is listed (rates None when it has no compounds), in the given order;
+    `only` limits the street list (the district figures stay district-wide).
+    """
+    district = group_kpis(compounds, settings)
+    groups = dict(tuple(compounds.groupby("street_code", sort=False))) if len(compounds) else {}
+    empty = compounds.iloc[0:0]
+    rows = []
+    for code, name in streets:
+        if only is not None and code not in only:
+            continue
+        rows.append({"code": code, "name": name, **group_kpis(groups.get(code, empty), settings)})
+    return {"district": district, "streets": rows}

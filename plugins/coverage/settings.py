@@ -1,0 +1,59 @@
+"""Thresholds of the coverage plugin (RULES §1), overridable via `[rules.coverage]` in the config file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+PROVENANCE: dict[str, str] = {
+    "served_modes": "[D] RULES §1: 专业化物业服务 = professional or state_owned management",
+    "owners_org_values": "[Q] the plan: 业委会 (owners_committee) or 物管会 (management_committee)",
+    "target_coverage": "[Q] the plan: coverage ≥ 80% by end-2027",
+    "target_owners_org": "[Q] the plan: owners' organisation rate ≥ 95% by end-2027",
+}
+
+
+@dataclass(frozen=True)
+class CoverageSettings:
+    """Every threshold of RULES §1 as a named setting; PROVENANCE says where each comes from."""
+
+    # [D] RULES §1: professionally served (专业化物业服务) = these management modes.
+    served_modes: tuple[str, ...] = ("professional", "state_owned")
+    # [Q] the plan: an owners' organisation is an owners' committee (业委会) or a management committee (物管会).
+    owners_org_values: tuple[str, ...] = ("owners_committee", "management_committee")
+    # [Q] the plan: professional property service covers ≥ 80% of compounds by end-2027.
+    target_coverage: float = 0.8
+    # [Q] the plan: ≥ 95% of compounds have an owners' organisation by end-2027.
+    target_owners_org: float = 0.95
+
+    @classmethod
+    def from_overrides(cls, overrides: dict[str, Any] | None) -> CoverageSettings:
+        """Defaults updated with `[rules.coverage]` overrides; unknown keys or bad values raise ValueError."""
+        overrides = dict(overrides or {})
+        names = {f.name for f in fields(cls)}
+        unknown = set(overrides) - names
+        if unknown:
+            raise ValueError(f"unknown [rules.coverage] setting(s): {', '.join(sorted(unknown))}")
+        for key in ("served_modes", "owners_org_values"):
+            if key in overrides:
+                if isinstance(overrides[key], str) or not all(isinstance(v, str) for v in overrides[key]):
+                    raise ValueError(f"[rules.coverage] {key} must be a list of strings")
+                overrides[key] = tuple(overrides[key])
+        for key in ("target_coverage", "target_owners_org"):
+            if key in overrides:
+                value = float(overrides[key])
+                if not 0.0 <= value <= 1.0:
+                    raise ValueError(f"[rules.coverage] {key} must be between 0 and 1, got {value}")
+                overrides[key] = value
+        return cls(**{**{f.name: getattr(cls(), f.name) for f in fields(cls)}, **overrides})
+
+
+def settings_for(context: Any) -> CoverageSettings:
+    """The settings of this invocation (defaults + the context's `[rules.coverage]`)."""
+    return CoverageSettings.from_overrides(context.rules("coverage") if context is not None else None)
+
+
+def settings_table(settings: CoverageSettings) -> list[dict[str, Any]]:
+    """The thresholds with their values and provenance, for display where they are applied."""
+    return [{"name": f.name, "value": getattr(settings, f.name), "provenance": PROVENANCE[f.name]}
+            for f in fields(settings)]
