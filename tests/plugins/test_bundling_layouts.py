@@ -85,7 +85,7 @@ class Layout:
 
     def records(self) -> dict[str, list[dict[str, Any]]]:
         """Insertable records (EPSG:4326, multi-geometries) for a database test."""
-        compounds, buildings, barriers = self.frames()
+        compounds, buildings, barriers = (f.astype(object).where(pd.notna(f), None) for f in self.frames())
         out: dict[str, list[dict[str, Any]]] = {"street": [], "compound": [], "building": [], "barrier": []}
         for code in sorted({*compounds["street_code"], *[s for s in buildings["street_code"] if s]}):
             out["street"].append({"code": code, "name": f"测试{code[-3:]}街道", "kind": "subdistrict",
