@@ -84,14 +84,15 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     "R7.other_clauses": (
         "车库防火分区面积{area} m²，超过{threshold} m²，是{standard_date}前竣工的既有车库，"
-        "但经核实不符合标准的其他条款，不能按例外规定安装。",
+        "但经核实不符合标准的其他条款，不能适用既有车库的例外规定，所以不得安装。",
         "The fire compartment is {area} m², above {threshold} m², in a garage completed before {standard_date}, "
-        "but the garage does not meet the standard's other clauses, so the exception cannot be used.",
+        "but the garage does not meet the standard's other clauses, so the existing-garage exception cannot be used "
+        "and no pile may be installed.",
     ),
     "R7.over_limit": (
-        "车库防火分区面积{area} m²，超过GB 50067允许的{limit} m²（{limit_basis}），不能按例外规定安装。",
+        "车库防火分区面积{area} m²，超过GB 50067允许的{limit} m²（{limit_basis}），不能适用既有车库的例外规定，所以不得安装。",
         "The fire compartment of {area} m² exceeds the GB 50067 limit of {limit} m² ({limit_basis}), so the "
-        "exception cannot be used.",
+        "existing-garage exception cannot be used and no pile may be installed.",
     ),
     "R8.unchecked": (
         "车库防火分区面积{area} m²，超过{threshold} m²，是{standard_date}前竣工的既有车库，"
