@@ -406,3 +406,57 @@ def me() -> Response:
     return jsonify({"name": user.name, "role": user.role, "street_code": user.street_code,
                     "utility": user.utility, "csrf_token": csrf_token()})
 
+
+
+EXPORT_MIMETYPES = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3",
+                    "shp": "application/zip", "csv": "text/csv", "xlsx":
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+EXPORT_SUFFIX = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "csv": ".csv", "xlsx": ".xlsx"}
+
+
+@bp.get("/export/<name>")
+def export(name: str) -> Response:
+    """Download a table or a plugin's named export (`?format=&street=`), checked like a read of it."""
+    import tempfile
+    from pathlib import Path
+
+    from flask import after_this_request, send_file
+
+    from geoplatform.io import export as ex
+    from geoplatform.streets import match_street
+
+    ctx = _ctx()
+    fmt = request.args.get("format", "geojson")
+    if fmt not in EXPORT_MIMETYPES:
+        abort(400, f"format must be one of: {', '.join(EXPORT_MIMETYPES)}")
+    street = request.args.get("street") or None
+    if street is not None:
+        with ctx.session(readonly=True) as s:
+            street = match_street(s, street[:100])
+        if street is None:
+            abort(400, "unknown street")
+    exporters = ctx.exporters()
+    exporter = exporters.get(name)
+    if exporter is None and name not in ex.EXPORTABLE_TABLES:
+        abort(404, "unknown export")
+    resource = {"kind": "export", "id": name, "street_code": street, "format": fmt}
+    require("export", resource)
+    if exporter is not None and getattr(exporter, "permission", "view") not in ("view", "export"):
+        require(exporter.permission, resource)
+    if exporter is not None and fmt not in exporter.formats:
+        abort(400, f"export {name} supports {', '.join(exporter.formats)}")
+    tmpdir = tempfile.TemporaryDirectory(prefix="gp-export-")
+    path = Path(tmpdir.name) / f"{name}{EXPORT_SUFFIX[fmt]}"
+    if exporter is not None:
+        exporter.function(ctx, fmt, str(path), street)
+    else:
+        with ctx.session(readonly=True) as s:
+            frame = ex.table_frame(s, name, street)
+        ex.write_file(frame, path, fmt, table=name)
+
+    @after_this_request
+    def _cleanup(response: Response) -> Response:
+        response.call_on_close(tmpdir.cleanup)
+        return response
+
+    return send_file(path, mimetype=EXPORT_MIMETYPES[fmt], as_attachment=True, download_name=path.name)

@@ -485,3 +485,42 @@ def test_require_checks_the_current_user(app) -> None:  # noqa: ANN001
             assert getattr(exc, "code", None) == 403
         else:
             raise AssertionError("require did not refuse")
+
+
+def test_exports_respect_read_permissions(app, sec_ctx) -> None:  # noqa: ANN001
+    import json
+
+    from geoplatform.hookspecs import hookimpl
+    from layers.spec import Exporter
+
+    p = pick_compounds(sec_ctx)
+    anon = app.test_client()
+    assert anon.get("/api/v1/export/compound?format=geojson").status_code == 401
+    viewer = logged_in(app, "viewer")
+    r = viewer.get(f"/api/v1/export/compound?format=geojson&street={p['a_street']}")
+    assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
+    feats = json.loads(r.data)["features"]
+    assert feats and {f["properties"]["street_code"] for f in feats} == {p["a_street"]}
+    for url in ("/api/v1/export/user_account", "/api/v1/export/audit_event", "/api/v1/export/api_token",
+                "/api/v1/export/compound?format=exe", "/api/v1/export/compound?street=nowhere"):
+        assert viewer.get(url).status_code in (400, 404), url
+
+    class SecretExport:
+        @hookimpl
+        def register_exporters(self, context):  # noqa: ANN001, ANN201
+            def write(ctx, fmt, path, street):  # noqa: ANN001, ANN202
+                with open(path, "w") as fh:
+                    fh.write("secret,1\n")
+                return 1
+            return [Exporter(name="secret-ledger", title_zh="密", title_en="secret", formats=("csv",),
+                             function=write, permission="view_audit")]
+
+    sec_ctx.pm.register(SecretExport(), name="secret_export")
+    try:
+        assert viewer.get("/api/v1/export/secret-ledger?format=csv").status_code == 403
+        assert audit_events(sec_ctx, entity="export", entity_id="secret-ledger", outcome="denied")
+        bureau = logged_in(app, "bureau")
+        r = bureau.get("/api/v1/export/secret-ledger?format=csv")
+        assert r.status_code == 200 and b"secret,1" in r.data
+    finally:
+        sec_ctx.pm.unregister(name="secret_export")
