@@ -211,17 +211,18 @@ def diagnose(x: np.ndarray, y: np.ndarray, near: tuple[float, float, float, floa
         return None
     x0, y0, x1, y1 = near
     mx, my = float(np.median(x)), float(np.median(y))
+    if x0 - 1 <= my <= x1 + 1 and y0 - 1 <= mx <= y1 + 1:
+        return (f"latitude and longitude are swapped (median point ({mx:.4f}, {my:.4f}) is (lat, lon)): "
+                "put longitude (经度, ~109.8) in x / the lon column and latitude (纬度, ~40.6) in y / the lat column")
     if not looks_like_lonlat(x, y):
         sample = f"({mx:.0f}, {my:.0f})"
         hint = ""
         if 36_000_000 < mx < 38_000_000 or 300_000 < mx < 800_000:
-            hint = " — they look like CGCS2000 Gauss-Krüger metres (EPSG:4547 for CM 111°E, or EPSG:4526 with zone prefix 37)"
+            hint = (" — they look like CGCS2000 3° Gauss-Krüger metres (EPSG:4546 for CM 111°E without zone prefix, "
+                    "EPSG:4525 with zone prefix 37; note EPSG:4547 is CM 114°E)")
         if declared:
             return (f"coordinates such as {sample} are not longitude/latitude although {declared} says EPSG:4326: "
                     f"projected numbers labelled as degrees{hint}; give the real system with --crs")
         return (f"coordinates such as {sample} are not longitude/latitude and the file declares no coordinate "
                 f"system{hint}; give it with --crs (e.g. --crs EPSG:4547) — the importer never guesses")
-    if x0 - 1 <= my <= x1 + 1 and y0 - 1 <= mx <= y1 + 1:
-        return (f"latitude and longitude are swapped (median point ({mx:.4f}, {my:.4f}) is (lat, lon)): "
-                "put longitude (经度, ~109.8) in x / the lon column and latitude (纬度, ~40.6) in y / the lat column")
     return None

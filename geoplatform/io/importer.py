@@ -144,10 +144,9 @@ class _Job:
         self._geometries()
         self._values()
         resolver = getattr(self, f"_resolve_{self.table_name}", None)
-        if resolver is not None and r.ok:
+        if resolver is not None:
             resolver()
-        if r.ok:
-            self._keys()
+        self._keys()
 
     def _tick(self, stage: str, done: int) -> None:
         if self.progress is not None and self.n >= PROGRESS_MIN:
