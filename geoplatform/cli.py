@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 import sys
@@ -224,8 +225,11 @@ def build_cli() -> click.Group:
     accounts_cli.register(cli)
     cfg = load_config()
     pm = build_plugin_manager(cfg.disabled_plugins)
-    call_safely(pm, "register_commands", cli=cli)
-    return cli
+    # plugins add their commands to a per-invocation copy: a disabled plugin leaves no command behind
+    group = copy.copy(cli)
+    group.commands = dict(cli.commands)
+    call_safely(pm, "register_commands", cli=group)
+    return group
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,33 +16,51 @@ ENTRY_POINT_GROUP = "geoplatform"
 BUILTIN_PLUGINS = ("access", "coverage", "handover", "charging", "takeover", "bundling", "basemaps")
 
 
+def _candidates() -> list[tuple[str, str, str | None]]:
+    """(name, "module[:attr]", distribution version or None) of built-ins then entry points."""
+    out: list[tuple[str, str, str | None]] = [(name, f"plugins.{name}", None) for name in BUILTIN_PLUGINS]
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep, "dist", None)
+        version = dist.version if dist is not None and dist.metadata["Name"] != "geoplatform" else None
+        out.append((ep.name, ep.value, version))
+    return out
+
+
+def _load(target: str) -> object:
+    module = importlib.import_module(target.split(":")[0])
+    if ":" in target:
+        for attr in target.split(":")[1].split("."):
+            module = getattr(module, attr)
+    return module
+
+
 def build_plugin_manager(disabled: list[str] | tuple[str, ...] = ()) -> pluggy.PluginManager:
-    """A fresh manager with every enabled plugin registered; broken plugins are logged and skipped."""
+    """A fresh manager with every enabled plugin registered; broken plugins are logged and skipped.
+
+    A plugin is broken when importing it raises, when a hook implementation's arguments do not fit
+    the spec, or when it implements a hook name that is not in `hookspecs` (pluggy's check_pending).
+    `pm.broken` maps their names to the error; `pm.versions` maps plugin names to versions.
+    """
     pm = pluggy.PluginManager("geoplatform")
     pm.add_hookspecs(hookspecs)
     pm.broken = {}  # type: ignore[attr-defined]  # name -> error text, shown by `geoplatform layers`
+    pm.versions = {}  # type: ignore[attr-defined]  # name -> distribution version (third-party plugins)
     seen: set[str] = set()
-    candidates: list[tuple[str, str]] = [(name, f"plugins.{name}") for name in BUILTIN_PLUGINS]
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        candidates.append((ep.name, ep.value))
-    for name, target in candidates:
+    for name, target, version in _candidates():
         if name in seen or name in disabled:
             continue
         seen.add(name)
         try:
-            module = importlib.import_module(target.split(":")[0])
-            if ":" in target:
-                module = getattr(module, target.split(":")[1])
-            pm.register(module, name=name)
+            pm.register(_load(target), name=name)
+            pm.check_pending()
         except Exception as exc:  # a broken third-party plugin must not take the app down
-            log.warning("plugin %s (%s) failed to load and is skipped: %s", name, target, exc)
+            log.warning("plugin %s (%s) is broken and skipped: %s", name, target, exc)
             pm.broken[name] = f"{type(exc).__name__}: {exc}"  # type: ignore[attr-defined]
-            if pm.is_registered(name=name):  # pragma: no cover
+            if pm.get_plugin(name) is not None:
                 pm.unregister(name=name)
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise RuntimeError(f"a plugin implements an unknown hook: {exc}") from exc
+            continue
+        if version:
+            pm.versions[name] = version  # type: ignore[attr-defined]
     return pm
 
 
@@ -50,10 +68,7 @@ def plugin_version(pm: pluggy.PluginManager, name: str) -> str:
     """The distribution version of a registered plugin (the core's version for built-ins)."""
     from geoplatform import __version__
 
-    for dist, plugin in ((d, p) for p, d in pm.list_plugin_distinfo()):
-        if pm.get_name(plugin) == name:
-            return dist.version
-    return __version__
+    return getattr(pm, "versions", {}).get(name) or __version__
 
 
 def call_safely(pm: pluggy.PluginManager, hook_name: str, **kwargs) -> list:  # noqa: ANN003

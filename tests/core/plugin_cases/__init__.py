@@ -1,0 +1,1 @@
+"""Deliberately broken plugins for the plugin-manager tests (imported only through fake entry points)."""

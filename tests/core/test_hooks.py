@@ -1,0 +1,332 @@
+"""The plugin framework: every hook documented and tested, entry points, broken/disabled plugins, the docs' example."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import re
+import sys
+import textwrap
+import tomllib
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pluggy
+import pytest
+from click.testing import CliRunner
+
+from geoplatform import hookspecs, pluginmanager
+from geoplatform.context import Context
+from geoplatform.pluginmanager import build_plugin_manager, call_safely
+from tests.core import hook_plugin
+from tests.core import layer_fixtures as lf
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "plugins.md"
+HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+               if hasattr(fn, "geoplatform_spec"))
+
+
+def test_the_hook_catalogue_is_what_the_issue_asks_for() -> None:
+    assert set(HOOKS) >= {"register_layers", "compute_compound_attributes", "register_commands", "register_routes",
+                          "register_exporters", "register_basemaps", "permission_allowed"}
+
+
+# ---- datasette's approach: fail when a hook is undocumented or untested -------------------------------
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_has_a_docstring(hook: str) -> None:
+    doc = getattr(hookspecs, hook).__doc__
+    assert doc and doc.strip() and len(doc.strip().splitlines()) == 1, f"hookspec {hook} needs a one-line docstring"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_is_documented_in_docs(hook: str) -> None:
+    spec_args = ", ".join(inspect.signature(getattr(hookspecs, hook)).parameters)
+    assert f"### `{hook}({spec_args})`" in DOCS.read_text(encoding="utf-8"), f"docs/plugins.md lacks {hook}"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_has_a_test(hook: str) -> None:
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    tests = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+    assert f"test_hook_{hook}" in tests, f"write test_hook_{hook} in tests/core/test_hooks.py"
+    assert hasattr(hook_plugin, hook), f"tests/core/hook_plugin.py should implement {hook}"
+
+
+# ---- one test per hook ----------------------------------------------------------------------------
+
+@pytest.fixture
+def hctx(ctx):  # noqa: ANN001, ANN201
+    """The per-backend Context with the hook test plugin registered and the small fixture loaded."""
+    ctx.pm.register(hook_plugin, name="hooktest")
+    lf.load(ctx)
+    return ctx
+
+
+def test_hook_register_layers(hctx) -> None:  # noqa: ANN001
+    from layers.features import layer_features
+
+    spec = hctx.layer("hooktest_streets")
+    assert spec.plugin == "hooktest"
+    assert sorted(layer_features(hctx, spec).index) == ["150203001", "150203002"]
+    with pytest.raises(KeyError):
+        hctx.layer("no_such_layer")
+
+
+def test_hook_compute_compound_attributes(hctx) -> None:  # noqa: ANN001
+    attrs = hctx.compound_attributes()
+    assert attrs.loc["c2", "hooktest_name_length"] == len("小区c2")
+    assert "coverage_served" in attrs.columns  # joined with the built-ins' columns
+
+
+def test_hook_register_commands() -> None:
+    import click
+
+    pm = build_plugin_manager()
+    pm.register(hook_plugin, name="hooktest")
+    group = click.Group("g")
+    call_safely(pm, "register_commands", cli=group)
+    result = CliRunner().invoke(group, ["hooktest-echo", "hi"])
+    assert result.exit_code == 0 and result.output == "echo hi\n"
+
+
+def test_hook_register_routes(hctx) -> None:  # noqa: ANN001
+    from flask import Flask
+
+    blueprints = [bp for _, lst in call_safely(hctx.pm, "register_routes", context=hctx) for bp in lst]
+    app = Flask("t")
+    mine = [bp for bp in blueprints if bp.name == "hooktest"]
+    app.register_blueprint(mine[0])
+    assert app.test_client().get("/hooktest/ping").get_json() == {"pong": True}
+
+
+def test_hook_register_exporters(hctx, tmp_path) -> None:  # noqa: ANN001
+    exp = hctx.exporters()["hooktest-export"]
+    assert exp.function(hctx, "csv", tmp_path / "x.csv", None) == 1
+    assert (tmp_path / "x.csv").read_text() == "ok\n"
+
+
+def test_hook_register_basemaps(hctx) -> None:  # noqa: ANN001
+    assert "hooktest_blank" in [b.id for b in hctx.basemaps()]
+
+
+def test_hook_permission_allowed(hctx) -> None:  # noqa: ANN001
+    class User:
+        role = "viewer"
+        street_code = None
+        utility = None
+        name = "u"
+
+    if hctx.pm.get_plugin("access") is not None:  # the base role policy would deny unknown actions itself
+        hctx.pm.unregister(name="access")
+    assert hctx.allowed(User(), "hooktest_read") is True
+    assert hctx.allowed(User(), "hooktest_forbidden") is False
+    assert hctx.allowed(User(), "hooktest_unknown_action") is False  # nobody said yes: denied
+    from tests.core.plugin_cases import hook_raises
+
+    hctx.pm.register(hook_raises, name="raiser")
+    assert hctx.allowed(User(), "hooktest_read") is False  # a failing check denies
+
+
+# ---- plugin manager ---------------------------------------------------------------------------------
+
+def _fake_entry_points(monkeypatch, **targets: str) -> None:  # noqa: ANN001
+    eps = [EntryPoint(name=n, value=v, group="geoplatform") for n, v in targets.items()]
+    monkeypatch.setattr(pluginmanager, "entry_points", lambda group: eps if group == "geoplatform" else [])
+
+
+def test_manager_is_built_per_invocation() -> None:
+    a, b = build_plugin_manager(), build_plugin_manager()
+    assert a is not b
+    a.register(hook_plugin, name="hooktest")
+    assert b.get_plugin("hooktest") is None
+
+
+def test_builtins_are_entry_points_in_pyproject() -> None:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = data["project"]["entry-points"]["geoplatform"]
+    packages = {p.name for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").exists()}
+    assert packages <= set(declared), f"plugins not declared as entry points: {packages - set(declared)}"
+    assert all(declared[name] == f"plugins.{name}" for name in packages)
+    assert set(pluginmanager.BUILTIN_PLUGINS) <= set(declared)
+
+
+def test_broken_plugins_are_logged_and_skipped(monkeypatch, caplog) -> None:  # noqa: ANN001
+    _fake_entry_points(monkeypatch, crash="tests.core.plugin_cases.raises_on_import",
+                       typo="tests.core.plugin_cases.unknown_hook", sig="tests.core.plugin_cases.bad_signature",
+                       good="tests.core.plugin_cases.good", missing="no_such_module_xyz")
+    with caplog.at_level("WARNING"):
+        pm = build_plugin_manager()
+    assert set(pm.broken) == {"crash", "typo", "sig", "missing"}
+    assert "broken on purpose" in pm.broken["crash"] and "register_layer" in pm.broken["typo"]
+    assert all(pm.get_plugin(n) is None for n in pm.broken)
+    assert pm.get_plugin("good") is not None and pm.get_plugin("coverage") is not None
+    pm.check_pending()  # nothing unknown left behind
+    assert "crash" in caplog.text and "skipped" in caplog.text
+
+
+def test_broken_plugins_shown_by_layers_command(monkeypatch, demo_url, cli_run) -> None:  # noqa: ANN001
+    _fake_entry_points(monkeypatch, crash="tests.core.plugin_cases.raises_on_import",
+                       good="tests.core.plugin_cases.good")
+    r = cli_run(demo_url, "layers", "--json")
+    data = json.loads(r.stdout)
+    assert "crash" in data["broken_plugins"]
+    assert {"id": "good_layer", "plugin": "good"}.items() <= next(x for x in data["layers"]
+                                                                  if x["id"] == "good_layer").items()
+    human = cli_run(demo_url, "layers")
+    assert human.exit_code == 0 and "crash" in human.stderr and "good_layer" in human.stdout
+
+
+def test_a_hook_that_raises_is_skipped(ctx, caplog) -> None:  # noqa: ANN001
+    from tests.core.plugin_cases import hook_raises
+
+    lf.load(ctx)
+    ctx.pm.register(hook_raises, name="raiser")
+    with caplog.at_level("ERROR"):
+        ids = [s.id for s in ctx.layers]
+        attrs = ctx.compound_attributes()
+    assert "coverage" in ids and "coverage_served" in attrs.columns
+    assert "register_layers failed on purpose" in caplog.text
+
+
+def test_disable_by_env(monkeypatch, demo_url) -> None:  # noqa: ANN001
+    from geoplatform.cli import build_cli
+
+    monkeypatch.setenv("GEOPLATFORM_DISABLE_PLUGINS", "coverage, charging")
+    group = build_cli()
+    assert "kpi" not in group.commands and "charging" not in group.commands
+    r = CliRunner().invoke(group, ["--db", demo_url, "layers", "--json"])
+    plugins = {x["plugin"] for x in json.loads(r.stdout)["layers"]}
+    assert "coverage" not in plugins and "charging" not in plugins and "handover" in plugins
+    monkeypatch.delenv("GEOPLATFORM_DISABLE_PLUGINS")
+    assert "kpi" in build_cli().commands  # the next invocation has it again
+
+
+def test_disable_by_config_file(monkeypatch, tmp_path) -> None:  # noqa: ANN001
+    cfg = tmp_path / "geoplatform.toml"
+    cfg.write_text('disabled_plugins = ["coverage"]\n', encoding="utf-8")
+    monkeypatch.setenv("GEOPLATFORM_CONFIG", str(cfg))
+    monkeypatch.delenv("GEOPLATFORM_DISABLE_PLUGINS", raising=False)
+    c = Context.create("sqlite:///" + str(tmp_path / "x.sqlite"))
+    assert c.pm.get_plugin("coverage") is None and c.pm.get_plugin("handover") is not None
+
+
+def test_check_pending_is_enforced_by_pluggy_for_unknown_hooks() -> None:
+    pm = pluggy.PluginManager("geoplatform")
+    pm.add_hookspecs(hookspecs)
+    from tests.core.plugin_cases import unknown_hook
+
+    pm.register(unknown_hook)
+    with pytest.raises(pluggy.PluginValidationError):
+        pm.check_pending()
+
+
+# ---- the example third-party plugin (its own distribution, tests/example_plugin) ----------------------
+
+def test_example_plugin_is_installed_through_its_entry_point() -> None:
+    pytest.importorskip("geoplatform_example", reason="pip install -e tests/example_plugin (done by .ci/install)")
+    from importlib.metadata import entry_points
+
+    eps = {ep.name: ep for ep in entry_points(group="geoplatform")}
+    assert eps["example"].value == "geoplatform_example" and eps["example"].dist.version == "0.2.0"
+    pm = build_plugin_manager()
+    assert pm.get_plugin("example") is not None and pm.versions["example"] == "0.2.0"
+
+
+def test_example_plugin_layer_and_command(ctx, db_url, cli_run) -> None:  # noqa: ANN001
+    pytest.importorskip("geoplatform_example", reason="pip install -e tests/example_plugin (done by .ci/install)")
+    from layers.features import layer_features
+
+    lf.load(ctx)
+    r = cli_run(db_url, "layers", "--json")
+    row = next(x for x in json.loads(r.stdout)["layers"] if x["id"] == "example_large_compounds")
+    assert (row["plugin"], row["version"]) == ("example", "0.2.0")
+    spec = ctx.layer("example_large_compounds")
+    assert sorted(layer_features(ctx, spec).index) == ["c3"]  # the only compound with ≥ 500 households
+    out = json.loads(cli_run(db_url, "example-large", "--min-households", "150", "--json").stdout)
+    assert [c["id"] for c in out["compounds"]] == ["c2", "c3", "c5"]
+    assert cli_run(db_url, "example-large", "--min-households", "-1").exit_code == 2
+
+
+def test_core_does_not_mention_the_example_plugin() -> None:
+    for folder in ("geoplatform", "layers", "plugins", "web"):
+        for path in (ROOT / folder).rglob("*.py"):
+            assert "geoplatform_example" not in path.read_text(encoding="utf-8"), path
+
+
+# ---- docs/plugins.md: the quick-start plugin works as written -------------------------------------------
+
+def _doc_files() -> dict[str, str]:
+    text = DOCS.read_text(encoding="utf-8")
+    files = {}
+    for _lang, body in re.findall(r"```(\w+)\n(.*?)```", text, flags=re.S):
+        first = body.splitlines()[0]
+        if first.startswith("# file: "):
+            files[first.removeprefix("# file: ").strip()] = body
+    return files
+
+
+def test_docs_quick_start_plugin_works(monkeypatch, tmp_path, ctx, db_url) -> None:  # noqa: ANN001
+    files = _doc_files()
+    assert set(files) == {"pyproject.toml", "geoplatform_hello/__init__.py"}
+    for name, body in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    project = tomllib.loads(files["pyproject.toml"])
+    target = project["project"]["entry-points"]["geoplatform"]["hello"]
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("geoplatform_hello", None)
+    _fake_entry_points(monkeypatch, hello=target)  # what `pip install -e` would declare
+    from geoplatform.cli import build_cli
+
+    group = build_cli()
+    lf.load(ctx)
+    runner = CliRunner()
+    layers = json.loads(runner.invoke(group, ["--db", db_url, "layers", "--json"]).stdout)
+    row = next(x for x in layers["layers"] if x["id"] == "hello_age")
+    assert row["plugin"] == "hello" and not layers["broken_plugins"]
+    out = runner.invoke(group, ["--db", db_url, "hello", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout) == {"compounds": 5, "old": 0}  # the fixture has no build years
+    c = Context.create(db_url)
+    from layers.geojson import layer_geojson
+
+    data = json.loads(layer_geojson(c, c.layer("hello_age"), zoom=15))
+    assert {f["properties"]["_label"] for f in data["features"]} == {"2001年以后"}
+    c.engine.dispose()
+
+
+def test_docs_hook_examples_work(ctx, tmp_path) -> None:  # noqa: ANN001
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("## The hooks", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == len(HOOKS)
+    header = textwrap.dedent("""
+        import click
+        import pandas as pd
+        from geoplatform.hookspecs import hookimpl
+        from layers.spec import Basemap, Exporter, LayerSpec
+    """)
+    module = type(sys)("docs_hooks")
+    exec(compile(header + "\n".join(blocks), "docs/plugins.md", "exec"), module.__dict__)  # noqa: S102
+    lf.load(ctx)
+    ctx.pm.register(module, name="hello")
+    ctx.pm.check_pending()
+    assert ctx.layer("hello_streets").plugin == "hello"
+    assert ctx.compound_attributes().loc["c3", "hello_big"]
+    assert ctx.exporters()["hello-old"].function(ctx, "csv", tmp_path / "o.csv", None) == 0
+    assert "hello_osm_de" in [b.id for b in ctx.basemaps()]
+
+    class Admin:
+        role = "admin"
+
+    assert ctx.pm.hook.permission_allowed(context=ctx, user=Admin(), action="hello_view", resource=None)
+    import click
+
+    group = click.Group("g")
+    call_safely(ctx.pm, "register_commands", cli=group)
+    assert CliRunner().invoke(group, ["hello-ping"]).output == "pong\n"
+    routes = [bp for name, lst in call_safely(ctx.pm, "register_routes", context=ctx) if name == "hello" for bp in lst]
+    assert routes[0].url_prefix == "/api/v1/hello"
