@@ -43,6 +43,7 @@ class Selection:
     solve_seconds: float
     parameters: dict[str, Any] = field(default_factory=dict)
     excluded_unknown_cost: list[str] = field(default_factory=list)
+    dominated: int = 0  # candidates left out of the MILP because ≥ T others provably beat them (see dominated())
 
 
 def _fmt(x: float) -> str:
@@ -123,6 +124,37 @@ def greedy(score: np.ndarray, cost: np.ndarray, street: np.ndarray, min_n: int, 
     return chosen if len(chosen) >= min_n else None
 
 
+def dominated(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, max_n: int,
+              cap: int | None, weight: float, use_cost: bool, chunk: int = 2048) -> np.ndarray:
+    """Candidates that no optimal set needs (exact reduction; the MILP then runs on the rest).
+
+    j dominates i when j ranks before i (score desc, cost asc, index), score_j ≥ score_i + W·min(deg_i,
+    max_n − 1), cost_j ≤ cost_i (with a budget) and j is in i's street (with a per-street cap). If i has
+    T = max_n dominators (min(cap, max_n) in its street with a cap), any feasible set holding i leaves
+    one of them out, and swapping it in for i keeps count, budget and cap and loses nothing; dominance is
+    transitive, so every dominated candidate keeps T undominated dominators and all can go at once.
+    """
+    n = len(score)
+    deg = np.bincount(pairs.ravel(), minlength=n) if len(pairs) and weight > 0 else np.zeros(n, dtype=int)
+    need = score + weight * np.minimum(deg, max(max_n - 1, 0))
+    threshold = max_n if cap is None else min(cap, max_n)
+    rank = np.empty(n, dtype=int)
+    rank[np.lexsort((np.arange(n), cost if use_cost else np.zeros(n), -score))] = np.arange(n)
+    out = np.zeros(n, dtype=bool)
+    if threshold <= 0:
+        return out
+    codes = pd.factorize(street)[0]
+    for start in range(0, n, chunk):
+        rows = slice(start, min(start + chunk, n))
+        beats = (score[None, :] >= need[rows, None]) & (rank[None, :] < rank[rows, None])
+        if use_cost:
+            beats &= cost[None, :] <= cost[rows, None]
+        if cap is not None:
+            beats &= codes[None, :] == codes[rows, None]
+        out[rows] = beats.sum(axis=1) >= threshold
+    return out
+
+
 def _milp(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, min_n: int, max_n: int,
           budget: float | None, per_street_max: int | None, weight: float, time_limit: float) -> tuple[Any, int]:
     n = len(score)
@@ -156,7 +188,9 @@ def _milp(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.nda
         _pair_cuts(pairs, street, max_n, per_street_max, add, n)
     A = coo_matrix((vals, (rows, cols)), shape=(r, n + m)).tocsr()
     options = {"time_limit": time_limit, "presolve": True, "mip_rel_gap": MIP_REL_GAP}
-    res = milp(c, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(n + m), bounds=Bounds(0, 1),
+    # y stays continuous: with x binary and W > 0 the optimum sets y_ij = min(x_i, x_j) ∈ {0, 1} anyway
+    integrality = np.concatenate([np.ones(n), np.zeros(m)])
+    res = milp(c, constraints=LinearConstraint(A, lo, hi), integrality=integrality, bounds=Bounds(0, 1),
                options=options)
     return res, m
 
@@ -225,12 +259,18 @@ def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: f
     g = greedy(score, cost, street, min_n, max_n, budget, per_street_max)
     g_obj = objective_of(g, score, pair_arr, weight)[0] if g is not None else None
     t0 = time.perf_counter()
-    res, _ = _milp(score, cost, street, pair_arr, min_n, max_n, budget, per_street_max, weight, time_limit)
+    keep = np.flatnonzero(~dominated(score, cost, street, pair_arr, max_n, per_street_max, weight, budget is not None))
+    remap = np.full(len(ids), -1)
+    remap[keep] = np.arange(len(keep))
+    sub_pairs = remap[pair_arr] if len(pair_arr) else pair_arr
+    sub_pairs = sub_pairs[(sub_pairs >= 0).all(axis=1)] if len(sub_pairs) else sub_pairs
+    res, _ = _milp(score[keep], cost[keep], street[keep], sub_pairs, min_n, max_n, budget, per_street_max, weight,
+                   time_limit)
     seconds = time.perf_counter() - t0
     optimal = res.status == 0
     chosen: list[int] | None = None
     if res.x is not None:
-        chosen = [int(i) for i in np.flatnonzero(res.x[: len(ids)] > 0.5)]
+        chosen = [int(keep[i]) for i in np.flatnonzero(res.x[: len(keep)] > 0.5)]
     status = str(res.message)
     if chosen is None:
         if g is None:
@@ -246,4 +286,5 @@ def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: f
         baseline_greedy=[str(ids[i]) for i in g] if g is not None else None,
         baseline_greedy_objective=round(g_obj, 4) if g_obj is not None else None,
         total_cost=round(float(cost[order].sum()), 2) if order else 0.0, pairs_selected=n_pairs,
-        solve_seconds=round(seconds, 4), parameters=params, excluded_unknown_cost=excluded)
+        solve_seconds=round(seconds, 4), parameters=params, excluded_unknown_cost=excluded,
+        dominated=len(ids) - len(keep))
