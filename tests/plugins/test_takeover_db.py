@@ -240,3 +240,32 @@ def test_attributes_and_layers(small) -> None:  # noqa: ANN001
     frame = compounds.join(attrs)
     assert cand.where(frame).sum() == len(pool)
     assert short.where(frame).tolist().count(True) == 1
+
+
+def test_export_saved_shortlist_with_served_compound(small, cli_run, tmp_path) -> None:  # noqa: ANN001
+    url = small.config.database_url
+    out = json.loads(cli_run(url, "takeover", "select", "--min", "3", "--max", "3", "--save", "--year", "2025",
+                             "--json").stdout)
+    target = out["selected"][0]
+    for state in ("tendering", "contracted", "serving"):
+        assert cli_run(url, "takeover", "advance", target, state, "--year", "2025").exit_code == 0
+    path = tmp_path / "board.xlsx"
+    res = cli_run(url, "export", "takeover-shortlist", "--format", "xlsx", "-o", str(path))
+    assert res.exit_code == 0, res.stderr
+    sheet = openpyxl.load_workbook(path).active
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in sheet.iter_rows(min_row=2)]
+    assert sorted(r["小区编号"] for r in rows) == sorted(out["selected"])
+    served = next(r for r in rows if r["小区编号"] == target)
+    assert served["进度"] == "已进驻服务" and served["兜底得分(0-100)"] == pytest.approx(out["details"][0]["score"])
+    assert {r["进度"] for r in rows if r["小区编号"] != target} == {"入围"}
+    assert all(r["年度"] == 2025 for r in rows)
+
+
+def test_cli_english_and_chinese_tables(demo_url, cli_run, monkeypatch) -> None:  # noqa: ANN001
+    zh = cli_run(demo_url, "takeover", "select", "--min", "2", "--max", "3")
+    assert zh.exit_code == 0 and "最优解" in zh.stdout and "贪心基线" in zh.stdout and "阈值" in zh.stdout
+    monkeypatch.setenv("GEOPLATFORM_LANGUAGE", "en")
+    en = cli_run(demo_url, "takeover", "select", "--min", "2", "--max", "3")
+    assert en.exit_code == 0 and "optimal (proven by HiGHS)" in en.stdout and "greedy baseline" in en.stdout
+    assert "thresholds: contiguity radius 500 m" in en.stdout

@@ -161,3 +161,23 @@ def test_time_limit_falls_back_to_greedy_or_better() -> None:
     chosen = cand.set_index("compound_id").loc[sel.selected]
     assert 10 <= len(chosen) <= 15 and chosen["takeover_cost"].sum() <= 60.0 + 1e-9
     assert chosen["street"].value_counts().max() <= 3
+
+
+def test_dominance_reduction_is_exact_and_prunes() -> None:
+    from plugins.takeover.selection import dominated
+
+    score = np.array([90.0, 80.0, 70.0, 60.0, 50.0, 50.0])
+    cost = np.array([5.0, 1.0, 9.0, 2.0, 1.0, 1.0])
+    street = np.array(["s"] * 6)
+    none = np.zeros((0, 2), dtype=int)
+    # no budget, max 3: everything with 3 better ones goes; the tie (4, 5) is broken by position
+    assert dominated(score, cost, street, none, 3, None, 0.0, False).tolist() == [False] * 3 + [True] * 3
+    # with a budget a dominator must also be no dearer: 2 (cost 9) by 0 and 1; 5 by 1 and its twin 4
+    assert dominated(score, cost, street, none, 2, None, 0.0, True).tolist() == [
+        False, False, True, False, False, True]
+    # a neighbour bonus protects: 3 could gain 2 pairs × 10 points
+    pairs = np.array([[3, 4], [3, 5]])
+    assert not dominated(score, cost, street, pairs, 3, None, 10.0, False)[3]
+    # per-street cap 1 with another street: only same-street dominators count, one suffices
+    two = np.array(["s", "t", "s", "t", "s", "t"])
+    assert dominated(score, cost, two, none, 3, 1, 0.0, False).tolist() == [False, False, True, True, True, True]
