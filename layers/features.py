@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -78,7 +80,8 @@ def source_statement(context: Any, source: str, columns: Sequence[str] | None = 
     """The SELECT of a built-in source: key, the scalar `columns` (default: all useful ones), flags, WKB last.
 
     With `geojson=(tolerance, decimals)` the last column is instead the database's own GeoJSON of the
-    geometry simplified to `tolerance` degrees (0: not simplified) with `decimals` digits.
+    geometry simplified to `tolerance` degrees (None or 0: not simplified) with `decimals` digits.
+    bbox, street and geojson values may be SQLAlchemy bind parameters (see `fetch_source`).
 
     Compounds: geometry is the boundary, or the location point when the boundary is missing
     (`boundary_missing`); the bbox test uses the boundary's index, else the location's.
@@ -101,10 +104,12 @@ def source_statement(context: Any, source: str, columns: Sequence[str] | None = 
         geom_out = func.ST_AsBinary(geom_expr)
     elif is_sqlite(engine):
         tol, decimals = geojson
-        geom_out = func.AsGeoJSON(func.SimplifyPreserveTopology(geom_expr, tol) if tol > 0 else geom_expr, decimals)
+        simplify = tol is not None and (isinstance(tol, sa.BindParameter) or tol > 0)
+        geom_out = func.AsGeoJSON(func.SimplifyPreserveTopology(geom_expr, tol) if simplify else geom_expr, decimals)
     else:
         tol, decimals = geojson
-        geom_out = func.ST_AsGeoJSON(func.ST_SimplifyPreserveTopology(geom_expr, tol) if tol > 0 else geom_expr,
+        simplify = tol is not None and (isinstance(tol, sa.BindParameter) or tol > 0)
+        geom_out = func.ST_AsGeoJSON(func.ST_SimplifyPreserveTopology(geom_expr, tol) if simplify else geom_expr,
                                      decimals)
     stmt = select(*scalars, *extra, geom_out.label("_geom"))
     if source != "compounds":
@@ -124,9 +129,106 @@ def source_statement(context: Any, source: str, columns: Sequence[str] | None = 
     return stmt.order_by(table.c[key]), [c.name for c in scalars] + [e.name for e in extra]
 
 
+@dataclass(frozen=True)
+class CompiledSource:
+    """A source query compiled once per dialect: SQL text, parameter order, column names and decoders."""
+
+    sql: str
+    positional: tuple[str, ...] | None
+    names: tuple[str, ...]
+    booleans: tuple[int, ...]
+    json_columns: tuple[int, ...]
+    defaults: tuple[tuple[str, Any], ...] = ()  # literals compiled as parameters (e.g. the SRID)
+
+
+_COMPILED: dict[tuple[Any, ...], CompiledSource] = {}
+
+
+def compiled_source(engine: sa.Engine, source: str, columns: tuple[str, ...] | None, bbox: bool, street: bool,
+                    geojson: str | None) -> CompiledSource:
+    """The compiled SELECT of `source_statement` with bind parameters minx…maxy, street, tol, decimals.
+
+    `geojson`: None (WKB), "plain" (database GeoJSON) or "simplified" (database GeoJSON of the
+    geometry simplified to :tol). Cached per dialect, so a map request skips SQLAlchemy's compiler.
+    """
+    key = (engine.dialect.name, source, columns, bbox, street, geojson)
+    hit = _COMPILED.get(key)
+    if hit is not None:
+        return hit
+
+    class _Ctx:  # source_statement only needs the engine
+        pass
+
+    ctx = _Ctx()
+    ctx.engine = engine  # type: ignore[attr-defined]
+    params = tuple(sa.bindparam(n, type_=sa.Float) for n in ("minx", "miny", "maxx", "maxy")) if bbox else None
+    gj = None
+    if geojson is not None:
+        gj = (sa.bindparam("tol", type_=sa.Float) if geojson == "simplified" else None,
+              sa.bindparam("decimals", type_=sa.Integer))
+    stmt, names = source_statement(ctx, source, columns=columns, bbox=params,  # type: ignore[arg-type]
+                                   street=sa.bindparam("street", type_=sa.String) if street else None,  # type: ignore[arg-type]
+                                   geojson=gj)  # type: ignore[arg-type]
+    compiled = stmt.compile(dialect=engine.dialect)
+    table: sa.Table = model_for(SOURCE_TABLES[source][0]).__table__
+    booleans = tuple(i for i, n in enumerate(names) if n == "boundary_missing" or
+                     (n in table.c and isinstance(table.c[n].type, sa.Boolean)))
+    json_columns = tuple(i for i, n in enumerate(names) if n in table.c and isinstance(table.c[n].type, sa.JSON))
+    out = CompiledSource(sql=str(compiled), positional=tuple(compiled.positiontup) if compiled.positional else None,
+                         names=tuple(names), booleans=booleans, json_columns=json_columns,
+                         defaults=tuple((k, v) for k, v in compiled.params.items() if v is not None))
+    _COMPILED[key] = out
+    return out
+
+
+def fetch_source(context: Any, source: str, columns: Sequence[str] | None = None, bbox: BBox | None = None,
+                 street: str | None = None, geojson: tuple[float | None, int] | None = None
+                 ) -> tuple[list[tuple[Any, ...]], tuple[str, ...]]:
+    """Rows (key, columns…, flags…, geometry last) of a built-in source, through the compiled-query cache.
+
+    Geometry is WKB, or with `geojson=(tolerance, decimals)` the database's GeoJSON text.
+    Booleans come back as bool and JSON columns decoded on both databases.
+    """
+    mode = None if geojson is None else ("simplified" if geojson[0] else "plain")
+    cs = compiled_source(context.engine, source, tuple(columns) if columns is not None else None,
+                         bbox is not None, street is not None, mode)
+    values: dict[str, Any] = dict(cs.defaults)
+    if bbox is not None:
+        values.update(zip(("minx", "miny", "maxx", "maxy"), map(float, bbox), strict=True))
+    if street is not None:
+        values["street"] = street
+    if geojson is not None:
+        values["tol"], values["decimals"] = geojson
+    params: Any = tuple(values[n] for n in cs.positional) if cs.positional is not None else values
+    with read_engine(context).connect() as conn:
+        rows = conn.exec_driver_sql(cs.sql, params).fetchall()
+    if rows and (cs.booleans or cs.json_columns) and is_sqlite(context.engine):  # raw 0/1 and JSON text
+        fixed = []
+        for r in rows:
+            r = list(r)
+            for i in cs.booleans:
+                r[i] = None if r[i] is None else bool(r[i])
+            for i in cs.json_columns:
+                if isinstance(r[i], str):
+                    r[i] = json.loads(r[i])
+            fixed.append(tuple(r))
+        rows = fixed
+    return rows, cs.names
+
+
+def read_engine(context: Any) -> sa.Engine:
+    """The context's engine with the read-only option (no write lock on SQLite), created once."""
+    base = context.engine
+    cached = getattr(context, "_read_engine", None)
+    if cached is None or cached[0] is not base:
+        cached = (base, base.execution_options(readonly=True))
+        context._read_engine = cached
+    return cached[1]
+
+
 def fetch_rows(context: Any, stmt: sa.Select) -> list[Any]:
     """Run a read-only SELECT on a plain connection (no ORM, no write lock on SQLite)."""
-    with context.engine.execution_options(readonly=True).connect() as conn:
+    with read_engine(context).connect() as conn:
         return conn.execute(stmt).all()
 
 

@@ -135,7 +135,7 @@ def layer_geojson(context: Any, spec: LayerSpec, bbox: Any = None, zoom: float |
     (ST_AsGeoJSON / AsGeoJSON), plugin attributes come from the context's cached lookup. Custom
     sources, `where` filters and dot maps take the frame path.
     """
-    from layers.features import SOURCE_TABLES, fetch_rows, layer_features, source_statement
+    from layers.features import SOURCE_TABLES, fetch_source, layer_features
     from layers.style import legend_lists
 
     dots = spec.detail_zoom is not None and zoom is not None and zoom < spec.detail_zoom
@@ -147,18 +147,18 @@ def layer_geojson(context: Any, spec: LayerSpec, bbox: Any = None, zoom: float |
     tol = pixel_size_deg(zoom, lat) if zoom is not None else 0.0
     wanted = [n for n in property_names(spec) if n not in ("_color", "_label", "boundary_missing")]
     in_db = DB_GEOJSON if DB_GEOJSON is not None else not is_sqlite(context.engine)
-    stmt, names = source_statement(context, spec.source, columns=wanted, bbox=bbox, street=street,
-                                   geojson=(tol, coordinate_decimals(zoom)) if in_db else None)
-    rows = fetch_rows(context, stmt)
+    rows, names = fetch_source(context, spec.source, columns=wanted, bbox=bbox, street=street,
+                               geojson=(tol or None, coordinate_decimals(zoom)) if in_db else None)
     if not rows:
         return EMPTY
-    ids = [r[0] for r in rows]
+    columns_t = list(zip(*rows, strict=True))
+    ids = list(columns_t[0])
     if in_db:
-        geoms = [r[-1] or "null" for r in rows]
+        geoms = ["null" if g is None else g for g in columns_t[-1]]
     else:
-        wkb = shapely.from_wkb([bytes(r[-1]) if r[-1] is not None else None for r in rows])
-        geoms = [g or "null" for g in shapely.to_geojson(generalise(wkb, zoom, lat))]
-    by_name = {name: [r[i] for r in rows] for i, name in enumerate(names)}
+        wkb = shapely.from_wkb([None if v is None else bytes(v) for v in columns_t[-1]])
+        geoms = ["null" if g is None else g for g in shapely.to_geojson(generalise(wkb, zoom, lat))]
+    by_name = {name: list(columns_t[i]) for i, name in enumerate(names)}
     attrs = context.compound_attribute_values() if spec.source == "compounds" else {}
     columns: dict[str, list[Any]] = {}
     for name in wanted:
@@ -204,7 +204,13 @@ def _encode_value(v: Any) -> str:
 
 
 def _encode_column(values: list[Any]) -> list[str]:
-    """JSON text of each value (None/NaN → null), with a shortcut for all-str columns."""
-    if all(type(v) is str for v in values):
-        return [_ENCODE_KEY(v) for v in values]
+    """JSON text of each value (None/NaN → null), with shortcuts for columns of one simple type."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if kinds <= {str}:
+        return ["null" if v is None else _ENCODE_KEY(v) for v in values]
+    if kinds <= {int}:
+        return ["null" if v is None else str(v) for v in values]
+    if kinds <= {bool}:
+        return ["null" if v is None else ("true" if v else "false") for v in values]
     return [_encode_value(v) for v in values]
