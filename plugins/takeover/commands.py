@@ -47,6 +47,12 @@ def _cols(lang: str, *keys: str) -> list[tuple[str, str]]:
     return [(k, t(f"takeover.col.{h}", lang)) for k, h in (key.split(":") for key in keys)]
 
 
+def _reasons(row: dict[str, Any], lang: str, top: int = 3) -> str:
+    """The components that earned most points, e.g. "连片20 房龄15 改造15"."""
+    best = sorted(row["components"].items(), key=lambda kv: -kv[1]["points"])[:top]
+    return " ".join(f"{t(f'takeover.short.{c}', lang)}{v['points']:g}" for c, v in best if v["points"] > 0)
+
+
 def _component_points(row: dict[str, Any]) -> dict[str, Any]:
     return {f"pts_{c}": round(v["points"], 1) for c, v in row["components"].items()}
 
@@ -125,10 +131,10 @@ def register(cli: click.Group) -> None:
 
         def human(d: dict[str, Any]) -> None:
             _legend(s, lang)
-            table = [{"n": i, **r, "tender": t(f"takeover.tender_short.{r['tender_mode']}", lang)}
-                     for i, r in enumerate(d["details"], 1)]
+            table = [{"n": i, **r, "tender": t(f"takeover.tender_short.{r['tender_mode']}", lang),
+                      "reasons": _reasons(r, lang)} for i, r in enumerate(d["details"], 1)]
             print_table(table, _cols(lang, "n:n", "compound_id:id", "name:name", "street_name:street", "score:score",
-                                     "takeover_cost:cost", "tender:tender"))
+                                     "takeover_cost:cost", "tender:tender", "reasons:reasons"))
             p = d["parameters"]
             g = d["baseline_greedy_objective"]
             none = t("takeover.unlimited", lang)
