@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from geoalchemy2.elements import WKBElement
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import LargeBinary, bindparam, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from geoplatform import models as m
@@ -92,12 +91,6 @@ def _plain(v: Any) -> Any:
     if isinstance(v, np.datetime64):
         return pd.Timestamp(v).to_pydatetime()
     return v
-
-
-def _wkb_elements(geoms: np.ndarray) -> list[WKBElement | None]:
-    geoms = shapely.set_srid(np.asarray(geoms, dtype=object), m.SRID)
-    wkb = shapely.to_wkb(geoms, include_srid=True)
-    return [WKBElement(b, srid=m.SRID, extended=True) if b is not None else None for b in wkb]
 
 
 def stable_id(prefix: str, *parts: object) -> str:
@@ -363,32 +356,75 @@ class _Job:
 
     # ------------------------------------------------------------------ attribute values
     def _values(self) -> None:
-        t, r = self.t, self.r
+        """Parse every mapped column (vectorised when a column is already clean numbers or text)."""
+        t = self.t
         fields = {f.name: f for f in fields_for(self.kind)}
         used = [(c, fields[f]) for c, f in self.mapping.items() if f not in ("lon", "lat", "wkt")]
-        cols = {c: t.frame[c].tolist() for c, _ in used}
-        rows: list[dict[str, Any]] = []
-        for i in range(self.n):
-            rec: dict[str, Any] = {}
-            for c, f in used:
-                v = _plain(cols[c][i])
-                if _empty(v):
-                    if f.required:
-                        r.error(t.where(i, c), f"{f.name} is required but empty")
-                        self.ok_rows[i] = False
-                    rec[f.name] = None
-                    continue
-                try:
-                    rec[f.name] = parse_value(f, v, self.today)
-                except ValueProblem as exc:
-                    r.error(t.where(i, c), str(exc))
-                    self.ok_rows[i] = False
-                    rec[f.name] = None
-            rows.append(rec)
-            if i % 1000 == 999:
-                self._tick("checking", i + 1)
-        self.rows = rows
+        columns: dict[str, list[Any]] = {}
+        for k, (c, f) in enumerate(used):
+            raw = t.frame[c].tolist()
+            columns[f.name] = self._column_fast(c, f, raw)
+            if columns[f.name] is None:
+                columns[f.name] = self._column_slow(c, f, raw)
+            self._tick("checking", int(self.n * (k + 1) / max(len(used), 1)))
+        names = list(columns)
+        self.rows = [dict(zip(names, vals, strict=True)) for vals in zip(*columns.values(), strict=True)] \
+            if names else [{} for _ in range(self.n)]
         self._tick("checking", self.n)
+
+    def _column_fast(self, c: str, f: Field, raw: list[Any]) -> list[Any] | None:
+        """A clean numeric/text column parsed with array operations; None when the slow path is needed."""
+        if f.type in ("int", "float") and f.name != "build_year":
+            ok = all(v is None or (isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool))
+                     for v in raw)
+            if not ok:
+                return None
+            arr = np.array([np.nan if v is None else float(v) for v in raw], dtype=float)
+            empty = np.isnan(arr)
+            bad = ~empty & (~np.isfinite(arr) | ((arr < f.lo) if f.lo is not None else False)
+                            | ((arr > f.hi) if f.hi is not None else False)
+                            | ((arr != np.round(arr)) if f.type == "int" else False))
+            if f.required and empty.any() or bad.any():
+                return None
+            if f.type == "int":
+                return [None if e else int(v) for v, e in zip(arr, empty, strict=True)]
+            return [None if e else float(v) for v, e in zip(arr, empty, strict=True)]
+        if f.type == "text" and f.max_len:
+            out: list[Any] = []
+            for v in raw:
+                if v is None:
+                    if f.required:
+                        return None
+                    out.append(None)
+                    continue
+                if not isinstance(v, str):
+                    return None
+                sv = v.strip()
+                if not sv or len(sv) > f.max_len or (len(sv) > 1 and sv[0] == "'"):
+                    return None
+                out.append(sv)
+            return out
+        return None
+
+    def _column_slow(self, c: str, f: Field, raw: list[Any]) -> list[Any]:
+        """Cell by cell, recording every problem with its row and column."""
+        t, r = self.t, self.r
+        out: list[Any] = []
+        for i, v in enumerate(raw):
+            v = _plain(v)
+            if _empty(v):
+                if f.required:
+                    r.error(t.where(i, c), f"{f.name} is required but empty")
+                    self.ok_rows[i] = False
+                out.append(None)
+                continue
+            try:
+                out.append(parse_value(f, v, self.today))
+            except ValueProblem as exc:
+                r.error(t.where(i, c), str(exc))
+                self.ok_rows[i] = False
+                out.append(None)
+        return out
 
     def _field(self, name: str) -> Field:
         return next(f for f in fields_for(self.kind) if f.name == name)
@@ -723,13 +759,12 @@ class _Job:
         geom_cols = [c for c in ("geom", "boundary", "location") if c in table.c]
         cols = set(table.c.keys())
         records = [{k: v for k, v in rec.items() if k in cols} for rec in self.rows]
+        geom_cols = [gc for gc in geom_cols if any(rec.get(gc) is not None for rec in records)]
         for gc in geom_cols:
-            vals = np.array([rec.get(gc) for rec in records], dtype=object)
-            if any(v is not None for v in vals):
-                enc = _wkb_elements(vals)
-                for rec, e in zip(records, enc, strict=True):
-                    if gc in rec or e is not None:
-                        rec[gc] = e
+            wkb = shapely.to_wkb(np.array([rec.get(gc) for rec in records], dtype=object))
+            for rec, b in zip(records, wkb, strict=True):
+                rec[gc] = b
+        self.geom_cols = geom_cols
         source = f"import {self.t.name}"
         new, old = [], []
         for rec in records:
@@ -744,8 +779,8 @@ class _Job:
         before = self._before(old) if old else None
         done = 0
         for k in range(0, len(new), CHUNK):
-            chunk = [self._defaults(rec) for rec in new[k:k + CHUNK]]
-            self.s.execute(self.model.__table__.insert(), _uniform(chunk))
+            chunk = _uniform([self._defaults(rec) for rec in new[k:k + CHUNK]])
+            self.s.execute(self._insert_stmt(), [_geom_keys(rec, self.geom_cols) for rec in chunk])
             done += len(chunk)
             self._tick("writing", done)
         if old:
@@ -777,11 +812,17 @@ class _Job:
                 out[c.name] = d.arg(None)
         return out
 
+    def _insert_stmt(self) -> Any:
+        """INSERT with geometry bound as plain WKB and built in SQL (ST_GeomFromWKB): no per-row conversions."""
+        table = self.model.__table__
+        return table.insert().values({gc: _from_wkb(f"{gc}__wkb") for gc in self.geom_cols})
+
     def _update(self, old: list[dict[str, Any]]) -> None:
         table = self.model.__table__
         keys = KEYS[self.table_name]
         setcols = [c for c in old[0] if c not in keys]
-        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in setcols}
+        values: dict[str, Any] = {c: _from_wkb(f"v_{c}") if c in self.geom_cols else bindparam(f"v_{c}")
+                                  for c in setcols}
         if "version" in table.c:
             values["version"] = table.c.version + 1
         if "updated_at" in table.c:
@@ -809,6 +850,19 @@ class _Job:
         for row in self.s.execute(stmt).mappings():
             rows.append({k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in row.items()})
         return {"rows": rows, "count": len(old)}
+
+
+def _from_wkb(name: str) -> Any:
+    """SQL building a geometry from a WKB parameter (NULL stays NULL), SRID 4326, on both databases."""
+    return func.ST_GeomFromWKB(bindparam(name, type_=LargeBinary), m.SRID)
+
+
+def _geom_keys(rec: dict[str, Any], geom_cols: list[str]) -> dict[str, Any]:
+    """Move geometry values to their __wkb parameter names."""
+    out = dict(rec)
+    for gc in geom_cols:
+        out[f"{gc}__wkb"] = out.pop(gc, None)
+    return out
 
 
 def _uniform(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
