@@ -524,3 +524,52 @@ def test_exports_respect_read_permissions(app, sec_ctx) -> None:  # noqa: ANN001
         assert r.status_code == 200 and b"secret,1" in r.data
     finally:
         sec_ctx.pm.unregister(name="secret_export")
+
+
+def _snapshot_of(ctx, compound_id: str) -> dict:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from geoplatform import models as m
+
+    with ctx.session(readonly=True) as s:
+        c = s.get(m.Compound, compound_id)
+        handovers = sorted((h.facility, h.state, h.version) for h in s.scalars(
+            select(m.Handover).where(m.Handover.compound_id == compound_id)))
+        bundles = sorted((b.id, b.status, b.version) for b in s.scalars(
+            select(m.BundleProposal).where(m.BundleProposal.street_code == c.street_code)))
+        takeovers = sorted((t.id, t.state, t.version) for t in s.scalars(
+            select(m.TakeoverSelection).where(m.TakeoverSelection.compound_id == compound_id)))
+        return {"version": c.version, "name": c.name, "street": c.street_code, "handovers": handovers,
+                "bundles": bundles, "takeovers": takeovers}
+
+
+def test_an_officer_cannot_change_another_streets_compound_by_any_route(app, sec_ctx) -> None:  # noqa: ANN001
+    """Every state-changing route of the app (plugins included), tried as an officer against a foreign compound."""
+    p = pick_compounds(sec_ctx)
+    target = p["b"]
+    before = _snapshot_of(sec_ctx, target)
+    officer = logged_in(app, _officer(p))
+    token = new_token(sec_ctx, _officer(p))
+    body = {"version": before["version"], "households": 1, "name": "hacked", "state": "not_handed_over",
+            "street_code": p["a_street"], "note": "x", "takeover_cost": 1.0, "status": "accepted"}
+    tried = 0
+    for rule in app.url_map.iter_rules():
+        methods = sorted((rule.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"})
+        if not methods or rule.rule.startswith(("/login", "/logout")):
+            continue
+        values = {arg: ("water" if arg == "facility" else target) for arg in rule.arguments}
+        url = rule.rule
+        for arg, value in values.items():
+            url = url.replace(f"<{arg}>", value)
+            for conv in ("string", "path", "int"):
+                url = url.replace(f"<{conv}:{arg}>", value)
+        for method in methods:
+            tried += 1
+            r1 = patch_json(officer, url, body) if method == "PATCH" else officer.open(
+                url, method=method, json=body, headers={"Origin": "http://localhost", "X-CSRF-Token": csrf_of(officer)})
+            r2 = app.test_client().open(url, method=method, json=body, headers={"Authorization": f"Bearer {token}"})
+            assert r1.status_code >= 400 and r2.status_code >= 400, (method, url, r1.status_code, r2.status_code)
+    assert tried >= 2
+    assert _snapshot_of(sec_ctx, target) == before
+    ok = [e for e in audit_events(sec_ctx, user=_officer(p), outcome="ok") if target in (e["entity_id"] or "")]
+    assert ok == []
