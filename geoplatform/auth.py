@@ -128,12 +128,18 @@ def list_users(session: Session) -> list[dict]:
              "disabled": bool(u.disabled), "created_at": u.created_at.isoformat(timespec="seconds")} for u in rows]
 
 
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """True when the password matches the argon2 hash (a dummy hash is checked when there is none)."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def verify_password(session: Session, name: str, password: str) -> m.User | None:
     """The enabled user whose password matches, else None (constant-ish time for unknown names)."""
     user = get_user(session, name)
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
+    if not password_matches(user.password_hash if user else None, password):
         return None
     if user is None or user.disabled:
         return None

@@ -180,17 +180,24 @@ def login() -> Response:
     addr = request.remote_addr
     ctx = _ctx()
     lang = _lang()
+    throttle = accounts.ThrottleSettings.from_rules(ctx.rules("auth"))
+    with ctx.session(readonly=True) as s:  # no write lock while argon2 works (~0.1–0.5 s)
+        throttled = accounts.is_throttled(s, name, addr, throttle)
+        found = accounts.get_user(s, name)
+        stored_hash = found.password_hash if found is not None and not found.disabled else None
+    ok = not throttled and accounts.password_matches(stored_hash, password)
+    user = None
     with ctx.session() as s:
-        throttle = accounts.ThrottleSettings.from_rules(ctx.rules("auth"))
-        if accounts.is_throttled(s, name, addr, throttle):
+        if throttled:
             audit.record(s, name or "anonymous", "login", "user", name, outcome="denied", detail="throttled")
-            throttled = True
+        elif not ok:
+            accounts.record_failure(s, name, addr)
+            audit.record(s, name or "anonymous", "login", "user", name, outcome="denied", detail="bad credentials")
         else:
-            throttled = False
-            user = accounts.verify_password(s, name, password)
-            if user is None:
+            user = accounts.get_user(s, name)
+            if user is None or user.disabled or user.password_hash != stored_hash:
+                user = None  # disabled or password changed meanwhile
                 accounts.record_failure(s, name, addr)
-                audit.record(s, name or "anonymous", "login", "user", name, outcome="denied", detail="bad credentials")
             else:
                 accounts.clear_failures(s, name)
                 old = session.get(SESSION_ID_KEY)
