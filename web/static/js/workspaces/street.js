@@ -1,0 +1,405 @@
+/* Street officer workspace: the street's map with the bundling layers, accept/reject proposals, re-plan,
+ * compound edits over PATCH /api/v1/compounds/ID (409 → "someone else changed this"), ledger filter.
+ * Data is always inserted as text (textContent / DOM nodes), never as HTML. */
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("ws-config").textContent);
+  var map = window[config.map];
+  var M = config.messages;
+  var LABELS = config.labels;
+  var ws = window.wsStreet = {map: map, config: config, layers: {}, loads: 0, busy: 0};
+
+  function msg(key, vars) {
+    var text = M[key] || key;
+    Object.keys(vars || {}).forEach(function (k) { text = text.split("{" + k + "}").join(String(vars[k])); });
+    return text;
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { node.textContent = attrs[k]; }
+      else if (k === "className") { node.className = attrs[k]; }
+      else { node.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) { if (c) { node.appendChild(c); } });
+    return node;
+  }
+
+  function safeColor(c) { return /^#[0-9a-fA-F]{3,8}$/.test(String(c || "")) ? c : "#9e9e9e"; }
+
+  function display(attr, value) {
+    if (value === null || value === undefined || value === "") { return "–"; }
+    if (typeof value === "boolean") { return value ? msg("ws_street.yes") : msg("ws_street.no"); }
+    var table = LABELS[attr];
+    if (table && Object.prototype.hasOwnProperty.call(table, String(value))) { return table[String(value)]; }
+    if (typeof value === "number" && !Number.isInteger(value)) { return value.toLocaleString(undefined, {maximumFractionDigits: 1}); }
+    return String(value);
+  }
+
+  function flash(text, ok) {
+    var f = document.getElementById("ws-flash");
+    f.textContent = text;
+    f.className = "ws-flash " + (ok ? "ok" : "err");
+    f.hidden = false;
+    f.dataset.kind = ok ? "ok" : "err";
+  }
+
+  function send(method, url, body) {
+    ws.busy++;
+    return fetch(url, {
+      method: method, credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": config.csrf},
+      body: JSON.stringify(body || {})
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) { ws.busy--; return {status: r.status, data: data}; });
+    }, function (err) { ws.busy--; throw err; });
+  }
+
+  /* ---------- the map: this street's compounds and the bundling layers ---------- */
+  function styleFor(meta, feature) {
+    var p = feature.properties || {};
+    var color = safeColor(p._color || (meta.legend && meta.legend.default_color));
+    var gtype = feature.geometry ? feature.geometry.type : "";
+    if (gtype.indexOf("LineString") >= 0) { return {color: color, weight: 3, opacity: 0.95, dashArray: "6 4"}; }
+    if (meta.id === "compounds") { return {color: color, weight: 1, fillColor: color, fillOpacity: 0.25}; }
+    if (meta.id === "bundling_hosts") { return {color: color, weight: 2.5, fill: false}; }
+    if (meta.id === "bundling_new_bundles") { return {color: color, weight: 2, dashArray: "3 3", fillColor: color, fillOpacity: 0.12}; }
+    return {color: "#5b2a00", weight: 1, fillColor: color, fillOpacity: 0.8};
+  }
+
+  function popupFor(meta, feature) {
+    var p = feature.properties || {};
+    var rows = meta.popup.map(function (f) {
+      return el("tr", {}, [el("th", {text: f.label}), el("td", {text: display(f.attribute, p[f.attribute])})]);
+    });
+    var box = el("div", {className: "gp-popup"}, [el("div", {className: "gp-popup-title", text: meta.title}),
+      el("table", {className: "gp-fields"}, [el("tbody", {}, rows)])]);
+    if (p.boundary_missing) { box.appendChild(el("div", {className: "gp-warn", text: msg("ws_street.boundary_missing")})); }
+    var cid = meta.id === "compounds" ? feature.id : (p.host_compound_id || null);
+    if (cid !== null && cid !== undefined) {
+      box.appendChild(el("a", {href: config.compound_page.replace("__ID__", encodeURIComponent(String(cid))),
+        text: msg("ws_street.detail") + " →"}));
+    }
+    return box;
+  }
+
+  function makeLayer(meta) {
+    return L.geoJSON(null, {
+      style: function (f) { return styleFor(meta, f); },
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, {radius: 6, color: "#fff", weight: 1.5,
+          fillColor: safeColor(f.properties && f.properties._color), fillOpacity: 0.9});
+      },
+      onEachFeature: function (f, layer) {
+        layer.bindPopup(function () { return popupFor(meta, f); }, {maxWidth: 340});
+        var tip = meta.tooltip.map(function (x) { return display(x.attribute, (f.properties || {})[x.attribute]); })
+          .filter(function (v) { return v && v !== "–"; }).join(" · ");
+        if (tip) { layer.bindTooltip(el("span", {text: tip}), {sticky: true}); }
+      }
+    }).addTo(map);
+  }
+
+  function setStatus() {
+    var loading = Object.keys(ws.layers).some(function (id) { return ws.layers[id].loading; });
+    var s = document.getElementById("gp-status");
+    s.textContent = loading ? msg("map.loading") : "";
+    s.hidden = !loading;
+    document.body.dataset.wsLoading = loading ? "1" : "0";
+  }
+
+  function loadLayer(id) {
+    var st = ws.layers[id];
+    var params = new URLSearchParams({street: config.street, lang: config.lang});
+    st.loading = true; setStatus();
+    return fetch(config.features.replace("__ID__", encodeURIComponent(id)) + "?" + params.toString(),
+      {credentials: "same-origin", headers: {Accept: "application/geo+json"}, cache: "no-store"})
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(function (data) {
+        st.group.clearLayers();
+        st.group.addData(data);
+        st.count = (data.features || []).length;
+        st.ids = (data.features || []).map(function (f) { return String(f.id); });
+        st.loading = false; ws.loads++; setStatus();
+      })
+      .catch(function () { st.loading = false; st.failed = true; setStatus(); });
+  }
+
+  function reloadMap() { return Promise.all(Object.keys(ws.layers).map(loadLayer)); }
+  ws.reloadMap = reloadMap;
+  ws.featureCount = function (id) { return ws.layers[id] ? ws.layers[id].count : -1; };
+  ws.hasFeature = function (id, fid) { return !!(ws.layers[id] && ws.layers[id].ids && ws.layers[id].ids.indexOf(String(fid)) >= 0); };
+
+  config.layers.forEach(function (meta) {
+    ws.layers[meta.id] = {meta: meta, group: makeLayer(meta), count: 0, ids: [], loading: false};
+  });
+
+  var Legend = L.Control.extend({
+    options: {position: "topright"},
+    onAdd: function () {
+      var div = L.DomUtil.create("div", "gp-legend ws-legend");
+      div.id = "ws-legend";
+      config.layers.forEach(function (meta) {
+        var block = el("div", {className: "gp-legend-layer"}, [el("div", {className: "gp-legend-title", text: meta.title})]);
+        var rules = meta.legend && meta.legend.rules && meta.legend.rules.length ? meta.legend.rules :
+          [{color: meta.legend ? meta.legend.default_color : "#9e9e9e", label: meta.title}];
+        rules.forEach(function (r) {
+          var sw = el("i", {className: "gp-swatch"});
+          sw.style.background = safeColor(r.color);
+          block.appendChild(el("div", {className: "gp-legend-item"}, [sw, el("span", {text: r.label})]));
+        });
+        div.appendChild(block);
+      });
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    }
+  });
+  new Legend().addTo(map);
+  map.attributionControl.setPrefix(false);
+  reloadMap();
+
+  function focusFeature(layerId, fid) {
+    var st = ws.layers[layerId];
+    var found = null;
+    if (st) { st.group.eachLayer(function (l) { if (l.feature && String(l.feature.id) === String(fid)) { found = l; } }); }
+    if (!found) { return false; }
+    if (found.getBounds) { map.fitBounds(found.getBounds(), {maxZoom: 18, padding: [60, 60]}); }
+    else { map.setView(found.getLatLng(), 17); }
+    found.openPopup(found.getBounds ? found.getBounds().getCenter() : undefined);
+    return true;
+  }
+
+  /* ---------- proposals: show, accept (consent note), reject (reason), re-plan ---------- */
+  function closeForms() {
+    document.querySelectorAll("tr.ws-decide-row").forEach(function (r) { r.remove(); });
+  }
+
+  function openDecide(row, verb) {
+    closeForms();
+    var key = verb === "accept" ? "consent_note" : "reason";
+    var area = el("textarea", {className: "form-control", rows: "2", maxlength: "2000", name: key, id: "ws-" + key,
+      placeholder: msg(verb === "accept" ? "ws_street.consent_ph" : "ws_street.reason_ph")});
+    var feedback = el("div", {className: "invalid-feedback"});
+    var ok = el("button", {type: "button", className: "btn btn-sm " + (verb === "accept" ? "btn-success" : "btn-danger"),
+      id: "ws-confirm", text: msg(verb === "accept" ? "ws_street.confirm_accept" : "ws_street.confirm_reject")});
+    var cancel = el("button", {type: "button", className: "btn btn-sm btn-link", text: msg("ws_street.cancel")});
+    var box = el("div", {className: "ws-decide"}, [
+      el("label", {className: "form-label small fw-semibold", "for": "ws-" + key,
+        text: msg(verb === "accept" ? "ws_street.consent" : "ws_street.reason")}),
+      area, feedback, el("div", {className: "mt-1 d-flex gap-2"}, [ok, cancel])]);
+    var tr = el("tr", {className: "ws-decide-row"}, [el("td", {colspan: "7"}, [box])]);
+    row.after(tr);
+    area.focus();
+    cancel.addEventListener("click", closeForms);
+    ok.addEventListener("click", function () {
+      var text = area.value.trim();
+      if (!text) {
+        area.classList.add("is-invalid");
+        feedback.textContent = msg(verb === "accept" ? "ws_street.need_consent" : "ws_street.need_reason");
+        return;
+      }
+      ok.disabled = true;
+      var body = {}; body[key] = text;
+      send("POST", config.actions[verb].replace("__ID__", encodeURIComponent(row.dataset.id)), body).then(function (res) {
+        ok.disabled = false;
+        if (res.status === 200) {
+          decided(row, res.data);
+          closeForms();
+          flash(verb === "accept" ? msg("ws_street.accepted_ok", {host: row.children[1].textContent.trim()}) : msg("ws_street.rejected_ok"), true);
+          reloadMap();
+        } else if (res.status === 400 && res.data.field === key) {
+          area.classList.add("is-invalid");
+          feedback.textContent = msg(verb === "accept" ? "ws_street.need_consent" : "ws_street.need_reason");
+        } else if (res.status === 403) {
+          flash(msg("ws_street.forbidden"), false);
+        } else {
+          flash(msg("ws_street.error", {message: res.data.error || res.status}), false);
+        }
+      }).catch(function (e) { ok.disabled = false; flash(msg("ws_street.error", {message: String(e)}), false); });
+    });
+  }
+
+  function decided(row, p) {
+    row.dataset.status = p.status;
+    var cell = row.querySelector(".ws-status-cell");
+    cell.replaceChildren(el("span", {className: "ws-status ws-status-" + p.status, text: display("bundle_status", p.status)}),
+      el("div", {className: "ws-muted", text: msg("ws_street.decided_by", {who: p.decided_by || "", at: p.decided_at || ""})}));
+    var note = p.status === "accepted" ? p.consent_note : p.reason;
+    if (note) { cell.appendChild(el("div", {className: "ws-muted", "data-role": p.status === "accepted" ? "consent" : "reason", text: note})); }
+    row.querySelectorAll(".ws-accept, .ws-reject").forEach(function (b) { b.remove(); });
+    var badge = document.getElementById("ws-open-count");
+    if (badge) { badge.textContent = String(document.querySelectorAll('#ws-proposals tr.ws-proposal[data-status="proposed"], #ws-proposals tr.ws-proposal[data-status="reverted"]').length); }
+  }
+
+  document.querySelectorAll("#ws-proposals tr.ws-proposal").forEach(function (row) {
+    var accept = row.querySelector(".ws-accept"), reject = row.querySelector(".ws-reject"), show = row.querySelector(".ws-show");
+    if (accept) { accept.addEventListener("click", function () { openDecide(row, "accept"); }); }
+    if (reject) { reject.addEventListener("click", function () { openDecide(row, "reject"); }); }
+    show.addEventListener("click", function () {
+      document.querySelectorAll("tr.ws-selected").forEach(function (r) { r.classList.remove("ws-selected"); });
+      row.classList.add("ws-selected");
+      if (!focusFeature("bundling_links", row.dataset.id)) { focusFeature("compounds", row.dataset.host); }
+    });
+  });
+
+  var replan = document.getElementById("ws-replan");
+  if (replan) {
+    replan.addEventListener("click", function () {
+      replan.disabled = true;
+      send("POST", config.actions.plan, {street: config.street}).then(function (res) {
+        if (res.status === 200) {
+          flash(msg("ws_street.replanned", res.data), true);
+          setTimeout(function () { location.reload(); }, 900);
+        } else {
+          replan.disabled = false;
+          flash(res.status === 403 ? msg("ws_street.forbidden") : msg("ws_street.error", {message: res.data.error || res.status}), false);
+        }
+      });
+    });
+  }
+
+  var pick = document.getElementById("ws-street-select");
+  if (pick) { pick.addEventListener("change", function () { pick.form.submit(); }); }
+
+  /* ---------- compounds: filter and edit (PATCH with version; 409 and field errors shown) ---------- */
+  var filter = document.getElementById("ws-compound-filter");
+  if (filter) {
+    filter.addEventListener("input", function () {
+      var q = filter.value.trim().toLowerCase();
+      document.querySelectorAll("#ws-compounds tr.ws-compound").forEach(function (r) {
+        r.hidden = q && (r.dataset.name + " " + r.dataset.id).toLowerCase().indexOf(q) < 0;
+      });
+    });
+  }
+
+  function inputFor(f, value) {
+    var input;
+    if (LABELS[f.kind]) {
+      input = el("select", {className: "form-select"});
+      Object.keys(LABELS[f.kind]).forEach(function (v) { input.appendChild(el("option", {value: v, text: LABELS[f.kind][v]})); });
+      input.value = value || "";
+    } else if (f.kind === "bool") {
+      input = el("input", {type: "checkbox", className: "form-check-input"});
+      input.checked = !!value;
+    } else {
+      var type = f.kind === "date" ? "date" : (f.kind === "text" ? "text" : "number");
+      input = el("input", {type: type, className: "form-control"});
+      if (f.kind === "rate") { input.step = "0.01"; }
+      if (f.kind === "float") { input.step = "any"; }
+      input.value = value === null || value === undefined ? "" : String(value);
+    }
+    input.name = f.name;
+    input.id = "ws-f-" + f.name;
+    return input;
+  }
+
+  function valueOf(f, input) {
+    if (f.kind === "bool") { return input.checked; }
+    var v = input.value.trim();
+    if (v === "") { return null; }
+    if (f.kind === "int") { return /^-?\d+$/.test(v) ? parseInt(v, 10) : v; }
+    if (f.kind === "float" || f.kind === "rate") { var n = Number(v); return isNaN(n) ? v : n; }
+    return v;
+  }
+
+  function same(a, b) { return (a === null || a === undefined ? null : a) === (b === null || b === undefined ? null : b); }
+
+  function openEdit(row) {
+    document.querySelectorAll("tr.ws-edit-row").forEach(function (r) { r.remove(); });
+    var holder = el("td", {colspan: "6"});
+    var tr = el("tr", {className: "ws-edit-row"}, [holder]);
+    row.after(tr);
+    var url = config.compound_api.replace("__ID__", encodeURIComponent(row.dataset.id));
+    fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}, cache: "no-store"})
+      .then(function (r) { return r.json(); })
+      .then(function (c) { buildForm(row, holder, c); });
+  }
+
+  function buildForm(row, holder, c) {
+    var form = el("form", {className: "ws-edit", id: "ws-edit-form", novalidate: "novalidate"});
+    form.dataset.version = String(c.version);
+    var grid = el("div", {className: "row g-2"});
+    var inputs = {};
+    config.edit_fields.forEach(function (f) {
+      var input = inputFor(f, c[f.name]);
+      inputs[f.name] = input;
+      var fb = el("div", {className: "invalid-feedback", id: "ws-err-" + f.name});
+      grid.appendChild(el("div", {className: f.kind === "text" ? "col-6" : "col-3"}, [
+        el("label", {className: "form-label", "for": input.id, text: f.label}), input, fb]));
+    });
+    var save = el("button", {type: "submit", className: "btn btn-sm btn-primary", id: "ws-save", text: msg("ws_street.save")});
+    var cancel = el("button", {type: "button", className: "btn btn-sm btn-link", text: msg("ws_street.cancel")});
+    var note = el("div", {className: "ws-edit-note", id: "ws-edit-note", role: "alert"});
+    form.append(el("div", {className: "fw-semibold mb-1", text: c.name + " · " + msg("ws_street.version") + " " + c.version}),
+      grid, el("div", {className: "mt-2 d-flex gap-2 align-items-center"}, [save, cancel]), note);
+    holder.replaceChildren(form);
+    cancel.addEventListener("click", function () { holder.parentNode.remove(); });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      form.querySelectorAll(".is-invalid").forEach(function (i) { i.classList.remove("is-invalid"); });
+      note.replaceChildren();
+      var body = {version: parseInt(form.dataset.version, 10)};
+      var changed = 0;
+      config.edit_fields.forEach(function (f) {
+        var v = valueOf(f, inputs[f.name]);
+        if (!same(v, c[f.name])) { body[f.name] = v; changed++; }
+      });
+      if (!changed) { note.appendChild(el("div", {className: "ws-muted", text: msg("ws_street.nothing_changed")})); return; }
+      save.disabled = true;
+      send("PATCH", config.compound_api.replace("__ID__", encodeURIComponent(c.id)), body).then(function (res) {
+        save.disabled = false;
+        if (res.status === 200) {
+          updateRow(row, res.data);
+          holder.parentNode.remove();
+          flash(msg("ws_street.saved") + ": " + res.data.name, true);
+          reloadMap();
+        } else if (res.status === 409) {
+          var reload = el("button", {type: "button", className: "btn btn-sm btn-outline-danger ms-2", id: "ws-reload",
+            text: msg("ws_street.reload")});
+          reload.addEventListener("click", function () { openEdit(row); });
+          note.replaceChildren(el("div", {className: "ws-conflict", id: "ws-conflict"}, [
+            el("span", {text: msg("ws_street.conflict", {version: res.data.version !== undefined ? res.data.version : "?"})}), reload]));
+        } else if (res.status === 400 && (res.data.field || res.data.fields)) {
+          var names = res.data.field ? [res.data.field] : res.data.fields;
+          names.forEach(function (n) {
+            if (inputs[n]) { inputs[n].classList.add("is-invalid"); }
+            var fb = document.getElementById("ws-err-" + n);
+            if (fb) { fb.textContent = res.data.error; }
+          });
+          if (!names.some(function (n) { return inputs[n]; })) { note.textContent = res.data.error; }
+        } else if (res.status === 403) {
+          note.textContent = msg("ws_street.forbidden");
+        } else {
+          note.textContent = msg("ws_street.error", {message: res.data.error || res.status});
+        }
+      });
+    });
+  }
+
+  function updateRow(row, c) {
+    row.dataset.name = c.name;
+    var link = row.querySelector(".ws-compound-name");
+    if (link) { link.textContent = c.name; }
+    ["management_mode", "owners_org", "households", "floor_area_m2"].forEach(function (k) {
+      var cell = row.querySelector('[data-field="' + k + '"]');
+      if (cell) { cell.textContent = k === "floor_area_m2" && typeof c[k] === "number" ? Math.round(c[k]).toLocaleString() : display(k, c[k]); }
+    });
+  }
+
+  document.querySelectorAll("#ws-compounds .ws-edit-btn").forEach(function (b) {
+    b.addEventListener("click", function () { openEdit(b.closest("tr")); });
+  });
+
+  /* ---------- ledger: overdue only ---------- */
+  var overdue = document.getElementById("ws-only-overdue");
+  if (overdue) {
+    overdue.addEventListener("change", function () {
+      document.querySelectorAll("#ws-ledger tr.ws-ledger-row").forEach(function (r) {
+        r.hidden = overdue.checked && r.dataset.overdue !== "1";
+      });
+    });
+  }
+  ws.ready = true;
+})();
