@@ -27,6 +27,8 @@ def create_app(context: Context | None = None, database_url: str | None = None,
 
     import web.messages  # noqa: F401  (UI strings into the i18n catalogues)
     from web import api, auth, http, lang, mapview, ogc, security
+    from web.workspaces import compound as ws_compound
+    from web.workspaces import street as ws_street
 
     security.init_security(app)
     auth.init_auth(app)
@@ -35,6 +37,8 @@ def create_app(context: Context | None = None, database_url: str | None = None,
     app.register_blueprint(mapview.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc.bp)
+    app.register_blueprint(ws_street.bp)  # role workspaces (issue 10)
+    app.register_blueprint(ws_compound.bp)
     _register_plugin_routes(app, context)
 
     @app.context_processor
