@@ -64,8 +64,10 @@ def _compound(session: Session, compound_id: str) -> Compound:
     return c
 
 
-def _row(session: Session, compound_id: str, facility: str) -> Handover | None:
+def _row(session: Session, compound_id: str, facility: str, lock: bool = False) -> Handover | None:
     q = select(Handover).where(Handover.compound_id == compound_id, Handover.facility == facility)
+    if lock:  # writers of one row queue here (PostGIS; SQLite already serialises writers) and see fresh data
+        q = q.with_for_update().execution_options(populate_existing=True)
     return session.execute(q).scalar_one_or_none()
 
 
@@ -125,7 +127,7 @@ def set_state(session: Session, principal: Principal, compound_id: str, facility
     _check_facility(facility)
     c = _compound(session, compound_id)
     items = [dict(i) for i in items]
-    row = _row(session, compound_id, facility)
+    row = _row(session, compound_id, facility, lock=True)
     current = row.state if row else rules.UNKNOWN
     version = row.version if row else 0
     if expected_version is not None and expected_version != version:

@@ -193,3 +193,65 @@ def test_ledger_export_round_trip(hctx, tmp_path) -> None:  # noqa: ANN001
     assert exp.function(hctx, "csv", str(csv_path), None) == 3
     text = csv_path.read_text(encoding="utf-8-sig")
     assert text.splitlines()[0] == ",".join(HEADERS) and "'=HYPERLINK" in text
+
+
+def test_interleaved_writers_see_fresh_state(hctx, db_url) -> None:  # noqa: ANN001
+    """Two open transactions read the same row; the later writer is judged on the committed state (no lost update)."""
+    from geoplatform.db import is_sqlite, session_factory
+
+    if is_sqlite(db_url):
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): the expected_version tests cover it")
+    make = session_factory(hctx.engine)
+    s1, s2 = make(), make()
+    try:
+        seen = service.get_handover(s2, "A", "heating")  # s2 reads version 1, acceptance
+        assert (seen["state"], seen["version"]) == ("acceptance", 1)
+        service.set_state(s1, ALICE, "A", "heating", "agreement")
+        s1.commit()
+        with pytest.raises(service.StaleVersion):
+            service.set_state(s2, Principal("bob", "admin"), "A", "heating", "rectifying",
+                              items=[{"content": "x"}], expected_version=seen["version"])
+        with pytest.raises(service.TransitionNotAllowed, match="allowed next: taken_over"):
+            service.set_state(s2, Principal("bob", "admin"), "A", "heating", "rectifying", items=[{"content": "x"}])
+        s2.rollback()
+    finally:
+        s1.close()
+        s2.close()
+    with hctx.session(readonly=True) as s:
+        assert service.get_handover(s, "A", "heating")["state"] == "agreement"
+        assert [e["user"] for e in service.history(s, "A", "heating")] == ["alice"]
+
+
+def test_a_writer_waits_for_the_row_lock(hctx, db_url) -> None:  # noqa: ANN001
+    """While one transaction changes a row, another writer of that row waits, then sees the new version."""
+    import threading
+
+    from geoplatform.db import is_sqlite, session_factory
+
+    if is_sqlite(db_url):
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE) for the whole database")
+    make = session_factory(hctx.engine)
+    s1 = make()
+    outcome: list = []
+    service.set_state(s1, ALICE, "A", "heating", "agreement")  # holds the row lock, not committed
+
+    def second() -> None:
+        s2 = make()
+        try:
+            service.set_state(s2, Principal("bob", "admin"), "A", "heating", "rectifying",
+                              items=[{"content": "x"}], expected_version=1)
+            s2.commit()
+            outcome.append("committed")
+        except service.StaleVersion:
+            outcome.append("stale")
+        finally:
+            s2.close()
+
+    t = threading.Thread(target=second)
+    t.start()
+    t.join(timeout=1.0)
+    assert t.is_alive() and outcome == []  # waiting on the lock
+    s1.commit()
+    s1.close()
+    t.join(timeout=30)
+    assert outcome == ["stale"]
