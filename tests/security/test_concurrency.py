@@ -187,3 +187,24 @@ def test_kill_9_during_import_leaves_the_database_exactly_as_before(ctx, db_url,
         killed += proc.returncode == -signal.SIGKILL
         assert backup.checksum(ctx.engine) == before, delay
     assert killed >= 2
+
+
+def test_four_concurrent_cli_processes_write_without_lock_errors(ctx, db_url) -> None:  # noqa: ANN001
+    """Four `geoplatform` processes writing at once (each: add a user, then a token) all succeed."""
+    script = ("import sys; from geoplatform.cli import main; sys.stdin = __import__('io').StringIO('password-123\\n');"
+              "name = sys.argv[1]\n"
+              "try:\n    main(['users', 'add', name, '--role', 'viewer', '--password-stdin'])\n"
+              "except SystemExit as e:\n    assert not e.code, e.code\n"
+              "main(['users', 'token', name])")
+    env = {**os.environ, "GEOPLATFORM_DATABASE_URL": db_url}
+    procs = [subprocess.Popen([sys.executable, "-c", script, f"proc{k}"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for k in range(THREADS)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err[-500:]
+        assert "locked" not in err.lower()
+        assert out.strip().splitlines()[-1].startswith("gp_")
+    with ctx.session(readonly=True) as s:
+        names = set(s.scalars(select(m.User.name)).all())
+        assert {f"proc{k}" for k in range(THREADS)} <= names
+        assert s.scalar(select(func.count()).select_from(m.ApiToken)) == THREADS

@@ -573,3 +573,22 @@ def test_an_officer_cannot_change_another_streets_compound_by_any_route(app, sec
     assert _snapshot_of(sec_ctx, target) == before
     ok = [e for e in audit_events(sec_ctx, user=_officer(p), outcome="ok") if target in (e["entity_id"] or "")]
     assert ok == []
+
+
+def test_bbox_sort_limit_parameters_are_validated(app) -> None:  # noqa: ANN001
+    viewer = logged_in(app, "viewer")
+    layers = viewer.get("/api/v1/layers").get_json()
+    layer_id = (layers["layers"] if isinstance(layers, dict) else layers)[0]["id"]
+    for url in (f"/api/v1/layers/{layer_id}/features?bbox=1,2,3",
+                f"/api/v1/layers/{layer_id}/features?bbox=a,b,c,d",
+                f"/api/v1/layers/{layer_id}/features?bbox=0,0,1,nan",
+                f"/api/v1/layers/{layer_id}/features?zoom=99",
+                f"/ogc/collections/{layer_id}/items?bbox=1,2,3,4,5,6,7",
+                f"/ogc/collections/{layer_id}/items?limit=-5",
+                "/ogc/collections/x'--/items",
+                "/api/v1/compounds?limit=abc",
+                "/api/v1/audit?offset=-1"):
+        r = viewer.get(url)
+        assert r.status_code in (400, 403, 404), url
+        body = r.get_data(as_text=True)
+        assert "Traceback" not in body and "SELECT" not in body, url
