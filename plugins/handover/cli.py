@@ -30,17 +30,26 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _parse(enum: str, value: str) -> str | None:
+    """Our labels, plus the importer's synonyms when the io package is present (same words everywhere)."""
+    try:
+        from geoplatform.io.fields import parse_enum_value
+    except ImportError:  # pragma: no cover
+        return parse_enum(enum, value)
+    return parse_enum_value(enum, value)
+
+
 def _facility(value: str | None) -> str | None:
     if value is None:
         return None
-    f = parse_enum("facility", value)
+    f = _parse("facility", value)
     if f is None:
         raise UserError(f"unknown facility/utility {value!r}; choose one of: {', '.join(rules.FACILITIES)}")
     return f
 
 
 def _state(facility: str, value: str) -> str:
-    s = value if value in rules.machine(facility) else parse_enum("handover_state", value)
+    s = value if value in rules.machine(facility) else _parse("handover_state", value)
     if s is None or s not in rules.machine(facility):
         raise UserError(f"unknown state {value!r} for {facility}; states: {', '.join(rules.states(facility))}")
     return s

@@ -185,3 +185,11 @@ def test_compounds_can_be_named(cli_run, hdb) -> None:  # noqa: ANN001
     d = _json(cli_run(hdb, "handover", "set", "丁小区", "供气", "未移交", "--json"))
     assert (d["compound_id"], d["facility"], d["state"]) == ("D", "gas", "not_handed_over")
     assert "未移交" in cli_run(hdb, "handover", "show", "丁小区", "gas").stdout
+
+
+def test_importer_synonyms_are_accepted(cli_run, hdb) -> None:  # noqa: ANN001
+    cli_run(hdb, "handover", "set", "D", "telecom_access", "blocked")
+    d = _json(cli_run(hdb, "handover", "set", "D", "telecom_access", "协商中", "--json"))  # the importer's word
+    assert d["state"] == "negotiating"
+    d = _json(cli_run(hdb, "handover", "set", "D", "telecom_access", "已进场", "--json"))
+    assert d["state"] == "access"
