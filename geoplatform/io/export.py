@@ -212,8 +212,11 @@ def _write_table(frame: pd.DataFrame, path: Path, fmt: str, table: str | None) -
     headers = chinese_headers(table or "")
     if main is not None:
         geoms = frame[main]
-        points = geoms.map(lambda g: g is None or g.geom_type == "Point").all()
-        if points:
+        present = geoms.map(lambda g: g is not None)
+        points = present.any() and geoms[present].map(lambda g: g.geom_type == "Point").all()
+        if not present.any():
+            pass  # e.g. point-only compounds: their location is already in 经度/纬度
+        elif points and "经度" not in frame.columns:
             frame.insert(len(frame.columns), "经度", [None if g is None else g.x for g in geoms])
             frame.insert(len(frame.columns), "纬度", [None if g is None else g.y for g in geoms])
         else:

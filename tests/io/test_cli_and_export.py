@@ -1,0 +1,105 @@
+"""CLI behaviour of import (JSON, exit codes, progress, one transaction) and export details (BOM, headers, formulas)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from geoplatform.io import importer
+from geoplatform.io.export import table_frame, write_file
+from geoplatform.io.importer import import_file
+from geoplatform.models import Compound
+from tests.io.conftest import db_checksum
+from tests.io.corpus import CORPUS, P1, P3, write_csv
+
+
+def test_json_success_is_one_document(seeded_url, cli_run, tmp_path):
+    path = write_csv(tmp_path / "one.csv", [["小区编号", "小区名称", "所属街道", "经度", "纬度"],
+                                            ["CLI-1", "命令行小区", "少先路街道办事处", *P1]])
+    res = cli_run(seeded_url, "import", "compounds", str(path), "--json")
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["imported"] == 1 and doc["errors"] == [] and doc["kind"] == "compounds"
+
+
+def test_progress_bar_on_big_files(seeded_url, cli_run, tmp_path):
+    rows = [["小区名称", "所属街道", "经度", "纬度"]] + [[f"进度{i}", "少先路", P1[0] + i * 1e-6, P1[1]] for i in range(2500)]
+    path = write_csv(tmp_path / "big.csv", rows)
+    res = cli_run(seeded_url, "import", "compounds", str(path), "--dry-run", "--json")
+    assert res.exit_code == 0, res.stderr
+    assert "checking" in res.stderr
+    assert json.loads(res.stdout)["inserted"] == 2500
+
+
+def test_failure_while_writing_leaves_nothing(seeded_ctx, tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "w.csv", [["小区名称", "所属街道", "经度", "纬度"], ["写一半", "少先路", *P1],
+                                          ["写另一半", "少先路", *P3]])
+    before = db_checksum(seeded_ctx)
+    original = importer._Job.write
+
+    def write_then_fail(self, user):  # noqa: ANN001, ANN202
+        original(self, user)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer._Job, "write", write_then_fail)
+    with pytest.raises(RuntimeError):
+        import_file(seeded_ctx, "compounds", path)
+    assert db_checksum(seeded_ctx) == before
+
+
+def test_gbk_shapefile_with_encoding_and_gpkg_layer(seeded_ctx, tmp_path):
+    gbk = next(b for b in CORPUS if b.name == "gbk_shapefile_without_cpg").build(tmp_path)
+    rep = import_file(seeded_ctx, "compounds", gbk, encoding="gbk")
+    assert rep.imported == 1
+    with seeded_ctx.session(readonly=True) as s:
+        assert s.execute(select(Compound.street_code).where(Compound.name == "阳光花园")).scalar_one() == "150203001"
+    two = next(b for b in CORPUS if b.name == "gpkg_two_layers").build(tmp_path)
+    rep2 = import_file(seeded_ctx, "compounds", two, layer="two", upsert=True)
+    assert rep2.ok and rep2.imported == 1 and any("street assigned by location" in w for w in rep2.warnings)
+
+
+def test_csv_and_xlsx_exports_neutralise_formulas_and_round_trip(seeded_ctx, tmp_path):
+    evil = "=HYPERLINK(\"http://x\",\"点我\")"
+    path = write_csv(tmp_path / "evil.csv", [["小区编号", "小区名称", "所属街道", "经度", "纬度", "地址"],
+                                             ["EVIL-1", "'" + evil, "少先路", *P1, "@SUM(1+1)"]])
+    assert import_file(seeded_ctx, "compounds", path).imported == 1
+    with seeded_ctx.session(readonly=True) as s:
+        frame = table_frame(s, "compound")
+    frame = frame[frame["id"] == "EVIL-1"]
+    assert frame.iloc[0]["name"] == evil and frame.iloc[0]["address"] == "@SUM(1+1)"
+    out_csv, out_xlsx = tmp_path / "out.csv", tmp_path / "out.xlsx"
+    write_file(frame, out_csv, "csv", table="compound")
+    write_file(frame, out_xlsx, "xlsx", table="compound")
+    raw = out_csv.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert rows[0][:4] == ["小区编号", "小区名称", "别名", "所属街道"]
+    cells = [c for r in rows[1:] for c in r]
+    assert "'" + evil in cells and "'@SUM(1+1)" in cells and evil not in cells
+    ws = load_workbook(out_xlsx).active
+    values = [c.value for r in ws.iter_rows() for c in r]
+    assert "'" + evil in values and all(not (isinstance(v, str) and v.startswith(("=", "@"))) for v in values)
+    assert ws.cell(1, 2).value == "小区名称"
+
+
+def test_shapefile_export_is_a_zip_with_cpg(demo_ctx, tmp_path):
+    with demo_ctx.session(readonly=True) as s:
+        frame = table_frame(s, "compound", "150203006")
+    out = tmp_path / "c.zip"
+    write_file(frame, out, "shp", table="compound")
+    names = zipfile.ZipFile(out).namelist()
+    assert {"compound.shp", "compound.shx", "compound.dbf", "compound.prj", "compound.cpg"} <= set(names)
+    assert zipfile.ZipFile(out).read("compound.cpg").strip().upper() in (b"UTF-8", b"UTF8")
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp", "csv", "xlsx"])
+def test_export_command_every_format(demo_url, cli_run, tmp_path, fmt):
+    out = tmp_path / f"b.{fmt}"
+    res = cli_run(demo_url, "export", "building", "--format", fmt, "-o", str(out), "--street", "昆北", "--json")
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["rows"] > 0 and out.stat().st_size > 0
