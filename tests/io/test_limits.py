@@ -1,0 +1,43 @@
+"""Zip and size limits, unit-tested with small caps (no database)."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from geoplatform.io.limits import FileProblem, Limits, check_size, safe_extract
+
+
+def _zip(path, members):  # noqa: ANN001, ANN202
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(("members", "limits", "expect"), [
+    ([("a.csv", b"x" * 5000)], Limits(max_unzipped_bytes=1000), "declares"),
+    ([(f"f{i}", b"x") for i in range(5)], Limits(max_zip_members=3), "entries"),
+    ([("big.csv", b"0" * 20_000_000)], Limits(), "zip bomb"),
+    ([("a/../../x", b"x")], Limits(), "zip-slip"),
+    ([("C:/win/x", b"x")], Limits(), "absolute"),
+])
+def test_zip_refusals(tmp_path, members, limits, expect):
+    z = _zip(tmp_path / "z.zip", members)
+    with pytest.raises(FileProblem, match=expect):
+        safe_extract(z, tmp_path / "out", limits)
+
+
+def test_safe_extract_extracts_inside(tmp_path):
+    z = _zip(tmp_path / "ok.zip", [("dir/a.txt", b"hello"), ("b.txt", b"world")])
+    files = safe_extract(z, tmp_path / "out", Limits())
+    assert sorted(f.read_bytes() for f in files) == [b"hello", b"world"]
+    assert all((tmp_path / "out") in f.parents for f in files)
+
+
+def test_size_cap(tmp_path):
+    p = tmp_path / "f.csv"
+    p.write_bytes(b"x" * 2000)
+    with pytest.raises(FileProblem, match="import limit"):
+        check_size(p, Limits(max_file_bytes=1000))
