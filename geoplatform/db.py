@@ -41,6 +41,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     if not is_sqlite(url):
         return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
 
+    import pyogrio  # noqa: F401 - load GDAL before mod_spatialite's RTLD_GLOBAL libs, or GDAL binds to them and crashes
     import sqlean  # SQLite build whose connections can load extensions
 
     path = make_url(url).database
