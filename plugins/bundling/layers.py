@@ -46,15 +46,17 @@ def orphans_frame(context: Any, bbox: Any = None, street: str | None = None) -> 
 
 
 def links_frame(context: Any, bbox: Any = None, street: str | None = None) -> gpd.GeoDataFrame:
-    """One line (per orphan) from each proposal's orphan(s) to its host, with the proposal's figures."""
+    """One line per proposed orphan to its host, with its proposal's distance, merged area and households."""
     plan = service.cached_plan(context)
-    p = plan.proposals.copy()
-    p["orphans_text"] = [_ids_text(v) for v in p["orphan_ids"]]
-    p["orphan_count"] = [len(v) for v in p["orphan_ids"]]
-    p["kind_label"] = [label("orphan_kind", v) for v in p["orphan_kind"]]
-    p = p.drop(columns="orphan_ids")
-    p.index = pd.Index(p["id"], name=None)
-    return _filter(p, bbox, street, "street")
+    lines = plan.links()
+    p = plan.proposals.set_index("id")
+    for col in ("street", "merged_floor_area_m2", "merged_households", "within_preferred_area"):
+        lines[col] = lines["proposal_id"].map(p[col]) if len(p) else None
+    lines["proposal_distance_m"] = lines["proposal_id"].map(p["distance_m"]) if len(p) else None
+    lines["orphans_text"] = lines["proposal_id"].map(p["orphan_ids"].map(_ids_text)) if len(p) else None
+    lines["kind_label"] = [label("orphan_kind", v) for v in lines["orphan_kind"]]
+    lines.index = pd.Index(lines["orphan_kind"] + ":" + lines["orphan_id"], name=None)
+    return _filter(lines, bbox, street, "street")
 
 
 def hosts_frame(context: Any, bbox: Any = None, street: str | None = None) -> gpd.GeoDataFrame:
@@ -114,10 +116,11 @@ def layers() -> list[LayerSpec]:
             legend=Legend("orphan_kind", "categorical", tuple(
                 StyleRule(colour, label("orphan_kind", k), label("orphan_kind", k, "en"), value=k)
                 for k, colour in KIND_COLOURS.items())),
-            popup=(PopupField("id", "建议编号", "proposal"), PopupField("kind_label", "类型", "kind"),
-                   PopupField("orphans_text", "楼栋/小区", "orphans"),
+            popup=(PopupField("proposal_id", "建议编号", "proposal"), PopupField("kind_label", "类型", "kind"),
+                   PopupField("orphan_id", "楼栋/小区", "orphan"), PopupField("orphans_text", "同一建议", "same proposal"),
                    PopupField("host_compound_id", "并入小区", "host compound"), *FIGURES),
-            tooltip=(PopupField("id", "建议编号", "proposal"), PopupField("distance_m", "间距（米）", "distance (m)"))),
+            tooltip=(PopupField("proposal_id", "建议编号", "proposal"),
+                     PopupField("distance_m", "间距（米）", "distance (m)"))),
         LayerSpec(
             id="bundling_hosts", title_zh="承接打包的专业化物业小区", title_en="Host compounds of bundling proposals",
             source="custom", group=group, loader=hosts_frame,

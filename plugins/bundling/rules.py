@@ -8,7 +8,9 @@ functions); there is no Python loop over pairs of geometries.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -34,6 +36,7 @@ PROPOSAL_COLUMNS = ["id", "street", "orphan_kind", "orphan_ids", "host_compound_
                     "shared_boundary_m", "merged_floor_area_m2", "merged_households", "orphan_floor_area_m2",
                     "orphan_households", "host_floor_area_m2", "host_households", "within_preferred_area"]
 BUNDLE_COLUMNS = ["id", "street", "orphan_ids", "floor_area_m2", "households"]
+LINK_COLUMNS = ["proposal_id", "orphan_kind", "orphan_id", "host_compound_id", "distance_m"]
 UNMATCHED_COLUMNS = ["orphan_kind", "orphan_id", "street", "reason", "nearest_host_distance_m"]
 
 
@@ -41,12 +44,19 @@ UNMATCHED_COLUMNS = ["orphan_kind", "orphan_id", "street", "reason", "nearest_ho
 class Plan:
     """The result of plan_bundles: proposals (with link lines), new bundles (hulls), unmatched orphans."""
 
-    proposals: gpd.GeoDataFrame
+    proposals: pd.DataFrame  # no geometry: see links()
     new_bundles: gpd.GeoDataFrame
     unmatched: pd.DataFrame
     orphans: gpd.GeoDataFrame  # every orphan with its outcome: status proposed | new_bundle | unmatched
     hosts: gpd.GeoDataFrame  # hosts that received at least one proposal
     settings: BundlingSettings = field(default_factory=BundlingSettings)
+    _links: Callable[[], gpd.GeoDataFrame] | None = field(default=None, repr=False, compare=False)
+
+    def links(self) -> gpd.GeoDataFrame:
+        """One line per proposed orphan, from a point inside it to the nearest point of its host (drawing only)."""
+        if self._links is None:
+            return _empty(LINK_COLUMNS)
+        return self._links()
 
     def to_dict(self, with_settings: bool = False) -> dict[str, Any]:
         """The JSON document of `geoplatform bundle plan --json`."""
@@ -173,7 +183,8 @@ def _stable_id(prefix: str, *parts: object) -> str:
 
 def proposal_id(street: str, kind: str, host: str, orphan_ids: list[str]) -> str:
     """Deterministic proposal id: the street, the kind's initial and a digest of host and orphans."""
-    return _stable_id(f"{street}-{kind[0].upper()}", kind, host, ",".join(sorted(orphan_ids)))
+    digest = hashlib.sha1(f"{kind}|{host}|{','.join(sorted(orphan_ids))}".encode()).hexdigest()[:10]
+    return f"{street}-{kind[0].upper()}-{digest}"
 
 
 def _metric(geoms: gpd.GeoSeries, crs: int) -> np.ndarray:
@@ -195,28 +206,54 @@ def _blocked(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree | None)
     return blocked
 
 
-def _empty(columns: list[str], crs: int = WGS84) -> gpd.GeoDataFrame:
+@lru_cache(maxsize=8)
+def _empty_template(columns: tuple[str, ...], crs: int) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
 
-RANKED = {"o": np.intp, "h": np.intp, "dist": float, "shared": float, "merged": float, "over": bool,
-          "dkey": float, "host_id": object}  # columns of ranked candidate pairs
+def _empty(columns: list[str], crs: int = WGS84) -> gpd.GeoDataFrame:
+    return _empty_template(tuple(columns), crs).copy()
+
+
+SEARCH_FRACTIONS = (0.25, 0.5, 1.0)  # growing search radii for orphans not settled by their nearest host
 LAZY_ROUNDS = 3  # barrier checks of the best-ranked pair per orphan before checking all that remain
+
+
+@dataclass
+class _Best:
+    """Chosen (orphan, host) pairs as parallel arrays."""
+
+    o: np.ndarray
+    h: np.ndarray
+    dist: np.ndarray
+    shared: np.ndarray
+    over: np.ndarray
+
+    def take(self, mask: np.ndarray) -> _Best:
+        return _Best(self.o[mask], self.h[mask], self.dist[mask], self.shared[mask], self.over[mask])
+
+    @staticmethod
+    def concat(parts: list[_Best]) -> _Best:
+        return _Best(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("o", "h", "dist", "shared", "over")))
 
 
 @dataclass
 class _Resolved:
     """Best usable host per orphan among some candidates, and what explains orphans left without one."""
 
-    best: pd.DataFrame  # o, h, dist, shared, merged, over, dkey, host_id
+    best: _Best
     blocked: np.ndarray  # orphan rows with a same-street host in reach behind a barrier
     other_street: np.ndarray  # orphan rows with a host of another street in reach
-    nearest_o: np.ndarray  # orphan rows ...
-    nearest_d: np.ndarray  # ... and their nearest host distance (any street)
+    nearest: np.ndarray  # per orphan row: nearest host distance in reach (any street), inf if none
 
 
 def _dkey(dist: np.ndarray, resolution: float) -> np.ndarray:
     return np.floor(dist / resolution + 0.5) if resolution > 0 else dist
+
+
+def _firsts(sorted_keys: np.ndarray) -> np.ndarray:
+    """Mask of the first element of each run of equal values."""
+    return np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if len(sorted_keys) else np.zeros(0, bool)
 
 
 def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame | None,
@@ -225,7 +262,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
 
     Best host: same street, within max_distance edge to edge, shortest segment crossing no barrier;
     ranked by merged area within the preferred maximum first, then distance (at the distance
-    resolution), then shared boundary length, then host id.
+    resolution), then shared boundary length, then exact distance, then host id.
     """
     s = settings
     orphans = orphans.reset_index(drop=True)
@@ -240,93 +277,117 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     o_street = orphans["street_code"].astype(object).to_numpy()
     h_street = hosts["street_code"].astype(object).to_numpy()
     h_ids = hosts["host_compound_id"].astype(str).to_numpy()
+    h_rank = np.argsort(np.argsort(h_ids, kind="stable"), kind="stable")  # host id order as integers
     o_area = orphans["floor_area_m2"].fillna(0.0).to_numpy(dtype=float)
     o_hh = orphans["households"].fillna(0.0).to_numpy(dtype=float)
     h_area = hosts["floor_area_m2"].fillna(0.0).to_numpy(dtype=float)
     h_hh = hosts["households"].fillna(0.0).to_numpy(dtype=float)
     valid_o = ~(shapely.is_missing(og) | shapely.is_empty(og)) if n else np.zeros(0, bool)
     empty_i = np.array([], dtype=np.intp)
+    tol, res = s.shared_boundary_tolerance_m, s.distance_resolution_m
 
-    def resolve(rows: np.ndarray, radius: np.ndarray | float) -> _Resolved:
-        """Best usable host of each orphan in `rows` among hosts within `radius` (one bulk query).
+    def resolve(oi: np.ndarray, hi: np.ndarray, dist: np.ndarray) -> _Resolved:
+        """Best usable host per orphan among candidate pairs (oi, hi) at distances `dist`.
 
         Pairs are ranked first; barriers are then checked for the best-ranked pair of each orphan
         (a few vectorised rounds), then for all pairs still open.
         """
-        if host_tree is None or len(rows) == 0:
-            return _Resolved(pd.DataFrame({c: pd.Series(dtype=t) for c, t in RANKED.items()}), empty_i, empty_i,
-                             empty_i, np.array([], float))
-        q, hi = host_tree.query(og[rows], predicate="dwithin", distance=radius)
-        oi = rows[q]
-        dist = shapely.distance(og[oi], hg[hi])
+        nearest = np.full(n, np.inf)
+        np.minimum.at(nearest, oi, dist)
         same = o_street[oi] == h_street[hi]
-        near = pd.Series(dist).groupby(oi).min()
-        df = pd.DataFrame({"o": oi[same], "h": hi[same], "dist": dist[same], "shared": 0.0})
-        close = (df["dist"] <= s.shared_boundary_tolerance_m).to_numpy()
+        o_, h_, d_ = oi[same], hi[same], dist[same]
+        shared = np.zeros(len(o_))
+        close = d_ <= tol
         if close.any():
-            po, ph = df["o"].to_numpy()[close], df["h"].to_numpy()[close]
-            uh, inv = np.unique(ph, return_inverse=True)
-            zone = shapely.buffer(hg[uh], s.shared_boundary_tolerance_m)[inv]
-            df.loc[close, "shared"] = shapely.length(shapely.intersection(shapely.boundary(og[po]), zone))
-        df["merged"] = o_area[df["o"].to_numpy()] + h_area[df["h"].to_numpy()]
-        df["over"] = df["merged"] > s.preferred_max_merged_area_m2
-        df["dkey"] = _dkey(df["dist"].to_numpy(), s.distance_resolution_m)
-        df["host_id"] = h_ids[df["h"].to_numpy()]
-        df = df.sort_values(["o", "over", "dkey", "shared", "host_id"],
-                            ascending=[True, True, True, False, True], kind="mergesort").reset_index(drop=True)
-        chosen, blocked_o = [], []
+            uh, inv = np.unique(h_[close], return_inverse=True)
+            zone = shapely.buffer(hg[uh], tol)[inv]
+            shared[close] = shapely.length(shapely.intersection(shapely.boundary(og[o_[close]]), zone))
+        over = (o_area[o_] + h_area[h_]) > s.preferred_max_merged_area_m2
+        order = np.lexsort((h_rank[h_], d_, -shared, _dkey(d_, res), over, o_))
+        o_, h_, d_, shared, over = o_[order], h_[order], d_[order], shared[order], over[order]
+        alive = np.ones(len(o_), dtype=bool)
+        chosen, blocked = [], []
         for round_ in range(LAZY_ROUNDS + 1):
-            if df.empty:
+            idx = np.flatnonzero(alive)
+            if len(idx) == 0:
                 break
             last = round_ == LAZY_ROUNDS
-            check = df if last else df.drop_duplicates("o", keep="first")
-            blk = _blocked(og[check["o"].to_numpy()], hg[check["h"].to_numpy()], barrier_tree)
-            blocked_o.append(check["o"].to_numpy()[blk])
-            df = df.drop(index=check.index[blk])
+            check = idx if last else idx[_firsts(o_[idx])]
+            blk = _blocked(og[o_[check]], hg[h_[check]], barrier_tree)
+            blocked.append(o_[check[blk]])
+            alive[check[blk]] = False
             if last:
-                chosen.append(df.drop_duplicates("o", keep="first"))
+                idx = np.flatnonzero(alive)
+                chosen.append(idx[_firsts(o_[idx])])
                 break
             done = check[~blk]
             chosen.append(done)
-            df = df[~df["o"].isin(done["o"])]
-        best = pd.concat(chosen, ignore_index=True) if chosen else df.iloc[:0]
-        blocked = np.unique(np.concatenate(blocked_o)) if blocked_o else empty_i
-        return _Resolved(best, blocked, np.unique(oi[~same]), near.index.to_numpy(), near.to_numpy())
+            alive &= ~np.isin(o_, o_[done])
+        pick = np.concatenate(chosen) if chosen else empty_i
+        best = _Best(o_[pick], h_[pick], d_[pick], shared[pick], over[pick])
+        return _Resolved(best, np.unique(np.concatenate(blocked)) if blocked else empty_i,
+                         np.unique(oi[~same]), nearest)
 
-    # 1. the nearest host of any street (like sjoin_nearest): where it is in the orphan's street, only
-    #    hosts tied with it at the distance resolution can beat it, so a small second query settles most
+    def query(rows: np.ndarray, radius: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if host_tree is None or len(rows) == 0:
+            return empty_i, empty_i, np.array([], float)
+        q, hi = host_tree.query(og[rows], predicate="dwithin", distance=radius)
+        oi = rows[q]
+        return oi, hi, shapely.distance(og[oi], hg[hi])
+
+    # 1. the nearest host(s), like sjoin_nearest. Where one is in the orphan's street it is the best
+    #    host, unless a host tied at the distance resolution shares more boundary (only possible within
+    #    the shared-boundary tolerance: those few orphans get a second, tiny query), a barrier is in the
+    #    way, or the merged area is over the preferred maximum (all others are settled in step 2).
     rows = np.flatnonzero(valid_o)
-    parts = []
+    parts: list[_Best] = []
     unsettled = rows
     if host_tree is not None and len(rows):
-        (q, hi), d1 = host_tree.query_nearest(og[rows], max_distance=s.max_distance_m, return_distance=True)
-        first = ~pd.Series(q).duplicated().to_numpy()
-        q, hi, d1 = q[first], hi[first], d1[first]
-        same1 = o_street[rows[q]] == h_street[hi]
-        res = s.distance_resolution_m
-        radius = (_dkey(d1[same1], res) + 0.5) * res if res > 0 else d1[same1]
-        tied = resolve(rows[q[same1]], radius).best
-        parts.append(tied[~tied["over"].astype(bool)])
-        unsettled = np.setdiff1d(rows, parts[0]["o"].to_numpy())
+        (q, hi), d1 = host_tree.query_nearest(og[rows], max_distance=s.max_distance_m, return_distance=True,
+                                              all_matches=True)
+        oi = rows[q]
+        same1 = o_street[oi] == h_street[hi]
+        d1_of = np.full(n, np.inf)
+        np.minimum.at(d1_of, oi[same1], d1[same1])
+        near_rows = np.unique(oi[same1 & (d1 <= tol + res)])
+        far = same1 & ~np.isin(oi, near_rows)
+        oi_t, hi_t, d_t = query(near_rows, (_dkey(d1_of[near_rows], res) + 0.5) * res if res > 0
+                                else d1_of[near_rows])
+        first = resolve(np.concatenate([oi[far], oi_t]), np.concatenate([hi[far], hi_t]),
+                        np.concatenate([d1[far], d_t])).best
+        parts.append(first.take(~first.over))
+        unsettled = np.setdiff1d(rows, parts[0].o)
     # 2. the rest (nearest host in another street or behind a barrier, or over the preferred area):
-    #    every host in reach
-    full = resolve(unsettled, s.max_distance_m)
+    #    every host in reach, of any street (which also tells why an orphan stays unmatched)
+    #    Searched in growing radii: a usable host within the preferred area found closer than the
+    #    radius (by more than the resolution) cannot be beaten by one farther away.
+    full = resolve(empty_i, empty_i, np.array([], float))
     parts.append(full.best)
-    best = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else full.best
-    best = best.astype({"o": np.intp, "h": np.intp, "dist": float, "shared": float})
+    for radius in SEARCH_FRACTIONS:
+        r = s.max_distance_m * radius
+        if len(unsettled) == 0:
+            break
+        found = resolve(*query(unsettled, r))
+        if radius == 1.0:
+            full = found
+            parts.append(found.best)
+            break
+        ok = ~found.best.over & (found.best.dist < r - res)
+        parts.append(found.best.take(ok))
+        unsettled = np.setdiff1d(unsettled, found.best.o[ok])
+    best = _Best.concat(parts)
 
-    proposals = _proposals(orphans, hosts, og, hg, best, o_area, o_hh, h_area, h_hh, s)
+    proposals, proposal_of, links = _proposals(orphans, hosts, og, hg, best, o_area, o_hh, h_area, h_hh, s)
 
     # 4. orphans without a host: reasons, then groups of neighbours
     matched = np.zeros(n, dtype=bool)
-    matched[best["o"].to_numpy()] = True
+    matched[best.o] = True
     # the full candidate set covers every orphan left without a host
     blocked_same = np.zeros(n, dtype=bool)
     blocked_same[full.blocked] = True
     other_street = np.zeros(n, dtype=bool)
     other_street[full.other_street] = True
-    nearest = np.full(n, np.nan)
-    nearest[full.nearest_o] = full.nearest_d
+    nearest = np.where(np.isfinite(full.nearest), full.nearest, np.nan)
     nearest[matched] = np.nan
     reason = np.where(blocked_same, "only_across_barrier", np.where(other_street, "only_other_street",
                                                                       "no_host_in_reach"))
@@ -348,67 +409,67 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     out_orphans["status"] = status
     out_orphans["reason"] = np.where(status == "unmatched", reason, None)
     out_orphans["nearest_host_distance_m"] = nearest
-    out_orphans["proposal_id"] = None
-    out_orphans["bundle_id"] = None
-    if len(proposals):
-        pid = proposals[["id", "orphan_kind", "orphan_ids"]].explode("orphan_ids")
-        key = pd.Series(pid["id"].to_numpy(), index=pid["orphan_kind"] + ":" + pid["orphan_ids"].astype(str))
-        out_orphans["proposal_id"] = (out_orphans["orphan_kind"] + ":" + out_orphans["orphan_id"]).map(key).to_numpy()
-    out_orphans.loc[in_bundle, "bundle_id"] = bundle_of
+    out_orphans["proposal_id"] = proposal_of
+    bundle_ids = np.full(n, None, dtype=object)
+    bundle_ids[in_bundle] = bundle_of
+    out_orphans["bundle_id"] = bundle_ids
 
     used_hosts = hosts[hosts["host_compound_id"].isin(proposals["host_compound_id"])].copy()
     counts = proposals.groupby("host_compound_id").size()
     used_hosts["proposals"] = used_hosts["host_compound_id"].map(counts).fillna(0).astype(int).to_numpy()
     return Plan(proposals=proposals, new_bundles=bundles, unmatched=unmatched.reset_index(drop=True),
-                orphans=out_orphans, hosts=used_hosts.reset_index(drop=True), settings=s)
+                orphans=out_orphans, hosts=used_hosts.reset_index(drop=True), settings=s, _links=links)
 
 
 def _proposals(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, og: np.ndarray, hg: np.ndarray,
-               best: pd.DataFrame, o_area: np.ndarray, o_hh: np.ndarray, h_area: np.ndarray, h_hh: np.ndarray,
-               s: BundlingSettings) -> gpd.GeoDataFrame:
-    """One proposal per orphan compound, one per host for the orphan buildings it gets."""
-    if best.empty:
-        return _empty(PROPOSAL_COLUMNS)
-    o, h = best["o"].to_numpy(), best["h"].to_numpy()
-    link = shapely.shortest_line(shapely.point_on_surface(og[o]), hg[h])
-    rows = pd.DataFrame({
-        "o": o, "h": h, "dist": best["dist"].to_numpy(), "shared": best["shared"].to_numpy(),
-        "kind": orphans["orphan_kind"].to_numpy()[o], "orphan_id": orphans["orphan_id"].to_numpy()[o],
-        "street": orphans["street_code"].to_numpy()[o], "host": hosts["host_compound_id"].to_numpy()[h],
-        "o_area": o_area[o], "o_hh": o_hh[o],
-    })
+               best: _Best, o_area: np.ndarray, o_hh: np.ndarray, h_area: np.ndarray, h_hh: np.ndarray,
+               s: BundlingSettings) -> tuple[pd.DataFrame, np.ndarray, Callable[[], gpd.GeoDataFrame] | None]:
+    """One proposal per orphan compound, one per host for the orphan buildings it gets.
+
+    Returns the proposals, each orphan row's proposal id (None where it has none) and the lazy link lines.
+    """
+    of_orphan = np.full(len(orphans), None, dtype=object)
+    if len(best.o) == 0:
+        return pd.DataFrame({c: [] for c in PROPOSAL_COLUMNS}), of_orphan, None
+    o_ids = orphans["orphan_id"].astype(str).to_numpy()
+    o_kind = orphans["orphan_kind"].to_numpy()
+    o_street = orphans["street_code"].to_numpy()
+    h_ids = hosts["host_compound_id"].astype(str).to_numpy()
     # buildings bound for the same host form one proposal; each compound is its own proposal
-    rows["group"] = np.where(rows["kind"] == "building", "B:" + rows["host"], "C:" + rows["orphan_id"])
-    rows["link"] = link
-    rows = rows.sort_values(["street", "group", "orphan_id"], kind="mergesort")
-    key = (rows["street"].astype(str) + "|" + rows["group"]).to_numpy()
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    group_no = np.cumsum(np.r_[True, key[1:] != key[:-1]]) - 1
-    firsts = rows.iloc[starts]
-    agg = pd.DataFrame({
-        "street": firsts["street"].to_numpy(), "kind": firsts["kind"].to_numpy(),
-        "host": firsts["host"].to_numpy(), "h": firsts["h"].to_numpy(),
-        "orphan_ids": [list(a) for a in np.split(rows["orphan_id"].to_numpy(), starts[1:])],
-        "dist": np.maximum.reduceat(rows["dist"].to_numpy(), starts),
-        "shared": np.add.reduceat(rows["shared"].to_numpy(), starts),
-        "o_area": np.add.reduceat(rows["o_area"].to_numpy(), starts),
-        "o_hh": np.add.reduceat(rows["o_hh"].to_numpy(), starts),
-    })
-    lines = shapely.multilinestrings(rows["link"].to_numpy(), indices=group_no)
-    hidx = agg["h"].to_numpy()
-    merged_area = agg["o_area"].to_numpy() + h_area[hidx]
-    ids = [proposal_id(st, k, ho, ids_) for st, k, ho, ids_ in
-           zip(agg["street"], agg["kind"], agg["host"], agg["orphan_ids"], strict=True)]
-    out = gpd.GeoDataFrame({
-        "id": ids, "street": agg["street"].to_numpy(), "orphan_kind": agg["kind"].to_numpy(),
-        "orphan_ids": agg["orphan_ids"].to_numpy(), "host_compound_id": agg["host"].to_numpy(),
-        "distance_m": agg["dist"].to_numpy(), "shared_boundary_m": agg["shared"].to_numpy(),
-        "merged_floor_area_m2": merged_area, "merged_households": (agg["o_hh"].to_numpy() + h_hh[hidx]).astype(int),
-        "orphan_floor_area_m2": agg["o_area"].to_numpy(), "orphan_households": agg["o_hh"].to_numpy().astype(int),
-        "host_floor_area_m2": h_area[hidx], "host_households": h_hh[hidx].astype(int),
+    group = np.where(o_kind[best.o] == "building", best.h, len(hosts) + best.o)
+    order = np.lexsort((o_ids[best.o], group))
+    o, h, dist = best.o[order], best.h[order], best.dist[order]
+    first = _firsts(group[order])
+    starts = np.flatnonzero(first)
+    group_no = np.cumsum(first) - 1
+    go, gh = o[starts], h[starts]
+    members = [a.tolist() for a in np.split(o_ids[o], starts[1:])]
+    streets, kinds, host_ids = o_street[go], o_kind[go], h_ids[gh]
+    ids = np.array([proposal_id(st, k, ho, m) for st, k, ho, m in zip(streets, kinds, host_ids, members, strict=True)],
+                   dtype=object)
+    area = np.add.reduceat(o_area[o], starts)
+    hh = np.add.reduceat(o_hh[o], starts)
+    merged_area = area + h_area[gh]
+    out = pd.DataFrame({
+        "id": ids, "street": streets, "orphan_kind": kinds, "orphan_ids": members, "host_compound_id": host_ids,
+        "distance_m": np.maximum.reduceat(dist, starts), "shared_boundary_m": np.add.reduceat(best.shared[order], starts),
+        "merged_floor_area_m2": merged_area, "merged_households": (hh + h_hh[gh]).astype(int),
+        "orphan_floor_area_m2": area, "orphan_households": hh.astype(int),
+        "host_floor_area_m2": h_area[gh], "host_households": h_hh[gh].astype(int),
         "within_preferred_area": merged_area <= s.preferred_max_merged_area_m2,
-    }, geometry=gpd.GeoSeries(lines, crs=s.metric_crs).to_crs(WGS84), crs=WGS84)
-    return out.sort_values(["street", "id"], kind="mergesort").reset_index(drop=True)
+    })
+    of_orphan[o] = ids[group_no]
+    link_rows = pd.DataFrame({"proposal_id": ids[group_no], "orphan_kind": o_kind[o], "orphan_id": o_ids[o],
+                              "host_compound_id": h_ids[h], "distance_m": dist})
+
+    def links() -> gpd.GeoDataFrame:
+        lines = shapely.shortest_line(shapely.point_on_surface(og[o]), hg[h])
+        return gpd.GeoDataFrame(link_rows.copy(), geometry=gpd.GeoSeries(lines, crs=s.metric_crs).to_crs(WGS84),
+                                crs=WGS84)
+
+    # ids start with the street code, so sorting by id sorts by street first
+    out = out.iloc[np.argsort(ids.astype(str), kind="stable")].reset_index(drop=True)
+    return out, of_orphan, links
 
 
 def _new_bundles(orphans: gpd.GeoDataFrame, og: np.ndarray, rest: np.ndarray, o_street: np.ndarray,

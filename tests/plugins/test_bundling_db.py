@@ -304,7 +304,8 @@ def test_compound_attributes_and_layers(seeded) -> None:  # noqa: ANN001
     assert attrs.loc["H2", "bundling_host_of"] == 2 and attrs.loc["H1", "bundling_host_of"] == 1
     assert attrs.loc["C1", "bundling_status"] == "proposed"
     links = links_frame(ctx)
-    assert set(links.geometry.geom_type) == {"MultiLineString"}
+    assert set(links.geometry.geom_type) == {"LineString"}
+    assert sorted(links["orphan_id"]) == ["B1", "B2", "B3", "C1", "C2"]
     assert {"distance_m", "merged_floor_area_m2", "merged_households"} <= set(links.columns)
     assert len(links_frame(ctx, street=S2)) == 1
     h1 = links[links["host_compound_id"] == "H1"].iloc[0]

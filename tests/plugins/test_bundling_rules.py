@@ -332,10 +332,10 @@ def reference(orphans, hosts, barriers, s: BundlingSettings) -> dict[str, str]: 
                 if d <= s.shared_boundary_tolerance_m else 0.0
             merged = (orphans["floor_area_m2"].iloc[i] or 0) + (hosts["floor_area_m2"].iloc[j] or 0)
             key = (merged > s.preferred_max_merged_area_m2, np.floor(d / s.distance_resolution_m + 0.5), -shared,
-                   hosts["host_compound_id"].iloc[j])
+                   d, hosts["host_compound_id"].iloc[j])
             ranked.append(key)
         if ranked:
-            out[f"{orphans['orphan_kind'].iloc[i]}:{orphans['orphan_id'].iloc[i]}"] = min(ranked)[3]
+            out[f"{orphans['orphan_kind'].iloc[i]}:{orphans['orphan_id'].iloc[i]}"] = min(ranked)[-1]
     return out
 
 
