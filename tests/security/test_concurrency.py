@@ -189,6 +189,7 @@ def test_kill_9_during_import_leaves_the_database_exactly_as_before(ctx, db_url,
     assert killed >= 2
 
 
+@pytest.mark.slow
 def test_four_concurrent_cli_processes_write_without_lock_errors(ctx, db_url) -> None:  # noqa: ANN001
     """Four `geoplatform` processes writing at once (each: add a user, then a token) all succeed."""
     script = ("import sys; from geoplatform.cli import main; sys.stdin = __import__('io').StringIO('password-123\\n');"
