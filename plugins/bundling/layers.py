@@ -33,7 +33,7 @@ def orphans_frame(context: Any, bbox: Any = None, street: str | None = None) -> 
     """Every orphan with its outcome, the proposal's host, distance, merged area and households."""
     plan = service.cached_plan(context)
     o = plan.orphans.copy()
-    p = plan.proposals.drop(columns="geometry").set_index("id")
+    p = plan.proposals.set_index("id")
     pid = o["proposal_id"]
     for col in ("host_compound_id", "distance_m", "merged_floor_area_m2", "merged_households"):
         o[col] = pid.map(p[col]) if len(p) else None
