@@ -22,6 +22,11 @@ COMPOUND_FIELDS = ("managed_by_id", "management_mode", "property_company")  # wh
 HOST_FIELDS = ("floor_area_m2", "households")  # what accepting buildings adds to on the host
 
 
+COMPOUND_COLUMNS = ("id", "name", "street_code", "management_mode", "floor_area_m2", "households", "managed_by_id",
+                    "property_company")  # what planning reads (boundary and location come with them)
+BUILDING_COLUMNS = ("id", "compound_id", "street_code", "floor_area_m2", "households")
+
+
 class BundleError(ValueError):
     """A request the planner refuses (unknown proposal, wrong state, data changed since): one clear message."""
 
@@ -41,8 +46,8 @@ def settings_for(context: Any, max_distance: float | None = None) -> BundlingSet
 
 def load_inputs(session: Session) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.Series, gpd.GeoDataFrame]:
     """Compounds, orphan buildings (street filled from the street polygons where missing), building counts, barriers."""
-    compounds = read_frame(session, "compound")
-    lone = read_frame(session, "building", where=[m.Building.compound_id.is_(None)])
+    compounds = read_frame(session, "compound", columns=COMPOUND_COLUMNS)
+    lone = read_frame(session, "building", where=[m.Building.compound_id.is_(None)], columns=BUILDING_COLUMNS)
     counts = pd.Series(dict(session.execute(
         select(m.Building.compound_id, func.count()).where(m.Building.compound_id.isnot(None))
         .group_by(m.Building.compound_id)).all()), dtype=float)
