@@ -115,6 +115,8 @@ def _bearer_token() -> str | None:
 def _authenticate() -> Response | None:
     """Set g.user / g.auth_method from a bearer token or the session cookie."""
     g.user, g.auth_method = None, None
+    if request.endpoint and (request.endpoint == "static" or request.endpoint.endswith(".static")):
+        return None  # public assets: no database round trip per file
     token = _bearer_token()
     if token is not None:
         with _ctx().session(readonly=True) as s:
