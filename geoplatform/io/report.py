@@ -63,7 +63,7 @@ class ImportReport:
         first = self.errors[0]
         more = len(self.errors) + self.dropped_errors - 1
         tail = f" (and {more} more problem{'s' if more != 1 else ''}; --json lists all)" if more else ""
-        return f"{first.where}: {first.message}{tail} — nothing was imported"
+        return f"{first.where}: {first.message}{tail} — 未导入任何数据 / nothing was imported"
 
 
 class ImportFailed(Exception):
