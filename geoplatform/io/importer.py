@@ -759,7 +759,11 @@ class _Job:
         geom_cols = [c for c in ("geom", "boundary", "location") if c in table.c]
         cols = set(table.c.keys())
         records = [{k: v for k, v in rec.items() if k in cols} for rec in self.rows]
-        geom_cols = [gc for gc in geom_cols if any(rec.get(gc) is not None for rec in records)]
+        absent = [gc for gc in geom_cols if all(rec.get(gc) is None for rec in records)]
+        geom_cols = [gc for gc in geom_cols if gc not in absent]
+        for rec in records:  # a file without (say) boundaries never erases the stored ones on --upsert
+            for gc in absent:
+                rec.pop(gc, None)
         for gc in geom_cols:
             wkb = shapely.to_wkb(np.array([rec.get(gc) for rec in records], dtype=object))
             for rec, b in zip(records, wkb, strict=True):

@@ -215,3 +215,18 @@ def test_repair_lists_every_repair(seeded_ctx, tmp_path):
     with seeded_ctx.session(readonly=True) as s:
         g = read_frame(s, "building", where=[Building.id == "TB-BOW"]).iloc[0]["geom"]
     assert g.is_valid and g.geom_type == "MultiPolygon" and len(g.geoms) == 2
+
+
+def test_upsert_of_a_point_ledger_keeps_stored_boundaries(seeded_ctx, tmp_path):
+    with seeded_ctx.session(readonly=True) as s:
+        comps = read_frame(s, "compound")
+    c = comps[comps["boundary"].notna()].iloc[-1]
+    p = c["boundary"].representative_point()
+    path = write_csv(tmp_path / "pts.csv", [["小区编号", "小区名称", "所属街道", "经度", "纬度", "户数"],
+                                            [c["id"], c["name"], c["street_code"], p.x, p.y, 777]])
+    rep = import_file(seeded_ctx, "compounds", path, upsert=True)
+    assert rep.updated == 1
+    with seeded_ctx.session(readonly=True) as s:
+        got = read_frame(s, "compound", where=[Compound.id == c["id"]]).iloc[0]
+    assert got["households"] == 777 and got["boundary"] is not None
+    assert shapely.equals_exact(got["boundary"], c["boundary"], 1e-12) and got["location"].distance(p) < 1e-9
