@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from geoplatform import models as m
+from geoplatform.principal import Principal
 from tests.plugins.test_takeover_db import _small_demo
 
 
@@ -59,3 +60,21 @@ def test_rank_select_save_advance(web) -> None:  # noqa: ANN001
         denied = {e.user_name for e in s.scalars(select(m.AuditEvent).where(m.AuditEvent.outcome == "denied"))}
     assert users == ["co", "v", "co", "bu", "co"]  # shortlisted, denied attempt, tendering, contracted, serving
     assert denied == {"v"}
+
+
+def test_layers_answer_over_http(web) -> None:  # noqa: ANN001
+    client, tok, ctx = web
+    with ctx.session() as s:
+        from plugins.takeover import service
+        from plugins.takeover.mapping import settings_for
+
+        top = service.rank(s, settings_for(ctx)).index[0]
+        service.advance(s, Principal(name="co", role="state_company"), top, "shortlisted", 2025, settings_for(ctx))
+    cand = client.get("/api/v1/layers/takeover_candidates/features", query_string={"zoom": 16},
+                      headers=tok["v"])
+    assert cand.status_code == 200, cand.data[:300]
+    feats = cand.get_json()["features"]
+    assert feats and all(f["properties"].get("takeover_score") is not None for f in feats)
+    short = client.get("/api/v1/layers/takeover_shortlist/features", query_string={"zoom": 16}, headers=tok["v"])
+    assert short.status_code == 200
+    assert [f["id"] for f in short.get_json()["features"]] == [top]
