@@ -103,3 +103,9 @@ def test_export_command_every_format(demo_url, cli_run, tmp_path, fmt):
     res = cli_run(demo_url, "export", "building", "--format", fmt, "-o", str(out), "--street", "昆北", "--json")
     assert res.exit_code == 0, res.stderr
     assert json.loads(res.stdout)["rows"] > 0 and out.stat().st_size > 0
+
+
+def test_xlsx_sheet_picked_by_name(seeded_ctx, tmp_path):
+    two = next(b for b in CORPUS if b.name == "xlsx_two_sheets").build(tmp_path)
+    rep = import_file(seeded_ctx, "compounds", two, sheet="另一表", dry_run=True)
+    assert rep.ok and rep.inserted == 1 and "另一表" in " ".join(rep.warnings)
