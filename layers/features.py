@@ -32,6 +32,7 @@ SOURCE_TABLES: dict[str, tuple[str, str, str]] = {
     "barriers": ("barrier", "geom", "id"),
 }
 # Columns never worth sending to a map (bulky or internal); plugins still get them via compounds_frame().
+SIMPLIFY_MIN_POINTS = 8  # a rectangle (5 points) has nothing to simplify
 SKIP_COLUMNS = {"aliases", "source", "updated_at"}
 
 
@@ -64,6 +65,14 @@ def bbox_clause(engine: sa.Engine, table: sa.Table, column: str, bbox: BBox) -> 
     return table.c[column].op("&&")(func.ST_MakeEnvelope(minx, miny, maxx, maxy, SRID))
 
 
+def _json_value_expr(engine: sa.Engine, expr: Any) -> Any:
+    """A column as a JSON value: SQLite has no boolean type, so booleans become json('true'/'false')."""
+    is_bool = isinstance(getattr(expr, "type", None), sa.Boolean)
+    if is_sqlite(engine) and is_bool:
+        return func.json(sa.case((expr.is_(None), "null"), (expr == sa.true(), "true"), else_="false"))
+    return expr
+
+
 def _street_clause(table: sa.Table, street: str) -> sa.ColumnElement[bool] | None:
     if "street_code" in table.c:
         return table.c.street_code == street
@@ -76,12 +85,16 @@ def _street_clause(table: sa.Table, street: str) -> sa.ColumnElement[bool] | Non
 
 
 def source_statement(context: Any, source: str, columns: Sequence[str] | None = None, bbox: BBox | None = None,
-                     street: str | None = None, geojson: tuple[float, int] | None = None) -> tuple[sa.Select, list[str]]:
+                     street: str | None = None, geojson: tuple[float, int] | None = None,
+                     ordered: bool = True, json_props: Sequence[str] | None = None,
+                     plain: Sequence[str] = ()) -> tuple[sa.Select, list[str]]:
     """The SELECT of a built-in source: key, the scalar `columns` (default: all useful ones), flags, WKB last.
 
     With `geojson=(tolerance, decimals)` the last column is instead the database's own GeoJSON of the
     geometry simplified to `tolerance` degrees (None or 0: not simplified) with `decimals` digits.
     bbox, street and geojson values may be SQLAlchemy bind parameters (see `fetch_source`).
+    With `json_props`, the columns are the key, the `plain` columns and `_props`: a JSON object text of
+    those table columns (and `boundary_missing` for compounds) built by the database.
 
     Compounds: geometry is the boundary, or the location point when the boundary is missing
     (`boundary_missing`); the bbox test uses the boundary's index, else the location's.
@@ -109,8 +122,20 @@ def source_statement(context: Any, source: str, columns: Sequence[str] | None = 
     else:
         tol, decimals = geojson
         simplify = tol is not None and (isinstance(tol, sa.BindParameter) or tol > 0)
-        geom_out = func.ST_AsGeoJSON(func.ST_SimplifyPreserveTopology(geom_expr, tol) if simplify else geom_expr,
-                                     decimals)
+        if simplify:  # GEOS round trips cost ~20 µs a geometry: only for shapes with vertices to drop
+            geom_expr = sa.case((func.ST_NPoints(geom_expr) > SIMPLIFY_MIN_POINTS,
+                                 func.ST_SimplifyPreserveTopology(geom_expr, tol)), else_=geom_expr)
+        geom_out = func.ST_AsGeoJSON(geom_expr, decimals)
+    if json_props is not None:
+        scalars = [table.c[key], *(table.c[n] for n in plain if n in table.c)]
+        pairs: list[Any] = []
+        for name in json_props:
+            if name in table.c and name not in geoms:
+                pairs += [literal_column(f"'{name}'"), _json_value_expr(engine, table.c[name])]
+        if source == "compounds":
+            pairs += [literal_column("'boundary_missing'"), _json_value_expr(engine, table.c.boundary.is_(None))]
+        props = func.json_object(*pairs) if is_sqlite(engine) else sa.cast(func.json_build_object(*pairs), sa.Text)
+        extra = [props.label("_props")]
     stmt = select(*scalars, *extra, geom_out.label("_geom"))
     if source != "compounds":
         stmt = stmt.where(table.c[geom_name].isnot(None))
@@ -126,7 +151,8 @@ def source_statement(context: Any, source: str, columns: Sequence[str] | None = 
         clause = _street_clause(table, street)
         if clause is not None:
             stmt = stmt.where(clause)
-    return stmt.order_by(table.c[key]), [c.name for c in scalars] + [e.name for e in extra]
+    names = [c.name for c in scalars] + [e.name for e in extra]
+    return (stmt.order_by(table.c[key]) if ordered else stmt), names
 
 
 @dataclass(frozen=True)
@@ -145,13 +171,13 @@ _COMPILED: dict[tuple[Any, ...], CompiledSource] = {}
 
 
 def compiled_source(engine: sa.Engine, source: str, columns: tuple[str, ...] | None, bbox: bool, street: bool,
-                    geojson: str | None) -> CompiledSource:
+                    geojson: str | None, json_props: bool = False, plain: tuple[str, ...] = ()) -> CompiledSource:
     """The compiled SELECT of `source_statement` with bind parameters minx…maxy, street, tol, decimals.
 
     `geojson`: None (WKB), "plain" (database GeoJSON) or "simplified" (database GeoJSON of the
     geometry simplified to :tol). Cached per dialect, so a map request skips SQLAlchemy's compiler.
     """
-    key = (engine.dialect.name, source, columns, bbox, street, geojson)
+    key = (engine.dialect.name, source, columns, bbox, street, geojson, json_props, plain)
     hit = _COMPILED.get(key)
     if hit is not None:
         return hit
@@ -168,7 +194,8 @@ def compiled_source(engine: sa.Engine, source: str, columns: tuple[str, ...] | N
               sa.bindparam("decimals", type_=sa.Integer))
     stmt, names = source_statement(ctx, source, columns=columns, bbox=params,  # type: ignore[arg-type]
                                    street=sa.bindparam("street", type_=sa.String) if street else None,  # type: ignore[arg-type]
-                                   geojson=gj)  # type: ignore[arg-type]
+                                   geojson=gj, ordered=False,  # type: ignore[arg-type]
+                                   json_props=columns if json_props else None, plain=plain)
     compiled = stmt.compile(dialect=engine.dialect)
     table: sa.Table = model_for(SOURCE_TABLES[source][0]).__table__
     booleans = tuple(i for i, n in enumerate(names) if n == "boundary_missing" or
@@ -182,16 +209,17 @@ def compiled_source(engine: sa.Engine, source: str, columns: tuple[str, ...] | N
 
 
 def fetch_source(context: Any, source: str, columns: Sequence[str] | None = None, bbox: BBox | None = None,
-                 street: str | None = None, geojson: tuple[float | None, int] | None = None
-                 ) -> tuple[list[tuple[Any, ...]], tuple[str, ...]]:
+                 street: str | None = None, geojson: tuple[float | None, int] | None = None,
+                 json_props: bool = False, plain: Sequence[str] = ()) -> tuple[list[tuple[Any, ...]], tuple[str, ...]]:
     """Rows (key, columns…, flags…, geometry last) of a built-in source, through the compiled-query cache.
 
     Geometry is WKB, or with `geojson=(tolerance, decimals)` the database's GeoJSON text.
-    Booleans come back as bool and JSON columns decoded on both databases.
+    Booleans come back as bool and JSON columns decoded on both databases. With `json_props` the
+    rows are (key, `plain` columns…, properties JSON text of `columns`, geometry) — see `source_statement`.
     """
     mode = None if geojson is None else ("simplified" if geojson[0] else "plain")
     cs = compiled_source(context.engine, source, tuple(columns) if columns is not None else None,
-                         bbox is not None, street is not None, mode)
+                         bbox is not None, street is not None, mode, json_props, tuple(plain))
     values: dict[str, Any] = dict(cs.defaults)
     if bbox is not None:
         values.update(zip(("minx", "miny", "maxx", "maxy"), map(float, bbox), strict=True))
@@ -202,6 +230,7 @@ def fetch_source(context: Any, source: str, columns: Sequence[str] | None = None
     params: Any = tuple(values[n] for n in cs.positional) if cs.positional is not None else values
     with read_engine(context).connect() as conn:
         rows = conn.exec_driver_sql(cs.sql, params).fetchall()
+    rows.sort(key=_first)  # by key, here rather than ORDER BY: PostGIS would sort the wide GeoJSON rows
     if rows and (cs.booleans or cs.json_columns) and is_sqlite(context.engine):  # raw 0/1 and JSON text
         fixed = []
         for r in rows:
@@ -214,6 +243,10 @@ def fetch_source(context: Any, source: str, columns: Sequence[str] | None = None
             fixed.append(tuple(r))
         rows = fixed
     return rows, cs.names
+
+
+def _first(row: tuple[Any, ...]) -> Any:
+    return row[0]
 
 
 def read_engine(context: Any) -> sa.Engine:

@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 
 from geoplatform.db import is_sqlite
+from geoplatform.store import model_for
 from layers.spec import LayerSpec
 
 TILE_SIZE = 256
@@ -147,36 +148,54 @@ def layer_geojson(context: Any, spec: LayerSpec, bbox: Any = None, zoom: float |
     tol = pixel_size_deg(zoom, lat) if zoom is not None else 0.0
     wanted = [n for n in property_names(spec) if n not in ("_color", "_label", "boundary_missing")]
     in_db = DB_GEOJSON if DB_GEOJSON is not None else not is_sqlite(context.engine)
+    table_columns = set(model_for(SOURCE_TABLES[spec.source][0]).__table__.c.keys())
+    legend_attr = spec.legend.attribute if spec.legend is not None else None
+    plain = (legend_attr,) if legend_attr in table_columns else ()
+    # SQLite builds the properties JSON faster than Python (json_object); PostGIS's json_build_object is
+    # slower than fetching the columns and encoding them here.
+    in_db_json = is_sqlite(context.engine)
     rows, names = fetch_source(context, spec.source, columns=wanted, bbox=bbox, street=street,
-                               geojson=(tol or None, coordinate_decimals(zoom)) if in_db else None)
+                               geojson=(tol or None, coordinate_decimals(zoom)) if in_db else None,
+                               json_props=in_db_json, plain=plain)
     if not rows:
         return EMPTY
-    columns_t = list(zip(*rows, strict=True))
-    ids = list(columns_t[0])
-    if in_db:
-        geoms = ["null" if g is None else g for g in columns_t[-1]]
+    cols = [list(c) for c in zip(*rows, strict=True)]
+    ids, geom_col = cols[0], cols[-1]
+    if in_db_json:
+        props_db = cols[-2]
     else:
-        wkb = shapely.from_wkb([None if v is None else bytes(v) for v in columns_t[-1]])
+        keys_db = [n for n in names[1:] if n in wanted or n == "boundary_missing"]
+        template = "{" + ",".join(_ENCODE_KEY(k).replace("%", "%%") + ":%s" for k in keys_db) + "}"
+        props_db = [template % t for t in zip(*(_encode_column(cols[names.index(k)]) for k in keys_db),
+                                               strict=True)] if keys_db else ["{}"] * len(ids)
+    if in_db:
+        geoms = ["null" if g is None else g for g in geom_col]
+    else:
+        wkb = shapely.from_wkb([None if v is None else bytes(v) for v in geom_col])
         geoms = ["null" if g is None else g for g in shapely.to_geojson(generalise(wkb, zoom, lat))]
-    by_name = {name: list(columns_t[i]) for i, name in enumerate(names)}
+    # properties the database does not have: plugin attributes, then the legend class
     attrs = context.compound_attribute_values() if spec.source == "compounds" else {}
-    columns: dict[str, list[Any]] = {}
+    extra: dict[str, list[Any]] = {}
     for name in wanted:
-        if name in by_name:
-            columns[name] = by_name[name]
-        elif name in attrs:
+        if name not in table_columns and name in attrs:
             lookup = attrs[name]
-            columns[name] = [lookup.get(i) for i in ids]
-    legend_values = columns.get(spec.legend.attribute) if spec.legend else None
-    columns["_color"], columns["_label"] = legend_lists(legend_values or [None] * len(ids), spec.legend, lang)
-    if "boundary_missing" in by_name:
-        columns["boundary_missing"] = [bool(v) for v in by_name["boundary_missing"]]
-    keys = list(columns)
-    template = ('{"type":"Feature","id":%s,"geometry":%s,"properties":{'
-                + ",".join(_ENCODE_KEY(k).replace("%", "%%") + ":%s" for k in keys) + "}}")
-    encoded = list(zip(_encode_column(ids), geoms,
-                       *(_encode_column(columns[k]) for k in keys), strict=True))
-    return '{"type":"FeatureCollection","features":[' + ",".join(template % t for t in encoded) + "]}"
+            extra[name] = [lookup.get(i) for i in ids]
+    if plain:
+        legend_values: list[Any] = cols[names.index(plain[0])]
+    elif legend_attr in extra:
+        legend_values = extra[legend_attr]
+    elif legend_attr in attrs:
+        legend_values = [attrs[legend_attr].get(i) for i in ids]
+    else:
+        legend_values = [None] * len(ids)
+    extra["_color"], extra["_label"] = legend_lists(legend_values, spec.legend, lang)
+    keys = list(extra)
+    tail = "".join("," + _ENCODE_KEY(k).replace("%", "%%") + ":%s" for k in keys) + "}}"
+    tails = [tail % t for t in zip(*(_encode_column(extra[k]) for k in keys), strict=True)]
+    feats = [f'{{"type":"Feature","id":{i},"geometry":{g},"properties":{p[:-1] if len(p) > 2 else "{"}'
+             f'{t if len(p) > 2 else t[1:]}'
+             for i, g, p, t in zip(_encode_column(ids), geoms, props_db, tails, strict=True)]
+    return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
 
 
 # Where geometry becomes GeoJSON: None = in the database for PostGIS (fast ST_AsGeoJSON), in

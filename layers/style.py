@@ -56,10 +56,23 @@ def legend_lists(values: list[Any], legend: Legend | None, lang: str = "zh") -> 
         for r in legend.rules:
             key = None if r.value is None else r.value
             table.setdefault(key, (r.color, r.label_zh if lang == "zh" else r.label_en))
-        pairs = [table.get(None if _missing(v) else v, default) for v in values]
+        try:
+            pairs = [table.get(v, default) for v in values]
+        except TypeError:  # an unhashable value somewhere
+            pairs = [_lookup(table, v, default) for v in values]
+        if any(isinstance(v, float) and math.isnan(v) for v in values if v.__class__ is float):
+            pairs = [table.get(None, default) if isinstance(v, float) and math.isnan(v) else p
+                     for v, p in zip(values, pairs, strict=True)]
     else:
         pairs = [_graduated(v, legend, lang, default) for v in values]
     return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _lookup(table: dict[Any, tuple[str, str]], v: Any, default: tuple[str, str]) -> tuple[str, str]:
+    try:
+        return table.get(None if _missing(v) else v, default)
+    except TypeError:
+        return default
 
 
 def _missing(v: Any) -> bool:

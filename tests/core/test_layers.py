@@ -259,3 +259,17 @@ def test_another_process_write_is_seen_after_the_revision_ttl(loaded, db_url) ->
         s.get(Compound, "c1").households = 7
     assert loaded.compound_attributes().loc["c1", "t_double"] == 14
     other.engine.dispose()
+
+
+@pytest.mark.parametrize("legend,values", [
+    (MODES, ["professional", "state_owned", "none", None, float("nan"), 3]),
+    (Legend("v", rules=(StyleRule("#n", "空", "none", value=None), StyleRule("#t", "是", "yes", value=True))),
+     [None, True, False, float("nan")]),
+    (Legend("v", kind="graduated", rules=(StyleRule("#a", "低", "low", min=None, max=0.5),
+                                          StyleRule("#b", "高", "high", min=0.5))), [0.1, 0.5, None, "x", 2, float("nan")]),
+])
+def test_fast_legend_lists_match_the_frame_version(legend: Legend, values: list) -> None:
+    from layers.style import legend_lists
+
+    colors, labels = legend_columns(pd.DataFrame({legend.attribute: pd.Series(values, dtype=object)}), legend)
+    assert legend_lists(values, legend) == (colors.tolist(), labels.tolist())
