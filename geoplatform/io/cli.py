@@ -57,11 +57,11 @@ def import_cmd(ctx: click.Context, kind: str, file: str, crs: str | None, sheet:
             b.render_finish()
         if as_json:
             emit(exc.report.as_dict(), True)
-        else:
-            for e in exc.report.errors[1:]:
-                click.echo(f"  {e.where}: {e.message}", err=True)
+        else:  # every problem on stdout; stderr keeps the one-line contract
+            for e in exc.report.errors:
+                click.echo(f"{e.where}: {e.message}")
             for w in exc.report.warnings:
-                click.echo(f"  警告 / warning: {w}", err=True)
+                click.echo(f"警告 / warning: {w}")
         raise UserError(exc.report.summary_line()) from exc
     for b in bar.values():
         b.render_finish()

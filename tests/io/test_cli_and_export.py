@@ -109,3 +109,12 @@ def test_xlsx_sheet_picked_by_name(seeded_ctx, tmp_path):
     two = next(b for b in CORPUS if b.name == "xlsx_two_sheets").build(tmp_path)
     rep = import_file(seeded_ctx, "compounds", two, sheet="另一表", dry_run=True)
     assert rep.ok and rep.inserted == 1 and "另一表" in " ".join(rep.warnings)
+
+
+def test_human_output_lists_every_problem_and_one_stderr_line(seeded_url, cli_run, tmp_path):
+    path = write_csv(tmp_path / "two_bad.csv", [["小区名称", "所属街道", "经度", "纬度", "户数"],
+                                                ["甲", "少先路", *P1, -1], ["乙", "火星街道", *P3, 5]])
+    res = cli_run(seeded_url, "import", "compounds", str(path))
+    assert res.exit_code == 2
+    assert len(res.stderr.strip().splitlines()) == 1 and "two_bad.csv row 2, column 户数" in res.stderr
+    assert "two_bad.csv row 2, column 户数" in res.stdout and "two_bad.csv row 3, column 所属街道" in res.stdout
