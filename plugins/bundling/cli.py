@@ -6,6 +6,7 @@ import getpass
 from typing import Any
 
 import click
+from sqlalchemy.orm.exc import StaleDataError
 
 from geoplatform import audit
 from geoplatform.cli import UserError, emit, get_context, print_table, require_schema, resolve_street
@@ -61,6 +62,9 @@ def _decide(c: Any, principal: Principal, action: str, proposal_id: str, fn: Any
         raise UserError(f"permission denied: {exc}") from exc
     except service.BundleError as exc:
         raise UserError(str(exc)) from exc
+    except StaleDataError as exc:
+        raise UserError(f"proposal {proposal_id} or its records were changed by someone else meanwhile; "
+                        "nothing was written — try again") from exc
 
 
 def register(cli: click.Group) -> None:

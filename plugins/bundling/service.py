@@ -193,7 +193,8 @@ def get_proposal(session: Session, settings: BundlingSettings, proposal_id: str)
             session.add(row)
             session.flush()
             return row
-    raise BundleError(f"unknown bundle proposal {proposal_id!r} (run `geoplatform bundle plan` to list them)")
+    raise BundleError(f"unknown bundle proposal {proposal_id!r} (list them with `geoplatform bundle plan`; "
+                      "after planning with a non-default --max-distance, store them with --save first)")
 
 
 # ---------------------------------------------------------------------------------------------
