@@ -41,7 +41,7 @@ def property_names(spec: LayerSpec) -> list[str]:
             names.append(f.attribute)
     if spec.legend is not None and spec.legend.attribute not in names:
         names.append(spec.legend.attribute)
-    return names + ["_color", "_label", "boundary_missing"]
+    return names + [n for n in ("_color", "_label", "boundary_missing") if n not in names]
 
 
 def generalise(geoms: np.ndarray, zoom: float | None, lat: float = REFERENCE_LAT) -> np.ndarray:

@@ -273,3 +273,11 @@ def test_fast_legend_lists_match_the_frame_version(legend: Legend, values: list)
 
     colors, labels = legend_columns(pd.DataFrame({legend.attribute: pd.Series(values, dtype=object)}), legend)
     assert legend_lists(values, legend) == (colors.tolist(), labels.tolist())
+
+
+def test_property_names_are_unique_when_a_popup_shows_a_flag(loaded) -> None:
+    spec = LayerSpec(**{**SPEC.__dict__, "popup": (PopupField("boundary_missing", "缺边界", "no boundary"),),
+                        "detail_zoom": 13})
+    assert property_names(spec).count("boundary_missing") == 1
+    f = layer_features(loaded, spec)
+    assert len(to_geojson(f, spec, 15)["features"]) == 5 and len(to_geojson(f, spec, 11)["features"]) == 3
