@@ -121,14 +121,25 @@
         st.group.addData(data);
         st.count = (data.features || []).length;
         st.ids = (data.features || []).map(function (f) { return String(f.id); });
+        st.proposals = (data.features || []).map(proposalOf).filter(function (x) { return x !== null; });
         st.loading = false; ws.loads++; setStatus();
       })
       .catch(function () { st.loading = false; st.failed = true; setStatus(); });
   }
 
+  function proposalOf(f) {
+    var p = f.properties || {};
+    var pid = p.proposal_id || p.id || null;
+    return pid === null ? null : String(pid);
+  }
+
   function reloadMap() { return Promise.all(Object.keys(ws.layers).map(loadLayer)); }
   ws.reloadMap = reloadMap;
   ws.featureCount = function (id) { return ws.layers[id] ? ws.layers[id].count : -1; };
+  ws.hasProposal = function (pid) {
+    var st = ws.layers.bundling_links;
+    return !!(st && st.proposals && st.proposals.indexOf(String(pid)) >= 0);
+  };
   ws.hasFeature = function (id, fid) { return !!(ws.layers[id] && ws.layers[id].ids && ws.layers[id].ids.indexOf(String(fid)) >= 0); };
 
   config.layers.forEach(function (meta) {
@@ -160,14 +171,19 @@
   map.attributionControl.setPrefix(false);
   reloadMap();
 
-  function focusFeature(layerId, fid) {
+  function focusFeature(layerId, fid, byProposal) {
     var st = ws.layers[layerId];
-    var found = null;
-    if (st) { st.group.eachLayer(function (l) { if (l.feature && String(l.feature.id) === String(fid)) { found = l; } }); }
-    if (!found) { return false; }
-    if (found.getBounds) { map.fitBounds(found.getBounds(), {maxZoom: 18, padding: [60, 60]}); }
-    else { map.setView(found.getLatLng(), 17); }
-    found.openPopup(found.getBounds ? found.getBounds().getCenter() : undefined);
+    var found = [];
+    if (st) {
+      st.group.eachLayer(function (l) {
+        if (l.feature && (byProposal ? proposalOf(l.feature) : String(l.feature.id)) === String(fid)) { found.push(l); }
+      });
+    }
+    if (!found.length) { return false; }
+    var bounds = L.latLngBounds([]);
+    found.forEach(function (l) { bounds.extend(l.getBounds ? l.getBounds() : l.getLatLng()); });
+    map.fitBounds(bounds.pad(0.8), {maxZoom: 17});
+    found[0].openPopup(found[0].getBounds ? found[0].getBounds().getCenter() : undefined);
     return true;
   }
 
@@ -240,7 +256,7 @@
     show.addEventListener("click", function () {
       document.querySelectorAll("tr.ws-selected").forEach(function (r) { r.classList.remove("ws-selected"); });
       row.classList.add("ws-selected");
-      if (!focusFeature("bundling_links", row.dataset.id)) { focusFeature("compounds", row.dataset.host); }
+      if (!focusFeature("bundling_links", row.dataset.id, true)) { focusFeature("compounds", row.dataset.host); }
     });
   });
 

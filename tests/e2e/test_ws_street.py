@@ -1,0 +1,185 @@
+"""The street officer's job in a real browser: log in, decide bundling proposals, edit a compound through a conflict."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from geoplatform import models as m
+from tests.web.ws_fixtures import WsDemo, open_proposals, ws_ctx, ws_demo  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def wait_for(page, expression: str, timeout: float = 30.0) -> object:  # noqa: ANN001
+    """Poll a JS expression until truthy (our CSP forbids the eval behind page.wait_for_function)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(f"() => {expression}")
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(100)
+
+
+@pytest.fixture(scope="module")
+def ws_server(ws_demo: WsDemo, ws_ctx, tmp_path_factory) -> Iterator[str]:  # noqa: ANN001, F811
+    """The app on the workspace demo under waitress (one per backend for this module)."""
+    from waitress.server import create_server
+
+    from web.app import create_app
+
+    os.environ.setdefault("GEOPLATFORM_INSTANCE", str(tmp_path_factory.mktemp("instance")))
+    srv = create_server(create_app(ws_ctx), host="127.0.0.1", port=0, threads=6)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.effective_port}"
+    finally:
+        srv.close()
+
+
+@pytest.fixture
+def officer_page(browser, ws_server, ws_demo):  # noqa: ANN001, ANN201, F811
+    """A fresh browser context logged in as the street officer through the login form, on /ws/street."""
+    ctx = browser.new_context(viewport={"width": 1500, "height": 920})
+    record = {"outside": [], "errors": [], "dialogs": []}
+
+    def route(r) -> None:  # noqa: ANN001
+        url = r.request.url
+        if url.startswith(("data:", "blob:")) or urlsplit(url).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            record["outside"].append(url)
+            r.abort()
+
+    ctx.route("**/*", route)
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: record["errors"].append(str(e)))
+    page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
+    page.goto(ws_server + "/login?next=/ws/street")
+    page.fill("input[name=name]", ws_demo.officer)
+    page.fill("input[name=password]", ws_demo.password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/ws/street")
+    wait_for(page, "window.wsStreet && wsStreet.ready && wsStreet.loads >= wsStreet.config.layers.length"
+                   " && document.body.dataset.wsLoading === '0'")
+    yield page, record
+    ctx.close()
+
+
+def _decide(page, pid: str, verb: str, text: str) -> None:  # noqa: ANN001
+    row = page.locator(f'#ws-proposals tr.ws-proposal[data-id="{pid}"]')
+    row.locator(f".ws-{verb}").click()
+    key = "consent_note" if verb == "accept" else "reason"
+    page.click("#ws-confirm")  # empty: refused in the page, nothing sent
+    assert "is-invalid" in page.get_attribute(f"#ws-{key}", "class")
+    page.fill(f"#ws-{key}", text)
+    page.click("#ws-confirm")
+    wait_for(page, f"document.querySelector('#ws-proposals tr[data-id=\"{pid}\"]').dataset.status === "
+                   f"'{'accepted' if verb == 'accept' else 'rejected'}'")
+
+
+def test_officer_decides_proposals_of_their_street(officer_page, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
+    page, record = officer_page
+    ids = page.eval_on_selector_all("#ws-proposals tr.ws-proposal", "rows => rows.map(r => r.dataset.id)")
+    assert ids and all(i.startswith(ws_demo.street + "-") for i in ids)
+    assert ws_demo.street_name in page.inner_text(".ws-head")
+    open_ids = {p["id"] for p in open_proposals(ws_ctx, ws_demo.street)}
+    shown_open = page.eval_on_selector_all(
+        '#ws-proposals tr.ws-proposal[data-status="proposed"]', "rows => rows.map(r => r.dataset.id)")
+    assert set(shown_open) == open_ids
+
+    first = open_proposals(ws_ctx, ws_demo.street, "building")[0]
+    pid = first["id"]
+    assert page.evaluate(f"() => wsStreet.hasProposal('{pid}')")
+    note = "2025年6月业主大会表决：同意户数75%，同意面积71%"
+    _decide(page, pid, "accept", note)
+    assert note in page.inner_text(f'#ws-proposals tr[data-id="{pid}"]')
+    assert page.locator(f'#ws-proposals tr[data-id="{pid}"] .ws-accept').count() == 0
+    assert page.locator("#ws-flash").get_attribute("data-kind") == "ok"
+    with ws_ctx.session(readonly=True) as s:
+        assert {s.get(m.Building, b).compound_id for b in first["orphan_ids"]} == {first["host_compound_id"]}
+        events = s.scalars(select(m.AuditEvent).where(m.AuditEvent.entity_id == pid,
+                                                      m.AuditEvent.action == "accept")).all()
+        assert [(e.user_name, e.detail) for e in events] == [(ws_demo.officer, note)]
+    wait_for(page, f"!wsStreet.hasProposal('{pid}') && document.body.dataset.wsLoading === '0'")
+
+    second = next(p for p in open_proposals(ws_ctx, ws_demo.street) if p["id"] != pid)
+    _decide(page, second["id"], "reject", "两小区间有围墙，业主大会未通过")
+    with ws_ctx.session(readonly=True) as s:
+        row = s.get(m.BundleProposal, second["id"])
+        assert row.status == "rejected" and row.reason == "两小区间有围墙，业主大会未通过"
+    page.click(f'#ws-proposals tr[data-id="{second["id"]}"] .ws-show')
+    assert page.locator("tr.ws-selected").count() == 1
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "ws_street.png"))
+    assert record["outside"] == [] and record["errors"] == [] and record["dialogs"] == []
+
+
+def test_officer_edits_a_compound_through_a_stale_version(officer_page, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
+    page, record = officer_page
+    with ws_ctx.session(readonly=True) as s:
+        cid = s.scalar(select(m.Compound.id).where(m.Compound.street_code == ws_demo.street)
+                       .order_by(m.Compound.id.desc()).limit(1))
+        households = s.get(m.Compound, cid).households or 0
+    page.click("#ws-tab-compounds")
+    row = page.locator(f'#ws-compounds tr.ws-compound[data-id="{cid}"]')
+    row.locator(".ws-edit-btn").click()
+    page.wait_for_selector("#ws-edit-form")
+    page.fill("#ws-f-households", "-5")
+    page.click("#ws-save")
+    page.wait_for_selector("#ws-f-households.is-invalid")
+    assert "households" in page.inner_text("#ws-err-households")
+
+    with ws_ctx.session() as s:  # someone else changes the compound meanwhile
+        s.get(m.Compound, cid).address = "包头市昆都仑区（他人修改）"
+    page.fill("#ws-f-households", str(households + 11))
+    page.click("#ws-save")
+    page.wait_for_selector("#ws-conflict")
+    assert "其他人修改" in page.inner_text("#ws-conflict")
+    with ws_ctx.session(readonly=True) as s:
+        assert s.get(m.Compound, cid).households == households  # the stale write changed nothing
+
+    page.click("#ws-reload")
+    wait_for(page, "document.getElementById('ws-f-address') && "
+                   "document.getElementById('ws-f-address').value.indexOf('他人修改') >= 0")
+    page.fill("#ws-f-households", str(households + 11))
+    page.click("#ws-save")
+    wait_for(page, "document.getElementById('ws-flash').dataset.kind === 'ok' && !document.getElementById('ws-edit-form')")
+    assert row.locator('[data-field="households"]').inner_text() == str(households + 11)
+    with ws_ctx.session(readonly=True) as s:
+        c = s.get(m.Compound, cid)
+        assert c.households == households + 11 and "他人修改" in c.address
+    assert record["errors"] == []
+
+
+def test_ledger_tab_and_compound_page(officer_page, ws_server) -> None:  # noqa: ANN001
+    page, record = officer_page
+    page.click("#ws-tab-ledger")
+    total = page.locator("#ws-ledger tr.ws-ledger-row").count()
+    overdue = page.locator("#ws-ledger tr.ws-overdue").count()
+    assert total > 0
+    page.check("#ws-only-overdue")
+    visible = page.eval_on_selector_all("#ws-ledger tr.ws-ledger-row", "rows => rows.filter(r => !r.hidden).length")
+    assert visible == overdue
+    href = page.get_attribute("#ws-ledger-export", "href")
+    assert "handover-ledger" in href and "format=xlsx" in href
+    page.locator("#ws-ledger tr.ws-ledger-row a").first.click()
+    page.wait_for_url("**/compounds/**")
+    wait_for(page, "window.wcCompound && wcCompound.ready && wcCompound.layer !== null")
+    assert page.locator("#wc-handover").count() == 1 and page.locator("#wc-history").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ws_compound.png"), full_page=True)
+    assert record["outside"] == [] and record["errors"] == []
