@@ -336,9 +336,9 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
         return oi, hi, shapely.distance(og[oi], hg[hi])
 
     # 1. the nearest host(s), like sjoin_nearest. Where one is in the orphan's street it is the best
-    #    host, unless a host tied at the distance resolution shares more boundary (only possible within
-    #    the shared-boundary tolerance: those few orphans get a second, tiny query), a barrier is in the
-    #    way, or the merged area is over the preferred maximum (all others are settled in step 2).
+    #    host, unless a host tied at the distance resolution shares more boundary (only possible when the
+    #    nearest is within the shared-boundary tolerance: those few orphans get a second, tiny query), a
+    #    barrier is in the way, or the merged area is over the preferred maximum (settled in step 2).
     rows = np.flatnonzero(valid_o)
     parts: list[_Best] = []
     unsettled = rows
@@ -349,7 +349,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
         same1 = o_street[oi] == h_street[hi]
         d1_of = np.full(n, np.inf)
         np.minimum.at(d1_of, oi[same1], d1[same1])
-        near_rows = np.unique(oi[same1 & (d1 <= tol + res)])
+        near_rows = np.unique(oi[same1 & (d1 <= tol)])  # only these may have a tie that shares boundary
         far = same1 & ~np.isin(oi, near_rows)
         oi_t, hi_t, d_t = query(near_rows, (_dkey(d1_of[near_rows], res) + 0.5) * res if res > 0
                                 else d1_of[near_rows])

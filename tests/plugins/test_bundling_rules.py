@@ -143,6 +143,13 @@ def test_distance_beats_shared_boundary_beyond_the_resolution() -> None:
     assert host_of(run(lay_far), "C1") == "H-A-GAP5"
 
 
+def test_within_the_resolution_but_beyond_the_tolerance_the_exact_distance_decides() -> None:
+    lay = Layout().small("C1", rect(0, 0, 40, 40), n_buildings=1)
+    lay.host("H-Z", rect(42.6, 0, 100, 40))  # 2.6 m: distance key 3, shares nothing
+    lay.host("H-A", rect(-102.9, -50, 100, 200))  # 2.9 m: distance key 3 too, longer facing edge
+    assert host_of(run(lay), "C1") == "H-Z"
+
+
 def test_point_only_compounds_use_their_point() -> None:
     lay = Layout().small("C-PT", None, point=point(0, 0)).host("H", rect(40, -50, 100, 100))
     plan = run(lay)
@@ -343,10 +350,18 @@ def reference(orphans, hosts, barriers, s: BundlingSettings) -> dict[str, str]: 
 def test_staged_search_matches_the_plain_rule(seed: int) -> None:
     rng = np.random.default_rng(seed)
     lay = Layout()
+    boxes = []
     for i in range(25):
         x, y = rng.uniform(0, 1200, 2)
-        lay.host(f"H{i:02d}", rect(x, y, rng.uniform(30, 150), rng.uniform(30, 150)), street=S1 if x < 700 else S2,
+        w, h = rng.uniform(30, 150, 2)
+        boxes.append((x, y, w, h))
+        lay.host(f"H{i:02d}", rect(x, y, w, h), street=S1 if x < 700 else S2,
                  area=float(rng.choice([30_000, 60_000, 96_000])))
+    for i in range(10):  # orphans touching or nearly touching a host: shared-boundary ties
+        x, y, w, h = boxes[int(rng.integers(0, len(boxes)))]
+        gap = float(rng.choice([0.0, 0.5, 1.7, 2.6]))
+        lay.lone(f"T{i:02d}", rect(x + w + gap, y + rng.uniform(-10, h - 5), 25, 20), street=S1 if x < 700 else S2,
+                 area=float(rng.uniform(1_000, 9_000)))
     for i in range(40):
         x, y = rng.uniform(0, 1200, 2)
         lay.lone(f"B{i:02d}", rect(x, y, 30, 15), street=S1 if x < 650 else S2, area=float(rng.uniform(1_000, 9_000)))
