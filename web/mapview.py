@@ -78,6 +78,7 @@ def page_config(context, lang: str, map_name: str) -> dict[str, Any]:  # noqa: A
             "features": url_for("api.layer_features", layer_id="__ID__"),
             "compounds": url_for("api.compounds"),
             "compound": url_for("api.compound", compound_id="__ID__"),
+            "compound_page": url_for("ws_compound.page", compound_id="__ID__"),
             "streets": url_for("api.streets"),
             "kpi": url_for("api.kpi"),
         },

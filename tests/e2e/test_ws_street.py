@@ -183,3 +183,19 @@ def test_ledger_tab_and_compound_page(officer_page, ws_server) -> None:  # noqa:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ws_compound.png"), full_page=True)
     assert record["outside"] == [] and record["errors"] == []
+
+
+def test_map_popup_links_to_the_compound_page(officer_page, ws_server) -> None:  # noqa: ANN001
+    from tests.support.webdemo import XSS_ID, XSS_NAME
+
+    page, record = officer_page
+    page.goto(ws_server + "/?basemap=none")
+    wait_for(page, "window.gp && gp.config && document.body.dataset.gpLoading === '0'")
+    page.evaluate(f"() => gp.zoomToCompound({{id: '{XSS_ID}', bbox: [109.8257, 40.6329, 109.8273, 40.6341]}})")
+    link = page.locator(".leaflet-popup-content a.gp-detail-link")
+    link.wait_for(timeout=20000)
+    assert link.get_attribute("href") == f"/compounds/{XSS_ID}"
+    link.click()
+    page.wait_for_url(f"**/compounds/{XSS_ID}")
+    assert page.inner_text("#wc-name") == XSS_NAME
+    assert record["dialogs"] == []

@@ -58,7 +58,7 @@ add_messages({
         "ws_compound.action.update": "修改", "ws_compound.action.create": "新建", "ws_compound.action.accept": "同意",
         "ws_compound.action.reject": "驳回", "ws_compound.action.revert": "撤销", "ws_compound.action.import": "导入",
         "ws_compound.plan_host": "当前规划：承接 {n} 条打包建议", "ws_compound.plan_orphan": "当前规划：本小区不成管理规模（{status}）",
-        "ws_compound.year": "年度", "ws_compound.components": "评分构成",
+        "map.compound_details": "小区详情 →", "ws_compound.year": "年度", "ws_compound.components": "评分构成",
     },
     "en": {
         "ws_compound.title": "Compound", "ws_compound.attributes": "Attributes", "ws_compound.map": "Location and boundary",
@@ -89,7 +89,7 @@ add_messages({
         "ws_compound.action.reject": "reject", "ws_compound.action.revert": "revert", "ws_compound.action.import": "import",
         "ws_compound.plan_host": "Current plan: host of {n} proposals",
         "ws_compound.plan_orphan": "Current plan: under management scale ({status})",
-        "ws_compound.year": "Year", "ws_compound.components": "Score components",
+        "map.compound_details": "Compound details →", "ws_compound.year": "Year", "ws_compound.components": "Score components",
     },
 })
 
