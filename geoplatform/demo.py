@@ -390,14 +390,14 @@ def _handovers(data: DemoData, compound: dict[str, Any], rng: np.random.Generato
         since = today - dt.timedelta(days=int(rng.integers(10, 700)))
         rec = {"compound_id": compound["id"], "facility": facility, "state": state,
                "since": dt.datetime.combine(since, dt.time(9)),
-               "deadline": today + dt.timedelta(days=int(rng.integers(-120, 240))) if state not in ("taken_over", "unknown") else None,
+               "deadline": today + dt.timedelta(days=int(rng.integers(-45, 365))) if state not in ("taken_over", "unknown") else None,
                "responsible_unit": {"water": "包头市供水总公司", "power": "国网包头供电公司", "heating": "包头市热力集团",
                                     "gas": "包头市燃气公司"}[facility], "note": None}
         data.add("handover", rec)
         if state == "rectifying":
             items = []
             for _ in range(int(rng.integers(1, 4))):
-                deadline = today + dt.timedelta(days=int(rng.integers(-90, 150)))
+                deadline = today + dt.timedelta(days=int(rng.integers(-40, 180)))
                 done = deadline - dt.timedelta(days=5) if rng.random() < 0.3 else None
                 items.append({"content": str(rng.choice(["更换老化管网", "加装计量表具", "修复阀门井", "补齐竣工资料",
                                                          "更换配电柜", "换热站设备检修", "燃气立管防腐"])),
