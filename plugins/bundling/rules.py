@@ -251,6 +251,13 @@ def _dkey(dist: np.ndarray, resolution: float) -> np.ndarray:
     return np.floor(dist / resolution + 0.5) if resolution > 0 else dist
 
 
+def _rank(values: np.ndarray) -> np.ndarray:
+    """Each value's position in sorted order (values usually arrive sorted: then no sort is needed)."""
+    if len(values) < 2 or bool(np.all(values[1:] >= values[:-1])):
+        return np.arange(len(values))
+    return np.argsort(np.argsort(values, kind="stable"), kind="stable")
+
+
 def _firsts(sorted_keys: np.ndarray) -> np.ndarray:
     """Mask of the first element of each run of equal values."""
     return np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if len(sorted_keys) else np.zeros(0, bool)
@@ -277,7 +284,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     o_street = orphans["street_code"].astype(object).to_numpy()
     h_street = hosts["street_code"].astype(object).to_numpy()
     h_ids = hosts["host_compound_id"].astype(str).to_numpy()
-    h_rank = np.argsort(np.argsort(h_ids, kind="stable"), kind="stable")  # host id order as integers
+    h_rank = _rank(h_ids)  # host id order as integers (ties are broken by id)
     o_area = orphans["floor_area_m2"].fillna(0.0).to_numpy(dtype=float)
     o_hh = orphans["households"].fillna(0.0).to_numpy(dtype=float)
     h_area = hosts["floor_area_m2"].fillna(0.0).to_numpy(dtype=float)
@@ -489,9 +496,8 @@ def _new_bundles(orphans: gpd.GeoDataFrame, og: np.ndarray, rest: np.ndarray, o_
     n = len(rest)
     graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
     _, comp = connected_components(graph, directed=False)
-    area = pd.Series(o_area[rest]).groupby(comp).sum()
-    big = area[area >= s.new_bundle_min_area_m2].index.to_numpy()
-    members = np.isin(comp, big)
+    area = np.bincount(comp, weights=o_area[rest])
+    members = area[comp] >= s.new_bundle_min_area_m2
     if not members.any():
         return none
     rows = rest[members]
