@@ -34,3 +34,10 @@ def register_commands(cli):  # noqa: ANN001, ANN201
     from plugins.coverage.cli import register
 
     register(cli)
+
+
+def kpi_report(context, street=None):  # noqa: ANN001, ANN201
+    """`{"district": {...}, "streets": [...]}` (see plugins.coverage.service.kpi_report); for the web dashboard."""
+    from plugins.coverage.service import kpi_report as report
+
+    return report(context, street=street)
