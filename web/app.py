@@ -27,8 +27,11 @@ def create_app(context: Context | None = None, database_url: str | None = None,
 
     import web.messages  # noqa: F401  (UI strings into the i18n catalogues)
     from web import api, auth, http, lang, mapview, ogc, security
+    from web.workspaces import bureau as ws_bureau
     from web.workspaces import compound as ws_compound
     from web.workspaces import street as ws_street
+    from web.workspaces import takeover as ws_takeover
+    from web.workspaces import utility as ws_utility
 
     security.init_security(app)
     auth.init_auth(app)
@@ -39,6 +42,9 @@ def create_app(context: Context | None = None, database_url: str | None = None,
     app.register_blueprint(ogc.bp)
     app.register_blueprint(ws_street.bp)  # role workspaces (issue 10)
     app.register_blueprint(ws_compound.bp)
+    app.register_blueprint(ws_takeover.bp)
+    app.register_blueprint(ws_utility.bp)
+    app.register_blueprint(ws_bureau.bp)
     _register_plugin_routes(app, context)
 
     @app.context_processor

@@ -1,0 +1,273 @@
+/* Utility workspace: the facility's handover layer on the map, and per row a form that moves the row along
+ * RULES §2 over PATCH /api/v1/handovers/COMPOUND/FACILITY (400 → the allowed next states, 409 → reload),
+ * adds ledger items and marks them done. Data is always inserted as text (textContent), never as HTML. */
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("ws-config").textContent);
+  var map = window[config.map];
+  var M = config.messages;
+  var LABELS = config.labels;
+  var ws = window.wsUtility = {map: map, config: config, loads: 0, count: 0, ids: []};
+
+  function msg(key, vars) {
+    var text = M[key] || key;
+    Object.keys(vars || {}).forEach(function (k) { text = text.split("{" + k + "}").join(String(vars[k])); });
+    return text;
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { node.textContent = attrs[k]; }
+      else if (k === "className") { node.className = attrs[k]; }
+      else { node.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) { if (c) { node.appendChild(c); } });
+    return node;
+  }
+
+  function stateLabel(s) { return (LABELS.handover_state && LABELS.handover_state[s]) || s; }
+  function safeColor(c) { return /^#[0-9a-fA-F]{3,8}$/.test(String(c || "")) ? c : "#9e9e9e"; }
+
+  function flash(text, ok) {
+    var f = document.getElementById("ws-flash");
+    f.textContent = text;
+    f.className = "ws-flash " + (ok ? "ok" : "err");
+    f.hidden = false;
+    f.dataset.kind = ok ? "ok" : "err";
+  }
+
+  function send(method, url, body) {
+    return fetch(url, {
+      method: method, credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": config.csrf},
+      body: JSON.stringify(body || {})
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) { return {status: r.status, data: data}; });
+    });
+  }
+
+  /* ---------- map: compounds coloured by this facility's handover state ---------- */
+  var meta = config.layers[0];
+  var group = null;
+  if (meta) {
+    group = L.geoJSON(null, {
+      style: function (f) {
+        var c = safeColor(f.properties && f.properties._color);
+        return {color: c, weight: 1, fillColor: c, fillOpacity: 0.45};
+      },
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, {radius: 5, color: "#fff", weight: 1, fillColor: safeColor(f.properties && f.properties._color), fillOpacity: 0.9});
+      },
+      onEachFeature: function (f, layer) {
+        layer.bindPopup(function () {
+          var p = f.properties || {};
+          var rows = meta.popup.map(function (x) {
+            var v = p[x.attribute];
+            return el("tr", {}, [el("th", {text: x.label}), el("td", {text: v === null || v === undefined ? "–" : String(v)})]);
+          });
+          return el("div", {className: "gp-popup"}, [el("div", {className: "gp-popup-title", text: meta.title}),
+            el("table", {className: "gp-fields"}, [el("tbody", {}, rows)]),
+            el("a", {href: config.compound_page.replace("__ID__", encodeURIComponent(String(f.id))), text: msg("ws_utility.detail") + " →"})]);
+        }, {maxWidth: 340});
+        var tip = (f.properties || {}).name;
+        if (tip) { layer.bindTooltip(el("span", {text: String(tip)}), {sticky: true}); }
+      }
+    }).addTo(map);
+
+    var Legend = L.Control.extend({
+      options: {position: "topright"},
+      onAdd: function () {
+        var div = L.DomUtil.create("div", "gp-legend ws-legend");
+        div.id = "ws-legend";
+        div.appendChild(el("div", {className: "gp-legend-title", text: meta.title}));
+        (meta.legend && meta.legend.rules || []).forEach(function (r) {
+          var sw = el("i", {className: "gp-swatch"});
+          sw.style.background = safeColor(r.color);
+          div.appendChild(el("div", {className: "gp-legend-item"}, [sw, el("span", {text: r.label})]));
+        });
+        return div;
+      }
+    });
+    new Legend().addTo(map);
+  }
+  map.attributionControl.setPrefix(false);
+
+  function loadMap() {
+    if (!group) { ws.loads++; return Promise.resolve(); }
+    var params = new URLSearchParams({lang: config.lang});
+    if (config.street) { params.set("street", config.street); }
+    document.body.dataset.wsLoading = "1";
+    return fetch(config.features.replace("__ID__", encodeURIComponent(meta.id)) + "?" + params.toString(),
+      {credentials: "same-origin", headers: {Accept: "application/geo+json"}, cache: "no-store"})
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(function (data) {
+        group.clearLayers();
+        group.addData(data);
+        ws.count = (data.features || []).length;
+        ws.ids = (data.features || []).map(function (f) { return String(f.id); });
+        ws.colors = {};
+        (data.features || []).forEach(function (f) { ws.colors[String(f.id)] = (f.properties || {})._color; });
+        if (!config.street && ws.count && group.getBounds().isValid()) { map.fitBounds(group.getBounds(), {maxZoom: 15}); }
+        ws.loads++;
+        document.body.dataset.wsLoading = "0";
+      })
+      .catch(function () { ws.failed = true; ws.loads++; document.body.dataset.wsLoading = "0"; });
+  }
+  ws.reloadMap = loadMap;
+  loadMap();
+
+  function focusCompound(cid) {
+    if (!group) { return; }
+    group.eachLayer(function (l) {
+      if (l.feature && String(l.feature.id) === String(cid)) {
+        map.fitBounds(l.getBounds ? l.getBounds().pad(1.5) : L.latLngBounds([l.getLatLng()]).pad(0.01), {maxZoom: 17});
+        l.openPopup();
+      }
+    });
+  }
+
+  /* ---------- the row form: next state, note, deadline, ledger items; mark items done ---------- */
+  function closeForms() { document.querySelectorAll("tr.ws-form-row").forEach(function (r) { r.remove(); }); }
+
+  function itemLine() {
+    return el("div", {className: "ws-item-line"}, [
+      el("input", {type: "text", className: "form-control ws-item-content", maxlength: "2000", placeholder: msg("ws_utility.item_ph"), "aria-label": msg("ws_utility.item_content")}),
+      el("input", {type: "text", className: "form-control ws-item-unit", maxlength: "200", placeholder: msg("ws_utility.unit"), "aria-label": msg("ws_utility.unit")}),
+      el("input", {type: "date", className: "form-control ws-item-deadline", "aria-label": msg("ws_utility.deadline")})]);
+  }
+
+  function openForm(row) {
+    closeForms();
+    var holder = el("td", {colspan: "8"});
+    var tr = el("tr", {className: "ws-form-row"}, [holder]);
+    row.after(tr);
+    var url = config.handover_api.replace("__ID__", encodeURIComponent(row.dataset.compound));
+    fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}, cache: "no-store"})
+      .then(function (r) { return r.json().then(function (d) { return {status: r.status, data: d}; }); })
+      .then(function (res) {
+        if (res.status !== 200) { holder.textContent = msg("ws_utility.error", {message: res.data.error || res.status}); return; }
+        buildForm(row, holder, res.data);
+      });
+  }
+
+  function buildForm(row, holder, h) {
+    var form = el("form", {className: "ws-hform", id: "ws-hform", novalidate: "novalidate"});
+    var select = el("select", {className: "form-select", id: "ws-next-state", name: "state"});
+    h.allowed_next.forEach(function (s) { select.appendChild(el("option", {value: s, text: stateLabel(s)})); });
+    select.appendChild(el("option", {value: h.state, text: msg("ws_utility.same_state", {state: stateLabel(h.state)})}));
+    var note = el("textarea", {className: "form-control", id: "ws-note", rows: "2", maxlength: "2000", placeholder: msg("ws_utility.note_ph")});
+    var deadline = el("input", {type: "date", className: "form-control", id: "ws-deadline"});
+    var unit = el("input", {type: "text", className: "form-control", id: "ws-unit", maxlength: "200", value: h.responsible_unit || ""});
+    var lines = el("div", {className: "ws-item-lines", id: "ws-item-lines"});
+    var addItem = el("button", {type: "button", className: "btn btn-sm btn-outline-secondary mt-1", id: "ws-add-item", text: "+ " + msg("ws_utility.add_item")});
+    var itemsHint = el("div", {className: "ws-muted", text: msg("ws_utility.items_only_rectifying")});
+    var itemsBox = el("div", {}, [el("div", {className: "form-label mt-2", text: msg("ws_utility.items")}), itemsHint, lines, addItem]);
+    addItem.addEventListener("click", function () { lines.appendChild(itemLine()); });
+    function syncItems() {
+      var rect = select.value === config.rectifying;
+      addItem.disabled = !rect;
+      itemsHint.hidden = rect;
+      if (rect && !lines.children.length) { lines.appendChild(itemLine()); }
+    }
+    select.addEventListener("change", syncItems);
+    var existing = el("ul", {className: "ws-hitems", id: "ws-existing-items"});
+    if (!h.items.length) { existing.appendChild(el("li", {className: "ws-muted", text: msg("ws_utility.no_items")})); }
+    h.items.forEach(function (it) {
+      var li = el("li", {className: it.done_date ? "ws-done" : (it.overdue ? "ws-late" : ""), "data-item": String(it.id)}, [
+        el("span", {text: it.content}), el("span", {className: "ws-muted", text: (it.responsible_unit || "") + " " + (it.deadline || "")})]);
+      if (!it.done_date) {
+        var done = el("button", {type: "button", className: "btn btn-sm btn-outline-success ms-auto ws-item-done", text: msg("ws_utility.done")});
+        done.addEventListener("click", function () {
+          done.disabled = true;
+          send("POST", config.done_url.replace("__ID__", String(it.id)), {}).then(function (res) {
+            if (res.status === 200) {
+              li.className = "ws-done"; done.remove(); flash(msg("ws_utility.done_ok"), true);
+              var cell = row.querySelector(".ws-items-cell");
+              if (cell) { cell.textContent = String(Math.max(0, parseInt(cell.textContent, 10) - 1)); }
+            } else {
+              done.disabled = false;
+              flash(res.status === 403 ? msg("ws_utility.forbidden") : msg("ws_utility.error", {message: res.data.error || res.status}), false);
+            }
+          });
+        });
+        li.appendChild(done);
+      }
+      existing.appendChild(li);
+    });
+    var save = el("button", {type: "submit", className: "btn btn-sm btn-primary", id: "ws-save", text: msg("ws_utility.save")});
+    var cancel = el("button", {type: "button", className: "btn btn-sm btn-link", text: msg("ws_utility.cancel")});
+    var out = el("div", {id: "ws-form-note", role: "alert"});
+    var grid = el("div", {className: "row g-2"}, [
+      el("div", {className: "col-5"}, [el("label", {className: "form-label", "for": "ws-next-state", text: msg("ws_utility.next_state")}), select]),
+      el("div", {className: "col-3"}, [el("label", {className: "form-label", "for": "ws-deadline", text: msg("ws_utility.deadline")}), deadline]),
+      el("div", {className: "col-4"}, [el("label", {className: "form-label", "for": "ws-unit", text: msg("ws_utility.unit")}), unit]),
+      el("div", {className: "col-12"}, [el("label", {className: "form-label", "for": "ws-note", text: msg("ws_utility.note")}), note])]);
+    form.append(el("div", {className: "fw-semibold mb-1", text: h.compound_name + " · " + stateLabel(h.state) + " · " + msg("ws_utility.version") + " " + h.version}),
+      h.allowed_next.length ? null : el("div", {className: "ws-muted", text: msg("ws_utility.final")}),
+      grid, el("div", {className: "form-label mt-2", text: msg("ws_utility.items")}), existing, itemsBox,
+      el("div", {className: "mt-2 d-flex gap-2 align-items-center"}, [save, cancel]), out);
+    holder.replaceChildren(form);
+    syncItems();
+    cancel.addEventListener("click", closeForms);
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      out.replaceChildren();
+      var body = {version: h.version, state: select.value};
+      if (note.value.trim()) { body.note = note.value.trim(); }
+      if (deadline.value) { body.deadline = deadline.value; }
+      if (unit.value.trim() && unit.value.trim() !== (h.responsible_unit || "")) { body.responsible_unit = unit.value.trim(); }
+      var items = [];
+      lines.querySelectorAll(".ws-item-line").forEach(function (ln) {
+        var c = ln.querySelector(".ws-item-content").value.trim();
+        if (!c) { return; }
+        var it = {content: c};
+        var u = ln.querySelector(".ws-item-unit").value.trim(); if (u) { it.responsible_unit = u; }
+        var d = ln.querySelector(".ws-item-deadline").value; if (d) { it.deadline = d; }
+        items.push(it);
+      });
+      if (items.length && select.value === config.rectifying) { body.items = items; }
+      save.disabled = true;
+      send("PATCH", url(h), body).then(function (res) {
+        save.disabled = false;
+        if (res.status === 200) {
+          var d = res.data;
+          row.dataset.state = d.state;
+          var cell = row.querySelector(".ws-state-cell");
+          cell.replaceChildren(el("span", {className: "ws-hstate ws-hstate-" + d.state, text: stateLabel(d.state)}));
+          row.querySelector(".ws-deadline-cell").textContent = d.deadline || "–";
+          row.querySelector(".ws-items-cell").textContent = String(d.open_items);
+          closeForms();
+          flash(msg("ws_utility.saved", {compound: d.compound_name, state: stateLabel(d.state)}), true);
+          loadMap();
+        } else if (res.status === 409) {
+          var reload = el("button", {type: "button", className: "btn btn-sm btn-outline-danger ms-2", id: "ws-reload", text: msg("ws_utility.reload")});
+          reload.addEventListener("click", function () { openForm(row); });
+          out.replaceChildren(el("div", {className: "ws-conflict", id: "ws-conflict"}, [el("span", {text: msg("ws_utility.conflict")}), reload]));
+        } else if (res.status === 400 && res.data.allowed) {
+          var names = res.data.allowed.map(stateLabel).join("、") || "–";
+          out.replaceChildren(el("div", {className: "ws-allowed", id: "ws-allowed", text: msg("ws_utility.not_allowed", {allowed: names})}));
+        } else if (res.status === 403) {
+          out.replaceChildren(el("div", {className: "ws-allowed", text: msg("ws_utility.forbidden")}));
+        } else {
+          out.replaceChildren(el("div", {className: "ws-allowed", text: msg("ws_utility.error", {message: res.data.error || res.status})}));
+        }
+      });
+    });
+  }
+
+  function url(h) { return config.handover_api.replace("__ID__", encodeURIComponent(h.compound_id)); }
+
+  document.querySelectorAll("#ws-backlog tr.ws-row").forEach(function (row) {
+    row.querySelector(".ws-handle").addEventListener("click", function () { openForm(row); });
+    row.querySelector(".ws-show").addEventListener("click", function () {
+      document.querySelectorAll("tr.ws-selected").forEach(function (r) { r.classList.remove("ws-selected"); });
+      row.classList.add("ws-selected");
+      focusCompound(row.dataset.compound);
+    });
+  });
+  var pick = document.getElementById("ws-utility-select");
+  if (pick) { pick.addEventListener("change", function () { pick.form.submit(); }); }
+  ws.ready = true;
+})();

@@ -1,0 +1,467 @@
+"""Housing bureau dashboard (/ws/bureau): KPIs against the targets, trend, charging and handover summaries,
+file imports (dry run → commit of the same upload) and user management. Roles admin/bureau only.
+
+Thin over the plugins and the core: `plugins.coverage.service.kpi_report`, `plugins.charging.stored`,
+`plugins.handover.service.backlog`, `geoplatform.io.importer.import_file` and `geoplatform.auth`.
+Every write is audited; forms carry the CSRF token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from geoplatform import audit
+from geoplatform import auth as accounts
+from geoplatform import models as m
+from geoplatform.i18n import add_messages
+from geoplatform.labels import label
+from web.auth import require
+from web.lang import current_lang
+from web.workspaces import bureau_charts as charts
+
+bp = Blueprint("ws_bureau", __name__, url_prefix="/ws/bureau")
+
+UPLOAD_TTL_S = 3600  # [D] an uploaded file waits this long for its commit, then is removed
+UPLOAD_MAX_BYTES = 50 * 1024 * 1024  # [D] per file (the app's MAX_CONTENT_LENGTH also applies)
+UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".csv", ".xlsx")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+TREND_MONTHS = 12
+IMPORT_KINDS = ("compounds", "buildings", "garages", "handovers", "companies", "barriers", "streets", "communities",
+                "district")
+
+add_messages({
+    "zh": {
+        "ws_bureau.title": "区住建局工作台", "ws_bureau.tab.dashboard": "总览", "ws_bureau.tab.import": "数据导入",
+        "ws_bureau.tab.users": "用户管理",
+        "ws_bureau.kpi.coverage": "专业化物业覆盖率", "ws_bureau.kpi.owners_org": "业主组织组建率",
+        "ws_bureau.kpi.coverage_hh": "覆盖率（按户数）", "ws_bureau.kpi.compounds": "小区总数",
+        "ws_bureau.kpi.target": "目标 {target}", "ws_bureau.kpi.needed": "距目标还差 {n} 个小区",
+        "ws_bureau.kpi.reached": "已达标", "ws_bureau.kpi.served": "专业化服务 {n} 个",
+        "ws_bureau.chart.coverage": "各街镇专业化物业覆盖率（目标 {target}）",
+        "ws_bureau.chart.owners_org": "各街镇业主组织组建率（目标 {target}）", "ws_bureau.target": "目标{target}",
+        "ws_bureau.distance": "距目标差距（需新增小区数）", "ws_bureau.col.street": "街镇",
+        "ws_bureau.col.compounds": "小区数", "ws_bureau.col.coverage": "覆盖率", "ws_bureau.col.coverage_need": "覆盖率还差",
+        "ws_bureau.col.owners_org": "组建率", "ws_bureau.col.owners_need": "组建率还差",
+        "ws_bureau.trend": "月度趋势（由审计记录回溯）", "ws_bureau.trend_method":
+            "方法：从当前数据出发，按审计记录倒序撤销每月末之后的管理模式/业主组织变更和新导入的小区，再按覆盖率规则计算；"
+            "没有历史记录时为水平线。",
+        "ws_bureau.charging": "充电桩配建条件评估（按车库）", "ws_bureau.charging_invalid": "数据不全 {n} 个",
+        "ws_bureau.charging_none": "暂无车库数据",
+        "ws_bureau.handover": "专业经营设施移交待办（按单位）", "ws_bureau.col.utility": "单位",
+        "ws_bureau.col.total": "未完成", "ws_bureau.col.overdue": "逾期", "ws_bureau.open_utility": "打开",
+        "ws_bureau.thresholds": "口径：专业化服务 = {modes}；业主组织 = {orgs}；目标覆盖率 {cov}，组建率 {org}（2027年底）",
+        "ws_bureau.import.title": "导入数据文件", "ws_bureau.import.kind": "数据类型", "ws_bureau.import.file": "文件",
+        "ws_bureau.import.file_hint": "GeoJSON、GeoPackage、Shapefile（zip）、CSV、XLSX，单个文件不超过 {mb} MB",
+        "ws_bureau.import.crs": "坐标系（可选）", "ws_bureau.import.crs_hint": "例：EPSG:4547、gcj02（高德）、bd09（百度）；留空则自动识别",
+        "ws_bureau.import.sheet": "工作表（XLSX，可选）", "ws_bureau.import.layer": "图层（GeoPackage/zip，可选）",
+        "ws_bureau.import.upsert": "已存在的编号则更新（upsert）", "ws_bureau.import.check": "检查（试导入，不写入）",
+        "ws_bureau.import.report": "检查报告", "ws_bureau.import.ok": "检查通过：将导入 {n} 条（新增 {new}，更新 {upd}）",
+        "ws_bureau.import.failed": "发现 {n} 个问题，未写入任何数据。请修改文件后重新上传。",
+        "ws_bureau.import.where": "位置", "ws_bureau.import.message": "问题", "ws_bureau.import.warnings": "警告",
+        "ws_bureau.import.commit": "确认导入", "ws_bureau.import.done": "已导入 {n} 条（新增 {new}，更新 {upd}）",
+        "ws_bureau.import.expired": "上传的文件已过期或不存在，请重新上传", "ws_bureau.import.no_file": "请选择文件",
+        "ws_bureau.import.too_big": "文件超过 {mb} MB", "ws_bureau.import.bad_suffix": "不支持的文件类型：{name}",
+        "ws_bureau.users.title": "用户", "ws_bureau.users.name": "用户名", "ws_bureau.users.role": "角色",
+        "ws_bureau.users.street": "街镇（街镇干部）", "ws_bureau.users.utility": "单位（专业经营单位）",
+        "ws_bureau.users.password": "初始密码（至少8位）", "ws_bureau.users.add": "新增用户",
+        "ws_bureau.users.disabled": "已停用", "ws_bureau.users.active": "正常", "ws_bureau.users.status": "状态",
+        "ws_bureau.users.created": "创建时间", "ws_bureau.users.actions": "操作",
+        "ws_bureau.users.disable": "停用", "ws_bureau.users.enable": "启用", "ws_bureau.users.token": "签发API令牌",
+        "ws_bureau.users.token_once": "用户 {name} 的API令牌（只显示这一次，请立即复制保存）：",
+        "ws_bureau.users.added": "已新增用户 {name}", "ws_bureau.users.changed": "已{what}用户 {name}",
+        "ws_bureau.users.none": "（无）",
+        "role.admin": "系统管理员", "role.bureau": "区住建局", "role.street_officer": "街镇干部",
+        "role.state_company": "区属国有物业公司", "role.utility": "专业经营单位", "role.viewer": "只读用户",
+    },
+    "en": {
+        "ws_bureau.title": "Housing bureau dashboard", "ws_bureau.tab.dashboard": "Overview",
+        "ws_bureau.tab.import": "Import", "ws_bureau.tab.users": "Users",
+        "ws_bureau.kpi.coverage": "Professional service coverage", "ws_bureau.kpi.owners_org": "Owners' organisation rate",
+        "ws_bureau.kpi.coverage_hh": "Coverage (by households)", "ws_bureau.kpi.compounds": "Compounds",
+        "ws_bureau.kpi.target": "target {target}", "ws_bureau.kpi.needed": "{n} more compounds to reach the target",
+        "ws_bureau.kpi.reached": "target reached", "ws_bureau.kpi.served": "{n} professionally served",
+        "ws_bureau.chart.coverage": "Coverage per street (target {target})",
+        "ws_bureau.chart.owners_org": "Owners' organisation rate per street (target {target})",
+        "ws_bureau.target": "target {target}", "ws_bureau.distance": "Distance to target (compounds needed)",
+        "ws_bureau.col.street": "Street", "ws_bureau.col.compounds": "Compounds", "ws_bureau.col.coverage": "Coverage",
+        "ws_bureau.col.coverage_need": "Coverage: needed", "ws_bureau.col.owners_org": "Owners' org.",
+        "ws_bureau.col.owners_need": "Owners' org.: needed",
+        "ws_bureau.trend": "Monthly trend (reconstructed from the audit trail)", "ws_bureau.trend_method":
+            "Method: from today's data, undo the management-mode / owners'-organisation changes and imported compounds "
+            "after each month end (audit events, newest first), then apply the coverage rules; flat without history.",
+        "ws_bureau.charging": "EV charging eligibility (per garage)", "ws_bureau.charging_invalid": "{n} incomplete",
+        "ws_bureau.charging_none": "no garages",
+        "ws_bureau.handover": "Utility handover backlog (per utility)", "ws_bureau.col.utility": "Utility",
+        "ws_bureau.col.total": "Open", "ws_bureau.col.overdue": "Overdue", "ws_bureau.open_utility": "open",
+        "ws_bureau.thresholds": "Definitions: served = {modes}; owners' organisation = {orgs}; targets coverage {cov}, "
+                                "owners' org. {org} (end-2027)",
+        "ws_bureau.import.title": "Import a data file", "ws_bureau.import.kind": "Kind", "ws_bureau.import.file": "File",
+        "ws_bureau.import.file_hint": "GeoJSON, GeoPackage, zipped Shapefile, CSV, XLSX; at most {mb} MB",
+        "ws_bureau.import.crs": "Coordinate system (optional)",
+        "ws_bureau.import.crs_hint": "e.g. EPSG:4547, gcj02 (AMap), bd09 (Baidu); empty = detect",
+        "ws_bureau.import.sheet": "Sheet (XLSX, optional)", "ws_bureau.import.layer": "Layer (GeoPackage/zip, optional)",
+        "ws_bureau.import.upsert": "Update existing ids (upsert)", "ws_bureau.import.check": "Check (dry run, writes nothing)",
+        "ws_bureau.import.report": "Report", "ws_bureau.import.ok": "Check passed: {n} rows would be imported ({new} new, {upd} updated)",
+        "ws_bureau.import.failed": "{n} problems found; nothing was written. Fix the file and upload it again.",
+        "ws_bureau.import.where": "Where", "ws_bureau.import.message": "Problem", "ws_bureau.import.warnings": "Warnings",
+        "ws_bureau.import.commit": "Import now", "ws_bureau.import.done": "Imported {n} rows ({new} new, {upd} updated)",
+        "ws_bureau.import.expired": "The upload expired or does not exist; upload the file again",
+        "ws_bureau.import.no_file": "Choose a file", "ws_bureau.import.too_big": "File over {mb} MB",
+        "ws_bureau.import.bad_suffix": "Unsupported file type: {name}",
+        "ws_bureau.users.title": "Users", "ws_bureau.users.name": "User name", "ws_bureau.users.role": "Role",
+        "ws_bureau.users.street": "Street (street officers)", "ws_bureau.users.utility": "Utility (utility accounts)",
+        "ws_bureau.users.password": "Initial password (8+ characters)", "ws_bureau.users.add": "Add user",
+        "ws_bureau.users.disabled": "disabled", "ws_bureau.users.active": "active", "ws_bureau.users.status": "Status",
+        "ws_bureau.users.created": "Created", "ws_bureau.users.actions": "Actions",
+        "ws_bureau.users.disable": "Disable", "ws_bureau.users.enable": "Enable", "ws_bureau.users.token": "Issue API token",
+        "ws_bureau.users.token_once": "API token of {name} (shown only now; copy it):",
+        "ws_bureau.users.added": "User {name} added", "ws_bureau.users.changed": "User {name}: {what}",
+        "ws_bureau.users.none": "(none)",
+        "role.admin": "Administrator", "role.bureau": "Housing bureau", "role.street_officer": "Street officer",
+        "role.state_company": "State-owned company", "role.utility": "Utility", "role.viewer": "Viewer",
+    },
+})
+
+
+def _ctx():  # noqa: ANN202
+    from web.app import get_context
+
+    return get_context()
+
+
+def _t(key: str, **kw: Any) -> str:
+    from geoplatform.i18n import t
+
+    return t(key, current_lang(), **kw)
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{v * 100:.1f}%"
+
+
+def _guard() -> Any:
+    """Admin/bureau only (other roles 403, audited)."""
+    return require("view", {"kind": "bureau_dashboard", "restricted": True})
+
+
+# ---------------------------------------------------------------------------------------------
+# Dashboard
+
+
+def _coverage(ctx: Any) -> dict[str, Any] | None:
+    if ctx.pm.get_plugin("coverage") is None:
+        return None
+    from plugins.coverage.service import kpi_report
+    from plugins.coverage.settings import settings_for
+
+    return {"report": kpi_report(ctx), "settings": settings_for(ctx)}
+
+
+def trend_points(ctx: Any, settings: Any) -> list[dict[str, Any]]:
+    """Month-end rates of the last TREND_MONTHS months (method in web.workspaces.bureau_trend)."""
+    import pandas as pd
+
+    from plugins.coverage.rules import group_kpis
+    from web.workspaces.bureau_trend import month_ends, reconstruct
+
+    ends = month_ends(ctx.today, TREND_MONTHS)
+    start = dt.datetime.combine(ends[0].replace(day=1), dt.time())
+    with ctx.session(readonly=True) as s:
+        rows = s.execute(select(m.Compound.id, m.Compound.management_mode, m.Compound.owners_org,
+                                m.Compound.households)).all()
+        ev = m.AuditEvent
+        events = [{"at": e.at, "action": e.action, "entity_id": e.entity_id, "before": e.before, "after": e.after}
+                  for e in s.scalars(select(ev).where(ev.entity == "compound", ev.outcome == "ok", ev.at >= start))]
+    frame = pd.DataFrame(rows, columns=["id", "management_mode", "owners_org", "households"])
+    return reconstruct(frame, events, ends, lambda f: group_kpis(f, settings))
+
+
+def charging_summary(ctx: Any, lang: str) -> dict[str, Any] | None:
+    """Counts of garages per RULES §3 decision (the charging plugin's evaluation of the stored garages)."""
+    if ctx.pm.get_plugin("charging") is None:
+        return None
+    from plugins.charging.rules import DECISION_ORDER
+    from plugins.charging.settings import settings_for
+    from plugins.charging.stored import evaluate_records, load_garages
+
+    with ctx.session(readonly=True) as s:
+        results = evaluate_records(load_garages(s), settings_for(ctx))
+    counts = Counter(r["decision"] for r in results)
+    colors = {"ELIGIBLE": "#2e7d32", "ELIGIBLE_BY_EXCEPTION": "#66bb6a", "NEEDS_FIRE_UNIT": "#fbc02d",
+              "PENDING_INSPECTION": "#ffa000", "NOT_RECOMMENDED": "#ef6c00", "INELIGIBLE": "#c62828",
+              "NOT_ELIGIBLE_PRIVATE": "#6d4c41"}
+    rows = [(d, label("charging_decision", d, lang), counts.get(d, 0), colors.get(d, "#607d8b")) for d in DECISION_ORDER]
+    return {"rows": rows, "total": len(results), "invalid": counts.get(None, 0)}
+
+
+def handover_summary(ctx: Any, lang: str) -> dict[str, Any] | None:
+    """Per utility: open rows by state and overdue count (plugins.handover backlog)."""
+    if ctx.pm.get_plugin("handover") is None:
+        return None
+    from plugins.handover import rules, service
+    from plugins.handover.settings import settings_for
+
+    with ctx.session(readonly=True) as s:
+        data = service.backlog(s, ctx.today, settings_for(ctx), None, None)
+    states = [st for st in rules.states("water") if st not in rules.FINAL_STATES]
+    table = []
+    for f in m.UTILITY_FACILITIES:
+        items = [i for i in data["items"] if i["facility"] == f]
+        by_state = Counter(i["state"] for i in items)
+        table.append({"facility": f, "label": label("facility", f, lang), "total": len(items),
+                      "overdue": sum(i["overdue"] for i in items), "by_state": [by_state.get(st, 0) for st in states]})
+    return {"states": [(st, label("handover_state", st, lang)) for st in states], "rows": table}
+
+
+@bp.get("")
+def page() -> str:
+    """The dashboard: KPI tiles, per-street charts with target lines, distance to target, trend, summaries."""
+    _guard()
+    ctx = _ctx()
+    lang = current_lang()
+    cov = _coverage(ctx)
+    view: dict[str, Any] = {"coverage": None}
+    if cov is not None:
+        report, settings = cov["report"], cov["settings"]
+        streets = report["streets"]
+        tc, to = settings.target_coverage, settings.target_owners_org
+        view = {
+            "coverage": report["district"], "streets": streets, "settings": settings,
+            "chart_coverage": charts.bar_chart(streets, "coverage_rate", tc, _t("ws_bureau.chart.coverage",
+                                               target=_pct(tc)), _t("ws_bureau.target", target=_pct(tc)), "ws-chart-coverage"),
+            "chart_owners": charts.bar_chart(streets, "owners_org_rate", to, _t("ws_bureau.chart.owners_org",
+                                             target=_pct(to)), _t("ws_bureau.target", target=_pct(to)), "ws-chart-owners"),
+            "trend": trend_points(ctx, settings),
+            "thresholds": _t("ws_bureau.thresholds", modes="、".join(label("management_mode", x, lang)
+                                                                    for x in settings.served_modes),
+                             orgs="、".join(label("owners_org", x, lang) for x in settings.owners_org_values),
+                             cov=_pct(tc), org=_pct(to)),
+        }
+        view["chart_trend"] = charts.trend_chart(view["trend"], [
+            ("coverage_rate", _t("ws_bureau.kpi.coverage"), "#1565c0", tc),
+            ("owners_org_rate", _t("ws_bureau.kpi.owners_org"), "#6a1b9a", to)], _t("ws_bureau.trend"), "ws-chart-trend")
+    charging = charging_summary(ctx, lang)
+    chart_charging = charts.count_bars(charging["rows"], _t("ws_bureau.charging"), "ws-chart-charging") \
+        if charging and charging["total"] else None
+    return render_template("workspaces/bureau.html", tab="dashboard", view=view, pct=_pct, charging=charging,
+                           chart_charging=chart_charging, handover=handover_summary(ctx, lang))
+
+
+# ---------------------------------------------------------------------------------------------
+# Imports: upload → dry run (full report) → commit of the same file
+
+
+def upload_root() -> Path:
+    """Where uploads wait for their commit (one random-token directory each)."""
+    root = Path(current_app.config.get("GEOPLATFORM_UPLOAD_DIR") or Path(tempfile.gettempdir()) / "geoplatform-uploads")
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return root
+
+
+def _sweep(root: Path) -> None:
+    """Remove uploads older than UPLOAD_TTL_S."""
+    limit = time.time() - UPLOAD_TTL_S
+    for d in root.iterdir():
+        try:
+            if d.is_dir() and d.stat().st_mtime < limit:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name.replace("\\", "/")).name
+    base = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", base)[:120].lstrip(".")
+    return base or "upload"
+
+
+def _options(form: Any) -> dict[str, Any]:
+    kind = form.get("kind") or ""
+    if kind not in IMPORT_KINDS:
+        abort(400, f"kind must be one of: {', '.join(IMPORT_KINDS)}")
+    opts: dict[str, Any] = {"kind": kind}
+    for key in ("crs", "sheet", "layer"):
+        value = (form.get(key) or "").strip()[:100]
+        opts[key] = value or None
+    opts["upsert"] = form.get("upsert") in ("1", "on", "true")
+    return opts
+
+
+def _run_import(ctx: Any, path: Path, opts: dict[str, Any], dry_run: bool, user: str) -> dict[str, Any]:
+    from geoplatform.io.importer import import_file
+    from geoplatform.io.report import ImportFailed
+
+    try:
+        report = import_file(ctx, opts["kind"], path, crs=opts["crs"], sheet=opts["sheet"], layer=opts["layer"],
+                             upsert=opts["upsert"], dry_run=dry_run, user=user)
+    except ImportFailed as exc:
+        return exc.report.as_dict()
+    except ValueError as exc:  # e.g. an unknown kind
+        return {"kind": opts["kind"], "file": path.name, "imported": 0, "inserted": 0, "updated": 0,
+                "dry_run": dry_run, "warnings": [], "errors": [{"where": path.name, "message": str(exc)}]}
+    if not dry_run:
+        ctx.invalidate()
+    return report.as_dict()
+
+
+def _render_import(**kw: Any) -> str:
+    return render_template("workspaces/bureau.html", tab="import", kinds=IMPORT_KINDS,
+                           max_mb=UPLOAD_MAX_BYTES // (1024 * 1024), **kw)
+
+
+@bp.get("/import")
+def import_page() -> str:
+    """The upload form."""
+    require("import", {"kind": "import"})
+    return _render_import(report=None, token=None, opts={"kind": "compounds"}, error=None, committed=False)
+
+
+@bp.post("/import")
+def import_check() -> Any:
+    """Save the upload under a random token and dry-run it; the page shows the importer's full report."""
+    user = require("import", {"kind": "import"})
+    opts = _options(request.form)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _render_import(report=None, token=None, opts=opts, error=_t("ws_bureau.import.no_file"),
+                              committed=False), 400
+    name = _safe_name(upload.filename)
+    if not name.lower().endswith(UPLOAD_SUFFIXES):
+        return _render_import(report=None, token=None, opts=opts, committed=False,
+                              error=_t("ws_bureau.import.bad_suffix", name=name)), 400
+    root = upload_root()
+    _sweep(root)
+    token = secrets.token_urlsafe(24)
+    folder = root / token
+    folder.mkdir(mode=0o700)
+    path = folder / name
+    upload.save(path)
+    if path.stat().st_size > UPLOAD_MAX_BYTES:
+        shutil.rmtree(folder, ignore_errors=True)
+        return _render_import(report=None, token=None, opts=opts, committed=False,
+                              error=_t("ws_bureau.import.too_big", mb=UPLOAD_MAX_BYTES // (1024 * 1024))), 413
+    (folder / "meta.json").write_text(json.dumps({"user": user.name, "file": name, "opts": opts}))
+    report = _run_import(_ctx(), path, opts, True, user.name)
+    if report["errors"]:
+        shutil.rmtree(folder, ignore_errors=True)  # nothing to commit
+        token = None
+    return _render_import(report=report, token=token, opts=opts, error=None, committed=False)
+
+
+@bp.post("/import/commit")
+def import_commit() -> Any:
+    """Import the file uploaded for the dry run (same options), then remove it."""
+    user = require("import", {"kind": "import"})
+    token = request.form.get("token") or ""
+    if not TOKEN_RE.match(token):
+        abort(400, "bad upload token")
+    folder = upload_root() / token
+    meta_path = folder / "meta.json"
+    if not meta_path.is_file():
+        return _render_import(report=None, token=None, opts={"kind": "compounds"}, committed=False,
+                              error=_t("ws_bureau.import.expired")), 410
+    meta = json.loads(meta_path.read_text())
+    if meta.get("user") != user.name:  # an upload belongs to the one who made it
+        abort(403, "this upload belongs to another user")
+    try:
+        report = _run_import(_ctx(), folder / meta["file"], meta["opts"], False, user.name)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    status = 200 if not report["errors"] else 400
+    return _render_import(report=report, token=None, opts=meta["opts"], error=None, committed=True), status
+
+
+# ---------------------------------------------------------------------------------------------
+# Users
+
+
+def _users_page(message: str | None = None, token: dict[str, str] | None = None, error: str | None = None,
+                status: int = 200) -> tuple[str, int]:
+    from web.queries import street_list
+
+    ctx = _ctx()
+    with ctx.session(readonly=True) as s:
+        users = accounts.list_users(s)
+    streets = street_list(ctx)
+    names = {x["code"]: x["name"] for x in streets}
+    for u in users:
+        u["street_name"] = names.get(u["street_code"], u["street_code"])
+    html = render_template("workspaces/bureau.html", tab="users", users=users, streets=streets, roles=m.ROLES,
+                           utilities=[(f, label("facility", f, current_lang())) for f in m.UTILITY_FACILITIES],
+                           message=message, new_token=token, error=error, form=request.form if error else {})
+    return html, status
+
+
+@bp.get("/users")
+def users_page() -> Any:
+    """Every account (no secrets) with disable/enable/token actions and the add form."""
+    require("manage_users", {"kind": "user"})
+    added = (request.args.get("added") or "")[:100]
+    return _users_page(message=_t("ws_bureau.users.added", name=added) if added else None)
+
+
+@bp.post("/users")
+def users_add() -> Any:
+    """Create an account (role, street, utility, initial password); audited."""
+    user = require("manage_users", {"kind": "user"})
+    f = request.form
+    name = (f.get("name") or "").strip()
+    role = f.get("role") or ""
+    street = f.get("street") or None
+    utility = f.get("utility") or None
+    if role != "street_officer":
+        street = None
+    if role != "utility":
+        utility = None
+    try:
+        with _ctx().session() as s:
+            u = accounts.add_user(s, name, role, f.get("password") or "", street, utility)
+            info = {"name": u.name, "role": u.role, "street_code": u.street_code, "utility": u.utility}
+            audit.record(s, user, "create", "user", u.name, after=info)
+    except accounts.AccountError as exc:
+        return _users_page(error=str(exc), status=400)
+    return redirect(url_for("ws_bureau.users_page", added=name))
+
+
+@bp.post("/users/<name>/<action>")
+def users_action(name: str, action: str) -> Any:
+    """disable / enable / token (the clear token is shown once on the returned page); audited."""
+    user = require("manage_users", {"kind": "user", "id": name})
+    if action not in ("disable", "enable", "token"):
+        abort(404)
+    token = None
+    try:
+        with _ctx().session() as s:
+            if action == "token":
+                token = accounts.new_token(s, name)
+                audit.record(s, user, "create", "api_token", name)
+            else:
+                if action == "disable" and name == user.name:
+                    raise accounts.AccountError("you cannot disable your own account")
+                accounts.set_disabled(s, name, action == "disable")
+                audit.record(s, user, action, "user", name, before={"disabled": action != "disable"},
+                             after={"disabled": action == "disable"})
+    except accounts.AccountError as exc:
+        return _users_page(error=str(exc), status=400)
+    if token is not None:
+        return _users_page(token={"name": name, "token": token})
+    what = _t("ws_bureau.users.disable" if action == "disable" else "ws_bureau.users.enable")
+    return _users_page(message=_t("ws_bureau.users.changed", name=name, what=what))
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")  # tokens and reports are not cached
+    return response
