@@ -76,6 +76,7 @@ def layer_features(layer_id: str):  # noqa: ANN201
     bbox = parse_bbox(request.args.get("bbox"))
     zoom = parse_int(request.args.get("zoom"), "zoom", None, 0, 24)
     street = street_param(context)
+    bbox = layerdata.effective_bbox(spec, bbox, zoom)
     lang = current_lang()
     key = f"features|{layer_id}|{bbox}|{zoom}|{street}|{lang}|{queries.revision(context)}"
     return cached(key, lambda: layerdata.layer_geojson_text(context, spec, bbox, zoom, street, lang),

@@ -6,6 +6,8 @@ import gzip
 import hashlib
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -65,7 +67,39 @@ def json_error(status: int, message: str, **extra: Any) -> Response:
     return response
 
 
-def cached(key: str, build: Callable[[], Any], mimetype: str = "application/json", max_age: int = 60) -> Response:
+class _BodyCache:
+    """A small thread-safe LRU of response bodies by ETag, bounded in bytes (keys include the data revision)."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            body = self.items.get(key)
+            if body is not None:
+                self.items.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        if len(body) > self.max_bytes // 8:
+            return
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = body
+            self.size += len(body)
+            while self.size > self.max_bytes:
+                _, old = self.items.popitem(last=False)
+                self.size -= len(old)
+
+
+_BODIES = _BodyCache()
+
+
+def cached(key: str, build: Callable[[], Any], mimetype: str = "application/json", max_age: int = 0) -> Response:
     """A JSON response built by `build()`, with a strong ETag from `key` (304 when the client has it).
 
     `key` must change whenever the data can (it includes the data revision); the body is only
@@ -75,9 +109,13 @@ def cached(key: str, build: Callable[[], Any], mimetype: str = "application/json
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        payload = build()
-        body = payload if isinstance(payload, bytes | str) else json.dumps(payload, ensure_ascii=False,
-                                                                              separators=(",", ":"), default=str)
+        body = _BODIES.get(etag)
+        if body is None:
+            payload = build()
+            body = payload if isinstance(payload, bytes | str) else json.dumps(payload, ensure_ascii=False,
+                                                                                  separators=(",", ":"), default=str)
+            body = body.encode() if isinstance(body, str) else body
+            _BODIES.put(etag, body)
         response = make_response(body)
         response.mimetype = mimetype
     response.set_etag(etag)
@@ -97,6 +135,15 @@ def init_http(app: Flask) -> None:
     @app.after_request
     def _gzip(response: Response) -> Response:
         return gzip_response(response)
+
+    @app.after_request
+    def _writes_bump_the_revision(response: Response) -> Response:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+            from web.app import get_context
+            from web.revision import invalidate
+
+            invalidate(get_context())
+        return response
 
 
 _STATIC_GZ: dict[tuple[str, str], bytes] = {}

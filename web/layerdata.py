@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -12,10 +13,8 @@ import shapely
 
 from geoplatform.context import Context
 from layers.features import BBox, layer_features
-from layers.geojson import to_geojson_text
+from layers.geojson import layer_geojson
 from layers.spec import LayerSpec
-
-MAX_FEATURES = 20_000  # a viewport answer never carries more (the client says "zoom in")
 
 
 def layer_geojson_text(context: Context, spec: LayerSpec, bbox: BBox | None, zoom: int | None,
@@ -24,13 +23,44 @@ def layer_geojson_text(context: Context, spec: LayerSpec, bbox: BBox | None, zoo
     if zoom is not None and zoom < spec.min_zoom:
         return json.dumps({"type": "FeatureCollection", "features": [], "below_min_zoom": True,
                            "min_zoom": spec.min_zoom})
-    frame = layer_features(context, spec, bbox=bbox, zoom=zoom, street=street, lang=lang)
-    truncated = len(frame) > MAX_FEATURES
-    if truncated:
-        frame = frame.iloc[:MAX_FEATURES]
-    text = to_geojson_text(frame, spec, zoom)
-    extra = f',"truncated":{"true" if truncated else "false"},"layer":{json.dumps(spec.id)}'
-    return text[:-1] + extra + "}"
+    if is_dot_map(spec, zoom):
+        dots = replace(spec, popup=(), tooltip=())  # a dot carries its class and count only
+        text = thin_dots(layer_geojson(context, dots, bbox=None, zoom=zoom, street=street, lang=lang), zoom)
+    else:
+        text = layer_geojson(context, spec, bbox=bbox, zoom=zoom, street=street, lang=lang)
+    return text[:-1] + f',"layer":{json.dumps(spec.id)}' + "}"
+
+
+DOT_CELL_PX = 4  # dots of one legend class closer than this many pixels are drawn once
+
+
+def is_dot_map(spec: LayerSpec, zoom: int | None) -> bool:
+    """True when the layer is sent as a dot map (one MultiPoint per legend class) at this zoom."""
+    return spec.detail_zoom is not None and zoom is not None and zoom < spec.detail_zoom
+
+
+def effective_bbox(spec: LayerSpec, bbox: BBox | None, zoom: int | None) -> BBox | None:
+    """The bbox a request really depends on: none for dot maps (the whole layer, thinned to the pixel grid)."""
+    return None if is_dot_map(spec, zoom) else bbox
+
+
+def thin_dots(text: str, zoom: int) -> str:
+    """Merge the dots of each class that fall in the same DOT_CELL_PX-pixel cell (`_count` keeps the true count).
+
+    Keeps a district-wide dot map's size bounded by the screen's pixels rather than by the data size.
+    """
+    data = json.loads(text)
+    cell = 360.0 / (256 * 2**zoom) * DOT_CELL_PX
+    for feature in data.get("features", []):
+        geom = feature.get("geometry") or {}
+        if geom.get("type") != "MultiPoint" or not geom.get("coordinates"):
+            continue
+        xy = np.asarray(geom["coordinates"], dtype=float)
+        cells = np.unique(np.floor(xy / cell).astype(np.int64), axis=0)
+        centres = (cells + 0.5) * cell
+        decimals = max(1, int(np.ceil(-np.log10(cell))) + 1)
+        geom["coordinates"] = np.round(centres, decimals).tolist()
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def full_frame(context: Context, spec: LayerSpec, bbox: BBox | None, lang: str = "zh") -> gpd.GeoDataFrame:

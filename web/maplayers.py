@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from geoplatform.context import Context
@@ -42,7 +43,7 @@ def base_layers() -> list[LayerSpec]:
                   tooltip=(_f("name"),),
                   popup=(_f("name"), _f("aliases"), _f("address"), _f("households"), _f("build_year"),
                          _f("management_mode"), _f("owners_org"), _f("property_company")),
-                  visible=True, plugin="core"),
+                  visible=True, plugin="core", detail_zoom=13),
         LayerSpec("buildings", t("layer.buildings", "zh"), t("layer.buildings", "en"), "buildings",
                   group=BASE_GROUP, legend=Legend("floors", default_color="#5d4037"), tooltip=(_f("address"),),
                   popup=(_f("id"), _f("address"), _f("floors"), _f("households"), _f("build_year"),
@@ -54,10 +55,27 @@ def base_layers() -> list[LayerSpec]:
 
 
 def all_layers(context: Context) -> list[LayerSpec]:
-    """Base layers first, then every plugin layer (a plugin layer with a base layer's id replaces it)."""
+    """Base layers first, then every plugin layer (a plugin layer with a base layer's id replaces it).
+
+    The plain compounds layer starts hidden when a plugin shows compounds already (e.g. coverage's
+    management-mode layer), so the same polygons are not drawn twice.
+    """
     plugin_layers = list(context.layers)
     taken = {spec.id for spec in plugin_layers}
-    return [spec for spec in base_layers() if spec.id not in taken] + plugin_layers
+    shown_sources = {spec.source for spec in plugin_layers if spec.visible}
+    base = [replace(spec, visible=False) if spec.source in shown_sources else spec
+            for spec in base_layers() if spec.id not in taken]
+    return [_with_dot_zoom(spec) for spec in base + plugin_layers]
+
+
+DEFAULT_DETAIL_ZOOM = 13  # compound/garage layers below this zoom are dot maps unless their spec says otherwise
+
+
+def _with_dot_zoom(spec: LayerSpec) -> LayerSpec:
+    """Give per-compound/garage layers a dot-map zoom so district-wide answers stay small at any data size."""
+    if spec.detail_zoom is None and spec.source in ("compounds", "garages"):
+        return replace(spec, detail_zoom=DEFAULT_DETAIL_ZOOM)
+    return spec
 
 
 def find_layer(context: Context, layer_id: str) -> LayerSpec | None:
@@ -78,11 +96,10 @@ def layer_meta(spec: LayerSpec, lang: str) -> dict[str, Any]:
                        "min": r.min, "max": r.max} for r in spec.legend.rules],
         }
     fields = lambda fs: [{"attribute": f.attribute, "label": f.label_zh if zh else f.label_en} for f in fs]  # noqa: E731
-    group = spec.group
-    if group == BASE_GROUP:
-        group = t("group.base", lang)
-    elif group == "专题":
-        group = t("group.theme", lang)
+    # group names are Chinese in LayerSpec; a catalogue entry "group.<name>" translates them
+    group = t("group.base", lang) if spec.group == BASE_GROUP else t(f"group.{spec.group}", lang)
+    if group == f"group.{spec.group}":
+        group = spec.group
     return {
         "id": spec.id, "title": spec.title_zh if zh else spec.title_en, "title_zh": spec.title_zh,
         "title_en": spec.title_en, "group": group, "source": spec.source, "plugin": spec.plugin,

@@ -52,7 +52,7 @@ def visit(browser, server):  # noqa: ANN001, ANN201
         page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: record["errors"].append(str(e)))
         page.goto(server.url + path)
-        wait_for(page, "window.gp && gp.featureCount('compounds') > 0 && document.body.dataset.gpLoading === '0'")
+        wait_for(page, "window.gp && gp.compoundTotal() > 0 && document.body.dataset.gpLoading === '0'")
         return page, record
 
     yield open_page
@@ -64,7 +64,7 @@ def test_map_renders_offline_with_every_layer_control(visit) -> None:  # noqa: A
     page, record = visit()
     assert page.evaluate("() => gp.featureCount('district')") == 1
     assert page.evaluate("() => gp.featureCount('streets')") >= 10
-    assert page.evaluate("() => gp.featureCount('compounds')") > 500
+    assert page.evaluate("() => gp.compoundTotal()") >= 1000  # the demo's compounds (a dot map at this zoom)
     layer_ids = page.evaluate("() => gp.config.layers.map(l => l.id)")
     for layer_id in layer_ids:
         assert page.locator(f"#gp-layer-{layer_id}").count() == 1
@@ -89,16 +89,21 @@ def test_default_basemap_only_asks_for_tiles(visit) -> None:  # noqa: ANN001
 
 def test_layers_toggle_with_their_legends(visit) -> None:  # noqa: ANN001
     page, _ = visit()
-    assert page.locator('#gp-legend [data-layer="compounds"]').count() > 0
-    page.uncheck("#gp-layer-compounds")
-    wait_for(page, "!gp.map.hasLayer(gp.state.layers.compounds.group)")
-    assert page.locator('#gp-legend .gp-legend-layer[data-layer="compounds"]').count() == 0
-    assert page.evaluate("() => gp.featureCount('compounds')") == 0
+    shown = page.evaluate("() => gp.compoundLayerIds()")[0]
+    assert page.locator(f'#gp-legend [data-layer="{shown}"]').count() > 0
+    page.uncheck(f"#gp-layer-{shown}")
+    wait_for(page, f"!gp.map.hasLayer(gp.state.layers['{shown}'].group)")
+    assert page.locator(f'#gp-legend .gp-legend-layer[data-layer="{shown}"]').count() == 0
+    assert page.evaluate(f"() => gp.featureCount('{shown}')") == 0
     page.check("#gp-layer-barriers")
     wait_for(page, "gp.featureCount('barriers') > 0")
     assert page.locator('#gp-legend .gp-legend-layer[data-layer="barriers"]').count() == 1
-    page.check("#gp-layer-compounds")
-    wait_for(page, "gp.featureCount('compounds') > 0")
+    page.check(f"#gp-layer-{shown}")
+    wait_for(page, f"gp.featureCount('{shown}') > 0")
+    for layer_id in page.evaluate("() => gp.config.layers.map(l => l.id)"):  # every layer can be switched on
+        page.check(f"#gp-layer-{layer_id}")
+    wait_for(page, "document.body.dataset.gpLoading === '0'")
+    assert page.locator("#gp-status").inner_text() == ""  # no layer failed to load
 
 
 def test_buildings_appear_at_street_level(visit) -> None:  # noqa: ANN001
@@ -126,18 +131,22 @@ def test_language_switch(visit) -> None:  # noqa: ANN001
     page, _ = visit()
     assert page.locator(".gp-panel-toggle").inner_text() == "图层"
     page.click("#gp-lang-switch")
-    wait_for(page, "window.gp && gp.config.lang === 'en' && gp.featureCount('compounds') > 0")
+    wait_for(page, "window.gp && gp.config.lang === 'en' && gp.compoundTotal() > 0")
     assert page.locator(".gp-panel-toggle").inner_text() == "Layers"
     assert page.evaluate("() => document.documentElement.lang") == "en"
-    assert "Compounds" in page.locator("#gp-legend").inner_text()
+    assert "no property service" in page.locator("#gp-legend").inner_text()
+    assert "Buildings" in page.locator(".gp-panel").inner_text()
 
 
 def test_street_filter_and_kpi_panel(visit, server) -> None:  # noqa: ANN001
     page, _ = visit()
     wait_for(page, "document.querySelectorAll('#gp-street option').length > 10")
-    total = page.evaluate("() => gp.featureCount('compounds')")
+    total = page.evaluate("() => gp.compoundTotal()")
+    wait_for(page, "document.getElementById('gp-kpi').dataset.loaded === '1'")
+    assert "80.0%" in page.locator("#gp-kpi").inner_text() and "95.0%" in page.locator("#gp-kpi").inner_text()
     page.select_option("#gp-street", server.demo.street_code)
     wait_for(page, f"gp.state.street === '{server.demo.street_code}' && document.body.dataset.gpLoading === '0'")
-    wait_for(page, "gp.featureCount('compounds') > 0")
-    assert page.evaluate("() => gp.featureCount('compounds')") < total
-    wait_for(page, "document.getElementById('gp-kpi').dataset.loaded !== undefined")
+    wait_for(page, "gp.compoundTotal() > 0")
+    assert page.evaluate("() => gp.compoundTotal()") < total
+    name = page.locator("#gp-street option:checked").inner_text()
+    wait_for(page, f"document.getElementById('gp-kpi').innerText.includes({name!r})")

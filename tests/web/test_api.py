@@ -197,3 +197,22 @@ def test_basemaps_endpoint(client, admin) -> None:  # noqa: ANN001
     maps = {b["id"]: b for b in client.get("/api/v1/basemaps", headers=admin).get_json()["basemaps"]}
     assert maps["osm"]["enabled"] and "OpenStreetMap" in maps["osm"]["attribution"]
     assert maps["none"]["enabled"] and maps["none"]["url"] == ""
+
+
+def test_district_zoom_is_a_dot_map_counting_every_compound(client, admin, web_ctx) -> None:  # noqa: ANN001
+    from geoplatform import models as m
+
+    with web_ctx.session(readonly=True) as s:
+        n = s.query(m.Compound).count()
+    a = _features(client, admin, "compounds", bbox=CITY, zoom=11)
+    assert a["features"] and all(f["properties"]["_aggregate"] for f in a["features"])
+    assert sum(f["properties"]["_count"] for f in a["features"]) == n
+    moved = client.get("/api/v1/layers/compounds/features", query_string={"bbox": SMALL, "zoom": 11}, headers=admin)
+    first = client.get("/api/v1/layers/compounds/features", query_string={"bbox": CITY, "zoom": 11}, headers=admin)
+    assert moved.headers["ETag"] == first.headers["ETag"]  # one cached answer for every viewport at this zoom
+
+
+def test_kpi_street_row(client, admin, web_demo) -> None:  # noqa: ANN001
+    data = client.get("/api/v1/kpi", query_string={"street": web_demo.street_code}, headers=admin).get_json()
+    assert [row["code"] for row in data["streets"]] == [web_demo.street_code]
+    assert data["district"]["target_coverage"] == 0.8 and data["district"]["target_owners_org"] == 0.95

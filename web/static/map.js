@@ -58,16 +58,20 @@
 
   function popupContent(meta, feature) {
     var p = feature.properties || {};
-    if (p._aggregate) { return el("div", {text: (p._label || meta.title) + ": " + p._count}); }
+    if (p._aggregate) { return el("div", {text: msg("map.dot_count", {label: p._label || meta.title, count: p._count})}); }
     var box = el("div", {className: "gp-popup"}, [el("div", {className: "gp-popup-title", text: meta.title})]);
     box.appendChild(fieldsTable(meta.popup, p));
     if (p.boundary_missing) { box.appendChild(el("div", {className: "gp-warn", text: msg("map.boundary_missing")})); }
+    if (config.api.compound_page && meta.source === "compounds" && feature.id !== undefined && feature.id !== null) {
+      box.appendChild(el("a", {className: "gp-detail-link", href: config.api.compound_page.replace("__ID__",
+        encodeURIComponent(String(feature.id))), text: msg("map.compound_details")}));
+    }
     return box;
   }
 
   function tooltipContent(meta, feature) {
     var p = feature.properties || {};
-    if (p._aggregate) { return el("span", {text: (p._label || meta.title) + ": " + p._count}); }
+    if (p._aggregate) { return el("span", {text: msg("map.dot_count", {label: p._label || meta.title, count: p._count})}); }
     var parts = meta.tooltip.map(function (f) { return display(f.attribute, p[f.attribute]); }).filter(Boolean);
     return parts.length ? el("span", {text: parts.join(" · ")}) : null;
   }
@@ -306,10 +310,10 @@
     var st = state.layers[id], meta = st.meta;
     var note = document.getElementById("gp-note-" + id);
     if (st.controller) { st.controller.abort(); st.controller = null; }
-    if (!st.active) { st.group.clearLayers(); st.count = 0; st.loading = false; st.key = null; setStatus(); return; }
+    if (!st.active) { st.group.clearLayers(); st.count = 0; st.total = 0; st.loading = false; st.key = null; setStatus(); return; }
     var zoom = map.getZoom();
     if (zoom < meta.min_zoom) {
-      st.group.clearLayers(); st.count = 0; st.loading = false; st.key = null;
+      st.group.clearLayers(); st.count = 0; st.total = 0; st.loading = false; st.key = null;
       if (note) { note.textContent = " " + msg("map.zoom_in_for", {zoom: meta.min_zoom}); }
       setStatus();
       return;
@@ -328,9 +332,10 @@
         st.group.clearLayers();
         st.group.addData(data);
         st.key = url; st.count = (data.features || []).length; st.truncated = !!data.truncated;
+        st.total = (data.features || []).reduce(function (n, f) { return n + ((f.properties && f.properties._count) || 1); }, 0);
         st.loading = false; st.failed = false; st.controller = null;
         state.loads++; state.lastLoadedAt = Date.now();
-        if (id === "compounds" || meta.source === "compounds") { openPending(st); }
+        if (meta.source === "compounds") { openPending(st); }
         setStatus();
       })
       .catch(function (err) {
@@ -352,6 +357,11 @@
     loadLayer(id);
   }
   gp.setActive = setActive;
+
+  function compoundLayers() {
+    return Object.keys(state.layers).map(function (id) { return state.layers[id]; })
+      .filter(function (st) { return st.meta.source === "compounds"; });
+  }
 
   function openPending(st) {
     if (!state.pendingOpen) { return; }
@@ -398,10 +408,11 @@
 
   function zoomToCompound(c) {
     state.pendingOpen = String(c.id);
-    if (!state.layers.compounds || !state.layers.compounds.active) { if (state.layers.compounds) { setActive("compounds", true); } }
+    var shown = compoundLayers().filter(function (st) { return st.active; });
+    if (!shown.length && state.layers.compounds) { setActive("compounds", true); shown = [state.layers.compounds]; }
     var b = c.bbox;
     map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {maxZoom: 17, padding: [40, 40]});
-    if (state.layers.compounds) { openPending(state.layers.compounds); }
+    shown.forEach(openPending);
   }
   gp.zoomToCompound = zoomToCompound;
 
@@ -444,6 +455,11 @@
       count: 0, key: null, loading: false};
   });
   gp.featureCount = function (id) { return state.layers[id] ? state.layers[id].count : -1; };
+  // features represented (a dot-map feature stands for `_count` of them)
+  gp.total = function (id) { return state.layers[id] && state.layers[id].active ? (state.layers[id].total || 0) : 0; };
+  // the compounds drawn by whichever compound layers are on (base or plugin)
+  gp.compoundLayerIds = function () { return compoundLayers().filter(function (st) { return st.active; }).map(function (st) { return st.meta.id; }); };
+  gp.compoundTotal = function () { return gp.compoundLayerIds().reduce(function (n, id) { return Math.max(n, gp.total(id)); }, 0); };
 
   new Panel().addTo(map);
   new Kpi().addTo(map);

@@ -1,0 +1,68 @@
+"""Fixtures of the takeover workspace tests: a writable demo per backend with one account per role.
+
+Import into a test module (`from tests.web.ws_takeover_fixtures import tk_demo, tk_ctx, tk_app`). The
+database is separate from the shared web demo because these tests save shortlists and move compounds
+to `serving` (which makes them state-owned). Tests that write use their own year so they do not meet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from geoplatform.context import Context
+from tests.conftest import BACKENDS, _fresh_url
+from tests.support.webdemo import PASSWORD, build_web_demo
+
+ACCOUNTS = (("tk_state", "state_company", None, None), ("tk_bureau", "bureau", None, None),
+            ("tk_admin", "admin", None, None), ("tk_officer", "street_officer", "STREET", None),
+            ("tk_utility", "utility", None, "water"), ("tk_viewer", "viewer", None, None))
+
+
+@dataclass
+class TkDemo:
+    """The takeover demo: database URL, a token per account, the street of the hostile-name compound."""
+
+    url: str
+    tokens: dict[str, str]
+    xss_street: str
+    password: str = PASSWORD
+
+    def auth(self, name: str) -> dict[str, str]:
+        """Bearer headers of one account (tk_state, tk_bureau, tk_admin, tk_officer, tk_utility, tk_viewer)."""
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+
+def build_tk_demo(url: str) -> TkDemo:
+    """The web demo plus the role accounts (the officer gets the web demo's street)."""
+    from geoplatform import auth as accounts
+
+    web = build_web_demo(url)
+    ctx = Context.create(url)
+    with ctx.session() as s:
+        for name, role, street, utility in ACCOUNTS:
+            accounts.add_user(s, name, role, PASSWORD, web.street_code if street else None, utility)
+        tokens = {name: accounts.new_token(s, name) for name, *_ in ACCOUNTS}
+    ctx.engine.dispose()
+    return TkDemo(url=url, tokens=tokens, xss_street=web.street_code)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def tk_demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> TkDemo:
+    """The takeover demo on each backend."""
+    return build_tk_demo(_fresh_url(request.param, tmp_path_factory, request))
+
+
+@pytest.fixture(scope="session")
+def tk_ctx(tk_demo: TkDemo) -> Context:
+    """One Context per backend, like a running server's."""
+    return Context.create(tk_demo.url)
+
+
+@pytest.fixture
+def tk_app(tk_ctx: Context):  # noqa: ANN201
+    """The Flask app on the takeover demo."""
+    from web.app import create_app
+
+    return create_app(tk_ctx, settings={"TESTING": True})
