@@ -118,3 +118,17 @@ def test_human_output_lists_every_problem_and_one_stderr_line(seeded_url, cli_ru
     assert res.exit_code == 2
     assert len(res.stderr.strip().splitlines()) == 1 and "two_bad.csv row 2, column 户数" in res.stderr
     assert "two_bad.csv row 2, column 户数" in res.stdout and "two_bad.csv row 3, column 所属街道" in res.stdout
+
+
+def test_gbk_shapefile_with_cpg_needs_no_option(seeded_ctx, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from tests.io.corpus import shapefile_zip, square
+
+    gdf = gpd.GeoDataFrame({"名称": ["白云雅居"], "街道": ["白云路街道"]},
+                           geometry=[shapely.Polygon(square(P3[0] + 0.002, P3[1])[0])], crs=4326)
+    z = shapefile_zip(tmp_path / "gbk_cpg.zip", gdf, encoding="GBK")
+    assert zipfile.ZipFile(z).read("data.cpg").strip()
+    rep = import_file(seeded_ctx, "compounds", z, dry_run=True)
+    assert rep.ok and rep.inserted == 1
