@@ -20,8 +20,11 @@ def _candidates() -> list[tuple[str, str, str | None]]:
     """(name, "module[:attr]", distribution version or None) of built-ins then entry points."""
     out: list[tuple[str, str, str | None]] = [(name, f"plugins.{name}", None) for name in BUILTIN_PLUGINS]
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(ep, "dist", None)
-        version = dist.version if dist is not None and dist.metadata["Name"] != "geoplatform" else None
+        try:
+            dist = getattr(ep, "dist", None)
+            version = dist.version if dist is not None and dist.metadata["Name"] != "geoplatform" else None
+        except Exception:  # unreadable metadata: the plugin still loads, without a version
+            version = None
         out.append((ep.name, ep.value, version))
     return out
 
