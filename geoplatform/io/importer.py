@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import LargeBinary, bindparam, func, select, tuple_, update
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from geoplatform import models as m
@@ -73,6 +74,10 @@ def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = 
                     job.write(user)
     except FileProblem as exc:
         report.error(path.name, str(exc))
+        raise ImportFailed(report) from exc
+    except (IntegrityError, DataError) as exc:  # e.g. a concurrent writer inserted the same id meanwhile
+        report.error(path.name, f"the database refused the rows ({str(exc.orig).splitlines()[0]}); "
+                                "the transaction was rolled back")
         raise ImportFailed(report) from exc
     return report
 

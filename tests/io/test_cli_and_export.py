@@ -132,3 +132,18 @@ def test_gbk_shapefile_with_cpg_needs_no_option(seeded_ctx, tmp_path):
     assert zipfile.ZipFile(z).read("data.cpg").strip()
     rep = import_file(seeded_ctx, "compounds", z, dry_run=True)
     assert rep.ok and rep.inserted == 1
+
+
+def test_database_refusal_is_a_clean_error(seeded_ctx, tmp_path, monkeypatch):
+    """A row the database refuses at write time (here: a key check bypassed) rolls back and reports cleanly."""
+    from geoplatform.io.report import ImportFailed
+
+    with seeded_ctx.session(readonly=True) as s:
+        existing = s.execute(select(Compound.id).limit(1)).scalar_one()
+    path = write_csv(tmp_path / "race.csv", [["小区编号", "小区名称", "所属街道", "经度", "纬度"],
+                                             [existing, "抢先小区", "少先路", *P1]])
+    monkeypatch.setattr(importer._Job, "_keys", lambda self: None)
+    before = db_checksum(seeded_ctx)
+    with pytest.raises(ImportFailed, match="refused the rows"):
+        import_file(seeded_ctx, "compounds", path)
+    assert db_checksum(seeded_ctx) == before
