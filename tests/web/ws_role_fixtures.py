@@ -1,0 +1,90 @@
+"""Fixtures of the utility workspace and bureau dashboard tests: a writable demo per backend plus role accounts.
+
+Import into a test module (`from tests.web.ws_role_fixtures import role_demo, role_ctx, role_app`); the database
+is separate from the shared web demo because these tests change handover rows, import files and add users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from geoplatform.context import Context
+from tests.conftest import BACKENDS, _fresh_url
+from tests.support.webdemo import PASSWORD, build_web_demo
+
+ACCOUNTS = (("wr_water", "utility", None, "water"), ("wr_gas", "utility", None, "gas"),
+            ("wr_bureau", "bureau", None, None), ("wr_admin", "admin", None, None),
+            ("wr_officer", "street_officer", "street", None), ("wr_viewer", "viewer", None, None),
+            ("wr_state", "state_company", None, None))
+
+
+@dataclass
+class RoleDemo:
+    """The database URL, the officer's street and a Bearer token per account."""
+
+    url: str
+    street: str
+    tokens: dict[str, str]
+    password: str = PASSWORD
+
+    def auth(self, name: str) -> dict[str, str]:
+        """Bearer headers of one account of ACCOUNTS."""
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+
+def build_role_demo(url: str) -> RoleDemo:
+    """The web demo plus the role accounts."""
+    from geoplatform import auth as accounts
+
+    web = build_web_demo(url)
+    ctx = Context.create(url)
+    with ctx.session() as s:
+        for name, role, street, utility in ACCOUNTS:
+            accounts.add_user(s, name, role, PASSWORD, web.street_code if street else None, utility)
+        tokens = {name: accounts.new_token(s, name) for name, *_ in ACCOUNTS}
+    ctx.engine.dispose()
+    return RoleDemo(url=url, street=web.street_code, tokens=tokens)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def role_demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> RoleDemo:
+    """The role demo on each backend (tests change it: each picks its own rows)."""
+    return build_role_demo(_fresh_url(request.param, tmp_path_factory, request))
+
+
+@pytest.fixture(scope="session")
+def role_ctx(role_demo: RoleDemo) -> Context:
+    """One Context per backend, like a running server's."""
+    return Context.create(role_demo.url)
+
+
+@pytest.fixture
+def role_app(role_ctx: Context, tmp_path):  # noqa: ANN001, ANN201
+    """The Flask app on the role demo (uploads in a per-test directory)."""
+    from web.app import create_app
+
+    return create_app(role_ctx, settings={"TESTING": True, "GEOPLATFORM_UPLOAD_DIR": str(tmp_path / "uploads")})
+
+
+def handover_rows(ctx: Context, facility: str, state: str, limit: int = 50) -> list[dict]:
+    """Stored rows of one facility in one state, with their version (for tests that move them)."""
+    from sqlalchemy import select
+
+    from geoplatform import models as m
+
+    with ctx.session(readonly=True) as s:
+        q = (select(m.Handover.id, m.Handover.compound_id, m.Handover.version)
+             .where(m.Handover.facility == facility, m.Handover.state == state).order_by(m.Handover.id).limit(limit))
+        return [dict(r) for r in s.execute(q).mappings()]
+
+
+def cookie_login(client, name: str, password: str = PASSWORD) -> None:  # noqa: ANN001
+    """Log a test client in through the login form (session cookie)."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
