@@ -456,7 +456,9 @@ def _solve(params: Params, save_as: tuple[Principal, int] | None) -> Response:
 def select_view() -> Response:
     """The optimal set for the query's parameters beside the greedy baseline (nothing saved)."""
     allowed_user()
-    params = _params_or_400(request.args.to_dict())
+    args = request.args.to_dict()
+    args.pop("lang", None)  # the language switch is not a parameter
+    params = _params_or_400(args)
     return params if isinstance(params, Response) else _solve(params, None)
 
 
