@@ -88,3 +88,16 @@ def cookie_login(client, name: str, password: str = PASSWORD) -> None:  # noqa: 
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     r = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
     assert r.status_code == 302, r.get_data(as_text=True)[:300]
+
+
+def compound_geojson(cid: str, name: str, lon: float = 109.8301, lat: float = 40.6352, **props: object) -> bytes:
+    """A one-feature GeoJSON of a compound (a ~100 m square near the web demo's test compounds)."""
+    import json
+
+    d = 0.0005
+    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
+    properties = {"id": cid, "name": name, "management_mode": "professional", "owners_org": "owners_committee",
+                  "households": 240, **props}
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": properties, "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
+    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
