@@ -13,10 +13,16 @@ from geoplatform.cli import UserError, emit, get_context, print_table, require_s
 from geoplatform.i18n import t
 from geoplatform.labels import label
 from geoplatform.principal import Principal
-from plugins.bundling import service
 from plugins.bundling.settings import BundlingSettings
 
 KIND_SHORT = {"building": "楼栋", "compound": "小区"}
+
+
+def _service():  # noqa: ANN202
+    """The service module, imported on use so that `geoplatform --help` stays light."""
+    from plugins.bundling import service
+
+    return service
 
 
 def cli_principal() -> Principal:
@@ -32,7 +38,7 @@ def _settings(c: Any, max_distance: float | None = None) -> BundlingSettings:
     if max_distance is not None and max_distance < 0:
         raise UserError(f"--max-distance must be ≥ 0, got {max_distance:g}")
     try:
-        return service.settings_for(c, max_distance)
+        return _service().settings_for(c, max_distance)
     except (TypeError, ValueError) as exc:
         raise UserError(str(exc)) from exc
 
@@ -40,10 +46,11 @@ def _settings(c: Any, max_distance: float | None = None) -> BundlingSettings:
 def _principal(c: Any, user: str | None) -> Principal:
     if user is None:
         return cli_principal()
+    svc = _service()
     with c.session(readonly=True) as s:
         try:
-            return service.principal_for(s, user)
-        except service.BundleError as exc:
+            return svc.principal_for(s, user)
+        except svc.BundleError as exc:
             raise UserError(f"--user: {exc}") from exc
 
 
@@ -53,14 +60,15 @@ def _ids(ids: list[str], n: int = 3) -> str:
 
 def _decide(c: Any, principal: Principal, action: str, proposal_id: str, fn: Any, **kw: Any) -> dict[str, Any]:
     """Run one decision in one transaction; refusals become one clear line and exit status 2."""
+    svc = _service()
     try:
         with c.session() as s:
             return fn(c, s, principal, proposal_id, **kw)
-    except service.BundleDenied as exc:
-        street = service.street_of_id(proposal_id)
+    except svc.BundleDenied as exc:
+        street = svc.street_of_id(proposal_id)
         audit.record_denied(c, principal, action, "bundle_proposal", proposal_id, street_code=street, detail=str(exc))
         raise UserError(f"permission denied: {exc}") from exc
-    except service.BundleError as exc:
+    except svc.BundleError as exc:
         raise UserError(str(exc)) from exc
     except StaleDataError as exc:
         raise UserError(f"proposal {proposal_id} or its records were changed by someone else meanwhile; "
@@ -95,9 +103,9 @@ def register(cli: click.Group) -> None:
             raise UserError(f"permission denied: {principal.name} may not save proposals for "
                             f"{street_code or 'every street'} (give your own --street)")
         with c.session(readonly=not save) as sess:
-            plan = service.compute_plan(sess, s, street_code)
-            saved = service.save_plan(sess, plan, principal, street_code) if save else None
-            statuses = service.stored_statuses(sess, list(plan.proposals["id"]))
+            plan = _service().compute_plan(sess, s, street_code)
+            saved = _service().save_plan(sess, plan, principal, street_code) if save else None
+            statuses = _service().stored_statuses(sess, list(plan.proposals["id"]))
         data = plan.to_dict(with_settings=True)
         for p in data["proposals"]:
             p["status"] = statuses.get(p["id"], "proposed")
@@ -145,7 +153,7 @@ def register(cli: click.Group) -> None:
         require_schema(c)
         street_code = resolve_street(c, street) if street else None
         with c.session(readonly=True) as sess:
-            rows = service.list_proposals(sess, street_code, status)
+            rows = _service().list_proposals(sess, street_code, status)
 
         def human(d: dict[str, Any]) -> None:
             print_table([{**p, "orphans": _ids(p["orphan_ids"]), "status_zh": label("bundle_status", p["status"])}
@@ -171,7 +179,7 @@ def register(cli: click.Group) -> None:
         c = get_context(ctx)
         require_schema(c)
         s = _settings(c)
-        result = _decide(c, _principal(c, user), "decide_bundle", proposal_id, service.accept,
+        result = _decide(c, _principal(c, user), "decide_bundle", proposal_id, _service().accept,
                          consent_note=consent_note, settings=s)
         emit(result, as_json, _show)
 
@@ -186,7 +194,7 @@ def register(cli: click.Group) -> None:
         c = get_context(ctx)
         require_schema(c)
         s = _settings(c)
-        result = _decide(c, _principal(c, user), "decide_bundle", proposal_id, service.reject, reason=reason,
+        result = _decide(c, _principal(c, user), "decide_bundle", proposal_id, _service().reject, reason=reason,
                          settings=s)
         emit(result, as_json, _show)
 
@@ -200,5 +208,5 @@ def register(cli: click.Group) -> None:
         """Undo an accepted proposal exactly (admin only)."""
         c = get_context(ctx)
         require_schema(c)
-        result = _decide(c, _principal(c, user), "revert_bundle", proposal_id, service.revert, note=note)
+        result = _decide(c, _principal(c, user), "revert_bundle", proposal_id, _service().revert, note=note)
         emit(result, as_json, _show)
