@@ -66,7 +66,8 @@ add_messages({
         "ws_street.col.since": "状态起始", "ws_street.col.deadline": "期限", "ws_street.col.overdue": "逾期",
         "ws_street.col.open_items": "未完成整改项", "ws_street.yes": "是", "ws_street.no": "否",
         "ws_street.detail": "详情", "ws_street.map_note": "地图：本街镇小区（按管理模式着色）与打包图层",
-        "ws_street.buildings": "楼栋 {ids}", "ws_street.version": "版本",
+        "ws_street.buildings": "楼栋 {ids}", "ws_street.version": "版本", "ws_street.col.items": "整改内容",
+        "ws_street.unsaved_note": "其中 {n} 条建议尚未保存：决定时自动保存，或点击“重新规划”全部保存。",
     },
     "en": {
         "ws_street.title": "Street workspace", "ws_street.nav": "Street workspace", "ws_street.street": "Street",
@@ -103,7 +104,8 @@ add_messages({
         "ws_street.col.since": "Since", "ws_street.col.deadline": "Deadline", "ws_street.col.overdue": "Overdue",
         "ws_street.col.open_items": "Open items", "ws_street.yes": "yes", "ws_street.no": "no",
         "ws_street.detail": "Details", "ws_street.map_note": "Map: this street's compounds and the bundling layers",
-        "ws_street.buildings": "buildings {ids}", "ws_street.version": "version",
+        "ws_street.buildings": "buildings {ids}", "ws_street.version": "version", "ws_street.col.items": "Ledger items",
+        "ws_street.unsaved_note": "{n} proposals are not saved yet: deciding one saves it, re-planning saves all.",
     },
 })
 
@@ -229,10 +231,16 @@ def ledger_rows(session: Any, street: str, lang: str) -> dict[str, Any]:
     from plugins.handover import service
     from plugins.handover.settings import settings_for
 
-    data = service.backlog(session, _ctx().today, settings_for(_ctx()), None, street)
+    today = _ctx().today
+    data = service.backlog(session, today, settings_for(_ctx()), None, street)
+    _, rows, items = service.load_rows(session, street)
+    by_key = {(r["compound_id"], r["facility"]): items.get(r["id"], []) for r in rows}
     for item in data["items"]:
         item["facility_label"] = label("facility", item["facility"], lang)
         item["state_label"] = label("handover_state", item["state"], lang)
+        item["ledger"] = [{"content": i["content"], "deadline": i["deadline"], "done": i["done_date"] is not None,
+                           "late": i["done_date"] is None and i["deadline"] is not None and i["deadline"] < today}
+                          for i in by_key.get((item["compound_id"], item["facility"]), [])]
     data["items"].sort(key=lambda i: (not i["overdue"], i["compound_name"] or "", i["facility"]))
     data["enabled"] = True
     return data

@@ -123,6 +123,10 @@
         st.ids = (data.features || []).map(function (f) { return String(f.id); });
         st.proposals = (data.features || []).map(proposalOf).filter(function (x) { return x !== null; });
         st.loading = false; ws.loads++; setStatus();
+        if (id === "compounds" && !ws.fitted && st.count) {
+          ws.fitted = true;
+          map.fitBounds(st.group.getBounds(), {padding: [20, 20], maxZoom: 17});
+        }
       })
       .catch(function () { st.loading = false; st.failed = true; setStatus(); });
   }
