@@ -1,0 +1,81 @@
+"""The water utility's job in a real browser: log in, filter overdue rows, move one to rectifying with a note and
+a ledger item; the database records the event and the map recolours the compound."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from geoplatform import models as m
+from tests.e2e.ws_role_helpers import ARTIFACTS, logged_in, role_server, wait_for  # noqa: F401
+from tests.web.ws_role_fixtures import role_ctx, role_demo  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+READY = "window.wsUtility && wsUtility.ready && wsUtility.loads >= 1 && document.body.dataset.wsLoading === '0'"
+
+
+def test_utility_moves_an_overdue_row_along(browser, role_server, role_demo, role_ctx) -> None:  # noqa: ANN001, F811
+    from plugins.handover import rules, service
+    from plugins.handover.settings import settings_for
+
+    ctx, page, record = logged_in(browser, role_server, "wr_water", role_demo.password, "/ws/utility")
+    try:
+        wait_for(page, READY)
+        assert page.evaluate("wsUtility.count") > 100  # the water layer: every compound of the district
+        page.check("#ws-filter-overdue")
+        page.click("#ws-filter-apply")
+        page.wait_for_url("**overdue=1**")
+        wait_for(page, READY)
+        flags = page.eval_on_selector_all("#ws-backlog tr.ws-row", "rows => rows.map(r => r.dataset.overdue)")
+        assert flags and set(flags) == {"1"}
+        cid = page.locator('#ws-backlog tr.ws-row[data-state="acceptance"]').first.get_attribute("data-compound")
+        row = page.locator(f'#ws-backlog tr.ws-row[data-compound="{cid}"]')
+        row.locator(".ws-handle").click()
+        page.wait_for_selector("#ws-hform")
+        options = page.eval_on_selector_all("#ws-next-state option", "os => os.map(o => o.value)")
+        assert options[:2] == ["agreement", "rectifying"]  # RULES §2: pass → agreement, fail → rectifying
+        page.select_option("#ws-next-state", "rectifying")
+        page.fill("#ws-note", "验收未通过：管网漏损")
+        page.fill("#ws-deadline", "2027-06-30")
+        page.fill("#ws-item-lines .ws-item-content", "更换供水主管120米")
+        page.fill("#ws-item-lines .ws-item-unit", "市政供水公司")
+        page.fill("#ws-item-lines .ws-item-deadline", "2027-05-31")
+        loads = page.evaluate("wsUtility.loads")
+        page.click("#ws-save")
+        wait_for(page, "document.getElementById('ws-flash').dataset.kind === 'ok'")
+        wait_for(page, f"wsUtility.loads > {loads} && document.body.dataset.wsLoading === '0'")
+        assert row.get_attribute("data-state") == "rectifying"
+        assert row.locator(".ws-state-cell").inner_text().strip() == "整改中"
+        with role_ctx.session(readonly=True) as s:
+            h = s.scalars(select(m.Handover).where(m.Handover.compound_id == cid, m.Handover.facility == "water")).one()
+            assert (h.state, h.deadline) == ("rectifying", dt.date(2027, 6, 30))
+            ev = s.execute(select(m.HandoverEvent.from_state, m.HandoverEvent.to_state, m.HandoverEvent.note,
+                                  m.HandoverEvent.user_name).where(m.HandoverEvent.handover_id == h.id)
+                           .order_by(m.HandoverEvent.id.desc())).first()
+            assert tuple(ev) == ("acceptance", "rectifying", "验收未通过：管网漏损", "wr_water")
+            item = s.execute(select(m.LedgerItem.content, m.LedgerItem.responsible_unit, m.LedgerItem.deadline)
+                             .where(m.LedgerItem.handover_id == h.id).order_by(m.LedgerItem.id.desc())).first()
+            assert tuple(item) == ("更换供水主管120米", "市政供水公司", dt.date(2027, 5, 31))
+            now = service.get_handover(s, cid, "water", today=role_ctx.today, settings=settings_for(role_ctx))
+        st = rules.row_status("water", now["state"], now["deadline"], now["items"], role_ctx.today,
+                              settings_for(role_ctx))
+        assert page.evaluate(f"wsUtility.colors[{cid!r}]") == settings_for(role_ctx).colors[st.color_class]
+        # an illegal jump shows the allowed next states
+        row.locator(".ws-handle").click()
+        page.wait_for_selector("#ws-hform")
+        page.evaluate("""() => { const s = document.getElementById('ws-next-state');
+            const o = document.createElement('option'); o.value = 'taken_over'; o.textContent = 'x'; s.appendChild(o); }""")
+        page.select_option("#ws-next-state", "taken_over")
+        page.click("#ws-save")
+        page.wait_for_selector("#ws-allowed")
+        assert "组织验收" in page.inner_text("#ws-allowed")  # rectifying → acceptance only
+        page.click("#ws-hform .btn-link")
+        row.locator(".ws-show").click()
+        page.wait_for_timeout(400)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ws_utility.png"))
+        assert not record["errors"] and not record["outside"]
+    finally:
+        ctx.close()
