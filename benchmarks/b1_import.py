@@ -1,0 +1,122 @@
+"""B1: import a buildings GeoPackage with our importer vs `ogr2ogr` into the same database (target ≤ 1.5×)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from benchmarks.env import Env, check
+from benchmarks.harness import Result, alternate
+
+TARGET = 1.5
+OGR_TABLE = "ogr_building"
+
+
+def export_buildings(env: Env) -> Path:
+    """The demo's buildings as a GeoPackage (what a surveyor would hand over)."""
+    from geoplatform.store import read_frame
+
+    path = env.workdir / f"buildings_{env.backend}_{env.scale:g}.gpkg"
+    if not path.exists():
+        with env.context().session(readonly=True) as s:
+            frame = read_frame(s, "building", columns=["id", "compound_id", "street_code", "geom", "floors",
+                                                       "households", "build_year", "floor_area_m2", "address"])
+        frame.to_file(path, driver="GPKG", layer="buildings")
+    return path
+
+
+def ogr_command(env: Env, path: Path) -> list[str]:
+    """ogr2ogr appending the file as a new table of the benchmark database."""
+    url = make_url(env.url)
+    if env.backend == "sqlite":
+        return ["ogr2ogr", "-f", "SQLite", "-update", "-overwrite", "-nln", OGR_TABLE, url.database, str(path)]
+    pg = f"PG:host={url.host} port={url.port} user={url.username} dbname={url.database}"
+    if url.password:
+        pg += f" password={url.password}"
+    return ["ogr2ogr", "-f", "PostgreSQL", "-overwrite", "-nln", OGR_TABLE, "-lco", "GEOMETRY_NAME=geom", pg, str(path)]
+
+
+def ours_ids(env: Env) -> set[str]:
+    """Building ids stored in our table."""
+    with env.context().engine.connect() as c:
+        return {r[0] for r in c.execute(text("select id from building"))}
+
+
+def peer_ids(env: Env) -> set[str]:
+    """Building ids ogr2ogr wrote."""
+    with env.context().engine.connect() as c:
+        sql = f"select id from {OGR_TABLE}"  # noqa: S608  (a constant table name)
+        return {r[0] for r in c.execute(text(sql))}
+
+
+def _clear(env: Env) -> None:
+    ctx = env.context()
+    with ctx.engine.begin() as c:
+        c.execute(text("delete from building"))
+        c.execute(text(f"drop table if exists {OGR_TABLE}" + (" cascade" if env.backend != "sqlite" else "")))
+    if env.backend == "sqlite":  # ogr2ogr registers its table in the SpatiaLite metadata
+        with ctx.engine.begin() as c:
+            for t in ("geometry_columns", "geometry_columns_auth", "geometry_columns_statistics",
+                      "geometry_columns_time", "geometry_columns_field_infos"):
+                try:
+                    c.execute(text(f"delete from {t} where f_table_name = :t"), {"t": OGR_TABLE})  # noqa: S608
+                except Exception:  # noqa: BLE001  (metadata table absent in this SpatiaLite version)
+                    pass
+            c.execute(text(f"drop table if exists idx_{OGR_TABLE}_geom"))
+            c.execute(text(f"drop table if exists idx_{OGR_TABLE}_GEOMETRY"))
+
+
+def run(env: Env) -> list[Result]:
+    """Rows: in-process importer vs ogr2ogr, and the CLI (one subprocess run) vs the same ogr2ogr median."""
+    from geoplatform.io.importer import import_file
+
+    path = export_buildings(env)
+    with env.context().engine.connect() as c:
+        expected = {r[0] for r in c.execute(text("select id from building"))}
+    ctx = env.context()
+    cmd = ogr_command(env, path)
+
+    def ours() -> Any:
+        return import_file(ctx, "buildings", path, user="bench")
+
+    def peer() -> None:
+        subprocess.run(cmd, check=True, capture_output=True)
+
+    # correctness before timing: both load every building of the file, the same ids
+    _clear(env)
+    ours()
+    peer()
+    verify(expected, ours_ids(env), peer_ids(env))
+    repeats = env.repeats if env.scale < 10 else max(3, env.repeats // 2)
+    t_ours, t_peer = alternate(ours, peer, repeats, before=lambda: _clear(env))
+    size = f"{len(expected):,} buildings, {path.stat().st_size / 1e6:.1f} MB gpkg"
+    rows = [Result("B1 import buildings", env.scale, env.backend, "import_file (Python API)", "ogr2ogr",
+                   t_ours, t_peer, f"≤ {TARGET}×", t_ours / t_peer <= TARGET, size)]
+    _clear(env)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "from geoplatform.cli import main; main()", "--db", env.url, "import", "buildings", str(path)],
+                   check=True, capture_output=True)
+    t_cli = time.perf_counter() - t0
+    check(ours_ids(env) == expected, "B1: the CLI import did not store every building")
+    rows.append(Result("B1 import buildings (CLI, 1 run)", env.scale, env.backend, "geoplatform import (process)",
+                       "ogr2ogr", t_cli, t_peer, "info", None, size, note="includes interpreter + plugin start-up"))
+    _restore(env)
+    return rows
+
+
+def verify(expected: set[str], ours: set[str], peer: set[str]) -> None:
+    """Both imports hold exactly the file's buildings."""
+    check(len(ours) == len(expected) and ours == expected, f"B1: importer stored {len(ours)} of {len(expected)} ids")
+    check(peer == expected, f"B1: ogr2ogr stored {len(peer)} of {len(expected)} ids")
+
+
+def _restore(env: Env) -> None:
+    """Leave the database as built: buildings present (last import), the ogr table gone."""
+    with env.context().engine.begin() as c:
+        c.execute(text(f"drop table if exists {OGR_TABLE}" + (" cascade" if env.backend != "sqlite" else "")))

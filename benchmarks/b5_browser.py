@@ -1,0 +1,111 @@
+"""B5: the map page in headless Chromium — bytes transferred and time to first render, 10× vs 1× (≤ 1.2×)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+from typing import Any
+
+from benchmarks.env import PASSWORD, Env, check
+from benchmarks.harness import Result
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+RENDERED = "window.gp && gp.compoundTotal() > 0 && document.body.dataset.gpLoading === '0'"
+TARGET = 1.2
+
+
+def _wait(page: Any, expression: str, timeout: float = 120.0) -> None:
+    """Poll a JS expression until truthy (the CSP forbids eval, so no wait_for_function)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"B5: timed out waiting for {expression}")
+        page.wait_for_timeout(25)
+
+
+def serve(env: Env) -> tuple[str, Any]:
+    """The web app on a free 127.0.0.1 port (waitress, in a thread); returns (base URL, server)."""
+    import logging
+
+    from waitress.server import create_server
+
+    from web.app import create_app
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    os.environ.setdefault("GEOPLATFORM_INSTANCE", str(env.workdir / "instance"))
+    srv = create_server(create_app(env.context()), host="127.0.0.1", port=0, threads=8)
+    threading.Thread(target=srv.run, daemon=True).start()
+    return f"http://127.0.0.1:{srv.effective_port}", srv
+
+
+def visit(browser: Any, base: str) -> tuple[float, int, int]:
+    """Log in as `viewer`, then load the map with a cold browser cache: (seconds to render, bytes, features)."""
+    from web import http
+
+    page_ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = page_ctx.new_page()
+    page.goto(base + "/login")
+    page.fill("#name", "viewer")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_load_state("load")
+    page.goto(base + "/api/v1/")  # leave the map (login may land on it)
+    sizes: list[Any] = []
+    page_ctx.on("requestfinished", lambda req: sizes.append(req))
+    with http._BODIES.lock:  # the server's response cache is cold too
+        http._BODIES.items.clear()
+        http._BODIES.size = 0
+    t0 = time.perf_counter()
+    page.goto(base + "/")
+    _wait(page, RENDERED)
+    seconds = time.perf_counter() - t0
+    total = 0
+    for req in sizes:
+        s = req.sizes()
+        total += max(0, s.get("responseBodySize", 0)) + max(0, s.get("responseHeadersSize", 0))
+    shown = int(page.evaluate("() => gp.compoundTotal()"))
+    page_ctx.close()
+    return seconds, total, shown
+
+
+def measure(env: Env, browser: Any, repeats: int) -> tuple[float, int, int]:
+    """Median render time and bytes over `repeats` cold visits (after one warm-up visit)."""
+    base, srv = serve(env)
+    try:
+        visit(browser, base)
+        runs = [visit(browser, base) for _ in range(repeats)]
+    finally:
+        srv.close()
+    return (statistics.median(r[0] for r in runs), int(statistics.median(r[1] for r in runs)),
+            runs[-1][2])
+
+
+def run(small: Env, large: Env) -> list[Result]:
+    """Both scales of one backend, one browser; rows for time and bytes (large / small)."""
+    if not os.path.exists(CHROMIUM):
+        return [Result("B5 map page", large.scale, large.backend, "-", "-", 0, 1, "≤ 1.2×", None,
+                       note="Chromium not installed: skipped")]
+    from playwright.sync_api import sync_playwright
+
+    repeats = max(3, small.repeats)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            t1, b1, n1 = measure(small, browser, repeats)
+            t10, b10, n10 = measure(large, browser, repeats)
+        finally:
+            browser.close()
+    check(n1 > 0 and n10 > 0, "B5: the map showed no compounds")
+    check(n10 > n1, f"B5: the {large.scale:g}× map shows no more compounds ({n10}) than the 1× map ({n1})")
+    label = f"{large.scale:g}× vs {small.scale:g}×"
+    size = f"compounds counted on the map: {n1:,} vs {n10:,}"
+    return [Result("B5 map page: time to first render", large.scale, large.backend, f"{large.scale:g}× demo",
+                   f"{small.scale:g}× demo", t10, t1, f"≤ {TARGET}× ({label})", t10 / t1 <= TARGET, size,
+                   note=f"{t10:.2f} s vs {t1:.2f} s, cold browser and server caches, median of {repeats}"),
+            Result("B5 map page: bytes transferred", large.scale, large.backend, f"{large.scale:g}× demo (bytes)",
+                   f"{small.scale:g}× demo (bytes)", b10, b1, f"≤ {TARGET}× ({label})", b10 / b1 <= TARGET,
+                   f"{b10 / 1e3:.0f} kB vs {b1 / 1e3:.0f} kB", note="bodies + headers of every response")]
