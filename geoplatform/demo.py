@@ -25,7 +25,7 @@ from geoplatform.reference import DISTRICT_CODE, DISTRICT_NAME, DISTRICT_OUTLINE
 from geoplatform.store import insert_records
 
 SOURCE = "synthetic demo"
-METRIC_CRS = 4547  # CGCS2000 3° Gauss-Krüger CM 111°E
+METRIC_CRS = 4546  # CGCS2000 3° Gauss-Krüger CM 111°E (EPSG:4547 is CM 114°E)
 
 _to_m = Transformer.from_crs(4326, METRIC_CRS, always_xy=True)
 _to_deg = Transformer.from_crs(METRIC_CRS, 4326, always_xy=True)

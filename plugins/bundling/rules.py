@@ -1,7 +1,7 @@
 """RULES §5 as pure functions over GeoDataFrames: orphans, hosts, and the bundling plan.
 
 Inputs and outputs are in EPSG:4326; every distance and area is computed in the metric CRS of
-the settings (EPSG:4547). Geometry work is vectorised (STRtree bulk queries, shapely 2 array
+the settings (EPSG:4546). Geometry work is vectorised (STRtree bulk queries, shapely 2 array
 functions); there is no Python loop over pairs of geometries.
 """
 

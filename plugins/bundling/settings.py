@@ -32,8 +32,8 @@ class BundlingSettings:
     distance_resolution_m: float = 1.0
     # [D] boundaries closer than this count as shared (ledger polygons rarely touch exactly)
     shared_boundary_tolerance_m: float = 2.0
-    # [D] DESIGN: metric CRS for distances and areas (CGCS2000 3° GK CM 111°E)
-    metric_crs: int = 4547
+    # [D] metric CRS for distances and areas: CGCS2000 3° GK CM 111°E = EPSG:4546 (DESIGN.md says 4547 = CM 114°E)
+    metric_crs: int = 4546
 
     @property
     def neighbour_distance_m(self) -> float:

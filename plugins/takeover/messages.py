@@ -43,7 +43,7 @@ add_messages({
         "takeover.layer.shortlist": "国企兜底入围/进驻小区",
         "takeover.score": "兜底得分",
         "takeover.legend.formula": "得分 = Σ 权重 × 分项(0–1)：{parts}",
-        "takeover.legend.thresholds": "阈值：连片半径 {radius} 米（{sat} 个邻近满分，EPSG:4547 实测边界距离）；"
+        "takeover.legend.thresholds": "阈值：连片半径 {radius} 米（{sat} 个邻近满分，EPSG:4546 实测边界距离）；"
                                       "老旧小区 ≤{old} 年；收缴率 ≥{fee} 满分；户数 {hh} 户满分（对数）；"
                                       "投诉 {compl} 件/年满分；建筑面积 ≥{area} 万㎡ 公开招标",
         "takeover.col.rank": "排名", "takeover.col.n": "序号", "takeover.col.id": "编号", "takeover.col.name": "小区",
@@ -68,7 +68,7 @@ add_messages({
         "takeover.layer.shortlist": "State takeover shortlist / served",
         "takeover.score": "takeover score",
         "takeover.legend.formula": "score = Σ weight × component (0–1): {parts}",
-        "takeover.legend.thresholds": "thresholds: contiguity radius {radius} m ({sat} neighbours = full, EPSG:4547 "
+        "takeover.legend.thresholds": "thresholds: contiguity radius {radius} m ({sat} neighbours = full, EPSG:4546 "
                                       "edge distance); old ≤ {old}; fee collection ≥ {fee} = full; {hh} households "
                                       "= full (log); {compl} complaints/yr = full; floor area ≥ {area}万 m² → public tender",
         "takeover.col.rank": "rank", "takeover.col.n": "#", "takeover.col.id": "id", "takeover.col.name": "compound",

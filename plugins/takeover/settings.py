@@ -33,9 +33,9 @@ class TakeoverSettings:
     contiguity_radius_m: float = 500.0  # [D] RULES §4: other candidates / state-owned compounds within 500 m
     # [D] component = min(neighbours / 5, 1): five neighbours (other candidates or state-owned
     # compounds) within the radius make a full patch for one on-site team (the scale-1 demo's median
-    # is 4, so the component still separates clusters); edge-to-edge distance in EPSG:4547 metres.
+    # is 4, so the component still separates clusters); edge-to-edge distance in EPSG:4546 metres.
     contiguity_saturation: int = 5
-    metric_crs: str = "EPSG:4547"  # [D] DESIGN: CGCS2000 3° GK CM 111°E for metric work
+    metric_crs: str = "EPSG:4546"  # [D] CGCS2000 3° GK CM 111°E (DESIGN.md says 4547, but that code is CM 114°E)
     # --- age [Q] 老旧小区 = built before end-2000; 2001–2005 and later steps [D] ---
     age_old_until: int = 2000
     age_mid_until: int = 2005

@@ -1,4 +1,4 @@
-"""Hand-made bundling layouts in metres (EPSG:4547 around Kundulun), handed to the rules in EPSG:4326."""
+"""Hand-made bundling layouts in metres (EPSG:4546 around Kundulun), handed to the rules in EPSG:4326."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, box
 
-METRIC = 4547
+METRIC = 4546
 _to_m = Transformer.from_crs(4326, METRIC, always_xy=True)
 _to_deg = Transformer.from_crs(METRIC, 4326, always_xy=True)
 X0, Y0 = _to_m.transform(109.80, 40.65)  # local origin: metres east/north of this point

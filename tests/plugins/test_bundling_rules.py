@@ -301,7 +301,7 @@ def test_orphans_with_a_host_are_not_grouped() -> None:
 def test_settings_defaults_and_overrides() -> None:
     s = BundlingSettings()
     assert (s.max_distance_m, s.min_floor_area_m2, s.min_households, s.new_bundle_min_area_m2,
-            s.preferred_max_merged_area_m2, s.metric_crs) == (300, 10_000, 100, 30_000, 100_000, 4547)
+            s.preferred_max_merged_area_m2, s.metric_crs) == (300, 10_000, 100, 30_000, 100_000, 4546)
     assert load_settings({"max_distance_m": 250}).max_distance_m == 250
     assert load_settings({}, max_distance_m=120).neighbour_distance_m == 120
     with pytest.raises(ValueError, match="unknown setting"):

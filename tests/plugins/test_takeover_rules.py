@@ -12,7 +12,7 @@ from plugins.takeover.rules import candidate_pairs, components_of, score_candida
 from plugins.takeover.settings import COMPONENTS, TakeoverSettings, load_settings
 
 S = TakeoverSettings()
-X0, Y0 = 400_000.0, 4_500_000.0  # EPSG:4547 metres near Baotou (CM 111°E, false easting 500 km)
+X0, Y0 = 400_000.0, 4_500_000.0  # EPSG:4546 metres near Baotou (CM 111°E, false easting 500 km)
 
 
 def _square(dx: float, size: float = 100.0) -> shapely.Geometry:
@@ -25,7 +25,7 @@ def _frame(rows: list[dict]) -> gpd.GeoDataFrame:
             "complaints_per_year": 5, "owners_org": "none", "floor_area_m2": 20_000.0, "takeover_cost": 5.0,
             "managed_by_id": None}
     recs = [{**base, **r} for r in rows]
-    metric = gpd.GeoSeries([r.pop("geom") for r in recs], crs="EPSG:4547")
+    metric = gpd.GeoSeries([r.pop("geom") for r in recs], crs="EPSG:4546")
     gdf = gpd.GeoDataFrame(pd.DataFrame(recs), geometry=metric.to_crs(4326).values, crs=4326)
     gdf = gdf.rename_geometry("boundary")
     gdf["location"] = gdf["boundary"].representative_point()
