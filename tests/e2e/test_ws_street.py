@@ -97,7 +97,7 @@ def test_officer_decides_proposals_of_their_street(officer_page, ws_demo, ws_ctx
     open_ids = {p["id"] for p in open_proposals(ws_ctx, ws_demo.street)}
     shown_open = page.eval_on_selector_all(
         '#ws-proposals tr.ws-proposal[data-status="proposed"]', "rows => rows.map(r => r.dataset.id)")
-    assert set(shown_open) == open_ids
+    assert open_ids and open_ids <= set(shown_open)  # (a stored proposal the data outgrew is shown flagged too)
 
     first = open_proposals(ws_ctx, ws_demo.street, "building")[0]
     pid = first["id"]

@@ -100,3 +100,8 @@ def test_history_shows_who_changed_what_readably(client, ws_demo, ws_ctx) -> Non
                                                             "management_mode": "professional"},
                      headers=ws_demo.auth("ws_admin"))
     assert r.status_code == 200
+
+
+def test_map_popups_know_the_compound_page(client, ws_demo) -> None:  # noqa: ANN001, F811
+    html = client.get("/", headers=ws_demo.auth("ws_viewer")).get_data(as_text=True)
+    assert '"compound_page": "/compounds/__ID__"' in html
