@@ -179,3 +179,20 @@ def test_ledger_export_link_downloads_the_streets_ledger(client, ws_demo) -> Non
     href = re.search(r'id="ws-ledger-export" href="([^"]+)"', html).group(1).replace("&amp;", "&")
     r = client.get(href, headers=ws_demo.auth("ws_officer"))
     assert r.status_code == 200 and r.data[:2] == b"PK"
+
+
+def test_admin_reverts_an_accepted_proposal_officer_cannot(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
+    p = open_proposals(ws_ctx, ws_demo.street, "building")[0]
+    url = f"/ws/street/proposals/{p['id']}"
+    assert client.post(url + "/accept", json={"consent_note": "业主大会表决通过"},
+                       headers=ws_demo.auth("ws_officer")).status_code == 200
+    assert client.post(url + "/revert", json={}, headers=ws_demo.auth("ws_officer")).status_code == 403
+    page = client.get("/ws/street", headers=ws_demo.auth("ws_officer")).get_data(as_text=True)
+    assert "ws-revert" not in page
+    page = client.get(f"/ws/street?street={ws_demo.street}", headers=ws_demo.auth("ws_admin")).get_data(as_text=True)
+    assert "ws-revert" in page
+    r = client.post(url + "/revert", json={"note": "表决材料不全"}, headers=ws_demo.auth("ws_admin"))
+    assert r.status_code == 200 and r.get_json()["status"] == "reverted"
+    with ws_ctx.session(readonly=True) as s:
+        assert all(s.get(m.Building, b).compound_id is None for b in p["orphan_ids"])
+    assert client.post(url + "/revert", json={}, headers=ws_demo.auth("ws_admin")).status_code == 409

@@ -66,6 +66,7 @@ add_messages({
         "ws_street.col.since": "状态起始", "ws_street.col.deadline": "期限", "ws_street.col.overdue": "逾期",
         "ws_street.col.open_items": "未完成整改项", "ws_street.yes": "是", "ws_street.no": "否",
         "ws_street.detail": "详情", "ws_street.map_note": "地图：本街镇小区（按管理模式着色）与打包图层",
+        "ws_street.revert": "撤销打包", "ws_street.reverted_ok": "已撤销，楼栋/小区已恢复原状",
         "ws_street.buildings": "楼栋 {ids}", "ws_street.version": "版本", "ws_street.col.items": "整改内容",
         "ws_street.unsaved_note": "其中 {n} 条建议尚未保存：决定时自动保存，或点击“重新规划”全部保存。",
     },
@@ -104,6 +105,7 @@ add_messages({
         "ws_street.col.since": "Since", "ws_street.col.deadline": "Deadline", "ws_street.col.overdue": "Overdue",
         "ws_street.col.open_items": "Open items", "ws_street.yes": "yes", "ws_street.no": "no",
         "ws_street.detail": "Details", "ws_street.map_note": "Map: this street's compounds and the bundling layers",
+        "ws_street.revert": "Revert", "ws_street.reverted_ok": "Reverted: the orphans are back as they were",
         "ws_street.buildings": "buildings {ids}", "ws_street.version": "version", "ws_street.col.items": "Ledger items",
         "ws_street.unsaved_note": "{n} proposals are not saved yet: deciding one saves it, re-planning saves all.",
     },
@@ -260,7 +262,8 @@ def _map_config(street: str, lang: str) -> dict[str, Any]:
         "compound_page": url_for("ws_compound.page", compound_id="__ID__"),
         "actions": {"plan": url_for("ws_street.replan"),
                     "accept": url_for("ws_street.accept", proposal_id="__ID__"),
-                    "reject": url_for("ws_street.reject", proposal_id="__ID__")},
+                    "reject": url_for("ws_street.reject", proposal_id="__ID__"),
+                    "revert": url_for("ws_street.revert", proposal_id="__ID__")},
         "messages": {k: v for k, v in _catalogue(lang).items() if k.startswith(("ws_street.", "map.", "field."))},
         "edit_fields": [{"name": n, "kind": k, "label": t(f"ws_field.{n}", lang)} for n, k in EDIT_FIELDS],
     }
@@ -302,6 +305,7 @@ def page() -> str:
         bundles=bundles, unmatched=unmatched, compounds=compounds, ledger=ledger,
         thresholds=t("bundling.thresholds", lang, **settings.as_dict()),
         can_pick=user.role in ("admin", "bureau"), streets=streets,
+        can_revert=ctx.allowed(user, "revert_bundle", {"kind": "bundle", "street_code": street}),
         config={**_map_config(street, lang), "map": fm.get_name(), "csrf": csrf_token()},
         export_url=url_for("api_edit.export", name="handover-ledger", format="xlsx", street=street),
         label=lambda enum, v: label(enum, v, lang))
@@ -349,16 +353,19 @@ def _decide(proposal_id: str, verb: str, key: str) -> Response:
     body = _body()
     text = _note(body, key)
     ctx = _ctx()
+    action = "revert_bundle" if verb == "revert" else "decide_bundle"
     with ctx.session() as s:
         street = _proposal_street(s, service, proposal_id)
-        user = require("decide_bundle", {"kind": "bundle", "id": proposal_id, "street_code": street})
-        if text is None:
+        user = require(action, {"kind": "bundle", "id": proposal_id, "street_code": street})
+        if text is None and verb != "revert":
             return _error(400, f"{key} is required", field=key)
         try:
             if verb == "accept":
                 result = service.accept(ctx, s, user, proposal_id, consent_note=text)
-            else:
+            elif verb == "reject":
                 result = service.reject(ctx, s, user, proposal_id, reason=text)
+            else:
+                result = service.revert(ctx, s, user, proposal_id, note=text)
         except service.BundleDenied as exc:
             s.rollback()
             abort(403, str(exc))
@@ -379,6 +386,12 @@ def accept(proposal_id: str) -> Response:
 def reject(proposal_id: str) -> Response:
     """Reject a proposal of the caller's street with a reason (required)."""
     return _decide(proposal_id, "reject", "reason")
+
+
+@bp.post("/proposals/<proposal_id>/revert")
+def revert(proposal_id: str) -> Response:
+    """Undo an accepted proposal exactly (admin; RULES §5), with an optional note."""
+    return _decide(proposal_id, "revert", "note")
 
 
 @bp.post("/plan")

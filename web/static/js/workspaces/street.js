@@ -257,6 +257,23 @@
     var accept = row.querySelector(".ws-accept"), reject = row.querySelector(".ws-reject"), show = row.querySelector(".ws-show");
     if (accept) { accept.addEventListener("click", function () { openDecide(row, "accept"); }); }
     if (reject) { reject.addEventListener("click", function () { openDecide(row, "reject"); }); }
+    var revert = row.querySelector(".ws-revert");
+    if (revert) {
+      revert.addEventListener("click", function () {
+        revert.disabled = true;
+        send("POST", config.actions.revert.replace("__ID__", encodeURIComponent(row.dataset.id)), {}).then(function (res) {
+          if (res.status === 200) {
+            decided(row, res.data);
+            revert.remove();
+            flash(msg("ws_street.reverted_ok"), true);
+            reloadMap();
+          } else {
+            revert.disabled = false;
+            flash(res.status === 403 ? msg("ws_street.forbidden") : msg("ws_street.error", {message: res.data.error || res.status}), false);
+          }
+        });
+      });
+    }
     show.addEventListener("click", function () {
       document.querySelectorAll("tr.ws-selected").forEach(function (r) { r.classList.remove("ws-selected"); });
       row.classList.add("ws-selected");
@@ -278,6 +295,13 @@
         }
       });
     });
+  }
+
+  var langSwitch = document.getElementById("gp-lang-switch");
+  if (langSwitch) {
+    var q = new URLSearchParams(location.search);
+    q.set("lang", config.lang === "zh" ? "en" : "zh");
+    langSwitch.setAttribute("href", "?" + q.toString());
   }
 
   var pick = document.getElementById("ws-street-select");
