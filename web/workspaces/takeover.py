@@ -319,7 +319,7 @@ def page() -> str:
         "compound_page": url_for("ws_compound.page", compound_id="__ID__"),
         "actions": {"select": url_for("ws_takeover.select_view"), "save": url_for("ws_takeover.save"),
                     "advance": url_for("ws_takeover.advance_view")},
-        "messages": {k: v for k, v in _catalogue(lang).items() if k.startswith(("ws_takeover.", "takeover."))},
+        "messages": {k: v for k, v in _catalogue(lang).items() if k.startswith(("ws_takeover.", "takeover.", "map."))},
         "components": [{k: n[k] for k in ("id", "name", "short", "weight", "colour")} for n in notes],
         "states": list(service.STATES),
     }
@@ -349,7 +349,10 @@ def _catalogue(lang: str) -> dict[str, str]:
 
 def print_rows(session: Any, year: int, lang: str) -> tuple[list[dict[str, Any]], bool]:
     """The year's saved shortlist (shortlisted … serving), or the default optimal suggestion when none is saved."""
+    import pandas as pd
+
     from geoplatform.labels import label
+    from plugins.takeover.rules import tender_mode
 
     service = _service()
     settings = _settings()
@@ -373,11 +376,13 @@ def print_rows(session: Any, year: int, lang: str) -> tuple[list[dict[str, Any]]
             row = service.candidate_row(scored.loc[cid], settings, names)
         else:  # served compounds left the pool: the score saved with the shortlist, no components
             score = active.at[cid, "score"] if saved else None
+            area = None if c is None else c["floor_area_m2"]
             row = {"compound_id": cid, "name": c["name"] if c is not None else cid, "components": {},
                    "street_name": names.get(c["street_code"], "") if c is not None else "",
                    "score": None if score is None or score != score else float(score),
                    "takeover_cost": None if c is None or c["takeover_cost"] != c["takeover_cost"] else c["takeover_cost"],
-                   "tender_mode": None, "floor_area_m2": None}
+                   "tender_mode": tender_mode(pd.Series([area], dtype=float), settings).iloc[0],
+                   "floor_area_m2": area, "left_pool": True}
         state = states.get(cid)
         row["state_label"] = t(f"ws_takeover.state.{state}", lang) if state else t("ws_takeover.suggested", lang)
         row["tender_label"] = label("tender_mode", row["tender_mode"], lang) if row.get("tender_mode") else "–"

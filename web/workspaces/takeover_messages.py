@@ -90,6 +90,7 @@ add_messages({
         "ws_takeover.renovation.planned": "已列入计划", "ws_takeover.renovation.none": "未改造",
         "ws_takeover.org.owners_committee": "业委会", "ws_takeover.org.management_committee": "物管会",
         "ws_takeover.org.preparing": "筹备中", "ws_takeover.org.none": "无",
+        "ws_takeover.left_pool": "已由国企进驻、移出候选池：得分为保存名单时的得分",
         "ws_takeover.error": "操作失败：{message}", "ws_takeover.forbidden": "无权执行此操作",
         **{f"ws_takeover.state.{k}": v for k, v in STATES_ZH.items()},
         **{f"ws_takeover.move.{k}": v for k, v in MOVES_ZH.items()},
@@ -168,6 +169,7 @@ add_messages({
         "ws_takeover.renovation.planned": "planned", "ws_takeover.renovation.none": "none",
         "ws_takeover.org.owners_committee": "owners' committee", "ws_takeover.org.management_committee":
             "management committee", "ws_takeover.org.preparing": "preparing", "ws_takeover.org.none": "none",
+        "ws_takeover.left_pool": "served by the state company, out of the pool: score as saved with the shortlist",
         "ws_takeover.error": "Failed: {message}", "ws_takeover.forbidden": "Not allowed",
         **{f"ws_takeover.state.{k}": v for k, v in STATES_EN.items()},
         **{f"ws_takeover.move.{k}": v for k, v in MOVES_EN.items()},

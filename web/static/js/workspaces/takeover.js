@@ -100,32 +100,38 @@
   }
 
   function setStatus() {
-    var loading = Object.keys(tk.layers).some(function (id) { return tk.layers[id].loading; });
+    var loading = Object.keys(tk.layers).some(function (id) { return tk.layers[id].pending > 0; });
     var s = document.getElementById("gp-status");
     s.textContent = loading ? (M["map.loading"] || "…") : "";
     s.hidden = !loading;
     document.body.dataset.wsLoading = loading ? "1" : "0";
   }
 
+  /* a layer may be reloaded while an older request is still out: only the latest answer is drawn */
   function loadLayer(id) {
     var st = tk.layers[id];
-    st.loading = true; setStatus();
+    var seq = ++st.seq;
+    st.pending++; setStatus();
+    function done() { st.pending--; setStatus(); }
     return fetch(config.features.replace("__ID__", encodeURIComponent(id)) + "?lang=" + encodeURIComponent(config.lang),
       {credentials: "same-origin", headers: {Accept: "application/geo+json"}, cache: "no-store"})
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
       .then(function (data) {
-        st.group.clearLayers();
-        st.group.addData(data);
-        st.ids = (data.features || []).map(function (f) { return String(f.id); });
-        st.states = {};
-        (data.features || []).forEach(function (f) { st.states[String(f.id)] = (f.properties || {}).takeover_state; });
-        st.loading = false; tk.loads++; setStatus();
-        if (id === "takeover_candidates" && !tk.fitted && st.group.getLayers().length) {
-          tk.fitted = true;
-          map.fitBounds(st.group.getBounds().pad(0.05));
+        if (seq === st.seq) {
+          st.group.clearLayers();
+          st.group.addData(data);
+          st.ids = (data.features || []).map(function (f) { return String(f.id); });
+          st.states = {};
+          (data.features || []).forEach(function (f) { st.states[String(f.id)] = (f.properties || {}).takeover_state; });
+          tk.loads++;
+          if (id === "takeover_candidates" && !tk.fitted && st.group.getLayers().length) {
+            tk.fitted = true;
+            map.fitBounds(st.group.getBounds().pad(0.05));
+          }
         }
+        done();
       })
-      .catch(function () { st.loading = false; st.failed = true; setStatus(); });
+      .catch(function () { st.failed = true; done(); });
   }
 
   function reloadMap() { return Promise.all(Object.keys(tk.layers).map(loadLayer)); }
@@ -134,7 +140,7 @@
   tk.stateOnMap = function (fid) { var st = tk.layers.takeover_shortlist; return st && st.states ? st.states[String(fid)] || null : null; };
 
   config.layers.forEach(function (meta) {
-    tk.layers[meta.id] = {meta: meta, group: makeLayer(meta), ids: [], loading: false};
+    tk.layers[meta.id] = {meta: meta, group: makeLayer(meta), ids: [], pending: 0, seq: 0};
   });
 
   var resultLayer = L.geoJSON(null, {

@@ -1,0 +1,187 @@
+"""The state company's job in a real browser: log in, pick the year's takeover set under a budget (optimal ≥ greedy),
+save it, move one compound to serving (it becomes state-owned, coverage rises), print the shortlist."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from geoplatform import models as m
+from tests.web.ws_takeover_fixtures import tk_ctx, tk_demo  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+YEAR = 2040  # a year no other test writes
+
+
+def wait_for(page, expression: str, timeout: float = 30.0) -> object:  # noqa: ANN001
+    """Poll a JS expression until truthy (our CSP forbids the eval behind page.wait_for_function)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(f"() => {expression}")
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(100)
+
+
+@pytest.fixture(scope="module")
+def tk_server(tk_ctx, tmp_path_factory) -> Iterator[str]:  # noqa: ANN001, F811
+    """The app on the takeover demo under waitress (one per backend for this module)."""
+    from waitress.server import create_server
+
+    from web.app import create_app
+
+    os.environ.setdefault("GEOPLATFORM_INSTANCE", str(tmp_path_factory.mktemp("instance")))
+    srv = create_server(create_app(tk_ctx), host="127.0.0.1", port=0, threads=6)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.effective_port}"
+    finally:
+        srv.close()
+
+
+@pytest.fixture
+def state_page(browser, tk_server, tk_demo):  # noqa: ANN001, ANN201, F811
+    """A fresh browser context logged in as the state company through the login form, on /ws/takeover."""
+    ctx = browser.new_context(viewport={"width": 1600, "height": 940})
+    record = {"outside": [], "errors": [], "dialogs": []}
+
+    def route(r) -> None:  # noqa: ANN001
+        url = r.request.url
+        if url.startswith(("data:", "blob:")) or urlsplit(url).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            record["outside"].append(url)
+            r.abort()
+
+    ctx.route("**/*", route)
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: record["errors"].append(str(e)))
+    page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
+    page.goto(tk_server + f"/login?next=/ws/takeover?year={YEAR}")
+    page.fill("input[name=name]", "tk_state")
+    page.fill("input[name=password]", tk_demo.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/ws/takeover?year={YEAR}")
+    wait_for(page, "window.wsTakeover && wsTakeover.ready && wsTakeover.loads >= wsTakeover.config.layers.length"
+                   " && document.body.dataset.wsLoading === '0'")
+    yield page, record, ctx
+    ctx.close()
+
+
+def _run(page, budget: str) -> str:  # noqa: ANN001
+    page.fill("#tk-p-budget", budget)
+    page.click("#tk-run")
+    return wait_for(page, "['ok', 'infeasible', 'invalid', 'error'].indexOf("
+                          "document.getElementById('tk-result').dataset.state) >= 0 && "
+                          "document.getElementById('tk-result').dataset.state")
+
+
+def _column(page, state: str) -> list[str]:  # noqa: ANN001
+    return page.eval_on_selector_all(f'.tk-col[data-state="{state}"] .tk-card', "cs => cs.map(c => c.dataset.id)")
+
+
+def test_state_company_picks_saves_and_serves(state_page, tk_server, tk_ctx) -> None:  # noqa: ANN001, F811
+    page, record, ctx = state_page
+    assert page.locator("#tk-candidates tr.tk-cand").count() > 50
+    assert page.evaluate("() => wsTakeover.layers.takeover_candidates.ids.length") > 50  # candidates on the map
+
+    # the table sorts by any column in the page (unknown costs last)
+    cost_th = page.locator("#tk-candidates th", has_text="年补贴")
+    cost_th.click()
+    costs = [float(v) for v in page.evaluate("() => wsTakeover.columnValues(6)") if v]
+    assert costs == sorted(costs) and len(costs) > 10
+    cost_th.click()
+    costs = [float(v) for v in page.evaluate("() => wsTakeover.columnValues(6)") if v]
+    assert costs == sorted(costs, reverse=True)
+    page.locator("#tk-candidates th", has_text="得分").first.click()
+    page.locator("#tk-candidates tr.tk-cand .tk-bar").first.click()
+    detail = page.locator("#tk-candidates .tk-detail").first
+    assert detail.is_visible() and detail.locator(".tk-detail-row").count() == 8
+    assert "连片" in detail.inner_text() and "权重 20" in detail.inner_text()
+
+    page.click("#tk-tab-select")
+    assert _run(page, "1") == "infeasible"  # too small a budget: the binding constraint in plain words
+    assert "预算不足" in page.inner_text("#tk-infeasible")
+    assert page.is_disabled("#tk-save")
+    assert _run(page, "150") == "ok"
+    objective = float(page.get_attribute("#tk-result", "data-objective"))
+    greedy = float(page.get_attribute("#tk-result", "data-greedy"))
+    assert objective >= greedy and page.get_attribute("#tk-result", "data-optimal") == "true"
+    assert "已证明最优" in page.inner_text("#tk-optimal")
+    selected = page.eval_on_selector_all("#tk-selected tr.tk-sel", "rs => rs.map(r => r.dataset.id)")
+    assert 10 <= len(selected) <= 15
+    assert page.locator("#tk-diff, #tk-no-diff").count() == 1
+    if objective > greedy + 0.01:
+        assert page.locator('#tk-diff [data-role="only-greedy"] li').count() >= 1
+    assert page.evaluate("() => wsTakeover.resultLayer.getLayers().length") >= len(selected)
+    assert page.locator("#tk-candidates tr.tk-picked").count() == len(selected)
+
+    page.click("#tk-save")
+    wait_for(page, f"document.body.dataset.tkSaved === '{YEAR}'")
+    assert page.get_attribute("#ws-flash", "data-kind") == "ok" and str(YEAR) in page.inner_text("#ws-flash")
+    with tk_ctx.session(readonly=True) as s:
+        rows = dict(s.execute(select(m.TakeoverSelection.compound_id, m.TakeoverSelection.state)
+                              .where(m.TakeoverSelection.year == YEAR)).all())
+    assert set(rows) == set(selected) and set(rows.values()) == {"shortlisted"}
+
+    page.click("#tk-tab-board")
+    assert set(_column(page, "shortlisted")) == set(selected)
+    cid = _column(page, "shortlisted")[0]
+    rate_before = float(page.get_attribute("#tk-coverage", "data-rate"))
+    for state in ("tendering", "contracted"):
+        page.click(f'.tk-card[data-id="{cid}"] .tk-move[data-to="{state}"]')
+        wait_for(page, f"!!document.querySelector('.tk-col[data-state=\"{state}\"] .tk-card[data-id=\"{cid}\"]')")
+    page.click(f'.tk-card[data-id="{cid}"] .tk-move[data-to="serving"]')
+    assert "国企兜底" in page.inner_text(f'.tk-card[data-id="{cid}"] .tk-confirm')  # says what serving changes
+    page.click(f'.tk-card[data-id="{cid}"] .tk-confirm-btn')
+    wait_for(page, f"!!document.querySelector('.tk-col[data-state=\"serving\"] .tk-card[data-id=\"{cid}\"]')")
+    assert float(page.get_attribute("#tk-coverage", "data-rate")) > rate_before
+    assert "覆盖率" in page.inner_text("#ws-flash")
+    with tk_ctx.session(readonly=True) as s:
+        assert s.get(m.Compound, cid).management_mode == "state_owned"
+        state = s.scalar(select(m.TakeoverSelection.state).where(m.TakeoverSelection.year == YEAR,
+                                                                 m.TakeoverSelection.compound_id == cid))
+        assert state == "serving"
+        audited = s.scalars(select(m.AuditEvent.detail).where(m.AuditEvent.entity_id == f"{YEAR}/{cid}",
+                                                              m.AuditEvent.user_name == "tk_state")).all()
+        assert {"shortlisted → tendering", "tendering → contracted", "contracted → serving"} <= set(audited)
+    wait_for(page, f"wsTakeover.stateOnMap('{cid}') === 'serving' && document.body.dataset.wsLoading === '0'")
+    for _ in range(8):  # the layer API's revision may lag a write by up to its memo time: reload like a user would
+        if not page.evaluate(f"() => wsTakeover.hasFeature('takeover_candidates', '{cid}')"):
+            break
+        page.wait_for_timeout(700)
+        page.evaluate("() => wsTakeover.reloadMap()")
+        wait_for(page, "document.body.dataset.wsLoading === '0'")
+    assert page.evaluate(f"() => wsTakeover.hasFeature('takeover_candidates', '{cid}')") is False  # left the pool
+
+    page.click("#tk-tab-select")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "ws_takeover.png"))
+    page.click("#tk-tab-board")
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(ARTIFACTS / "ws_takeover_board.png"))
+
+    printed = ctx.new_page()
+    printed.goto(tk_server + f"/ws/takeover/print?year={YEAR}")
+    ids = printed.eval_on_selector_all("#tp-table tr.tp-row", "rs => rs.map(r => r.dataset.id)")
+    assert set(ids) == set(selected)
+    assert printed.locator("#tp-map-section svg circle[fill='#c1121f']").count() == len(selected)
+    served_row = printed.inner_text(f'#tp-table tr[data-id="{cid}"]')
+    assert "已进驻服务" in served_row and "移出候选池" in served_row and "招标" in served_row
+    assert printed.locator("#tp-method tr[data-component]").count() == 8
+    printed.screenshot(path=str(ARTIFACTS / "ws_takeover_print.png"), full_page=True)
+    printed.emulate_media(media="print")
+    assert printed.locator("nav.gp-nav").is_hidden() and printed.locator("#tp-print-button").is_hidden()
+    assert record["outside"] == [] and record["errors"] == [] and record["dialogs"] == []
