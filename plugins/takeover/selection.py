@@ -14,8 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_matrix
 
 MIP_REL_GAP = 1e-7  # HiGHS relative gap for "optimal": far below the 0.01-point resolution of the scores
 
@@ -157,6 +155,9 @@ def dominated(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np
 
 def _milp(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, min_n: int, max_n: int,
           budget: float | None, per_street_max: int | None, weight: float, time_limit: float) -> tuple[Any, int]:
+    from scipy.optimize import Bounds, LinearConstraint, milp  # imported here: keeps CLI start-up fast
+    from scipy.sparse import coo_matrix
+
     n = len(score)
     m = len(pairs) if weight > 0 else 0
     c = -np.concatenate([score, np.full(m, weight)])
