@@ -151,7 +151,7 @@
   });
 
   var Legend = L.Control.extend({
-    options: {position: "topright"},
+    options: {position: "bottomright"},
     onAdd: function () {
       var div = L.DomUtil.create("div", "gp-legend ws-legend");
       div.id = "ws-legend";
@@ -245,7 +245,7 @@
     row.dataset.status = p.status;
     var cell = row.querySelector(".ws-status-cell");
     cell.replaceChildren(el("span", {className: "ws-status ws-status-" + p.status, text: display("bundle_status", p.status)}),
-      el("div", {className: "ws-muted", text: msg("ws_street.decided_by", {who: p.decided_by || "", at: p.decided_at || ""})}));
+      el("div", {className: "ws-muted", text: msg("ws_street.decided_by", {who: p.decided_by || "", at: (p.decided_at || "").replace("T", " ")})}));
     var note = p.status === "accepted" ? p.consent_note : p.reason;
     if (note) { cell.appendChild(el("div", {className: "ws-muted", "data-role": p.status === "accepted" ? "consent" : "reason", text: note})); }
     row.querySelectorAll(".ws-accept, .ws-reject").forEach(function (b) { b.remove(); });
