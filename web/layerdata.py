@@ -31,7 +31,7 @@ def layer_geojson_text(context: Context, spec: LayerSpec, bbox: BBox | None, zoo
     return text[:-1] + f',"layer":{json.dumps(spec.id)}' + "}"
 
 
-DOT_CELL_PX = 4  # dots of one legend class closer than this many pixels are drawn once
+DOT_CELL_PX = 8  # dots of one legend class closer than this many pixels are drawn once
 
 
 def is_dot_map(spec: LayerSpec, zoom: int | None) -> bool:

@@ -22,6 +22,7 @@ class Server:
 
     url: str
     demo: object
+    context: object = None
     requests: list[str] = field(default_factory=list)
 
 
@@ -34,12 +35,13 @@ def server(web_demo, tmp_path_factory) -> Iterator[Server]:  # noqa: ANN001, F81
     from web.app import create_app
 
     os.environ.setdefault("GEOPLATFORM_INSTANCE", str(tmp_path_factory.mktemp("instance")))
-    app = create_app(Context.create(web_demo.url))
+    context = Context.create(web_demo.url)
+    app = create_app(context)
     srv = create_server(app, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     try:
-        yield Server(url=f"http://127.0.0.1:{srv.effective_port}", demo=web_demo)
+        yield Server(url=f"http://127.0.0.1:{srv.effective_port}", demo=web_demo, context=context)
     finally:
         srv.close()
 

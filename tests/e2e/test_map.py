@@ -150,3 +150,26 @@ def test_street_filter_and_kpi_panel(visit, server) -> None:  # noqa: ANN001
     assert page.evaluate("() => gp.compoundTotal()") < total
     name = page.locator("#gp-street option:checked").inner_text()
     wait_for(page, f"document.getElementById('gp-kpi').innerText.includes({name!r})")
+
+
+def test_tianditu_with_a_key_draws_tiles_and_annotations(visit, server) -> None:  # noqa: ANN001
+    server.context.config.tianditu_key = "test-key-42"
+    try:
+        page, record = visit()
+        assert page.locator("#gp-basemap-tianditu_img").is_enabled()
+        page.check("#gp-basemap-tianditu_img")
+        wait_for(page, "gp.state.basemap === 'tianditu_img'")
+        page.wait_for_timeout(1000)
+        hosts = {urlsplit(u).hostname for u in record["outside"]}
+        assert hosts and all(h.endswith(".tianditu.gov.cn") for h in hosts), hosts
+        assert any("img_w" in u and "tk=test-key-42" in u for u in record["outside"])
+        assert any("cia_w" in u for u in record["outside"])  # the annotation overlay
+        assert "天地图" in page.locator(".leaflet-control-attribution").inner_text()
+    finally:
+        server.context.config.tianditu_key = ""
+
+
+def test_tianditu_without_a_key_is_disabled(visit) -> None:  # noqa: ANN001
+    page, _ = visit()
+    assert not page.locator("#gp-basemap-tianditu_vec").is_enabled()
+    assert "tianditu_key" in page.locator(".gp-panel").inner_text()
