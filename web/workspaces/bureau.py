@@ -40,6 +40,10 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 TREND_MONTHS = 12
 IMPORT_KINDS = ("compounds", "buildings", "garages", "handovers", "companies", "barriers", "streets", "communities",
                 "district")
+KIND_LABELS = {"compounds": ("小区", "compounds"), "buildings": ("楼栋", "buildings"), "garages": ("车库", "garages"),
+               "handovers": ("设施移交", "handovers"), "companies": ("物业公司", "property companies"),
+               "barriers": ("阻隔线（主干道/河流/铁路）", "barriers (roads, rivers, railways)"),
+               "streets": ("街镇", "streets"), "communities": ("社区/村", "communities"), "district": ("区界", "district")}
 
 add_messages({
     "zh": {
@@ -317,7 +321,9 @@ def _run_import(ctx: Any, path: Path, opts: dict[str, Any], dry_run: bool, user:
 
 
 def _render_import(**kw: Any) -> str:
-    return render_template("workspaces/bureau.html", tab="import", kinds=IMPORT_KINDS,
+    zh = current_lang() == "zh"
+    kinds = [(k, f"{KIND_LABELS[k][0 if zh else 1]} ({k})") for k in IMPORT_KINDS]
+    return render_template("workspaces/bureau.html", tab="import", kinds=kinds,
                            max_mb=UPLOAD_MAX_BYTES // (1024 * 1024), **kw)
 
 
@@ -398,6 +404,7 @@ def _users_page(message: str | None = None, token: dict[str, str] | None = None,
     names = {x["code"]: x["name"] for x in streets}
     for u in users:
         u["street_name"] = names.get(u["street_code"], u["street_code"])
+        u["utility_label"] = label("facility", u["utility"], current_lang()) if u["utility"] else ""
     html = render_template("workspaces/bureau.html", tab="users", users=users, streets=streets, roles=m.ROLES,
                            utilities=[(f, label("facility", f, current_lang())) for f in m.UTILITY_FACILITIES],
                            message=message, new_token=token, error=error, form=request.form if error else {})
