@@ -51,6 +51,7 @@ def test_utility_moves_an_overdue_row_along(browser, role_server, role_demo, rol
         with role_ctx.session(readonly=True) as s:
             h = s.scalars(select(m.Handover).where(m.Handover.compound_id == cid, m.Handover.facility == "water")).one()
             assert (h.state, h.deadline) == ("rectifying", dt.date(2027, 6, 30))
+            h_id = h.id
             ev = s.execute(select(m.HandoverEvent.from_state, m.HandoverEvent.to_state, m.HandoverEvent.note,
                                   m.HandoverEvent.user_name).where(m.HandoverEvent.handover_id == h.id)
                            .order_by(m.HandoverEvent.id.desc())).first()
@@ -72,6 +73,35 @@ def test_utility_moves_an_overdue_row_along(browser, role_server, role_demo, rol
         page.wait_for_selector("#ws-allowed")
         assert "组织验收" in page.inner_text("#ws-allowed")  # rectifying → acceptance only
         page.click("#ws-hform .btn-link")
+        # mark the new ledger item done
+        row.locator(".ws-handle").click()
+        page.wait_for_selector("#ws-hform")
+        new_item = page.locator("#ws-existing-items li", has_text="更换供水主管120米")
+        new_item.locator(".ws-item-done").click()
+        wait_for(page, "document.getElementById('ws-flash').textContent.indexOf('整改项已完成') >= 0")
+        with role_ctx.session(readonly=True) as s:
+            done = s.scalar(select(m.LedgerItem.done_date).where(m.LedgerItem.handover_id == h_id,
+                                                                 m.LedgerItem.content == "更换供水主管120米"))
+        assert done == role_ctx.today
+        # someone else changes the row while the form is open: a clear reload message, then it works
+        page.click("#ws-hform .btn-link")
+        row.locator(".ws-handle").click()
+        page.wait_for_selector("#ws-hform")
+        from geoplatform.principal import Principal
+
+        with role_ctx.session() as s:
+            service.set_state(s, Principal("wr_admin", "admin"), cid, "water", "rectifying", note="另一用户补充说明")
+        page.select_option("#ws-next-state", "acceptance")
+        page.click("#ws-save")
+        page.wait_for_selector("#ws-conflict")
+        assert "重新加载" in page.inner_text("#ws-conflict")
+        page.click("#ws-reload")
+        page.wait_for_selector("#ws-hform")
+        page.select_option("#ws-next-state", "acceptance")
+        page.fill("#ws-note", "整改完成，申请复验")
+        page.click("#ws-save")
+        wait_for(page, "document.getElementById('ws-flash').textContent.indexOf('组织验收') >= 0")
+        assert row.get_attribute("data-state") == "acceptance"
         row.locator(".ws-show").click()
         page.wait_for_timeout(400)
         ARTIFACTS.mkdir(exist_ok=True)
