@@ -18,7 +18,7 @@ from geoplatform.db import is_sqlite
 from geoplatform.models import SRID
 from geoplatform.store import model_for
 from layers.spec import LayerSpec
-from layers.style import legend_columns
+from layers.style import legend_lists
 
 BBox = tuple[float, float, float, float]  # (min_lon, min_lat, max_lon, max_lat) in EPSG:4326
 
@@ -304,6 +304,11 @@ def layer_features(context: Any, spec: LayerSpec, bbox: BBox | None = None, zoom
     if spec.where is not None and len(frame):
         mask = spec.where(frame)
         frame = frame[pd.Series(mask, index=frame.index).fillna(False).astype(bool)]
-    frame = frame.copy()
-    frame["_color"], frame["_label"] = legend_columns(frame, spec.legend, lang)
+    if spec.source == "custom" or spec.where is not None:
+        frame = frame.copy()  # not the loader's or the caller's frame: we add columns below
+    values = frame[spec.legend.attribute].tolist() if spec.legend is not None and \
+        spec.legend.attribute in frame.columns else [None] * len(frame)
+    colors, labels = legend_lists(values, spec.legend, lang)
+    frame["_color"] = pd.Series(colors, index=frame.index, dtype=object)
+    frame["_label"] = pd.Series(labels, index=frame.index, dtype=object)
     return frame
