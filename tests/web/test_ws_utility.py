@@ -160,3 +160,10 @@ def test_page_escapes_and_switches_language(client, role_demo) -> None:  # noqa:
     assert "Water" in html or "water" in html
     assert "handover backlog" in html
     assert XSS_NAME not in html
+
+
+@pytest.mark.parametrize(("account", "utility", "bureau"), [("wr_water", True, False), ("wr_bureau", True, True),
+                                                            ("wr_viewer", False, False), ("wr_officer", False, False)])
+def test_nav_links_to_the_workspaces(client, role_demo, account, utility, bureau) -> None:  # noqa: ANN001, F811
+    html = client.get("/", headers=role_demo.auth(account)).get_data(as_text=True)
+    assert ('id="gp-nav-ws-utility"' in html, 'id="gp-nav-ws-bureau"' in html) == (utility, bureau)
