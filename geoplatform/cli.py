@@ -14,6 +14,7 @@ import click
 from geoplatform import __version__
 from geoplatform.config import load_config
 from geoplatform.context import Context
+from geoplatform.principal import Principal
 
 
 class UserError(click.ClickException):
@@ -181,6 +182,29 @@ def export_cmd(ctx: click.Context, kind: str, fmt: str, output: str, street: str
 from geoplatform.io.cli import import_cmd  # noqa: E402 - `import` lives in geoplatform/io
 
 cli.add_command(import_cmd)
+
+
+def acting_principal(c: Context, user: str | None = None) -> Principal:
+    """Who a command acts as: a stored, enabled account (`--user`; its role and jurisdiction apply) or,
+    without one, the operator at the terminal with admin rights on the database they were given."""
+    import getpass
+
+    from sqlalchemy import select
+
+    from geoplatform.auth import principal_of
+    from geoplatform.models import User
+
+    if user is None:
+        try:
+            login = getpass.getuser()
+        except Exception:  # no login name in some containers
+            login = "unknown"
+        return Principal(name=f"cli:{login}", role="admin")
+    with c.session(readonly=True) as s:
+        row = s.execute(select(User).where(User.name == user)).scalar_one_or_none()
+        if row is None or row.disabled:
+            raise UserError(f"--user {user!r}: unknown or disabled user account")
+        return principal_of(row)
 
 
 def resolve_street(c: Context, value: str) -> str:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import getpass
 from typing import Any
 
 import click
 from sqlalchemy.orm.exc import StaleDataError
 
 from geoplatform import audit
-from geoplatform.cli import UserError, emit, get_context, print_table, require_schema, resolve_street
+from geoplatform.cli import (
+    UserError,
+    acting_principal,
+    emit,
+    get_context,
+    print_table,
+    require_schema,
+    resolve_street,
+)
 from geoplatform.i18n import t
 from geoplatform.labels import label
 from geoplatform.principal import Principal
@@ -25,15 +32,6 @@ def _service():  # noqa: ANN202
     return service
 
 
-def cli_principal() -> Principal:
-    """The operator at the terminal (the CLI runs with admin rights on the database it is given)."""
-    try:
-        user = getpass.getuser()
-    except Exception:  # pragma: no cover - no login name in some containers
-        user = "unknown"
-    return Principal(name=f"cli:{user}", role="admin")
-
-
 def _settings(c: Any, max_distance: float | None = None) -> BundlingSettings:
     if max_distance is not None and max_distance < 0:
         raise UserError(f"--max-distance must be ≥ 0, got {max_distance:g}")
@@ -41,17 +39,6 @@ def _settings(c: Any, max_distance: float | None = None) -> BundlingSettings:
         return _service().settings_for(c, max_distance)
     except (TypeError, ValueError) as exc:
         raise UserError(str(exc)) from exc
-
-
-def _principal(c: Any, user: str | None) -> Principal:
-    if user is None:
-        return cli_principal()
-    svc = _service()
-    with c.session(readonly=True) as s:
-        try:
-            return svc.principal_for(s, user)
-        except svc.BundleError as exc:
-            raise UserError(f"--user: {exc}") from exc
 
 
 def _ids(ids: list[str], n: int = 3) -> str:
@@ -96,7 +83,7 @@ def register(cli: click.Group) -> None:
         require_schema(c)
         s = _settings(c, max_distance)
         street_code = resolve_street(c, street) if street else None
-        principal = _principal(c, user)
+        principal = acting_principal(c, user)
         if save and user is not None and not c.allowed(principal, "decide_bundle",
                                                        {"kind": "bundle", "street_code": street_code}):
             audit.record_denied(c, principal, "plan", "bundle_proposal", None, street_code=street_code)
@@ -179,7 +166,7 @@ def register(cli: click.Group) -> None:
         c = get_context(ctx)
         require_schema(c)
         s = _settings(c)
-        result = _decide(c, _principal(c, user), "decide_bundle", proposal_id, _service().accept,
+        result = _decide(c, acting_principal(c, user), "decide_bundle", proposal_id, _service().accept,
                          consent_note=consent_note, settings=s)
         emit(result, as_json, _show)
 
@@ -194,7 +181,7 @@ def register(cli: click.Group) -> None:
         c = get_context(ctx)
         require_schema(c)
         s = _settings(c)
-        result = _decide(c, _principal(c, user), "decide_bundle", proposal_id, _service().reject, reason=reason,
+        result = _decide(c, acting_principal(c, user), "decide_bundle", proposal_id, _service().reject, reason=reason,
                          settings=s)
         emit(result, as_json, _show)
 
@@ -208,5 +195,5 @@ def register(cli: click.Group) -> None:
         """Undo an accepted proposal exactly (admin only)."""
         c = get_context(ctx)
         require_schema(c)
-        result = _decide(c, _principal(c, user), "revert_bundle", proposal_id, _service().revert, note=note)
+        result = _decide(c, acting_principal(c, user), "revert_bundle", proposal_id, _service().revert, note=note)
         emit(result, as_json, _show)

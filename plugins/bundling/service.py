@@ -356,9 +356,3 @@ def revert(context: Any, session: Session, principal: Principal, proposal_id: st
     return proposal_dict(p)
 
 
-def principal_for(session: Session, name: str) -> Principal:
-    """The Principal of a stored, enabled user (BundleError if unknown or disabled)."""
-    user = session.scalar(select(m.User).where(m.User.name == name))
-    if user is None or user.disabled:
-        raise BundleError(f"unknown or disabled user {name!r}")
-    return Principal(name=user.name, role=user.role, street_code=user.street_code, utility=user.utility, id=user.id)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 from typing import Any
 
 import click
 
-from geoplatform.cli import UserError, emit, get_context, print_table, require_schema, resolve_street
+from geoplatform.cli import (
+    UserError,
+    acting_principal,
+    emit,
+    get_context,
+    print_table,
+    require_schema,
+    resolve_street,
+)
 from geoplatform.i18n import t
 from geoplatform.labels import parse_enum
 from geoplatform.principal import Principal
@@ -68,21 +75,6 @@ def _compound_id(c: Any, value: str) -> str:
     if len(ids) > 1:
         raise UserError(f"compound name {value!r} is ambiguous ({', '.join(ids)}, …): give the compound id")
     return ids[0] if ids else value
-
-
-def _principal(c: Any, name: str | None) -> Principal:
-    """The acting user: a stored account (its role and jurisdiction apply) or the local operator."""
-    if name is None:
-        return Principal(name=f"cli:{getpass.getuser()}", role="admin")
-    from sqlalchemy import select
-
-    from geoplatform.models import User
-
-    with c.session(readonly=True) as s:
-        u = s.execute(select(User).where(User.name == name)).scalar_one_or_none()
-        if u is None or u.disabled:
-            raise UserError(f"--user {name!r}: no such (enabled) user account")
-        return Principal(name=u.name, role=u.role, street_code=u.street_code, utility=u.utility, id=u.id)
 
 
 def register(cli: click.Group) -> None:
@@ -168,7 +160,7 @@ def register(cli: click.Group) -> None:
             parsed = [rules.parse_item(i) for i in items]
         except rules.HandoverRuleError as exc:
             raise UserError(str(exc)) from None
-        principal = _principal(c, user)
+        principal = acting_principal(c, user)
         try:
             if user is not None:
                 _authorise(c, principal, compound, fac)
@@ -198,7 +190,7 @@ def register(cli: click.Group) -> None:
 
         c = get_context(ctx)
         require_schema(c)
-        principal = _principal(c, user)
+        principal = acting_principal(c, user)
         try:
             if user is not None:
                 with c.session(readonly=True) as s:

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import getpass
 from typing import Any
 
 import click
 
-from geoplatform.cli import UserError, emit, get_context, print_table, require_schema, resolve_street
+from geoplatform.cli import (
+    UserError,
+    acting_principal,
+    emit,
+    get_context,
+    print_table,
+    require_schema,
+    resolve_street,
+)
 from geoplatform.i18n import t
 from geoplatform.labels import label
-from geoplatform.principal import Principal
 from plugins.takeover import service
 from plugins.takeover.mapping import settings_for
 from plugins.takeover.selection import InfeasibleSelection
 from plugins.takeover.settings import COMPONENTS, TakeoverSettings
-
-
-def cli_principal() -> Principal:
-    """The operator at the terminal (the CLI runs with admin rights on the database it is given)."""
-    try:
-        user = getpass.getuser()
-    except Exception:  # pragma: no cover - no login name in some containers
-        user = "unknown"
-    return Principal(name=f"cli:{user}", role="admin")
 
 
 def _settings(c: Any) -> TakeoverSettings:
@@ -123,7 +120,7 @@ def register(cli: click.Group) -> None:
             with c.session(readonly=not save) as sess:
                 data = service.selection_payload(sess, s, lo, hi, budget, per_street_max, contiguity_weight,
                                                  include_community_managed,
-                                                 save_as=(cli_principal(), year) if save else None)
+                                                 save_as=(acting_principal(c), year) if save else None)
         except InfeasibleSelection as exc:
             raise UserError(f"infeasible ({exc.constraint}): {exc}") from exc
 
@@ -165,7 +162,7 @@ def register(cli: click.Group) -> None:
         s = _settings(c)
         try:
             with c.session() as sess:
-                result = service.advance(sess, cli_principal(), compound, state, year or c.today.year, s)
+                result = service.advance(sess, acting_principal(c), compound, state, year or c.today.year, s)
                 result["coverage"] = service.coverage(sess)
         except service.TakeoverError as exc:
             raise UserError(str(exc)) from exc
