@@ -183,3 +183,27 @@ def test_forms_need_the_csrf_token(client, role_demo, role_ctx) -> None:  # noqa
     r = client.post("/ws/bureau/import", content_type="multipart/form-data",
                     data={"kind": "compounds", "file": (io.BytesIO(compound_geojson("t-c", "x")), "a.geojson")})
     assert r.status_code == 403
+
+
+def test_upload_size_limit_and_stale_uploads_are_swept(role_ctx, role_demo, tmp_path) -> None:  # noqa: ANN001, F811
+    import os
+    import time
+
+    from web.app import create_app
+
+    uploads = tmp_path / "up"
+    app = create_app(role_ctx, settings={"TESTING": True, "GEOPLATFORM_UPLOAD_DIR": str(uploads),
+                                         "MAX_CONTENT_LENGTH": 4096})
+    client = app.test_client()
+    auth = role_demo.auth("wr_bureau")
+    r = _upload(client, auth, b" " * 8000 + compound_geojson("t-big", "太大"))
+    assert r.status_code == 413
+    stale = uploads / "stale-token-aaaaaaaaaaaaaaaa"
+    stale.mkdir(parents=True)
+    (stale / "meta.json").write_text("{}")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    r = _upload(client, auth, compound_geojson("t-sweep-0001", "清理测试"))
+    assert r.status_code == 200
+    assert not stale.exists()  # older than the upload lifetime: removed
+    assert len(os.listdir(uploads)) == 1  # the fresh upload waits for its commit
