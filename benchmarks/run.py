@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     cluster = None
     admin = None
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the PostGIS cluster
     if "postgis" in backends:
         admin, cluster = envmod.postgis_admin()
     from geoplatform import demo

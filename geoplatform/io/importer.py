@@ -633,9 +633,7 @@ class _Job:
                 self.ok_rows[i] = False
 
     def _by_containment(self, points: np.ndarray, rows: np.ndarray) -> dict[int, tuple[str, str]]:
-        """Row → (compound id, street) of the compound boundary containing its point (vectorised sjoin)."""
-        import geopandas as gpd
-
+        """Row → (compound id, street) of the compound boundary containing its point (vectorised STRtree query)."""
         from geoplatform.store import read_frame
 
         comps = read_frame(self.s, "compound", columns=["id", "street_code", "boundary"])
@@ -643,12 +641,15 @@ class _Job:
         idx = np.flatnonzero(rows)
         if comps.empty or not len(idx):
             return {}
-        pts = gpd.GeoDataFrame({"row": idx}, geometry=list(points[idx]), crs=m.SRID)
-        joined = gpd.sjoin(pts, comps[["id", "street_code", "boundary"]].set_geometry("boundary"),
-                           predicate="within", how="inner")
-        joined = joined[~joined["row"].duplicated()]
-        return {int(rw): (str(c), str(s)) for rw, c, s in zip(joined["row"], joined["id"], joined["street_code"],
-                                                               strict=True)}
+        # one bulk STRtree query (what geopandas.sjoin does, without building joined frames)
+        p_i, c_i = shapely.STRtree(comps.geometry.to_numpy()).query(np.asarray(points[idx]), predicate="within")
+        order = np.lexsort((c_i, p_i))  # first compound (table order) for a point inside two
+        p_i, c_i = p_i[order], c_i[order]
+        first = np.ones(len(p_i), dtype=bool)
+        first[1:] = p_i[1:] != p_i[:-1]
+        rows_hit, comp_hit = idx[p_i[first]], c_i[first]
+        ids, streets = comps["id"].to_numpy()[comp_hit], comps["street_code"].to_numpy()[comp_hit]
+        return {int(rw): (str(c), str(s)) for rw, c, s in zip(rows_hit, ids, streets, strict=True)}
 
     def _resolve_building(self) -> None:
         t, r = self.t, self.r
@@ -789,7 +790,9 @@ class _Job:
         done = 0
         for k in range(0, len(new), CHUNK):
             chunk = _uniform([self._defaults(rec) for rec in new[k:k + CHUNK]])
-            self.s.execute(self._insert_stmt(), [_geom_keys(rec, self.geom_cols) for rec in chunk])
+            params = [_geom_keys(rec, self.geom_cols) for rec in chunk]
+            if not self._insert_raw(params):
+                self.s.execute(self._insert_stmt(), params)
             done += len(chunk)
             self._tick("writing", done)
         if old:
@@ -809,17 +812,44 @@ class _Job:
     def _defaults(self, rec: dict[str, Any]) -> dict[str, Any]:
         """Column defaults for a new row (an empty cell stays NULL where the column allows it)."""
         out = dict(rec)
-        for c in self.model.__table__.columns:
-            d = c.default
-            if out.get(c.name) is not None or d is None or c.primary_key:
+        if not hasattr(self, "_with_default"):  # the columns that have a default, listed once per import
+            self._with_default = [(c.name, c.nullable, c.default) for c in self.model.__table__.columns
+                                  if c.default is not None and not c.primary_key]
+        for name, nullable, d in self._with_default:
+            if out.get(name) is not None:
                 continue
-            if c.name in out and c.nullable:
+            if name in out and nullable:
                 continue
             if d.is_scalar:
-                out[c.name] = d.arg
+                out[name] = d.arg
             elif d.is_callable:
-                out[c.name] = d.arg(None)
+                out[name] = d.arg(None)
         return out
+
+    def _insert_raw(self, params: list[dict[str, Any]]) -> bool:
+        """SQLite: one DB-API executemany of plain tuples, bind conversions applied per column (False: not handled).
+
+        Skips SQLAlchemy's per-row parameter processing, most of the write time of a large file.
+        """
+        conn = self.s.connection()
+        dialect = conn.dialect
+        if dialect.name != "sqlite" or not params:
+            return False
+        table = self.model.__table__
+        compiled = self._insert_stmt().compile(dialect=dialect, column_keys=list(params[0]))
+        order = compiled.positiontup
+        if not order or set(order) != set(params[0]):
+            return False
+        columns = []
+        for key in order:
+            values = [rec[key] for rec in params]
+            if not key.endswith("__wkb"):  # geometry WKB goes as bytes to ST_GeomFromWKB
+                proc = table.c[key].type._cached_bind_processor(dialect)
+                if proc is not None:
+                    values = [None if v is None else proc(v) for v in values]
+            columns.append(values)
+        conn.exec_driver_sql(str(compiled), list(zip(*columns, strict=True)))
+        return True
 
     def _insert_stmt(self) -> Any:
         """INSERT with geometry bound as plain WKB and built in SQL (ST_GeomFromWKB): no per-row conversions."""

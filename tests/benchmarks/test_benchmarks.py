@@ -1,0 +1,133 @@
+"""Smoke tests of the benchmark code at a tiny scale, and that each correctness check can fail (no timed asserts)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from benchmarks import b1_import, b2_assign, b3_bundling, b4_layer, b6_takeover
+from benchmarks.env import Env, Mismatch, build
+from benchmarks.harness import Result, alternate
+from benchmarks.report import table
+
+
+@pytest.fixture
+def bench_env(demo_url: str, tmp_path) -> Env:  # noqa: ANN001
+    """The shared scale-1 demo (read-only use) as a benchmark environment, 1 repeat."""
+    return Env("sqlite" if demo_url.startswith("sqlite") else "postgis", 1.0, demo_url, tmp_path, 1)
+
+
+@pytest.fixture
+def small_env(db_url: str, tmp_path) -> Env:  # noqa: ANN001
+    """A fresh writable database of each backend with a tiny (0.1×) demo and the demo accounts."""
+    from geoplatform import demo
+
+    data = demo.generate(scale=0.1, seed=42)
+    build(db_url, data)
+    return Env("sqlite" if db_url.startswith("sqlite") else "postgis", 0.1, db_url, tmp_path, 1, data)
+
+
+def test_alternate_takes_medians_of_both_sides() -> None:
+    calls: list[str] = []
+    t_a, t_b = alternate(lambda: calls.append("a"), lambda: calls.append("b"), repeats=3)
+    assert calls == ["a", "b", "b", "a", "a", "b"]
+    assert t_a >= 0 and t_b >= 0
+
+
+def test_report_marks_unmet_targets() -> None:
+    rows = table([Result("Bx", 1, "sqlite", "o", "p", 2.0, 1.0, "≤ 1.5×", False),
+                  Result("By", 1, "sqlite", "o", "p", 1.0, 1.0, "≤ 1.5×", True)])
+    assert "2.00" in rows[2] and "**no**" in rows[2]
+    assert "yes" in rows[3]
+
+
+def test_b2_assignment_agrees_with_sjoin_and_the_check_catches_a_wrong_answer(bench_env: Env) -> None:
+    pts = b2_assign.building_points(bench_env)[:2000]
+    ours, peer = b2_assign.ours_assign(bench_env, pts), b2_assign.peer_assign(bench_env, pts)
+    assert len(ours) > 1000
+    b2_assign.verify_assign(ours, peer)
+    wrong = dict(ours)
+    k = next(iter(wrong))
+    wrong[k] = "not-a-compound"
+    with pytest.raises(Mismatch):
+        b2_assign.verify_assign(wrong, peer)
+    with pytest.raises(Mismatch):
+        b2_assign.verify_assign({i: c for i, c in ours.items() if i != k}, peer)
+
+
+def test_b2_coverage_layer_check(bench_env: Env) -> None:
+    ctx = bench_env.context()
+    ours = b2_assign.ours_layer(ctx, b2_assign.coverage_spec(ctx))
+    peer = b2_assign.peer_layer(ctx)
+    b2_assign.verify_layer(ours, peer)
+    flipped = ours.copy()
+    flipped.iloc[0, flipped.columns.get_loc("management_mode")] = "flipped"
+    with pytest.raises(Mismatch):
+        b2_assign.verify_layer(flipped, peer)
+
+
+def test_b4_runs_and_its_check_fails_on_a_missing_feature(small_env: Env) -> None:
+    rows = b4_layer.run(small_env)
+    assert [r.bench for r in rows] == ["B4 layer GeoJSON by bbox, cold", "B4 cached response throughput",
+                                       "B4 payload at district zoom"]
+    bench_env = small_env
+    app, ctx, headers = b4_layer._client(bench_env)
+    body = app.test_client().get(b4_layer._url(b4_layer.VIEW, b4_layer.VIEW_ZOOM), headers=headers).data
+    peer = b4_layer.peer_geojson(ctx.engine, bench_env, b4_layer.VIEW)
+    b4_layer.verify(body, peer)
+    import json
+
+    data = json.loads(body)
+    data["features"] = data["features"][1:]
+    with pytest.raises(Mismatch):
+        b4_layer.verify(json.dumps(data).encode(), peer)
+
+
+def test_b1_verify_needs_every_id_on_both_sides() -> None:
+    b1_import.verify({"a", "b"}, {"a", "b"}, {"a", "b"})
+    with pytest.raises(Mismatch):
+        b1_import.verify({"a", "b"}, {"a"}, {"a", "b"})
+    with pytest.raises(Mismatch):
+        b1_import.verify({"a", "b"}, {"a", "b"}, {"b"})
+
+
+def test_b1_runs_ours_and_ogr2ogr_into_the_same_database(small_env: Env) -> None:
+    cmd = b1_import.ogr_command(small_env, small_env.workdir / "x.gpkg")
+    assert cmd[0] == "ogr2ogr" and b1_import.OGR_TABLE in cmd
+    assert ("PostgreSQL" in cmd) == (small_env.backend == "postgis")
+    rows = b1_import.run(small_env)
+    assert rows[0].ours_s > 0 and rows[0].peer_s > 0
+    assert b1_import.ours_ids(small_env)  # the buildings are back after the benchmark
+
+
+def test_b3_plan_passes_and_a_wrong_pair_is_caught() -> None:
+    from geoplatform import demo
+    from plugins.bundling.benchmark import ours, peer
+    from plugins.bundling.rules import find_hosts, find_orphans
+    from plugins.bundling.settings import BundlingSettings
+
+    s = BundlingSettings()
+    compounds, buildings, barriers = b3_bundling.frames(demo.generate(scale=0.1, seed=42))
+    orphans, hosts = find_orphans(compounds, buildings, s), find_hosts(compounds, s)
+    plan, pj = ours(orphans, hosts, barriers, s), peer(orphans, hosts, barriers, s)
+    assert len(plan.proposals) > 0
+    b3_bundling.verify(plan, pj, orphans, hosts, barriers, s)
+    far = hosts.copy()  # move the hosts 5 km away: every proposed pair is now too far
+    far["boundary"] = far.geometry.translate(xoff=0.06)
+    far = far.set_geometry("boundary")
+    with pytest.raises(Mismatch):
+        b3_bundling.verify(plan, pj, orphans, far, barriers, s)
+    lost = pd.concat([pj, pj.iloc[:1].assign(orphan_id="ghost-orphan")])
+    with pytest.raises(Mismatch):
+        b3_bundling.verify(plan, lost, orphans, hosts, barriers, s)
+
+
+def test_b6_selection_never_below_greedy(bench_env: Env) -> None:
+    rows = b6_takeover.run(bench_env)
+    assert rows and all(r.met for r in rows)
+
+    class Worse:
+        objective, baseline_greedy_objective = 10.0, 11.0
+
+    with pytest.raises(Mismatch):
+        b6_takeover.verify(Worse())
