@@ -108,7 +108,9 @@ def test_state_company_picks_saves_and_serves(state_page, tk_server, tk_ctx) -> 
     page.locator("#tk-candidates tr.tk-cand .tk-bar").first.click()
     detail = page.locator("#tk-candidates .tk-detail").first
     assert detail.is_visible() and detail.locator(".tk-detail-row").count() == 8
-    assert "连片" in detail.inner_text() and "权重 20" in detail.inner_text()
+    assert "连片（权重 20）" in detail.inner_text() and "业委会（权重 5）" in detail.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ws_takeover_candidates.png"))
 
     page.click("#tk-tab-select")
     assert _run(page, "1") == "infeasible"  # too small a budget: the binding constraint in plain words

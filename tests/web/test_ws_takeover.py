@@ -86,6 +86,9 @@ def test_hostile_names_are_escaped_and_english_works(client, tk_demo) -> None:  
     html = client.get("/ws/takeover", headers=tk_demo.auth("tk_state")).get_data(as_text=True)
     assert f'data-id="{XSS_ID}"' in html  # the hostile-named compound is a candidate (no property service)
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and XSS_NAME not in html
+    row = html[html.index(f'data-id="{XSS_ID}"'):]
+    row = row[:row.index("</tr>")]
+    assert "缺数据按0分：房龄、收费、投诉" in row  # missing inputs named as the page names the components
     en = client.get("/ws/takeover?lang=en", headers=tk_demo.auth("tk_state")).get_data(as_text=True)
     assert "State takeover workspace" in en and "Compute optimal set" in en and "weight 20" in en
 

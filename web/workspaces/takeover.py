@@ -268,6 +268,7 @@ def candidate_rows(payload: dict[str, Any], lang: str) -> list[dict[str, Any]]:
         extra = frame.loc[cid] if cid in frame.index else None
         households = None if extra is None or extra["households"] != extra["households"] else extra["households"]
         build_year = None if extra is None or extra["build_year"] != extra["build_year"] else extra["build_year"]
+        c["unknown_inputs"] = [t(f"takeover.short.{u}", lang) for u in c["unknown_inputs"]]
         rows.append({**c, "rank": n, "tender_label": label("tender_mode", c["tender_mode"], lang),
                      "tender_short": t(f"takeover.tender_short.{c['tender_mode']}", lang),
                      "households": None if households is None else int(households),

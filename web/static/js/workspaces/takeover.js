@@ -245,7 +245,7 @@
       fill.style.width = Math.max(0, Math.min(100, comp.weight ? pts / comp.weight * 100 : 0)) + "%";
       fill.style.background = safeColor(comp.colour);
       box.appendChild(el("div", {className: "tk-detail-row"}, [
-        el("span", {className: "tk-detail-name", text: comp.name + "（" + msg("ws_takeover.weight", {"w:g": comp.weight}) + "）"}),
+        el("span", {className: "tk-detail-name", title: comp.name, text: comp.short + "（" + msg("ws_takeover.weight", {"w:g": comp.weight}) + "）"}),
         el("span", {className: "tk-mini"}, [fill]), el("span", {className: "tk-detail-pts", text: fmt(pts)})]));
     });
     return box;
