@@ -170,6 +170,24 @@ def _render_login(status: int = 200, message: str | None = None, name: str = "")
     return Response(html, status=status, mimetype="text/html")
 
 
+# Where each role lands after logging in without a specific target (README: "each role lands
+# on its own workspace"); a role without one, or a workspace not registered, lands on the map.
+ROLE_LANDING = {"admin": "ws_bureau.page", "bureau": "ws_bureau.page", "street_officer": "ws_street.page",
+                "state_company": "ws_takeover.page", "utility": "ws_utility.page"}
+
+
+def _landing(role: str, target: str) -> str:
+    """The page after login: `next` when it names a page, else the role's workspace (else the map)."""
+    if target != "/" or role not in ROLE_LANDING:
+        return target
+    from werkzeug.routing import BuildError
+
+    try:
+        return url_for(ROLE_LANDING[role])
+    except BuildError:  # workspace blueprint absent (plugin disabled)
+        return target
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> Response:
@@ -206,6 +224,7 @@ def login() -> Response:
                 if old:
                     accounts.end_session(s, old)
                 sid = accounts.start_session(s, user)
+                role = user.role
                 audit.record(s, user.name, "login", "user", user.name)
     if throttled:
         response = _render_login(429, t("auth.throttled", lang), name)
@@ -216,7 +235,7 @@ def login() -> Response:
     session.clear()  # rotation: nothing of the anonymous session survives, new id and CSRF token
     session[SESSION_ID_KEY] = sid
     security.csrf_token()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(_landing(role, _safe_next(request.form.get("next"))))
 
 
 @bp.route("/logout", methods=["GET", "POST"])

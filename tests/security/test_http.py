@@ -593,3 +593,21 @@ def test_bbox_sort_limit_parameters_are_validated(app) -> None:  # noqa: ANN001
         assert r.status_code in (400, 403, 404), url
         body = r.get_data(as_text=True)
         assert "Traceback" not in body and "SELECT" not in body, url
+
+
+def test_each_role_lands_on_its_workspace_after_login(app) -> None:  # noqa: ANN001
+    """README: opening / and logging in lands each role on its own workspace; an explicit next wins."""
+    for name, expected in (("admin", "/ws/bureau"), ("bureau", "/ws/bureau"), ("officer_150203001", "/ws/street"),
+                           ("state_company", "/ws/takeover"), ("utility_water", "/ws/utility"), ("viewer", "/")):
+        for next_field in ("/", None):
+            c = app.test_client()
+            data = {"name": name, "password": PASSWORD, "csrf_token": csrf_of(c)}
+            if next_field is not None:
+                data["next"] = next_field
+            r = c.post("/login", data=data)
+            assert r.status_code == 302 and r.headers["Location"] == expected, (name, next_field)
+            assert c.get(expected).status_code == 200, name
+    c = app.test_client()
+    r = c.post("/login", data={"name": "utility_water", "password": PASSWORD, "csrf_token": csrf_of(c),
+                               "next": "/compounds/x?lang=en"})
+    assert r.headers["Location"] == "/compounds/x?lang=en"
