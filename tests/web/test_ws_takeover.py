@@ -82,6 +82,12 @@ def test_state_company_bureau_and_admin_open_the_picker(client, tk_demo, tk_ctx,
     assert 'id="tk-coverage"' in html and 'id="tk-board"' in html and 'id="tk-params"' in html
 
 
+def test_the_nav_links_the_workspace_for_the_roles_that_may_open_it(client, tk_demo) -> None:  # noqa: ANN001, F811
+    for account, shown in (("tk_state", True), ("tk_bureau", True), ("tk_viewer", False), ("tk_officer", False)):
+        html = client.get("/", headers=tk_demo.auth(account)).get_data(as_text=True)
+        assert ('id="gp-nav-ws-takeover" href="/ws/takeover"' in html) is shown, account
+
+
 def test_hostile_names_are_escaped_and_english_works(client, tk_demo) -> None:  # noqa: ANN001, F811
     html = client.get("/ws/takeover", headers=tk_demo.auth("tk_state")).get_data(as_text=True)
     assert f'data-id="{XSS_ID}"' in html  # the hostile-named compound is a candidate (no property service)
