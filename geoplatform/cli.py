@@ -7,6 +7,7 @@ import importlib
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -156,6 +157,20 @@ def export_cmd(ctx: click.Context, kind: str, fmt: str, output: str, street: str
     require_schema(c)
     exporters = c.exporters()
     street_code = resolve_street(c, street) if street else None
+    parent = Path(output).expanduser().parent
+    if not parent.is_dir():
+        raise UserError(f"{output}: folder {parent} does not exist")
+    try:
+        n = _export_to(c, ex, exporters, kind, fmt, output, street_code)
+    except OSError as e:  # permission denied, disk full, …
+        raise UserError(f"{output}: cannot write the file: {e.strerror or e}") from None
+    emit({"kind": kind, "format": fmt, "output": output, "rows": n}, as_json,
+         lambda d: click.echo(f"{d['rows']} rows → {d['output']}"))
+
+
+def _export_to(c: Context, ex: Any, exporters: dict, kind: str, fmt: str, output: str,  # noqa: ANN401
+               street_code: str | None) -> int:
+    """Write one export (plugin exporter or table) and return its row count."""
     if kind in exporters:
         exp = exporters[kind]
         if fmt not in exp.formats:
@@ -175,8 +190,7 @@ def export_cmd(ctx: click.Context, kind: str, fmt: str, output: str, street: str
     else:
         names = sorted({*ex.EXPORTABLE_TABLES, *exporters})
         raise UserError(f"unknown export {kind!r}; choose one of: {', '.join(names)}")
-    emit({"kind": kind, "format": fmt, "output": output, "rows": n}, as_json,
-         lambda d: click.echo(f"{d['rows']} rows → {d['output']}"))
+    return n
 
 
 from geoplatform.io.cli import import_cmd  # noqa: E402 - `import` lives in geoplatform/io

@@ -147,3 +147,17 @@ def test_database_refusal_is_a_clean_error(seeded_ctx, tmp_path, monkeypatch):
     with pytest.raises(ImportFailed, match="refused the rows"):
         import_file(seeded_ctx, "compounds", path)
     assert db_checksum(seeded_ctx) == before
+
+
+@pytest.mark.parametrize("kind", ["compound", "handover-ledger"])
+def test_export_to_a_missing_folder_or_unwritable_file_is_one_clean_line(demo_url, cli_run, tmp_path, kind):
+    """A typo in -o is a user error (exit 2, one stderr line naming the file), not a traceback."""
+    out = tmp_path / "no" / "such" / "x.xlsx"
+    res = cli_run(demo_url, "export", kind, "--format", "xlsx", "-o", str(out))
+    assert res.exit_code == 2, res.stderr
+    assert "Traceback" not in res.stderr and str(out) in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not out.parent.exists()
+    blocked = tmp_path / "dir.xlsx"
+    blocked.mkdir()  # the path is a folder: opening it for writing fails with an OSError
+    res = cli_run(demo_url, "export", kind, "--format", "xlsx", "-o", str(blocked))
+    assert res.exit_code == 2 and "Traceback" not in res.stderr and str(blocked) in res.stderr, res.stderr
