@@ -163,7 +163,7 @@ def _file_rows(file: str, settings: ChargingSettings) -> list[dict[str, Any]]:
     name = "stdin" if file == "-" else file
     problems = validate_records(records)
     if problems:
-        for p in problems:
+        for p in problems if len(problems) > 1 else ():  # a single problem is the error line itself
             click.echo(f"{name}: {p}", err=True)
         bad = len({p.record for p in problems})
         raise UserError(f"{name}: {len(problems)} problem(s) in {bad} record(s), nothing evaluated; first: {problems[0]}")

@@ -86,6 +86,7 @@ def test_bad_documents(cli_run, tmp_path: Path, content: str, message: str) -> N
     path.write_text(content, encoding="utf-8")
     res = cli_run(None, "charging", "evaluate", str(path))
     assert res.exit_code == 2 and message in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr  # one clear line, not the problem twice
 
 
 @pytest.mark.parametrize("args", [(), ("x.json", "--stored"), ("x.json", "--street", "甲街道"),
