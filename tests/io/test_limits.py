@@ -41,3 +41,25 @@ def test_size_cap(tmp_path):
     p.write_bytes(b"x" * 2000)
     with pytest.raises(FileProblem, match="import limit"):
         check_size(p, Limits(max_file_bytes=1000))
+
+
+def _lie_about_size(path, declared: int) -> None:  # noqa: ANN001
+    """Rewrite the uncompressed size in the local header and central directory (a lying zip)."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    local = data.find(b"PK\x03\x04")
+    central = data.find(b"PK\x01\x02")
+    struct.pack_into("<I", data, local + 22, declared)
+    struct.pack_into("<I", data, central + 24, declared)
+    path.write_bytes(bytes(data))
+
+
+def test_zip_whose_declared_size_lies_is_refused_while_streaming(tmp_path):
+    z = _zip(tmp_path / "liar.zip", [("a.csv", b"0" * 3_000_000)])
+    _lie_about_size(z, 1000)
+    with zipfile.ZipFile(z) as zf:
+        assert zf.infolist()[0].file_size == 1000  # the declared size passes the up-front checks
+    with pytest.raises(FileProblem, match="zip bomb|damaged"):
+        safe_extract(z, tmp_path / "out", Limits(max_unzipped_bytes=100_000))
+    assert not any(f.stat().st_size > 100_000 for f in (tmp_path / "out").rglob("*") if f.is_file())
