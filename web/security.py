@@ -140,18 +140,44 @@ class _SessionInterface(SecureCookieSessionInterface):
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
 
 
+# The HTML error page speaks the page language: (title, plain explanation) per status; the
+# technical detail (English, e.g. the refused action) is shown in English pages only.
+_ERROR_TEXT = {
+    400: (("请求无效", "请求的参数有误，请返回后重试。"), ("Bad request", "")),
+    401: (("请先登录", "请登录后再访问此页面。"), ("Login required", "")),
+    403: (("无权访问", "您的角色或辖区无权访问此页面或执行此操作。"), ("Forbidden", "")),
+    404: (("未找到", "没有找到您要访问的页面或数据，请检查地址。"), ("Not found", "")),
+    405: (("方法不允许", "此页面不支持这种请求方式。"), ("Method not allowed", "")),
+    409: (("数据已被修改", "数据已被他人修改，请刷新后重试。"), ("Conflict", "")),
+    413: (("请求过大", "上传的文件或请求超过了大小限制。"), ("Request too large", "")),
+    429: (("尝试过多", "尝试次数过多，请稍后再试。"), ("Too many attempts", "")),
+}
+_SERVER_ERROR = (("服务器错误", "服务器出错，请稍后再试或联系管理员。"), ("Server error", ""))
+
+
+def _page_lang() -> str:
+    try:
+        from web.lang import current_lang
+
+        return current_lang()
+    except Exception:  # noqa: BLE001 - an error page must render even without an app context/database
+        return "zh"
+
+
 def refuse(status: int, message: str) -> Response:
-    """A JSON (API) or small HTML (pages) error response."""
+    """A JSON (API) or small HTML (pages, in the page language) error response."""
     if is_api_request() or request.accept_mimetypes.best == "application/json":
         response = jsonify({"error": message, "status": status})
     else:
-        title = {400: "请求无效 / Bad request", 401: "请先登录 / Login required", 403: "无权访问 / Forbidden",
-                 404: "未找到 / Not found", 405: "方法不允许 / Method not allowed", 409: "数据已被修改 / Conflict",
-                 413: "请求过大 / Request too large", 429: "尝试过多 / Too many attempts"}.get(
-                     status, "服务器错误 / Server error")
-        body = Markup('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{0}</title></head>'
-                      '<body><h1>{0}</h1><p>{1}</p><p><a href="/">返回首页 / Home</a></p></body></html>')
-        response = Response(body.format(title, message), mimetype="text/html")
+        zh, en = _ERROR_TEXT.get(status, _SERVER_ERROR)
+        lang = _page_lang()
+        title, text = (zh[0], zh[1]) if lang == "zh" else (en[0], message)
+        home = "返回首页" if lang == "zh" else "Home"
+        html_lang = "zh-CN" if lang == "zh" else "en"
+        body = Markup('<!doctype html><html lang="{3}"><head><meta charset="utf-8"><title>{0}</title>'
+                      '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml"></head>'
+                      '<body><h1>{0}</h1><p>{1}</p><p><a href="/">{2}</a></p></body></html>')
+        response = Response(body.format(title, text, home, html_lang), mimetype="text/html")
     response.status_code = status
     return response
 

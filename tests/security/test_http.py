@@ -611,3 +611,18 @@ def test_each_role_lands_on_its_workspace_after_login(app) -> None:  # noqa: ANN
     r = c.post("/login", data={"name": "utility_water", "password": PASSWORD, "csrf_token": csrf_of(c),
                                "next": "/compounds/x?lang=en"})
     assert r.headers["Location"] == "/compounds/x?lang=en"
+
+
+def test_html_error_pages_speak_the_page_language(app) -> None:  # noqa: ANN001
+    """A Chinese page's 403/404 is Chinese (no internal English action names); ?lang=en shows English."""
+    v = logged_in(app, "viewer")
+    for url, status, zh_text in (("/ws/bureau", 403, "无权访问"), ("/no/such/page", 404, "未找到")):
+        r = v.get(url + "?lang=zh")  # ?lang= is remembered in a cookie: name the language each time
+        body = r.get_data(as_text=True)
+        assert r.status_code == status and zh_text in body and 'lang="zh-CN"' in body, body
+        assert "not allowed" not in body and "The requested URL" not in body and "Forbidden" not in body, body
+        r = v.get(url + "?lang=en")
+        body = r.get_data(as_text=True)
+        assert r.status_code == status and 'lang="en"' in body and zh_text not in body, body
+    assert v.get("/ws/bureau", headers={"Accept": "application/json"}).get_json()["status"] == 403
+
