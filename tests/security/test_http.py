@@ -626,3 +626,8 @@ def test_html_error_pages_speak_the_page_language(app) -> None:  # noqa: ANN001
         assert r.status_code == status and 'lang="en"' in body and zh_text not in body, body
     assert v.get("/ws/bureau", headers={"Accept": "application/json"}).get_json()["status"] == 403
 
+
+def test_login_page_names_its_icon(client) -> None:  # noqa: ANN001
+    """Without a <link rel=icon> the browser asks /favicon.ico and logs a 404 on the first page."""
+    body = client.get("/login").get_data(as_text=True)
+    assert 'rel="icon"' in body and client.get("/static/favicon.svg").status_code == 200
