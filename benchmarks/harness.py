@@ -80,7 +80,7 @@ def versions(engine_urls: dict[str, str]) -> dict[str, str]:
                 out["SpatiaLite"] = c.execute(text("select spatialite_version()")).scalar()
             else:
                 out["PostgreSQL"] = c.execute(text("show server_version")).scalar()
-                out["PostGIS"] = c.execute(text("select postgis_full_version()")).scalar().split(" ")[1]
+                out["PostGIS"] = c.execute(text("select postgis_lib_version()")).scalar()
         eng.dispose()
     return out
 
