@@ -8,26 +8,11 @@
   var map = window[config.map];
   var M = config.messages;
   var LABELS = config.labels;
+  var C = window.gpWs;
   var ws = window.wsStreet = {map: map, config: config, layers: {}, loads: 0, busy: 0};
 
-  function msg(key, vars) {
-    var text = M[key] || key;
-    Object.keys(vars || {}).forEach(function (k) { text = text.split("{" + k + "}").join(String(vars[k])); });
-    return text;
-  }
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") { node.textContent = attrs[k]; }
-      else if (k === "className") { node.className = attrs[k]; }
-      else { node.setAttribute(k, attrs[k]); }
-    });
-    (children || []).forEach(function (c) { if (c) { node.appendChild(c); } });
-    return node;
-  }
-
-  function safeColor(c) { return /^#[0-9a-fA-F]{3,8}$/.test(String(c || "")) ? c : "#9e9e9e"; }
+  var msg = C.messages(M), el = C.el, safeColor = C.safeColor, flash = C.flash;
+  var send = C.sender(config.csrf, ws);
 
   function display(attr, value) {
     if (value === null || value === undefined || value === "") { return "–"; }
@@ -36,25 +21,6 @@
     if (table && Object.prototype.hasOwnProperty.call(table, String(value))) { return table[String(value)]; }
     if (typeof value === "number" && !Number.isInteger(value)) { return value.toLocaleString(undefined, {maximumFractionDigits: 1}); }
     return String(value);
-  }
-
-  function flash(text, ok) {
-    var f = document.getElementById("ws-flash");
-    f.textContent = text;
-    f.className = "ws-flash " + (ok ? "ok" : "err");
-    f.hidden = false;
-    f.dataset.kind = ok ? "ok" : "err";
-  }
-
-  function send(method, url, body) {
-    ws.busy++;
-    return fetch(url, {
-      method: method, credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": config.csrf},
-      body: JSON.stringify(body || {})
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) { ws.busy--; return {status: r.status, data: data}; });
-    }, function (err) { ws.busy--; throw err; });
   }
 
   /* ---------- the map: this street's compounds and the bundling layers ---------- */
@@ -113,9 +79,7 @@
     var st = ws.layers[id];
     var params = new URLSearchParams({street: config.street, lang: config.lang});
     st.loading = true; setStatus();
-    return fetch(config.features.replace("__ID__", encodeURIComponent(id)) + "?" + params.toString(),
-      {credentials: "same-origin", headers: {Accept: "application/geo+json"}, cache: "no-store"})
-      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+    return C.fetchFeatures(config.features, id, params)
       .then(function (data) {
         st.group.clearLayers();
         st.group.addData(data);

@@ -7,49 +7,16 @@
   var config = JSON.parse(document.getElementById("tk-config").textContent);
   var map = window[config.map];
   var M = config.messages;
+  var C = window.gpWs;
   var tk = window.wsTakeover = {map: map, config: config, layers: {}, loads: 0, busy: 0, result: null, lastParams: null};
 
-  function msg(key, vars) {
-    var text = M[key] || key;
-    Object.keys(vars || {}).forEach(function (k) { text = text.split("{" + k + "}").join(String(vars[k])); });
-    return text;
-  }
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") { node.textContent = attrs[k]; }
-      else if (k === "className") { node.className = attrs[k]; }
-      else { node.setAttribute(k, attrs[k]); }
-    });
-    (children || []).forEach(function (c) { if (c) { node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); } });
-    return node;
-  }
-
-  function safeColor(c) { return /^#[0-9a-fA-F]{3,8}$/.test(String(c || "")) ? c : "#9e9e9e"; }
+  var msg = C.messages(M), el = C.el, safeColor = C.safeColor, flash = C.flash;
+  var request = C.sender(config.csrf, tk);
 
   function fmt(v, digits) {
     if (v === null || v === undefined || v === "") { return "–"; }
     if (typeof v === "number") { return v.toLocaleString(undefined, {maximumFractionDigits: digits === undefined ? 2 : digits}); }
     return String(v);
-  }
-
-  function flash(text, ok) {
-    var f = document.getElementById("ws-flash");
-    f.textContent = text;
-    f.className = "ws-flash " + (ok ? "ok" : "err");
-    f.hidden = false;
-    f.dataset.kind = ok ? "ok" : "err";
-  }
-
-  function request(method, url, body) {
-    tk.busy++;
-    var opts = {method: method, credentials: "same-origin",
-      headers: {"Accept": "application/json", "X-CSRF-Token": config.csrf}};
-    if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
-    return fetch(url, opts).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) { tk.busy--; return {status: r.status, data: data}; });
-    }, function (err) { tk.busy--; throw err; });
   }
 
   /* ---------- map: candidates by score, the pipeline, and the computed selection ---------- */
@@ -113,9 +80,7 @@
     var seq = ++st.seq;
     st.pending++; setStatus();
     function done() { st.pending--; setStatus(); }
-    return fetch(config.features.replace("__ID__", encodeURIComponent(id)) + "?lang=" + encodeURIComponent(config.lang),
-      {credentials: "same-origin", headers: {Accept: "application/geo+json"}, cache: "no-store"})
-      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+    return C.fetchFeatures(config.features, id, {lang: config.lang})
       .then(function (data) {
         if (seq === st.seq) {
           st.group.clearLayers();

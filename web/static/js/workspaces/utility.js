@@ -8,45 +8,13 @@
   var map = window[config.map];
   var M = config.messages;
   var LABELS = config.labels;
+  var C = window.gpWs;
   var ws = window.wsUtility = {map: map, config: config, loads: 0, count: 0, ids: []};
 
-  function msg(key, vars) {
-    var text = M[key] || key;
-    Object.keys(vars || {}).forEach(function (k) { text = text.split("{" + k + "}").join(String(vars[k])); });
-    return text;
-  }
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") { node.textContent = attrs[k]; }
-      else if (k === "className") { node.className = attrs[k]; }
-      else { node.setAttribute(k, attrs[k]); }
-    });
-    (children || []).forEach(function (c) { if (c) { node.appendChild(c); } });
-    return node;
-  }
+  var msg = C.messages(M), el = C.el, safeColor = C.safeColor, flash = C.flash;
+  var send = C.sender(config.csrf);
 
   function stateLabel(s) { return (LABELS.handover_state && LABELS.handover_state[s]) || s; }
-  function safeColor(c) { return /^#[0-9a-fA-F]{3,8}$/.test(String(c || "")) ? c : "#9e9e9e"; }
-
-  function flash(text, ok) {
-    var f = document.getElementById("ws-flash");
-    f.textContent = text;
-    f.className = "ws-flash " + (ok ? "ok" : "err");
-    f.hidden = false;
-    f.dataset.kind = ok ? "ok" : "err";
-  }
-
-  function send(method, url, body) {
-    return fetch(url, {
-      method: method, credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": config.csrf},
-      body: JSON.stringify(body || {})
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) { return {status: r.status, data: data}; });
-    });
-  }
 
   /* ---------- map: compounds coloured by this facility's handover state ---------- */
   var meta = config.layers[0];
@@ -99,9 +67,7 @@
     var params = new URLSearchParams({lang: config.lang});
     if (config.street) { params.set("street", config.street); }
     document.body.dataset.wsLoading = "1";
-    return fetch(config.features.replace("__ID__", encodeURIComponent(meta.id)) + "?" + params.toString(),
-      {credentials: "same-origin", headers: {Accept: "application/geo+json"}, cache: "no-store"})
-      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+    return C.fetchFeatures(config.features, meta.id, params)
       .then(function (data) {
         group.clearLayers();
         group.addData(data);
