@@ -12,7 +12,8 @@ import pytest
 
 from geoplatform.context import Context
 from tests.conftest import BACKENDS, _fresh_url
-from tests.support.webdemo import PASSWORD, build_web_demo
+from tests.support.webdemo import PASSWORD
+from tests.web.ws_accounts import BearerAuth, web_demo_with_accounts
 
 ACCOUNTS = (("wr_water", "utility", None, "water"), ("wr_gas", "utility", None, "gas"),
             ("wr_bureau", "bureau", None, None), ("wr_admin", "admin", None, None),
@@ -21,7 +22,7 @@ ACCOUNTS = (("wr_water", "utility", None, "water"), ("wr_gas", "utility", None, 
 
 
 @dataclass
-class RoleDemo:
+class RoleDemo(BearerAuth):
     """The database URL, the officer's street and a Bearer token per account."""
 
     url: str
@@ -29,22 +30,10 @@ class RoleDemo:
     tokens: dict[str, str]
     password: str = PASSWORD
 
-    def auth(self, name: str) -> dict[str, str]:
-        """Bearer headers of one account of ACCOUNTS."""
-        return {"Authorization": f"Bearer {self.tokens[name]}"}
-
 
 def build_role_demo(url: str) -> RoleDemo:
     """The web demo plus the role accounts."""
-    from geoplatform import auth as accounts
-
-    web = build_web_demo(url)
-    ctx = Context.create(url)
-    with ctx.session() as s:
-        for name, role, street, utility in ACCOUNTS:
-            accounts.add_user(s, name, role, PASSWORD, web.street_code if street else None, utility)
-        tokens = {name: accounts.new_token(s, name) for name, *_ in ACCOUNTS}
-    ctx.engine.dispose()
+    web, tokens = web_demo_with_accounts(url, ACCOUNTS)
     return RoleDemo(url=url, street=web.street_code, tokens=tokens)
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from geoplatform.context import Context
 from tests.conftest import BACKENDS, _fresh_url
-from tests.support.webdemo import PASSWORD, build_web_demo
+from tests.support.webdemo import PASSWORD
+from tests.web.ws_accounts import BearerAuth, web_demo_with_accounts
 
 ACCOUNTS = (("tk_state", "state_company", None, None), ("tk_bureau", "bureau", None, None),
             ("tk_admin", "admin", None, None), ("tk_officer", "street_officer", "STREET", None),
@@ -21,7 +22,7 @@ ACCOUNTS = (("tk_state", "state_company", None, None), ("tk_bureau", "bureau", N
 
 
 @dataclass
-class TkDemo:
+class TkDemo(BearerAuth):
     """The takeover demo: database URL, a token per account, the street of the hostile-name compound."""
 
     url: str
@@ -29,22 +30,10 @@ class TkDemo:
     xss_street: str
     password: str = PASSWORD
 
-    def auth(self, name: str) -> dict[str, str]:
-        """Bearer headers of one account (tk_state, tk_bureau, tk_admin, tk_officer, tk_utility, tk_viewer)."""
-        return {"Authorization": f"Bearer {self.tokens[name]}"}
-
 
 def build_tk_demo(url: str) -> TkDemo:
     """The web demo plus the role accounts (the officer gets the web demo's street)."""
-    from geoplatform import auth as accounts
-
-    web = build_web_demo(url)
-    ctx = Context.create(url)
-    with ctx.session() as s:
-        for name, role, street, utility in ACCOUNTS:
-            accounts.add_user(s, name, role, PASSWORD, web.street_code if street else None, utility)
-        tokens = {name: accounts.new_token(s, name) for name, *_ in ACCOUNTS}
-    ctx.engine.dispose()
+    web, tokens = web_demo_with_accounts(url, ACCOUNTS)
     return TkDemo(url=url, tokens=tokens, xss_street=web.street_code)
 
 

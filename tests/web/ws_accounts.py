@@ -1,0 +1,33 @@
+"""Shared by the workspace fixtures: the web demo on a fresh database plus one account (and token) per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from geoplatform.context import Context
+from tests.support.webdemo import PASSWORD, build_web_demo
+
+
+class BearerAuth:
+    """Mixin of the demo dataclasses that hold `tokens`: Bearer headers per account name."""
+
+    tokens: dict[str, str]
+
+    def auth(self, name: str) -> dict[str, str]:
+        """Bearer headers of one account."""
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+
+def web_demo_with_accounts(url: str, accounts: Iterable[tuple[str, str, object, str | None]]):  # noqa: ANN201
+    """Build the web demo on `url` and add (name, role, street?, utility) accounts with PASSWORD; a truthy street
+    gives the account the web demo's street. Returns (web demo, {name: token})."""
+    from geoplatform import auth as accounts_api
+
+    web = build_web_demo(url)
+    ctx = Context.create(url)
+    with ctx.session() as s:
+        for name, role, street, utility in accounts:
+            accounts_api.add_user(s, name, role, PASSWORD, web.street_code if street else None, utility)
+        tokens = {name: accounts_api.new_token(s, name) for name, *_ in accounts}
+    ctx.engine.dispose()
+    return web, tokens
