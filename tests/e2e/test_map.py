@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.e2e.browser import ARTIFACTS, offline_context, wait_for, watched_page
 from tests.support.webdemo import XSS_ID, XSS_NAME
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def wait_for(page, expression: str, timeout: float = 30.0) -> object:  # noqa: ANN001
-    """Poll a JS expression until truthy (page.wait_for_function would need eval, which our CSP forbids)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(f"() => {expression}")
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for: {expression}")
-        page.wait_for_timeout(100)
 
 
 @pytest.fixture
@@ -32,25 +18,11 @@ def visit(browser, server):  # noqa: ANN001, ANN201
     contexts = []
 
     def open_page(path: str = "/?basemap=none"):  # noqa: ANN202
-        ctx = browser.new_context(viewport={"width": 1400, "height": 900},
-                                  extra_http_headers={"Authorization": f"Bearer {server.demo.admin_token}"})
-        contexts.append(ctx)
         record = {"urls": [], "outside": [], "dialogs": [], "errors": []}
-
-        def route(r) -> None:  # noqa: ANN001
-            url = r.request.url
-            record["urls"].append(url)
-            host = urlsplit(url).hostname
-            if url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-                r.continue_()
-            else:
-                record["outside"].append(url)
-                r.abort()
-
-        ctx.route("**/*", route)
-        page = ctx.new_page()
-        page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
-        page.on("pageerror", lambda e: record["errors"].append(str(e)))
+        ctx = offline_context(browser, record, viewport={"width": 1400, "height": 900},
+                              extra_http_headers={"Authorization": f"Bearer {server.demo.admin_token}"})
+        contexts.append(ctx)
+        page = watched_page(ctx, record)
         page.goto(server.url + path)
         wait_for(page, "window.gp && gp.compoundTotal() > 0 && document.body.dataset.gpLoading === '0'")
         return page, record

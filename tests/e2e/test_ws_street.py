@@ -2,75 +2,30 @@
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from geoplatform import models as m
+from tests.e2e.browser import ARTIFACTS, logged_in, serve, wait_for
 from tests.web.ws_fixtures import WsDemo, open_proposals, ws_ctx, ws_demo  # noqa: F401
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def wait_for(page, expression: str, timeout: float = 30.0) -> object:  # noqa: ANN001
-    """Poll a JS expression until truthy (our CSP forbids the eval behind page.wait_for_function)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(f"() => {expression}")
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for: {expression}")
-        page.wait_for_timeout(100)
 
 
 @pytest.fixture(scope="module")
 def ws_server(ws_demo: WsDemo, ws_ctx, tmp_path_factory) -> Iterator[str]:  # noqa: ANN001, F811
     """The app on the workspace demo under waitress (one per backend for this module)."""
-    from waitress.server import create_server
-
-    from web.app import create_app
-
-    os.environ.setdefault("GEOPLATFORM_INSTANCE", str(tmp_path_factory.mktemp("instance")))
-    srv = create_server(create_app(ws_ctx), host="127.0.0.1", port=0, threads=6)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.effective_port}"
-    finally:
-        srv.close()
+    with serve(ws_ctx, tmp_path_factory) as url:
+        yield url
 
 
 @pytest.fixture
 def officer_page(browser, ws_server, ws_demo):  # noqa: ANN001, ANN201, F811
     """A fresh browser context logged in as the street officer through the login form, on /ws/street."""
-    ctx = browser.new_context(viewport={"width": 1500, "height": 920})
-    record = {"outside": [], "errors": [], "dialogs": []}
-
-    def route(r) -> None:  # noqa: ANN001
-        url = r.request.url
-        if url.startswith(("data:", "blob:")) or urlsplit(url).hostname == "127.0.0.1":
-            r.continue_()
-        else:
-            record["outside"].append(url)
-            r.abort()
-
-    ctx.route("**/*", route)
-    page = ctx.new_page()
-    page.on("pageerror", lambda e: record["errors"].append(str(e)))
-    page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
-    page.goto(ws_server + "/login?next=/ws/street")
-    page.fill("input[name=name]", ws_demo.officer)
-    page.fill("input[name=password]", ws_demo.password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/ws/street")
+    ctx, page, record = logged_in(browser, ws_server, ws_demo.officer, ws_demo.password, "/ws/street",
+                                  viewport=(1500, 920), accept_downloads=False)
     wait_for(page, "window.wsStreet && wsStreet.ready && wsStreet.loads >= wsStreet.config.layers.length"
                    " && document.body.dataset.wsLoading === '0'")
     yield page, record

@@ -3,76 +3,31 @@ save it, move one compound to serving (it becomes state-owned, coverage rises), 
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from geoplatform import models as m
+from tests.e2e.browser import ARTIFACTS, logged_in, serve, wait_for
 from tests.web.ws_takeover_fixtures import tk_ctx, tk_demo  # noqa: F401
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 YEAR = 2040  # a year no other test writes
-
-
-def wait_for(page, expression: str, timeout: float = 30.0) -> object:  # noqa: ANN001
-    """Poll a JS expression until truthy (our CSP forbids the eval behind page.wait_for_function)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(f"() => {expression}")
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for: {expression}")
-        page.wait_for_timeout(100)
 
 
 @pytest.fixture(scope="module")
 def tk_server(tk_ctx, tmp_path_factory) -> Iterator[str]:  # noqa: ANN001, F811
     """The app on the takeover demo under waitress (one per backend for this module)."""
-    from waitress.server import create_server
-
-    from web.app import create_app
-
-    os.environ.setdefault("GEOPLATFORM_INSTANCE", str(tmp_path_factory.mktemp("instance")))
-    srv = create_server(create_app(tk_ctx), host="127.0.0.1", port=0, threads=6)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.effective_port}"
-    finally:
-        srv.close()
+    with serve(tk_ctx, tmp_path_factory) as url:
+        yield url
 
 
 @pytest.fixture
 def state_page(browser, tk_server, tk_demo):  # noqa: ANN001, ANN201, F811
     """A fresh browser context logged in as the state company through the login form, on /ws/takeover."""
-    ctx = browser.new_context(viewport={"width": 1600, "height": 940})
-    record = {"outside": [], "errors": [], "dialogs": []}
-
-    def route(r) -> None:  # noqa: ANN001
-        url = r.request.url
-        if url.startswith(("data:", "blob:")) or urlsplit(url).hostname == "127.0.0.1":
-            r.continue_()
-        else:
-            record["outside"].append(url)
-            r.abort()
-
-    ctx.route("**/*", route)
-    page = ctx.new_page()
-    page.on("pageerror", lambda e: record["errors"].append(str(e)))
-    page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
-    page.goto(tk_server + f"/login?next=/ws/takeover?year={YEAR}")
-    page.fill("input[name=name]", "tk_state")
-    page.fill("input[name=password]", tk_demo.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"**/ws/takeover?year={YEAR}")
+    ctx, page, record = logged_in(browser, tk_server, "tk_state", tk_demo.password, f"/ws/takeover?year={YEAR}",
+                                  viewport=(1600, 940), accept_downloads=False)
     wait_for(page, "window.wsTakeover && wsTakeover.ready && wsTakeover.loads >= wsTakeover.config.layers.length"
                    " && document.body.dataset.wsLoading === '0'")
     yield page, record, ctx

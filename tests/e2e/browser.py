@@ -1,0 +1,88 @@
+"""Browser helpers shared by the e2e tests: polling a JS expression, serving an app, logging in through the form."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def wait_for(page, expression: str, timeout: float = 30.0) -> object:  # noqa: ANN001
+    """Poll a JS expression until truthy (our CSP forbids the eval behind page.wait_for_function)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(f"() => {expression}")
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(100)
+
+
+@contextmanager
+def serve(context, tmp_path_factory, settings: dict[str, Any] | None = None) -> Iterator[str]:  # noqa: ANN001
+    """The app on `context` under waitress on a free 127.0.0.1 port; yields its base URL."""
+    from waitress.server import create_server
+
+    from web.app import create_app
+
+    os.environ.setdefault("GEOPLATFORM_INSTANCE", str(tmp_path_factory.mktemp("instance")))
+    srv = create_server(create_app(context, settings=settings), host="127.0.0.1", port=0, threads=6)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.effective_port}"
+    finally:
+        srv.close()
+
+
+def offline_context(browser, record: dict[str, list], **options: Any):  # noqa: ANN001, ANN201
+    """A browser context in which requests to any host but 127.0.0.1 are aborted and recorded in record["outside"]
+    (every URL also in record["urls"] when that key is there)."""
+    ctx = browser.new_context(**options)
+
+    def route(r) -> None:  # noqa: ANN001
+        url = r.request.url
+        if "urls" in record:
+            record["urls"].append(url)
+        if url.startswith(("data:", "blob:")) or urlsplit(url).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            record["outside"].append(url)
+            r.abort()
+
+    ctx.route("**/*", route)
+    return ctx
+
+
+def watched_page(ctx, record: dict[str, list]):  # noqa: ANN001, ANN201
+    """A new page whose page errors and (dismissed) dialogs are recorded."""
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: record["errors"].append(str(e)))
+    page.on("dialog", lambda d: (record["dialogs"].append(d.message), d.dismiss()))
+    return page
+
+
+def logged_in(browser, base: str, name: str, password: str, target: str,  # noqa: ANN001, ANN201
+              viewport: tuple[int, int] = (1500, 920), accept_downloads: bool = True):
+    """(context, page, record) of a fresh browser context logged in through the form, on `target`.
+
+    Requests to any host but 127.0.0.1 are blocked and recorded; page errors and dialogs are recorded.
+    """
+    record: dict[str, list] = {"outside": [], "errors": [], "dialogs": []}
+    ctx = offline_context(browser, record, viewport={"width": viewport[0], "height": viewport[1]},
+                          accept_downloads=accept_downloads)
+    page = watched_page(ctx, record)
+    page.goto(f"{base}/login?next={target}")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{target}")
+    return ctx, page, record
