@@ -833,7 +833,11 @@ class _Job:
         """
         conn = self.s.connection()
         dialect = conn.dialect
-        if dialect.name != "sqlite" or not params:
+        if not params:
+            return False
+        if dialect.name == "postgresql":
+            return self._copy_postgis(conn, params)
+        if dialect.name != "sqlite":
             return False
         table = self.model.__table__
         compiled = self._insert_stmt().compile(dialect=dialect, column_keys=list(params[0]))
@@ -849,6 +853,37 @@ class _Job:
                     values = [None if v is None else proc(v) for v in values]
             columns.append(values)
         conn.exec_driver_sql(str(compiled), list(zip(*columns, strict=True)))
+        return True
+
+    def _copy_postgis(self, conn: Any, params: list[dict[str, Any]]) -> bool:
+        """PostGIS: COPY … FROM STDIN (geometries as hex EWKB, SRID 4326), bind conversions applied per column."""
+        table = self.model.__table__
+        keys = list(params[0])
+        names = [k[:-5] if k.endswith("__wkb") else k for k in keys]
+        if any(n not in table.c for n in names):
+            return False
+        columns = []
+        for key, name in zip(keys, names, strict=True):
+            values = [rec[key] for rec in params]
+            if key.endswith("__wkb"):
+                geoms = shapely.from_wkb(np.array(values, dtype=object))
+                values = list(shapely.to_wkb(shapely.set_srid(geoms, m.SRID), hex=True, include_srid=True))
+            else:
+                proc = table.c[name].type._cached_bind_processor(conn.dialect)
+                if proc is not None:
+                    values = [None if v is None else proc(v) for v in values]
+            columns.append(values)
+        raw = conn.connection.dbapi_connection
+        cols = ", ".join(f'"{n}"' for n in names)
+        dbapi = conn.dialect.dbapi
+        try:
+            with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
+                for row in zip(*columns, strict=True):
+                    copy.write_row(row)
+        except dbapi.IntegrityError as exc:  # reported like any refused INSERT (import_file rolls back)
+            raise IntegrityError("COPY", None, exc) from exc
+        except dbapi.DataError as exc:
+            raise DataError("COPY", None, exc) from exc
         return True
 
     def _insert_stmt(self) -> Any:
