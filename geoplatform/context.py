@@ -35,7 +35,7 @@ class Context:
     _engine: Engine | None = None
     # compound frame + plugin attributes, keyed by (data_revision(), today); see compound_attributes()
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
-    # data_revision() is re-read at most this often (seconds); writes through session() invalidate at once
+    # data_revision() is re-read at most this often (seconds); writes through session() force a re-read
     revision_ttl: float = 2.0
     _revision: tuple[float, Any] | None = field(default=None, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -57,11 +57,11 @@ class Context:
 
     @contextmanager
     def session(self, readonly: bool = False) -> Iterator[Session]:
-        """One transaction (see geoplatform.db.session_scope); a committed write drops the attribute cache."""
+        """One transaction (see geoplatform.db.session_scope); after a committed write the fingerprint is re-read."""
         with session_scope(self.engine, readonly=readonly) as s:
             yield s
         if not readonly:
-            self.invalidate()
+            self.refresh_revision()
 
     def rules(self, plugin: str) -> dict[str, Any]:
         """Configured overrides of one plugin's settings."""
@@ -84,16 +84,17 @@ class Context:
         raise KeyError(layer_id)
 
     def data_revision(self) -> tuple[Any, ...]:
-        """A cheap fingerprint of the data plugins compute from; it changes after any audited or versioned write.
+        """A cheap fingerprint of the data plugins compute from; it changes after any write to that data.
 
-        Compounds: count and Σ version (every ORM update bumps `version`); other tables: row counts and
-        max ids (autoincrement), including `audit_event`, which every committed change appends to.
-        Writes outside these (raw SQL without an audit row) should call `invalidate()`.
+        Versioned tables (compounds, buildings, garages, handovers, bundle proposals, takeover selections):
+        row count and Σ version (every ORM update bumps `version`); append-only ones (handover events,
+        ledger items): max id, plus the count of done ledger items. Logins, sessions and audit rows do not
+        count, so they keep the caches. Writes outside these (raw SQL) should call `invalidate()`.
         """
         from sqlalchemy import func, select
 
         from geoplatform.models import (
-            AuditEvent,
+            Building,
             BundleProposal,
             Compound,
             Garage,
@@ -103,17 +104,23 @@ class Context:
             TakeoverSelection,
         )
 
-        parts = [select(func.count()).select_from(Compound).scalar_subquery(),
-                 select(func.coalesce(func.sum(Compound.version), 0)).scalar_subquery(),
-                 select(func.count()).select_from(Garage).scalar_subquery()]
-        for model in (AuditEvent, Handover, HandoverEvent, LedgerItem, TakeoverSelection):
+        parts = []
+        for model in (Compound, Building, Garage, Handover, BundleProposal, TakeoverSelection):
+            parts.append(select(func.count()).select_from(model).scalar_subquery())
+            parts.append(select(func.coalesce(func.sum(model.version), 0)).scalar_subquery())
+        for model in (HandoverEvent, LedgerItem):
             parts.append(select(func.coalesce(func.max(model.id), 0)).scalar_subquery())
-        parts.append(select(func.count()).select_from(BundleProposal).scalar_subquery())
+        parts.append(select(func.count(LedgerItem.done_date)).scalar_subquery())
         with self.session(readonly=True) as s:
             return tuple(s.execute(select(*parts)).one())
 
+    def refresh_revision(self) -> None:
+        """Re-read the fingerprint on next use (after a committed write); caches stay if it is unchanged."""
+        with self._lock:
+            self._revision = None
+
     def invalidate(self) -> None:
-        """Drop the cached compound frame and attributes (writes through `session()` do this themselves)."""
+        """Drop the cached compound frame and attributes (for writes the fingerprint cannot see, e.g. raw SQL)."""
         with self._lock:
             self._cache.clear()
             self._revision = None
