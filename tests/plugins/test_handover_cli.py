@@ -111,7 +111,7 @@ def test_applied_label_parses(cli_run, hdb) -> None:  # noqa: ANN001
     (("A", "heating", "agreement", "--item", "x"), "rectifying"),
     (("A", "heating", "bogus"), "unknown state 'bogus'"),
     (("A", "heating", "agreement", "--expected-version", "5"), "version is 1"),
-    (("A", "heating", "agreement", "--user", "nobody"), "no such"),
+    (("A", "heating", "agreement", "--user", "nobody"), "unknown or disabled"),
 ])
 def test_set_rejections_exit_2_and_change_nothing(cli_run, hdb, ctx, args, match) -> None:  # noqa: ANN001
     before = _json(cli_run(hdb, "handover", "backlog", "--today", TODAY, "--json"))
