@@ -60,12 +60,16 @@ def all_layers(context: Context) -> list[LayerSpec]:
     The plain compounds layer starts hidden when a plugin shows compounds already (e.g. coverage's
     management-mode layer), so the same polygons are not drawn twice.
     """
-    plugin_layers = list(context.layers)
-    taken = {spec.id for spec in plugin_layers}
-    shown_sources = {spec.source for spec in plugin_layers if spec.visible}
-    base = [replace(spec, visible=False) if spec.source in shown_sources else spec
-            for spec in base_layers() if spec.id not in taken]
-    return [_with_dot_zoom(spec) for spec in base + plugin_layers]
+    cached = getattr(context, "_web_layers", None)  # layer specs never change for a context: build once
+    if cached is None:
+        plugin_layers = list(context.layers)
+        taken = {spec.id for spec in plugin_layers}
+        shown_sources = {spec.source for spec in plugin_layers if spec.visible}
+        base = [replace(spec, visible=False) if spec.source in shown_sources else spec
+                for spec in base_layers() if spec.id not in taken]
+        cached = context._web_layers = [_with_dot_zoom(spec) for spec in base + plugin_layers]
+        context._web_layer_index = {spec.id: spec for spec in cached}
+    return cached
 
 
 DEFAULT_DETAIL_ZOOM = 13  # compound/garage layers below this zoom are dot maps unless their spec says otherwise
@@ -80,7 +84,8 @@ def _with_dot_zoom(spec: LayerSpec) -> LayerSpec:
 
 def find_layer(context: Context, layer_id: str) -> LayerSpec | None:
     """The layer with this id, or None."""
-    return next((spec for spec in all_layers(context) if spec.id == layer_id), None)
+    all_layers(context)
+    return context._web_layer_index.get(layer_id)
 
 
 def layer_meta(spec: LayerSpec, lang: str) -> dict[str, Any]:
