@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from geoplatform import models as m
+from tests.web.ws_accounts import cookie_login
 from tests.web.ws_fixtures import open_proposals, ws_app, ws_ctx, ws_demo  # noqa: F401
 
 PROPOSAL_ROW = re.compile(r'<tr data-id="([^"]+)" data-status="([a-z]+)"')
@@ -153,10 +154,7 @@ def test_replan_saves_only_the_officers_street(client, ws_demo, ws_ctx) -> None:
 
 
 def test_cookie_session_needs_the_csrf_token(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
-    login = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-    r = client.post("/login", data={"name": "ws_officer", "password": ws_demo.password, "csrf_token": token})
-    assert r.status_code == 302
+    cookie_login(client, "ws_officer", ws_demo.password)
     page = client.get("/ws/street").get_data(as_text=True)
     csrf = re.search(r'"csrf": "([^"]+)"', page).group(1)
     pid = open_proposals(ws_ctx, ws_demo.street)[0]["id"]

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from geoplatform import models as m
 from tests.support.webdemo import XSS_ID, XSS_NAME
+from tests.web.ws_accounts import cookie_login
 from tests.web.ws_takeover_fixtures import tk_app, tk_ctx, tk_demo  # noqa: F401
 
 CAND_ROW = re.compile(r'<tr class="tk-cand" data-id="([^"]+)"')
@@ -226,10 +227,7 @@ def test_bureau_may_withdraw_a_failed_tender(client, tk_demo, tk_ctx) -> None:  
 
 
 def test_cookie_session_needs_the_csrf_token(client, tk_demo, tk_ctx) -> None:  # noqa: ANN001, F811
-    login = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-    r = client.post("/login", data={"name": "tk_state", "password": tk_demo.password, "csrf_token": token})
-    assert r.status_code == 302
+    cookie_login(client, "tk_state", tk_demo.password)
     page = client.get("/ws/takeover").get_data(as_text=True)
     config = json.loads(re.search(r'<script type="application/json" id="tk-config">(.*?)</script>', page, re.S).group(1))
     csrf = config["csrf"]

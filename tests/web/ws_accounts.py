@@ -31,3 +31,13 @@ def web_demo_with_accounts(url: str, accounts: Iterable[tuple[str, str, object, 
         tokens = {name: accounts_api.new_token(s, name) for name, *_ in accounts}
     ctx.engine.dispose()
     return web, tokens
+
+
+def cookie_login(client, name: str, password: str = PASSWORD) -> None:  # noqa: ANN001
+    """Log a test client in through the login form (session cookie)."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]

@@ -13,7 +13,7 @@ import pytest
 from geoplatform.context import Context
 from tests.conftest import BACKENDS, _fresh_url
 from tests.support.webdemo import PASSWORD
-from tests.web.ws_accounts import BearerAuth, web_demo_with_accounts
+from tests.web.ws_accounts import BearerAuth, cookie_login, web_demo_with_accounts  # noqa: F401  (re-exported)
 
 ACCOUNTS = (("wr_water", "utility", None, "water"), ("wr_gas", "utility", None, "gas"),
             ("wr_bureau", "bureau", None, None), ("wr_admin", "admin", None, None),
@@ -67,16 +67,6 @@ def handover_rows(ctx: Context, facility: str, state: str, limit: int = 50) -> l
         q = (select(m.Handover.id, m.Handover.compound_id, m.Handover.version)
              .where(m.Handover.facility == facility, m.Handover.state == state).order_by(m.Handover.id).limit(limit))
         return [dict(r) for r in s.execute(q).mappings()]
-
-
-def cookie_login(client, name: str, password: str = PASSWORD) -> None:  # noqa: ANN001
-    """Log a test client in through the login form (session cookie)."""
-    import re
-
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    r = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
-    assert r.status_code == 302, r.get_data(as_text=True)[:300]
 
 
 def compound_geojson(cid: str, name: str, lon: float = 109.8301, lat: float = 40.6352, **props: object) -> bytes:
