@@ -115,3 +115,20 @@ def cli_run():
         return runner.invoke(group, argv, input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium per test process: Playwright's sync API allows one driver per thread."""
+    from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -37,18 +37,12 @@ def _page_html() -> tuple[str, str]:
     return m.get_root().render(), geojson.get_name()
 
 
-@pytest.fixture(scope="module")
-def browser():  # noqa: ANN201
-    if not (VENDOR / "leaflet" / "leaflet.js").exists() or not Path(CHROMIUM).exists():
-        pytest.skip("needs web/static/vendor/leaflet and chromium")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--allow-file-access-from-files"])
-        yield b
-        b.close()
-
+@pytest.fixture
+def browser(browser):  # noqa: ANN001, ANN201
+    """The shared Chromium (tests/conftest.py), when the vendored Leaflet is there."""
+    if not (VENDOR / "leaflet" / "leaflet.js").exists():
+        pytest.skip("needs web/static/vendor/leaflet")
+    return browser
 
 def test_popup_and_tooltip_show_text_and_run_nothing(browser, tmp_path) -> None:  # noqa: ANN001
     html, name = _page_html()

@@ -1,4 +1,4 @@
-"""Browser fixtures: the app under waitress on 127.0.0.1 (web demo DB, both backends) and headless Debian Chromium."""
+"""Browser fixtures: the app under waitress on 127.0.0.1 (web demo DB, both backends); Chromium is in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -10,10 +10,6 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.web.conftest import web_demo  # noqa: F401  (the writable demo database per backend)
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @dataclass
@@ -46,16 +42,3 @@ def server(web_demo, tmp_path_factory) -> Iterator[Server]:  # noqa: ANN001, F81
         srv.close()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Headless Debian Chromium (never a downloaded browser)."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
