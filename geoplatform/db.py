@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SPATIALITE_LIBRARY = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -104,3 +104,55 @@ def session_scope(engine: Engine, readonly: bool = False) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+BULK_INDEX_MIN_ROWS = 1000  # below this the per-row R*Tree trigger is as fast as one bulk fill
+
+
+@contextmanager
+def deferred_spatial_index(conn: Connection, table: str, geom_cols: list[str], rows: int) -> Iterator[None]:
+    """SpatiaLite: fill the R*Tree of `table` once after a bulk insert instead of one trigger call per row.
+
+    The per-row insert triggers (R*Tree and geometry_columns_time) are dropped, the body inserts,
+    then the new rows' bounding boxes go into the index in one statement and the triggers are put
+    back — all inside the caller's transaction (SQLite DDL is transactional: a rollback or a crash
+    restores the triggers). Rows must only be inserted in the body. PostGIS and small inserts: no-op.
+    """
+    if conn.dialect.name != "sqlite" or rows < BULK_INDEX_MIN_ROWS or not geom_cols:
+        yield
+        return
+    saved: list[tuple[str, str, str]] = []  # (trigger, its SQL, geometry column)
+    for col in geom_cols:
+        for prefix in ("gii", "tmi"):
+            name = f"{prefix}_{table}_{col}"
+            sql = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                                       (name,)).scalar()
+            if sql:
+                saved.append((name, sql, col))
+    if not saved:
+        yield
+        return
+    start = conn.exec_driver_sql(f'SELECT coalesce(max(rowid), 0) FROM "{table}"').scalar()  # noqa: S608
+    for name, _, _ in saved:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    try:
+        yield
+    except BaseException:
+        with suppress(Exception):  # the caller rolls back anyway; never mask its error
+            for _, sql, _ in saved:
+                conn.exec_driver_sql(sql)
+        raise
+    for name, _, col in saved:
+        if name.startswith("gii_"):
+            idx = f"idx_{table}_{col}"
+            conn.exec_driver_sql(f'DELETE FROM "{idx}" WHERE pkid > ?', (start,))  # noqa: S608
+            conn.exec_driver_sql(
+                f'INSERT INTO "{idx}" (pkid, xmin, xmax, ymin, ymax) '  # noqa: S608
+                f'SELECT rowid, MbrMinX("{col}"), MbrMaxX("{col}"), MbrMinY("{col}"), MbrMaxY("{col}") '
+                f'FROM "{table}" WHERE rowid > ? AND MbrMinX("{col}") IS NOT NULL', (start,))
+        else:
+            conn.exec_driver_sql(
+                "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                "WHERE lower(f_table_name) = lower(?) AND lower(f_geometry_column) = lower(?)", (table, col))
+    for _, sql, _ in saved:
+        conn.exec_driver_sql(sql)

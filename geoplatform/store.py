@@ -8,11 +8,13 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
+from geoalchemy2 import Geometry
 from geoalchemy2.shape import from_shape
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from geoplatform.db import deferred_spatial_index
 from geoplatform.models import GEOMETRY_COLUMNS, SRID, Base
 
 CHUNK = 5_000
@@ -78,17 +80,15 @@ def _to_db_value(value: Any) -> Any:
 def insert_records(session: Session | Connection, table: str, records: Iterable[Mapping[str, Any]]) -> int:
     """Bulk-insert plain dict records (shapely geometries allowed) in chunks; returns the row count."""
     model = model_for(table)
+    records = list(records)
+    conn = session.connection() if isinstance(session, Session) else session
+    geom_cols = [c.name for c in model.__table__.columns if isinstance(c.type, Geometry)]
     n = 0
-    chunk: list[dict[str, Any]] = []
-    for rec in records:
-        chunk.append({k: _to_db_value(v) for k, v in rec.items()})
-        if len(chunk) >= CHUNK:
+    with deferred_spatial_index(conn, model.__table__.name, geom_cols, len(records)):
+        for k in range(0, len(records), CHUNK):
+            chunk = [{key: _to_db_value(v) for key, v in rec.items()} for rec in records[k:k + CHUNK]]
             session.execute(insert(model), chunk)
             n += len(chunk)
-            chunk = []
-    if chunk:
-        session.execute(insert(model), chunk)
-        n += len(chunk)
     return n
 
 

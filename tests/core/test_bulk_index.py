@@ -1,0 +1,89 @@
+"""Bulk inserts fill SpatiaLite's R*Tree once (geoplatform.db.deferred_spatial_index): same index, same triggers."""
+
+from __future__ import annotations
+
+import pytest
+import shapely
+import sqlalchemy as sa
+
+from geoplatform import models as m
+from geoplatform.db import BULK_INDEX_MIN_ROWS, deferred_spatial_index, is_sqlite, session_scope
+from geoplatform.store import insert_records
+from layers.features import bbox_clause
+
+N = BULK_INDEX_MIN_ROWS + 234
+
+
+def _squares(n: int, prefix: str = "BULK", y0: float = 40.63) -> list[dict]:
+    out = []
+    for i in range(n):  # a 50-wide grid of small squares in the urban core
+        x, y = 109.78 + (i % 50) * 0.0002, y0 + (i // 50) * 0.0002
+        out.append({"id": f"{prefix}-{i:05d}", "geom": shapely.MultiPolygon([shapely.box(x, y, x + 0.0001, y + 0.0001)]),
+                    "floors": 3, "source": "test"})
+    return out
+
+
+def _triggers(engine: sa.Engine) -> list[tuple[str, str]]:
+    with engine.connect() as c:
+        return sorted(c.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                        "AND tbl_name = 'building'").all())
+
+
+def _in_bbox(engine: sa.Engine, bbox: tuple[float, float, float, float]) -> set[str]:
+    t = m.Building.__table__
+    with engine.connect() as c:
+        return set(c.execute(sa.select(t.c.id).where(bbox_clause(engine, t, "geom", bbox))).scalars())
+
+
+def test_bulk_insert_fills_the_index_and_keeps_the_triggers(engine) -> None:  # noqa: ANN001
+    before = _triggers(engine) if is_sqlite(engine) else []
+    with session_scope(engine) as s:
+        insert_records(s, "building", _squares(5, "SMALL", 40.70))  # the per-row trigger path
+        insert_records(s, "building", _squares(N))  # the bulk path
+    if is_sqlite(engine):
+        assert _triggers(engine) == before and len(before) >= 6
+        with engine.connect() as c:
+            assert c.exec_driver_sql("SELECT count(*) FROM idx_building_geom").scalar() == N + 5
+            outside = c.exec_driver_sql(  # every box holds its geometry (the R*Tree rounds outward)
+                "SELECT count(*) FROM building b JOIN idx_building_geom i ON i.pkid = b.rowid "
+                "WHERE i.xmin > MbrMinX(b.geom) OR i.xmax < MbrMaxX(b.geom) "
+                "OR i.ymin > MbrMinY(b.geom) OR i.ymax < MbrMaxY(b.geom)").scalar()
+            assert outside == 0
+    squares = _squares(N)
+    for k in (0, 777, N - 1):  # a bbox around one square finds exactly it (its neighbours are 0.0001° apart)
+        x0, y0, x1, y1 = squares[k]["geom"].bounds
+        assert _in_bbox(engine, (x0 + 1e-6, y0 + 1e-6, x1 - 1e-6, y1 - 1e-6)) == {squares[k]["id"]}
+    assert len(_in_bbox(engine, (109.0, 40.0, 110.0, 41.0))) == N + 5
+    # later single-row writes still go through the restored triggers
+    with session_scope(engine) as s:
+        insert_records(s, "building", [{"id": "LATE", "geom": shapely.MultiPolygon([shapely.box(109.70, 40.70, 109.7001, 40.7001)]),
+                                        "source": "test"}])
+    assert _in_bbox(engine, (109.6999, 40.6999, 109.7002, 40.7002)) == {"LATE"}
+
+
+def test_an_error_inside_the_bulk_insert_rolls_back_index_and_triggers(engine) -> None:  # noqa: ANN001
+    before = _triggers(engine) if is_sqlite(engine) else []
+    rows = _squares(N)
+    rows[-1]["id"] = rows[0]["id"]  # a duplicate key: the insert fails after most rows went in
+    with pytest.raises(sa.exc.IntegrityError), session_scope(engine) as s:
+        insert_records(s, "building", rows)
+    with engine.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(m.Building)).scalar() == 0
+        if is_sqlite(engine):
+            assert c.exec_driver_sql("SELECT count(*) FROM idx_building_geom").scalar() == 0
+    if is_sqlite(engine):
+        assert _triggers(engine) == before
+
+
+def test_small_inserts_and_postgis_keep_the_per_row_path(engine) -> None:  # noqa: ANN001
+    with engine.begin() as c:
+        with deferred_spatial_index(c, "building", ["geom"], BULK_INDEX_MIN_ROWS - 1):
+            dropped = (c.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'gii_building_geom'").scalar()
+                       if is_sqlite(engine) else None)
+        if is_sqlite(engine):
+            assert dropped == 1  # the trigger stayed
+            with deferred_spatial_index(c, "building", ["geom"], BULK_INDEX_MIN_ROWS):
+                assert c.exec_driver_sql("SELECT count(*) FROM sqlite_master "
+                                         "WHERE name IN ('gii_building_geom', 'tmi_building_geom')").scalar() == 0
+            assert c.exec_driver_sql("SELECT count(*) FROM sqlite_master "
+                                     "WHERE name IN ('gii_building_geom', 'tmi_building_geom')").scalar() == 2
