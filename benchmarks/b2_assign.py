@@ -30,8 +30,7 @@ def ours_assign(env: Env, pts: np.ndarray) -> dict[int, str]:
     from geoplatform.io.importer import _Job
 
     with env.context().session(readonly=True) as s:
-        found = _Job._by_containment(SimpleNamespace(s=s), pts, np.ones(len(pts), dtype=bool))
-    return {i: cid for i, (cid, _street) in found.items()}
+        return _Job._by_containment(SimpleNamespace(s=s), pts, np.ones(len(pts), dtype=bool))
 
 
 def peer_assign(env: Env, pts: np.ndarray) -> dict[int, str]:

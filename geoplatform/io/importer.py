@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc as cyclic_gc
 import hashlib
+import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import LargeBinary, bindparam, func, select, tuple_, update
+from sqlalchemy import LargeBinary, any_, bindparam, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from geoplatform import models as m
 from geoplatform.crs import CRSProblem, SourceCRS, diagnose, looks_like_lonlat, parse_crs, to_wgs84
+from geoplatform.db import deferred_spatial_index
 from geoplatform.io.fields import (
     GEOMETRY_KIND,
     KINDS,
@@ -43,6 +48,24 @@ KEYS = {"district": ("code",), "street": ("code",), "community": ("code",), "com
 GEOM_COLUMN = {"district": "geom", "street": "geom", "community": "geom", "compound": "boundary", "building": "geom",
                "garage": "location", "barrier": "geom"}
 Progress = Callable[[str, int, int], None]
+LOOKUP_CHUNK = 50_000  # values per existence query (bound as one list)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one import.
+
+    An import allocates a few container objects per row and frees them by reference counting; the
+    cyclic collector would otherwise rescan every live object (in a long-lived server, all of them)
+    many times over a large file. It is re-enabled, and nothing else changes, when the import ends.
+    """
+    was_enabled = cyclic_gc.isenabled()
+    cyclic_gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            cyclic_gc.enable()
 
 
 def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = None, sheet: str | None = None,
@@ -60,7 +83,7 @@ def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = 
         report.error("--crs", str(exc))
         raise ImportFailed(report) from exc
     try:
-        with open_table(path, layer=layer, sheet=sheet, encoding=encoding, limits=limits) as table:
+        with gc_paused(), open_table(path, layer=layer, sheet=sheet, encoding=encoding, limits=limits) as table:
             for w in table.warnings:
                 report.warn(w)
             with context.session(readonly=dry_run) as session:
@@ -379,7 +402,8 @@ class _Job:
 
     def _column_fast(self, c: str, f: Field, raw: list[Any]) -> list[Any] | None:
         """A clean numeric/text column parsed with array operations; None when the slow path is needed."""
-        if f.type in ("int", "float") and f.name != "build_year":
+        if f.type in ("int", "float"):
+            hi = self.today.year if f.name == "build_year" else f.hi  # as parse_value: no future build years
             ok = all(v is None or (isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool))
                      for v in raw)
             if not ok:
@@ -387,14 +411,14 @@ class _Job:
             arr = np.array([np.nan if v is None else float(v) for v in raw], dtype=float)
             empty = np.isnan(arr)
             bad = ~empty & (~np.isfinite(arr) | ((arr < f.lo) if f.lo is not None else False)
-                            | ((arr > f.hi) if f.hi is not None else False)
+                            | ((arr > hi) if hi is not None else False)
                             | ((arr != np.round(arr)) if f.type == "int" else False))
             if f.required and empty.any() or bad.any():
                 return None
             if f.type == "int":
                 return [None if e else int(v) for v, e in zip(arr, empty, strict=True)]
             return [None if e else float(v) for v, e in zip(arr, empty, strict=True)]
-        if f.type == "text" and f.max_len:
+        if f.type in ("text", "ref"):
             out: list[Any] = []
             for v in raw:
                 if v is None:
@@ -405,7 +429,7 @@ class _Job:
                 if not isinstance(v, str):
                     return None
                 sv = v.strip()
-                if not sv or len(sv) > f.max_len or (len(sv) > 1 and sv[0] == "'"):
+                if not sv or (f.max_len and len(sv) > f.max_len) or (len(sv) > 1 and sv[0] == "'"):
                     return None
                 out.append(sv)
             return out
@@ -595,11 +619,18 @@ class _Job:
                 self.r.error(self.t.where(i, col), f"unknown {what} {v!r}")
                 self.ok_rows[i] = False
 
-    def _existing_values(self, column: Any, values: set[Any]) -> set[Any]:
+    def _existing_values(self, column: Any, values: Iterable[Any]) -> set[Any]:
+        """The given values that the column already holds (one bound list per query, not one parameter each)."""
         out: set[Any] = set()
         vals = list(values)
-        for k in range(0, len(vals), 500):
-            out.update(v for (v,) in self.s.execute(select(column).where(column.in_(vals[k:k + 500]))))
+        for k in range(0, len(vals), LOOKUP_CHUNK):
+            part = vals[k:k + LOOKUP_CHUNK]
+            if self.s.bind.dialect.name == "postgresql":
+                where = column == any_(bindparam("vals", value=part, type_=ARRAY(column.type)))
+            else:  # SQLite: the list as one JSON text, unpacked by json_each
+                listed = func.json_each(bindparam("vals", value=json.dumps(part, ensure_ascii=False, default=str))).table_valued("value")
+                where = column.in_(select(listed.c.value))
+            out.update(v for (v,) in self.s.execute(select(column).where(where)))
         return out
 
     def _compound_refs(self, required: bool) -> None:
@@ -632,11 +663,11 @@ class _Job:
                 self.r.error(self.t.where(i, col), msg)
                 self.ok_rows[i] = False
 
-    def _by_containment(self, points: np.ndarray, rows: np.ndarray) -> dict[int, tuple[str, str]]:
-        """Row → (compound id, street) of the compound boundary containing its point (vectorised STRtree query)."""
+    def _by_containment(self, points: np.ndarray, rows: np.ndarray) -> dict[int, str]:
+        """Row → id of the compound whose boundary contains its point (one vectorised STRtree query)."""
         from geoplatform.store import read_frame
 
-        comps = read_frame(self.s, "compound", columns=["id", "street_code", "boundary"])
+        comps = read_frame(self.s, "compound", columns=["id", "boundary"])
         comps = comps[comps.geometry.notna()]
         idx = np.flatnonzero(rows)
         if comps.empty or not len(idx):
@@ -647,9 +678,7 @@ class _Job:
         p_i, c_i = p_i[order], c_i[order]
         first = np.ones(len(p_i), dtype=bool)
         first[1:] = p_i[1:] != p_i[:-1]
-        rows_hit, comp_hit = idx[p_i[first]], c_i[first]
-        ids, streets = comps["id"].to_numpy()[comp_hit], comps["street_code"].to_numpy()[comp_hit]
-        return {int(rw): (str(c), str(s)) for rw, c, s in zip(rows_hit, ids, streets, strict=True)}
+        return dict(zip(idx[p_i[first]].tolist(), comps["id"].to_numpy()[c_i[first]].tolist(), strict=True))
 
     def _resolve_building(self) -> None:
         t, r = self.t, self.r
@@ -663,7 +692,7 @@ class _Job:
         if "compound_id" not in self.col_of:
             found = self._by_containment(pts, live)
             for i in np.flatnonzero(live):
-                self.rows[i]["compound_id"] = found.get(int(i), (None, None))[0]
+                self.rows[i]["compound_id"] = found.get(int(i))
             r.warn(f"{t.name}: no compound column — {len(found)} buildings assigned to the compound containing them, "
                    f"{int(live.sum()) - len(found)} left without compound (orphans)")
         need_street = np.array([rec.get("street_code") is None for rec in self.rows]) & live
@@ -694,7 +723,7 @@ class _Job:
         if "compound_id" not in self.col_of and live.any():
             found = self._by_containment(pts, live)
             for i in np.flatnonzero(live):
-                self.rows[i]["compound_id"] = found.get(int(i), (None, None))[0]
+                self.rows[i]["compound_id"] = found.get(int(i))
             self.r.warn(f"{self.t.name}: no compound column — {len(found)} garages placed in the compound containing them")
         for i, rec in enumerate(self.rows):
             rec["location"] = pts[i]
@@ -734,13 +763,11 @@ class _Job:
         cols = [table.c[c] for c in keys]
         found: set[tuple[Any, ...]] = set()
         klist = list(first)
-        for s in range(0, len(klist), 500):
-            part = klist[s:s + 500]
-            if len(cols) == 1:
-                stmt = select(*cols).where(cols[0].in_([k[0] for k in part]))
-            else:
-                stmt = select(*cols).where(tuple_(*cols).in_(part))
-            found.update(tuple(row) for row in self.s.execute(stmt))
+        if len(cols) == 1:
+            found = {(v,) for v in self._existing_values(cols[0], (k[0] for k in klist))}
+        else:
+            for s in range(0, len(klist), 500):
+                found.update(tuple(row) for row in self.s.execute(select(*cols).where(tuple_(*cols).in_(klist[s:s + 500]))))
         self.existing = found
         if found and not self.upsert:
             for k in klist:
@@ -788,13 +815,14 @@ class _Job:
                     managed.append({"b_id": rec["id"], "managed_by_id": rec.pop("managed_by_id")})
         before = self._before(old) if old else None
         done = 0
-        for k in range(0, len(new), CHUNK):
-            chunk = _uniform([self._defaults(rec) for rec in new[k:k + CHUNK]])
-            params = [_geom_keys(rec, self.geom_cols) for rec in chunk]
-            if not self._insert_raw(params):
-                self.s.execute(self._insert_stmt(), params)
-            done += len(chunk)
-            self._tick("writing", done)
+        with deferred_spatial_index(self.s.connection(), table.name, self.geom_cols, len(new)):
+            for k in range(0, len(new), CHUNK):
+                chunk = _uniform([self._defaults(rec) for rec in new[k:k + CHUNK]])
+                params = [_geom_keys(rec, self.geom_cols) for rec in chunk]
+                if not self._insert_raw(params):
+                    self.s.execute(self._insert_stmt(), params)
+                done += len(chunk)
+                self._tick("writing", done)
         if old:
             self._update(old)
         if managed:
@@ -941,6 +969,8 @@ def _geom_keys(rec: dict[str, Any], geom_cols: list[str]) -> dict[str, Any]:
 
 def _uniform(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Give every record the same keys (executemany needs one shape)."""
+    if not chunk or all(rec.keys() == chunk[0].keys() for rec in chunk):  # the usual case: nothing to do
+        return chunk
     keys: dict[str, None] = {}
     for rec in chunk:
         keys.update(dict.fromkeys(rec))
