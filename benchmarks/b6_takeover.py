@@ -44,5 +44,14 @@ def run(env: Env) -> list[Result]:
                            "objective ≥ greedy; optimal", sel.objective >= (sel.baseline_greedy_objective or 0) - 1e-6
                            and sel.optimal, f"{len(scored):,} candidates, {sel.dominated} dominated",
                            note=f"objective {sel.objective:.2f} vs greedy {sel.baseline_greedy_objective or 0:.2f}, "
-                                f"optimal={sel.optimal}, MILP {sel.solve_seconds:.2f} s"))
+                                f"optimal={sel.optimal}, {_bound(sel)}solve {sel.solve_seconds:.2f} s"))
     return rows
+
+
+def _bound(sel: object) -> str:
+    """The solver's proven upper bound when it stopped before a proof ("" when optimal or unknown)."""
+    if sel.optimal:
+        return ""
+    if sel.objective_bound is None:
+        return "no bound proven yet, "
+    return f"bound {sel.objective_bound:.2f} (gap ≤ {sel.gap:.1%}), "

@@ -135,7 +135,7 @@ def register(cli: click.Group) -> None:
             p = d["parameters"]
             g = d["baseline_greedy_objective"]
             none = t("takeover.unlimited", lang)
-            verdict = t("takeover.optimal", lang) if d["optimal"] else t("takeover.not_optimal", lang, status=d["status"])
+            verdict = service.verdict(d, lang)
             click.echo(t("takeover.summary", lang, n=len(d["selected"]), lo=p["min"], hi=p["max"],
                          budget=none if p["budget"] is None else f"{p['budget']:g} 万元",
                          cap=none if p["per_street_max"] is None else p["per_street_max"],

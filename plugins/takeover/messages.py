@@ -56,6 +56,7 @@ add_messages({
         "takeover.greedy_none": "无（按得分贪心凑不足最少数量）",
         "takeover.optimal": "最优解（HiGHS 已证明）",
         "takeover.not_optimal": "未证明最优（{status}），返回不劣于贪心的方案",
+        "takeover.bound": "；可能的最优值不超过 {bound:.2f}（差距至多 {gap:.1%}）",
         "takeover.summary": "入选 {n} 个（范围 {lo}–{hi}，预算 {budget}，每街镇上限 {cap}，连片加分 {w}/对）；"
                             "目标值 {obj:.2f}（{verdict}）；贪心基线 {greedy}；年补贴合计 {cost} 万元；求解 {sec:.3f} 秒",
         "takeover.saved": "已保存为 {year} 年入围名单：新增/更新 {added}，移出 {dropped}，保留后续阶段 {kept}",
@@ -81,6 +82,7 @@ add_messages({
         "takeover.greedy_none": "none (greedy by score cannot reach the minimum)",
         "takeover.optimal": "optimal (proven by HiGHS)",
         "takeover.not_optimal": "not proven optimal ({status}); a set at least as good as greedy returned",
+        "takeover.bound": "; no set can score more than {bound:.2f} (gap ≤ {gap:.1%})",
         "takeover.summary": "{n} selected (range {lo}–{hi}, budget {budget}, per-street cap {cap}, contiguity "
                             "bonus {w}/pair); objective {obj:.2f} ({verdict}); greedy baseline {greedy}; "
                             "total cost {cost} 万元/yr; solved in {sec:.3f} s",

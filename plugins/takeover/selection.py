@@ -42,6 +42,14 @@ class Selection:
     parameters: dict[str, Any] = field(default_factory=dict)
     excluded_unknown_cost: list[str] = field(default_factory=list)
     dominated: int = 0  # candidates left out of the MILP because ≥ T others provably beat them (see dominated())
+    objective_bound: float | None = None  # no set can score more (the solver's proof); = objective when optimal
+
+    @property
+    def gap(self) -> float | None:
+        """How far below the best possible the objective may be, as a fraction of the bound (0 when optimal)."""
+        if self.objective_bound is None or self.objective_bound <= 0:
+            return None
+        return max(0.0, (self.objective_bound - self.objective) / self.objective_bound)
 
 
 def _fmt(x: float) -> str:
@@ -96,6 +104,17 @@ def check_feasible(cost: np.ndarray, street: np.ndarray, min_n: int, max_n: int,
                 "budget", f"budget {_fmt(budget)} 万元 < cheapest {min_n} candidates{cap} cost {_fmt(cheapest)} 万元")
 
 
+def feasible(chosen: Iterable[int], cost: np.ndarray, street: np.ndarray, min_n: int, max_n: int,
+             budget: float | None, per_street_max: int | None) -> bool:
+    """Whether a set keeps the count range, the budget and the per-street cap."""
+    idx = list(chosen)
+    if not min_n <= len(idx) <= max_n or len(set(idx)) != len(idx):
+        return False
+    if budget is not None and float(cost[idx].sum()) > budget + 1e-6:
+        return False
+    return per_street_max is None or not len(idx) or int(pd.Series(street[idx]).value_counts().max()) <= per_street_max
+
+
 def objective_of(chosen: Iterable[int], score: np.ndarray, pairs: np.ndarray, weight: float) -> tuple[float, int]:
     """Total score of a set plus weight × its pairs within the radius; returns (objective, pairs counted)."""
     mask = np.zeros(len(score), dtype=bool)
@@ -120,6 +139,117 @@ def greedy(score: np.ndarray, cost: np.ndarray, street: np.ndarray, min_n: int, 
         spent += float(cost[i])
         per[street[i]] = per.get(street[i], 0) + 1
     return chosen if len(chosen) >= min_n else None
+
+
+def _adjacency(n: int, pairs: np.ndarray) -> Any:
+    """Symmetric 0/1 sparse matrix of the pairs."""
+    from scipy.sparse import coo_matrix
+
+    if not len(pairs):
+        return coo_matrix((n, n)).tocsr()
+    a, b = pairs[:, 0], pairs[:, 1]
+    return coo_matrix((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(n, n)).tocsr()
+
+
+def contiguity_heuristic(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, weight: float,
+                         min_n: int, max_n: int, budget: float | None, per_street_max: int | None,
+                         seeds: int = 64, max_swaps: int = 200) -> list[int] | None:
+    """A good feasible set when neighbours earn a bonus: grown from many seeds by marginal gain, then improved by swaps.
+
+    Greedy by score alone ignores the bonus: it misses compact clusters of slightly lower scores that
+    win once their pairs count. Each seed (the best candidates by score + W·neighbours) grows a set
+    by the largest marginal gain (score + W × selected neighbours) under count, budget and street cap;
+    the best sets are then improved by single swaps until none helps. The MILP proves or beats it.
+    """
+    n = len(score)
+    if n == 0 or max_n == 0:
+        return None
+    adj = _adjacency(n, pairs)
+    deg = np.asarray(adj.sum(axis=1)).ravel()
+    codes, _ = pd.factorize(street)
+    potential = score + weight * np.minimum(deg, max(max_n - 1, 0))
+    starts = np.lexsort((np.arange(n), -potential))[:seeds]
+    best: list[int] | None = None
+    best_obj = -np.inf
+    tried: set[tuple[int, ...]] = set()
+    for seed in starts:
+        near = adj[seed].toarray().ravel() > 0
+        for first in (None, near):  # plain marginal gain, and the seed's neighbourhood first (finds clusters)
+            chosen = _grow(int(seed), score, cost, codes, adj, weight, max_n, budget, per_street_max, first)
+            if chosen is None or len(chosen) < min_n:
+                continue
+            key = tuple(sorted(chosen))
+            if key in tried:
+                continue
+            tried.add(key)
+            chosen = _swap_search(chosen, score, cost, codes, adj, weight, budget, per_street_max, max_swaps)
+            obj = objective_of(chosen, score, pairs, weight)[0]
+            if obj > best_obj + 1e-9:
+                best, best_obj = sorted(chosen), obj
+    return best
+
+
+def _grow(seed: int, score: np.ndarray, cost: np.ndarray, codes: np.ndarray, adj: Any, weight: float, max_n: int,
+          budget: float | None, cap: int | None, first: np.ndarray | None = None) -> list[int] | None:
+    """From `seed`, add the candidate of largest marginal gain while count, budget and cap allow.
+
+    With `first` (a mask), candidates in it are taken before any other while one still fits.
+    """
+    if budget is not None and cost[seed] > budget + 1e-9:
+        return None
+    chosen = [seed]
+    free = np.ones(len(score), dtype=bool)
+    free[seed] = False
+    gain = score + weight * adj[seed].toarray().ravel()
+    spent = float(cost[seed])
+    per = np.bincount([codes[seed]], minlength=codes.max() + 1)
+    while len(chosen) < max_n:
+        ok = free.copy()
+        if budget is not None:
+            ok &= cost <= budget - spent + 1e-9
+        if cap is not None:
+            ok &= per[codes] < cap
+        if not ok.any():
+            break
+        if first is not None and (ok & first).any():
+            ok &= first
+        j = int(np.flatnonzero(ok)[np.argmax(gain[ok])])
+        chosen.append(j)
+        free[j] = False
+        spent += float(cost[j])
+        per[codes[j]] += 1
+        gain += weight * adj[j].toarray().ravel()
+    return chosen
+
+
+def _swap_search(chosen: list[int], score: np.ndarray, cost: np.ndarray, codes: np.ndarray, adj: Any, weight: float,
+                 budget: float | None, cap: int | None, max_swaps: int) -> list[int]:
+    """Best-improvement single swaps (one out, one in) until none raises the objective."""
+    chosen = list(chosen)
+    for _ in range(max_swaps):
+        inside = np.zeros(len(score), dtype=bool)
+        inside[chosen] = True
+        links = np.asarray(adj @ inside.astype(float)).ravel()  # selected neighbours of every candidate
+        spent = float(cost[chosen].sum())
+        per = np.bincount(codes[chosen], minlength=codes.max() + 1)
+        best_delta, move = 1e-9, None
+        for i in chosen:
+            loss = score[i] + weight * links[i]
+            gain = score + weight * (links - adj[i].toarray().ravel())
+            ok = ~inside
+            if budget is not None:
+                ok &= cost <= budget - spent + cost[i] + 1e-9
+            if cap is not None:
+                ok &= (per[codes] - (codes == codes[i])) < cap
+            if not ok.any():
+                continue
+            j = int(np.flatnonzero(ok)[np.argmax(gain[ok])])
+            if gain[j] - loss > best_delta:
+                best_delta, move = gain[j] - loss, (i, j)
+        if move is None:
+            break
+        chosen[chosen.index(move[0])] = move[1]
+    return chosen
 
 
 def dominated(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, max_n: int,
@@ -154,7 +284,8 @@ def dominated(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np
 
 
 def _milp(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, min_n: int, max_n: int,
-          budget: float | None, per_street_max: int | None, weight: float, time_limit: float) -> tuple[Any, int]:
+          budget: float | None, per_street_max: int | None, weight: float, time_limit: float,
+          min_objective: float | None = None) -> tuple[Any, int]:
     from scipy.optimize import Bounds, LinearConstraint, milp  # imported here: keeps CLI start-up fast
     from scipy.sparse import coo_matrix
 
@@ -187,6 +318,8 @@ def _milp(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.nda
         add([n + p, int(pairs[p, 1])], [1.0, -1.0], -np.inf, 0.0)
     if m:
         _pair_cuts(pairs, street, max_n, per_street_max, add, n)
+    if min_objective is not None:  # a known feasible set's value: prunes every branch that cannot beat it
+        add(range(n + m), (-c).tolist(), min_objective - 1e-6 * max(1.0, abs(min_objective)), np.inf)
     A = coo_matrix((vals, (rows, cols)), shape=(r, n + m)).tocsr()
     options = {"time_limit": time_limit, "presolve": True, "mip_rel_gap": MIP_REL_GAP}
     # y stays continuous: with x binary and W > 0 the optimum sets y_ij = min(x_i, x_j) ∈ {0, 1} anyway
@@ -260,27 +393,40 @@ def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: f
     g = greedy(score, cost, street, min_n, max_n, budget, per_street_max)
     g_obj = objective_of(g, score, pair_arr, weight)[0] if g is not None else None
     t0 = time.perf_counter()
+    h = (contiguity_heuristic(score, cost, street, pair_arr, weight, min_n, max_n, budget, per_street_max)
+         if weight > 0 and len(pair_arr) else None)
+    h_obj = objective_of(h, score, pair_arr, weight)[0] if h is not None else None
     keep = np.flatnonzero(~dominated(score, cost, street, pair_arr, max_n, per_street_max, weight, budget is not None))
     remap = np.full(len(ids), -1)
     remap[keep] = np.arange(len(keep))
     sub_pairs = remap[pair_arr] if len(pair_arr) else pair_arr
     sub_pairs = sub_pairs[(sub_pairs >= 0).all(axis=1)] if len(sub_pairs) else sub_pairs
+    # the heuristic's value is a valid lower bound for the reduced problem too (the reduction keeps an optimum)
     res, _ = _milp(score[keep], cost[keep], street[keep], sub_pairs, min_n, max_n, budget, per_street_max, weight,
-                   time_limit)
+                   time_limit, min_objective=h_obj)
     seconds = time.perf_counter() - t0
     optimal = res.status == 0
     chosen: list[int] | None = None
     if res.x is not None:
         chosen = [int(keep[i]) for i in np.flatnonzero(res.x[: len(keep)] > 0.5)]
+        if not feasible(chosen, cost, street, min_n, max_n, budget, per_street_max):
+            chosen, optimal = None, False
     status = str(res.message)
+    bound = -float(res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None else None
+    obj = objective_of(chosen, score, pair_arr, weight)[0] if chosen is not None else -np.inf
+    # never return less than a set already in hand: the contiguity heuristic's, else greedy's
+    source = "solver"
+    for other, other_obj, what in ((h, h_obj, "contiguity heuristic"), (g, g_obj, "greedy")):
+        if other is not None and other_obj is not None and other_obj > obj + 1e-6:
+            chosen, obj, source = list(other), other_obj, what
     if chosen is None:
-        if g is None:
-            raise InfeasibleSelection("solver", f"the solver found no feasible set ({status})")
-        chosen, optimal, status = g, False, f"solver returned no solution ({status}); greedy set returned"
+        raise InfeasibleSelection("solver", f"the solver found no feasible set ({status})")
+    if source != "solver":
+        optimal = False
+        status = f"{status}; the {source} set is returned (the solver's set was {'missing' if res.x is None else 'lower'})"
     obj, n_pairs = objective_of(chosen, score, pair_arr, weight)
-    if g is not None and g_obj is not None and obj < g_obj - 1e-6:
-        chosen, optimal, status = g, False, f"solver result below greedy ({status}); greedy set returned"
-        obj, n_pairs = objective_of(chosen, score, pair_arr, weight)
+    if optimal or bound is None or not np.isfinite(bound):
+        bound = obj if optimal else None
     order = sorted(chosen, key=lambda i: (-score[i], ids[i]))
     return Selection(
         selected=[str(ids[i]) for i in order], objective=round(obj, 4), optimal=bool(optimal), status=status,
@@ -288,4 +434,4 @@ def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: f
         baseline_greedy_objective=round(g_obj, 4) if g_obj is not None else None,
         total_cost=round(float(cost[order].sum()), 2) if order else 0.0, pairs_selected=n_pairs,
         solve_seconds=round(seconds, 4), parameters=params, excluded_unknown_cost=excluded,
-        dominated=len(ids) - len(keep))
+        dominated=len(ids) - len(keep), objective_bound=round(max(bound, obj), 4) if bound is not None else None)

@@ -103,6 +103,7 @@ def selection_payload(session: Session, settings: TakeoverSettings, min_n: int, 
     names = street_names(session)
     saved = save_shortlist(session, save_as[0], save_as[1], sel, scored, allowed) if save_as else None
     return {"selected": sel.selected, "objective": sel.objective, "optimal": sel.optimal,
+            "objective_bound": sel.objective_bound, "gap": None if sel.gap is None else round(sel.gap, 6),
             "baseline_greedy_objective": sel.baseline_greedy_objective, "baseline_greedy": sel.baseline_greedy,
             "status": sel.status, "total_cost": sel.total_cost, "pairs_selected": sel.pairs_selected,
             "solve_seconds": sel.solve_seconds, "candidates_in_pool": len(scored),
@@ -267,3 +268,15 @@ def coverage(session: Session) -> dict[str, Any]:
     served = session.scalar(select(func.count()).select_from(m.Compound).where(
         m.Compound.management_mode.in_(("professional", "state_owned")))) or 0
     return {"compounds": total, "served": served, "coverage_rate": round(served / total, 4) if total else None}
+
+
+def verdict(data: dict[str, Any], lang: str) -> str:
+    """The selection's verdict: proven optimal, or not — with how far from optimal it can be, when known."""
+    from geoplatform.i18n import t
+
+    if data["optimal"]:
+        return t("takeover.optimal", lang)
+    text = t("takeover.not_optimal", lang, status=data["status"])
+    if data.get("objective_bound") is not None and data.get("gap") is not None:
+        text += t("takeover.bound", lang, bound=data["objective_bound"], gap=data["gap"])
+    return text

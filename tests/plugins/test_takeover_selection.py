@@ -181,3 +181,90 @@ def test_dominance_reduction_is_exact_and_prunes() -> None:
     # per-street cap 1 with another street: only same-street dominators count, one suffices
     two = np.array(["s", "t", "s", "t", "s", "t"])
     assert dominated(score, cost, two, none, 3, 1, 0.0, False).tolist() == [False, False, True, True, True, True]
+
+
+def _cluster_pool(n_far: int = 40, n_cluster: int = 8) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """High scorers far apart, and a tight cluster (every pair within the radius) of slightly lower scores."""
+    ids = [f"far{i:02d}" for i in range(n_far)] + [f"cl{i:02d}" for i in range(n_cluster)]
+    cand = pd.DataFrame({"compound_id": ids, "street": [f"s{i % 5}" for i in range(len(ids))],
+                         "score": [80.0 - 0.1 * i for i in range(n_far)] + [70.0] * n_cluster,
+                         "takeover_cost": 1.0})
+    pairs = list(itertools.combinations([f"cl{i:02d}" for i in range(n_cluster)], 2))
+    return cand, pairs
+
+
+def _arrays(cand: pd.DataFrame, pairs: list[tuple[str, str]]) -> tuple[np.ndarray, ...]:
+    pos = {c: i for i, c in enumerate(cand["compound_id"])}
+    pa = np.array(sorted(tuple(sorted((pos[a], pos[b]))) for a, b in pairs), dtype=int).reshape(-1, 2)
+    return (cand["score"].to_numpy(float), cand["takeover_cost"].to_numpy(float),
+            cand["street"].astype(str).to_numpy(), pa)
+
+
+def test_contiguity_heuristic_finds_the_cluster_that_greedy_misses() -> None:
+    from plugins.takeover.selection import contiguity_heuristic, feasible
+
+    cand, pairs = _cluster_pool()
+    score, cost, street, pa = _arrays(cand, pairs)
+    h = contiguity_heuristic(score, cost, street, pa, 5.0, 5, 8, None, None)
+    g = greedy(score, cost, street, 5, 8, None, None)
+    assert h is not None and feasible(h, cost, street, 5, 8, None, None)
+    assert set(cand["compound_id"].to_numpy()[h]) == {f"cl{i:02d}" for i in range(8)}  # 8·70 + 5·28 = 700
+    assert objective_of(h, score, pa, 5.0)[0] == pytest.approx(700.0)
+    assert objective_of(g, score, pa, 5.0)[0] < 640.0  # greedy: the eight far ones, no pairs
+    # under a per-street cap of 2 the cluster cannot be taken whole: the set stays within the cap
+    h2 = contiguity_heuristic(score, cost, street, pa, 5.0, 5, 8, None, 2)
+    assert h2 is not None and feasible(h2, cost, street, 5, 8, None, 2)
+    assert objective_of(h2, score, pa, 5.0)[0] >= objective_of(greedy(score, cost, street, 5, 8, None, 2), score,
+                                                                pa, 5.0)[0]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_contiguity_heuristic_is_feasible_and_never_above_the_optimum(seed: int) -> None:
+    from plugins.takeover.selection import contiguity_heuristic, feasible
+
+    cand, pairs = _fixture(seed)
+    score, cost, street, pa = _arrays(cand, pairs)
+    for lo, hi, budget, cap, w in CASES:
+        if w == 0:
+            continue
+        h = contiguity_heuristic(score, cost, street, pa, w, lo, hi, budget, cap)
+        best = _brute(cand, pairs, lo, hi, budget, cap, w)
+        if h is None:
+            continue
+        assert feasible(h, cost, street, lo, hi, budget, cap)
+        assert objective_of(h, score, pa, w)[0] <= best + 1e-9
+
+
+def test_time_limit_keeps_the_heuristic_set_and_reports_a_bound() -> None:
+    """Stopped before any proof, select still returns the cluster (not greedy's set); optimal=false, no fake bound."""
+    cand, pairs = _cluster_pool()
+    sel = select(cand, 5, 8, contiguity_weight=5.0, pairs=pairs, time_limit=0.0)
+    assert sel.optimal is False
+    assert sel.objective == pytest.approx(700.0)
+    assert sel.objective > sel.baseline_greedy_objective
+    assert sel.objective_bound is None or sel.objective_bound >= sel.objective
+    full = select(cand, 5, 8, contiguity_weight=5.0, pairs=pairs)
+    assert full.optimal and full.objective == pytest.approx(700.0)
+    assert full.objective_bound == pytest.approx(full.objective) and full.gap == 0.0
+
+
+def test_feasible_checks_count_budget_and_cap() -> None:
+    from plugins.takeover.selection import feasible
+
+    cost = np.array([1.0, 2.0, 3.0, 4.0])
+    street = np.array(["a", "a", "b", "b"])
+    assert feasible([0, 2], cost, street, 1, 3, 4.0, 1)
+    assert not feasible([0, 1], cost, street, 1, 3, None, 1)  # two in street a
+    assert not feasible([2, 3], cost, street, 1, 3, 6.0, None)  # 7 > 6
+    assert not feasible([0], cost, street, 2, 3, None, None)  # below the minimum
+    assert not feasible([0, 0], cost, street, 1, 3, None, None)  # a repeated candidate
+
+
+def test_verdict_names_the_bound_when_not_proven() -> None:
+    from plugins.takeover.service import verdict
+
+    stopped = {"optimal": False, "status": "Time limit reached", "objective_bound": 110.0, "gap": 1 / 11}
+    assert "110.00" in verdict(stopped, "zh") and "9.1%" in verdict(stopped, "zh")
+    assert "110.00" in verdict(stopped, "en") and "Time limit reached" in verdict(stopped, "en")
+    assert "110" not in verdict({**stopped, "objective_bound": None, "gap": None}, "en")
+    assert verdict({"optimal": True, "status": "ok"}, "zh") != verdict(stopped, "zh")

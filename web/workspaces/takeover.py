@@ -223,7 +223,9 @@ def selection_view(data: dict[str, Any], params: Params, lang: str) -> dict[str,
         ids = list(set(chosen) | set(greedy))
         names = dict(s.execute(select(m.Compound.id, m.Compound.name).where(m.Compound.id.in_(ids))).all()) if ids else {}
     g_obj = data.get("baseline_greedy_objective")
-    verdict = t("takeover.optimal", lang) if data["optimal"] else t("takeover.not_optimal", lang, status=data["status"])
+    from plugins.takeover.service import verdict as verdict_of
+
+    verdict = verdict_of(data, lang)
     summary = t("takeover.summary", lang, n=len(chosen), lo=params.min_n, hi=params.max_n,
                 budget=t("takeover.unlimited", lang) if params.budget is None else f"{params.budget:g} 万元",
                 cap=t("takeover.unlimited", lang) if params.per_street_max is None else params.per_street_max,
