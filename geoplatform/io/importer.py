@@ -672,8 +672,9 @@ class _Job:
         idx = np.flatnonzero(rows)
         if comps.empty or not len(idx):
             return {}
-        # one bulk STRtree query (what geopandas.sjoin does, without building joined frames)
-        p_i, c_i = shapely.STRtree(comps.geometry.to_numpy()).query(np.asarray(points[idx]), predicate="within")
+        # one bulk STRtree query, as geopandas.sjoin does "within": the tree holds the points and each
+        # compound asks which it contains (the polygon is prepared once, not tested point by point)
+        c_i, p_i = shapely.STRtree(np.asarray(points[idx])).query(comps.geometry.to_numpy(), predicate="contains")
         order = np.lexsort((c_i, p_i))  # first compound (table order) for a point inside two
         p_i, c_i = p_i[order], c_i[order]
         first = np.ones(len(p_i), dtype=bool)
