@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 SPATIALITE_LIBRARY = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_CACHE_KIB = 65_536  # page cache per connection, filled only as pages are read (default 2 MiB)
 
 
 class DatabaseError(RuntimeError):
@@ -71,6 +72,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")  # big imports: index pages stay in memory
         cur.execute("SELECT count(*) FROM sqlite_master WHERE name = 'spatial_ref_sys'")
         if cur.fetchone()[0] == 0:
             cur.execute("SELECT InitSpatialMetaData(1)")

@@ -390,8 +390,9 @@ class _Job:
         used = [(c, fields[f]) for c, f in self.mapping.items() if f not in ("lon", "lat", "wkt")]
         columns: dict[str, list[Any]] = {}
         for k, (c, f) in enumerate(used):
-            raw = t.frame[c].tolist()
-            columns[f.name] = self._column_fast(c, f, raw)
+            series = t.frame[c]
+            raw = series.tolist()
+            columns[f.name] = self._column_fast(c, f, raw, series)
             if columns[f.name] is None:
                 columns[f.name] = self._column_slow(c, f, raw)
             self._tick("checking", int(self.n * (k + 1) / max(len(used), 1)))
@@ -400,15 +401,18 @@ class _Job:
             if names else [{} for _ in range(self.n)]
         self._tick("checking", self.n)
 
-    def _column_fast(self, c: str, f: Field, raw: list[Any]) -> list[Any] | None:
+    def _column_fast(self, c: str, f: Field, raw: list[Any], series: pd.Series | None = None) -> list[Any] | None:
         """A clean numeric/text column parsed with array operations; None when the slow path is needed."""
         if f.type in ("int", "float"):
             hi = self.today.year if f.name == "build_year" else f.hi  # as parse_value: no future build years
-            ok = all(v is None or (isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool))
-                     for v in raw)
-            if not ok:
-                return None
-            arr = np.array([np.nan if v is None else float(v) for v in raw], dtype=float)
+            if series is not None and pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+                arr = series.to_numpy(dtype=float, na_value=np.nan)  # a typed column (GeoPackage, shapefile)
+            else:
+                ok = all(v is None or (isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool))
+                         for v in raw)
+                if not ok:
+                    return None
+                arr = np.array([np.nan if v is None else float(v) for v in raw], dtype=float)
             empty = np.isnan(arr)
             bad = ~empty & (~np.isfinite(arr) | ((arr < f.lo) if f.lo is not None else False)
                             | ((arr > hi) if hi is not None else False)

@@ -251,7 +251,9 @@ def read_ogr(path: Path, name: str, *, layer: str | None = None, encoding: str |
     except Exception as exc:  # noqa: BLE001
         raise FileProblem(f"cannot read layer {lyr!r} ({exc})") from exc
     columns = list(meta["fields"])
-    frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in zip(columns, values, strict=True)})
+    # numbers keep their numeric dtype (the importer checks such a column as one array); the rest as objects
+    frame = pd.DataFrame({c: pd.Series(v) if getattr(v, "dtype", None) is not None and v.dtype.kind in "iuf"
+                          else pd.Series(v, dtype=object) for c, v in zip(columns, values, strict=True)})
     n = len(wkb) if wkb is not None else len(frame)
     if not len(frame.columns):
         frame = pd.DataFrame(index=range(n))

@@ -87,3 +87,12 @@ def test_small_inserts_and_postgis_keep_the_per_row_path(engine) -> None:  # noq
                                          "WHERE name IN ('gii_building_geom', 'tmi_building_geom')").scalar() == 0
             assert c.exec_driver_sql("SELECT count(*) FROM sqlite_master "
                                      "WHERE name IN ('gii_building_geom', 'tmi_building_geom')").scalar() == 2
+
+
+def test_sqlite_connections_get_a_page_cache_for_big_imports(engine) -> None:  # noqa: ANN001
+    from geoplatform.db import SQLITE_CACHE_KIB
+
+    if not is_sqlite(engine):
+        pytest.skip("a SQLite connection setting")
+    with engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
