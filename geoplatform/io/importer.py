@@ -822,10 +822,11 @@ class _Job:
         done = 0
         with deferred_spatial_index(self.s.connection(), table.name, self.geom_cols, len(new)):
             for k in range(0, len(new), CHUNK):
-                chunk = _uniform([self._defaults(rec) for rec in new[k:k + CHUNK]])
-                params = [_geom_keys(rec, self.geom_cols) for rec in chunk]
-                if not self._insert_raw(params):
-                    self.s.execute(self._insert_stmt(), params)
+                chunk = new[k:k + CHUNK]
+                names, columns = self._new_columns(chunk)
+                if not self._insert_raw(names, columns):
+                    self.s.execute(self._insert_stmt(), [dict(zip(names, row, strict=True))
+                                                         for row in zip(*columns, strict=True)])
                 done += len(chunk)
                 self._tick("writing", done)
         if old:
@@ -842,76 +843,88 @@ class _Job:
                                 detail=f"import {self.kind} from {self.t.name}: {len(new)} inserted, {len(old)} updated"))
         self.s.flush()
 
-    def _defaults(self, rec: dict[str, Any]) -> dict[str, Any]:
-        """Column defaults for a new row (an empty cell stays NULL where the column allows it)."""
-        out = dict(rec)
+    def _new_columns(self, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+        """New rows as columns, with column defaults (an empty cell stays NULL where the column allows it).
+
+        Geometry columns (WKB) are named `<column>__wkb`, the parameter names of `_insert_stmt()`.
+        """
         if not hasattr(self, "_with_default"):  # the columns that have a default, listed once per import
             self._with_default = [(c.name, c.nullable, c.default) for c in self.model.__table__.columns
                                   if c.default is not None and not c.primary_key]
+        first = rows[0].keys()
+        uniform = all(rec.keys() == first for rec in rows)
+        keys: dict[str, None] = dict.fromkeys(first)
+        if not uniform:
+            for rec in rows:
+                keys.update(dict.fromkeys(rec))
+        columns = {k: [rec.get(k) for rec in rows] for k in keys}
         for name, nullable, d in self._with_default:
-            if out.get(name) is not None:
+            if name in columns and nullable and uniform:
+                continue  # every row has the cell: the empty ones stay NULL
+            value = d.arg if d.is_scalar else d.arg(None) if d.is_callable else None
+            if value is None:
                 continue
-            if name in out and nullable:
+            if name not in columns:
+                columns[name] = [value] * len(rows)
                 continue
-            if d.is_scalar:
-                out[name] = d.arg
-            elif d.is_callable:
-                out[name] = d.arg(None)
-        return out
+            vals = columns[name]
+            for i, v in enumerate(vals):
+                if v is None and not (nullable and name in rows[i]):
+                    vals[i] = value
+        names = [f"{k}__wkb" if k in self.geom_cols else k for k in columns]
+        return names, list(columns.values())
 
-    def _insert_raw(self, params: list[dict[str, Any]]) -> bool:
-        """SQLite: one DB-API executemany of plain tuples, bind conversions applied per column (False: not handled).
+    def _insert_raw(self, names: list[str], columns: list[list[Any]]) -> bool:
+        """One DB-API executemany of plain tuples (SQLite) or a COPY (PostGIS); False: not handled here.
 
         Skips SQLAlchemy's per-row parameter processing, most of the write time of a large file.
         """
         conn = self.s.connection()
         dialect = conn.dialect
-        if not params:
+        if not columns or not columns[0]:
             return False
         if dialect.name == "postgresql":
-            return self._copy_postgis(conn, params)
+            return self._copy_postgis(conn, names, columns)
         if dialect.name != "sqlite":
             return False
         table = self.model.__table__
-        compiled = self._insert_stmt().compile(dialect=dialect, column_keys=list(params[0]))
+        compiled = self._insert_stmt().compile(dialect=dialect, column_keys=names)
         order = compiled.positiontup
-        if not order or set(order) != set(params[0]):
+        if not order or set(order) != set(names):
             return False
-        columns = []
+        by_name = dict(zip(names, columns, strict=True))
+        ordered = []
         for key in order:
-            values = [rec[key] for rec in params]
+            values = by_name[key]
             if not key.endswith("__wkb"):  # geometry WKB goes as bytes to ST_GeomFromWKB
                 proc = table.c[key].type._cached_bind_processor(dialect)
                 if proc is not None:
                     values = [None if v is None else proc(v) for v in values]
-            columns.append(values)
-        conn.exec_driver_sql(str(compiled), list(zip(*columns, strict=True)))
+            ordered.append(values)
+        conn.exec_driver_sql(str(compiled), list(zip(*ordered, strict=True)))
         return True
 
-    def _copy_postgis(self, conn: Any, params: list[dict[str, Any]]) -> bool:
+    def _copy_postgis(self, conn: Any, names: list[str], columns: list[list[Any]]) -> bool:
         """PostGIS: COPY … FROM STDIN (geometries as hex EWKB, SRID 4326), bind conversions applied per column."""
         table = self.model.__table__
-        keys = list(params[0])
-        names = [k[:-5] if k.endswith("__wkb") else k for k in keys]
-        if any(n not in table.c for n in names):
+        plain = [k[:-5] if k.endswith("__wkb") else k for k in names]
+        if any(n not in table.c for n in plain):
             return False
-        columns = []
-        for key, name in zip(keys, names, strict=True):
-            values = [rec[key] for rec in params]
+        out = []
+        for key, name, values in zip(names, plain, columns, strict=True):
             if key.endswith("__wkb"):
-                geoms = shapely.from_wkb(np.array(values, dtype=object))
-                values = list(shapely.to_wkb(shapely.set_srid(geoms, m.SRID), hex=True, include_srid=True))
+                values = [None if b is None else _ewkb_hex(b, m.SRID) for b in values]
             else:
                 proc = table.c[name].type._cached_bind_processor(conn.dialect)
                 if proc is not None:
                     values = [None if v is None else proc(v) for v in values]
-            columns.append(values)
+            out.append(values)
         raw = conn.connection.dbapi_connection
-        cols = ", ".join(f'"{n}"' for n in names)
+        cols = ", ".join(f'"{n}"' for n in plain)
         dbapi = conn.dialect.dbapi
         try:
             with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
-                for row in zip(*columns, strict=True):
+                for row in zip(*out, strict=True):
                     copy.write_row(row)
         except dbapi.IntegrityError as exc:  # reported like any refused INSERT (import_file rolls back)
             raise IntegrityError("COPY", None, exc) from exc
@@ -964,19 +977,10 @@ def _from_wkb(name: str) -> Any:
     return func.ST_GeomFromWKB(bindparam(name, type_=LargeBinary), m.SRID)
 
 
-def _geom_keys(rec: dict[str, Any], geom_cols: list[str]) -> dict[str, Any]:
-    """Move geometry values to their __wkb parameter names."""
-    out = dict(rec)
-    for gc in geom_cols:
-        out[f"{gc}__wkb"] = out.pop(gc, None)
-    return out
-
-
-def _uniform(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Give every record the same keys (executemany needs one shape)."""
-    if not chunk or all(rec.keys() == chunk[0].keys() for rec in chunk):  # the usual case: nothing to do
-        return chunk
-    keys: dict[str, None] = {}
-    for rec in chunk:
-        keys.update(dict.fromkeys(rec))
-    return [{k: rec.get(k) for k in keys} for rec in chunk]
+def _ewkb_hex(wkb: bytes, srid: int) -> str:
+    """Hex EWKB (what PostGIS reads in COPY text) from plain WKB: the SRID flag and value put into its header."""
+    order = "little" if wkb[0] == 1 else "big"
+    kind = int.from_bytes(wkb[1:5], order)
+    if kind & 0x20000000:  # already carries an SRID
+        return wkb.hex()
+    return (wkb[:1] + (kind | 0x20000000).to_bytes(4, order) + srid.to_bytes(4, order) + wkb[5:]).hex()
