@@ -63,6 +63,8 @@ def visit(browser: Any, base: str) -> tuple[float, int, int]:
     page.goto(base + "/")
     _wait(page, RENDERED)
     seconds = time.perf_counter() - t0
+    # every response of the first view, once its requests have settled (finish events arrive asynchronously)
+    page.wait_for_load_state("networkidle")
     total = 0
     for req in sizes:
         s = req.sizes()

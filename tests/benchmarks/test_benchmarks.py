@@ -42,8 +42,9 @@ def test_report_marks_unmet_targets() -> None:
 
 
 def test_b2_assignment_agrees_with_sjoin_and_the_check_catches_a_wrong_answer(bench_env: Env) -> None:
-    pts = b2_assign.building_points(bench_env)[:2000]
-    ours, peer = b2_assign.ours_assign(bench_env, pts), b2_assign.peer_assign(bench_env, pts)
+    ctx = bench_env.context()
+    pts = b2_assign.building_points(ctx)[:2000]
+    ours, peer = b2_assign.ours_assign(ctx, pts), b2_assign.peer_assign(ctx, pts)
     assert len(ours) > 1000
     b2_assign.verify_assign(ours, peer)
     wrong = dict(ours)
