@@ -105,10 +105,11 @@ def index():  # noqa: ANN201
                     prefer_canvas=True, max_zoom=20, min_zoom=8, zoom_control=True)
     from web.ogc import district_extent
 
-    minx, miny, maxx, maxy = district_extent(context)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
     parts = render_folium(m, csp_nonce())
     config = page_config(context, lang, m.get_name())
+    # map.js fits this without animation before its first data request (folium's animated fitBounds
+    # left the first requests on the pre-fit view, then loaded every layer a second time)
+    config["extent"] = list(district_extent(context))
     return render_template("map.html", folium=parts, config=config)
 
 

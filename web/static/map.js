@@ -437,7 +437,9 @@
   /* ---------- view in the URL hash (kept across the language switch) ---------- */
   function readHash() {
     var m = /^#(\d+)\/(-?[\d.]+)\/(-?[\d.]+)/.exec(location.hash);
-    if (m) { map.setView([parseFloat(m[2]), parseFloat(m[3])], parseInt(m[1], 10)); }
+    if (m) { map.setView([parseFloat(m[2]), parseFloat(m[3])], parseInt(m[1], 10), {animate: false}); return; }
+    var e = config.extent;  // the district, fitted at once so the first layer requests are for the final view
+    if (e) { map.fitBounds([[e[1], e[0]], [e[3], e[2]]], {animate: false}); }
   }
   function writeHash() {
     var c = map.getCenter();
