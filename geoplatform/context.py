@@ -136,6 +136,10 @@ class Context:
             self._revision = (now, value)
         return value
 
+    def memo(self, name: str, build: Any) -> Any:
+        """`build()` computed once per data revision and day, shared by every caller (e.g. district-wide answers)."""
+        return self._cached(name, build)
+
     def _cached(self, name: str, build: Any) -> Any:
         key = (self.current_revision(), self.today)
         with self._lock:

@@ -24,8 +24,11 @@ def layer_geojson_text(context: Context, spec: LayerSpec, bbox: BBox | None, zoo
         return json.dumps({"type": "FeatureCollection", "features": [], "below_min_zoom": True,
                            "min_zoom": spec.min_zoom})
     if is_dot_map(spec, zoom):
+        # the whole layer thinned to the pixel grid: the same for every viewport at this zoom, so computed
+        # once per data revision (the first view at district zoom then costs the same at any data size)
         dots = replace(spec, popup=(), tooltip=())  # a dot carries its class and count only
-        text = thin_dots(layer_geojson(context, dots, bbox=None, zoom=zoom, street=street, lang=lang), zoom)
+        text = context.memo(f"dots|{spec.id}|{zoom}|{street}|{lang}", lambda: thin_dots(
+            layer_geojson(context, dots, bbox=None, zoom=zoom, street=street, lang=lang), zoom))
     else:
         text = layer_geojson(context, spec, bbox=bbox, zoom=zoom, street=street, lang=lang)
     return text[:-1] + f',"layer":{json.dumps(spec.id)}' + "}"

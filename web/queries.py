@@ -149,8 +149,8 @@ def kpi_function(context: Context) -> Callable[..., Any] | None:
 
 
 def kpi_payload(context: Context, function: Callable[..., Any], street: str | None) -> dict[str, Any]:
-    """The plugin's KPI document (district + streets; one street's row first when `street`)."""
-    return _jsonable(function(context, street=street))
+    """The plugin's KPI document (district + streets; one street's row first when `street`), once per revision."""
+    return context.memo(f"kpi|{street}", lambda: _jsonable(function(context, street=street)))
 
 
 def basemap_list(context: Context, lang: str) -> list[dict[str, Any]]:

@@ -216,3 +216,32 @@ def test_kpi_street_row(client, admin, web_demo) -> None:  # noqa: ANN001
     data = client.get("/api/v1/kpi", query_string={"street": web_demo.street_code}, headers=admin).get_json()
     assert [row["code"] for row in data["streets"]] == [web_demo.street_code]
     assert data["district"]["target_coverage"] == 0.8 and data["district"]["target_owners_org"] == 0.95
+
+
+def test_dot_map_and_kpi_are_computed_once_per_data_revision(client, admin, web_ctx, monkeypatch) -> None:  # noqa: ANN001
+    """With the HTTP response cache cold (another process, a restart), the district view is not rebuilt per request."""
+    from sqlalchemy import update
+
+    from geoplatform import models as m
+    from web import http, layerdata, revision
+
+    calls: list[str] = []
+    real = layerdata.layer_geojson
+    monkeypatch.setattr(layerdata, "layer_geojson", lambda *a, **k: calls.append("dots") or real(*a, **k))
+
+    def cold() -> None:
+        with http._BODIES.lock:
+            http._BODIES.items.clear()
+            http._BODIES.size = 0
+
+    for _ in range(3):
+        cold()
+        _features(client, admin, "compounds", bbox=CITY, zoom=10)
+        assert client.get("/api/v1/kpi", headers=admin).status_code == 200
+    assert calls == ["dots"]
+    with web_ctx.session() as s:  # a change of the data: the next answer is rebuilt
+        s.execute(update(m.Compound).where(m.Compound.id == ALIAS_ID).values(version=m.Compound.version + 1))
+    revision.invalidate(web_ctx)
+    cold()
+    _features(client, admin, "compounds", bbox=CITY, zoom=10)
+    assert calls == ["dots", "dots"]
