@@ -419,9 +419,26 @@ class _Job:
                             | ((arr != np.round(arr)) if f.type == "int" else False))
             if f.required and empty.any() or bad.any():
                 return None
-            if f.type == "int":
-                return [None if e else int(v) for v, e in zip(arr, empty, strict=True)]
-            return [None if e else float(v) for v, e in zip(arr, empty, strict=True)]
+            vals = (np.where(empty, 0, arr).astype(np.int64) if f.type == "int" else arr).tolist()
+            for i in np.flatnonzero(empty):
+                vals[i] = None
+            return vals
+        if f.type in ("text", "ref") and series is not None and len(series) \
+                and pd.api.types.infer_dtype(series, skipna=True) == "string":
+            # a column of strings (and blanks): the same checks as below, each as one pass over the column
+            missing = series.isna().to_numpy()
+            if f.required and missing.any():
+                return None
+            stripped = series.str.strip()
+            lens = stripped.str.len().to_numpy(dtype=float, na_value=0)
+            quoted = stripped.str.startswith("'").to_numpy(dtype=bool, na_value=False)
+            bad = ~missing & ((lens == 0) | ((lens > f.max_len) if f.max_len else False) | (quoted & (lens > 1)))
+            if bad.any():
+                return None
+            out_fast = stripped.tolist()
+            for i in np.flatnonzero(missing):
+                out_fast[i] = None
+            return out_fast
         if f.type in ("text", "ref"):
             out: list[Any] = []
             for v in raw:
@@ -474,11 +491,12 @@ class _Job:
 
         lookup = self._streets()
         col = self.col_of.get("street_code")
+        seen: dict[Any, str | None] = {}  # a file names a handful of streets on thousands of rows
         for i, rec in enumerate(self.rows):
             v = rec.get("street_code")
             if v is None:
                 continue
-            code = match_street(self.s, v, lookup)
+            code = seen[v] if v in seen else seen.setdefault(v, match_street(self.s, v, lookup))
             if code is None:
                 self.r.error(self.t.where(i, col), f"unknown street {v!r} (give the NBS code or a name such as 少先路街道)")
                 self.ok_rows[i] = False
@@ -751,7 +769,13 @@ class _Job:
         t, r = self.t, self.r
         keys = KEYS[self.table_name]
         first: dict[tuple[Any, ...], int] = {}
-        for i, rec in enumerate(self.rows):
+        if len(keys) == 1:  # one key column: no duplicates is the usual case, checked in one pass
+            k0 = keys[0]
+            vals = [rec.get(k0) if ok else None for rec, ok in zip(self.rows, self.ok_rows.tolist(), strict=True)]
+            present = [v for v in vals if v is not None]
+            if len(set(present)) == len(present):
+                first = {(v,): i for i, v in enumerate(vals) if v is not None}
+        for i, rec in enumerate(self.rows if not first else ()):
             if not self.ok_rows[i]:
                 continue
             k = tuple(rec.get(c) for c in keys)
@@ -796,7 +820,11 @@ class _Job:
         keys = KEYS[self.table_name]
         geom_cols = [c for c in ("geom", "boundary", "location") if c in table.c]
         cols = set(table.c.keys())
-        records = [{k: v for k, v in rec.items() if k in cols} for rec in self.rows]
+        extra = {k for rec in self.rows[:1] for k in rec if k not in cols}
+        if not extra and all(rec.keys() <= cols for rec in self.rows):
+            records = self.rows  # nothing to drop (the usual case): the rows are written as they are
+        else:
+            records = [{k: v for k, v in rec.items() if k in cols} for rec in self.rows]
         absent = [gc for gc in geom_cols if all(rec.get(gc) is None for rec in records)]
         geom_cols = [gc for gc in geom_cols if gc not in absent]
         for rec in records:  # a file without (say) boundaries never erases the stored ones on --upsert
