@@ -401,13 +401,18 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     rest = np.flatnonzero(~matched & valid_o)
     bundles, in_bundle, bundle_of = _new_bundles(orphans, og, rest, o_street, o_area, o_hh, barrier_tree, s)
     left = np.setdiff1d(np.flatnonzero(~matched), in_bundle)
+    o_kind, o_id = orphans["orphan_kind"].to_numpy(), orphans["orphan_id"].to_numpy()
+    if len(left):  # by street (unknown last), kind, id
+        st = o_street[left]
+        left = left[np.lexsort((o_id[left].astype(str), o_kind[left].astype(str), st.astype(str),
+                                np.array([v is None for v in st])))]
     unmatched = pd.DataFrame({
-        "orphan_kind": orphans["orphan_kind"].to_numpy()[left],
-        "orphan_id": orphans["orphan_id"].to_numpy()[left],
+        "orphan_kind": o_kind[left],
+        "orphan_id": o_id[left],
         "street": o_street[left],
         "reason": reason[left],
         "nearest_host_distance_m": nearest[left],
-    }, columns=UNMATCHED_COLUMNS).sort_values(["street", "orphan_kind", "orphan_id"], kind="mergesort")
+    }, columns=UNMATCHED_COLUMNS)
 
     status = np.full(n, "unmatched", dtype=object)
     status[matched] = "proposed"
@@ -421,11 +426,12 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     bundle_ids[in_bundle] = bundle_of
     out_orphans["bundle_id"] = bundle_ids
 
-    used_hosts = hosts[hosts["host_compound_id"].isin(proposals["host_compound_id"])].copy()
-    counts = proposals.groupby("host_compound_id").size()
-    used_hosts["proposals"] = used_hosts["host_compound_id"].map(counts).fillna(0).astype(int).to_numpy()
-    return Plan(proposals=proposals, new_bundles=bundles, unmatched=unmatched.reset_index(drop=True),
-                orphans=out_orphans, hosts=used_hosts.reset_index(drop=True), settings=s, _links=links)
+    got, per_host = np.unique(proposals["host_compound_id"].astype(str).to_numpy(dtype=object), return_counts=True)
+    at = pd.Index(got).get_indexer(h_ids)  # hash lookups (np.isin of object arrays sorts, slow at 10×)
+    used_hosts = hosts.iloc[np.flatnonzero(at >= 0)].reset_index(drop=True)
+    used_hosts["proposals"] = per_host[at[at >= 0]].astype(int)
+    return Plan(proposals=proposals, new_bundles=bundles, unmatched=unmatched,
+                orphans=out_orphans, hosts=used_hosts, settings=s, _links=links)
 
 
 def _proposals(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, og: np.ndarray, hg: np.ndarray,
@@ -457,14 +463,18 @@ def _proposals(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, og: np.ndarra
     area = np.add.reduceat(o_area[o], starts)
     hh = np.add.reduceat(o_hh[o], starts)
     merged_area = area + h_area[gh]
-    out = pd.DataFrame({
-        "id": ids, "street": streets, "orphan_kind": kinds, "orphan_ids": members, "host_compound_id": host_ids,
+    columns = {
+        "id": ids, "street": streets, "orphan_kind": kinds, "orphan_ids": np.array(members + [None], dtype=object)[:-1],
+        "host_compound_id": host_ids,
         "distance_m": np.maximum.reduceat(dist, starts), "shared_boundary_m": np.add.reduceat(best.shared[order], starts),
         "merged_floor_area_m2": merged_area, "merged_households": (hh + h_hh[gh]).astype(int),
         "orphan_floor_area_m2": area, "orphan_households": hh.astype(int),
         "host_floor_area_m2": h_area[gh], "host_households": h_hh[gh].astype(int),
         "within_preferred_area": merged_area <= s.preferred_max_merged_area_m2,
-    })
+    }
+    # ids start with the street code, so sorting by id sorts by street first
+    by_id = np.argsort(ids.astype(str), kind="stable")
+    out = pd.DataFrame({k: v[by_id] for k, v in columns.items()})
     of_orphan[o] = ids[group_no]
     link_rows = pd.DataFrame({"proposal_id": ids[group_no], "orphan_kind": o_kind[o], "orphan_id": o_ids[o],
                               "host_compound_id": h_ids[h], "distance_m": dist})
@@ -474,8 +484,6 @@ def _proposals(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, og: np.ndarra
         return gpd.GeoDataFrame(link_rows.copy(), geometry=gpd.GeoSeries(lines, crs=s.metric_crs).to_crs(WGS84),
                                 crs=WGS84)
 
-    # ids start with the street code, so sorting by id sorts by street first
-    out = out.iloc[np.argsort(ids.astype(str), kind="stable")].reset_index(drop=True)
     return out, of_orphan, links
 
 
