@@ -138,9 +138,6 @@ class Context:
 
     def memo(self, name: str, build: Any) -> Any:
         """`build()` computed once per data revision and day, shared by every caller (e.g. district-wide answers)."""
-        return self._cached(name, build)
-
-    def _cached(self, name: str, build: Any) -> Any:
         key = (self.current_revision(), self.today)
         with self._lock:
             hit = self._cache.get(name)
@@ -159,7 +156,7 @@ class Context:
             with self.session(readonly=True) as s:
                 return read_frame(s, "compound")
 
-        return self._cached("compounds", build)
+        return self.memo("compounds", build)
 
     def compound_attributes(self, compounds: pd.DataFrame | None = None) -> pd.DataFrame:
         """All plugins' per-compound attributes joined on compound id.
@@ -169,7 +166,7 @@ class Context:
         computed for that frame now, uncached.
         """
         if compounds is None:
-            return self._cached("attributes", lambda: self._compute_attributes(self.compounds_frame()))
+            return self.memo("attributes", lambda: self._compute_attributes(self.compounds_frame()))
         return self._compute_attributes(compounds)
 
     def compound_attribute_values(self) -> dict[str, dict[Any, Any]]:
@@ -180,7 +177,7 @@ class Context:
             attrs = attrs.where(pd.notna(attrs), None)
             return {col: dict(zip(attrs.index, attrs[col].tolist(), strict=True)) for col in attrs.columns}
 
-        return self._cached("attribute_values", build)
+        return self.memo("attribute_values", build)
 
     def _compute_attributes(self, compounds: pd.DataFrame) -> pd.DataFrame:
         frames = [df for _, df in call_safely(self.pm, "compute_compound_attributes", context=self,

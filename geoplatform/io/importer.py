@@ -769,13 +769,14 @@ class _Job:
         t, r = self.t, self.r
         keys = KEYS[self.table_name]
         first: dict[tuple[Any, ...], int] = {}
+        unique = False
         if len(keys) == 1:  # one key column: no duplicates is the usual case, checked in one pass
-            k0 = keys[0]
-            vals = [rec.get(k0) if ok else None for rec, ok in zip(self.rows, self.ok_rows.tolist(), strict=True)]
-            present = [v for v in vals if v is not None]
-            if len(set(present)) == len(present):
-                first = {(v,): i for i, v in enumerate(vals) if v is not None}
-        for i, rec in enumerate(self.rows if not first else ()):
+            vals = [rec.get(keys[0]) if ok else None for rec, ok in zip(self.rows, self.ok_rows.tolist(), strict=True)]
+            first = {(v,): i for i, v in enumerate(vals) if v is not None}
+            unique = len(first) == sum(v is not None for v in vals)
+        if not unique:  # row by row, naming each duplicate and the row it repeats
+            first = {}
+        for i, rec in enumerate(self.rows if not unique else ()):
             if not self.ok_rows[i]:
                 continue
             k = tuple(rec.get(c) for c in keys)
@@ -820,8 +821,7 @@ class _Job:
         keys = KEYS[self.table_name]
         geom_cols = [c for c in ("geom", "boundary", "location") if c in table.c]
         cols = set(table.c.keys())
-        extra = {k for rec in self.rows[:1] for k in rec if k not in cols}
-        if not extra and all(rec.keys() <= cols for rec in self.rows):
+        if all(rec.keys() <= cols for rec in self.rows):
             records = self.rows  # nothing to drop (the usual case): the rows are written as they are
         else:
             records = [{k: v for k, v in rec.items() if k in cols} for rec in self.rows]

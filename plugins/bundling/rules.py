@@ -464,7 +464,7 @@ def _proposals(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, og: np.ndarra
     hh = np.add.reduceat(o_hh[o], starts)
     merged_area = area + h_area[gh]
     columns = {
-        "id": ids, "street": streets, "orphan_kind": kinds, "orphan_ids": np.array(members + [None], dtype=object)[:-1],
+        "id": ids, "street": streets, "orphan_kind": kinds, "orphan_ids": _object_array(members),
         "host_compound_id": host_ids,
         "distance_m": np.maximum.reduceat(dist, starts), "shared_boundary_m": np.add.reduceat(best.shared[order], starts),
         "merged_floor_area_m2": merged_area, "merged_households": (hh + h_hh[gh]).astype(int),
@@ -485,6 +485,14 @@ def _proposals(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, og: np.ndarra
                                 crs=WGS84)
 
     return out, of_orphan, links
+
+
+def _object_array(items: list[Any]) -> np.ndarray:
+    """A 1-D object array holding `items` as they are (np.array would turn equal-length lists into 2-D)."""
+    out = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        out[i] = item
+    return out
 
 
 def _new_bundles(orphans: gpd.GeoDataFrame, og: np.ndarray, rest: np.ndarray, o_street: np.ndarray,

@@ -425,8 +425,7 @@ def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: f
         optimal = False
         status = f"{status}; the {source} set is returned (the solver's set was {'missing' if res.x is None else 'lower'})"
     obj, n_pairs = objective_of(chosen, score, pair_arr, weight)
-    if optimal or bound is None or not np.isfinite(bound):
-        bound = obj if optimal else None
+    bound = obj if optimal else (bound if bound is not None and np.isfinite(bound) else None)
     order = sorted(chosen, key=lambda i: (-score[i], ids[i]))
     return Selection(
         selected=[str(ids[i]) for i in order], objective=round(obj, 4), optimal=bool(optimal), status=status,

@@ -75,18 +75,24 @@ def test_an_error_inside_the_bulk_insert_rolls_back_index_and_triggers(engine) -
         assert _triggers(engine) == before
 
 
-def test_small_inserts_and_postgis_keep_the_per_row_path(engine) -> None:  # noqa: ANN001
+def test_small_inserts_keep_the_per_row_triggers_and_bulk_ones_defer_them(engine) -> None:  # noqa: ANN001
+    if not is_sqlite(engine):
+        pytest.skip("SpatiaLite triggers (PostGIS keeps its GiST index live: a no-op there)")
+    per_row = "SELECT count(*) FROM sqlite_master WHERE name IN ('gii_building_geom', 'tmi_building_geom')"
     with engine.begin() as c:
         with deferred_spatial_index(c, "building", ["geom"], BULK_INDEX_MIN_ROWS - 1):
-            dropped = (c.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'gii_building_geom'").scalar()
-                       if is_sqlite(engine) else None)
-        if is_sqlite(engine):
-            assert dropped == 1  # the trigger stayed
-            with deferred_spatial_index(c, "building", ["geom"], BULK_INDEX_MIN_ROWS):
-                assert c.exec_driver_sql("SELECT count(*) FROM sqlite_master "
-                                         "WHERE name IN ('gii_building_geom', 'tmi_building_geom')").scalar() == 0
-            assert c.exec_driver_sql("SELECT count(*) FROM sqlite_master "
-                                     "WHERE name IN ('gii_building_geom', 'tmi_building_geom')").scalar() == 2
+            assert c.exec_driver_sql(per_row).scalar() == 2  # small: the triggers stay
+        with deferred_spatial_index(c, "building", ["geom"], BULK_INDEX_MIN_ROWS):
+            assert c.exec_driver_sql(per_row).scalar() == 0  # bulk: dropped for the body
+        assert c.exec_driver_sql(per_row).scalar() == 2  # and back afterwards
+
+
+def test_postgis_bulk_insert_is_untouched(engine) -> None:  # noqa: ANN001
+    if is_sqlite(engine):
+        pytest.skip("PostGIS only")
+    with engine.begin() as c, deferred_spatial_index(c, "building", ["geom"], BULK_INDEX_MIN_ROWS * 10):
+        indexes = {r[0] for r in c.exec_driver_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'building'")}
+    assert "idx_building_geom" in indexes
 
 
 def test_sqlite_connections_get_a_page_cache_for_big_imports(engine) -> None:  # noqa: ANN001
