@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 from typing import Any
 
 import click
@@ -40,7 +41,7 @@ def import_cmd(ctx: click.Context, kind: str, file: str, crs: str | None, sheet:
             for b in bar.values():
                 b.render_finish()
             bar.clear()
-            bar[stage] = click.progressbar(length=total, label=stage, file=click.get_text_stream("stderr"))
+            bar[stage] = click.progressbar(length=total, label=stage, file=sys.stderr)
             bar[stage].render_progress()
         b = bar[stage]
         b.update(done - b.pos)
