@@ -9,6 +9,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -425,19 +426,16 @@ class _Job:
             return vals
         if f.type in ("text", "ref") and series is not None and len(series) \
                 and pd.api.types.infer_dtype(series, skipna=True) == "string":
-            # a column of strings (and blanks): the same checks as below, each as one pass over the column
+            # a column of strings (and blanks): the same checks as below, over plain Python strings (pandas'
+            # .str methods call a Python function per cell and per method: several times slower)
             missing = series.isna().to_numpy()
             if f.required and missing.any():
                 return None
-            stripped = series.str.strip()
-            lens = stripped.str.len().to_numpy(dtype=float, na_value=0)
-            quoted = stripped.str.startswith("'").to_numpy(dtype=bool, na_value=False)
-            bad = ~missing & ((lens == 0) | ((lens > f.max_len) if f.max_len else False) | (quoted & (lens > 1)))
-            if bad.any():
+            out_fast = [None if gone else v.strip() for v, gone in zip(raw, missing.tolist(), strict=True)]
+            present = [v for v in out_fast if v is not None]
+            if not all(present) or (f.max_len and max(map(len, present), default=0) > f.max_len) \
+                    or any(v[0] == "'" for v in present if len(v) > 1):
                 return None
-            out_fast = stripped.tolist()
-            for i in np.flatnonzero(missing):
-                out_fast[i] = None
             return out_fast
         if f.type in ("text", "ref"):
             out: list[Any] = []
@@ -826,37 +824,33 @@ class _Job:
         else:
             records = [{k: v for k, v in rec.items() if k in cols} for rec in self.rows]
         absent = [gc for gc in geom_cols if all(rec.get(gc) is None for rec in records)]
-        geom_cols = [gc for gc in geom_cols if gc not in absent]
-        for rec in records:  # a file without (say) boundaries never erases the stored ones on --upsert
-            for gc in absent:
-                rec.pop(gc, None)
-        for gc in geom_cols:
-            wkb = shapely.to_wkb(np.array([rec.get(gc) for rec in records], dtype=object))
-            for rec, b in zip(records, wkb, strict=True):
-                rec[gc] = b
-        self.geom_cols = geom_cols
-        source = f"import {self.t.name}"
-        new, old = [], []
-        for rec in records:
-            if "source" in cols and not rec.get("source"):
-                rec["source"] = source
-            (old if tuple(rec.get(c) for c in keys) in self.existing else new).append(rec)
+        self.geom_cols = [gc for gc in geom_cols if gc not in absent]
+        if absent:  # a file without (say) boundaries never erases the stored ones on --upsert
+            for rec in records:
+                for gc in absent:
+                    rec.pop(gc, None)
+        if "source" in cols:
+            source = f"import {self.t.name}"
+            for rec in records:
+                if not rec.get("source"):
+                    rec["source"] = source
+        if self.existing:
+            new, old = [], []
+            for rec in records:
+                (old if tuple(rec.get(c) for c in keys) in self.existing else new).append(rec)
+        else:
+            new, old = records, []
         managed = []
         if self.table_name == "compound":
             for rec in new:
                 if rec.get("managed_by_id"):
                     managed.append({"b_id": rec["id"], "managed_by_id": rec.pop("managed_by_id")})
+        for gc in self.geom_cols:  # updates bind WKB; new rows are converted column-wise when written
+            for rec, b in zip(old, _wkb([rec.get(gc) for rec in old]), strict=True):
+                rec[gc] = b
         before = self._before(old) if old else None
-        done = 0
-        with deferred_spatial_index(self.s.connection(), table.name, self.geom_cols, len(new)):
-            for k in range(0, len(new), CHUNK):
-                chunk = new[k:k + CHUNK]
-                names, columns = self._new_columns(chunk)
-                if not self._insert_raw(names, columns):
-                    self.s.execute(self._insert_stmt(), [dict(zip(names, row, strict=True))
-                                                         for row in zip(*columns, strict=True)])
-                done += len(chunk)
-                self._tick("writing", done)
+        if new:
+            self._insert_new(new)
         if old:
             self._update(old)
         if managed:
@@ -864,29 +858,48 @@ class _Job:
                 managed_by_id=bindparam("managed_by_id")), managed)
         self.r.inserted, self.r.updated = len(new), len(old)
         self.r.imported = len(new) + len(old)
-        ids = [str(rec.get(keys[0])) for rec in records][:1000]
+        ids = [str(rec.get(keys[0])) for rec in records[:1000]]
         self.s.add(m.AuditEvent(user_name=user, action="import", entity=self.table_name, entity_id=None,
                                 before=before, after={"file": self.t.name, "kind": self.kind, "inserted": len(new),
                                                       "updated": len(old), "keys": ids},
                                 detail=f"import {self.kind} from {self.t.name}: {len(new)} inserted, {len(old)} updated"))
         self.s.flush()
 
+    def _insert_new(self, new: list[dict[str, Any]]) -> None:
+        """INSERT the new rows in chunks (progress per chunk), the spatial index filled once on SpatiaLite."""
+        names, columns = self._new_columns(new)
+        done = 0
+        with deferred_spatial_index(self.s.connection(), self.model.__table__.name, self.geom_cols, len(new)):
+            for k in range(0, len(new), CHUNK):
+                chunk = [col[k:k + CHUNK] for col in columns]
+                if not self._insert_raw(names, chunk):
+                    chunk = [_wkb(v) if n.endswith("__wkb") else v for n, v in zip(names, chunk, strict=True)]
+                    self.s.execute(self._insert_stmt(), [dict(zip(names, row, strict=True))
+                                                         for row in zip(*chunk, strict=True)])
+                done += len(chunk[0])
+                self._tick("writing", done)
+
     def _new_columns(self, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
         """New rows as columns, with column defaults (an empty cell stays NULL where the column allows it).
 
-        Geometry columns (WKB) are named `<column>__wkb`, the parameter names of `_insert_stmt()`.
+        Geometry columns (still shapely objects) are named `<column>__wkb`, the parameter names of
+        `_insert_stmt()`.
         """
-        if not hasattr(self, "_with_default"):  # the columns that have a default, listed once per import
-            self._with_default = [(c.name, c.nullable, c.default) for c in self.model.__table__.columns
-                                  if c.default is not None and not c.primary_key]
+        with_default = [(c.name, c.nullable, c.default) for c in self.model.__table__.columns
+                        if c.default is not None and not c.primary_key]
         first = rows[0].keys()
         uniform = all(rec.keys() == first for rec in rows)
-        keys: dict[str, None] = dict.fromkeys(first)
-        if not uniform:
+        if uniform:  # the usual case: every row has the same cells; transposed in C, not looked up cell by cell
+            names = list(first)
+            pick = itemgetter(*names)
+            columns = dict(zip(names, map(list, zip(*map(pick, rows), strict=True)), strict=True)) \
+                if len(names) > 1 else {names[0]: [rec[names[0]] for rec in rows]}
+        else:
+            keys: dict[str, None] = {}
             for rec in rows:
                 keys.update(dict.fromkeys(rec))
-        columns = {k: [rec.get(k) for rec in rows] for k in keys}
-        for name, nullable, d in self._with_default:
+            columns = {k: [rec.get(k) for rec in rows] for k in keys}
+        for name, nullable, d in with_default:
             if name in columns and nullable and uniform:
                 continue  # every row has the cell: the empty ones stay NULL
             value = d.arg if d.is_scalar else d.arg(None) if d.is_callable else None
@@ -924,7 +937,9 @@ class _Job:
         ordered = []
         for key in order:
             values = by_name[key]
-            if not key.endswith("__wkb"):  # geometry WKB goes as bytes to ST_GeomFromWKB
+            if key.endswith("__wkb"):  # geometry goes as WKB bytes to ST_GeomFromWKB
+                values = _wkb(values)
+            else:
                 proc = table.c[key].type._cached_bind_processor(dialect)
                 if proc is not None:
                     values = [None if v is None else proc(v) for v in values]
@@ -941,7 +956,7 @@ class _Job:
         out = []
         for key, name, values in zip(names, plain, columns, strict=True):
             if key.endswith("__wkb"):
-                values = [None if b is None else _ewkb_hex(b, m.SRID) for b in values]
+                values = _wkb(values, srid=m.SRID)
             else:
                 proc = table.c[name].type._cached_bind_processor(conn.dialect)
                 if proc is not None:
@@ -1005,10 +1020,10 @@ def _from_wkb(name: str) -> Any:
     return func.ST_GeomFromWKB(bindparam(name, type_=LargeBinary), m.SRID)
 
 
-def _ewkb_hex(wkb: bytes, srid: int) -> str:
-    """Hex EWKB (what PostGIS reads in COPY text) from plain WKB: the SRID flag and value put into its header."""
-    order = "little" if wkb[0] == 1 else "big"
-    kind = int.from_bytes(wkb[1:5], order)
-    if kind & 0x20000000:  # already carries an SRID
-        return wkb.hex()
-    return (wkb[:1] + (kind | 0x20000000).to_bytes(4, order) + srid.to_bytes(4, order) + wkb[5:]).hex()
+def _wkb(geoms: list[Any], srid: int | None = None) -> list[Any]:
+    """Geometries as WKB bytes (None stays None); with an SRID, as the hex EWKB that PostGIS reads in COPY text."""
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = geoms
+    if srid is None:
+        return shapely.to_wkb(arr).tolist()
+    return shapely.to_wkb(shapely.set_srid(arr, srid), hex=True, include_srid=True).tolist()
