@@ -124,6 +124,18 @@ def to_multipolygon(geom: shapely.Geometry) -> MultiPolygon:
     return MultiPolygon(polys)
 
 
+def to_multipolygons(geoms: np.ndarray) -> np.ndarray:
+    """to_multipolygon over an object array, polygons wrapped in one vectorised call (None stays None)."""
+    out = np.asarray(geoms, dtype=object).copy()
+    type_id = shapely.get_type_id(out)
+    single = np.flatnonzero(type_id == 3)  # Polygon
+    if len(single):
+        out[single] = shapely.multipolygons(out[single], indices=np.arange(len(single)))
+    for i in np.flatnonzero((type_id >= 0) & (type_id != 3) & (type_id != 6)):  # collections and the like
+        out[i] = to_multipolygon(out[i])
+    return out
+
+
 def to_multilinestring(geom: shapely.Geometry) -> MultiLineString:
     """LineString/MultiLineString → MultiLineString."""
     if isinstance(geom, MultiLineString):

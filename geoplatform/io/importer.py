@@ -35,7 +35,7 @@ from geoplatform.io.fields import (
     parse_number,
     parse_value,
 )
-from geoplatform.io.geometry import has_nonfinite, to_multilinestring, to_multipolygon
+from geoplatform.io.geometry import has_nonfinite, to_multilinestring, to_multipolygon, to_multipolygons
 from geoplatform.io.limits import DEFAULT_LIMITS, FileProblem, Limits
 from geoplatform.io.readers import RawTable, open_table
 from geoplatform.io.report import ImportFailed, ImportReport
@@ -49,6 +49,7 @@ KEYS = {"district": ("code",), "street": ("code",), "community": ("code",), "com
 GEOM_COLUMN = {"district": "geom", "street": "geom", "community": "geom", "compound": "boundary", "building": "geom",
                "garage": "location", "barrier": "geom"}
 Progress = Callable[[str, int, int], None]
+TYPE_ID = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5, "MultiPolygon": 6}  # GEOS
 LOOKUP_CHUNK = 50_000  # values per existence query (bound as one list)
 
 
@@ -219,7 +220,7 @@ class _Job:
             r.error(t.where(i, where_col), msg)
             self.ok_rows[i] = False
         # Z/M dropped, null/empty, wrong type, NaN, vertex limit
-        present = np.array([g is not None for g in geoms]) & self.ok_rows
+        present = ~shapely.is_missing(geoms) & self.ok_rows
         has_z = np.zeros(self.n, dtype=bool)
         if present.any():
             has_z[present] = shapely.has_z(geoms[present])
@@ -229,7 +230,7 @@ class _Job:
             r.warn(f"{t.name}: Z/M coordinates dropped on {int(has_z.sum())} {t.unit}s (first: {t.unit} "
                    f"{t.labels[int(np.argmax(has_z))]})")
             geoms[present] = shapely.force_2d(geoms[present])
-        empty = np.array([g is not None and g.is_empty for g in geoms])
+        empty = shapely.is_empty(geoms)
         geoms[empty] = None
         nonfinite = np.zeros(self.n, dtype=bool)
         if present.any():
@@ -241,7 +242,7 @@ class _Job:
             if not want.endswith("?") and want != "polygon|point":
                 r.error(t.where(i, label), "empty geometry")
                 self.ok_rows[i] = False
-        nulls = np.array([g is None for g in geoms]) & self.ok_rows & ~empty
+        nulls = shapely.is_missing(geoms) & self.ok_rows & ~empty
         if want in ("polygon", "line"):
             for i in np.flatnonzero(nulls):
                 r.error(t.where(i, label), "geometry is missing (null)")
@@ -249,15 +250,16 @@ class _Job:
         allowed = {"polygon": ("Polygon", "MultiPolygon"), "polygon?": ("Polygon", "MultiPolygon"),
                    "polygon|point": ("Polygon", "MultiPolygon", "Point"), "point?": ("Point",),
                    "line": ("LineString", "MultiLineString")}[want]
-        live = np.array([g is not None for g in geoms]) & self.ok_rows
-        types = np.array([g.geom_type if g is not None else "" for g in geoms], dtype=object)
-        for i in np.flatnonzero(live):
-            if types[i] == "MultiPoint" and "Point" in allowed and len(geoms[i].geoms) == 1:
+        live = ~shapely.is_missing(geoms) & self.ok_rows
+        right_type = np.isin(shapely.get_type_id(geoms), [TYPE_ID[a] for a in allowed])
+        for i in np.flatnonzero(live & ~right_type):
+            kind = geoms[i].geom_type
+            if kind == "MultiPoint" and "Point" in allowed and len(geoms[i].geoms) == 1:
                 geoms[i] = geoms[i].geoms[0]
-            elif types[i] not in allowed:
-                r.error(t.where(i, label), f"wrong geometry type {types[i]}: {self.kind} need {' or '.join(allowed)}")
+            else:
+                r.error(t.where(i, label), f"wrong geometry type {kind}: {self.kind} need {' or '.join(allowed)}")
                 self.ok_rows[i] = False
-        live = np.array([g is not None for g in geoms]) & self.ok_rows
+        live = ~shapely.is_missing(geoms) & self.ok_rows
         if live.any():
             nverts = shapely.get_num_coordinates(geoms[live])
             for i, nv in zip(np.flatnonzero(live), nverts, strict=True):
@@ -265,9 +267,9 @@ class _Job:
                     r.error(t.where(i, label), f"{nv} vertices, over the limit of {self.limits.max_vertices} per "
                                                "feature: simplify it first")
                     self.ok_rows[i] = False
-        live = np.array([g is not None for g in geoms]) & self.ok_rows
+        live = ~shapely.is_missing(geoms) & self.ok_rows
         self._validity(geoms, live, label)
-        live = np.array([g is not None for g in geoms]) & self.ok_rows
+        live = ~shapely.is_missing(geoms) & self.ok_rows
         loc_live = np.array([g is not None for g in points_from_columns]) & self.ok_rows \
             if points_from_columns is not None else None
         if not r.ok and not live.any():
@@ -705,12 +707,11 @@ class _Job:
         t, r = self.t, self.r
         self._match_streets(required=False)
         self._compound_refs(required=False)
-        geoms = np.array([to_multipolygon(g) if g is not None else None for g in self.geom], dtype=object)
-        live = np.array([g is not None for g in geoms]) & self.ok_rows
-        pts = np.full(self.n, None, dtype=object)
-        if live.any():
+        geoms = to_multipolygons(self.geom)
+        live = ~shapely.is_missing(geoms) & self.ok_rows
+        pts = np.full(self.n, None, dtype=object)  # a point inside each building, where containment needs one
+        if "compound_id" not in self.col_of and live.any():
             pts[live] = shapely.point_on_surface(geoms[live])
-        if "compound_id" not in self.col_of:
             found = self._by_containment(pts, live)
             for i in np.flatnonzero(live):
                 self.rows[i]["compound_id"] = found.get(int(i))
@@ -729,6 +730,8 @@ class _Job:
                 else:
                     rest[i] = True
             if rest.any():
+                missing = rest & shapely.is_missing(pts)
+                pts[missing] = shapely.point_on_surface(geoms[missing])
                 self._streets_by_location(pts, rest, "building")
         for i, rec in enumerate(self.rows):
             rec["geom"] = geoms[i]
