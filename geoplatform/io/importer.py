@@ -1027,6 +1027,29 @@ def _wkb(geoms: list[Any], srid: int | None = None) -> list[Any]:
     """Geometries as WKB bytes (None stays None); with an SRID, as the hex EWKB that PostGIS reads in COPY text."""
     arr = np.empty(len(geoms), dtype=object)
     arr[:] = geoms
+    wkb = shapely.to_wkb(arr).tolist()
     if srid is None:
-        return shapely.to_wkb(arr).tolist()
-    return shapely.to_wkb(shapely.set_srid(arr, srid), hex=True, include_srid=True).tolist()
+        return wkb
+    # the SRID goes into each 5-byte WKB header (byte order, type); a file has a handful of distinct headers,
+    # so each is converted once (shapely's own EWKB output first copies every geometry to set its SRID)
+    heads: dict[str, str] = {}
+    out: list[Any] = []
+    for b in wkb:
+        if b is None:
+            out.append(None)
+            continue
+        h = b.hex()
+        head = heads.get(h[:10])
+        if head is None:
+            head = heads[h[:10]] = _ewkb_header(b[:5], srid).hex()
+        out.append(head + h[10:])
+    return out
+
+
+def _ewkb_header(head: bytes, srid: int) -> bytes:
+    """A WKB header (byte order, geometry type) turned EWKB: the SRID flag set and the SRID appended."""
+    order = "little" if head[0] == 1 else "big"
+    kind = int.from_bytes(head[1:5], order)
+    if kind & 0x20000000:  # already carries an SRID: never from shapely's plain WKB, kept for safety
+        raise ValueError("WKB already carries an SRID")
+    return head[:1] + (kind | 0x20000000).to_bytes(4, order) + srid.to_bytes(4, order)
