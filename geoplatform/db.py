@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 SPATIALITE_LIBRARY = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -111,21 +112,26 @@ def session_scope(engine: Engine, readonly: bool = False) -> Iterator[Session]:
 BULK_INDEX_MIN_ROWS = 1000  # below this the per-row R*Tree trigger is as fast as one bulk fill
 
 
+DEFERRED_TRIGGERS = ("ggi", "gii", "tmi")  # SpatiaLite's per-row insert triggers: type/SRID check, R*Tree, time stamp
+
+
 @contextmanager
 def deferred_spatial_index(conn: Connection, table: str, geom_cols: list[str], rows: int) -> Iterator[None]:
-    """SpatiaLite: fill the R*Tree of `table` once after a bulk insert instead of one trigger call per row.
+    """SpatiaLite: do the per-row geometry triggers' work once, set-based, after a bulk insert.
 
-    The per-row insert triggers (R*Tree and geometry_columns_time) are dropped, the body inserts,
-    then the new rows' bounding boxes go into the index in one statement and the triggers are put
-    back — all inside the caller's transaction (SQLite DDL is transactional: a rollback or a crash
-    restores the triggers). Rows must only be inserted in the body. PostGIS and small inserts: no-op.
+    The insert triggers (geometry type/SRID check, R*Tree, geometry_columns_time) are dropped, the body
+    inserts, then the new rows are checked against the column's type and SRID in one statement (an
+    IntegrityError, as the trigger would raise, when one does not fit), their bounding boxes go into
+    the index in one statement and the triggers are put back — all inside the caller's transaction
+    (SQLite DDL is transactional: a rollback or a crash restores the triggers). Rows must only be
+    inserted in the body. PostGIS and small inserts: no-op.
     """
     if conn.dialect.name != "sqlite" or rows < BULK_INDEX_MIN_ROWS or not geom_cols:
         yield
         return
     saved: list[tuple[str, str, str]] = []  # (trigger, its SQL, geometry column)
     for col in geom_cols:
-        for prefix in ("gii", "tmi"):
+        for prefix in DEFERRED_TRIGGERS:
             name = f"{prefix}_{table}_{col}"
             sql = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
                                        (name,)).scalar()
@@ -139,22 +145,35 @@ def deferred_spatial_index(conn: Connection, table: str, geom_cols: list[str], r
         conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
     try:
         yield
+        for name, _, col in saved:
+            _after_bulk_insert(conn, name[:3], table, col, start)
     except BaseException:
         with suppress(Exception):  # the caller rolls back anyway; never mask its error
             for _, sql, _ in saved:
                 conn.exec_driver_sql(sql)
         raise
-    for name, _, col in saved:
-        if name.startswith("gii_"):
-            idx = f"idx_{table}_{col}"
-            conn.exec_driver_sql(f'DELETE FROM "{idx}" WHERE pkid > ?', (start,))  # noqa: S608
-            conn.exec_driver_sql(
-                f'INSERT INTO "{idx}" (pkid, xmin, xmax, ymin, ymax) '  # noqa: S608
-                f'SELECT rowid, MbrMinX("{col}"), MbrMaxX("{col}"), MbrMinY("{col}"), MbrMaxY("{col}") '
-                f'FROM "{table}" WHERE rowid > ? AND MbrMinX("{col}") IS NOT NULL', (start,))
-        else:
-            conn.exec_driver_sql(
-                "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-                "WHERE lower(f_table_name) = lower(?) AND lower(f_geometry_column) = lower(?)", (table, col))
     for _, sql, _ in saved:
         conn.exec_driver_sql(sql)
+
+
+def _after_bulk_insert(conn: Connection, trigger: str, table: str, col: str, start: int) -> None:
+    """One deferred trigger's work for every row inserted after rowid `start`."""
+    where = "lower(f_table_name) = lower(?) AND lower(f_geometry_column) = lower(?)"
+    if trigger == "ggi":
+        kind, srid = conn.exec_driver_sql(f"SELECT geometry_type, srid FROM geometry_columns WHERE {where}",  # noqa: S608
+                                          (table, col)).one()
+        bad = conn.exec_driver_sql(f'SELECT rowid FROM "{table}" WHERE rowid > ? '  # noqa: S608
+                                   f'AND GeometryConstraints("{col}", ?, ?) IS NOT 1 LIMIT 1', (start, kind, srid)).scalar()
+        if bad is not None:
+            msg = f"{table}.{col} violates Geometry constraint [geom-type or SRID not allowed]"
+            raise IntegrityError("GeometryConstraints", None, ValueError(msg))
+    elif trigger == "gii":
+        idx = f"idx_{table}_{col}"
+        conn.exec_driver_sql(f'DELETE FROM "{idx}" WHERE pkid > ?', (start,))  # noqa: S608
+        conn.exec_driver_sql(
+            f'INSERT INTO "{idx}" (pkid, xmin, xmax, ymin, ymax) '  # noqa: S608
+            f'SELECT rowid, MbrMinX("{col}"), MbrMaxX("{col}"), MbrMinY("{col}"), MbrMaxY("{col}") '
+            f'FROM "{table}" WHERE rowid > ? AND MbrMinX("{col}") IS NOT NULL', (start,))
+    else:
+        conn.exec_driver_sql("UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "  # noqa: S608
+                             f"WHERE {where}", (table, col))

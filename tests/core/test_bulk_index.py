@@ -78,13 +78,13 @@ def test_an_error_inside_the_bulk_insert_rolls_back_index_and_triggers(engine) -
 def test_small_inserts_keep_the_per_row_triggers_and_bulk_ones_defer_them(engine) -> None:  # noqa: ANN001
     if not is_sqlite(engine):
         pytest.skip("SpatiaLite triggers (PostGIS keeps its GiST index live: a no-op there)")
-    per_row = "SELECT count(*) FROM sqlite_master WHERE name IN ('gii_building_geom', 'tmi_building_geom')"
+    per_row = "SELECT count(*) FROM sqlite_master WHERE name IN ('ggi_building_geom', 'gii_building_geom', 'tmi_building_geom')"
     with engine.begin() as c:
         with deferred_spatial_index(c, "building", ["geom"], BULK_INDEX_MIN_ROWS - 1):
-            assert c.exec_driver_sql(per_row).scalar() == 2  # small: the triggers stay
+            assert c.exec_driver_sql(per_row).scalar() == 3  # small: the triggers stay
         with deferred_spatial_index(c, "building", ["geom"], BULK_INDEX_MIN_ROWS):
             assert c.exec_driver_sql(per_row).scalar() == 0  # bulk: dropped for the body
-        assert c.exec_driver_sql(per_row).scalar() == 2  # and back afterwards
+        assert c.exec_driver_sql(per_row).scalar() == 3  # and back afterwards
 
 
 def test_postgis_bulk_insert_is_untouched(engine) -> None:  # noqa: ANN001
@@ -102,3 +102,22 @@ def test_sqlite_connections_get_a_page_cache_for_big_imports(engine) -> None:  #
         pytest.skip("a SQLite connection setting")
     with engine.connect() as c:
         assert c.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
+
+
+@pytest.mark.parametrize("bad", ["POINT(109.8 40.6)", "MULTIPOLYGON(((109.8 40.6, 109.9 40.6, 109.9 40.7, 109.8 40.6)))"])
+def test_a_bulk_insert_still_refuses_a_geometry_of_the_wrong_type_or_srid(engine, bad: str) -> None:  # noqa: ANN001
+    """The deferred type/SRID check (SpatiaLite's ggi trigger, run once over the new rows) refuses like the trigger."""
+    if not is_sqlite(engine):
+        pytest.skip("PostGIS checks the typmod per row itself")
+    before = _triggers(engine)
+    srid = 4326 if bad.startswith("POINT") else 4490  # a point in a MultiPolygon column; a multipolygon in another SRID
+    good = "MULTIPOLYGON(((109.8 40.6, 109.9 40.6, 109.9 40.7, 109.8 40.6)))"
+    rows = [(f"B{i}", good if i != N // 2 else bad, 4326 if i != N // 2 else srid) for i in range(N)]
+    with pytest.raises(sa.exc.IntegrityError, match="violates Geometry constraint"), engine.begin() as c, \
+            deferred_spatial_index(c, "building", ["geom"], N):
+        c.exec_driver_sql("INSERT INTO building (id, geom, source, version) VALUES (?, GeomFromText(?, ?), 't', 1)",
+                          rows)
+    assert _triggers(engine) == before
+    with engine.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(m.Building)).scalar() == 0
+        assert c.exec_driver_sql("SELECT count(*) FROM idx_building_geom").scalar() == 0
