@@ -150,6 +150,8 @@ def verify_password(session: Session, name: str, password: str) -> m.User | None
 
 # --- API tokens -------------------------------------------------------------------------------
 
+TOKEN_USE_GRANULARITY = dt.timedelta(minutes=1)  # last_used_at is kept to the minute: not a write per API call
+
 def new_token(session: Session, name: str) -> str:
     """Create an API token for a user; the clear token is returned once, only its SHA-256 kept."""
     user = get_user(session, name)
@@ -163,16 +165,31 @@ def new_token(session: Session, name: str) -> str:
 
 def user_for_token(session: Session, token: str) -> m.User | None:
     """The enabled user owning an unrevoked token, else None."""
+    found = token_login(session, token)
+    return found[0] if found else None
+
+
+def token_login(session: Session, token: str) -> tuple[m.User, bool] | None:
+    """The token's enabled owner, and whether its use is worth recording (unrecorded for a minute or more).
+
+    Reads only: an API call stays a read; the caller records the use with `record_token_use` in a
+    short write of its own, at most once a minute per token.
+    """
     if not token or len(token) > 200:
         return None
     row = session.execute(
-        select(m.ApiToken, m.User).join(m.User, m.User.id == m.ApiToken.user_id)
+        select(m.ApiToken.last_used_at, m.User).join(m.User, m.User.id == m.ApiToken.user_id)
         .where(m.ApiToken.token_hash == sha256(token), m.ApiToken.revoked.is_(False), m.User.disabled.is_(False))
     ).first()
     if row is None:
         return None
-    row[0].last_used_at = m.utcnow()
-    return row[1]
+    last = row[0]
+    return row[1], last is None or m.utcnow() - last >= TOKEN_USE_GRANULARITY
+
+
+def record_token_use(session: Session, token: str) -> None:
+    """Store now as the token's last use."""
+    session.execute(update(m.ApiToken).where(m.ApiToken.token_hash == sha256(token)).values(last_used_at=m.utcnow()))
 
 
 # --- browser sessions -------------------------------------------------------------------------

@@ -120,10 +120,13 @@ def _authenticate() -> Response | None:
     token = _bearer_token()
     if token is not None:
         with _ctx().session(readonly=True) as s:
-            user = accounts.user_for_token(s, token)
-            principal = accounts.principal_of(user) if user else None
+            found = accounts.token_login(s, token)
+            principal = accounts.principal_of(found[0]) if found else None
         if principal is None:
             return security.refuse(401, "invalid or revoked token")
+        if found and found[1]:
+            with _ctx().session() as s:
+                accounts.record_token_use(s, token)
         g.user, g.auth_method = principal, "token"
         return None
     sid = session.get(SESSION_ID_KEY)

@@ -174,6 +174,37 @@ def test_bearer_token_authenticates_pages_and_api_without_csrf(app, sec_ctx) -> 
     assert c.get("/token/page", headers={"Authorization": "Bearer nope"}).status_code == 401
 
 
+def test_a_token_use_is_recorded_to_the_minute_without_a_write_per_call(app, sec_ctx) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from sqlalchemy import select, update
+
+    from geoplatform import models as m
+    from geoplatform.auth import TOKEN_USE_GRANULARITY, sha256
+
+    p = pick_compounds(sec_ctx)
+    token = new_token(sec_ctx, _officer(p))
+    where = m.ApiToken.token_hash == sha256(token)
+
+    def last_used() -> dt.datetime | None:
+        with sec_ctx.session(readonly=True) as s:
+            return s.execute(select(m.ApiToken.last_used_at).where(where)).scalar_one()
+
+    assert last_used() is None
+    c, h = app.test_client(), {"Authorization": f"Bearer {token}"}
+    assert c.get("/api/v1/me", headers=h).status_code == 200
+    first = last_used()
+    assert first is not None and abs(m.utcnow() - first) < dt.timedelta(minutes=1)
+    assert c.get("/api/v1/me", headers=h).status_code == 200
+    assert last_used() == first  # within the minute: the read stays a read
+    old = first - TOKEN_USE_GRANULARITY - dt.timedelta(seconds=5)
+    with sec_ctx.session() as s:
+        s.execute(update(m.ApiToken).where(where).values(last_used_at=old))
+    assert c.get("/api/v1/me", headers=h).status_code == 200
+    assert last_used() > old
+    assert c.get("/api/v1/me", headers={"Authorization": "Bearer gp_unknown"}).status_code == 401
+
+
 def test_cross_street_write_is_refused_and_audited(app, sec_ctx) -> None:  # noqa: ANN001
     p = pick_compounds(sec_ctx)
     before = compound_row(sec_ctx, p["b"])
