@@ -119,7 +119,8 @@ def users_list(ctx: click.Context, as_json: bool) -> None:
 
     def human(d: dict[str, Any]) -> None:
         print_table(d["users"], [("name", "用户"), ("role", "角色"), ("street_code", "街镇"), ("utility", "专业单位"),
-                                 ("disabled", "停用")])
+                                 ("disabled", "停用"), ("tokens", "令牌"),
+                                 ("token_last_used", "令牌最近使用(UTC)")])
     emit({"users": rows}, as_json, human)
 
 

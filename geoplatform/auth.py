@@ -124,8 +124,16 @@ def set_disabled(session: Session, name: str, disabled: bool) -> m.User:
 def list_users(session: Session) -> list[dict]:
     """Every user as a plain dict (no hashes)."""
     rows = session.scalars(select(m.User).order_by(m.User.name)).all()
-    return [{"name": u.name, "role": u.role, "street_code": u.street_code, "utility": u.utility,
-             "disabled": bool(u.disabled), "created_at": u.created_at.isoformat(timespec="seconds")} for u in rows]
+    tokens = {uid: (n, last) for uid, n, last in session.execute(
+        select(m.ApiToken.user_id, func.count(), func.max(m.ApiToken.last_used_at))
+        .where(m.ApiToken.revoked.is_(False)).group_by(m.ApiToken.user_id))}
+    out = []
+    for u in rows:
+        n, last = tokens.get(u.id, (0, None))
+        out.append({"name": u.name, "role": u.role, "street_code": u.street_code, "utility": u.utility,
+                    "disabled": bool(u.disabled), "created_at": u.created_at.isoformat(timespec="seconds"),
+                    "tokens": n, "token_last_used": last.isoformat(timespec="minutes") if last else None})
+    return out
 
 
 def password_matches(password_hash: str | None, password: str) -> bool:

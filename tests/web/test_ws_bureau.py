@@ -158,7 +158,10 @@ def test_user_management(client, role_demo, role_ctx) -> None:  # noqa: ANN001, 
     r = client.post("/ws/bureau/users/new_gas/token", headers=auth)
     token = re.search(r'id="wb-token">([^<]+)<', r.get_data(as_text=True)).group(1)
     assert client.get("/ws/utility", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    assert "gp_" not in client.get("/ws/bureau/users", headers=auth).get_data(as_text=True)  # shown once only
+    users_page = client.get("/ws/bureau/users", headers=auth).get_data(as_text=True)
+    assert "gp_" not in users_page  # shown once only
+    row = re.search(r'data-user="new_gas".*?</tr>', users_page, re.S).group(0)
+    assert "1 个有效" in row and "最近使用" in row  # the token and its first use (the request above)
     assert client.post("/ws/bureau/users/new_gas/disable", headers=auth).status_code == 200
     assert client.get("/ws/utility", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert client.post("/ws/bureau/users/new_gas/enable", headers=auth).status_code == 200
