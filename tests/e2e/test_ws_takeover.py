@@ -136,3 +136,28 @@ def test_state_company_picks_saves_and_serves(state_page, tk_server, tk_ctx) -> 
     printed.emulate_media(media="print")
     assert printed.locator("nav.gp-nav").is_hidden() and printed.locator("#tp-print-button").is_hidden()
     assert record["outside"] == [] and record["errors"] == [] and record["dialogs"] == []
+
+
+def test_the_community_managed_box_widens_the_candidate_pool(state_page, tk_ctx) -> None:  # noqa: ANN001, F811
+    from plugins.takeover.mapping import settings_for
+    from plugins.takeover.service import rank_payload
+
+    page, _record, _ctx = state_page
+    with tk_ctx.session(readonly=True) as s:
+        narrow = {c["compound_id"] for c in rank_payload(s, settings_for(tk_ctx))["candidates"]}
+        wide = {c["compound_id"] for c in rank_payload(s, settings_for(tk_ctx), include_community_managed=True)["candidates"]}
+    assert wide > narrow  # the demo has community-managed candidates
+    ids = lambda: set(page.eval_on_selector_all("#tk-candidates tr.tk-cand", "rs => rs.map(r => r.dataset.id)"))  # noqa: E731
+    assert ids() == narrow
+    page.click("#tk-tab-select")
+    with page.expect_navigation():
+        page.check("#tk-p-include_community_managed")
+    wait_for(page, "window.wsTakeover && wsTakeover.ready && document.body.dataset.wsLoading === '0'")
+    assert "include_community_managed=1" in page.url and f"year={YEAR}" in page.url
+    assert ids() == wide
+    page.click("#tk-tab-select")
+    assert page.is_checked("#tk-p-include_community_managed")
+    with page.expect_navigation():
+        page.uncheck("#tk-p-include_community_managed")
+    wait_for(page, "window.wsTakeover && wsTakeover.ready && document.body.dataset.wsLoading === '0'")
+    assert "include_community_managed" not in page.url and ids() == narrow

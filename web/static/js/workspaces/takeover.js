@@ -251,6 +251,15 @@
     return p;
   }
 
+  // the pool itself changes and the candidates table is rendered by the server: reload the page with it
+  form.elements.include_community_managed.addEventListener("change", function (e) {
+    var url = new URL(window.location.href);
+    if (e.target.checked) { url.searchParams.set("include_community_managed", "1"); }
+    else { url.searchParams.delete("include_community_managed"); }
+    document.body.dataset.wsLoading = "1";
+    window.location.assign(url.toString());
+  });
+
   function clearErrors() {
     FIELDS.forEach(function (f) {
       form.elements[f].classList.remove("is-invalid");
