@@ -19,6 +19,7 @@ READY = "window.wsUtility && wsUtility.ready && wsUtility.loads >= 1 && document
 def test_utility_moves_an_overdue_row_along(browser, role_server, role_demo, role_ctx) -> None:  # noqa: ANN001, F811
     from plugins.handover import rules, service
     from plugins.handover.settings import settings_for
+    from web.workspaces.utility import MAX_ROWS
 
     ctx, page, record = logged_in(browser, role_server, "wr_water", role_demo.password, "/ws/utility")
     try:
@@ -30,6 +31,9 @@ def test_utility_moves_an_overdue_row_along(browser, role_server, role_demo, rol
         wait_for(page, READY)
         flags = page.eval_on_selector_all("#ws-backlog tr.ws-row", "rows => rows.map(r => r.dataset.overdue)")
         assert flags and set(flags) == {"1"}
+        table_ids = page.eval_on_selector_all("#ws-backlog tr.ws-row", "rows => rows.map(r => r.dataset.compound)")
+        assert len(table_ids) < MAX_ROWS  # the whole filtered backlog is in the table, so the map must match it
+        assert sorted(page.evaluate("wsUtility.ids")) == sorted(table_ids)  # the map follows the filter
         cid = page.locator('#ws-backlog tr.ws-row[data-state="acceptance"]').first.get_attribute("data-compound")
         row = page.locator(f'#ws-backlog tr.ws-row[data-compound="{cid}"]')
         row.locator(".ws-handle").click()

@@ -132,7 +132,9 @@ def backlog_rows(session: Any, facility: str, street: str | None, state: str | N
     for i in items:
         i["state_label"] = label("handover_state", i["state"], lang)
     items.sort(key=lambda i: (not i["overdue"], i["street_code"] or "", i["compound_name"] or "", i["compound_id"]))
-    return {"items": items[:MAX_ROWS], "matched": len(items), "counts": counts}
+    filtered = state is not None or overdue_only  # the map then shows these compounds only (all of them, untruncated)
+    return {"items": items[:MAX_ROWS], "matched": len(items), "counts": counts,
+            "ids": [i["compound_id"] for i in items] if filtered else None}
 
 
 def _map_config(facility: str, street: str | None, lang: str) -> dict[str, Any]:
@@ -190,7 +192,7 @@ def page() -> str:
         facility_label=label("facility", facility, lang), data=data, streets=streets, street=street, state=state,
         overdue_only=overdue_only, states=states, can_pick=user.role in ("admin", "bureau"),
         facilities=[(f, label("facility", f, lang)) for f in m.UTILITY_FACILITIES], max_rows=MAX_ROWS,
-        config={**_map_config(facility, street, lang), "map": fm.get_name(), "csrf": csrf_token()},
+        config={**_map_config(facility, street, lang), "map": fm.get_name(), "csrf": csrf_token(), "only": data["ids"]},
         export_url=url_for("ws_utility.export", utility=facility if user.role != "utility" else None, street=street))
 
 

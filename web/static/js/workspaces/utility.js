@@ -69,6 +69,10 @@
     document.body.dataset.wsLoading = "1";
     return C.fetchFeatures(config.features, meta.id, params)
       .then(function (data) {
+        if (config.only) {  // a state / overdue filter: the map shows the table's compounds only
+          var only = new Set(config.only.map(String));
+          data = {type: "FeatureCollection", features: (data.features || []).filter(function (f) { return only.has(String(f.id)); })};
+        }
         group.clearLayers();
         group.addData(data);
         ws.count = (data.features || []).length;
