@@ -710,8 +710,9 @@ class _Job:
         geoms = to_multipolygons(self.geom)
         live = ~shapely.is_missing(geoms) & self.ok_rows
         pts = np.full(self.n, None, dtype=object)  # a point inside each building, where containment needs one
-        if "compound_id" not in self.col_of and live.any():
-            pts[live] = shapely.point_on_surface(geoms[live])
+        if "compound_id" not in self.col_of:
+            if live.any():
+                pts[live] = shapely.point_on_surface(geoms[live])
             found = self._by_containment(pts, live)
             for i in np.flatnonzero(live):
                 self.rows[i]["compound_id"] = found.get(int(i))
