@@ -291,8 +291,6 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     resolution), then shared boundary length, then exact distance, then host id.
     """
     s = settings
-    orphans = orphans.reset_index(drop=True)
-    hosts = hosts.reset_index(drop=True)
     n = len(orphans)
     og = _metric(orphans.geometry, s.metric_crs)
     hg = _metric(hosts.geometry, s.metric_crs)
@@ -300,14 +298,10 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     bg = bg[~shapely.is_empty(bg) & ~shapely.is_missing(bg)] if len(bg) else bg
     barrier_tree = shapely.STRtree(bg) if len(bg) else None
     host_tree = shapely.STRtree(hg) if len(hg) else None
-    o_street = orphans["street_code"].astype(object).to_numpy()
-    h_street = hosts["street_code"].astype(object).to_numpy()
-    h_ids = hosts["host_compound_id"].astype(str).to_numpy()
+    c = _columns(orphans, hosts)
+    o_street, h_street, h_ids = c.o_street, c.h_street, c.h_ids
+    o_area, h_area = c.o_area, c.h_area
     h_rank = _rank(h_ids)  # host id order as integers (ties are broken by id)
-    o_area = orphans["floor_area_m2"].fillna(0.0).to_numpy(dtype=float)
-    o_hh = orphans["households"].fillna(0.0).to_numpy(dtype=float)
-    h_area = hosts["floor_area_m2"].fillna(0.0).to_numpy(dtype=float)
-    h_hh = hosts["households"].fillna(0.0).to_numpy(dtype=float)
     valid_o = ~(shapely.is_missing(og) | shapely.is_empty(og)) if n else np.zeros(0, bool)
     empty_i = np.array([], dtype=np.intp)
     tol, res = s.shared_boundary_tolerance_m, s.distance_resolution_m
@@ -403,7 +397,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
         unsettled = np.setdiff1d(unsettled, found.best.o[ok])
     best = _Best.concat(parts)
 
-    proposals, proposal_of, links = _proposals(orphans, hosts, og, hg, best, o_area, o_hh, h_area, h_hh, s)
+    proposals, proposal_of, per_host, links = _proposals(og, hg, best, c, s)
 
     # 4. orphans without a host: reasons, then groups of neighbours
     matched = np.zeros(n, dtype=bool)
@@ -418,9 +412,9 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     reason = np.where(blocked_same, "only_across_barrier", np.where(other_street, "only_other_street",
                                                                       "no_host_in_reach"))
     rest = np.flatnonzero(~matched & valid_o)
-    bundles, in_bundle, bundle_of = _new_bundles(orphans, og, rest, o_street, o_area, o_hh, barrier_tree, s)
+    bundles, in_bundle, bundle_of = _new_bundles(og, rest, c, barrier_tree, s)
     left = np.setdiff1d(np.flatnonzero(~matched), in_bundle)
-    o_kind, o_id = orphans["orphan_kind"].to_numpy(), orphans["orphan_id"].to_numpy()
+    o_kind, o_id = c.o_kind, c.o_id
     if len(left):  # by street (unknown last), kind, id
         st = o_street[left]
         left = left[np.lexsort((o_id[left].astype(str), o_kind[left].astype(str), st.astype(str),
@@ -436,7 +430,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     status = np.full(n, "unmatched", dtype=object)
     status[matched] = "proposed"
     status[in_bundle] = "new_bundle"
-    out_orphans = orphans.copy()
+    out_orphans = _renumbered(orphans)
     out_orphans["status"] = status
     out_orphans["reason"] = np.where(status == "unmatched", reason, None)
     out_orphans["nearest_host_distance_m"] = nearest
@@ -445,37 +439,73 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     bundle_ids[in_bundle] = bundle_of
     out_orphans["bundle_id"] = bundle_ids
 
-    got, per_host = np.unique(proposals["host_compound_id"].astype(str).to_numpy(dtype=object), return_counts=True)
-    at = pd.Index(got).get_indexer(h_ids)  # hash lookups (np.isin of object arrays sorts, slow at 10×)
-    used_hosts = hosts.iloc[np.flatnonzero(at >= 0)].reset_index(drop=True)
-    used_hosts["proposals"] = per_host[at[at >= 0]].astype(int)
+    used = np.flatnonzero(per_host)
+    used_hosts = hosts.iloc[used]
+    used_hosts.index = pd.RangeIndex(len(used))  # as reset_index(drop=True), without another frame copy
+    used_hosts["proposals"] = per_host[used].astype(int)
     return Plan(proposals=proposals, new_bundles=bundles, unmatched=unmatched,
                 orphans=out_orphans, hosts=used_hosts, settings=s, _links=links)
 
 
-def _proposals(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, og: np.ndarray, hg: np.ndarray,
-               best: _Best, o_area: np.ndarray, o_hh: np.ndarray, h_area: np.ndarray, h_hh: np.ndarray,
-               s: BundlingSettings) -> tuple[pd.DataFrame, np.ndarray, Callable[[], gpd.GeoDataFrame] | None]:
+@dataclass
+class _Columns:
+    """The orphan and host columns the plan reads, as arrays (unknown numbers as 0)."""
+
+    o_id: np.ndarray  # as given
+    o_id_str: np.ndarray
+    o_kind: np.ndarray
+    o_street: np.ndarray
+    o_area: np.ndarray
+    o_hh: np.ndarray
+    h_ids: np.ndarray
+    h_street: np.ndarray
+    h_area: np.ndarray
+    h_hh: np.ndarray
+
+
+def _columns(orphans: pd.DataFrame, hosts: pd.DataFrame) -> _Columns:
+    """Read the orphan and host columns once."""
+    o_id = orphans["orphan_id"]
+    return _Columns(
+        o_id=o_id.to_numpy(), o_id_str=o_id.astype(str).to_numpy(), o_kind=orphans["orphan_kind"].to_numpy(),
+        o_street=orphans["street_code"].to_numpy(dtype=object),
+        o_area=orphans["floor_area_m2"].fillna(0.0).to_numpy(dtype=float),
+        o_hh=orphans["households"].fillna(0.0).to_numpy(dtype=float),
+        h_ids=hosts["host_compound_id"].astype(str).to_numpy(), h_street=hosts["street_code"].to_numpy(dtype=object),
+        h_area=hosts["floor_area_m2"].fillna(0.0).to_numpy(dtype=float),
+        h_hh=hosts["households"].fillna(0.0).to_numpy(dtype=float))
+
+
+def _renumbered(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy of `frame` indexed 0..n-1 (a plain copy when it already is: reset_index costs twice as much)."""
+    if frame.index.equals(pd.RangeIndex(len(frame))):
+        return frame.copy()
+    return frame.reset_index(drop=True)
+
+
+def _proposals(og: np.ndarray, hg: np.ndarray, best: _Best, c: _Columns,
+               s: BundlingSettings) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Callable[[], gpd.GeoDataFrame] | None]:
     """One proposal per orphan compound, one per host for the orphan buildings it gets.
 
-    Returns the proposals, each orphan row's proposal id (None where it has none) and the lazy link lines.
+    Returns the proposals, each orphan row's proposal id (None where it has none), the number of
+    proposals of each host row and the lazy link lines.
     """
-    of_orphan = np.full(len(orphans), None, dtype=object)
+    of_orphan = np.full(len(c.o_id), None, dtype=object)
+    per_host = np.zeros(len(c.h_ids), dtype=np.intp)
     if len(best.o) == 0:
-        return pd.DataFrame({c: [] for c in PROPOSAL_COLUMNS}), of_orphan, None
-    o_ids = orphans["orphan_id"].astype(str).to_numpy()
-    o_kind = orphans["orphan_kind"].to_numpy()
-    o_street = orphans["street_code"].to_numpy()
-    h_ids = hosts["host_compound_id"].astype(str).to_numpy()
+        return pd.DataFrame({k: [] for k in PROPOSAL_COLUMNS}), of_orphan, per_host, None
+    o_ids, o_kind, o_street, h_ids = c.o_id_str, c.o_kind, c.o_street, c.h_ids
+    o_area, o_hh, h_area, h_hh = c.o_area, c.o_hh, c.h_area, c.h_hh
     # buildings bound for the same host form one proposal; each compound is its own proposal
-    group = np.where(o_kind[best.o] == "building", best.h, len(hosts) + best.o)
+    group = np.where(o_kind[best.o] == "building", best.h, len(h_ids) + best.o)
     order = np.lexsort((o_ids[best.o], group))
     o, h, dist = best.o[order], best.h[order], best.dist[order]
     first = _firsts(group[order])
     starts = np.flatnonzero(first)
     group_no = np.cumsum(first) - 1
     go, gh = o[starts], h[starts]
-    members = [a.tolist() for a in np.split(o_ids[o], starts[1:])]
+    member_ids = o_ids[o].tolist()  # slicing one list is much cheaper than np.split into many small arrays
+    members = [member_ids[a:b] for a, b in zip(starts, [*starts[1:], len(o)], strict=True)]
     streets, kinds, host_ids = o_street[go], o_kind[go], h_ids[gh]
     ids = np.array([proposal_id(st, k, ho, m) for st, k, ho, m in zip(streets, kinds, host_ids, members, strict=True)],
                    dtype=object)
@@ -495,15 +525,15 @@ def _proposals(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, og: np.ndarra
     by_id = np.argsort(ids.astype(str), kind="stable")
     out = pd.DataFrame({k: v[by_id] for k, v in columns.items()})
     of_orphan[o] = ids[group_no]
-    link_rows = pd.DataFrame({"proposal_id": ids[group_no], "orphan_kind": o_kind[o], "orphan_id": o_ids[o],
-                              "host_compound_id": h_ids[h], "distance_m": dist})
+    np.add.at(per_host, gh, 1)
 
     def links() -> gpd.GeoDataFrame:
+        rows = pd.DataFrame({"proposal_id": ids[group_no], "orphan_kind": o_kind[o], "orphan_id": o_ids[o],
+                             "host_compound_id": h_ids[h], "distance_m": dist})
         lines = shapely.shortest_line(shapely.point_on_surface(og[o]), hg[h])
-        return gpd.GeoDataFrame(link_rows.copy(), geometry=gpd.GeoSeries(lines, crs=s.metric_crs).to_crs(WGS84),
-                                crs=WGS84)
+        return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(lines, crs=s.metric_crs).to_crs(WGS84), crs=WGS84)
 
-    return out, of_orphan, links
+    return out, of_orphan, per_host, links
 
 
 def _object_array(items: list[Any]) -> np.ndarray:
@@ -514,10 +544,10 @@ def _object_array(items: list[Any]) -> np.ndarray:
     return out
 
 
-def _new_bundles(orphans: gpd.GeoDataFrame, og: np.ndarray, rest: np.ndarray, o_street: np.ndarray,
-                 o_area: np.ndarray, o_hh: np.ndarray, barrier_tree: shapely.STRtree | None,
+def _new_bundles(og: np.ndarray, rest: np.ndarray, c: _Columns, barrier_tree: shapely.STRtree | None,
                  s: BundlingSettings) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
     """Connected groups of host-less orphans of one street (neighbours, no barrier between) ≥ the minimum area."""
+    o_street, o_area, o_hh = c.o_street, c.o_area, c.o_hh
     none = (_empty(BUNDLE_COLUMNS), np.array([], dtype=np.intp), np.array([], dtype=object))
     if len(rest) == 0:
         return none
@@ -538,8 +568,8 @@ def _new_bundles(orphans: gpd.GeoDataFrame, og: np.ndarray, rest: np.ndarray, o_
     rows = rest[members]
     comp_m = comp[members]
     frame = pd.DataFrame({"comp": comp_m, "row": rows, "street": o_street[rows],
-                          "key": orphans["orphan_kind"].to_numpy()[rows] + ":" + orphans["orphan_id"].to_numpy()[rows],
-                          "orphan_id": orphans["orphan_id"].to_numpy()[rows], "area": o_area[rows], "hh": o_hh[rows]})
+                          "key": c.o_kind[rows] + ":" + c.o_id[rows],
+                          "orphan_id": c.o_id[rows], "area": o_area[rows], "hh": o_hh[rows]})
     frame = frame.sort_values(["comp", "key"], kind="mergesort")
     g = frame.groupby("comp", sort=True)
     agg = g.agg(street=("street", "first"), orphan_ids=("orphan_id", list), keys=("key", list),
