@@ -544,12 +544,19 @@ def _object_array(items: list[Any]) -> np.ndarray:
     return out
 
 
+def _street_may_reach(streets: np.ndarray, area: np.ndarray, minimum: float) -> bool:
+    """Could the orphans of some street together reach `minimum`? If not, no group can (groups keep to one street)."""
+    codes = pd.factorize(streets, use_na_sentinel=False)[0]
+    most = np.bincount(codes, weights=np.maximum(area, 0.0)).max()
+    return most * (1 + 1e-9) >= minimum  # the margin covers rounding: groups sum their areas in another order
+
+
 def _new_bundles(og: np.ndarray, rest: np.ndarray, c: _Columns, barrier_tree: shapely.STRtree | None,
                  s: BundlingSettings) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
     """Connected groups of host-less orphans of one street (neighbours, no barrier between) ≥ the minimum area."""
     o_street, o_area, o_hh = c.o_street, c.o_area, c.o_hh
     none = (_empty(BUNDLE_COLUMNS), np.array([], dtype=np.intp), np.array([], dtype=object))
-    if len(rest) == 0:
+    if len(rest) == 0 or not _street_may_reach(o_street[rest], o_area[rest], s.new_bundle_min_area_m2):
         return none
     geoms = og[rest]
     a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=s.neighbour_distance_m)
