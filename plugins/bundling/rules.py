@@ -326,6 +326,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
         order = np.lexsort((h_rank[h_], d_, -shared, _dkey(d_, res), over, o_))
         o_, h_, d_, shared, over = o_[order], h_[order], d_[order], shared[order], over[order]
         alive = np.ones(len(o_), dtype=bool)
+        settled = np.zeros(n, dtype=bool)  # per orphan row (a mask: np.isin sorts on every round)
         chosen, blocked = [], []
         for round_ in range(LAZY_ROUNDS + 1):
             idx = np.flatnonzero(alive)
@@ -342,7 +343,8 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
                 break
             done = check[~blk]
             chosen.append(done)
-            alive &= ~np.isin(o_, o_[done])
+            settled[o_[done]] = True
+            alive &= ~settled[o_]
         pick = np.concatenate(chosen) if chosen else empty_i
         best = _Best(o_[pick], h_[pick], d_[pick], shared[pick], over[pick])
         return _Resolved(best, np.unique(np.concatenate(blocked)) if blocked else empty_i,
@@ -369,8 +371,10 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
         same1 = o_street[oi] == h_street[hi]
         d1_of = np.full(n, np.inf)
         np.minimum.at(d1_of, oi[same1], d1[same1])
-        near_rows = np.unique(oi[same1 & (d1 <= tol)])  # only these may have a tie that shares boundary
-        far = same1 & ~np.isin(oi, near_rows)
+        near = np.zeros(n, dtype=bool)  # only these may have a tie that shares boundary
+        near[oi[same1 & (d1 <= tol)]] = True
+        near_rows = np.flatnonzero(near)
+        far = same1 & ~near[oi]
         oi_t, hi_t, d_t = query(near_rows, (_dkey(d1_of[near_rows], res) + 0.5) * res if res > 0
                                 else d1_of[near_rows])
         first = resolve(np.concatenate([oi[far], oi_t]), np.concatenate([hi[far], hi_t]),
