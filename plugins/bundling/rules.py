@@ -235,6 +235,7 @@ def _empty(columns: list[str], crs: int = WGS84) -> gpd.GeoDataFrame:
 
 
 SEARCH_FRACTIONS = (0.25, 0.5, 1.0)  # growing search radii for orphans not settled by their nearest host
+REACH_MARGIN_M = 1e-6  # metres: rounding slack between two GEOS computations of one distance
 LAZY_ROUNDS = 3  # barrier checks of the best-ranked pair per orphan before checking all that remain
 
 
@@ -364,10 +365,12 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     rows = np.flatnonzero(valid_o)
     parts: list[_Best] = []
     unsettled = rows
+    reach = np.full(n, np.inf)  # per orphan row: distance to its nearest host of any street (inf: none in reach)
     if host_tree is not None and len(rows):
         (q, hi), d1 = host_tree.query_nearest(og[rows], max_distance=s.max_distance_m, return_distance=True,
                                               all_matches=True)
         oi = rows[q]
+        np.minimum.at(reach, oi, d1)
         same1 = o_street[oi] == h_street[hi]
         d1_of = np.full(n, np.inf)
         np.minimum.at(d1_of, oi[same1], d1[same1])
@@ -391,7 +394,9 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
         r = s.max_distance_m * radius
         if len(unsettled) == 0:
             break
-        found = resolve(*query(unsettled, r))
+        # an orphan with no host at all within r gets no pair from the query: leave it out (the margin
+        # covers query_nearest and dwithin computing the same distance apart)
+        found = resolve(*query(unsettled[reach[unsettled] <= r + REACH_MARGIN_M], r))
         if radius == 1.0:
             full = found
             parts.append(found.best)
