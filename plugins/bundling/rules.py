@@ -214,15 +214,41 @@ def _metric(geoms: gpd.GeoSeries, crs: int) -> np.ndarray:
     return shapely.set_coordinates(data.copy(), np.column_stack([x, y]))
 
 
+BOX_TEST_MIN_PAIRS = 200  # below this, the box test below costs about what it saves
+BOX_TEST_MAX_BARRIERS = 64  # beyond this, its pairs × barriers comparisons cost more than they save
+BOX_TEST_CHUNK = 1 << 14  # pairs per block of comparisons (bounds their memory)
+BOX_PAD_M = 1e-3  # metres: the segment's computed end points may round just outside the geometries' boxes
+
+
 def _blocked(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree | None) -> np.ndarray:
     """For each pair (a[i], b[i]): does their shortest segment cross a barrier line?"""
     blocked = np.zeros(len(a), dtype=bool)
     if barrier_tree is None or len(a) == 0:
         return blocked
-    lines = shapely.shortest_line(a, b)
+    check = _may_cross(a, b, barrier_tree.geometries)
+    lines = shapely.shortest_line(a[check], b[check])
     hit = barrier_tree.query(lines, predicate="crosses")[0]
-    blocked[np.unique(hit)] = True
+    blocked[check[np.unique(hit)]] = True
     return blocked
+
+
+def _may_cross(a: np.ndarray, b: np.ndarray, barriers: np.ndarray) -> np.ndarray:
+    """Pairs whose joint bounding box meets a barrier's box (every pair when the test would not pay).
+
+    The shortest segment between a and b lies inside that box, so only these pairs can be
+    blocked. shortest_line is the costly part of a barrier check, and in a large batch most
+    pairs are far from any barrier.
+    """
+    if len(a) < BOX_TEST_MIN_PAIRS or len(barriers) > BOX_TEST_MAX_BARRIERS:
+        return np.arange(len(a))
+    ba, bb, bar = shapely.bounds(a), shapely.bounds(b), shapely.bounds(barriers)
+    lo = np.minimum(ba[:, :2], bb[:, :2]) - BOX_PAD_M
+    hi = np.maximum(ba[:, 2:], bb[:, 2:]) + BOX_PAD_M
+    meets = np.zeros(len(a), dtype=bool)
+    for i in range(0, len(a), BOX_TEST_CHUNK):
+        lo_, hi_ = lo[i:i + BOX_TEST_CHUNK, None, :], hi[i:i + BOX_TEST_CHUNK, None, :]
+        meets[i:i + BOX_TEST_CHUNK] = ((lo_ <= bar[None, :, 2:]) & (hi_ >= bar[None, :, :2])).all(axis=2).any(axis=1)
+    return np.flatnonzero(meets)
 
 
 @lru_cache(maxsize=8)
