@@ -375,3 +375,42 @@ def test_staged_search_matches_the_plain_rule(seed: int) -> None:
     got = {f"{r.orphan_kind}:{oid}": r.host_compound_id for r in plan.proposals.itertuples() for oid in r.orphan_ids}
     assert got == reference(orphans, hosts, barriers, s)
     assert len(got) + len(plan.unmatched) + sum(len(v) for v in plan.new_bundles["orphan_ids"]) == len(orphans)
+
+
+def test_staged_search_matches_the_plain_rule_on_a_crowded_layout() -> None:
+    """Enough orphans that the large-batch shortcuts (box pre-test of barriers, reach filter) are in play."""
+    rng = np.random.default_rng(99)
+    lay = Layout()
+    for i in range(40):
+        x, y = rng.uniform(0, 3000, 2)
+        lay.host(f"H{i:02d}", rect(x, y, 80, 60), street=S1 if x < 1500 else S2, area=60_000.0)
+    for i in range(320):
+        x, y = rng.uniform(-200, 3200, 2)
+        lay.lone(f"B{i:03d}", rect(x, y, 30, 15), street=S1 if x < 1450 else S2, area=float(rng.uniform(500, 4_000)))
+    for i in range(6):
+        x = rng.uniform(0, 3000)
+        lay.barrier(f"R{i}", (x, -500), (x + rng.uniform(-400, 400), 3500))
+    s = BundlingSettings()
+    compounds, buildings, barriers = lay.frames()
+    orphans, hosts = find_orphans(compounds, buildings, s), find_hosts(compounds, s)
+    plan = plan_bundles(orphans, hosts, barriers, s)
+    got = {f"{r.orphan_kind}:{oid}": r.host_compound_id for r in plan.proposals.itertuples() for oid in r.orphan_ids}
+    assert len(got) > 100 and len(plan.unmatched) > 10
+    assert got == reference(orphans, hosts, barriers, s)
+
+
+def test_the_barrier_box_pre_test_agrees_with_checking_every_pair() -> None:
+    from plugins.bundling.rules import BOX_TEST_MIN_PAIRS, _blocked
+
+    rng = np.random.default_rng(5)
+    n = BOX_TEST_MIN_PAIRS * 3
+    xy = rng.uniform(0, 2000, (n, 2))
+    a = np.array([shapely.box(x, y, x + 20, y + 10) for x, y in xy], dtype=object)
+    shift = rng.uniform(-250, 250, (n, 2))
+    b = np.array([shapely.box(x, y, x + 40, y + 30) for x, y in xy + shift], dtype=object)
+    bars = np.array([shapely.LineString([(x, -100), (x + rng.uniform(-200, 200), 2100)]) for x in rng.uniform(0, 2000, 5)]
+                    + [shapely.LineString([(p, p), (p + 1, p + 1)]) for p in (500.0, 1500.0)], dtype=object)
+    got = _blocked(a, b, shapely.STRtree(bars))
+    want = np.array([any(shapely.shortest_line(x, y).crosses(bar) for bar in bars) for x, y in zip(a, b, strict=True)])
+    assert 0 < want.sum() < n
+    assert got.tolist() == want.tolist()
