@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 MIP_REL_GAP = 1e-7  # HiGHS relative gap for "optimal": far below the 0.01-point resolution of the scores
+ANCHOR_SHARE = 0.7  # of the time limit for the anchor decomposition; the global MILP gets the rest if it fails
 
 
 class InfeasibleSelection(ValueError):
@@ -357,6 +358,30 @@ def _pair_cuts(pairs: np.ndarray, street: np.ndarray, max_n: int, cap: int | Non
                 add([n + int(p) for p in inside], [1.0] * len(inside), -np.inf, float(limit))
 
 
+def _anchored(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, min_n: int, max_n: int,
+              budget: float | None, cap: int | None, weight: float, start: list[int] | None,
+              start_obj: float | None, keep: np.ndarray, deadline: float) -> tuple[list[int] | None, bool] | None:
+    """The anchor decomposition (see anchors.py) on the reduced pool: (best set in full indices, proven), or None.
+
+    None when it does not apply (no bonus, or max_n < 3); the set is `start` when nothing beat it (None if
+    none), and proven is True only when every anchored region and the unanchored bound are settled.
+    """
+    from plugins.takeover import anchors
+
+    if weight <= 0 or max_n < 3 or not len(pairs):
+        return None
+    pos = np.full(int(keep.max()) + 1 if len(keep) else 0, -1)
+    pos[keep] = np.arange(len(keep))
+    inside = [int(pos[i]) for i in start] if start is not None else None
+    if inside is not None and min(inside, default=0) < 0:
+        inside = None  # the heuristic used a dominated candidate: its value still serves as the cutoff
+    pool = anchors.Pool(score, cost, pd.factorize(street)[0], _adjacency(len(score), pairs), weight, min_n, max_n,
+                        budget, cap)
+    search, unanchored = anchors.solve(pool, inside, start_obj if start_obj is not None else -np.inf, deadline)
+    proven = search.complete and search.beaten(unanchored)
+    return ([int(keep[i]) for i in search.best] if search.best is not None else start), proven
+
+
 def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: float | None = None,
            per_street_max: int | None = None, contiguity_weight: float = 0.0,
            pairs: pd.DataFrame | Iterable[tuple[str, str]] | None = None, time_limit: float = 10.0) -> Selection:
@@ -402,17 +427,26 @@ def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: f
     sub_pairs = remap[pair_arr] if len(pair_arr) else pair_arr
     sub_pairs = sub_pairs[(sub_pairs >= 0).all(axis=1)] if len(sub_pairs) else sub_pairs
     # the heuristic's value is a valid lower bound for the reduced problem too (the reduction keeps an optimum)
-    res, _ = _milp(score[keep], cost[keep], street[keep], sub_pairs, min_n, max_n, budget, per_street_max, weight,
-                   time_limit, min_objective=h_obj)
-    seconds = time.perf_counter() - t0
-    optimal = res.status == 0
+    found = _anchored(score[keep], cost[keep], street[keep], sub_pairs, min_n, max_n, budget, per_street_max,
+                      weight, h, h_obj, keep, t0 + ANCHOR_SHARE * time_limit) if len(sub_pairs) else None
     chosen: list[int] | None = None
-    if res.x is not None:
-        chosen = [int(keep[i]) for i in np.flatnonzero(res.x[: len(keep)] > 0.5)]
-        if not feasible(chosen, cost, street, min_n, max_n, budget, per_street_max):
-            chosen, optimal = None, False
-    status = str(res.message)
-    bound = -float(res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None else None
+    if found is not None and found[1] and found[0] is not None:
+        chosen, optimal, status, bound = found[0], True, "Optimal (anchor decomposition)", None
+    else:
+        if found is not None and found[0] is not None:
+            h_obj = max(h_obj or -np.inf, objective_of(found[0], score, pair_arr, weight)[0])
+            h = found[0]
+        left = max(time_limit - (time.perf_counter() - t0), 0.0)
+        res, _ = _milp(score[keep], cost[keep], street[keep], sub_pairs, min_n, max_n, budget, per_street_max,
+                       weight, left, min_objective=h_obj)
+        optimal = res.status == 0
+        if res.x is not None:
+            chosen = [int(keep[i]) for i in np.flatnonzero(res.x[: len(keep)] > 0.5)]
+            if not feasible(chosen, cost, street, min_n, max_n, budget, per_street_max):
+                chosen, optimal = None, False
+        status = str(res.message)
+        bound = -float(res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None else None
+    seconds = time.perf_counter() - t0
     obj = objective_of(chosen, score, pair_arr, weight)[0] if chosen is not None else -np.inf
     # never return less than a set already in hand: the contiguity heuristic's, else greedy's
     source = "solver"

@@ -1,0 +1,455 @@
+"""Exact anchor decomposition of the contiguity selection (Σ score + W per selected pair, W > 0).
+
+Split every feasible set S by its largest selected degree:
+
+* case A — every member has ≤ max_n − 2 selected neighbours: bounded by one LP whose star cuts use
+  max_n − 2 (far tighter than max_n − 1; this LP is solved by column generation on a few hundred nodes,
+  with a dual bound valid for the whole pool);
+* case B — some member a ("anchor") has max_n − 1: then |S| = max_n and S ⊆ N[a], a small local problem.
+  Anchors are taken one at a time and each, once done, is capped at max_n − 2 for the rest, so every set
+  is covered once. A local problem splits the same way, recursing on a second anchor inside N[a] ∩ N[b].
+
+Each region is first bounded combinatorially (peeling, independent-set colouring), then by its LP, and
+only then solved as a MILP. Dense pair graphs make the global LP weak (fractional x spread over hundreds
+of candidates); the local problems are small and their LPs tight. Exact whatever the graph, budget or
+per-street cap: the combinatorial bounds relax those, the LPs and MILPs keep them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+SMALL_REGION = 24  # a region this small goes straight to its MILP: recursing costs more than it saves
+
+
+@dataclass
+class Pool:
+    """The reduced candidate pool as arrays, with its pair graph (symmetric CSR) and the parameters."""
+
+    score: np.ndarray
+    cost: np.ndarray
+    codes: np.ndarray  # street of each candidate as an integer code
+    adj: Any
+    weight: float
+    min_n: int
+    max_n: int
+    budget: float | None
+    cap: int | None
+    deg: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.deg = np.diff(self.adj.indptr)
+
+    def neighbours(self, i: int) -> np.ndarray:
+        """The candidates paired with i."""
+        return self.adj.indices[self.adj.indptr[i]:self.adj.indptr[i + 1]]
+
+    def sub(self, nodes: np.ndarray) -> np.ndarray:
+        """Dense 0/1 adjacency among `nodes`."""
+        return self.adj[nodes][:, nodes].toarray() > 0
+
+
+@dataclass
+class Search:
+    """The best set so far, the time limit, and whether every region was settled (a proof)."""
+
+    best: list[int] | None
+    best_obj: float
+    deadline: float
+    complete: bool = True
+    milps: int = 0
+    lps: int = 0
+
+    def slack(self) -> float:
+        """Bounds within this of the best set count as no better (HiGHS's relative gap, far below 0.01 points)."""
+        from plugins.takeover.selection import MIP_REL_GAP
+
+        return MIP_REL_GAP * max(1.0, abs(self.best_obj))
+
+    def beaten(self, bound: float) -> bool:
+        """Whether a region with this upper bound cannot hold a better set than the best so far."""
+        return bound <= self.best_obj + self.slack()
+
+    def expired(self) -> bool:
+        """Out of time: the search stops and cannot claim a proof."""
+        if time.perf_counter() > self.deadline:
+            self.complete = False
+            return True
+        return False
+
+
+# ---------------------------------------------------------------- models
+
+
+@dataclass
+class Model:
+    """A region's LP/MILP as rows A z ≤ b over z = (x of `nodes`, y of their pairs), with row indices for duals."""
+
+    c: np.ndarray
+    a: Any
+    b: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    count_rows: tuple[int, int]  # the ≤ max row and the ≥ min row (−1 when min is 0)
+    budget_row: int
+    street_rows: dict[int, int]
+    star_row: np.ndarray  # per node, −1 when its star is not binding in the region
+
+    def parts(self) -> tuple[np.ndarray, Any, np.ndarray, np.ndarray, np.ndarray]:
+        """(c, A, b, lo, hi)."""
+        return self.c, self.a, self.b, self.lo, self.hi
+
+
+def _model(pool: Pool, nodes: np.ndarray, star: np.ndarray, n_fixed: int, count: tuple[int, int],
+           pairs: tuple[np.ndarray, np.ndarray], degree: np.ndarray | None = None) -> Model:
+    """max s·x + W·y over `nodes` (the first n_fixed forced in) and `pairs` (positions in `nodes`).
+
+    Rows: count range, budget, per-street caps, y_p ≤ x_a, y_p ≤ x_b, stars Σ_p∋i y_p ≤ star_i x_i
+    (a star row only where star_i < `degree`_i, by default the number of pairs i is in).
+    """
+    from scipy.sparse import coo_matrix
+
+    n = len(nodes)
+    pa, pb = pairs
+    m = len(pa)
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    rhs: list[float] = []
+
+    def add(col: np.ndarray, val: np.ndarray, bound: float) -> int:
+        rows.append(np.full(len(col), len(rhs)))
+        cols.append(col)
+        vals.append(val)
+        rhs.append(bound)
+        return len(rhs) - 1
+
+    every = np.arange(n)
+    count_rows = (add(every, np.ones(n), float(count[1])),
+                  add(every, -np.ones(n), -float(count[0])) if count[0] > 0 else -1)
+    budget_row = add(every, pool.cost[nodes].astype(float), float(pool.budget)) if pool.budget is not None else -1
+    street_rows: dict[int, int] = {}
+    if pool.cap is not None:
+        codes = pool.codes[nodes]
+        for code in np.unique(codes):
+            members = np.flatnonzero(codes == code)
+            if len(members) > pool.cap:
+                street_rows[int(code)] = add(members, np.ones(len(members)), float(pool.cap))
+    p = np.arange(m)
+    for ends in (pa, pb):  # y_p − x_end ≤ 0
+        rows.extend([len(rhs) + p, len(rhs) + p])
+        cols.extend([n + p, ends])
+        vals.extend([np.ones(m), -np.ones(m)])
+        rhs.extend([0.0] * m)
+    if degree is None:
+        degree = np.bincount(np.concatenate([pa, pb]), minlength=n)
+    tight = np.flatnonzero(star < degree)
+    star_row = np.full(n, -1)
+    star_row[tight] = len(rhs) + np.arange(len(tight))
+    for ends in (pa, pb):
+        keep = star_row[ends] >= 0
+        rows.append(star_row[ends[keep]])
+        cols.append(n + p[keep])
+        vals.append(np.ones(int(keep.sum())))
+    rows.append(star_row[tight])
+    cols.append(tight)
+    vals.append(-star[tight].astype(float))
+    rhs.extend([0.0] * len(tight))
+    a = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                   shape=(len(rhs), n + m)).tocsr()
+    lo = np.zeros(n + m)
+    lo[:n_fixed] = 1.0
+    return Model(np.concatenate([pool.score[nodes], np.full(m, pool.weight)]), a, np.asarray(rhs), lo,
+                 np.ones(n + m), count_rows, budget_row, street_rows, star_row)
+
+
+def _dual_bound(c: np.ndarray, a: Any, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, pi: np.ndarray) -> float:
+    """Lagrangian bound b·π + max over the box of (c − Aᵀπ)·z: valid for any π ≥ 0, whatever the LP's accuracy."""
+    rc = c - a.T @ pi
+    return float(b @ pi + np.maximum(rc * lo, rc * hi).sum())
+
+
+def _lp_x(search: Search, c: np.ndarray, a: Any, b: np.ndarray, lo: np.ndarray,
+          hi: np.ndarray) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """The LP relaxation's rigorous upper bound (−inf if infeasible), its row duals (≥ 0) and its solution."""
+    from scipy.optimize import linprog
+
+    search.lps += 1
+    res = linprog(-c, A_ub=a, b_ub=b, bounds=np.column_stack([lo, hi]), method="highs")
+    if res.status == 2:
+        return -np.inf, np.zeros(len(b)), None
+    if res.status != 0:
+        return np.inf, np.zeros(len(b)), None
+    pi = np.maximum(-np.asarray(res.ineqlin.marginals), 0.0)
+    return _dual_bound(c, a, b, lo, hi, pi), pi, res.x
+
+
+def _lp(search: Search, c: np.ndarray, a: Any, b: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[float, np.ndarray]:
+    """The LP relaxation's rigorous upper bound (−inf if infeasible) and its row duals (≥ 0)."""
+    from scipy.optimize import linprog
+
+    search.lps += 1
+    res = linprog(-c, A_ub=a, b_ub=b, bounds=np.column_stack([lo, hi]), method="highs")
+    if res.status == 2:
+        return -np.inf, np.zeros(len(b))
+    if res.status != 0:
+        return np.inf, np.zeros(len(b))
+    pi = np.maximum(-np.asarray(res.ineqlin.marginals), 0.0)
+    return _dual_bound(c, a, b, lo, hi, pi), pi
+
+
+def _milp(search: Search, pool: Pool, nodes: np.ndarray, model: Model) -> None:
+    """Solve a region exactly with the best value as cutoff; record a better set or an unfinished proof."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import vstack
+
+    from plugins.takeover.selection import MIP_REL_GAP
+
+    search.milps += 1
+    c, a, b, lo, hi = model.parts()
+    n = len(nodes)
+    cut = search.best_obj - search.slack() if np.isfinite(search.best_obj) else -np.inf
+    rows = vstack([a, c[None, :]]).tocsr()
+    lower = np.concatenate([np.full(len(b), -np.inf), [cut]])
+    upper = np.concatenate([b, [np.inf]])
+    left = search.deadline - time.perf_counter()
+    if left <= 0:
+        search.complete = False
+        return
+    integrality = np.concatenate([np.ones(n), np.zeros(len(c) - n)])
+    res = milp(-c, constraints=LinearConstraint(rows, lower, upper), integrality=integrality, bounds=Bounds(lo, hi),
+               options={"time_limit": left, "presolve": True, "mip_rel_gap": MIP_REL_GAP})
+    if res.status == 2:  # infeasible: nothing here reaches the cutoff
+        return
+    if res.status != 0:
+        search.complete = False
+    if res.x is not None:
+        from plugins.takeover.selection import feasible, objective_of
+
+        chosen = [int(nodes[i]) for i in np.flatnonzero(res.x[:n] > 0.5)]
+        pairs = _pairs_of(pool, np.asarray(chosen, dtype=int))
+        obj = objective_of(chosen, pool.score, pairs, pool.weight)[0]
+        if obj > search.best_obj and feasible(chosen, pool.cost, pool.codes, pool.min_n, pool.max_n, pool.budget,
+                                              pool.cap):
+            search.best, search.best_obj = sorted(chosen), obj
+
+
+def _pairs_of(pool: Pool, nodes: np.ndarray) -> np.ndarray:
+    """The pairs among `nodes` as global index pairs."""
+    if not len(nodes):
+        return np.zeros((0, 2), dtype=int)
+    a, b = np.nonzero(np.triu(pool.sub(nodes), 1))
+    return np.column_stack([nodes[a], nodes[b]])
+
+
+# ---------------------------------------------------------------- combinatorial bounds
+
+
+def _peel(search: Search, score: np.ndarray, weight: float, base: float, r: int, room: np.ndarray,
+          sub: np.ndarray) -> np.ndarray | None:
+    """Candidates of a region that can still be in a better set (mask), or None when none can.
+
+    The region picks r more candidates, each adjacent to the fixed ones (worth `base` together).
+    Candidate j can add at most s_j + W/2·min(room_j, its neighbours still in) (half of each pair);
+    j goes when even with the r − 1 best others the total stays ≤ the best set, and dropping it lowers
+    its neighbours' bound in turn.
+    """
+    alive = np.ones(len(room), dtype=bool)
+    half = weight / 2
+    while True:
+        if alive.sum() < r:
+            return None
+        pot = score + half * np.minimum(room, sub[:, alive].sum(axis=1))
+        top = np.sort(pot[alive])[::-1]
+        if search.beaten(base + top[:r].sum()):
+            return None
+        rest = top[: r - 1].sum()
+        cutoff = top[r - 2] if r >= 2 else np.inf
+        kill = alive & (pot < cutoff) & (base + pot + rest <= search.best_obj + search.slack())
+        if not kill.any():
+            return alive
+        alive &= ~kill
+
+
+def _colour_bound(pool: Pool, base: float, r: int, room: np.ndarray, sub: np.ndarray, score: np.ndarray) -> float:
+    """Upper bound from a greedy colouring: t picks from one independent class lose t − 1 possible pairs each."""
+    deg = sub.sum(axis=1)
+    reach = np.minimum(room, deg)
+    half = pool.weight / 2
+    classes: list[list[int]] = []
+    for j in np.argsort(-(score + half * reach), kind="stable"):
+        for members in classes:
+            if not sub[j, members].any():
+                members.append(int(j))
+                break
+        else:
+            classes.append([int(j)])
+    best = np.full(r + 1, -np.inf)
+    best[0] = 0.0
+    for members in classes:
+        idx = np.asarray(members)
+        new = best.copy()
+        for t in range(1, min(len(idx), r) + 1):
+            gain = np.sort(score[idx] + half * np.minimum(reach[idx], r - t))[::-1][:t].sum()
+            new[t:] = np.maximum(new[t:], best[: r + 1 - t] + gain)
+        best = new
+    return base + float(best[r])
+
+
+# ---------------------------------------------------------------- regions
+
+
+def _region(search: Search, pool: Pool, fixed: list[int], cand: np.ndarray, capped: np.ndarray) -> None:
+    """Best set of max_n holding `fixed` (each adjacent to all others) plus candidates from `cand`.
+
+    `capped` marks candidates whose own anchored sets are already covered: they may be selected
+    but with at most max_n − 2 selected neighbours.
+    """
+    if search.expired():
+        return
+    k, w = pool.max_n, pool.weight
+    r = k - len(fixed)
+    if len(cand) < r:
+        return
+    base = float(pool.score[fixed].sum()) + w * (len(fixed) * (len(fixed) - 1) / 2 + len(fixed) * r)
+    full = np.where(capped[cand], k - 2, k - 1) - len(fixed)  # selected neighbours allowed inside the region
+    sub = pool.sub(cand)
+    alive = _peel(search, pool.score[cand], w, base, r, np.minimum(full, r - 1), sub)
+    if alive is None:
+        return
+    cand, sub, full = cand[alive], sub[np.ix_(alive, alive)], full[alive]
+    if search.beaten(_colour_bound(pool, base, r, np.minimum(full, r - 1), sub, pool.score[cand])):
+        return
+    nodes = np.concatenate([np.asarray(fixed, dtype=int), cand])
+    whole = np.nonzero(np.triu(_sub_with_fixed(pool, fixed, cand, sub), 1))
+    star = np.concatenate([np.full(len(fixed), k - 1), full + len(fixed)])
+    model = _model(pool, nodes, star, len(fixed), (k, k), whole)
+    bound, _ = _lp(search, *model.parts())
+    if search.beaten(bound):
+        return
+    if len(cand) <= SMALL_REGION or r <= 3:
+        _milp(search, pool, nodes, model)
+        return
+    star_a = np.concatenate([np.full(len(fixed), k - 1), np.full(len(cand), k - 2)])
+    bound_a, _ = _lp(search, *_model(pool, nodes, star_a, len(fixed), (k, k), whole).parts())
+    if not search.beaten(bound_a):  # the unanchored rest of this region is not settled by its LP: solve it all
+        _milp(search, pool, nodes, model)
+        return
+    local = capped.copy()
+    inner = sub.sum(axis=1)
+    order = np.argsort(-(pool.score[cand] + w / 2 * np.minimum(inner, r - 1)), kind="stable")
+    for j in order:
+        if full[j] < r - 1 or inner[j] < r - 1 or local[cand[j]]:
+            continue  # j cannot be adjacent to all r − 1 others here
+        _region(search, pool, [*fixed, int(cand[j])], cand[sub[j]], local)
+        local[cand[j]] = True
+        if search.expired():
+            return
+
+
+def _sub_with_fixed(pool: Pool, fixed: list[int], cand: np.ndarray, sub: np.ndarray) -> np.ndarray:
+    """Adjacency among fixed + candidates (fixed are adjacent to every candidate and to each other)."""
+    f = len(fixed)
+    whole = np.zeros((f + len(cand), f + len(cand)), dtype=bool)
+    whole[:f, :] = True
+    whole[:, :f] = True
+    np.fill_diagonal(whole, False)
+    whole[f:, f:] = sub
+    return whole
+
+
+# ---------------------------------------------------------------- the whole pool
+
+
+def _anchor_bounds(pool: Pool, anchors: np.ndarray) -> np.ndarray:
+    """Upper bound on any set anchored at each of `anchors`: s_a + W(k−1) + best k−1 of s_j + W/2·min(k−2, common)."""
+    k, w = pool.max_n, pool.weight
+    common = (pool.adj @ pool.adj).multiply(pool.adj).tocsr()  # per pair: how many neighbours both have
+    out = np.empty(len(anchors))
+    for t, a in enumerate(anchors):
+        row = slice(common.indptr[a], common.indptr[a + 1])
+        nb, shared = common.indices[row], common.data[row]
+        gain = pool.score[nb] + w / 2 * np.minimum(shared, k - 2)
+        if len(gain) < pool.deg[a]:  # pairs with no common neighbour are absent from the product
+            rest = np.setdiff1d(pool.neighbours(a), nb)
+            gain = np.concatenate([gain, pool.score[rest]])
+        out[t] = pool.score[a] + w * (k - 1) + np.sort(gain)[::-1][: k - 1].sum()
+    return out
+
+
+def _unanchored_bound(search: Search, pool: Pool, first: int = 200, rounds: int = 12) -> float:
+    """Upper bound on every set whose members all have ≤ max_n − 2 selected neighbours (case A).
+
+    The LP with stars min(deg, k − 2): pairs inside a subset R get their y; every other pair is paid
+    W/2 to each end through one aggregated variable per candidate (g_i ≤ star_i x_i, g_i ≤ Σ x over its
+    pairs leaving R). That is exact on sets and a valid (slightly weaker) relaxation, so its LP value
+    bounds case A for the whole pool; candidates the LP picks outside R join R and it is solved again.
+    """
+    n, k, w = len(pool.score), pool.max_n, pool.weight
+    star = np.minimum(pool.deg, k - 2)
+    inside = np.zeros(n, dtype=bool)
+    inside[np.argsort(-(pool.score + w / 2 * star), kind="stable")[:first]] = True
+    bound = np.inf
+    for _ in range(rounds):
+        bound, x = _hybrid_lp(search, pool, inside, star)
+        moved = (x > 1e-6) & ~inside
+        if search.beaten(bound) or not moved.any() or search.expired():
+            return bound
+        inside |= moved
+    return bound
+
+
+def _hybrid_lp(search: Search, pool: Pool, inside: np.ndarray, star: np.ndarray) -> tuple[float, np.ndarray]:
+    """The case-A LP with y only for pairs inside R (see _unanchored_bound): (rigorous bound, x)."""
+    from scipy.sparse import csr_matrix, hstack, identity, vstack
+
+    n, w = len(pool.score), pool.weight
+    coo = pool.adj.tocoo()
+    upper = coo.row < coo.col
+    both = upper & inside[coo.row] & inside[coo.col]
+    model = _model(pool, np.arange(n), star, 0, (pool.min_n, pool.max_n), (coo.row[both], coo.col[both]),
+                   degree=pool.deg)
+    rows_n, cols = model.a.shape
+    out = ~(inside[coo.row] & inside[coo.col])  # pairs paid through g
+    cross = csr_matrix((np.ones(int(out.sum())), (coo.row[out], coo.col[out])), shape=(n, n))
+    has = np.flatnonzero(np.diff(cross.indptr) > 0)
+    g = len(has)
+    folded = model.star_row[has] >= 0  # g joins the star row: Σ y + g ≤ star·x
+    fold = csr_matrix((np.ones(int(folded.sum())), (model.star_row[has][folded], np.flatnonzero(folded))),
+                      shape=(rows_n, g))
+    own = np.flatnonzero(~folded)  # else its own row g − star·x ≤ 0
+    cap = hstack([csr_matrix((-star[has[own]].astype(float), (np.arange(len(own)), has[own])),
+                             shape=(len(own), cols)),
+                  csr_matrix((np.ones(len(own)), (np.arange(len(own)), own)), shape=(len(own), g))])
+    link = hstack([-cross[has], csr_matrix((g, cols - n)), identity(g, format="csr")])  # g − Σ_pairs x ≤ 0
+    a = vstack([hstack([model.a, fold]), cap, link]).tocsr()
+    b = np.concatenate([model.b, np.zeros(len(own) + g)])
+    c = np.concatenate([model.c, np.full(g, w / 2)])
+    hi = np.concatenate([model.hi, star[has].astype(float)])
+    bound, _, x = _lp_x(search, c, a, b, np.zeros(len(c)), hi)
+    return bound, (x[:n] if x is not None else np.zeros(n))
+
+
+def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float) -> tuple[Search, float]:
+    """Search every anchor (best bound first), then bound the unanchored sets; returns (search, their bound).
+
+    The best set is optimal when search.complete and the unanchored bound is not above it.
+    """
+    search = Search(best, best_obj, deadline)
+    k = pool.max_n
+    capped = pool.deg < k - 1
+    anchors = np.flatnonzero(~capped)
+    bounds = _anchor_bounds(pool, anchors)
+    for t in np.argsort(-bounds, kind="stable"):
+        if search.beaten(bounds[t]) or search.expired():
+            break  # the rest bound lower still
+        a = int(anchors[t])
+        _region(search, pool, [a], pool.neighbours(a), capped)
+        capped[a] = True
+    if search.expired():
+        return search, np.inf
+    return search, _unanchored_bound(search, pool)
