@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 SMALL_REGION = 24  # a region this small goes straight to its MILP: recursing costs more than it saves
+FIRST_INSIDE = 200  # candidates (best potential first) with exact pair variables in the first case-A LP
 
 
 @dataclass
@@ -381,7 +382,7 @@ def _anchor_bounds(pool: Pool, anchors: np.ndarray) -> np.ndarray:
     return out
 
 
-def _unanchored_bound(search: Search, pool: Pool, first: int = 200, rounds: int = 12) -> float:
+def _unanchored_bound(search: Search, pool: Pool, rounds: int = 12) -> float:
     """Upper bound on every set whose members all have ≤ max_n − 2 selected neighbours (case A).
 
     The LP with stars min(deg, k − 2): pairs inside a subset R get their y; every other pair is paid
@@ -392,7 +393,7 @@ def _unanchored_bound(search: Search, pool: Pool, first: int = 200, rounds: int 
     n, k, w = len(pool.score), pool.max_n, pool.weight
     star = np.minimum(pool.deg, k - 2)
     inside = np.zeros(n, dtype=bool)
-    inside[np.argsort(-(pool.score + w / 2 * star), kind="stable")[:first]] = True
+    inside[np.argsort(-(pool.score + w / 2 * star), kind="stable")[:FIRST_INSIDE]] = True
     bound = np.inf
     for _ in range(rounds):
         bound, x = _hybrid_lp(search, pool, inside, star)

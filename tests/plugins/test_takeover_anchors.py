@@ -1,0 +1,134 @@
+"""The anchor decomposition of the contiguity selection: exact against brute force on small dense pools."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from plugins.takeover import anchors
+from plugins.takeover.selection import _adjacency, feasible, objective_of, select
+
+
+def _pool(seed: int, n: int, density: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Scores, costs, street codes and a dense random pair graph (clusters of near-equal scores)."""
+    rng = np.random.default_rng(seed)
+    score = np.round(rng.uniform(40, 90, n), 2)
+    cost = np.round(rng.uniform(1, 20, n), 1)
+    codes = rng.integers(0, 3, n)
+    pairs = np.array([(i, j) for i, j in itertools.combinations(range(n), 2) if rng.random() < density],
+                     dtype=int).reshape(-1, 2)
+    return score, cost, codes, pairs
+
+
+def _brute(score: np.ndarray, cost: np.ndarray, codes: np.ndarray, pairs: np.ndarray, w: float, lo: int, hi: int,
+           budget: float | None, cap: int | None, unanchored_only: bool | None = None) -> float:
+    """Best objective over feasible sets; only sets without (True) or with (False) a member paired with all."""
+    best = -np.inf
+    for k in range(lo, hi + 1):
+        for subset in itertools.combinations(range(len(score)), k):
+            if not feasible(subset, cost, codes, lo, hi, budget, cap):
+                continue
+            if unanchored_only is not None and unanchored_only == (k == hi and _has_anchor(subset, pairs)):
+                continue
+            best = max(best, objective_of(subset, score, pairs, w)[0])
+    return best
+
+
+def _has_anchor(subset: tuple[int, ...], pairs: np.ndarray) -> bool:
+    inside = np.zeros(int(pairs.max(initial=0)) + max(subset) + 2, dtype=bool)
+    inside[list(subset)] = True
+    both = pairs[inside[pairs[:, 0]] & inside[pairs[:, 1]]]
+    return bool(len(both)) and int(np.bincount(both.ravel()).max()) == len(subset) - 1
+
+
+CASES = [  # (min, max, budget, per-street cap, weight, density)
+    (2, 5, None, None, 5.0, 0.6),
+    (4, 8, None, None, 4.0, 0.7),
+    (3, 8, 70.0, 3, 6.0, 0.75),
+    (3, 6, None, None, 10.0, 0.5),
+    (4, 6, None, None, 3.0, 0.8),
+    (3, 5, 40.0, None, 8.0, 0.6),
+    (2, 6, None, 3, 6.0, 0.7),
+    (3, 6, 55.0, 2, 12.0, 0.6),
+]
+
+
+def _solve(score: np.ndarray, cost: np.ndarray, codes: np.ndarray, pairs: np.ndarray, w: float, lo: int, hi: int,
+           budget: float | None, cap: int | None, start_obj: float = -np.inf) -> tuple[anchors.Search, float]:
+    pool = anchors.Pool(score, cost, codes, _adjacency(len(score), pairs), w, lo, hi, budget, cap)
+    return anchors.solve(pool, None, start_obj, time.perf_counter() + 60)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize(("lo", "hi", "budget", "cap", "w", "density"), CASES)
+@pytest.mark.parametrize(("small_region", "first_inside"), [(0, 3), (24, 200)])
+def test_anchor_search_equals_brute_force(seed: int, lo: int, hi: int, budget: float | None, cap: int | None,
+                                          w: float, density: float, small_region: int, first_inside: int,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proven ⇒ the brute-force optimum; never a set above it; best set or unanchored bound ≥ the optimum.
+
+    small_region=0 forces every region through its LPs and the second-anchor recursion; first_inside=3
+    makes the case-A LP start with pair variables for only three candidates (aggregated terms elsewhere).
+    """
+    monkeypatch.setattr(anchors, "SMALL_REGION", small_region)
+    monkeypatch.setattr(anchors, "FIRST_INSIDE", first_inside)
+    score, cost, codes, pairs = _pool(seed, 12, density)
+    expected = _brute(score, cost, codes, pairs, w, lo, hi, budget, cap)
+    search, unanchored = _solve(score, cost, codes, pairs, w, lo, hi, budget, cap)
+    assert unanchored >= _brute(score, cost, codes, pairs, w, lo, hi, budget, cap, unanchored_only=True) - 1e-6
+    assert search.complete
+    if search.best is not None:
+        assert feasible(search.best, cost, codes, lo, hi, budget, cap)
+        assert objective_of(search.best, score, pairs, w)[0] == pytest.approx(search.best_obj)
+    assert search.best_obj <= expected + 1e-6
+    assert max(search.best_obj, unanchored) >= expected - 1e-6  # together they bound every set
+    if search.beaten(unanchored):
+        assert search.best_obj == pytest.approx(expected, abs=1e-6)
+    anchored = _brute(score, cost, codes, pairs, w, lo, hi, budget, cap, unanchored_only=False)
+    assert search.best_obj >= anchored - 1e-6  # every anchored region was searched
+    if np.isfinite(anchored):  # pruning against a cutoff just below the best anchored set must not lose it
+        tight, _ = _solve(score, cost, codes, pairs, w, lo, hi, budget, cap, start_obj=anchored - 0.01)
+        assert tight.complete and tight.best is not None and tight.best_obj == pytest.approx(anchored)
+
+
+def test_anchor_search_proves_a_clique_pool_and_recurses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dense pool whose optimum is a clique: proven by anchors alone, also with every region recursing."""
+    rng = np.random.default_rng(7)
+    n = 16
+    score = np.round(rng.uniform(60, 90, n), 2)
+    pairs = np.array([(i, j) for i, j in itertools.combinations(range(n), 2) if rng.random() < 0.75], dtype=int)
+    expected = _brute(score, np.zeros(n), np.zeros(n, dtype=int), pairs, 5.0, 6, 6, None, None)
+    for small in (0, 24):
+        monkeypatch.setattr(anchors, "SMALL_REGION", small)
+        search, unanchored = _solve(score, np.zeros(n), np.zeros(n, dtype=int), pairs, 5.0, 6, 6, None, None)
+        assert search.complete and search.beaten(unanchored)
+        assert search.best_obj == pytest.approx(expected)
+
+
+def test_unanchored_bound_covers_sets_without_an_anchor() -> None:
+    """A 6-cycle with max 6: no member is adjacent to all others, so only the case-A bound can cover it."""
+    n = 6
+    score = np.full(n, 10.0)
+    pairs = np.array([(i, (i + 1) % n) for i in range(n)], dtype=int)
+    pairs = np.sort(pairs, axis=1)
+    search, unanchored = _solve(score, np.zeros(n), np.zeros(n, dtype=int), pairs, 5.0, 6, 6, None, None)
+    assert search.best is None  # nobody has 5 neighbours
+    assert unanchored >= 60.0 + 5.0 * 6 - 1e-6
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_select_on_dense_pools_equals_brute_force(seed: int) -> None:
+    """Through select(): dense pair graphs where the decomposition runs, with budget and cap variants."""
+    score, cost, codes, pairs = _pool(100 + seed, 13, 0.65)
+    ids = [f"c{i:02d}" for i in range(len(score))]
+    cand = pd.DataFrame({"compound_id": ids, "street": [f"s{c}" for c in codes], "score": score,
+                         "takeover_cost": cost})
+    named = [(ids[a], ids[b]) for a, b in pairs]
+    for lo, hi, budget, cap in [(3, 6, None, None), (3, 6, 50.0, None), (2, 6, None, 2)]:
+        sel = select(cand, lo, hi, budget, cap, 7.0, named)
+        assert sel.optimal
+        assert sel.objective == pytest.approx(_brute(score, cost, codes, pairs, 7.0, lo, hi, budget, cap), abs=1e-4)
