@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-SMALL_REGION = 24  # a region this small goes straight to its MILP: recursing costs more than it saves
+SMALL_REGION = 70  # a region this small goes straight to its MILP: recursing costs more than it saves
 FIRST_INSIDE = 200  # candidates (best potential first) with exact pair variables in the first case-A LP
 
 
@@ -174,13 +174,13 @@ def _dual_bound(c: np.ndarray, a: Any, b: np.ndarray, lo: np.ndarray, hi: np.nda
     return float(b @ pi + np.maximum(rc * lo, rc * hi).sum())
 
 
-def _lp_x(search: Search, c: np.ndarray, a: Any, b: np.ndarray, lo: np.ndarray,
-          hi: np.ndarray) -> tuple[float, np.ndarray, np.ndarray | None]:
+def _lp_x(search: Search, c: np.ndarray, a: Any, b: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+          method: str = "highs") -> tuple[float, np.ndarray, np.ndarray | None]:
     """The LP relaxation's rigorous upper bound (−inf if infeasible), its row duals (≥ 0) and its solution."""
     from scipy.optimize import linprog
 
     search.lps += 1
-    res = linprog(-c, A_ub=a, b_ub=b, bounds=np.column_stack([lo, hi]), method="highs")
+    res = linprog(-c, A_ub=a, b_ub=b, bounds=np.column_stack([lo, hi]), method=method)
     if res.status == 2:
         return -np.inf, np.zeros(len(b)), None
     if res.status != 0:
@@ -304,41 +304,95 @@ def _colour_bound(pool: Pool, base: float, r: int, room: np.ndarray, sub: np.nda
 # ---------------------------------------------------------------- regions
 
 
-def _region(search: Search, pool: Pool, fixed: list[int], cand: np.ndarray, capped: np.ndarray) -> None:
-    """Best set of max_n holding `fixed` (each adjacent to all others) plus candidates from `cand`.
+@dataclass
+class Region:
+    """A region that survived its bounds: fixed + candidates, its model, and what recursion needs."""
 
-    `capped` marks candidates whose own anchored sets are already covered: they may be selected
-    but with at most max_n − 2 selected neighbours.
+    fixed: list[int]
+    cand: np.ndarray
+    sub: np.ndarray  # adjacency among the candidates
+    full: np.ndarray  # selected neighbours each candidate may have inside the region
+    nodes: np.ndarray  # fixed then candidates
+    pairs: tuple[np.ndarray, np.ndarray]
+    model: Model
+
+
+def _bounded(search: Search, pool: Pool, fixed: list[int], cand: np.ndarray, capped: np.ndarray) -> Region | None:
+    """The region of max_n-sets holding `fixed` (each adjacent to all others) plus candidates from `cand`.
+
+    None when peeling, colouring or its LP shows it holds no better set. `capped` marks candidates
+    whose own anchored sets are already covered: they keep at most max_n − 2 selected neighbours.
+    The LP's solution, rounded, may improve the best set on the way.
     """
-    if search.expired():
-        return
     k, w = pool.max_n, pool.weight
     r = k - len(fixed)
-    if len(cand) < r:
-        return
+    if len(cand) < r or search.expired():
+        return None
     base = float(pool.score[fixed].sum()) + w * (len(fixed) * (len(fixed) - 1) / 2 + len(fixed) * r)
-    full = np.where(capped[cand], k - 2, k - 1) - len(fixed)  # selected neighbours allowed inside the region
+    full = np.where(capped[cand], k - 2, k - 1) - len(fixed)
     sub = pool.sub(cand)
     alive = _peel(search, pool.score[cand], w, base, r, np.minimum(full, r - 1), sub)
     if alive is None:
-        return
+        return None
     cand, sub, full = cand[alive], sub[np.ix_(alive, alive)], full[alive]
     if search.beaten(_colour_bound(pool, base, r, np.minimum(full, r - 1), sub, pool.score[cand])):
-        return
+        return None
     nodes = np.concatenate([np.asarray(fixed, dtype=int), cand])
-    whole = np.nonzero(np.triu(_sub_with_fixed(pool, fixed, cand, sub), 1))
+    pairs = np.nonzero(np.triu(_sub_with_fixed(fixed, sub), 1))
     star = np.concatenate([np.full(len(fixed), k - 1), full + len(fixed)])
-    model = _model(pool, nodes, star, len(fixed), (k, k), whole)
-    bound, _ = _lp(search, *model.parts())
+    model = _model(pool, nodes, star, len(fixed), (k, k), pairs)
+    bound, _, x = _lp_x(search, *model.parts())
+    if x is not None:
+        _round(search, pool, nodes, x[: len(nodes)])
     if search.beaten(bound):
+        return None
+    return Region(list(fixed), cand, sub, full, nodes, pairs, model)
+
+
+def _round(search: Search, pool: Pool, nodes: np.ndarray, x: np.ndarray) -> None:
+    """Take the region's candidates by LP value while count, budget and cap allow; keep the set if better."""
+    from plugins.takeover.selection import objective_of
+
+    chosen: list[int] = []
+    spent, per = 0.0, {}
+    for i in nodes[np.argsort(-x, kind="stable")]:
+        if len(chosen) == pool.max_n:
+            break
+        if pool.budget is not None and spent + pool.cost[i] > pool.budget + 1e-9:
+            continue
+        if pool.cap is not None and per.get(pool.codes[i], 0) >= pool.cap:
+            continue
+        chosen.append(int(i))
+        spent += float(pool.cost[i])
+        per[pool.codes[i]] = per.get(pool.codes[i], 0) + 1
+    if len(chosen) < pool.min_n:
         return
+    obj = objective_of(chosen, pool.score, _pairs_of(pool, np.asarray(chosen)), pool.weight)[0]
+    if obj > search.best_obj:
+        search.best, search.best_obj = sorted(chosen), obj
+
+
+def _region(search: Search, pool: Pool, fixed: list[int], cand: np.ndarray, capped: np.ndarray,
+            region: Region | None = None) -> None:
+    """Settle a region (see _bounded): by its bounds, its MILP, or a second anchor inside it.
+
+    Sets where some candidate j is adjacent to all others live in N[j] and recurse (j capped for the
+    siblings after it); the rest have every candidate at ≤ max_n − 2 selected neighbours, an LP that
+    must then fall below the best set — else the whole region goes to the MILP.
+    """
+    region = region or _bounded(search, pool, fixed, cand, capped)
+    if region is None:
+        return
+    k, w = pool.max_n, pool.weight
+    r = k - len(fixed)
+    cand, sub, full = region.cand, region.sub, region.full
     if len(cand) <= SMALL_REGION or r <= 3:
-        _milp(search, pool, nodes, model)
+        _milp(search, pool, region.nodes, region.model)
         return
     star_a = np.concatenate([np.full(len(fixed), k - 1), np.full(len(cand), k - 2)])
-    bound_a, _ = _lp(search, *_model(pool, nodes, star_a, len(fixed), (k, k), whole).parts())
-    if not search.beaten(bound_a):  # the unanchored rest of this region is not settled by its LP: solve it all
-        _milp(search, pool, nodes, model)
+    bound_a, _ = _lp(search, *_model(pool, region.nodes, star_a, len(fixed), (k, k), region.pairs).parts())
+    if not search.beaten(bound_a):
+        _milp(search, pool, region.nodes, region.model)
         return
     local = capped.copy()
     inner = sub.sum(axis=1)
@@ -352,10 +406,10 @@ def _region(search: Search, pool: Pool, fixed: list[int], cand: np.ndarray, capp
             return
 
 
-def _sub_with_fixed(pool: Pool, fixed: list[int], cand: np.ndarray, sub: np.ndarray) -> np.ndarray:
+def _sub_with_fixed(fixed: list[int], sub: np.ndarray) -> np.ndarray:
     """Adjacency among fixed + candidates (fixed are adjacent to every candidate and to each other)."""
     f = len(fixed)
-    whole = np.zeros((f + len(cand), f + len(cand)), dtype=bool)
+    whole = np.zeros((f + len(sub), f + len(sub)), dtype=bool)
     whole[:f, :] = True
     whole[:, :f] = True
     np.fill_diagonal(whole, False)
@@ -388,7 +442,8 @@ def _unanchored_bound(search: Search, pool: Pool, rounds: int = 12) -> float:
     The LP with stars min(deg, k − 2): pairs inside a subset R get their y; every other pair is paid
     W/2 to each end through one aggregated variable per candidate (g_i ≤ star_i x_i, g_i ≤ Σ x over its
     pairs leaving R). That is exact on sets and a valid (slightly weaker) relaxation, so its LP value
-    bounds case A for the whole pool; candidates the LP picks outside R join R and it is solved again.
+    bounds case A for the whole pool; candidates the LP picks outside R join R with their neighbours
+    and it is solved again.
     """
     n, k, w = len(pool.score), pool.max_n, pool.weight
     star = np.minimum(pool.deg, k - 2)
@@ -400,7 +455,8 @@ def _unanchored_bound(search: Search, pool: Pool, rounds: int = 12) -> float:
         moved = (x > 1e-6) & ~inside
         if search.beaten(bound) or not moved.any() or search.expired():
             return bound
-        inside |= moved
+        inside[moved] = True
+        inside[pool.adj[moved].indices] = True
     return bound
 
 
@@ -431,24 +487,34 @@ def _hybrid_lp(search: Search, pool: Pool, inside: np.ndarray, star: np.ndarray)
     b = np.concatenate([model.b, np.zeros(len(own) + g)])
     c = np.concatenate([model.c, np.full(g, w / 2)])
     hi = np.concatenate([model.hi, star[has].astype(float)])
-    bound, _, x = _lp_x(search, c, a, b, np.zeros(len(c)), hi)
+    # interior point: twice as fast as simplex on this large degenerate LP; the bound is rebuilt from its duals
+    bound, _, x = _lp_x(search, c, a, b, np.zeros(len(c)), hi, method="highs-ipm")
     return bound, (x[:n] if x is not None else np.zeros(n))
 
 
 def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float) -> tuple[Search, float]:
-    """Search every anchor (best bound first), then bound the unanchored sets; returns (search, their bound).
+    """Search every anchor, then bound the unanchored sets; returns (search, their bound).
 
+    Anchors go best bound first, twice: a cheap pass settles most by bounds and rounds each LP into a
+    set (which usually finds the optimum), then the survivors are solved against that better cutoff.
     The best set is optimal when search.complete and the unanchored bound is not above it.
     """
     search = Search(best, best_obj, deadline)
-    k = pool.max_n
-    capped = pool.deg < k - 1
+    capped = pool.deg < pool.max_n - 1
     anchors = np.flatnonzero(~capped)
     bounds = _anchor_bounds(pool, anchors)
+    survivors: list[int] = []
     for t in np.argsort(-bounds, kind="stable"):
         if search.beaten(bounds[t]) or search.expired():
             break  # the rest bound lower still
         a = int(anchors[t])
+        if _bounded(search, pool, [a], pool.neighbours(a), capped) is None:
+            capped[a] = True  # covered: every set anchored at a is no better (its bound used fewer caps)
+        else:
+            survivors.append(a)
+    for a in survivors:
+        if search.expired():
+            return search, np.inf
         _region(search, pool, [a], pool.neighbours(a), capped)
         capped[a] = True
     if search.expired():

@@ -286,7 +286,7 @@ def dominated(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np
 
 def _milp(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, min_n: int, max_n: int,
           budget: float | None, per_street_max: int | None, weight: float, time_limit: float,
-          min_objective: float | None = None) -> tuple[Any, int]:
+          min_objective: float | None = None, most: int | None = None) -> tuple[Any, int]:
     from scipy.optimize import Bounds, LinearConstraint, milp  # imported here: keeps CLI start-up fast
     from scipy.sparse import coo_matrix
 
@@ -318,7 +318,7 @@ def _milp(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.nda
         add([n + p, int(pairs[p, 0])], [1.0, -1.0], -np.inf, 0.0)
         add([n + p, int(pairs[p, 1])], [1.0, -1.0], -np.inf, 0.0)
     if m:
-        _pair_cuts(pairs, street, max_n, per_street_max, add, n)
+        _pair_cuts(pairs, street, max_n - 1 if most is None else most, per_street_max, add, n)
     if min_objective is not None:  # a known feasible set's value: prunes every branch that cannot beat it
         add(range(n + m), (-c).tolist(), min_objective - 1e-6 * max(1.0, abs(min_objective)), np.inf)
     A = coo_matrix((vals, (rows, cols)), shape=(r, n + m)).tocsr()
@@ -330,11 +330,12 @@ def _milp(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.nda
     return res, m
 
 
-def _pair_cuts(pairs: np.ndarray, street: np.ndarray, max_n: int, cap: int | None, add: Any, n: int) -> None:
+def _pair_cuts(pairs: np.ndarray, street: np.ndarray, most: int, cap: int | None, add: Any, n: int) -> None:
     """Valid inequalities that tighten the y ≤ x relaxation (same integer optimum, faster proofs).
 
-    Per compound i: Σ_j y_ij ≤ U_i x_i, U_i = min(max_n − 1, Σ_streets min(neighbours there, cap, cap − 1
-    in i's own street)). Per street: selected pairs inside it ≤ cap·(cap − 1)/2.
+    Per compound i: Σ_j y_ij ≤ U_i x_i, U_i = min(most, Σ_streets min(neighbours there, cap, cap − 1 in i's
+    own street)); most is max_n − 1, or max_n − 2 once every set with a member paired with all the others
+    is known to be no better (anchors.py). Per street: selected pairs inside it ≤ cap·(cap − 1)/2.
     """
     incident: dict[int, list[tuple[int, int]]] = {}
     for p, (a, b) in enumerate(pairs.tolist()):
@@ -346,7 +347,7 @@ def _pair_cuts(pairs: np.ndarray, street: np.ndarray, max_n: int, cap: int | Non
         for st, count in per_street.items():
             limit = count if cap is None else (cap - 1 if st == street[i] else cap)
             bound += min(int(count), max(limit, 0))
-        bound = min(bound, max_n - 1)
+        bound = min(bound, most)
         if bound < len(inc):
             add([n + p for p, _ in inc] + [i], [1.0] * len(inc) + [-float(max(bound, 0))], -np.inf, 0.0)
     if cap is not None:
@@ -358,13 +359,21 @@ def _pair_cuts(pairs: np.ndarray, street: np.ndarray, max_n: int, cap: int | Non
                 add([n + int(p) for p in inside], [1.0] * len(inside), -np.inf, float(limit))
 
 
+@dataclass
+class _Anchored:
+    """The decomposition's best set (full indices), whether it is proven, and whether every anchor was searched."""
+
+    chosen: list[int] | None
+    proven: bool
+    complete: bool
+
+
 def _anchored(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, min_n: int, max_n: int,
               budget: float | None, cap: int | None, weight: float, start: list[int] | None,
-              start_obj: float | None, keep: np.ndarray, deadline: float) -> tuple[list[int] | None, bool] | None:
-    """The anchor decomposition (see anchors.py) on the reduced pool: (best set in full indices, proven), or None.
+              start_obj: float | None, keep: np.ndarray, deadline: float) -> _Anchored | None:
+    """The anchor decomposition (see anchors.py) on the reduced pool, or None when it does not apply.
 
-    None when it does not apply (no bonus, or max_n < 3); the set is `start` when nothing beat it (None if
-    none), and proven is True only when every anchored region and the unanchored bound are settled.
+    It does not apply without a bonus or with max_n < 3. The set is `start` when nothing beat it.
     """
     from plugins.takeover import anchors
 
@@ -378,8 +387,55 @@ def _anchored(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np
     pool = anchors.Pool(score, cost, pd.factorize(street)[0], _adjacency(len(score), pairs), weight, min_n, max_n,
                         budget, cap)
     search, unanchored = anchors.solve(pool, inside, start_obj if start_obj is not None else -np.inf, deadline)
-    proven = search.complete and search.beaten(unanchored)
-    return ([int(keep[i]) for i in search.best] if search.best is not None else start), proven
+    chosen = [int(keep[i]) for i in search.best] if search.best is not None else start
+    return _Anchored(chosen, search.complete and search.beaten(unanchored), search.complete)
+
+
+@dataclass
+class _Outcome:
+    """What the exact search on the reduced pool settled: a set (full indices), proven or not, and why."""
+
+    chosen: list[int] | None
+    optimal: bool
+    status: str
+    bound: float | None = None
+
+
+def _solve_reduced(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, keep: np.ndarray,
+                   min_n: int, max_n: int, budget: float | None, cap: int | None, weight: float, h: list[int] | None,
+                   h_obj: float | None, t0: float, time_limit: float) -> _Outcome:
+    """Anchor decomposition first (with a bonus), then the global MILP on the undominated pool if not proven.
+
+    When the decomposition searched every anchored set, the MILP only has to cover the rest, so its star
+    cuts drop to max_n − 2; finding nothing above the cutoff then proves the decomposition's best set.
+    """
+    remap = np.full(len(score), -1)
+    remap[keep] = np.arange(len(keep))
+    sub_pairs = remap[pairs] if len(pairs) else pairs
+    sub_pairs = sub_pairs[(sub_pairs >= 0).all(axis=1)] if len(sub_pairs) else sub_pairs
+    found = _anchored(score[keep], cost[keep], street[keep], sub_pairs, min_n, max_n, budget, cap, weight, h, h_obj,
+                      keep, t0 + ANCHOR_SHARE * time_limit)
+    if found is not None and found.proven and found.chosen is not None:
+        return _Outcome(found.chosen, True, "Optimal (anchor decomposition)")
+    most = max_n - 1
+    if found is not None and found.chosen is not None:
+        h_obj = max(h_obj if h_obj is not None else -np.inf, objective_of(found.chosen, score, pairs, weight)[0])
+        most = max_n - 2 if found.complete else most
+    left = max(time_limit - (time.perf_counter() - t0), 0.0)
+    res, _ = _milp(score[keep], cost[keep], street[keep], sub_pairs, min_n, max_n, budget, cap, weight, left,
+                   min_objective=h_obj, most=most)
+    if res.status == 2 and most < max_n - 1 and found is not None:
+        return _Outcome(found.chosen, True, "Optimal (anchor decomposition; no set without an anchor is better)")
+    optimal = res.status == 0
+    chosen: list[int] | None = None
+    if res.x is not None:
+        chosen = [int(keep[i]) for i in np.flatnonzero(res.x[: len(keep)] > 0.5)]
+        if not feasible(chosen, cost, street, min_n, max_n, budget, cap):
+            chosen, optimal = None, False
+    bound = -float(res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None else None
+    if chosen is None and found is not None and found.chosen is not None:
+        chosen = found.chosen  # the MILP stopped without a set: keep the decomposition's (not proven)
+    return _Outcome(chosen, optimal, str(res.message), bound)
 
 
 def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: float | None = None,
@@ -422,30 +478,10 @@ def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: f
          if weight > 0 and len(pair_arr) else None)
     h_obj = objective_of(h, score, pair_arr, weight)[0] if h is not None else None
     keep = np.flatnonzero(~dominated(score, cost, street, pair_arr, max_n, per_street_max, weight, budget is not None))
-    remap = np.full(len(ids), -1)
-    remap[keep] = np.arange(len(keep))
-    sub_pairs = remap[pair_arr] if len(pair_arr) else pair_arr
-    sub_pairs = sub_pairs[(sub_pairs >= 0).all(axis=1)] if len(sub_pairs) else sub_pairs
     # the heuristic's value is a valid lower bound for the reduced problem too (the reduction keeps an optimum)
-    found = _anchored(score[keep], cost[keep], street[keep], sub_pairs, min_n, max_n, budget, per_street_max,
-                      weight, h, h_obj, keep, t0 + ANCHOR_SHARE * time_limit) if len(sub_pairs) else None
-    chosen: list[int] | None = None
-    if found is not None and found[1] and found[0] is not None:
-        chosen, optimal, status, bound = found[0], True, "Optimal (anchor decomposition)", None
-    else:
-        if found is not None and found[0] is not None:
-            h_obj = max(h_obj or -np.inf, objective_of(found[0], score, pair_arr, weight)[0])
-            h = found[0]
-        left = max(time_limit - (time.perf_counter() - t0), 0.0)
-        res, _ = _milp(score[keep], cost[keep], street[keep], sub_pairs, min_n, max_n, budget, per_street_max,
-                       weight, left, min_objective=h_obj)
-        optimal = res.status == 0
-        if res.x is not None:
-            chosen = [int(keep[i]) for i in np.flatnonzero(res.x[: len(keep)] > 0.5)]
-            if not feasible(chosen, cost, street, min_n, max_n, budget, per_street_max):
-                chosen, optimal = None, False
-        status = str(res.message)
-        bound = -float(res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None else None
+    out = _solve_reduced(score, cost, street, pair_arr, keep, min_n, max_n, budget, per_street_max, weight, h, h_obj,
+                         t0, time_limit)
+    chosen, optimal, status, bound = out.chosen, out.optimal, out.status, out.bound
     seconds = time.perf_counter() - t0
     obj = objective_of(chosen, score, pair_arr, weight)[0] if chosen is not None else -np.inf
     # never return less than a set already in hand: the contiguity heuristic's, else greedy's
@@ -457,7 +493,7 @@ def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: f
         raise InfeasibleSelection("solver", f"the solver found no feasible set ({status})")
     if source != "solver":
         optimal = False
-        status = f"{status}; the {source} set is returned (the solver's set was {'missing' if res.x is None else 'lower'})"
+        status = f"{status}; the {source} set is returned (the solver's set was {'missing' if out.chosen is None else 'lower'})"
     obj, n_pairs = objective_of(chosen, score, pair_arr, weight)
     bound = obj if optimal else (bound if bound is not None and np.isfinite(bound) else None)
     order = sorted(chosen, key=lambda i: (-score[i], ids[i]))

@@ -132,3 +132,21 @@ def test_select_on_dense_pools_equals_brute_force(seed: int) -> None:
         sel = select(cand, lo, hi, budget, cap, 7.0, named)
         assert sel.optimal
         assert sel.objective == pytest.approx(_brute(score, cost, codes, pairs, 7.0, lo, hi, budget, cap), abs=1e-4)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fallback_milp_after_a_complete_anchor_search_is_exact(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Case-A bound withheld: the global MILP (star cuts at max_n − 2) must still prove the brute-force optimum.
+
+    Covers both outcomes: it finds an unanchored set above the cutoff, or none (then the anchors' set stands).
+    """
+    monkeypatch.setattr(anchors, "_unanchored_bound", lambda search, pool: np.inf)
+    score, cost, codes, pairs = _pool(200 + seed, 12, 0.4 + 0.1 * (seed % 4))
+    ids = [f"c{i:02d}" for i in range(len(score))]
+    cand = pd.DataFrame({"compound_id": ids, "street": [f"s{c}" for c in codes], "score": score,
+                         "takeover_cost": cost})
+    named = [(ids[a], ids[b]) for a, b in pairs]
+    for lo, hi, budget, cap in [(3, 5, None, None), (2, 6, 60.0, None), (3, 6, None, 2)]:
+        sel = select(cand, lo, hi, budget, cap, 9.0, named)
+        assert sel.optimal
+        assert sel.objective == pytest.approx(_brute(score, cost, codes, pairs, 9.0, lo, hi, budget, cap), abs=1e-4)
