@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plugins.takeover import anchors
+from plugins.takeover import anchors, selection
 from plugins.takeover.selection import _adjacency, feasible, objective_of, select
 
 
@@ -150,3 +150,30 @@ def test_fallback_milp_after_a_complete_anchor_search_is_exact(seed: int, monkey
         sel = select(cand, lo, hi, budget, cap, 9.0, named)
         assert sel.optimal
         assert sel.objective == pytest.approx(_brute(score, cost, codes, pairs, 9.0, lo, hi, budget, cap), abs=1e-4)
+
+
+def _cocktail_pool(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Six strong candidates paired with all but one of the others (degrees 4 = max_n − 2) among weaker noise."""
+    rng = np.random.default_rng(seed)
+    n = 14
+    score = np.concatenate([np.full(6, 70.0), np.round(rng.uniform(40, 75, n - 6), 2)])
+    strong = [(i, j) for i, j in itertools.combinations(range(6), 2) if j != i + 3]
+    noise = [(i, j) for i, j in itertools.combinations(range(n), 2) if j >= 6 and rng.random() < 0.3]
+    return score, np.ones(n), rng.integers(0, 3, n), np.array(sorted(strong + noise), dtype=int)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_unanchored_optimum_is_found_by_the_fallback_and_covered_by_the_bound(
+        seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An optimum where nobody is paired with all others: the case-A bound must cover it, the MILP find it."""
+    score, cost, codes, pairs = _cocktail_pool(seed)
+    expected = _brute(score, cost, codes, pairs, 10.0, 6, 6, None, None)
+    search, unanchored = _solve(score, cost, codes, pairs, 10.0, 6, 6, None, None)
+    assert unanchored >= _brute(score, cost, codes, pairs, 10.0, 6, 6, None, None, unanchored_only=True) - 1e-6
+    monkeypatch.setattr(anchors, "_unanchored_bound", lambda search, pool: np.inf)
+    monkeypatch.setattr(selection, "contiguity_heuristic", lambda *args, **kwargs: None)  # no head start
+    ids = [f"c{i:02d}" for i in range(len(score))]
+    cand = pd.DataFrame({"compound_id": ids, "street": [f"s{c}" for c in codes], "score": score,
+                         "takeover_cost": cost})
+    sel = select(cand, 6, 6, None, None, 10.0, [(ids[a], ids[b]) for a, b in pairs])
+    assert sel.optimal and sel.objective == pytest.approx(expected, abs=1e-4)
