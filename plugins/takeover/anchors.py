@@ -3,14 +3,15 @@
 Split every feasible set S by its largest selected degree:
 
 * case A — every member has ≤ max_n − 2 selected neighbours: bounded by one LP whose star cuts use
-  max_n − 2 (far tighter than max_n − 1; this LP is solved by column generation on a few hundred nodes,
-  with a dual bound valid for the whole pool);
+  max_n − 2 (far tighter than max_n − 1), with exact pair variables only inside a growing subset of
+  a few hundred candidates and one aggregated term per candidate for the other pairs;
 * case B — some member a ("anchor") has max_n − 1: then |S| = max_n and S ⊆ N[a], a small local problem.
   Anchors are taken one at a time and each, once done, is capped at max_n − 2 for the rest, so every set
   is covered once. A local problem splits the same way, recursing on a second anchor inside N[a] ∩ N[b].
 
-Each region is first bounded combinatorially (peeling, independent-set colouring), then by its LP, and
-only then solved as a MILP. Dense pair graphs make the global LP weak (fractional x spread over hundreds
+Each region is first bounded combinatorially (peeling, independent-set colouring), then by its LP
+(rounded into a set on the way), and only then solved as a MILP; a first pass over all anchors does
+only the bounds, so the expensive regions meet the best cutoff. Dense pair graphs make the global LP weak (fractional x spread over hundreds
 of candidates); the local problems are small and their LPs tight. Exact whatever the graph, budget or
 per-street cap: the combinatorial bounds relax those, the LPs and MILPs keep them.
 """
@@ -88,16 +89,13 @@ class Search:
 
 @dataclass
 class Model:
-    """A region's LP/MILP as rows A z ≤ b over z = (x of `nodes`, y of their pairs), with row indices for duals."""
+    """A region's LP/MILP as rows A z ≤ b over z = (x of `nodes`, y of their pairs), with each node's star row."""
 
     c: np.ndarray
     a: Any
     b: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
-    count_rows: tuple[int, int]  # the ≤ max row and the ≥ min row (−1 when min is 0)
-    budget_row: int
-    street_rows: dict[int, int]
     star_row: np.ndarray  # per node, −1 when its star is not binding in the region
 
     def parts(self) -> tuple[np.ndarray, Any, np.ndarray, np.ndarray, np.ndarray]:
@@ -122,24 +120,24 @@ def _model(pool: Pool, nodes: np.ndarray, star: np.ndarray, n_fixed: int, count:
     vals: list[np.ndarray] = []
     rhs: list[float] = []
 
-    def add(col: np.ndarray, val: np.ndarray, bound: float) -> int:
+    def add(col: np.ndarray, val: np.ndarray, bound: float) -> None:
         rows.append(np.full(len(col), len(rhs)))
         cols.append(col)
         vals.append(val)
         rhs.append(bound)
-        return len(rhs) - 1
 
     every = np.arange(n)
-    count_rows = (add(every, np.ones(n), float(count[1])),
-                  add(every, -np.ones(n), -float(count[0])) if count[0] > 0 else -1)
-    budget_row = add(every, pool.cost[nodes].astype(float), float(pool.budget)) if pool.budget is not None else -1
-    street_rows: dict[int, int] = {}
+    add(every, np.ones(n), float(count[1]))
+    if count[0] > 0:
+        add(every, -np.ones(n), -float(count[0]))
+    if pool.budget is not None:
+        add(every, pool.cost[nodes].astype(float), float(pool.budget))
     if pool.cap is not None:
         codes = pool.codes[nodes]
         for code in np.unique(codes):
             members = np.flatnonzero(codes == code)
             if len(members) > pool.cap:
-                street_rows[int(code)] = add(members, np.ones(len(members)), float(pool.cap))
+                add(members, np.ones(len(members)), float(pool.cap))
     p = np.arange(m)
     for ends in (pa, pb):  # y_p − x_end ≤ 0
         rows.extend([len(rhs) + p, len(rhs) + p])
@@ -165,7 +163,7 @@ def _model(pool: Pool, nodes: np.ndarray, star: np.ndarray, n_fixed: int, count:
     lo = np.zeros(n + m)
     lo[:n_fixed] = 1.0
     return Model(np.concatenate([pool.score[nodes], np.full(m, pool.weight)]), a, np.asarray(rhs), lo,
-                 np.ones(n + m), count_rows, budget_row, street_rows, star_row)
+                 np.ones(n + m), star_row)
 
 
 def _dual_bound(c: np.ndarray, a: Any, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, pi: np.ndarray) -> float:
@@ -174,33 +172,22 @@ def _dual_bound(c: np.ndarray, a: Any, b: np.ndarray, lo: np.ndarray, hi: np.nda
     return float(b @ pi + np.maximum(rc * lo, rc * hi).sum())
 
 
-def _lp_x(search: Search, c: np.ndarray, a: Any, b: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-          method: str = "highs") -> tuple[float, np.ndarray, np.ndarray | None]:
-    """The LP relaxation's rigorous upper bound (−inf if infeasible), its row duals (≥ 0) and its solution."""
+def _lp(search: Search, model: Model | tuple[np.ndarray, Any, np.ndarray, np.ndarray, np.ndarray],
+        method: str = "highs") -> tuple[float, np.ndarray | None]:
+    """The LP relaxation's rigorous upper bound (−inf if infeasible, +inf if unsolved) and its solution."""
     from scipy.optimize import linprog
 
+    c, a, b, lo, hi = model.parts() if isinstance(model, Model) else model
     search.lps += 1
-    res = linprog(-c, A_ub=a, b_ub=b, bounds=np.column_stack([lo, hi]), method=method)
+    left = max(search.deadline - time.perf_counter(), 0.01)
+    res = linprog(-c, A_ub=a, b_ub=b, bounds=np.column_stack([lo, hi]), method=method,
+                  options={"time_limit": left})
     if res.status == 2:
-        return -np.inf, np.zeros(len(b)), None
+        return -np.inf, None
     if res.status != 0:
-        return np.inf, np.zeros(len(b)), None
+        return np.inf, None
     pi = np.maximum(-np.asarray(res.ineqlin.marginals), 0.0)
-    return _dual_bound(c, a, b, lo, hi, pi), pi, res.x
-
-
-def _lp(search: Search, c: np.ndarray, a: Any, b: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[float, np.ndarray]:
-    """The LP relaxation's rigorous upper bound (−inf if infeasible) and its row duals (≥ 0)."""
-    from scipy.optimize import linprog
-
-    search.lps += 1
-    res = linprog(-c, A_ub=a, b_ub=b, bounds=np.column_stack([lo, hi]), method="highs")
-    if res.status == 2:
-        return -np.inf, np.zeros(len(b))
-    if res.status != 0:
-        return np.inf, np.zeros(len(b))
-    pi = np.maximum(-np.asarray(res.ineqlin.marginals), 0.0)
-    return _dual_bound(c, a, b, lo, hi, pi), pi
+    return _dual_bound(c, a, b, lo, hi, pi), res.x
 
 
 def _milp(search: Search, pool: Pool, nodes: np.ndarray, model: Model) -> None:
@@ -341,7 +328,7 @@ def _bounded(search: Search, pool: Pool, fixed: list[int], cand: np.ndarray, cap
     pairs = np.nonzero(np.triu(_sub_with_fixed(fixed, sub), 1))
     star = np.concatenate([np.full(len(fixed), k - 1), full + len(fixed)])
     model = _model(pool, nodes, star, len(fixed), (k, k), pairs)
-    bound, _, x = _lp_x(search, *model.parts())
+    bound, x = _lp(search, model)
     if x is not None:
         _round(search, pool, nodes, x[: len(nodes)])
     if search.beaten(bound):
@@ -390,7 +377,7 @@ def _region(search: Search, pool: Pool, fixed: list[int], cand: np.ndarray, capp
         _milp(search, pool, region.nodes, region.model)
         return
     star_a = np.concatenate([np.full(len(fixed), k - 1), np.full(len(cand), k - 2)])
-    bound_a, _ = _lp(search, *_model(pool, region.nodes, star_a, len(fixed), (k, k), region.pairs).parts())
+    bound_a, _ = _lp(search, _model(pool, region.nodes, star_a, len(fixed), (k, k), region.pairs))
     if not search.beaten(bound_a):
         _milp(search, pool, region.nodes, region.model)
         return
@@ -488,7 +475,7 @@ def _hybrid_lp(search: Search, pool: Pool, inside: np.ndarray, star: np.ndarray)
     c = np.concatenate([model.c, np.full(g, w / 2)])
     hi = np.concatenate([model.hi, star[has].astype(float)])
     # interior point: twice as fast as simplex on this large degenerate LP; the bound is rebuilt from its duals
-    bound, _, x = _lp_x(search, c, a, b, np.zeros(len(c)), hi, method="highs-ipm")
+    bound, x = _lp(search, (c, a, b, np.zeros(len(c)), hi), method="highs-ipm")
     return bound, (x[:n] if x is not None else np.zeros(n))
 
 

@@ -3,6 +3,9 @@
 maximise   Σ score_i x_i + W Σ_{(i,j) within radius} y_ij
 subject to min ≤ Σ x_i ≤ max;  Σ cost_i x_i ≤ budget;  Σ_{i in street} x_i ≤ cap;
            y_ij ≤ x_i,  y_ij ≤ x_j;  x, y binary (y only when W > 0).
+
+With a contiguity bonus the anchor decomposition (anchors.py) proves the optimum first; the global MILP
+here is its fallback.
 """
 
 from __future__ import annotations
