@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 MIP_REL_GAP = 1e-7  # HiGHS relative gap for "optimal": far below the 0.01-point resolution of the scores
-ANCHOR_SHARE = 0.7  # of the time limit for the anchor decomposition; the global MILP gets the rest if it fails
+ANCHOR_SHARE = 0.8  # of the time limit for the anchor decomposition; the global MILP gets the rest if it fails
 
 
 class InfeasibleSelection(ValueError):
@@ -382,11 +382,9 @@ def _anchored(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np
 
     if weight <= 0 or max_n < 3 or not len(pairs):
         return None
-    pos = np.full(int(keep.max()) + 1 if len(keep) else 0, -1)
-    pos[keep] = np.arange(len(keep))
-    inside = [int(pos[i]) for i in start] if start is not None else None
-    if inside is not None and min(inside, default=0) < 0:
-        inside = None  # the heuristic used a dominated candidate: its value still serves as the cutoff
+    pos = {int(k): j for j, k in enumerate(keep)}
+    inside = [pos[i] for i in start] if start is not None and all(i in pos for i in start) else None
+    # (a heuristic set holding a dominated candidate is not carried over; its value still serves as the cutoff)
     pool = anchors.Pool(score, cost, pd.factorize(street)[0], _adjacency(len(score), pairs), weight, min_n, max_n,
                         budget, cap)
     search, unanchored = anchors.solve(pool, inside, start_obj if start_obj is not None else -np.inf, deadline)

@@ -177,3 +177,17 @@ def test_unanchored_optimum_is_found_by_the_fallback_and_covered_by_the_bound(
                          "takeover_cost": cost})
     sel = select(cand, 6, 6, None, None, 10.0, [(ids[a], ids[b]) for a, b in pairs])
     assert sel.optimal and sel.objective == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_heuristic_set_with_a_dominated_candidate_still_seeds_the_cutoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last candidate is dominated (left out of the reduced pool); a start set holding it must not break."""
+    score, cost, codes, pairs = _pool(5, 12, 0.6)
+    score[-1] = 1.0  # far below everyone, few pairs: dominated
+    pairs = pairs[(pairs != len(score) - 1).all(axis=1)]
+    monkeypatch.setattr(selection, "contiguity_heuristic", lambda *args, **kwargs: [0, 1, len(score) - 1])
+    ids = [f"c{i:02d}" for i in range(len(score))]
+    cand = pd.DataFrame({"compound_id": ids, "street": [f"s{c}" for c in codes], "score": score,
+                         "takeover_cost": cost})
+    sel = select(cand, 3, 5, None, None, 6.0, [(ids[a], ids[b]) for a, b in pairs])
+    assert sel.dominated >= 1 and sel.optimal
+    assert sel.objective == pytest.approx(_brute(score, cost, codes, pairs, 6.0, 3, 5, None, None), abs=1e-4)
