@@ -484,7 +484,8 @@ def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float) 
 
     Anchors go best bound first, twice: a cheap pass settles most by bounds and rounds each LP into a
     set (which usually finds the optimum), then the survivors are solved against that better cutoff.
-    The best set is optimal when search.complete and the unanchored bound is not above it.
+    The best set is optimal when search.complete and the unanchored bound is not above it; complete is
+    False when the deadline passed.
     """
     search = Search(best, best_obj, deadline)
     capped = pool.deg < pool.max_n - 1
@@ -506,4 +507,6 @@ def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float) 
         capped[a] = True
     if search.expired():
         return search, np.inf
-    return search, _unanchored_bound(search, pool)
+    unanchored = _unanchored_bound(search, pool)
+    search.expired()  # an LP cut short by the deadline leaves no time for anything after either
+    return search, unanchored

@@ -409,6 +409,7 @@ def _solve_reduced(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pair
 
     When the decomposition searched every anchored set, the MILP only has to cover the rest, so its star
     cuts drop to max_n − 2; finding nothing above the cutoff then proves the decomposition's best set.
+    When the decomposition ran out of time, its best set is returned unproven.
     """
     remap = np.full(len(score), -1)
     remap[keep] = np.arange(len(keep))
@@ -418,6 +419,9 @@ def _solve_reduced(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pair
                       keep, t0 + ANCHOR_SHARE * time_limit)
     if found is not None and found.proven and found.chosen is not None:
         return _Outcome(found.chosen, True, "Optimal (anchor decomposition)")
+    if found is not None and not found.complete and found.chosen is not None:
+        # out of time: HiGHS cannot stop inside presolve/root LP of the whole pool (10 s over on the 10x pool)
+        return _Outcome(found.chosen, False, "Time limit reached in the anchor decomposition")
     most = max_n - 1
     if found is not None and found.chosen is not None:
         h_obj = max(h_obj if h_obj is not None else -np.inf, objective_of(found.chosen, score, pairs, weight)[0])
