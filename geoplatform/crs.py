@@ -14,6 +14,9 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from geoplatform.i18n import Message, MessageError
+from geoplatform.io import messages  # noqa: F401 - registers the texts of the messages below
+
 WGS84 = "EPSG:4326"
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by the GCJ-02 formula
 _EE = 0.00669342162296594323  # its first eccentricity squared
@@ -27,7 +30,7 @@ ALIASES = {"gcj02": "gcj02", "gcj-02": "gcj02", "gcj": "gcj02", "amap": "gcj02",
 CHINA_BOX = (72.004, 0.8293, 137.8347, 55.8271)
 
 
-class CRSProblem(ValueError):
+class CRSProblem(MessageError):
     """A coordinate system that cannot be used, or coordinates that do not fit the one given."""
 
 
@@ -65,7 +68,7 @@ def parse_crs(value: object) -> SourceCRS:
     try:
         crs = CRS.from_user_input(alias)
     except CRSError as exc:
-        raise CRSProblem(f"unknown coordinate system {text!r}: give an EPSG code (EPSG:4547), gcj02 or bd09") from exc
+        raise CRSProblem("import.crs.unknown", value=text) from exc
     return SourceCRS(_crs_name(crs), crs)
 
 
@@ -201,7 +204,8 @@ def looks_like_lonlat(x: np.ndarray, y: np.ndarray) -> bool:
     return bool(len(x) == 0 or ((np.abs(x) <= 180).all() and (np.abs(y) <= 90).all()))
 
 
-def diagnose(x: np.ndarray, y: np.ndarray, near: tuple[float, float, float, float], declared: str | None) -> str | None:
+def diagnose(x: np.ndarray, y: np.ndarray, near: tuple[float, float, float, float],
+             declared: str | None) -> Message | None:
     """The likely cause when coordinates claimed to be lon/lat do not fall near the area `near` (a bbox), else None.
 
     `declared` names where the CRS came from (e.g. "the file's .prj") or None when nothing declared one.
@@ -212,17 +216,13 @@ def diagnose(x: np.ndarray, y: np.ndarray, near: tuple[float, float, float, floa
     x0, y0, x1, y1 = near
     mx, my = float(np.median(x)), float(np.median(y))
     if x0 - 1 <= my <= x1 + 1 and y0 - 1 <= mx <= y1 + 1:
-        return (f"latitude and longitude are swapped (median point ({mx:.4f}, {my:.4f}) is (lat, lon)): "
-                "put longitude (经度, ~109.8) in x / the lon column and latitude (纬度, ~40.6) in y / the lat column")
+        return Message("import.crs.swapped", x=mx, y=my)
     if not looks_like_lonlat(x, y):
         sample = f"({mx:.0f}, {my:.0f})"
-        hint = ""
+        hint: Message | str = ""
         if 36_000_000 < mx < 38_000_000 or 300_000 < mx < 800_000:
-            hint = (" — they look like CGCS2000 3° Gauss-Krüger metres (EPSG:4546 for CM 111°E without zone prefix, "
-                    "EPSG:4525 with zone prefix 37; note EPSG:4547 is CM 114°E)")
+            hint = Message("import.crs.gauss_kruger")
         if declared:
-            return (f"coordinates such as {sample} are not longitude/latitude although {declared} says EPSG:4326: "
-                    f"projected numbers labelled as degrees{hint}; give the real system with --crs")
-        return (f"coordinates such as {sample} are not longitude/latitude and the file declares no coordinate "
-                f"system{hint}; give it with --crs (e.g. --crs EPSG:4547) — the importer never guesses")
+            return Message("import.crs.projected_as_degrees", sample=sample, declared=declared, hint=hint)
+        return Message("import.crs.projected_undeclared", sample=sample, hint=hint)
     return None

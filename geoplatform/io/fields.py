@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from geoplatform.i18n import Localized, MessageError
+from geoplatform.io import messages  # noqa: F401 - registers the texts
 from geoplatform.labels import LABELS, parse_enum
 
 # ------------------------------------------------------------------ enum values the core labels lack
@@ -76,8 +78,8 @@ def parse_enum_value(enum: str, text: object) -> str | None:
 
 # ------------------------------------------------------------------ value parsers
 
-class ValueProblem(ValueError):
-    """A cell that cannot become a valid value; the message says why."""
+class ValueProblem(MessageError):
+    """A cell that cannot become a valid value; `message` says why (key + params)."""
 
 
 def _text(v: Any) -> str:
@@ -95,7 +97,7 @@ _NUM_CLEAN = re.compile(r"[,，\s_]|(?<=\d)'(?=\d)")
 def parse_number(v: Any) -> float:
     """12,345 / 1 234 / 12,345.5 / full-width digits → float; rejects NaN/Inf and text."""
     if isinstance(v, bool):
-        raise ValueProblem(f"{v!r} is not a number")
+        raise ValueProblem("import.value.not_number", value=v)
     if isinstance(v, int | float):
         f = float(v)
     else:
@@ -107,9 +109,9 @@ def parse_number(v: Any) -> float:
         try:
             f = float(s)
         except ValueError as exc:
-            raise ValueProblem(f"{_text(v)!r} is not a number") from exc
+            raise ValueProblem("import.value.not_number", value=_text(v)) from exc
     if not math.isfinite(f):
-        raise ValueProblem(f"{v!r} is not a finite number")
+        raise ValueProblem("import.value.not_finite", value=v)
     return f
 
 
@@ -117,7 +119,7 @@ def parse_int(v: Any) -> int:
     """A whole number (thousands separators allowed)."""
     f = parse_number(v)
     if not float(f).is_integer():
-        raise ValueProblem(f"{_text(v)!r} is not a whole number")
+        raise ValueProblem("import.value.not_whole", value=_text(v))
     return int(f)
 
 
@@ -142,8 +144,12 @@ def parse_date(v: Any) -> dt.date:
             try:
                 return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except ValueError as exc:
-                raise ValueProblem(f"{s!r} is not a real date ({exc})") from exc
-    raise ValueProblem(f"{s!r} is not a date (write 2019-03-01, 2019/3/1 or 2019年3月1日)")
+                if not 1 <= int(m.group(2)) <= 12:
+                    raise ValueProblem("import.value.bad_month", value=s) from exc
+                if "day" in str(exc):
+                    raise ValueProblem("import.value.bad_day", value=s) from exc
+                raise ValueProblem("import.value.bad_date", value=s, detail=str(exc)) from exc
+    raise ValueProblem("import.value.not_date", value=s)
 
 
 _TRUE = {"1", "true", "yes", "y", "t", "是", "有", "√", "✓", "对"}
@@ -159,7 +165,7 @@ def parse_bool(v: Any) -> bool:
         return True
     if s in _FALSE:
         return False
-    raise ValueProblem(f"{_text(v)!r} is not yes/no (是/否)")
+    raise ValueProblem("import.value.not_bool", value=_text(v))
 
 
 def parse_rate(v: Any) -> float:
@@ -170,9 +176,9 @@ def parse_rate(v: Any) -> float:
     else:
         f = parse_number(v)
         if 1 < f <= 100:
-            raise ValueProblem(f"{f:g} is not a share between 0 and 1: write {f:g}% or {f / 100:g}")
+            raise ValueProblem("import.value.bare_percent", value=f, share=f / 100)
     if not 0 <= f <= 1:
-        raise ValueProblem(f"{_text(v)!r} is outside 0–100 %")
+        raise ValueProblem("import.value.rate_range", value=_text(v))
     return f
 
 
@@ -212,7 +218,7 @@ def parse_value(f: Field, v: Any, today: dt.date) -> Any:
     if kind in ("text", "wkt", "ref"):
         s = _text(v)
         if f.max_len and len(s) > f.max_len:
-            raise ValueProblem(f"text longer than {f.max_len} characters")
+            raise ValueProblem("import.value.too_long", max=f.max_len)
         return s
     if kind == "int":
         out: Any = parse_int(v)
@@ -221,7 +227,7 @@ def parse_value(f: Field, v: Any, today: dt.date) -> Any:
     elif kind == "date":
         out = parse_date(v)
         if out.year < 1900 or out.year > today.year + 50:
-            raise ValueProblem(f"{out.isoformat()} is not a plausible date")
+            raise ValueProblem("import.value.implausible_date", date=out.isoformat())
         return out
     elif kind == "bool":
         return parse_bool(v)
@@ -233,7 +239,7 @@ def parse_value(f: Field, v: Any, today: dt.date) -> Any:
         enum = kind[5:]
         got = parse_enum_value(enum, v)
         if got is None:
-            raise ValueProblem(f"{_text(v)!r} is not one of {' / '.join(_enum_help(enum))}")
+            raise ValueProblem("import.value.not_in_enum", value=_text(v), choices=_enum_help(enum))
         return got
     elif kind in ("code9", "code12"):
         s = _text(v)
@@ -241,7 +247,7 @@ def parse_value(f: Field, v: Any, today: dt.date) -> Any:
         if kind == "code9" and len(s) == 12 and s.endswith("000"):
             s = s[:9]
         if not (s.isdigit() and len(s) == n):
-            raise ValueProblem(f"{s!r} is not a {n}-digit NBS code")
+            raise ValueProblem("import.value.not_code", value=s, n=n)
         return s
     else:  # pragma: no cover - a spec error
         raise ValueError(kind)
@@ -249,20 +255,23 @@ def parse_value(f: Field, v: Any, today: dt.date) -> Any:
     if f.name == "build_year":
         hi = today.year
         if out > hi:
-            raise ValueProblem(f"build year {out} is in the future")
+            raise ValueProblem("import.value.future_year", year=out)
     if f.lo is not None and out < f.lo:
-        raise ValueProblem(f"{out:g} is below the plausible minimum {f.lo:g}" + (" (negative)" if out < 0 <= f.lo else ""))
+        key = "import.value.below_min_negative" if out < 0 <= f.lo else "import.value.below_min"
+        raise ValueProblem(key, value=out, lo=f.lo)
     if hi is not None and out > hi:
-        raise ValueProblem(f"{out:g} is above the plausible maximum {hi:g}")
+        raise ValueProblem("import.value.above_max", value=out, hi=hi)
     return out
 
 
-def _enum_help(enum: str) -> list[str]:
-    out = []
+def _enum_help(enum: str) -> Localized:
+    """The accepted values: 'professional (专业化物业) / …' in English, the Chinese labels (also accepted) in Chinese."""
+    en, zh_labels = [], []
     for v in enum_values(enum):
         zh = LABELS.get(enum, {}).get(v, (None,))[0] or (EXTRA_ENUMS.get(enum, {}).get(v) or ("",))[0]
-        out.append(f"{v} ({zh})" if zh else v)
-    return out
+        en.append(f"{v} ({zh})" if zh else v)
+        zh_labels.append(zh or v)
+    return Localized(en=" / ".join(en), zh="、".join(zh_labels))
 
 
 ID = ("id", "编号", "代码", "编码", "code", "fid_", "序号id")

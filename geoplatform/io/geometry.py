@@ -16,44 +16,50 @@ from shapely.geometry import (
     Polygon,
 )
 
+from geoplatform.i18n import Message, MessageError
+from geoplatform.io import messages  # noqa: F401 - registers the texts
+
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
                   "GeometryCollection")
 
 
-class GeometryProblem(ValueError):
-    """A geometry that cannot be built; the message names what is wrong (and where, when known)."""
+class GeometryProblem(MessageError):
+    """A geometry that cannot be built; `message` names what is wrong (and where, when known)."""
 
 
-def _positions(coords: Any, what: str, min_len: int) -> tuple[np.ndarray, bool]:
+def _type(name: str) -> Message:
+    return Message("import.geom.type", geom_type=name)
+
+
+def _positions(coords: Any, what: Message, min_len: int) -> tuple[np.ndarray, bool]:
     if not isinstance(coords, list) or not all(isinstance(p, list) for p in coords):
-        raise GeometryProblem(f"{what}: coordinates must be a list of [x, y] positions")
+        raise GeometryProblem("import.geom.not_positions", what=what)
     if len(coords) < min_len:
-        raise GeometryProblem(f"{what}: needs at least {min_len} positions, has {len(coords)}")
+        raise GeometryProblem("import.geom.too_few", what=what, min=min_len, n=len(coords))
     dims = {len(p) for p in coords}
     if not dims or min(dims) < 2 or max(dims) > 4:
-        raise GeometryProblem(f"{what}: every position needs 2 to 4 numbers")
+        raise GeometryProblem("import.geom.dims", what=what)
     try:
         arr = np.array([p[:2] for p in coords], dtype=float)
     except (TypeError, ValueError) as exc:
-        raise GeometryProblem(f"{what}: positions must be numbers") from exc
+        raise GeometryProblem("import.geom.not_numbers", what=what) from exc
     if not np.isfinite(arr).all():
         bad = int(np.argmax(~np.isfinite(arr).all(axis=1)))
-        raise GeometryProblem(f"{what}: position {bad + 1} is NaN or infinite")
+        raise GeometryProblem("import.geom.position_nonfinite", what=what, n=bad + 1)
     return arr, max(dims) > 2
 
 
-def _ring(coords: Any, what: str) -> tuple[np.ndarray, bool]:
+def _ring(coords: Any, what: Message) -> tuple[np.ndarray, bool]:
     arr, z = _positions(coords, what, 4)
     if not (arr[0] == arr[-1]).all():
-        raise GeometryProblem(f"{what}: ring is not closed (first position {tuple(arr[0])} ≠ last {tuple(arr[-1])}); "
-                              "rings are never closed automatically")
+        raise GeometryProblem("import.geom.ring_open", what=what, first=tuple(arr[0]), last=tuple(arr[-1]))
     return arr, z
 
 
-def _polygon(coords: Any, what: str) -> tuple[Polygon, bool]:
+def _polygon(coords: Any, what: Message) -> tuple[Polygon, bool]:
     if not isinstance(coords, list) or not coords:
-        raise GeometryProblem(f"{what}: a polygon needs at least one ring")
-    rings = [_ring(r, f"{what} ring {i + 1}") for i, r in enumerate(coords)]
+        raise GeometryProblem("import.geom.no_ring", what=what)
+    rings = [_ring(r, Message("import.geom.ring", what=what, n=i + 1)) for i, r in enumerate(coords)]
     return Polygon(rings[0][0], [r for r, _ in rings[1:]]), any(z for _, z in rings)
 
 
@@ -62,41 +68,42 @@ def geometry_from_geojson(obj: Any, depth: int = 0) -> tuple[shapely.Geometry | 
     if obj is None:
         return None, False
     if not isinstance(obj, dict) or "type" not in obj:
-        raise GeometryProblem("geometry is not a GeoJSON geometry object")
+        raise GeometryProblem("import.geom.not_object")
     kind = obj["type"]
     if kind not in GEOMETRY_TYPES:
-        raise GeometryProblem(f"unknown geometry type {kind!r}")
+        raise GeometryProblem("import.geom.unknown_type", geom_type=kind)
     if kind == "GeometryCollection":
         if depth > 2:
-            raise GeometryProblem("GeometryCollection nested too deeply")
+            raise GeometryProblem("import.geom.too_deep")
         parts = [geometry_from_geojson(g, depth + 1) for g in obj.get("geometries") or []]
         return shapely.GeometryCollection([g for g, _ in parts if g is not None]), any(z for _, z in parts)
     coords = obj.get("coordinates")
     if coords is None:
-        raise GeometryProblem(f"{kind} has no coordinates")
+        raise GeometryProblem("import.geom.no_coordinates", geom_type=kind)
     if kind == "Point":
         if not isinstance(coords, list):
-            raise GeometryProblem("Point: coordinates must be [x, y]")
+            raise GeometryProblem("import.geom.point_coordinates")
         if not coords:
             return Point(), False
-        arr, z = _positions([coords], "Point", 1)
+        arr, z = _positions([coords], _type("Point"), 1)
         return Point(arr[0]), z
     if not isinstance(coords, list):
-        raise GeometryProblem(f"{kind}: coordinates must be a list")
+        raise GeometryProblem("import.geom.coordinates_not_list", geom_type=kind)
     if not coords:
         return shapely.from_wkt(f"{kind.upper()} EMPTY"), False
     if kind == "MultiPoint":
-        arr, z = _positions(coords, "MultiPoint", 1)
+        arr, z = _positions(coords, _type("MultiPoint"), 1)
         return MultiPoint(arr), z
     if kind == "LineString":
-        arr, z = _positions(coords, "LineString", 2)
+        arr, z = _positions(coords, _type("LineString"), 2)
         return LineString(arr), z
     if kind == "MultiLineString":
-        parts = [_positions(c, f"MultiLineString part {i + 1}", 2) for i, c in enumerate(coords)]
+        parts = [_positions(c, Message("import.geom.part", what=_type("MultiLineString"), n=i + 1), 2)
+                 for i, c in enumerate(coords)]
         return MultiLineString([p for p, _ in parts]), any(z for _, z in parts)
     if kind == "Polygon":
-        return _polygon(coords, "Polygon")
-    parts = [_polygon(c, f"MultiPolygon part {i + 1}") for i, c in enumerate(coords)]
+        return _polygon(coords, _type("Polygon"))
+    parts = [_polygon(c, Message("import.geom.part", what=_type("MultiPolygon"), n=i + 1)) for i, c in enumerate(coords)]
     return MultiPolygon([p for p, _ in parts]), any(z for _, z in parts)
 
 

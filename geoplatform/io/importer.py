@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from geoplatform import models as m
 from geoplatform.crs import CRSProblem, SourceCRS, diagnose, looks_like_lonlat, parse_crs, to_wgs84
 from geoplatform.db import deferred_spatial_index
+from geoplatform.i18n import Message
 from geoplatform.io.fields import (
     GEOMETRY_KIND,
     KINDS,
@@ -37,6 +38,7 @@ from geoplatform.io.fields import (
 )
 from geoplatform.io.geometry import has_nonfinite, to_multilinestring, to_multipolygon, to_multipolygons
 from geoplatform.io.limits import DEFAULT_LIMITS, FileProblem, Limits
+from geoplatform.io.messages import geos_reason, one_of
 from geoplatform.io.readers import RawTable, open_table
 from geoplatform.io.report import ImportFailed, ImportReport
 from geoplatform.reference import DISTRICT_CODE, DISTRICT_NAME, DISTRICT_OUTLINE, street_aliases
@@ -82,7 +84,7 @@ def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = 
     try:
         source = parse_crs(crs) if crs else None
     except CRSProblem as exc:
-        report.error("--crs", str(exc))
+        report.error("--crs", exc.message)
         raise ImportFailed(report) from exc
     try:
         with gc_paused(), open_table(path, layer=layer, sheet=sheet, encoding=encoding, limits=limits) as table:
@@ -98,11 +100,10 @@ def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = 
                 else:
                     job.write(user)
     except FileProblem as exc:
-        report.error(path.name, str(exc))
+        report.error(path.name, exc.message)
         raise ImportFailed(report) from exc
     except (IntegrityError, DataError) as exc:  # e.g. a concurrent writer inserted the same id meanwhile
-        report.error(path.name, f"the database refused the rows ({str(exc.orig).splitlines()[0]}); "
-                                "the transaction was rolled back")
+        report.error(path.name, "import.db.refused", detail=str(exc.orig).splitlines()[0])
         raise ImportFailed(report) from exc
     return report
 
@@ -145,23 +146,23 @@ class _Job:
         self.geom: np.ndarray = np.full(self.n, None, dtype=object)  # main geometry, EPSG:4326
         self.location: np.ndarray = np.full(self.n, None, dtype=object)  # compounds: the point
         self.existing: set[tuple[Any, ...]] = set()
-        self.geom_label = "geometry"
+        self.geom_label: str | Message = Message("import.field.geometry")
 
     # ------------------------------------------------------------------ steps
     def run(self) -> None:
         """Every check; problems go to the report, nothing is written."""
         t, r = self.t, self.r
         if self.n == 0:
-            r.error(t.name, "no rows/features to import")
+            r.error(t.name, "import.no_rows")
             return
         mapping, ignored = map_columns(self.kind, [str(c) for c in t.frame.columns])
         self.mapping = mapping
         self.col_of = {f: c for c, f in mapping.items()}
         if ignored:
-            r.warn(f"{t.name}: columns not imported: {', '.join(map(str, ignored))}")
+            r.warn("import.warn.columns_ignored", file=t.name, columns=", ".join(map(str, ignored)))
         for f in SPECS[self.kind][1]:
             if f.required and f.name not in self.col_of:
-                r.error(t.name, f"required column {f.name} missing (accepted headers: {', '.join(f.aliases[:6])})")
+                r.error(t.name, "import.required_column", field=f.name, headers=", ".join(f.aliases[:6]))
         if not r.ok:
             return
         self._geometries()
@@ -182,23 +183,23 @@ class _Job:
         if want == "none":
             return
         geoms = np.full(self.n, None, dtype=object)
-        problems: dict[int, tuple[str, str]] = {}
-        label = "geometry"
+        problems: dict[int, tuple[str | Message, Message]] = {}
+        label: str | Message = Message("import.field.geometry")
         points_from_columns = None
         if t.geometry is not None:
             geoms = np.asarray(t.geometry, dtype=object).copy()
-            problems = {i: ("geometry", msg) for i, msg in t.geom_problems.items()}
+            problems = {i: (label, msg) for i, msg in t.geom_problems.items()}
         if "wkt" in self.col_of:
             label = self.col_of["wkt"]
             texts = [None if _empty(v) else str(v).strip() for v in t.frame[self.col_of["wkt"]]]
             parsed = shapely.from_wkt(np.array(texts, dtype=object), on_invalid="ignore")
             for i, (txt, g) in enumerate(zip(texts, parsed, strict=True)):
                 if txt is not None and g is None:
-                    problems[i] = (label, "not valid WKT (or a ring that is not closed: rings are never closed for you)")
+                    problems[i] = (label, Message("import.wkt.invalid"))
             geoms = np.asarray(parsed, dtype=object)
         lonc, latc = self.col_of.get("lon"), self.col_of.get("lat")
         if (lonc is None) != (latc is None):
-            r.error(t.name, f"column {lonc or latc} has no partner: give both longitude (经度) and latitude (纬度)")
+            r.error(t.name, "import.lonlat.no_partner", column=lonc or latc)
             return
         if lonc is not None:
             xs, ys = np.full(self.n, np.nan), np.full(self.n, np.nan)
@@ -208,7 +209,7 @@ class _Job:
                 try:
                     xs[i], ys[i] = parse_number(a), parse_number(b)
                 except ValueProblem as exc:
-                    problems[i] = (f"{lonc}/{latc}", str(exc))
+                    problems[i] = (f"{lonc}/{latc}", exc.message)
             has = np.isfinite(xs) & np.isfinite(ys)
             points_from_columns = np.where(has, shapely.points(np.nan_to_num(xs), np.nan_to_num(ys)), None)
             if t.geometry is None and "wkt" not in self.col_of:
@@ -227,8 +228,8 @@ class _Job:
         if t.had_z is not None:
             has_z |= np.asarray(t.had_z, dtype=bool)
         if has_z.any():
-            r.warn(f"{t.name}: Z/M coordinates dropped on {int(has_z.sum())} {t.unit}s (first: {t.unit} "
-                   f"{t.labels[int(np.argmax(has_z))]})")
+            r.warn("import.warn.z_dropped", file=t.name, n=int(has_z.sum()), units=Message(f"import.units.{t.unit}"),
+                   first=t.at(int(np.argmax(has_z))))
             geoms[present] = shapely.force_2d(geoms[present])
         empty = shapely.is_empty(geoms)
         geoms[empty] = None
@@ -236,16 +237,16 @@ class _Job:
         if present.any():
             nonfinite[present] = has_nonfinite(geoms[present])
         for i in np.flatnonzero(nonfinite):
-            r.error(t.where(i, label), "coordinates contain NaN or infinity")
+            r.error(t.where(i, label), "import.geom.nonfinite")
             self.ok_rows[i] = False
         for i in np.flatnonzero(empty & self.ok_rows):
             if not want.endswith("?") and want != "polygon|point":
-                r.error(t.where(i, label), "empty geometry")
+                r.error(t.where(i, label), "import.geom.empty")
                 self.ok_rows[i] = False
         nulls = shapely.is_missing(geoms) & self.ok_rows & ~empty
         if want in ("polygon", "line"):
             for i in np.flatnonzero(nulls):
-                r.error(t.where(i, label), "geometry is missing (null)")
+                r.error(t.where(i, label), "import.geom.null")
                 self.ok_rows[i] = False
         allowed = {"polygon": ("Polygon", "MultiPolygon"), "polygon?": ("Polygon", "MultiPolygon"),
                    "polygon|point": ("Polygon", "MultiPolygon", "Point"), "point?": ("Point",),
@@ -257,15 +258,16 @@ class _Job:
             if kind == "MultiPoint" and "Point" in allowed and len(geoms[i].geoms) == 1:
                 geoms[i] = geoms[i].geoms[0]
             else:
-                r.error(t.where(i, label), f"wrong geometry type {kind}: {self.kind} need {' or '.join(allowed)}")
+                r.error(t.where(i, label), "import.geom.wrong_type", geom_type=kind,
+                        kind=Message(f"import.kind.{self.kind}"), allowed=one_of(list(allowed)))
                 self.ok_rows[i] = False
         live = ~shapely.is_missing(geoms) & self.ok_rows
         if live.any():
             nverts = shapely.get_num_coordinates(geoms[live])
             for i, nv in zip(np.flatnonzero(live), nverts, strict=True):
                 if nv > self.limits.max_vertices:
-                    r.error(t.where(i, label), f"{nv} vertices, over the limit of {self.limits.max_vertices} per "
-                                               "feature: simplify it first")
+                    r.error(t.where(i, label), "import.geom.too_many_vertices", n=int(nv),
+                            limit=self.limits.max_vertices)
                     self.ok_rows[i] = False
         live = ~shapely.is_missing(geoms) & self.ok_rows
         self._validity(geoms, live, label)
@@ -285,7 +287,7 @@ class _Job:
         self._check_area(out, live, label, source)
         self.geom = out
 
-    def _validity(self, geoms: np.ndarray, live: np.ndarray, label: str) -> None:
+    def _validity(self, geoms: np.ndarray, live: np.ndarray, label: str | Message) -> None:
         if not live.any():
             return
         t, r = self.t, self.r
@@ -297,7 +299,7 @@ class _Job:
         reasons = shapely.is_valid_reason(geoms[bad])
         if not self.repair:
             for i, why in zip(bad, reasons, strict=True):
-                r.error(t.where(i, label), f"invalid geometry: {why} (fix it, or re-run with --repair to apply make_valid)")
+                r.error(t.where(i, label), "import.geom.invalid", reason=geos_reason(why))
                 self.ok_rows[i] = False
             return
         fixed = shapely.make_valid(geoms[bad])
@@ -305,11 +307,12 @@ class _Job:
         for i, why, g in zip(bad, reasons, fixed, strict=True):
             g2 = to_multilinestring(g) if want == "line" else to_multipolygon(g) if "polygon" in want else g
             if g2.is_empty:
-                r.error(t.where(i, label), f"invalid geometry: {why}; make_valid leaves nothing of the right type")
+                r.error(t.where(i, label), "import.geom.unrepairable", reason=geos_reason(why))
                 self.ok_rows[i] = False
                 continue
             geoms[i] = g2
-            r.warn(f"{t.where(i, label)}: repaired ({why}) → {g2.geom_type} with {len(g2.geoms)} part(s)")
+            r.warn("import.warn.repaired", where=t.where(i, label), reason=geos_reason(why), geom_type=g2.geom_type,
+                   parts=len(g2.geoms))
 
     def _source_crs(self, geoms: np.ndarray, live: np.ndarray, pts: np.ndarray | None,
                     loc_live: np.ndarray | None) -> SourceCRS | None:
@@ -321,7 +324,7 @@ class _Job:
         declared = None
         if self.source is not None:
             if t.crs is not None and t.crs.name != self.source.name:
-                r.warn(f"{t.name}: --crs {self.source.name} overrides {t.crs_origin} ({t.crs.name})")
+                r.warn("import.warn.crs_override", file=t.name, crs=self.source.name, origin=t.crs_origin, declared=t.crs.name)
             source, declared = self.source, "--crs"
         elif t.crs is not None:
             source, declared = t.crs, t.crs_origin
@@ -330,20 +333,18 @@ class _Job:
         if source is None:
             cause = diagnose(x, y, self._near_bbox(), None)
             if cause or not looks_like_lonlat(x, y):
-                r.error(t.name, cause or "coordinates are not longitude/latitude and no coordinate system is "
-                                         "declared: give --crs")
+                r.error(t.name, cause or Message("import.crs.not_lonlat"))
                 return None
-            r.warn(f"{t.name}: no coordinate system declared; coordinates taken as WGS-84 lon/lat. If they come from "
-                   "AMap/Tencent (GCJ-02) or Baidu (BD-09), re-import with --crs gcj02 / --crs bd09")
+            r.warn("import.warn.assumed_wgs84", file=t.name)
             return parse_crs("EPSG:4326")
         if source.is_geographic:
-            cause = diagnose(x, y, self._near_bbox(), f"{declared} ({source.name})" if declared else None)
+            cause = diagnose(x, y, self._near_bbox(),
+                             Message("import.crs.declared", origin=declared, crs=source.name) if declared else None)
             if cause:
                 r.error(t.name, cause)
                 return None
         elif len(x) and looks_like_lonlat(x, y) and np.abs(x).max() < 180 and np.abs(y).max() < 90:
-            r.error(t.name, f"{declared} says {source.name} (metres) but the coordinates look like longitude/latitude "
-                            f"degrees (e.g. {x[0]:.5f}, {y[0]:.5f}): drop --crs or use --crs EPSG:4326 / gcj02 / bd09")
+            r.error(t.name, "import.crs.degrees_as_metres", declared=declared, crs=source.name, x=x[0], y=y[0])
             return None
         return source
 
@@ -356,7 +357,7 @@ class _Job:
     def _near_bbox(self) -> tuple[float, float, float, float]:
         return tuple(self._district().bounds)  # type: ignore[return-value]
 
-    def _check_area(self, geoms: np.ndarray, live: np.ndarray, label: str, source: SourceCRS) -> None:
+    def _check_area(self, geoms: np.ndarray, live: np.ndarray, label: str | Message, source: SourceCRS) -> None:
         t, r = self.t, self.r
         every = live.copy()
         locs = np.array([g is not None for g in self.location])
@@ -373,16 +374,15 @@ class _Job:
             return
         ref = np.where(every, geoms, self.location)
         dist_km = shapely.distance(district, ref[outside].astype(object)) * 111 * 0.76
-        where_crs = f"{source.name}" + (f" from {t.crs_origin}" if self.source is None and t.crs_origin else "")
+        where_crs = Message("import.crs.from", crs=source.name, origin=t.crs_origin) \
+            if self.source is None and t.crs_origin else source.name
         if len(outside) == self.n:
-            r.error(t.name, f"every {t.unit} lies outside {DISTRICT_NAME} (median {np.median(dist_km):.0f} km away) — "
-                            f"the coordinates are probably not in {where_crs}: check --crs / the .prj, or the file is "
-                            "for another area")
+            r.error(t.name, "import.area.all_outside", unit=Message(f"import.unit.{t.unit}"), district=DISTRICT_NAME,
+                    km=float(np.median(dist_km)), crs=where_crs)
             self.ok_rows[:] = False
             return
         for i, d in zip(outside, dist_km, strict=True):
-            r.error(t.where(i, label), f"lies {d:.1f} km outside {DISTRICT_NAME} (wrong coordinates, or a feature "
-                                       "of another area)")
+            r.error(t.where(i, label), "import.area.outside", km=float(d), district=DISTRICT_NAME)
             self.ok_rows[i] = False
 
     # ------------------------------------------------------------------ attribute values
@@ -464,14 +464,14 @@ class _Job:
             v = _plain(v)
             if _empty(v):
                 if f.required:
-                    r.error(t.where(i, c), f"{f.name} is required but empty")
+                    r.error(t.where(i, c), "import.value.required_empty", field=f.name)
                     self.ok_rows[i] = False
                 out.append(None)
                 continue
             try:
                 out.append(parse_value(f, v, self.today))
             except ValueProblem as exc:
-                r.error(t.where(i, c), str(exc))
+                r.error(t.where(i, c), exc.message)
                 self.ok_rows[i] = False
                 out.append(None)
         return out
@@ -498,7 +498,7 @@ class _Job:
                 continue
             code = seen[v] if v in seen else seen.setdefault(v, match_street(self.s, v, lookup))
             if code is None:
-                self.r.error(self.t.where(i, col), f"unknown street {v!r} (give the NBS code or a name such as 少先路街道)")
+                self.r.error(self.t.where(i, col), "import.street.unknown", value=v)
                 self.ok_rows[i] = False
             rec["street_code"] = code
 
@@ -512,7 +512,7 @@ class _Job:
         streets = streets[streets.geometry.notna()]
         if streets.empty:
             for i in np.flatnonzero(rows):
-                self.r.error(self.t.where(i), f"{what} needs a street column: no street polygons to place it by")
+                self.r.error(self.t.where(i), "import.street.no_polygons", what=Message(f"import.table.{what}"))
                 self.ok_rows[i] = False
             return
         tree = shapely.STRtree(streets.geometry.values)
@@ -524,11 +524,11 @@ class _Job:
         for i in idx:
             code = found.get(int(i))
             if code is None:
-                self.r.error(self.t.where(i), f"{what}: no street column and the point lies in no street polygon")
+                self.r.error(self.t.where(i), "import.street.not_located", what=Message(f"import.table.{what}"))
                 self.ok_rows[i] = False
             self.rows[i]["street_code"] = code
-        self.r.warn(f"{self.t.name}: street assigned by location (point in street polygon) for {len(idx)} "
-                    f"{self.t.unit}s — the file has no street value for them")
+        self.r.warn("import.warn.street_by_location", file=self.t.name, n=len(idx),
+                    units=Message(f"import.units.{self.t.unit}"))
 
     def _resolve_district(self) -> None:
         for i, rec in enumerate(self.rows):
@@ -538,7 +538,7 @@ class _Job:
                 if rec["name"] in (DISTRICT_NAME, "昆区"):
                     rec["code"] = DISTRICT_CODE
                 else:
-                    self.r.error(self.t.where(i), "no district code (adcode) column and the name is not 昆都仑区")
+                    self.r.error(self.t.where(i), "import.district.no_code")
                     self.ok_rows[i] = False
             rec["geom"] = to_multipolygon(self.geom[i]) if self.geom[i] is not None else None
 
@@ -557,14 +557,14 @@ class _Job:
             if rec.get("street_code") is None and rec.get("code") and "street_code" not in self.col_of:
                 rec["street_code"] = self._streets_codes().get(rec["code"][:9])
                 if rec["street_code"] is None:
-                    self.r.error(self.t.where(i), f"no street given and code {rec['code']} starts with no known street")
+                    self.r.error(self.t.where(i), "import.community.no_street", code=rec["code"])
                     self.ok_rows[i] = False
             elif rec.get("street_code") is None and self.ok_rows[i]:
-                self.r.error(self.t.where(i, self.col_of.get("street_code")), "street is required but empty")
+                self.r.error(self.t.where(i, self.col_of.get("street_code")), "import.street.required_empty")
                 self.ok_rows[i] = False
             rec["geom"] = to_multipolygon(self.geom[i]) if self.geom[i] is not None else None
         if "street_code" not in self.col_of:
-            self.r.warn(f"{self.t.name}: street taken from the first 9 digits of each community code")
+            self.r.warn("import.warn.street_from_code", file=self.t.name)
 
     def _streets_codes(self) -> dict[str, str]:
         if not hasattr(self, "_codes"):
@@ -588,16 +588,15 @@ class _Job:
         if need_loc.any():
             loc[need_loc] = shapely.point_on_surface(boundary[need_loc].astype(object))
         for i in np.flatnonzero(np.array([p is None for p in loc]) & self.ok_rows):
-            r.error(t.where(i, self.geom_label), "no boundary and no point (经度/纬度): the compound cannot be placed")
+            r.error(t.where(i, self.geom_label), "import.compound.not_placed")
             self.ok_rows[i] = False
         point_only = np.array([b is None for b in boundary]) & self.ok_rows
         if point_only.any():
-            r.warn(f"{t.name}: boundary missing for {int(point_only.sum())} compounds — imported as points "
-                   "(drawn as markers, flagged 'boundary missing')")
+            r.warn("import.warn.point_only", file=t.name, n=int(point_only.sum()))
         no_street = np.array([rec.get("street_code") is None for rec in self.rows]) & self.ok_rows
         if "street_code" in self.col_of:
             for i in np.flatnonzero(no_street):
-                r.error(t.where(i, self.col_of["street_code"]), "street is required but empty")
+                r.error(t.where(i, self.col_of["street_code"]), "import.street.required_empty")
                 self.ok_rows[i] = False
         else:
             self._streets_by_location(loc, no_street, "compound")
@@ -608,7 +607,7 @@ class _Job:
                 p = loc[i]
                 rec["id"] = stable_id(f"{rec['street_code']}-", rec.get("name"), round(p.x, 6), round(p.y, 6))
         if "id" not in self.col_of:
-            r.warn(f"{t.name}: no id column — stable ids generated from street, name and location")
+            r.warn("import.warn.ids_compound", file=t.name)
         self._check_refs("managed_by_id", m.Compound.id, "compound")
 
     def _match_communities(self) -> None:
@@ -624,7 +623,7 @@ class _Job:
                 continue
             got = by_code.get(v) or by_name.get((rec.get("street_code"), v))
             if got is None:
-                self.r.error(self.t.where(i, col), f"unknown community {v!r} (give its 12-digit code or its name)")
+                self.r.error(self.t.where(i, col), "import.community.unknown", value=v)
                 self.ok_rows[i] = False
             rec["community_code"] = got
 
@@ -638,7 +637,7 @@ class _Job:
         for i, rec in enumerate(self.rows):
             v = rec.get(name)
             if v and v not in in_file and v not in found:
-                self.r.error(self.t.where(i, col), f"unknown {what} {v!r}")
+                self.r.error(self.t.where(i, col), "import.ref.unknown", what=Message(f"import.table.{what}"), value=v)
                 self.ok_rows[i] = False
 
     def _existing_values(self, column: Any, values: Iterable[Any]) -> set[Any]:
@@ -672,7 +671,7 @@ class _Job:
             v = rec.get("compound_id")
             if v is None:
                 if required and self.ok_rows[i]:
-                    self.r.error(self.t.where(i, col), "compound is required but empty")
+                    self.r.error(self.t.where(i, col), "import.compound.required_empty")
                     self.ok_rows[i] = False
                 continue
             if v in ids:
@@ -681,8 +680,10 @@ class _Job:
             if len(hits) == 1:
                 rec["compound_id"] = hits[0]
             else:
-                msg = f"compound name {v!r} is ambiguous ({len(hits)} compounds)" if hits else f"unknown compound {v!r}"
-                self.r.error(self.t.where(i, col), msg)
+                if hits:
+                    self.r.error(self.t.where(i, col), "import.compound.ambiguous", value=v, n=len(hits))
+                else:
+                    self.r.error(self.t.where(i, col), "import.compound.unknown", value=v)
                 self.ok_rows[i] = False
 
     def _by_containment(self, points: np.ndarray, rows: np.ndarray) -> dict[int, str]:
@@ -716,8 +717,8 @@ class _Job:
             found = self._by_containment(pts, live)
             for i in np.flatnonzero(live):
                 self.rows[i]["compound_id"] = found.get(int(i))
-            r.warn(f"{t.name}: no compound column — {len(found)} buildings assigned to the compound containing them, "
-                   f"{int(live.sum()) - len(found)} left without compound (orphans)")
+            r.warn("import.warn.buildings_by_containment", file=t.name, n=len(found),
+                   orphans=int(live.sum()) - len(found))
         need_street = np.array([rec.get("street_code") is None for rec in self.rows]) & live
         if need_street.any():
             cids = {rec["compound_id"] for i, rec in enumerate(self.rows) if need_street[i] and rec.get("compound_id")}
@@ -739,7 +740,7 @@ class _Job:
             if not rec.get("id") and geoms[i] is not None:
                 rec["id"] = stable_id("B-", shapely.to_wkb(shapely.set_precision(geoms[i], 1e-7), hex=True))
         if "id" not in self.col_of:
-            r.warn(f"{t.name}: no id column — stable ids generated from each building's outline")
+            r.warn("import.warn.ids_building", file=t.name)
 
     def _resolve_garage(self) -> None:
         self._compound_refs(required=False)
@@ -749,7 +750,7 @@ class _Job:
             found = self._by_containment(pts, live)
             for i in np.flatnonzero(live):
                 self.rows[i]["compound_id"] = found.get(int(i))
-            self.r.warn(f"{self.t.name}: no compound column — {len(found)} garages placed in the compound containing them")
+            self.r.warn("import.warn.garages_by_containment", file=self.t.name, n=len(found))
         for i, rec in enumerate(self.rows):
             rec["location"] = pts[i]
             if not rec.get("id"):
@@ -786,8 +787,8 @@ class _Job:
                 continue
             if k in first:
                 col = self.col_of.get(keys[0])
-                r.error(t.where(i, col), f"duplicate {'/'.join(keys)} {'/'.join(map(str, k))} "
-                                         f"(also {t.unit} {t.labels[first[k]]})")
+                r.error(t.where(i, col), "import.key.duplicate", keys="/".join(keys), value="/".join(map(str, k)),
+                        first=t.at(first[k]))
                 self.ok_rows[i] = False
             else:
                 first[k] = i
@@ -805,10 +806,9 @@ class _Job:
             for k in klist:
                 if k in found:
                     i = first[k]
-                    r.error(t.where(i, self.col_of.get(keys[0])),
-                            f"{'/'.join(map(str, k))} already exists in the database (use --upsert to update it)")
+                    r.error(t.where(i, self.col_of.get(keys[0])), "import.key.exists", value="/".join(map(str, k)))
         elif found:
-            r.warn(f"{t.name}: {len(found)} existing {self.table_name} rows will be updated (--upsert)")
+            r.warn("import.warn.upsert", file=t.name, n=len(found), table=Message(f"import.table.{self.table_name}"))
 
     # ------------------------------------------------------------------ write
     def count(self) -> None:

@@ -7,6 +7,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from geoplatform.i18n import MessageError
+from geoplatform.io import messages  # noqa: F401 - registers the texts
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -23,42 +26,41 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-class FileProblem(ValueError):
-    """A file the importer refuses as a whole (format, size, safety); the message says why."""
+class FileProblem(MessageError):
+    """A file the importer refuses as a whole (format, size, safety); `message` says why (key + params)."""
 
 
 def check_size(path: Path, limits: Limits) -> None:
     """Refuse files over the size cap."""
     size = path.stat().st_size
     if size > limits.max_file_bytes:
-        raise FileProblem(f"file is {size / 1e6:.0f} MB, over the {limits.max_file_bytes / 1e6:.0f} MB import limit; "
-                          "split it (e.g. by street) and import the parts")
+        raise FileProblem("import.file.too_big", mb=size / 1e6, limit_mb=limits.max_file_bytes / 1e6)
     if size == 0:
-        raise FileProblem("file is empty")
+        raise FileProblem("import.file.empty")
 
 
 def _check_member(info: zipfile.ZipInfo, limits: Limits) -> None:
     name = info.filename
     p = PurePosixPath(name.replace("\\", "/"))
     if p.is_absolute() or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise FileProblem(f"zip member {name!r} has an absolute path (refused: it could write outside the import folder)")
+        raise FileProblem("import.zip.absolute", member=name)
     if ".." in p.parts:
-        raise FileProblem(f"zip member {name!r} climbs out of the archive with '..' (zip-slip, refused)")
+        raise FileProblem("import.zip.slip", member=name)
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
-        raise FileProblem(f"zip member {name!r} is a symbolic link (refused)")
+        raise FileProblem("import.zip.symlink", member=name)
     if info.flag_bits & 0x1:
-        raise FileProblem(f"zip member {name!r} is encrypted (refused)")
+        raise FileProblem("import.zip.encrypted", member=name)
     if info.compress_size and info.file_size / max(info.compress_size, 1) > limits.max_ratio and info.file_size > 10_000_000:
-        raise FileProblem(f"zip member {name!r} expands {info.file_size // max(info.compress_size, 1)}× "
-                          f"({info.file_size / 1e6:.0f} MB): refused as a zip bomb")
+        raise FileProblem("import.zip.bomb_ratio", member=name, ratio=info.file_size // max(info.compress_size, 1),
+                          mb=info.file_size / 1e6)
 
 
 def inspect_zip(zf: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]:
     """Check a zip's members (count, paths, links, declared sizes); returns the file members."""
     infos = zf.infolist()
     if len(infos) > limits.max_zip_members:
-        raise FileProblem(f"zip holds {len(infos)} entries, over the limit of {limits.max_zip_members} (refused)")
+        raise FileProblem("import.zip.too_many", n=len(infos), limit=limits.max_zip_members)
     total = 0
     files = []
     for info in infos:
@@ -68,8 +70,7 @@ def inspect_zip(zf: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]:
         total += info.file_size
         files.append(info)
     if total > limits.max_unzipped_bytes:
-        raise FileProblem(f"zip declares {total / 1e6:.0f} MB uncompressed, over the "
-                          f"{limits.max_unzipped_bytes / 1e6:.0f} MB limit: refused as a possible zip bomb")
+        raise FileProblem("import.zip.too_large", mb=total / 1e6, limit_mb=limits.max_unzipped_bytes / 1e6)
     return files
 
 
@@ -79,7 +80,7 @@ def safe_extract(zip_path: Path, dest: Path, limits: Limits) -> list[Path]:
     try:
         zf = zipfile.ZipFile(zip_path)
     except zipfile.BadZipFile as exc:
-        raise FileProblem(f"not a readable zip file ({exc})") from exc
+        raise FileProblem("import.zip.unreadable", detail=str(exc)) from exc
     with zf:
         files = inspect_zip(zf, limits)
         budget = limits.max_unzipped_bytes
@@ -87,7 +88,7 @@ def safe_extract(zip_path: Path, dest: Path, limits: Limits) -> list[Path]:
         for info in files:
             target = (dest / PurePosixPath(info.filename.replace("\\", "/"))).resolve()
             if root not in target.parents:
-                raise FileProblem(f"zip member {info.filename!r} would land outside the import folder (refused)")
+                raise FileProblem("import.zip.outside", member=info.filename)
             target.parent.mkdir(parents=True, exist_ok=True)
             written = 0
             try:
@@ -96,13 +97,13 @@ def safe_extract(zip_path: Path, dest: Path, limits: Limits) -> list[Path]:
                         written += len(chunk)
                         budget -= len(chunk)
                         if budget < 0 or written > info.file_size + 1024:
-                            raise FileProblem(f"zip member {info.filename!r} expands beyond its declared size / the "
-                                              f"{limits.max_unzipped_bytes / 1e6:.0f} MB limit: refused as a zip bomb")
+                            raise FileProblem("import.zip.expands", member=info.filename,
+                                              limit_mb=limits.max_unzipped_bytes / 1e6)
                         dst.write(chunk)
             except (zipfile.BadZipFile, EOFError, OSError) as exc:
                 if isinstance(exc, FileProblem):
                     raise
-                raise FileProblem(f"zip member {info.filename!r} is damaged ({exc})") from exc
+                raise FileProblem("import.zip.damaged", member=info.filename, detail=str(exc)) from exc
             out.append(target)
     return out
 
@@ -115,5 +116,4 @@ def check_xml_parts(zf: zipfile.ZipFile, limits: Limits) -> None:
         with zf.open(info) as fh:
             head = fh.read(1 << 16)
         if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
-            raise FileProblem(f"workbook part {info.filename!r} declares a DTD/entities (XML entity expansion "
-                              "or external entity): refused")
+            raise FileProblem("import.xlsx.dtd", member=info.filename)

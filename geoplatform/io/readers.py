@@ -20,6 +20,8 @@ import pandas as pd
 import shapely
 
 from geoplatform.crs import CRSProblem, SourceCRS, parse_crs
+from geoplatform.i18n import Message
+from geoplatform.io import messages as msg
 from geoplatform.io.geometry import GeometryProblem, geometry_from_geojson
 from geoplatform.io.limits import (
     DEFAULT_LIMITS,
@@ -41,21 +43,25 @@ class RawTable:
     name: str
     frame: pd.DataFrame
     geometry: np.ndarray | None = None  # shapely geometries per row (None = null geometry); None = tabular file
-    geom_problems: dict[int, str] = field(default_factory=dict)  # row position → why its geometry failed
+    geom_problems: dict[int, Message] = field(default_factory=dict)  # row position → why its geometry failed
     had_z: np.ndarray | None = None
     crs: SourceCRS | None = None
-    crs_origin: str | None = None  # "the file's .prj", "the GeoPackage layer", "the GeoJSON crs member"
+    crs_origin: Message | None = None  # "the shapefile's .prj", "the GeoPackage layer", "the GeoJSON crs member"
     unit: str = "feature"  # "feature" or "row"
     labels: list[int] = field(default_factory=list)  # the number shown to users per row (feature n / sheet row n)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
-    def where(self, i: int, column: str | None = None) -> str:
-        """'file.xlsx row 14, column 户数' / 'file.geojson feature 3, field geometry'."""
-        label = self.labels[i] if self.labels else i + 1
-        base = f"{self.name} {self.unit} {label}"
-        if column is None:
-            return base
-        return f"{base}, {'column' if self.unit == 'row' else 'field'} {column}"
+    def where(self, i: int, column: str | Message | None = None) -> Message:
+        """'file.xlsx row 14, column 户数' / 'file.geojson feature 3, field geometry' (in each language)."""
+        return msg.where(self.name, self.unit, self.label(i), column)
+
+    def label(self, i: int) -> int:
+        """The number users see for row position i (sheet row / feature number)."""
+        return self.labels[i] if self.labels else i + 1
+
+    def at(self, i: int) -> Message:
+        """'row 14' / 'feature 3' (no file name)."""
+        return msg.at(self.unit, self.label(i))
 
 
 def sniff_format(path: Path) -> str:
@@ -70,7 +76,7 @@ def sniff_format(path: Path) -> str:
             with zipfile.ZipFile(path) as zf:
                 names = zf.namelist()
         except zipfile.BadZipFile as exc:
-            raise FileProblem(f"damaged zip file ({exc})") from exc
+            raise FileProblem("import.zip.damaged_file", detail=str(exc)) from exc
         return "xlsx" if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names) else "zip"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "xls"
@@ -92,16 +98,15 @@ def open_table(path: str | Path, *, layer: str | None = None, sheet: str | None 
     """Read any supported file; temporary files (unzipped shapefiles) are removed when the block ends."""
     path = Path(path)
     if not path.exists():
-        raise FileProblem("file not found")
+        raise FileProblem("import.file.not_found")
     if path.is_dir():
-        raise FileProblem("is a folder, not a file")
+        raise FileProblem("import.file.is_folder")
     check_size(path, limits)
     fmt = sniff_format(path)
     if fmt == "xml":
-        raise FileProblem("KML/GML/XML files are not accepted (XML entity expansion risk); convert to GeoJSON or "
-                          "GeoPackage first, e.g. `ogr2ogr -f GeoJSON out.geojson in.kml`")
+        raise FileProblem("import.file.xml")
     if fmt == "xls":
-        raise FileProblem("old Excel .xls format: save the workbook as .xlsx (or CSV) and import that")
+        raise FileProblem("import.file.xls")
     if fmt == "geojson":
         yield read_geojson(path, limits)
     elif fmt == "gpkg":
@@ -125,19 +130,17 @@ def _read_zip(path: Path, tmp: Path, *, layer: str | None, sheet: str | None, en
     if layer and shps:
         picked = [f for f in shps if f.stem == layer or f.name == layer]
         if not picked:
-            raise FileProblem(f"no shapefile {layer!r} in the zip; it holds: {', '.join(sorted(f.stem for f in shps))}")
+            raise FileProblem("import.zip.no_shapefile", layer=layer, names=", ".join(sorted(f.stem for f in shps)))
         shps = picked
     if len(shps) > 1:
-        raise FileProblem(f"the zip holds {len(shps)} shapefiles ({', '.join(sorted(f.stem for f in shps))}): "
-                          "pick one with --layer NAME")
+        raise FileProblem("import.zip.several_shapefiles", n=len(shps), names=", ".join(sorted(f.stem for f in shps)))
     if shps:
         return read_shapefile(shps[0], f"{path.name}:{shps[0].name}", encoding=encoding, limits=limits)
     others = [f for f in data if f.suffix.lower() in (".geojson", ".json", ".gpkg", ".csv", ".xlsx")]
     if any(f.suffix.lower() == ".zip" for f in data):
-        raise FileProblem("the zip contains another zip: nested archives are refused; unpack it first")
+        raise FileProblem("import.zip.nested")
     if len(others) != 1:
-        raise FileProblem("the zip holds no shapefile (.shp with .shx/.dbf) and not exactly one GeoJSON/GeoPackage/"
-                          "CSV/XLSX file")
+        raise FileProblem("import.zip.no_data")
     inner = others[0]
     fmt = sniff_format(inner)
     if fmt == "geojson":
@@ -160,19 +163,19 @@ def read_geojson(path: Path, limits: Limits = DEFAULT_LIMITS) -> RawTable:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FileProblem(f"GeoJSON must be UTF-8 (RFC 7946); byte {exc.start} is not: re-save it as UTF-8") from exc
+        raise FileProblem("import.geojson.not_utf8", pos=exc.start) from exc
     try:
         doc = json.loads(text, parse_constant=lambda c: float(c.replace("Infinity", "inf")))
     except json.JSONDecodeError as exc:
-        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) - 1 else ""
-        raise FileProblem(f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{hint}") from exc
+        key = "import.json.truncated" if exc.pos >= len(text.rstrip()) - 1 else "import.json.invalid"
+        raise FileProblem(key, line=exc.lineno, col=exc.colno, detail=exc.msg) from exc
     except RecursionError as exc:
-        raise FileProblem("JSON nested too deeply: not a GeoJSON document (refused)") from exc
+        raise FileProblem("import.json.too_deep") from exc
     crs, origin = None, None
     if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
         feats = doc.get("features")
         if not isinstance(feats, list):
-            raise FileProblem("FeatureCollection without a 'features' list")
+            raise FileProblem("import.geojson.no_features")
         crs, origin = _geojson_crs(doc)
     elif isinstance(doc, list):
         feats = doc
@@ -184,16 +187,16 @@ def read_geojson(path: Path, limits: Limits = DEFAULT_LIMITS) -> RawTable:
         feats = [{"type": "Feature", "properties": {}, "geometry": doc}]
         crs, origin = _geojson_crs(doc)
     else:
-        raise FileProblem("not GeoJSON: expected a FeatureCollection, a list of Features, a Feature or a geometry")
+        raise FileProblem("import.geojson.not_geojson")
     if len(feats) > limits.max_features:
-        raise FileProblem(f"{len(feats)} features, over the limit of {limits.max_features}")
+        raise FileProblem("import.file.too_many_features", n=len(feats), limit=limits.max_features)
     props: list[dict[str, Any]] = []
     geoms = np.empty(len(feats), dtype=object)
     had_z = np.zeros(len(feats), dtype=bool)
-    problems: dict[int, str] = {}
+    problems: dict[int, Message] = {}
     for i, f in enumerate(feats):
         if not isinstance(f, dict) or f.get("type") != "Feature":
-            problems[i] = "not a GeoJSON Feature"
+            problems[i] = Message("import.geojson.not_feature")
             props.append({})
             continue
         p = f.get("properties")
@@ -201,55 +204,57 @@ def read_geojson(path: Path, limits: Limits = DEFAULT_LIMITS) -> RawTable:
         try:
             geoms[i], had_z[i] = geometry_from_geojson(f.get("geometry"))
         except GeometryProblem as exc:
-            problems[i] = str(exc)
+            problems[i] = exc.message
     frame = pd.DataFrame.from_records(props) if props else pd.DataFrame()
     frame = frame.astype(object) if len(frame.columns) else pd.DataFrame(index=range(len(feats)))
     return RawTable(path.name, frame, geoms, problems, had_z, crs, origin, "feature", list(range(1, len(feats) + 1)))
 
 
-def _geojson_crs(doc: dict[str, Any]) -> tuple[SourceCRS | None, str | None]:
+def _geojson_crs(doc: dict[str, Any]) -> tuple[SourceCRS | None, Message | None]:
     member = doc.get("crs")
     if not member:
         return None, None
     name = (member.get("properties") or {}).get("name") if isinstance(member, dict) else None
     if not name:
-        raise FileProblem("the GeoJSON 'crs' member has no name")
+        raise FileProblem("import.geojson.crs_no_name")
     m = re.search(r"EPSG:*(\d+)", str(name))
     if "CRS84" in str(name).upper():
-        return parse_crs("EPSG:4326"), "the GeoJSON crs member"
+        return parse_crs("EPSG:4326"), Message("import.origin.geojson")
     try:
-        return parse_crs(f"EPSG:{m.group(1)}" if m else name), "the GeoJSON crs member"
+        return parse_crs(f"EPSG:{m.group(1)}" if m else name), Message("import.origin.geojson")
     except CRSProblem as exc:
-        raise FileProblem(f"the GeoJSON 'crs' member {name!r} is not a coordinate system we know") from exc
+        raise FileProblem("import.geojson.crs_unknown", name=name) from exc
 
 
 # ---------------------------------------------------------------- GDAL formats (GeoPackage, Shapefile)
 
 def read_ogr(path: Path, name: str, *, layer: str | None = None, encoding: str | None = None,
-             limits: Limits = DEFAULT_LIMITS, origin: str = "the GeoPackage layer") -> RawTable:
+             limits: Limits = DEFAULT_LIMITS, origin: Message | None = None) -> RawTable:
     """A GeoPackage layer (listing the layers when several and none picked) or a shapefile via pyogrio."""
     import pyogrio
     import pyogrio.raw
 
+    origin = origin or Message("import.origin.gpkg")
+
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # noqa: BLE001 - GDAL's errors vary by driver
-        raise FileProblem(f"cannot open as a GIS file ({exc})") from exc
+        raise FileProblem("import.ogr.cannot_open", detail=str(exc)) from exc
     names = [str(n) for n, _ in layers]
     if layer is None and len(names) > 1:
-        raise FileProblem(f"the file holds {len(names)} layers ({', '.join(names)}): pick one with --layer NAME")
+        raise FileProblem("import.ogr.several_layers", n=len(names), names=", ".join(names))
     if layer is not None and layer not in names:
-        raise FileProblem(f"no layer {layer!r}; the file holds: {', '.join(names)}")
+        raise FileProblem("import.ogr.no_layer", layer=layer, names=", ".join(names))
     lyr = layer or names[0]
     try:
         info = pyogrio.read_info(path, layer=lyr, encoding=encoding)
         if info["features"] > limits.max_features:
-            raise FileProblem(f"{info['features']} features, over the limit of {limits.max_features}")
+            raise FileProblem("import.file.too_many_features", n=info["features"], limit=limits.max_features)
         meta, _fids, wkb, values = pyogrio.raw.read(path, layer=lyr, encoding=encoding)
     except FileProblem:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise FileProblem(f"cannot read layer {lyr!r} ({exc})") from exc
+        raise FileProblem("import.ogr.cannot_read", layer=lyr, detail=str(exc)) from exc
     columns = list(meta["fields"])
     # numbers keep their numeric dtype (the importer checks such a column as one array); the rest as objects
     frame = pd.DataFrame({c: pd.Series(v) if getattr(v, "dtype", None) is not None and v.dtype.kind in "iuf"
@@ -258,12 +263,12 @@ def read_ogr(path: Path, name: str, *, layer: str | None = None, encoding: str |
     if not len(frame.columns):
         frame = pd.DataFrame(index=range(n))
     geoms = np.empty(n, dtype=object)
-    problems: dict[int, str] = {}
+    problems: dict[int, Message] = {}
     had_z = np.zeros(n, dtype=bool)
     if wkb is not None:
         decoded = shapely.from_wkb(wkb, on_invalid="ignore")
         for i in np.flatnonzero(pd.isna(decoded) & pd.notna(np.asarray(wkb, dtype=object))):
-            problems[int(i)] = "geometry cannot be decoded (e.g. a ring that is not closed or too few points)"
+            problems[int(i)] = Message("import.geom.undecodable")
         geoms[:] = decoded
         had_z = np.asarray(shapely.has_z(decoded), dtype=bool) | (
             np.asarray(shapely.has_m(decoded), dtype=bool) if hasattr(shapely, "has_m") else False)
@@ -272,7 +277,7 @@ def read_ogr(path: Path, name: str, *, layer: str | None = None, encoding: str |
         try:
             crs = parse_crs(meta["crs"])
         except CRSProblem as exc:
-            raise FileProblem(f"{origin} declares a coordinate system we cannot use: {meta['crs']}") from exc
+            raise FileProblem("import.ogr.bad_crs", origin=origin, crs=str(meta["crs"])) from exc
     return RawTable(name, frame, geoms, problems, had_z, crs, origin if crs else None, "feature",
                     list(range(1, n + 1)))
 
@@ -300,8 +305,8 @@ def read_shapefile(shp: Path, name: str, *, encoding: str | None, limits: Limits
     siblings = {p.suffix.lower(): p for p in shp.parent.glob(base.name + ".*") if p.with_suffix("") == base}
     for need in (".shx", ".dbf"):
         if need not in siblings:
-            raise FileProblem(f"shapefile {shp.name} lacks its {need} file (zip .shp, .shx, .dbf, .prj and .cpg together)")
-    warnings: list[str] = []
+            raise FileProblem("import.shp.missing_part", file=shp.name, part=need)
+    warnings: list[Message] = []
     enc = encoding
     if enc is None and ".cpg" in siblings:
         cpg = siblings[".cpg"].read_text(errors="replace").strip().lower()
@@ -311,22 +316,17 @@ def read_shapefile(shp: Path, name: str, *, encoding: str | None, limits: Limits
         ldid = siblings[".dbf"].read_bytes()[29:30]
         if ldid and ldid[0] in DBF_CHINESE_LDIDS:
             enc = DBF_CHINESE_LDIDS[ldid[0]]
-            warnings.append(f"{name}: no .cpg; the DBF's language driver says {enc.upper()}")
+            warnings.append(Message("import.shp.ldid", file=name, encoding=enc.upper()))
     if enc is None:
         utf8, nonascii = _dbf_text_is_utf8(siblings[".dbf"])
         if not utf8:
-            raise FileProblem(f"{shp.name}: the DBF text is not UTF-8 and there is no .cpg saying its encoding "
-                              "(GBK is common in China): give --encoding gbk (or add a .cpg file) — not guessed")
+            raise FileProblem("import.shp.not_utf8", file=shp.name)
         enc = "utf-8"
     try:
         "".encode(enc)
     except LookupError as exc:
-        raise FileProblem(f"unknown text encoding {enc!r}") from exc
-    if ".prj" not in siblings:
-        origin = None
-    else:
-        origin = "the shapefile's .prj"
-    t = read_ogr(shp, name, encoding=enc, limits=limits, origin=origin or "")
+        raise FileProblem("import.text.unknown_encoding", encoding=enc) from exc
+    t = read_ogr(shp, name, encoding=enc, limits=limits, origin=Message("import.origin.prj"))
     if ".prj" not in siblings:
         t.crs, t.crs_origin = None, None
     t.warnings.extend(warnings)
@@ -341,7 +341,7 @@ def decode_text(raw: bytes, encoding: str | None) -> tuple[str, str]:
         try:
             return raw.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as exc:
-            raise FileProblem(f"cannot read the file as {encoding}: {exc}") from exc
+            raise FileProblem("import.text.cannot_decode", encoding=encoding, detail=str(exc)) from exc
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -353,7 +353,7 @@ def decode_text(raw: bytes, encoding: str | None) -> tuple[str, str]:
     try:
         return raw.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
-        raise FileProblem("text is neither UTF-8 nor GBK/GB18030: give --encoding") from exc
+        raise FileProblem("import.text.undetected") from exc
 
 
 HEADER_SCAN_ROWS = 10
@@ -377,7 +377,7 @@ KNOWN_HEADERS: set[str] = set()  # filled by geoplatform.io.fields
 
 def _table_from_rows(name: str, rows: list[list[Any]], first_row_number: int) -> RawTable:
     if not rows:
-        raise FileProblem("no rows")
+        raise FileProblem("import.file.no_rows")
     h = _header_row(rows, KNOWN_HEADERS)
     header = ["" if c is None else str(c).strip() for c in rows[h]]
     seen: dict[str, int] = {}
@@ -412,10 +412,10 @@ def read_csv(path: Path, encoding: str | None = None, limits: Limits = DEFAULT_L
         delim = ","
     rows = [[None if v == "" else v for v in r] for r in csv.reader(io.StringIO(text), delimiter=delim)]
     if len(rows) > limits.max_features + HEADER_SCAN_ROWS:
-        raise FileProblem(f"{len(rows)} rows, over the limit of {limits.max_features}")
+        raise FileProblem("import.file.too_many_rows", n=len(rows), limit=limits.max_features)
     t = _table_from_rows(path.name, rows, 1)
     if enc not in ("utf-8", "utf-8-sig"):
-        t.warnings.append(f"{path.name}: text read as {enc.upper()}")
+        t.warnings.append(Message("import.text.read_as", file=path.name, encoding=enc.upper()))
     return t
 
 
@@ -428,26 +428,25 @@ def read_xlsx(path: Path, sheet: str | None = None, limits: Limits = DEFAULT_LIM
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
-        raise FileProblem(f"cannot read the workbook ({exc})") from exc
+        raise FileProblem("import.xlsx.unreadable", detail=str(exc)) from exc
     try:
         names = wb.sheetnames
         if sheet is not None:
             pick = sheet if sheet in names else (names[int(sheet) - 1] if sheet.isdigit() and 0 < int(sheet) <= len(names)
                                                    else None)
             if pick is None:
-                raise FileProblem(f"no sheet {sheet!r}; the workbook has: {', '.join(names)}")
+                raise FileProblem("import.xlsx.no_sheet", sheet=sheet, names=", ".join(names))
             candidates = [pick]
         else:
             candidates = [n for n in names if wb[n].max_row and (wb[n].max_row > 1 or wb[n].max_column > 1)]
             if len(candidates) > 1:
-                raise FileProblem(f"the workbook has {len(candidates)} sheets with data ({', '.join(candidates)}): "
-                                  "pick one with --sheet NAME")
+                raise FileProblem("import.xlsx.several_sheets", n=len(candidates), names=", ".join(candidates))
             candidates = candidates or names[:1]
         ws = wb[candidates[0]]
         rows = []
         for n, r in enumerate(ws.iter_rows(values_only=True)):
             if n > limits.max_features + HEADER_SCAN_ROWS:
-                raise FileProblem(f"more than {limits.max_features} rows, over the limit")
+                raise FileProblem("import.xlsx.too_many_rows", limit=limits.max_features)
             rows.append(list(r))
     finally:
         wb.close()

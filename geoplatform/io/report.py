@@ -1,19 +1,35 @@
-"""The import report: every problem with where it is, warnings, counts."""
+"""The import report: every problem with where it is, warnings, counts (texts in English and Chinese)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from geoplatform.i18n import Message, in_lang
+from geoplatform.io import messages  # noqa: F401 - registers the texts
+
 MAX_LISTED = 2000  # problems listed in one report; the rest are counted
 
 
 @dataclass
 class ImportProblem:
-    """One problem: where (file, row/feature, column/field) and what."""
+    """One problem: where (file, row/feature, column/field) and what; both str (English) or Message."""
 
     where: str
     message: str
+
+    def where_text(self, lang: str) -> str:
+        """Where, in `lang`."""
+        return in_lang(self.where, lang)
+
+    def text(self, lang: str) -> str:
+        """What, in `lang`."""
+        return in_lang(self.message, lang)
+
+
+def _message(message: str, params: dict[str, Any]) -> str:
+    """A Message given as one, or built from a catalogue key and params."""
+    return message if isinstance(message, Message) else Message(message, **params)
 
 
 @dataclass
@@ -26,19 +42,20 @@ class ImportReport:
     inserted: int = 0
     updated: int = 0
     dry_run: bool = False
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # Messages: the str is English
     errors: list[ImportProblem] = field(default_factory=list)
     dropped_errors: int = 0
 
-    def error(self, where: str, message: str) -> None:
-        """Record a problem (all are kept up to MAX_LISTED, then counted)."""
+    def error(self, where: str, message: str, **params: Any) -> None:
+        """Record a problem: a Message, or a catalogue key and params (all kept up to MAX_LISTED, then counted)."""
         if len(self.errors) < MAX_LISTED:
-            self.errors.append(ImportProblem(where, message))
+            self.errors.append(ImportProblem(where, _message(message, params)))
         else:
             self.dropped_errors += 1
 
-    def warn(self, message: str) -> None:
-        """Record a warning once."""
+    def warn(self, message: str, **params: Any) -> None:
+        """Record a warning once: a Message, or a catalogue key and params."""
+        message = _message(message, params)
         if message not in self.warnings:
             self.warnings.append(message)
 
@@ -47,14 +64,16 @@ class ImportReport:
         """True when there is no error."""
         return not self.errors
 
-    def as_dict(self) -> dict[str, Any]:
-        """The --json document."""
-        errors = [{"where": e.where, "message": e.message} for e in self.errors]
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The --json document, texts in `lang`; each error also carries its message `key` and `params`."""
+        errors = [{"where": e.where_text(lang), "message": e.text(lang), **_key_params(e.message)}
+                  for e in self.errors]
         if self.dropped_errors:
-            errors.append({"where": self.file, "message": f"… and {self.dropped_errors} more problems not listed"})
+            more = Message("import.more_problems", n=self.dropped_errors)
+            errors.append({"where": self.file, "message": more.text(lang), **_key_params(more)})
         return {"kind": self.kind, "file": self.file, "imported": self.imported if self.ok else 0,
                 "inserted": self.inserted, "updated": self.updated, "dry_run": self.dry_run,
-                "warnings": list(self.warnings), "errors": errors}
+                "warnings": [in_lang(w, lang) for w in self.warnings], "errors": errors}
 
     def summary_line(self) -> str:
         """One line for stderr naming the first problem and how many there are."""
@@ -64,6 +83,10 @@ class ImportReport:
         more = len(self.errors) + self.dropped_errors - 1
         tail = f" (and {more} more problem{'s' if more != 1 else ''}; --json lists all)" if more else ""
         return f"{first.where}: {first.message}{tail} — 未导入任何数据 / nothing was imported"
+
+
+def _key_params(message: str) -> dict[str, Any]:
+    return message.to_json() if isinstance(message, Message) else {}
 
 
 class ImportFailed(Exception):
