@@ -315,13 +315,13 @@ def _run_import(ctx: Any, path: Path, opts: dict[str, Any], dry_run: bool, user:
         report = import_file(ctx, opts["kind"], path, crs=opts["crs"], sheet=opts["sheet"], layer=opts["layer"],
                              upsert=opts["upsert"], dry_run=dry_run, user=user)
     except ImportFailed as exc:
-        return exc.report.as_dict()
+        return exc.report.as_dict(current_lang())
     except ValueError as exc:  # e.g. an unknown kind
         return {"kind": opts["kind"], "file": path.name, "imported": 0, "inserted": 0, "updated": 0,
                 "dry_run": dry_run, "warnings": [], "errors": [{"where": path.name, "message": str(exc)}]}
     if not dry_run:
         ctx.invalidate()
-    return report.as_dict()
+    return report.as_dict(current_lang())
 
 
 def _render_import(**kw: Any) -> str:
