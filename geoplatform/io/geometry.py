@@ -52,7 +52,8 @@ def _positions(coords: Any, what: Message, min_len: int) -> tuple[np.ndarray, bo
 def _ring(coords: Any, what: Message) -> tuple[np.ndarray, bool]:
     arr, z = _positions(coords, what, 4)
     if not (arr[0] == arr[-1]).all():
-        raise GeometryProblem("import.geom.ring_open", what=what, first=tuple(arr[0]), last=tuple(arr[-1]))
+        raise GeometryProblem("import.geom.ring_open", what=what, first=tuple(arr[0].tolist()),
+                              last=tuple(arr[-1].tolist()))
     return arr, z
 
 

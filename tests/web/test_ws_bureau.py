@@ -131,6 +131,29 @@ def test_bad_file_lists_every_problem_and_writes_nothing(client, role_demo, role
     assert os.listdir(role_app.config["GEOPLATFORM_UPLOAD_DIR"]) == []
 
 
+def test_import_problems_in_the_users_language(client, role_demo) -> None:  # noqa: ANN001, F811
+    ledger = ("小区名称,所属街道,经度,纬度,户数,备注X\n"
+              "甲,火星街道,109.79,40.622,-5,x\n"
+              "乙,少先路街道,116.397,39.909,100,x\n").encode()
+    auth = role_demo.auth("wr_bureau")
+    html = _upload(client, auth, ledger, filename="台账.csv").get_data(as_text=True)
+    assert 'id="wb-report-failed"' in html and 'lang="zh-CN"' in html
+    problems = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td></tr>", html)
+    assert ("台账.csv 第2行，「户数」列", "-5 为负数，低于允许的最小值 0") in problems, problems
+    assert ("台账.csv 第2行，「所属街道」列", "未知街道「火星街道」（请填写统计用区划代码或街道名称，如 少先路街道）") in problems
+    assert any(w.startswith("台账.csv 第3行") and m.startswith("位于昆都仑区外 ") and "公里（坐标有误" in m
+               for w, m in problems), problems
+    warnings = re.search(r'<ul id="wb-report-warnings">(.*?)</ul>', html, re.S).group(1)
+    assert "台账.csv：以下列未导入：备注X" in warnings
+    for english in ("below the plausible", "unknown street", "outside", " row ", "column", "columns not imported"):
+        assert english not in html.split('id="wb-report"', 1)[1].split("</table>", 1)[0] + warnings, english
+    en = client.post("/ws/bureau/import?lang=en", headers=auth, content_type="multipart/form-data",
+                     data={"kind": "compounds", "file": (io.BytesIO(ledger), "台账.csv")}).get_data(as_text=True)
+    problems = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td></tr>", en)
+    assert ("台账.csv row 2, column 户数", "-5 is below the plausible minimum 0 (negative)") in problems, problems
+    assert "columns not imported: 备注X" in en and "未知街道" not in en
+
+
 def test_upload_refuses_unknown_types_and_bad_tokens(client, role_demo) -> None:  # noqa: ANN001, F811
     auth = role_demo.auth("wr_bureau")
     r = _upload(client, auth, b"MZ\x90\x00", filename="evil.exe")
