@@ -368,13 +368,19 @@ def test_staged_search_matches_the_plain_rule(seed: int) -> None:
     for i in range(4):
         x = rng.uniform(0, 1200)
         lay.barrier(f"R{i}", (x, -500), (x + rng.uniform(-300, 300), 1700))
+    plan, got, want, n_orphans = _plan_vs_reference(lay)
+    assert got == want
+    assert len(got) + len(plan.unmatched) + sum(len(v) for v in plan.new_bundles["orphan_ids"]) == n_orphans
+
+
+def _plan_vs_reference(lay: Layout):  # noqa: ANN202
+    """The plan of a layout, its orphan → host pairs, the oracle's pairs and the number of orphans."""
     s = BundlingSettings()
     compounds, buildings, barriers = lay.frames()
     orphans, hosts = find_orphans(compounds, buildings, s), find_hosts(compounds, s)
     plan = plan_bundles(orphans, hosts, barriers, s)
     got = {f"{r.orphan_kind}:{oid}": r.host_compound_id for r in plan.proposals.itertuples() for oid in r.orphan_ids}
-    assert got == reference(orphans, hosts, barriers, s)
-    assert len(got) + len(plan.unmatched) + sum(len(v) for v in plan.new_bundles["orphan_ids"]) == len(orphans)
+    return plan, got, reference(orphans, hosts, barriers, s), len(orphans)
 
 
 def test_staged_search_matches_the_plain_rule_on_a_crowded_layout() -> None:
@@ -390,13 +396,9 @@ def test_staged_search_matches_the_plain_rule_on_a_crowded_layout() -> None:
     for i in range(6):
         x = rng.uniform(0, 3000)
         lay.barrier(f"R{i}", (x, -500), (x + rng.uniform(-400, 400), 3500))
-    s = BundlingSettings()
-    compounds, buildings, barriers = lay.frames()
-    orphans, hosts = find_orphans(compounds, buildings, s), find_hosts(compounds, s)
-    plan = plan_bundles(orphans, hosts, barriers, s)
-    got = {f"{r.orphan_kind}:{oid}": r.host_compound_id for r in plan.proposals.itertuples() for oid in r.orphan_ids}
+    plan, got, want, _ = _plan_vs_reference(lay)
     assert len(got) > 100 and len(plan.unmatched) > 10
-    assert got == reference(orphans, hosts, barriers, s)
+    assert got == want
 
 
 def test_the_barrier_box_pre_test_agrees_with_checking_every_pair() -> None:

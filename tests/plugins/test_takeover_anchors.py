@@ -124,10 +124,7 @@ def test_unanchored_bound_covers_sets_without_an_anchor() -> None:
 def test_select_on_dense_pools_equals_brute_force(seed: int) -> None:
     """Through select(): dense pair graphs where the decomposition runs, with budget and cap variants."""
     score, cost, codes, pairs = _pool(100 + seed, 13, 0.65)
-    ids = [f"c{i:02d}" for i in range(len(score))]
-    cand = pd.DataFrame({"compound_id": ids, "street": [f"s{c}" for c in codes], "score": score,
-                         "takeover_cost": cost})
-    named = [(ids[a], ids[b]) for a, b in pairs]
+    cand, named = _named(score, cost, codes, pairs)
     for lo, hi, budget, cap in [(3, 6, None, None), (3, 6, 50.0, None), (2, 6, None, 2)]:
         sel = select(cand, lo, hi, budget, cap, 7.0, named)
         assert sel.optimal
@@ -142,14 +139,19 @@ def test_fallback_milp_after_a_complete_anchor_search_is_exact(seed: int, monkey
     """
     monkeypatch.setattr(anchors, "_unanchored_bound", lambda search, pool: np.inf)
     score, cost, codes, pairs = _pool(200 + seed, 12, 0.4 + 0.1 * (seed % 4))
-    ids = [f"c{i:02d}" for i in range(len(score))]
-    cand = pd.DataFrame({"compound_id": ids, "street": [f"s{c}" for c in codes], "score": score,
-                         "takeover_cost": cost})
-    named = [(ids[a], ids[b]) for a, b in pairs]
+    cand, named = _named(score, cost, codes, pairs)
     for lo, hi, budget, cap in [(3, 5, None, None), (2, 6, 60.0, None), (3, 6, None, 2)]:
         sel = select(cand, lo, hi, budget, cap, 9.0, named)
         assert sel.optimal
         assert sel.objective == pytest.approx(_brute(score, cost, codes, pairs, 9.0, lo, hi, budget, cap), abs=1e-4)
+
+
+def _named(score: np.ndarray, cost: np.ndarray, codes: np.ndarray, pairs: np.ndarray) -> tuple[pd.DataFrame, list]:
+    """A pool as select() takes it: a candidates frame and pairs of compound ids."""
+    ids = [f"c{i:02d}" for i in range(len(score))]
+    cand = pd.DataFrame({"compound_id": ids, "street": [f"s{c}" for c in codes], "score": score,
+                         "takeover_cost": cost})
+    return cand, [(ids[a], ids[b]) for a, b in pairs]
 
 
 def _cocktail_pool(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
