@@ -27,6 +27,14 @@ def test_bureau_dashboard_import_and_users(browser, role_server, role_demo, role
         assert box and box["width"] > 300 and box["height"] > 200  # rendered, not collapsed
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "ws_bureau.png"), full_page=True)
+        first = kpi_report(role_ctx)["streets"][0]  # the trend of one street: the select reloads the page
+        with page.expect_navigation():
+            page.select_option("#wb-trend-street", first["code"])
+        wait_for(page, "window.wsBureau && wsBureau.ready")
+        assert f"trend_street={first['code']}" in page.url and first["name"] in page.text_content("#ws-chart-trend")
+        assert page.locator("#ws-chart-trend polyline.ws-trend-line").count() == 2
+        page.goto(page.url.split("?")[0])
+        wait_for(page, "window.wsBureau && wsBureau.ready")
         before = int(page.inner_text("#wb-compound-count").replace(",", ""))
 
         path = tmp_path / "新增小区.geojson"

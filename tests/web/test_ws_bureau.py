@@ -233,3 +233,21 @@ def test_upload_size_limit_and_stale_uploads_are_swept(role_ctx, role_demo, tmp_
     assert r.status_code == 200
     assert not stale.exists()  # older than the upload lifetime: removed
     assert len(os.listdir(uploads)) == 1  # the fresh upload waits for its commit
+
+
+def test_trend_of_one_street(client, role_demo, role_ctx) -> None:  # noqa: ANN001, F811
+    from plugins.coverage.service import kpi_report
+    from plugins.coverage.settings import settings_for
+    from web.workspaces.bureau import trend_points
+
+    auth = role_demo.auth("wr_bureau")
+    street = kpi_report(role_ctx)["streets"][0]
+    html = client.get(f"/ws/bureau?trend_street={street['code']}", headers=auth).get_data(as_text=True)
+    assert f'<option value="{street["code"]}" selected>' in html and street["name"] in html
+    points = trend_points(role_ctx, settings_for(role_ctx), street["code"])
+    # the month-end figures of that street: today's end equals the street's own KPI
+    assert points[-1]["compounds"] == street["compounds"]
+    assert points[-1]["coverage_rate"] == pytest.approx(street["coverage_rate"])
+    whole = trend_points(role_ctx, settings_for(role_ctx))
+    assert whole[-1]["compounds"] > points[-1]["compounds"]
+    assert client.get("/ws/bureau?trend_street=999999999", headers=auth).status_code == 404

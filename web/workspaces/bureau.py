@@ -58,7 +58,7 @@ add_messages({
         "ws_bureau.distance": "距目标差距（需新增小区数）", "ws_bureau.col.street": "街镇",
         "ws_bureau.col.compounds": "小区数", "ws_bureau.col.coverage": "覆盖率", "ws_bureau.col.coverage_need": "覆盖率还差",
         "ws_bureau.col.owners_org": "组建率", "ws_bureau.col.owners_need": "组建率还差",
-        "ws_bureau.trend": "月度趋势（由审计记录回溯）", "ws_bureau.trend_method":
+        "ws_bureau.trend": "月度趋势（由审计记录回溯）", "ws_bureau.trend_street": "范围", "ws_bureau.trend_district": "全区", "ws_bureau.trend_show": "显示", "ws_bureau.trend_method":
             "方法：从当前数据出发，按审计记录倒序撤销每月末之后的管理模式/业主组织变更和新导入的小区，再按覆盖率规则计算；"
             "没有历史记录时为水平线。",
         "ws_bureau.charging": "充电桩配建条件评估（按车库）", "ws_bureau.charging_invalid": "数据不全 {n} 个",
@@ -104,7 +104,7 @@ add_messages({
         "ws_bureau.col.street": "Street", "ws_bureau.col.compounds": "Compounds", "ws_bureau.col.coverage": "Coverage",
         "ws_bureau.col.coverage_need": "Coverage: needed", "ws_bureau.col.owners_org": "Owners' org.",
         "ws_bureau.col.owners_need": "Owners' org.: needed",
-        "ws_bureau.trend": "Monthly trend (reconstructed from the audit trail)", "ws_bureau.trend_method":
+        "ws_bureau.trend": "Monthly trend (reconstructed from the audit trail)", "ws_bureau.trend_street": "Scope", "ws_bureau.trend_district": "whole district", "ws_bureau.trend_show": "Show", "ws_bureau.trend_method":
             "Method: from today's data, undo the management-mode / owners'-organisation changes and imported compounds "
             "after each month end (audit events, newest first), then apply the coverage rules; flat without history.",
         "ws_bureau.charging": "EV charging eligibility (per garage)", "ws_bureau.charging_invalid": "{n} incomplete",
@@ -177,8 +177,8 @@ def _coverage(ctx: Any) -> dict[str, Any] | None:
     return {"report": kpi_report(ctx), "settings": settings_for(ctx)}
 
 
-def trend_points(ctx: Any, settings: Any) -> list[dict[str, Any]]:
-    """Month-end rates of the last TREND_MONTHS months (method in web.workspaces.bureau_trend)."""
+def trend_points(ctx: Any, settings: Any, street: str | None = None) -> list[dict[str, Any]]:
+    """Month-end rates of the last TREND_MONTHS months, district-wide or of one street (method in bureau_trend)."""
     import pandas as pd
 
     from plugins.coverage.rules import group_kpis
@@ -187,8 +187,8 @@ def trend_points(ctx: Any, settings: Any) -> list[dict[str, Any]]:
     ends = month_ends(ctx.today, TREND_MONTHS)
     start = dt.datetime.combine(ends[0].replace(day=1), dt.time())
     with ctx.session(readonly=True) as s:
-        rows = s.execute(select(m.Compound.id, m.Compound.management_mode, m.Compound.owners_org,
-                                m.Compound.households)).all()
+        query = select(m.Compound.id, m.Compound.management_mode, m.Compound.owners_org, m.Compound.households)
+        rows = s.execute(query.where(m.Compound.street_code == street) if street else query).all()
         ev = m.AuditEvent
         events = [{"at": e.at, "action": e.action, "entity_id": e.entity_id, "before": e.before, "after": e.after}
                   for e in s.scalars(select(ev).where(ev.entity == "compound", ev.outcome == "ok", ev.at >= start))]
@@ -240,10 +240,13 @@ def page() -> str:
     ctx = _ctx()
     lang = current_lang()
     cov = _coverage(ctx)
+    trend_street = (request.args.get("trend_street") or "")[:20] or None
     view: dict[str, Any] = {"coverage": None}
     if cov is not None:
         report, settings = cov["report"], cov["settings"]
         streets = report["streets"]
+        if trend_street and trend_street not in {x["code"] for x in streets}:
+            abort(404, "unknown street")
         tc, to = settings.target_coverage, settings.target_owners_org
         view = {
             "coverage": report["district"], "streets": streets, "settings": settings,
@@ -251,15 +254,18 @@ def page() -> str:
                                                target=_pct(tc)), _t("ws_bureau.target", target=_pct(tc)), "ws-chart-coverage"),
             "chart_owners": charts.bar_chart(streets, "owners_org_rate", to, _t("ws_bureau.chart.owners_org",
                                              target=_pct(to)), _t("ws_bureau.target", target=_pct(to)), "ws-chart-owners"),
-            "trend": trend_points(ctx, settings),
+            "trend": trend_points(ctx, settings, trend_street),
+            "trend_street": trend_street,
             "thresholds": _t("ws_bureau.thresholds", modes="、".join(label("management_mode", x, lang)
                                                                     for x in settings.served_modes),
                              orgs="、".join(label("owners_org", x, lang) for x in settings.owners_org_values),
                              cov=_pct(tc), org=_pct(to)),
         }
+        trend_title = _t("ws_bureau.trend") + ("" if not trend_street else " · " + next(
+            x["name"] for x in streets if x["code"] == trend_street))
         view["chart_trend"] = charts.trend_chart(view["trend"], [
             ("coverage_rate", _t("ws_bureau.kpi.coverage"), "#1565c0", tc),
-            ("owners_org_rate", _t("ws_bureau.kpi.owners_org"), "#6a1b9a", to)], _t("ws_bureau.trend"), "ws-chart-trend")
+            ("owners_org_rate", _t("ws_bureau.kpi.owners_org"), "#6a1b9a", to)], trend_title, "ws-chart-trend")
     charging = charging_summary(ctx, lang)
     chart_charging = charts.count_bars(charging["rows"], _t("ws_bureau.charging"), "ws-chart-charging") \
         if charging and charging["total"] else None

@@ -1,5 +1,6 @@
 /* Bureau dashboard: small helpers only (the charts are server-rendered SVG). Enables the street/utility
- * selects of the add-user form for the roles that use them; disables the commit button after a click. */
+ * selects of the add-user form for the roles that use them; disables the commit button after a click;
+ * the trend's street select reloads the dashboard for that street. */
 (function () {
   "use strict";
   var role = document.getElementById("wb-u-role");
@@ -15,6 +16,10 @@
   var commit = document.getElementById("wb-commit-form");
   if (commit) {
     commit.addEventListener("submit", function () { document.getElementById("wb-commit").disabled = true; });
+  }
+  var trendStreet = document.getElementById("wb-trend-street");
+  if (trendStreet) {
+    trendStreet.addEventListener("change", function () { trendStreet.form.submit(); });
   }
   window.wsBureau = {ready: true};
 })();
