@@ -58,7 +58,8 @@ add_messages({
         "ws_bureau.distance": "距目标差距（需新增小区数）", "ws_bureau.col.street": "街镇",
         "ws_bureau.col.compounds": "小区数", "ws_bureau.col.coverage": "覆盖率", "ws_bureau.col.coverage_need": "覆盖率还差",
         "ws_bureau.col.owners_org": "组建率", "ws_bureau.col.owners_need": "组建率还差",
-        "ws_bureau.trend": "月度趋势（由审计记录回溯）", "ws_bureau.trend_street": "范围", "ws_bureau.trend_district": "全区", "ws_bureau.trend_show": "显示", "ws_bureau.trend_method":
+        "ws_bureau.trend_street": "范围", "ws_bureau.trend_district": "全区", "ws_bureau.trend_show": "显示",
+        "ws_bureau.trend": "月度趋势（由审计记录回溯）", "ws_bureau.trend_method":
             "方法：从当前数据出发，按审计记录倒序撤销每月末之后的管理模式/业主组织变更和新导入的小区，再按覆盖率规则计算；"
             "没有历史记录时为水平线。",
         "ws_bureau.charging": "充电桩配建条件评估（按车库）", "ws_bureau.charging_invalid": "数据不全 {n} 个",
@@ -104,7 +105,8 @@ add_messages({
         "ws_bureau.col.street": "Street", "ws_bureau.col.compounds": "Compounds", "ws_bureau.col.coverage": "Coverage",
         "ws_bureau.col.coverage_need": "Coverage: needed", "ws_bureau.col.owners_org": "Owners' org.",
         "ws_bureau.col.owners_need": "Owners' org.: needed",
-        "ws_bureau.trend": "Monthly trend (reconstructed from the audit trail)", "ws_bureau.trend_street": "Scope", "ws_bureau.trend_district": "whole district", "ws_bureau.trend_show": "Show", "ws_bureau.trend_method":
+        "ws_bureau.trend_street": "Scope", "ws_bureau.trend_district": "whole district", "ws_bureau.trend_show": "Show",
+        "ws_bureau.trend": "Monthly trend (reconstructed from the audit trail)", "ws_bureau.trend_method":
             "Method: from today's data, undo the management-mode / owners'-organisation changes and imported compounds "
             "after each month end (audit events, newest first), then apply the coverage rules; flat without history.",
         "ws_bureau.charging": "EV charging eligibility (per garage)", "ws_bureau.charging_invalid": "{n} incomplete",
@@ -245,7 +247,8 @@ def page() -> str:
     if cov is not None:
         report, settings = cov["report"], cov["settings"]
         streets = report["streets"]
-        if trend_street and trend_street not in {x["code"] for x in streets}:
+        street_names = {x["code"]: x["name"] for x in streets}
+        if trend_street and trend_street not in street_names:
             abort(404, "unknown street")
         tc, to = settings.target_coverage, settings.target_owners_org
         view = {
@@ -261,8 +264,7 @@ def page() -> str:
                              orgs="、".join(label("owners_org", x, lang) for x in settings.owners_org_values),
                              cov=_pct(tc), org=_pct(to)),
         }
-        trend_title = _t("ws_bureau.trend") + ("" if not trend_street else " · " + next(
-            x["name"] for x in streets if x["code"] == trend_street))
+        trend_title = _t("ws_bureau.trend") + (f" · {street_names[trend_street]}" if trend_street else "")
         view["chart_trend"] = charts.trend_chart(view["trend"], [
             ("coverage_rate", _t("ws_bureau.kpi.coverage"), "#1565c0", tc),
             ("owners_org_rate", _t("ws_bureau.kpi.owners_org"), "#6a1b9a", to)], trend_title, "ws-chart-trend")
