@@ -86,29 +86,20 @@ class Context:
     def data_revision(self) -> tuple[Any, ...]:
         """A cheap fingerprint of the data plugins compute from; it changes after any write to that data.
 
-        Versioned tables (compounds, buildings, garages, handovers, bundle proposals, takeover selections):
-        row count and Σ version (every ORM update bumps `version`); append-only ones (handover events,
-        ledger items): max id, plus the count of done ledger items. Logins, sessions and audit rows do not
-        count, so they keep the caches. Writes outside these (raw SQL) should call `invalidate()`.
+        Versioned tables (`geoplatform.models.VERSIONED`: compounds, buildings, garages, handovers, bundle
+        proposals, takeover selections, and what concern modules add): row count and Σ version (every ORM
+        update bumps `version`); append-only ones (`APPEND_ONLY`): max id, plus the count of done ledger
+        items. Logins, sessions and audit rows do not count, so they keep the caches. Writes outside these (raw SQL) should call `invalidate()`.
         """
         from sqlalchemy import func, select
 
-        from geoplatform.models import (
-            Building,
-            BundleProposal,
-            Compound,
-            Garage,
-            Handover,
-            HandoverEvent,
-            LedgerItem,
-            TakeoverSelection,
-        )
+        from geoplatform.models import APPEND_ONLY, VERSIONED, LedgerItem
 
         parts = []
-        for model in (Compound, Building, Garage, Handover, BundleProposal, TakeoverSelection):
+        for model in VERSIONED:
             parts.append(select(func.count()).select_from(model).scalar_subquery())
             parts.append(select(func.coalesce(func.sum(model.version), 0)).scalar_subquery())
-        for model in (HandoverEvent, LedgerItem):
+        for model in APPEND_ONLY:
             parts.append(select(func.coalesce(func.max(model.id), 0)).scalar_subquery())
         parts.append(select(func.count(LedgerItem.done_date)).scalar_subquery())
         with self.session(readonly=True) as s:

@@ -45,3 +45,28 @@ def register_basemaps(context):
 @hookspec
 def permission_allowed(context, user, action, resource):
     """Return True to allow, False to deny, None for no opinion; any False denies, no True denies."""
+
+
+@hookspec
+def register_import_kinds(context):
+    """Return a list of `geoplatform.io.kinds.ImportKind` that `geoplatform import KIND` and the import page accept."""
+
+
+@hookspec
+def register_messages():
+    """Return `{"zh": {key: text}, "en": {key: text}}` to add to the translation catalogues (merged over plugins)."""
+
+
+@hookspec
+def menu_links(context, user):
+    """Return a list of `geoplatform.screens.MenuLink` the top menu shows to `user` (concatenated)."""
+
+
+@hookspec
+def compound_sections(context, compound_id, user):
+    """Return a list of `geoplatform.screens.Section` for the compound page of `compound_id` as `user` sees it."""
+
+
+@hookspec
+def dashboard_panels(context, user, where, street_code):
+    """Return a list of `geoplatform.screens.Panel` for dashboard `where` ("bureau"/"street"), optionally one street."""

@@ -1,4 +1,9 @@
-"""SQLAlchemy 2 / GeoAlchemy2 models: the data model of DESIGN.md. Geometry is EPSG:4326."""
+"""SQLAlchemy 2 / GeoAlchemy2 models: the data model of DESIGN.md. Geometry is EPSG:4326.
+
+The core tables live here; the records of one concern (owners' organisations, firms, governance …)
+live in a module of their own in this package, imported at the bottom so that `metadata` holds every
+table. A concern module appends its classes to VERSIONED / APPEND_ONLY so the caches see its writes.
+"""
 
 from __future__ import annotations
 
@@ -344,3 +349,11 @@ GEOMETRY_COLUMNS: dict[str, str] = {
     "garage": "location",
     "barrier": "geom",
 }
+
+
+# Tables whose writes change what plugins compute (Context.data_revision): versioned ones are fingerprinted
+# by row count and Σ version (every ORM update bumps `version`), append-only ones by their max id.
+VERSIONED: list[type[Base]] = [Compound, Building, Garage, Handover, BundleProposal, TakeoverSelection]
+APPEND_ONLY: list[type[Base]] = [HandoverEvent, LedgerItem]
+
+# Concern modules (each registers its tables on `metadata` and extends the lists above) go here:
