@@ -14,7 +14,7 @@ KINDS = ("district", "streets", "communities", "compounds", "buildings", "garage
 
 
 @click.command("import")
-@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("kind", metavar=f"[{'|'.join(KINDS)}|a plugin's kind]")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--crs", default=None, help="Coordinate system of the file: EPSG:4547, 4326, gcj02 (AMap), bd09 (Baidu).")
 @click.option("--sheet", default=None, help="XLSX sheet name or number.")
@@ -29,6 +29,7 @@ def import_cmd(ctx: click.Context, kind: str, file: str, crs: str | None, sheet:
                encoding: str | None, repair: bool, upsert: bool, dry_run: bool, as_json: bool) -> None:
     """Import FILE (GeoJSON, GeoPackage, zipped Shapefile, CSV, XLSX) as KIND, in one transaction."""
     from geoplatform.cli import UserError, emit, get_context, require_schema
+    from geoplatform.errors import UserInputError
     from geoplatform.io.importer import import_file
     from geoplatform.io.report import ImportFailed
 
@@ -53,6 +54,8 @@ def import_cmd(ctx: click.Context, kind: str, file: str, crs: str | None, sheet:
     try:
         report = import_file(c, kind, file, crs=crs, sheet=sheet, layer=layer, encoding=encoding, repair=repair,
                              upsert=upsert, dry_run=dry_run, user=f"cli:{user}", progress=progress)
+    except UserInputError as exc:
+        raise UserError(str(exc)) from exc
     except ImportFailed as exc:
         for b in bar.values():
             b.render_finish()

@@ -414,9 +414,12 @@ def fields_for(kind: str) -> list[Field]:
     return [*SPECS[kind][1], *(COORD_FIELDS if GEOMETRY_KIND[kind] != "none" else ())]
 
 
-def map_columns(kind: str, columns: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Column name → field name for recognised columns (first match wins), and the ignored columns."""
-    fields = fields_for(kind)
+def map_columns(kind: str, columns: list[str], fields: list[Field] | None = None) -> tuple[dict[str, str], list[str]]:
+    """Column name → field name for recognised columns (first match wins), and the ignored columns.
+
+    `fields` defaults to the core KIND's fields (a plugin's import kind passes its own).
+    """
+    fields = fields if fields is not None else fields_for(kind)
     lookup: dict[str, str] = {}
     for f in fields:
         for a in (f.name, *f.aliases):

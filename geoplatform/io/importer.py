@@ -6,6 +6,7 @@ import datetime as dt
 import gc as cyclic_gc
 import hashlib
 import json
+import logging
 import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -33,10 +34,12 @@ from geoplatform.io.fields import (
     ValueProblem,
     fields_for,
     map_columns,
+    normalise_header,
     parse_number,
     parse_value,
 )
 from geoplatform.io.geometry import has_nonfinite, to_multilinestring, to_multipolygon, to_multipolygons
+from geoplatform.io.kinds import ImportKind, RowProblem
 from geoplatform.io.limits import DEFAULT_LIMITS, FileProblem, Limits
 from geoplatform.io.messages import geos_reason, one_of
 from geoplatform.io.readers import RawTable, open_table
@@ -53,6 +56,7 @@ GEOM_COLUMN = {"district": "geom", "street": "geom", "community": "geom", "compo
 Progress = Callable[[str, int, int], None]
 TYPE_ID = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5, "MultiPolygon": 6}  # GEOS
 LOOKUP_CHUNK = 50_000  # values per existence query (bound as one list)
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -78,8 +82,14 @@ def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = 
                 limits: Limits = DEFAULT_LIMITS) -> ImportReport:
     """Import one file of KIND; raises ImportFailed (database untouched) when any problem is found."""
     path = Path(path)
+    spec = None
     if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+        plugin_kinds = import_kinds(context)
+        if kind not in plugin_kinds:
+            from geoplatform.errors import UserInputError
+
+            raise UserInputError("import.kind.unknown", kind=kind, choices=", ".join([*KINDS, *plugin_kinds]))
+        spec = plugin_kinds[kind]
     report = ImportReport(kind=kind, file=path.name, dry_run=dry_run)
     try:
         source = parse_crs(crs) if crs else None
@@ -91,7 +101,7 @@ def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = 
             for w in table.warnings:
                 report.warn(w)
             with context.session(readonly=dry_run) as session:
-                job = _Job(context, session, kind, table, report, source, repair, upsert, progress, limits)
+                job = _Job(context, session, kind, table, report, source, repair, upsert, progress, limits, spec)
                 job.run()
                 if not report.ok:
                     raise ImportFailed(report)
@@ -106,6 +116,22 @@ def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = 
         report.error(path.name, "import.db.refused", detail=str(exc.orig).splitlines()[0])
         raise ImportFailed(report) from exc
     return report
+
+
+def import_kinds(context: Any) -> dict[str, ImportKind]:
+    """The import kinds plugins add (`register_import_kinds`), by name; their headers join the known ones."""
+    from geoplatform.io import readers
+    from geoplatform.pluginmanager import call_safely
+
+    out: dict[str, ImportKind] = {}
+    for plugin, kinds in call_safely(context.pm, "register_import_kinds", context=context):
+        for k in kinds or ():
+            if k.name in KINDS or k.name in out:
+                log.warning("plugin %s: import kind %r already exists; ignored", plugin, k.name)
+                continue
+            out[k.name] = k
+            readers.KNOWN_HEADERS.update(normalise_header(a) for f in k.fields for a in (f.name, *f.aliases))
+    return out
 
 
 def _empty(v: Any) -> bool:
@@ -134,10 +160,13 @@ class _Job:
     """One import: state shared by the checking steps, and the final write."""
 
     def __init__(self, context: Any, session: Session, kind: str, table: RawTable, report: ImportReport,
-                 source: SourceCRS | None, repair: bool, upsert: bool, progress: Progress | None, limits: Limits) -> None:
+                 source: SourceCRS | None, repair: bool, upsert: bool, progress: Progress | None, limits: Limits,
+                 spec: ImportKind | None = None) -> None:
         self.context, self.s, self.kind, self.t, self.r = context, session, kind, table, report
         self.source, self.repair, self.upsert, self.progress, self.limits = source, repair, upsert, progress, limits
-        self.table_name = SPECS[kind][0]
+        self.spec = spec  # a plugin's import kind (tabular records), or None for the core kinds
+        self.table_name = spec.table if spec else SPECS[kind][0]
+        self.keys: tuple[str, ...] = spec.key if spec else KEYS[self.table_name]
         self.model = model_for(self.table_name)
         self.today: dt.date = getattr(context, "today", None) or dt.date.today()
         self.n = len(table.frame)
@@ -155,22 +184,43 @@ class _Job:
         if self.n == 0:
             r.error(t.name, "import.no_rows")
             return
-        mapping, ignored = map_columns(self.kind, [str(c) for c in t.frame.columns])
+        mapping, ignored = map_columns(self.kind, [str(c) for c in t.frame.columns], self._fields())
         self.mapping = mapping
         self.col_of = {f: c for c, f in mapping.items()}
         if ignored:
             r.warn("import.warn.columns_ignored", file=t.name, columns=", ".join(map(str, ignored)))
-        for f in SPECS[self.kind][1]:
+        for f in (self.spec.fields if self.spec else SPECS[self.kind][1]):
             if f.required and f.name not in self.col_of:
                 r.error(t.name, "import.required_column", field=f.name, headers=", ".join(f.aliases[:6]))
         if not r.ok:
             return
-        self._geometries()
+        if self.spec is None:
+            self._geometries()
         self._values()
-        resolver = getattr(self, f"_resolve_{self.table_name}", None)
+        resolver = getattr(self, f"_resolve_{self.table_name}", None) if self.spec is None else self._resolve_records
         if resolver is not None:
             resolver()
         self._keys()
+        if self.spec is not None and self.spec.check is not None and r.ok:
+            self._plugin_check()
+
+    def _fields(self) -> list[Field]:
+        return list(self.spec.fields) if self.spec else fields_for(self.kind)
+
+    def _resolve_records(self) -> None:
+        """A plugin kind: a compound_id column names a stored compound (an id or a unique name)."""
+        f = next((f for f in self.spec.fields if f.name == "compound_id"), None)
+        if f is not None:
+            self._compound_refs(required=f.required)
+        for i, rec in enumerate(self.rows):
+            rec["_row"] = self.t.label(i)
+
+    def _plugin_check(self) -> None:
+        """The plugin's rules over the parsed rows (RowProblem → an error naming the row and column)."""
+        problems: list[RowProblem] = self.spec.check(self.s, self.rows, self.context) or []
+        for p in problems:
+            self.r.error(self.t.where(p.index, self.col_of.get(p.field) if p.field else None), p.message)
+            self.ok_rows[p.index] = False
 
     def _tick(self, stage: str, done: int) -> None:
         if self.progress is not None and self.n >= PROGRESS_MIN:
@@ -389,7 +439,7 @@ class _Job:
     def _values(self) -> None:
         """Parse every mapped column (vectorised when a column is already clean numbers or text)."""
         t = self.t
-        fields = {f.name: f for f in fields_for(self.kind)}
+        fields = {f.name: f for f in self._fields()}
         used = [(c, fields[f]) for c, f in self.mapping.items() if f not in ("lon", "lat", "wkt")]
         columns: dict[str, list[Any]] = {}
         for k, (c, f) in enumerate(used):
@@ -477,7 +527,7 @@ class _Job:
         return out
 
     def _field(self, name: str) -> Field:
-        return next(f for f in fields_for(self.kind) if f.name == name)
+        return next(f for f in self._fields() if f.name == name)
 
     # ------------------------------------------------------------------ per-table resolution
     def _streets(self) -> dict[str, str]:
@@ -770,7 +820,7 @@ class _Job:
     # ------------------------------------------------------------------ keys and duplicates
     def _keys(self) -> None:
         t, r = self.t, self.r
-        keys = KEYS[self.table_name]
+        keys = self.keys
         first: dict[tuple[Any, ...], int] = {}
         unique = False
         if len(keys) == 1:  # one key column: no duplicates is the usual case, checked in one pass
@@ -813,14 +863,14 @@ class _Job:
     # ------------------------------------------------------------------ write
     def count(self) -> None:
         """What a write would do (for --dry-run)."""
-        keys = KEYS[self.table_name]
+        keys = self.keys
         old = sum(1 for rec in self.rows if tuple(rec.get(c) for c in keys) in self.existing)
         self.r.inserted, self.r.updated, self.r.imported = self.n - old, old, self.n
 
     def write(self, user: str) -> None:
         """Insert new rows, update existing ones (--upsert), one audit event; inside the caller's transaction."""
         table = self.model.__table__
-        keys = KEYS[self.table_name]
+        keys = self.keys
         geom_cols = [c for c in ("geom", "boundary", "location") if c in table.c]
         cols = set(table.c.keys())
         if all(rec.keys() <= cols for rec in self.rows):
@@ -862,6 +912,9 @@ class _Job:
                 managed_by_id=bindparam("managed_by_id")), managed)
         self.r.inserted, self.r.updated = len(new), len(old)
         self.r.imported = len(new) + len(old)
+        if self.spec is not None and self.spec.after_write is not None:
+            self.s.flush()
+            self.spec.after_write(self.s, [tuple(rec.get(c) for c in keys) for rec in records], self.context)
         ids = [str(rec.get(keys[0])) for rec in records[:1000]]
         self.s.add(m.AuditEvent(user_name=user, action="import", entity=self.table_name, entity_id=None,
                                 before=before, after={"file": self.t.name, "kind": self.kind, "inserted": len(new),
@@ -986,7 +1039,7 @@ class _Job:
 
     def _update(self, old: list[dict[str, Any]]) -> None:
         table = self.model.__table__
-        keys = KEYS[self.table_name]
+        keys = self.keys
         setcols = [c for c in old[0] if c not in keys]
         values: dict[str, Any] = {c: _from_wkb(f"v_{c}") if c in self.geom_cols else bindparam(f"v_{c}")
                                   for c in setcols}
@@ -1004,7 +1057,7 @@ class _Job:
     def _before(self, old: list[dict[str, Any]]) -> dict[str, Any]:
         """The updated rows' previous attribute values (no geometry), for the audit trail."""
         table = self.model.__table__
-        keys = KEYS[self.table_name]
+        keys = self.keys
         from geoalchemy2 import Geometry
 
         cols = [c for c in table.columns if not isinstance(c.type, Geometry)]

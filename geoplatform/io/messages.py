@@ -229,6 +229,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "位于{district}外 {km:.1f} 公里（坐标有误，或是其他地区的要素）"),
     # ---------------------------------------------------------------- columns and cell values
     "import.no_rows": ("no rows/features to import", "没有可导入的行或要素"),
+    "import.kind.unknown": ("unknown import kind {kind!r}; choose one of: {choices}",
+                            "未知的导入类型“{kind}”，可选：{choices}"),
     "import.warn.columns_ignored": ("{file}: columns not imported: {columns}", "{file}：以下列未导入：{columns}"),
     "import.required_column": ("required column {field} missing (accepted headers: {headers})",
                                "缺少必填列 {field}（可用列名：{headers}）"),

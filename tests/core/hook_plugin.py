@@ -67,3 +67,28 @@ def permission_allowed(context, user, action, resource):  # noqa: ANN001, ANN201
     """Allow hooktest_read, deny hooktest_forbidden, no opinion otherwise."""
     CALLS.append(action)
     return {"hooktest_read": True, "hooktest_forbidden": False}.get(action)
+
+
+def _check_firms(session, rows, context):  # noqa: ANN001, ANN202
+    """Refuse a firm whose name contains 'X' (stands in for a plugin's rule over the parsed rows)."""
+    from geoplatform.i18n import Message
+    from geoplatform.io.kinds import RowProblem
+
+    return [RowProblem(i, "name", Message("hooktest.bad_name", name=rec["name"]))
+            for i, rec in enumerate(rows) if "X" in rec.get("name", "")]
+
+
+def _after_firms(session, keys, context):  # noqa: ANN001, ANN202
+    CALLS.append(f"after_write {sorted(k[0] for k in keys)}")
+
+
+@hookimpl
+def register_import_kinds(context):  # noqa: ANN001, ANN201
+    """`geoplatform import hooktest_firms FILE`: firms by name and grade, with a rule and a derived-data step."""
+    from geoplatform.io.fields import Field
+    from geoplatform.io.kinds import ImportKind
+
+    return [ImportKind(name="hooktest_firms", table="property_company", key=("name",),
+                       fields=(Field("name", "text", ("名称", "企业名称"), required=True, max_len=200),
+                               Field("credit_grade", "enum:credit_grade", ("信用等级",))),
+                       check=_check_firms, after_write=_after_firms)]

@@ -330,3 +330,49 @@ def test_docs_hook_examples_work(ctx, tmp_path) -> None:  # noqa: ANN001
     assert CliRunner().invoke(group, ["hello-ping"]).output == "pong\n"
     routes = [bp for name, lst in call_safely(ctx.pm, "register_routes", context=ctx) if name == "hello" for bp in lst]
     assert routes[0].url_prefix == "/api/v1/hello"
+    import datetime as dt
+
+    from geoplatform.io.importer import import_kinds
+
+    visits = import_kinds(ctx)["hello_visits"]
+    future = {"visited_on": ctx.today + dt.timedelta(days=1)}
+    assert [(p.index, p.field) for p in visits.check(None, [{"visited_on": ctx.today}, future], ctx)] == [(1, "visited_on")]
+
+
+def test_hook_register_import_kinds(hctx, tmp_path) -> None:  # noqa: ANN001
+    from sqlalchemy import func, select
+
+    from geoplatform.errors import UserInputError
+    from geoplatform.io.importer import import_file
+    from geoplatform.io.report import ImportFailed
+    from geoplatform.models import PropertyCompany
+
+    def firms() -> int:
+        with hctx.session(readonly=True) as s:
+            return s.execute(select(func.count()).select_from(PropertyCompany)).scalar_one()
+
+    bad = tmp_path / "firms_bad.csv"
+    bad.write_text("名称,信用等级\n甲物业,A\n乙X物业,B\n", encoding="utf-8")
+    before = firms()
+    with pytest.raises(ImportFailed) as failed:
+        import_file(hctx, "hooktest_firms", bad)
+    (problem,) = failed.value.report.errors
+    assert "firms_bad.csv" in problem.where and "3" in problem.where and "名称" in problem.where
+    assert firms() == before  # the plugin's rule refused the whole file
+
+    good = tmp_path / "firms.csv"
+    good.write_text("名称,信用等级\n甲物业,A\n丙物业,\n", encoding="utf-8")
+    hook_plugin.CALLS.clear()
+    dry = import_file(hctx, "hooktest_firms", good, dry_run=True)
+    assert (dry.inserted, firms(), hook_plugin.CALLS) == (2, before, [])
+    done = import_file(hctx, "hooktest_firms", good)
+    assert (done.inserted, firms()) == (2, before + 2)
+    assert hook_plugin.CALLS == ["after_write ['丙物业', '甲物业']"]
+    with hctx.session(readonly=True) as s:
+        assert s.execute(select(PropertyCompany.credit_grade).where(PropertyCompany.name == "甲物业")).scalar() == "A"
+    with pytest.raises(ImportFailed):  # same keys again without upsert: refused as existing
+        import_file(hctx, "hooktest_firms", good)
+    assert import_file(hctx, "hooktest_firms", good, upsert=True).updated == 2
+
+    with pytest.raises(UserInputError, match="hooktest_firms"):  # an unknown kind lists the plugins' kinds too
+        import_file(hctx, "no_such_kind", good)
