@@ -70,3 +70,18 @@ def compound_sections(context, compound_id, user):
 @hookspec
 def dashboard_panels(context, user, where, street_code):
     """Return a list of `geoplatform.screens.Panel` for dashboard `where` ("bureau"/"street"), optionally one street."""
+
+
+@hookspec(firstresult=True)
+def owners_org_status(context, compound_ids):
+    """Return {compound id: `geoplatform.exchange.OrgStatus`} from the organisation records (first answer wins)."""
+
+
+@hookspec(firstresult=True)
+def firm_eligibility(context, companies):
+    """Return {firm key: `geoplatform.exchange.FirmEligibility`} — the RULES §7 credit gate (first answer wins)."""
+
+
+@hookspec
+def credit_events(context, today):
+    """Return a list of `geoplatform.exchange.CreditEvent` this plugin derives from its records (concatenated)."""

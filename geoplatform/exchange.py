@@ -1,0 +1,56 @@
+"""Records plugins exchange through hooks, so that no plugin imports another (RULES §4, §6, §7, §8).
+
+- `OrgStatus`: a compound's current owners' organisation as the records say (RULES §6), answered by
+  the owners' organisation plugin through `owners_org_status`; read by coverage (the 95 % rate),
+  takeover (a signatory for a contract) and governance (who must be told within 24 hours).
+- `FirmEligibility`: the credit gate of RULES §7, answered by the firms plugin through
+  `firm_eligibility`; read by bundling (hosts), takeover (bidders, contracts).
+- `CreditEvent`: a dated entry of a firm's credit file that a plugin derives from its own records
+  (e.g. governance: a refused or overdue rectification), collected by the firms plugin through
+  `credit_events`.
+
+When no plugin answers, each reader falls back to the plain compound fields and says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class OrgStatus:
+    """A compound's current owners' organisation (RULES §6)."""
+
+    compound_id: str
+    kind: str | None  # owners_committee | management_committee | None
+    state: str  # unknown | none | preparing | elected | filed | active | term_expired | re_election_required | dissolved
+    counts: bool  # counts towards the §1 owners' organisation rate
+    known: bool  # the compound's organisation status is known (not `unknown`)
+    can_sign: bool  # an active 业委会 or 物管会 that may sign a service contract (RULES §4)
+    org_id: str | None = None
+    declared: bool = False  # stated by a ledger, dates and members still to be recorded
+
+
+@dataclass(frozen=True)
+class FirmEligibility:
+    """The RULES §7 credit gate for one firm: eligible iff filed, not blacklisted, grade not forbidden."""
+
+    company: Any  # the firm's key (property_company)
+    eligible: bool
+    reasons: tuple[str, ...] = ()  # codes: not_filed, blacklisted, grade_forbidden, unknown_firm
+    warnings: tuple[str, ...] = ()  # codes: no_grade, firm_not_recorded
+
+
+@dataclass(frozen=True)
+class CreditEvent:
+    """One entry of a firm's credit file (kept for `expires_on`, default a year [D])."""
+
+    company: Any
+    on: dt.date
+    kind: str  # e.g. good_list, bad_list, blacklisted, rectification_refused, rectification_overdue
+    source: str  # the plugin that derived it
+    ref: str | None = None  # the record it comes from (problem id, quarter …)
+    detail: str = ""
+    expires_on: dt.date | None = None
