@@ -85,3 +85,8 @@ def firm_eligibility(context, companies):
 @hookspec
 def credit_events(context, today):
     """Return a list of `geoplatform.exchange.CreditEvent` this plugin derives from its records (concatenated)."""
+
+
+@hookspec
+def demo_records(data, seed, today):
+    """Add this plugin's synthetic records to `data` (`geoplatform.demo.DemoData`, core tables filled); returns nothing."""

@@ -126,7 +126,7 @@ COMPOUND_FIELDS: dict[str, Callable[[Any], Any]] = {
     "households": _number(0, 100_000, integer=True),
     "floor_area_m2": _number(0, 10_000_000),
     "management_mode": _enum(m.MANAGEMENT_MODES),
-    "property_company": _text(200),
+    "company": _text(200),  # a key of property_company: checked against the registry below
     "contract_end": _date,
     "owners_org": _enum(m.OWNERS_ORGS),
     "renovation": _enum(m.RENOVATION_STATES),
@@ -258,6 +258,11 @@ def patch_compound(compound_id: str) -> Response:
             if community is None:
                 return _error(400, "community_code: unknown community", field="community_code")
             extra["community_street_code"] = community.street_code
+        if "company" in values:  # a key of the firms registry (RULES §7), never free text
+            values["company"] = values["company"] or None
+            if values["company"] is not None and s.query(m.PropertyCompany.id).filter(
+                    m.PropertyCompany.name == values["company"]).first() is None:
+                return _error(400, "company: unknown firm (record it in the firms registry first)", field="company")
         require("edit_compound", _resource(c, **extra))
         if "community_street_code" in extra and extra["community_street_code"] != (new_street or c.street_code):
             return _error(400, "community_code: the community belongs to another street", field="community_code")

@@ -9,8 +9,7 @@ from typing import Any
 import click
 
 # the KINDs of geoplatform.io.fields.KINDS (kept literal so `geoplatform --help` stays fast; a test checks they agree)
-KINDS = ("district", "streets", "communities", "compounds", "buildings", "garages", "handovers", "companies",
-         "barriers")
+KINDS = ("district", "streets", "communities", "compounds", "buildings", "garages", "handovers", "barriers")
 
 
 @click.command("import")

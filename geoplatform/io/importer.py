@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import LargeBinary, any_, bindparam, func, select, tuple_, update
+from sqlalchemy import LargeBinary, any_, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
@@ -208,12 +208,58 @@ class _Job:
         return list(self.spec.fields) if self.spec else fields_for(self.kind)
 
     def _resolve_records(self) -> None:
-        """A plugin kind: a compound_id column names a stored compound (an id or a unique name)."""
-        f = next((f for f in self.spec.fields if f.name == "compound_id"), None)
-        if f is not None:
-            self._compound_refs(required=f.required)
+        """A plugin kind: a compound_id column names a stored compound (an id or a unique name), a street_code
+        column a street (code or name), a company column a firm of the registry (RULES §7)."""
+        fields = {f.name: f for f in self.spec.fields}
+        if "compound_id" in fields:
+            self._compound_refs(required=fields["compound_id"].required)
+        if "street_code" in fields:
+            self._match_streets(required=fields["street_code"].required)
+            if fields["street_code"].required and "street_code" in self.col_of:
+                for i, rec in enumerate(self.rows):
+                    if rec.get("street_code") is None and self.ok_rows[i]:
+                        self.r.error(self.t.where(i, self.col_of["street_code"]), "import.street.required_empty")
+                        self.ok_rows[i] = False
+        if "company" in fields and self.table_name != "property_company":
+            self._resolve_companies()
         for i, rec in enumerate(self.rows):
             rec["_row"] = self.t.label(i)
+
+    def _resolve_companies(self) -> None:
+        """A `company` column names a firm: the registered name it matches (geoplatform.companies), or a new
+        firm added to the registry on write (filing unknown; warned); an ambiguous name is an error."""
+        from geoplatform.companies import CompanyIndex
+
+        col = self.col_of.get("company")
+        self.new_firms: list[str] = []
+        if col is None:
+            return
+        index = CompanyIndex(self.s.scalars(select(m.PropertyCompany.name)))
+        seen: dict[str, list[str]] = {}
+        matched: dict[str, str] = {}
+        for i, rec in enumerate(self.rows):
+            v = rec.get("company")
+            if v is None:
+                continue
+            if not v:
+                rec["company"] = None
+                continue
+            hits = seen[v] if v in seen else seen.setdefault(v, index.match(v))
+            if len(hits) > 1:
+                self.r.error(self.t.where(i, col), "import.company.ambiguous", value=v, candidates=" / ".join(hits))
+                self.ok_rows[i] = False
+            elif hits:
+                if hits[0] != v:
+                    matched[v] = hits[0]
+                rec["company"] = hits[0]
+            elif v not in self.new_firms:
+                self.new_firms.append(v)
+        if matched:
+            self.r.warn("import.warn.firms_matched", file=self.t.name, n=len(matched),
+                        pairs="; ".join(f"{a} → {b}" for a, b in list(matched.items())[:10]))
+        if self.new_firms:
+            self.r.warn("import.warn.firms_created", file=self.t.name, n=len(self.new_firms),
+                        names="、".join(self.new_firms[:10]) + ("…" if len(self.new_firms) > 10 else ""))
 
     def _plugin_check(self) -> None:
         """The plugin's rules over the parsed rows (RowProblem → an error naming the row and column)."""
@@ -659,6 +705,7 @@ class _Job:
         if "id" not in self.col_of:
             r.warn("import.warn.ids_compound", file=t.name)
         self._check_refs("managed_by_id", m.Compound.id, "compound")
+        self._resolve_companies()
 
     def _match_communities(self) -> None:
         if "community_code" not in self.col_of:
@@ -871,6 +918,11 @@ class _Job:
         """Insert new rows, update existing ones (--upsert), one audit event; inside the caller's transaction."""
         table = self.model.__table__
         keys = self.keys
+        new_firms = getattr(self, "new_firms", [])
+        if new_firms:  # firms a file names that the registry lacks (RULES §7: a compound's firm is a key)
+            self.s.execute(insert(m.PropertyCompany.__table__), [
+                {"name": n, "filed": None, "blacklisted": False, "state_owned": False, "version": 1,
+                 "source": f"import {self.t.name}"[:200]} for n in new_firms])
         geom_cols = [c for c in ("geom", "boundary", "location") if c in table.c]
         cols = set(table.c.keys())
         if all(rec.keys() <= cols for rec in self.rows):
@@ -918,7 +970,8 @@ class _Job:
         ids = [str(rec.get(keys[0])) for rec in records[:1000]]
         self.s.add(m.AuditEvent(user_name=user, action="import", entity=self.table_name, entity_id=None,
                                 before=before, after={"file": self.t.name, "kind": self.kind, "inserted": len(new),
-                                                      "updated": len(old), "keys": ids},
+                                                      "updated": len(old), "keys": ids,
+                                                      **({"firms_created": new_firms} if new_firms else {})},
                                 detail=f"import {self.kind} from {self.t.name}: {len(new)} inserted, {len(old)} updated"))
         self.s.flush()
 

@@ -514,6 +514,6 @@ def advance_view() -> Response:
     message = t("takeover.moved", lang, cid=cid, year=year, frm=t(f"ws_takeover.state.{result['from']}", lang),
                 to=t(f"ws_takeover.state.{result['to']}", lang))
     if state == "serving":
-        message += "；" + t("ws_takeover.served", lang, company=result["property_company"],
+        message += "；" + t("ws_takeover.served", lang, company=result["company"],
                            before=before["coverage_rate"] or 0, after=after["coverage_rate"] or 0)
     return jsonify({**result, "coverage_before": before, "coverage": after, "message": message, "board": cards})
