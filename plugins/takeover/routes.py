@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -95,13 +96,20 @@ def make_blueprint(context: Any) -> Blueprint:
         """Move {compound_id, state, year} one pipeline step (edit_takeover); serving makes it state-owned."""
         user = _user()
         body = request.get_json(silent=True)
-        if not isinstance(body, dict) or set(body) - {"compound_id", "state", "year"} or "compound_id" not in body:
-            abort(400, "expected JSON {compound_id, state, year?}")
+        keys = {"compound_id", "state", "year", "company", "contract_start", "contract_end"}
+        if not isinstance(body, dict) or set(body) - keys or "compound_id" not in body:
+            abort(400, "expected JSON {compound_id, state, year?, company?, contract_start?, contract_end?}")
         year = _num(body, "year", int, context.today.year)
+        try:
+            dates = {k: dt.date.fromisoformat(body[k]) if body.get(k) else None
+                     for k in ("contract_start", "contract_end")}
+        except (TypeError, ValueError):
+            abort(400, "contract_start / contract_end must be YYYY-MM-DD")
         try:
             with context.session() as s:
                 result = service.advance(s, user, str(body["compound_id"]), str(body.get("state")), year,
-                                         settings_for(context), allowed=context.allowed)
+                                         settings_for(context), allowed=context.allowed,
+                                         company=body.get("company") or None, **dates)
                 result["coverage"] = service.coverage(s)
         except service.TakeoverDenied:
             record_denied(context, user, "update", "takeover_selection", f"{year}/{body['compound_id']}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +10,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from geoplatform import exchange
 from geoplatform import models as m
+from geoplatform.models.firms import ServiceContract
 from geoplatform.principal import Principal
 from geoplatform.store import read_frame
 from plugins.takeover.rules import candidate_pairs, components_of, score_candidates
@@ -213,11 +216,15 @@ def allowed_next(state: str) -> list[str]:
 
 
 def advance(session: Session, principal: Principal, compound_id: str, state: str, year: int,
-            settings: TakeoverSettings, allowed: Allowed | None = None) -> dict[str, Any]:
+            settings: TakeoverSettings, allowed: Allowed | None = None, company: str | None = None,
+            contract_start: dt.date | None = None, contract_end: dt.date | None = None) -> dict[str, Any]:
     """Move one compound of the year's pipeline to `state`; at `serving` the compound becomes state-owned.
 
-    Audited (the selection row and, at serving, the compound's management_mode/property_company).
-    Raises TakeoverError naming the allowed next states.
+    `contracted` needs the firm that won the tender (`company`, which must pass the RULES §7 credit gate), the
+    contract's start and end, and a signatory owners' organisation (an active 业委会 or 物管会, RULES §4/§6); it
+    records the service contract. `serving` sets the compound's mode, firm and contract from it.
+    Audited (the selection row, the contract and, at serving, the compound). Raises TakeoverError naming the
+    allowed next states or what is missing.
     """
     if state not in STATES:
         raise TakeoverError(f"unknown state {state!r}; states: {' → '.join(STATES)}")
@@ -237,6 +244,13 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
     nxt = allowed_next(current)
     if state not in nxt:
         raise TakeoverError(f"{compound_id} ({year}) is {current}; allowed next: {', '.join(nxt) or 'none'}")
+    contract = _contract_terms(session, compound, year, company, contract_start, contract_end) \
+        if state == "contracted" else None
+    if state == "serving":
+        contract = (row.parameters or {}).get("contract") if row is not None else None
+        if not contract:
+            raise TakeoverError(f"{compound_id} ({year}) has no recorded service contract: advance it to "
+                                "contracted with --company, --contract-start and --contract-end first")
     now = m.utcnow()
     before = _row_state(row) if row is not None else None
     if row is None:
@@ -245,21 +259,52 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
         session.add(row)
     else:
         row.state, row.updated_by, row.updated_at = state, principal.name, now
+    if state == "contracted":
+        session.add(ServiceContract(id=contract["contract_id"], compound_id=compound_id, company=contract["company"],
+                                    start=contract["start"], end=contract["end"], source=f"takeover {year}"))
+        _audit(session, principal, "create", "service_contract", contract["contract_id"], None,
+               {**contract, "compound_id": compound_id}, compound.street_code, f"takeover {year}: contract signed")
+        contract = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in contract.items()}
+        row.parameters = {**(row.parameters or {}), "contract": contract}
     _audit(session, principal, "create" if before is None else "update", "takeover_selection",
            f"{year}/{compound_id}", before, _row_state(row), compound.street_code, f"{current} → {state}")
     result: dict[str, Any] = {"compound_id": compound_id, "year": year, "from": current, "to": state,
                               "by": principal.name}
+    if contract is not None:
+        result["contract"] = dict(contract)
     if state == "serving":
-        company = state_company(session, settings)
-        cb = {"management_mode": compound.management_mode, "property_company": compound.property_company}
-        compound.management_mode, compound.property_company = "state_owned", company
+        company, end = contract["company"], dt.date.fromisoformat(contract["end"])
+        fields = ("management_mode", "company", "contract_end")
+        cb = {f: getattr(compound, f) for f in fields}
+        compound.management_mode, compound.company, compound.contract_end = "state_owned", company, end
         _audit(session, principal, "update", "compound", compound_id, cb,
-               {"management_mode": "state_owned", "property_company": company}, compound.street_code,
-               f"takeover {year}: serving by the state-owned company")
+               {"management_mode": "state_owned", "company": company, "contract_end": end}, compound.street_code,
+               f"takeover {year}: serving under contract {contract['contract_id']}")
         result["management_mode"] = "state_owned"
-        result["property_company"] = company
+        result["company"] = company
     session.flush()
     return result
+
+
+def _contract_terms(session: Session, compound: m.Compound, year: int, company: str | None,
+                    start: dt.date | None, end: dt.date | None) -> dict[str, Any]:
+    """What `contracted` needs (RULES §4/§7): the firm, the contract's dates, a signatory; refused otherwise."""
+    missing = [opt for opt, v in (("--company", company), ("--contract-start", start), ("--contract-end", end))
+               if not v]
+    if missing:
+        raise TakeoverError(f"{compound.id}: contracted needs the service contract — give {', '.join(missing)}")
+    if end < start:
+        raise TakeoverError(f"{compound.id}: the contract ends ({end}) before it starts ({start})")
+    verdict = exchange.firm_gate(session, [company])[company]
+    if not verdict.eligible:
+        raise TakeoverError(f"{company} may not be selected for a takeover contract "
+                            f"(firm_ineligible: {', '.join(verdict.reasons)}; RULES §7)")
+    org = exchange.org_statuses(session, [compound.id]).get(compound.id)
+    if org is None or not org.can_sign:
+        raise TakeoverError(f"{compound.id} has no owners' organisation that can sign the contract "
+                            "(an active 业委会 or 物管会): 先组建物管会 — form a management committee first")
+    return {"contract_id": f"TK{year}-{compound.id}", "company": company, "start": start, "end": end,
+            "signatory": org.kind, "warnings": list(verdict.warnings)}
 
 
 def coverage(session: Session) -> dict[str, Any]:

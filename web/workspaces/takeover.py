@@ -498,11 +498,14 @@ def advance_view() -> Response:
     with ctx.session() as s:
         before = coverage(s)
         try:
-            result = service.advance(s, user, cid, state, year, _settings(), allowed=ctx.allowed)
+            dates = {k: dt.date.fromisoformat(body[k]) if isinstance(body.get(k), str) and body[k] else None
+                     for k in ("contract_start", "contract_end")}
+            result = service.advance(s, user, cid, state, year, _settings(), allowed=ctx.allowed,
+                                     company=body.get("company") or None, **dates)
         except service.TakeoverDenied as exc:
             s.rollback()
             abort(403, str(exc))
-        except service.TakeoverError as exc:
+        except (service.TakeoverError, ValueError) as exc:  # ValueError: a contract date not YYYY-MM-DD
             s.rollback()
             return _error(400, str(exc))
         s.flush()
