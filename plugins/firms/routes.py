@@ -11,7 +11,17 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, g, get_flashed_messages, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+)
 
 from geoplatform.audit import jsonable, record_denied
 from geoplatform.errors import Forbidden, UserInputError
