@@ -2,9 +2,10 @@
 
 Ledgers write a firm's name in many ways (鹿城物业 / 包头市鹿城物业服务有限公司 / 鹿城物业（包头）有限公司).
 `match_company` finds the registered firm a written name means: the same name, the same name up to
-spaces, punctuation and full-width forms, else the one firm whose name *core* (without place prefixes
+spaces, punctuation and full-width forms, else the firms whose name *core* (without place prefixes
 and 物业 / 服务 / 管理 / 有限公司 suffixes) equals, contains or is contained in the written one's. More
-than one candidate is ambiguous — the caller reports it, never guesses. Migration 0004 froze a copy of
+than one candidate is ambiguous (恒泰物业 may be 包头市恒泰物业服务有限公司 or 恒泰物业管理（包头）有限公司)
+— the caller reports it, never guesses. Migration 0004 froze a copy of
 these rules for the free-text firms it converted.
 """
 
@@ -68,9 +69,8 @@ class CompanyIndex:
         if same:
             return list(same)
         core = name_core(text)
-        same = self._cores.get(core)
-        if same or len(core) < 2:
-            return list(same or [])
+        if len(core) < 2:
+            return list(self._cores.get(core, []))
         return sorted(n for c, ns in self._cores.items() if len(c) >= 2 and (core in c or c in core) for n in ns)
 
 

@@ -69,9 +69,8 @@ def match(text: str, names: list[str]) -> list[str]:
         return same
     c = _core(text)
     cores = {n: _core(n) for n in names}
-    same = [n for n, nc in cores.items() if nc == c]
-    if same or len(c) < 2:
-        return same
+    if len(c) < 2:
+        return [n for n, nc in cores.items() if nc == c]
     return [n for n, nc in cores.items() if len(nc) >= 2 and (c in nc or nc in c)]
 
 

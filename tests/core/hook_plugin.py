@@ -92,3 +92,11 @@ def register_import_kinds(context):  # noqa: ANN001, ANN201
                        fields=(Field("name", "text", ("名称", "企业名称"), required=True, max_len=200),
                                Field("credit_grade", "enum:credit_grade", ("信用等级",))),
                        check=_check_firms, after_write=_after_firms)]
+
+
+@hookimpl
+def demo_records(data, seed, today):  # noqa: ANN001, ANN201
+    """One more firm in the demo (a plugin adds records to its own tables after the core's)."""
+    CALLS.append(f"demo_records {seed} {today.isoformat()}")
+    data.add("property_company", {"name": "钩子测试物业", "filed": True, "blacklisted": False, "state_owned": False,
+                                  "source": "hooktest"})

@@ -376,3 +376,25 @@ def test_hook_register_import_kinds(hctx, tmp_path) -> None:  # noqa: ANN001
 
     with pytest.raises(UserInputError, match="hooktest_firms"):  # an unknown kind lists the plugins' kinds too
         import_file(hctx, "no_such_kind", good)
+
+
+def test_hook_demo_records(ctx) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from geoplatform import demo
+    from geoplatform.models import PropertyCompany
+
+    pm = build_plugin_manager()
+    pm.register(hook_plugin, name="hooktest")
+    hook_plugin.CALLS.clear()
+    data = demo.generate(scale=0.05, seed=3, today=dt.date(2025, 8, 1), pm=pm)
+    assert hook_plugin.CALLS == ["demo_records 3 2025-08-01"]
+    assert data.tables["property_company"][-1]["name"] == "钩子测试物业"
+    with ctx.session() as s:
+        counts = demo.load(s, data)
+    with ctx.session(readonly=True) as s:
+        assert s.scalar(select(PropertyCompany.source).where(PropertyCompany.name == "钩子测试物业")) == "hooktest"
+    assert counts["property_company"] == len(data.tables["property_company"])
+    assert counts.get("service_contract", 0) == len(data.tables.get("service_contract", []))  # the firms plugin's
