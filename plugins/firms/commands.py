@@ -36,6 +36,8 @@ def register(cli: click.Group) -> None:
     def firms() -> None:
         """物业服务企业监管：合同与备案、季度好评榜/差评榜、信用准入、收费公示（RULES §7）。"""
 
+    register_contracts(firms)
+
     @firms.command("check")
     @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Judge as of this day.")
     @click.option("--json", "as_json", is_flag=True)
@@ -159,3 +161,56 @@ def register(cli: click.Group) -> None:
             raise _fail(exc, lang) from exc
         emit(data, as_json, lambda d: click.echo(t("firms.graded", lang, company=d["company"], grade=d["grade"],
                                                    on=d["on"])))
+
+
+def register_contracts(firms: click.Group) -> None:
+    """`firms contract` (a new contract through the credit gate) and `firms file` (a filing made)."""
+
+    @firms.command("contract")
+    @click.argument("compound")
+    @click.option("--company", required=True, help="The firm selected (must pass the credit gate).")
+    @click.option("--start", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="YYYY-MM-DD")
+    @click.option("--end", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="YYYY-MM-DD")
+    @click.option("--id", "contract_id", default=None, help="Contract id (default COMPOUND-START).")
+    @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Judge the gate as of this day.")
+    @click.option("--user", default=None, help="Act as this stored user (default: the local operator, admin).")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def contract_cmd(ctx: click.Context, compound: str, company: str, start: dt.datetime, end: dt.datetime,
+                     contract_id: str | None, today: dt.datetime | None, user: str | None, as_json: bool) -> None:
+        """Record a new service contract; an ineligible firm (unfiled, blacklisted, forbidden grade) is refused."""
+        c = get_context(ctx)
+        require_schema(c)
+        s = _settings(c)
+        lang = c.config.language
+        principal = acting_principal(c, user)
+        try:
+            with c.session() as sess:
+                data = service.new_contract(c, sess, principal, compound, company, start.date(), end.date(),
+                                            _today(c, today), s, contract_id=contract_id, allowed=c.allowed)
+        except UserInputError as exc:
+            raise _fail(exc, lang) from exc
+        emit(data, as_json, lambda d: click.echo(f"{d['contract_id']}: {d['compound_id']} · {d['company']} · "
+                                                 f"{d['start']} – {d['end']}"))
+
+    @firms.command("file")
+    @click.argument("contract")
+    @click.argument("filing", type=click.Choice(["selection", "area", "contract", "acceptance"]))
+    @click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day it was filed.")
+    @click.option("--user", default=None, help="Act as this stored user (default: the local operator, admin).")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def file_cmd(ctx: click.Context, contract: str, filing: str, on: dt.datetime, user: str | None,
+                 as_json: bool) -> None:
+        """Record one of a contract's four filings (选聘 / 物业管理区域 / 物业服务合同 / 承接查验 备案)."""
+        c = get_context(ctx)
+        require_schema(c)
+        lang = c.config.language
+        principal = acting_principal(c, user)
+        try:
+            with c.session() as sess:
+                data = service.file_contract(sess, principal, contract, filing, on.date(), allowed=c.allowed)
+        except UserInputError as exc:
+            raise _fail(exc, lang) from exc
+        emit(data, as_json, lambda d: click.echo(f"{d['contract_id']}: {t('firms.filing.' + d['filing'], lang)} "
+                                                 f"{d['on']}"))

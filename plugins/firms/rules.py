@@ -180,7 +180,8 @@ def contract_findings(compounds: Iterable[CompoundRef], contracts: Iterable[Cont
 
     The mode never changes silently: an expired contract of a served compound is `contract_expired`
     (coverage at risk), not `professional_without_contract`; once the compound's mode says nobody serves it,
-    its old contracts raise nothing.
+    its ended contracts raise nothing (a contract still running or signed for later is checked whatever the
+    mode — e.g. a takeover contract before the firm starts serving).
     """
     by_compound: dict[str, list[Contract]] = {}
     for c in contracts:
@@ -195,10 +196,10 @@ def contract_findings(compounds: Iterable[CompoundRef], contracts: Iterable[Cont
             if served:
                 out.append(Finding("professional_without_contract", compound_id=comp.id, company=comp.company))
             continue
-        if comp.management_mode in settings.unserved_modes:
-            continue
         last = last_contract(mine)
         code = expiry_code(last.end, today, settings)
+        if code == "contract_expired" and comp.management_mode in settings.unserved_modes:
+            code = None
         if code is not None:
             out.append(Finding(code, compound_id=comp.id, company=last.company, contract_id=last.id))
         for c in sorted(mine, key=_end_key):

@@ -91,3 +91,20 @@ def test_demo_check_and_rank(demo_url, cli_run) -> None:  # noqa: ANN001
     assert set(rank) == RANK_KEYS and len(rank["good"]) == 3 and len(rank["bad"]) == 3
     assert not set(rank["good"]) & set(rank["bad"])
     assert [rank["scores"][f] for f in rank["good"]] == sorted((rank["scores"][f] for f in rank["good"]), reverse=True)
+
+
+def test_contract_commands_pass_the_gate(world, cli_run) -> None:  # noqa: ANN001
+    url = world.config.database_url
+    day = ("--today", "2025-08-15")  # X's blacklisting (2025-03-01) is in force that day
+    refused = cli_run(url, "firms", "contract", "c4", "--company", X, "--start", "2025-09-01", "--end", "2028-08-31",
+                      *day)
+    assert refused.exit_code == 2 and "不符合选聘条件" in refused.stderr and "blacklisted" in refused.stderr
+    ok = cli_run(url, "firms", "contract", "c4", "--company", A, "--start", "2025-09-01", "--end", "2028-08-31",
+                 *day, "--json")
+    assert ok.exit_code == 0, ok.stderr
+    assert json.loads(ok.stdout)["contract_id"] == "c4-2025-09-01"
+    filed = cli_run(url, "firms", "file", "c4-2025-09-01", "selection", "--on", "2025-08-20", "--json")
+    assert filed.exit_code == 0 and json.loads(filed.stdout)["filing"] == "selection"
+    doc = json.loads(cli_run(url, "firms", "check", "--today", "2025-08-15", "--json").stdout)
+    mine = sorted(f["filing"] for f in doc["findings"] if f.get("contract_id") == "c4-2025-09-01")
+    assert mine == ["acceptance", "area", "contract"]

@@ -69,8 +69,11 @@ def codes(found: list[Finding]) -> list[tuple]:
     ("state_owned", [], [("c", "professional_without_contract", None, None)]),
     ("none", [], []),
     ("unknown", [], []),
-    # the mode says nobody serves it any more: its old contract raises nothing (never changed silently by us)
+    # the mode says nobody serves it any more: its ended contract raises nothing (never changed silently by us)
     ("none", [_c("k1", "c", TODAY - dt.timedelta(days=3))], []),
+    # … but a contract signed for later is checked whatever the mode (a takeover before serving starts)
+    ("none", [_c("k1", "c", TODAY + dt.timedelta(days=1000), start=TODAY + dt.timedelta(days=30),
+                 filings={**ALL_FILED, "acceptance": None})], [("c", "filing_missing", "k1", "acceptance")]),
     # unknown mode: a contract on record still warns
     ("unknown", [_c("k1", "c", TODAY + dt.timedelta(days=5))], [("c", "contract_expiring_30", "k1", None)]),
     # filings: every missing one, on contracts still running; none on ended ones
