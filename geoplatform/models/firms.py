@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geoplatform.models import APPEND_ONLY, VERSIONED, Base, PropertyCompany, utcnow
+from geoplatform.models.base import APPEND_ONLY, VERSIONED, Base, utcnow
 
 FIRM = "property_company.name"
 CREDIT_EVENT_KINDS = ("grade", "good_list", "bad_list", "blacklisted", "blacklist_lifted", "note")
@@ -110,5 +110,5 @@ class FeeDisclosure(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-VERSIONED.extend([PropertyCompany, ServiceContract, FirmAssessment, FirmRanking, FeeDisclosure])
+VERSIONED.extend([ServiceContract, FirmAssessment, FirmRanking, FeeDisclosure])
 APPEND_ONLY.append(FirmCreditEvent)
