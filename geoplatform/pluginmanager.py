@@ -13,7 +13,7 @@ from geoplatform import hookspecs
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "geoplatform"
 # Built-ins are also listed here so a source checkout that is not pip-installed still has them.
-BUILTIN_PLUGINS = ("access", "coverage", "handover", "charging", "takeover", "bundling", "basemaps")
+BUILTIN_PLUGINS = ("access", "coverage", "handover", "charging", "takeover", "bundling", "basemaps", "owners_org")
 
 
 def _candidates() -> list[tuple[str, str, str | None]]:

@@ -915,12 +915,26 @@ class _Job:
         if self.spec is not None and self.spec.after_write is not None:
             self.s.flush()
             self.spec.after_write(self.s, [tuple(rec.get(c) for c in keys) for rec in records], self.context)
+        self._after_import([tuple(rec.get(c) for c in keys) for rec in records])
         ids = [str(rec.get(keys[0])) for rec in records[:1000]]
         self.s.add(m.AuditEvent(user_name=user, action="import", entity=self.table_name, entity_id=None,
                                 before=before, after={"file": self.t.name, "kind": self.kind, "inserted": len(new),
                                                       "updated": len(old), "keys": ids},
                                 detail=f"import {self.kind} from {self.t.name}: {len(new)} inserted, {len(old)} updated"))
         self.s.flush()
+
+    def _after_import(self, keys: list[tuple[Any, ...]]) -> None:
+        """Plugins keep their derived data in step with what was written (`after_import`); their warnings join the report."""
+        pm = getattr(self.context, "pm", None)
+        if pm is None or not pm.hook.after_import.get_hookimpls():
+            return
+        from geoplatform.pluginmanager import call_safely
+
+        self.s.flush()
+        for _, warnings in call_safely(pm, "after_import", context=self.context, session=self.s, kind=self.kind,
+                                       keys=keys):
+            for w in warnings or ():
+                self.r.warn(w)
 
     def _insert_new(self, new: list[dict[str, Any]]) -> None:
         """INSERT the new rows in chunks (progress per chunk), the spatial index filled once on SpatiaLite."""
