@@ -17,6 +17,8 @@ def _can_open(context: Any, user: Any, resource: dict[str, Any]) -> bool:
 def compound_section(context: Any, compound_id: str, user: Any) -> list[Section]:
     """The compound's organisation as the records say: state, kind, findings (zh/en), a link to the workspace."""
     from geoplatform import models as m
+    from geoplatform.i18n import t
+    from geoplatform.labels import label
     from plugins.owners_org import service
     from plugins.owners_org.messages import finding_text
     from plugins.owners_org.settings import settings_for
@@ -35,8 +37,13 @@ def compound_section(context: Any, compound_id: str, user: Any) -> list[Section]
                  "text": {"zh": finding_text(f, "zh"), "en": finding_text(f, "en")}}
                 for f in (current["findings"] if current else [])]
     link = f"/ws/owners-org/compound/{compound_id}" if _can_open(context, user, resource) else None
+    status = detail["status"]
+    words = {lang: " · ".join(x for x in (label("org_state", status["state"], lang),
+                                          label("org_kind", status["kind"], lang) if status["kind"] else "",
+                                          t("owners_org.declared", lang) if status["declared"] else "") if x)
+             for lang in ("zh", "en")}
     return [Section(id="owners_org", title="owners_org.section", template="owners_org/section.html", order=60,
-                    data={"status": detail["status"], "findings": findings, "link": link})]
+                    data={"status": status, "status_text": words, "findings": findings, "link": link})]
 
 
 def dashboard_panel(context: Any, user: Any, where: str, street_code: str | None) -> list[Panel]:
