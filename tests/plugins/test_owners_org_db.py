@@ -271,6 +271,19 @@ def test_check_json_shape_is_stable(world, db_url, cli_run) -> None:  # noqa: AN
                                                "trainings": 0, "target": 2}]
 
 
+def test_the_documented_example_is_what_the_command_prints(world, db_url, cli_run) -> None:  # noqa: ANN001
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "owners_org.md").read_text(encoding="utf-8")
+    example = json.loads(re.search(r"```json\n(.*?)```", doc, flags=re.S).group(1))
+    data = json.loads(cli_run(db_url, "owners-org", "check", "--today", "2026-03-15", "--json").stdout)
+    assert set(example) == CHECK_KEYS and example["today"] == data["today"]
+    (org,) = example["orgs"]
+    assert org in data["orgs"]  # the example's organisation exactly as printed for the test world
+    assert example["streets"][0] == data["streets"][0]
+
+
 def test_check_street_filter_today_and_errors(world, db_url, cli_run) -> None:  # noqa: ANN001
     data = json.loads(cli_run(db_url, "owners-org", "check", "--street", "乙街道", "--today", "2026-03-15",
                               "--json").stdout)
