@@ -121,7 +121,7 @@ def after_import(context, session, kind, keys):  # noqa: ANN001, ANN201
 
     ids = [k[0] for k in keys]
     declared = service.declare_from_compounds(session, ids, "import")
-    kept = [cid for cid in service.sync_compounds(session, ids, context.today, settings_for(context))
+    kept = [cid for cid in service.sync_compounds(session, ids, context.today, settings_for(context), "import")
             if cid not in declared]
     out = []
     if declared:

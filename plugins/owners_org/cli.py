@@ -108,7 +108,7 @@ def register(cli: click.Group) -> None:
         user = acting_principal(c)
         with c.session() as s:
             declared = service.declare_from_compounds(s, None, user)
-            changed = service.sync_compounds(s, None, day, settings)
+            changed = service.sync_compounds(s, None, day, settings, user)
         lang = c.config.language
         emit({"today": day.isoformat(), "declared": declared, "changed": changed}, as_json,
              lambda d: click.echo(t("owners_org.cli.synced", lang, changed=len(d["changed"]), declared=len(d["declared"]))))

@@ -289,7 +289,7 @@ def load_demo(session: Session, seed: int, today: dt.date, context: Any = None) 
         counts[table] = insert_records(session, table, _complete(table, records))
     declared = service.declare_from_compounds(session, None, SYSTEM, source=SOURCE + " (declared)")
     counts["declared"] = len(declared)
-    service.sync_compounds(session, None, today, settings)
+    service.sync_compounds(session, None, today, settings, user=None)
     return counts
 
 

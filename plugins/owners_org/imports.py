@@ -110,7 +110,7 @@ def after_orgs(session: Any, keys: list[tuple[Any, ...]], context: Any) -> None:
         drop = [b for b in bare if b not in used]
         if drop:
             session.execute(delete(OwnersOrg).where(OwnersOrg.id.in_(drop)))
-    service.sync_compounds(session, compounds, context.today, settings_for(context))
+    service.sync_compounds(session, compounds, context.today, settings_for(context), "import")
 
 
 def check_members(session: Any, rows: list[dict[str, Any]], context: Any) -> list[RowProblem]:
@@ -153,7 +153,7 @@ def check_members(session: Any, rows: list[dict[str, Any]], context: Any) -> lis
 
 def _sync_orgs(session: Any, org_ids: set[str], context: Any) -> None:
     compounds = {o.compound_id for o in _stored_orgs(session, org_ids).values()}
-    service.sync_compounds(session, compounds, context.today, settings_for(context))
+    service.sync_compounds(session, compounds, context.today, settings_for(context), "import")
 
 
 def after_members(session: Any, keys: list[tuple[Any, ...]], context: Any) -> None:

@@ -68,6 +68,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         # findings
         "owners_org.finding.eligibility_missing": "委员 {member_id} 缺少资格审查：{checks}",
         "owners_org.finding.members_missing": "已选举但尚未登记委员名单",
+        "owners_org.finding.members_incomplete": "已登记正式委员 {recorded} 人，名额 {seats} 个（备案前请补全）",
         "owners_org.finding.seats_missing": "尚未登记正式委员名额",
         "owners_org.finding.alternates_over": "候补委员 {alternates} 人，超过上限 {limit} 人",
         "owners_org.finding.party_count_low": "党员委员 {party_members} 人，少于 {minimum} 人：宜联建或派驻",
@@ -187,6 +188,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "owners_org.refused.custody_empty": "tick at least one item taken into custody (seal, accounts, vouchers, archives)",
         "owners_org.finding.eligibility_missing": "member {member_id} lacks vetting check(s): {checks}",
         "owners_org.finding.members_missing": "elected, but no members recorded",
+        "owners_org.finding.members_incomplete": "{recorded} formal members recorded for {seats} seats (complete before filing)",
         "owners_org.finding.seats_missing": "formal seats not recorded",
         "owners_org.finding.alternates_over": "{alternates} alternates, above the limit of {limit}",
         "owners_org.finding.party_count_low": "{party_members} party members, fewer than {minimum}: joint or "

@@ -436,7 +436,9 @@ def assess_org(org: Org, members: Sequence[Member], evaluations: Sequence[Evalua
             findings.append(Finding("alternates_over", "error", {"alternates": len(alternates), "limit": limit}))
         findings.extend(composition_findings(seats, formal, org.party_org_on, today, settings))  # A2
         plan, v, chosen = vacancy_plan(seats, len(formal), alternates, settings)  # A4
-        if plan == "fill":
+        if plan is not None and base == "elected":  # still being recorded: no vacancy before the filing
+            findings.append(Finding("members_incomplete", "info", {"recorded": len(formal), "seats": seats}))
+        elif plan == "fill":
             seat_order = [m.id for m in chosen]
             findings.append(Finding("vacancy_fill", "warning", {"vacancies": v, "seats": seats,
                                                                 "unfilled": v - len(chosen)}))

@@ -167,18 +167,27 @@ def training_reports(session: Session, today: dt.date, settings: OwnersOrgSettin
 # ---------------------------------------------------------------- keeping compound.owners_org in step
 
 def sync_compounds(session: Session, compound_ids: Iterable[str] | None, today: dt.date,
-                   settings: OwnersOrgSettings) -> list[str]:
-    """Set `compound.owners_org` from the records (compounds with records only); returns the ids changed."""
+                   settings: OwnersOrgSettings, user: Any = "owners_org") -> list[str]:
+    """Set `compound.owners_org` from the records (compounds with records only); returns the ids changed.
+
+    Each change is audited as a compound update (before/after owners_org, as the bureau's trend reads them)
+    unless `user` is None (the demo, whose compounds have no history either).
+    """
     session.flush()
     records = load(session, compound_ids)
     assessed = assess(records, today, settings)
     changed = []
     for cid, items in assessed.items():
-        value = r.compound_value(r.status_of(cid, current_of(items), records.compounds[cid]["owners_org"], settings))
-        if value != records.compounds[cid]["owners_org"]:
+        old = records.compounds[cid]["owners_org"]
+        value = r.compound_value(r.status_of(cid, current_of(items), old, settings))
+        if value != old:
             changed.append(cid)
             session.execute(update(m.Compound).where(m.Compound.id == cid)
                             .values(owners_org=value, version=m.Compound.version + 1))
+            if user is not None:
+                audit.record(session, user, "update", "compound", cid, {"owners_org": old}, {"owners_org": value},
+                             street_code=records.compounds[cid]["street_code"],
+                             detail="owners_org kept in step with the owners' organisation records (RULES §6)")
     return changed
 
 
@@ -392,7 +401,7 @@ def create_org(session: Session, user: Any, compound_id: str, values: dict[str, 
     session.add(org)
     session.flush()
     audit.record(session, user, "create", "owners_org", org.id, after=org_dict(org), street_code=c.street_code)
-    sync_compounds(session, [compound_id], today, settings)
+    sync_compounds(session, [compound_id], today, settings, user)
     return org_dict(org)
 
 
@@ -436,7 +445,7 @@ def update_org(session: Session, user: Any, org_id: str, values: dict[str, Any],
     session.flush()
     audit.record(session, user, "update", "owners_org", org_id, before,
                  {k: audit.jsonable(v) for k, v in changes.items()}, street_code=c.street_code)
-    sync_compounds(session, [c.id], today, settings)
+    sync_compounds(session, [c.id], today, settings, user)
     return org_dict(org)
 
 
@@ -485,7 +494,7 @@ def add_member(session: Session, user: Any, org_id: str, values: dict[str, Any],
     session.add(row)
     session.flush()
     audit.record(session, user, "create", "org_member", row.id, after=member_dict(row), street_code=c.street_code)
-    sync_compounds(session, [c.id], today, settings)
+    sync_compounds(session, [c.id], today, settings, user)
     return member_dict(row)
 
 
@@ -511,7 +520,7 @@ def update_member(session: Session, user: Any, member_id: str, values: dict[str,
     session.flush()
     audit.record(session, user, "update", "org_member", member_id, before,
                  {k: audit.jsonable(v) for k, v in changes.items()}, street_code=c.street_code)
-    sync_compounds(session, [c.id], today, settings)
+    sync_compounds(session, [c.id], today, settings, user)
     return member_dict(row)
 
 
@@ -538,7 +547,7 @@ def fill_seats(session: Session, user: Any, org_id: str, allowed: Allowed, today
     audit.record(session, user, "fill_seats", "owners_org", org_id, after={"seat_order": assessment.seat_order,
                                                                            "members": [s.id for s in seated]},
                  street_code=c.street_code)
-    sync_compounds(session, [c.id], today, settings)
+    sync_compounds(session, [c.id], today, settings, user)
     return {"org_id": org_id, "filled": len(seated), "seat_order": assessment.seat_order}
 
 
@@ -580,7 +589,7 @@ def record_evaluation(session: Session, user: Any, org_id: str, values: dict[str
              "rectified_on": audit.jsonable(row.rectified_on)}
     audit.record(session, user, "create" if before is None else "update", "org_evaluation", f"{org_id}/{period}",
                  before, after, street_code=c.street_code)
-    sync_compounds(session, [c.id], today, settings)
+    sync_compounds(session, [c.id], today, settings, user)
     return {"org_id": org_id, **after}
 
 

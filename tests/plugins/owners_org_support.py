@@ -104,7 +104,7 @@ def load(ctx: Any) -> None:
         insert_records(s, "owners_org", [_full_org(o) for o in orgs])
         insert_records(s, "org_member", members)
         insert_records(s, "org_evaluation", evals)
-        service.sync_compounds(s, None, TODAY, OwnersOrgSettings())
+        service.sync_compounds(s, None, TODAY, OwnersOrgSettings(), user=None)
 
 
 def _full_org(org: dict[str, Any]) -> dict[str, Any]:

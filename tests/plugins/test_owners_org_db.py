@@ -384,7 +384,7 @@ def test_service_refusals_and_jurisdiction(world) -> None:  # noqa: ANN001
             service.record_evaluation(s, officer, "a-active-org1", {"period": "2026H2", "grade": "qualified"},
                                       world.allowed, today, s_)  # not begun
         events = s.scalars(select(m.AuditEvent.entity).where(m.AuditEvent.user_name.in_(["o", "c"]))).all()
-    assert set(events) == {"owners_org", "org_evaluation"}
+    assert set(events) == {"owners_org", "org_evaluation", "compound"}  # compound: owners_org kept in step
 
 
 def test_pipeline_from_preparatory_group_to_active_moves_the_kpi(world) -> None:  # noqa: ANN001
@@ -422,6 +422,11 @@ def test_pipeline_from_preparatory_group_to_active_moves_the_kpi(world) -> None:
         detail = service.compound_detail(s, "a-none", day, s_)
     assert detail["status"]["state"] == "active" and detail["status"]["can_sign"] is True
     assert detail["orgs"][0]["findings"] == []
+    with world.session(readonly=True) as s:  # audited as the bureau's trend reads compound changes
+        steps = s.execute(select(m.AuditEvent.before, m.AuditEvent.after).where(
+            m.AuditEvent.entity == "compound", m.AuditEvent.entity_id == "a-none").order_by(m.AuditEvent.id)).all()
+    assert [(b["owners_org"], a["owners_org"]) for b, a in steps] == [("none", "preparing"),
+                                                                       ("preparing", "owners_committee")]
 
 
 def test_fill_seats_from_alternates(world) -> None:  # noqa: ANN001

@@ -132,6 +132,13 @@ def test_a4_assessment_fills_or_calls_a_re_election() -> None:
     assert [f.details["reason"] for f in b.findings if f.code == "re_election_required"] == ["vacancy_over_half"]
 
 
+def test_a4_an_elected_committee_being_recorded_has_no_vacancy_yet() -> None:
+    elected = org(filed_on=None, registered_on=None, term_start=D(2026, 4, 1), term_end=D(2031, 3, 31))
+    a = r.assess_org(elected, full(7, 4)[:2], [], [], D(2026, 3, 1), S)
+    assert a.state == "elected" and "re_election_required" not in codes(a) and a.seat_order == []
+    assert next(f for f in a.findings if f.code == "members_incomplete").details == {"recorded": 2, "seats": 7}
+
+
 # ---- A5 evaluations ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("today", "expected"), [

@@ -260,7 +260,7 @@ def test_catalogues_are_complete_in_both_languages(oo) -> None:  # noqa: ANN001
         assert _fields(messages["zh"][key]) == _fields(messages["en"][key]), key
     from plugins.owners_org import rules
 
-    for code in ("eligibility_missing", "members_missing", "seats_missing", "alternates_over", "party_count_low",
+    for code in ("eligibility_missing", "members_missing", "members_incomplete", "seats_missing", "alternates_over", "party_count_low",
                  "party_share_low", "party_org_missing", "vacancy_fill", "re_election_required", "evaluation_due",
                  "evaluation_overdue", "rectification_due", "rectification_overdue", "term_expiring", "term_expired",
                  "custody_due", "to_complete", "training_short", "training_progress"):
