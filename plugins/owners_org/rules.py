@@ -48,8 +48,11 @@ _PERIOD = re.compile(r"^(\d{4})\s*[Hh]([12])$")
 
 # ---------------------------------------------------------------- records
 
-def _get(rec: Any, key: str, default: Any = None) -> Any:
-    return rec.get(key, default) if isinstance(rec, Mapping) else getattr(rec, key, default)
+def _getter(rec: Any) -> Any:
+    """`get(key)` for a dict/row mapping or an object (decided once per record: this runs for every stored row)."""
+    if hasattr(rec, "keys") and hasattr(rec, "get"):
+        return rec.get
+    return lambda key, default=None: getattr(rec, key, default)
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,8 @@ class Org:
     @classmethod
     def of(cls, rec: Any) -> Org:
         """From a dict or an ORM row."""
-        return cls(**{k: _get(rec, k) for k in cls.__dataclass_fields__ if k != "declared"},
-                   declared=bool(_get(rec, "declared", False)))
+        get = _getter(rec)
+        return cls(**{k: get(k) for k in cls.__dataclass_fields__ if k != "declared"}, declared=bool(get("declared")))
 
 
 @dataclass(frozen=True)
@@ -98,12 +101,16 @@ class Member:
     @classmethod
     def of(cls, rec: Any) -> Member:
         """From a dict or an ORM row (missing booleans read as False)."""
-        values = {k: _get(rec, k) for k in cls.__dataclass_fields__}
+        get = _getter(rec)
+        values = {k: get(k) for k in _MEMBER_FIELDS}
         for k in ("party_member", "public_servant", *BASIC_CHECKS):
             values[k] = bool(values[k])
         values["person"] = values["person"] or ""
         values["role"] = values["role"] or "member"
         return cls(**values)
+
+
+_MEMBER_FIELDS = tuple(Member.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,8 @@ class Evaluation:
     @classmethod
     def of(cls, rec: Any) -> Evaluation:
         """From a dict or an ORM row."""
-        return cls(**{k: _get(rec, k) for k in cls.__dataclass_fields__})
+        get = _getter(rec)
+        return cls(**{k: get(k) for k in ("org_id", "period", "grade", "held_on", "rectified_on")})
 
 
 @dataclass(frozen=True)
@@ -136,8 +144,8 @@ class Custody:
     @classmethod
     def of(cls, rec: Any) -> Custody:
         """From a dict or an ORM row."""
-        return cls(org_id=_get(rec, "org_id"), taken_on=_get(rec, "taken_on"),
-                   **{k: bool(_get(rec, k)) for k in CUSTODY_ITEMS})
+        get = _getter(rec)
+        return cls(org_id=get("org_id"), taken_on=get("taken_on"), **{k: bool(get(k)) for k in CUSTODY_ITEMS})
 
 
 def _plain(value: Any) -> Any:

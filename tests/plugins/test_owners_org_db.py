@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from geoplatform import models as m
+from geoplatform.context import Context
 from geoplatform.io.importer import import_file
 from geoplatform.io.report import ImportFailed
 from geoplatform.models.owners_org import OrgEvaluation, OrgMember, OwnersOrg, Training
@@ -476,3 +477,36 @@ def test_demo_has_every_state_and_every_rule_fires(ctx) -> None:  # noqa: ANN001
     assert reasons == {"vacancy_over_half", "two_unqualified"}
     assert any(o["seat_order"] for o in report["orgs"])
     assert values.get("preparing") and values.get("owners_committee") and values.get("management_committee")
+
+
+# ---- the community officer role ----------------------------------------------------------------------------
+
+def test_users_add_community_officer(world, db_url, cli_run) -> None:  # noqa: ANN001
+    r = cli_run(db_url, "users", "add", "sq1", "--role", "community_officer", "--community", "150203001002",
+                "--password-stdin", "--json", input="long-enough-password\n")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout) == {"name": "sq1", "role": "community_officer", "street_code": sup.A,
+                                    "utility": None, "community_code": "150203001002"}
+    for args in (["--role", "community_officer"], ["--role", "community_officer", "--community", "999999999999"],
+                 ["--role", "street_officer", "--street", sup.A, "--community", "150203001002"]):
+        bad = cli_run(db_url, "users", "add", "sq2", *args, "--password-stdin", input="long-enough-password\n")
+        assert bad.exit_code == 2 and "community" in bad.stderr
+
+
+@pytest.mark.parametrize(("role", "street", "community", "action", "resource", "allowed"), [
+    ("street_officer", sup.A, None, "edit_owners_org", {"street_code": sup.A}, True),
+    ("street_officer", sup.A, None, "edit_owners_org", {"street_code": sup.B}, False),
+    ("street_officer", sup.A, None, "record_evaluation", {"street_code": sup.A, "community_code": "x"}, True),
+    ("community_officer", sup.A, "c1", "record_evaluation", {"street_code": sup.A, "community_code": "c1"}, True),
+    ("community_officer", sup.A, "c1", "record_evaluation", {"street_code": sup.A, "community_code": "c2"}, False),
+    ("community_officer", sup.A, "c1", "edit_owners_org", {"street_code": sup.A, "community_code": "c1"}, False),
+    ("bureau", None, None, "edit_owners_org", {"street_code": sup.B}, True),
+    ("viewer", None, None, "record_evaluation", {"street_code": sup.B}, False),
+    ("utility", None, None, "edit_owners_org", {"street_code": sup.B}, False),
+])
+def test_jurisdiction(tmp_path, role, street, community, action, resource, allowed) -> None:  # noqa: ANN001
+    from geoplatform.principal import Principal
+
+    ctx = Context.create(f"sqlite:///{tmp_path / 'unused.sqlite'}")  # the policy needs no database
+    user = Principal("u", role, street_code=street, community_code=community)
+    assert ctx.allowed(user, action, resource) is allowed
