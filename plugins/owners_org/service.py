@@ -430,7 +430,7 @@ def update_org(session: Session, user: Any, org_id: str, values: dict[str, Any],
     unknown = sorted(set(values) - set(ORG_FIELDS))
     if unknown:
         raise UserInputError("owners_org.refused.bad_value", field=unknown[0], value=str(values[unknown[0]]))
-    changes = _org_values(values)
+    changes = {k: v for k, v in _org_values(values).items() if getattr(org, k) != v}  # a form sends every field
     merged = {**{k: getattr(org, k) for k in ORG_FIELDS}, **changes}
     _check_order(merged)
     if "seats" in changes and changes["seats"] != org.seats:
@@ -439,6 +439,8 @@ def update_org(session: Session, user: Any, org_id: str, values: dict[str, Any],
         if n and merged["seats"] and n > r.alternates_limit(merged["seats"], settings):
             raise UserInputError("owners_org.refused.seats_alternates", seats=merged["seats"], n=n,
                                  limit=r.alternates_limit(merged["seats"], settings))
+    if not changes:
+        return org_dict(org)
     before = {k: audit.jsonable(getattr(org, k)) for k in changes}
     for k, v in changes.items():
         setattr(org, k, v)
