@@ -384,12 +384,13 @@ def start_key(org: Org) -> tuple[dt.date, str]:
     return (dt.date.min if org.declared else dt.date.max), org.id
 
 
-def to_complete(org: Org, members: Sequence[Member]) -> list[str]:
-    """What a declared organisation still lacks (seats, dates, formal members); empty when complete."""
+def to_complete(org: Org, members: Sequence[Member], today: dt.date | None = None) -> list[str]:
+    """What a declared organisation still lacks (seats, dates, a formal member for every seat); empty when complete."""
     missing = [k for k in ("seats", "term_start", "term_end", "filed_on") if getattr(org, k) is None]
     if org.kind == "owners_committee" and org.registered_on is None:
         missing.append("registered_on")
-    if not any(m.role in FORMAL_ROLES for m in members):
+    formal = [m for m in members if m.role in FORMAL_ROLES and (today is None or sitting(m, today, org.term_start))]
+    if not formal or (org.seats and len(formal) < org.seats):
         missing.append("members")
     return missing
 
@@ -421,7 +422,7 @@ def assess_org(org: Org, members: Sequence[Member], evaluations: Sequence[Evalua
     base = lifecycle_state(org, today)
     ended = superseded_on(org, successor)
     dissolved = (org.dissolved_on is not None and org.dissolved_on <= today) or (ended is not None and ended <= today)
-    open_items = to_complete(org, members) if org.declared else []
+    open_items = to_complete(org, members, today) if org.declared else []
     if dissolved:
         return Assessment(org, "dissolved", [], [], successor_id=successor.id if successor else None)
     formal = [m for m in members if m.role in FORMAL_ROLES and sitting(m, today, org.term_start)]
@@ -444,7 +445,7 @@ def assess_org(org: Org, members: Sequence[Member], evaluations: Sequence[Evalua
             findings.append(Finding("alternates_over", "error", {"alternates": len(alternates), "limit": limit}))
         findings.extend(composition_findings(seats, formal, org.party_org_on, today, settings))  # A2
         plan, v, chosen = vacancy_plan(seats, len(formal), alternates, settings)  # A4
-        if plan is not None and base == "elected":  # still being recorded: no vacancy before the filing
+        if plan is not None and (base == "elected" or open_items):  # still being recorded: no vacancy yet
             findings.append(Finding("members_incomplete", "info", {"recorded": len(formal), "seats": seats}))
         elif plan == "fill":
             seat_order = [m.id for m in chosen]

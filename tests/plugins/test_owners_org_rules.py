@@ -139,6 +139,17 @@ def test_a4_an_elected_committee_being_recorded_has_no_vacancy_yet() -> None:
     assert next(f for f in a.findings if f.code == "members_incomplete").details == {"recorded": 2, "seats": 7}
 
 
+def test_a4_a_declared_organisation_being_completed_has_no_vacancy_yet() -> None:
+    declared = org(declared=True, filed_on=None, registered_on=None)
+    a = r.assess_org(declared, full(7, 4)[:2], EVALS, [], D(2026, 1, 15), S)
+    assert a.state == "active" and "re_election_required" not in codes(a) and "members_incomplete" in codes(a)
+    assert next(f for f in a.findings if f.code == "to_complete").details["missing"] == ["filed_on", "registered_on",
+                                                                                          "members"]
+    done = org(declared=True)
+    b = r.assess_org(done, full(7, 4), EVALS, [], D(2026, 1, 15), S)
+    assert b.findings == [] and not b.declared_open  # complete: judged like any other
+
+
 # ---- A5 evaluations ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("today", "expected"), [
