@@ -406,7 +406,15 @@ def _handovers(data: DemoData, compound: dict[str, Any], rng: np.random.Generato
 
 
 def load(session: Session, data: DemoData, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Replace the database content with the demo data in the caller's transaction; returns row counts."""
+    """Replace the database content with the demo data in the caller's transaction; returns row counts.
+
+    Tables of concern modules (records plugins keep, e.g. owners' organisations) are emptied first;
+    plugins add their own demo records afterwards through the `load_demo` hook (see `geoplatform demo`).
+    """
+    core = set(_CORE_TABLES)
+    for table in reversed(m.metadata.sorted_tables):
+        if table.name not in core:
+            session.execute(table.delete())
     for table in ("audit_event", "takeover_selection", "bundle_proposal", "ledger_item", "handover_event", "handover",
                   "garage", "building"):
         session.execute(delete(_model(table)))
@@ -434,6 +442,12 @@ def load(session: Session, data: DemoData, progress: Callable[[str, int], None] 
     counts["handover"] = len(handovers)
     counts["ledger_item"] = sum(len(items) for _, items in ledgers)
     return counts
+
+
+# Tables load() empties by name (and the accounts it keeps); any other table is a concern module's and is emptied first.
+_CORE_TABLES = ("audit_event", "takeover_selection", "bundle_proposal", "ledger_item", "handover_event", "handover",
+                "garage", "building", "compound", "community", "property_company", "barrier", "street", "district",
+                "user_account", "api_token", "user_session", "login_attempt")
 
 
 def _model(table: str):  # noqa: ANN202

@@ -92,3 +92,22 @@ def register_import_kinds(context):  # noqa: ANN001, ANN201
                        fields=(Field("name", "text", ("名称", "企业名称"), required=True, max_len=200),
                                Field("credit_grade", "enum:credit_grade", ("信用等级",))),
                        check=_check_firms, after_write=_after_firms)]
+
+
+@hookimpl
+def after_import(context, session, kind, keys):  # noqa: ANN001, ANN201
+    """Record the kind and keys written; one warning for the report."""
+    from geoplatform.i18n import Message
+
+    CALLS.append(f"after_import {kind} {sorted(str(k[0]) for k in keys)}")
+    return [Message("hooktest.imported", n=len(keys))]
+
+
+@hookimpl
+def load_demo(context, session, seed, today):  # noqa: ANN001, ANN201
+    """Record the call (seed, day) and that the demo's compounds are already there."""
+    from sqlalchemy import func, select
+
+    from geoplatform.models import Compound
+
+    CALLS.append(f"load_demo {seed} {today} compounds={session.scalar(select(func.count()).select_from(Compound)) > 0}")
