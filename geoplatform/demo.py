@@ -127,26 +127,9 @@ def _slabs(parcel: Polygon, k: float, rng: np.random.Generator, newer: bool) -> 
     return out
 
 
-def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None, pm: Any = None) -> DemoData:
-    """Generate the synthetic data set (records in EPSG:4326); dates are relative to `today`.
-
-    The core tables come first; then every enabled plugin adds the records of its own tables through
-    `demo_records` (`pm`: a plugin manager, by default the configured one).
-    """
+def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None) -> DemoData:
+    """Generate the synthetic data set (records in EPSG:4326); dates are relative to `today`."""
     today = today or dt.date.today()
-    data = _generate_core(scale, seed, today)
-    if pm is None:
-        from geoplatform.config import load_config
-        from geoplatform.pluginmanager import build_plugin_manager
-
-        pm = build_plugin_manager(load_config().disabled_plugins)
-    from geoplatform.pluginmanager import call_safely
-
-    call_safely(pm, "demo_records", data=data, seed=seed, today=today)
-    return data
-
-
-def _generate_core(scale: float, seed: int, today: dt.date) -> DemoData:
     if scale <= 0:
         raise ValueError("scale must be > 0")
     rng = np.random.default_rng(seed)
@@ -422,20 +405,16 @@ def _handovers(data: DemoData, compound: dict[str, Any], rng: np.random.Generato
             rec["_ledger"] = items
 
 
-CORE_TABLES = ("district", "street", "community", "property_company", "barrier", "compound", "building", "garage",
-               "handover", "handover_event", "ledger_item", "bundle_proposal", "takeover_selection", "audit_event")
-KEPT_TABLES = ("user_account", "api_token", "user_session", "login_attempt")  # accounts survive a demo reload
-
-
-def _concern_tables() -> list[str]:
-    """Tables of the concern modules (plugins' records), parents first: emptied first, filled after the core's."""
-    return [t.name for t in m.metadata.sorted_tables if t.name not in CORE_TABLES + KEPT_TABLES]
-
-
 def load(session: Session, data: DemoData, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Replace the database content with the demo data in the caller's transaction; returns row counts."""
-    for table in reversed(_concern_tables()):
-        session.execute(delete(_model(table)))
+    """Replace the database content with the demo data in the caller's transaction; returns row counts.
+
+    Tables of concern modules (records plugins keep, e.g. owners' organisations) are emptied first;
+    plugins add their own demo records afterwards through the `load_demo` hook (see `geoplatform demo`).
+    """
+    core = set(_CORE_TABLES)
+    for table in reversed(m.metadata.sorted_tables):
+        if table.name not in core:
+            session.execute(table.delete())
     for table in ("audit_event", "takeover_selection", "bundle_proposal", "ledger_item", "handover_event", "handover",
                   "garage", "building"):
         session.execute(delete(_model(table)))
@@ -462,12 +441,13 @@ def load(session: Session, data: DemoData, progress: Callable[[str, int], None] 
     session.flush()
     counts["handover"] = len(handovers)
     counts["ledger_item"] = sum(len(items) for _, items in ledgers)
-    for table in _concern_tables():
-        if data.tables.get(table):
-            counts[table] = insert_records(session, table, data.tables[table])
-            if progress:
-                progress(table, counts[table])
     return counts
+
+
+# Tables load() empties by name (and the accounts it keeps); any other table is a concern module's and is emptied first.
+_CORE_TABLES = ("audit_event", "takeover_selection", "bundle_proposal", "ledger_item", "handover_event", "handover",
+                "garage", "building", "compound", "community", "property_company", "barrier", "street", "district",
+                "user_account", "api_token", "user_session", "login_attempt")
 
 
 def _model(table: str):  # noqa: ANN202

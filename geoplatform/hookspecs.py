@@ -88,5 +88,10 @@ def credit_events(context, today):
 
 
 @hookspec
-def demo_records(data, seed, today):
-    """Add this plugin's synthetic records to `data` (`geoplatform.demo.DemoData`, core tables filled); returns nothing."""
+def after_import(context, session, kind, keys):
+    """After KIND's rows (identified by `keys`) are written, in the import's transaction: keep derived data in step; return a list of `Message` warnings."""
+
+
+@hookspec
+def load_demo(context, session, seed, today):
+    """After the demo's core records are loaded (same transaction), add this plugin's synthetic records; returns nothing."""

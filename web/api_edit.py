@@ -26,6 +26,12 @@ from web.auth import current_user, require
 bp = Blueprint("api_edit", __name__, url_prefix="/api/v1")
 
 PROTECTED_COMPOUND_FIELDS = frozenset({"id", "street_code", "version", "managed_by_id", "source", "updated_at"})
+# Fields kept in step from records and never set by hand (→ 400 naming the field and where to record it instead).
+DERIVED_COMPOUND_FIELDS = {
+    "owners_org": "owners_org is derived from the owners' organisation records (RULES §6) and cannot be set by hand; "
+                  "record the organisation in the 业委会 workspace (/ws/owners-org) / 业主组织由业委会/物管会记录自动得出，"
+                  "不能手工修改，请在“业委会”工作台登记",
+}
 # Kundulun lies far inside these bounds; anything outside is a coordinate mistake (wrong CRS, swapped axes).
 PLAUSIBLE_BOUNDS = (73.0, 18.0, 135.0, 54.0)
 STREET_TOLERANCE_DEG = 0.0005  # [D] ≈ 50 m: a boundary may overlap its street's edge by this much
@@ -230,6 +236,9 @@ def patch_compound(compound_id: str) -> Response:
     unknown = sorted(k for k in changes if k not in COMPOUND_FIELDS and k not in PROTECTED_COMPOUND_FIELDS)
     if protected:
         return _error(400, f"protected field(s) cannot be changed: {', '.join(protected)}", fields=protected)
+    derived = sorted(k for k in changes if k in DERIVED_COMPOUND_FIELDS)
+    if derived:
+        return _error(400, "; ".join(DERIVED_COMPOUND_FIELDS[k] for k in derived), fields=derived)
     if unknown:
         return _error(400, f"unknown field(s): {', '.join(unknown)}", fields=unknown)
     if not changes:

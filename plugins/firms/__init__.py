@@ -141,9 +141,10 @@ def dashboard_panels(context: Any, user: Any, where: str, street_code: str | Non
 
 
 @hookimpl
-def demo_records(data: Any, seed: int, today: dt.date) -> None:
+def load_demo(context: Any, session: Any, seed: int, today: dt.date) -> dict[str, int]:
     """Firms of every grade, a blacklisted one, contracts ending soon and ended, filings missing, a quarter of
     scores, disclosures with and without gaps (labelled synthetic)."""
-    from plugins.firms.demo import add_demo_records
+    from plugins.firms.demo import load_demo_records
+    from plugins.firms.settings import settings_for
 
-    add_demo_records(data, seed, today)
+    return load_demo_records(session, seed, today, settings_for(context))

@@ -1,9 +1,9 @@
 """The firms part of the synthetic demo (labelled synthetic): credit events, contracts with their filings, two
 quarters of street scores (the older one published), fee disclosures — all relative to `today`.
 
-Called through the `demo_records` hook after the core demo is generated: it reads the core's firms and
-compounds from `data`, keeps the firms' cached grade / blacklist fields in step with the events it writes,
-and gives each contracted compound a `contract_end` matching its contract.
+Called through the `load_demo` hook after the core demo is loaded (same transaction): it reads the core's
+firms and compounds from the session, keeps the firms' cached grade / blacklist fields in step with the
+events it writes, and gives each contracted compound a `contract_end` matching its contract.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
+from sqlalchemy import bindparam, select, update
 
+from geoplatform import models as m
+from geoplatform.store import insert_records
 from plugins.firms import rules
 from plugins.firms.settings import FirmsSettings
 
@@ -25,12 +28,51 @@ def _day_in(rng: np.random.Generator, first: dt.date, last: dt.date) -> dt.date:
     return first + dt.timedelta(days=int(rng.integers(0, (last - first).days + 1)))
 
 
-def add_demo_records(data: Any, seed: int, today: dt.date, settings: FirmsSettings | None = None) -> None:
-    """Add firm_credit_event, service_contract, firm_assessment, firm_ranking and fee_disclosure records."""
+class _Records:
+    """The records to insert, by table (the demo's own `DemoData` shape)."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, list[dict[str, Any]]] = {}
+
+    def setdefault(self, table: str) -> list[dict[str, Any]]:
+        return self.tables.setdefault(table, [])
+
+    def add(self, table: str, rec: dict[str, Any]) -> None:
+        self.tables.setdefault(table, []).append(rec)
+
+
+def load_demo_records(session: Any, seed: int, today: dt.date, settings: FirmsSettings | None = None) -> dict[str, int]:
+    """Insert the firms' demo records over the core demo in `session`; returns {table: rows}."""
+    firms = [{"name": n, "state_owned": bool(so)} for n, so in session.execute(
+        select(m.PropertyCompany.name, m.PropertyCompany.state_owned).order_by(m.PropertyCompany.id))]
+    compounds = [{"id": i, "street_code": st, "management_mode": mode, "company": firm} for i, st, mode, firm in
+                 session.execute(select(m.Compound.id, m.Compound.street_code, m.Compound.management_mode,
+                                        m.Compound.company).order_by(m.Compound.id))]
+    data = _Records()
+    build(data, firms, compounds, seed, today, settings)
+    counts = {}
+    for table in ("firm_credit_event", "service_contract", "firm_assessment", "firm_ranking", "fee_disclosure"):
+        counts[table] = insert_records(session, table, data.tables.get(table, []))
+    firm_table, comp_table = m.PropertyCompany.__table__, m.Compound.__table__
+    if firms:  # the cached fields follow the events (Core updates: the demo is loading, no version bump)
+        session.execute(update(firm_table).where(firm_table.c.name == bindparam("n")).values(
+            credit_grade=bindparam("g"), blacklisted=bindparam("b")),
+            [{"n": f["name"], "g": f.get("credit_grade"), "b": bool(f.get("blacklisted"))} for f in firms])
+    ends = [{"i": c["id"], "e": c.get("contract_end")} for c in compounds if "contract_end" in c]
+    if ends:
+        session.execute(update(comp_table).where(comp_table.c.id == bindparam("i")).values(
+            contract_end=bindparam("e")), ends)
+    session.flush()
+    return counts
+
+
+def build(data: Any, firms: list[dict[str, Any]], compounds: list[dict[str, Any]], seed: int, today: dt.date,
+          settings: FirmsSettings | None = None) -> None:
+    """The records (in `data`), from the core demo's firms and compounds (whose dicts get `credit_grade`,
+    `blacklisted` and `contract_end` set to match)."""
     settings = settings or FirmsSettings()
     rng = np.random.default_rng(seed + 7001)
-    firms = data.tables.get("property_company", [])
-    events = data.tables.setdefault("firm_credit_event", [])
+    events = data.setdefault("firm_credit_event")
     scale = settings.grade_scale
     for i, firm in enumerate(firms):
         grade = None if i == NO_GRADE else ("AA" if firm.get("state_owned") else scale[i % len(scale)])
@@ -48,9 +90,8 @@ def add_demo_records(data: Any, seed: int, today: dt.date, settings: FirmsSettin
                            "created_at": dt.datetime(on.year, on.month, on.day)})
         firm["credit_grade"], firm["blacklisted"] = grade, black
 
-    compounds = data.tables.get("compound", [])
     served = [c for c in compounds if c.get("management_mode") in settings.served_modes and c.get("company")]
-    contracts = data.tables.setdefault("service_contract", [])
+    contracts = data.setdefault("service_contract")
     for c in served:
         r = rng.random()
         if r < 0.12:
@@ -82,7 +123,7 @@ def add_demo_records(data: Any, seed: int, today: dt.date, settings: FirmsSettin
         by_street.setdefault(c["street_code"], [])
         if c["company"] not in by_street[c["street_code"]]:
             by_street[c["street_code"]].append(c["company"])
-    scores = data.tables.setdefault("firm_assessment", [])
+    scores = data.setdefault("firm_assessment")
     for quarter in (older_q, last_q):
         rows = []
         for street in sorted(by_street):
@@ -102,7 +143,7 @@ def add_demo_records(data: Any, seed: int, today: dt.date, settings: FirmsSettin
                                "created_at": dt.datetime(on.year, on.month, on.day)} for f in listed)
 
     # fee disclosures: most compliant, some too short (14 days), some missing, some on a half-year's last day
-    disclosures = data.tables.setdefault("fee_disclosure", [])
+    disclosures = data.setdefault("fee_disclosure")
     for c in served:
         for period in rules.half_years(settings.disclosure_start, today):
             first, last = rules.half_year_bounds(period)

@@ -95,8 +95,19 @@ def register_import_kinds(context):  # noqa: ANN001, ANN201
 
 
 @hookimpl
-def demo_records(data, seed, today):  # noqa: ANN001, ANN201
-    """One more firm in the demo (a plugin adds records to its own tables after the core's)."""
-    CALLS.append(f"demo_records {seed} {today.isoformat()}")
-    data.add("property_company", {"name": "钩子测试物业", "filed": True, "blacklisted": False, "state_owned": False,
-                                  "source": "hooktest"})
+def after_import(context, session, kind, keys):  # noqa: ANN001, ANN201
+    """Record the kind and keys written; one warning for the report."""
+    from geoplatform.i18n import Message
+
+    CALLS.append(f"after_import {kind} {sorted(str(k[0]) for k in keys)}")
+    return [Message("hooktest.imported", n=len(keys))]
+
+
+@hookimpl
+def load_demo(context, session, seed, today):  # noqa: ANN001, ANN201
+    """Record the call (seed, day) and that the demo's compounds are already there."""
+    from sqlalchemy import func, select
+
+    from geoplatform.models import Compound
+
+    CALLS.append(f"load_demo {seed} {today} compounds={session.scalar(select(func.count()).select_from(Compound)) > 0}")

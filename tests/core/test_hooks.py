@@ -371,7 +371,7 @@ def test_hook_register_import_kinds(hctx, tmp_path) -> None:  # noqa: ANN001
     assert (dry.inserted, firms(), hook_plugin.CALLS) == (2, before, [])
     done = import_file(hctx, "hooktest_firms", good)
     assert (done.inserted, firms()) == (2, before + 2)
-    assert hook_plugin.CALLS == ["after_write ['丙物业', '甲物业']"]
+    assert hook_plugin.CALLS == ["after_write ['丙物业', '甲物业']", "after_import hooktest_firms ['丙物业', '甲物业']"]
     with hctx.session(readonly=True) as s:
         assert s.execute(select(PropertyCompany.credit_grade).where(PropertyCompany.name == "甲物业")).scalar() == "A"
     with pytest.raises(ImportFailed):  # same keys again without upsert: refused as existing
@@ -382,23 +382,25 @@ def test_hook_register_import_kinds(hctx, tmp_path) -> None:  # noqa: ANN001
         import_file(hctx, "no_such_kind", good)
 
 
-def test_hook_demo_records(ctx) -> None:  # noqa: ANN001
-    import datetime as dt
+def test_hook_after_import(hctx, tmp_path) -> None:  # noqa: ANN001
+    from geoplatform.io.importer import import_file
 
-    from sqlalchemy import select
-
-    from geoplatform import demo
-    from geoplatform.models import PropertyCompany
-
-    pm = build_plugin_manager()
-    pm.register(hook_plugin, name="hooktest")
+    path = tmp_path / "companies.csv"
+    path.write_text("企业名称,信用等级\n甲物业,A\n乙物业,B\n", encoding="utf-8")
     hook_plugin.CALLS.clear()
-    data = demo.generate(scale=0.05, seed=3, today=dt.date(2025, 8, 1), pm=pm)
-    assert hook_plugin.CALLS == ["demo_records 3 2025-08-01"]
-    assert data.tables["property_company"][-1]["name"] == "钩子测试物业"
-    with ctx.session() as s:
-        counts = demo.load(s, data)
-    with ctx.session(readonly=True) as s:
-        assert s.scalar(select(PropertyCompany.source).where(PropertyCompany.name == "钩子测试物业")) == "hooktest"
-    assert counts["property_company"] == len(data.tables["property_company"])
-    assert counts.get("service_contract", 0) == len(data.tables.get("service_contract", []))  # the firms plugin's
+    import_file(hctx, "companies", path, dry_run=True)
+    assert hook_plugin.CALLS == []  # nothing written, nothing to keep in step
+    report = import_file(hctx, "companies", path)
+    assert hook_plugin.CALLS == ["after_import companies ['乙物业', '甲物业']"]
+    assert "hooktest.imported" in report.warnings  # a warning the plugin returned joins the report
+    hook_plugin.CALLS.clear()
+    import_file(hctx, "hooktest_firms", path, upsert=True)  # plugin kinds too, after their own after_write
+    assert hook_plugin.CALLS[-1] == "after_import hooktest_firms ['乙物业', '甲物业']"
+
+
+def test_hook_load_demo(monkeypatch, db_url, cli_run) -> None:  # noqa: ANN001
+    _fake_entry_points(monkeypatch, hooktest="tests.core.hook_plugin")
+    hook_plugin.CALLS.clear()
+    r = cli_run(db_url, "demo", "--scale", "0.05", "--seed", "3", "--today", "2026-01-05", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert hook_plugin.CALLS == ["load_demo 3 2026-01-05 compounds=True"]

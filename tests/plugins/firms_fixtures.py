@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import shapely
 
 from geoplatform.models.firms import FeeDisclosure, FirmCreditEvent, ServiceContract
@@ -49,3 +50,24 @@ def seed(ctx) -> None:  # noqa: ANN001
             FirmCreditEvent(company=X, on=d(2025, 3, 1), kind="blacklisted", expires_on=d(2026, 3, 1)),
             FeeDisclosure(compound_id="c1", start=d(2025, 3, 1), end=d(2025, 3, 20)),
         ])
+
+
+_DEMO: dict = {}
+
+
+@pytest.fixture(scope="session", params=("sqlite", "postgis"))
+def firms_demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """A small demo (scale 0.3) with the firms plugin's demo records (`load_demo`), one per backend; read-only."""
+    from geoplatform import demo, schema
+    from geoplatform.context import Context
+    from plugins.firms.demo import load_demo_records
+    from tests.conftest import _fresh_url
+
+    if "d" not in _DEMO:
+        _DEMO["d"] = demo.generate(scale=0.3, seed=5)
+    ctx = Context.create(_fresh_url(request.param, tmp_path_factory, request))
+    schema.upgrade(ctx.engine)
+    with ctx.session() as s:
+        demo.load(s, _DEMO["d"])
+        load_demo_records(s, 5, ctx.today)
+    return ctx

@@ -81,7 +81,8 @@ def test_blacklist_and_grade_commands(world, cli_run) -> None:  # noqa: ANN001
     assert unknown.exit_code == 2 and "无此企业" in unknown.stderr
 
 
-def test_demo_check_and_rank(demo_url, cli_run) -> None:  # noqa: ANN001
+def test_demo_check_and_rank(firms_demo, cli_run) -> None:  # noqa: ANN001, F811
+    demo_url = firms_demo.config.database_url
     doc = json.loads(cli_run(demo_url, "firms", "check", "--json").stdout)
     assert set(doc) == CHECK_KEYS and len(doc["findings"]) > 50
     import datetime as dt

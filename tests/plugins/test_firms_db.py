@@ -281,7 +281,8 @@ def test_migration_0004_matches_creates_and_reports_ambiguous(db_url) -> None:  
     eng.dispose()
 
 
-def test_demo_carries_every_case(demo_ctx) -> None:  # noqa: ANN001
+def test_demo_carries_every_case(firms_demo) -> None:  # noqa: ANN001, F811
+    demo_ctx = firms_demo
     today = demo_ctx.today
     with demo_ctx.session(readonly=True) as s:
         firms = service.registry(demo_ctx, s, today, S)

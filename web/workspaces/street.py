@@ -27,7 +27,7 @@ NOTE_MAX = 2000
 # the compound form: field → input kind (validation is the PATCH API's, errors are shown by field)
 EDIT_FIELDS: tuple[tuple[str, str], ...] = (
     ("name", "text"), ("address", "text"), ("management_mode", "management_mode"),
-    ("company", "text"), ("contract_end", "date"), ("owners_org", "owners_org"),
+    ("company", "text"), ("contract_end", "date"),  # owners_org: derived from the 业委会 records
     ("renovation", "renovation"), ("households", "int"), ("floor_area_m2", "float"), ("build_year", "int"),
     ("fee_collection_rate", "rate"), ("complaints_per_year", "int"), ("demolition_planned", "bool"),
 )

@@ -23,14 +23,16 @@ def _read_password() -> str:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", required=True, help="admin, bureau, street_officer, state_company, utility, viewer")
+@click.option("--role", required=True,
+              help="admin, bureau, street_officer, community_officer, state_company, utility, viewer")
 @click.option("--street", default=None, help="Street officers: the street (NBS code or name).")
 @click.option("--utility", default=None, help="Utilities: water, power, heating or gas.")
+@click.option("--community", default=None, help="Community officers: the community (12-digit code).")
 @click.option("--password-stdin", "password_stdin", is_flag=True, help="Read the password from the first stdin line.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def users_add(ctx: click.Context, name: str, role: str, street: str | None, utility: str | None,
-              password_stdin: bool, as_json: bool) -> None:
+              community: str | None, password_stdin: bool, as_json: bool) -> None:
     """Create an account (password read from stdin, never from the command line)."""
     from geoplatform import audit
     from geoplatform import auth as a
@@ -44,8 +46,10 @@ def users_add(ctx: click.Context, name: str, role: str, street: str | None, util
     password = _read_password()
     try:
         with c.session() as s:
-            user = a.add_user(s, name, role, password, street_code, utility)
+            user = a.add_user(s, name, role, password, street_code, utility, community=community)
             info = {"name": user.name, "role": user.role, "street_code": user.street_code, "utility": user.utility}
+            if user.community_code:
+                info["community_code"] = user.community_code
             audit.record(s, SYSTEM, "create", "user", user.name, after=info)
     except a.AccountError as exc:
         raise UserError(str(exc)) from exc
