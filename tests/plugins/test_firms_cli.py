@@ -7,7 +7,16 @@ import json
 import pytest
 
 from plugins.firms import rules
-from tests.plugins.firms_fixtures import S1, S2, A, B, C, X, seed
+from tests.plugins.firms_fixtures import (
+    S1,
+    S2,
+    A,
+    B,
+    C,
+    X,
+    firms_demo,  # noqa: F401  (the fixture)
+    seed,
+)
 
 CHECK_KEYS = {"today", "findings"}
 FINDING_KEYS = {"code", "compound_id", "company", "contract_id", "period", "filing"}

@@ -17,7 +17,20 @@ from geoplatform.io.report import ImportFailed
 from geoplatform.models.firms import FirmAssessment, FirmCreditEvent, FirmRanking, ServiceContract
 from plugins.firms import rules, service
 from plugins.firms.settings import FirmsSettings
-from tests.plugins.firms_fixtures import BUREAU, OFFICER_1, OFFICER_2, S1, S2, TODAY, A, B, C, X, seed
+from tests.plugins.firms_fixtures import (
+    BUREAU,
+    OFFICER_1,
+    OFFICER_2,
+    S1,
+    S2,
+    TODAY,
+    A,
+    B,
+    C,
+    X,
+    firms_demo,  # noqa: F401  (the fixture)
+    seed,
+)
 
 S = FirmsSettings()
 FINDING_KEYS = {"code", "compound_id", "company", "contract_id", "period", "filing"}
