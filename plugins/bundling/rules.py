@@ -52,6 +52,8 @@ class Plan:
     hosts: gpd.GeoDataFrame  # hosts that received at least one proposal
     settings: BundlingSettings = field(default_factory=BundlingSettings)
     _links: Callable[[], gpd.GeoDataFrame] | None = field(default=None, repr=False, compare=False)
+    # host id → the credit gate's warnings about its firm (RULES §5/§7: eligible, but e.g. firm_not_recorded)
+    host_warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def links(self) -> gpd.GeoDataFrame:
         """One line per proposed orphan, from a point inside it to the nearest point of its host (drawing only)."""
@@ -66,7 +68,8 @@ class Plan:
                 {"id": r.id, "street": r.street, "orphan_kind": r.orphan_kind, "orphan_ids": list(r.orphan_ids),
                  "host_compound_id": r.host_compound_id, "distance_m": round(float(r.distance_m), 1),
                  "merged_floor_area_m2": round(float(r.merged_floor_area_m2), 1),
-                 "merged_households": int(r.merged_households)}
+                 "merged_households": int(r.merged_households),
+                 "host_firm_warnings": list(self.host_warnings.get(str(r.host_compound_id), ()))}
                 for r in self.proposals.itertuples(index=False)
             ],
             "new_bundles": [

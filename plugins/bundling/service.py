@@ -91,17 +91,24 @@ def compute_plan(session: Session, settings: BundlingSettings, street: str | Non
     if street is not None:
         orphans = orphans[orphans["street_code"] == street]
     hosts = find_hosts(compounds, settings)
-    ok = host_gate(session, hosts, eligibility)
-    return plan_bundles(orphans, hosts[ok], barriers, settings, ineligible_hosts=hosts[~ok])
+    ok, warnings = host_gate(session, hosts, eligibility)
+    plan = plan_bundles(orphans, hosts[ok], barriers, settings, ineligible_hosts=hosts[~ok])
+    plan.host_warnings = warnings
+    return plan
 
 
-def host_gate(session: Session, hosts: gpd.GeoDataFrame, eligibility: Gate | None = None) -> Any:
-    """Boolean array: the host's firm passes the credit gate (a host whose firm is not recorded passes, warned)."""
+def host_gate(session: Session, hosts: gpd.GeoDataFrame,
+              eligibility: Gate | None = None) -> tuple[Any, dict[str, tuple[str, ...]]]:
+    """(boolean array: the host's firm passes the credit gate, {host id: the gate's warnings}) — a host whose firm
+    is not recorded passes with the warning `firm_not_recorded`, one whose firm has no grade with `no_grade`."""
     import numpy as np
 
     firms = [None if pd.isna(v) else v for v in hosts["company"]] if "company" in hosts else [None] * len(hosts)
     verdicts = (eligibility or (lambda keys: exchange.firm_gate(session, keys)))(firms) if len(hosts) else {}
-    return np.array([verdicts[f].eligible if f in verdicts else True for f in firms], dtype=bool)
+    ok = np.array([verdicts[f].eligible if f in verdicts else True for f in firms], dtype=bool)
+    warnings = {str(h): tuple(verdicts[f].warnings) for h, f in zip(hosts["host_compound_id"], firms, strict=True)
+                if f in verdicts and verdicts[f].warnings}
+    return ok, warnings
 
 
 def cached_plan(context: Any, settings: BundlingSettings | None = None) -> Plan:

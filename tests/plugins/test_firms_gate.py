@@ -69,7 +69,12 @@ def test_bundling_plan_consults_the_gate(seeded) -> None:  # noqa: ANN001, F811
     with ctx.session() as s:  # a host whose firm is not recorded still hosts (eligible with a warning)
         s.get(m.Compound, "H1").company = None
     with ctx.session(readonly=True) as s:
-        assert _hosts(bundling.compute_plan(s, bundling.settings_for(ctx)))["B1"] == "H1"
+        plan = bundling.compute_plan(s, bundling.settings_for(ctx))
+    assert _hosts(plan)["B1"] == "H1"
+    b1 = next(p for p in plan.to_dict()["proposals"] if "B1" in p["orphan_ids"])
+    assert b1["host_firm_warnings"] == ["firm_not_recorded"]
+    h2 = next(p for p in plan.to_dict()["proposals"] if p["host_compound_id"] == "H2")
+    assert "no_grade" in h2["host_firm_warnings"]  # the state company has no grade recorded in this layout
 
 
 def test_bundling_accept_refuses_a_host_whose_firm_became_ineligible(seeded) -> None:  # noqa: ANN001, F811
