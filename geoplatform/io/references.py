@@ -222,18 +222,17 @@ def _resolve_companies(job: ImportJob) -> None:
 # ---------------------------------------------------------------- per table
 
 def resolve_records(job: ImportJob) -> None:
-    """A plugin kind: a compound_id column names a stored compound (an id or a unique name), a street_code
-    column a street (code or name), a company column a firm of the registry (RULES §7)."""
+    """A plugin kind: a compound_id column names a stored compound (an id or a unique name); a street_code
+    column's street names become codes before keys are checked (a value no street matches is left as written,
+    for the plugin's `check` to report); a company column names a firm of the registry (RULES §7)."""
     fields = {f.name: f for f in job.spec.fields}
     if "compound_id" in fields:
         _compound_refs(job, required=fields["compound_id"].required)
-    if "street_code" in fields:
-        _match_streets(job)
-        if fields["street_code"].required and "street_code" in job.col_of:
-            for i, rec in enumerate(job.rows):
-                if rec.get("street_code") is None and job.ok_rows[i]:
-                    job.r.error(job.t.where(i, job.col_of["street_code"]), "import.street.required_empty")
-                    job.ok_rows[i] = False
+    if "street_code" in fields and "street_code" in job.col_of:
+        lookup = street_lookup(job.s)
+        for rec in job.rows:
+            if rec.get("street_code") is not None:
+                rec["street_code"] = match_street(job.s, rec["street_code"], lookup) or rec["street_code"]
     if "company" in fields and job.table_name != "property_company":
         _resolve_companies(job)
     for i, rec in enumerate(job.rows):

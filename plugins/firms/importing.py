@@ -119,11 +119,15 @@ def after_contracts(session: Any, keys: list[tuple[Any, ...]], context: Any) -> 
 # ------------------------------------------------------------------------------------------ assessments
 
 def check_assessments(session: Any, rows: list[dict[str, Any]], context: Any) -> list[RowProblem]:
-    """Quarters like 2025Q1 (or 2025年第一季度) not yet published; scores within the configured range."""
+    """A known street; quarters like 2025Q1 (or 2025年第一季度) not yet published; scores within the configured range."""
     settings = settings_for(context)
     done = set(session.scalars(select(FirmRanking.quarter)))
+    streets = set(session.scalars(select(m.Street.code)))
     problems = []
     for i, rec in enumerate(rows):
+        if rec.get("street_code") not in streets:
+            problems.append(RowProblem(i, "street_code", Message("street.unknown", value=str(rec.get("street_code")))))
+            continue
         q = normalise_quarter(rec.get("quarter", ""))
         if q is None:
             problems.append(RowProblem(i, "quarter", Message("firms.bad_quarter", value=str(rec.get("quarter")))))
