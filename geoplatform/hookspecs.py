@@ -85,3 +85,8 @@ def firm_eligibility(context, companies):
 @hookspec
 def credit_events(context, today):
     """Return a list of `geoplatform.exchange.CreditEvent` this plugin derives from its records (concatenated)."""
+
+
+@hookspec
+def load_demo(context, session, today, seed):
+    """Add this plugin's records to the demo just loaded in `session` (dates relative to `today`); return {table: rows}."""

@@ -38,7 +38,7 @@ BARRIER_KINDS = ("main_road", "river", "railway")
 UTILITY_FACILITIES = ("water", "power", "heating", "gas")
 EXTRA_FACILITIES = ("fire_acceptance", "power_upgrade", "telecom_access")
 FACILITIES = UTILITY_FACILITIES + EXTRA_FACILITIES
-ROLES = ("admin", "bureau", "street_officer", "state_company", "utility", "viewer")
+ROLES = ("admin", "bureau", "street_officer", "community_officer", "state_company", "utility", "viewer")
 CREDIT_GRADES = ("A", "B", "C", "D")
 GARAGE_TYPES = ("open_lot", "above_ground", "semi_underground", "underground", "high_rise")
 FIRE_FACILITY_STATES = ("working", "faulty", "absent", "unknown")
@@ -283,6 +283,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     street_code: Mapped[str | None] = mapped_column(ForeignKey("street.code"), nullable=True)
     utility: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # community officers (社区): their community; street_code is then the community's street
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("community.code"), nullable=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -357,3 +359,4 @@ VERSIONED: list[type[Base]] = [Compound, Building, Garage, Handover, BundlePropo
 APPEND_ONLY: list[type[Base]] = [HandoverEvent, LedgerItem]
 
 # Concern modules (each registers its tables on `metadata` and extends the lists above) go here:
+from geoplatform.models import governance as _governance  # noqa: E402, F401  (RULES §8 records)

@@ -15,8 +15,8 @@ READ_ACTIONS = frozenset({"view", "export"})
 RESTRICTED_KINDS = frozenset({"user", "audit", "api_token", "user_session"})
 # Compound fields the state-owned company may change (its takeover estimate).
 TAKEOVER_FIELDS = frozenset({"takeover_cost"})
-# Actions decided by the plugin that owns them: handover, takeover, bundling.
-DELEGATED_ACTIONS = frozenset({"edit_handover", "edit_takeover", "decide_bundle", "revert_bundle"})
+# Actions decided by the plugin that owns them: handover, takeover, bundling, governance.
+DELEGATED_ACTIONS = frozenset({"edit_handover", "edit_takeover", "decide_bundle", "revert_bundle", "edit_governance"})
 
 
 def _get(obj: Any, key: str) -> Any:
