@@ -102,8 +102,9 @@ def check_mediations(session: Any, rows: list[dict[str, Any]], context: Any) -> 
     """Closed with an outcome (and an outcome only once closed); an escalation follows the previous stage."""
     out = _after(rows, "closed_on", "opened_on") + _not_future(rows, ("opened_on", "closed_on"), context)
     for i, r in enumerate(rows):
-        if r.get("closed_on") is not None and not r.get("outcome"):
-            out.append(RowProblem(i, "outcome", Message("governance.import.outcome_missing")))
+        if r.get("closed_on") is not None and not r.get("outcome"):  # name the outcome column, or the date's
+            out.append(RowProblem(i, "outcome" if "outcome" in r else "closed_on",
+                                  Message("governance.import.outcome_missing")))
         if r.get("outcome") and r.get("closed_on") is None:
             out.append(RowProblem(i, "closed_on", Message("governance.import.closed_missing")))
     in_file = {r["id"]: r for r in rows if r.get("id")}
