@@ -76,8 +76,11 @@ def _validate(session: Session, role: str, street: str | None, utility: str | No
     if role == "community_officer":
         if not community:
             raise AccountError("a community_officer needs --community")
-        if session.get(m.Community, community) is None:
+        row = session.get(m.Community, community)
+        if row is None:
             raise AccountError(f"unknown community {community!r}")
+        if street and street != row.street_code:
+            raise AccountError(f"community {community} is not in street {street}")
         return
     if community:
         raise AccountError("--community is only for community_officer accounts")
