@@ -92,3 +92,13 @@ def register_import_kinds(context):  # noqa: ANN001, ANN201
                        fields=(Field("name", "text", ("名称", "企业名称"), required=True, max_len=200),
                                Field("credit_grade", "enum:credit_grade", ("信用等级",))),
                        check=_check_firms, after_write=_after_firms)]
+
+
+@hookimpl
+def load_demo(context, session, today, seed):  # noqa: ANN001, ANN201
+    """A firm named after the seed (stands in for a plugin's demo records)."""
+    from geoplatform.models import PropertyCompany
+
+    session.add(PropertyCompany(name=f"演示物业{seed}"))
+    session.flush()
+    return {"property_company": 1}

@@ -376,3 +376,28 @@ def test_hook_register_import_kinds(hctx, tmp_path) -> None:  # noqa: ANN001
 
     with pytest.raises(UserInputError, match="hooktest_firms"):  # an unknown kind lists the plugins' kinds too
         import_file(hctx, "no_such_kind", good)
+
+
+def test_hook_load_demo(hctx) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from geoplatform import demo
+    from geoplatform.hookspecs import hookimpl
+    from geoplatform.models import PropertyCompany
+
+    class Broken:
+        @hookimpl
+        def load_demo(self, session):  # noqa: ANN001, ANN201
+            session.add(PropertyCompany(name="半途而废物业"))
+            session.flush()
+            raise RuntimeError("boom")
+
+    hctx.pm.register(Broken(), name="broken_demo")
+    with hctx.session() as s:
+        counts = demo.extend(hctx, s, dt.date(2026, 1, 1), 7)
+    with hctx.session(readonly=True) as s:
+        names = set(s.scalars(select(PropertyCompany.name)))
+    assert counts["property_company"] == 1 and "演示物业7" in names
+    assert "半途而废物业" not in names  # the failing plugin's savepoint was rolled back
