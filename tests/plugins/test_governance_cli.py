@@ -170,3 +170,23 @@ def test_meetings_and_cases_refuse_unknown_communities(gdb, ctx, cli_run, tmp_pa
     assert res.exit_code != 0 and doc["errors"][0]["key"] == "governance.import.unknown_community"
     res, doc = _imp(cli_run, gdb, tmp_path, "cases", CASES)
     assert res.exit_code == 0 and _count(ctx, PilotCase) == 2 and _count(ctx, PilotMeeting) == 0
+
+
+def test_users_add_a_community_officer(gdb, ctx, cli_run) -> None:  # noqa: ANN001
+    from geoplatform import auth as accounts
+
+    r = cli_run(gdb, "users", "add", "wang.li", "--role", "community_officer", "--community", "甲二社区",
+                "--password-stdin", "--json", input="correct-horse-battery\n")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout) == {"name": "wang.li", "role": "community_officer", "street_code": gf.S1,
+                                    "utility": None, "community_code": gf.C12}
+    for args in (("--role", "community_officer"), ("--role", "community_officer", "--community", "无此社区"),
+                 ("--role", "viewer", "--community", gf.C11)):
+        bad = cli_run(gdb, "users", "add", "zhao", *args, "--password-stdin", input="correct-horse-battery\n")
+        assert bad.exit_code == 2, args
+    with ctx.session() as s:  # the demo detaches officers from what it replaces, then relinks them
+        detached = accounts.detach_street_users(s)
+        assert accounts.get_user(s, "wang.li").community_code is None
+        accounts.create_demo_users(s, "correct-horse-battery", detached)
+        user = accounts.get_user(s, "wang.li")
+        assert (user.street_code, user.community_code) == (gf.S1, gf.C12)
