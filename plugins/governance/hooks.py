@@ -39,4 +39,4 @@ def local_now(settings: GovernanceSettings) -> dt.datetime:
 
 def as_of(today: dt.date, settings: GovernanceSettings, now: dt.datetime | None = None) -> dt.datetime:
     """The moment the 24-hour clock is judged at for `today` (now for the current day, else its end)."""
-    return rules.as_of_moment(today, now or local_now(settings))
+    return rules.as_of_moment(today, now or local_now(settings), dt.date.today())

@@ -326,8 +326,9 @@ def sort_findings(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(findings, key=key)
 
 
-def as_of_moment(today: dt.date, now: dt.datetime) -> dt.datetime:
-    """The moment the 24-hour clock is judged at: `now` when judging the current day, else the end of `today`."""
-    if now.date() == today:
+def as_of_moment(today: dt.date, now: dt.datetime, current_day: dt.date | None = None) -> dt.datetime:
+    """The moment the 24-hour clock is judged at: `now` when judging the current day (local, or the machine's
+    `current_day` when that differs), else the end of `today`."""
+    if today in (now.date(), current_day):
         return now
     return dt.datetime.combine(today + dt.timedelta(days=1), dt.time())

@@ -272,6 +272,7 @@ def test_as_of_moment() -> None:
     now = T(2025, 3, 11, 9, 30)
     assert rules.as_of_moment(D(2025, 3, 11), now) == now
     assert rules.as_of_moment(D(2025, 3, 5), now) == T(2025, 3, 6, 0, 0)  # the end of an earlier day
+    assert rules.as_of_moment(D(2025, 3, 10), now, D(2025, 3, 10)) == now  # the machine's day (UTC) is today too
 
 
 def test_findings_sorted_by_code_then_ids() -> None:
