@@ -46,9 +46,12 @@ def register(cli: click.Group) -> None:
         def human(d: dict[str, Any]) -> None:
             rows = [{**f, "what": t(f"governance_finding.{f['code']}"),
                      "late": "、".join(t(f"recipient.{r}") for r in f.get("late", ()))} for f in d["findings"]]
-            print_table(rows, [("code", "code"), ("what", "问题"), ("street_code", "街镇"), ("community_code", "社区"),
-                               ("problem_id", "问题编号"), ("mediation_id", "调解编号"), ("company", "物业企业"),
-                               ("late", "迟报/漏报"), ("period", "期间")])
+            print_table(rows, [("code", "code"), ("what", t("governance.col.code")),
+                               ("street_code", t("governance.col.street")),
+                               ("community_code", t("governance.col.community")),
+                               ("problem_id", t("governance.col.problem")), ("mediation_id", t("governance.col.id")),
+                               ("company", t("governance.col.company")), ("late", t("governance.col.late")),
+                               ("period", t("governance.col.period"))])
             key = "governance.cli.findings" if rows else "governance.cli.none"
             click.echo(t(key, n=len(rows), today=d["today"]), err=True)
 

@@ -139,7 +139,7 @@ def layer_specs(settings: GovernanceSettings) -> list[LayerSpec]:
         source="compounds", group=group,
         legend=Legend("governance_problem_class", rules=tuple(_rule(settings, c, "problem_class", c)
                                                               for c in rules.PROBLEM_CLASSES)),
-        popup=(PopupField("name", "小区", "compound"),
+        popup=(PopupField("name", t("governance.col.compound"), t("governance.col.compound", "en")),
                PopupField("governance_problem_label", t("governance.popup.worst"), t("governance.popup.worst", "en")),
                PopupField("governance_open_problems", t("governance.popup.open"), t("governance.popup.open", "en")),
                PopupField("governance_categories", t("governance.popup.categories"),
@@ -156,7 +156,7 @@ def layer_specs(settings: GovernanceSettings) -> list[LayerSpec]:
             StyleRule(settings.colors["overdue"], t("governance.pilot.short"), t("governance.pilot.short", "en"),
                       value="short"))),
         popup=(PopupField("name", t("governance.popup.community"), t("governance.popup.community", "en")),
-               PopupField("street_name", "街镇", "street"),
+               PopupField("street_name", t("governance.col.street"), t("governance.col.street", "en")),
                PopupField("year", t("governance.popup.pilot"), t("governance.popup.pilot", "en")),
                PopupField("pilot_meetings", t("governance.col.meetings"), t("governance.col.meetings", "en")),
                PopupField("pilot_cases", t("governance.col.cases"), t("governance.col.cases", "en"))),
@@ -166,7 +166,7 @@ def layer_specs(settings: GovernanceSettings) -> list[LayerSpec]:
         title_en=t("governance.layer.mediations", "en"), source="compounds", group=group,
         legend=Legend("governance_mediation_stage", rules=tuple(_rule(settings, f"mediation_{s}", "mediation_stage", s)
                                                                 for s in rules.STAGES)),
-        popup=(PopupField("name", "小区", "compound"),
+        popup=(PopupField("name", t("governance.col.compound"), t("governance.col.compound", "en")),
                PopupField("governance_mediation_label", t("governance.popup.stage"), t("governance.popup.stage", "en")),
                PopupField("governance_mediation_overdue", t("governance.popup.overdue"),
                           t("governance.popup.overdue", "en"))),
