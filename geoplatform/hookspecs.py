@@ -88,5 +88,5 @@ def credit_events(context, today):
 
 
 @hookspec
-def load_demo(context, session, today, seed):
-    """Add this plugin's records to the demo just loaded in `session` (dates relative to `today`); return {table: rows}."""
+def load_demo(context, session, seed, today):
+    """After the demo's core records are loaded (same transaction), add this plugin's synthetic records; may return {table: rows}."""

@@ -129,7 +129,7 @@ def edit_allowed(user: Any, action: str, resource: Any) -> bool | None:
 
 
 @hookimpl
-def load_demo(context, session, today, seed):  # noqa: ANN001, ANN201
+def load_demo(context, session, seed, today):  # noqa: ANN001, ANN201
     """Problems, reports, mediations, pilots, meetings and cases so that every finding fires somewhere."""
     from plugins.governance.demo import load
 

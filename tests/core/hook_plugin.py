@@ -95,7 +95,7 @@ def register_import_kinds(context):  # noqa: ANN001, ANN201
 
 
 @hookimpl
-def load_demo(context, session, today, seed):  # noqa: ANN001, ANN201
+def load_demo(context, session, seed, today):  # noqa: ANN001, ANN201
     """A firm named after the seed (stands in for a plugin's demo records)."""
     from geoplatform.models import PropertyCompany
 
