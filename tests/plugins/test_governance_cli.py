@@ -6,6 +6,8 @@ The check's JSON is the contract of DESIGN.md (docs/governance.md): pinned here 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -89,6 +91,11 @@ def test_the_six_kinds_import_from_chinese_sheets_and_the_check_is_pinned(gdb, c
     for f in data["findings"]:  # the documented keys and codes only (docs/governance.md)
         assert set(f) <= set(rules.FINDING_KEYS) and f["code"] in rules.CODES
         assert all(v not in (None, "", []) for v in f.values())
+    # docs/governance.md shows this command's output on this fixture: every finding of the example is real
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "governance.md").read_text(encoding="utf-8")
+    example = json.loads(re.search(r"```json\n(.*?)```", doc, re.S).group(1))
+    assert example["today"] == data["today"] and all(f in data["findings"] for f in example["findings"])
+    assert all(f"`{code}`" in doc for code in rules.CODES) and all(f"`{key}`" in doc for key in rules.FINDING_KEYS)
     street = json.loads(cli_run(gdb, "governance", "check", "--today", "2026-01-05", "--street", "乙街道",
                                 "--json").stdout)
     assert street["findings"] == [f for f in EXPECTED if f.get("street_code") == gf.S2]
