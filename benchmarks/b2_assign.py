@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import geopandas as gpd
@@ -26,11 +25,11 @@ def building_points(ctx: Any) -> np.ndarray:
 
 
 def ours_assign(ctx: Any, pts: np.ndarray) -> dict[int, str]:
-    """The importer's vectorised containment (geoplatform.io.importer._Job._by_containment)."""
-    from geoplatform.io.importer import _Job
+    """The importer's vectorised containment (geoplatform.io.references.compounds_containing)."""
+    from geoplatform.io.references import compounds_containing
 
     with ctx.session(readonly=True) as s:
-        return _Job._by_containment(SimpleNamespace(s=s), pts, np.ones(len(pts), dtype=bool))
+        return compounds_containing(s, pts, np.ones(len(pts), dtype=bool))
 
 
 def peer_assign(ctx: Any, pts: np.ndarray) -> dict[int, str]:

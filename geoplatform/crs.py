@@ -14,8 +14,33 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from geoplatform.i18n import Message, MessageError
-from geoplatform.io import messages  # noqa: F401 - registers the texts of the messages below
+from geoplatform.i18n import Message, MessageError, add_messages
+
+# key: (English, Chinese) of the problems raised here (geoplatform.io.messages lists them with the importer's)
+MESSAGES: dict[str, tuple[str, str]] = {
+    "import.crs.unknown": ("unknown coordinate system {value!r}: give an EPSG code (EPSG:4547), gcj02 or bd09",
+                           "未知的坐标系「{value}」：请给出 EPSG 代码（如 EPSG:4547）、gcj02 或 bd09"),
+    "import.crs.swapped": ("latitude and longitude are swapped (median point ({x:.4f}, {y:.4f}) is (lat, lon)): put "
+                           "longitude (经度, ~109.8) in x / the lon column and latitude (纬度, ~40.6) in y / the lat "
+                           "column",
+                           "经纬度颠倒（中位点 ({x:.4f}, {y:.4f}) 实为（纬度，经度））：经度（约 109.8）应放在 x 或经度列，"
+                           "纬度（约 40.6）应放在 y 或纬度列"),
+    "import.crs.gauss_kruger": (" — they look like CGCS2000 3° Gauss-Krüger metres (EPSG:4546 for CM 111°E without "
+                                "zone prefix, EPSG:4525 with zone prefix 37; note EPSG:4547 is CM 114°E)",
+                                "——看起来是 CGCS2000 3 度带高斯-克吕格投影坐标（米）（中央经线 111°E 不带带号为 "
+                                "EPSG:4546，带带号 37 为 EPSG:4525；注意 EPSG:4547 的中央经线是 114°E）"),
+    "import.crs.projected_as_degrees": ("coordinates such as {sample} are not longitude/latitude although {declared} "
+                                        "says EPSG:4326: projected numbers labelled as degrees{hint}; give the real "
+                                        "system with --crs",
+                                        "坐标（如 {sample}）不是经纬度，但{declared}声明为 EPSG:4326：投影坐标被标成了经纬度"
+                                        "{hint}；请用 --crs 指定实际坐标系"),
+    "import.crs.projected_undeclared": ("coordinates such as {sample} are not longitude/latitude and the file "
+                                        "declares no coordinate system{hint}; give it with --crs (e.g. --crs "
+                                        "EPSG:4547) — the importer never guesses",
+                                        "坐标（如 {sample}）不是经纬度，文件也未声明坐标系{hint}；请用 --crs 指定"
+                                        "（例如 --crs EPSG:4547），系统不会猜测坐标系"),
+}
+add_messages({"en": {k: en for k, (en, _) in MESSAGES.items()}, "zh": {k: zh for k, (_, zh) in MESSAGES.items()}})
 
 WGS84 = "EPSG:4326"
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by the GCJ-02 formula

@@ -4,32 +4,100 @@ from __future__ import annotations
 
 import importlib
 import logging
-from importlib.metadata import entry_points
+import tomllib
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, distribution, entry_points
+from pathlib import Path
 
 import pluggy
 
 from geoplatform import hookspecs
 
 log = logging.getLogger(__name__)
-ENTRY_POINT_GROUP = "geoplatform"
-# Built-ins are also listed here so a source checkout that is not pip-installed still has them.
-BUILTIN_PLUGINS = ("access", "coverage", "handover", "charging", "takeover", "bundling", "basemaps")
+ENTRY_POINT_GROUP = "geoplatform"  # plugins (built-in and third-party)
+COMMANDS_GROUP = "geoplatform.commands"  # commands of the application's own packages above the core (`serve`)
+DISTRIBUTION = "geoplatform"  # whose entry points are the built-ins
+SOURCE_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"  # a source checkout's declarations
+# The order the built-ins register in, hence the order of their layers, panels and menu entries (installed
+# entry-point metadata is alphabetical). It only orders: what loads is what the entry points declare.
+BUILTIN_ORDER = ("access", "coverage", "handover", "charging", "takeover", "bundling", "governance", "basemaps")
 
 
-def _candidates() -> list[tuple[str, str, str | None]]:
-    """(name, "module[:attr]", distribution version or None) of built-ins then entry points."""
-    out: list[tuple[str, str, str | None]] = [(name, f"plugins.{name}", None) for name in BUILTIN_PLUGINS]
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            dist = getattr(ep, "dist", None)
-            version = dist.version if dist is not None and dist.metadata["Name"] != "geoplatform" else None
-        except Exception:  # unreadable metadata: the plugin still loads, without a version
-            version = None
-        out.append((ep.name, ep.value, version))
-    return out
+@dataclass(frozen=True)
+class Declared:
+    """One entry point: its name, target ("module[:attr]"), distribution and, for third parties, its version."""
+
+    name: str
+    target: str
+    dist: str | None
+    version: str | None = None
+
+    @property
+    def builtin(self) -> bool:
+        """Declared by geoplatform itself."""
+        return self.dist == DISTRIBUTION
 
 
-def _load(target: str) -> object:
+def _installed() -> bool:
+    try:
+        distribution(DISTRIBUTION)
+    except PackageNotFoundError:
+        return False
+    return True
+
+
+def _from_pyproject(group: str) -> list[Declared]:
+    """A source checkout that is not pip-installed: the built-ins as pyproject.toml declares them."""
+    try:
+        data = tomllib.loads(SOURCE_PYPROJECT.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        log.warning("geoplatform is not installed and %s cannot be read (%s): no built-in %s entry points",
+                    SOURCE_PYPROJECT, exc, group)
+        return []
+    declared = data.get("project", {}).get("entry-points", {}).get(group, {})
+    return [Declared(name, target, DISTRIBUTION) for name, target in declared.items()]
+
+
+def _dist_of(ep: object) -> tuple[str | None, str | None]:
+    """(distribution name, version) of an entry point; (None, None) when unknown."""
+    try:
+        dist = getattr(ep, "dist", None)
+        return (dist.metadata["Name"], dist.version) if dist is not None else (None, None)
+    except Exception:  # unreadable metadata: the entry point still loads, without a version
+        return None, None
+
+
+def declared_entry_points(group: str) -> list[Declared]:
+    """The entry points of `group`, built-ins first, one per name.
+
+    Built-ins are geoplatform's own entry points (pyproject.toml's `[project.entry-points.<group>]`;
+    read from that file only when geoplatform is not pip-installed, e.g. a bare source checkout).
+    When two declare the same name the first is kept — a built-in over a third-party plugin — and the
+    clash is logged with both targets, never silently ignored.
+    """
+    found = []
+    for ep in entry_points(group=group):
+        dist, version = _dist_of(ep)
+        found.append(Declared(ep.name, ep.value, dist, None if dist == DISTRIBUTION else version))
+    if not _installed():
+        found = _from_pyproject(group) + [d for d in found if not d.builtin]
+    rank = {name: i for i, name in enumerate(BUILTIN_ORDER)}
+    # stable: built-ins first (in BUILTIN_ORDER, then any other in declared order), third parties as found
+    found.sort(key=lambda d: (not d.builtin, rank.get(d.name, len(rank)) if d.builtin else 0))
+    out: dict[str, Declared] = {}
+    for d in found:
+        kept = out.get(d.name)
+        if kept is None:
+            out[d.name] = d
+        elif kept.target != d.target or kept.dist != d.dist:
+            log.warning("entry point %r of group %s is declared twice: %s (%s) is kept, %s (%s) is ignored",
+                        d.name, group, kept.target, kept.dist or "unknown distribution", d.target,
+                        d.dist or "unknown distribution")
+    return list(out.values())
+
+
+def load_target(target: str) -> object:
+    """The object an entry point names: "module" or "module:attr.attr"."""
     module = importlib.import_module(target.split(":")[0])
     if ":" in target:
         for attr in target.split(":")[1].split("."):
@@ -48,13 +116,12 @@ def build_plugin_manager(disabled: list[str] | tuple[str, ...] = ()) -> pluggy.P
     pm.add_hookspecs(hookspecs)
     pm.broken = {}  # type: ignore[attr-defined]  # name -> error text, shown by `geoplatform layers`
     pm.versions = {}  # type: ignore[attr-defined]  # name -> distribution version (third-party plugins)
-    seen: set[str] = set()
-    for name, target, version in _candidates():
-        if name in seen or name in disabled:
+    for d in declared_entry_points(ENTRY_POINT_GROUP):
+        name, target, version = d.name, d.target, d.version
+        if name in disabled:
             continue
-        seen.add(name)
         try:
-            pm.register(_load(target), name=name)
+            pm.register(load_target(target), name=name)
             pm.check_pending()
         except Exception as exc:  # a broken third-party plugin must not take the app down
             log.warning("plugin %s (%s) is broken and skipped: %s", name, target, exc)

@@ -416,43 +416,41 @@ EXPORT_SUFFIX = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "csv": "
 
 @bp.get("/export/<name>")
 def export(name: str) -> Response:
-    """Download a table or a plugin's named export (`?format=&street=`), checked like a read of it."""
+    """Download a table, a layer or a plugin's named export (`?format=&street=`), checked like a read of it.
+
+    The same function as `geoplatform export` (`geoplatform.io.export.export_to_file`): the same bad input
+    gets the same message, as 400 (bad format), 404 (unknown export or street) or 403.
+    """
     import tempfile
     from pathlib import Path
 
     from flask import after_this_request, send_file
 
+    from geoplatform.errors import UserInputError
     from geoplatform.io import export as ex
-    from geoplatform.streets import match_street
+    from web.http import json_error
+    from web.lang import current_lang
 
     ctx = _ctx()
     fmt = request.args.get("format", "geojson")
-    if fmt not in EXPORT_MIMETYPES:
-        abort(400, f"format must be one of: {', '.join(EXPORT_MIMETYPES)}")
-    street = request.args.get("street") or None
-    if street is not None:
-        with ctx.session(readonly=True) as s:
-            street = match_street(s, street[:100])
-        if street is None:
-            abort(400, "unknown street")
-    exporters = ctx.exporters()
-    exporter = exporters.get(name)
-    if exporter is None and name not in ex.EXPORTABLE_TABLES:
-        abort(404, "unknown export")
-    resource = {"kind": "export", "id": name, "street_code": street, "format": fmt}
-    require("export", resource)
-    if exporter is not None and getattr(exporter, "permission", "view") not in ("view", "export"):
-        require(exporter.permission, resource)
-    if exporter is not None and fmt not in exporter.formats:
-        abort(400, f"export {name} supports {', '.join(exporter.formats)}")
+    street = (request.args.get("street") or "")[:100] or None
+
+    def authorize(target: ex.ExportTarget, street_code: str | None) -> None:
+        resource = {"kind": "export", "id": target.name, "street_code": street_code, "format": fmt}
+        require("export", resource)
+        if target.permission not in ("view", "export"):
+            require(target.permission, resource)
+
     tmpdir = tempfile.TemporaryDirectory(prefix="gp-export-")
-    path = Path(tmpdir.name) / f"{name}{EXPORT_SUFFIX[fmt]}"
-    if exporter is not None:
-        exporter.function(ctx, fmt, str(path), street)
-    else:
-        with ctx.session(readonly=True) as s:
-            frame = ex.table_frame(s, name, street)
-        ex.write_file(frame, path, fmt, table=name)
+    path = Path(tmpdir.name) / f"{name}{EXPORT_SUFFIX.get(fmt, '')}"
+    try:
+        ex.export_to_file(ctx, name, fmt, path, street, authorize=authorize)
+    except UserInputError as exc:  # mapped here until the app-wide UserInputError handler covers every route
+        tmpdir.cleanup()
+        return json_error(exc.status, exc.message.text(current_lang()), **exc.message.to_json())
+    except BaseException:
+        tmpdir.cleanup()
+        raise
 
     @after_this_request
     def _cleanup(response: Response) -> Response:

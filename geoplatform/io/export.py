@@ -1,18 +1,134 @@
-"""Export tables and layers to files."""
+"""Export a table, a layer or a plugin's named export to a file: `export_to_file`, the one export function.
+
+The CLI (`geoplatform export`) and HTTP (`GET /api/v1/export/<name>`) both call `export_to_file`,
+so the same bad input gets the same answer: a `UserInputError` (`NotFound` for an unknown export or
+street) that the CLI shows as exit 2 and HTTP as 400/404, with the same message.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from geoplatform.errors import NotFound, UserInputError
+from geoplatform.i18n import add_messages
 from geoplatform.models import Base
 from geoplatform.store import model_for, read_frame
 
 EXPORTABLE_TABLES = ("district", "street", "community", "compound", "building", "garage", "handover",
                      "ledger_item", "property_company", "barrier", "bundle_proposal", "takeover_selection")
+
+add_messages({
+    "zh": {
+        "export.unknown": "未知的导出项“{name}”；可选：{choices}",
+        "export.format.unknown": "未知的导出格式“{fmt}”；可选：{choices}",
+        "export.format.unsupported": "导出项 {name} 只支持 {formats} 格式，不支持 {fmt}",
+        "export.folder.missing": "{output}：文件夹 {folder} 不存在",
+        "export.write_failed": "{output}：无法写入文件：{reason}",
+        "export.no_geometry": "{table} 没有几何数据：请导出为 csv 或 xlsx，而不是 shapefile",
+        "export.shp.mixed": "{name} 混有多种几何类型（{kinds}），shapefile 只能存一种：请导出为 gpkg、geojson、csv 或 xlsx",
+        "export.xlsx_cell": "{table} 有一个几何对象超过 Excel 单元格的容量（{limit} 个字符）：请导出为 gpkg、geojson 或 shp",
+    },
+    "en": {
+        "export.unknown": "unknown export {name!r}; choose one of: {choices}",
+        "export.format.unknown": "unknown export format {fmt!r}; choose one of: {choices}",
+        "export.format.unsupported": "export {name} supports {formats}, not {fmt}",
+        "export.folder.missing": "{output}: folder {folder} does not exist",
+        "export.write_failed": "{output}: cannot write the file: {reason}",
+        "export.no_geometry": "{table} has no geometry: export it as csv or xlsx, not as a shapefile",
+        "export.shp.mixed": "{name} mixes geometry types ({kinds}) and a shapefile holds one: "
+                            "export as gpkg, geojson, csv or xlsx",
+        "export.xlsx_cell": "a {table} geometry is longer than an Excel cell holds ({limit} characters): "
+                            "export as gpkg, geojson or shp",
+    },
+})
+
+
+@dataclass(frozen=True)
+class ExportTarget:
+    """What an export name stands for: a plugin's exporter, a table, or a map layer (exactly one is set)."""
+
+    name: str
+    exporter: Any = None  # layers.spec.Exporter
+    table: str | None = None
+    layer: Any = None  # layers.spec.LayerSpec
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The formats this export can be written in."""
+        return tuple(self.exporter.formats) if self.exporter is not None else FORMATS
+
+    @property
+    def permission(self) -> str:
+        """The action (besides "export") a caller needs: the exporter's or the layer's own, else "view"."""
+        owner = self.exporter if self.exporter is not None else self.layer
+        return getattr(owner, "permission", "view") if owner is not None else "view"
+
+
+def export_target(context: Any, name: str) -> ExportTarget:  # noqa: ANN401
+    """The export `name` names: a plugin's exporter, a table (singular or plural) or a layer id; NotFound else."""
+    exporters = context.exporters()
+    if name in exporters:
+        return ExportTarget(name, exporter=exporters[name])
+    table = name if name in EXPORTABLE_TABLES else name.rstrip("s") if name.rstrip("s") in EXPORTABLE_TABLES else None
+    if table is not None:
+        return ExportTarget(table, table=table)
+    layers = {spec.id: spec for spec in context.layers}
+    if name in layers:
+        return ExportTarget(name, layer=layers[name])
+    raise NotFound("export.unknown", name=name, choices=", ".join(sorted({*EXPORTABLE_TABLES, *exporters, *layers})))
+
+
+def export_to_file(context: Any, name: str, fmt: str, output: str | Path, street: str | None = None, *,  # noqa: ANN401
+                   authorize: Callable[[ExportTarget, str | None], None] | None = None) -> int:
+    """Write the export `name` (a plugin's exporter, a table or a layer) as `fmt` to `output`; rows written.
+
+    `street` (an NBS code or any name variant) limits it to one street. `authorize(target, street_code)`
+    runs after the export and street are known and before anything is read (HTTP checks permissions
+    there). Bad input raises `UserInputError`: an unknown export or street is `NotFound`, an unknown or
+    unsupported format or an unwritable output a plain `UserInputError`.
+    """
+    from geoplatform.streets import resolve_street
+
+    if fmt not in FORMATS:
+        raise UserInputError("export.format.unknown", fmt=fmt, choices=", ".join(FORMATS))
+    target = export_target(context, name)
+    street_code = None
+    if street is not None:
+        with context.session(readonly=True) as s:
+            street_code = resolve_street(s, street)
+    if authorize is not None:
+        authorize(target, street_code)
+    if fmt not in target.formats:
+        raise UserInputError("export.format.unsupported", name=target.name, formats=", ".join(target.formats), fmt=fmt)
+    output = Path(output)
+    folder = output.expanduser().parent
+    if not folder.is_dir():
+        raise UserInputError("export.folder.missing", output=str(output), folder=str(folder))
+    try:
+        if target.exporter is not None:
+            return target.exporter.function(context, fmt, str(output), street_code)
+        if target.table is not None:
+            with context.session(readonly=True) as s:
+                frame = table_frame(s, target.table, street_code)
+            return write_file(frame, output, fmt, table=target.table)
+        return write_file(layer_frame(context, target.layer, street_code), output, fmt, table=target.name)
+    except OSError as e:  # permission denied, disk full, a folder in the way …
+        raise UserInputError("export.write_failed", output=str(output), reason=e.strerror or str(e)) from None
+
+
+def layer_frame(context: Any, spec: Any, street: str | None = None) -> pd.DataFrame:  # noqa: ANN401
+    """A layer's features (its source rows with the plugins' attributes, its filter applied), for a file."""
+    from layers.features import layer_features
+
+    frame = layer_features(context, spec, street=street)
+    return frame.drop(columns=[c for c in frame.columns if str(c).startswith("_")])
 
 
 def table_frame(session: Session, table: str, street: str | None = None) -> pd.DataFrame:
@@ -129,7 +245,7 @@ def _plain_frame(frame: pd.DataFrame, table: str | None, *, lonlat: tuple[str, s
 def write_file(frame: pd.DataFrame, path: str | Path, fmt: str, table: str | None = None) -> int:
     """Write a table frame as geojson | gpkg | shp (zipped, with .cpg) | csv (UTF-8 BOM) | xlsx; returns rows."""
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
+        raise UserInputError("export.format.unknown", fmt=fmt, choices=", ".join(FORMATS))
     path = Path(path)
     if fmt == "geojson":
         frame, main = _plain_frame(frame, table, lonlat=LON_LAT_HEADERS["en"])
@@ -156,15 +272,13 @@ def _write_shp(frame: pd.DataFrame, path: Path, table: str | None) -> int:
     import tempfile
     import zipfile
 
-    from geoplatform.cli import UserError
-
     frame, main = _plain_frame(frame, table, lonlat=LON_LAT_HEADERS["en"])
     if main is None:
-        raise UserError(f"{table} has no geometry: export it as csv or xlsx, not as a shapefile")
-    renames = {c: SHP_NAMES.get(c, c) for c in frame.columns if c != main}
-    too_long = [c for c, s in renames.items() if len(s) > 10]
-    if too_long:  # pragma: no cover - every exported column has a short name
-        raise ValueError(f"no shapefile name for {too_long}")
+        raise UserInputError("export.no_geometry", table=table or "data")
+    kinds = {g.geom_type.removeprefix("Multi") for g in frame[main] if g is not None}
+    if len(kinds) > 1:  # a shapefile holds one geometry type (e.g. a layer of boundaries and of points)
+        raise UserInputError("export.shp.mixed", name=table or "data", kinds=", ".join(sorted(kinds)))
+    renames = shp_names([c for c in frame.columns if c != main])
     gdf = _as_gdf(frame.rename(columns=renames), main)
     for col in gdf.columns:
         if col != gdf.geometry.name and pd.api.types.is_datetime64_any_dtype(gdf[col]):
@@ -182,13 +296,29 @@ def _write_shp(frame: pd.DataFrame, path: Path, table: str | None) -> int:
     return len(gdf)
 
 
+def shp_names(columns: list[str]) -> dict[str, str]:
+    """Column → its shapefile field name (≤ 10 characters): SHP_NAMES, else the name cut to fit and kept unique."""
+    out: dict[str, str] = {}
+    taken = {SHP_NAMES.get(c, c) for c in columns if len(SHP_NAMES.get(c, c)) <= 10}
+    for c in columns:
+        short = SHP_NAMES.get(c, c)
+        if len(short) > 10:  # e.g. a plugin attribute of a layer (coverage_served): cut, numbered on a clash
+            short, n = c[:10], 1
+            while short in taken:
+                suffix = str(n)
+                short, n = c[:10 - len(suffix)] + suffix, n + 1
+            taken.add(short)
+        out[c] = short
+    return out
+
+
 def _cell(value: object, col: str, fmt: str) -> object:
     import datetime as dt
     import math
 
     from geoplatform.labels import LABELS, label
 
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, bool):
         return "是" if value else "否"
@@ -206,8 +336,6 @@ def _cell(value: object, col: str, fmt: str) -> object:
 def _write_table(frame: pd.DataFrame, path: Path, fmt: str, table: str | None) -> int:
     import shapely
 
-    from geoplatform.cli import UserError
-
     frame, main = _plain_frame(frame, table, lonlat=LON_LAT_HEADERS["zh"])
     headers = chinese_headers(table or "")
     if main is not None:
@@ -222,8 +350,7 @@ def _write_table(frame: pd.DataFrame, path: Path, fmt: str, table: str | None) -
         else:
             wkt = [None if g is None else shapely.to_wkt(g, rounding_precision=-1) for g in geoms]
             if fmt == "xlsx" and any(w is not None and len(w) > XLSX_CELL_MAX for w in wkt):
-                raise UserError(f"a {table} geometry is longer than an Excel cell holds ({XLSX_CELL_MAX} "
-                                "characters): export as gpkg, geojson or shp")
+                raise UserInputError("export.xlsx_cell", table=table or "data", limit=XLSX_CELL_MAX)
             frame["几何(WKT)"] = wkt
         frame = frame.drop(columns=[main])
     cols = list(frame.columns)

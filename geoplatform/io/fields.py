@@ -10,6 +10,7 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -477,14 +478,10 @@ def all_aliases() -> dict[str, dict[str, tuple[str, ...]]]:
     return {k: {f.name: tuple(dict.fromkeys((f.name, *f.aliases))) for f in fields_for(k)} for k in KINDS}
 
 
-def _known_headers() -> set[str]:
-    return {normalise_header(a) for k in KINDS for f in fields_for(k) for a in (f.name, *f.aliases)}
+# every header (normalised) some kind accepts: the readers find the header row of a sheet by them
+KNOWN_HEADERS: set[str] = {normalise_header(a) for k in KINDS for f in fields_for(k) for a in (f.name, *f.aliases)}
 
 
-def _register() -> None:
-    from geoplatform.io import readers
-
-    readers.KNOWN_HEADERS.update(_known_headers())
-
-
-_register()
+def register_known_headers(headers: Iterable[str]) -> None:
+    """Add normalised headers (a plugin kind's) to those the readers recognise a header row by."""
+    KNOWN_HEADERS.update(headers)

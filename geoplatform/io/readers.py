@@ -22,6 +22,7 @@ import shapely
 from geoplatform.crs import CRSProblem, SourceCRS, parse_crs
 from geoplatform.i18n import Message
 from geoplatform.io import messages as msg
+from geoplatform.io.fields import KNOWN_HEADERS, normalise_header
 from geoplatform.io.geometry import GeometryProblem, geometry_from_geojson
 from geoplatform.io.limits import (
     DEFAULT_LIMITS,
@@ -361,8 +362,6 @@ HEADER_SCAN_ROWS = 10
 
 def _header_row(rows: list[list[Any]], known: set[str] | None) -> int:
     """Index of the header row: the first of the first rows with ≥ 2 known column names (title rows skipped)."""
-    from geoplatform.io.fields import normalise_header
-
     if not known:
         return 0
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
@@ -370,9 +369,6 @@ def _header_row(rows: list[list[Any]], known: set[str] | None) -> int:
         if hits >= 2:
             return i
     return 0
-
-
-KNOWN_HEADERS: set[str] = set()  # filled by geoplatform.io.fields
 
 
 def _table_from_rows(name: str, rows: list[list[Any]], first_row_number: int) -> RawTable:

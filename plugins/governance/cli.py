@@ -23,7 +23,6 @@ def register(cli: click.Group) -> None:
     def check(ctx: click.Context, street: str | None, today: Any, as_json: bool) -> None:
         """Every finding: report_late, rectification_refused/overdue, mediation_overdue, pilot_* (with ids)."""
         from geoplatform.cli import UserError, emit, get_context, print_table, require_schema
-        from geoplatform.errors import UserInputError
         from geoplatform.i18n import t
         from plugins.governance import hooks, service
         from plugins.governance.settings import settings_for
@@ -36,12 +35,9 @@ def register(cli: click.Group) -> None:
         except ValueError as exc:
             raise UserError(str(exc)) from exc
         as_of = hooks.as_of(day, settings)
-        try:
-            with c.session(readonly=True) as s:
-                scope = service.Scope(street_code=_street(s, street)) if street else service.Scope()
-                data = service.check(s, day, as_of, settings, hooks.org_lookup(c), scope)
-        except UserInputError as exc:
-            raise UserError(str(exc)) from exc
+        with c.session(readonly=True) as s:  # a UserInputError (unknown street) is exit 2 through the CLI group
+            scope = service.Scope(street_code=_street(s, street)) if street else service.Scope()
+            data = service.check(s, day, as_of, settings, hooks.org_lookup(c), scope)
 
         def human(d: dict[str, Any]) -> None:
             rows = [{**f, "what": t(f"governance_finding.{f['code']}"),

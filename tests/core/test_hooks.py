@@ -133,8 +133,12 @@ def test_hook_permission_allowed(hctx) -> None:  # noqa: ANN001
 # ---- plugin manager ---------------------------------------------------------------------------------
 
 def _fake_entry_points(monkeypatch, **targets: str) -> None:  # noqa: ANN001
+    """Add third-party entry points (no distribution) to the installed ones, as `pip install` of a plugin would."""
+    from importlib.metadata import entry_points
+
     eps = [EntryPoint(name=n, value=v, group="geoplatform") for n, v in targets.items()]
-    monkeypatch.setattr(pluginmanager, "entry_points", lambda group: eps if group == "geoplatform" else [])
+    monkeypatch.setattr(pluginmanager, "entry_points",
+                        lambda group: [*entry_points(group=group), *(eps if group == "geoplatform" else [])])
 
 
 def test_manager_is_built_per_invocation() -> None:
@@ -150,7 +154,7 @@ def test_builtins_are_entry_points_in_pyproject() -> None:
     packages = {p.name for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").exists()}
     assert packages <= set(declared), f"plugins not declared as entry points: {packages - set(declared)}"
     assert all(declared[name] == f"plugins.{name}" for name in packages)
-    assert set(pluginmanager.BUILTIN_PLUGINS) <= set(declared)
+    assert set(pluginmanager.BUILTIN_ORDER) == set(declared)  # the registration order names every built-in
 
 
 def test_broken_plugins_are_logged_and_skipped(monkeypatch, caplog) -> None:  # noqa: ANN001

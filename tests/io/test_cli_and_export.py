@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from geoplatform.io import importer
+from geoplatform.io import references, writer
 from geoplatform.io.export import table_frame, write_file
 from geoplatform.io.importer import import_file
 from geoplatform.models import Compound
@@ -40,13 +40,13 @@ def test_failure_while_writing_leaves_nothing(seeded_ctx, tmp_path, monkeypatch)
     path = write_csv(tmp_path / "w.csv", [["小区名称", "所属街道", "经度", "纬度"], ["写一半", "少先路", *P1],
                                           ["写另一半", "少先路", *P3]])
     before = db_checksum(seeded_ctx)
-    original = importer._Job.write
+    original = writer.write_rows
 
-    def write_then_fail(self, user):  # noqa: ANN001, ANN202
-        original(self, user)
+    def write_then_fail(job, user):  # noqa: ANN001, ANN202
+        original(job, user)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importer._Job, "write", write_then_fail)
+    monkeypatch.setattr(writer, "write_rows", write_then_fail)
     with pytest.raises(RuntimeError):
         import_file(seeded_ctx, "compounds", path)
     assert db_checksum(seeded_ctx) == before
@@ -142,7 +142,7 @@ def test_database_refusal_is_a_clean_error(seeded_ctx, tmp_path, monkeypatch):
         existing = s.execute(select(Compound.id).limit(1)).scalar_one()
     path = write_csv(tmp_path / "race.csv", [["小区编号", "小区名称", "所属街道", "经度", "纬度"],
                                              [existing, "抢先小区", "少先路", *P1]])
-    monkeypatch.setattr(importer._Job, "_keys", lambda self: None)
+    monkeypatch.setattr(references, "check_keys", lambda job: None)
     before = db_checksum(seeded_ctx)
     with pytest.raises(ImportFailed, match="refused the rows"):
         import_file(seeded_ctx, "compounds", path)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from geoplatform.cli.commands.imports import KINDS
 from geoplatform.io import fields as F
-from geoplatform.io.cli import KINDS
 from geoplatform.io.readers import decode_text
 
 TODAY = dt.date(2026, 1, 1)

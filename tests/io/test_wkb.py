@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from geoplatform.io.importer import _wkb
+from geoplatform.io.writer import wkb as _wkb
 
 GEOMS = [shapely.Point(109.8, 40.6), None, shapely.MultiPolygon([shapely.box(109.8, 40.6, 109.81, 40.61)]),
          shapely.MultiLineString([[(109.8, 40.6), (109.9, 40.7)]]), shapely.Point(109.7, 40.5)]

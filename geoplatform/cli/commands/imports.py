@@ -1,4 +1,4 @@
-"""The `geoplatform import` command (registered on the core CLI with one add_command line)."""
+"""`import`: a file into the database in one transaction, with the importer's full report (`geoplatform.io.importer`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import sys
 from typing import Any
 
 import click
+
+from geoplatform.cli.group import UserError
+from geoplatform.cli.helpers import emit, get_context, require_schema
 
 # the KINDs of geoplatform.io.fields.KINDS (kept literal so `geoplatform --help` stays fast; a test checks they agree)
 KINDS = ("district", "streets", "communities", "compounds", "buildings", "garages", "handovers", "companies",
@@ -28,8 +31,6 @@ KINDS = ("district", "streets", "communities", "compounds", "buildings", "garage
 def import_cmd(ctx: click.Context, kind: str, file: str, crs: str | None, sheet: str | None, layer: str | None,
                encoding: str | None, repair: bool, upsert: bool, dry_run: bool, as_json: bool) -> None:
     """Import FILE (GeoJSON, GeoPackage, zipped Shapefile, CSV, XLSX) as KIND, in one transaction."""
-    from geoplatform.cli import UserError, emit, get_context, require_schema
-    from geoplatform.errors import UserInputError
     from geoplatform.io.importer import import_file
     from geoplatform.io.report import ImportFailed
 
@@ -51,11 +52,9 @@ def import_cmd(ctx: click.Context, kind: str, file: str, crs: str | None, sheet:
         user = getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name in some containers
         user = "cli"
-    try:
+    try:  # an unknown KIND is a UserInputError: the group shows it like any other (exit 2)
         report = import_file(c, kind, file, crs=crs, sheet=sheet, layer=layer, encoding=encoding, repair=repair,
                              upsert=upsert, dry_run=dry_run, user=f"cli:{user}", progress=progress)
-    except UserInputError as exc:
-        raise UserError(str(exc)) from exc
     except ImportFailed as exc:
         for b in bar.values():
             b.render_finish()

@@ -1,4 +1,4 @@
-"""CLI commands for accounts (`users …`) and `backup` / `restore`; registered by geoplatform.cli."""
+"""Accounts (`users …`) and `backup` / `restore`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from geoplatform.cli import UserError, emit, get_context, print_table, require_schema, resolve_street
+from geoplatform.cli.group import UserError
+from geoplatform.cli.helpers import emit, get_context, print_table, require_schema, resolve_street
 
 
 @click.group("users")
@@ -188,8 +189,4 @@ def demo_accounts_message(password: str) -> str:
             "and send `Authorization: Bearer <token>`")
 
 
-def register(cli: click.Group) -> None:
-    """Add the account and backup commands to the `geoplatform` group."""
-    for cmd in (users, backup_cmd, restore_cmd):
-        if cmd.name not in cli.commands:
-            cli.add_command(cmd)
+COMMANDS = (users, backup_cmd, restore_cmd)

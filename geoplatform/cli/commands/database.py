@@ -1,0 +1,75 @@
+"""`init`, `demo` and `summary`: the schema, the synthetic demo data, counts per street."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from geoplatform.cli.group import UserError
+from geoplatform.cli.helpers import emit, get_context, print_table, require_schema
+
+
+@click.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create or upgrade the database schema (idempotent)."""
+    from geoplatform import schema
+
+    c = get_context(ctx)
+    schema.upgrade(c.engine)
+    click.echo(f"schema up to date: {', '.join(sorted(schema.current_heads(c.engine)))}", err=True)
+
+
+@click.command()
+@click.option("--scale", default=1.0, show_default=True, type=float, help="Size relative to the district (1 ≈ 1,000 compounds).")
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Date the demo's deadlines are relative to.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def demo(ctx: click.Context, scale: float, seed: int, today, as_json: bool) -> None:  # noqa: ANN001
+    """Replace the database content with the synthetic Kundulun demo (labelled synthetic)."""
+    import os
+
+    from geoplatform import auth as auth_mod
+    from geoplatform import demo as demo_mod
+    from geoplatform import schema
+    from geoplatform.cli.commands.accounts import demo_accounts_message
+
+    if scale <= 0:
+        raise UserError("--scale must be > 0")
+    c = get_context(ctx)
+    schema.upgrade(c.engine)
+    click.echo(f"generating synthetic Kundulun (scale {scale}, seed {seed}) …", err=True)
+    data = demo_mod.generate(scale=scale, seed=seed, today=today.date() if today else None)
+    with c.session() as s:
+        detached = auth_mod.detach_street_users(s)
+        counts = demo_mod.load(s, data, progress=lambda t, n: click.echo(f"  {t}: {n}", err=True))
+        counts.update(demo_mod.extend(c, s, today.date() if today else None, seed))
+        password = auth_mod.create_demo_users(s, os.environ.get("GEOPLATFORM_DEMO_PASSWORD"), detached)
+    click.echo(demo_accounts_message(password), err=True)
+    emit({"scale": scale, "seed": seed, "counts": counts, "source": demo_mod.SOURCE}, as_json,
+         lambda d: click.echo(f"demo loaded (synthetic data): {d['counts']}"))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def summary(ctx: click.Context, as_json: bool) -> None:
+    """Counts per street: compounds, buildings, households, management modes."""
+    from geoplatform.summary import summarise
+
+    c = get_context(ctx)
+    require_schema(c)
+    with c.session(readonly=True) as s:
+        data = summarise(s)
+
+    def human(d: dict[str, Any]) -> None:
+        cols = [("code", "代码"), ("name", "街镇"), ("compounds", "小区"), ("buildings", "楼栋"),
+                ("households", "户数"), ("professional", "专业化物业"), ("state_owned", "国企兜底"),
+                ("self_managed", "自管"), ("community_managed", "社区代管"), ("none", "无物业")]
+        print_table([*d["streets"], {"name": "合计", **d["district"]}], cols)
+    emit(data, as_json, human)
+
+
+COMMANDS = (init, demo, summary)

@@ -1,0 +1,397 @@
+"""Import step: resolve what rows refer to, and their keys.
+
+Streets (a code or any name variant, else the street the feature lies in —
+`geoplatform.streets.street_codes_at`), communities, compounds (an id or a unique name; buildings and
+garages without one: the compound whose boundary contains them), generated stable ids, then the
+key check: duplicates within the file and rows already stored (refused, or updated with --upsert).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import any_, bindparam, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from geoplatform import models as m
+from geoplatform.i18n import Message
+from geoplatform.io.geometry import to_multilinestring, to_multipolygon, to_multipolygons
+from geoplatform.io.job import ImportJob
+from geoplatform.reference import DISTRICT_CODE, DISTRICT_NAME, street_aliases
+from geoplatform.streets import NoStreetPolygons, match_street, street_codes_at, street_lookup
+
+LOOKUP_CHUNK = 50_000  # values per existence query (bound as one list)
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """A deterministic id from a record's content (same file → same ids on every import)."""
+    h = hashlib.sha1("|".join("" if p is None else str(p) for p in parts).encode("utf-8")).hexdigest()
+    return f"{prefix}{h[:10].upper()}"
+
+
+def resolve_references(job: ImportJob) -> None:
+    """The table's own resolution step (a plugin kind: its compound_id references)."""
+    resolver = RESOLVERS.get(job.table_name) if job.spec is None else resolve_records
+    if resolver is not None:
+        resolver(job)
+
+
+# ---------------------------------------------------------------- shared lookups
+
+def existing_values(session: Session, column: Any, values: Iterable[Any]) -> set[Any]:
+    """The given values that the column already holds (one bound list per query, not one parameter each)."""
+    out: set[Any] = set()
+    vals = list(values)
+    for k in range(0, len(vals), LOOKUP_CHUNK):
+        part = vals[k:k + LOOKUP_CHUNK]
+        if session.bind.dialect.name == "postgresql":
+            where = column == any_(bindparam("vals", value=part, type_=ARRAY(column.type)))
+        else:  # SQLite: the list as one JSON text, unpacked by json_each
+            listed = func.json_each(bindparam("vals", value=json.dumps(part, ensure_ascii=False, default=str))).table_valued("value")
+            where = column.in_(select(listed.c.value))
+        out.update(v for (v,) in session.execute(select(column).where(where)))
+    return out
+
+
+def compounds_containing(session: Session, points: np.ndarray, rows: np.ndarray) -> dict[int, str]:
+    """Row → id of the compound whose boundary contains its point (one vectorised STRtree query)."""
+    from geoplatform.store import read_frame
+
+    comps = read_frame(session, "compound", columns=["id", "boundary"])
+    comps = comps[comps.geometry.notna()]
+    idx = np.flatnonzero(rows)
+    if comps.empty or not len(idx):
+        return {}
+    # one bulk STRtree query, as geopandas.sjoin does "within": the tree holds the points and each
+    # compound asks which it contains (the polygon is prepared once, not tested point by point)
+    c_i, p_i = shapely.STRtree(np.asarray(points[idx])).query(comps.geometry.to_numpy(), predicate="contains")
+    order = np.lexsort((c_i, p_i))  # first compound (table order) for a point inside two
+    p_i, c_i = p_i[order], c_i[order]
+    first = np.ones(len(p_i), dtype=bool)
+    first[1:] = p_i[1:] != p_i[:-1]
+    return dict(zip(idx[p_i[first]].tolist(), comps["id"].to_numpy()[c_i[first]].tolist(), strict=True))
+
+
+# ---------------------------------------------------------------- streets, communities, compounds
+
+def _match_streets(job: ImportJob) -> None:
+    """street_code column → codes (error naming the row when unknown)."""
+    lookup = street_lookup(job.s)
+    col = job.col_of.get("street_code")
+    seen: dict[Any, str | None] = {}  # a file names a handful of streets on thousands of rows
+    for i, rec in enumerate(job.rows):
+        v = rec.get("street_code")
+        if v is None:
+            continue
+        code = seen[v] if v in seen else seen.setdefault(v, match_street(job.s, v, lookup))
+        if code is None:
+            job.r.error(job.t.where(i, col), "import.street.unknown", value=v)
+            job.ok_rows[i] = False
+        rec["street_code"] = code
+
+
+def _streets_by_location(job: ImportJob, points: np.ndarray, rows: np.ndarray, what: str) -> None:
+    """Assign street_code to `rows` by the street their point lies in (`street_codes_at`), warn how it was done."""
+    if not rows.any():
+        return
+    idx = np.flatnonzero(rows)
+    try:
+        codes = street_codes_at(job.s, points[idx])
+    except NoStreetPolygons:
+        for i in idx:
+            job.r.error(job.t.where(i), "import.street.no_polygons", what=Message(f"import.table.{what}"))
+            job.ok_rows[i] = False
+        return
+    for i, code in zip(idx, codes, strict=True):
+        if code is None:
+            job.r.error(job.t.where(i), "import.street.not_located", what=Message(f"import.table.{what}"))
+            job.ok_rows[i] = False
+        job.rows[i]["street_code"] = code
+    job.r.warn("import.warn.street_by_location", file=job.t.name, n=len(idx),
+               units=Message(f"import.units.{job.t.unit}"))
+
+
+def _match_communities(job: ImportJob) -> None:
+    if "community_code" not in job.col_of:
+        return
+    comms = job.s.execute(select(m.Community.code, m.Community.name, m.Community.street_code)).all()
+    by_code = {c: c for c, _, _ in comms}
+    by_name: dict[tuple[str, str], str] = {(s, n): c for c, n, s in comms}
+    col = job.col_of["community_code"]
+    for i, rec in enumerate(job.rows):
+        v = rec.get("community_code")
+        if v is None:
+            continue
+        got = by_code.get(v) or by_name.get((rec.get("street_code"), v))
+        if got is None:
+            job.r.error(job.t.where(i, col), "import.community.unknown", value=v)
+            job.ok_rows[i] = False
+        rec["community_code"] = got
+
+
+def _check_refs(job: ImportJob, name: str, column: Any, what: str) -> None:
+    """A column naming rows of `column` (in the file or already stored); an error per unknown value."""
+    col = job.col_of.get(name)
+    if col is None:
+        return
+    in_file = {rec.get("id") for rec in job.rows}
+    wanted = {rec[name] for rec in job.rows if rec.get(name)} - in_file
+    found = existing_values(job.s, column, wanted)
+    for i, rec in enumerate(job.rows):
+        v = rec.get(name)
+        if v and v not in in_file and v not in found:
+            job.r.error(job.t.where(i, col), "import.ref.unknown", what=Message(f"import.table.{what}"), value=v)
+            job.ok_rows[i] = False
+
+
+def _compound_refs(job: ImportJob, required: bool) -> None:
+    """compound_id column: an id, else a unique compound name (within the row's street when known)."""
+    col = job.col_of.get("compound_id")
+    if col is None:
+        return
+    wanted = {rec["compound_id"] for rec in job.rows if rec.get("compound_id")}
+    ids = existing_values(job.s, m.Compound.id, wanted)
+    names: dict[str, list[str]] = {}
+    missing = wanted - ids
+    if missing:
+        for cid, name in job.s.execute(select(m.Compound.id, m.Compound.name).where(
+                m.Compound.name.in_(list(missing)))):
+            names.setdefault(name, []).append(cid)
+    for i, rec in enumerate(job.rows):
+        v = rec.get("compound_id")
+        if v is None:
+            if required and job.ok_rows[i]:
+                job.r.error(job.t.where(i, col), "import.compound.required_empty")
+                job.ok_rows[i] = False
+            continue
+        if v in ids:
+            continue
+        hits = names.get(v, [])
+        if len(hits) == 1:
+            rec["compound_id"] = hits[0]
+        else:
+            if hits:
+                job.r.error(job.t.where(i, col), "import.compound.ambiguous", value=v, n=len(hits))
+            else:
+                job.r.error(job.t.where(i, col), "import.compound.unknown", value=v)
+            job.ok_rows[i] = False
+
+
+# ---------------------------------------------------------------- per table
+
+def resolve_records(job: ImportJob) -> None:
+    """A plugin kind: a compound_id column names a stored compound (an id or a unique name)."""
+    f = next((f for f in job.spec.fields if f.name == "compound_id"), None)
+    if f is not None:
+        _compound_refs(job, required=f.required)
+    for i, rec in enumerate(job.rows):
+        rec["_row"] = job.t.label(i)
+
+
+def _resolve_district(job: ImportJob) -> None:
+    for i, rec in enumerate(job.rows):
+        if not rec.get("name"):
+            rec["name"] = DISTRICT_NAME
+        if not rec.get("code"):
+            if rec["name"] in (DISTRICT_NAME, "昆区"):
+                rec["code"] = DISTRICT_CODE
+            else:
+                job.r.error(job.t.where(i), "import.district.no_code")
+                job.ok_rows[i] = False
+        rec["geom"] = to_multipolygon(job.geom[i]) if job.geom[i] is not None else None
+
+
+def _resolve_street(job: ImportJob) -> None:
+    for i, rec in enumerate(job.rows):
+        name = rec.get("name") or ""
+        if not rec.get("kind"):
+            rec["kind"] = "town" if name.endswith("镇") else "subdistrict"
+        if not rec.get("aliases"):
+            rec["aliases"] = street_aliases(name, rec["kind"])
+        rec["geom"] = to_multipolygon(job.geom[i]) if job.geom[i] is not None else None
+
+
+def _resolve_community(job: ImportJob) -> None:
+    _match_streets(job)
+    codes: dict[str, str] | None = None  # stored street codes, read once when a row needs them
+    for i, rec in enumerate(job.rows):
+        if rec.get("street_code") is None and rec.get("code") and "street_code" not in job.col_of:
+            if codes is None:
+                codes = {c: c for (c,) in job.s.execute(select(m.Street.code))}
+            rec["street_code"] = codes.get(rec["code"][:9])
+            if rec["street_code"] is None:
+                job.r.error(job.t.where(i), "import.community.no_street", code=rec["code"])
+                job.ok_rows[i] = False
+        elif rec.get("street_code") is None and job.ok_rows[i]:
+            job.r.error(job.t.where(i, job.col_of.get("street_code")), "import.street.required_empty")
+            job.ok_rows[i] = False
+        rec["geom"] = to_multipolygon(job.geom[i]) if job.geom[i] is not None else None
+    if "street_code" not in job.col_of:
+        job.r.warn("import.warn.street_from_code", file=job.t.name)
+
+
+def _resolve_compound(job: ImportJob) -> None:
+    t, r = job.t, job.r
+    _match_streets(job)
+    boundary = np.full(job.n, None, dtype=object)
+    loc = job.location.copy()
+    for i, g in enumerate(job.geom):
+        if g is None:
+            continue
+        if g.geom_type == "Point":
+            if loc[i] is None:
+                loc[i] = g
+        else:
+            boundary[i] = to_multipolygon(g)
+    need_loc = np.array([b is not None and p is None for b, p in zip(boundary, loc, strict=True)])
+    if need_loc.any():
+        loc[need_loc] = shapely.point_on_surface(boundary[need_loc].astype(object))
+    for i in np.flatnonzero(np.array([p is None for p in loc]) & job.ok_rows):
+        r.error(t.where(i, job.geom_label), "import.compound.not_placed")
+        job.ok_rows[i] = False
+    point_only = np.array([b is None for b in boundary]) & job.ok_rows
+    if point_only.any():
+        r.warn("import.warn.point_only", file=t.name, n=int(point_only.sum()))
+    no_street = np.array([rec.get("street_code") is None for rec in job.rows]) & job.ok_rows
+    if "street_code" in job.col_of:
+        for i in np.flatnonzero(no_street):
+            r.error(t.where(i, job.col_of["street_code"]), "import.street.required_empty")
+            job.ok_rows[i] = False
+    else:
+        _streets_by_location(job, loc, no_street, "compound")
+    _match_communities(job)
+    for i, rec in enumerate(job.rows):
+        rec["boundary"], rec["location"] = boundary[i], loc[i]
+        if not rec.get("id") and job.ok_rows[i]:
+            p = loc[i]
+            rec["id"] = stable_id(f"{rec['street_code']}-", rec.get("name"), round(p.x, 6), round(p.y, 6))
+    if "id" not in job.col_of:
+        r.warn("import.warn.ids_compound", file=t.name)
+    _check_refs(job, "managed_by_id", m.Compound.id, "compound")
+
+
+def _resolve_building(job: ImportJob) -> None:
+    t, r = job.t, job.r
+    _match_streets(job)
+    _compound_refs(job, required=False)
+    geoms = to_multipolygons(job.geom)
+    live = ~shapely.is_missing(geoms) & job.ok_rows
+    pts = np.full(job.n, None, dtype=object)  # a point inside each building, where containment needs one
+    if "compound_id" not in job.col_of:
+        if live.any():
+            pts[live] = shapely.point_on_surface(geoms[live])
+        found = compounds_containing(job.s, pts, live)
+        for i in np.flatnonzero(live):
+            job.rows[i]["compound_id"] = found.get(int(i))
+        r.warn("import.warn.buildings_by_containment", file=t.name, n=len(found),
+               orphans=int(live.sum()) - len(found))
+    need_street = np.array([rec.get("street_code") is None for rec in job.rows]) & live
+    if need_street.any():
+        cids = {rec["compound_id"] for i, rec in enumerate(job.rows) if need_street[i] and rec.get("compound_id")}
+        cstreet = dict(job.s.execute(select(m.Compound.id, m.Compound.street_code).where(
+            m.Compound.id.in_(list(cids)))).all()) if cids else {}
+        rest = np.zeros(job.n, dtype=bool)
+        for i in np.flatnonzero(need_street):
+            code = cstreet.get(job.rows[i].get("compound_id"))
+            if code:
+                job.rows[i]["street_code"] = code
+            else:
+                rest[i] = True
+        if rest.any():
+            missing = rest & shapely.is_missing(pts)
+            pts[missing] = shapely.point_on_surface(geoms[missing])
+            _streets_by_location(job, pts, rest, "building")
+    for i, rec in enumerate(job.rows):
+        rec["geom"] = geoms[i]
+        if not rec.get("id") and geoms[i] is not None:
+            rec["id"] = stable_id("B-", shapely.to_wkb(shapely.set_precision(geoms[i], 1e-7), hex=True))
+    if "id" not in job.col_of:
+        r.warn("import.warn.ids_building", file=t.name)
+
+
+def _resolve_garage(job: ImportJob) -> None:
+    _compound_refs(job, required=False)
+    pts = np.array([g if g is not None else job.location[i] for i, g in enumerate(job.geom)], dtype=object)
+    live = np.array([p is not None for p in pts]) & job.ok_rows
+    if "compound_id" not in job.col_of and live.any():
+        found = compounds_containing(job.s, pts, live)
+        for i in np.flatnonzero(live):
+            job.rows[i]["compound_id"] = found.get(int(i))
+        job.r.warn("import.warn.garages_by_containment", file=job.t.name, n=len(found))
+    for i, rec in enumerate(job.rows):
+        rec["location"] = pts[i]
+        if not rec.get("id"):
+            p = pts[i]
+            rec["id"] = stable_id("G-", rec.get("compound_id"), rec.get("name"), rec.get("garage_type"),
+                                  None if p is None else (round(p.x, 6), round(p.y, 6)))
+
+
+def _resolve_handover(job: ImportJob) -> None:
+    _compound_refs(job, required=True)
+
+
+def _resolve_barrier(job: ImportJob) -> None:
+    for i, rec in enumerate(job.rows):
+        rec["geom"] = to_multilinestring(job.geom[i]) if job.geom[i] is not None else None
+        if not rec.get("id") and rec["geom"] is not None:
+            rec["id"] = stable_id("BR-", rec.get("kind"), shapely.to_wkb(rec["geom"], hex=True))
+
+
+RESOLVERS: dict[str, Callable[[ImportJob], None]] = {
+    "district": _resolve_district, "street": _resolve_street, "community": _resolve_community,
+    "compound": _resolve_compound, "building": _resolve_building, "garage": _resolve_garage,
+    "handover": _resolve_handover, "barrier": _resolve_barrier,
+}  # table → its resolution step (property_company has none)
+
+
+# ---------------------------------------------------------------- keys and duplicates
+
+def check_keys(job: ImportJob) -> None:
+    """Duplicate keys within the file (each naming the row it repeats) and keys already stored (refused unless
+    --upsert); `job.existing` keeps the stored ones for the write."""
+    t, r = job.t, job.r
+    keys = job.keys
+    first: dict[tuple[Any, ...], int] = {}
+    unique = False
+    if len(keys) == 1:  # one key column: no duplicates is the usual case, checked in one pass
+        vals = [rec.get(keys[0]) if ok else None for rec, ok in zip(job.rows, job.ok_rows.tolist(), strict=True)]
+        first = {(v,): i for i, v in enumerate(vals) if v is not None}
+        unique = len(first) == sum(v is not None for v in vals)
+    if not unique:  # row by row, naming each duplicate and the row it repeats
+        first = {}
+    for i, rec in enumerate(job.rows if not unique else ()):
+        if not job.ok_rows[i]:
+            continue
+        k = tuple(rec.get(c) for c in keys)
+        if any(v is None for v in k):
+            continue
+        if k in first:
+            col = job.col_of.get(keys[0])
+            r.error(t.where(i, col), "import.key.duplicate", keys="/".join(keys), value="/".join(map(str, k)),
+                    first=t.at(first[k]))
+            job.ok_rows[i] = False
+        else:
+            first[k] = i
+    table = job.model.__table__
+    cols = [table.c[c] for c in keys]
+    found: set[tuple[Any, ...]] = set()
+    klist = list(first)
+    if len(cols) == 1:
+        found = {(v,) for v in existing_values(job.s, cols[0], (k[0] for k in klist))}
+    else:
+        for s in range(0, len(klist), 500):
+            found.update(tuple(row) for row in job.s.execute(select(*cols).where(tuple_(*cols).in_(klist[s:s + 500]))))
+    job.existing = found
+    if found and not job.upsert:
+        for k in klist:
+            if k in found:
+                i = first[k]
+                r.error(t.where(i, job.col_of.get(keys[0])), "import.key.exists", value="/".join(map(str, k)))
+    elif found:
+        r.warn("import.warn.upsert", file=t.name, n=len(found), table=Message(f"import.table.{job.table_name}"))

@@ -1,0 +1,280 @@
+"""Import step: write the checked rows inside the caller's transaction — inserts, upserts, one audit event.
+
+New rows go in as one DB-API executemany of plain tuples (SQLite, the spatial index filled once
+afterwards) or a COPY (PostGIS), geometries as WKB built into geometries by the database; rows
+whose key is already stored are updated (--upsert) with their version bumped. `count_rows` says
+what a write would do, for --dry-run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import LargeBinary, bindparam, func, select, tuple_, update
+from sqlalchemy.exc import DataError, IntegrityError
+
+from geoplatform import models as m
+from geoplatform.db import deferred_spatial_index
+from geoplatform.io.job import ImportJob
+from geoplatform.store import CHUNK
+
+
+def count_rows(job: ImportJob) -> None:
+    """What a write would do (for --dry-run), in the report."""
+    keys = job.keys
+    old = sum(1 for rec in job.rows if tuple(rec.get(c) for c in keys) in job.existing)
+    job.r.inserted, job.r.updated, job.r.imported = job.n - old, old, job.n
+
+
+def write_rows(job: ImportJob, user: str) -> None:
+    """Insert new rows, update existing ones (--upsert), one audit event; inside the caller's transaction."""
+    table = job.model.__table__
+    keys = job.keys
+    geom_cols = [c for c in ("geom", "boundary", "location") if c in table.c]
+    cols = set(table.c.keys())
+    if all(rec.keys() <= cols for rec in job.rows):
+        records = job.rows  # nothing to drop (the usual case): the rows are written as they are
+    else:
+        records = [{k: v for k, v in rec.items() if k in cols} for rec in job.rows]
+    absent = [gc for gc in geom_cols if all(rec.get(gc) is None for rec in records)]
+    job.geom_cols = [gc for gc in geom_cols if gc not in absent]
+    if absent:  # a file without (say) boundaries never erases the stored ones on --upsert
+        for rec in records:
+            for gc in absent:
+                rec.pop(gc, None)
+    if "source" in cols:
+        source = f"import {job.t.name}"
+        for rec in records:
+            if not rec.get("source"):
+                rec["source"] = source
+    if job.existing:
+        new, old = [], []
+        for rec in records:
+            (old if tuple(rec.get(c) for c in keys) in job.existing else new).append(rec)
+    else:
+        new, old = records, []
+    managed = []
+    if job.table_name == "compound":
+        for rec in new:
+            if rec.get("managed_by_id"):
+                managed.append({"b_id": rec["id"], "managed_by_id": rec.pop("managed_by_id")})
+    for gc in job.geom_cols:  # updates bind WKB; new rows are converted column-wise when written
+        for rec, b in zip(old, wkb([rec.get(gc) for rec in old]), strict=True):
+            rec[gc] = b
+    before = _before(job, old) if old else None
+    if new:
+        _insert_new(job, new)
+    if old:
+        _update(job, old)
+    if managed:
+        job.s.execute(update(table).where(table.c.id == bindparam("b_id")).values(
+            managed_by_id=bindparam("managed_by_id")), managed)
+    job.r.inserted, job.r.updated = len(new), len(old)
+    job.r.imported = len(new) + len(old)
+    if job.spec is not None and job.spec.after_write is not None:
+        job.s.flush()
+        job.spec.after_write(job.s, [tuple(rec.get(c) for c in keys) for rec in records], job.context)
+    ids = [str(rec.get(keys[0])) for rec in records[:1000]]
+    job.s.add(m.AuditEvent(user_name=user, action="import", entity=job.table_name, entity_id=None,
+                           before=before, after={"file": job.t.name, "kind": job.kind, "inserted": len(new),
+                                                 "updated": len(old), "keys": ids},
+                           detail=f"import {job.kind} from {job.t.name}: {len(new)} inserted, {len(old)} updated"))
+    job.s.flush()
+
+
+def _insert_new(job: ImportJob, new: list[dict[str, Any]]) -> None:
+    """INSERT the new rows in chunks (progress per chunk), the spatial index filled once on SpatiaLite."""
+    names, columns = _new_columns(job, new)
+    done = 0
+    with deferred_spatial_index(job.s.connection(), job.model.__table__.name, job.geom_cols, len(new)):
+        for k in range(0, len(new), CHUNK):
+            chunk = [col[k:k + CHUNK] for col in columns]
+            if not _insert_raw(job, names, chunk):
+                chunk = [wkb(v) if n.endswith("__wkb") else v for n, v in zip(names, chunk, strict=True)]
+                job.s.execute(_insert_stmt(job), [dict(zip(names, row, strict=True))
+                                                  for row in zip(*chunk, strict=True)])
+            done += len(chunk[0])
+            job.tick("writing", done)
+
+
+def _new_columns(job: ImportJob, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """New rows as columns, with column defaults (an empty cell stays NULL where the column allows it).
+
+    Geometry columns (still shapely objects) are named `<column>__wkb`, the parameter names of
+    `_insert_stmt()`.
+    """
+    with_default = [(c.name, c.nullable, c.default) for c in job.model.__table__.columns
+                    if c.default is not None and not c.primary_key]
+    first = rows[0].keys()
+    uniform = all(rec.keys() == first for rec in rows)
+    if uniform:  # the usual case: every row has the same cells; transposed in C, not looked up cell by cell
+        names = list(first)
+        pick = itemgetter(*names)
+        columns = dict(zip(names, map(list, zip(*map(pick, rows), strict=True)), strict=True)) \
+            if len(names) > 1 else {names[0]: [rec[names[0]] for rec in rows]}
+    else:
+        keys: dict[str, None] = {}
+        for rec in rows:
+            keys.update(dict.fromkeys(rec))
+        columns = {k: [rec.get(k) for rec in rows] for k in keys}
+    for name, nullable, d in with_default:
+        if name in columns and nullable and uniform:
+            continue  # every row has the cell: the empty ones stay NULL
+        value = d.arg if d.is_scalar else d.arg(None) if d.is_callable else None
+        if value is None:
+            continue
+        if name not in columns:
+            columns[name] = [value] * len(rows)
+            continue
+        vals = columns[name]
+        for i, v in enumerate(vals):
+            if v is None and not (nullable and name in rows[i]):
+                vals[i] = value
+    names = [f"{k}__wkb" if k in job.geom_cols else k for k in columns]
+    return names, list(columns.values())
+
+
+def _insert_raw(job: ImportJob, names: list[str], columns: list[list[Any]]) -> bool:
+    """One DB-API executemany of plain tuples (SQLite) or a COPY (PostGIS); False: not handled here.
+
+    Skips SQLAlchemy's per-row parameter processing, most of the write time of a large file.
+    """
+    conn = job.s.connection()
+    dialect = conn.dialect
+    if not columns or not columns[0]:
+        return False
+    if dialect.name == "postgresql":
+        return _copy_postgis(job, conn, names, columns)
+    if dialect.name != "sqlite":
+        return False
+    table = job.model.__table__
+    compiled = _insert_stmt(job).compile(dialect=dialect, column_keys=names)
+    order = compiled.positiontup
+    if not order or set(order) != set(names):
+        return False
+    by_name = dict(zip(names, columns, strict=True))
+    ordered = []
+    for key in order:
+        values = by_name[key]
+        if key.endswith("__wkb"):  # geometry goes as WKB bytes to ST_GeomFromWKB
+            values = wkb(values)
+        else:
+            proc = table.c[key].type._cached_bind_processor(dialect)
+            if proc is not None:
+                values = [None if v is None else proc(v) for v in values]
+        ordered.append(values)
+    conn.exec_driver_sql(str(compiled), list(zip(*ordered, strict=True)))
+    return True
+
+
+def _copy_postgis(job: ImportJob, conn: Any, names: list[str], columns: list[list[Any]]) -> bool:
+    """PostGIS: COPY … FROM STDIN (geometries as hex EWKB, SRID 4326), bind conversions applied per column."""
+    table = job.model.__table__
+    plain = [k[:-5] if k.endswith("__wkb") else k for k in names]
+    if any(n not in table.c for n in plain):
+        return False
+    out = []
+    for key, name, values in zip(names, plain, columns, strict=True):
+        if key.endswith("__wkb"):
+            values = wkb(values, srid=m.SRID)
+        else:
+            proc = table.c[name].type._cached_bind_processor(conn.dialect)
+            if proc is not None:
+                values = [None if v is None else proc(v) for v in values]
+        out.append(values)
+    raw = conn.connection.dbapi_connection
+    cols = ", ".join(f'"{n}"' for n in plain)
+    dbapi = conn.dialect.dbapi
+    try:
+        with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
+            for row in zip(*out, strict=True):
+                copy.write_row(row)
+    except dbapi.IntegrityError as exc:  # reported like any refused INSERT (import_file rolls back)
+        raise IntegrityError("COPY", None, exc) from exc
+    except dbapi.DataError as exc:
+        raise DataError("COPY", None, exc) from exc
+    return True
+
+
+def _insert_stmt(job: ImportJob) -> Any:
+    """INSERT with geometry bound as plain WKB and built in SQL (ST_GeomFromWKB): no per-row conversions."""
+    table = job.model.__table__
+    return table.insert().values({gc: _from_wkb(f"{gc}__wkb") for gc in job.geom_cols})
+
+
+def _update(job: ImportJob, old: list[dict[str, Any]]) -> None:
+    """UPDATE the rows already stored (--upsert): every cell the file has, version + 1, updated_at now."""
+    table = job.model.__table__
+    keys = job.keys
+    setcols = [c for c in old[0] if c not in keys]
+    values: dict[str, Any] = {c: _from_wkb(f"v_{c}") if c in job.geom_cols else bindparam(f"v_{c}")
+                              for c in setcols}
+    if "version" in table.c:
+        values["version"] = table.c.version + 1
+    if "updated_at" in table.c:
+        values["updated_at"] = m.utcnow()
+    stmt = update(table).values(values)
+    for k in keys:
+        stmt = stmt.where(table.c[k] == bindparam(f"k_{k}"))
+    params = [{**{f"v_{c}": rec.get(c) for c in setcols}, **{f"k_{k}": rec[k] for k in keys}} for rec in old]
+    for k in range(0, len(params), CHUNK):
+        job.s.execute(stmt, params[k:k + CHUNK])
+
+
+def _before(job: ImportJob, old: list[dict[str, Any]]) -> dict[str, Any]:
+    """The updated rows' previous attribute values (no geometry), for the audit trail."""
+    from geoalchemy2 import Geometry
+
+    table = job.model.__table__
+    keys = job.keys
+    cols = [c for c in table.columns if not isinstance(c.type, Geometry)]
+    rows: list[dict[str, Any]] = []
+    ks = [tuple(rec[k] for k in keys) for rec in old][:500]
+    if len(keys) == 1:
+        stmt = select(*cols).where(table.c[keys[0]].in_([k[0] for k in ks]))
+    else:
+        stmt = select(*cols).where(tuple_(*[table.c[k] for k in keys]).in_(ks))
+    for row in job.s.execute(stmt).mappings():
+        rows.append({k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in row.items()})
+    return {"rows": rows, "count": len(old)}
+
+
+def _from_wkb(name: str) -> Any:
+    """SQL building a geometry from a WKB parameter (NULL stays NULL), SRID 4326, on both databases."""
+    return func.ST_GeomFromWKB(bindparam(name, type_=LargeBinary), m.SRID)
+
+
+def wkb(geoms: list[Any], srid: int | None = None) -> list[Any]:
+    """Geometries as WKB bytes (None stays None); with an SRID, as the hex EWKB that PostGIS reads in COPY text."""
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = geoms
+    out_wkb = shapely.to_wkb(arr).tolist()
+    if srid is None:
+        return out_wkb
+    # the SRID goes into each 5-byte WKB header (byte order, type); a file has a handful of distinct headers,
+    # so each is converted once (shapely's own EWKB output first copies every geometry to set its SRID)
+    heads: dict[str, str] = {}
+    out: list[Any] = []
+    for b in out_wkb:
+        if b is None:
+            out.append(None)
+            continue
+        h = b.hex()
+        head = heads.get(h[:10])
+        if head is None:
+            head = heads[h[:10]] = _ewkb_header(b[:5], srid).hex()
+        out.append(head + h[10:])
+    return out
+
+
+def _ewkb_header(head: bytes, srid: int) -> bytes:
+    """A WKB header (byte order, geometry type) turned EWKB: the SRID flag set and the SRID appended."""
+    order = "little" if head[0] == 1 else "big"
+    kind = int.from_bytes(head[1:5], order)
+    if kind & 0x20000000:  # already carries an SRID: never from shapely's plain WKB, kept for safety
+        raise ValueError("WKB already carries an SRID")
+    return head[:1] + (kind | 0x20000000).to_bytes(4, order) + srid.to_bytes(4, order)
