@@ -14,7 +14,7 @@ import datetime as dt
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geoplatform.models import APPEND_ONLY, VERSIONED, Base, utcnow
+from geoplatform.models.base import APPEND_ONLY, VERSIONED, Base, utcnow
 
 PROBLEM_STATES = ("open", "rectifying", "rectified", "refused")
 PROBLEM_SOURCES = ("12345", "patrol", "report")  # the 12345 hotline, a patrol, a report
