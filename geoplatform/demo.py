@@ -405,15 +405,20 @@ def _handovers(data: DemoData, compound: dict[str, Any], rng: np.random.Generato
             rec["_ledger"] = items
 
 
+# tables the demo never clears (accounts) or replaces itself (the core tables below)
+KEEP_TABLES = ("user_account", "api_token", "user_session", "login_attempt")
+CORE_TABLES = ("audit_event", "takeover_selection", "bundle_proposal", "ledger_item", "handover_event", "handover",
+               "garage", "building", "compound", "community", "property_company", "barrier", "street", "district")
+
+
 def load(session: Session, data: DemoData, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
     """Replace the database content with the demo data in the caller's transaction; returns row counts.
 
-    Tables of concern modules (records plugins keep, e.g. owners' organisations) are emptied first;
-    plugins add their own demo records afterwards through the `load_demo` hook (see `geoplatform demo`).
+    The records of concern modules (geoplatform/models/<concern>.py) are cleared first, dependants before
+    what they refer to; plugins add their own demo records afterwards through `extend` (hook `load_demo`).
     """
-    core = set(_CORE_TABLES)
     for table in reversed(m.metadata.sorted_tables):
-        if table.name not in core:
+        if table.name not in KEEP_TABLES and table.name not in CORE_TABLES:
             session.execute(table.delete())
     for table in ("audit_event", "takeover_selection", "bundle_proposal", "ledger_item", "handover_event", "handover",
                   "garage", "building"):
@@ -444,10 +449,23 @@ def load(session: Session, data: DemoData, progress: Callable[[str, int], None] 
     return counts
 
 
-# Tables load() empties by name (and the accounts it keeps); any other table is a concern module's and is emptied first.
-_CORE_TABLES = ("audit_event", "takeover_selection", "bundle_proposal", "ledger_item", "handover_event", "handover",
-                "garage", "building", "compound", "community", "property_company", "barrier", "street", "district",
-                "user_account", "api_token", "user_session", "login_attempt")
+def extend(context: Any, session: Session, today: dt.date | None = None, seed: int = 42) -> dict[str, int]:
+    """Let every plugin add its demo records (hook `load_demo`), each in a savepoint: a failing plugin is
+    logged and leaves nothing behind. Returns the row counts they report."""
+    import logging
+
+    counts: dict[str, int] = {}
+    today = today or dt.date.today()
+    for impl in reversed(context.pm.hook.load_demo.get_hookimpls()):
+        kwargs = {"context": context, "session": session, "today": today, "seed": seed}
+        try:
+            with session.begin_nested():
+                got = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+        except Exception:
+            logging.getLogger(__name__).exception("plugin %s failed to load its demo records", impl.plugin_name)
+            continue
+        counts.update(got or {})
+    return counts
 
 
 def _model(table: str):  # noqa: ANN202

@@ -20,7 +20,8 @@ DISTRIBUTION = "geoplatform"  # whose entry points are the built-ins
 SOURCE_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"  # a source checkout's declarations
 # The order the built-ins register in, hence the order of their layers, panels and menu entries (installed
 # entry-point metadata is alphabetical). It only orders: what loads is what the entry points declare.
-BUILTIN_ORDER = ("access", "coverage", "handover", "charging", "takeover", "bundling", "basemaps", "owners_org")
+BUILTIN_ORDER = ("access", "coverage", "handover", "charging", "takeover", "bundling", "owners_org", "governance",
+                 "basemaps")
 
 
 @dataclass(frozen=True)

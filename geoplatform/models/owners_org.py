@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geoplatform.models import APPEND_ONLY, VERSIONED, Base, utcnow  # noqa: F401  (APPEND_ONLY: none here)
+from geoplatform.models.base import APPEND_ONLY, VERSIONED, Base, utcnow  # noqa: F401  (APPEND_ONLY: none here)
 
 ORG_KINDS = ("owners_committee", "management_committee")
 MEMBER_ROLES = ("chair", "vice_chair", "member", "alternate")

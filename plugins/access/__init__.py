@@ -15,9 +15,9 @@ READ_ACTIONS = frozenset({"view", "export"})
 RESTRICTED_KINDS = frozenset({"user", "audit", "api_token", "user_session"})
 # Compound fields the state-owned company may change (its takeover estimate).
 TAKEOVER_FIELDS = frozenset({"takeover_cost"})
-# Actions decided by the plugin that owns them: handover, takeover, bundling, owners' organisations.
+# Actions decided by the plugin that owns them: handover, takeover, bundling, owners' organisations, governance.
 DELEGATED_ACTIONS = frozenset({"edit_handover", "edit_takeover", "decide_bundle", "revert_bundle", "edit_owners_org",
-                               "record_evaluation"})
+                               "record_evaluation", "edit_governance"})
 
 
 def _get(obj: Any, key: str) -> Any:

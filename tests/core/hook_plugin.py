@@ -105,9 +105,12 @@ def after_import(context, session, kind, keys):  # noqa: ANN001, ANN201
 
 @hookimpl
 def load_demo(context, session, seed, today):  # noqa: ANN001, ANN201
-    """Record the call (seed, day) and that the demo's compounds are already there."""
+    """Record the call (seed, day, the demo's compounds already there); a firm named after the seed."""
     from sqlalchemy import func, select
 
-    from geoplatform.models import Compound
+    from geoplatform.models import Compound, PropertyCompany
 
     CALLS.append(f"load_demo {seed} {today} compounds={session.scalar(select(func.count()).select_from(Compound)) > 0}")
+    session.add(PropertyCompany(name=f"演示物业{seed}"))
+    session.flush()
+    return {"property_company": 1}

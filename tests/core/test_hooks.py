@@ -404,3 +404,28 @@ def test_hook_load_demo(monkeypatch, db_url, cli_run) -> None:  # noqa: ANN001
     r = cli_run(db_url, "demo", "--scale", "0.05", "--seed", "3", "--today", "2026-01-05", "--json")
     assert r.exit_code == 0, r.stderr
     assert hook_plugin.CALLS == ["load_demo 3 2026-01-05 compounds=True"]
+
+
+def test_load_demo_failing_plugin_leaves_nothing(hctx) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from geoplatform import demo
+    from geoplatform.hookspecs import hookimpl
+    from geoplatform.models import PropertyCompany
+
+    class Broken:
+        @hookimpl
+        def load_demo(self, session):  # noqa: ANN001, ANN201
+            session.add(PropertyCompany(name="半途而废物业"))
+            session.flush()
+            raise RuntimeError("boom")
+
+    hctx.pm.register(Broken(), name="broken_demo")
+    with hctx.session() as s:
+        counts = demo.extend(hctx, s, dt.date(2026, 1, 1), 7)
+    with hctx.session(readonly=True) as s:
+        names = set(s.scalars(select(PropertyCompany.name)))
+    assert counts["property_company"] == 1 and "演示物业7" in names
+    assert "半途而废物业" not in names  # the failing plugin's savepoint was rolled back

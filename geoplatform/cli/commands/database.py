@@ -8,7 +8,6 @@ import click
 
 from geoplatform.cli.group import UserError
 from geoplatform.cli.helpers import emit, get_context, print_table, require_schema
-from geoplatform.pluginmanager import call_safely
 
 
 @click.command()
@@ -46,7 +45,7 @@ def demo(ctx: click.Context, scale: float, seed: int, today, as_json: bool) -> N
     with c.session() as s:
         detached = auth_mod.detach_street_users(s)
         counts = demo_mod.load(s, data, progress=lambda t, n: click.echo(f"  {t}: {n}", err=True))
-        call_safely(c.pm, "load_demo", context=c, session=s, seed=seed, today=today.date() if today else c.today)
+        counts.update(demo_mod.extend(c, s, today.date() if today else None, seed))
         password = auth_mod.create_demo_users(s, os.environ.get("GEOPLATFORM_DEMO_PASSWORD"), detached)
     click.echo(demo_accounts_message(password), err=True)
     emit({"scale": scale, "seed": seed, "counts": counts, "source": demo_mod.SOURCE}, as_json,
