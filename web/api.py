@@ -120,18 +120,6 @@ def streets():  # noqa: ANN201
     return cached(f"streets|{queries.revision(context)}", lambda: {"streets": queries.street_list(context)})
 
 
-@bp.get("/kpi")
-def kpi():  # noqa: ANN201
-    """Coverage and owners' organisation KPIs (RULES §1) from the coverage plugin, district or `street`."""
-    require("view")
-    context = _ctx()
-    street = street_param(context)
-    function = queries.kpi_function(context)
-    if function is None:
-        return json_error(503, "the coverage plugin is not available")
-    return cached(f"kpi|{street}|{queries.revision(context)}", lambda: queries.kpi_payload(context, function, street))
-
-
 @bp.get("/basemaps")
 def basemaps():  # noqa: ANN201
     """The basemaps offered in the switcher (key-less Tianditu marked disabled; GCJ-02 never offered)."""

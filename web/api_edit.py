@@ -1,4 +1,6 @@
-"""Write API with jurisdiction checks: PATCH compounds (GET is web/api.py's), GET/PATCH handover rows, audit, /me.
+"""Write API with jurisdiction checks: PATCH compounds (GET is web/api.py's), audit, /me, exports.
+
+(Handover rows are the handover plugin's: /api/v1/handovers/… lives in plugins/handover/pages.py.)
 
 PATCH bodies are JSON objects of whitelisted fields plus `version`; unknown or protected fields
 → 400, values checked by type/enum/range → 400, outside the caller's jurisdiction → 403
@@ -138,7 +140,6 @@ COMPOUND_FIELDS: dict[str, Callable[[Any], Any]] = {
     "location": _geometry(("Point",), nullable=False),
 }
 GEOMETRY_FIELDS = ("boundary", "location")
-HANDOVER_FIELDS = frozenset({"state", "note", "deadline", "items", "responsible_unit"})
 
 
 def _error(status: int, message: str, **extra: Any) -> Response:
@@ -288,84 +289,6 @@ def _plain(value: Any, key: str) -> Any:
         geom = value if isinstance(value, shapely.Geometry) else to_shape(value)
         return mapping(geom)
     return audit.jsonable(value)
-
-
-def _handover_service():  # noqa: ANN202
-    try:
-        from plugins.handover import service
-    except ImportError:  # pragma: no cover - the handover plugin is disabled or absent
-        abort(404, "handover plugin not available")
-    return service
-
-
-def _handover_resource(service: Any, s: Any, compound_id: str, facility: str) -> dict[str, Any]:
-    try:
-        return service.handover_resource(s, compound_id, facility)
-    except service.UnknownCompound:
-        abort(404, "unknown compound")
-    except service.HandoverError as exc:
-        abort(400, str(exc))
-
-
-@bp.get("/handovers/<compound_id>/<facility>")
-def get_handover(compound_id: str, facility: str) -> Response:
-    """One compound × facility handover row (`unknown`, version 0 when never surveyed)."""
-    service = _handover_service()
-    with _ctx().session(readonly=True) as s:
-        require("view", _handover_resource(service, s, compound_id, facility))
-        data = service.get_handover(s, compound_id, facility, today=_ctx().today)
-    return Response(json.dumps(data, ensure_ascii=False, default=audit.jsonable), mimetype="application/json")
-
-
-def _items(raw: Any) -> list[dict[str, Any]]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list) or len(raw) > 100:
-        raise FieldError("must be a list of ledger items")
-    out = []
-    for item in raw:
-        if not isinstance(item, dict) or set(item) - {"content", "responsible_unit", "deadline", "done_date"}:
-            raise FieldError("each item has only content, responsible_unit, deadline, done_date")
-        out.append({"content": _text(2000, nullable=False, min_len=1)(item.get("content")),
-                    "responsible_unit": _text(200)(item.get("responsible_unit")),
-                    "deadline": _date(item.get("deadline")), "done_date": _date(item.get("done_date"))})
-    return out
-
-
-@bp.patch("/handovers/<compound_id>/<facility>")
-def patch_handover(compound_id: str, facility: str) -> Response:
-    """Move a handover row to `state` (RULES §2 transitions) given the `version` read."""
-    service = _handover_service()
-    body = _json_body()
-    version = _version(body)
-    unknown = sorted(k for k in body if k != "version" and k not in HANDOVER_FIELDS)
-    if unknown:
-        return _error(400, f"unknown field(s): {', '.join(unknown)}", fields=unknown)
-    try:
-        state = _text(32, nullable=False, min_len=1)(body.get("state"))
-        note = _text(2000)(body.get("note"))
-        deadline = _date(body.get("deadline"))
-        items = _items(body.get("items"))
-        unit = _text(200)(body.get("responsible_unit"))
-    except FieldError as exc:
-        return _error(400, str(exc))
-    ctx = _ctx()
-    with ctx.session() as s:
-        resource = _handover_resource(service, s, compound_id, facility)
-        user = require("edit_handover", {**resource, "fields": sorted(k for k in body if k != "version")})
-        try:
-            data = service.set_state(s, user, compound_id, facility, state, note=note, deadline=deadline,
-                                     items=items, expected_version=version, responsible_unit=unit)
-        except service.StaleVersion as exc:
-            s.rollback()
-            return _error(409, str(exc))
-        except service.TransitionNotAllowed as exc:
-            s.rollback()
-            return _error(400, str(exc), allowed=list(exc.allowed))
-        except service.HandoverError as exc:
-            s.rollback()
-            return _error(400, str(exc))
-    return Response(json.dumps(data, ensure_ascii=False, default=audit.jsonable), mimetype="application/json")
 
 
 def _int_arg(name: str, default: int, lo: int, hi: int) -> int:

@@ -132,27 +132,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def kpi_function(context: Context) -> Callable[..., Any] | None:
-    """The coverage plugin's KPI function `kpi_report(context, street=None)` (None when the plugin is off)."""
-    import importlib
-
-    plugin = context.pm.get_plugin("coverage")
-    if plugin is None:
-        return None
-    function = getattr(plugin, "kpi_report", None)
-    if function is None:
-        try:
-            function = getattr(importlib.import_module(f"{plugin.__name__}.service"), "kpi_report", None)
-        except ImportError:
-            function = None
-    return function if callable(function) else None
-
-
-def kpi_payload(context: Context, function: Callable[..., Any], street: str | None) -> dict[str, Any]:
-    """The plugin's KPI document (district + streets; one street's row first when `street`), once per revision."""
-    return context.memo(f"kpi|{street}", lambda: _jsonable(function(context, street=street)))
-
-
 def basemap_list(context: Context, lang: str) -> list[dict[str, Any]]:
     """Basemaps for the switcher: key-less ones disabled; GCJ-02 ones never offered (they would misalign).
 

@@ -179,16 +179,12 @@ def test_viewer_can_read(client, viewer) -> None:  # noqa: ANN001
 
 
 def test_kpi_comes_from_the_coverage_plugin(client, admin, web_ctx, web_demo) -> None:  # noqa: ANN001
-    from web.queries import kpi_function
+    from plugins.coverage.service import kpi_report
 
-    function = kpi_function(web_ctx)
     r = client.get("/api/v1/kpi", headers=admin)
-    if function is None:
-        assert r.status_code == 503
-        pytest.xfail("the coverage plugin exposes no KPI function yet")
     assert r.status_code == 200
     data = r.get_json()
-    assert data == json.loads(json.dumps(function(web_ctx), default=str))
+    assert data == json.loads(json.dumps(kpi_report(web_ctx), default=str))
     street = client.get("/api/v1/kpi", query_string={"street": web_demo.street_code}, headers=admin)
     assert street.status_code == 200
 
