@@ -27,14 +27,14 @@ def visible_layers(context) -> list:  # noqa: ANN001
 
 
 def street_param(context) -> str | None:  # noqa: ANN001
-    """The `street` parameter (NBS code or any name) as a street code; 400 when unknown."""
+    """The `street` parameter (NBS code or any name) as a street code; NotFound (404, the one street error) when unknown."""
+    from geoplatform.streets import resolve_street
+
     value = request.args.get("street")
     if not value:
         return None
-    code = queries.resolve_street(context, value)
-    if code is None:
-        raise BadParameter("street", f"unknown street {value!r}")
-    return code
+    with context.session(readonly=True) as s:
+        return resolve_street(s, value[:100])
 
 
 @bp.get("/")

@@ -346,7 +346,7 @@ def export(name: str) -> Response:
     from flask import after_this_request, send_file
 
     from geoplatform.io import export as ex
-    from geoplatform.streets import match_street
+    from geoplatform.streets import resolve_street
 
     ctx = _ctx()
     fmt = request.args.get("format", "geojson")
@@ -355,9 +355,7 @@ def export(name: str) -> Response:
     street = request.args.get("street") or None
     if street is not None:
         with ctx.session(readonly=True) as s:
-            street = match_street(s, street[:100])
-        if street is None:
-            abort(400, "unknown street")
+            street = resolve_street(s, street[:100])
     exporters = ctx.exporters()
     exporter = exporters.get(name)
     if exporter is None and name not in ex.EXPORTABLE_TABLES:

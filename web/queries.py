@@ -1,4 +1,4 @@
-"""Read helpers behind the API routes: street lookup, compound search/detail, streets, KPIs, basemaps."""
+"""Read helpers behind the API routes: compound search/detail, streets, basemaps."""
 
 from __future__ import annotations
 
@@ -36,14 +36,6 @@ def _memoised(context: Context, name: str, build: Callable[[], Any]) -> Any:
     with _lock:
         _memo[key] = (rev, value)
     return value
-
-
-def resolve_street(context: Context, value: str) -> str | None:
-    """A street code from a code or any name variant (None when unknown)."""
-    from geoplatform.streets import match_street
-
-    with context.session(readonly=True) as s:
-        return match_street(s, value)
 
 
 def street_list(context: Context) -> list[dict[str, Any]]:
