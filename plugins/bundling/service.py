@@ -49,8 +49,16 @@ class BundleDenied(Forbidden, BundleError):
 
 
 def settings_for(context: Any, max_distance: float | None = None) -> BundlingSettings:
-    """The plugin's settings with the context's `[rules.bundling]` overrides and an optional max distance."""
-    return load_settings(context.rules("bundling"), max_distance_m=max_distance)
+    """The plugin's settings with the context's `[rules.bundling]` overrides and an optional max distance.
+
+    The host modes are the plan's professionally served modes (`[rules.plan] served_modes`), never redefined here.
+    """
+    from geoplatform.config import plan_settings, redefines_plan
+
+    overrides = context.rules("bundling")
+    redefines_plan("bundling", overrides, "host_modes")
+    plan = plan_settings(getattr(context, "config", None))
+    return load_settings({**overrides, "host_modes": list(plan.served_modes)}, max_distance_m=max_distance)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from geoplatform.cli import (
     require_schema,
     resolve_street,
 )
+from geoplatform.config import plan_settings
 from geoplatform.i18n import t
 from geoplatform.labels import label
 from plugins.takeover import service
@@ -166,7 +167,7 @@ def register(cli: click.Group) -> None:
         try:
             with c.session() as sess:
                 result = service.advance(sess, acting_principal(c), compound, state, year or c.today.year, s)
-                result["coverage"] = service.coverage(sess)
+                result["coverage"] = service.coverage(sess, plan_settings(c.config).served_modes)
         except service.TakeoverError as exc:
             raise UserError(str(exc)) from exc
 

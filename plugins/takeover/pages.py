@@ -36,6 +36,13 @@ def _settings(context: Any) -> Any:
     return settings_for(context)
 
 
+def _served(context: Any) -> tuple[str, ...]:
+    """The plan's professionally served modes (the one definition, `[rules.plan]`)."""
+    from geoplatform.config import plan_settings
+
+    return plan_settings(context.config).served_modes
+
+
 def _args(src: dict[str, Any]) -> dict[str, Any]:
     """Query/body parameters without the language switch (not a selection parameter)."""
     return {k: v for k, v in src.items() if k != "lang"}
@@ -245,7 +252,7 @@ def workspace_blueprint(context: Any) -> Blueprint:
         with context.session(readonly=True) as s:
             ranked = service.rank_payload(s, settings, include_community_managed=cm)
             cards = board(s, year, lang)
-            cov = service.coverage(s)
+            cov = service.coverage(s, _served(context))
         fm = shell.map(location=(40.64, 109.83), zoom_start=13, tiles=None, control_scale=True, prefer_canvas=True,
                        max_zoom=20, min_zoom=9, bounds=shell.district_extent())
         notes = component_notes(settings, lang)
@@ -280,7 +287,7 @@ def workspace_blueprint(context: Any) -> Blueprint:
         settings = _settings(context)
         with context.session(readonly=True) as s:
             rows, saved = print_rows(context, s, year, lang)
-            cov = service.coverage(s)
+            cov = service.coverage(s, _served(context))
             streets = read_frame(s, "street", columns=["code", "name"])
         notes = component_notes(settings, lang)
         svg = shortlist_svg(context.compounds_frame(), streets, [r["compound_id"] for r in rows],
@@ -324,10 +331,10 @@ def workspace_blueprint(context: Any) -> Blueprint:
         cid, state, year = service.parse_advance(webshell.json_body(), context.today)
         lang = webshell.lang()
         with context.session() as s:
-            before = service.coverage(s)
+            before = service.coverage(s, _served(context))
             result = service.advance(s, user, cid, state, year, _settings(context), allowed=context.allowed)
             s.flush()
-            after = service.coverage(s)
+            after = service.coverage(s, _served(context))
             cards = board(s, year, lang)
         webshell.shell().refresh()
         message = t("takeover.moved", lang, cid=cid, year=year, frm=t(f"ws_takeover.state.{result['from']}", lang),
@@ -387,7 +394,7 @@ def api_blueprint(context: Any) -> Blueprint:
         cid, state, year = service.parse_advance(webshell.json_body(), context.today)
         with context.session() as s:
             result = service.advance(s, user, cid, state, year, _settings(context), allowed=context.allowed)
-            result["coverage"] = service.coverage(s)
+            result["coverage"] = service.coverage(s, _served(context))
         return webshell.json_response(result)
 
     return bp

@@ -385,11 +385,18 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
     return result
 
 
-def coverage(session: Session) -> dict[str, Any]:
-    """Professionally served compounds (professional + state_owned) / all — to show the takeover's effect."""
+def coverage(session: Session, served_modes: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Professionally served compounds / all — to show the takeover's effect.
+
+    `served_modes`: the plan's definition (`geoplatform.config.plan_settings(config).served_modes`; its defaults
+    when not given).
+    """
+    from geoplatform.config import PlanSettings
+
+    modes = tuple(served_modes) if served_modes is not None else PlanSettings().served_modes
     total = session.scalar(select(func.count()).select_from(m.Compound)) or 0
     served = session.scalar(select(func.count()).select_from(m.Compound).where(
-        m.Compound.management_mode.in_(("professional", "state_owned")))) or 0
+        m.Compound.management_mode.in_(modes))) or 0
     return {"compounds": total, "served": served, "coverage_rate": round(served / total, 4) if total else None}
 
 
