@@ -43,8 +43,8 @@ from geoplatform.io.readers import RawTable, open_table
 from geoplatform.io.report import ImportFailed, ImportReport
 from geoplatform.reference import DISTRICT_CODE, DISTRICT_NAME, DISTRICT_OUTLINE, street_aliases
 from geoplatform.store import CHUNK, model_for
+from geoplatform.streets import NEAR_DEGREES  # the one geometry → street rule, shared with every edit
 
-NEAR_DEGREES = 0.05  # [D] how far (≈ 4–5 km) outside the district outline a feature may lie
 PROGRESS_MIN = 2000  # [D] rows from which a progress bar is shown
 KEYS = {"district": ("code",), "street": ("code",), "community": ("code",), "compound": ("id",), "building": ("id",),
         "garage": ("id",), "handover": ("compound_id", "facility"), "property_company": ("name",), "barrier": ("id",)}
@@ -349,10 +349,9 @@ class _Job:
         return source
 
     def _district(self) -> shapely.Geometry:
-        row = self.s.execute(select(m.District.geom.ST_AsBinary())).first() if self.kind != "district" else None
-        if row and row[0] is not None:
-            return shapely.from_wkb(bytes(row[0]))
-        return shapely.Polygon(DISTRICT_OUTLINE)
+        from geoplatform.streets import district_outline
+
+        return district_outline(self.s) if self.kind != "district" else shapely.Polygon(DISTRICT_OUTLINE)
 
     def _near_bbox(self) -> tuple[float, float, float, float]:
         return tuple(self._district().bounds)  # type: ignore[return-value]
@@ -503,24 +502,18 @@ class _Job:
             rec["street_code"] = code
 
     def _streets_by_location(self, points: np.ndarray, rows: np.ndarray, what: str) -> None:
-        """Assign street_code by point-in-street-polygon for `rows` (vectorised), warn how it was done."""
-        from geoplatform.store import read_frame
+        """Assign street_code by point-in-street-polygon for `rows` (geoplatform.streets.streets_at), warn how."""
+        from geoplatform.streets import streets_at
 
         if not rows.any():
             return
-        streets = read_frame(self.s, "street", columns=["code", "geom"])
-        streets = streets[streets.geometry.notna()]
-        if streets.empty:
+        if not self.s.scalar(select(func.count()).select_from(m.Street).where(m.Street.geom.isnot(None))):
             for i in np.flatnonzero(rows):
                 self.r.error(self.t.where(i), "import.street.no_polygons", what=Message(f"import.table.{what}"))
                 self.ok_rows[i] = False
             return
-        tree = shapely.STRtree(streets.geometry.values)
         idx = np.flatnonzero(rows)
-        q = tree.query(points[idx].astype(object), predicate="within")
-        found: dict[int, str] = {}
-        for a, b in zip(q[0], q[1], strict=True):
-            found.setdefault(int(idx[a]), str(streets["code"].iloc[int(b)]))
+        found = dict(zip(idx.tolist(), streets_at(self.s, points[idx].astype(object)), strict=True))
         for i in idx:
             code = found.get(int(i))
             if code is None:
