@@ -21,6 +21,7 @@ OPEN_STATES = ("proposed", "reverted")  # decidable (see service.DECIDABLE)
 
 MESSAGES = {
     "zh": {
+        "group.打包管理": "打包管理",
         'bundling.ws.tab.bundles': '打包管理',
         'bundling.ws.replan': '重新规划',
         'bundling.ws.replan_hint': '按当前数据为本街镇重新计算打包建议并保存（已决定的建议保持不变）',
@@ -75,6 +76,7 @@ MESSAGES = {
         "bundling.need_street": "请指定街镇（street）",
     },
     "en": {
+        "group.打包管理": "Bundled management",
         'bundling.ws.tab.bundles': 'Bundling',
         'bundling.ws.replan': 'Re-plan',
         'bundling.ws.replan_hint': "Recompute and save this street's proposals (decided ones stay)",

@@ -16,12 +16,14 @@ from geoplatform.screens import Panel, Section
 
 MESSAGES = {
     "zh": {
+        "group.充电桩": "充电桩",
         "charging.section.title": "充电桩安装条件（GB/T 51313-2018）", "charging.section.no_garages": "无车库记录",
         "charging.section.garage": "车库", "charging.section.decision": "结论", "charging.section.reasons": "理由",
         "charging.panel": "充电桩配建条件评估（按车库）", "charging.panel_invalid": "数据不全 {n} 个",
         "charging.panel_none": "暂无车库数据",
     },
     "en": {
+        "group.充电桩": "EV charging",
         "charging.section.title": "EV charging piles (GB/T 51313-2018)", "charging.section.no_garages": "No garages recorded",
         "charging.section.garage": "Garage", "charging.section.decision": "Decision", "charging.section.reasons": "Reasons",
         "charging.panel": "EV charging eligibility (per garage)", "charging.panel_invalid": "{n} incomplete",

@@ -19,6 +19,7 @@ TREND_MONTHS = 12
 
 MESSAGES = {
     "zh": {
+        "group.物业覆盖": "物业覆盖",
         "coverage.section.title": "物业覆盖与业主组织", "coverage.section.served": "专业化物业服务",
         "coverage.section.owners_org_ok": "已组建业委会/物管会",
         'coverage.panel.kpi.coverage': '专业化物业覆盖率',
@@ -47,6 +48,7 @@ MESSAGES = {
         'coverage.panel.thresholds': '口径：专业化服务 = {modes}；业主组织 = {orgs}；目标覆盖率 {cov}，组建率 {org}（2027年底）',
     },
     "en": {
+        "group.物业覆盖": "Property-service coverage",
         "coverage.section.title": "Property service and owners' organisation",
         "coverage.section.served": "Professionally served", "coverage.section.owners_org_ok": "Has an owners' organisation",
         'coverage.panel.kpi.coverage': 'Professional service coverage',

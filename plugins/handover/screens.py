@@ -19,6 +19,7 @@ from geoplatform.screens import AuditRef, MenuLink, Panel, Section
 
 MESSAGES = {
     "zh": {
+        "group.设施移交": "设施移交",
         "handover.section.title": "专业经营设施移交", "handover.section.facility": "设施", "handover.section.state": "状态",
         "handover.section.deadline": "期限", "handover.section.overdue": "逾期", "handover.section.ledger": "整改台账",
         "handover.section.no_items": "无整改项", "handover.section.done": "完成于 {date}",
@@ -96,7 +97,8 @@ MESSAGES = {
         'ws_utility.truncated': '仅显示前 {n} 项，请用筛选缩小范围',
     },
     "en": {
-        "handover.section.title": "Utility facility handover", "handover.section.facility": "Facility",
+        "group.设施移交": "Facility handover",
+        "handover.section.title": "Utility facility handover","handover.section.facility": "Facility",
         "handover.section.state": "State", "handover.section.deadline": "Deadline", "handover.section.overdue": "Overdue",
         "handover.section.ledger": "Rectification ledger", "handover.section.no_items": "no ledger items",
         "handover.section.done": "done {date}", "handover.audit.entity": "handover",

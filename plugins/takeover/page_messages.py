@@ -22,6 +22,7 @@ PARAMS_EN = {"min": "minimum count", "max": "maximum count", "budget": "annual s
 
 MESSAGES = {
     "zh": {
+        "group.国企兜底": "国企兜底",
         "ws_takeover.title": "国企兜底接管工作台", "ws_takeover.year": "年度",
         "ws_takeover.coverage": "专业化物业覆盖率", "ws_takeover.coverage_detail": "{served} / {total} 个小区",
         "ws_takeover.tab.candidates": "候选小区", "ws_takeover.tab.select": "最优选择", "ws_takeover.tab.board": "接管进度",
@@ -106,6 +107,7 @@ MESSAGES = {
         **{f"ws_takeover.param.{k}": v for k, v in PARAMS_ZH.items()},
     },
     "en": {
+        "group.国企兜底": "State-owned takeover",
         "ws_takeover.title": "State takeover workspace", "ws_takeover.year": "Year",
         "ws_takeover.coverage": "Professional coverage", "ws_takeover.coverage_detail": "{served} / {total} compounds",
         "ws_takeover.tab.candidates": "Candidates", "ws_takeover.tab.select": "Optimal selection",
