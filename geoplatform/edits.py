@@ -35,6 +35,8 @@ add_messages({
         "compound.outside_district": "{field}：位于{district}以外 {km:.1f} 公里（坐标有误，或是其他地区的要素）",
         "compound.not_located": "{field}：不在任何街镇范围内",
         "compound.unknown_community": "community_code：未知社区", "compound.community_street": "community_code：该社区属于其他街镇",
+        "compound.stale_version": "小区 {compound} 已被修改：当前版本 {version}，您提交的是 {sent}",
+        "compound.changed_meanwhile": "小区 {compound} 刚被其他人修改，请重新加载后再试",
     },
     "en": {
         "compound.protected_fields": "protected field(s) cannot be changed: {names}",
@@ -49,6 +51,8 @@ add_messages({
                                      "of another area)",
         "compound.not_located": "{field}: lies in no street", "compound.unknown_community": "community_code: unknown community",
         "compound.community_street": "community_code: the community belongs to another street",
+        "compound.stale_version": "compound {compound} changed: version is {version}, you sent {sent}",
+        "compound.changed_meanwhile": "compound {compound} was changed by someone else; reload and retry",
     },
 })
 

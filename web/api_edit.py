@@ -21,19 +21,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from geoplatform import audit
 from geoplatform import models as m
-from geoplatform.errors import UserInputError
+from geoplatform.errors import Conflict, UserInputError
 from web.auth import current_user, require
 
 bp = Blueprint("api_edit", __name__, url_prefix="/api/v1")
 
 # The compound schema (fields, ranges, enums) and the geometry → street rule are the importer's: geoplatform.edits.
 GEOMETRY_FIELDS = ("boundary", "location")
-
-
-def _error(status: int, message: str, **extra: Any) -> Response:
-    response = jsonify({"error": message, "status": status, **extra})
-    response.status_code = status
-    return response
 
 
 def _json_body() -> dict[str, Any]:
@@ -124,8 +118,7 @@ def patch_compound(compound_id: str) -> Response:
         if "community_street_code" in extra and extra["community_street_code"] != new_street:
             raise UserInputError("compound.community_street", field="community_code")
         if c.version != version:
-            return _error(409, f"compound {compound_id} changed: version is {c.version}, you sent {version}",
-                          version=c.version)
+            raise Conflict("compound.stale_version", compound=compound_id, version=c.version, sent=version)
         before = {k: _plain(getattr(c, k), k) for k in values}
         for key, value in values.items():
             setattr(c, key, from_shape(value, srid=m.SRID) if key in GEOMETRY_FIELDS and value is not None else value)
@@ -137,7 +130,7 @@ def patch_compound(compound_id: str) -> Response:
             s.flush()
         except StaleDataError:
             s.rollback()
-            return _error(409, f"compound {compound_id} was changed by someone else; reload and retry")
+            raise Conflict("compound.changed_meanwhile", compound=compound_id) from None
         after = {k: _plain(v, k) for k, v in values.items()}
         audit.record(s, user, "update", "compound", compound_id, before, after, street_code=before.get(
             "street_code", c.street_code))

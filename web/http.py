@@ -151,7 +151,7 @@ def user_error_response(exc: UserInputError) -> Response:
     if isinstance(exc, Forbidden):
         _audit_forbidden(exc)
     if not wants_json():
-        return refuse(status, text)
+        return refuse(status, text, explanation=text)
     params = {k: _param_json(v, lang) for k, v in exc.message.params.items()}
     body = {**{k: v for k, v in params.items() if k not in ("error", "key", "params", "status")},
             "error": text, "key": exc.message.key, "params": params, "status": status}

@@ -90,8 +90,9 @@ def test_unknown_street_is_the_same_error_everywhere(surfaces, cli_run) -> None:
     assert len(set(map(str, answers))) == 1, answers
     key, params, text = answers[0]
     assert key == "street.unknown" and params == {"value": UNKNOWN} and UNKNOWN in text
-    page = client.get(f"/ws/utility?street={UNKNOWN}", headers=tok["adm"])  # a page request gets a page
+    page = client.get(f"/ws/utility?street={UNKNOWN}&lang=zh", headers=tok["adm"])  # a page request gets a page
     assert page.status_code == 404 and page.mimetype == "text/html"
+    assert f"未知街镇“{UNKNOWN}”" in page.get_data(as_text=True)  # the same message, in the page's language
     for args in (("handover", "backlog", "--street", UNKNOWN), ("kpi", "--street", UNKNOWN)):
         r = cli_run(url, *args)
         assert r.exit_code == 2 and text in r.stderr, (args, r.stderr)
