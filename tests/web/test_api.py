@@ -105,12 +105,16 @@ def test_every_layer_answers(client, admin) -> None:  # noqa: ANN001
     ({"bbox": "0,0,500,1"}, "bbox"),
     ({"zoom": "x"}, "zoom"),
     ({"zoom": "99"}, "zoom"),
-    ({"street": "no such street"}, "street"),
 ])
 def test_bad_parameters_are_400(client, admin, params, name) -> None:  # noqa: ANN001
     r = client.get("/api/v1/layers/compounds/features", query_string=params, headers=admin)
     assert r.status_code == 400
     assert r.get_json()["parameter"] == name
+
+
+def test_unknown_street_is_the_one_street_error(client, admin) -> None:  # noqa: ANN001
+    r = client.get("/api/v1/layers/compounds/features", query_string={"street": "no such street"}, headers=admin)
+    assert r.status_code == 404 and r.get_json()["key"] == "street.unknown"  # geoplatform.streets.resolve_street
 
 
 def test_unknown_layer_is_404(client, admin) -> None:  # noqa: ANN001
