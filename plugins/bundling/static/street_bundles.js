@@ -8,6 +8,23 @@
     var display = ws.display, reloadMap = ws.reloadMap, focusFeature = ws.focusFeature;
     var actions = config.panels.bundles.actions;
 
+    /* the bundling layers' look on the workspace map */
+    ws.styles.bundling_hosts = function (meta, f, color) { return {color: color, weight: 2.5, fill: false}; };
+    ws.styles.bundling_new_bundles = function (meta, f, color) {
+      return {color: color, weight: 2, dashArray: "3 3", fillColor: color, fillOpacity: 0.12};
+    };
+
+    function proposalOf(f) {
+      var p = f.properties || {};
+      var pid = p.proposal_id || p.id || null;
+      return pid === null ? null : String(pid);
+    }
+    /* is the proposal drawn on the map (a link of the current plan)? */
+    ws.hasProposal = function (pid) {
+      var st = ws.layers.bundling_links;
+      return !!(st && (st.features || []).some(function (f) { return proposalOf(f) === String(pid); }));
+    };
+
   /* ---------- proposals: show, accept (consent note), reject (reason), re-plan ---------- */
   function closeForms() {
     document.querySelectorAll("tr.ws-decide-row").forEach(function (r) { r.remove(); });
@@ -94,7 +111,7 @@
     show.addEventListener("click", function () {
       document.querySelectorAll("tr.ws-selected").forEach(function (r) { r.classList.remove("ws-selected"); });
       row.classList.add("ws-selected");
-      if (!focusFeature("bundling_links", row.dataset.id, true)) { focusFeature("compounds", row.dataset.host); }
+      if (!focusFeature("bundling_links", row.dataset.id, proposalOf)) { focusFeature("compounds", row.dataset.host); }
     });
   });
 

@@ -26,14 +26,14 @@
   }
 
   /* ---------- the map: this street's compounds and the plugins' layers ---------- */
+  ws.styles = {};  /* a tab's script may style its layers: ws.styles[layerId] = function (meta, feature, color) {…} */
   function styleFor(meta, feature) {
     var p = feature.properties || {};
     var color = safeColor(p._color || (meta.legend && meta.legend.default_color));
     var gtype = feature.geometry ? feature.geometry.type : "";
+    if (ws.styles[meta.id]) { return ws.styles[meta.id](meta, feature, color); }
     if (gtype.indexOf("LineString") >= 0) { return {color: color, weight: 3, opacity: 0.95, dashArray: "6 4"}; }
     if (meta.id === "compounds") { return {color: color, weight: 1, fillColor: color, fillOpacity: 0.25}; }
-    if (meta.id === "bundling_hosts") { return {color: color, weight: 2.5, fill: false}; }
-    if (meta.id === "bundling_new_bundles") { return {color: color, weight: 2, dashArray: "3 3", fillColor: color, fillOpacity: 0.12}; }
     return {color: "#5b2a00", weight: 1, fillColor: color, fillOpacity: 0.8};
   }
 
@@ -87,7 +87,7 @@
         st.group.addData(data);
         st.count = (data.features || []).length;
         st.ids = (data.features || []).map(function (f) { return String(f.id); });
-        st.proposals = (data.features || []).map(proposalOf).filter(function (x) { return x !== null; });
+        st.features = data.features || [];
         st.loading = false; ws.loads++; setStatus();
         if (id === "compounds" && !ws.fitted && st.count) {
           ws.fitted = true;
@@ -97,19 +97,9 @@
       .catch(function () { st.loading = false; st.failed = true; setStatus(); });
   }
 
-  function proposalOf(f) {
-    var p = f.properties || {};
-    var pid = p.proposal_id || p.id || null;
-    return pid === null ? null : String(pid);
-  }
-
   function reloadMap() { return Promise.all(Object.keys(ws.layers).map(loadLayer)); }
   ws.reloadMap = reloadMap;
   ws.featureCount = function (id) { return ws.layers[id] ? ws.layers[id].count : -1; };
-  ws.hasProposal = function (pid) {
-    var st = ws.layers.bundling_links;
-    return !!(st && st.proposals && st.proposals.indexOf(String(pid)) >= 0);
-  };
   ws.hasFeature = function (id, fid) { return !!(ws.layers[id] && ws.layers[id].ids && ws.layers[id].ids.indexOf(String(fid)) >= 0); };
 
   config.layers.forEach(function (meta) {
@@ -141,12 +131,14 @@
   map.attributionControl.setPrefix(false);
   reloadMap();
 
-  function focusFeature(layerId, fid, byProposal) {
+  /* fit the map to the features of a layer whose key (keyOf(feature), default its id) is fid; open a popup */
+  function focusFeature(layerId, fid, keyOf) {
     var st = ws.layers[layerId];
+    var key = keyOf || function (f) { return String(f.id); };
     var found = [];
     if (st) {
       st.group.eachLayer(function (l) {
-        if (l.feature && (byProposal ? proposalOf(l.feature) : String(l.feature.id)) === String(fid)) { found.push(l); }
+        if (l.feature && key(l.feature) === String(fid)) { found.push(l); }
       });
     }
     if (!found.length) { return false; }
