@@ -38,7 +38,8 @@ class Shell(Protocol):
         """The token browser scripts send as X-CSRF-Token."""
 
     def map(self, **folium_kwargs: Any) -> dict[str, Any]:
-        """An offline folium map's parts for a page: {"name", "header", "html", "script"}."""
+        """An offline folium map's parts for a page: {"name", "header", "html", "script"} (`bounds=[minx, miny, maxx,
+        maxy]` fits it); render with the shell's `workspaces/_map.html` macros."""
 
     def layer_meta(self, layer_ids: list[str] | tuple[str, ...], lang: str) -> list[dict[str, Any]]:
         """What map scripts need of these layers (only those the user may see), in the given order."""
