@@ -21,10 +21,12 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from geoplatform import models as m
+from geoplatform.config import PlanSettings
 from geoplatform.reference import DISTRICT_CODE, DISTRICT_NAME, DISTRICT_OUTLINE, STREETS, street_aliases
 from geoplatform.store import insert_records
 
 SOURCE = "synthetic demo"
+SERVED_MODES = PlanSettings().served_modes  # the plan's definition (RULES §1): these demo compounds get a firm
 METRIC_CRS = 4546  # CGCS2000 3° Gauss-Krüger CM 111°E (EPSG:4547 is CM 114°E)
 
 _to_m = Transformer.from_crs(4326, METRIC_CRS, always_xy=True)
@@ -277,7 +279,7 @@ def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None) -
             reno = "none"
             if year <= 2000:
                 reno = str(rng.choice(["none", "planned", "in_progress", "completed"], p=[0.35, 0.2, 0.15, 0.3]))
-            served = mode in ("professional", "state_owned")
+            served = mode in SERVED_MODES
             rec = {
                 "id": cid, "name": name, "aliases": [name.removesuffix("小区")] if name.endswith("小区") else [],
                 "street_code": code, "community_code": str(rng.choice(communities[code])),

@@ -114,3 +114,41 @@ def load_demo(context, session, seed, today):  # noqa: ANN001, ANN201
     session.add(PropertyCompany(name=f"演示物业{seed}"))
     session.flush()
     return {"property_company": 1}
+@hookimpl
+def register_messages():  # noqa: ANN201
+    """The texts of the hook test's screens."""
+    return {"zh": {"hooktest.menu": "测试菜单", "hooktest.section": "测试区块", "hooktest.panel": "测试面板"},
+            "en": {"hooktest.menu": "Test menu", "hooktest.section": "Test section", "hooktest.panel": "Test panel"}}
+
+
+@hookimpl
+def menu_links(context, user):  # noqa: ANN001, ANN201
+    """A link for admins only."""
+    from geoplatform.screens import MenuLink
+
+    if getattr(user, "role", None) != "admin":
+        return []
+    return [MenuLink(href="/hooktest/ping", label="hooktest.menu", order=5, id="gp-nav-hooktest")]
+
+
+@hookimpl
+def compound_sections(context, compound_id, user):  # noqa: ANN001, ANN201
+    """A section naming the compound (escaped), and its audit entity in the change history."""
+    from markupsafe import escape
+
+    from geoplatform.screens import AuditRef, Section
+
+    return [Section(id="hooktest", title="hooktest.section", order=1,
+                    html=str(escape(f"<hooktest> {compound_id} for {user.name}")),
+                    audit=(AuditRef("hooktest_thing", f"{compound_id}:x", label="HOOKTEST-THING"),))]
+
+
+@hookimpl
+def dashboard_panels(context, user, where, street_code):  # noqa: ANN001, ANN201
+    """A panel on both dashboards saying where it is."""
+    from markupsafe import escape
+
+    from geoplatform.screens import Panel
+
+    return [Panel(id="hooktest", title="hooktest.panel", where=where, order=1, badge="7",
+                  html=str(escape(f"hooktest panel {where} {street_code or '-'}")))]

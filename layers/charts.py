@@ -1,4 +1,4 @@
-"""Server-rendered SVG charts of the bureau dashboard (no JS library): bars with a target line, a trend line.
+"""Server-rendered SVG charts for dashboards (no JS library): bars with a target line, a trend line, counts.
 
 Every label goes through markupsafe escaping (Markup.format); numbers are formatted here.
 """

@@ -9,7 +9,7 @@ import pytest
 
 from plugins.coverage.rules import group_kpis
 from plugins.coverage.settings import CoverageSettings
-from web.workspaces.bureau_trend import month_ends, reconstruct
+from plugins.coverage.trend import month_ends, reconstruct
 
 NOW = pd.DataFrame({"id": ["a", "b", "c", "d"], "management_mode": ["professional", "professional", "none", "none"],
                     "owners_org": ["owners_committee", "none", "none", "none"], "households": [10, 10, 10, 10]})

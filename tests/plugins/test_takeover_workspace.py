@@ -255,7 +255,7 @@ def test_printable_page_explains_the_score(client, tk_demo, tk_ctx) -> None:  # 
         row = re.search(rf'<tr data-component="{comp}"><td>[^<]+</td><td class="num">(\d+)</td><td>([^<]+)</td>', method)
         assert row and int(row.group(1)) == weight and len(row.group(2)) > 8, comp
     assert "500 米" in method and "2000 年" in method and "60%" in method and "公开招标" in method
-    assert "@media print" in client.get("/static/css/workspaces/takeover.css").get_data(as_text=True)
+    assert "@media print" in client.get("/ws/takeover/static/takeover.css").get_data(as_text=True)
 
     saved = client.post("/ws/takeover/shortlist", json={"budget": "60", "min": "10", "max": "12", "year": "2037"},
                         headers=h).get_json()

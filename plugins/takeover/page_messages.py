@@ -1,4 +1,4 @@
-"""Chinese/English strings of the state company's takeover workspace (/ws/takeover)."""
+"""Chinese/English strings of the state company's takeover workspace (/ws/takeover), its API errors and compound section."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ PARAMS_EN = {"min": "minimum count", "max": "maximum count", "budget": "annual s
              "include_community_managed": "include community-managed", "year": "year", "compound_id": "compound",
              "state": "target state"}
 
-add_messages({
+MESSAGES = {
     "zh": {
+        "group.国企兜底": "国企兜底",
         "ws_takeover.title": "国企兜底接管工作台", "ws_takeover.year": "年度",
         "ws_takeover.coverage": "专业化物业覆盖率", "ws_takeover.coverage_detail": "{served} / {total} 个小区",
         "ws_takeover.tab.candidates": "候选小区", "ws_takeover.tab.select": "最优选择", "ws_takeover.tab.board": "接管进度",
@@ -52,7 +53,16 @@ add_messages({
                                                  "请提高每街镇上限或减少最少入选数。",
         "ws_takeover.infeasible.count": "候选小区不足 {min} 个。请减少最少入选数或勾选“含社区代管小区”。",
         "ws_takeover.infeasible.solver": "求解器未找到可行方案，请放宽参数后重试。",
-        "ws_takeover.bad_param": "参数“{field}”无效：{message}",
+        "ws_takeover.bad_param": "参数“{name}”无效：{message}",
+        "takeover.param.not_number": "必须是数字", "takeover.param.range": "应在 {lo} 到 {hi} 之间",
+        "takeover.param.whole": "必须是整数", "takeover.param.unknown": "未知参数：{names}",
+        "takeover.param.min_gt_max": "最多入选数 {hi} 小于最少入选数 {lo}",
+        "takeover.section.title": "国企兜底接管评分",
+        "takeover.section.not_candidate": "不是国企兜底候选（仅无物业且未列入拆迁的小区）",
+        "takeover.section.score": "得分 {score} / 100（全区第 {rank} 名）", "takeover.section.pipeline": "接管进度",
+        "takeover.section.tender": "选聘方式", "takeover.section.no_pipeline": "未入选名单",
+        "takeover.section.components": "评分构成", "takeover.audit.entity": "国企兜底",
+        "takeover_selection.col.state": "状态", "takeover_selection.col.score": "得分",
         "ws_takeover.need_compound": "缺少小区编号", "ws_takeover.need_state": "缺少目标状态",
         "ws_takeover.board_hint": "每次只能前进一步；入围或招标中的小区可退回候选（流标）。"
                                   "“进驻服务”后该小区管理模式改为国企兜底，计入专业化物业覆盖率。",
@@ -97,6 +107,7 @@ add_messages({
         **{f"ws_takeover.param.{k}": v for k, v in PARAMS_ZH.items()},
     },
     "en": {
+        "group.国企兜底": "State-owned takeover",
         "ws_takeover.title": "State takeover workspace", "ws_takeover.year": "Year",
         "ws_takeover.coverage": "Professional coverage", "ws_takeover.coverage_detail": "{served} / {total} compounds",
         "ws_takeover.tab.candidates": "Candidates", "ws_takeover.tab.select": "Optimal selection",
@@ -129,7 +140,17 @@ add_messages({
                                                  "compounds. Raise the cap or lower the minimum.",
         "ws_takeover.infeasible.count": "Fewer than {min} candidates. Lower the minimum or include community-managed.",
         "ws_takeover.infeasible.solver": "The solver found no feasible set; relax the parameters.",
-        "ws_takeover.bad_param": "Invalid “{field}”: {message}",
+        "ws_takeover.bad_param": "Invalid “{name}”: {message}",
+        "takeover.param.not_number": "must be a number", "takeover.param.range": "must be between {lo} and {hi}",
+        "takeover.param.whole": "must be a whole number", "takeover.param.unknown": "unknown field(s): {names}",
+        "takeover.param.min_gt_max": "max {hi} < min {lo}",
+        "takeover.section.title": "State-owned takeover score",
+        "takeover.section.not_candidate": "Not a takeover candidate (only unmanaged compounds not due for demolition)",
+        "takeover.section.score": "Score {score} / 100 (rank {rank} in the district)",
+        "takeover.section.pipeline": "Pipeline", "takeover.section.tender": "Tender mode",
+        "takeover.section.no_pipeline": "Not on a shortlist", "takeover.section.components": "Score components",
+        "takeover.audit.entity": "takeover", "takeover_selection.col.state": "state",
+        "takeover_selection.col.score": "score",
         "ws_takeover.need_compound": "compound_id is required", "ws_takeover.need_state": "state is required",
         "ws_takeover.board_hint": "One step forward at a time; shortlisted or tendering compounds may go back to the "
                                   "candidates (failed tender). Serving makes the compound state-owned and raises coverage.",
@@ -175,4 +196,5 @@ add_messages({
         **{f"ws_takeover.move.{k}": v for k, v in MOVES_EN.items()},
         **{f"ws_takeover.param.{k}": v for k, v in PARAMS_EN.items()},
     },
-})
+}
+add_messages(MESSAGES)
