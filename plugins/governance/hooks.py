@@ -18,11 +18,9 @@ def org_lookup(context: Any) -> Callable[[list[str]], Mapping[str, Any] | None]:
     (the rules then fall back to `compound.owners_org`)."""
 
     def lookup(compound_ids: list[str]) -> Mapping[str, Any] | None:
-        try:
-            return context.pm.hook.owners_org_status(context=context, compound_ids=list(compound_ids))
-        except Exception:  # a broken answer must not stop the clocks: fall back to the compound field
-            log.exception("owners_org_status failed; falling back to compound.owners_org")
-            return None
+        from geoplatform.exchange import owners_org_statuses
+
+        return owners_org_statuses(context, compound_ids)  # a plugin that raises is logged and skipped
 
     return lookup
 

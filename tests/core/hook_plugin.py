@@ -152,3 +152,38 @@ def dashboard_panels(context, user, where, street_code):  # noqa: ANN001, ANN201
 
     return [Panel(id="hooktest", title="hooktest.panel", where=where, order=1, badge="7",
                   html=str(escape(f"hooktest panel {where} {street_code or '-'}")))]
+
+
+ORG_STATUS_RAISES = False
+
+
+@hookimpl
+def owners_org_status(context, compound_ids):  # noqa: ANN001, ANN201
+    """c1 an active 业委会, c2 a 物管会 being prepared (raises when ORG_STATUS_RAISES)."""
+    from geoplatform.exchange import OrgStatus
+
+    if ORG_STATUS_RAISES:
+        raise RuntimeError("records unavailable")
+    known = {"c1": OrgStatus("c1", "owners_committee", "active", counts=True, known=True, can_sign=True),
+             "c2": OrgStatus("c2", "management_committee", "preparing", counts=False, known=True, can_sign=False)}
+    return {cid: known[cid] for cid in compound_ids if cid in known}
+
+
+@hookimpl
+def firm_eligibility(context, companies):  # noqa: ANN001, ANN201
+    """乙物业 has a forbidden grade; every other firm passes."""
+    from geoplatform.exchange import FirmEligibility
+
+    return {c: FirmEligibility(c, eligible=c != "乙物业", reasons=("grade_forbidden",) if c == "乙物业" else ())
+            for c in companies}
+
+
+@hookimpl
+def credit_events(context, today):  # noqa: ANN001, ANN201
+    """Two events derived from a made-up problem ledger (one dated today)."""
+    import datetime as dt
+
+    from geoplatform.exchange import CreditEvent
+
+    return [CreditEvent("甲物业", today, "rectification_refused", "hooktest", ref="P-1"),
+            CreditEvent("乙物业", dt.date(2026, 3, 1), "rectification_overdue", "hooktest", ref="P-2")]

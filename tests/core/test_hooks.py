@@ -368,6 +368,7 @@ def test_docs_quick_start_plugin_works(monkeypatch, tmp_path, ctx, db_url) -> No
 def test_docs_hook_examples_work(ctx, tmp_path) -> None:  # noqa: ANN001
     text = DOCS.read_text(encoding="utf-8")
     section = text.split("## The hooks", 1)[1].split("\n## ", 1)[0]
+    section += text.split("## Hooks between plugins", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     assert len(blocks) == len(HOOKS)
     header = textwrap.dedent("""
@@ -404,6 +405,12 @@ def test_docs_hook_examples_work(ctx, tmp_path) -> None:  # noqa: ANN001
     visits = import_kinds(ctx)["hello_visits"]
     future = {"visited_on": ctx.today + dt.timedelta(days=1)}
     assert [(p.index, p.field) for p in visits.check(None, [{"visited_on": ctx.today}, future], ctx)] == [(1, "visited_on")]
+    from geoplatform.exchange import collect_credit_events, firm_eligibilities, owners_org_statuses
+
+    assert owners_org_statuses(ctx, ["c1", "c2"])["c1"].can_sign  # "hello" registered last: its answer comes first
+    assert firm_eligibilities(ctx, ["甲物业", "黑名单物业"])["黑名单物业"].reasons == ("blacklisted",)
+    assert [(e.company, e.source) for e in collect_credit_events(ctx, ctx.today) if e.source == "hello"] == [
+        ("示例物业", "hello")]
     from geoplatform.i18n import t
 
     ctx.load_messages()
@@ -501,3 +508,41 @@ def test_load_demo_failing_plugin_leaves_nothing(hctx) -> None:  # noqa: ANN001
         names = set(s.scalars(select(PropertyCompany.name)))
     assert counts["property_company"] == 1 and "演示物业7" in names
     assert "半途而废物业" not in names  # the failing plugin's savepoint was rolled back
+
+
+# ---- hooks between plugins (geoplatform/exchange.py) ---------------------------------------------------
+
+def test_hook_owners_org_status(hctx, monkeypatch) -> None:  # noqa: ANN001
+    from geoplatform.exchange import owners_org_statuses
+
+    got = owners_org_statuses(hctx, ["c1", "c2", "c3"])
+    assert {cid: (o.kind, o.state, o.counts, o.can_sign) for cid, o in got.items()} == {
+        "c1": ("owners_committee", "active", True, True), "c2": ("management_committee", "preparing", False, False)}
+    # an answer that raises is logged and skipped: the next plugin's answer (the built-in owners_org records) is used
+    monkeypatch.setattr(hook_plugin, "ORG_STATUS_RAISES", True)
+    fallback = owners_org_statuses(hctx, ["c1", "c2"])
+    assert fallback is not None and set(fallback) <= {"c1", "c2"} and fallback != got
+    hctx.pm.unregister(name="owners_org")
+    hctx.pm.unregister(name="hooktest")
+    assert owners_org_statuses(hctx, ["c1"]) is None  # nobody answers: readers use compound.owners_org
+
+
+def test_hook_firm_eligibility(hctx) -> None:  # noqa: ANN001
+    from geoplatform.exchange import firm_eligibilities
+
+    got = firm_eligibilities(hctx, ["甲物业", "乙物业"])
+    assert (got["甲物业"].eligible, got["乙物业"].eligible, got["乙物业"].reasons) == (True, False, ("grade_forbidden",))
+    hctx.pm.unregister(name="hooktest")
+    remaining = firm_eligibilities(hctx, ["甲物业"])  # another plugin's gate, or None when no plugin keeps one
+    assert remaining is None or set(remaining) == {"甲物业"}
+
+
+def test_hook_credit_events(hctx) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from geoplatform.exchange import collect_credit_events
+
+    mine = [e for e in collect_credit_events(hctx, dt.date(2026, 3, 31)) if e.source == "hooktest"]
+    assert [(e.company, e.on, e.kind, e.ref) for e in mine] == [
+        ("乙物业", dt.date(2026, 3, 1), "rectification_overdue", "P-2"),
+        ("甲物业", dt.date(2026, 3, 31), "rectification_refused", "P-1")]  # oldest first
