@@ -223,8 +223,13 @@ def street_of(session: Any, geom: shapely.Geometry) -> str | None:
 @bp.patch("/compounds/<compound_id>")
 def patch_compound(compound_id: str) -> Response:
     """Change whitelisted fields of a compound given the `version` read (see module doc)."""
+    from web.api import if_match_version
+
     body = _json_body()
-    version = _version(body)
+    matched = if_match_version()  # If-Match: the ETag read, instead of (or agreeing with) the body's version
+    if matched is not None and "version" in body and body["version"] != matched:
+        return _error(400, "`version` and If-Match name different versions")
+    version = matched if matched is not None else _version(body)
     changes = {k: v for k, v in body.items() if k != "version"}
     protected = sorted(k for k in changes if k in PROTECTED_COMPOUND_FIELDS)
     unknown = sorted(k for k in changes if k not in COMPOUND_FIELDS and k not in PROTECTED_COMPOUND_FIELDS)
@@ -262,7 +267,8 @@ def patch_compound(compound_id: str) -> Response:
         if "community_street_code" in extra and extra["community_street_code"] != (new_street or c.street_code):
             return _error(400, "community_code: the community belongs to another street", field="community_code")
         if c.version != version:
-            return _error(409, f"compound {compound_id} changed: version is {c.version}, you sent {version}",
+            return _error(412 if matched is not None else 409,
+                          f"compound {compound_id} changed: version is {c.version}, you sent {version}",
                           version=c.version)
         before = {k: _plain(getattr(c, k), k) for k in values}
         for key, value in values.items():
