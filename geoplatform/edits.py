@@ -41,6 +41,7 @@ add_messages({
         "compound.unknown_community": "community_code：未知社区", "compound.community_street": "community_code：该社区属于其他街镇",
         "compound.stale_version": "小区 {compound} 已被修改：当前版本 {version}，您提交的是 {sent}",
         "compound.changed_meanwhile": "小区 {compound} 刚被其他人修改，请重新加载后再试",
+        "compound.version_mismatch": "请求体的 version（{version}）与 If-Match（{etag}）不一致",
     },
     "en": {
         "compound.protected_fields": "protected field(s) cannot be changed: {names}",
@@ -59,6 +60,7 @@ add_messages({
         "compound.community_street": "community_code: the community belongs to another street",
         "compound.stale_version": "compound {compound} changed: version is {version}, you sent {sent}",
         "compound.changed_meanwhile": "compound {compound} was changed by someone else; reload and retry",
+        "compound.version_mismatch": "`version` ({version}) and If-Match ({etag}) name different versions",
     },
 })
 

@@ -6,8 +6,11 @@ audits the denial) unless context.allowed(...).
 
 Every route is login-protected unless marked `public` (plugin blueprints included): anonymous
 requests get 401 JSON under /api/ and /ogc/, a redirect to /login elsewhere. A request is
-authenticated by `Authorization: Bearer TOKEN` (any route) or by the browser session, whose
-random id lives in the signed cookie while the server keeps only its SHA-256 (revocable).
+authenticated by `Authorization: Bearer TOKEN` (any route), by HTTP Basic with the user name and
+an API token as password (what QGIS's Basic authentication, GDAL's GDAL_HTTP_USERPWD and OWSLib
+send; the same token, role, jurisdiction and token-use record as Bearer; a wrong name/token is
+audited and throttled like a failed login) or by the browser session, whose random id lives in
+the signed cookie while the server keeps only its SHA-256 (revocable).
 """
 
 from __future__ import annotations
@@ -112,11 +115,58 @@ def _bearer_token() -> str | None:
     return None
 
 
+def _basic_credentials() -> tuple[str, str] | None:
+    """(user name, API token) of an `Authorization: Basic …` header, if any."""
+    header = request.headers.get("Authorization", "")
+    if header.partition(" ")[0].lower() != "basic":
+        return None
+    auth = request.authorization
+    if auth is None or auth.type != "basic":
+        return ("", "")  # malformed: refused like a wrong token
+    return (auth.username or "")[:100], auth.password or ""
+
+
+BASIC_CHALLENGE = 'Basic realm="geoplatform", charset="UTF-8"'
+
+
+def _basic_login(name: str, token: str) -> Response | None:
+    """Authenticate HTTP Basic: the token must be an active API token of the user `name`."""
+    ctx = _ctx()
+    with ctx.session(readonly=True) as s:
+        found = accounts.token_login(s, token)
+        principal = accounts.principal_of(found[0]) if found and found[0].name == name else None
+    if principal is None:
+        addr = request.remote_addr
+        throttle = accounts.ThrottleSettings.from_rules(ctx.rules("auth"))
+        with ctx.session() as s:
+            accounts.record_failure(s, name, addr)
+            audit.record(s, name or "anonymous", "login", "user", name, outcome="denied",
+                         detail="HTTP Basic: wrong user name or API token")
+        with ctx.session(readonly=True) as s:
+            throttled = accounts.is_throttled(s, name, addr, throttle)
+        if throttled:
+            response = security.refuse(429, "too many failed attempts, try again later")
+            response.headers["Retry-After"] = str(int(throttle.window.total_seconds()))
+            return response
+        response = security.refuse(401, "wrong user name or API token (HTTP Basic takes your user name and an API "
+                                        "token made by `geoplatform users token NAME`, not your password)")
+        response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
+        return response
+    if found and found[1]:
+        with ctx.session() as s:
+            accounts.record_token_use(s, token)
+    g.user, g.auth_method = principal, "basic"
+    return None
+
+
 def _authenticate() -> Response | None:
-    """Set g.user / g.auth_method from a bearer token or the session cookie."""
+    """Set g.user / g.auth_method from a bearer token, HTTP Basic (name + token) or the session cookie."""
     g.user, g.auth_method = None, None
     if request.endpoint and (request.endpoint == "static" or request.endpoint.endswith(".static")):
         return None  # public assets: no database round trip per file
+    basic = _basic_credentials()
+    if basic is not None:
+        return _basic_login(*basic)
     token = _bearer_token()
     if token is not None:
         with _ctx().session(readonly=True) as s:
@@ -153,7 +203,10 @@ def _guard() -> Response | None:
         return None
     if security.is_api_request():
         response = security.refuse(401, "authentication required")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="geoplatform"'
+        # GIS clients (/ogc/) are told Basic works too; the map's own API calls are not, so that a
+        # browser never pops up a password dialog over the map when its session ends
+        challenges = ['Bearer realm="geoplatform"'] + ([BASIC_CHALLENGE] if request.path.startswith("/ogc") else [])
+        response.headers["WWW-Authenticate"] = ", ".join(challenges)
         return response
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.login", next=target))

@@ -17,6 +17,7 @@ from flask import Flask, Response, abort, g, jsonify, make_response, request
 from geoplatform.errors import Forbidden, UserInputError
 
 GZIP_MIN_BYTES = 1024
+GZIP_FAST_BYTES = 256 * 1024
 GZIP_TYPES = ("application/json", "application/geo+json", "text/html", "text/css", "application/javascript",
               "text/javascript", "image/svg+xml", "text/plain")
 
@@ -238,7 +239,9 @@ def gzip_response(response: Response) -> Response:
         data = response.get_data()
         if len(data) < GZIP_MIN_BYTES:
             return response
-        response.set_data(gzip.compress(data, compresslevel=6))
+        # large dynamic bodies (pages of features) at level 1: 3–4× faster than 6 for a slightly larger answer
+        fast = static_key is None and len(data) > GZIP_FAST_BYTES
+        response.set_data(gzip.compress(data, compresslevel=1 if fast else 6))
         if static_key is not None:
             _STATIC_GZ[static_key] = response.get_data()
     response.headers["Content-Encoding"] = "gzip"

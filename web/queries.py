@@ -73,6 +73,15 @@ def _search_index(context: Context) -> pd.DataFrame:
 
 def search_compounds(context: Context, q: str, street: str | None, limit: int) -> list[dict[str, Any]]:
     """Compounds whose name or an alias contains `q` (case-insensitive); exact and prefix name matches first."""
+    return search_page(context, q, street, limit, 0)[0]
+
+
+def search_page(context: Context, q: str, street: str | None, limit: int,
+                offset: int) -> tuple[list[dict[str, Any]], int]:
+    """`limit` matches of `search_compounds` from `offset` on, and how many match in all.
+
+    Without `q` every compound (of `street`) matches, in id order, so paging lists them all once.
+    """
     idx = _search_index(context)
     if street:
         idx = idx[idx["street_code"] == street]
@@ -81,12 +90,14 @@ def search_compounds(context: Context, q: str, street: str | None, limit: int) -
         idx = idx[idx["haystack"].str.contains(needle, regex=False)]
         rank = np.where(idx["name"].str.casefold() == needle, 0,
                         np.where(idx["name"].str.casefold().str.startswith(needle), 1, 2))
-        idx = idx.assign(_rank=rank).sort_values(["_rank", "name"], kind="stable")
+        idx = idx.assign(_rank=rank).sort_values(["_rank", "name", "id"], kind="stable")
+    else:
+        idx = idx.sort_values("id", kind="stable")
     out = []
-    for row in idx.head(limit).itertuples(index=False):
+    for row in idx.iloc[offset:offset + limit].itertuples(index=False):
         out.append({"id": row.id, "name": row.name, "aliases": list(row.aliases), "street_code": row.street_code,
                     "bbox": [round(float(v), 6) for v in (row.minx, row.miny, row.maxx, row.maxy)]})
-    return out
+    return out, len(idx)
 
 
 def compound_detail(context: Context, compound_id: str) -> dict[str, Any] | None:

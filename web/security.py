@@ -66,9 +66,12 @@ def check_csrf() -> Response | None:
     """Refuse a cookie-authenticated state change without a same-origin Origin and the CSRF token.
 
     Requests authenticated by `Authorization: Bearer` are exempt: browsers never add that header
-    on their own, so a cross-site page cannot forge them.
+    on their own, so a cross-site page cannot forge them. HTTP Basic ones get the Origin/Referer
+    check only (a browser that was once given Basic credentials resends them, but always with the
+    Origin of the page; GIS clients and scripts send neither and carry no CSRF token).
     """
-    if request.method not in UNSAFE_METHODS or getattr(g, "auth_method", None) == "token":
+    method = getattr(g, "auth_method", None)
+    if request.method not in UNSAFE_METHODS or method == "token":
         return None
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "_csrf_exempt", False):
@@ -80,6 +83,8 @@ def check_csrf() -> Response | None:
             return refuse(403, "cross-origin request refused (Origin)")
     elif referer and not _same_origin(referer):
         return refuse(403, "cross-origin request refused (Referer)")
+    if method == "basic":
+        return None
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         sent = request.form.get(CSRF_FORM_FIELD)

@@ -115,7 +115,7 @@ def cached_plan(context: Any, settings: BundlingSettings | None = None) -> Plan:
         with context.session(readonly=True) as s:
             return compute_plan(s, settings)
 
-    cached = getattr(context, "_cached", None)
+    cached = getattr(context, "memo", None)
     return cached(f"bundling_plan:{settings!r}", build) if cached else build()
 
 
