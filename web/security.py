@@ -34,6 +34,21 @@ def is_api_request() -> bool:
     return request.path.startswith(API_PREFIXES) or request.path in ("/api", "/ogc")
 
 
+def is_static_request() -> bool:
+    """True for the app's and blueprints' static files (the only answers a cache may keep)."""
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
+def _no_store(response: Response) -> None:
+    """Nothing but static files is kept by any cache: pages and API answers depend on who asks (and may
+    carry tokens, reports, CSRF tokens). An ETag still lets a client ask "changed?" (304) each time."""
+    value = response.headers.get("Cache-Control", "")
+    if "no-store" not in value:
+        response.headers["Cache-Control"] = "private, no-store" if "private" in value else "no-store"
+    response.headers.pop("Expires", None)
+
+
 def csrf_token() -> str:
     """This browser session's CSRF token (created on first use)."""
     token = session.get(CSRF_SESSION_KEY)
@@ -223,8 +238,8 @@ def init_security(app: Flask) -> None:
         h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
-        if is_api_request():
-            h.setdefault("Cache-Control", "no-store")
+        if not is_static_request():
+            _no_store(response)
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
