@@ -13,7 +13,7 @@ random id lives in the signed cookie while the server keeps only its SHA-256 (re
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -183,15 +183,19 @@ def _safe_next(value: str | None) -> str:
 
     Browsers drop tabs and newlines from URLs and read a backslash as a slash, so `/\t/evil.example`
     or `/\\evil.example` would become `//evil.example` (another host): any control character, any
-    whitespace and any backslash refuses the value, as do a scheme, a host and `//`.
+    whitespace and any backslash refuses the value, as do a scheme, a host and `//` — in the value
+    and in its percent-decoded form.
     """
-    if not value or len(value) > MAX_NEXT_LENGTH or not value.startswith("/") or value.startswith("//"):
+    if not value or len(value) > MAX_NEXT_LENGTH:
         return "/"
-    if any(ch == "\\" or ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
-        return "/"
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        return "/"
+    for form in (value, unquote(value)):  # encoded forms too: a proxy or a second decoder may decode once more
+        if not form.startswith("/") or form.startswith("//"):
+            return "/"
+        if any(ch == "\\" or ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in form):
+            return "/"
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return "/"
     return value
 
 

@@ -1,4 +1,5 @@
-"""Browser hardening: CSRF, Origin checks, security headers, error pages.
+"""Browser hardening: CSRF, Origin checks, security headers, error pages, hostile input at the edge
+(JSON nesting depth, integers in URLs beyond any column).
 
 CSP choice: scripts only from 'self' or inline with this request's nonce (templates write
 `<script nonce="{{ csp_nonce() }}">`; folium output must get the nonce on its own <script> tags
@@ -12,12 +13,14 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, Response, current_app, g, has_request_context, jsonify, request, session
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +151,65 @@ def content_security_policy(app: Flask) -> str:
     ])
 
 
+MAX_JSON_DEPTH = 64  # [D] our bodies nest ≤ 8 levels (a MultiPolygon in an object); deeper is an attack
+MAX_PATH_INT = 2**63 - 1  # every integer column is at most a BIGINT
+
+
+class _JSONProvider(DefaultJSONProvider):
+    """Request bodies: too deep a nesting is bad JSON (→ 400 / None for get_json(silent=True)), never a
+    RecursionError in the parser or in code walking the result."""
+
+    def loads(self, s: str | bytes, **kwargs: object) -> object:
+        try:
+            data = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        problem = _json_problem(data, MAX_JSON_DEPTH)
+        if problem:
+            raise ValueError(problem)
+        return data
+
+
+def _json_problem(data: object, limit: int) -> str | None:
+    """Nesting deeper than `limit`, or a NUL character in a text (no database column can hold one);
+    iterative: no recursion on hostile input."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return "NUL character in a JSON text"
+            continue
+        children = [*node, *node.values()] if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return f"JSON nested deeper than {limit} levels"
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list | str))
+    return None
+
+
+def refuse_nul() -> Response | None:
+    """400 for a NUL character in the path, a query parameter or a form field: PostgreSQL cannot even
+    compare text with one, and no value of ours contains it."""
+    nul = "\x00" in request.path or b"\x00" in unquote_to_bytes(request.query_string)
+    if not nul and request.mimetype == "application/x-www-form-urlencoded":
+        nul = any("\x00" in text for pair in request.form.items(multi=True) for text in pair)
+    return refuse(400, "NUL character in the request") if nul else None
+
+
+class _BoundedInt(IntegerConverter):
+    """`<int:…>` URL parts: a number no column can hold is no match (404), never an overflow in the database."""
+
+    def to_python(self, value: str) -> int:
+        if len(value) > len(str(MAX_PATH_INT)):
+            raise ValidationError()
+        number = super().to_python(value)
+        if number > MAX_PATH_INT:
+            raise ValidationError()
+        return number
+
+
 class _SessionInterface(SecureCookieSessionInterface):
     """The signed-cookie session whose cookie is marked Secure whenever the request came over HTTPS."""
 
@@ -226,8 +288,11 @@ def init_security(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config.setdefault("JSON_MAX_BYTES", 1024 * 1024)
     app.session_interface = _SessionInterface()
+    app.json = _JSONProvider(app)
+    app.url_map.converters["int"] = _BoundedInt  # before any blueprint adds its rules
     app.jinja_env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field, csp_nonce=csp_nonce)
-    app.before_request(check_csrf)  # web.auth inserts its authentication in front of this
+    app.before_request(refuse_nul)
+    app.before_request(check_csrf)  # web.auth inserts its authentication in front of these
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, request
 
 from geoplatform.audit import jsonable, record_denied
+
+MAX_PARAMETER = 1e9  # no count, budget (万元), weight or year comes near this; beyond it numpy/solvers overflow
 
 
 def make_blueprint(context: Any) -> Blueprint:
@@ -43,9 +46,12 @@ def make_blueprint(context: Any) -> Blueprint:
         if value in (None, ""):
             return default
         try:
-            return kind(value)
-        except (TypeError, ValueError):
+            number = kind(value)
+        except (TypeError, ValueError, OverflowError):
             abort(400, f"{key} must be a {kind.__name__}")
+        if not math.isfinite(number) or abs(number) > MAX_PARAMETER:  # beyond any plausible count, cost or year
+            abort(400, f"{key} must be a finite number of at most {MAX_PARAMETER:g}")
+        return number
 
     def _flag(src: dict[str, Any], key: str) -> bool:
         return str(src.get(key, "")).lower() in ("1", "true", "yes", "on")
