@@ -165,8 +165,8 @@ def _json_body() -> dict[str, Any]:
 
 def _version(body: dict[str, Any]) -> int:
     v = body.get("version")
-    if isinstance(v, bool) or not isinstance(v, int) or not 0 < v < 2**31:
-        abort(400, "`version` (the version you read) is required and must be a positive integer")
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**31:
+        abort(400, "`version` (the version you read) is required and must be an integer from 0 to 2^31-1")
     return v
 
 
