@@ -43,7 +43,7 @@ def users_add(ctx: click.Context, name: str, role: str, street: str | None, util
     from geoplatform.principal import SYSTEM
 
     if not password_stdin:
-        raise UserError("give the password on stdin with --password-stdin")
+        raise UserError(_say("account.cli.password_stdin"))
     c = get_context(ctx)
     require_schema(c)
     street_code = resolve_street(c, street) if street else None
@@ -69,7 +69,7 @@ def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
     from geoplatform.principal import SYSTEM
 
     if not password_stdin:
-        raise UserError("give the password on stdin with --password-stdin")
+        raise UserError(_say("account.cli.password_stdin"))
     c = get_context(ctx)
     require_schema(c)
     password = _read_password()

@@ -49,6 +49,7 @@ add_messages({
         "account.cli.token_active": "#{id} 有效至 {at}",
         "account.cli.token_expired": "#{id} 已过期 {at}",
         "account.cli.token_revoked": "#{id} 已撤销",
+        "account.cli.password_stdin": "请用 --password-stdin 从标准输入提供密码（不要写在命令行上）",
     },
     "en": {
         "account.bad_name": "user name must be 1–100 characters without spaces",
@@ -78,6 +79,7 @@ add_messages({
         "account.cli.token_active": "#{id} valid until {at}",
         "account.cli.token_expired": "#{id} expired {at}",
         "account.cli.token_revoked": "#{id} revoked",
+        "account.cli.password_stdin": "give the password on stdin with --password-stdin (never on the command line)",
     },
 })
 
