@@ -77,9 +77,7 @@ def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
         a.check_password_strength(password)
         hashed = a.hash_password(password)  # argon2 outside the write transaction
         with c.session() as s:
-            user = a._existing(s, name)
-            ended = a.revoke_user_sessions(s, user.id)
-            a.set_password(s, name, password, password_hash=hashed)
+            ended = a.set_password(s, name, password, password_hash=hashed)
             audit.record(s, SYSTEM, "reset_password", "user", name, after={"sessions_ended": ended})
     except a.AccountError as exc:
         raise UserError(str(exc)) from exc

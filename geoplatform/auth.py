@@ -254,8 +254,9 @@ def verify_password(session: Session, name: str, password: str) -> m.User | None
     return user
 
 
-def set_password(session: Session, name: str, password: str, password_hash: str | None = None) -> m.User:
-    """Give a user a new password (strength rule checked) and end every session of theirs.
+def set_password(session: Session, name: str, password: str, password_hash: str | None = None) -> int:
+    """Give a user a new password (strength rule checked) and end every session of theirs; returns how many
+    live sessions ended.
 
     The caller that changes its own password starts a fresh session afterwards (web/auth.py);
     API tokens are separate credentials and stay (revoke them with `revoke_token`).
@@ -264,9 +265,9 @@ def set_password(session: Session, name: str, password: str, password_hash: str 
     check_password_strength(password)
     user = _existing(session, name)
     user.password_hash = password_hash or hash_password(password)
-    revoke_user_sessions(session, user.id)
+    ended = revoke_user_sessions(session, user.id)
     session.flush()
-    return user
+    return ended
 
 
 def check_new_password(old: str, new: str) -> None:

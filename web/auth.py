@@ -333,8 +333,7 @@ def change_password() -> Response:
     with ctx.session() as s:
         row = accounts.get_user(s, user.name)
         if ok and row is not None and row.password_hash == stored:
-            ended = accounts.revoke_user_sessions(s, row.id)
-            accounts.set_password(s, user.name, new, password_hash=new_hash)
+            ended = accounts.set_password(s, user.name, new, password_hash=new_hash)
             accounts.clear_failures(s, user.name)
             if g.auth_method == "session":
                 sid = accounts.start_session(s, row)

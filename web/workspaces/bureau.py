@@ -501,9 +501,7 @@ def users_action(name: str, action: str) -> Any:
                 token = {"name": name, "token": issued.token, "id": issued.id,
                          "expires": issued.expires_at.isoformat(sep=" ", timespec="minutes")}
             elif action == "password":
-                target = accounts.get_user(s, name)
-                ended = accounts.revoke_user_sessions(s, target.id) if target is not None else 0
-                accounts.set_password(s, name, password, password_hash=hashed)
+                ended = accounts.set_password(s, name, password, password_hash=hashed)
                 audit.record(s, user, "reset_password", "user", name, after={"sessions_ended": ended})
             else:
                 if action == "disable" and name == user.name:
