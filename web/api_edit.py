@@ -10,7 +10,6 @@ PATCH bodies are JSON objects of whitelisted fields plus `version`; unknown or p
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import shapely
@@ -44,7 +43,7 @@ def _json_body() -> dict[str, Any]:
     if len(raw) > limit:
         abort(413)
     try:
-        body = json.loads(raw or b"null")
+        body = current_app.json.loads(raw or b"null")  # the app's parser: nesting depth bounded
     except ValueError:
         abort(400, "body must be a JSON object")
     if not isinstance(body, dict):
@@ -54,8 +53,8 @@ def _json_body() -> dict[str, Any]:
 
 def _version(body: dict[str, Any]) -> int:
     v = body.get("version")
-    if isinstance(v, bool) or not isinstance(v, int):
-        abort(400, "`version` (the version you read) is required and must be an integer")
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**31:
+        abort(400, "`version` (the version you read) is required and must be an integer from 0 to 2^31-1")
     return v
 
 

@@ -103,11 +103,13 @@ class _BodyCache:
 _BODIES = _BodyCache()
 
 
-def cached(key: str, build: Callable[[], Any], mimetype: str = "application/json", max_age: int = 0) -> Response:
+def cached(key: str, build: Callable[[], Any], mimetype: str = "application/json",
+           max_age: int = 0) -> Response:  # noqa: ARG001 - max_age kept for callers: nothing is stored now
     """A JSON response built by `build()`, with a strong ETag from `key` (304 when the client has it).
 
     `key` must change whenever the data can (it includes the data revision); the body is only
-    built on a cache miss of the client. Cache-Control is private: answers depend on the user.
+    built on a cache miss of a client that sends If-None-Match. Cache-Control is `private, no-store`:
+    answers depend on the user and must not stay in a browser's cache after logout.
     """
     etag = hashlib.sha256(key.encode()).hexdigest()[:32]
     if request.if_none_match.contains_weak(etag):
@@ -123,7 +125,7 @@ def cached(key: str, build: Callable[[], Any], mimetype: str = "application/json
         response = make_response(body)
         response.mimetype = mimetype
     response.set_etag(etag)
-    response.headers["Cache-Control"] = f"private, max-age={max_age}, must-revalidate"
+    response.headers["Cache-Control"] = "private, no-store"
     response.vary.add("Cookie")
     response.vary.add("Authorization")
     return response

@@ -281,7 +281,7 @@ class User(Base):
 
 
 class ApiToken(Base):
-    """An API token; only its SHA-256 is stored."""
+    """An API token; only its SHA-256 is stored. It expires (`expires_at`) and can be revoked alone."""
 
     __tablename__ = "api_token"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -290,6 +290,7 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # refused from then on (auth.token_login)
 
 
 class UserSession(Base):
