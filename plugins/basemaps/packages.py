@@ -63,7 +63,7 @@ def container_of(path: Path, display: str) -> str:
         return "mbtiles"
     if head.startswith(b"PMTiles"):
         return "pmtiles"
-    suffix = path.suffix.lower()
+    suffix = (Path(display).suffix or path.suffix).lower()  # an upload is stored under a temporary name
     if suffix == ".mbtiles":
         raise UserInputError("basemaps.error.not_mbtiles", file=display)
     if suffix == ".pmtiles":

@@ -115,7 +115,7 @@ def add_package(context: Any, principal: Any, source: Path, name: str | None = N
         "compression": info.compression, "min_zoom": info.min_zoom, "max_zoom": info.max_zoom,
         "bounds": list(info.bounds) if info.bounds else None, "data_layers": list(info.data_layers),
         "attribution": info.attribution[:300], "size": partial.stat().st_size, "sha256": digest,
-        "added_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "added_by": _who(principal),
+        "added_at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"), "added_by": _who(principal),
         "source_file": display[:200],
     }
     try:

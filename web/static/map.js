@@ -151,10 +151,15 @@
       if (st.data) { st.group.clearLayers(); st.group.addData(st.data); }
     });
   }
-  gp.pointPositions = function (id) {
+  function eachPoint(group, fn) {  // markers, also inside the feature groups of MultiPoint features
+    group.eachLayer(function (l) { if (l.getLatLng) { fn(l); } else if (l.eachLayer) { eachPoint(l, fn); } });
+  }
+  /* screen positions of a layer's dots: drawn (`true`: where they belong, before any offset) */
+  gp.pointPositions = function (id, trueSpot) {
     var out = [];
-    state.layers[id].group.eachLayer(function (l) {
-      if (l.getLatLng) { var p = map.latLngToContainerPoint(l.getLatLng()); out.push([p.x, p.y]); }
+    eachPoint(state.layers[id].group, function (l) {
+      var p = map.latLngToContainerPoint(trueSpot && l.gpAt ? l.gpAt : l.getLatLng());
+      out.push([p.x, p.y]);
     });
     return out;
   };
