@@ -89,9 +89,9 @@ def make_blueprint(context: Any) -> Blueprint:
     def _page(status: int = 200, **extra: Any) -> tuple[str, int]:
         lang = _lang()
         packages = service.list_packages(context)
-        rows = [{**p, "size_mb": f"{p.get('size', 0) / 1e6:.1f}", "kind_label": t(f"basemaps.kind.{p['kind']}", lang)}
+        rows = [{**p, "size_mb": f"{p.get('size', 0) / 1048576:.1f}", "kind_label": t(f"basemaps.kind.{p['kind']}", lang)}
                 for p in packages]
-        limit_mb = int((context.config.max_upload_bytes or 0) / 1e6)
+        limit_mb = int((context.config.max_upload_bytes or 0) // 1048576)
         return render_template("basemaps/manage.html", packages=rows, limit_mb=limit_mb,
                                tianditu=bool(context.config.tianditu_key), **extra), status
 

@@ -1069,6 +1069,8 @@
   function setupPrint() {
     document.getElementById("gp-print-now").addEventListener("click", function () { window.print(); });
     document.getElementById("gp-print-close").addEventListener("click", leavePrint);
+    // Ctrl+P without the preview still prints the map with its header, legend, scale and north arrow
+    window.addEventListener("beforeprint", function () { if (!document.body.classList.contains("gp-print-mode")) { enterPrint(); } });
   }
 
   /* ---------- the tools control: measure and print ---------- */
