@@ -65,12 +65,25 @@ def hash_password(password: str) -> str:
 
 def principal_of(user: m.User) -> Principal:
     """The Principal the permission rules see for a user row."""
-    return Principal(name=user.name, role=user.role, street_code=user.street_code, utility=user.utility, id=user.id)
+    return Principal(name=user.name, role=user.role, street_code=user.street_code, utility=user.utility, id=user.id,
+                     community_code=user.community_code)
 
 
-def _validate(session: Session, role: str, street: str | None, utility: str | None) -> None:
+def _validate(session: Session, role: str, street: str | None, utility: str | None,
+              community: str | None = None) -> None:
     if role not in m.ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of: {', '.join(m.ROLES)}")
+    if role == "community_officer":
+        if not community:
+            raise AccountError("a community_officer needs --community")
+        row = session.get(m.Community, community)
+        if row is None:
+            raise AccountError(f"unknown community {community!r}")
+        if street and street != row.street_code:
+            raise AccountError(f"community {community} is not in street {street}")
+        return
+    if community:
+        raise AccountError("--community is only for community_officer accounts")
     if role == "street_officer":
         if not street:
             raise AccountError("a street_officer needs --street")
@@ -86,17 +99,19 @@ def _validate(session: Session, role: str, street: str | None, utility: str | No
 
 
 def add_user(session: Session, name: str, role: str, password: str, street: str | None = None,
-             utility: str | None = None, password_hash: str | None = None) -> m.User:
-    """Create a user (AccountError on bad input or an existing name)."""
+             utility: str | None = None, password_hash: str | None = None, community: str | None = None) -> m.User:
+    """Create a user (AccountError on bad input or an existing name); a community officer's street is its community's."""
     name = (name or "").strip()
     if not name or len(name) > 100 or any(ch.isspace() for ch in name):
         raise AccountError("user name must be 1–100 characters without spaces")
-    _validate(session, role, street, utility)
+    _validate(session, role, street, utility, community)
+    if community:
+        street = session.get(m.Community, community).street_code
     if password_hash is None and len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
     if get_user(session, name) is not None:
         raise AccountError(f"user {name!r} already exists")
-    user = m.User(name=name, role=role, street_code=street, utility=utility,
+    user = m.User(name=name, role=role, street_code=street, utility=utility, community_code=community,
                   password_hash=password_hash or hash_password(password), disabled=False)
     session.add(user)
     session.flush()
@@ -131,6 +146,7 @@ def list_users(session: Session) -> list[dict]:
     for u in rows:
         n, last = tokens.get(u.id, (0, None))
         out.append({"name": u.name, "role": u.role, "street_code": u.street_code, "utility": u.utility,
+                    "community_code": u.community_code,
                     "disabled": bool(u.disabled), "created_at": u.created_at.isoformat(timespec="seconds"),
                     "tokens": n, "token_last_used": last.isoformat(timespec="minutes") if last else None})
     return out
@@ -274,12 +290,15 @@ def demo_accounts(session: Session) -> list[tuple[str, str, str | None, str | No
     return accounts
 
 
-def detach_street_users(session: Session) -> dict[int, str]:
-    """Before the demo replaces streets: unlink officers from streets; returns {user id: street}."""
-    rows = session.execute(select(m.User.id, m.User.street_code).where(m.User.street_code.is_not(None))).all()
+def detach_street_users(session: Session) -> dict[int, str | tuple[str | None, str | None]]:
+    """Before the demo replaces streets: unlink officers from streets (and communities); returns {user id:
+    street} (a community officer: {user id: (street, community)})."""
+    rows = session.execute(select(m.User.id, m.User.street_code, m.User.community_code).where(
+        m.User.street_code.is_not(None) | m.User.community_code.is_not(None))).all()
     if rows:
-        session.execute(update(m.User).where(m.User.street_code.is_not(None)).values(street_code=None))
-    return {uid: code for uid, code in rows}
+        session.execute(update(m.User).where(m.User.id.in_([r[0] for r in rows])).values(street_code=None,
+                                                                                      community_code=None))
+    return {uid: (code, community) if community else code for uid, code, community in rows}
 
 
 def create_demo_users(session: Session, password: str | None = None, detached: dict[int, str] | None = None) -> str:
@@ -288,8 +307,13 @@ def create_demo_users(session: Session, password: str | None = None, detached: d
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
     streets = set(session.scalars(select(m.Street.code)).all())
-    for uid, code in (detached or {}).items():  # relink non-demo officers whose street still exists
-        if code in streets:
+    for uid, code in (detached or {}).items():  # relink non-demo officers whose street (community) still exists
+        if isinstance(code, tuple):
+            community = session.get(m.Community, code[1])
+            if community is not None:
+                session.execute(update(m.User).where(m.User.id == uid).values(
+                    street_code=community.street_code, community_code=community.code))
+        elif code in streets:
             session.execute(update(m.User).where(m.User.id == uid).values(street_code=code))
     shared_hash = hash_password(password)  # one argon2id hash for all demo accounts (same password)
     for name, role, street, utility in demo_accounts(session):

@@ -21,10 +21,12 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from geoplatform import models as m
+from geoplatform.config import PlanSettings
 from geoplatform.reference import DISTRICT_CODE, DISTRICT_NAME, DISTRICT_OUTLINE, STREETS, street_aliases
 from geoplatform.store import insert_records
 
 SOURCE = "synthetic demo"
+SERVED_MODES = PlanSettings().served_modes  # the plan's definition (RULES §1): these demo compounds get a firm
 METRIC_CRS = 4546  # CGCS2000 3° Gauss-Krüger CM 111°E (EPSG:4547 is CM 114°E)
 
 _to_m = Transformer.from_crs(4326, METRIC_CRS, always_xy=True)
@@ -277,7 +279,7 @@ def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None) -
             reno = "none"
             if year <= 2000:
                 reno = str(rng.choice(["none", "planned", "in_progress", "completed"], p=[0.35, 0.2, 0.15, 0.3]))
-            served = mode in ("professional", "state_owned")
+            served = mode in SERVED_MODES
             rec = {
                 "id": cid, "name": name, "aliases": [name.removesuffix("小区")] if name.endswith("小区") else [],
                 "street_code": code, "community_code": str(rng.choice(communities[code])),
@@ -405,8 +407,21 @@ def _handovers(data: DemoData, compound: dict[str, Any], rng: np.random.Generato
             rec["_ledger"] = items
 
 
+# tables the demo never clears (accounts) or replaces itself (the core tables below)
+KEEP_TABLES = ("user_account", "api_token", "user_session", "login_attempt")
+CORE_TABLES = ("audit_event", "takeover_selection", "bundle_proposal", "ledger_item", "handover_event", "handover",
+               "garage", "building", "compound", "community", "property_company", "barrier", "street", "district")
+
+
 def load(session: Session, data: DemoData, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Replace the database content with the demo data in the caller's transaction; returns row counts."""
+    """Replace the database content with the demo data in the caller's transaction; returns row counts.
+
+    The records of concern modules (geoplatform/models/<concern>.py) are cleared first, dependants before
+    what they refer to; plugins add their own demo records afterwards through `extend` (hook `load_demo`).
+    """
+    for table in reversed(m.metadata.sorted_tables):
+        if table.name not in KEEP_TABLES and table.name not in CORE_TABLES:
+            session.execute(table.delete())
     for table in ("audit_event", "takeover_selection", "bundle_proposal", "ledger_item", "handover_event", "handover",
                   "garage", "building"):
         session.execute(delete(_model(table)))
@@ -433,6 +448,25 @@ def load(session: Session, data: DemoData, progress: Callable[[str, int], None] 
     session.flush()
     counts["handover"] = len(handovers)
     counts["ledger_item"] = sum(len(items) for _, items in ledgers)
+    return counts
+
+
+def extend(context: Any, session: Session, today: dt.date | None = None, seed: int = 42) -> dict[str, int]:
+    """Let every plugin add its demo records (hook `load_demo`), each in a savepoint: a failing plugin is
+    logged and leaves nothing behind. Returns the row counts they report."""
+    import logging
+
+    counts: dict[str, int] = {}
+    today = today or dt.date.today()
+    for impl in reversed(context.pm.hook.load_demo.get_hookimpls()):
+        kwargs = {"context": context, "session": session, "today": today, "seed": seed}
+        try:
+            with session.begin_nested():
+                got = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+        except Exception:
+            logging.getLogger(__name__).exception("plugin %s failed to load its demo records", impl.plugin_name)
+            continue
+        counts.update(got or {})
     return counts
 
 

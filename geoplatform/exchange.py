@@ -54,3 +54,30 @@ class CreditEvent:
     ref: str | None = None  # the record it comes from (problem id, quarter …)
     detail: str = ""
     expires_on: dt.date | None = None
+
+
+def _first_answer(context: Any, hook: str, **kwargs: Any) -> Any:
+    """The first non-None answer of a firstresult hook, in pluggy's order; a plugin that raises is logged and skipped."""
+    from geoplatform.pluginmanager import call_safely
+
+    for _, answer in call_safely(context.pm, hook, context=context, **kwargs):
+        return answer
+    return None
+
+
+def owners_org_statuses(context: Any, compound_ids: list[str]) -> dict[str, OrgStatus] | None:
+    """{compound id: OrgStatus} from the organisation records, or None when no plugin answers (read the compound field)."""
+    return _first_answer(context, "owners_org_status", compound_ids=list(compound_ids))
+
+
+def firm_eligibilities(context: Any, companies: list[Any]) -> dict[Any, FirmEligibility] | None:
+    """{firm key: FirmEligibility} from the credit gate, or None when no plugin answers (every firm then passes)."""
+    return _first_answer(context, "firm_eligibility", companies=list(companies))
+
+
+def collect_credit_events(context: Any, today: dt.date) -> list[CreditEvent]:
+    """Every credit event the plugins derive from their records, oldest first."""
+    from geoplatform.pluginmanager import call_safely
+
+    events = [e for _, lst in call_safely(context.pm, "credit_events", context=context, today=today) for e in lst or ()]
+    return sorted(events, key=lambda e: (e.on, str(e.company), e.kind))

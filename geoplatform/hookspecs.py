@@ -85,3 +85,13 @@ def firm_eligibility(context, companies):
 @hookspec
 def credit_events(context, today):
     """Return a list of `geoplatform.exchange.CreditEvent` this plugin derives from its records (concatenated)."""
+
+
+@hookspec
+def after_import(context, session, kind, keys):
+    """After KIND's rows (`keys`) are written, in the import's transaction: keep derived data in step; return Message warnings."""
+
+
+@hookspec
+def load_demo(context, session, seed, today):
+    """After the demo's core records are loaded (same transaction), add this plugin's synthetic records; may return {table: rows}."""

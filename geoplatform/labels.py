@@ -67,6 +67,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "admin": ("系统管理员", "administrator"),
         "bureau": ("区住建局", "housing bureau"),
         "street_officer": ("街镇工作人员", "street officer"),
+        "community_officer": ("社区工作人员", "community officer"),
         "state_company": ("区属国有物业公司", "state-owned company"),
         "utility": ("专业经营单位", "utility"),
         "viewer": ("只读用户", "viewer"),

@@ -18,10 +18,11 @@ class Principal:
     """An authenticated user as the permission rules see it."""
 
     name: str
-    role: str  # admin, bureau, street_officer, state_company, utility, viewer
-    street_code: str | None = None  # street officers
+    role: str  # admin, bureau, street_officer, community_officer, state_company, utility, viewer
+    street_code: str | None = None  # street officers (community officers: their community's street)
     utility: str | None = None  # utilities: water, power, heating, gas
     id: int | None = None
+    community_code: str | None = None  # community officers
 
 
 SYSTEM = Principal(name="system", role="admin")

@@ -27,14 +27,14 @@ def visible_layers(context) -> list:  # noqa: ANN001
 
 
 def street_param(context) -> str | None:  # noqa: ANN001
-    """The `street` parameter (NBS code or any name) as a street code; 400 when unknown."""
+    """The `street` parameter (NBS code or any name) as a street code; NotFound (404, the one street error) when unknown."""
+    from geoplatform.streets import resolve_street
+
     value = request.args.get("street")
     if not value:
         return None
-    code = queries.resolve_street(context, value)
-    if code is None:
-        raise BadParameter("street", f"unknown street {value!r}")
-    return code
+    with context.session(readonly=True) as s:
+        return resolve_street(s, value[:100])
 
 
 @bp.get("/")
@@ -118,18 +118,6 @@ def streets():  # noqa: ANN201
     require("view")
     context = _ctx()
     return cached(f"streets|{queries.revision(context)}", lambda: {"streets": queries.street_list(context)})
-
-
-@bp.get("/kpi")
-def kpi():  # noqa: ANN201
-    """Coverage and owners' organisation KPIs (RULES §1) from the coverage plugin, district or `street`."""
-    require("view")
-    context = _ctx()
-    street = street_param(context)
-    function = queries.kpi_function(context)
-    if function is None:
-        return json_error(503, "the coverage plugin is not available")
-    return cached(f"kpi|{street}|{queries.revision(context)}", lambda: queries.kpi_payload(context, function, street))
 
 
 @bp.get("/basemaps")

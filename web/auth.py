@@ -173,22 +173,14 @@ def _render_login(status: int = 200, message: str | None = None, name: str = "")
     return Response(html, status=status, mimetype="text/html")
 
 
-# Where each role lands after logging in without a specific target (README: "each role lands
-# on its own workspace"); a role without one, or a workspace not registered, lands on the map.
-ROLE_LANDING = {"admin": "ws_bureau.page", "bureau": "ws_bureau.page", "street_officer": "ws_street.page",
-                "state_company": "ws_takeover.page", "utility": "ws_utility.page"}
-
-
-def _landing(role: str, target: str) -> str:
-    """The page after login: `next` when it names a page, else the role's workspace (else the map)."""
-    if target != "/" or role not in ROLE_LANDING:
+def _landing(principal: Principal, target: str) -> str:
+    """The page after login: `next` when it names a page, else the user's home page (the first menu link
+    marked `home` — each role lands on its own workspace, README), else the map."""
+    if target != "/":
         return target
-    from werkzeug.routing import BuildError
+    from web.shell import home_page
 
-    try:
-        return url_for(ROLE_LANDING[role])
-    except BuildError:  # workspace blueprint absent (plugin disabled)
-        return target
+    return home_page(_ctx(), principal) or target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -227,7 +219,8 @@ def login() -> Response:
                 if old:
                     accounts.end_session(s, old)
                 sid = accounts.start_session(s, user)
-                role = user.role
+                principal = Principal(name=user.name, role=user.role, street_code=user.street_code,
+                                      utility=user.utility)
                 audit.record(s, user.name, "login", "user", user.name)
     if throttled:
         response = _render_login(429, t("auth.throttled", lang), name)
@@ -238,7 +231,7 @@ def login() -> Response:
     session.clear()  # rotation: nothing of the anonymous session survives, new id and CSRF token
     session[SESSION_ID_KEY] = sid
     security.csrf_token()
-    return redirect(_landing(role, _safe_next(request.form.get("next"))))
+    return redirect(_landing(principal, _safe_next(request.form.get("next"))))
 
 
 @bp.route("/logout", methods=["GET", "POST"])

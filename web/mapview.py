@@ -116,9 +116,16 @@ def page_config(context, lang: str, map_name: str) -> dict[str, Any]:  # noqa: A
             "compound": url_for("api.compound", compound_id="__ID__"),
             "compound_page": url_for("ws_compound.page", compound_id="__ID__"),
             "streets": url_for("api.streets"),
-            "kpi": url_for("api.kpi"),
+            "kpi": served_path("/api/v1/kpi"),  # the KPI box, when a plugin serves the KPI (coverage)
         },
     }
+
+
+def served_path(path: str) -> str | None:
+    """`path` when some route of the app serves it (a plugin's contract URL), else None."""
+    from flask import current_app
+
+    return path if any(rule.rule == path for rule in current_app.url_map.iter_rules()) else None
 
 
 def context_default_basemap() -> str:

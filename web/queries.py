@@ -1,4 +1,4 @@
-"""Read helpers behind the API routes: street lookup, compound search/detail, streets, KPIs, basemaps."""
+"""Read helpers behind the API routes: compound search/detail, streets, basemaps."""
 
 from __future__ import annotations
 
@@ -36,14 +36,6 @@ def _memoised(context: Context, name: str, build: Callable[[], Any]) -> Any:
     with _lock:
         _memo[key] = (rev, value)
     return value
-
-
-def resolve_street(context: Context, value: str) -> str | None:
-    """A street code from a code or any name variant (None when unknown)."""
-    from geoplatform.streets import match_street
-
-    with context.session(readonly=True) as s:
-        return match_street(s, value)
 
 
 def street_list(context: Context) -> list[dict[str, Any]]:
@@ -166,27 +158,6 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
-
-
-def kpi_function(context: Context) -> Callable[..., Any] | None:
-    """The coverage plugin's KPI function `kpi_report(context, street=None)` (None when the plugin is off)."""
-    import importlib
-
-    plugin = context.pm.get_plugin("coverage")
-    if plugin is None:
-        return None
-    function = getattr(plugin, "kpi_report", None)
-    if function is None:
-        try:
-            function = getattr(importlib.import_module(f"{plugin.__name__}.service"), "kpi_report", None)
-        except ImportError:
-            function = None
-    return function if callable(function) else None
-
-
-def kpi_payload(context: Context, function: Callable[..., Any], street: str | None) -> dict[str, Any]:
-    """The plugin's KPI document (district + streets; one street's row first when `street`), once per revision."""
-    return context.memo(f"kpi|{street}", lambda: _jsonable(function(context, street=street)))
 
 
 def basemap_list(context: Context, lang: str) -> list[dict[str, Any]]:

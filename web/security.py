@@ -164,14 +164,19 @@ def _page_lang() -> str:
         return "zh"
 
 
-def refuse(status: int, message: str) -> Response:
-    """A JSON (API) or small HTML (pages, in the page language) error response."""
+def refuse(status: int, message: str, explanation: str | None = None) -> Response:
+    """A JSON (API) or small HTML (pages, in the page language) error response.
+
+    `explanation`: a text already in the page language (a service error's message), shown instead of the
+    generic one in either language.
+    """
     if is_api_request() or request.accept_mimetypes.best == "application/json":
         response = jsonify({"error": message, "status": status})
     else:
         zh, en = _ERROR_TEXT.get(status, _SERVER_ERROR)
         lang = _page_lang()
         title, text = (zh[0], zh[1]) if lang == "zh" else (en[0], message)
+        text = explanation or text
         home = "返回首页" if lang == "zh" else "Home"
         html_lang = "zh-CN" if lang == "zh" else "en"
         body = Markup('<!doctype html><html lang="{3}"><head><meta charset="utf-8"><title>{0}</title>'

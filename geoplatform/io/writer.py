@@ -78,12 +78,26 @@ def write_rows(job: ImportJob, user: str) -> None:
     if job.spec is not None and job.spec.after_write is not None:
         job.s.flush()
         job.spec.after_write(job.s, [tuple(rec.get(c) for c in keys) for rec in records], job.context)
+    _after_import(job, [tuple(rec.get(c) for c in keys) for rec in records])
     ids = [str(rec.get(keys[0])) for rec in records[:1000]]
     job.s.add(m.AuditEvent(user_name=user, action="import", entity=job.table_name, entity_id=None,
                            before=before, after={"file": job.t.name, "kind": job.kind, "inserted": len(new),
                                                  "updated": len(old), "keys": ids},
                            detail=f"import {job.kind} from {job.t.name}: {len(new)} inserted, {len(old)} updated"))
     job.s.flush()
+
+
+def _after_import(job: ImportJob, keys: list[tuple[Any, ...]]) -> None:
+    """Plugins keep their derived data in step with what was written (`after_import`); their warnings join the report."""
+    pm = getattr(job.context, "pm", None)
+    if pm is None or not pm.hook.after_import.get_hookimpls():
+        return
+    from geoplatform.pluginmanager import call_safely
+
+    job.s.flush()
+    for _, warnings in call_safely(pm, "after_import", context=job.context, session=job.s, kind=job.kind, keys=keys):
+        for w in warnings or ():
+            job.r.warn(w)
 
 
 def _insert_new(job: ImportJob, new: list[dict[str, Any]]) -> None:

@@ -2,7 +2,9 @@
 
 The core tables live here; the records of one concern (owners' organisations, firms, governance …)
 live in a module of their own in this package, imported at the bottom so that `metadata` holds every
-table. A concern module appends its classes to VERSIONED / APPEND_ONLY so the caches see its writes.
+table. A concern module builds on `geoplatform.models.base` (Base, metadata, utcnow — never on this
+package: that would be an import circle) and appends its classes to VERSIONED / APPEND_ONLY so the
+caches see its writes.
 """
 
 from __future__ import annotations
@@ -20,14 +22,21 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-SRID = 4326
+from geoplatform.models.base import (  # noqa: F401  (SRID, metadata: re-exported for the core's readers)
+    APPEND_ONLY,
+    SRID,
+    VERSIONED,
+    Base,
+    geom_type,
+    metadata,
+    utcnow,
+)
 
 # Enumerations shared by the core, the importer and the plugins (values are the API/JSON values).
 MANAGEMENT_MODES = ("professional", "state_owned", "self_managed", "community_managed", "none")
@@ -38,7 +47,7 @@ BARRIER_KINDS = ("main_road", "river", "railway")
 UTILITY_FACILITIES = ("water", "power", "heating", "gas")
 EXTRA_FACILITIES = ("fire_acceptance", "power_upgrade", "telecom_access")
 FACILITIES = UTILITY_FACILITIES + EXTRA_FACILITIES
-ROLES = ("admin", "bureau", "street_officer", "state_company", "utility", "viewer")
+ROLES = ("admin", "bureau", "street_officer", "community_officer", "state_company", "utility", "viewer")
 CREDIT_GRADES = ("A", "B", "C", "D")
 GARAGE_TYPES = ("open_lot", "above_ground", "semi_underground", "underground", "high_rise")
 FIRE_FACILITY_STATES = ("working", "faulty", "absent", "unknown")
@@ -47,29 +56,10 @@ SPACE_RIGHTS = ("owned", "lease_1y_plus", "lease_short", "none")
 TAKEOVER_STATES = ("candidate", "shortlisted", "tendering", "contracted", "serving")
 BUNDLE_STATES = ("proposed", "accepted", "rejected", "reverted")
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
 
 def _geom(kind: str) -> Geometry:
-    return Geometry(kind, srid=SRID, spatial_index=True)
-
-
-def utcnow() -> dt.datetime:
-    """Timezone-naive UTC now (stored naive on both databases)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-class Base(DeclarativeBase):
-    """Declarative base bound to the shared metadata."""
-
-    metadata = metadata
+    return geom_type(kind)
 
 
 class District(Base):
@@ -283,6 +273,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     street_code: Mapped[str | None] = mapped_column(ForeignKey("street.code"), nullable=True)
     utility: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # community officers (社区): their community; street_code is then the community's street
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("community.code"), nullable=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -353,7 +345,9 @@ GEOMETRY_COLUMNS: dict[str, str] = {
 
 # Tables whose writes change what plugins compute (Context.data_revision): versioned ones are fingerprinted
 # by row count and Σ version (every ORM update bumps `version`), append-only ones by their max id.
-VERSIONED: list[type[Base]] = [Compound, Building, Garage, Handover, BundleProposal, TakeoverSelection]
-APPEND_ONLY: list[type[Base]] = [HandoverEvent, LedgerItem]
+VERSIONED.extend([Compound, Building, Garage, Handover, BundleProposal, TakeoverSelection])
+APPEND_ONLY.extend([HandoverEvent, LedgerItem])
 
 # Concern modules (each registers its tables on `metadata` and extends the lists above) go here:
+from geoplatform.models import governance as _governance  # noqa: E402, F401  (RULES §8 records)
+from geoplatform.models import owners_org as _owners_org  # noqa: E402, F401  (RULES §6 records)

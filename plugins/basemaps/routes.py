@@ -13,11 +13,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, g, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
-from geoplatform.audit import record_denied
+from geoplatform import webshell
 from geoplatform.errors import UserInputError
 from geoplatform.i18n import t
+
+MANAGE = ("manage_basemaps", {"kind": "basemap"})
 
 
 def make_blueprint(context: Any) -> Blueprint:
@@ -28,22 +30,13 @@ def make_blueprint(context: Any) -> Blueprint:
 
     bp = Blueprint("basemaps", __name__, template_folder="templates")
 
-    def _user() -> Any:
-        user = getattr(g, "user", None)
-        if user is None:
-            abort(401)
-        return user
-
-    def _lang() -> str:
-        lang = getattr(g, "lang", None) or request.cookies.get("lang") or "zh"
-        asked = request.args.get("lang")
-        lang = asked if asked in ("zh", "en") else lang
-        return lang if lang in ("zh", "en") else "zh"
+    def _viewer() -> Any:
+        return webshell.require("view", {"kind": "basemap"})
 
     @bp.get("/basemaps/tiles/<name>/<int:z>/<int:x>/<int:y>")
     def tile(name: str, z: int, x: int, y: int) -> Response:
         """One XYZ tile of a stored package (MBTiles rows flipped from TMS); 204 where the package has none."""
-        _user()
+        _viewer()
         settings = settings_for(context)
         try:
             found = service.read_tile(context, name, z, x, y)
@@ -67,7 +60,7 @@ def make_blueprint(context: Any) -> Blueprint:
     @bp.get("/basemaps/outline.geojson")
     def outline() -> Response:
         """The own-data basemap: district, street, community outlines with label points and named barrier lines."""
-        _user()
+        _viewer()
         settings = settings_for(context)
         revision = str(context.current_revision())
         etag = hashlib.sha256(f"outline|{revision}|{settings}".encode()).hexdigest()[:32]
@@ -83,11 +76,8 @@ def make_blueprint(context: Any) -> Blueprint:
         response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
         return response
 
-    def _may_manage(user: Any) -> bool:
-        return context.allowed(user, "manage_basemaps", {"kind": "basemap"})
-
     def _page(status: int = 200, **extra: Any) -> tuple[str, int]:
-        lang = _lang()
+        lang = webshell.lang()
         packages = service.list_packages(context)
         rows = [{**p, "size_mb": f"{p.get('size', 0) / 1048576:.1f}", "kind_label": t(f"basemaps.kind.{p['kind']}", lang)}
                 for p in packages]
@@ -98,20 +88,14 @@ def make_blueprint(context: Any) -> Blueprint:
     @bp.get("/bureau/basemaps")
     def manage() -> Any:
         """The bureau's basemap page: loaded packages, upload, online basemaps and the Tianditu key hint."""
-        user = _user()
-        if not _may_manage(user):
-            record_denied(context, user, "view", "basemap", None, detail="basemaps page")
-            abort(403)
+        webshell.require(*MANAGE)  # 403 (audited) for anyone but admin and bureau
         return _page()
 
     @bp.post("/bureau/basemaps")
     def upload() -> Any:
         """Load an uploaded tile package (validated; Chinese errors name the file)."""
-        user = _user()
-        if not _may_manage(user):
-            record_denied(context, user, "create", "basemap", None, detail="upload")
-            abort(403)
-        lang = _lang()
+        user = webshell.require(*MANAGE)
+        lang = webshell.lang()
         sent = request.files.get("file")
         if sent is None or not sent.filename:
             return _page(400, error=t("basemaps.no_file", lang))
@@ -134,11 +118,8 @@ def make_blueprint(context: Any) -> Blueprint:
     @bp.post("/bureau/basemaps/<name>/remove")
     def remove(name: str) -> Any:
         """Delete a stored package."""
-        user = _user()
-        if not _may_manage(user):
-            record_denied(context, user, "delete", "basemap", name, detail="remove")
-            abort(403)
-        lang = _lang()
+        user = webshell.require(*MANAGE)
+        lang = webshell.lang()
         try:
             manifest = service.remove_package(context, user, name)
         except UserInputError as exc:

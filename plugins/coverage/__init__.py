@@ -17,15 +17,17 @@ def register_layers(context):  # noqa: ANN001, ANN201
 
 @hookimpl
 def compute_compound_attributes(context, compounds):  # noqa: ANN001, ANN201
-    """coverage_served (professionally served) and coverage_owners_org (has 业委会/物管会)."""
+    """coverage_served (professionally served) and coverage_owners_org (its 业委会/物管会 counts, from the records)."""
     import pandas as pd
 
     from plugins.coverage.rules import owners_org_mask, served_mask
+    from plugins.coverage.service import with_org_status
     from plugins.coverage.settings import settings_for
 
     settings = settings_for(context)
+    orgs = with_org_status(context, compounds[["owners_org"]])
     return pd.DataFrame({"coverage_served": served_mask(compounds, settings),
-                         "coverage_owners_org": owners_org_mask(compounds, settings)}, index=compounds.index)
+                         "coverage_owners_org": owners_org_mask(orgs, settings)}, index=compounds.index)
 
 
 @hookimpl
@@ -34,6 +36,38 @@ def register_commands(cli):  # noqa: ANN001, ANN201
     from plugins.coverage.cli import register
 
     register(cli)
+
+
+@hookimpl
+def register_routes(context):  # noqa: ANN001, ANN201
+    """GET /api/v1/kpi; the templates of the dashboard panel and the compound section."""
+    from plugins.coverage.pages import blueprint
+
+    return [blueprint(context)]
+
+
+@hookimpl
+def register_messages():  # noqa: ANN201
+    """The texts of the plugin's panel and section (zh, en)."""
+    from plugins.coverage.screens import MESSAGES
+
+    return MESSAGES
+
+
+@hookimpl
+def dashboard_panels(context, user, where, street_code):  # noqa: ANN001, ANN201
+    """Bureau dashboard: KPI tiles, per-street charts against the targets, distance to target, monthly trend."""
+    from plugins.coverage.screens import dashboard_panels as panels
+
+    return panels(context, user, where, street_code)
+
+
+@hookimpl
+def compound_sections(context, compound_id, user):  # noqa: ANN001, ANN201
+    """Professionally served? Owners' organisation?"""
+    from plugins.coverage.screens import compound_sections as sections
+
+    return sections(context, compound_id, user)
 
 
 def kpi_report(context, street=None):  # noqa: ANN001, ANN201

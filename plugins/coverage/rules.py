@@ -22,8 +22,18 @@ def served_mask(frame: pd.DataFrame, settings: CoverageSettings) -> pd.Series:
 
 
 def owners_org_mask(frame: pd.DataFrame, settings: CoverageSettings) -> pd.Series:
-    """True where a compound has an owners' organisation (owners_org in settings.owners_org_values)."""
+    """True where a compound's organisation counts: `owners_org_counts` (from the RULES §6 records, through the
+    owners_org_status hook) when present, else owners_org in settings.owners_org_values."""
+    if "owners_org_counts" in frame.columns:
+        return frame["owners_org_counts"].fillna(False).astype(bool)
     return frame["owners_org"].isin(settings.owners_org_values)
+
+
+def owners_org_known(frame: pd.DataFrame) -> pd.Series:
+    """True where a compound's organisation status is known (RULES §1: unknown apart)."""
+    if "owners_org_known" in frame.columns:
+        return frame["owners_org_known"].fillna(False).astype(bool)
+    return frame["owners_org"] != "unknown"
 
 
 def needed_for_target(done: int, total: int, target: float) -> int:
@@ -41,6 +51,7 @@ def group_kpis(frame: pd.DataFrame, settings: CoverageSettings) -> dict[str, Any
     org = owners_org_mask(frame, settings)
     households = pd.to_numeric(frame["households"], errors="coerce")
     n, n_served, n_org = len(frame), int(served.sum()), int(org.sum())
+    n_known = int(owners_org_known(frame).sum())
     hh, hh_served = int(households.fillna(0).sum()), int(households[served].fillna(0).sum())
     return {
         "compounds": n,
@@ -50,11 +61,12 @@ def group_kpis(frame: pd.DataFrame, settings: CoverageSettings) -> dict[str, Any
         "served_households": hh_served,
         "coverage_rate_households": _rate(hh_served, hh),
         "owners_org": n_org,
-        "owners_org_rate": _rate(n_org, n),
+        "owners_org_rate": _rate(n_org, n_known),
+        "owners_org_unknown": n - n_known,
         "target_coverage": settings.target_coverage,
         "target_owners_org": settings.target_owners_org,
         "compounds_needed_for_target": needed_for_target(n_served, n, settings.target_coverage),
-        "owners_org_needed_for_target": needed_for_target(n_org, n, settings.target_owners_org),
+        "owners_org_needed_for_target": needed_for_target(n_org, n_known, settings.target_owners_org),
         "households_unknown": int(households.isna().sum()),
     }
 

@@ -105,12 +105,16 @@ def test_every_layer_answers(client, admin) -> None:  # noqa: ANN001
     ({"bbox": "0,0,500,1"}, "bbox"),
     ({"zoom": "x"}, "zoom"),
     ({"zoom": "99"}, "zoom"),
-    ({"street": "no such street"}, "street"),
 ])
 def test_bad_parameters_are_400(client, admin, params, name) -> None:  # noqa: ANN001
     r = client.get("/api/v1/layers/compounds/features", query_string=params, headers=admin)
     assert r.status_code == 400
     assert r.get_json()["parameter"] == name
+
+
+def test_unknown_street_is_the_one_street_error(client, admin) -> None:  # noqa: ANN001
+    r = client.get("/api/v1/layers/compounds/features", query_string={"street": "no such street"}, headers=admin)
+    assert r.status_code == 404 and r.get_json()["key"] == "street.unknown"  # geoplatform.streets.resolve_street
 
 
 def test_unknown_layer_is_404(client, admin) -> None:  # noqa: ANN001
@@ -179,16 +183,12 @@ def test_viewer_can_read(client, viewer) -> None:  # noqa: ANN001
 
 
 def test_kpi_comes_from_the_coverage_plugin(client, admin, web_ctx, web_demo) -> None:  # noqa: ANN001
-    from web.queries import kpi_function
+    from plugins.coverage.service import kpi_report
 
-    function = kpi_function(web_ctx)
     r = client.get("/api/v1/kpi", headers=admin)
-    if function is None:
-        assert r.status_code == 503
-        pytest.xfail("the coverage plugin exposes no KPI function yet")
     assert r.status_code == 200
     data = r.get_json()
-    assert data == json.loads(json.dumps(function(web_ctx), default=str))
+    assert data == json.loads(json.dumps(kpi_report(web_ctx), default=str))
     street = client.get("/api/v1/kpi", query_string={"street": web_demo.street_code}, headers=admin)
     assert street.status_code == 200
 

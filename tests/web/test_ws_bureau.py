@@ -236,9 +236,9 @@ def test_upload_size_limit_and_stale_uploads_are_swept(role_ctx, role_demo, tmp_
 
 
 def test_trend_of_one_street(client, role_demo, role_ctx) -> None:  # noqa: ANN001, F811
+    from plugins.coverage.screens import trend_points
     from plugins.coverage.service import kpi_report
     from plugins.coverage.settings import settings_for
-    from web.workspaces.bureau import trend_points
 
     auth = role_demo.auth("wr_bureau")
     street = kpi_report(role_ctx)["streets"][0]

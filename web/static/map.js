@@ -566,6 +566,7 @@
 
   function loadKpi() {
     var div = document.getElementById("gp-kpi");
+    if (!div || !config.api.kpi) { return; }  /* no plugin serves the KPI: no box */
     var url = config.api.kpi + (state.street ? "?street=" + encodeURIComponent(state.street) : "");
     fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}}).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
@@ -1136,7 +1137,7 @@
   gp.compoundTotal = function () { return gp.compoundLayerIds().reduce(function (n, id) { return Math.max(n, gp.total(id)); }, 0); };
 
   new Panel().addTo(map);
-  new Kpi().addTo(map);
+  if (config.api.kpi) { new Kpi().addTo(map); }
   legend.addTo(map);
   readHash();
   var remembered = null;

@@ -23,14 +23,17 @@ def _read_password() -> str:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", required=True, help="admin, bureau, street_officer, state_company, utility, viewer")
+@click.option("--role", required=True,
+              help="admin, bureau, street_officer, community_officer, state_company, utility, viewer")
 @click.option("--street", default=None, help="Street officers: the street (NBS code or name).")
+@click.option("--community", default=None, help="Community officers: the community (12-digit NBS code or name).")
 @click.option("--utility", default=None, help="Utilities: water, power, heating or gas.")
+@click.option("--community", default=None, help="Community officers: the community (12-digit code).")
 @click.option("--password-stdin", "password_stdin", is_flag=True, help="Read the password from the first stdin line.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def users_add(ctx: click.Context, name: str, role: str, street: str | None, utility: str | None,
-              password_stdin: bool, as_json: bool) -> None:
+def users_add(ctx: click.Context, name: str, role: str, street: str | None, community: str | None,
+              utility: str | None, password_stdin: bool, as_json: bool) -> None:
     """Create an account (password read from stdin, never from the command line)."""
     from geoplatform import audit
     from geoplatform import auth as a
@@ -41,15 +44,32 @@ def users_add(ctx: click.Context, name: str, role: str, street: str | None, util
     c = get_context(ctx)
     require_schema(c)
     street_code = resolve_street(c, street) if street else None
+    community_code = _resolve_community(c, community) if community else None
     password = _read_password()
     try:
         with c.session() as s:
-            user = a.add_user(s, name, role, password, street_code, utility)
-            info = {"name": user.name, "role": user.role, "street_code": user.street_code, "utility": user.utility}
+            user = a.add_user(s, name, role, password, street_code, utility, community=community_code)
+            info = {"name": user.name, "role": user.role, "street_code": user.street_code, "utility": user.utility,
+                    "community_code": user.community_code}
             audit.record(s, SYSTEM, "create", "user", user.name, after=info)
     except a.AccountError as exc:
         raise UserError(str(exc)) from exc
     emit(info, as_json, lambda d: click.echo(f"user {d['name']} ({d['role']}) created"))
+
+
+def _resolve_community(c: Any, value: str) -> str:
+    """A community's 12-digit code or its unique name → the code (UserError otherwise)."""
+    from sqlalchemy import select
+
+    from geoplatform.models import Community
+
+    with c.session(readonly=True) as s:
+        if s.get(Community, value) is not None:
+            return value
+        codes = s.scalars(select(Community.code).where(Community.name == value)).all()
+    if len(codes) != 1:
+        raise UserError(f"unknown community {value!r} (give the 12-digit NBS code or its unique name)")
+    return codes[0]
 
 
 @users.command("token")

@@ -45,6 +45,7 @@ def demo(ctx: click.Context, scale: float, seed: int, today, as_json: bool) -> N
     with c.session() as s:
         detached = auth_mod.detach_street_users(s)
         counts = demo_mod.load(s, data, progress=lambda t, n: click.echo(f"  {t}: {n}", err=True))
+        counts.update(demo_mod.extend(c, s, today.date() if today else None, seed))
         password = auth_mod.create_demo_users(s, os.environ.get("GEOPLATFORM_DEMO_PASSWORD"), detached)
     click.echo(demo_accounts_message(password), err=True)
     emit({"scale": scale, "seed": seed, "counts": counts, "source": demo_mod.SOURCE}, as_json,
