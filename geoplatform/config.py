@@ -29,6 +29,49 @@ class Config:
         return dict(self.rules.get(plugin, {}))
 
 
+@dataclass(frozen=True)
+class PlanSettings:
+    """Plan-level definitions several plugins share (RULES §1), defined once: `[rules.plan]` overrides them.
+
+    Coverage, takeover, charging, bundling and the demo read these; none of them redefines them.
+    """
+
+    # [D] RULES §1: professionally served (专业化物业服务) = management_mode in these.
+    served_modes: tuple[str, ...] = ("professional", "state_owned")
+    # [D] RULES §1: managed (物业管理覆盖) = any mode except none and unknown.
+    managed_modes: tuple[str, ...] = ("professional", "state_owned", "self_managed", "community_managed")
+
+    @classmethod
+    def from_overrides(cls, overrides: dict[str, Any] | None) -> PlanSettings:
+        """Defaults updated with `[rules.plan]`; unknown keys or modes raise ValueError."""
+        values = dict(overrides or {})
+        unknown = sorted(set(values) - {"served_modes", "managed_modes"})
+        if unknown:
+            raise ValueError(f"unknown [rules.plan] setting(s): {', '.join(unknown)}")
+        from geoplatform.models import MANAGEMENT_MODES
+
+        known = (*MANAGEMENT_MODES, "unknown")
+        for key, modes in values.items():
+            if isinstance(modes, str) or not all(m in known for m in modes):
+                raise ValueError(f"[rules.plan] {key} must be a list of management modes "
+                                 f"({', '.join(known)}), got {modes!r}")
+            values[key] = tuple(modes)
+        return cls(**values)
+
+
+def plan_settings(config: Config | None) -> PlanSettings:
+    """The plan-level definitions in force (defaults + the config's `[rules.plan]`)."""
+    return PlanSettings.from_overrides(config.rules_for("plan") if config is not None else None)
+
+
+def redefines_plan(plugin: str, overrides: dict[str, Any], *keys: str) -> None:
+    """ValueError when a plugin's `[rules.<plugin>]` tries to redefine a plan-level definition."""
+    found = [k for k in keys if k in overrides]
+    if found:
+        raise ValueError(f"[rules.{plugin}] {', '.join(found)}: a plan-level definition — set it once in [rules.plan] "
+                         f"(served_modes, managed_modes)")
+
+
 def default_database_url() -> str:
     """The embedded SpatiaLite file under ./instance."""
     return f"sqlite:///{DEFAULT_DB_PATH}"

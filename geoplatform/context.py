@@ -40,6 +40,15 @@ class Context:
     _revision: tuple[float, Any] | None = field(default=None, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
+    def __post_init__(self) -> None:
+        self.load_messages()
+
+    def load_messages(self) -> None:
+        """Merge the plugins' `register_messages` catalogues (see pluginmanager.load_messages)."""
+        from geoplatform.pluginmanager import load_messages
+
+        load_messages(self.pm)
+
     @classmethod
     def create(cls, database_url: str | None = None, config: Config | None = None, **kw: Any) -> Context:
         """Load config, build the plugin manager; the engine opens lazily on first use."""

@@ -57,17 +57,36 @@ class CreditEvent:
     grade: str | None = None  # kind "grade": the grade given (on the configured scale, RULES §7)
 
 
+def _first_answer(context: Any, hook: str, **kwargs: Any) -> Any:
+    """The first non-None answer of a firstresult hook, in pluggy's order; a plugin that raises is logged and skipped."""
+    from geoplatform.pluginmanager import call_safely
+
+    for _, answer in call_safely(context.pm, hook, context=context, **kwargs):
+        return answer
+    return None
+
+
+def owners_org_statuses(context: Any, compound_ids: list[str]) -> dict[str, OrgStatus] | None:
+    """{compound id: OrgStatus} from the organisation records, or None when no plugin answers (read the compound field)."""
+    return _first_answer(context, "owners_org_status", compound_ids=list(compound_ids))
+
+
+def firm_eligibilities(context: Any, companies: list[Any]) -> dict[Any, FirmEligibility] | None:
+    """{firm key: FirmEligibility} from the credit gate, or None when no plugin answers (every firm then passes)."""
+    return _first_answer(context, "firm_eligibility", companies=list(companies))
+
+
+def collect_credit_events(context: Any, today: dt.date) -> list[CreditEvent]:
+    """Every credit event the plugins derive from their records, oldest first."""
+    from geoplatform.pluginmanager import call_safely
+
+    events = [e for _, lst in call_safely(context.pm, "credit_events", context=context, today=today) for e in lst or ()]
+    return sorted(events, key=lambda e: (e.on, str(e.company), e.kind))
+
+
 def context_of(session: Any) -> Any:
     """The Context a session was opened by (`Context.session()`), or None for a bare session."""
     return getattr(session, "info", {}).get("context")
-
-
-def _first_answer(context: Any, hook: str, **kwargs: Any) -> Any:
-    if context is None:
-        return None
-    from geoplatform.pluginmanager import call_safely
-
-    return next((res for _, res in call_safely(context.pm, hook, context=context, **kwargs) if res is not None), None)
 
 
 def firm_gate(session: Any, companies: Any) -> dict[Any, FirmEligibility]:
@@ -77,7 +96,8 @@ def firm_gate(session: Any, companies: Any) -> dict[Any, FirmEligibility]:
     every answer carrying the warning `no_credit_gate` so readers can say the full gate was not applied.
     """
     wanted = list(dict.fromkeys(companies))
-    answer = _first_answer(context_of(session), "firm_eligibility", companies=wanted)
+    context = context_of(session)
+    answer = firm_eligibilities(context, wanted) if context is not None else None
     if answer is not None:
         return {c: answer.get(c) or FirmEligibility(c, False, ("unknown_firm",)) for c in wanted}
     from sqlalchemy import select
@@ -108,7 +128,8 @@ def org_statuses(session: Any, compound_ids: Any) -> dict[str, OrgStatus]:
     """Each compound's owners' organisation from `owners_org_status`; with no plugin answering, from
     `compound.owners_org` (a 业委会 / 物管会 recorded there may sign; the status says it was declared)."""
     ids = list(dict.fromkeys(compound_ids))
-    answer = _first_answer(context_of(session), "owners_org_status", compound_ids=ids)
+    context = context_of(session)
+    answer = owners_org_statuses(context, ids) if context is not None else None
     if answer is not None:
         return {i: answer[i] for i in ids if i in answer}
     from sqlalchemy import select

@@ -89,9 +89,9 @@ def credit_events(context, today):
 
 @hookspec
 def after_import(context, session, kind, keys):
-    """After KIND's rows (identified by `keys`) are written, in the import's transaction: keep derived data in step; return a list of `Message` warnings."""
+    """After KIND's rows (`keys`) are written, in the import's transaction: keep derived data in step; return Message warnings."""
 
 
 @hookspec
 def load_demo(context, session, seed, today):
-    """After the demo's core records are loaded (same transaction), add this plugin's synthetic records; returns nothing."""
+    """After the demo's core records are loaded (same transaction), add this plugin's synthetic records; may return {table: rows}."""

@@ -20,8 +20,8 @@ DISTRIBUTION = "geoplatform"  # whose entry points are the built-ins
 SOURCE_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"  # a source checkout's declarations
 # The order the built-ins register in, hence the order of their layers, panels and menu entries (installed
 # entry-point metadata is alphabetical). It only orders: what loads is what the entry points declare.
-BUILTIN_ORDER = ("access", "coverage", "handover", "charging", "takeover", "bundling", "basemaps", "owners_org",
-                 "firms")
+BUILTIN_ORDER = ("access", "coverage", "handover", "charging", "takeover", "bundling", "owners_org", "governance",
+                 "firms", "basemaps")
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,23 @@ def build_plugin_manager(disabled: list[str] | tuple[str, ...] = ()) -> pluggy.P
             continue
         if version:
             pm.versions[name] = version  # type: ignore[attr-defined]
+    load_messages(pm)
     return pm
+
+
+def load_messages(pm: pluggy.PluginManager) -> None:
+    """Merge every registered plugin's `register_messages()` catalogues into the i18n catalogues.
+
+    Called when a plugin manager is built (so the CLI and every Context have them) and again when a
+    Context or the web app is built (plugins registered later, e.g. by tests, are merged then).
+    """
+    from geoplatform.i18n import add_messages
+
+    for plugin, catalogues in reversed(call_safely(pm, "register_messages")):
+        if isinstance(catalogues, dict):
+            add_messages({lang: dict(entries) for lang, entries in catalogues.items() if isinstance(entries, dict)})
+        else:
+            log.warning("plugin %s: register_messages must return {lang: {key: text}}", plugin)
 
 
 def plugin_version(pm: pluggy.PluginManager, name: str) -> str:

@@ -22,17 +22,18 @@ def create_app(context: Context | None = None, database_url: str | None = None,
     app.config["SECRET_KEY"] = context.config.secret_key or _instance_secret(context)
     app.config["MAX_CONTENT_LENGTH"] = context.config.max_upload_bytes
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600  # vendored assets change only with a release
-    app.config["GEOPLATFORM_BASEMAP"] = os.environ.get("GEOPLATFORM_BASEMAP", "osm")
+    # "" = the first basemap the server holds (a loaded tile package, else the own-data outline basemap)
+    app.config["GEOPLATFORM_BASEMAP"] = os.environ.get("GEOPLATFORM_BASEMAP", "")
     app.config.update(settings or {})
 
     import web.messages  # noqa: F401  (UI strings into the i18n catalogues)
-    from web import api, auth, http, lang, mapview, ogc, security
+    from web import api, auth, http, lang, mapview, ogc, security, shell
     from web.workspaces import bureau as ws_bureau
     from web.workspaces import compound as ws_compound
     from web.workspaces import street as ws_street
-    from web.workspaces import takeover as ws_takeover
-    from web.workspaces import utility as ws_utility
 
+    context.load_messages()  # plugins registered after the Context was built (tests) bring their texts too
+    shell.install(app, context)
     security.init_security(app)
     auth.init_auth(app)
     lang.init_lang(app)
@@ -40,16 +41,20 @@ def create_app(context: Context | None = None, database_url: str | None = None,
     app.register_blueprint(mapview.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc.bp)
-    app.register_blueprint(ws_street.bp)  # role workspaces (issue 10)
+    app.register_blueprint(ws_street.bp)  # the shell's screens; the plugins' pages come through register_routes
     app.register_blueprint(ws_compound.bp)
-    app.register_blueprint(ws_takeover.bp)
-    app.register_blueprint(ws_utility.bp)
     app.register_blueprint(ws_bureau.bp)
     _register_plugin_routes(app, context)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"current_user": auth.current_user, "url_rules": {r.endpoint for r in app.url_map.iter_rules()}}
+        from geoplatform.labels import label
+
+        lang = lang_of_request()
+        return {"current_user": auth.current_user, "url_rules": {r.endpoint for r in app.url_map.iter_rules()},
+                "menu_links": lambda: shell.menu_links(context, auth.current_user()),
+                "label": lambda enum, value: label(enum, value, lang),
+                "show": lambda field, value: ws_compound.show(field, value, lang)}
 
     return app
 
@@ -64,6 +69,15 @@ def _register_plugin_routes(app: Flask, context: Context) -> None:
                 app.register_blueprint(blueprint)
             except Exception:  # a broken plugin must not take the app down
                 log.exception("plugin %s: cannot mount blueprint %r", plugin, getattr(blueprint, "name", blueprint))
+
+
+def lang_of_request() -> str:
+    """The request's language (zh when there is no request, e.g. rendering outside one)."""
+    from flask import has_request_context
+
+    from web.lang import current_lang
+
+    return current_lang() if has_request_context() else "zh"
 
 
 def get_context() -> Context:

@@ -1,4 +1,5 @@
-"""HTTP plumbing: parameter validation (400 on garbage), revision-keyed ETag caching, gzip compression."""
+"""HTTP plumbing: the one mapping of service errors to HTTP, parameter validation (400 on garbage),
+revision-keyed ETag caching, gzip compression."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, abort, jsonify, make_response, request
+from flask import Flask, Response, abort, g, jsonify, make_response, request
+
+from geoplatform.errors import Forbidden, UserInputError
 
 GZIP_MIN_BYTES = 1024
+GZIP_FAST_BYTES = 256 * 1024
 GZIP_TYPES = ("application/json", "application/geo+json", "text/html", "text/css", "application/javascript",
               "text/javascript", "image/svg+xml", "text/plain")
 
@@ -99,11 +103,13 @@ class _BodyCache:
 _BODIES = _BodyCache()
 
 
-def cached(key: str, build: Callable[[], Any], mimetype: str = "application/json", max_age: int = 0) -> Response:
+def cached(key: str, build: Callable[[], Any], mimetype: str = "application/json",
+           max_age: int = 0) -> Response:  # noqa: ARG001 - max_age kept for callers: nothing is stored now
     """A JSON response built by `build()`, with a strong ETag from `key` (304 when the client has it).
 
     `key` must change whenever the data can (it includes the data revision); the body is only
-    built on a cache miss of the client. Cache-Control is private: answers depend on the user.
+    built on a cache miss of a client that sends If-None-Match. Cache-Control is `private, no-store`:
+    answers depend on the user and must not stay in a browser's cache after logout.
     """
     etag = hashlib.sha256(key.encode()).hexdigest()[:32]
     if request.if_none_match.contains_weak(etag):
@@ -119,18 +125,84 @@ def cached(key: str, build: Callable[[], Any], mimetype: str = "application/json
         response = make_response(body)
         response.mimetype = mimetype
     response.set_etag(etag)
-    response.headers["Cache-Control"] = f"private, max-age={max_age}, must-revalidate"
+    response.headers["Cache-Control"] = "private, no-store"
     response.vary.add("Cookie")
     response.vary.add("Authorization")
     return response
 
 
+def wants_json() -> bool:
+    """Whether an error of this request is answered as JSON (API, JSON body, JSON accepted, marked view)."""
+    from web.security import is_api_request
+
+    return (is_api_request() or request.is_json or bool(g.get("json_errors"))
+            or request.accept_mimetypes.best == "application/json" or request.method not in ("GET", "HEAD"))
+
+
+def user_error_response(exc: UserInputError) -> Response:
+    """The one HTTP form of a service error: its status with {"error", "key", "params", "status"} in the
+    user's language (the params also at the top level, e.g. `field`, `allowed`); an HTML page for pages.
+
+    A Forbidden raised by a service is audited here as a denied attempt (the shell's `require` audits its own).
+    """
+    from web.lang import current_lang
+    from web.security import refuse
+
+    lang = current_lang()
+    text = exc.message.text(lang)
+    status = int(getattr(exc, "status", 400))
+    if isinstance(exc, Forbidden):
+        _audit_forbidden(exc)
+    if not wants_json():
+        return refuse(status, text, explanation=text)
+    params = {k: _param_json(v, lang) for k, v in exc.message.params.items()}
+    body = {**{k: v for k, v in params.items() if k not in ("error", "key", "params", "status")},
+            "error": text, "key": exc.message.key, "params": params, "status": status}
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _param_json(value: Any, lang: str) -> Any:
+    """A message parameter as JSON: texts in the user's language, lists kept, anything else as text."""
+    from geoplatform.i18n import in_lang
+
+    value = in_lang(value, lang)
+    if isinstance(value, list | tuple):
+        return [_param_json(v, lang) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        value = value.item()
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)
+
+
+def _audit_forbidden(exc: UserInputError) -> None:
+    from geoplatform import audit
+    from web.app import get_context
+
+    user = g.get("user")
+    if user is None:
+        return
+    p = exc.message.params
+    try:
+        audit.record_denied(get_context(), user, str(p.get("action") or exc.message.key), str(p.get("entity") or "route"),
+                            p.get("entity_id"), street_code=p.get("street_code"),
+                            detail=f"{request.method} {request.path}"[:500])
+    except Exception:  # auditing must not turn a 403 into a 500
+        import logging
+
+        logging.getLogger(__name__).exception("could not audit a denied attempt")
+
+
 def init_http(app: Flask) -> None:
-    """Install the gzip after_request hook and the BadParameter → 400 handler."""
+    """Install the error mapping (UserInputError → its status, BadParameter → 400) and the gzip hook."""
 
     @app.errorhandler(BadParameter)
     def _bad_parameter(exc: BadParameter) -> Response:
         return json_error(400, exc.message, parameter=exc.name)
+
+    @app.errorhandler(UserInputError)
+    def _user_input(exc: UserInputError) -> Response:
+        return user_error_response(exc)
 
     @app.after_request
     def _gzip(response: Response) -> Response:
@@ -169,7 +241,9 @@ def gzip_response(response: Response) -> Response:
         data = response.get_data()
         if len(data) < GZIP_MIN_BYTES:
             return response
-        response.set_data(gzip.compress(data, compresslevel=6))
+        # large dynamic bodies (pages of features) at level 1: 3–4× faster than 6 for a slightly larger answer
+        fast = static_key is None and len(data) > GZIP_FAST_BYTES
+        response.set_data(gzip.compress(data, compresslevel=1 if fast else 6))
         if static_key is not None:
             _STATIC_GZ[static_key] = response.get_data()
     response.headers["Content-Encoding"] = "gzip"

@@ -108,6 +108,6 @@ def layer_meta(spec: LayerSpec, lang: str) -> dict[str, Any]:
     return {
         "id": spec.id, "title": spec.title_zh if zh else spec.title_en, "title_zh": spec.title_zh,
         "title_en": spec.title_en, "group": group, "source": spec.source, "plugin": spec.plugin,
-        "min_zoom": spec.min_zoom, "visible": spec.visible, "legend": legend,
+        "min_zoom": spec.min_zoom, "detail_zoom": spec.detail_zoom, "visible": spec.visible, "legend": legend,
         "popup": fields(spec.popup), "tooltip": fields(spec.tooltip),
     }

@@ -153,6 +153,35 @@ def parse_date(v: Any) -> dt.date:
     raise ValueProblem("import.value.not_date", value=s)
 
 
+_DATETIME_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T]?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?(\d{1,2})[时点:](\d{1,2})分?(?:(\d{1,2})秒?)?$"),
+)
+
+
+def parse_datetime(v: Any) -> dt.datetime:
+    """2025-03-01 14:30 / 2025-03-01T14:30:05 / 2025/3/1 14:30 / 2025年3月1日14时30分 / an Excel date-time cell.
+
+    A time of day is required (a bare date is refused: the 24-hour clocks need the hour); the value is
+    kept as written (local time), without a time zone.
+    """
+    if isinstance(v, dt.datetime):
+        return v.replace(tzinfo=None)
+    if hasattr(v, "to_pydatetime"):  # pandas Timestamp
+        return v.to_pydatetime().replace(tzinfo=None)
+    s = unicodedata.normalize("NFKC", _text(v)).strip()
+    squeezed = re.sub(r"\s+", " ", s)
+    for pat in _DATETIME_PATTERNS:
+        m = pat.match(squeezed if pat is _DATETIME_PATTERNS[0] else squeezed.replace(" ", ""))
+        if m:
+            try:
+                return dt.datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4)),
+                                   int(m.group(5)), int(m.group(6) or 0))
+            except ValueError as exc:
+                raise ValueProblem("import.value.bad_date", value=s, detail=str(exc)) from exc
+    raise ValueProblem("import.value.not_datetime", value=s)
+
+
 _TRUE = {"1", "true", "yes", "y", "t", "是", "有", "√", "✓", "对"}
 _FALSE = {"0", "false", "no", "n", "f", "否", "无", "×", "✗", "没有"}
 
@@ -205,7 +234,7 @@ class Field:
     """One importable column: target name, type, accepted headers, plausible range."""
 
     name: str
-    type: str  # text | int | float | date | bool | rate | list | enum:<name> | code9 | code12 | lon | lat | wkt
+    type: str  # text | int | float | date | datetime | bool | rate | list | enum:<name> | code9 | code12 | lon | lat | wkt
     aliases: tuple[str, ...] = ()
     lo: float | None = None
     hi: float | None = None
@@ -229,6 +258,11 @@ def parse_value(f: Field, v: Any, today: dt.date) -> Any:
         out = parse_date(v)
         if out.year < 1900 or out.year > today.year + 50:
             raise ValueProblem("import.value.implausible_date", date=out.isoformat())
+        return out
+    elif kind == "datetime":
+        out = parse_datetime(v)
+        if out.year < 1900 or out.year > today.year + 50:
+            raise ValueProblem("import.value.implausible_date", date=out.isoformat(sep=" "))
         return out
     elif kind == "bool":
         return parse_bool(v)

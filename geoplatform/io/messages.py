@@ -225,6 +225,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.value.bad_date": ("{value!r} is not a real date ({detail})", "「{value}」不是真实存在的日期（{detail}）"),
     "import.value.not_date": ("{value!r} is not a date (write 2019-03-01, 2019/3/1 or 2019年3月1日)",
                               "「{value}」不是日期（请写成 2019-03-01、2019/3/1 或 2019年3月1日）"),
+    "import.value.not_datetime": ("{value!r} is not a date and time (write 2025-03-01 14:30 or 2025年3月1日14时30分)",
+                                  "「{value}」不是日期时间（请写成 2025-03-01 14:30 或 2025年3月1日14时30分）"),
     "import.value.not_bool": ("{value!r} is not yes/no (是/否)", "「{value}」不是“是/否”"),
     "import.value.bare_percent": ("{value:g} is not a share between 0 and 1: write {value:g}% or {share:g}",
                                   "{value:g} 不是 0 到 1 之间的比例：请写成 {value:g}% 或 {share:g}"),

@@ -183,6 +183,12 @@ def _compound_refs(job: ImportJob, required: bool) -> None:
             job.ok_rows[i] = False
 
 
+def _refers_to_firms(job: ImportJob) -> bool:
+    """The table's `company` column is a foreign key to the firms registry (a plain text column is left alone)."""
+    column = job.model.__table__.c.get("company")
+    return column is not None and any(fk.column.table.name == "property_company" for fk in column.foreign_keys)
+
+
 def _resolve_companies(job: ImportJob) -> None:
     """A `company` column names a firm: the registered name it matches (geoplatform.companies), or a new firm
     added to the registry on write (filing unknown; warned); an ambiguous name is an error naming the candidates."""
@@ -233,7 +239,7 @@ def resolve_records(job: ImportJob) -> None:
         for rec in job.rows:
             if rec.get("street_code") is not None:
                 rec["street_code"] = match_street(job.s, rec["street_code"], lookup) or rec["street_code"]
-    if "company" in fields and job.table_name != "property_company":
+    if "company" in fields and _refers_to_firms(job):
         _resolve_companies(job)
     for i, rec in enumerate(job.rows):
         rec["_row"] = job.t.label(i)

@@ -288,7 +288,7 @@ class User(Base):
 
 
 class ApiToken(Base):
-    """An API token; only its SHA-256 is stored."""
+    """An API token; only its SHA-256 is stored. It expires (`expires_at`) and can be revoked alone."""
 
     __tablename__ = "api_token"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -297,6 +297,7 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # refused from then on (auth.token_login)
 
 
 class UserSession(Base):
@@ -357,4 +358,5 @@ APPEND_ONLY.extend([HandoverEvent, LedgerItem])
 
 # Concern modules (each registers its tables on `metadata` and extends the lists above) go here:
 from geoplatform.models import firms  # noqa: E402, F401  (RULES §7: contracts, credit events, rankings)
+from geoplatform.models import governance as _governance  # noqa: E402, F401  (RULES §8 records)
 from geoplatform.models import owners_org as _owners_org  # noqa: E402, F401  (RULES §6 records)

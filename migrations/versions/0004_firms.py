@@ -15,7 +15,7 @@ the old one dropped, and declarations that leave the stored rows as they are (a 
 NULL, a foreign key on downgrade) are edited in place as SQLite documents it.
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0007
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0004'
-down_revision = '0003'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,10 @@
 """Built-in plugin: the base role policy (deny by default; jurisdiction by street, utility and field).
 
+Disabling it (GEOPLATFORM_DISABLE_PLUGINS=access) leaves no plugin that allows the base actions
+(view, export, edit_compound, work_street, …): every page and API answers 403, for admins too — a
+locked instance, since nothing is allowed unless some plugin says so. Other plugins still decide
+their own actions (e.g. takeover's edit_takeover for the state company).
+
 Answers of permission_allowed: True allow, False deny, None no opinion (another plugin decides).
 Context.allowed() needs at least one True and no False, so anything nobody allows is denied.
 """
@@ -15,10 +20,10 @@ READ_ACTIONS = frozenset({"view", "export"})
 RESTRICTED_KINDS = frozenset({"user", "audit", "api_token", "user_session"})
 # Compound fields the state-owned company may change (its takeover estimate).
 TAKEOVER_FIELDS = frozenset({"takeover_cost"})
-# Actions decided by the plugin that owns them: handover, takeover, bundling, owners' organisations, firms (a
-# street's quarterly scores).
+# Actions decided by the plugin that owns them: handover, takeover, bundling, owners' organisations, governance,
+# firms (a street's quarterly scores).
 DELEGATED_ACTIONS = frozenset({"edit_handover", "edit_takeover", "decide_bundle", "revert_bundle", "edit_owners_org",
-                               "record_evaluation", "score_firms"})
+                               "record_evaluation", "edit_governance", "score_firms"})
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -41,6 +46,9 @@ def decide(user: Any, action: str, resource: dict[str, Any] | None) -> bool | No
         return False
     if action in DELEGATED_ACTIONS:
         return None
+    if action == "work_street":  # the street workspace: a street officer for their own street only
+        own = _get(user, "street_code")
+        return role == "street_officer" and bool(own) and resource.get("street_code") == own
     if action == "edit_compound":
         if role == "street_officer":
             own = _get(user, "street_code")

@@ -45,3 +45,35 @@ def decide(user: Any, action: str, resource: Any) -> bool | None:
 def permission_allowed(context: Any, user: Any, action: str, resource: Any) -> bool | None:
     """decide_bundle for a street officer of the proposal's street (False elsewhere); revert is the base policy's."""
     return decide(user, action, resource)
+
+
+@hookimpl
+def register_routes(context: Any) -> list:
+    """The street workspace's bundling actions: accept / reject / revert a proposal, re-plan a street."""
+    from plugins.bundling.pages import blueprint
+
+    return [blueprint(context)]
+
+
+@hookimpl
+def register_messages() -> dict:
+    """The texts of the bundling tab and the compound section (zh, en)."""
+    from plugins.bundling.screens import MESSAGES
+
+    return MESSAGES
+
+
+@hookimpl
+def dashboard_panels(context: Any, user: Any, where: str, street_code: str | None) -> list:
+    """Street workspace: the bundling tab (proposals, new bundles, unmatched orphans) and its map layers."""
+    from plugins.bundling.screens import dashboard_panels as panels
+
+    return panels(context, user, where, street_code)
+
+
+@hookimpl
+def compound_sections(context: Any, compound_id: str, user: Any) -> list:
+    """The compound's bundle proposals and its role in the current plan."""
+    from plugins.bundling.screens import compound_sections as sections
+
+    return sections(context, compound_id, user)

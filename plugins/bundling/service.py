@@ -1,4 +1,6 @@
-"""Bundling services over a session and a Principal (used by the CLI and the web): plan, list, accept, reject, revert."""
+"""Bundling services over a session and a Principal — the one layer under the CLI and the web: plan, list,
+accept, reject, revert. Errors are `geoplatform.errors` kinds: UnknownProposal (404), BundleDenied (403),
+MissingNote (400), any other BundleError a Conflict with the stored state (409)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from geoplatform import audit, exchange
 from geoplatform import models as m
+from geoplatform.errors import Conflict, Forbidden, NotFound
 from geoplatform.principal import Principal
 from geoplatform.store import read_frame
 from plugins.bundling.rules import Plan, find_hosts, find_orphans, plan_bundles
@@ -29,17 +32,35 @@ COMPOUND_COLUMNS = ("id", "name", "street_code", "management_mode", "floor_area_
 BUILDING_COLUMNS = ("id", "compound_id", "street_code", "floor_area_m2", "households")
 
 
-class BundleError(ValueError):
-    """A request the planner refuses (unknown proposal, wrong state, data changed since): one clear message."""
+class BundleError(Conflict):
+    """A request the planner refuses because of the stored state (wrong state, data changed since): HTTP 409."""
 
 
-class BundleDenied(PermissionError):
-    """The principal may not decide or revert this proposal."""
+class UnknownProposal(NotFound, BundleError):
+    """No proposal with that id, stored or planned (HTTP 404)."""
+
+
+class MissingNote(BundleError):
+    """A decision without its required text (consent note, reason): HTTP 400, naming the field."""
+
+    status = 400
+
+
+class BundleDenied(Forbidden, BundleError):
+    """The principal may not decide or revert this proposal (HTTP 403; the caller audits the attempt)."""
 
 
 def settings_for(context: Any, max_distance: float | None = None) -> BundlingSettings:
-    """The plugin's settings with the context's `[rules.bundling]` overrides and an optional max distance."""
-    return load_settings(context.rules("bundling"), max_distance_m=max_distance)
+    """The plugin's settings with the context's `[rules.bundling]` overrides and an optional max distance.
+
+    The host modes are the plan's professionally served modes (`[rules.plan] served_modes`), never redefined here.
+    """
+    from geoplatform.config import plan_settings, redefines_plan
+
+    overrides = context.rules("bundling")
+    redefines_plan("bundling", overrides, "host_modes")
+    plan = plan_settings(getattr(context, "config", None))
+    return load_settings({**overrides, "host_modes": list(plan.served_modes)}, max_distance_m=max_distance)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,7 +140,7 @@ def cached_plan(context: Any, settings: BundlingSettings | None = None) -> Plan:
         with context.session(readonly=True) as s:
             return compute_plan(s, settings)
 
-    cached = getattr(context, "_cached", None)
+    cached = getattr(context, "memo", None)
     return cached(f"bundling_plan:{settings!r}", build) if cached else build()
 
 
@@ -218,8 +239,8 @@ def get_proposal(session: Session, settings: BundlingSettings, proposal_id: str)
             session.add(row)
             session.flush()
             return row
-    raise BundleError(f"unknown bundle proposal {proposal_id!r} (list them with `geoplatform bundle plan`; "
-                      "after planning with a non-default --max-distance, store them with --save first)")
+    raise UnknownProposal(f"unknown bundle proposal {proposal_id!r} (list them with `geoplatform bundle plan`; "
+                          "after planning with a non-default --max-distance, store them with --save first)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,7 +251,8 @@ def _authorise(context: Any, session: Session, principal: Principal, action: str
     resource = {"kind": "bundle", "id": p.id, "street_code": p.street_code}
     if not context.allowed(principal, action, resource):
         raise BundleDenied(f"{principal.name} ({principal.role}) may not {action} proposal {p.id} "
-                           f"of street {p.street_code}")
+                           f"of street {p.street_code}", action=action, entity="bundle", entity_id=p.id,
+                           street_code=p.street_code)
 
 
 def _check_state(p: m.BundleProposal, allowed: tuple[str, ...], verb: str) -> None:
@@ -318,7 +340,7 @@ def reject(context: Any, session: Session, principal: Principal, proposal_id: st
            settings: BundlingSettings | None = None) -> dict[str, Any]:
     """Reject a proposal with a reason (audited); re-planning keeps it rejected."""
     if not reason or not reason.strip():
-        raise BundleError("a rejection needs a reason (--reason)")
+        raise MissingNote("a rejection needs a reason (--reason)", field="reason")
     settings = settings or settings_for(context)
     p = get_proposal(session, settings, proposal_id)
     _authorise(context, session, principal, "decide_bundle", p)
@@ -336,7 +358,7 @@ def revert(context: Any, session: Session, principal: Principal, proposal_id: st
     """Undo an accepted proposal exactly (admin): restore before_state, refusing if the records changed since."""
     p = session.get(m.BundleProposal, proposal_id)
     if p is None:
-        raise BundleError(f"unknown bundle proposal {proposal_id!r}")
+        raise UnknownProposal(f"unknown bundle proposal {proposal_id!r}")
     _authorise(context, session, principal, "revert_bundle", p)
     _check_state(p, ("accepted",), "reverted")
     state = p.before_state or {}

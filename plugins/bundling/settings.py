@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from geoplatform.config import PlanSettings
+
 
 @dataclass(frozen=True)
 class BundlingSettings:
@@ -12,8 +14,8 @@ class BundlingSettings:
 
     # [D] RULES §5: modes whose compounds may be orphans (无物业, 社区代管/准物业)
     orphan_modes: tuple[str, ...] = ("none", "community_managed")
-    # [D] RULES §1/§5: professionally served modes that may host (专业化物业, 国企兜底)
-    host_modes: tuple[str, ...] = ("professional", "state_owned")
+    # [D] RULES §1/§5: professionally served modes may host: the plan-level definition (geoplatform.config)
+    host_modes: tuple[str, ...] = PlanSettings().served_modes
     # [Q] plan: areas under 1万 m² are merged (不成管理规模)
     min_floor_area_m2: float = 10_000.0
     # [D] RULES §5: fewer households than this is under management scale

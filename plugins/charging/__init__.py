@@ -48,3 +48,35 @@ def register_exporters(context: Any) -> list[Any]:
     from plugins.charging.export import exporters
 
     return exporters()
+
+
+@hookimpl
+def register_routes(context: Any) -> list[Any]:
+    """No pages of its own: a blueprint carrying the templates of its dashboard panel and compound section."""
+    from plugins.charging.screens import blueprint
+
+    return [blueprint()]
+
+
+@hookimpl
+def register_messages() -> dict[str, dict[str, str]]:
+    """The texts of the plugin's panel and section (zh, en)."""
+    from plugins.charging.screens import MESSAGES
+
+    return MESSAGES
+
+
+@hookimpl
+def dashboard_panels(context: Any, user: Any, where: str, street_code: str | None) -> list[Any]:
+    """Bureau dashboard: garages per charging decision."""
+    from plugins.charging.screens import dashboard_panels as panels
+
+    return panels(context, user, where, street_code)
+
+
+@hookimpl
+def compound_sections(context: Any, compound_id: str, user: Any) -> list[Any]:
+    """The compound's garages with their decisions and reasons."""
+    from plugins.charging.screens import compound_sections as sections
+
+    return sections(context, compound_id, user)

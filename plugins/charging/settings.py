@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Any
 
+from geoplatform.config import PlanSettings, plan_settings, redefines_plan
+
 
 @dataclass(frozen=True)
 class ChargingSettings:
@@ -29,8 +31,8 @@ class ChargingSettings:
     # [Q for new garages, D for existing ones] GB/T 51313-2018 §6.1.5: charging facilities not on the
     # 4th underground floor (B4 = -4) or below; R5 applies when lowest_charging_floor <= this value.
     lowest_floor_limit: int = -4
-    # [D] RULES §1: professionally served = professional or state-owned management (flags F1/F3).
-    professional_modes: tuple[str, ...] = ("professional", "state_owned")
+    # [D] RULES §1: professionally served (flags F1/F3): the plan-level definition (geoplatform.config.PlanSettings).
+    professional_modes: tuple[str, ...] = PlanSettings().served_modes
 
     @classmethod
     def from_overrides(cls, overrides: dict[str, Any] | None) -> ChargingSettings:
@@ -68,5 +70,8 @@ class ChargingSettings:
 
 
 def settings_for(context: Any) -> ChargingSettings:
-    """The settings in force for a Context (config overrides applied)."""
-    return ChargingSettings.from_overrides(context.rules("charging") if context is not None else None)
+    """The settings in force for a Context (config overrides applied; served modes from `[rules.plan]`)."""
+    overrides = context.rules("charging") if context is not None else {}
+    redefines_plan("charging", overrides, "professional_modes")
+    plan = plan_settings(getattr(context, "config", None))
+    return ChargingSettings.from_overrides({**overrides, "professional_modes": list(plan.served_modes)})

@@ -38,6 +38,38 @@ def register_commands(cli):  # noqa: ANN001, ANN201
     register(cli)
 
 
+@hookimpl
+def register_routes(context):  # noqa: ANN001, ANN201
+    """GET /api/v1/kpi; the templates of the dashboard panel and the compound section."""
+    from plugins.coverage.pages import blueprint
+
+    return [blueprint(context)]
+
+
+@hookimpl
+def register_messages():  # noqa: ANN201
+    """The texts of the plugin's panel and section (zh, en)."""
+    from plugins.coverage.screens import MESSAGES
+
+    return MESSAGES
+
+
+@hookimpl
+def dashboard_panels(context, user, where, street_code):  # noqa: ANN001, ANN201
+    """Bureau dashboard: KPI tiles, per-street charts against the targets, distance to target, monthly trend."""
+    from plugins.coverage.screens import dashboard_panels as panels
+
+    return panels(context, user, where, street_code)
+
+
+@hookimpl
+def compound_sections(context, compound_id, user):  # noqa: ANN001, ANN201
+    """Professionally served? Owners' organisation?"""
+    from plugins.coverage.screens import compound_sections as sections
+
+    return sections(context, compound_id, user)
+
+
 def kpi_report(context, street=None):  # noqa: ANN001, ANN201
     """`{"district": {...}, "streets": [...]}` (see plugins.coverage.service.kpi_report); for the web dashboard."""
     from plugins.coverage.service import kpi_report as report

@@ -25,11 +25,9 @@ def kpi_report(context: Any, street: str | None = None) -> dict[str, Any]:
 
 def org_statuses(context: Any, compound_ids: list[str]) -> dict[str, Any] | None:
     """{compound id: OrgStatus} from the plugin answering `owners_org_status` (RULES §6 records), or None."""
-    from geoplatform.pluginmanager import call_safely
+    from geoplatform.exchange import owners_org_statuses
 
-    for _, answer in call_safely(context.pm, "owners_org_status", context=context, compound_ids=compound_ids):
-        return answer
-    return None
+    return owners_org_statuses(context, compound_ids)
 
 
 def with_org_status(context: Any, frame: pd.DataFrame) -> pd.DataFrame:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from geoplatform.config import PlanSettings, plan_settings, redefines_plan
+
 PROVENANCE: dict[str, str] = {
-    "served_modes": "[D] RULES §1: 专业化物业服务 = professional or state_owned management",
+    "served_modes": "[D] RULES §1: 专业化物业服务 = professional or state_owned management ([rules.plan], shared)",
     "owners_org_values": "[Q] the plan: 业委会 (owners_committee) or 物管会 (management_committee)",
     "target_coverage": "[Q] the plan: coverage ≥ 80% by end-2027",
     "target_owners_org": "[Q] the plan: owners' organisation rate ≥ 95% by end-2027",
@@ -17,8 +19,8 @@ PROVENANCE: dict[str, str] = {
 class CoverageSettings:
     """Every threshold of RULES §1 as a named setting; PROVENANCE says where each comes from."""
 
-    # [D] RULES §1: professionally served (专业化物业服务) = these management modes.
-    served_modes: tuple[str, ...] = ("professional", "state_owned")
+    # [D] RULES §1: professionally served (专业化物业服务): the plan-level definition (geoplatform.config.PlanSettings).
+    served_modes: tuple[str, ...] = PlanSettings().served_modes
     # [Q] the plan: an owners' organisation is an owners' committee (业委会) or a management committee (物管会).
     owners_org_values: tuple[str, ...] = ("owners_committee", "management_committee")
     # [Q] the plan: professional property service covers ≥ 80% of compounds by end-2027.
@@ -49,8 +51,11 @@ class CoverageSettings:
 
 
 def settings_for(context: Any) -> CoverageSettings:
-    """The settings of this invocation (defaults + the context's `[rules.coverage]`)."""
-    return CoverageSettings.from_overrides(context.rules("coverage") if context is not None else None)
+    """The settings of this invocation (defaults + the context's `[rules.coverage]`; served modes from `[rules.plan]`)."""
+    overrides = context.rules("coverage") if context is not None else {}
+    redefines_plan("coverage", overrides, "served_modes")
+    plan = plan_settings(getattr(context, "config", None))
+    return CoverageSettings.from_overrides({**overrides, "served_modes": list(plan.served_modes)})
 
 
 def settings_table(settings: CoverageSettings) -> list[dict[str, Any]]:

@@ -36,7 +36,8 @@ class FirmsSettings:
     # [Q] RULES §7: a street scores each firm 0–100 (standard + satisfaction + 12345)
     score_min: float = 0.0
     score_max: float = 100.0
-    # [D] RULES §1: professionally served modes (a compound a firm serves)
+    # [D] RULES §1: professionally served modes (a compound a firm serves) — the plan's definition
+    # (`[rules.plan] served_modes`, geoplatform.config.PlanSettings), never redefined here
     served_modes: tuple[str, ...] = ("professional", "state_owned")
     # [D] modes of a compound nobody serves: an expired contract there is no longer a coverage risk
     unserved_modes: tuple[str, ...] = ("none", "self_managed", "community_managed")
@@ -92,5 +93,10 @@ def load_settings(overrides: dict[str, Any] | None = None) -> FirmsSettings:
 
 
 def settings_for(context: Any) -> FirmsSettings:
-    """The settings in force for a Context (config overrides applied)."""
-    return load_settings(context.rules("firms") if context is not None else None)
+    """The settings in force for a Context (config overrides applied; served modes from `[rules.plan]`)."""
+    from geoplatform.config import plan_settings, redefines_plan
+
+    overrides = dict(context.rules("firms") if context is not None else {})
+    redefines_plan("firms", overrides, "served_modes")
+    plan = plan_settings(getattr(context, "config", None))
+    return load_settings({**overrides, "served_modes": list(plan.served_modes)})

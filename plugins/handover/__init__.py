@@ -45,10 +45,42 @@ def register_exporters(context):  # noqa: ANN001, ANN201
 
 @hookimpl
 def register_routes(context):  # noqa: ANN001, ANN201
-    """GET /api/v1/handover/backlog and /api/v1/handover/history/<compound> (writes: web/api_edit.py PATCH)."""
-    from plugins.handover.routes import make_blueprint
+    """The utility workspace /ws/utility and the API /api/v1/handover/… and /api/v1/handovers/<compound>/<facility>."""
+    from plugins.handover.pages import blueprints
 
-    return [make_blueprint(context)]
+    return blueprints(context)
+
+
+@hookimpl
+def register_messages():  # noqa: ANN201
+    """The texts of the plugin's screens and errors (zh, en)."""
+    from plugins.handover.screens import MESSAGES
+
+    return MESSAGES
+
+
+@hookimpl
+def menu_links(context, user):  # noqa: ANN001, ANN201
+    """The utility workspace (home page of utility accounts; also for admin/bureau)."""
+    from plugins.handover.screens import menu_links as links
+
+    return links(context, user)
+
+
+@hookimpl
+def compound_sections(context, compound_id, user):  # noqa: ANN001, ANN201
+    """Each facility's handover state and rectification ledger."""
+    from plugins.handover.screens import compound_sections as sections
+
+    return sections(context, compound_id, user)
+
+
+@hookimpl
+def dashboard_panels(context, user, where, street_code):  # noqa: ANN001, ANN201
+    """Bureau: backlog per utility; street workspace: the street's ledger tab."""
+    from plugins.handover.screens import dashboard_panels as panels
+
+    return panels(context, user, where, street_code)
 
 
 @hookimpl

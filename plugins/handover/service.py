@@ -1,4 +1,9 @@
-"""Handover reads and writes over a session, shared by the CLI and the web API (no Flask, no click)."""
+"""Handover reads and writes over a session: the one service layer under the CLI, the API and the pages.
+
+No Flask, no click. Errors are `geoplatform.errors` kinds (the CLI maps them to exit 2, HTTP to
+400/404/403/409 in one place each): an unknown compound or ledger item is NotFound, a stale
+version or an item already done is a Conflict, a refused jurisdiction is Forbidden.
+"""
 
 from __future__ import annotations
 
@@ -14,18 +19,19 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from geoplatform import audit
+from geoplatform.errors import Conflict, Forbidden, NotFound, UserInputError
 from geoplatform.models import Compound, Handover, HandoverEvent, LedgerItem, Street, utcnow
 from geoplatform.principal import Principal
 from plugins.handover import rules
 from plugins.handover.settings import HandoverSettings
 
 
-class HandoverError(ValueError):
-    """A handover request that cannot be carried out; the message says why (web: 400/404)."""
+class HandoverError(UserInputError):
+    """A handover request that cannot be carried out; the message says why (exit 2 / HTTP 400)."""
 
 
-class UnknownCompound(HandoverError):
-    """No compound with that id."""
+class UnknownCompound(NotFound, HandoverError):
+    """No compound with that id (HTTP 404)."""
 
 
 class UnknownFacility(HandoverError):
@@ -40,7 +46,7 @@ class TransitionNotAllowed(HandoverError):
     """RULES §2 does not allow this transition; `allowed` names the permitted next states."""
 
     def __init__(self, message: str, allowed: Sequence[str] = ()) -> None:
-        super().__init__(message)
+        super().__init__(message, allowed=list(allowed))
         self.allowed = tuple(allowed)
 
 
@@ -48,8 +54,31 @@ class LedgerItemError(HandoverError):
     """A ledger item that cannot be attached or completed."""
 
 
-class StaleVersion(HandoverError):
-    """The row changed since the caller read it (web: 409)."""
+class UnknownLedgerItem(NotFound, LedgerItemError):
+    """No ledger item with that id (HTTP 404)."""
+
+
+class ItemAlreadyDone(Conflict, LedgerItemError):
+    """The ledger item was completed before: its done date stays (HTTP 409, exit 2)."""
+
+
+class StaleVersion(Conflict, HandoverError):
+    """The row changed since the caller read it (HTTP 409)."""
+
+
+class HandoverDenied(Forbidden, HandoverError):
+    """Outside the user's facility or street (HTTP 403); the caller audits the attempt."""
+
+
+Allowed = Any  # Callable[[Principal, str, dict], bool], e.g. Context.allowed
+
+
+def check_edit(allowed: Allowed | None, principal: Principal, resource: dict[str, Any]) -> None:
+    """HandoverDenied unless `allowed(principal, "edit_handover", resource)` (no check when `allowed` is None)."""
+    if allowed is not None and not allowed(principal, "edit_handover", resource):
+        raise HandoverDenied("handover.denied", user=principal.name, role=principal.role, row=resource["id"],
+                             action="edit_handover", entity="handover", entity_id=resource["id"],
+                             street_code=resource.get("street_code"))
 
 
 def _check_facility(facility: str) -> None:
@@ -58,9 +87,9 @@ def _check_facility(facility: str) -> None:
 
 
 def _compound(session: Session, compound_id: str) -> Compound:
-    c = session.get(Compound, compound_id)
+    c = session.get(Compound, compound_id[:64])
     if c is None:
-        raise UnknownCompound(f"unknown compound {compound_id!r}")
+        raise UnknownCompound("handover.unknown_compound", compound=compound_id)
     return c
 
 
@@ -117,7 +146,8 @@ def _snapshot(row: Handover | None) -> dict[str, Any]:
 def set_state(session: Session, principal: Principal, compound_id: str, facility: str, state: str,
               note: str | None = None, deadline: dt.date | None = None,
               items: Iterable[Mapping[str, Any]] = (), expected_version: int | None = None,
-              responsible_unit: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
+              responsible_unit: str | None = None, today: dt.date | None = None,
+              allowed: Allowed | None = None) -> dict[str, Any]:
     """Move a row to `state` (or, with the same state, update note/deadline/items), recording who/when/from/to.
 
     A transition replaces the row's deadline and note (they belong to one stage; events keep every note).
@@ -126,6 +156,7 @@ def set_state(session: Session, principal: Principal, compound_id: str, facility
     """
     _check_facility(facility)
     c = _compound(session, compound_id)
+    check_edit(allowed, principal, handover_resource(session, compound_id, facility))
     items = [dict(i) for i in items]
     row = _row(session, compound_id, facility, lock=True)
     current = row.state if row else rules.UNKNOWN
@@ -188,13 +219,29 @@ def _flush(session: Session, compound_id: str, facility: str) -> None:
         raise StaleVersion(f"{compound_id} {facility} was changed by someone else; reload and retry") from exc
 
 
-def complete_item(session: Session, principal: Principal, item_id: int, done_date: dt.date) -> dict[str, Any]:
-    """Mark a ledger item done on `done_date` (audited); returns the item."""
+def item_resource(session: Session, item_id: int) -> dict[str, Any]:
+    """The permission resource of a ledger item's row (UnknownLedgerItem when there is none)."""
     item = session.get(LedgerItem, item_id)
-    if item is None:
-        raise LedgerItemError(f"unknown ledger item {item_id}")
+    row = session.get(Handover, item.handover_id) if item is not None else None
+    if row is None:
+        raise UnknownLedgerItem("handover.unknown_item", item=item_id)
+    return handover_resource(session, row.compound_id, row.facility)
+
+
+def complete_item(session: Session, principal: Principal, item_id: int, done_date: dt.date,
+                  allowed: Allowed | None = None) -> dict[str, Any]:
+    """Mark a ledger item done on `done_date` (audited); returns the item.
+
+    The one way to complete an item (CLI `handover done`, the utility workspace): an unknown item is
+    NotFound, one already done a Conflict (its done date stays, nothing is audited), and with `allowed`
+    the caller's jurisdiction is checked (HandoverDenied).
+    """
+    check_edit(allowed, principal, item_resource(session, item_id))
+    item = session.get(LedgerItem, item_id, with_for_update=True, populate_existing=True)
     row = session.get(Handover, item.handover_id)
     c = session.get(Compound, row.compound_id)
+    if item.done_date is not None:
+        raise ItemAlreadyDone("handover.item_already_done", item=item_id, date=item.done_date.isoformat())
     before = {"done_date": item.done_date.isoformat() if item.done_date else None}
     item.done_date = done_date
     audit.record(session, principal, "update", "ledger_item", item_id, before=before,

@@ -50,7 +50,31 @@ def permission_allowed(context: Any, user: Any, action: str, resource: Any) -> b
 
 @hookimpl
 def register_routes(context: Any) -> list:
-    """/api/v1/takeover: rank, select, shortlist (save), advance."""
-    from plugins.takeover.routes import make_blueprint
+    """The workspace /ws/takeover (picker, pipeline, print) and the API /api/v1/takeover (rank, select, shortlist, advance)."""
+    from plugins.takeover.pages import blueprints
 
-    return [make_blueprint(context)]
+    return blueprints(context)
+
+
+@hookimpl
+def register_messages() -> dict:
+    """The texts of the workspace, its errors and the compound section (zh, en)."""
+    from plugins.takeover.page_messages import MESSAGES
+
+    return MESSAGES
+
+
+@hookimpl
+def menu_links(context: Any, user: Any) -> list:
+    """The takeover workspace (home page of the state company; also for admin/bureau)."""
+    from plugins.takeover.screens import menu_links as links
+
+    return links(context, user)
+
+
+@hookimpl
+def compound_sections(context: Any, compound_id: str, user: Any) -> list:
+    """The takeover score with its components, the tender mode and the pipeline rows."""
+    from plugins.takeover.screens import compound_sections as sections
+
+    return sections(context, compound_id, user)

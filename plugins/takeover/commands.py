@@ -15,11 +15,11 @@ from geoplatform.cli import (
     require_schema,
     resolve_street,
 )
+from geoplatform.config import plan_settings
 from geoplatform.i18n import t
 from geoplatform.labels import label
 from plugins.takeover import service
 from plugins.takeover.mapping import settings_for
-from plugins.takeover.selection import InfeasibleSelection
 from plugins.takeover.settings import COMPONENTS, TakeoverSettings
 
 
@@ -93,36 +93,40 @@ def register(cli: click.Group) -> None:
         emit(data, as_json, human)
 
     @takeover.command("select")
-    @click.option("--min", "min_n", type=int, default=None, help="Fewest compounds (default 10).")
-    @click.option("--max", "max_n", type=int, default=None, help="Most compounds (default 15).")
-    @click.option("--budget", type=float, default=None, help="Σ takeover_cost ≤ budget (万元/年).")
-    @click.option("--per-street-max", type=int, default=None, help="At most K per street.")
-    @click.option("--contiguity-weight", type=float, default=0.0, show_default=True,
-                  help="Bonus points per selected pair within the contiguity radius.")
+    @click.option("--min", "min_n", default=None, help="Fewest compounds (default 10; 0–500).")
+    @click.option("--max", "max_n", default=None, help="Most compounds (default 15; 1–500).")
+    @click.option("--budget", default=None, help="Σ takeover_cost ≤ budget (万元/年, 0–1e7).")
+    @click.option("--per-street-max", default=None, help="At most K per street (1–500).")
+    @click.option("--contiguity-weight", default=None, help="Bonus points per selected pair within the contiguity radius "
+                  "(0–1000, default 0).")
     @click.option("--include-community-managed", is_flag=True)
     @click.option("--save", is_flag=True, help="Save the selection as the year's shortlist.")
-    @click.option("--year", type=int, default=None, help="Shortlist year (default: this year).")
+    @click.option("--year", default=None, help="Shortlist year (default: this year).")
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
-    def select_cmd(ctx: click.Context, min_n: int | None, max_n: int | None, budget: float | None,
-                   per_street_max: int | None, contiguity_weight: float, include_community_managed: bool,
-                   save: bool, year: int | None, as_json: bool) -> None:
-        """Choose the set maximising total score under count, budget and street cap (exact MILP)."""
+    def select_cmd(ctx: click.Context, min_n: str | None, max_n: str | None, budget: str | None,
+                   per_street_max: str | None, contiguity_weight: str | None, include_community_managed: bool,
+                   save: bool, year: str | None, as_json: bool) -> None:
+        """Choose the set maximising total score under count, budget and street cap (exact MILP).
+
+        The parameters are checked by the same parser as /api/v1/takeover/select and the workspace
+        (service.parse_params): the same bad value gets the same message everywhere.
+        """
         c = get_context(ctx)
         require_schema(c)
         s = _settings(c)
-        lo = s.select_min if min_n is None else min_n
-        hi = s.select_max if max_n is None else max_n
         if year is not None and not save:
             raise UserError("--year is only used with --save")
-        year = year or c.today.year
-        try:
+        raw = {"min": min_n, "max": max_n, "budget": budget, "per_street_max": per_street_max,
+               "contiguity_weight": contiguity_weight, "include_community_managed": include_community_managed,
+               "year": year}
+        try:  # the CLI maps UserInputError to exit 2 itself; here the solver's detail joins the one line
+            params = service.parse_params({k: v for k, v in raw.items() if v is not None}, s, c.today)
             with c.session(readonly=not save) as sess:
-                data = service.selection_payload(sess, s, lo, hi, budget, per_street_max, contiguity_weight,
-                                                 include_community_managed,
-                                                 save_as=(acting_principal(c), year) if save else None)
-        except InfeasibleSelection as exc:
-            raise UserError(f"infeasible ({exc.constraint}): {exc}") from exc
+                data = service.choose(sess, s, params, save_as=(acting_principal(c), params.year) if save else None)
+        except service.TakeoverError as exc:
+            detail = exc.message.params.get("detail")
+            raise UserError(f"{exc} ({detail})" if detail else str(exc)) from exc
 
         lang = c.config.language
 
@@ -170,7 +174,7 @@ def register(cli: click.Group) -> None:
                                          company=company,
                                          contract_start=contract_start.date() if contract_start else None,
                                          contract_end=contract_end.date() if contract_end else None)
-                result["coverage"] = service.coverage(sess)
+                result["coverage"] = service.coverage(sess, plan_settings(c.config).served_modes)
         except service.TakeoverError as exc:
             raise UserError(str(exc)) from exc
 

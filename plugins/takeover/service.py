@@ -1,9 +1,17 @@
-"""Takeover services over a session and a Principal (used by the CLI and the web): rank, select, shortlist, pipeline."""
+"""Takeover services over a session and a Principal — the one layer under the CLI, the API and the workspace:
+parameter parsing, rank, select, shortlist, pipeline.
+
+Errors are `geoplatform.errors` kinds: TakeoverError (HTTP 400 / exit 2) naming the field, TakeoverDenied
+(403), Infeasible (422, naming the binding constraint). The CLI and both HTTP surfaces parse selection
+parameters with `parse_params`, so the same bad input gets the same answer everywhere.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -12,11 +20,13 @@ from sqlalchemy.orm import Session
 
 from geoplatform import exchange
 from geoplatform import models as m
+from geoplatform.errors import Forbidden, UserInputError
+from geoplatform.i18n import Localized, Message
 from geoplatform.models.firms import ServiceContract
 from geoplatform.principal import Principal
 from geoplatform.store import read_frame
 from plugins.takeover.rules import candidate_pairs, components_of, score_candidates
-from plugins.takeover.selection import Selection
+from plugins.takeover.selection import InfeasibleSelection, Selection
 from plugins.takeover.selection import select as solve
 from plugins.takeover.settings import TakeoverSettings
 
@@ -29,12 +39,136 @@ WITHDRAW_FROM = ("shortlisted", "tendering")
 Allowed = Callable[[Principal, str, dict[str, Any]], bool]
 
 
-class TakeoverError(ValueError):
-    """A request the pipeline refuses (unknown compound, disallowed transition): one clear message."""
+PARAM_FIELDS = ("min", "max", "budget", "per_street_max", "contiguity_weight", "include_community_managed", "year")
+MAX_COUNT = 500  # more than the district's candidates; bounds the solver's work
+MAX_BUDGET = 1e7  # 万元
+MAX_WEIGHT = 1000.0
+YEARS = (2000, 2100)
+ADVANCE_FIELDS = ("compound_id", "state", "year", "company", "contract_start", "contract_end")
 
 
-class TakeoverDenied(PermissionError):
-    """The principal may not change the takeover pipeline."""
+class TakeoverError(UserInputError):
+    """A request the pipeline refuses (unknown compound, disallowed transition, a bad parameter): HTTP 400, exit 2."""
+
+
+class TakeoverDenied(Forbidden, TakeoverError):
+    """The principal may not change the takeover pipeline (HTTP 403; the refused attempt is audited)."""
+
+
+class Infeasible(TakeoverError):
+    """No set satisfies the selection parameters (HTTP 422): the message names the binding constraint."""
+
+    status = 422
+
+
+def bad_param(field: str, reason: str, **params: Any) -> TakeoverError:
+    """The one error of a selection parameter: "参数“最多入选数”无效：…" naming `field` (also in `params.field`)."""
+    from plugins.takeover.page_messages import PARAMS_EN, PARAMS_ZH
+
+    name = Localized(zh=PARAMS_ZH.get(field, field), en=PARAMS_EN.get(field, field))
+    return TakeoverError("ws_takeover.bad_param", field=field, name=name, message=Message(reason, **params))
+
+
+@dataclass(frozen=True)
+class Params:
+    """The selection parameters of one request (range-checked by `parse_params`)."""
+
+    min_n: int
+    max_n: int
+    budget: float | None
+    per_street_max: int | None
+    contiguity_weight: float
+    include_community_managed: bool
+    year: int
+
+
+def _number(src: Mapping[str, Any], key: str, kind: type, default: Any, lo: float, hi: float) -> Any:
+    value = src.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise bad_param(key, "takeover.param.not_number")
+    try:
+        number = float(str(value).strip())
+    except (ValueError, OverflowError):
+        raise bad_param(key, "takeover.param.not_number") from None
+    if not math.isfinite(number) or not lo <= number <= hi:
+        raise bad_param(key, "takeover.param.range", lo=f"{lo:g}", hi=f"{hi:g}")
+    if kind is int:
+        if number != int(number):
+            raise bad_param(key, "takeover.param.whole")
+        return int(number)
+    return number
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def parse_params(src: Mapping[str, Any], settings: TakeoverSettings, today: dt.date) -> Params:
+    """Selection parameters from a query string, a JSON body or the CLI's options (strings or numbers).
+
+    TakeoverError (400 / exit 2) naming the field on unknown fields, non-numbers, NaN/∞, out of range
+    (counts 0–500, budget 0–1e7 万元, weight 0–1000, year 2000–2100) or min > max.
+    """
+    unknown = sorted(set(src) - set(PARAM_FIELDS))
+    if unknown:
+        raise bad_param(unknown[0], "takeover.param.unknown", names=", ".join(unknown))
+    min_n = _number(src, "min", int, settings.select_min, 0, MAX_COUNT)
+    max_n = _number(src, "max", int, settings.select_max, 1, MAX_COUNT)
+    if min_n > max_n:
+        raise bad_param("max", "takeover.param.min_gt_max", lo=min_n, hi=max_n)
+    return Params(
+        min_n=min_n, max_n=max_n, budget=_number(src, "budget", float, None, 0, MAX_BUDGET),
+        per_street_max=_number(src, "per_street_max", int, None, 1, MAX_COUNT),
+        contiguity_weight=_number(src, "contiguity_weight", float, 0.0, 0, MAX_WEIGHT),
+        include_community_managed=_flag(src.get("include_community_managed")),
+        year=_number(src, "year", int, today.year, *YEARS))
+
+
+def parse_advance(body: Mapping[str, Any], today: dt.date) -> tuple[str, str, int]:
+    """(compound_id, state, year) of a pipeline move; TakeoverError naming the field otherwise."""
+    unknown = sorted(set(body) - set(ADVANCE_FIELDS))
+    if unknown:
+        raise bad_param(unknown[0], "takeover.param.unknown", names=", ".join(unknown))
+    cid, state = body.get("compound_id"), body.get("state")
+    if not isinstance(cid, str) or not cid or len(cid) > 64:
+        raise TakeoverError("ws_takeover.need_compound", field="compound_id")
+    if not isinstance(state, str) or not state or len(state) > 32:
+        raise TakeoverError("ws_takeover.need_state", field="state")
+    return cid, state, _number(body, "year", int, today.year, *YEARS)
+
+
+def parse_contract_terms(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The contracted step's terms of a pipeline move: company, contract_start, contract_end (YYYY-MM-DD) or None."""
+    company = body.get("company")
+    if company is not None and (not isinstance(company, str) or len(company) > 200):
+        raise bad_param("company", "takeover.param.text", max=200)
+    terms: dict[str, Any] = {"company": company or None}
+    for key in ("contract_start", "contract_end"):
+        value = body.get(key)
+        try:
+            terms[key] = dt.date.fromisoformat(value) if value else None
+        except (TypeError, ValueError) as exc:
+            raise bad_param(key, "takeover.param.date") from exc
+    return terms
+
+
+def choose(session: Session, settings: TakeoverSettings, params: Params,
+           save_as: tuple[Principal, int] | None = None, allowed: Allowed | None = None) -> dict[str, Any]:
+    """`selection_payload` for parsed parameters; Infeasible (422) with the binding constraint when none fits."""
+    try:
+        return selection_payload(session, settings, params.min_n, params.max_n, params.budget, params.per_street_max,
+                                 params.contiguity_weight, params.include_community_managed, save_as=save_as,
+                                 allowed=allowed)
+    except InfeasibleSelection as exc:
+        key = exc.constraint if exc.constraint in ("budget", "per_street_max", "count") else "solver"
+        raise Infeasible(f"ws_takeover.infeasible.{key}", constraint=exc.constraint, detail=str(exc),
+                         min=params.min_n, max=params.max_n,
+                         budget="–" if params.budget is None else f"{params.budget:g}",
+                         cap="–" if params.per_street_max is None else params.per_street_max) from exc
 
 
 def load_inputs(session: Session) -> tuple[Any, pd.DataFrame]:
@@ -136,7 +270,10 @@ def run_selection(session: Session, settings: TakeoverSettings, min_n: int, max_
 
 def _check(allowed: Allowed | None, principal: Principal, resource: dict[str, Any]) -> None:
     if allowed is not None and not allowed(principal, "edit_takeover", resource):
-        raise TakeoverDenied(f"{principal.name} ({principal.role}) may not change the takeover pipeline")
+        entity_id = f"{resource['year']}/{resource['id']}" if resource.get("id") else str(resource.get("year", ""))
+        raise TakeoverDenied(f"{principal.name} ({principal.role}) may not change the takeover pipeline",
+                             action="update", entity="takeover_selection", entity_id=entity_id,
+                             street_code=resource.get("street_code"))
 
 
 def _audit(session: Session, principal: Principal, action: str, entity: str, entity_id: str,
@@ -249,8 +386,7 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
     if state == "serving":
         contract = (row.parameters or {}).get("contract") if row is not None else None
         if not contract:
-            raise TakeoverError(f"{compound_id} ({year}) has no recorded service contract: advance it to "
-                                "contracted with --company, --contract-start and --contract-end first")
+            raise TakeoverError("takeover.contract.none_recorded", compound=compound_id, year=year)
     now = m.utcnow()
     before = _row_state(row) if row is not None else None
     if row is None:
@@ -292,26 +428,32 @@ def _contract_terms(session: Session, compound: m.Compound, year: int, company: 
     missing = [opt for opt, v in (("--company", company), ("--contract-start", start), ("--contract-end", end))
                if not v]
     if missing:
-        raise TakeoverError(f"{compound.id}: contracted needs the service contract — give {', '.join(missing)}")
+        raise TakeoverError("takeover.contract.missing", compound=compound.id, missing=", ".join(missing))
     if end < start:
-        raise TakeoverError(f"{compound.id}: the contract ends ({end}) before it starts ({start})")
+        raise TakeoverError("takeover.contract.dates_order", compound=compound.id, start=start.isoformat(),
+                            end=end.isoformat())
     verdict = exchange.firm_gate(session, [company])[company]
     if not verdict.eligible:
-        raise TakeoverError(f"{company} may not be selected for a takeover contract "
-                            f"(firm_ineligible: {', '.join(verdict.reasons)}; RULES §7)")
+        raise TakeoverError("takeover.contract.firm_ineligible", company=company, reasons=", ".join(verdict.reasons))
     org = exchange.org_statuses(session, [compound.id]).get(compound.id)
     if org is None or not org.can_sign:
-        raise TakeoverError(f"{compound.id} has no owners' organisation that can sign the contract "
-                            "(an active 业委会 or 物管会): 先组建物管会 — form a management committee first")
+        raise TakeoverError("takeover.contract.no_signatory", compound=compound.id)
     return {"contract_id": f"TK{year}-{compound.id}", "company": company, "start": start, "end": end,
             "signatory": org.kind, "warnings": list(verdict.warnings)}
 
 
-def coverage(session: Session) -> dict[str, Any]:
-    """Professionally served compounds (professional + state_owned) / all — to show the takeover's effect."""
+def coverage(session: Session, served_modes: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Professionally served compounds / all — to show the takeover's effect.
+
+    `served_modes`: the plan's definition (`geoplatform.config.plan_settings(config).served_modes`; its defaults
+    when not given).
+    """
+    from geoplatform.config import PlanSettings
+
+    modes = tuple(served_modes) if served_modes is not None else PlanSettings().served_modes
     total = session.scalar(select(func.count()).select_from(m.Compound)) or 0
     served = session.scalar(select(func.count()).select_from(m.Compound).where(
-        m.Compound.management_mode.in_(("professional", "state_owned")))) or 0
+        m.Compound.management_mode.in_(modes))) or 0
     return {"compounds": total, "served": served, "coverage_rate": round(served / total, 4) if total else None}
 
 

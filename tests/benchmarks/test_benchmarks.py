@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from benchmarks import b1_import, b2_assign, b3_bundling, b4_layer, b6_takeover
+from benchmarks import b1_import, b2_assign, b3_bundling, b4_layer, b6_takeover, b7_oapif
 from benchmarks.env import Env, Mismatch, build
 from benchmarks.harness import Result, alternate
 from benchmarks.report import table
@@ -136,3 +136,18 @@ def test_b6_selection_never_below_greedy(bench_env: Env) -> None:
 
     with pytest.raises(Mismatch):
         b6_takeover.verify(Worse())
+
+
+def test_b7_copies_through_oapif_and_the_check_catches_a_missing_building(small_env: Env, tmp_path) -> None:  # noqa: ANN001
+    import geopandas as gpd
+
+    rows = b7_oapif.run(small_env)
+    assert rows[0].ours_s > 0 and rows[0].peer_s > 0 and "buildings" in rows[0].size
+    work = small_env.workdir / f"b7_{small_env.backend}_{small_env.scale:g}"
+    ours, peer = work / "oapif.gpkg", work / "peer.gpkg"
+    n = b7_oapif.verify(ours, peer)
+    short = gpd.read_file(ours).iloc[1:]
+    short.to_file(tmp_path / "short.gpkg", driver="GPKG", engine="pyogrio")
+    with pytest.raises(Mismatch):
+        b7_oapif.verify(tmp_path / "short.gpkg", peer)
+    assert n > 100

@@ -105,9 +105,85 @@ def after_import(context, session, kind, keys):  # noqa: ANN001, ANN201
 
 @hookimpl
 def load_demo(context, session, seed, today):  # noqa: ANN001, ANN201
-    """Record the call (seed, day) and that the demo's compounds are already there."""
+    """Record the call (seed, day, the demo's compounds already there); a firm named after the seed."""
     from sqlalchemy import func, select
 
-    from geoplatform.models import Compound
+    from geoplatform.models import Compound, PropertyCompany
 
     CALLS.append(f"load_demo {seed} {today} compounds={session.scalar(select(func.count()).select_from(Compound)) > 0}")
+    session.add(PropertyCompany(name=f"演示物业{seed}"))
+    session.flush()
+    return {"property_company": 1}
+@hookimpl
+def register_messages():  # noqa: ANN201
+    """The texts of the hook test's screens."""
+    return {"zh": {"hooktest.menu": "测试菜单", "hooktest.section": "测试区块", "hooktest.panel": "测试面板"},
+            "en": {"hooktest.menu": "Test menu", "hooktest.section": "Test section", "hooktest.panel": "Test panel"}}
+
+
+@hookimpl
+def menu_links(context, user):  # noqa: ANN001, ANN201
+    """A link for admins only."""
+    from geoplatform.screens import MenuLink
+
+    if getattr(user, "role", None) != "admin":
+        return []
+    return [MenuLink(href="/hooktest/ping", label="hooktest.menu", order=5, id="gp-nav-hooktest")]
+
+
+@hookimpl
+def compound_sections(context, compound_id, user):  # noqa: ANN001, ANN201
+    """A section naming the compound (escaped), and its audit entity in the change history."""
+    from markupsafe import escape
+
+    from geoplatform.screens import AuditRef, Section
+
+    return [Section(id="hooktest", title="hooktest.section", order=1,
+                    html=str(escape(f"<hooktest> {compound_id} for {user.name}")),
+                    audit=(AuditRef("hooktest_thing", f"{compound_id}:x", label="HOOKTEST-THING"),))]
+
+
+@hookimpl
+def dashboard_panels(context, user, where, street_code):  # noqa: ANN001, ANN201
+    """A panel on both dashboards saying where it is."""
+    from markupsafe import escape
+
+    from geoplatform.screens import Panel
+
+    return [Panel(id="hooktest", title="hooktest.panel", where=where, order=1, badge="7",
+                  html=str(escape(f"hooktest panel {where} {street_code or '-'}")))]
+
+
+ORG_STATUS_RAISES = False
+
+
+@hookimpl
+def owners_org_status(context, compound_ids):  # noqa: ANN001, ANN201
+    """c1 an active 业委会, c2 a 物管会 being prepared (raises when ORG_STATUS_RAISES)."""
+    from geoplatform.exchange import OrgStatus
+
+    if ORG_STATUS_RAISES:
+        raise RuntimeError("records unavailable")
+    known = {"c1": OrgStatus("c1", "owners_committee", "active", counts=True, known=True, can_sign=True),
+             "c2": OrgStatus("c2", "management_committee", "preparing", counts=False, known=True, can_sign=False)}
+    return {cid: known[cid] for cid in compound_ids if cid in known}
+
+
+@hookimpl
+def firm_eligibility(context, companies):  # noqa: ANN001, ANN201
+    """乙物业 has a forbidden grade; every other firm passes."""
+    from geoplatform.exchange import FirmEligibility
+
+    return {c: FirmEligibility(c, eligible=c != "乙物业", reasons=("grade_forbidden",) if c == "乙物业" else ())
+            for c in companies}
+
+
+@hookimpl
+def credit_events(context, today):  # noqa: ANN001, ANN201
+    """Two events derived from a made-up problem ledger (one dated today)."""
+    import datetime as dt
+
+    from geoplatform.exchange import CreditEvent
+
+    return [CreditEvent("甲物业", today, "rectification_refused", "hooktest", ref="P-1"),
+            CreditEvent("乙物业", dt.date(2026, 3, 1), "rectification_overdue", "hooktest", ref="P-2")]

@@ -30,7 +30,10 @@ HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunc
 
 def test_the_hook_catalogue_is_what_the_issue_asks_for() -> None:
     assert set(HOOKS) >= {"register_layers", "compute_compound_attributes", "register_commands", "register_routes",
-                          "register_exporters", "register_basemaps", "permission_allowed"}
+                          "register_exporters", "register_basemaps", "permission_allowed",
+                          # issue 16: the shared screens are filled by plugins
+                          "menu_links", "compound_sections", "dashboard_panels", "register_messages",
+                          "register_import_kinds"}
 
 
 # ---- datasette's approach: fail when a hook is undocumented or untested -------------------------------
@@ -128,6 +131,66 @@ def test_hook_permission_allowed(hctx) -> None:  # noqa: ANN001
 
     hctx.pm.register(hook_raises, name="raiser")
     assert hctx.allowed(User(), "hooktest_read") is False  # a failing check denies
+
+
+def _web(hctx):  # noqa: ANN001, ANN202
+    """(test client, admin headers, officer headers) of an app on the hook test context."""
+    from geoplatform import auth as accounts
+    from web.app import create_app
+
+    with hctx.session() as s:
+        accounts.add_user(s, "hk_admin", "admin", "correct-horse-battery")
+        accounts.add_user(s, "hk_officer", "street_officer", "correct-horse-battery", "150203001")
+        tokens = {n: {"Authorization": f"Bearer {accounts.new_token(s, n)}"} for n in ("hk_admin", "hk_officer")}
+    app = create_app(hctx, settings={"TESTING": True})
+    return app.test_client(), tokens["hk_admin"], tokens["hk_officer"]
+
+
+def test_hook_register_messages(monkeypatch) -> None:  # noqa: ANN001
+    from geoplatform.i18n import t
+
+    _fake_entry_points(monkeypatch, hooktest="tests.core.hook_plugin")
+    build_plugin_manager()  # building a manager (CLI, Context, app) merges the catalogues
+    assert (t("hooktest.menu", "zh"), t("hooktest.menu", "en")) == ("测试菜单", "Test menu")
+    pm = build_plugin_manager(disabled=["hooktest"])
+    assert pm.get_plugin("hooktest") is None
+
+
+def test_hook_menu_links(hctx) -> None:  # noqa: ANN001
+    client, admin, officer = _web(hctx)
+    html = client.get("/", headers=admin).get_data(as_text=True)
+    assert '<a class="text-light small" id="gp-nav-hooktest" href="/hooktest/ping">测试菜单</a>' in html
+    links = re.findall(r'<a class="text-light small" id="(gp-nav-[a-z-]+)"', html)
+    assert links.index("gp-nav-hooktest") < links.index("gp-nav-ws-street")  # by order (5 < 10)
+    assert 'id="gp-nav-hooktest"' not in client.get("/", headers=officer).get_data(as_text=True)  # per user
+
+
+def test_hook_compound_sections(hctx) -> None:  # noqa: ANN001
+    from geoplatform import audit
+    from geoplatform.principal import Principal
+
+    with hctx.session() as s:
+        audit.record(s, Principal("hk", "admin"), "update", "hooktest_thing", "c2:x", before={"name": "a"},
+                     after={"name": "b"})
+    client, admin, _ = _web(hctx)
+    html = client.get("/compounds/c2?lang=en", headers=admin).get_data(as_text=True)
+    section = html[html.index('id="wc-hooktest"'):]
+    assert section.index("Test section") < section.index("&lt;hooktest&gt; c2 for hk_admin")  # escaped by the plugin
+    assert html.index('id="wc-hooktest"') < html.index('id="wc-coverage_flags"')  # order 1 before coverage's 10
+    history = html[html.index('id="wc-history"'):]
+    assert "HOOKTEST-THING" in history and "a" in history  # the section's audit entity joins the history
+
+
+def test_hook_dashboard_panels(hctx) -> None:  # noqa: ANN001
+    client, admin, officer = _web(hctx)
+    bureau = client.get("/ws/bureau", headers=admin).get_data(as_text=True)
+    assert 'id="wb-panel-hooktest"' in bureau and "hooktest panel bureau -" in bureau
+    assert bureau.index('id="wb-panel-hooktest"') < bureau.index('id="wb-panel-coverage"')
+    street = client.get("/ws/street", headers=officer).get_data(as_text=True)
+    assert 'id="ws-tab-hooktest"' in street and "测试面板" in street and 'id="ws-badge-hooktest">7<' in street
+    assert "hooktest panel street 150203001" in street
+    tabs = re.findall(r'id="ws-tab-([a-z]+)"', street)
+    assert tabs[0] == "hooktest" and "compounds" in tabs  # the shell's own tab among the panels, by order
 
 
 # ---- plugin manager ---------------------------------------------------------------------------------
@@ -305,6 +368,7 @@ def test_docs_quick_start_plugin_works(monkeypatch, tmp_path, ctx, db_url) -> No
 def test_docs_hook_examples_work(ctx, tmp_path) -> None:  # noqa: ANN001
     text = DOCS.read_text(encoding="utf-8")
     section = text.split("## The hooks", 1)[1].split("\n## ", 1)[0]
+    section += text.split("## Hooks between plugins", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     assert len(blocks) == len(HOOKS)
     header = textwrap.dedent("""
@@ -341,6 +405,21 @@ def test_docs_hook_examples_work(ctx, tmp_path) -> None:  # noqa: ANN001
     visits = import_kinds(ctx)["hello_visits"]
     future = {"visited_on": ctx.today + dt.timedelta(days=1)}
     assert [(p.index, p.field) for p in visits.check(None, [{"visited_on": ctx.today}, future], ctx)] == [(1, "visited_on")]
+    from geoplatform.exchange import collect_credit_events, firm_eligibilities, owners_org_statuses
+
+    assert owners_org_statuses(ctx, ["c1", "c2"])["c1"].can_sign  # "hello" registered last: its answer comes first
+    assert firm_eligibilities(ctx, ["甲物业", "黑名单物业"])["黑名单物业"].reasons == ("blacklisted",)
+    assert [(e.company, e.source) for e in collect_credit_events(ctx, ctx.today) if e.source == "hello"] == [
+        ("示例物业", "hello")]
+    from geoplatform.i18n import t
+
+    ctx.load_messages()
+    assert t("hello.big", "en") == "Large compounds (≥ 500 households)"
+    assert [link.href for link in module.menu_links(ctx, Admin())] == ["/api/v1/hello/count"]
+    assert module.compound_sections(ctx, "c3", Admin())[0].html == "是"
+    assert module.compound_sections(ctx, "c1", Admin())[0].html == "否"
+    assert module.dashboard_panels(ctx, Admin(), "bureau", None)[0].html == "1 个"
+    assert module.dashboard_panels(ctx, Admin(), "street", "150203001") == []
 
 
 def test_hook_register_import_kinds(hctx, tmp_path) -> None:  # noqa: ANN001
@@ -404,3 +483,66 @@ def test_hook_load_demo(monkeypatch, db_url, cli_run) -> None:  # noqa: ANN001
     r = cli_run(db_url, "demo", "--scale", "0.05", "--seed", "3", "--today", "2026-01-05", "--json")
     assert r.exit_code == 0, r.stderr
     assert hook_plugin.CALLS == ["load_demo 3 2026-01-05 compounds=True"]
+
+
+def test_load_demo_failing_plugin_leaves_nothing(hctx) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from geoplatform import demo
+    from geoplatform.hookspecs import hookimpl
+    from geoplatform.models import PropertyCompany
+
+    class Broken:
+        @hookimpl
+        def load_demo(self, session):  # noqa: ANN001, ANN201
+            session.add(PropertyCompany(name="半途而废物业"))
+            session.flush()
+            raise RuntimeError("boom")
+
+    hctx.pm.register(Broken(), name="broken_demo")
+    with hctx.session() as s:
+        counts = demo.extend(hctx, s, dt.date(2026, 1, 1), 7)
+    with hctx.session(readonly=True) as s:
+        names = set(s.scalars(select(PropertyCompany.name)))
+    assert counts["property_company"] == 1 and "演示物业7" in names
+    assert "半途而废物业" not in names  # the failing plugin's savepoint was rolled back
+
+
+# ---- hooks between plugins (geoplatform/exchange.py) ---------------------------------------------------
+
+def test_hook_owners_org_status(hctx, monkeypatch) -> None:  # noqa: ANN001
+    from geoplatform.exchange import owners_org_statuses
+
+    got = owners_org_statuses(hctx, ["c1", "c2", "c3"])
+    assert {cid: (o.kind, o.state, o.counts, o.can_sign) for cid, o in got.items()} == {
+        "c1": ("owners_committee", "active", True, True), "c2": ("management_committee", "preparing", False, False)}
+    # an answer that raises is logged and skipped: the next plugin's answer (the built-in owners_org records) is used
+    monkeypatch.setattr(hook_plugin, "ORG_STATUS_RAISES", True)
+    fallback = owners_org_statuses(hctx, ["c1", "c2"])
+    assert fallback is not None and set(fallback) <= {"c1", "c2"} and fallback != got
+    hctx.pm.unregister(name="owners_org")
+    hctx.pm.unregister(name="hooktest")
+    assert owners_org_statuses(hctx, ["c1"]) is None  # nobody answers: readers use compound.owners_org
+
+
+def test_hook_firm_eligibility(hctx) -> None:  # noqa: ANN001
+    from geoplatform.exchange import firm_eligibilities
+
+    got = firm_eligibilities(hctx, ["甲物业", "乙物业"])
+    assert (got["甲物业"].eligible, got["乙物业"].eligible, got["乙物业"].reasons) == (True, False, ("grade_forbidden",))
+    hctx.pm.unregister(name="hooktest")
+    remaining = firm_eligibilities(hctx, ["甲物业"])  # another plugin's gate, or None when no plugin keeps one
+    assert remaining is None or set(remaining) == {"甲物业"}
+
+
+def test_hook_credit_events(hctx) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from geoplatform.exchange import collect_credit_events
+
+    mine = [e for e in collect_credit_events(hctx, dt.date(2026, 3, 31)) if e.source == "hooktest"]
+    assert [(e.company, e.on, e.kind, e.ref) for e in mine] == [
+        ("乙物业", dt.date(2026, 3, 1), "rectification_overdue", "P-2"),
+        ("甲物业", dt.date(2026, 3, 31), "rectification_refused", "P-1")]  # oldest first

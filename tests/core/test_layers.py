@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import folium
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -13,7 +12,6 @@ import shapely
 from geoplatform.hookspecs import hookimpl
 from layers import LayerSpec, Legend, PopupField, StyleRule
 from layers.features import layer_features, parse_bbox
-from layers.folium_render import add_layer, display_value, legend_html
 from layers.geojson import coordinate_decimals, pixel_size_deg, property_names, to_geojson, to_geojson_text
 from layers.style import legend_columns
 from tests.core import layer_fixtures as lf
@@ -196,29 +194,15 @@ def test_parse_bbox(value, ok) -> None:  # noqa: ANN001
         assert parse_bbox(value) == ok
 
 
-# ---- folium ------------------------------------------------------------------------------------------
+# ---- what the map page receives ------------------------------------------------------------------------
 
-def test_folium_layer_escapes_user_text_and_dedups_styles(loaded) -> None:
-    f = layer_features(loaded, SPEC)
-    m = folium.Map(location=[40.65, 109.8], zoom_start=12)
-    add_layer(m, SPEC, f, show=True)
-    folium.LayerControl().add_to(m)
-    html = m.get_root().render()
-    assert "<script>alert('x')</script>" not in html
-    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in json.loads(
-        '"' + html.split('"_popup": "')[1].split('"')[0] + '"')
-    assert html.count('"fillColor": "#2e7d32"') == 1  # one style entry per colour, not per feature
-    assert "overlayadd" in html and "overlayremove" in html and "gp-legend" in html
-
-
-def test_legend_and_values_escape() -> None:
-    spec = LayerSpec(id="x", title_zh="<b>标题</b>", title_en="x", source="compounds",
-                     legend=Legend("m", rules=(StyleRule("red;background:url(x)", "<i>甲</i>", "a", value="a"),)))
-    html = str(legend_html(spec))
-    assert "<b>标题</b>" not in html and "&lt;i&gt;甲&lt;/i&gt;" in html and "url(x)" not in html
-    assert display_value("management_mode", "state_owned") == "国企兜底"
-    assert display_value("boundary_missing", True, "en") == "yes"
-    assert display_value("x", None) == "" and display_value("x", float("nan")) == ""
+def test_geojson_carries_user_text_as_data_never_as_markup(loaded) -> None:
+    """The map page (web/static/map.js) inserts values as DOM text; the API sends them as plain JSON strings,
+    with no pre-rendered HTML property (browser check: tests/core/test_layers_browser.py)."""
+    doc = to_geojson(layer_features(loaded, SPEC), SPEC)
+    c1 = next(f for f in doc["features"] if f["id"] == "c1")
+    assert c1["properties"]["name"] == "<script>alert('x')</script>花园"
+    assert not any(k.startswith("_") and k not in ("_color", "_label") for f in doc["features"] for k in f["properties"])
 
 
 @pytest.mark.parametrize("zoom", [None, 12, 16])

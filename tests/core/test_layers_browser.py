@@ -1,86 +1,81 @@
-"""The folium rendering in a real browser: escaped popups/tooltips (no script runs) and a legend that follows the toggle."""
+"""A plugin's layer on the map page users see (web/static/map.js), in a real browser: hostile text in feature
+values, the layer title and the legend labels is shown as text (no script runs), and the legend follows the toggle.
+
+(These were tests of layers/folium_render.py, a renderer no page used; the map page builds its popups,
+tooltips, layer switcher and legends from the GeoJSON API with DOM text nodes.)
+"""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
+from collections.abc import Iterator
 
-import folium
-import geopandas as gpd
 import pytest
-import shapely
 
+from geoplatform.hookspecs import hookimpl
 from layers import LayerSpec, Legend, PopupField, StyleRule
-from layers.folium_render import add_layer
-from layers.style import legend_columns
+from tests.core import layer_fixtures as lf
+from tests.e2e.browser import offline_context, serve, wait_for, watched_page
 
 pytestmark = pytest.mark.e2e
-VENDOR = Path(__file__).resolve().parents[2] / "web" / "static" / "vendor"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PAYLOAD = "<img src=x onerror=\"window.__xss=1\"><script>window.__xss=2</script>花园"
+HOSTILE_NAME = "<script>alert('x')</script>花园"  # compound c1 of the layer fixtures
+TITLE = "测试<b>图层</b>"
+RULE = "专业化<i>x</i>"
 
 
-def _page_html() -> tuple[str, str]:
-    spec = LayerSpec(id="t", title_zh="测试<b>图层</b>", title_en="test", source="compounds", visible=True,
-                     legend=Legend("mode", rules=(StyleRule("#2e7d32", "专业化<i>x</i>", "pro", value="p"),)),
-                     popup=(PopupField("name", "名称", "name"),), tooltip=(PopupField("name", "名称", "name"),))
-    frame = gpd.GeoDataFrame({"name": [PAYLOAD, "普通"], "mode": ["p", "q"]}, crs=4326, index=["a", "b"],
-                             geometry=[shapely.box(109.80, 40.60, 109.81, 40.61), shapely.Point(109.82, 40.62)])
-    frame["_color"], frame["_label"] = legend_columns(frame, spec.legend)
-    m = folium.Map(location=[40.61, 109.81], zoom_start=14, tiles=None)
-    m.default_js = [("leaflet", (VENDOR / "leaflet" / "leaflet.js").as_uri()),
-                    ("jquery", (VENDOR / "jquery" / "jquery.min.js").as_uri())]
-    m.default_css = [("leaflet_css", (VENDOR / "leaflet" / "leaflet.css").as_uri())]
-    group = add_layer(m, spec, frame)
-    folium.LayerControl(collapsed=False).add_to(m)
-    geojson = next(iter(group._children.values()))
-    return m.get_root().render(), geojson.get_name()
+class HostileLayer:
+    """A plugin whose layer title and legend label carry markup (as a careless plugin might)."""
+
+    @hookimpl
+    def register_layers(self, context):  # noqa: ANN001, ANN201
+        return [LayerSpec(id="t_hostile", title_zh=TITLE, title_en=TITLE, source="compounds", visible=True, group="测试",
+                          legend=Legend("management_mode", rules=(StyleRule("#2e7d32", RULE, RULE, value="professional"),)),
+                          popup=(PopupField("name", "名称<u>", "name<u>"),), tooltip=(PopupField("name", "名称", "name"),))]
 
 
 @pytest.fixture
-def browser(browser):  # noqa: ANN001, ANN201
-    """The shared Chromium (tests/conftest.py), when the vendored Leaflet is there."""
-    if not (VENDOR / "leaflet" / "leaflet.js").exists():
-        pytest.skip("needs web/static/vendor/leaflet")
-    return browser
+def page(browser, ctx, tmp_path_factory) -> Iterator[tuple]:  # noqa: ANN001
+    """The map page of an app on the layer fixtures with the hostile plugin, as an admin; (page, record)."""
+    from geoplatform import auth as accounts
 
-def test_popup_and_tooltip_show_text_and_run_nothing(browser, tmp_path) -> None:  # noqa: ANN001
-    html, name = _page_html()
-    path = tmp_path / "map.html"
-    path.write_text(html, encoding="utf-8")
-    page = browser.new_page()
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(path.as_uri())
-    page.wait_for_function(f"typeof {name} !== 'undefined'")
-    # popups and tooltips are bound to the GeoJson group: fire what a click / hover would
-    page.evaluate(f"""{name}.eachLayer(l => {{ if (l.feature.id === 'a') {{
-        const ll = l.getBounds().getCenter();
-        l.fire('click', {{latlng: ll}}, true); l.fire('mouseover', {{latlng: ll}}, true); }} }})""")
-    popup = page.locator(".leaflet-popup-content")
+    lf.load(ctx)
+    ctx.pm.register(HostileLayer(), name="hostile")
+    with ctx.session() as s:
+        accounts.add_user(s, "lb_admin", "admin", "correct-horse-battery")
+        token = accounts.new_token(s, "lb_admin")
+    with serve(ctx, tmp_path_factory) as url:
+        record: dict[str, list] = {"outside": [], "dialogs": [], "errors": []}
+        bctx = offline_context(browser, record, viewport={"width": 1300, "height": 900},
+                               extra_http_headers={"Authorization": f"Bearer {token}"})
+        p = watched_page(bctx, record)
+        p.goto(url + "/?basemap=none#16/40.611/109.711")
+        wait_for(p, "window.gp && gp.featureCount('t_hostile') > 0 && document.body.dataset.gpLoading === '0'")
+        yield p, record
+        bctx.close()
+
+
+def test_popup_tooltip_switcher_and_legend_show_text_and_run_nothing(page) -> None:  # noqa: ANN001
+    p, record = page
+    p.evaluate("""() => gp.state.layers.t_hostile.group.eachLayer(l => { if (l.feature.id === 'c1') {
+        const ll = l.getBounds ? l.getBounds().getCenter() : l.getLatLng();
+        l.fire('click', {latlng: ll}, true); l.fire('mouseover', {latlng: ll}, true); } })""")
+    popup = p.locator(".leaflet-popup-content")
     popup.wait_for()
-    assert PAYLOAD in popup.inner_text()
-    assert PAYLOAD in page.locator(".leaflet-tooltip").inner_text()
-    assert popup.locator("img, script").count() == 0
-    assert page.evaluate("window.__xss === undefined") and not dialogs
-    assert "测试<b>图层</b>" in page.locator(".leaflet-control-layers").inner_text()
-    page.close()
+    assert HOSTILE_NAME in popup.inner_text() and "名称<u>" in popup.inner_text()
+    assert popup.locator("script, u").count() == 0
+    tooltip = p.locator(".leaflet-tooltip")
+    assert HOSTILE_NAME in tooltip.inner_text() and tooltip.locator("script").count() == 0
+    switcher = p.locator("#gp-layer-t_hostile").locator("xpath=..")
+    assert TITLE in switcher.inner_text() and switcher.locator("b").count() == 0
+    legend = p.locator('#gp-legend .gp-legend-layer[data-layer="t_hostile"]')
+    assert RULE in legend.inner_text() and legend.locator("i:not(.gp-swatch)").count() == 0
+    assert record["dialogs"] == [] and record["errors"] == [] and record["outside"] == []
 
 
-def test_legend_follows_the_layer_toggle(browser, tmp_path) -> None:  # noqa: ANN001
-    html, _ = _page_html()
-    path = tmp_path / "map.html"
-    path.write_text(html, encoding="utf-8")
-    page = browser.new_page()
-    page.goto(path.as_uri())
-    legend = page.locator(".gp-legend-control")
-    legend.wait_for()
-    assert "专业化<i>x</i>" in legend.inner_text() and legend.locator("i i").count() == 0
-    toggle = page.locator(".leaflet-control-layers-overlays input").first
-    toggle.click()
-    page.wait_for_timeout(200)
-    assert page.locator(".gp-legend-control").count() == 0
-    toggle.click()
-    page.wait_for_timeout(200)
-    assert page.locator(".gp-legend-control").count() == 1
-    page.close()
+def test_legend_follows_the_layer_toggle(page) -> None:  # noqa: ANN001
+    p, _ = page
+    legend = '#gp-legend .gp-legend-layer[data-layer="t_hostile"]'
+    assert p.locator(legend).count() == 1
+    p.uncheck("#gp-layer-t_hostile")
+    wait_for(p, f"!document.querySelector('{legend}')")
+    p.check("#gp-layer-t_hostile")
+    wait_for(p, f"!!document.querySelector('{legend}')")

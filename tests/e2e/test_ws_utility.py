@@ -18,8 +18,8 @@ READY = "window.wsUtility && wsUtility.ready && wsUtility.loads >= 1 && document
 
 def test_utility_moves_an_overdue_row_along(browser, role_server, role_demo, role_ctx) -> None:  # noqa: ANN001, F811
     from plugins.handover import rules, service
+    from plugins.handover.pages import MAX_ROWS
     from plugins.handover.settings import settings_for
-    from web.workspaces.utility import MAX_ROWS
 
     ctx, page, record = logged_in(browser, role_server, "wr_water", role_demo.password, "/ws/utility")
     try:

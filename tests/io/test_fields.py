@@ -32,6 +32,18 @@ def test_dates(text):
     assert F.parse_date(text) == dt.date(2019, 3, 1)
 
 
+@pytest.mark.parametrize("text", ["2025-03-01 14:30", "2025-03-01T14:30", "2025/3/1 14:30", "2025.3.1 14:30:00",
+                                  "2025年3月1日14时30分", "2025年3月1日 14:30", dt.datetime(2025, 3, 1, 14, 30)])
+def test_datetimes(text):
+    assert F.parse_datetime(text) == dt.datetime(2025, 3, 1, 14, 30)
+
+
+@pytest.mark.parametrize("text", ["2025-03-01", "14:30", "2025-13-01 10:00", "2025-02-30 10:00", "2025-03-01 25:00"])
+def test_not_datetimes(text):
+    with pytest.raises(F.ValueProblem):
+        F.parse_datetime(text)
+
+
 @pytest.mark.parametrize(("enum", "text", "value"), [
     ("management_mode", "专业化物业", "professional"), ("management_mode", "professional", "professional"),
     ("management_mode", "业主自管", "self_managed"), ("management_mode", "准物业", "community_managed"),

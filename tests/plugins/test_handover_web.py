@@ -1,4 +1,4 @@
-"""The handover plugin's read routes and the PATCH contract (web/api_edit.py over our service), both databases."""
+"""The handover plugin's API (plugins/handover/pages.py over its service): backlog, history, GET/PATCH rows, both databases."""
 
 from __future__ import annotations
 

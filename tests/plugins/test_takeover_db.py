@@ -89,8 +89,8 @@ def test_cli_rank_and_select_json(demo_url, cli_run) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize(("args", "text"), [
     (("--budget", "1"), "budget 1.0 万元 < cheapest 10 candidates cost"),
-    (("--per-street-max", "0", "--min", "1"), "per-street cap 0"),
-    (("--min", "5", "--max", "3"), "--min 5 > --max 3"),
+    (("--per-street-max", "0", "--min", "1"), "Invalid “per-street cap”: must be between 1 and 500"),
+    (("--min", "5", "--max", "3"), "Invalid “maximum count”: max 3 < min 5"),
     (("--year", "2025"), "--year is only used with --save"),
 ])
 def test_cli_select_infeasible(demo_url, cli_run, args, text) -> None:  # noqa: ANN001

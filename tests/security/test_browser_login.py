@@ -67,3 +67,51 @@ def test_browser_login_logout_under_csp(live, sec_ctx, browser) -> None:  # noqa
         assert not violations, violations
     finally:
         page.close()
+
+
+def test_browser_change_password(live, sec_ctx, browser) -> None:  # noqa: ANN001
+    """A user changes their password as they would: from the name in the menu, under the CSP; their other
+    browser's login ends, this one goes on, and the new password is the one that logs in."""
+    from tests.security.conftest import make_user
+
+    name = make_user(sec_ctx)
+    mine, other = browser.new_context(), browser.new_context()
+    try:
+        console: list[str] = []
+        for ctx in (mine, other):
+            page = ctx.new_page()
+            page.on("console", lambda m: console.append(m.text))
+            page.on("pageerror", lambda e: console.append(f"pageerror {e}"))
+            page.goto(live + "/login")
+            page.fill("#name", name)
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(lambda url: "/login" not in url, timeout=60_000)
+        page = mine.pages[0]
+        page.click("#gp-nav-password")
+        page.wait_for_selector("#gp-pw-form")
+        page.fill("#gp-pw-old", "not-my-password")
+        page.fill("#gp-pw-new", "brand-new-pass-1")
+        page.fill("#gp-pw-new2", "brand-new-pass-1")
+        page.click("#gp-pw-submit")
+        assert "原密码不正确" in page.text_content("#gp-pw-error")
+        page.fill("#gp-pw-old", PASSWORD)
+        page.fill("#gp-pw-new", "brand-new-pass-1")
+        page.fill("#gp-pw-new2", "brand-new-pass-1")
+        page.click("#gp-pw-submit")
+        page.wait_for_selector("#gp-pw-done")
+        assert page.evaluate("fetch('/api/v1/me').then(r => r.json())")["name"] == name  # still logged in
+        gone = other.pages[0]
+        assert gone.evaluate("fetch('/api/v1/me').then(r => r.status)") == 401  # the other browser is out
+        gone.goto(live + "/")
+        assert "/login" in gone.url
+        gone.fill("#name", name)
+        gone.fill("#password", "brand-new-pass-1")
+        gone.click("button[type=submit]")
+        gone.wait_for_url(lambda url: "/login" not in url, timeout=60_000)
+        violations = [m for m in console if "Content Security Policy" in m or "Refused to" in m
+                      or m.startswith("pageerror")]
+        assert not violations, violations
+    finally:
+        mine.close()
+        other.close()

@@ -175,7 +175,7 @@ def test_user_management(client, role_demo, role_ctx) -> None:  # noqa: ANN001, 
         u = s.scalars(select(m.User).where(m.User.name == "new_gas")).one()
         assert (u.role, u.utility, u.street_code, u.disabled) == ("utility", "gas", None, False)
     dup = client.post("/ws/bureau/users", headers=auth, data={"name": "new_gas", "role": "viewer", "password": "x" * 9})
-    assert dup.status_code == 400 and "already exists" in dup.get_data(as_text=True)
+    assert dup.status_code == 400 and "用户“new_gas”已存在" in dup.get_data(as_text=True)
     weak = client.post("/ws/bureau/users", headers=auth, data={"name": "weak", "role": "viewer", "password": "short"})
     assert weak.status_code == 400
     r = client.post("/ws/bureau/users/new_gas/token", headers=auth)
@@ -194,7 +194,7 @@ def test_user_management(client, role_demo, role_ctx) -> None:  # noqa: ANN001, 
                             .order_by(m.AuditEvent.id)).all()
         assert not s.scalars(select(m.User.disabled).where(m.User.name == "new_gas")).one()
     assert actions == ["create", "create", "disable", "enable"]
-    assert client.post("/ws/bureau/users/nobody/disable", headers=auth).status_code == 400
+    assert client.post("/ws/bureau/users/nobody/disable", headers=auth).status_code == 404
 
 
 def test_forms_need_the_csrf_token(client, role_demo, role_ctx) -> None:  # noqa: ANN001, F811
@@ -236,9 +236,9 @@ def test_upload_size_limit_and_stale_uploads_are_swept(role_ctx, role_demo, tmp_
 
 
 def test_trend_of_one_street(client, role_demo, role_ctx) -> None:  # noqa: ANN001, F811
+    from plugins.coverage.screens import trend_points
     from plugins.coverage.service import kpi_report
     from plugins.coverage.settings import settings_for
-    from web.workspaces.bureau import trend_points
 
     auth = role_demo.auth("wr_bureau")
     street = kpi_report(role_ctx)["streets"][0]

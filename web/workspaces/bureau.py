@@ -1,26 +1,24 @@
-"""Housing bureau dashboard (/ws/bureau): KPIs against the targets, trend, charging and handover summaries,
-file imports (dry run → commit of the same upload) and user management. Roles admin/bureau only.
+"""Housing bureau dashboard (/ws/bureau): the plugins' panels (KPIs against the targets and their trend,
+charging and handover summaries, …), file imports (dry run → commit of the same upload) and user
+management. Roles admin/bureau only.
 
-Thin over the plugins and the core: `plugins.coverage.service.kpi_report`, `plugins.charging.stored`,
-`plugins.handover.service.backlog`, `geoplatform.io.importer.import_file` and `geoplatform.auth`.
-Every write is audited; forms carry the CSRF token.
+The dashboard is assembled from the `dashboard_panels` hook (where="bureau"); imports and accounts
+are the core's (`geoplatform.io.importer.import_file`, `geoplatform.auth`). Every write is audited;
+forms carry the CSRF token.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import secrets
 import shutil
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from geoplatform import audit
 from geoplatform import auth as accounts
@@ -29,7 +27,6 @@ from geoplatform.i18n import add_messages
 from geoplatform.labels import label
 from web.auth import require
 from web.lang import current_lang
-from web.workspaces import bureau_charts as charts
 
 bp = Blueprint("ws_bureau", __name__, url_prefix="/ws/bureau")
 
@@ -37,7 +34,6 @@ UPLOAD_TTL_S = 3600  # [D] an uploaded file waits this long for its commit, then
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024  # [D] per file (the app's MAX_CONTENT_LENGTH also applies)
 UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".csv", ".xlsx")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-TREND_MONTHS = 12
 IMPORT_KINDS = ("compounds", "buildings", "garages", "handovers", "companies", "barriers", "streets", "communities",
                 "district")
 KIND_LABELS = {"compounds": ("小区", "compounds"), "buildings": ("楼栋", "buildings"), "garages": ("车库", "garages"),
@@ -47,100 +43,134 @@ KIND_LABELS = {"compounds": ("小区", "compounds"), "buildings": ("楼栋", "bu
 
 add_messages({
     "zh": {
-        "ws_bureau.title": "区住建局工作台", "ws_bureau.tab.dashboard": "总览", "ws_bureau.tab.import": "数据导入",
-        "ws_bureau.tab.users": "用户管理",
-        "ws_bureau.kpi.coverage": "专业化物业覆盖率", "ws_bureau.kpi.owners_org": "业主组织组建率",
-        "ws_bureau.kpi.coverage_hh": "覆盖率（按户数）", "ws_bureau.kpi.compounds": "小区总数",
-        "ws_bureau.kpi.target": "目标 {target}", "ws_bureau.kpi.needed": "距目标还差 {n} 个小区",
-        "ws_bureau.kpi.reached": "已达标", "ws_bureau.kpi.served": "专业化服务 {n} 个",
-        "ws_bureau.chart.coverage": "各街镇专业化物业覆盖率（目标 {target}）",
-        "ws_bureau.chart.owners_org": "各街镇业主组织组建率（目标 {target}）", "ws_bureau.target": "目标{target}",
-        "ws_bureau.distance": "距目标差距（需新增小区数）", "ws_bureau.col.street": "街镇",
-        "ws_bureau.col.compounds": "小区数", "ws_bureau.col.coverage": "覆盖率", "ws_bureau.col.coverage_need": "覆盖率还差",
-        "ws_bureau.col.owners_org": "组建率", "ws_bureau.col.owners_need": "组建率还差",
-        "ws_bureau.trend_street": "范围", "ws_bureau.trend_district": "全区", "ws_bureau.trend_show": "显示",
-        "ws_bureau.trend": "月度趋势（由审计记录回溯）", "ws_bureau.trend_method":
-            "方法：从当前数据出发，按审计记录倒序撤销每月末之后的管理模式/业主组织变更和新导入的小区，再按覆盖率规则计算；"
-            "没有历史记录时为水平线。",
-        "ws_bureau.charging": "充电桩配建条件评估（按车库）", "ws_bureau.charging_invalid": "数据不全 {n} 个",
-        "ws_bureau.charging_none": "暂无车库数据",
-        "ws_bureau.handover": "专业经营设施移交待办（按单位）", "ws_bureau.col.utility": "单位",
-        "ws_bureau.col.total": "未完成", "ws_bureau.col.overdue": "逾期", "ws_bureau.open_utility": "打开",
-        "ws_bureau.thresholds": "口径：专业化服务 = {modes}；业主组织 = {orgs}；目标覆盖率 {cov}，组建率 {org}（2027年底）",
-        "ws_bureau.import.title": "导入数据文件", "ws_bureau.import.kind": "数据类型", "ws_bureau.import.file": "文件",
-        "ws_bureau.import.file_hint": "GeoJSON、GeoPackage、Shapefile（zip）、CSV、XLSX，单个文件不超过 {mb} MB",
-        "ws_bureau.import.crs": "坐标系（可选）", "ws_bureau.import.crs_hint": "例：EPSG:4547、gcj02（高德）、bd09（百度）；留空则自动识别",
-        "ws_bureau.import.sheet": "工作表（XLSX，可选）", "ws_bureau.import.layer": "图层（GeoPackage/zip，可选）",
-        "ws_bureau.import.upsert": "已存在的编号则更新（upsert）", "ws_bureau.import.check": "检查（试导入，不写入）",
-        "ws_bureau.import.report": "检查报告", "ws_bureau.import.ok": "检查通过：将导入 {n} 条（新增 {new}，更新 {upd}）",
-        "ws_bureau.import.failed": "发现 {n} 个问题，未写入任何数据。请修改文件后重新上传。",
-        "ws_bureau.import.where": "位置", "ws_bureau.import.message": "问题", "ws_bureau.import.warnings": "警告",
-        "ws_bureau.import.commit": "确认导入", "ws_bureau.import.done": "已导入 {n} 条（新增 {new}，更新 {upd}）",
-        "ws_bureau.import.expired": "上传的文件已过期或不存在，请重新上传", "ws_bureau.import.no_file": "请选择文件",
-        "ws_bureau.import.too_big": "文件超过 {mb} MB", "ws_bureau.import.bad_suffix": "不支持的文件类型：{name}",
-        "ws_bureau.users.title": "用户", "ws_bureau.users.name": "用户名", "ws_bureau.users.role": "角色",
-        "ws_bureau.users.street": "街镇（街镇干部）", "ws_bureau.users.utility": "单位（专业经营单位）",
-        "ws_bureau.users.password": "初始密码（至少8位）", "ws_bureau.users.add": "新增用户",
-        "ws_bureau.users.disabled": "已停用", "ws_bureau.users.active": "正常", "ws_bureau.users.status": "状态",
-        "ws_bureau.users.created": "创建时间", "ws_bureau.users.actions": "操作",
-        "ws_bureau.users.tokens": "API令牌", "ws_bureau.users.tokens_n": "{n} 个有效",
-        "ws_bureau.users.last_used": "最近使用 {at}（UTC）",
-        "ws_bureau.users.disable": "停用", "ws_bureau.users.enable": "启用", "ws_bureau.users.token": "签发API令牌",
-        "ws_bureau.users.token_once": "用户 {name} 的API令牌（只显示这一次，请立即复制保存）：",
-        "ws_bureau.users.added": "已新增用户 {name}", "ws_bureau.users.changed": "已{what}用户 {name}",
-        "ws_bureau.users.none": "（无）",
-        "role.admin": "系统管理员", "role.bureau": "区住建局", "role.street_officer": "街镇干部",
-        "role.state_company": "区属国有物业公司", "role.utility": "专业经营单位", "role.viewer": "只读用户",
+        'ws_bureau.title': '区住建局工作台', 'ws_bureau.no_panels': '没有启用提供总览面板的插件',
+        'ws_bureau.tab.dashboard': '总览',
+        'ws_bureau.tab.import': '数据导入',
+        'ws_bureau.tab.users': '用户管理',
+        'ws_bureau.import.title': '导入数据文件',
+        'ws_bureau.import.kind': '数据类型',
+        'ws_bureau.import.file': '文件',
+        'ws_bureau.import.file_hint': 'GeoJSON、GeoPackage、Shapefile（zip）、CSV、XLSX，单个文件不超过 {mb} MB',
+        'ws_bureau.import.crs': '坐标系（可选）',
+        'ws_bureau.import.crs_hint': '例：EPSG:4547、gcj02（高德）、bd09（百度）；留空则自动识别',
+        'ws_bureau.import.sheet': '工作表（XLSX，可选）',
+        'ws_bureau.import.layer': '图层（GeoPackage/zip，可选）',
+        'ws_bureau.import.upsert': '已存在的编号则更新（upsert）',
+        'ws_bureau.import.check': '检查（试导入，不写入）',
+        'ws_bureau.import.report': '检查报告',
+        'ws_bureau.import.ok': '检查通过：将导入 {n} 条（新增 {new}，更新 {upd}）',
+        'ws_bureau.import.failed': '发现 {n} 个问题，未写入任何数据。请修改文件后重新上传。',
+        'ws_bureau.import.where': '位置',
+        'ws_bureau.import.message': '问题',
+        'ws_bureau.import.warnings': '警告',
+        'ws_bureau.import.commit': '确认导入',
+        'ws_bureau.import.done': '已导入 {n} 条（新增 {new}，更新 {upd}）',
+        'ws_bureau.import.expired': '上传的文件已过期或不存在，请重新上传',
+        'ws_bureau.import.no_file': '请选择文件',
+        'ws_bureau.import.too_big': '文件超过 {mb} MB',
+        'ws_bureau.import.bad_suffix': '不支持的文件类型：{name}',
+        'ws_bureau.users.title': '用户',
+        'ws_bureau.users.name': '用户名',
+        'ws_bureau.users.role': '角色',
+        'ws_bureau.users.street': '街镇（街镇干部）',
+        'ws_bureau.users.utility': '单位（专业经营单位）',
+        'ws_bureau.users.password': '初始密码（至少8位）',
+        'ws_bureau.users.add': '新增用户',
+        'ws_bureau.users.disabled': '已停用',
+        'ws_bureau.users.active': '正常',
+        'ws_bureau.users.status': '状态',
+        'ws_bureau.users.created': '创建时间',
+        'ws_bureau.users.actions': '操作',
+        'ws_bureau.users.tokens': 'API令牌',
+        'ws_bureau.users.tokens_n': '{n} 个有效',
+        'ws_bureau.users.last_used': '最近使用 {at}（UTC）',
+        'ws_bureau.users.disable': '停用',
+        'ws_bureau.users.enable': '启用',
+        'ws_bureau.users.token': '签发API令牌',
+        'ws_bureau.users.token_once': '用户 {name} 的API令牌（只显示这一次，请立即复制保存）：',
+        'ws_bureau.users.added': '已新增用户 {name}',
+        'ws_bureau.users.changed': '已{what}用户 {name}',
+        'ws_bureau.users.none': '（无）',
+        'ws_bureau.users.token_info': "令牌编号 {id}，有效至 {at}（UTC）",
+        'ws_bureau.users.token_until': "#{id} {state}，至 {at}",
+        'ws_bureau.users.revoke': "撤销",
+        'ws_bureau.users.revoked': "已撤销令牌 #{id}（用户 {name}）",
+        'ws_bureau.users.reset': "重置密码",
+        'ws_bureau.users.reset_password': "新密码（至少 {n} 位）",
+        'ws_bureau.users.reset_submit': "确定重置",
+        'ws_bureau.users.reset_done': "已重置用户 {name} 的密码，并结束其 {n} 个登录会话",
+        'ws_bureau.users.reset_self': "不能在此重置自己的密码，请使用“修改密码”页面（需要原密码）",
+        'role.admin': '系统管理员',
+        'role.bureau': '区住建局',
+        'role.street_officer': '街镇干部',
+        'role.state_company': '区属国有物业公司',
+        'role.utility': '专业经营单位',
+        'role.viewer': '只读用户',
     },
     "en": {
-        "ws_bureau.title": "Housing bureau dashboard", "ws_bureau.tab.dashboard": "Overview",
-        "ws_bureau.tab.import": "Import", "ws_bureau.tab.users": "Users",
-        "ws_bureau.kpi.coverage": "Professional service coverage", "ws_bureau.kpi.owners_org": "Owners' organisation rate",
-        "ws_bureau.kpi.coverage_hh": "Coverage (by households)", "ws_bureau.kpi.compounds": "Compounds",
-        "ws_bureau.kpi.target": "target {target}", "ws_bureau.kpi.needed": "{n} more compounds to reach the target",
-        "ws_bureau.kpi.reached": "target reached", "ws_bureau.kpi.served": "{n} professionally served",
-        "ws_bureau.chart.coverage": "Coverage per street (target {target})",
-        "ws_bureau.chart.owners_org": "Owners' organisation rate per street (target {target})",
-        "ws_bureau.target": "target {target}", "ws_bureau.distance": "Distance to target (compounds needed)",
-        "ws_bureau.col.street": "Street", "ws_bureau.col.compounds": "Compounds", "ws_bureau.col.coverage": "Coverage",
-        "ws_bureau.col.coverage_need": "Coverage: needed", "ws_bureau.col.owners_org": "Owners' org.",
-        "ws_bureau.col.owners_need": "Owners' org.: needed",
-        "ws_bureau.trend_street": "Scope", "ws_bureau.trend_district": "whole district", "ws_bureau.trend_show": "Show",
-        "ws_bureau.trend": "Monthly trend (reconstructed from the audit trail)", "ws_bureau.trend_method":
-            "Method: from today's data, undo the management-mode / owners'-organisation changes and imported compounds "
-            "after each month end (audit events, newest first), then apply the coverage rules; flat without history.",
-        "ws_bureau.charging": "EV charging eligibility (per garage)", "ws_bureau.charging_invalid": "{n} incomplete",
-        "ws_bureau.charging_none": "no garages",
-        "ws_bureau.handover": "Utility handover backlog (per utility)", "ws_bureau.col.utility": "Utility",
-        "ws_bureau.col.total": "Open", "ws_bureau.col.overdue": "Overdue", "ws_bureau.open_utility": "open",
-        "ws_bureau.thresholds": "Definitions: served = {modes}; owners' organisation = {orgs}; targets coverage {cov}, "
-                                "owners' org. {org} (end-2027)",
-        "ws_bureau.import.title": "Import a data file", "ws_bureau.import.kind": "Kind", "ws_bureau.import.file": "File",
-        "ws_bureau.import.file_hint": "GeoJSON, GeoPackage, zipped Shapefile, CSV, XLSX; at most {mb} MB",
-        "ws_bureau.import.crs": "Coordinate system (optional)",
-        "ws_bureau.import.crs_hint": "e.g. EPSG:4547, gcj02 (AMap), bd09 (Baidu); empty = detect",
-        "ws_bureau.import.sheet": "Sheet (XLSX, optional)", "ws_bureau.import.layer": "Layer (GeoPackage/zip, optional)",
-        "ws_bureau.import.upsert": "Update existing ids (upsert)", "ws_bureau.import.check": "Check (dry run, writes nothing)",
-        "ws_bureau.import.report": "Report", "ws_bureau.import.ok": "Check passed: {n} rows would be imported ({new} new, {upd} updated)",
-        "ws_bureau.import.failed": "{n} problems found; nothing was written. Fix the file and upload it again.",
-        "ws_bureau.import.where": "Where", "ws_bureau.import.message": "Problem", "ws_bureau.import.warnings": "Warnings",
-        "ws_bureau.import.commit": "Import now", "ws_bureau.import.done": "Imported {n} rows ({new} new, {upd} updated)",
-        "ws_bureau.import.expired": "The upload expired or does not exist; upload the file again",
-        "ws_bureau.import.no_file": "Choose a file", "ws_bureau.import.too_big": "File over {mb} MB",
-        "ws_bureau.import.bad_suffix": "Unsupported file type: {name}",
-        "ws_bureau.users.title": "Users", "ws_bureau.users.name": "User name", "ws_bureau.users.role": "Role",
-        "ws_bureau.users.street": "Street (street officers)", "ws_bureau.users.utility": "Utility (utility accounts)",
-        "ws_bureau.users.password": "Initial password (8+ characters)", "ws_bureau.users.add": "Add user",
-        "ws_bureau.users.disabled": "disabled", "ws_bureau.users.active": "active", "ws_bureau.users.status": "Status",
-        "ws_bureau.users.tokens": "API tokens", "ws_bureau.users.tokens_n": "{n} active",
-        "ws_bureau.users.last_used": "last used {at} (UTC)",
-        "ws_bureau.users.created": "Created", "ws_bureau.users.actions": "Actions",
-        "ws_bureau.users.disable": "Disable", "ws_bureau.users.enable": "Enable", "ws_bureau.users.token": "Issue API token",
-        "ws_bureau.users.token_once": "API token of {name} (shown only now; copy it):",
-        "ws_bureau.users.added": "User {name} added", "ws_bureau.users.changed": "User {name}: {what}",
-        "ws_bureau.users.none": "(none)",
-        "role.admin": "Administrator", "role.bureau": "Housing bureau", "role.street_officer": "Street officer",
-        "role.state_company": "State-owned company", "role.utility": "Utility", "role.viewer": "Viewer",
+        'ws_bureau.title': 'Housing bureau dashboard', 'ws_bureau.no_panels': 'No enabled plugin offers an overview panel',
+        'ws_bureau.tab.dashboard': 'Overview',
+        'ws_bureau.tab.import': 'Import',
+        'ws_bureau.tab.users': 'Users',
+        'ws_bureau.import.title': 'Import a data file',
+        'ws_bureau.import.kind': 'Kind',
+        'ws_bureau.import.file': 'File',
+        'ws_bureau.import.file_hint': 'GeoJSON, GeoPackage, zipped Shapefile, CSV, XLSX; at most {mb} MB',
+        'ws_bureau.import.crs': 'Coordinate system (optional)',
+        'ws_bureau.import.crs_hint': 'e.g. EPSG:4547, gcj02 (AMap), bd09 (Baidu); empty = detect',
+        'ws_bureau.import.sheet': 'Sheet (XLSX, optional)',
+        'ws_bureau.import.layer': 'Layer (GeoPackage/zip, optional)',
+        'ws_bureau.import.upsert': 'Update existing ids (upsert)',
+        'ws_bureau.import.check': 'Check (dry run, writes nothing)',
+        'ws_bureau.import.report': 'Report',
+        'ws_bureau.import.ok': 'Check passed: {n} rows would be imported ({new} new, {upd} updated)',
+        'ws_bureau.import.failed': '{n} problems found; nothing was written. Fix the file and upload it again.',
+        'ws_bureau.import.where': 'Where',
+        'ws_bureau.import.message': 'Problem',
+        'ws_bureau.import.warnings': 'Warnings',
+        'ws_bureau.import.commit': 'Import now',
+        'ws_bureau.import.done': 'Imported {n} rows ({new} new, {upd} updated)',
+        'ws_bureau.import.expired': 'The upload expired or does not exist; upload the file again',
+        'ws_bureau.import.no_file': 'Choose a file',
+        'ws_bureau.import.too_big': 'File over {mb} MB',
+        'ws_bureau.import.bad_suffix': 'Unsupported file type: {name}',
+        'ws_bureau.users.title': 'Users',
+        'ws_bureau.users.name': 'User name',
+        'ws_bureau.users.role': 'Role',
+        'ws_bureau.users.street': 'Street (street officers)',
+        'ws_bureau.users.utility': 'Utility (utility accounts)',
+        'ws_bureau.users.password': 'Initial password (8+ characters)',
+        'ws_bureau.users.add': 'Add user',
+        'ws_bureau.users.disabled': 'disabled',
+        'ws_bureau.users.active': 'active',
+        'ws_bureau.users.status': 'Status',
+        'ws_bureau.users.tokens': 'API tokens',
+        'ws_bureau.users.tokens_n': '{n} active',
+        'ws_bureau.users.last_used': 'last used {at} (UTC)',
+        'ws_bureau.users.created': 'Created',
+        'ws_bureau.users.actions': 'Actions',
+        'ws_bureau.users.disable': 'Disable',
+        'ws_bureau.users.enable': 'Enable',
+        'ws_bureau.users.token': 'Issue API token',
+        'ws_bureau.users.token_once': 'API token of {name} (shown only now; copy it):',
+        'ws_bureau.users.added': 'User {name} added',
+        'ws_bureau.users.changed': 'User {name}: {what}',
+        'ws_bureau.users.none': '(none)',
+        'ws_bureau.users.token_info': "token id {id}, valid until {at} (UTC)",
+        'ws_bureau.users.token_until': "#{id} {state}, until {at}",
+        'ws_bureau.users.revoke': "Revoke",
+        'ws_bureau.users.revoked': "Token #{id} (user {name}) revoked",
+        'ws_bureau.users.reset': "Reset password",
+        'ws_bureau.users.reset_password': "New password ({n}+ characters)",
+        'ws_bureau.users.reset_submit': "Reset",
+        'ws_bureau.users.reset_done': "Password of {name} reset; {n} of their sessions ended",
+        'ws_bureau.users.reset_self': "Your own password is changed on the change-password page (it needs the current one)",
+        'role.admin': 'Administrator',
+        'role.bureau': 'Housing bureau',
+        'role.street_officer': 'Street officer',
+        'role.state_company': 'State-owned company',
+        'role.utility': 'Utility',
+        'role.viewer': 'Viewer',
     },
 })
 
@@ -170,109 +200,20 @@ def _guard() -> Any:
 # Dashboard
 
 
-def _coverage(ctx: Any) -> dict[str, Any] | None:
-    if ctx.pm.get_plugin("coverage") is None:
-        return None
-    from plugins.coverage.service import kpi_report
-    from plugins.coverage.settings import settings_for
-
-    return {"report": kpi_report(ctx), "settings": settings_for(ctx)}
-
-
-def trend_points(ctx: Any, settings: Any, street: str | None = None) -> list[dict[str, Any]]:
-    """Month-end rates of the last TREND_MONTHS months, district-wide or of one street (method in bureau_trend)."""
-    import pandas as pd
-
-    from plugins.coverage.rules import group_kpis
-    from web.workspaces.bureau_trend import month_ends, reconstruct
-
-    ends = month_ends(ctx.today, TREND_MONTHS)
-    start = dt.datetime.combine(ends[0].replace(day=1), dt.time())
-    with ctx.session(readonly=True) as s:
-        query = select(m.Compound.id, m.Compound.management_mode, m.Compound.owners_org, m.Compound.households)
-        rows = s.execute(query.where(m.Compound.street_code == street) if street else query).all()
-        ev = m.AuditEvent
-        events = [{"at": e.at, "action": e.action, "entity_id": e.entity_id, "before": e.before, "after": e.after}
-                  for e in s.scalars(select(ev).where(ev.entity == "compound", ev.outcome == "ok", ev.at >= start))]
-    frame = pd.DataFrame(rows, columns=["id", "management_mode", "owners_org", "households"])
-    return reconstruct(frame, events, ends, lambda f: group_kpis(f, settings))
-
-
-def charging_summary(ctx: Any, lang: str) -> dict[str, Any] | None:
-    """Counts of garages per RULES §3 decision (the charging plugin's evaluation of the stored garages)."""
-    if ctx.pm.get_plugin("charging") is None:
-        return None
-    from plugins.charging.rules import DECISION_ORDER
-    from plugins.charging.settings import settings_for
-    from plugins.charging.stored import evaluate_records, load_garages
-
-    with ctx.session(readonly=True) as s:
-        results = evaluate_records(load_garages(s), settings_for(ctx))
-    counts = Counter(r["decision"] for r in results)
-    colors = {"ELIGIBLE": "#2e7d32", "ELIGIBLE_BY_EXCEPTION": "#66bb6a", "NEEDS_FIRE_UNIT": "#fbc02d",
-              "PENDING_INSPECTION": "#ffa000", "NOT_RECOMMENDED": "#ef6c00", "INELIGIBLE": "#c62828",
-              "NOT_ELIGIBLE_PRIVATE": "#6d4c41"}
-    rows = [(d, label("charging_decision", d, lang), counts.get(d, 0), colors.get(d, "#607d8b")) for d in DECISION_ORDER]
-    return {"rows": rows, "total": len(results), "invalid": counts.get(None, 0)}
-
-
-def handover_summary(ctx: Any, lang: str) -> dict[str, Any] | None:
-    """Per utility: open rows by state and overdue count (plugins.handover backlog)."""
-    if ctx.pm.get_plugin("handover") is None:
-        return None
-    from plugins.handover import rules, service
-    from plugins.handover.settings import settings_for
-
-    with ctx.session(readonly=True) as s:
-        data = service.backlog(s, ctx.today, settings_for(ctx), None, None)
-    states = [st for st in rules.states("water") if st not in rules.FINAL_STATES]
-    table = []
-    for f in m.UTILITY_FACILITIES:
-        items = [i for i in data["items"] if i["facility"] == f]
-        by_state = Counter(i["state"] for i in items)
-        table.append({"facility": f, "label": label("facility", f, lang), "total": len(items),
-                      "overdue": sum(i["overdue"] for i in items), "by_state": [by_state.get(st, 0) for st in states]})
-    return {"states": [(st, label("handover_state", st, lang)) for st in states], "rows": table}
-
-
 @bp.get("")
 def page() -> str:
-    """The dashboard: KPI tiles, per-street charts with target lines, distance to target, trend, summaries."""
-    _guard()
+    """The dashboard: every plugin's bureau panel, by order (`?trend_street=` scopes the panels to a street)."""
+    from geoplatform.streets import resolve_street
+    from web.shell import dashboard_panels, render_block
+
+    user = _guard()
     ctx = _ctx()
-    lang = current_lang()
-    cov = _coverage(ctx)
-    trend_street = (request.args.get("trend_street") or "")[:20] or None
-    view: dict[str, Any] = {"coverage": None}
-    if cov is not None:
-        report, settings = cov["report"], cov["settings"]
-        streets = report["streets"]
-        street_names = {x["code"]: x["name"] for x in streets}
-        if trend_street and trend_street not in street_names:
-            abort(404, "unknown street")
-        tc, to = settings.target_coverage, settings.target_owners_org
-        view = {
-            "coverage": report["district"], "streets": streets, "settings": settings,
-            "chart_coverage": charts.bar_chart(streets, "coverage_rate", tc, _t("ws_bureau.chart.coverage",
-                                               target=_pct(tc)), _t("ws_bureau.target", target=_pct(tc)), "ws-chart-coverage"),
-            "chart_owners": charts.bar_chart(streets, "owners_org_rate", to, _t("ws_bureau.chart.owners_org",
-                                             target=_pct(to)), _t("ws_bureau.target", target=_pct(to)), "ws-chart-owners"),
-            "trend": trend_points(ctx, settings, trend_street),
-            "trend_street": trend_street,
-            "thresholds": _t("ws_bureau.thresholds", modes="、".join(label("management_mode", x, lang)
-                                                                    for x in settings.served_modes),
-                             orgs="、".join(label("owners_org", x, lang) for x in settings.owners_org_values),
-                             cov=_pct(tc), org=_pct(to)),
-        }
-        trend_title = _t("ws_bureau.trend") + (f" · {street_names[trend_street]}" if trend_street else "")
-        view["chart_trend"] = charts.trend_chart(view["trend"], [
-            ("coverage_rate", _t("ws_bureau.kpi.coverage"), "#1565c0", tc),
-            ("owners_org_rate", _t("ws_bureau.kpi.owners_org"), "#6a1b9a", to)], trend_title, "ws-chart-trend")
-    charging = charging_summary(ctx, lang)
-    chart_charging = charts.count_bars(charging["rows"], _t("ws_bureau.charging"), "ws-chart-charging") \
-        if charging and charging["total"] else None
-    return render_template("workspaces/bureau.html", tab="dashboard", view=view, pct=_pct, charging=charging,
-                           chart_charging=chart_charging, handover=handover_summary(ctx, lang))
+    street = None
+    if request.args.get("trend_street"):
+        with ctx.session(readonly=True) as s:
+            street = resolve_street(s, request.args["trend_street"][:100])
+    panels = [(p, render_block(p)) for p in dashboard_panels(ctx, user, "bureau", street)]
+    return render_template("workspaces/bureau.html", tab="dashboard", panels=panels)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -405,7 +346,7 @@ def import_commit() -> Any:
 # Users
 
 
-def _users_page(message: str | None = None, token: dict[str, str] | None = None, error: str | None = None,
+def _users_page(message: str | None = None, token: dict[str, Any] | None = None, error: str | None = None,
                 status: int = 200) -> tuple[str, int]:
     from web.queries import street_list
 
@@ -417,15 +358,23 @@ def _users_page(message: str | None = None, token: dict[str, str] | None = None,
     for u in users:
         u["street_name"] = names.get(u["street_code"], u["street_code"])
         u["utility_label"] = label("facility", u["utility"], current_lang()) if u["utility"] else ""
+        for tok in u["token_list"]:
+            tok["label"] = _t(f"account.token_state.{tok['state']}")
+            tok["expires"] = (tok["expires_at"] or "").replace("T", " ")
     html = render_template("workspaces/bureau.html", tab="users", users=users, streets=streets, roles=m.ROLES,
                            utilities=[(f, label("facility", f, current_lang())) for f in m.UTILITY_FACILITIES],
-                           message=message, new_token=token, error=error, form=request.form if error else {})
+                           message=message, new_token=token, error=error, form=request.form if error else {},
+                           min_password=accounts.MIN_PASSWORD_LENGTH)
     return html, status
+
+
+def _account_error(exc: accounts.AccountError) -> tuple[str, int]:
+    return _users_page(error=exc.message.text(current_lang()), status=exc.status)
 
 
 @bp.get("/users")
 def users_page() -> Any:
-    """Every account (no secrets) with disable/enable/token actions and the add form."""
+    """Every account (no secrets) with disable/enable/token/password/revoke actions and the add form."""
     require("manage_users", {"kind": "user"})
     added = (request.args.get("added") or "")[:100]
     return _users_page(message=_t("ws_bureau.users.added", name=added) if added else None)
@@ -450,34 +399,65 @@ def users_add() -> Any:
             info = {"name": u.name, "role": u.role, "street_code": u.street_code, "utility": u.utility}
             audit.record(s, user, "create", "user", u.name, after=info)
     except accounts.AccountError as exc:
-        return _users_page(error=str(exc), status=400)
+        return _account_error(exc)
     return redirect(url_for("ws_bureau.users_page", added=name))
 
 
 @bp.post("/users/<name>/<action>")
 def users_action(name: str, action: str) -> Any:
-    """disable / enable / token (the clear token is shown once on the returned page); audited."""
+    """disable / enable / token (the clear token is shown once on the returned page) / password (a reset by
+    the bureau: the user's sessions end; one's own password is changed on the change-password page); audited."""
     user = require("manage_users", {"kind": "user", "id": name})
-    if action not in ("disable", "enable", "token"):
+    if action not in ("disable", "enable", "token", "password"):
         abort(404)
     token = None
+    ended = 0
     try:
+        if action == "password":
+            if name == user.name:  # one's own password needs the current one (change-password page)
+                raise accounts.AccountError("ws_bureau.users.reset_self")
+            password = request.form.get("password") or ""
+            accounts.check_password_strength(password)
+            hashed = accounts.hash_password(password)  # argon2 outside the write transaction
         with _ctx().session() as s:
             if action == "token":
-                token = accounts.new_token(s, name)
-                audit.record(s, user, "create", "api_token", name)
+                settings = accounts.AuthSettings.from_rules(_ctx().rules("auth"))
+                issued = accounts.issue_token(s, name, settings.token_lifetime)
+                audit.record(s, user, "create", "api_token", name,
+                             after={"token_id": issued.id, "expires_at": issued.expires_at})
+                token = {"name": name, "token": issued.token, "id": issued.id,
+                         "expires": issued.expires_at.isoformat(sep=" ", timespec="minutes")}
+            elif action == "password":
+                ended = accounts.set_password(s, name, password, password_hash=hashed)
+                audit.record(s, user, "reset_password", "user", name, after={"sessions_ended": ended})
             else:
                 if action == "disable" and name == user.name:
-                    raise accounts.AccountError("you cannot disable your own account")
+                    raise accounts.AccountError("account.cannot_disable_self")
                 accounts.set_disabled(s, name, action == "disable")
                 audit.record(s, user, action, "user", name, before={"disabled": action != "disable"},
                              after={"disabled": action == "disable"})
     except accounts.AccountError as exc:
-        return _users_page(error=str(exc), status=400)
+        return _account_error(exc)
     if token is not None:
-        return _users_page(token={"name": name, "token": token})
+        return _users_page(token=token)
+    if action == "password":
+        return _users_page(message=_t("ws_bureau.users.reset_done", name=name, n=ended))
     what = _t("ws_bureau.users.disable" if action == "disable" else "ws_bureau.users.enable")
     return _users_page(message=_t("ws_bureau.users.changed", name=name, what=what))
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def token_revoke(token_id: int) -> Any:
+    """Revoke one API token (the user's other tokens keep working); audited."""
+    user = require("manage_users", {"kind": "user"})
+    try:
+        with _ctx().session() as s:
+            tok = accounts.revoke_token(s, token_id)
+            audit.record(s, user, "revoke", "api_token", tok["user"], before={"token_id": token_id, "revoked": False},
+                         after={"token_id": token_id, "revoked": True})
+    except accounts.AccountError as exc:
+        return _account_error(exc)
+    return _users_page(message=_t("ws_bureau.users.revoked", id=token_id, name=tok["user"]))
 
 
 @bp.after_request

@@ -1,5 +1,7 @@
-/* Street officer workspace: the street's map with the bundling layers, accept/reject proposals, re-plan,
- * compound edits over PATCH /api/v1/compounds/ID (409 → "someone else changed this"), ledger filter.
+/* Street officer workspace (the shell): the street's map with the layers of the plugins' tabs, compound edits
+ * over PATCH /api/v1/compounds/ID (409 → "someone else changed this"). The plugins' tabs bring their own
+ * scripts, loaded before this one: each pushes `function (ws) {…}` onto window.gpPanels and is called with
+ * the page object (map, layers, reloadMap, focusFeature, send, flash, msg, display, el) once the map is set up.
  * Data is always inserted as text (textContent / DOM nodes), never as HTML. */
 (function () {
   "use strict";
@@ -23,15 +25,15 @@
     return String(value);
   }
 
-  /* ---------- the map: this street's compounds and the bundling layers ---------- */
+  /* ---------- the map: this street's compounds and the plugins' layers ---------- */
+  ws.styles = {};  /* a tab's script may style its layers: ws.styles[layerId] = function (meta, feature, color) {…} */
   function styleFor(meta, feature) {
     var p = feature.properties || {};
     var color = safeColor(p._color || (meta.legend && meta.legend.default_color));
     var gtype = feature.geometry ? feature.geometry.type : "";
+    if (ws.styles[meta.id]) { return ws.styles[meta.id](meta, feature, color); }
     if (gtype.indexOf("LineString") >= 0) { return {color: color, weight: 3, opacity: 0.95, dashArray: "6 4"}; }
     if (meta.id === "compounds") { return {color: color, weight: 1, fillColor: color, fillOpacity: 0.25}; }
-    if (meta.id === "bundling_hosts") { return {color: color, weight: 2.5, fill: false}; }
-    if (meta.id === "bundling_new_bundles") { return {color: color, weight: 2, dashArray: "3 3", fillColor: color, fillOpacity: 0.12}; }
     return {color: "#5b2a00", weight: 1, fillColor: color, fillOpacity: 0.8};
   }
 
@@ -85,7 +87,7 @@
         st.group.addData(data);
         st.count = (data.features || []).length;
         st.ids = (data.features || []).map(function (f) { return String(f.id); });
-        st.proposals = (data.features || []).map(proposalOf).filter(function (x) { return x !== null; });
+        st.features = data.features || [];
         st.loading = false; ws.loads++; setStatus();
         if (id === "compounds" && !ws.fitted && st.count) {
           ws.fitted = true;
@@ -95,19 +97,9 @@
       .catch(function () { st.loading = false; st.failed = true; setStatus(); });
   }
 
-  function proposalOf(f) {
-    var p = f.properties || {};
-    var pid = p.proposal_id || p.id || null;
-    return pid === null ? null : String(pid);
-  }
-
   function reloadMap() { return Promise.all(Object.keys(ws.layers).map(loadLayer)); }
   ws.reloadMap = reloadMap;
   ws.featureCount = function (id) { return ws.layers[id] ? ws.layers[id].count : -1; };
-  ws.hasProposal = function (pid) {
-    var st = ws.layers.bundling_links;
-    return !!(st && st.proposals && st.proposals.indexOf(String(pid)) >= 0);
-  };
   ws.hasFeature = function (id, fid) { return !!(ws.layers[id] && ws.layers[id].ids && ws.layers[id].ids.indexOf(String(fid)) >= 0); };
 
   config.layers.forEach(function (meta) {
@@ -139,12 +131,14 @@
   map.attributionControl.setPrefix(false);
   reloadMap();
 
-  function focusFeature(layerId, fid, byProposal) {
+  /* fit the map to the features of a layer whose key (keyOf(feature), default its id) is fid; open a popup */
+  function focusFeature(layerId, fid, keyOf) {
     var st = ws.layers[layerId];
+    var key = keyOf || function (f) { return String(f.id); };
     var found = [];
     if (st) {
       st.group.eachLayer(function (l) {
-        if (l.feature && (byProposal ? proposalOf(l.feature) : String(l.feature.id)) === String(fid)) { found.push(l); }
+        if (l.feature && key(l.feature) === String(fid)) { found.push(l); }
       });
     }
     if (!found.length) { return false; }
@@ -155,111 +149,12 @@
     return true;
   }
 
-  /* ---------- proposals: show, accept (consent note), reject (reason), re-plan ---------- */
-  function closeForms() {
-    document.querySelectorAll("tr.ws-decide-row").forEach(function (r) { r.remove(); });
-  }
-
-  function openDecide(row, verb) {
-    closeForms();
-    var key = verb === "accept" ? "consent_note" : "reason";
-    var area = el("textarea", {className: "form-control", rows: "2", maxlength: "2000", name: key, id: "ws-" + key,
-      placeholder: msg(verb === "accept" ? "ws_street.consent_ph" : "ws_street.reason_ph")});
-    var feedback = el("div", {className: "invalid-feedback"});
-    var ok = el("button", {type: "button", className: "btn btn-sm " + (verb === "accept" ? "btn-success" : "btn-danger"),
-      id: "ws-confirm", text: msg(verb === "accept" ? "ws_street.confirm_accept" : "ws_street.confirm_reject")});
-    var cancel = el("button", {type: "button", className: "btn btn-sm btn-link", text: msg("ws_street.cancel")});
-    var box = el("div", {className: "ws-decide"}, [
-      el("label", {className: "form-label small fw-semibold", "for": "ws-" + key,
-        text: msg(verb === "accept" ? "ws_street.consent" : "ws_street.reason")}),
-      area, feedback, el("div", {className: "mt-1 d-flex gap-2"}, [ok, cancel])]);
-    var tr = el("tr", {className: "ws-decide-row"}, [el("td", {colspan: "7"}, [box])]);
-    row.after(tr);
-    area.focus();
-    cancel.addEventListener("click", closeForms);
-    ok.addEventListener("click", function () {
-      var text = area.value.trim();
-      if (!text) {
-        area.classList.add("is-invalid");
-        feedback.textContent = msg(verb === "accept" ? "ws_street.need_consent" : "ws_street.need_reason");
-        return;
-      }
-      ok.disabled = true;
-      var body = {}; body[key] = text;
-      send("POST", config.actions[verb].replace("__ID__", encodeURIComponent(row.dataset.id)), body).then(function (res) {
-        ok.disabled = false;
-        if (res.status === 200) {
-          decided(row, res.data);
-          closeForms();
-          flash(verb === "accept" ? msg("ws_street.accepted_ok", {host: row.children[1].textContent.trim()}) : msg("ws_street.rejected_ok"), true);
-          reloadMap();
-        } else if (res.status === 400 && res.data.field === key) {
-          area.classList.add("is-invalid");
-          feedback.textContent = msg(verb === "accept" ? "ws_street.need_consent" : "ws_street.need_reason");
-        } else if (res.status === 403) {
-          flash(msg("ws_street.forbidden"), false);
-        } else {
-          flash(msg("ws_street.error", {message: res.data.error || res.status}), false);
-        }
-      }).catch(function (e) { ok.disabled = false; flash(msg("ws_street.error", {message: String(e)}), false); });
-    });
-  }
-
-  function decided(row, p) {
-    row.dataset.status = p.status;
-    var cell = row.querySelector(".ws-status-cell");
-    cell.replaceChildren(el("span", {className: "ws-status ws-status-" + p.status, text: display("bundle_status", p.status)}),
-      el("div", {className: "ws-muted", text: msg("ws_street.decided_by", {who: p.decided_by || "", at: (p.decided_at || "").replace("T", " ")})}));
-    var note = p.status === "accepted" ? p.consent_note : p.reason;
-    if (note) { cell.appendChild(el("div", {className: "ws-muted", "data-role": p.status === "accepted" ? "consent" : "reason", text: note})); }
-    row.querySelectorAll(".ws-accept, .ws-reject").forEach(function (b) { b.remove(); });
-    var badge = document.getElementById("ws-open-count");
-    if (badge) { badge.textContent = String(document.querySelectorAll('#ws-proposals tr.ws-proposal[data-status="proposed"], #ws-proposals tr.ws-proposal[data-status="reverted"]').length); }
-  }
-
-  document.querySelectorAll("#ws-proposals tr.ws-proposal").forEach(function (row) {
-    var accept = row.querySelector(".ws-accept"), reject = row.querySelector(".ws-reject"), show = row.querySelector(".ws-show");
-    if (accept) { accept.addEventListener("click", function () { openDecide(row, "accept"); }); }
-    if (reject) { reject.addEventListener("click", function () { openDecide(row, "reject"); }); }
-    var revert = row.querySelector(".ws-revert");
-    if (revert) {
-      revert.addEventListener("click", function () {
-        revert.disabled = true;
-        send("POST", config.actions.revert.replace("__ID__", encodeURIComponent(row.dataset.id)), {}).then(function (res) {
-          if (res.status === 200) {
-            decided(row, res.data);
-            revert.remove();
-            flash(msg("ws_street.reverted_ok"), true);
-            reloadMap();
-          } else {
-            revert.disabled = false;
-            flash(res.status === 403 ? msg("ws_street.forbidden") : msg("ws_street.error", {message: res.data.error || res.status}), false);
-          }
-        });
-      });
-    }
-    show.addEventListener("click", function () {
-      document.querySelectorAll("tr.ws-selected").forEach(function (r) { r.classList.remove("ws-selected"); });
-      row.classList.add("ws-selected");
-      if (!focusFeature("bundling_links", row.dataset.id, true)) { focusFeature("compounds", row.dataset.host); }
-    });
-  });
-
-  var replan = document.getElementById("ws-replan");
-  if (replan) {
-    replan.addEventListener("click", function () {
-      replan.disabled = true;
-      send("POST", config.actions.plan, {street: config.street}).then(function (res) {
-        if (res.status === 200) {
-          flash(msg("ws_street.replanned", res.data), true);
-          setTimeout(function () { location.reload(); }, 900);
-        } else {
-          replan.disabled = false;
-          flash(res.status === 403 ? msg("ws_street.forbidden") : msg("ws_street.error", {message: res.data.error || res.status}), false);
-        }
-      });
-    });
-  }
+  ws.focusFeature = focusFeature;
+  ws.display = display;
+  ws.msg = msg;
+  ws.send = send;
+  ws.flash = flash;
+  ws.el = el;
 
   var langSwitch = document.getElementById("gp-lang-switch");
   if (langSwitch) {
@@ -400,14 +295,7 @@
     b.addEventListener("click", function () { openEdit(b.closest("tr")); });
   });
 
-  /* ---------- ledger: overdue only ---------- */
-  var overdue = document.getElementById("ws-only-overdue");
-  if (overdue) {
-    overdue.addEventListener("change", function () {
-      document.querySelectorAll("#ws-ledger tr.ws-ledger-row").forEach(function (r) {
-        r.hidden = overdue.checked && r.dataset.overdue !== "1";
-      });
-    });
-  }
+  /* ---------- the plugins' tabs: each panel script registered an init function (window.gpPanels) ---------- */
+  (window.gpPanels || []).forEach(function (init) { init(ws); });
   ws.ready = true;
 })();

@@ -1,0 +1,135 @@
+/* The street workspace's bundling tab (bundling plugin): show a proposal on the map, accept it (owners'
+ * consent note) or reject it (reason), revert an accepted one (admin), re-plan the street.
+ * Data is always inserted as text (textContent / DOM nodes), never as HTML. */
+(function () {
+  "use strict";
+  (window.gpPanels = window.gpPanels || []).push(function (ws) {
+    var config = ws.config, map = ws.map, msg = ws.msg, send = ws.send, flash = ws.flash, el = ws.el;
+    var display = ws.display, reloadMap = ws.reloadMap, focusFeature = ws.focusFeature;
+    var actions = config.panels.bundles.actions;
+
+    /* the bundling layers' look on the workspace map */
+    ws.styles.bundling_hosts = function (meta, f, color) { return {color: color, weight: 2.5, fill: false}; };
+    ws.styles.bundling_new_bundles = function (meta, f, color) {
+      return {color: color, weight: 2, dashArray: "3 3", fillColor: color, fillOpacity: 0.12};
+    };
+
+    function proposalOf(f) {
+      var p = f.properties || {};
+      var pid = p.proposal_id || p.id || null;
+      return pid === null ? null : String(pid);
+    }
+    /* is the proposal drawn on the map (a link of the current plan)? */
+    ws.hasProposal = function (pid) {
+      var st = ws.layers.bundling_links;
+      return !!(st && (st.features || []).some(function (f) { return proposalOf(f) === String(pid); }));
+    };
+
+  /* ---------- proposals: show, accept (consent note), reject (reason), re-plan ---------- */
+  function closeForms() {
+    document.querySelectorAll("tr.ws-decide-row").forEach(function (r) { r.remove(); });
+  }
+
+  function openDecide(row, verb) {
+    closeForms();
+    var key = verb === "accept" ? "consent_note" : "reason";
+    var area = el("textarea", {className: "form-control", rows: "2", maxlength: "2000", name: key, id: "ws-" + key,
+      placeholder: msg(verb === "accept" ? "bundling.ws.consent_ph" : "bundling.ws.reason_ph")});
+    var feedback = el("div", {className: "invalid-feedback"});
+    var ok = el("button", {type: "button", className: "btn btn-sm " + (verb === "accept" ? "btn-success" : "btn-danger"),
+      id: "ws-confirm", text: msg(verb === "accept" ? "bundling.ws.confirm_accept" : "bundling.ws.confirm_reject")});
+    var cancel = el("button", {type: "button", className: "btn btn-sm btn-link", text: msg("ws_street.cancel")});
+    var box = el("div", {className: "ws-decide"}, [
+      el("label", {className: "form-label small fw-semibold", "for": "ws-" + key,
+        text: msg(verb === "accept" ? "bundling.ws.consent" : "bundling.ws.reason")}),
+      area, feedback, el("div", {className: "mt-1 d-flex gap-2"}, [ok, cancel])]);
+    var tr = el("tr", {className: "ws-decide-row"}, [el("td", {colspan: "7"}, [box])]);
+    row.after(tr);
+    area.focus();
+    cancel.addEventListener("click", closeForms);
+    ok.addEventListener("click", function () {
+      var text = area.value.trim();
+      if (!text) {
+        area.classList.add("is-invalid");
+        feedback.textContent = msg(verb === "accept" ? "bundling.ws.need_consent" : "bundling.ws.need_reason");
+        return;
+      }
+      ok.disabled = true;
+      var body = {}; body[key] = text;
+      send("POST", actions[verb].replace("__ID__", encodeURIComponent(row.dataset.id)), body).then(function (res) {
+        ok.disabled = false;
+        if (res.status === 200) {
+          decided(row, res.data);
+          closeForms();
+          flash(verb === "accept" ? msg("bundling.ws.accepted_ok", {host: row.children[1].textContent.trim()}) : msg("bundling.ws.rejected_ok"), true);
+          reloadMap();
+        } else if (res.status === 400 && res.data.field === key) {
+          area.classList.add("is-invalid");
+          feedback.textContent = msg(verb === "accept" ? "bundling.ws.need_consent" : "bundling.ws.need_reason");
+        } else if (res.status === 403) {
+          flash(msg("ws_street.forbidden"), false);
+        } else {
+          flash(msg("ws_street.error", {message: res.data.error || res.status}), false);
+        }
+      }).catch(function (e) { ok.disabled = false; flash(msg("ws_street.error", {message: String(e)}), false); });
+    });
+  }
+
+  function decided(row, p) {
+    row.dataset.status = p.status;
+    var cell = row.querySelector(".ws-status-cell");
+    cell.replaceChildren(el("span", {className: "ws-status ws-status-" + p.status, text: display("bundle_status", p.status)}),
+      el("div", {className: "ws-muted", text: msg("bundling.ws.decided_by", {who: p.decided_by || "", at: (p.decided_at || "").replace("T", " ")})}));
+    var note = p.status === "accepted" ? p.consent_note : p.reason;
+    if (note) { cell.appendChild(el("div", {className: "ws-muted", "data-role": p.status === "accepted" ? "consent" : "reason", text: note})); }
+    row.querySelectorAll(".ws-accept, .ws-reject").forEach(function (b) { b.remove(); });
+    var badge = document.getElementById("ws-badge-bundles");
+    if (badge) { badge.textContent = String(document.querySelectorAll('#ws-proposals tr.ws-proposal[data-status="proposed"], #ws-proposals tr.ws-proposal[data-status="reverted"]').length); }
+  }
+
+  document.querySelectorAll("#ws-proposals tr.ws-proposal").forEach(function (row) {
+    var accept = row.querySelector(".ws-accept"), reject = row.querySelector(".ws-reject"), show = row.querySelector(".ws-show");
+    if (accept) { accept.addEventListener("click", function () { openDecide(row, "accept"); }); }
+    if (reject) { reject.addEventListener("click", function () { openDecide(row, "reject"); }); }
+    var revert = row.querySelector(".ws-revert");
+    if (revert) {
+      revert.addEventListener("click", function () {
+        revert.disabled = true;
+        send("POST", actions.revert.replace("__ID__", encodeURIComponent(row.dataset.id)), {}).then(function (res) {
+          if (res.status === 200) {
+            decided(row, res.data);
+            revert.remove();
+            flash(msg("bundling.ws.reverted_ok"), true);
+            reloadMap();
+          } else {
+            revert.disabled = false;
+            flash(res.status === 403 ? msg("ws_street.forbidden") : msg("ws_street.error", {message: res.data.error || res.status}), false);
+          }
+        });
+      });
+    }
+    show.addEventListener("click", function () {
+      document.querySelectorAll("tr.ws-selected").forEach(function (r) { r.classList.remove("ws-selected"); });
+      row.classList.add("ws-selected");
+      if (!focusFeature("bundling_links", row.dataset.id, proposalOf)) { focusFeature("compounds", row.dataset.host); }
+    });
+  });
+
+  var replan = document.getElementById("ws-replan");
+  if (replan) {
+    replan.addEventListener("click", function () {
+      replan.disabled = true;
+      send("POST", actions.plan, {street: config.street}).then(function (res) {
+        if (res.status === 200) {
+          flash(msg("bundling.ws.replanned", res.data), true);
+          setTimeout(function () { location.reload(); }, 900);
+        } else {
+          replan.disabled = false;
+          flash(res.status === 403 ? msg("ws_street.forbidden") : msg("ws_street.error", {message: res.data.error || res.status}), false);
+        }
+      });
+    });
+  }
+
+  });
+})();

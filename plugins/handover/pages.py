@@ -1,0 +1,266 @@
+"""The handover plugin's HTTP surface: the utility workspace (/ws/utility) and the API (/api/v1/handover…).
+
+Routes parse the request and call `plugins.handover.service` (the one service layer the CLI calls
+too); its errors (NotFound, Conflict, HandoverDenied, …) are answered by the web shell in one place.
+Jurisdiction: a utility account works on its own facility only (`?utility=` of another → 403,
+audited); admin/bureau pick any of the four; every write re-checks `edit_handover` on the row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, after_this_request, render_template, request, send_file, url_for
+
+from geoplatform import models as m
+from geoplatform import webshell
+from geoplatform.errors import NotFound, UserInputError
+from geoplatform.i18n import catalogue
+from geoplatform.labels import LABELS, label
+from geoplatform.streets import resolve_street
+
+HERE = Path(__file__).parent
+MAX_ROWS = 600  # rows rendered in the table (the filters narrow the rest; the count says how many matched)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HANDOVER_FIELDS = frozenset({"state", "note", "deadline", "items", "responsible_unit"})
+
+
+def blueprints(context: Any) -> list[Blueprint]:
+    """The workspace and the API, bound to `context`."""
+    return [workspace_blueprint(context), api_blueprint(context)]
+
+
+def _street(session: Any, value: str | None) -> str | None:
+    """A street code from `?street=` (NBS code or name); NotFound (the one street error) when unknown."""
+    return resolve_street(session, value[:100]) if value else None
+
+
+# ---------------------------------------------------------------------------------------------
+# The utility workspace
+
+
+def workspace_blueprint(context: Any) -> Blueprint:
+    """/ws/utility: one facility's backlog as a table and a map, state changes, ledger items, XLSX export."""
+    from plugins.handover import rules, service
+    from plugins.handover.settings import settings_for
+
+    bp = Blueprint("ws_utility", __name__, url_prefix="/ws/utility", template_folder="templates",
+                   static_folder="static", static_url_path="/static")
+
+    def facility_of_request(asked: str | None) -> str:
+        """The facility of this request: the utility's own (another → 403, audited) or `?utility=` for admin/bureau."""
+        user = webshell.current_user()
+        if asked is not None and asked not in m.UTILITY_FACILITIES:
+            raise NotFound("handover.unknown_utility", utility=asked[:40])
+        facility = asked or (user.utility if user is not None and user.role == "utility" else None) \
+            or m.UTILITY_FACILITIES[0]
+        user = webshell.require("edit_handover", {"kind": "handover", "id": f"*:{facility}", "facility": facility,
+                                                  "street_code": None})
+        if user.role not in ("utility", "admin", "bureau"):  # street officers use their street workspace
+            webshell.require("use_utility_workspace", {"kind": "handover", "facility": facility})
+        return facility
+
+    def backlog_rows(session: Any, facility: str, street: str | None, state: str | None, overdue_only: bool,
+                     lang: str) -> dict[str, Any]:
+        """The facility's open rows (the service's backlog) filtered, labelled, overdue first."""
+        data = service.backlog(session, context.today, settings_for(context), facility, street)
+        items = [i for i in data["items"] if (state is None or i["state"] == state) and (not overdue_only or i["overdue"])]
+        for i in items:
+            i["state_label"] = label("handover_state", i["state"], lang)
+        items.sort(key=lambda i: (not i["overdue"], i["street_code"] or "", i["compound_name"] or "", i["compound_id"]))
+        filtered = state is not None or overdue_only  # the map then shows these compounds only (untruncated)
+        return {"items": items[:MAX_ROWS], "matched": len(items), "counts": data["counts"],
+                "ids": [i["compound_id"] for i in items] if filtered else None}
+
+    @bp.get("")
+    def page() -> str:
+        """The backlog of one facility with filters (street, state, overdue only), the map and the export link."""
+        facility = facility_of_request(request.args.get("utility") or None)
+        lang = webshell.lang()
+        shell = webshell.shell()
+        state = request.args.get("state") or None
+        if state is not None and state not in rules.machine(facility):
+            raise UserInputError("handover.unknown_state_filter", state=state[:40])
+        overdue_only = request.args.get("overdue") in ("1", "on", "true")
+        with context.session(readonly=True) as s:
+            street = _street(s, request.args.get("street"))
+            data = backlog_rows(s, facility, street, state, overdue_only, lang)
+        streets = shell.streets()
+        info = next((x for x in streets if x["code"] == street), None)
+        fm = shell.map(location=(40.64, 109.83), zoom_start=12, tiles=None, control_scale=True, prefer_canvas=True,
+                       max_zoom=20, min_zoom=9, bounds=info.get("bbox") if info else None)
+        user = webshell.current_user()
+        states = [(s_, label("handover_state", s_, lang)) for s_ in rules.states(facility) if s_ not in rules.FINAL_STATES]
+        config = {
+            "facility": facility, "street": street, "lang": lang, "layers": shell.layer_meta([f"handover_{facility}"], lang),
+            "labels": {e: {v: (zh if lang == "zh" else en) for v, (zh, en) in vals.items()} for e, vals in LABELS.items()},
+            "features": shell.url("layer_features"),
+            "handover_api": url_for("handover_api.get_handover", compound_id="__ID__", facility=facility),
+            "done_url": url_for("ws_utility.item_done", item_id=0).replace("/0/", "/__ID__/"),
+            "compound_page": shell.url("compound_page"),
+            "messages": {k: v for k, v in catalogue(lang).items() if k.startswith(("ws_utility.", "map."))},
+            "rectifying": "rectifying", "map": fm["name"], "csrf": shell.csrf_token(), "only": data["ids"],
+        }
+        return render_template(
+            "handover/utility.html", folium=fm, facility=facility, facility_label=label("facility", facility, lang),
+            data=data, streets=streets, street=street, state=state, overdue_only=overdue_only, states=states,
+            can_pick=user.role in ("admin", "bureau"), max_rows=MAX_ROWS, config=config,
+            facilities=[(f, label("facility", f, lang)) for f in m.UTILITY_FACILITIES],
+            compound_page=shell.url("compound_page"), map_url=shell.url("map"),
+            export_url=url_for("ws_utility.export", utility=facility if user.role != "utility" else None, street=street))
+
+    @bp.post("/items/<int:item_id>/done")
+    @webshell.answers_json
+    def item_done(item_id: int) -> Response:
+        """Mark a ledger item done (today or `done_date`); own facility only (403 + audit), twice → 409."""
+        user = webshell.require("view", {"kind": "handover"})
+        body = request.get_json(silent=True) or {}
+        raw = body.get("done_date") if isinstance(body, dict) else None
+        try:
+            done = dt.date.fromisoformat(raw) if isinstance(raw, str) and raw else context.today
+        except ValueError:
+            raise UserInputError("handover.bad_date", field="done_date", value=raw[:40]) from None
+        with context.session() as s:
+            result = service.complete_item(s, user, item_id, done, allowed=context.allowed)
+        return webshell.json_response(result)
+
+    @bp.get("/ledger.xlsx")
+    def export() -> Response:
+        """This facility's 整改台账 as XLSX (the handover-ledger exporter's rows, limited to one facility)."""
+        from plugins.handover.ledger import ledger_rows, write_ledger
+
+        facility = facility_of_request(request.args.get("utility") or None)
+        with context.session(readonly=True) as s:
+            street = _street(s, request.args.get("street"))
+        webshell.require("export", {"kind": "export", "id": "handover-ledger", "street_code": street, "format": "xlsx"})
+        with context.session(readonly=True) as s:
+            compounds, rows, items = service.load_rows(s, street_code=street, facilities=(facility,))
+        tmpdir = tempfile.TemporaryDirectory(prefix="gp-ledger-")
+        path = Path(tmpdir.name) / f"handover-ledger-{facility}.xlsx"
+        write_ledger(ledger_rows(compounds, rows, items, context.today), path, "xlsx")
+
+        @after_this_request
+        def _cleanup(response: Response) -> Response:
+            response.call_on_close(tmpdir.cleanup)
+            return response
+
+        return send_file(path, mimetype=XLSX, as_attachment=True, download_name=path.name)
+
+    return bp
+
+
+# ---------------------------------------------------------------------------------------------
+# The API
+
+
+def _text(value: Any, name: str, max_len: int, nullable: bool = True) -> str | None:
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str) or not (0 if nullable else 1) <= len(value.strip()) <= max_len:
+        raise UserInputError("handover.bad_field", field=name, max=max_len)
+    return value.strip()
+
+
+def _date(value: Any, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else _raise()
+    except ValueError:
+        raise UserInputError("handover.bad_date", field=name, value=str(value)[:40]) from None
+
+
+def _raise() -> Any:
+    raise ValueError
+
+
+def _items(raw: Any) -> list[dict[str, Any]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > 100:
+        raise UserInputError("handover.bad_items", field="items")
+    out = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) - {"content", "responsible_unit", "deadline", "done_date"}:
+            raise UserInputError("handover.bad_items", field="items")
+        out.append({"content": _text(item.get("content"), "items", 2000, nullable=False),
+                    "responsible_unit": _text(item.get("responsible_unit"), "items", 200),
+                    "deadline": _date(item.get("deadline"), "items"), "done_date": _date(item.get("done_date"), "items")})
+    return out
+
+
+def parse_patch(body: dict[str, Any]) -> dict[str, Any]:
+    """The PATCH body of a handover row: {state, note?, deadline?, items?, responsible_unit?, version} checked."""
+    version = body.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise UserInputError("handover.need_version", field="version")
+    unknown = sorted(k for k in body if k != "version" and k not in HANDOVER_FIELDS)
+    if unknown:
+        raise UserInputError("handover.unknown_fields", fields=unknown, names=", ".join(unknown))
+    return {"state": _text(body.get("state"), "state", 32, nullable=False), "note": _text(body.get("note"), "note", 2000),
+            "deadline": _date(body.get("deadline"), "deadline"), "items": _items(body.get("items")),
+            "responsible_unit": _text(body.get("responsible_unit"), "responsible_unit", 200),
+            "expected_version": version}
+
+
+def api_blueprint(context: Any) -> Blueprint:
+    """/api/v1/handover/backlog, /api/v1/handover/history/<compound>, GET/PATCH /api/v1/handovers/<compound>/<facility>."""
+    from plugins.handover import rules, service
+    from plugins.handover.settings import settings_for
+
+    bp = Blueprint("handover_api", __name__, url_prefix="/api/v1")
+
+    @bp.get("/handover/backlog")
+    def backlog() -> Response:
+        """The backlog (as `geoplatform handover backlog --json`); utility users default to their own facility."""
+        user = webshell.require("view", {"kind": "handover"})
+        facility = request.args.get("utility") or (user.utility if user.role == "utility" else None)
+        if facility is not None and facility not in rules.FACILITIES:
+            raise UserInputError("handover.unknown_facility", facility=facility[:40], choices=", ".join(rules.FACILITIES))
+        try:
+            today = dt.date.fromisoformat(request.args["today"]) if request.args.get("today") else context.today
+        except ValueError:
+            raise UserInputError("handover.bad_date", field="today", value=request.args["today"][:40]) from None
+        with context.session(readonly=True) as s:
+            street = _street(s, request.args.get("street"))
+        webshell.require("view", {"kind": "handover", "facility": facility, "street_code": street})
+        with context.session(readonly=True) as s:
+            data = service.backlog(s, today, settings_for(context), facility, street)
+        for item in data["items"]:
+            item.pop("street_code", None)
+        return webshell.json_response(data)
+
+    @bp.get("/handover/history/<compound_id>")
+    def history(compound_id: str) -> Response:
+        """Every recorded change of a compound's handover rows (optionally ?facility=)."""
+        facility = request.args.get("facility") or None
+        with context.session(readonly=True) as s:
+            resource = service.handover_resource(s, compound_id, facility or "water")
+            webshell.require("view", {**resource, "facility": facility})
+            events = service.history(s, compound_id, facility)
+        return webshell.json_response({"compound_id": compound_id, "events": events})
+
+    @bp.get("/handovers/<compound_id>/<facility>")
+    def get_handover(compound_id: str, facility: str) -> Response:
+        """One compound × facility handover row (`unknown`, version 0 when never surveyed)."""
+        with context.session(readonly=True) as s:
+            webshell.require("view", service.handover_resource(s, compound_id, facility))
+            data = service.get_handover(s, compound_id, facility, today=context.today)
+        return webshell.json_response(data)
+
+    @bp.patch("/handovers/<compound_id>/<facility>")
+    def patch_handover(compound_id: str, facility: str) -> Response:
+        """Move a handover row to `state` (RULES §2 transitions) given the `version` read."""
+        body = webshell.json_body()
+        args = parse_patch(body)
+        with context.session(readonly=True) as s:
+            resource = service.handover_resource(s, compound_id, facility)
+        webshell.require("edit_handover", {**resource, "fields": sorted(k for k in body if k != "version")})
+        with context.session() as s:
+            data = service.set_state(s, webshell.current_user(), compound_id, facility, today=context.today, **args)
+        return webshell.json_response(data)
+
+    return bp

@@ -1,0 +1,275 @@
+"""What the handover plugin adds to the shared screens: the compound page's section, the bureau
+dashboard's backlog panel, the street workspace's ledger tab and the utility workspace's menu link.
+
+Read models only (over `plugins.handover.service`); the shell renders the templates in
+plugins/handover/templates/handover/. Called inside a web request (URLs, the page language).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from flask import url_for
+
+from geoplatform import models as m
+from geoplatform import webshell
+from geoplatform.labels import label
+from geoplatform.screens import AuditRef, MenuLink, Panel, Section
+
+MESSAGES = {
+    "zh": {
+        "group.设施移交": "设施移交",
+        "handover.section.title": "专业经营设施移交", "handover.section.facility": "设施", "handover.section.state": "状态",
+        "handover.section.deadline": "期限", "handover.section.overdue": "逾期", "handover.section.ledger": "整改台账",
+        "handover.section.no_items": "无整改项", "handover.section.done": "完成于 {date}",
+        "handover.audit.entity": "设施移交",
+        "handover.panel.title": "专业经营设施移交待办（按单位）", "handover.panel.utility": "单位",
+        "handover.panel.total": "未完成", "handover.panel.overdue": "逾期", "handover.panel.open": "打开",
+        "handover.ws.tab": "移交台账", "handover.ws.total": "未完成 {total} 项，其中逾期 {overdue} 项",
+        "handover.ws.only_overdue": "只看逾期", "handover.ws.export": "导出整改台账（XLSX）",
+        "handover.ws.col.compound": "小区", "handover.ws.col.facility": "设施", "handover.ws.col.state": "状态",
+        "handover.ws.col.since": "状态起始", "handover.ws.col.deadline": "期限", "handover.ws.col.items": "整改内容",
+        "handover.ws.col.overdue": "逾期",
+        "handover.col.note": "备注",
+        "handover.unknown_compound": "未知小区“{compound}”", "handover.unknown_item": "未知整改项 {item}",
+        "handover.item_already_done": "整改项 {item} 已于 {date} 完成，不能再次完成",
+        "handover.denied": "用户 {user}（{role}）无权办理 {row}（超出本单位设施或本街镇范围）",
+        "handover.unknown_utility": "未知专业经营单位“{utility}”", "handover.unknown_state_filter": "未知状态“{state}”",
+        "handover.unknown_facility": "未知设施“{facility}”，可选：{choices}",
+        "handover.bad_date": "{field} 日期无效：{value}（格式 YYYY-MM-DD）",
+        "handover.bad_field": "{field} 必须是文字（不超过 {max} 字）", "handover.bad_items": "整改项格式无效",
+        "handover.need_version": "缺少 version（读取时的版本号，整数）", "handover.unknown_fields": "未知字段：{names}",
+        # the utility workspace (/ws/utility)
+        'ws_utility.title': '专业经营单位工作台',
+        'ws_utility.facility': '设施',
+        'ws_utility.backlog': '{facility}移交待办',
+        'ws_utility.street': '街镇',
+        'ws_utility.all_streets': '全部街镇',
+        'ws_utility.state': '状态',
+        'ws_utility.all_states': '全部状态',
+        'ws_utility.only_overdue': '只看逾期',
+        'ws_utility.apply': '筛选',
+        'ws_utility.reset': '清除',
+        'ws_utility.counts': '未完成 {total} 项，逾期 {overdue} 项',
+        'ws_utility.shown': '显示 {shown} / {total} 项',
+        'ws_utility.export': '导出本单位整改台账（XLSX）',
+        'ws_utility.col.compound': '小区',
+        'ws_utility.col.street': '街镇',
+        'ws_utility.col.state': '状态',
+        'ws_utility.col.since': '状态起始',
+        'ws_utility.col.deadline': '期限',
+        'ws_utility.col.items': '未完成整改项',
+        'ws_utility.col.overdue': '逾期',
+        'ws_utility.col.actions': '操作',
+        'ws_utility.handle': '办理',
+        'ws_utility.show': '定位',
+        'ws_utility.yes': '是',
+        'ws_utility.no': '否',
+        'ws_utility.next_state': '下一状态',
+        'ws_utility.same_state': '保持「{state}」（仅补充备注/期限/整改项）',
+        'ws_utility.note': '办理说明',
+        'ws_utility.note_ph': '例：2025-06-03 组织验收，管网漏损未通过',
+        'ws_utility.deadline': '期限',
+        'ws_utility.unit': '责任单位',
+        'ws_utility.items': '整改台账项',
+        'ws_utility.add_item': '添加整改项',
+        'ws_utility.item_content': '整改内容',
+        'ws_utility.item_ph': '例：更换小区供水主管 120 米',
+        'ws_utility.items_only_rectifying': '整改项只能在「整改中」状态下添加',
+        'ws_utility.save': '保存',
+        'ws_utility.cancel': '取消',
+        'ws_utility.saved': '已保存：{compound} → {state}',
+        'ws_utility.done': '标记完成',
+        'ws_utility.done_ok': '整改项已完成',
+        'ws_utility.no_items': '暂无整改项',
+        'ws_utility.final': '已是最终状态，无后续步骤',
+        'ws_utility.not_allowed': '不允许的状态变更。当前允许的下一状态：{allowed}',
+        'ws_utility.conflict': '该记录刚被其他人修改过，请重新加载后再办理。',
+        'ws_utility.reload': '重新加载',
+        'ws_utility.forbidden': '无权办理其他专业经营单位的设施',
+        'ws_utility.error': '操作失败：{message}',
+        'ws_utility.version': '版本',
+        'ws_utility.history': '最近变更',
+        'ws_utility.map_note': '地图：各小区本设施的移交状态',
+        'ws_utility.detail': '详情',
+        'ws_utility.none': '没有符合条件的待办',
+        'ws_utility.truncated': '仅显示前 {n} 项，请用筛选缩小范围',
+    },
+    "en": {
+        "group.设施移交": "Facility handover",
+        "handover.section.title": "Utility facility handover","handover.section.facility": "Facility",
+        "handover.section.state": "State", "handover.section.deadline": "Deadline", "handover.section.overdue": "Overdue",
+        "handover.section.ledger": "Rectification ledger", "handover.section.no_items": "no ledger items",
+        "handover.section.done": "done {date}", "handover.audit.entity": "handover",
+        "handover.panel.title": "Utility handover backlog (per utility)", "handover.panel.utility": "Utility",
+        "handover.panel.total": "Open", "handover.panel.overdue": "Overdue", "handover.panel.open": "open",
+        "handover.ws.tab": "Handover ledger", "handover.ws.total": "{total} open, {overdue} overdue",
+        "handover.ws.only_overdue": "Overdue only", "handover.ws.export": "Export ledger (XLSX)",
+        "handover.ws.col.compound": "Compound", "handover.ws.col.facility": "Facility", "handover.ws.col.state": "State",
+        "handover.ws.col.since": "Since", "handover.ws.col.deadline": "Deadline", "handover.ws.col.items": "Ledger items",
+        "handover.ws.col.overdue": "Overdue",
+        "handover.col.note": "note",
+        "handover.unknown_compound": "unknown compound {compound!r}", "handover.unknown_item": "unknown ledger item {item}",
+        "handover.item_already_done": "ledger item {item} is already done (on {date}); it cannot be done twice",
+        "handover.denied": "user {user!r} ({role}) may not change {row} (outside its facility or street)",
+        "handover.unknown_utility": "unknown utility {utility!r}", "handover.unknown_state_filter": "unknown state {state!r}",
+        "handover.unknown_facility": "unknown facility {facility!r}; choose one of: {choices}",
+        "handover.bad_date": "{field} must be a date YYYY-MM-DD, not {value!r}",
+        "handover.bad_field": "{field} must be text of at most {max} characters",
+        "handover.bad_items": "items must be a list of {{content, responsible_unit, deadline, done_date}}",
+        "handover.need_version": "`version` (the version you read) is required and must be an integer",
+        "handover.unknown_fields": "unknown field(s): {names}",
+        'ws_utility.title': 'Utility workspace',
+        'ws_utility.facility': 'Facility',
+        'ws_utility.backlog': '{facility} handover backlog',
+        'ws_utility.street': 'Street',
+        'ws_utility.all_streets': 'All streets',
+        'ws_utility.state': 'State',
+        'ws_utility.all_states': 'All states',
+        'ws_utility.only_overdue': 'Overdue only',
+        'ws_utility.apply': 'Filter',
+        'ws_utility.reset': 'Clear',
+        'ws_utility.counts': '{total} open, {overdue} overdue',
+        'ws_utility.shown': 'showing {shown} of {total}',
+        'ws_utility.export': 'Export our rectification ledger (XLSX)',
+        'ws_utility.col.compound': 'Compound',
+        'ws_utility.col.street': 'Street',
+        'ws_utility.col.state': 'State',
+        'ws_utility.col.since': 'Since',
+        'ws_utility.col.deadline': 'Deadline',
+        'ws_utility.col.items': 'Open items',
+        'ws_utility.col.overdue': 'Overdue',
+        'ws_utility.col.actions': 'Actions',
+        'ws_utility.handle': 'Update',
+        'ws_utility.show': 'Show',
+        'ws_utility.yes': 'yes',
+        'ws_utility.no': 'no',
+        'ws_utility.next_state': 'Next state',
+        'ws_utility.same_state': 'Stay “{state}” (add note/deadline/items only)',
+        'ws_utility.note': 'Note',
+        'ws_utility.note_ph': 'e.g. 2025-06-03 acceptance inspection failed: leaking mains',
+        'ws_utility.deadline': 'Deadline',
+        'ws_utility.unit': 'Responsible unit',
+        'ws_utility.items': 'Ledger items',
+        'ws_utility.add_item': 'Add a ledger item',
+        'ws_utility.item_content': 'Rectification item',
+        'ws_utility.item_ph': 'e.g. replace 120 m of water main',
+        'ws_utility.items_only_rectifying': 'Ledger items can only be added in the “rectifying” state',
+        'ws_utility.save': 'Save',
+        'ws_utility.cancel': 'Cancel',
+        'ws_utility.saved': 'Saved: {compound} → {state}',
+        'ws_utility.done': 'Mark done',
+        'ws_utility.done_ok': 'Ledger item done',
+        'ws_utility.no_items': 'no items',
+        'ws_utility.final': 'Final state: no further steps',
+        'ws_utility.not_allowed': 'Transition not allowed. Allowed next states: {allowed}',
+        'ws_utility.conflict': 'Someone else changed this row. Reload it, then try again.',
+        'ws_utility.reload': 'Reload',
+        'ws_utility.forbidden': "Not allowed: another utility's facility",
+        'ws_utility.error': 'Failed: {message}',
+        'ws_utility.version': 'version',
+        'ws_utility.history': 'Recent changes',
+        'ws_utility.map_note': "Map: this facility's handover state per compound",
+        'ws_utility.detail': 'Details',
+        'ws_utility.none': 'Nothing matches these filters',
+        'ws_utility.truncated': 'Only the first {n} rows are shown; narrow the filters',
+    },
+}
+
+
+def _settings(context: Any) -> Any:
+    from plugins.handover.settings import settings_for
+
+    return settings_for(context)
+
+
+def menu_links(context: Any, user: Any) -> list[MenuLink]:
+    """The utility workspace, for utility accounts (their home page) and the bureau/admin."""
+    if getattr(user, "role", None) not in ("utility", "admin", "bureau"):
+        return []
+    return [MenuLink(href=url_for("ws_utility.page"), label="ws_utility.title", order=20, id="gp-nav-ws-utility",
+                     home=user.role == "utility")]
+
+
+def compound_sections(context: Any, compound_id: str, user: Any) -> list[Section]:
+    """Each facility's handover state with its ledger items (shown when the compound has a surveyed row)."""
+    from plugins.handover import service
+
+    lang = webshell.lang()
+    settings = _settings(context)
+    rows = []
+    with context.session(readonly=True) as s:
+        for facility in m.FACILITIES:
+            h = service.get_handover(s, compound_id, facility, today=context.today, settings=settings)
+            if h["version"] == 0 and facility not in m.UTILITY_FACILITIES:
+                continue
+            h["facility_label"] = label("facility", facility, lang)
+            h["state_label"] = label("handover_state", h["state"], lang)
+            rows.append(h)
+    if not rows:
+        return []
+    entity = _t("handover.audit.entity", lang)
+    refs = tuple(AuditRef("handover", f"{compound_id}:{f}", label=f"{entity} · {label('facility', f, lang)}",
+                          enums=(("state", "handover_state"), ("facility", "facility"))) for f in m.FACILITIES)
+    return [Section(id="handover", title="handover.section.title", template="handover/section.html",
+                    data={"rows": rows}, order=20, audit=refs)]
+
+
+def _t(key: str, lang: str, **kw: Any) -> str:
+    from geoplatform.i18n import t
+
+    return t(key, lang, **kw)
+
+
+def dashboard_panels(context: Any, user: Any, where: str, street_code: str | None) -> list[Panel]:
+    """The bureau's backlog per utility; the street workspace's ledger tab."""
+    if where == "bureau":
+        return [bureau_panel(context)]
+    if where == "street" and street_code:
+        return [street_panel(context, street_code)]
+    return []
+
+
+def bureau_panel(context: Any) -> Panel:
+    """Per utility: open rows by state and overdue count (the service's backlog)."""
+    from plugins.handover import rules, service
+
+    lang = webshell.lang()
+    with context.session(readonly=True) as s:
+        data = service.backlog(s, context.today, _settings(context), None, None)
+    states = [st for st in rules.states("water") if st not in rules.FINAL_STATES]
+    table = []
+    for f in m.UTILITY_FACILITIES:
+        items = [i for i in data["items"] if i["facility"] == f]
+        by_state = Counter(i["state"] for i in items)
+        table.append({"facility": f, "label": label("facility", f, lang), "total": len(items),
+                      "overdue": sum(i["overdue"] for i in items), "by_state": [by_state.get(st, 0) for st in states],
+                      "href": url_for("ws_utility.page", utility=f)})
+    return Panel(id="handover", title="handover.panel.title", template="handover/bureau_panel.html", where="bureau",
+                 order=40, data={"states": [(st, label("handover_state", st, lang)) for st in states], "rows": table})
+
+
+def street_panel(context: Any, street: str) -> Panel:
+    """The street's open handover rows with their ledger items, overdue first (the ledger tab)."""
+    from plugins.handover import service
+
+    lang = webshell.lang()
+    today = context.today
+    with context.session(readonly=True) as s:
+        data = service.backlog(s, today, _settings(context), None, street)
+        _, rows, items = service.load_rows(s, street)
+    by_key = {(r["compound_id"], r["facility"]): items.get(r["id"], []) for r in rows}
+    for item in data["items"]:
+        item["facility_label"] = label("facility", item["facility"], lang)
+        item["state_label"] = label("handover_state", item["state"], lang)
+        item["ledger"] = [{"content": i["content"], "deadline": i["deadline"], "done": i["done_date"] is not None,
+                           "late": i["done_date"] is None and i["deadline"] is not None and i["deadline"] < today}
+                          for i in by_key.get((item["compound_id"], item["facility"]), [])]
+    data["items"].sort(key=lambda i: (not i["overdue"], i["compound_name"] or "", i["facility"]))
+    shell = webshell.shell()
+    data["export_url"] = shell.url("export", name="handover-ledger", format="xlsx", street=street)
+    data["compound_page"] = shell.url("compound_page")
+    return Panel(id="ledger", title="handover.ws.tab", template="handover/street_panel.html", where="street",
+                 order=90, data=data, badge=str(data["counts"]["overdue"]), badge_class="bg-danger",
+                 scripts=(url_for("ws_utility.static", filename="street_ledger.js"),))
