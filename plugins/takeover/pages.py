@@ -9,6 +9,7 @@ shell in one place. Only the state company, the bureau and admins may use the wo
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -253,6 +254,10 @@ def workspace_blueprint(context: Any) -> Blueprint:
             ranked = service.rank_payload(s, settings, include_community_managed=cm)
             cards = board(s, year, lang)
             cov = service.coverage(s, _served(context))
+            firm = service.state_company(s, settings)
+        start = context.today
+        contract = {"company": firm, "start": start.isoformat(),  # what the contract form proposes; all editable
+                    "end": (start + dt.timedelta(days=3 * 365 - 1)).isoformat()}
         fm = shell.map(location=(40.64, 109.83), zoom_start=13, tiles=None, control_scale=True, prefer_canvas=True,
                        max_zoom=20, min_zoom=9, bounds=shell.district_extent())
         notes = component_notes(settings, lang)
@@ -266,6 +271,7 @@ def workspace_blueprint(context: Any) -> Blueprint:
             "messages": {k: v for k, v in catalogue(lang).items() if k.startswith(("ws_takeover.", "takeover.", "map."))},
             "components": [{k: n[k] for k in ("id", "name", "short", "weight", "colour")} for n in notes],
             "states": list(service.STATES),
+            "contract": contract,
         }
         exports = {fmt: shell.url("export", name="takeover-shortlist", format=fmt) for fmt in ("xlsx", "geojson")}
         return render_template(
