@@ -319,7 +319,7 @@ def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None) -
                 "address": f"{DISTRICT_NAME}{str(rng.choice(MAIN_ROADS))}{int(rng.integers(1, 300))}号",
                 "build_year": year, "households": households, "floor_area_m2": floor_area,
                 "management_mode": mode,
-                "property_company": (STATE_COMPANY if mode == "state_owned" else str(rng.choice(companies)))
+                "company": (STATE_COMPANY if mode == "state_owned" else str(rng.choice(companies)))
                 if served else None,
                 "contract_end": dt.date(int(rng.integers(2024, 2029)), int(rng.integers(1, 13)), 1) if served else None,
                 "owners_org": org, "renovation": reno,

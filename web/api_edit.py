@@ -96,7 +96,7 @@ def patch_compound(compound_id: str) -> Response:
     Checks: geoplatform.edits (the importer's schema and geometry → street rule); a stale body version is 409,
     a stale If-Match 412 (the HTTP rule for preconditions).
     """
-    from geoplatform.edits import parse_edit, place
+    from geoplatform.edits import check_company, parse_edit, place
     from web.api import if_match_version
 
     body = _json_body()
@@ -122,6 +122,7 @@ def patch_compound(compound_id: str) -> Response:
                 location = to_shape(c.location) if c.location is not None else None
             new_street = place(s, boundary, location, moved)
             extra["new_street_code"] = new_street
+        check_company(s, values)  # a key of the firms registry (RULES §7), never free text
         if values.get("community_code") is not None:
             community = s.get(m.Community, values["community_code"])
             if community is None:

@@ -42,7 +42,7 @@ def base_layers() -> list[LayerSpec]:
                   group=BASE_GROUP, legend=Legend("management_mode", rules=_enum_rules("management_mode", MODE_COLORS)),
                   tooltip=(_f("name"),),
                   popup=(_f("name"), _f("aliases"), _f("address"), _f("households"), _f("build_year"),
-                         _f("management_mode"), _f("owners_org"), _f("property_company")),
+                         _f("management_mode"), _f("owners_org"), _f("company")),
                   visible=True, plugin="core", detail_zoom=13),
         LayerSpec("buildings", t("layer.buildings", "zh"), t("layer.buildings", "en"), "buildings",
                   group=BASE_GROUP, legend=Legend("floors", default_color="#5d4037"), tooltip=(_f("address"),),

@@ -172,7 +172,7 @@ XLSX_CELL_MAX = 32_767
 # the importer accepts the short names too).
 SHP_NAMES = {
     "street_code": "street_cod", "community_code": "community_", "floor_area_m2": "floor_area",
-    "management_mode": "mgmt_mode", "property_company": "prop_comp", "contract_end": "contr_end",
+    "management_mode": "mgmt_mode", "contract_end": "contr_end",
     "fee_collection_rate": "fee_rate", "complaints_per_year": "complaints", "demolition_planned": "demolition",
     "takeover_cost": "takeover", "managed_by_id": "managed_by", "compound_id": "compound_i",
     "garage_type": "garage_typ", "lowest_charging_floor": "low_floor", "completion_date": "completed",

@@ -33,7 +33,8 @@ def test_plan_the_whole_demo(cli_run, demo_url: str) -> None:  # noqa: ANN001
         assert 0 <= p["distance_m"] <= 300
         assert p["orphan_kind"] in ("building", "compound") and p["orphan_ids"]
     assert len({p["id"] for p in d["proposals"]}) == len(d["proposals"])
-    assert {u["reason"] for u in d["unmatched"]} <= {"no_host_in_reach", "only_across_barrier", "only_other_street"}
+    reasons = {u["reason"] for u in d["unmatched"]}
+    assert reasons <= {"no_host_in_reach", "only_across_barrier", "only_other_street", "host_firm_ineligible"}
     assert d["settings"]["max_distance_m"] == 300
     assert run_json(cli_run, demo_url, "bundle", "plan") == d  # deterministic
 
