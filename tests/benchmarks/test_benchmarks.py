@@ -9,6 +9,14 @@ from benchmarks import b1_import, b2_assign, b3_bundling, b4_layer, b6_takeover
 from benchmarks.env import Env, Mismatch, build
 from benchmarks.harness import Result, alternate
 from benchmarks.report import table
+from tests.support.templates import Template, demo_data, refill
+
+
+def _bench_small(url: str) -> None:
+    build(url, demo_data(0.1, 42))
+
+
+BENCH_SMALL = Template("bench-small", _bench_small)  # what benchmarks.env.build makes of the 0.1× demo
 
 
 @pytest.fixture
@@ -19,11 +27,10 @@ def bench_env(demo_url: str, tmp_path) -> Env:  # noqa: ANN001
 
 @pytest.fixture
 def small_env(db_url: str, tmp_path) -> Env:  # noqa: ANN001
-    """A fresh writable database of each backend with a tiny (0.1×) demo and the demo accounts."""
-    from geoplatform import demo
-
-    data = demo.generate(scale=0.1, seed=42)
-    build(db_url, data)
+    """A fresh writable database of each backend with a tiny (0.1×) demo and the demo accounts (a copy of
+    what benchmarks.env.build makes, built once per run)."""
+    data = demo_data(0.1, 42)
+    refill(db_url, BENCH_SMALL)
     return Env("sqlite" if db_url.startswith("sqlite") else "postgis", 0.1, db_url, tmp_path, 1, data)
 
 

@@ -78,9 +78,9 @@ def test_legend_follows_the_layer_toggle(browser, tmp_path) -> None:  # noqa: AN
     assert "专业化<i>x</i>" in legend.inner_text() and legend.locator("i i").count() == 0
     toggle = page.locator(".leaflet-control-layers-overlays input").first
     toggle.click()
-    page.wait_for_timeout(200)
+    page.locator(".gp-legend-control").wait_for(state="detached")  # waits as long as the machine needs
     assert page.locator(".gp-legend-control").count() == 0
     toggle.click()
-    page.wait_for_timeout(200)
+    page.locator(".gp-legend-control").wait_for(state="attached")
     assert page.locator(".gp-legend-control").count() == 1
     page.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,18 +28,12 @@ def wait_for(page, expression: str, timeout: float = 30.0) -> object:  # noqa: A
 @contextmanager
 def serve(context, tmp_path_factory, settings: dict[str, Any] | None = None) -> Iterator[str]:  # noqa: ANN001
     """The app on `context` under waitress on a free 127.0.0.1 port; yields its base URL."""
-    from waitress.server import create_server
-
+    from tests.support.serving import served
     from web.app import create_app
 
     os.environ.setdefault("GEOPLATFORM_INSTANCE", str(tmp_path_factory.mktemp("instance")))
-    srv = create_server(create_app(context, settings=settings), host="127.0.0.1", port=0, threads=6)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.effective_port}"
-    finally:
-        srv.close()
+    with served(create_app(context, settings=settings), threads=6) as url:
+        yield url
 
 
 def offline_context(browser, record: dict[str, list], **options: Any):  # noqa: ANN001, ANN201

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.browser import wait_for
 from tests.security.conftest import PASSWORD, pick_compounds
 
 pytestmark = pytest.mark.e2e
@@ -15,15 +15,10 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def live(app) -> Iterator[str]:  # noqa: ANN001
     """The security app served by waitress on a free local port."""
-    from waitress.server import create_server
+    from tests.support.serving import served
 
-    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.effective_port}"
-    finally:
-        srv.close()
+    with served(app, threads=4) as url:
+        yield url
 
 
 def test_browser_login_logout_under_csp(live, sec_ctx, browser) -> None:  # noqa: ANN001
@@ -47,7 +42,7 @@ def test_browser_login_logout_under_csp(live, sec_ctx, browser) -> None:  # noqa
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/login" not in url, timeout=60_000)
-        page.wait_for_timeout(1500)
+        wait_for(page, "window.gp && document.body.dataset.gpLoading === '0'")  # the map page's scripts have run
         assert "geoplatform_session" not in page.evaluate("document.cookie")  # HttpOnly
         me = page.evaluate("fetch('/api/v1/me').then(r => r.json())")
         assert me["name"] == officer
