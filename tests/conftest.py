@@ -23,6 +23,21 @@ from tests.support.templates import BACKENDS, DEMO, MIGRATED, Template, copy
 __all__ = ["BACKENDS", "_copy_url", "_demo_data", "_fresh_url"]
 
 
+def _cheap_password_hashing() -> None:
+    """argon2id at t=1, m=1 MiB, p=1 in the test processes instead of the product's RFC 9106 profile (t=3, m=64 MiB,
+    p=4), which costs over a second per login or new account on two busy cores. Same algorithm and code paths;
+    hashes keep their parameters, so the product verifies them either way. Subprocesses (the CLI tests) keep the
+    product's profile, and tests/security/test_concurrency.py checks it there."""
+    from argon2 import PasswordHasher
+
+    from geoplatform import auth
+
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+_cheap_password_hashing()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """The controlling process (not an xdist worker) opens the run directory the workers will share."""
     config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker (shared fixtures)")
@@ -46,7 +61,8 @@ XDIST_GROUPS = {"browser": "browser"}  # fixture name -> group (Chromium + Playw
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the marks into node-id suffixes
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses a fixture of XDIST_GROUPS with its xdist_group (unless it has one already)."""
+    """Mark every test that uses a fixture of XDIST_GROUPS with its xdist_group (unless it has one already), and
+    run the longest work first — `slow` tests, then the grouped ones — so no worker is left with it at the end."""
     for item in items:
         if item.get_closest_marker("xdist_group") is not None:
             continue
@@ -55,6 +71,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if fixture in names:
                 item.add_marker(pytest.mark.xdist_group(group))
                 break
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow") is not None:
+            return 0
+        return 1 if item.get_closest_marker("xdist_group") is not None else 2
+
+    items.sort(key=rank)  # stable: the collection order within each rank
 
 
 @pytest.fixture(scope="session")

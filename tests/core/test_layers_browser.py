@@ -13,6 +13,7 @@ import shapely
 from layers import LayerSpec, Legend, PopupField, StyleRule
 from layers.folium_render import add_layer
 from layers.style import legend_columns
+from tests.e2e.browser import TIMEOUT_S
 
 pytestmark = pytest.mark.e2e
 VENDOR = Path(__file__).resolve().parents[2] / "web" / "static" / "vendor"
@@ -49,6 +50,7 @@ def test_popup_and_tooltip_show_text_and_run_nothing(browser, tmp_path) -> None:
     path = tmp_path / "map.html"
     path.write_text(html, encoding="utf-8")
     page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_S * 1000)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(path.as_uri())
@@ -72,6 +74,7 @@ def test_legend_follows_the_layer_toggle(browser, tmp_path) -> None:  # noqa: AN
     path = tmp_path / "map.html"
     path.write_text(html, encoding="utf-8")
     page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_S * 1000)
     page.goto(path.as_uri())
     legend = page.locator(".gp-legend-control")
     legend.wait_for()

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+TIMEOUT_S = 120.0  # how long any browser wait may last: a bound on a hang, generous for a busy machine
 
 
-def wait_for(page, expression: str, timeout: float = 30.0) -> object:  # noqa: ANN001
+def wait_for(page, expression: str, timeout: float = TIMEOUT_S) -> object:  # noqa: ANN001
     """Poll a JS expression until truthy (our CSP forbids the eval behind page.wait_for_function)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -36,10 +37,20 @@ def serve(context, tmp_path_factory, settings: dict[str, Any] | None = None) -> 
         yield url
 
 
+def until(page, condition: Callable[[], object], timeout: float = TIMEOUT_S) -> None:  # noqa: ANN001
+    """Let the page run (Playwright delivers its events meanwhile) until the Python-side `condition()` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the page")
+        page.wait_for_timeout(100)
+
+
 def offline_context(browser, record: dict[str, list], **options: Any):  # noqa: ANN001, ANN201
     """A browser context in which requests to any host but 127.0.0.1 are aborted and recorded in record["outside"]
     (every URL also in record["urls"] when that key is there)."""
     ctx = browser.new_context(**options)
+    ctx.set_default_timeout(TIMEOUT_S * 1000)
 
     def route(r) -> None:  # noqa: ANN001
         url = r.request.url

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.browser import wait_for
+from tests.e2e.browser import TIMEOUT_S
 from tests.security.conftest import PASSWORD, pick_compounds
 
 pytestmark = pytest.mark.e2e
@@ -25,6 +25,7 @@ def test_browser_login_logout_under_csp(live, sec_ctx, browser) -> None:  # noqa
     p = pick_compounds(sec_ctx)
     officer = f"officer_{p['a_street']}"
     page = browser.new_page()  # the shared Chromium of tests/conftest.py (one Playwright driver per process)
+    page.set_default_timeout(TIMEOUT_S * 1000)
     try:
         console: list[str] = []
         dialogs: list[str] = []
@@ -42,7 +43,7 @@ def test_browser_login_logout_under_csp(live, sec_ctx, browser) -> None:  # noqa
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/login" not in url, timeout=60_000)
-        wait_for(page, "window.gp && document.body.dataset.gpLoading === '0'")  # the map page's scripts have run
+        page.wait_for_load_state("networkidle")  # the landing page's scripts and requests have run, however long
         assert "geoplatform_session" not in page.evaluate("document.cookie")  # HttpOnly
         me = page.evaluate("fetch('/api/v1/me').then(r => r.json())")
         assert me["name"] == officer

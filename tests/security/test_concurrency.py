@@ -305,6 +305,8 @@ def test_four_concurrent_cli_processes_write_without_lock_errors(ctx, db_url) ->
         assert "locked" not in err.lower()
         assert out.strip().splitlines()[-1].startswith("gp_")
     with ctx.session(readonly=True) as s:
-        names = set(s.scalars(select(m.User.name)).all())
-        assert {f"proc{k}" for k in range(THREADS)} <= names
+        hashes = dict(s.execute(select(m.User.name, m.User.password_hash)).all())
+        assert {f"proc{k}" for k in range(THREADS)} <= set(hashes)
+        # the product's argon2id profile (RFC 9106 low-memory), which tests/conftest.py lowers in-process only
+        assert all("$argon2id$v=19$m=65536,t=3,p=4$" in hashes[f"proc{k}"] for k in range(THREADS))
         assert s.scalar(select(func.count()).select_from(m.ApiToken)) == THREADS
