@@ -43,6 +43,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker (shared fixtures)")
     if not hasattr(config, "workerinput") and not os.environ.get("PYTEST_XDIST_WORKER"):
         config.stash[_RUN_DIR] = shared.start_run()
+        if config.pluginmanager.hasplugin("xdist") and config.getvalue("dist") == "loadgroup":
+            from tests.support.xdist_groups import GroupSchedulerPlugin
+
+            config.pluginmanager.register(GroupSchedulerPlugin(), "geoplatform-xdist-groups")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -59,10 +63,11 @@ _RUN_DIR = pytest.StashKey[Path]()
 XDIST_GROUPS = {"browser": "browser"}  # fixture name -> group (Chromium + Playwright driver; the served apps)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the marks into node-id suffixes
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses a fixture of XDIST_GROUPS with its xdist_group (unless it has one already), and
-    run the longest work first — `slow` tests, then the grouped ones — so no worker is left with it at the end."""
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> Iterator[None]:
+    """Mark every test that uses a fixture of XDIST_GROUPS with its xdist_group (unless it has one already; before
+    xdist's own hook turns marks into node-id suffixes), and, after pytest's own reordering, run the longest
+    work first — `slow` tests, then the grouped ones — so that no worker is left with it at the end."""
     for item in items:
         if item.get_closest_marker("xdist_group") is not None:
             continue
@@ -77,7 +82,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             return 0
         return 1 if item.get_closest_marker("xdist_group") is not None else 2
 
+    yield
     items.sort(key=rank)  # stable: the collection order within each rank
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from tests.support.xdist_groups import record_groups
+
+        record_groups(items)  # the controller's scheduler groups by this record (tests/support/xdist_groups.py)
 
 
 @pytest.fixture(scope="session")
