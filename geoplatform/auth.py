@@ -92,8 +92,16 @@ add_messages({
 })
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (t=3, m=64 MiB, p=4)
-# A hash to verify against when the user does not exist, so timing does not reveal names.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
+_dummy: list[str] = []  # made on first need, not at import: every CLI start would pay one argon2 hash
+
+
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so timing does not reveal names."""
+    if not _dummy:
+        _dummy.append(_hasher.hash(secrets.token_hex(8)))
+    return _dummy[0]
+
+
 MIN_PASSWORD_LENGTH = 8  # [D] the one strength rule of every password (users add, passwd, change, reset)
 MAX_PASSWORD_LENGTH = 1024  # [D] argon2 hashes any length; a megabyte "password" is only a cost to us
 TOKEN_PREFIX = "gp_"
@@ -261,7 +269,7 @@ def list_users(session: Session, now: dt.datetime | None = None) -> list[dict]:
 def password_matches(password_hash: str | None, password: str) -> bool:
     """True when the password matches the argon2 hash (a dummy hash is checked when there is none)."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

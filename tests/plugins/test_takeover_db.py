@@ -16,21 +16,22 @@ from geoplatform.principal import Principal
 from plugins.takeover import service
 from plugins.takeover.mapping import settings_for
 from plugins.takeover.selection import greedy
+from tests.support.templates import demo_data, demo_template, refill
 
-_SMALL: dict = {}
+pytestmark = pytest.mark.usefixtures("no_solver_limit")  # solves assert what is proven, not what 10 s allow
+
+SMALL = demo_template(0.2, 7)
 
 
 def _small_demo():  # noqa: ANN202
-    if "d" not in _SMALL:
-        _SMALL["d"] = demo.generate(scale=0.2, seed=7)
-    return _SMALL["d"]
+    return demo_data(0.2, 7)
 
 
 @pytest.fixture
 def small(ctx):  # noqa: ANN001, ANN201
-    """A fresh database (each backend) with a small writable demo."""
-    with ctx.session() as s:
-        demo.load(s, _small_demo())
+    """A fresh database (each backend) with a small writable demo (a copy of the run's template)."""
+    ctx.engine.dispose()
+    refill(ctx.config.database_url, SMALL)
     return ctx
 
 

@@ -7,22 +7,34 @@ from sqlalchemy import select
 
 from geoplatform import models as m
 from geoplatform.principal import Principal
-from tests.plugins.test_takeover_db import _small_demo
+from tests.plugins.test_takeover_db import SMALL
+from tests.support.templates import Template, refill
 
 
-@pytest.fixture
-def web(ctx):  # noqa: ANN001, ANN201
-    """(test client, {user: auth headers}, ctx) on a small demo."""
+def _accounts(url: str) -> dict:
     from geoplatform import auth as accounts
-    from geoplatform import demo
-    from web.app import create_app
+    from geoplatform.context import Context
 
     tokens = {}
-    with ctx.session() as s:
-        demo.load(s, _small_demo())
+    c = Context.create(url)
+    with c.session() as s:
         for name, role in (("co", "state_company"), ("v", "viewer"), ("bu", "bureau")):
             accounts.add_user(s, name, role, "correct-horse-battery")
             tokens[name] = {"Authorization": f"Bearer {accounts.new_token(s, name)}"}
+    c.engine.dispose()
+    return tokens
+
+
+WEB = Template("takeover-web", _accounts, SMALL)  # the small demo plus three accounts, built once per run
+
+
+@pytest.fixture
+def web(no_solver_limit, ctx):  # noqa: ANN001, ANN201
+    """(test client, {user: auth headers}, ctx) on a small demo."""
+    from web.app import create_app
+
+    ctx.engine.dispose()
+    tokens = refill(ctx.config.database_url, WEB)
     app = create_app(ctx, settings={"TESTING": True})
     return app.test_client(), tokens, ctx
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.browser import TIMEOUT_S
 from tests.security.conftest import PASSWORD, pick_compounds
 
 pytestmark = pytest.mark.e2e
@@ -15,21 +15,17 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def live(app) -> Iterator[str]:  # noqa: ANN001
     """The security app served by waitress on a free local port."""
-    from waitress.server import create_server
+    from tests.support.serving import served
 
-    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.effective_port}"
-    finally:
-        srv.close()
+    with served(app, threads=4) as url:
+        yield url
 
 
 def test_browser_login_logout_under_csp(live, sec_ctx, browser) -> None:  # noqa: ANN001
     p = pick_compounds(sec_ctx)
     officer = f"officer_{p['a_street']}"
     page = browser.new_page()  # the shared Chromium of tests/conftest.py (one Playwright driver per process)
+    page.set_default_timeout(TIMEOUT_S * 1000)
     try:
         console: list[str] = []
         dialogs: list[str] = []
@@ -47,7 +43,7 @@ def test_browser_login_logout_under_csp(live, sec_ctx, browser) -> None:  # noqa
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/login" not in url, timeout=60_000)
-        page.wait_for_timeout(1500)
+        page.wait_for_load_state("networkidle")  # the landing page's scripts and requests have run, however long
         assert "geoplatform_session" not in page.evaluate("document.cookie")  # HttpOnly
         me = page.evaluate("fetch('/api/v1/me').then(r => r.json())")
         assert me["name"] == officer
