@@ -59,6 +59,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.file.xls": ("old Excel .xls format: save the workbook as .xlsx (or CSV) and import that",
                         "旧版 Excel .xls 格式：请将工作簿另存为 .xlsx（或 CSV）后导入"),
     "import.file.no_rows": ("no rows", "没有数据行"),
+    # ---------------------------------------------------------------- the coordinate system of lon/lat, chosen
+    "import.crs.system.wgs84": ("WGS-84 (GPS, Tianditu)", "WGS-84（GPS、天地图）"),
+    "import.crs.system.gcj02": ("GCJ-02 (AMap, Tencent)", "GCJ-02（高德、腾讯）"),
+    "import.crs.system.bd09": ("BD-09 (Baidu)", "BD-09（百度）"),
+    "import.crs.rows": ("rows {rows}", "第 {rows} 行"),
+    "import.crs.required": ("a {fmt} file cannot say which coordinate system its coordinates are in, and "
+                            "a wrong guess moves every point by hundreds of metres here (GCJ-02 ≈ 500 m, BD-09 ≈ "
+                            "1.3 km from WGS-84): choose it with --crs — wgs84 (GPS, Tianditu, surveyed lon/lat), "
+                            "gcj02 (points picked on AMap/高德 or Tencent/腾讯 maps), bd09 (picked on Baidu/百度 maps) "
+                            "or the EPSG code of projected metres (e.g. EPSG:4546)",
+                            "{fmt} 文件无法说明坐标属于哪个坐标系，猜错会使每个点偏移数百米（本地 GCJ-02 与 WGS-84 "
+                            "相差约 500 米，BD-09 约 1.3 公里）：请选择坐标系——WGS-84（GPS、天地图、测量的经纬度）、"
+                            "GCJ-02（在高德或腾讯地图上拾取的点）、BD-09（在百度地图上拾取的点），或投影坐标（米）的 "
+                            "EPSG 代码（如 EPSG:4546）"),
+    "import.crs.choice_refused": ("{n} {units} lie outside {district} when read as {crs} ({rows}), while read as "
+                                  "{suggestion} every point lies inside (within {tolerance:.0f} m): these look like "
+                                  "{suggestion} — import again choosing that coordinate system",
+                                  "按 {crs} 读取时有 {n} {units}位于{district}以外（{rows}），而按 {suggestion} 读取则"
+                                  "全部位于区内（容差 {tolerance:.0f} 米）：这些坐标看起来是 {suggestion}，请选择该坐标系"
+                                  "后重新导入"),
+    "import.crs.far_outside": ("lies {m:.0f} m outside {district} read as {crs}: more than the {shift:.0f} m by "
+                               "which GCJ-02 moves points here, so no mix-up of WGS-84 / GCJ-02 / BD-09 explains it — "
+                               "check the coordinates",
+                               "按 {crs} 读取位于{district}以外 {m:.0f} 米：超过本地 GCJ-02 的偏移（{shift:.0f} 米），"
+                               "不是 WGS-84／GCJ-02／BD-09 混用所致，请核对坐标"),
+    "import.csv.cell_too_long": ("line {line}: a cell longer than {limit:,} characters, over the import limit (a "
+                                 "geometry may have at most {vertices:,} vertices); simplify the shape or send it as "
+                                 "GeoPackage/zipped Shapefile",
+                                 "第{line}行：有一个单元格超过 {limit:,} 个字符，超出导入上限（一个几何最多 {vertices:,} 个"
+                                 "顶点）；请简化图形，或改用 GeoPackage / Shapefile（zip）"),
+    "import.csv.unreadable": ("line {line}: not readable as CSV ({detail})", "第{line}行：无法按 CSV 读取（{detail}）"),
     "import.file.too_many_rows": ("{n} rows, over the limit of {limit}", "共 {n} 行，超过上限 {limit} 行"),
     "import.file.too_many_features": ("{n} features, over the limit of {limit}",
                                       "共 {n} 个要素，超过上限 {limit} 个"),
@@ -116,6 +147,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.origin.gpkg": ("the GeoPackage layer", "GeoPackage 图层"),
     "import.origin.prj": ("the shapefile's .prj", "Shapefile 的 .prj 文件"),
     "import.ogr.cannot_open": ("cannot open as a GIS file ({detail})", "无法作为 GIS 文件打开（{detail}）"),
+    "import.ogr.companion_crs": ("the two layers are in different coordinate systems ({first}, {second})",
+                                 "两个图层的坐标系不同（{first}、{second}）"),
     "import.ogr.several_layers": ("the file holds {n} layers ({names}): pick one with --layer NAME",
                                   "文件中有 {n} 个图层（{names}）：请指定图层（--layer 名称）选其一"),
     "import.ogr.no_layer": ("no layer {layer!r}; the file holds: {names}", "没有图层「{layer}」；文件中的图层：{names}"),

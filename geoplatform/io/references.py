@@ -231,7 +231,12 @@ def _resolve_community(job: ImportJob) -> None:
         elif rec.get("street_code") is None and job.ok_rows[i]:
             job.r.error(job.t.where(i, job.col_of.get("street_code")), "import.street.required_empty")
             job.ok_rows[i] = False
-        rec["geom"] = to_multipolygon(job.geom[i]) if job.geom[i] is not None else None
+        g = job.geom[i]
+        if g is not None and g.geom_type == "Point":  # a community given as a point (经度/纬度)
+            rec["geom"], rec["location"] = None, g
+        else:
+            rec["geom"] = to_multipolygon(g) if g is not None else None
+            rec["location"] = job.location[i]  # lon/lat columns beside a boundary
     if "street_code" not in job.col_of:
         job.r.warn("import.warn.street_from_code", file=job.t.name)
 

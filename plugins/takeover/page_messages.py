@@ -98,6 +98,7 @@ MESSAGES = {
         "ws_takeover.how.owners_org": "业主组织：{org}",
         "ws_takeover.renovation.completed": "已完成", "ws_takeover.renovation.in_progress": "在建",
         "ws_takeover.renovation.planned": "已列入计划", "ws_takeover.renovation.none": "未改造",
+        "ws_takeover.renovation.unknown": "待核实", "ws_takeover.org.unknown": "待核实",
         "ws_takeover.org.owners_committee": "业委会", "ws_takeover.org.management_committee": "物管会",
         "ws_takeover.org.preparing": "筹备中", "ws_takeover.org.none": "无",
         "ws_takeover.left_pool": "已由国企进驻、移出候选池：得分为保存名单时的得分",
@@ -188,6 +189,7 @@ MESSAGES = {
         "ws_takeover.how.owners_org": "owners' organisation: {org}",
         "ws_takeover.renovation.completed": "completed", "ws_takeover.renovation.in_progress": "in progress",
         "ws_takeover.renovation.planned": "planned", "ws_takeover.renovation.none": "none",
+        "ws_takeover.renovation.unknown": "unknown", "ws_takeover.org.unknown": "unknown",
         "ws_takeover.org.owners_committee": "owners' committee", "ws_takeover.org.management_committee":
             "management committee", "ws_takeover.org.preparing": "preparing", "ws_takeover.org.none": "none",
         "ws_takeover.left_pool": "served by the state company, out of the pool: score as saved with the shortlist",
