@@ -213,9 +213,10 @@ def _source_crs(job: ImportJob, geoms: np.ndarray, live: np.ndarray, pts: np.nda
             r.error(t.name, cause or Message("import.crs.not_lonlat"))
             return None
         if not t.can_declare_crs:  # CSV/XLSX: the system is chosen, never guessed
-            r.error(t.name, "import.crs.required", fmt="XLSX" if ".xlsx" in t.name.lower() else "CSV")
+            r.error(t.name, "import.crs.required", fmt="XLSX" if ".xlsx" in t.name.lower() else "CSV",
+                    option=job.option("crs"))
             return None
-        r.warn("import.warn.assumed_wgs84", file=t.name)
+        r.warn("import.warn.assumed_wgs84", file=t.name, option=job.option("crs"))
         return parse_crs("EPSG:4326")
     if source.is_geographic:
         cause = diagnose(x, y, _near_bbox(job),

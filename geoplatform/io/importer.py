@@ -52,8 +52,14 @@ def gc_paused() -> Iterator[None]:
 def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = None, sheet: str | None = None,
                 layer: str | None = None, encoding: str | None = None, repair: bool = False, upsert: bool = False,
                 dry_run: bool = False, user: str = "system", progress: Progress | None = None,
-                limits: Limits = DEFAULT_LIMITS) -> ImportReport:
-    """Import one file of KIND; raises ImportFailed (database untouched) when any problem is found."""
+                limits: Limits = DEFAULT_LIMITS, street_from_location: bool = False,
+                surface: str = "cli") -> ImportReport:
+    """Import one file of KIND; raises ImportFailed (database untouched) when any problem is found.
+
+    `street_from_location`: a compound whose point lies in another street than the one its row gives takes
+    that street (else the rows are listed in a warning). `surface` ("cli" | "web") says how messages name the
+    options (`--upsert` or the import page's checkbox).
+    """
     path = Path(path)
     spec = None
     if kind not in KINDS:
@@ -72,7 +78,8 @@ def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = 
             for w in table.warnings:
                 report.warn(w)
             with context.session(readonly=dry_run) as session:
-                job = ImportJob(context, session, kind, table, report, source, repair, upsert, progress, limits, spec)
+                job = ImportJob(context, session, kind, table, report, source, repair, upsert, progress, limits, spec,
+                                street_from_location=street_from_location, surface=surface)
                 check_rows(job)
                 if not report.ok:
                     raise ImportFailed(report)

@@ -64,15 +64,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.crs.system.gcj02": ("GCJ-02 (AMap, Tencent)", "GCJ-02（高德、腾讯）"),
     "import.crs.system.bd09": ("BD-09 (Baidu)", "BD-09（百度）"),
     "import.crs.rows": ("rows {rows}", "第 {rows} 行"),
-    "import.crs.required": ("a {fmt} file cannot say which coordinate system its coordinates are in, and "
-                            "a wrong guess moves every point by hundreds of metres here (GCJ-02 ≈ 500 m, BD-09 ≈ "
-                            "1.3 km from WGS-84): choose it with --crs — wgs84 (GPS, Tianditu, surveyed lon/lat), "
-                            "gcj02 (points picked on AMap/高德 or Tencent/腾讯 maps), bd09 (picked on Baidu/百度 maps) "
-                            "or the EPSG code of projected metres (e.g. EPSG:4546)",
-                            "{fmt} 文件无法说明坐标属于哪个坐标系，猜错会使每个点偏移数百米（本地 GCJ-02 与 WGS-84 "
-                            "相差约 500 米，BD-09 约 1.3 公里）：请选择坐标系——WGS-84（GPS、天地图、测量的经纬度）、"
-                            "GCJ-02（在高德或腾讯地图上拾取的点）、BD-09（在百度地图上拾取的点），或投影坐标（米）的 "
-                            "EPSG 代码（如 EPSG:4546）"),
+    "import.crs.required": ("a {fmt} file cannot say which coordinate system its coordinates are in, and a wrong "
+                            "guess moves every point by hundreds of metres here (GCJ-02 ≈ 500 m, BD-09 ≈ 1.3 km from "
+                            "WGS-84): choose it ({option}) — WGS-84 (GPS, Tianditu, surveyed lon/lat), GCJ-02 (points "
+                            "picked on AMap or Tencent maps), BD-09 (picked on Baidu maps) or the EPSG code of "
+                            "projected metres (e.g. EPSG:4546)",
+                            "{fmt} 文件无法说明坐标属于哪个坐标系，猜错会使每个点偏移数百米（本地 GCJ-02 与 WGS-84 相差约 "
+                            "500 米，BD-09 约 1.3 公里）：请选择坐标系（{option}）——WGS-84（GPS、天地图、测量的经纬度）、"
+                            "GCJ-02（在高德或腾讯地图上拾取的点）、BD-09（在百度地图上拾取的点），或投影坐标（米）的 EPSG "
+                            "代码（如 EPSG:4546）"),
+    "import.option.crs.cli": ("--crs wgs84 | gcj02 | bd09 | EPSG:…", "--crs wgs84 | gcj02 | bd09 | EPSG:…"),
+    "import.option.crs.web": ("the form's “Coordinate system”", "表单中的“坐标系”"),
     "import.crs.choice_refused": ("{n} {units} lie outside {district} when read as {crs} ({rows}), while read as "
                                   "{suggestion} every point lies inside (within {tolerance:.0f} m): these look like "
                                   "{suggestion} — import again choosing that coordinate system",
@@ -227,11 +229,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                      "bd09",
                                      "{declared} 声明为 {crs}（单位为米），但坐标看起来是经纬度（如 {x:.5f}, {y:.5f}）："
                                      "请去掉 --crs，或改用 --crs EPSG:4326 / gcj02 / bd09"),
-    "import.warn.assumed_wgs84": ("{file}: no coordinate system declared; coordinates taken as WGS-84 lon/lat. If "
-                                  "they come from AMap/Tencent (GCJ-02) or Baidu (BD-09), re-import with --crs gcj02 "
-                                  "/ --crs bd09",
-                                  "{file}：未声明坐标系，坐标按 WGS-84 经纬度处理。如坐标来自高德/腾讯地图（GCJ-02）"
-                                  "或百度地图（BD-09），请用 --crs gcj02 / --crs bd09 重新导入"),
+    "import.warn.assumed_wgs84": ("{file}: no coordinate system declared; coordinates taken as WGS-84 lon/lat (GeoJSON's "
+                                  "standard, RFC 7946). If they come from AMap/Tencent (GCJ-02) or Baidu (BD-09), "
+                                  "import again choosing that system ({option})",
+                                  "{file}：未声明坐标系，坐标按 WGS-84 经纬度处理（GeoJSON 标准 RFC 7946）。如坐标来自高德/腾讯"
+                                  "地图（GCJ-02）或百度地图（BD-09），请选择相应坐标系重新导入（{option}）"),
     "import.warn.crs_override": ("{file}: --crs {crs} overrides {origin} ({declared})",
                                  "{file}：--crs {crs} 取代了{origin}声明的坐标系（{declared}）"),
     "import.area.all_outside": ("every {unit} lies outside {district} (median {km:.0f} km away) — the coordinates are "
@@ -297,8 +299,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.warn.point_only": ("{file}: boundary missing for {n} compounds — imported as points (drawn as markers, "
                                "flagged 'boundary missing')",
                                "{file}：{n} 个小区缺少边界——按点导入（地图上显示为标记，并标注“缺少边界”）"),
-    "import.warn.ids_compound": ("{file}: no id column — stable ids generated from street, name and location",
-                                 "{file}：没有编号列——已根据街道、名称和位置生成固定编号"),
+    "import.warn.ids_compound": ("{file}: no id column — rows are matched to stored compounds by street and name, "
+                                 "else by location; new ones get stable ids generated from street, name and location",
+                                 "{file}：没有编号列——按街镇和名称（其次按位置）与已有小区对应；新的小区根据街道、名称和位置"
+                                 "生成固定编号"),
     "import.warn.ids_building": ("{file}: no id column — stable ids generated from each building's outline",
                                  "{file}：没有编号列——已根据各楼栋轮廓生成固定编号"),
     "import.ref.unknown": ("unknown {what} {value!r}", "未知的{what}「{value}」"),
@@ -313,10 +317,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.warn.garages_by_containment": ("{file}: no compound column — {n} garages placed in the compound "
                                            "containing them", "{file}：没有小区列——{n} 个车库按所在小区边界归属"),
     "import.key.duplicate": ("duplicate {keys} {value} (also {first})", "{keys} {value} 重复（与{first}相同）"),
-    "import.key.exists": ("{value} already exists in the database (use --upsert to update it)",
-                          "{value} 在数据库中已存在（如需更新，请使用 --upsert）"),
-    "import.warn.upsert": ("{file}: {n} existing {table} rows will be updated (--upsert)",
-                           "{file}：{n} 条已存在的{table}记录将被更新（--upsert）"),
+    "import.key.exists": ("{value} already exists in the database (to update it: {option})",
+                          "{value} 在数据库中已存在（如需更新：{option}）"),
+    "import.warn.upsert": ("{file}: {n} existing {table} rows will be updated ({option})",
+                           "{file}：{n} 条已存在的{table}记录将被更新（{option}）"),
+    # how the user asks for an option: on the command line, or on the import page
+    "import.option.upsert.cli": ("--upsert", "--upsert"),
+    "import.option.upsert.web": ("tick “Update existing compounds”", "勾选“更新已有小区”"),
+    "import.option.street_from_location.cli": ("--street-from-location", "--street-from-location"),
+    "import.option.street_from_location.web": ("tick “Street from the location”", "勾选“以位置确定街镇”"),
+    # ---------------------------------------------------------------- compounds of ledgers without ids (identity)
+    "import.identity.exists": ("{name} is already stored as compound {id} ({how}), so it is not added again — to "
+                               "update it: {option}",
+                               "{name} 已作为小区 {id} 存在（{how}），不会重复新增——如需更新：{option}"),
+    "import.identity.how.name": ("same street and name", "同一街镇、同名"),
+    "import.identity.how.location": ("its point lies {m:.0f} m from it, within {radius:.0f} m",
+                                     "点位距其 {m:.0f} 米，在 {radius:.0f} 米以内"),
+    "import.identity.ambiguous": ("{name} names {n} stored compounds of this street ({ids}): give the compound id "
+                                  "(小区编号) to say which", "{name} 与本街镇已有的 {n} 个小区同名（{ids}）：请填写小区编号以区分"),
+    "import.warn.identity": ("{file}: {n} {units} without an id are compounds already stored ({by_name} by street "
+                             "and name, {by_location} by location within {radius:.0f} m)",
+                             "{file}：{n} {units}没有编号，但已是库中的小区（{by_name} 个按街镇和名称、{by_location} 个按 "
+                             "{radius:.0f} 米内的位置识别）"),
+    # ---------------------------------------------------------------- a street given that the point contradicts
+    "import.warn.street_mismatch": ("{file}: {n} {units} give a street but their point lies in another street's "
+                                    "boundary: {rows}; the street given was kept — to take the street from the "
+                                    "location: {option}",
+                                    "{file}：{n} {units}填写的街镇与点位所在街镇不同：{rows}；已按所填街镇导入——如需以位置"
+                                    "确定街镇：{option}"),
+    "import.warn.street_from_location": ("{file}: street taken from the location for {n} {units} whose point lies "
+                                         "in another street than the one given: {rows}",
+                                         "{file}：{n} {units}的点位位于所填街镇以外，已按位置改为所在街镇：{rows}"),
+    "import.street.moved": ("{at} {given} → {located}", "{at} {given} → {located}"),
     "import.db.refused": ("the database refused the rows ({detail}); the transaction was rolled back",
                           "数据库拒绝写入这些记录（{detail}），事务已回滚"),
 }
