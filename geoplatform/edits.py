@@ -42,6 +42,8 @@ add_messages({
         "compound.unknown_community": "community_code：未知社区", "compound.community_street": "community_code：该社区属于其他街镇",
         "compound.stale_version": "小区 {compound} 已被修改：当前版本 {version}，您提交的是 {sent}",
         "compound.changed_meanwhile": "小区 {compound} 刚被其他人修改，请重新加载后再试",
+        "compound.version_mismatch": "请求体的 version（{version}）与 If-Match（{etag}）不一致",
+        "compound.unknown_company": "company：登记册中没有物业企业“{value}”{hint}（请先在物业企业登记册中登记）",
     },
     "en": {
         "compound.protected_fields": "protected field(s) cannot be changed: {names}",
@@ -60,6 +62,9 @@ add_messages({
         "compound.community_street": "community_code: the community belongs to another street",
         "compound.stale_version": "compound {compound} changed: version is {version}, you sent {sent}",
         "compound.changed_meanwhile": "compound {compound} was changed by someone else; reload and retry",
+        "compound.version_mismatch": "`version` ({version}) and If-Match ({etag}) name different versions",
+        "compound.unknown_company": "company: no firm {value!r} in the registry{hint} (record it in the firms "
+                                    "registry first)",
     },
 })
 
@@ -182,3 +187,24 @@ def place(session: Any, boundary: Any, location: Any, moved: list[str]) -> str:
     if street is None:
         raise UserInputError("compound.not_located", field=field)
     return street
+
+
+def check_company(session: Any, values: dict[str, Any]) -> None:
+    """A compound's firm is a key of the registry (RULES §7): an edit names a registered firm exactly (or none);
+    an unknown name is refused, with the registered names it may mean."""
+    if "company" not in values:
+        return
+    values["company"] = values["company"] or None
+    if values["company"] is None:
+        return
+    from sqlalchemy import select
+
+    from geoplatform.companies import CompanyIndex
+    from geoplatform.models import PropertyCompany
+
+    names = list(session.scalars(select(PropertyCompany.name)))
+    if values["company"] in names:
+        return
+    maybe = CompanyIndex(names).match(values["company"])
+    hint = f" ({' / '.join(maybe[:5])}?)" if maybe else ""
+    raise UserInputError("compound.unknown_company", field="company", value=values["company"], hint=hint)

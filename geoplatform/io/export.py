@@ -164,13 +164,16 @@ def write_geojson(frame: pd.DataFrame, path: str | Path) -> int:
 # ---------------------------------------------------------------- every format (geoplatform export --format …)
 
 FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx")
+# [D] GeoPackage version written: 1.2 opens without a "may only be partially supported" warning in GDAL 3.6 and
+# QGIS 3.22 (Debian 12), which GDAL ≥ 3.8's default 1.4 does not; "1.3" and "1.4" are also accepted.
+GPKG_VERSION = "1.2"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CELL_MAX = 32_767
 # Shapefile DBF field names are limited to 10 characters: our long names → short names (documented in docs/import.md;
 # the importer accepts the short names too).
 SHP_NAMES = {
     "street_code": "street_cod", "community_code": "community_", "floor_area_m2": "floor_area",
-    "management_mode": "mgmt_mode", "property_company": "prop_comp", "contract_end": "contr_end",
+    "management_mode": "mgmt_mode", "contract_end": "contr_end",
     "fee_collection_rate": "fee_rate", "complaints_per_year": "complaints", "demolition_planned": "demolition",
     "takeover_cost": "takeover", "managed_by_id": "managed_by", "compound_id": "compound_i",
     "garage_type": "garage_typ", "lowest_charging_floor": "low_floor", "completion_date": "completed",
@@ -289,8 +292,11 @@ def with_points(frame: pd.DataFrame, table: str | None) -> pd.DataFrame:
     return gpd.GeoDataFrame(out, geometry=main, crs=4326) if isinstance(frame, gpd.GeoDataFrame) else out
 
 
-def write_file(frame: pd.DataFrame, path: str | Path, fmt: str, table: str | None = None) -> int:
+def write_file(frame: pd.DataFrame, path: str | Path, fmt: str, table: str | None = None,
+               gpkg_version: str | None = None) -> int:
     """Write a table frame as geojson | gpkg | shp (zipped, with .cpg) | csv (UTF-8 BOM) | xlsx; returns rows.
+
+    GeoPackages are written as version `gpkg_version` (default GPKG_VERSION).
 
     Every located row keeps its position: a row with no shape but a point (a compound from a ledger) is a Point
     feature in GeoJSON, and a feature of the second layer/file `points_layer_name(table)` in GPKG and SHP
@@ -309,7 +315,8 @@ def write_file(frame: pd.DataFrame, path: str | Path, fmt: str, table: str | Non
         for layer, part in _layers(frame, table):
             part, main = _plain_frame(part, table, lonlat=LON_LAT_HEADERS["en"])
             gdf = _as_gdf(part, main)
-            gdf.to_file(path, driver="GPKG", layer=layer, engine="pyogrio", append=path.exists())
+            gdf.to_file(path, driver="GPKG", layer=layer, engine="pyogrio", append=path.exists(),
+                        dataset_options={"VERSION": gpkg_version or GPKG_VERSION})
             n += len(gdf)
         return n
     if fmt == "shp":

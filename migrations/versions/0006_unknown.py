@@ -18,7 +18,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision = '0006'
-down_revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

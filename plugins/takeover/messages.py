@@ -92,3 +92,29 @@ add_messages({
         **{f"takeover.short.{k}": v[1] for k, v in SHORT.items()},
     },
 })
+
+
+# the contracted step (RULES §4/§7): what a takeover contract needs
+add_messages({
+    "zh": {
+        "takeover.contract.missing": "{compound}：签约须录入物业服务合同——请填写 {missing}",
+        "takeover.contract.dates_order": "{compound}：合同结束日期 {end} 早于开始日期 {start}",
+        "takeover.contract.firm_ineligible": "{company} 不符合选聘条件（firm_ineligible：{reasons}），不得签订兜底接管合同",
+        "takeover.contract.no_signatory": "{compound} 没有可签订物业服务合同的业委会或物管会：先组建物管会",
+        "takeover.contract.none_recorded": "{compound}（{year}年）尚未录入物业服务合同：请先签约（填写企业、合同起止日期）",
+        "takeover.param.date": "必须是日期（YYYY-MM-DD）",
+        "takeover.param.text": "必须是不超过 {max} 字的文字",
+    },
+    "en": {
+        "takeover.contract.missing": "{compound}: contracted needs the service contract — give {missing}",
+        "takeover.contract.dates_order": "{compound}: the contract ends ({end}) before it starts ({start})",
+        "takeover.contract.firm_ineligible": "{company} may not be selected for a takeover contract "
+                                             "(firm_ineligible: {reasons}; RULES §7)",
+        "takeover.contract.no_signatory": "{compound} has no owners' organisation that can sign the contract "
+                                          "(an active 业委会 or 物管会): 先组建物管会 — form a management committee first",
+        "takeover.contract.none_recorded": "{compound} ({year}) has no recorded service contract: advance it to "
+                                           "contracted with --company, --contract-start and --contract-end first",
+        "takeover.param.date": "must be a date (YYYY-MM-DD)",
+        "takeover.param.text": "must be text of at most {max} characters",
+    },
+})

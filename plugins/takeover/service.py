@@ -18,9 +18,11 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from geoplatform import exchange
 from geoplatform import models as m
 from geoplatform.errors import Forbidden, UserInputError
 from geoplatform.i18n import Localized, Message
+from geoplatform.models.firms import ServiceContract
 from geoplatform.principal import Principal
 from geoplatform.store import read_frame
 from plugins.takeover.rules import candidate_pairs, components_of, score_candidates
@@ -42,7 +44,7 @@ MAX_COUNT = 500  # more than the district's candidates; bounds the solver's work
 MAX_BUDGET = 1e7  # 万元
 MAX_WEIGHT = 1000.0
 YEARS = (2000, 2100)
-ADVANCE_FIELDS = ("compound_id", "state", "year")
+ADVANCE_FIELDS = ("compound_id", "state", "year", "company", "contract_start", "contract_end")
 
 
 class TakeoverError(UserInputError):
@@ -137,6 +139,21 @@ def parse_advance(body: Mapping[str, Any], today: dt.date) -> tuple[str, str, in
     if not isinstance(state, str) or not state or len(state) > 32:
         raise TakeoverError("ws_takeover.need_state", field="state")
     return cid, state, _number(body, "year", int, today.year, *YEARS)
+
+
+def parse_contract_terms(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The contracted step's terms of a pipeline move: company, contract_start, contract_end (YYYY-MM-DD) or None."""
+    company = body.get("company")
+    if company is not None and (not isinstance(company, str) or len(company) > 200):
+        raise bad_param("company", "takeover.param.text", max=200)
+    terms: dict[str, Any] = {"company": company or None}
+    for key in ("contract_start", "contract_end"):
+        value = body.get(key)
+        try:
+            terms[key] = dt.date.fromisoformat(value) if value else None
+        except (TypeError, ValueError) as exc:
+            raise bad_param(key, "takeover.param.date") from exc
+    return terms
 
 
 def choose(session: Session, settings: TakeoverSettings, params: Params,
@@ -336,11 +353,15 @@ def allowed_next(state: str) -> list[str]:
 
 
 def advance(session: Session, principal: Principal, compound_id: str, state: str, year: int,
-            settings: TakeoverSettings, allowed: Allowed | None = None) -> dict[str, Any]:
+            settings: TakeoverSettings, allowed: Allowed | None = None, company: str | None = None,
+            contract_start: dt.date | None = None, contract_end: dt.date | None = None) -> dict[str, Any]:
     """Move one compound of the year's pipeline to `state`; at `serving` the compound becomes state-owned.
 
-    Audited (the selection row and, at serving, the compound's management_mode/property_company).
-    Raises TakeoverError naming the allowed next states.
+    `contracted` needs the firm that won the tender (`company`, which must pass the RULES §7 credit gate), the
+    contract's start and end, and a signatory owners' organisation (an active 业委会 or 物管会, RULES §4/§6); it
+    records the service contract. `serving` sets the compound's mode, firm and contract from it.
+    Audited (the selection row, the contract and, at serving, the compound). Raises TakeoverError naming the
+    allowed next states or what is missing.
     """
     if state not in STATES:
         raise TakeoverError(f"unknown state {state!r}; states: {' → '.join(STATES)}")
@@ -361,6 +382,12 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
     nxt = allowed_next(current)
     if state not in nxt:
         raise TakeoverError(f"{compound_id} ({year}) is {current}; allowed next: {', '.join(nxt) or 'none'}")
+    contract = _contract_terms(session, compound, year, company, contract_start, contract_end) \
+        if state == "contracted" else None
+    if state == "serving":
+        contract = (row.parameters or {}).get("contract") if row is not None else None
+        if not contract:
+            raise TakeoverError("takeover.contract.none_recorded", compound=compound_id, year=year)
     now = m.utcnow()
     before = _row_state(row) if row is not None else None
     if row is None:
@@ -369,21 +396,51 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
         session.add(row)
     else:
         row.state, row.updated_by, row.updated_at = state, principal.name, now
+    if state == "contracted":
+        session.add(ServiceContract(id=contract["contract_id"], compound_id=compound_id, company=contract["company"],
+                                    start=contract["start"], end=contract["end"], source=f"takeover {year}"))
+        _audit(session, principal, "create", "service_contract", contract["contract_id"], None,
+               {**contract, "compound_id": compound_id}, compound.street_code, f"takeover {year}: contract signed")
+        contract = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in contract.items()}
+        row.parameters = {**(row.parameters or {}), "contract": contract}
     _audit(session, principal, "create" if before is None else "update", "takeover_selection",
            f"{year}/{compound_id}", before, _row_state(row), compound.street_code, f"{current} → {state}")
     result: dict[str, Any] = {"compound_id": compound_id, "year": year, "from": current, "to": state,
                               "by": principal.name}
+    if contract is not None:
+        result["contract"] = dict(contract)
     if state == "serving":
-        company = state_company(session, settings)
-        cb = {"management_mode": compound.management_mode, "property_company": compound.property_company}
-        compound.management_mode, compound.property_company = "state_owned", company
+        company, end = contract["company"], dt.date.fromisoformat(contract["end"])
+        fields = ("management_mode", "company", "contract_end")
+        cb = {f: getattr(compound, f) for f in fields}
+        compound.management_mode, compound.company, compound.contract_end = "state_owned", company, end
         _audit(session, principal, "update", "compound", compound_id, cb,
-               {"management_mode": "state_owned", "property_company": company}, compound.street_code,
-               f"takeover {year}: serving by the state-owned company")
+               {"management_mode": "state_owned", "company": company, "contract_end": end}, compound.street_code,
+               f"takeover {year}: serving under contract {contract['contract_id']}")
         result["management_mode"] = "state_owned"
-        result["property_company"] = company
+        result["company"] = company
     session.flush()
     return result
+
+
+def _contract_terms(session: Session, compound: m.Compound, year: int, company: str | None,
+                    start: dt.date | None, end: dt.date | None) -> dict[str, Any]:
+    """What `contracted` needs (RULES §4/§7): the firm, the contract's dates, a signatory; refused otherwise."""
+    missing = [opt for opt, v in (("--company", company), ("--contract-start", start), ("--contract-end", end))
+               if not v]
+    if missing:
+        raise TakeoverError("takeover.contract.missing", compound=compound.id, missing=", ".join(missing))
+    if end < start:
+        raise TakeoverError("takeover.contract.dates_order", compound=compound.id, start=start.isoformat(),
+                            end=end.isoformat())
+    verdict = exchange.firm_gate(session, [company])[company]
+    if not verdict.eligible:
+        raise TakeoverError("takeover.contract.firm_ineligible", company=company, reasons=", ".join(verdict.reasons))
+    org = exchange.org_statuses(session, [compound.id]).get(compound.id)
+    if org is None or not org.can_sign:
+        raise TakeoverError("takeover.contract.no_signatory", compound=compound.id)
+    return {"contract_id": f"TK{year}-{compound.id}", "company": company, "start": start, "end": end,
+            "signatory": org.kind, "warnings": list(verdict.warnings)}
 
 
 def coverage(session: Session, served_modes: tuple[str, ...] | None = None) -> dict[str, Any]:

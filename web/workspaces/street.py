@@ -28,7 +28,7 @@ COMPOUNDS_TAB_ORDER = 50  # the shell's own tab among the plugins' panels
 # the compound form: field → input kind (validation is the PATCH API's, errors are shown by field)
 EDIT_FIELDS: tuple[tuple[str, str], ...] = (
     ("name", "text"), ("address", "text"), ("management_mode", "management_mode"),
-    ("property_company", "text"), ("contract_end", "date"),  # owners_org: derived from the 业委会 records
+    ("company", "text"), ("contract_end", "date"),  # owners_org: derived from the 业委会 records
     ("renovation", "renovation"), ("households", "int"), ("floor_area_m2", "float"), ("build_year", "int"),
     ("fee_collection_rate", "rate"), ("complaints_per_year", "int"), ("demolition_planned", "bool"),
 )
@@ -172,7 +172,7 @@ def page() -> str:
 
 add_messages({
     "zh": {f"ws_field.{k}": v for k, v in {
-        "name": "小区名称", "address": "地址", "management_mode": "管理模式", "property_company": "物业公司",
+        "name": "小区名称", "address": "地址", "management_mode": "管理模式", "company": "物业公司",
         "contract_end": "合同到期", "owners_org": "业主组织", "renovation": "老旧小区改造", "households": "户数",
         "floor_area_m2": "建筑面积(㎡)", "build_year": "建成年份", "fee_collection_rate": "物业费收缴率(0–1)",
         "complaints_per_year": "年投诉量(12345)", "demolition_planned": "列入拆迁计划", "aliases": "别名",
@@ -181,7 +181,7 @@ add_messages({
         "version": "版本", "updated_at": "更新时间", "compound_id": "所属小区"}.items()},
     "en": {f"ws_field.{k}": v for k, v in {
         "name": "Name", "address": "Address", "management_mode": "Management mode",
-        "property_company": "Property company", "contract_end": "Contract ends", "owners_org": "Owners' organisation",
+        "company": "Property company", "contract_end": "Contract ends", "owners_org": "Owners' organisation",
         "renovation": "Renovation", "households": "Households", "floor_area_m2": "Floor area (m²)",
         "build_year": "Built", "fee_collection_rate": "Fee collection rate (0–1)",
         "complaints_per_year": "Complaints per year (12345)", "demolition_planned": "Demolition planned",
