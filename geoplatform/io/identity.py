@@ -26,6 +26,10 @@ from sqlalchemy.orm import Session
 # ledger points of one compound (entrance, centre, a re-picked point) lie within it; neighbours' points do not
 MATCH_RADIUS_M = 30.0
 SETTINGS_KEY = "import"  # `[rules.import] match_radius_m = …` in the config file
+PROVENANCE: dict[str, str] = {
+    "match_radius_m": "[D] an id-less ledger row whose point lies this close (metres) to a stored compound's point "
+                      "is that compound (0: never by location, only by street + name)",
+}
 METRIC = "EPSG:4546"  # CGCS2000 3° GK CM 111°E: metres at Kundulun
 
 _to_m = Transformer.from_crs("EPSG:4326", METRIC, always_xy=True)
@@ -41,7 +45,10 @@ def name_key(name: Any) -> str:
 def match_radius(context: Any) -> float:
     """The radius in force: `[rules.import] match_radius_m`, else MATCH_RADIUS_M (ValueError when not ≥ 0)."""
     rules = context.rules(SETTINGS_KEY) if context is not None and hasattr(context, "rules") else {}
-    value = float(rules.get("match_radius_m", MATCH_RADIUS_M))
+    unknown = set(rules or {}) - set(PROVENANCE)
+    if unknown:
+        raise ValueError(f"unknown [rules.import] setting(s): {', '.join(sorted(unknown))}")
+    value = float((rules or {}).get("match_radius_m", MATCH_RADIUS_M))
     if not value >= 0:
         raise ValueError(f"[rules.import] match_radius_m must be ≥ 0 metres, got {value}")
     return value
@@ -99,7 +106,7 @@ def match_rows(stored: Stored, streets: list[str | None], names: list[Any], alia
     """{row: Match} for rows that are stored compounds, and {row: ids} for rows whose name names several.
 
     By name first (same street; the row's name or aliases against the stored names and aliases), else by
-    location (the nearest stored point within `radius_m` of the row's point).
+    location (the nearest stored point within `radius_m` of the row's point; `radius_m` 0: never by location).
     """
     matches: dict[int, Match] = {}
     ambiguous: dict[int, list[str]] = {}
@@ -122,7 +129,7 @@ def match_rows(stored: Stored, streets: list[str | None], names: list[Any], alia
             rest.append(i)
     pts = np.asarray(points, dtype=object)
     rest = [i for i in rest if pts[i] is not None]
-    if rest and radius_m >= 0:
+    if rest and radius_m > 0:
         mine = _metric(pts[rest])
         live = ~shapely.is_missing(stored.places)
         idx = np.flatnonzero(live)

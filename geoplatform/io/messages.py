@@ -73,7 +73,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "500 米，BD-09 约 1.3 公里）：请选择坐标系（{option}）——WGS-84（GPS、天地图、测量的经纬度）、"
                             "GCJ-02（在高德或腾讯地图上拾取的点）、BD-09（在百度地图上拾取的点），或投影坐标（米）的 EPSG "
                             "代码（如 EPSG:4546）"),
-    "import.option.crs.cli": ("--crs wgs84 | gcj02 | bd09 | EPSG:…", "--crs wgs84 | gcj02 | bd09 | EPSG:…"),
+    "import.option.crs.cli": ("the option --crs wgs84 | gcj02 | bd09 | EPSG:…", "参数 --crs wgs84 | gcj02 | bd09 | EPSG:…"),
     "import.option.crs.web": ("the form's “Coordinate system”", "表单中的“坐标系”"),
     "import.crs.choice_refused": ("{n} {units} lie outside {district} when read as {crs} ({rows}), while read as "
                                   "{suggestion} every point lies inside (within {tolerance:.0f} m): these look like "
@@ -330,23 +330,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.warn.upsert": ("{file}: {n} existing {table} rows will be updated ({option})",
                            "{file}：{n} 条已存在的{table}记录将被更新（{option}）"),
     # how the user asks for an option: on the command line, or on the import page
-    "import.option.upsert.cli": ("--upsert", "--upsert"),
+    "import.option.upsert.cli": ("use --upsert", "使用 --upsert"),
     "import.option.upsert.web": ("tick “Update existing compounds”", "勾选“更新已有小区”"),
-    "import.option.street_from_location.cli": ("--street-from-location", "--street-from-location"),
+    "import.option.street_from_location.cli": ("use --street-from-location", "使用 --street-from-location"),
     "import.option.street_from_location.web": ("tick “Street from the location”", "勾选“以位置确定街镇”"),
     # ---------------------------------------------------------------- compounds of ledgers without ids (identity)
-    "import.identity.exists": ("{name} is already stored as compound {id} ({how}), so it is not added again — to "
-                               "update it: {option}",
-                               "{name} 已作为小区 {id} 存在（{how}），不会重复新增——如需更新：{option}"),
+    "import.identity.exists": ("{name} is already stored as compound {id}「{stored}」 ({how}), so it is not added "
+                               "again — to update it: {option}; if it is another compound, give it its own id (小区编号)",
+                               "{name} 已作为小区 {id}「{stored}」 存在（{how}），不会重复新增——如需更新：{option}；如确为另一个"
+                               "小区，请为其填写小区编号"),
+    "import.identity.same_as": ("{name} is stored compound {id}「{stored}」 ({how}), as {first} of this file already is: "
+                                "one compound, two rows — keep one, or give each its own id (小区编号)",
+                                "{name} 即已有小区 {id}「{stored}」（{how}），与本文件{first}为同一小区：请只保留一行，或为"
+                                "各行填写小区编号"),
+    "import.identity.repeated": ("{name} appears again in the same street (as {first}): one compound, two rows — keep "
+                                 "one, or give each its own id (小区编号)",
+                                 "{name} 在同一街镇重复出现（与{first}相同）：请只保留一行，或为各行填写小区编号"),
     "import.identity.how.name": ("same street and name", "同一街镇、同名"),
     "import.identity.how.location": ("its point lies {m:.0f} m from it, within {radius:.0f} m",
                                      "点位距其 {m:.0f} 米，在 {radius:.0f} 米以内"),
     "import.identity.ambiguous": ("{name} names {n} stored compounds of this street ({ids}): give the compound id "
                                   "(小区编号) to say which", "{name} 与本街镇已有的 {n} 个小区同名（{ids}）：请填写小区编号以区分"),
     "import.warn.identity": ("{file}: {n} {units} without an id are compounds already stored ({by_name} by street "
-                             "and name, {by_location} by location within {radius:.0f} m)",
+                             "and name, {by_location} by location within {radius:.0f} m [D])",
                              "{file}：{n} {units}没有编号，但已是库中的小区（{by_name} 个按街镇和名称、{by_location} 个按 "
-                             "{radius:.0f} 米内的位置识别）"),
+                             "{radius:.0f} 米内的位置识别 [D]）"),
     # ---------------------------------------------------------------- a street given that the point contradicts
     "import.warn.street_mismatch": ("{file}: {n} {units} give a street but their point lies in another street's "
                                     "boundary: {rows}; the street given was kept — to take the street from the "

@@ -372,28 +372,58 @@ def _declared_vs_located(job: ImportJob, loc: np.ndarray) -> None:
 
 def _identify(job: ImportJob, loc: np.ndarray) -> None:
     """Id-less rows that are stored compounds (`geoplatform.io.identity`: street + name or alias, else location
-    within the match radius) take the stored id (`job.matched`); a name naming several is an error."""
+    within the match radius) take the stored id (`job.matched`); a name naming several stored compounds, two rows
+    of the file that are one stored compound, or two id-less rows of one street with one name are errors."""
     from geoplatform.io import identity
 
     rows = [i for i, rec in enumerate(job.rows) if job.ok_rows[i] and not rec.get("id")]
     if not rows:
         return
+    t, r = job.t, job.r
+    name_col = job.col_of.get("name")
+    seen: dict[tuple[Any, str], int] = {}  # (street, name key) → the first id-less row of the file with it
+    for i in rows:
+        key = (job.rows[i].get("street_code"), identity.name_key(job.rows[i].get("name")))
+        if key[0] is None or not key[1]:
+            continue
+        if key in seen:
+            r.error(t.where(i, name_col), "import.identity.repeated", name=job.rows[i].get("name"), first=t.at(seen[key]))
+            job.ok_rows[i] = False
+        else:
+            seen[key] = i
+    rows = [i for i in rows if job.ok_rows[i]]
     radius = match_radius(job.context)
     stored = identity.load_stored(job.s)
     matches, ambiguous = identity.match_rows(
         stored, [job.rows[i].get("street_code") for i in rows], [job.rows[i].get("name") for i in rows],
         [job.rows[i].get("aliases") or () for i in rows], loc[rows], radius)
-    for k, match in matches.items():
-        job.matched[rows[k]] = match
     for k, ids in ambiguous.items():
         i = rows[k]
-        job.r.error(job.t.where(i, job.col_of.get("name")), "import.identity.ambiguous", name=job.rows[i].get("name"),
-                    n=len(ids), ids=", ".join(ids[:5]))
+        r.error(t.where(i, name_col), "import.identity.ambiguous", name=job.rows[i].get("name"), n=len(ids),
+                ids=", ".join(ids[:5]))
         job.ok_rows[i] = False
-    if matches:
-        by_name = sum(1 for x in matches.values() if x.how == "name")
-        job.r.warn("import.warn.identity", file=job.t.name, n=len(matches), units=Message(f"import.units.{job.t.unit}"),
-                   by_name=by_name, by_location=len(matches) - by_name, radius=radius)
+    first_of: dict[str, int] = {}  # stored id → the first row of the file that is it
+    for k in sorted(matches):
+        i, match = rows[k], matches[k]
+        if match.compound_id in first_of:
+            r.error(t.where(i, name_col), "import.identity.same_as", name=job.rows[i].get("name"),
+                    id=match.compound_id, stored=match.name, first=t.at(first_of[match.compound_id]),
+                    how=_how(job, match))
+            job.ok_rows[i] = False
+            continue
+        first_of[match.compound_id] = i
+        job.matched[i] = match
+    if job.matched:
+        by_name = sum(1 for x in job.matched.values() if x.how == "name")
+        r.warn("import.warn.identity", file=t.name, n=len(job.matched), units=Message(f"import.units.{t.unit}"),
+               by_name=by_name, by_location=len(job.matched) - by_name, radius=radius)
+
+
+def _how(job: ImportJob, match: Any) -> Message:
+    """How a row was recognised as a stored compound: same street and name, or its point within the radius."""
+    if match.how == "name":
+        return Message("import.identity.how.name")
+    return Message("import.identity.how.location", m=match.metres, radius=match_radius(job.context))
 
 
 def match_radius(context: Any) -> float:
@@ -521,10 +551,9 @@ def check_keys(job: ImportJob) -> None:
                 i = first[k]
                 match = job.matched.get(i)
                 if match is not None:  # an id-less ledger row recognised as a stored compound
-                    how = Message("import.identity.how.name") if match.how == "name" else Message(
-                        "import.identity.how.location", m=match.metres, radius=match_radius(job.context))
-                    r.error(t.where(i), "import.identity.exists", name=job.rows[i].get("name"), id=match.compound_id,
-                            how=how, option=job.option("upsert"))
+                    r.error(t.where(i, job.col_of.get("name")), "import.identity.exists",
+                            name=job.rows[i].get("name"), id=match.compound_id, stored=match.name,
+                            how=_how(job, match), option=job.option("upsert"))
                 else:
                     r.error(t.where(i, job.col_of.get(keys[0])), "import.key.exists", value="/".join(map(str, k)),
                             option=job.option("upsert"))

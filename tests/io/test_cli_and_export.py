@@ -21,7 +21,7 @@ from tests.io.corpus import CORPUS, P1, P3, write_csv
 def test_json_success_is_one_document(seeded_url, cli_run, tmp_path):
     path = write_csv(tmp_path / "one.csv", [["小区编号", "小区名称", "所属街道", "经度", "纬度"],
                                             ["CLI-1", "命令行小区", "少先路街道办事处", *P1]])
-    res = cli_run(seeded_url, "import", "compounds", str(path), "--crs", "wgs84", "--json")
+    res = cli_run(seeded_url, "import", "compounds", str(path), "--crs", "wgs84", "--json", "--dry-run")
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["imported"] == 1 and doc["errors"] == [] and doc["kind"] == "compounds"

@@ -138,10 +138,10 @@ def test_gbk_csv_ledger_as_a_new_user_has_it(seeded_ctx, tmp_path):
     assert got["boundary"].isna().all()
     for name, truth in zip(["鹿城新苑", "钢苑小区", "沼潭一号院"], (P1, P2, P3), strict=True):
         assert metres(got.loc[name, "location"], shapely.Point(truth)) < 1.0
-    # the same ledger again: same generated ids → refused as duplicates unless --upsert
+    # the same ledger again: recognised by street + name → refused as duplicates unless --upsert
     from geoplatform.io.report import ImportFailed
 
-    with pytest.raises(ImportFailed, match="already exists"):
+    with pytest.raises(ImportFailed, match="already stored as compound"):
         import_file(seeded_ctx, "compounds", path, crs="gcj02")
     again = import_file(seeded_ctx, "compounds", path, crs="gcj02", upsert=True)
     assert again.updated == 3 and again.inserted == 0
@@ -153,8 +153,10 @@ def test_gbk_csv_ledger_as_a_new_user_has_it(seeded_ctx, tmp_path):
     assert after["updated"] == 3 and before["count"] == 3
 
 
-def test_dry_run_writes_nothing(seeded_ctx, tmp_path):
+def test_dry_run_writes_nothing(seeded_ctx, tmp_path, monkeypatch):
     from tests.io.conftest import db_checksum
+
+    monkeypatch.setattr(seeded_ctx.config, "rules", {"import": {"match_radius_m": 0}})  # P1 holds an earlier row
 
     path = write_csv(tmp_path / "dry.csv", [["小区名称", "所属街道", "经度", "纬度"], ["试运行小区", "少先路", *P1]])
     before = db_checksum(seeded_ctx)
