@@ -19,6 +19,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from geoplatform.crs import CRSProblem, parse_crs
 from geoplatform.errors import UserInputError
+from geoplatform.i18n import Message
 from geoplatform.io import geometry_checks, references, values, writer
 from geoplatform.io.fields import KINDS, SPECS, map_columns, normalise_header, register_known_headers
 from geoplatform.io.job import ImportJob, Progress
@@ -67,11 +68,11 @@ def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = 
         if kind not in plugin_kinds:
             raise UserInputError("import.kind.unknown", kind=kind, choices=", ".join([*KINDS, *plugin_kinds]))
         spec = plugin_kinds[kind]
-    report = ImportReport(kind=kind, file=path.name, dry_run=dry_run)
+    report = ImportReport(kind=kind, file=path.name, dry_run=dry_run, surface=surface)
     try:
         source = parse_crs(crs) if crs else None
     except CRSProblem as exc:
-        report.error("--crs", exc.message)
+        report.error(Message("import.where.crs_option"), exc.message)
         raise ImportFailed(report) from exc
     try:
         with gc_paused(), open_table(path, layer=layer, sheet=sheet, encoding=encoding, limits=limits) as table:

@@ -365,6 +365,40 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                          "in another street than the one given: {rows}",
                                          "{file}：{n} {units}的点位位于所填街镇以外，已按位置改为所在街镇：{rows}"),
     "import.street.moved": ("{at} {given} → {located}", "{at} {given} → {located}"),
+    # ---------------------------------------------------------------- the same advice on the bureau's import page
+    # (`<key>.web`: a report rendered for the page names the form's fields, never a command-line flag)
+    "import.where.crs_option": ("option --crs", "参数 --crs"),
+    "import.where.crs_option.web": ("the coordinate system chosen", "所选坐标系"),
+    "import.crs.not_lonlat.web": ("coordinates are not longitude/latitude and no coordinate system is declared: choose "
+                                  "it in the form's “Coordinate system” (a projected system: its EPSG code)",
+                                  "坐标不是经纬度，且未声明坐标系：请在表单“坐标系”中选择（投影坐标请填 EPSG 代码）"),
+    "import.crs.degrees_as_metres.web": ("{declared} says {crs} (metres) but the coordinates look like longitude/"
+                                         "latitude degrees (e.g. {x:.5f}, {y:.5f}): choose WGS-84, GCJ-02 or BD-09 "
+                                         "in the form's “Coordinate system”",
+                                         "{declared} 声明为 {crs}（单位为米），但坐标看起来是经纬度（如 {x:.5f}, {y:.5f}）："
+                                         "请在表单“坐标系”中改选 WGS-84、GCJ-02 或 BD-09"),
+    "import.warn.crs_override.web": ("{file}: the coordinate system chosen ({crs}) overrides {origin} ({declared})",
+                                     "{file}：所选坐标系（{crs}）取代了{origin}声明的坐标系（{declared}）"),
+    "import.area.all_outside.web": ("every {unit} lies outside {district} (median {km:.0f} km away) — the coordinates "
+                                    "are probably not in {crs}: check the coordinate system chosen (or the .prj), or "
+                                    "the file is for another area",
+                                    "所有{unit}都位于{district}外（中位距离 {km:.0f} 公里）——坐标可能不是 {crs}："
+                                    "请检查所选坐标系（或 .prj 文件），或该文件属于其他地区"),
+    "import.zip.several_shapefiles.web": ("the zip holds {n} shapefiles ({names}): give one in the form's “Layer”",
+                                          "压缩包中有 {n} 个 Shapefile（{names}）：请在表单“图层”中填写其一"),
+    "import.ogr.several_layers.web": ("the file holds {n} layers ({names}): give one in the form's “Layer”",
+                                      "文件中有 {n} 个图层（{names}）：请在表单“图层”中填写其一"),
+    "import.shp.not_utf8.web": ("{file}: the DBF text is not UTF-8 and there is no .cpg saying its encoding (GBK is "
+                                "common in China): choose GBK in the form's “Text encoding” (or add a .cpg file) — "
+                                "not guessed",
+                                "{file}：DBF 中的文字不是 UTF-8，也没有说明编码的 .cpg 文件（国内常见 GBK）："
+                                "请在表单“文字编码”中选择 GBK（或补充 .cpg 文件），系统不猜测编码"),
+    "import.text.undetected.web": ("text is neither UTF-8 nor GBK/GB18030: choose it in the form's “Text encoding”",
+                                   "文字既不是 UTF-8 也不是 GBK/GB18030：请在表单“文字编码”中选择"),
+    "import.xlsx.several_sheets.web": ("the workbook has {n} sheets with data ({names}): give one in the form's "
+                                       "“Sheet”", "工作簿中有 {n} 个含数据的工作表（{names}）：请在表单“工作表”中填写其一"),
+    "import.geom.invalid.web": ("invalid geometry: {reason} (fix it, or tick “Repair invalid geometries” to apply "
+                                "make_valid)", "几何无效：{reason}（请修正，或勾选“自动修复无效几何”后重新检查）"),
     "import.db.refused": ("the database refused the rows ({detail}); the transaction was rolled back",
                           "数据库拒绝写入这些记录（{detail}），事务已回滚"),
 }

@@ -119,3 +119,27 @@ def make_ledger(session: Any, path: Path, n: int = 200, moved: int = 2, seed: in
         ws.append(row)
     wb.save(path)
     return ledger
+
+
+def edge_points(session: Any, n: int = 3, seed: int = 1) -> list[shapely.Point]:
+    """WGS-84 points ≥ 30 m inside the district whose GCJ-02 coordinates, read as WGS-84, lie ≥ 250 m outside it:
+    the points that tell a GCJ-02 ledger from a WGS-84 one (crs_choice)."""
+    from geoplatform.io.crs_choice import metres_outside
+    from geoplatform.streets import district_outline
+
+    outline = district_outline(session)
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = outline.bounds
+    out: list[shapely.Point] = []
+    for _ in range(400):
+        x, y = rng.uniform(x0, x1, 500), rng.uniform(y0, y1, 500)
+        inner = metres_outside(x, y, outline) == 0
+        deep = shapely.contains_xy(shapely.buffer(outline, -0.0004), x, y)  # ≈ 30 m inside
+        gcj = from_wgs84(shapely.points(np.column_stack([x, y])), parse_crs("gcj02"))
+        gx, gy = shapely.get_x(gcj), shapely.get_y(gcj)
+        off = metres_outside(gx, gy, outline) >= 250
+        for k in np.flatnonzero(inner & deep & off):
+            out.append(shapely.Point(x[k], y[k]))
+            if len(out) == n:
+                return out
+    raise AssertionError("no edge point found")

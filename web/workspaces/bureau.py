@@ -72,6 +72,10 @@ add_messages({
         'ws_bureau.import.street_from_location': '以位置确定街镇',
         'ws_bureau.import.street_from_location_hint': '点位落在其他街镇范围内的小区，按点位所在街镇导入',
         'ws_bureau.import.options': '选项',
+        'ws_bureau.import.encoding': '文字编码（CSV、Shapefile）',
+        'ws_bureau.import.encoding.auto': '自动（UTF-8，或按 .cpg 文件）',
+        'ws_bureau.import.repair': '自动修复无效几何',
+        'ws_bureau.import.repair_hint': '对自相交等无效边界执行 make_valid，每处修复都会在报告中列出',
         'ws_bureau.import.check': '检查（试导入，不写入）',
         'ws_bureau.import.report': '检查报告',
         'ws_bureau.import.ok': '检查通过：将导入 {n} 条（新增 {new}，更新 {upd}）',
@@ -156,6 +160,11 @@ add_messages({
         'ws_bureau.import.street_from_location_hint': 'A compound whose point lies in another street than the one '
                                                       'given takes the street of its point',
         'ws_bureau.import.options': 'Options',
+        'ws_bureau.import.encoding': 'Text encoding (CSV, Shapefile)',
+        'ws_bureau.import.encoding.auto': 'Automatic (UTF-8, or as the .cpg file says)',
+        'ws_bureau.import.repair': 'Repair invalid geometries',
+        'ws_bureau.import.repair_hint': 'Applies make_valid to invalid outlines (self-intersections…); every repair '
+                                        'is listed in the report',
         'ws_bureau.import.check': 'Check (dry run, writes nothing)',
         'ws_bureau.import.report': 'Report',
         'ws_bureau.import.ok': 'Check passed: {n} rows would be imported ({new} new, {upd} updated)',
@@ -280,6 +289,7 @@ def _safe_name(name: str) -> str:
 
 
 CRS_CHOICES = ("declared", "wgs84", "gcj02", "bd09", "epsg")  # the form's coordinate systems (one must be chosen)
+ENCODINGS = ("utf-8", "gbk", "gb18030")  # the form's text encodings (empty: automatic)
 
 
 def _options(form: Any) -> dict[str, Any]:
@@ -298,7 +308,10 @@ def _options(form: Any) -> dict[str, Any]:
         choice if choice in CRS_CHOICES else None
     opts["crs_error"] = "ws_bureau.import.crs_missing" if opts["crs_choice"] is None else \
         "ws_bureau.import.crs_epsg_missing" if choice == "epsg" and not opts["crs_epsg"] else None
+    encoding = (form.get("encoding") or "").strip().lower()
+    opts["encoding"] = encoding if encoding in ENCODINGS else None
     opts["upsert"] = form.get("upsert") in ("1", "on", "true")
+    opts["repair"] = form.get("repair") in ("1", "on", "true")
     opts["street_from_location"] = form.get("street_from_location") in ("1", "on", "true")
     return opts
 
@@ -309,7 +322,7 @@ def _run_import(ctx: Any, path: Path, opts: dict[str, Any], dry_run: bool, user:
 
     try:
         report = import_file(ctx, opts["kind"], path, crs=opts["crs"], sheet=opts["sheet"], layer=opts["layer"],
-                             upsert=opts["upsert"], street_from_location=opts.get("street_from_location", False),
+                             encoding=opts.get("encoding"), repair=opts.get("repair", False), upsert=opts["upsert"], street_from_location=opts.get("street_from_location", False),
                              dry_run=dry_run, user=user, surface="web")
     except ImportFailed as exc:
         return exc.report.as_dict(current_lang())
@@ -325,7 +338,9 @@ def _render_import(**kw: Any) -> str:
     zh = current_lang() == "zh"
     kinds = [(k, f"{KIND_LABELS[k][0 if zh else 1]} ({k})") for k in IMPORT_KINDS]
     crs_choices = [(c, _t(f"ws_bureau.import.crs.{c}")) for c in CRS_CHOICES]
+    encodings = [("", _t("ws_bureau.import.encoding.auto")), *[(e, e.upper()) for e in ENCODINGS]]
     return render_template("workspaces/bureau.html", tab="import", kinds=kinds, crs_choices=crs_choices,
+                           encodings=encodings,
                            max_mb=UPLOAD_MAX_BYTES // (1024 * 1024), **kw)
 
 
