@@ -219,3 +219,35 @@ def test_without_the_option_the_street_given_is_kept(small, tmp_path) -> None:
     got = _stored(ctx, [r[1] for r in ledger.rows[1:]])
     for k, row in enumerate(ledger.rows[1:]):
         assert got[row[1]]["street_code"] == ledger.given[k]
+
+
+# ---------------------------------------------------------------- the README's ledger workflow, as written
+
+def test_the_readme_ledger_workflow_runs_as_written(small, tmp_path, cli_run) -> None:
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"A street's ledger \(台账\).*?```\n(.*?)```", readme, re.S).group(1)
+    commands = [shlex.split(line.split("#", 1)[0]) for line in block.strip().splitlines()]
+    assert len(commands) == 3 and all(c[0] == "geoplatform" for c in commands)
+    url, ctx = small
+    with ctx.session(readonly=True) as s:
+        ledger = make_ledger(s, tmp_path / "ledger.xlsx", n=10, moved=0, seed=2)
+    def run(args: list[str], code: int = 0) -> str:
+        res = cli_run(url, *[str(ledger.path) if a == "ledger.xlsx" else a for a in args[1:]])
+        assert res.exit_code == code, (args, res.stderr)
+        return res.stdout + res.stderr
+
+    check, commit, kpi = commands
+    assert "--dry-run" in check and "--dry-run" not in commit and kpi[1] == "kpi"
+    assert "(10 new, 0 updated)" in run(check)
+    assert "imported 10 (10 new, 0 updated)" in run(commit)
+    assert "待核实" in run(kpi)
+    again = run(check, code=2)  # the same ledger again: every row a duplicate naming its compound, none new
+    assert "is already stored as compound" in again and "and 9 more problems" in again
+    assert "imported 10 (0 new, 10 updated)" in run(commit)  # with --upsert: updates, adds nothing
+    with ctx.session(readonly=True) as s:
+        found = read_frame(s, "compound", columns=["id"], where=[Compound.name.in_([r[1] for r in ledger.rows[1:]])])
+    assert len(found) == 10
