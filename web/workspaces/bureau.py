@@ -72,6 +72,9 @@ add_messages({
         'ws_bureau.import.street_from_location': '以位置确定街镇',
         'ws_bureau.import.street_from_location_hint': '点位落在其他街镇范围内的小区，按点位所在街镇导入',
         'ws_bureau.import.options': '选项',
+        'ws_bureau.import.bad_kind': '数据类型应为以下之一：{kinds}',
+        'ws_bureau.import.bad_token': '上传编号无效',
+        'ws_bureau.import.not_yours': '这份上传属于其他用户',
         'ws_bureau.import.encoding': '文字编码（CSV、Shapefile）',
         'ws_bureau.import.encoding.auto': '自动（UTF-8，或按 .cpg 文件）',
         'ws_bureau.import.repair': '自动修复无效几何',
@@ -160,6 +163,9 @@ add_messages({
         'ws_bureau.import.street_from_location_hint': 'A compound whose point lies in another street than the one '
                                                       'given takes the street of its point',
         'ws_bureau.import.options': 'Options',
+        'ws_bureau.import.bad_kind': 'The kind must be one of: {kinds}',
+        'ws_bureau.import.bad_token': 'Bad upload token',
+        'ws_bureau.import.not_yours': 'This upload belongs to another user',
         'ws_bureau.import.encoding': 'Text encoding (CSV, Shapefile)',
         'ws_bureau.import.encoding.auto': 'Automatic (UTF-8, or as the .cpg file says)',
         'ws_bureau.import.repair': 'Repair invalid geometries',
@@ -296,7 +302,7 @@ def _options(form: Any) -> dict[str, Any]:
     """The form's import options; `crs_error` says what is missing when no coordinate system was chosen."""
     kind = form.get("kind") or ""
     if kind not in IMPORT_KINDS:
-        abort(400, f"kind must be one of: {', '.join(IMPORT_KINDS)}")
+        abort(400, _t("ws_bureau.import.bad_kind", kinds=", ".join(IMPORT_KINDS)))
     opts: dict[str, Any] = {"kind": kind}
     for key in ("sheet", "layer"):
         value = (form.get(key) or "").strip()[:100]
@@ -391,7 +397,7 @@ def import_commit() -> Any:
     user = require("import", {"kind": "import"})
     token = request.form.get("token") or ""
     if not TOKEN_RE.match(token):
-        abort(400, "bad upload token")
+        abort(400, _t("ws_bureau.import.bad_token"))
     folder = upload_root() / token
     meta_path = folder / "meta.json"
     if not meta_path.is_file():
@@ -399,7 +405,7 @@ def import_commit() -> Any:
                               error=_t("ws_bureau.import.expired")), 410
     meta = json.loads(meta_path.read_text())
     if meta.get("user") != user.name:  # an upload belongs to the one who made it
-        abort(403, "this upload belongs to another user")
+        abort(403, _t("ws_bureau.import.not_yours"))
     try:
         report = _run_import(_ctx(), folder / meta["file"], meta["opts"], False, user.name)
     finally:
