@@ -91,6 +91,7 @@ def group_kpis(frame: pd.DataFrame, settings: CoverageSettings) -> dict[str, Any
         "compounds_needed_for_target": needed_for_target(n_served, n_known, settings.target_coverage),
         "owners_org_needed_for_target": needed_for_target(n_org, n_org_known, settings.target_owners_org),
         "households_unknown": int(households.isna().sum()),
+        "households_known_mode": hh_known,  # households of the compounds whose mode is known: the rate's base
         "known": n_known,
         "unknown": n - n_known,
         "coverage_rate_lower": coverage_lower,

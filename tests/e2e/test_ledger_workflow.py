@@ -107,6 +107,9 @@ def test_a_street_ledger_from_upload_to_kpi(browser, ledger_server, ledger_ctx, 
         assert unknown2 == unknown + N and rate2 == rate
         assert int(compounds2.replace(",", "")) == int(compounds.replace(",", "")) + N
         assert "待核实" in page.inner_text("#wb-kpi-unknown")
+        served_hh, known_hh = (int(x.replace(",", "")) for x in re.findall(
+            r"[\d,]+", page.inner_text("#wb-kpi-households-base"))[:2])  # the household rate's base: the known
+        assert page.inner_text("#wb-kpi-households .wb-value").strip() == f"{served_hh / known_hh * 100:.1f}%"
         page.screenshot(path=str(ARTIFACTS / "ledger_kpi.png"), full_page=True)
         assert record["errors"] == [] and record["outside"] == []
     finally:

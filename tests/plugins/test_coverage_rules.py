@@ -54,6 +54,7 @@ def test_unknowns_are_counted_apart() -> None:
     assert (k["compounds"], k["known"], k["unknown"], k["served"]) == (7, 5, 2, 2)
     assert k["coverage_rate"] == 2 / 5 and k["coverage_rate_lower"] == 2 / 7  # the known rate is unchanged by them
     assert k["coverage_rate_households"] == 400 / 1200 and k["coverage_rate_households_lower"] == 400 / 3000
+    assert (k["households"], k["households_known_mode"]) == (3000, 1200)  # the rate's base: the known
     assert k["compounds_needed_for_target"] == 2  # ceil(0.8 × 5 known) − 2
     assert (k["owners_org"], k["owners_org_unknown"], k["owners_org_rate"], k["owners_org_rate_lower"]) == \
         (4, 1, 4 / 6, 4 / 7)
