@@ -90,6 +90,7 @@ NAME_TAILS = ["花园", "家园", "小区", "苑", "嘉园", "华庭", "公寓",
 COMPANY_NAMES = ["鹿城", "钢苑", "恒泰", "华远", "金阳", "瑞达", "北方", "盛世", "广厦", "万顺", "安居", "永盛",
                  "泰和", "嘉禾", "德润", "兴业", "宏远", "中冶", "天骄", "亿兴"]
 STATE_COMPANY = "昆都仑区城市物业服务有限公司"
+UNKNOWN_RENOVATION_SHARE = 0.1  # old compounds whose ledger leaves 老旧小区改造 blank (unknown, RULES §1)
 
 
 @dataclass
@@ -167,6 +168,7 @@ def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None) -
     if scale <= 0:
         raise ValueError("scale must be > 0")
     rng = np.random.default_rng(seed)
+    unknown_rng = np.random.default_rng([seed, 17])  # its own stream: the rest of the demo does not move
     data = DemoData()
     k = 1 / math.sqrt(scale)  # grid shrink factor
 
@@ -311,6 +313,8 @@ def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None) -
             reno = "none"
             if year <= 2000:
                 reno = str(rng.choice(["none", "planned", "in_progress", "completed"], p=[0.35, 0.2, 0.15, 0.3]))
+                if unknown_rng.random() < UNKNOWN_RENOVATION_SHARE:  # a ledger column left blank: 待核实
+                    reno = m.UNKNOWN
             served = mode in SERVED_MODES
             rec = {
                 "id": cid, "name": name, "aliases": [name.removesuffix("小区")] if name.endswith("小区") else [],
@@ -334,7 +338,8 @@ def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None) -
                 data.add("building", br)
             _garages(data, rec, parcel, newer, rng)
             _handovers(data, rec, rng, today)
-    # A point-only compound ledger entry (boundary missing) per urban street, as ledgers often are.
+    # A point-only compound ledger entry (boundary missing) per urban street, as ledgers often are: it says
+    # nothing about the management mode, owners' organisation or renovation — unknown (待核实, RULES §1).
     for code, _, _ in STREETS[:13]:
         counters[code] += 1
         cid = f"{code}-{counters[code]:04d}"
@@ -342,8 +347,8 @@ def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None) -
         data.add("compound", {"id": cid, "name": _compound_name(rng, code, 1990, used_names), "aliases": [],
                               "street_code": code, "community_code": communities[code][0], "boundary": None,
                               "location": pt, "address": None, "build_year": 1990, "households": 120,
-                              "floor_area_m2": 9000.0, "management_mode": "none", "owners_org": "none",
-                              "renovation": "none", "fee_collection_rate": 0.3, "complaints_per_year": 6,
+                              "floor_area_m2": 9000.0, "management_mode": m.UNKNOWN, "owners_org": m.UNKNOWN,
+                              "renovation": m.UNKNOWN, "fee_collection_rate": 0.3, "complaints_per_year": 6,
                               "demolition_planned": False, "takeover_cost": 3.0, "source": SOURCE + " (point only)"})
     return data
 

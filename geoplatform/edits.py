@@ -18,6 +18,7 @@ from typing import Any
 
 from geoplatform.errors import UserInputError
 from geoplatform.i18n import Message, add_messages
+from geoplatform.models import UNKNOWN, UNKNOWN_DEFAULT_FIELDS
 
 PROTECTED = frozenset({"id", "street_code", "version", "managed_by_id", "source", "updated_at"})
 # Kept in step from records, never set by hand (RULES §6: compound.owners_org follows the organisation records).
@@ -146,7 +147,8 @@ def parse_edit(changes: dict[str, Any], today: dt.date) -> dict[str, Any]:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             if f.required:
                 raise _problem(name, "compound.type.required")
-            values[name] = [] if f.type == "list" else None
+            # an emptied mode-like field is unknown (待核实, RULES §1), never "none"
+            values[name] = [] if f.type == "list" else UNKNOWN if name in UNKNOWN_DEFAULT_FIELDS else None
             continue
         _json_type(name, f.type, raw)
         try:

@@ -20,6 +20,11 @@ def t(key: str, lang: str = "zh", **kwargs: object) -> str:
     return text.format(**kwargs) if kwargs else text
 
 
+def has(key: str) -> bool:
+    """True when `key` is in the catalogues."""
+    return key in _CATALOGUES["zh"] or key in _CATALOGUES.get("en", {})
+
+
 def catalogue(lang: str) -> dict[str, str]:
     """All messages of one language (zh entries fill gaps), e.g. for the browser."""
     return {**_CATALOGUES["zh"], **_CATALOGUES.get(lang, {})}

@@ -12,18 +12,21 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "self_managed": ("业主自管/单位自管", "self-managed"),
         "community_managed": ("社区代管/准物业", "community-managed"),
         "none": ("无物业", "no property service"),
+        "unknown": ("待核实", "unknown (to verify)"),
     },
     "owners_org": {
         "none": ("未组建", "none"),
         "preparing": ("筹备中", "preparing"),
         "owners_committee": ("业委会", "owners' committee"),
         "management_committee": ("物管会", "management committee"),
+        "unknown": ("待核实", "unknown (to verify)"),
     },
     "renovation": {
         "none": ("未纳入", "none"),
         "planned": ("已列入计划", "planned"),
         "in_progress": ("改造中", "in progress"),
         "completed": ("已完成", "completed"),
+        "unknown": ("待核实", "unknown (to verify)"),
     },
     "facility": {
         "water": ("供水", "water"),

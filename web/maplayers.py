@@ -23,7 +23,7 @@ def _enum_rules(enum: str, colors: dict[str, str]) -> tuple[StyleRule, ...]:
 
 
 MODE_COLORS = {"professional": "#2a9d8f", "state_owned": "#457b9d", "self_managed": "#e9c46a",
-               "community_managed": "#f4a261", "none": "#e63946"}
+               "community_managed": "#f4a261", "none": "#e63946", "unknown": "#9e9e9e"}  # unknown: 待核实, grey
 BARRIER_COLORS = {"main_road": "#8d6e63", "river": "#1e88e5", "railway": "#424242"}
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
@@ -245,29 +246,90 @@ def _plain_frame(frame: pd.DataFrame, table: str | None, *, lonlat: tuple[str, s
     return frame, main
 
 
+def points_layer_name(table: str | None) -> str:
+    """The name of the layer/file holding the rows known only by a point (`compounds_points` for compounds)."""
+    name = table or "data"
+    return "compounds_points" if name == "compound" else f"{name}_points"
+
+
+def _point_only(frame: pd.DataFrame, table: str | None) -> tuple[str, str, np.ndarray] | None:
+    """(main geometry column, point column, mask of the rows with no shape but a point), or None when none is."""
+    main, extra = _main_and_extra(frame, table)
+    if main is None or not extra:
+        return None
+    for col in extra:
+        is_point = frame[col].map(lambda g: g is not None and not g.is_empty and g.geom_type == "Point").to_numpy(bool)
+        if is_point.any():
+            mask = frame[main].map(lambda g: g is None or g.is_empty).to_numpy(bool) & is_point
+            return (main, col, mask) if mask.any() else None
+    return None
+
+
+def split_points(frame: pd.DataFrame, table: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Rows with their shape, and rows known only by a point (no shape, a point column set: a ledger compound)
+    with that point as their geometry — or None when there are none. Formats of one geometry type per layer
+    write the second as a layer/file of its own (`points_layer_name`), so no located row is lost."""
+    found = _point_only(frame, table)
+    if found is None:
+        return frame, None
+    main, col, mask = found
+    points = frame[mask].copy()
+    points[main] = gpd.GeoSeries(points[col].to_numpy(), index=points.index, crs=4326)
+    if isinstance(frame, gpd.GeoDataFrame):
+        points = gpd.GeoDataFrame(points, geometry=main, crs=4326)
+    return frame[~mask], points
+
+
+def with_points(frame: pd.DataFrame, table: str | None) -> pd.DataFrame:
+    """The frame with a row's point as its geometry where it has no shape (GeoJSON holds any mix of types)."""
+    found = _point_only(frame, table)
+    if found is None:
+        return frame
+    main, col, mask = found
+    out = frame.copy()
+    out[main] = gpd.GeoSeries(np.where(mask, frame[col].to_numpy(), frame[main].to_numpy()), index=frame.index,
+                              crs=4326)
+    return gpd.GeoDataFrame(out, geometry=main, crs=4326) if isinstance(frame, gpd.GeoDataFrame) else out
+
+
 def write_file(frame: pd.DataFrame, path: str | Path, fmt: str, table: str | None = None,
                gpkg_version: str | None = None) -> int:
     """Write a table frame as geojson | gpkg | shp (zipped, with .cpg) | csv (UTF-8 BOM) | xlsx; returns rows.
 
     GeoPackages are written as version `gpkg_version` (default GPKG_VERSION).
+
+    Every located row keeps its position: a row with no shape but a point (a compound from a ledger) is a Point
+    feature in GeoJSON, and a feature of the second layer/file `points_layer_name(table)` in GPKG and SHP
+    (one geometry type per layer); CSV/XLSX carry it in 经度/纬度. The importer reads such a pair back as one.
     """
     if fmt not in FORMATS:
         raise UserInputError("export.format.unknown", fmt=fmt, choices=", ".join(FORMATS))
     path = Path(path)
     if fmt == "geojson":
-        frame, main = _plain_frame(frame, table, lonlat=LON_LAT_HEADERS["en"])
+        frame, main = _plain_frame(with_points(frame, table), table, lonlat=LON_LAT_HEADERS["en"])
         return write_geojson(_as_gdf(frame, main), path)
     if fmt == "gpkg":
-        frame, main = _plain_frame(frame, table, lonlat=LON_LAT_HEADERS["en"])
-        gdf = _as_gdf(frame, main)
         if path.exists():
             path.unlink()
-        gdf.to_file(path, driver="GPKG", layer=table or "data", engine="pyogrio",
-                    dataset_options={"VERSION": gpkg_version or GPKG_VERSION})
-        return len(gdf)
+        n = 0
+        for layer, part in _layers(frame, table):
+            part, main = _plain_frame(part, table, lonlat=LON_LAT_HEADERS["en"])
+            gdf = _as_gdf(part, main)
+            gdf.to_file(path, driver="GPKG", layer=layer, engine="pyogrio", append=path.exists(),
+                        dataset_options={"VERSION": gpkg_version or GPKG_VERSION})
+            n += len(gdf)
+        return n
     if fmt == "shp":
         return _write_shp(frame, path, table)
     return _write_table(frame, path, fmt, table)
+
+
+def _layers(frame: pd.DataFrame, table: str | None) -> list[tuple[str, pd.DataFrame]]:
+    """(layer name, rows) of a file with one geometry type per layer: the shapes, then the point-only rows."""
+    shaped, points = split_points(frame, table)
+    if points is None:
+        return [(table or "data", frame)]
+    return ([(table or "data", shaped)] if len(shaped) else []) + [(points_layer_name(table), points)]
 
 
 def _as_gdf(frame: pd.DataFrame, main: str | None) -> gpd.GeoDataFrame:
@@ -277,31 +339,35 @@ def _as_gdf(frame: pd.DataFrame, main: str | None) -> gpd.GeoDataFrame:
 
 
 def _write_shp(frame: pd.DataFrame, path: Path, table: str | None) -> int:
+    """A zip of one shapefile, or two: the shapes and `points_layer_name(table)` for the point-only rows."""
     import tempfile
     import zipfile
 
-    frame, main = _plain_frame(frame, table, lonlat=LON_LAT_HEADERS["en"])
-    if main is None:
-        raise UserInputError("export.no_geometry", table=table or "data")
-    kinds = {g.geom_type.removeprefix("Multi") for g in frame[main] if g is not None}
-    if len(kinds) > 1:  # a shapefile holds one geometry type (e.g. a layer of boundaries and of points)
-        raise UserInputError("export.shp.mixed", name=table or "data", kinds=", ".join(sorted(kinds)))
-    renames = shp_names([c for c in frame.columns if c != main])
-    gdf = _as_gdf(frame.rename(columns=renames), main)
-    for col in gdf.columns:
-        if col != gdf.geometry.name and pd.api.types.is_datetime64_any_dtype(gdf[col]):
-            gdf[col] = gdf[col].astype(str)
-    name = table or "data"
+    parts = []
+    for layer, part in _layers(frame, table):
+        part, main = _plain_frame(part, table, lonlat=LON_LAT_HEADERS["en"])
+        if main is None:
+            raise UserInputError("export.no_geometry", table=table or "data")
+        kinds = {g.geom_type.removeprefix("Multi") for g in part[main] if g is not None}
+        if len(kinds) > 1:  # a shapefile holds one geometry type (e.g. a layer of boundaries and of points)
+            raise UserInputError("export.shp.mixed", name=table or "data", kinds=", ".join(sorted(kinds)))
+        renames = shp_names([c for c in part.columns if c != main])
+        gdf = _as_gdf(part.rename(columns=renames), main)
+        for col in gdf.columns:
+            if col != gdf.geometry.name and pd.api.types.is_datetime64_any_dtype(gdf[col]):
+                gdf[col] = gdf[col].astype(str)
+        parts.append((layer, gdf))
     with tempfile.TemporaryDirectory(prefix="geoplatform-export-") as tmp:
-        shp = Path(tmp) / f"{name}.shp"
-        gdf.to_file(shp, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
-        cpg = shp.with_suffix(".cpg")
-        if not cpg.exists():
-            cpg.write_text("UTF-8")
+        for layer, gdf in parts:
+            shp = Path(tmp) / f"{layer}.shp"
+            gdf.to_file(shp, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
+            cpg = shp.with_suffix(".cpg")
+            if not cpg.exists():
+                cpg.write_text("UTF-8")
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for f in sorted(Path(tmp).iterdir()):
                 zf.write(f, f.name)
-    return len(gdf)
+    return sum(len(gdf) for _, gdf in parts)
 
 
 def shp_names(columns: list[str]) -> dict[str, str]:

@@ -19,6 +19,8 @@ from geoplatform.io import messages  # noqa: F401 - registers the texts
 from geoplatform.labels import LABELS, parse_enum
 
 # ------------------------------------------------------------------ enum values the core labels lack
+# a cell saying "not known" (a blank cell is unknown too: the column default, RULES §1)
+UNKNOWN_WORDS = ("待核实", "未知", "不详", "不清楚", "待查", "待确认", "待核查")
 # (parsed here without registering globally: plugins own their enums' display labels)
 EXTRA_ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
     "management_mode": {
@@ -27,18 +29,21 @@ EXTRA_ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
         "self_managed": ("业主自管", "单位自管", "自管", "自治"),
         "community_managed": ("社区代管", "准物业", "社区托管"),
         "none": ("无物业", "无", "无人管理", "弃管"),
+        "unknown": UNKNOWN_WORDS,
     },
     "owners_org": {
         "none": ("未组建", "无", "没有"),
         "preparing": ("筹备中", "筹备", "正在组建"),
         "owners_committee": ("业委会", "业主委员会", "已成立业委会"),
         "management_committee": ("物管会", "物业管理委员会"),
+        "unknown": UNKNOWN_WORDS,
     },
     "renovation": {
         "none": ("未纳入", "无", "未改造"),
         "planned": ("已列入计划", "计划", "计划改造", "拟改造"),
         "in_progress": ("改造中", "在建", "正在改造"),
         "completed": ("已完成", "已改造", "完成"),
+        "unknown": UNKNOWN_WORDS,
     },
     "handover_state": {
         "unknown": ("未摸排",), "not_handed_over": ("未移交",), "owner_consent": ("业主表决同意",),
@@ -423,8 +428,9 @@ SPECS: dict[str, tuple[str, list[Field]]] = {
 }
 KINDS = tuple(SPECS)
 TABLE_KIND = {table: kind for kind, (table, _) in SPECS.items()}
-# geometry each kind expects: polygon | polygon? (optional) | point | line | none
-GEOMETRY_KIND = {"district": "polygon", "streets": "polygon?", "communities": "polygon?", "compounds": "polygon|point",
+# geometry each kind expects: polygon | polygon? (optional) | polygon|point (a point or a boundary) | polygon|point?
+# (either, optional) | point? | line | none
+GEOMETRY_KIND = {"district": "polygon", "streets": "polygon?", "communities": "polygon|point?", "compounds": "polygon|point",
                  "buildings": "polygon", "garages": "point?", "handovers": "none",
                  "barriers": "line"}
 COORD_FIELDS = (Field("lon", "lon", LON), Field("lat", "lat", LAT), Field("wkt", "wkt", WKT))

@@ -12,20 +12,28 @@ import numpy as np
 import shapely
 
 from geoplatform.crs import SourceCRS, diagnose, looks_like_lonlat, parse_crs, to_wgs84
-from geoplatform.i18n import Message
+from geoplatform.i18n import Localized, Message
+from geoplatform.io.crs_choice import check_choice, system_of
 from geoplatform.io.fields import GEOMETRY_KIND, ValueProblem, parse_number
 from geoplatform.io.geometry import has_nonfinite, to_multilinestring, to_multipolygon
 from geoplatform.io.job import ImportJob
 from geoplatform.io.messages import geos_reason, one_of
 from geoplatform.io.values import is_blank
 from geoplatform.reference import DISTRICT_NAME
-from geoplatform.streets import NEAR_DEGREES, district_outline, inside_district, km_from_district
+from geoplatform.streets import (
+    NEAR_DEGREES,
+    district_outline,
+    inside_district,
+    km_from_district,
+    representative_points,
+)
 
 __all__ = ["NEAR_DEGREES", "check_geometries"]
 
 TYPE_ID = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5, "MultiPolygon": 6}  # GEOS
 ALLOWED = {"polygon": ("Polygon", "MultiPolygon"), "polygon?": ("Polygon", "MultiPolygon"),
-           "polygon|point": ("Polygon", "MultiPolygon", "Point"), "point?": ("Point",),
+           "polygon|point": ("Polygon", "MultiPolygon", "Point"), "polygon|point?": ("Polygon", "MultiPolygon", "Point"),
+           "point?": ("Point",),
            "line": ("LineString", "MultiLineString")}  # GEOMETRY_KIND → accepted geometry types
 
 
@@ -82,8 +90,14 @@ def check_geometries(job: ImportJob) -> None:
     if not r.ok and not live.any():
         return
     source = _source_crs(job, geoms, live, points_from_columns, loc_live)
-    if source is None:
+    if source is None:  # refused: no row can be placed (the report says why, once)
+        job.ok_rows[live | (loc_live if loc_live is not None else False)] = False
         return
+    if job.source is not None and system_of(source) is not None:  # a system the user chose: check it where we can
+        _check_choice(job, geoms, live, points_from_columns, loc_live, system_of(source))
+        live &= job.ok_rows
+        if loc_live is not None:
+            loc_live &= job.ok_rows
     out = np.full(job.n, None, dtype=object)
     if live.any():
         out[live] = to_wgs84(geoms[live], source)
@@ -175,7 +189,8 @@ def _validity(job: ImportJob, geoms: np.ndarray, live: np.ndarray, label: str | 
 
 def _source_crs(job: ImportJob, geoms: np.ndarray, live: np.ndarray, pts: np.ndarray | None,
                 loc_live: np.ndarray | None) -> SourceCRS | None:
-    """The file's CRS (--crs, then the file's own, else WGS-84 only when the coordinates look like it); None: refused."""
+    """The file's CRS (--crs, then the file's own, else WGS-84 only when the coordinates look like it — never for
+    CSV/XLSX, which cannot declare one: their system must be chosen); None: refused."""
     t, r = job.t, job.r
     xy = shapely.get_coordinates(geoms[live]) if live.any() else np.empty((0, 2))
     if pts is not None and loc_live is not None and loc_live.any():
@@ -190,12 +205,18 @@ def _source_crs(job: ImportJob, geoms: np.ndarray, live: np.ndarray, pts: np.nda
         source, declared = t.crs, t.crs_origin
     else:
         source = None
+    if source is None and not len(x):  # no coordinates at all (a streets list without boundaries): nothing to read
+        return parse_crs("EPSG:4326")
     if source is None:
         cause = diagnose(x, y, _near_bbox(job), None)
         if cause or not looks_like_lonlat(x, y):
             r.error(t.name, cause or Message("import.crs.not_lonlat"))
             return None
-        r.warn("import.warn.assumed_wgs84", file=t.name)
+        if not t.can_declare_crs:  # CSV/XLSX: the system is chosen, never guessed
+            r.error(t.name, "import.crs.required", fmt="XLSX" if ".xlsx" in t.name.lower() else "CSV",
+                    option=job.option("crs"))
+            return None
+        r.warn("import.warn.assumed_wgs84", file=t.name, option=job.option("crs"))
         return parse_crs("EPSG:4326")
     if source.is_geographic:
         cause = diagnose(x, y, _near_bbox(job),
@@ -207,6 +228,42 @@ def _source_crs(job: ImportJob, geoms: np.ndarray, live: np.ndarray, pts: np.nda
         r.error(t.name, "import.crs.degrees_as_metres", declared=declared, crs=source.name, x=x[0], y=y[0])
         return None
     return source
+
+
+def _check_choice(job: ImportJob, geoms: np.ndarray, live: np.ndarray, pts: np.ndarray | None,
+                  loc_live: np.ndarray | None, chosen: str) -> None:
+    """The user's WGS-84 / GCJ-02 / BD-09 checked against the district (`crs_choice`): refused, with a suggestion,
+    when another of the three places every point inside and the choice does not; a point farther outside than the
+    GCJ shift is refused in any case. Rows farther than the district margin are left to `_check_area`."""
+    t, r = job.t, job.r
+    raw = np.full(job.n, None, dtype=object)  # each row's point as written: its lon/lat point, else its shape's
+    if live.any():
+        raw[live] = representative_points(geoms[live])
+    if pts is not None and loc_live is not None:
+        raw[loc_live] = pts[loc_live]
+    rows = np.flatnonzero(~shapely.is_missing(raw))
+    if not len(rows):
+        return
+    xy = shapely.get_coordinates(raw[rows].astype(object))
+    district = _district(job)
+    check = check_choice(xy[:, 0], xy[:, 1], chosen, district)
+    margin_m = NEAR_DEGREES * 111_000 * 0.76  # beyond it `_check_area` names the row (wrong system, another place)
+    names = {s: Message(f"import.crs.system.{s}") for s in ("wgs84", "gcj02", "bd09")}
+    if check.refused:
+        bad = rows[check.outside]
+        shown = Message("import.crs.rows", rows=", ".join(str(t.label(int(i))) for i in bad[:8])
+                        + (", …" if len(bad) > 8 else ""))
+        r.error(t.name, "import.crs.choice_refused", n=len(bad), units=Message(f"import.units.{t.unit}"),
+                district=DISTRICT_NAME, crs=names[chosen], rows=shown, tolerance=check.tolerance_m,
+                suggestion=Localized(en=" / ".join(names[s].text("en") for s in check.suggestions),
+                                     zh="、".join(names[s].text("zh") for s in check.suggestions)))
+        job.ok_rows[bad] = False
+        return
+    for k in np.flatnonzero(check.far & (check.outside_m <= margin_m)):
+        i = int(rows[k])
+        r.error(t.where(i, job.geom_label), "import.crs.far_outside", m=float(check.outside_m[k]),
+                district=DISTRICT_NAME, crs=names[chosen], shift=check.shift_m)
+        job.ok_rows[i] = False
 
 
 def _district(job: ImportJob) -> shapely.Geometry:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from geoplatform.crs import CRSProblem, parse_crs
 from geoplatform.errors import UserInputError
+from geoplatform.i18n import Message
 from geoplatform.io import geometry_checks, references, values, writer
 from geoplatform.io.fields import KINDS, SPECS, map_columns, normalise_header, register_known_headers
 from geoplatform.io.job import ImportJob, Progress
@@ -52,8 +53,14 @@ def gc_paused() -> Iterator[None]:
 def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = None, sheet: str | None = None,
                 layer: str | None = None, encoding: str | None = None, repair: bool = False, upsert: bool = False,
                 dry_run: bool = False, user: str = "system", progress: Progress | None = None,
-                limits: Limits = DEFAULT_LIMITS) -> ImportReport:
-    """Import one file of KIND; raises ImportFailed (database untouched) when any problem is found."""
+                limits: Limits = DEFAULT_LIMITS, street_from_location: bool = False,
+                surface: str = "cli") -> ImportReport:
+    """Import one file of KIND; raises ImportFailed (database untouched) when any problem is found.
+
+    `street_from_location`: a compound whose point lies in another street than the one its row gives takes
+    that street (else the rows are listed in a warning). `surface` ("cli" | "web") says how messages name the
+    options (`--upsert` or the import page's checkbox).
+    """
     path = Path(path)
     spec = None
     if kind not in KINDS:
@@ -61,18 +68,19 @@ def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = 
         if kind not in plugin_kinds:
             raise UserInputError("import.kind.unknown", kind=kind, choices=", ".join([*KINDS, *plugin_kinds]))
         spec = plugin_kinds[kind]
-    report = ImportReport(kind=kind, file=path.name, dry_run=dry_run)
+    report = ImportReport(kind=kind, file=path.name, dry_run=dry_run, surface=surface)
     try:
         source = parse_crs(crs) if crs else None
     except CRSProblem as exc:
-        report.error("--crs", exc.message)
+        report.error(Message("import.where.crs_option"), exc.message)
         raise ImportFailed(report) from exc
     try:
         with gc_paused(), open_table(path, layer=layer, sheet=sheet, encoding=encoding, limits=limits) as table:
             for w in table.warnings:
                 report.warn(w)
             with context.session(readonly=dry_run) as session:
-                job = ImportJob(context, session, kind, table, report, source, repair, upsert, progress, limits, spec)
+                job = ImportJob(context, session, kind, table, report, source, repair, upsert, progress, limits, spec,
+                                street_from_location=street_from_location, surface=surface)
                 check_rows(job)
                 if not report.ok:
                     raise ImportFailed(report)

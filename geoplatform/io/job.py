@@ -35,9 +35,13 @@ class ImportJob:
 
     def __init__(self, context: Any, session: Session, kind: str, table: RawTable, report: ImportReport,
                  source: SourceCRS | None, repair: bool, upsert: bool, progress: Progress | None, limits: Limits,
-                 spec: ImportKind | None = None) -> None:
+                 spec: ImportKind | None = None, *, street_from_location: bool = False, surface: str = "cli") -> None:
         self.context, self.s, self.kind, self.t, self.r = context, session, kind, table, report
         self.source, self.repair, self.upsert, self.progress, self.limits = source, repair, upsert, progress, limits
+        # compounds: a point lying in another street than the one given takes that street (else: a warning)
+        self.street_from_location = street_from_location
+        self.surface = surface  # "cli" | "web": how messages name an option (--upsert / the form's checkbox)
+        self.matched: dict[int, Any] = {}  # row → identity.Match: an id-less row that is a stored compound
         self.spec = spec  # a plugin's import kind (tabular records), or None for the core kinds
         self.table_name = spec.table if spec else SPECS[kind][0]
         self.keys: tuple[str, ...] = spec.key if spec else KEYS[self.table_name]
@@ -54,6 +58,10 @@ class ImportJob:
         self.col_of: dict[str, str] = {}  # field → file column
         self.geom_cols: list[str] = []  # the geometry columns a write sets
         self.new_firms: list[str] = []  # firms a `company` column names that the registry lacks (added on write)
+
+    def option(self, name: str) -> Message:
+        """How the user asks for an option where they are (`--upsert` / tick “更新已有小区”)."""
+        return Message(f"import.option.{name}.{self.surface}")
 
     def fields(self) -> list[Field]:
         """The fields this kind reads (a plugin kind's own, or the core kind's with its coordinate columns)."""

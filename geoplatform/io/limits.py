@@ -21,6 +21,9 @@ class Limits:
     max_ratio: int = 200  # [D] uncompressed/compressed ratio per member above which a member is a bomb
     max_features: int = 2_000_000  # [D] features/rows per file
     max_vertices: int = 200_000  # [D] vertices per feature (the whole district outline has < 20,000)
+    # [D] characters in one CSV cell: a WKT of max_vertices vertices at full precision (≤ 50 characters each)
+    # fits, so a cell under it meets the per-feature limit above, and one over it is refused by row
+    max_cell_chars: int = 10_000_000
 
 
 DEFAULT_LIMITS = Limits()

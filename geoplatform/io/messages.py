@@ -59,6 +59,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.file.xls": ("old Excel .xls format: save the workbook as .xlsx (or CSV) and import that",
                         "旧版 Excel .xls 格式：请将工作簿另存为 .xlsx（或 CSV）后导入"),
     "import.file.no_rows": ("no rows", "没有数据行"),
+    # ---------------------------------------------------------------- the coordinate system of lon/lat, chosen
+    "import.crs.system.wgs84": ("WGS-84 (GPS, Tianditu)", "WGS-84（GPS、天地图）"),
+    "import.crs.system.gcj02": ("GCJ-02 (AMap, Tencent)", "GCJ-02（高德、腾讯）"),
+    "import.crs.system.bd09": ("BD-09 (Baidu)", "BD-09（百度）"),
+    "import.crs.rows": ("rows {rows}", "第 {rows} 行"),
+    "import.crs.required": ("a {fmt} file cannot say which coordinate system its coordinates are in, and a wrong "
+                            "guess moves every point by hundreds of metres here (GCJ-02 ≈ 500 m, BD-09 ≈ 1.3 km from "
+                            "WGS-84): choose it ({option}) — WGS-84 (GPS, Tianditu, surveyed lon/lat), GCJ-02 (points "
+                            "picked on AMap or Tencent maps), BD-09 (picked on Baidu maps) or the EPSG code of "
+                            "projected metres (e.g. EPSG:4546)",
+                            "{fmt} 文件无法说明坐标属于哪个坐标系，猜错会使每个点偏移数百米（本地 GCJ-02 与 WGS-84 相差约 "
+                            "500 米，BD-09 约 1.3 公里）：请选择坐标系（{option}）——WGS-84（GPS、天地图、测量的经纬度）、"
+                            "GCJ-02（在高德或腾讯地图上拾取的点）、BD-09（在百度地图上拾取的点），或投影坐标（米）的 EPSG "
+                            "代码（如 EPSG:4546）"),
+    "import.option.crs.cli": ("the option --crs wgs84 | gcj02 | bd09 | EPSG:…", "参数 --crs wgs84 | gcj02 | bd09 | EPSG:…"),
+    "import.option.crs.web": ("the form's “Coordinate system”", "表单中的“坐标系”"),
+    "import.crs.choice_refused": ("{n} {units} lie outside {district} when read as {crs} ({rows}), while read as "
+                                  "{suggestion} every point lies inside (within {tolerance:.0f} m): these look like "
+                                  "{suggestion} — import again choosing that coordinate system",
+                                  "按 {crs} 读取时有 {n} {units}位于{district}以外（{rows}），而按 {suggestion} 读取则"
+                                  "全部位于区内（容差 {tolerance:.0f} 米）：这些坐标看起来是 {suggestion}，请选择该坐标系"
+                                  "后重新导入"),
+    "import.crs.far_outside": ("lies {m:.0f} m outside {district} read as {crs}: more than the {shift:.0f} m by "
+                               "which GCJ-02 moves points here, so no mix-up of WGS-84 / GCJ-02 / BD-09 explains it — "
+                               "check the coordinates",
+                               "按 {crs} 读取位于{district}以外 {m:.0f} 米：超过本地 GCJ-02 的偏移（{shift:.0f} 米），"
+                               "不是 WGS-84／GCJ-02／BD-09 混用所致，请核对坐标"),
+    "import.csv.cell_too_long": ("line {line}: a cell longer than {limit:,} characters, over the import limit (a "
+                                 "geometry may have at most {vertices:,} vertices); simplify the shape or send it as "
+                                 "GeoPackage/zipped Shapefile",
+                                 "第{line}行：有一个单元格超过 {limit:,} 个字符，超出导入上限（一个几何最多 {vertices:,} 个"
+                                 "顶点）；请简化图形，或改用 GeoPackage / Shapefile（zip）"),
+    "import.csv.unreadable": ("line {line}: not readable as CSV ({detail})", "第{line}行：无法按 CSV 读取（{detail}）"),
     "import.file.too_many_rows": ("{n} rows, over the limit of {limit}", "共 {n} 行，超过上限 {limit} 行"),
     "import.file.too_many_features": ("{n} features, over the limit of {limit}",
                                       "共 {n} 个要素，超过上限 {limit} 个"),
@@ -116,6 +149,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.origin.gpkg": ("the GeoPackage layer", "GeoPackage 图层"),
     "import.origin.prj": ("the shapefile's .prj", "Shapefile 的 .prj 文件"),
     "import.ogr.cannot_open": ("cannot open as a GIS file ({detail})", "无法作为 GIS 文件打开（{detail}）"),
+    "import.ogr.companion_crs": ("the two layers are in different coordinate systems ({first}, {second})",
+                                 "两个图层的坐标系不同（{first}、{second}）"),
     "import.ogr.several_layers": ("the file holds {n} layers ({names}): pick one with --layer NAME",
                                   "文件中有 {n} 个图层（{names}）：请指定图层（--layer 名称）选其一"),
     "import.ogr.no_layer": ("no layer {layer!r}; the file holds: {names}", "没有图层「{layer}」；文件中的图层：{names}"),
@@ -194,11 +229,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                      "bd09",
                                      "{declared} 声明为 {crs}（单位为米），但坐标看起来是经纬度（如 {x:.5f}, {y:.5f}）："
                                      "请去掉 --crs，或改用 --crs EPSG:4326 / gcj02 / bd09"),
-    "import.warn.assumed_wgs84": ("{file}: no coordinate system declared; coordinates taken as WGS-84 lon/lat. If "
-                                  "they come from AMap/Tencent (GCJ-02) or Baidu (BD-09), re-import with --crs gcj02 "
-                                  "/ --crs bd09",
-                                  "{file}：未声明坐标系，坐标按 WGS-84 经纬度处理。如坐标来自高德/腾讯地图（GCJ-02）"
-                                  "或百度地图（BD-09），请用 --crs gcj02 / --crs bd09 重新导入"),
+    "import.warn.assumed_wgs84": ("{file}: no coordinate system declared; coordinates taken as WGS-84 lon/lat (GeoJSON's "
+                                  "standard, RFC 7946). If they come from AMap/Tencent (GCJ-02) or Baidu (BD-09), "
+                                  "import again choosing that system ({option})",
+                                  "{file}：未声明坐标系，坐标按 WGS-84 经纬度处理（GeoJSON 标准 RFC 7946）。如坐标来自高德/腾讯"
+                                  "地图（GCJ-02）或百度地图（BD-09），请选择相应坐标系重新导入（{option}）"),
     "import.warn.crs_override": ("{file}: --crs {crs} overrides {origin} ({declared})",
                                  "{file}：--crs {crs} 取代了{origin}声明的坐标系（{declared}）"),
     "import.area.all_outside": ("every {unit} lies outside {district} (median {km:.0f} km away) — the coordinates are "
@@ -264,8 +299,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.warn.point_only": ("{file}: boundary missing for {n} compounds — imported as points (drawn as markers, "
                                "flagged 'boundary missing')",
                                "{file}：{n} 个小区缺少边界——按点导入（地图上显示为标记，并标注“缺少边界”）"),
-    "import.warn.ids_compound": ("{file}: no id column — stable ids generated from street, name and location",
-                                 "{file}：没有编号列——已根据街道、名称和位置生成固定编号"),
+    "import.warn.ids_compound": ("{file}: no id column — rows are matched to stored compounds by street and name, "
+                                 "else by location; new ones get stable ids generated from street, name and location",
+                                 "{file}：没有编号列——按街镇和名称（其次按位置）与已有小区对应；新的小区根据街道、名称和位置"
+                                 "生成固定编号"),
     "import.warn.ids_building": ("{file}: no id column — stable ids generated from each building's outline",
                                  "{file}：没有编号列——已根据各楼栋轮廓生成固定编号"),
     "import.ref.unknown": ("unknown {what} {value!r}", "未知的{what}「{value}」"),
@@ -288,10 +325,80 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.warn.garages_by_containment": ("{file}: no compound column — {n} garages placed in the compound "
                                            "containing them", "{file}：没有小区列——{n} 个车库按所在小区边界归属"),
     "import.key.duplicate": ("duplicate {keys} {value} (also {first})", "{keys} {value} 重复（与{first}相同）"),
-    "import.key.exists": ("{value} already exists in the database (use --upsert to update it)",
-                          "{value} 在数据库中已存在（如需更新，请使用 --upsert）"),
-    "import.warn.upsert": ("{file}: {n} existing {table} rows will be updated (--upsert)",
-                           "{file}：{n} 条已存在的{table}记录将被更新（--upsert）"),
+    "import.key.exists": ("{value} already exists in the database (to update it: {option})",
+                          "{value} 在数据库中已存在（如需更新：{option}）"),
+    "import.warn.upsert": ("{file}: {n} existing {table} rows will be updated ({option})",
+                           "{file}：{n} 条已存在的{table}记录将被更新（{option}）"),
+    # how the user asks for an option: on the command line, or on the import page
+    "import.option.upsert.cli": ("use --upsert", "使用 --upsert"),
+    "import.option.upsert.web": ("tick “Update existing compounds”", "勾选“更新已有小区”"),
+    "import.option.street_from_location.cli": ("use --street-from-location", "使用 --street-from-location"),
+    "import.option.street_from_location.web": ("tick “Street from the location”", "勾选“以位置确定街镇”"),
+    # ---------------------------------------------------------------- compounds of ledgers without ids (identity)
+    "import.identity.exists": ("{name} is already stored as compound {id}「{stored}」 ({how}), so it is not added "
+                               "again — to update it: {option}; if it is another compound, give it its own id (小区编号)",
+                               "{name} 已作为小区 {id}「{stored}」 存在（{how}），不会重复新增——如需更新：{option}；如确为另一个"
+                               "小区，请为其填写小区编号"),
+    "import.identity.same_as": ("{name} is stored compound {id}「{stored}」 ({how}), as {first} of this file already is: "
+                                "one compound, two rows — keep one, or give each its own id (小区编号)",
+                                "{name} 即已有小区 {id}「{stored}」（{how}），与本文件{first}为同一小区：请只保留一行，或为"
+                                "各行填写小区编号"),
+    "import.identity.repeated": ("{name} appears again in the same street (as {first}): one compound, two rows — keep "
+                                 "one, or give each its own id (小区编号)",
+                                 "{name} 在同一街镇重复出现（与{first}相同）：请只保留一行，或为各行填写小区编号"),
+    "import.identity.how.name": ("same street and name", "同一街镇、同名"),
+    "import.identity.how.location": ("its point lies {m:.0f} m from it, within {radius:.0f} m",
+                                     "点位距其 {m:.0f} 米，在 {radius:.0f} 米以内"),
+    "import.identity.ambiguous": ("{name} names {n} stored compounds of this street ({ids}): give the compound id "
+                                  "(小区编号) to say which", "{name} 与本街镇已有的 {n} 个小区同名（{ids}）：请填写小区编号以区分"),
+    "import.warn.identity": ("{file}: {n} {units} without an id are compounds already stored ({by_name} by street "
+                             "and name, {by_location} by location within {radius:.0f} m [D])",
+                             "{file}：{n} {units}没有编号，但已是库中的小区（{by_name} 个按街镇和名称、{by_location} 个按 "
+                             "{radius:.0f} 米内的位置识别 [D]）"),
+    # ---------------------------------------------------------------- a street given that the point contradicts
+    "import.warn.street_mismatch": ("{file}: {n} {units} give a street but their point lies in another street's "
+                                    "boundary: {rows}; the street given was kept — to take the street from the "
+                                    "location: {option}",
+                                    "{file}：{n} {units}填写的街镇与点位所在街镇不同：{rows}；已按所填街镇导入——如需以位置"
+                                    "确定街镇：{option}"),
+    "import.warn.street_from_location": ("{file}: street taken from the location for {n} {units} whose point lies "
+                                         "in another street than the one given: {rows}",
+                                         "{file}：{n} {units}的点位位于所填街镇以外，已按位置改为所在街镇：{rows}"),
+    "import.street.moved": ("{at} {given} → {located}", "{at} {given} → {located}"),
+    # ---------------------------------------------------------------- the same advice on the bureau's import page
+    # (`<key>.web`: a report rendered for the page names the form's fields, never a command-line flag)
+    "import.where.crs_option": ("option --crs", "参数 --crs"),
+    "import.where.crs_option.web": ("the coordinate system chosen", "所选坐标系"),
+    "import.crs.not_lonlat.web": ("coordinates are not longitude/latitude and no coordinate system is declared: choose "
+                                  "it in the form's “Coordinate system” (a projected system: its EPSG code)",
+                                  "坐标不是经纬度，且未声明坐标系：请在表单“坐标系”中选择（投影坐标请填 EPSG 代码）"),
+    "import.crs.degrees_as_metres.web": ("{declared} says {crs} (metres) but the coordinates look like longitude/"
+                                         "latitude degrees (e.g. {x:.5f}, {y:.5f}): choose WGS-84, GCJ-02 or BD-09 "
+                                         "in the form's “Coordinate system”",
+                                         "{declared} 声明为 {crs}（单位为米），但坐标看起来是经纬度（如 {x:.5f}, {y:.5f}）："
+                                         "请在表单“坐标系”中改选 WGS-84、GCJ-02 或 BD-09"),
+    "import.warn.crs_override.web": ("{file}: the coordinate system chosen ({crs}) overrides {origin} ({declared})",
+                                     "{file}：所选坐标系（{crs}）取代了{origin}声明的坐标系（{declared}）"),
+    "import.area.all_outside.web": ("every {unit} lies outside {district} (median {km:.0f} km away) — the coordinates "
+                                    "are probably not in {crs}: check the coordinate system chosen (or the .prj), or "
+                                    "the file is for another area",
+                                    "所有{unit}都位于{district}外（中位距离 {km:.0f} 公里）——坐标可能不是 {crs}："
+                                    "请检查所选坐标系（或 .prj 文件），或该文件属于其他地区"),
+    "import.zip.several_shapefiles.web": ("the zip holds {n} shapefiles ({names}): give one in the form's “Layer”",
+                                          "压缩包中有 {n} 个 Shapefile（{names}）：请在表单“图层”中填写其一"),
+    "import.ogr.several_layers.web": ("the file holds {n} layers ({names}): give one in the form's “Layer”",
+                                      "文件中有 {n} 个图层（{names}）：请在表单“图层”中填写其一"),
+    "import.shp.not_utf8.web": ("{file}: the DBF text is not UTF-8 and there is no .cpg saying its encoding (GBK is "
+                                "common in China): choose GBK in the form's “Text encoding” (or add a .cpg file) — "
+                                "not guessed",
+                                "{file}：DBF 中的文字不是 UTF-8，也没有说明编码的 .cpg 文件（国内常见 GBK）："
+                                "请在表单“文字编码”中选择 GBK（或补充 .cpg 文件），系统不猜测编码"),
+    "import.text.undetected.web": ("text is neither UTF-8 nor GBK/GB18030: choose it in the form's “Text encoding”",
+                                   "文字既不是 UTF-8 也不是 GBK/GB18030：请在表单“文字编码”中选择"),
+    "import.xlsx.several_sheets.web": ("the workbook has {n} sheets with data ({names}): give one in the form's "
+                                       "“Sheet”", "工作簿中有 {n} 个含数据的工作表（{names}）：请在表单“工作表”中填写其一"),
+    "import.geom.invalid.web": ("invalid geometry: {reason} (fix it, or tick “Repair invalid geometries” to apply "
+                                "make_valid)", "几何无效：{reason}（请修正，或勾选“自动修复无效几何”后重新检查）"),
     "import.db.refused": ("the database refused the rows ({detail}); the transaction was rolled back",
                           "数据库拒绝写入这些记录（{detail}），事务已回滚"),
 }

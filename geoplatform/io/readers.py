@@ -8,6 +8,7 @@ import json
 import re
 import struct
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +52,8 @@ class RawTable:
     unit: str = "feature"  # "feature" or "row"
     labels: list[int] = field(default_factory=list)  # the number shown to users per row (feature n / sheet row n)
     warnings: list[Message] = field(default_factory=list)
+    # False for CSV/XLSX: no place to say which coordinate system the coordinates are in (it must be chosen)
+    can_declare_crs: bool = True
 
     def where(self, i: int, column: str | Message | None = None) -> Message:
         """'file.xlsx row 14, column 户数' / 'file.geojson feature 3, field geometry' (in each language)."""
@@ -133,6 +136,11 @@ def _read_zip(path: Path, tmp: Path, *, layer: str | None, sheet: str | None, en
         if not picked:
             raise FileProblem("import.zip.no_shapefile", layer=layer, names=", ".join(sorted(f.stem for f in shps)))
         shps = picked
+    pair = point_companion([f.stem for f in shps]) if not layer else None
+    if pair is not None:  # our own export: the shapes and the point-only rows (`compounds_points`), read as one
+        by_stem = {f.stem: f for f in shps}
+        return combine_tables(*(read_shapefile(by_stem[stem], f"{path.name}:{by_stem[stem].name}", encoding=encoding,
+                                               limits=limits) for stem in pair), f"{path.name}:{'+'.join(pair)}")
     if len(shps) > 1:
         raise FileProblem("import.zip.several_shapefiles", n=len(shps), names=", ".join(sorted(f.stem for f in shps)))
     if shps:
@@ -154,6 +162,41 @@ def _read_zip(path: Path, tmp: Path, *, layer: str | None, sheet: str | None, en
         t = read_csv(inner, encoding=encoding, limits=limits)
     t.name = f"{path.name}:{inner.name}"
     return t
+
+
+# ---------------------------------------------------------------- a layer and its point companion
+
+POINTS_SUFFIX = "_points"
+
+
+def point_companion(names: list[str]) -> tuple[str, str] | None:
+    """(shapes, points) when the layers are exactly a layer and its point companion, as our exports write them
+    (`compound` + `compounds_points`, `X` + `X_points`); else None."""
+    if len(names) != 2:
+        return None
+    points = [n for n in names if n.endswith(POINTS_SUFFIX)]
+    if len(points) != 1:
+        return None
+    other = next(n for n in names if n != points[0])
+    return other, points[0]
+
+
+def combine_tables(first: RawTable, second: RawTable, name: str) -> RawTable:
+    """Two layers of one file read as one table (features numbered on through the second layer)."""
+    if first.crs is not None and second.crs is not None and first.crs.name != second.crs.name:
+        raise FileProblem("import.ogr.companion_crs", first=first.crs.name, second=second.crs.name)
+    n = len(first.frame)
+    frame = pd.concat([first.frame, second.frame], ignore_index=True)
+    geoms = np.concatenate([np.asarray(first.geometry, dtype=object), np.asarray(second.geometry, dtype=object)])
+    had_z = None if first.had_z is None and second.had_z is None else np.concatenate([
+        np.zeros(n, bool) if first.had_z is None else np.asarray(first.had_z, bool),
+        np.zeros(len(second.frame), bool) if second.had_z is None else np.asarray(second.had_z, bool)])
+    problems = {**first.geom_problems, **{n + i: m for i, m in second.geom_problems.items()}}
+    labels = [first.label(i) for i in range(n)] + [n + second.label(i) for i in range(len(second.frame))]
+    crs = first.crs or second.crs
+    origin = first.crs_origin if first.crs is not None else second.crs_origin
+    return RawTable(name, frame, geoms, problems, had_z, crs, origin, "feature", labels,
+                    [*first.warnings, *second.warnings])
 
 
 # ---------------------------------------------------------------- GeoJSON
@@ -242,6 +285,10 @@ def read_ogr(path: Path, name: str, *, layer: str | None = None, encoding: str |
     except Exception as exc:  # noqa: BLE001 - GDAL's errors vary by driver
         raise FileProblem("import.ogr.cannot_open", detail=str(exc)) from exc
     names = [str(n) for n, _ in layers]
+    pair = point_companion(names) if layer is None else None
+    if pair is not None:  # our own export: the shapes and the point-only rows (`compounds_points`), read as one
+        return combine_tables(*(read_ogr(path, f"{name}:{lyr}", layer=lyr, encoding=encoding, limits=limits,
+                                         origin=origin) for lyr in pair), f"{name}:{'+'.join(pair)}")
     if layer is None and len(names) > 1:
         raise FileProblem("import.ogr.several_layers", n=len(names), names=", ".join(names))
     if layer is not None and layer not in names:
@@ -394,7 +441,7 @@ def _table_from_rows(name: str, rows: list[list[Any]], first_row_number: int) ->
         body.append(row[: len(cols)])
         labels.append(first_row_number + h + 1 + k)
     frame = pd.DataFrame(body, columns=cols, dtype=object) if body else pd.DataFrame(columns=cols, dtype=object)
-    return RawTable(name, frame, None, {}, None, None, None, "row", labels)
+    return RawTable(name, frame, None, {}, None, None, None, "row", labels, can_declare_crs=False)
 
 
 def read_csv(path: Path, encoding: str | None = None, limits: Limits = DEFAULT_LIMITS) -> RawTable:
@@ -406,13 +453,33 @@ def read_csv(path: Path, encoding: str | None = None, limits: Limits = DEFAULT_L
         delim = dialect.delimiter
     except csv.Error:
         delim = ","
-    rows = [[None if v == "" else v for v in r] for r in csv.reader(io.StringIO(text), delimiter=delim)]
+    rows = _csv_rows(text, delim, limits)
     if len(rows) > limits.max_features + HEADER_SCAN_ROWS:
         raise FileProblem("import.file.too_many_rows", n=len(rows), limit=limits.max_features)
     t = _table_from_rows(path.name, rows, 1)
     if enc not in ("utf-8", "utf-8-sig"):
         t.warnings.append(Message("import.text.read_as", file=path.name, encoding=enc.upper()))
     return t
+
+
+_CSV_LIMIT_LOCK = threading.Lock()  # csv.field_size_limit is process-wide: set and restored around one parse
+
+
+def _csv_rows(text: str, delim: str, limits: Limits) -> list[list[Any]]:
+    """The rows of a CSV text; a cell may be as long as the importer's per-cell limit (Python's csv module stops at
+    131,072 characters: a WKT polygon of ≈ 6,000 vertices), a longer one is a FileProblem naming its line."""
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    with _CSV_LIMIT_LOCK:
+        before = csv.field_size_limit(limits.max_cell_chars)
+        try:
+            return [[None if v == "" else v for v in r] for r in reader]
+        except csv.Error as exc:
+            if "field larger than field limit" not in str(exc):
+                raise FileProblem("import.csv.unreadable", line=reader.line_num, detail=str(exc)) from exc
+            raise FileProblem("import.csv.cell_too_long", line=reader.line_num, limit=limits.max_cell_chars,
+                              vertices=limits.max_vertices) from exc
+        finally:
+            csv.field_size_limit(before)
 
 
 def read_xlsx(path: Path, sheet: str | None = None, limits: Limits = DEFAULT_LIMITS) -> RawTable:

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from geoplatform import models as m
-from geoplatform.i18n import Message
+from geoplatform.i18n import Localized, Message
 from geoplatform.io.geometry import to_multilinestring, to_multipolygon, to_multipolygons
 from geoplatform.io.job import ImportJob
 from geoplatform.reference import DISTRICT_CODE, DISTRICT_NAME, street_aliases
@@ -282,7 +282,12 @@ def _resolve_community(job: ImportJob) -> None:
         elif rec.get("street_code") is None and job.ok_rows[i]:
             job.r.error(job.t.where(i, job.col_of.get("street_code")), "import.street.required_empty")
             job.ok_rows[i] = False
-        rec["geom"] = to_multipolygon(job.geom[i]) if job.geom[i] is not None else None
+        g = job.geom[i]
+        if g is not None and g.geom_type == "Point":  # a community given as a point (经度/纬度)
+            rec["geom"], rec["location"] = None, g
+        else:
+            rec["geom"] = to_multipolygon(g) if g is not None else None
+            rec["location"] = job.location[i]  # lon/lat columns beside a boundary
     if "street_code" not in job.col_of:
         job.r.warn("import.warn.street_from_code", file=job.t.name)
 
@@ -314,18 +319,118 @@ def _resolve_compound(job: ImportJob) -> None:
         for i in np.flatnonzero(no_street):
             r.error(t.where(i, job.col_of["street_code"]), "import.street.required_empty")
             job.ok_rows[i] = False
+        _declared_vs_located(job, loc)
     else:
         _streets_by_location(job, loc, no_street, "compound")
     _match_communities(job)
+    _identify(job, loc)
     for i, rec in enumerate(job.rows):
         rec["boundary"], rec["location"] = boundary[i], loc[i]
         if not rec.get("id") and job.ok_rows[i]:
+            match = job.matched.get(i)
             p = loc[i]
-            rec["id"] = stable_id(f"{rec['street_code']}-", rec.get("name"), round(p.x, 6), round(p.y, 6))
+            rec["id"] = match.compound_id if match is not None else \
+                stable_id(f"{rec['street_code']}-", rec.get("name"), round(p.x, 6), round(p.y, 6))
     if "id" not in job.col_of:
         r.warn("import.warn.ids_compound", file=t.name)
     _check_refs(job, "managed_by_id", m.Compound.id, "compound")
     _resolve_companies(job)
+
+
+def _declared_vs_located(job: ImportJob, loc: np.ndarray) -> None:
+    """A compound whose point lies in another street's boundary than the street its row gives: listed in a
+    warning (the street given is kept), or — with `street_from_location` — moved to the street of its point."""
+    rows = np.array([job.ok_rows[i] and rec.get("street_code") is not None and loc[i] is not None
+                     for i, rec in enumerate(job.rows)], dtype=bool)
+    idx = np.flatnonzero(rows)
+    if not len(idx):
+        return
+    try:
+        located = street_codes_at(job.s, loc[idx])
+    except NoStreetPolygons:
+        return  # nothing to compare with
+    moved = [(int(i), job.rows[i]["street_code"], code) for i, code in zip(idx, located, strict=True)
+             if code is not None and code != job.rows[i]["street_code"]]
+    if not moved:
+        return
+    names = dict(job.s.execute(select(m.Street.code, m.Street.name)).all())
+    shown = "; ".join(str(Message("import.street.moved", at=job.t.at(i), given=names.get(a, a),
+                                  located=names.get(b, b))) for i, a, b in moved[:20]) + ("; …" if len(moved) > 20 else "")
+    shown_zh = "；".join(Message("import.street.moved", at=job.t.at(i), given=names.get(a, a),
+                                located=names.get(b, b)).text("zh") for i, a, b in moved[:20]) \
+        + ("；……" if len(moved) > 20 else "")
+    rows_text = Localized(en=shown, zh=shown_zh)
+    units = Message(f"import.units.{job.t.unit}")
+    if job.street_from_location:
+        for i, _, code in moved:
+            job.rows[i]["street_code"] = code
+        job.r.warn("import.warn.street_from_location", file=job.t.name, n=len(moved), units=units, rows=rows_text)
+    else:
+        job.r.warn("import.warn.street_mismatch", file=job.t.name, n=len(moved), units=units, rows=rows_text,
+                   option=job.option("street_from_location"))
+
+
+def _identify(job: ImportJob, loc: np.ndarray) -> None:
+    """Id-less rows that are stored compounds (`geoplatform.io.identity`: street + name or alias, else location
+    within the match radius) take the stored id (`job.matched`); a name naming several stored compounds, two rows
+    of the file that are one stored compound, or two id-less rows of one street with one name are errors."""
+    from geoplatform.io import identity
+
+    rows = [i for i, rec in enumerate(job.rows) if job.ok_rows[i] and not rec.get("id")]
+    if not rows:
+        return
+    t, r = job.t, job.r
+    name_col = job.col_of.get("name")
+    seen: dict[tuple[Any, str], int] = {}  # (street, name key) → the first id-less row of the file with it
+    for i in rows:
+        key = (job.rows[i].get("street_code"), identity.name_key(job.rows[i].get("name")))
+        if key[0] is None or not key[1]:
+            continue
+        if key in seen:
+            r.error(t.where(i, name_col), "import.identity.repeated", name=job.rows[i].get("name"), first=t.at(seen[key]))
+            job.ok_rows[i] = False
+        else:
+            seen[key] = i
+    rows = [i for i in rows if job.ok_rows[i]]
+    radius = match_radius(job.context)
+    stored = identity.load_stored(job.s)
+    matches, ambiguous = identity.match_rows(
+        stored, [job.rows[i].get("street_code") for i in rows], [job.rows[i].get("name") for i in rows],
+        [job.rows[i].get("aliases") or () for i in rows], loc[rows], radius)
+    for k, ids in ambiguous.items():
+        i = rows[k]
+        r.error(t.where(i, name_col), "import.identity.ambiguous", name=job.rows[i].get("name"), n=len(ids),
+                ids=", ".join(ids[:5]))
+        job.ok_rows[i] = False
+    first_of: dict[str, int] = {}  # stored id → the first row of the file that is it
+    for k in sorted(matches):
+        i, match = rows[k], matches[k]
+        if match.compound_id in first_of:
+            r.error(t.where(i, name_col), "import.identity.same_as", name=job.rows[i].get("name"),
+                    id=match.compound_id, stored=match.name, first=t.at(first_of[match.compound_id]),
+                    how=_how(job, match))
+            job.ok_rows[i] = False
+            continue
+        first_of[match.compound_id] = i
+        job.matched[i] = match
+    if job.matched:
+        by_name = sum(1 for x in job.matched.values() if x.how == "name")
+        r.warn("import.warn.identity", file=t.name, n=len(job.matched), units=Message(f"import.units.{t.unit}"),
+               by_name=by_name, by_location=len(job.matched) - by_name, radius=radius)
+
+
+def _how(job: ImportJob, match: Any) -> Message:
+    """How a row was recognised as a stored compound: same street and name, or its point within the radius."""
+    if match.how == "name":
+        return Message("import.identity.how.name")
+    return Message("import.identity.how.location", m=match.metres, radius=match_radius(job.context))
+
+
+def match_radius(context: Any) -> float:
+    """The identity match radius in force (metres; `[rules.import] match_radius_m`)."""
+    from geoplatform.io.identity import match_radius as radius
+
+    return radius(context)
 
 
 def _resolve_building(job: ImportJob) -> None:
@@ -444,6 +549,14 @@ def check_keys(job: ImportJob) -> None:
         for k in klist:
             if k in found:
                 i = first[k]
-                r.error(t.where(i, job.col_of.get(keys[0])), "import.key.exists", value="/".join(map(str, k)))
+                match = job.matched.get(i)
+                if match is not None:  # an id-less ledger row recognised as a stored compound
+                    r.error(t.where(i, job.col_of.get("name")), "import.identity.exists",
+                            name=job.rows[i].get("name"), id=match.compound_id, stored=match.name,
+                            how=_how(job, match), option=job.option("upsert"))
+                else:
+                    r.error(t.where(i, job.col_of.get(keys[0])), "import.key.exists", value="/".join(map(str, k)),
+                            option=job.option("upsert"))
     elif found:
-        r.warn("import.warn.upsert", file=t.name, n=len(found), table=Message(f"import.table.{job.table_name}"))
+        r.warn("import.warn.upsert", file=t.name, n=len(found), table=Message(f"import.table.{job.table_name}"),
+               option=job.option("upsert"))

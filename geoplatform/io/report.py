@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from geoplatform.i18n import Message, in_lang
+from geoplatform.i18n import Message, has, in_lang
 from geoplatform.io import messages  # noqa: F401 - registers the texts
 
 MAX_LISTED = 2000  # problems listed in one report; the rest are counted
@@ -45,6 +45,7 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)  # Messages: the str is English
     errors: list[ImportProblem] = field(default_factory=list)
     dropped_errors: int = 0
+    surface: str = "cli"  # "cli" | "web": where the report is read (the page's variant of advice naming a flag)
 
     def error(self, where: str, message: str, **params: Any) -> None:
         """Record a problem: a Message, or a catalogue key and params (all kept up to MAX_LISTED, then counted)."""
@@ -66,14 +67,15 @@ class ImportReport:
 
     def as_dict(self, lang: str = "en") -> dict[str, Any]:
         """The --json document, texts in `lang`; each error also carries its message `key` and `params`."""
-        errors = [{"where": e.where_text(lang), "message": e.text(lang), **_key_params(e.message)}
-                  for e in self.errors]
+        errors = [{"where": in_lang(for_surface(e.where, self.surface), lang), "message": in_lang(shown, lang),
+                   **_key_params(shown)}
+                  for e in self.errors for shown in [for_surface(e.message, self.surface)]]
         if self.dropped_errors:
             more = Message("import.more_problems", n=self.dropped_errors)
             errors.append({"where": self.file, "message": more.text(lang), **_key_params(more)})
         return {"kind": self.kind, "file": self.file, "imported": self.imported if self.ok else 0,
                 "inserted": self.inserted, "updated": self.updated, "dry_run": self.dry_run,
-                "warnings": [in_lang(w, lang) for w in self.warnings], "errors": errors}
+                "warnings": [in_lang(for_surface(w, self.surface), lang) for w in self.warnings], "errors": errors}
 
     def summary_line(self) -> str:
         """One line for stderr naming the first problem and how many there are."""
@@ -83,6 +85,16 @@ class ImportReport:
         more = len(self.errors) + self.dropped_errors - 1
         tail = f" (and {more} more problem{'s' if more != 1 else ''}; --json lists all)" if more else ""
         return f"{first.where}: {first.message}{tail} — 未导入任何数据 / nothing was imported"
+
+
+def for_surface(message: Any, surface: str) -> Any:
+    """The message as read on `surface`: on the web page, a `<key>.web` variant (naming the form's field, not a
+    command-line flag) where the catalogue has one, nested messages likewise."""
+    if surface == "cli" or not isinstance(message, Message):
+        return message
+    key = f"{message.key}.{surface}"
+    return Message(key if has(key) else message.key,
+                   **{k: for_surface(v, surface) for k, v in message.params.items()})
 
 
 def _key_params(message: str) -> dict[str, Any]:

@@ -230,7 +230,11 @@ def _update(job: ImportJob, old: list[dict[str, Any]]) -> None:
     table = job.model.__table__
     keys = job.keys
     setcols = [c for c in old[0] if c not in keys]
-    values: dict[str, Any] = {c: _from_wkb(f"v_{c}") if c in job.geom_cols else bindparam(f"v_{c}")
+    # an empty cell of a column that cannot be empty (a blank 管理模式 on a re-upload) keeps the stored value:
+    # what the file does not say does not overwrite what is known
+    values: dict[str, Any] = {c: _from_wkb(f"v_{c}") if c in job.geom_cols else
+                              bindparam(f"v_{c}") if table.c[c].nullable else
+                              func.coalesce(bindparam(f"v_{c}", type_=table.c[c].type), table.c[c])
                               for c in setcols}
     if "version" in table.c:
         values["version"] = table.c.version + 1

@@ -39,9 +39,13 @@ from geoplatform.models.base import (  # noqa: F401  (SRID, metadata: re-exporte
 )
 
 # Enumerations shared by the core, the importer and the plugins (values are the API/JSON values).
-MANAGEMENT_MODES = ("professional", "state_owned", "self_managed", "community_managed", "none")
-OWNERS_ORGS = ("none", "preparing", "owners_committee", "management_committee")
-RENOVATION_STATES = ("none", "planned", "in_progress", "completed")
+# `unknown` (待核实) is a value of its own in each (RULES §1): what a source does not say, never "none".
+UNKNOWN = "unknown"
+MANAGEMENT_MODES = ("professional", "state_owned", "self_managed", "community_managed", "none", UNKNOWN)
+OWNERS_ORGS = ("none", "preparing", "owners_committee", "management_committee", UNKNOWN)
+RENOVATION_STATES = ("none", "planned", "in_progress", "completed", UNKNOWN)
+# the compound columns whose default is `unknown` (model, migration 0006, importer and edits alike)
+UNKNOWN_DEFAULT_FIELDS = ("management_mode", "owners_org", "renovation")
 STREET_KINDS = ("subdistrict", "town")
 BARRIER_KINDS = ("main_road", "river", "railway")
 UTILITY_FACILITIES = ("water", "power", "heating", "gas")
@@ -86,6 +90,7 @@ class Community(Base):
     street_code: Mapped[str] = mapped_column(ForeignKey("street.code"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     geom = mapped_column(_geom("MULTIPOLYGON"), nullable=True)
+    location = mapped_column(_geom("POINT"), nullable=True)  # a community given as a point (经度/纬度), 0006
     source: Mapped[str] = mapped_column(String(200), default="")
 
 
@@ -118,13 +123,13 @@ class Compound(Base):
     build_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     households: Mapped[int | None] = mapped_column(Integer, nullable=True)
     floor_area_m2: Mapped[float | None] = mapped_column(Float, nullable=True)
-    management_mode: Mapped[str] = mapped_column(String(32), default="none", index=True)
+    management_mode: Mapped[str] = mapped_column(String(32), default=UNKNOWN, server_default=UNKNOWN, index=True)
     # the serving firm: a key (name) of property_company (RULES §7); renaming a firm follows through
     company: Mapped[str | None] = mapped_column(ForeignKey("property_company.name", onupdate="CASCADE"),
                                                 nullable=True, index=True)
     contract_end: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    owners_org: Mapped[str] = mapped_column(String(32), default="none")
-    renovation: Mapped[str] = mapped_column(String(32), default="none")
+    owners_org: Mapped[str] = mapped_column(String(32), default=UNKNOWN, server_default=UNKNOWN)
+    renovation: Mapped[str] = mapped_column(String(32), default=UNKNOWN, server_default=UNKNOWN)
     fee_collection_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
     complaints_per_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     demolition_planned: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -32,11 +32,11 @@ def _service():  # noqa: ANN202
     return service
 
 
-def _settings(c: Any, max_distance: float | None = None) -> BundlingSettings:
+def _settings(c: Any, max_distance: float | None = None, include_unknown: bool | None = None) -> BundlingSettings:
     if max_distance is not None and max_distance < 0:
         raise UserError(f"--max-distance must be ≥ 0, got {max_distance:g}")
     try:
-        return _service().settings_for(c, max_distance)
+        return _service().settings_for(c, max_distance, include_unknown)
     except (TypeError, ValueError) as exc:
         raise UserError(str(exc)) from exc
 
@@ -72,16 +72,18 @@ def register(cli: click.Group) -> None:
     @bundle.command("plan")
     @click.option("--street", default=None, help="Only this street's orphans (NBS code or name).")
     @click.option("--max-distance", type=float, default=None, help="Edge-to-edge reach in metres (default 300).")
+    @click.option("--include-unknown", is_flag=True, default=None,
+                  help="Compounds whose management mode is unknown (待核实) may be orphans too (default: left out).")
     @click.option("--save", is_flag=True, help="Store the proposals (status proposed); decided ones are kept.")
     @click.option("--user", default=None, help="Act as this stored user (default: the local operator, admin).")
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
-    def plan_cmd(ctx: click.Context, street: str | None, max_distance: float | None, save: bool, user: str | None,
-                 as_json: bool) -> None:
+    def plan_cmd(ctx: click.Context, street: str | None, max_distance: float | None, include_unknown: bool | None,
+                 save: bool, user: str | None, as_json: bool) -> None:
         """Propose a host for every orphan; group the rest into new bundles or say why unmatched."""
         c = get_context(ctx)
         require_schema(c)
-        s = _settings(c, max_distance)
+        s = _settings(c, max_distance, include_unknown or None)
         street_code = resolve_street(c, street) if street else None
         principal = acting_principal(c, user)
         if save and user is not None and not c.allowed(principal, "decide_bundle",

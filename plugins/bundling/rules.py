@@ -137,7 +137,7 @@ def find_orphans(compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, setti
     few = hh < settings.min_households
     managed = (compounds["managed_by_id"].notna().to_numpy() if "managed_by_id" in compounds
                else np.zeros(len(compounds), dtype=bool))
-    mode_ok = compounds["management_mode"].isin(settings.orphan_modes).to_numpy()
+    mode_ok = compounds["management_mode"].isin(settings.orphan_mode_set).to_numpy()  # unknown only when asked
     is_orphan = mode_ok & ~managed & (single | small | few)
     reason = np.where(single, "single_building", np.where(small, "small_area", "few_households"))
     c = compounds[is_orphan]

@@ -50,8 +50,9 @@ class BundleDenied(Forbidden, BundleError):
     """The principal may not decide or revert this proposal (HTTP 403; the caller audits the attempt)."""
 
 
-def settings_for(context: Any, max_distance: float | None = None) -> BundlingSettings:
-    """The plugin's settings with the context's `[rules.bundling]` overrides and an optional max distance.
+def settings_for(context: Any, max_distance: float | None = None, include_unknown: bool | None = None) -> BundlingSettings:
+    """The plugin's settings with the context's `[rules.bundling]` overrides, an optional max distance and
+    `include_unknown` (True: compounds 待核实 may be orphans too; None: the configured setting).
 
     The host modes are the plan's professionally served modes (`[rules.plan] served_modes`), never redefined here.
     """
@@ -60,7 +61,8 @@ def settings_for(context: Any, max_distance: float | None = None) -> BundlingSet
     overrides = context.rules("bundling")
     redefines_plan("bundling", overrides, "host_modes")
     plan = plan_settings(getattr(context, "config", None))
-    return load_settings({**overrides, "host_modes": list(plan.served_modes)}, max_distance_m=max_distance)
+    return load_settings({**overrides, "host_modes": list(plan.served_modes)}, max_distance_m=max_distance,
+                         include_unknown=include_unknown)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,7 +315,8 @@ def accept(context: Any, session: Session, principal: Principal, proposal_id: st
         c = session.get(m.Compound, cid)
         if c is None:
             raise BundleError(f"compound {cid} of proposal {p.id} no longer exists")
-        if c.managed_by_id is not None or c.management_mode not in settings.orphan_modes:
+        # a proposal for a compound 待核实 exists only when its plan was asked to include them
+        if c.managed_by_id is not None or c.management_mode not in (*settings.orphan_modes, "unknown"):
             raise BundleError(f"compound {cid} is no longer an orphan (management_mode {c.management_mode}, "
                               f"managed_by {c.managed_by_id}); re-plan")
         values = {"managed_by_id": host.id, "management_mode": host.management_mode,

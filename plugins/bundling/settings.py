@@ -14,6 +14,8 @@ class BundlingSettings:
 
     # [D] RULES §5: modes whose compounds may be orphans (无物业, 社区代管/准物业)
     orphan_modes: tuple[str, ...] = ("none", "community_managed")
+    # [D] RULES §1: a compound whose mode is unknown (待核实) is no orphan unless asked (`bundle plan --include-unknown`)
+    include_unknown: bool = False
     # [D] RULES §1/§5: professionally served modes may host: the plan-level definition (geoplatform.config)
     host_modes: tuple[str, ...] = PlanSettings().served_modes
     # [Q] plan: areas under 1万 m² are merged (不成管理规模)
@@ -38,6 +40,11 @@ class BundlingSettings:
     metric_crs: int = 4546
 
     @property
+    def orphan_mode_set(self) -> tuple[str, ...]:
+        """The modes whose compounds may be orphans: orphan_modes, plus unknown when include_unknown."""
+        return (*self.orphan_modes, "unknown") if self.include_unknown else self.orphan_modes
+
+    @property
     def neighbour_distance_m(self) -> float:
         """The distance that links orphans into one candidate new bundle."""
         return self.max_distance_m if self.group_distance_m is None else self.group_distance_m
@@ -58,6 +65,10 @@ def load_settings(overrides: dict[str, Any] | None = None, **kw: Any) -> Bundlin
     for key, value in values.items():
         if key in ("orphan_modes", "host_modes"):
             clean[key] = tuple(value)
+        elif key == "include_unknown":
+            if not isinstance(value, bool):
+                raise ValueError(f"[rules.bundling]: include_unknown must be true or false, got {value!r}")
+            clean[key] = value
         elif key in ("min_households", "max_buildings_orphan", "metric_crs"):
             clean[key] = int(value)
         elif value is not None:

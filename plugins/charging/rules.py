@@ -342,7 +342,7 @@ def _match(r: dict[str, Any], s: ChargingSettings) -> tuple[str, list[Reason]]:
 
 
 def flags_for(record: Mapping[str, Any], settings: ChargingSettings) -> tuple[str, ...]:
-    """Flags F1…F3 of a (valid) record; they do not depend on the decision."""
+    """Flags F1…F3 of a (valid) record; they do not depend on the decision (F3 not for a mode unknown, RULES §1)."""
     professional = record["management_mode"] in settings.professional_modes
     capacity = record.get("capacity_ok")
     out = []
@@ -350,7 +350,7 @@ def flags_for(record: Mapping[str, Any], settings: ChargingSettings) -> tuple[st
         out.append("F1_PROPERTY_MUST_COOPERATE")
     if capacity is False:
         out.append("F2_CAPACITY_EXPANSION")
-    if not professional:
+    if not professional and record["management_mode"] != "unknown":  # 待核实 is not "no professional service"
         out.append("F3_COMMUNITY_ASSISTS")
     return tuple(out)
 

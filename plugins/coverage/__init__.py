@@ -17,17 +17,19 @@ def register_layers(context):  # noqa: ANN001, ANN201
 
 @hookimpl
 def compute_compound_attributes(context, compounds):  # noqa: ANN001, ANN201
-    """coverage_served (professionally served) and coverage_owners_org (its 业委会/物管会 counts, from the records)."""
+    """coverage_served (professionally served), coverage_owners_org (its 业委会/物管会 counts, from the records) and
+    coverage_owners_org_known (False: 待核实)."""
     import pandas as pd
 
-    from plugins.coverage.rules import owners_org_mask, served_mask
+    from plugins.coverage.rules import owners_org_known, owners_org_mask, served_mask
     from plugins.coverage.service import with_org_status
     from plugins.coverage.settings import settings_for
 
     settings = settings_for(context)
     orgs = with_org_status(context, compounds[["owners_org"]])
     return pd.DataFrame({"coverage_served": served_mask(compounds, settings),
-                         "coverage_owners_org": owners_org_mask(orgs, settings)}, index=compounds.index)
+                         "coverage_owners_org": owners_org_mask(orgs, settings),
+                         "coverage_owners_org_known": owners_org_known(orgs)}, index=compounds.index)
 
 
 @hookimpl

@@ -8,10 +8,10 @@ import click
 
 from geoplatform.i18n import t
 
-TABLE_COLUMNS = ("code", "name", "compounds", "served", "coverage_rate", "households", "served_households",
-                 "coverage_rate_households", "owners_org", "owners_org_rate", "compounds_needed_for_target",
-                 "owners_org_needed_for_target")
-RATES = {"coverage_rate", "coverage_rate_households", "owners_org_rate"}
+TABLE_COLUMNS = ("code", "name", "compounds", "unknown", "served", "coverage_rate", "coverage_rate_lower", "households",
+                 "served_households", "coverage_rate_households", "owners_org", "owners_org_unknown", "owners_org_rate",
+                 "compounds_needed_for_target", "owners_org_needed_for_target")
+RATES = {"coverage_rate", "coverage_rate_lower", "coverage_rate_households", "owners_org_rate"}
 
 
 def _percent(value: Any) -> str:
@@ -39,6 +39,7 @@ def human_table(report: dict[str, Any], lang: str = "zh") -> None:
         else:
             shown_value = ("、" if lang == "zh" else ", ").join(label(enums[item["name"]], v, lang) for v in value)
         click.echo(f"  {t('coverage.setting.' + item['name'], lang)} {shown_value}  {item['provenance']}")
+    click.echo(t("coverage.unknown_note", lang, n=d["unknown"], orgs=d["owners_org_unknown"]))
 
 
 def register(cli: click.Group) -> None:

@@ -14,11 +14,13 @@ MODE_COLORS = {  # [D] green = professional … red = none
     "self_managed": "#f9a825",
     "community_managed": "#ef6c00",
     "none": "#c62828",
+    "unknown": "#9e9e9e",  # [D] RULES §1: 待核实 is its own category (grey), never coloured as unserved
 }
 
 
 def mode_legend() -> Legend:
-    """Categorical legend of the five management modes, labels in Chinese and English."""
+    """Categorical legend of the management modes (unknown / 待核实 its own grey category), labels in Chinese and
+    English."""
     rules = tuple(StyleRule(color=c, label_zh=LABELS["management_mode"][m][0], label_en=LABELS["management_mode"][m][1],
                             value=m) for m, c in MODE_COLORS.items())
     return Legend(attribute="management_mode", kind="categorical", rules=rules, default_color="#9e9e9e")

@@ -16,6 +16,11 @@ add_messages({
         "coverage.col.owners_org_rate": "组建率",
         "coverage.col.compounds_needed_for_target": "距覆盖目标差(个)",
         "coverage.col.owners_org_needed_for_target": "距组建目标差(个)",
+        "coverage.col.unknown": "待核实", "coverage.col.coverage_rate_lower": "覆盖率下限",
+        "coverage.col.owners_org_unknown": "组织待核实",
+        "coverage.unknown_note": "口径：覆盖率 = 专业化 / 管理模式已知的小区（{n} 个小区管理模式待核实，不计为无物业）；"
+                                 "覆盖率下限 = 专业化 / 全部小区（假设待核实的都没有专业化物业）；"
+                                 "组建率同理（{orgs} 个小区业主组织待核实）。",
         "coverage.district": "全区合计",
         "coverage.thresholds": "阈值（可在配置 [rules.coverage] 中修改）：",
         "coverage.setting.served_modes": "专业化物业服务 = 管理模式属于",
@@ -34,6 +39,12 @@ add_messages({
         "coverage.col.owners_org_rate": "org rate",
         "coverage.col.compounds_needed_for_target": "to coverage target",
         "coverage.col.owners_org_needed_for_target": "to org target",
+        "coverage.col.unknown": "unknown", "coverage.col.coverage_rate_lower": "coverage (lower)",
+        "coverage.col.owners_org_unknown": "org unknown",
+        "coverage.unknown_note": "Rates: coverage = served / compounds whose management mode is known ({n} compounds "
+                                 "are unknown (待核实), not counted as unserved); lower bound = served / all compounds "
+                                 "(as if every unknown proved unserved); the owners' organisation rate likewise "
+                                 "({orgs} compounds unknown).",
         "coverage.district": "District total",
         "coverage.thresholds": "Thresholds (configurable in [rules.coverage]):",
         "coverage.setting.served_modes": "professionally served = management mode in",

@@ -12,13 +12,21 @@ from plugins.coverage.settings import CoverageSettings
 
 KPI_FIELDS = ("compounds", "served", "coverage_rate", "households", "served_households",
               "coverage_rate_households", "owners_org", "owners_org_rate", "target_coverage",
-              "target_owners_org", "compounds_needed_for_target", "owners_org_needed_for_target")
+              "target_owners_org", "compounds_needed_for_target", "owners_org_needed_for_target",
+              # RULES §1: unknown apart — how many are 待核实, and the lower bounds (every unknown proved unserved)
+              "known", "unknown", "coverage_rate_lower", "coverage_rate_households_lower", "owners_org_rate_lower")
+UNKNOWN_MODE = "unknown"
 _EPS = 1e-9  # guards ceil() against binary fractions such as 0.95 × 20 = 18.999999999999996
 
 
 def served_mask(frame: pd.DataFrame, settings: CoverageSettings) -> pd.Series:
     """True where a compound is professionally served (management_mode in settings.served_modes)."""
     return frame["management_mode"].isin(settings.served_modes)
+
+
+def mode_known(frame: pd.DataFrame) -> pd.Series:
+    """True where a compound's management mode is known (RULES §1: `unknown` is 待核实, not unserved)."""
+    return frame["management_mode"] != UNKNOWN_MODE
 
 
 def owners_org_mask(frame: pd.DataFrame, settings: CoverageSettings) -> pd.Series:
@@ -45,29 +53,50 @@ def _rate(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
+def rate_pair(part: float, known: float, whole: float) -> tuple[float | None, float | None]:
+    """RULES §1: (the rate over the known, the lower bound over all — as if every unknown proved not to count)."""
+    return _rate(part, known), _rate(part, whole)
+
+
 def group_kpis(frame: pd.DataFrame, settings: CoverageSettings) -> dict[str, Any]:
-    """The KPIs of one set of compounds (columns: management_mode, owners_org, households)."""
+    """The KPIs of one set of compounds (columns: management_mode, owners_org, households).
+
+    Rates are over the known (a compound whose management mode / organisation is `unknown` is counted apart,
+    in `unknown` / `owners_org_unknown`), each with its lower bound over all (`*_lower`); the distance to a
+    target is over the known too (RULES §1).
+    """
     served = served_mask(frame, settings)
+    known = mode_known(frame)
     org = owners_org_mask(frame, settings)
     households = pd.to_numeric(frame["households"], errors="coerce")
     n, n_served, n_org = len(frame), int(served.sum()), int(org.sum())
-    n_known = int(owners_org_known(frame).sum())
+    n_known, n_org_known = int(known.sum()), int(owners_org_known(frame).sum())
     hh, hh_served = int(households.fillna(0).sum()), int(households[served].fillna(0).sum())
+    hh_known = int(households[known].fillna(0).sum())
+    coverage, coverage_lower = rate_pair(n_served, n_known, n)
+    coverage_hh, coverage_hh_lower = rate_pair(hh_served, hh_known, hh)
+    org_rate, org_rate_lower = rate_pair(n_org, n_org_known, n)
     return {
         "compounds": n,
         "served": n_served,
-        "coverage_rate": _rate(n_served, n),
+        "coverage_rate": coverage,
         "households": hh,
         "served_households": hh_served,
-        "coverage_rate_households": _rate(hh_served, hh),
+        "coverage_rate_households": coverage_hh,
         "owners_org": n_org,
-        "owners_org_rate": _rate(n_org, n_known),
-        "owners_org_unknown": n - n_known,
+        "owners_org_rate": org_rate,
+        "owners_org_unknown": n - n_org_known,
         "target_coverage": settings.target_coverage,
         "target_owners_org": settings.target_owners_org,
-        "compounds_needed_for_target": needed_for_target(n_served, n, settings.target_coverage),
-        "owners_org_needed_for_target": needed_for_target(n_org, n_known, settings.target_owners_org),
+        "compounds_needed_for_target": needed_for_target(n_served, n_known, settings.target_coverage),
+        "owners_org_needed_for_target": needed_for_target(n_org, n_org_known, settings.target_owners_org),
         "households_unknown": int(households.isna().sum()),
+        "households_known_mode": hh_known,  # households of the compounds whose mode is known: the rate's base
+        "known": n_known,
+        "unknown": n - n_known,
+        "coverage_rate_lower": coverage_lower,
+        "coverage_rate_households_lower": coverage_hh_lower,
+        "owners_org_rate_lower": org_rate_lower,
     }
 
 

@@ -30,6 +30,11 @@ MESSAGES = {
         'coverage.panel.kpi.needed': '距目标还差 {n} 个小区',
         'coverage.panel.kpi.reached': '已达标',
         'coverage.panel.kpi.served': '专业化服务 {n} 个',
+        'coverage.panel.kpi.unknown': '{n} 个小区待核实（不计入覆盖率）',
+        'coverage.panel.kpi.lower': '下限 {rate}（待核实按无物业计）',
+        'coverage.panel.kpi.org_unknown': '{n} 个小区业主组织待核实',
+        'coverage.panel.col.unknown': '待核实',
+        'coverage.section.unknown': '待核实',
         'coverage.panel.chart.coverage': '各街镇专业化物业覆盖率（目标 {target}）',
         'coverage.panel.chart.owners_org': '各街镇业主组织组建率（目标 {target}）',
         'coverage.panel.target': '目标{target}',
@@ -59,6 +64,11 @@ MESSAGES = {
         'coverage.panel.kpi.needed': '{n} more compounds to reach the target',
         'coverage.panel.kpi.reached': 'target reached',
         'coverage.panel.kpi.served': '{n} professionally served',
+        'coverage.panel.kpi.unknown': '{n} compounds unknown (待核实; not in the rate)',
+        'coverage.panel.kpi.lower': 'lower bound {rate} (unknown counted as unserved)',
+        'coverage.panel.kpi.org_unknown': "{n} compounds' organisation unknown",
+        'coverage.panel.col.unknown': 'Unknown',
+        'coverage.section.unknown': 'unknown (待核实)',
         'coverage.panel.chart.coverage': 'Coverage per street (target {target})',
         'coverage.panel.chart.owners_org': "Owners' organisation rate per street (target {target})",
         'coverage.panel.target': 'target {target}',
@@ -154,6 +164,9 @@ def compound_sections(context: Any, compound_id: str, user: Any) -> list[Section
         mode, org = (c.management_mode, c.owners_org) if c is not None else (None, None)
     lang = webshell.lang()
     data = {"served": bool(served), "owners_org": bool(values.get("coverage_owners_org", {}).get(compound_id)),
-            "mode_label": label("management_mode", mode, lang), "owners_org_value": org}
+            "mode_label": label("management_mode", mode, lang), "owners_org_value": org,
+            # RULES §1: an unknown mode / organisation is 待核实, never a "no"
+            "served_known": mode != "unknown",
+            "owners_org_known": bool(values.get("coverage_owners_org_known", {}).get(compound_id, org != "unknown"))}
     return [Section(id="coverage_flags", title="coverage.section.title", template="coverage/section.html",
                     data=data, order=10)]

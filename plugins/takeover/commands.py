@@ -23,11 +23,18 @@ from plugins.takeover.mapping import settings_for
 from plugins.takeover.settings import COMPONENTS, TakeoverSettings
 
 
-def _settings(c: Any) -> TakeoverSettings:
+def _settings(c: Any, include_unknown: bool = False) -> TakeoverSettings:
+    """The takeover settings; `--include-unknown` makes compounds 待核实 candidates too (RULES §1)."""
+    from dataclasses import replace
+
     try:
-        return settings_for(c)
+        s = settings_for(c)
     except (TypeError, ValueError) as exc:
         raise UserError(str(exc)) from exc
+    return replace(s, include_unknown=True) if include_unknown else s
+
+
+INCLUDE_UNKNOWN_HELP = "Also rank compounds whose management mode is unknown (待核实; left out by default)."
 
 
 def _legend(s: TakeoverSettings, lang: str) -> None:
@@ -63,16 +70,17 @@ def register(cli: click.Group) -> None:
 
     @takeover.command("rank")
     @click.option("--include-community-managed", is_flag=True, help="Also rank 社区代管 compounds.")
+    @click.option("--include-unknown", is_flag=True, help=INCLUDE_UNKNOWN_HELP)
     @click.option("--street", default=None, help="Only this street (code or name).")
     @click.option("--limit", type=int, default=None, help="Show only the first N (table only).")
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
-    def rank_cmd(ctx: click.Context, include_community_managed: bool, street: str | None, limit: int | None,
-                 as_json: bool) -> None:
+    def rank_cmd(ctx: click.Context, include_community_managed: bool, include_unknown: bool, street: str | None,
+                 limit: int | None, as_json: bool) -> None:
         """Rank takeover candidates by score 0–100 with every component."""
         c = get_context(ctx)
         require_schema(c)
-        s = _settings(c)
+        s = _settings(c, include_unknown)
         street_code = resolve_street(c, street) if street else None
         with c.session(readonly=True) as sess:
             data = service.rank_payload(sess, s, include_community_managed, street_code)
@@ -100,13 +108,14 @@ def register(cli: click.Group) -> None:
     @click.option("--contiguity-weight", default=None, help="Bonus points per selected pair within the contiguity radius "
                   "(0–1000, default 0).")
     @click.option("--include-community-managed", is_flag=True)
+    @click.option("--include-unknown", is_flag=True, help=INCLUDE_UNKNOWN_HELP)
     @click.option("--save", is_flag=True, help="Save the selection as the year's shortlist.")
     @click.option("--year", default=None, help="Shortlist year (default: this year).")
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
     def select_cmd(ctx: click.Context, min_n: str | None, max_n: str | None, budget: str | None,
                    per_street_max: str | None, contiguity_weight: str | None, include_community_managed: bool,
-                   save: bool, year: str | None, as_json: bool) -> None:
+                   include_unknown: bool, save: bool, year: str | None, as_json: bool) -> None:
         """Choose the set maximising total score under count, budget and street cap (exact MILP).
 
         The parameters are checked by the same parser as /api/v1/takeover/select and the workspace
@@ -114,7 +123,7 @@ def register(cli: click.Group) -> None:
         """
         c = get_context(ctx)
         require_schema(c)
-        s = _settings(c)
+        s = _settings(c, include_unknown)
         if year is not None and not save:
             raise UserError("--year is only used with --save")
         raw = {"min": min_n, "max": max_n, "budget": budget, "per_street_max": per_street_max,

@@ -23,9 +23,12 @@ def candidate_mask(compounds: pd.DataFrame, settings: TakeoverSettings, include_
     """True for takeover candidates: management_mode in the candidate modes, not demolition_planned.
 
     Compounds already merged into a host's management area by bundling (managed_by_id set) are
-    served by that host and are not candidates.
+    served by that host and are not candidates. A compound whose mode is unknown (待核实) is one only when
+    `settings.include_unknown` (RULES §1).
     """
     modes = set(settings.candidate_modes) | (set(settings.optional_modes) if include_community_managed else set())
+    if settings.include_unknown:
+        modes.add("unknown")
     mask = compounds["management_mode"].isin(modes) & ~compounds["demolition_planned"].fillna(False).astype(bool)
     if "managed_by_id" in compounds:
         mask &= compounds["managed_by_id"].isna()

@@ -47,11 +47,13 @@ def compound_sections(context: Any, compound_id: str, user: Any) -> list[Section
                      "by": r.updated_by, "at": r.updated_at.isoformat(sep=" ", timespec="minutes") if r.updated_at else "–"}
                     for r in rows]
         years = [r.year for r in rows]
+        mode = s.execute(select(m.Compound.management_mode).where(m.Compound.id == compound_id)).scalar()
     score = attrs.get("takeover_score")
     tender = attrs.get("takeover_tender_mode")
     data = {"candidate": bool(attrs.get("takeover_candidate")), "components": components,
             "score": None if score is None or score != score else round(float(score), 1),
             "rank": attrs.get("takeover_rank"), "pipeline": pipeline,
+            "mode_unknown": mode == m.UNKNOWN,  # RULES §1: 待核实 is no "无物业": said so, not "not a candidate"
             "tender": label("tender_mode", tender, lang) if isinstance(tender, str) else None}
     entity = t("takeover.audit.entity", lang)
     refs = tuple(AuditRef("takeover_selection", f"{y}/{compound_id}", label=f"{entity} · {y}",

@@ -374,7 +374,8 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
                                                            m.TakeoverSelection.compound_id == compound_id))
     current = row.state if row is not None else "candidate"
     if current == "candidate":
-        pool = set(settings.candidate_modes) | set(settings.optional_modes)
+        pool = set(settings.candidate_modes) | set(settings.optional_modes) | ({"unknown"} if settings.include_unknown
+                                                                               else set())
         if compound.management_mode not in pool or compound.demolition_planned:
             raise TakeoverError(f"{compound_id} is not a takeover candidate (management_mode "
                                 f"{compound.management_mode}, demolition_planned {compound.demolition_planned})")
@@ -443,7 +444,8 @@ def _contract_terms(session: Session, compound: m.Compound, year: int, company: 
 
 
 def coverage(session: Session, served_modes: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """Professionally served compounds / all — to show the takeover's effect.
+    """Professionally served compounds / those whose mode is known (RULES §1: unknown apart) — to show the
+    takeover's effect; `unknown` counts the compounds 待核实.
 
     `served_modes`: the plan's definition (`geoplatform.config.plan_settings(config).served_modes`; its defaults
     when not given).
@@ -452,9 +454,13 @@ def coverage(session: Session, served_modes: tuple[str, ...] | None = None) -> d
 
     modes = tuple(served_modes) if served_modes is not None else PlanSettings().served_modes
     total = session.scalar(select(func.count()).select_from(m.Compound)) or 0
+    unknown = session.scalar(select(func.count()).select_from(m.Compound).where(
+        m.Compound.management_mode == m.UNKNOWN)) or 0
     served = session.scalar(select(func.count()).select_from(m.Compound).where(
         m.Compound.management_mode.in_(modes))) or 0
-    return {"compounds": total, "served": served, "coverage_rate": round(served / total, 4) if total else None}
+    known = total - unknown
+    return {"compounds": total, "served": served, "unknown": unknown,
+            "coverage_rate": round(served / known, 4) if known else None}
 
 
 def verdict(data: dict[str, Any], lang: str) -> str:

@@ -20,6 +20,8 @@ class TakeoverSettings:
     # --- candidates ---
     candidate_modes: tuple[str, ...] = ("none",)  # [D] RULES §4: management_mode = none (无物业)
     optional_modes: tuple[str, ...] = ("community_managed",)  # [D] RULES §4 option: 社区代管 too
+    # [D] RULES §1: a compound whose mode is unknown (待核实) is no candidate unless asked (--include-unknown)
+    include_unknown: bool = False
     # --- weights (points of the 0–100 score) [D] RULES §4, configurable ---
     weight_contiguity: float = 20.0
     weight_age: float = 15.0
@@ -44,7 +46,7 @@ class TakeoverSettings:
     age_new_score: float = 0.2
     # --- renovation (老旧小区改造) [D] RULES §4 ---
     renovation_scores: dict[str, float] = field(default_factory=lambda: {
-        "completed": 1.0, "in_progress": 0.6, "planned": 0.3, "none": 0.0})
+        "completed": 1.0, "in_progress": 0.6, "planned": 0.3, "none": 0.0, "unknown": 0.0})  # unknown: nothing to credit
     # --- fee viability: collection rate, full at ≥ 60 % [D] RULES §4 ---
     fee_full_at: float = 0.60
     # --- households: log-scaled, full at 500 [D] RULES §4: ln(1+h)/ln(1+500) ---
@@ -53,7 +55,7 @@ class TakeoverSettings:
     complaints_full_at: float = 20.0
     # --- owners' organisation [D]: 业委会/物管会 sign the service contract; 筹备中 half ---
     owners_org_scores: dict[str, float] = field(default_factory=lambda: {
-        "owners_committee": 1.0, "management_committee": 1.0, "preparing": 0.5, "none": 0.0})
+        "owners_committee": 1.0, "management_committee": 1.0, "preparing": 0.5, "none": 0.0, "unknown": 0.0})
     # --- tender mode [Q] (招投标 of property service): floor area ≥ 5万 m² → public tender ---
     public_tender_min_floor_area_m2: float = 50_000.0
     # --- selection defaults [Q] the plan: 10–15 compounds in 2025 ---
@@ -82,4 +84,6 @@ def load_settings(overrides: dict[str, Any] | None = None) -> TakeoverSettings:
     for key in ("candidate_modes", "optional_modes"):
         if key in overrides:
             overrides[key] = tuple(overrides[key])
+    if "include_unknown" in overrides and not isinstance(overrides["include_unknown"], bool):
+        raise ValueError(f"[rules.takeover]: include_unknown must be true or false, got {overrides['include_unknown']!r}")
     return TakeoverSettings(**overrides)

@@ -42,6 +42,7 @@ def test_bureau_dashboard_import_and_users(browser, role_server, role_demo, role
         page.click("#wb-tab-import")
         page.select_option("#wb-kind", "compounds")
         page.set_input_files("#wb-file", str(path))
+        page.select_option("#wb-crs", "declared")  # a GeoJSON says its own system (RFC 7946)
         page.click("#wb-check")
         page.wait_for_selector("#wb-report-ok")
         with role_ctx.session(readonly=True) as s:

@@ -21,7 +21,7 @@ from tests.io.corpus import CORPUS, P1, P3, write_csv
 def test_json_success_is_one_document(seeded_url, cli_run, tmp_path):
     path = write_csv(tmp_path / "one.csv", [["小区编号", "小区名称", "所属街道", "经度", "纬度"],
                                             ["CLI-1", "命令行小区", "少先路街道办事处", *P1]])
-    res = cli_run(seeded_url, "import", "compounds", str(path), "--json")
+    res = cli_run(seeded_url, "import", "compounds", str(path), "--crs", "wgs84", "--json", "--dry-run")
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["imported"] == 1 and doc["errors"] == [] and doc["kind"] == "compounds"
@@ -30,7 +30,7 @@ def test_json_success_is_one_document(seeded_url, cli_run, tmp_path):
 def test_progress_bar_on_big_files(seeded_url, cli_run, tmp_path):
     rows = [["小区名称", "所属街道", "经度", "纬度"]] + [[f"进度{i}", "少先路", P1[0] + i * 1e-6, P1[1]] for i in range(2500)]
     path = write_csv(tmp_path / "big.csv", rows)
-    res = cli_run(seeded_url, "import", "compounds", str(path), "--dry-run", "--json")
+    res = cli_run(seeded_url, "import", "compounds", str(path), "--crs", "wgs84", "--dry-run", "--json")
     assert res.exit_code == 0, res.stderr
     assert "checking" in res.stderr
     assert json.loads(res.stdout)["inserted"] == 2500
@@ -48,7 +48,7 @@ def test_failure_while_writing_leaves_nothing(seeded_ctx, tmp_path, monkeypatch)
 
     monkeypatch.setattr(writer, "write_rows", write_then_fail)
     with pytest.raises(RuntimeError):
-        import_file(seeded_ctx, "compounds", path)
+        import_file(seeded_ctx, "compounds", path, crs="wgs84")
     assert db_checksum(seeded_ctx) == before
 
 
@@ -67,7 +67,7 @@ def test_csv_and_xlsx_exports_neutralise_formulas_and_round_trip(seeded_ctx, tmp
     evil = "=HYPERLINK(\"http://x\",\"点我\")"
     path = write_csv(tmp_path / "evil.csv", [["小区编号", "小区名称", "所属街道", "经度", "纬度", "地址"],
                                              ["EVIL-1", "'" + evil, "少先路", *P1, "@SUM(1+1)"]])
-    assert import_file(seeded_ctx, "compounds", path).imported == 1
+    assert import_file(seeded_ctx, "compounds", path, crs="wgs84").imported == 1
     with seeded_ctx.session(readonly=True) as s:
         frame = table_frame(s, "compound")
     frame = frame[frame["id"] == "EVIL-1"]
@@ -107,14 +107,14 @@ def test_export_command_every_format(demo_url, cli_run, tmp_path, fmt):
 
 def test_xlsx_sheet_picked_by_name(seeded_ctx, tmp_path):
     two = next(b for b in CORPUS if b.name == "xlsx_two_sheets").build(tmp_path)
-    rep = import_file(seeded_ctx, "compounds", two, sheet="另一表", dry_run=True)
+    rep = import_file(seeded_ctx, "compounds", two, sheet="另一表", crs="wgs84", dry_run=True)
     assert rep.ok and rep.inserted == 1 and "另一表" in " ".join(rep.warnings)
 
 
 def test_human_output_lists_every_problem_and_one_stderr_line(seeded_url, cli_run, tmp_path):
     path = write_csv(tmp_path / "two_bad.csv", [["小区名称", "所属街道", "经度", "纬度", "户数"],
                                                 ["甲", "少先路", *P1, -1], ["乙", "火星街道", *P3, 5]])
-    res = cli_run(seeded_url, "import", "compounds", str(path))
+    res = cli_run(seeded_url, "import", "compounds", str(path), "--crs", "wgs84")
     assert res.exit_code == 2
     assert len(res.stderr.strip().splitlines()) == 1 and "two_bad.csv row 2, column 户数" in res.stderr
     assert "two_bad.csv row 2, column 户数" in res.stdout and "two_bad.csv row 3, column 所属街道" in res.stdout
@@ -145,7 +145,7 @@ def test_database_refusal_is_a_clean_error(seeded_ctx, tmp_path, monkeypatch):
     monkeypatch.setattr(references, "check_keys", lambda job: None)
     before = db_checksum(seeded_ctx)
     with pytest.raises(ImportFailed, match="refused the rows"):
-        import_file(seeded_ctx, "compounds", path)
+        import_file(seeded_ctx, "compounds", path, crs="wgs84")
     assert db_checksum(seeded_ctx) == before
 
 

@@ -78,7 +78,7 @@ def test_good_file_lands_within_one_metre(fmt, crs, seeded_ctx, tmp_path):
     tag = f"T{fmt}{crs.replace(':', '')}"
     ids = [f"{tag}-{n}" for n in range(3)]
     path, args = _write(fmt, crs, tmp_path, ids)
-    kw = {"crs": args[1]} if args else {}
+    kw = {"crs": args[1]} if args else {"crs": "wgs84"} if fmt in ("csv", "xlsx") else {}  # CSV/XLSX: chosen
     report = import_file(seeded_ctx, "compounds", path, **kw)
     assert report.imported == 3, report.as_dict()
     with seeded_ctx.session(readonly=True) as s:
@@ -138,10 +138,10 @@ def test_gbk_csv_ledger_as_a_new_user_has_it(seeded_ctx, tmp_path):
     assert got["boundary"].isna().all()
     for name, truth in zip(["鹿城新苑", "钢苑小区", "沼潭一号院"], (P1, P2, P3), strict=True):
         assert metres(got.loc[name, "location"], shapely.Point(truth)) < 1.0
-    # the same ledger again: same generated ids → refused as duplicates unless --upsert
+    # the same ledger again: recognised by street + name → refused as duplicates unless --upsert
     from geoplatform.io.report import ImportFailed
 
-    with pytest.raises(ImportFailed, match="already exists"):
+    with pytest.raises(ImportFailed, match="already stored as compound"):
         import_file(seeded_ctx, "compounds", path, crs="gcj02")
     again = import_file(seeded_ctx, "compounds", path, crs="gcj02", upsert=True)
     assert again.updated == 3 and again.inserted == 0
@@ -153,12 +153,14 @@ def test_gbk_csv_ledger_as_a_new_user_has_it(seeded_ctx, tmp_path):
     assert after["updated"] == 3 and before["count"] == 3
 
 
-def test_dry_run_writes_nothing(seeded_ctx, tmp_path):
+def test_dry_run_writes_nothing(seeded_ctx, tmp_path, monkeypatch):
     from tests.io.conftest import db_checksum
+
+    monkeypatch.setattr(seeded_ctx.config, "rules", {"import": {"match_radius_m": 0}})  # P1 holds an earlier row
 
     path = write_csv(tmp_path / "dry.csv", [["小区名称", "所属街道", "经度", "纬度"], ["试运行小区", "少先路", *P1]])
     before = db_checksum(seeded_ctx)
-    report = import_file(seeded_ctx, "compounds", path, dry_run=True)
+    report = import_file(seeded_ctx, "compounds", path, crs="wgs84", dry_run=True)
     assert report.dry_run and report.inserted == 1 and report.ok
     assert db_checksum(seeded_ctx) == before
 
@@ -181,7 +183,7 @@ def test_street_by_location_and_buildings_by_containment(seeded_ctx, tmp_path):
     assert tuple(b) == (host["id"], host["street_code"])
     p2 = write_csv(tmp_path / "nostreet.csv", [["小区编号", "小区名称", "经度", "纬度"],
                                                ["TS-1", "无街道小区", *host["location"].coords[0]]])
-    rep2 = import_file(seeded_ctx, "compounds", p2)
+    rep2 = import_file(seeded_ctx, "compounds", p2, crs="wgs84")
     assert any("street assigned by location" in w for w in rep2.warnings)
     with seeded_ctx.session(readonly=True) as s:
         assert s.execute(select(Compound.street_code).where(Compound.id == "TS-1")).scalar_one() == host["street_code"]
@@ -224,7 +226,7 @@ def test_upsert_of_a_point_ledger_keeps_stored_boundaries(seeded_ctx, tmp_path):
     p = c["boundary"].representative_point()
     path = write_csv(tmp_path / "pts.csv", [["小区编号", "小区名称", "所属街道", "经度", "纬度", "户数"],
                                             [c["id"], c["name"], c["street_code"], p.x, p.y, 777]])
-    rep = import_file(seeded_ctx, "compounds", path, upsert=True)
+    rep = import_file(seeded_ctx, "compounds", path, crs="wgs84", upsert=True)
     assert rep.updated == 1
     with seeded_ctx.session(readonly=True) as s:
         got = read_frame(s, "compound", where=[Compound.id == c["id"]]).iloc[0]

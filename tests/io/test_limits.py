@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 
 import pytest
 
+from geoplatform.io.importer import import_file
 from geoplatform.io.limits import FileProblem, Limits, check_size, safe_extract
+from geoplatform.io.report import ImportFailed
 
 
 def _zip(path, members):  # noqa: ANN001, ANN202
@@ -63,3 +66,35 @@ def test_zip_whose_declared_size_lies_is_refused_while_streaming(tmp_path):
     with pytest.raises(FileProblem, match="zip bomb|damaged"):
         safe_extract(z, tmp_path / "out", Limits(max_unzipped_bytes=100_000))
     assert not any(f.stat().st_size > 100_000 for f in (tmp_path / "out").rglob("*") if f.is_file())
+
+
+def _big_polygon_wkt(n: int, lon: float = 109.79, lat: float = 40.622, r: float = 0.002) -> str:
+    import math
+
+    ring = [(lon + r * math.cos(2 * math.pi * k / n), lat + r * math.sin(2 * math.pi * k / n)) for k in range(n)]
+    ring.append(ring[0])
+    return "POLYGON ((" + ", ".join(f"{x:.12f} {y:.12f}" for x, y in ring) + "))"
+
+
+def test_a_csv_cell_beyond_pythons_csv_limit_imports(seeded_url, cli_run, tmp_path) -> None:
+    """Issue 17 point 7: a WKT of ≈ 6,000 vertices (> 131,072 characters) imports; never a traceback."""
+    from tests.io.corpus import write_csv
+
+    wkt = _big_polygon_wkt(6000)
+    assert len(wkt) > 131_072
+    path = write_csv(tmp_path / "big.csv", [["小区编号", "小区名称", "所属街道", "边界"], ["BIG-1", "大边界小区", "少先路", wkt]])
+    res = cli_run(seeded_url, "import", "compounds", str(path), "--crs", "wgs84", "--dry-run", "--json")
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["inserted"] == 1
+
+
+def test_a_cell_over_the_importers_limit_is_refused_by_line(seeded_ctx, tmp_path) -> None:
+    from geoplatform.io.limits import Limits
+    from tests.io.corpus import write_csv
+
+    path = write_csv(tmp_path / "big.csv", [["小区编号", "小区名称", "所属街道", "边界"],
+                                            ["BIG-2", "大边界小区", "少先路", _big_polygon_wkt(200)]])
+    with pytest.raises(ImportFailed) as exc:
+        import_file(seeded_ctx, "compounds", path, crs="wgs84", dry_run=True, limits=Limits(max_cell_chars=1000))
+    (err,) = exc.value.report.as_dict("en")["errors"]
+    assert err["key"] == "import.csv.cell_too_long" and "line 2" in err["message"] and "1,000" in err["message"]

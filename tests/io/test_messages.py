@@ -132,8 +132,12 @@ def _warning_files(tmp_path, existing_id: str) -> list[tuple[str, Any, dict[str,
     upsert = write_csv(tmp_path / "up.csv", [["小区编号", "小区名称", "所属街道", "经度", "纬度"],
                                              [existing_id, "甲", "少先路", *P1]])
     communities = write_csv(tmp_path / "c.csv", [["社区代码", "社区名称"], ["150203001999", "甲社区"]])
+    plain = tmp_path / "plain.geojson"  # GeoJSON: WGS-84 by its standard (RFC 7946), with a reminder
+    plain.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
+        "name": "乙"}, "geometry": {"type": "Point", "coordinates": list(P1)}}]}), encoding="utf-8")
     return [("buildings", buildings, {"repair": True}), ("compounds", declared, {"crs": "EPSG:4326"}),
-            ("compounds", points, {}), ("compounds", upsert, {"upsert": True}), ("communities", communities, {})]
+            ("compounds", points, {"crs": "wgs84"}), ("compounds", upsert, {"upsert": True, "crs": "wgs84"}),
+            ("communities", communities, {}), ("compounds", plain, {})]
 
 
 def test_warnings_render_in_chinese(seeded_ctx, tmp_path):

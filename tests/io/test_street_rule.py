@@ -61,7 +61,8 @@ def test_the_importer_places_compounds_by_this_rule(seeded_ctx, street_polygons,
         return calls[-1]
 
     monkeypatch.setattr(references, "street_codes_at", spy)
+    monkeypatch.setattr(seeded_ctx.config, "rules", {"import": {"match_radius_m": 0}})  # identity by name only here
     p = street_polygons.geometry.iloc[0].representative_point()
     path = write_csv(tmp_path / "nostreet.csv", [["小区名称", "经度", "纬度"], ["规则小区", p.x, p.y]])
-    report = import_file(seeded_ctx, "compounds", path, dry_run=True)
+    report = import_file(seeded_ctx, "compounds", path, crs="wgs84", dry_run=True)
     assert report.ok and calls == [[street_polygons["code"].iloc[0]]]

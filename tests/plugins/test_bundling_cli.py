@@ -180,3 +180,25 @@ def test_accept_without_saving_first_and_as_the_local_operator(cli_run, demo_cop
         assert comp.managed_by_id == host.id and comp.management_mode == host.management_mode
     res = cli_run(url, "bundle", "accept", c["id"])
     assert res.exit_code == 2 and "accepted" in res.stderr
+
+
+def test_unknowns_are_orphans_only_when_asked(demo_url, cli_run) -> None:  # noqa: ANN001
+    """RULES §1: compounds 待核实 are never proposed for bundling unless `--include-unknown`."""
+    plain = run_json(cli_run, demo_url, "bundle", "plan")
+    wider = run_json(cli_run, demo_url, "bundle", "plan", "--include-unknown")
+
+    def orphans(d: dict) -> set[str]:
+        out: set[str] = set()
+        for part in ("proposals", "new_bundles", "unmatched"):
+            for x in d[part]:
+                out |= set(x.get("orphan_ids") or []) | ({x["orphan_id"]} if x.get("orphan_id") else set())
+        return out
+
+    added = orphans(wider) - orphans(plain)
+    assert added and orphans(plain) <= orphans(wider)
+    from geoplatform.context import Context
+    from geoplatform.models import Compound
+
+    with Context.create(demo_url).session(readonly=True) as s:
+        modes = {c.id: c.management_mode for c in s.query(Compound).filter(Compound.id.in_(added))}
+    assert set(modes.values()) == {"unknown"} and len(modes) == len(added)

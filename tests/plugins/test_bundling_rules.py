@@ -417,3 +417,18 @@ def test_the_barrier_box_pre_test_agrees_with_checking_every_pair() -> None:
     want = np.array([any(shapely.shortest_line(x, y).crosses(bar) for bar in bars) for x, y in zip(a, b, strict=True)])
     assert 0 < want.sum() < n
     assert got.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize(("include_unknown", "orphan"), [(False, False), (True, True)])
+def test_unknown_mode_is_no_orphan_unless_asked(include_unknown: bool, orphan: bool) -> None:
+    """RULES §1: a compound whose mode is unknown (待核实) is not unserved — left out of bundling unless asked."""
+    lay = Layout().host("H", rect(200, 0, 100, 100))
+    lay.host("C", rect(0, 0, 50, 50), mode="unknown", area=8_000, households=80, n_buildings=1)
+    compounds, buildings, _ = lay.frames()
+    orphans = find_orphans(compounds, buildings, load_settings(include_unknown=include_unknown))
+    assert ("C" in set(orphans["orphan_id"])) is orphan
+
+
+def test_include_unknown_must_be_a_boolean() -> None:
+    with pytest.raises(ValueError, match="include_unknown"):
+        load_settings({"include_unknown": "yes"})

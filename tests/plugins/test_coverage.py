@@ -27,7 +27,9 @@ def test_kpi_json_exact(loaded, db_url, cli_run) -> None:  # noqa: ANN001
     assert {k: d[k] for k in KPI_FIELDS} == {
         "compounds": 5, "served": 2, "coverage_rate": 0.4, "households": 1200, "served_households": 400,
         "coverage_rate_households": 1 / 3, "owners_org": 3, "owners_org_rate": 0.6, "target_coverage": 0.8,
-        "target_owners_org": 0.95, "compounds_needed_for_target": 2, "owners_org_needed_for_target": 2}
+        "target_owners_org": 0.95, "compounds_needed_for_target": 2, "owners_org_needed_for_target": 2,
+        "known": 5, "unknown": 0, "coverage_rate_lower": 0.4, "coverage_rate_households_lower": 1 / 3,
+        "owners_org_rate_lower": 0.6}
     a, b = data["streets"]
     assert (a["code"], a["name"], a["compounds"], a["served"], a["coverage_rate"]) == ("150203001", "甲街道", 3, 2,
                                                                                       2 / 3)
@@ -81,7 +83,7 @@ def test_compound_layer_coloured_by_mode(loaded) -> None:
     spec = loaded.layer("coverage")
     assert spec.plugin == "coverage" and spec.source == "compounds"
     assert [r.label_zh for r in spec.legend.rules] == ["专业化物业", "国企兜底", "业主自管/单位自管", "社区代管/准物业",
-                                                       "无物业"]
+                                                       "无物业", "待核实"]  # unknown: its own category (RULES §1)
     f = layer_features(loaded, spec)
     assert f.loc["c1", "_label"] == "专业化物业" and f.loc["c3", "_label"] == "无物业"
     assert len(set(f["_color"])) == 5 and bool(f.loc["c3", "boundary_missing"])
@@ -115,8 +117,12 @@ def test_demo_kpis_are_consistent(demo_ctx) -> None:  # noqa: ANN001
         assert sum(s[key] for s in report["streets"]) == d[key]
     for row in [d, *report["streets"]]:
         assert 0 <= row["coverage_rate"] <= 1 and 0 <= row["owners_org_rate"] <= 1
-        assert row["coverage_rate"] == row["served"] / row["compounds"]
-        after = (row["served"] + row["compounds_needed_for_target"]) / row["compounds"]
+        # RULES §1: rates over the known, the lower bound over all; the demo holds some unknowns
+        assert row["known"] + row["unknown"] == row["compounds"]
+        assert row["coverage_rate"] == row["served"] / row["known"]
+        assert row["coverage_rate_lower"] == row["served"] / row["compounds"] <= row["coverage_rate"]
+        after = (row["served"] + row["compounds_needed_for_target"]) / row["known"]
         assert after >= 0.8 and (row["compounds_needed_for_target"] == 0 or
-                                 (after - 1 / row["compounds"]) < 0.8)
+                                 (after - 1 / row["known"]) < 0.8)
+    assert d["unknown"] == summary["district"]["unknown"] == 13  # the point-only ledger entries: 待核实
     assert len(report["streets"]) == 15

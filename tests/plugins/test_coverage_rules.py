@@ -42,8 +42,23 @@ def test_group_kpis_exact() -> None:
         "compounds": 5, "served": 2, "coverage_rate": 2 / 5, "households": 1200, "served_households": 400,
         "coverage_rate_households": 400 / 1200, "owners_org": 3, "owners_org_rate": 3 / 5,
         "target_coverage": 0.8, "target_owners_org": 0.95, "compounds_needed_for_target": 2,
-        "owners_org_needed_for_target": 2,
+        "owners_org_needed_for_target": 2, "known": 5, "unknown": 0, "coverage_rate_lower": 2 / 5,
+        "coverage_rate_households_lower": 400 / 1200, "owners_org_rate_lower": 3 / 5,
     }
+
+
+def test_unknowns_are_counted_apart() -> None:
+    """RULES §1: an unknown mode is neither served nor unserved — rates over the known, lower bounds over all."""
+    k = group_kpis(frame(*FIVE.itertuples(index=False), ("A", "unknown", "unknown", 1000),
+                         ("B", "unknown", "owners_committee", 800)), S)
+    assert (k["compounds"], k["known"], k["unknown"], k["served"]) == (7, 5, 2, 2)
+    assert k["coverage_rate"] == 2 / 5 and k["coverage_rate_lower"] == 2 / 7  # the known rate is unchanged by them
+    assert k["coverage_rate_households"] == 400 / 1200 and k["coverage_rate_households_lower"] == 400 / 3000
+    assert (k["households"], k["households_known_mode"]) == (3000, 1200)  # the rate's base: the known
+    assert k["compounds_needed_for_target"] == 2  # ceil(0.8 × 5 known) − 2
+    assert (k["owners_org"], k["owners_org_unknown"], k["owners_org_rate"], k["owners_org_rate_lower"]) == \
+        (4, 1, 4 / 6, 4 / 7)
+    assert group_kpis(frame(("A", "unknown", "unknown", 10)), S)["coverage_rate"] is None  # nothing known
 
 
 @pytest.mark.parametrize("mode,served", [("professional", True), ("state_owned", True), ("self_managed", False),

@@ -281,3 +281,19 @@ def test_cli_english_and_chinese_tables(demo_url, cli_run, monkeypatch) -> None:
     en = cli_run(demo_url, "takeover", "select", "--min", "2", "--max", "3")
     assert en.exit_code == 0 and "optimal (proven by HiGHS)" in en.stdout and "greedy baseline" in en.stdout
     assert "thresholds: contiguity radius 500 m" in en.stdout
+
+
+def test_cli_unknowns_are_candidates_only_when_asked(demo_url, demo_ctx, cli_run) -> None:  # noqa: ANN001
+    """RULES §1 on the demo (its point-only ledger entries are 待核实): left out of the ranking unless asked."""
+    from sqlalchemy import select
+
+    from geoplatform.models import Compound
+
+    with demo_ctx.session(readonly=True) as s:
+        unknown = set(s.execute(select(Compound.id).where(Compound.management_mode == "unknown")).scalars())
+    assert len(unknown) == 13
+    plain = {c["compound_id"] for c in json.loads(cli_run(demo_url, "takeover", "rank", "--json").stdout)["candidates"]}
+    res = cli_run(demo_url, "takeover", "rank", "--include-unknown", "--json")
+    assert res.exit_code == 0, res.stderr
+    wider = {c["compound_id"] for c in json.loads(res.stdout)["candidates"]}
+    assert not plain & unknown and unknown <= wider and plain <= wider

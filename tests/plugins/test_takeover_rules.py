@@ -150,3 +150,14 @@ def test_weights_are_settings() -> None:
 def test_missing_inputs_are_reported() -> None:
     gdf = _frame([{"id": "a", "geom": _square(0), "households": None, "fee_collection_rate": None}])
     assert sorted(score_candidates(gdf, NO_HANDOVERS, S).at["a", "unknown"]) == ["fee_viability", "households"]
+
+
+@pytest.mark.parametrize(("include_unknown", "with_cm", "expected"), [(False, False, False), (False, True, False),
+                                                                     (True, False, True)])
+def test_unknown_mode_is_no_candidate_unless_asked(include_unknown: bool, with_cm: bool, expected: bool) -> None:
+    """RULES §1: a compound 待核实 is not a takeover candidate unless the user asks (`--include-unknown`)."""
+    from dataclasses import replace
+
+    gdf = _frame([{"id": "a", "geom": _square(0), "management_mode": "unknown"}])
+    settings = replace(S, include_unknown=include_unknown)
+    assert ("a" in score_candidates(gdf, NO_HANDOVERS, settings, with_cm).index) is expected

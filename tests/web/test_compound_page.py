@@ -105,3 +105,19 @@ def test_history_shows_who_changed_what_readably(client, ws_demo, ws_ctx) -> Non
 def test_map_popups_know_the_compound_page(client, ws_demo) -> None:  # noqa: ANN001, F811
     html = client.get("/", headers=ws_demo.auth("ws_viewer")).get_data(as_text=True)
     assert '"compound_page": "/compounds/__ID__"' in html
+
+
+def test_an_unknown_compound_says_to_verify_never_no_service(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
+    """RULES §1: a compound whose ledger said nothing about its mode/organisation shows 待核实, not 无物业/未组建."""
+    with ws_ctx.session(readonly=True) as s:
+        cid = s.execute(select(m.Compound.id).where(m.Compound.management_mode == "unknown",
+                                                    m.Compound.owners_org == "unknown").order_by(m.Compound.id)
+                        ).scalars().first()
+    assert cid is not None  # the demo holds some unknowns, as real data will
+    page = client.get(f"/compounds/{cid}", headers=ws_demo.auth("ws_viewer")).get_data(as_text=True)
+    assert 'id="wc-coverage-served-unknown"' in page and 'id="wc-coverage-org-unknown"' in page
+    assert 'id="wc-takeover-unknown"' in page  # not "only unmanaged compounds are candidates"
+    text = _text(page.replace("暂无物业企业", ""))  # "no firm records yet" is not a statement about the mode
+    assert "待核实" in text and "无物业" not in text and "未组建" not in text
+    en = _text(client.get(f"/compounds/{cid}?lang=en", headers=ws_demo.auth("ws_viewer")).get_data(as_text=True))
+    assert "unknown (待核实)" in en

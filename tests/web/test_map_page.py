@@ -84,3 +84,13 @@ def test_every_folium_default_asset_is_overridden() -> None:
     static = Path(__file__).resolve().parents[2] / "web" / "static"
     for _, path in VENDOR_JS + VENDOR_CSS:
         assert (static / path).is_file(), path
+
+
+def test_the_compounds_legend_has_unknown_as_its_own_category() -> None:
+    """RULES §1: 待核实 is coloured apart on the map, never as 无物业."""
+    from web.maplayers import base_layers
+
+    spec = next(s for s in base_layers() if s.id == "compounds")
+    rules = {r.value: r for r in spec.legend.rules}
+    assert rules["unknown"].label_zh == "待核实" and rules["unknown"].color != rules["none"].color
+    assert len({r.color for r in rules.values()}) == len(rules)

@@ -31,9 +31,12 @@ def _count(ctx, model, *where) -> int:  # noqa: ANN001
         return s.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def _upload(client, auth, data: bytes, filename: str = "新小区.geojson", kind: str = "compounds"):  # noqa: ANN001, ANN202
+def _upload(client, auth, data: bytes, filename: str = "新小区.geojson", kind: str = "compounds",  # noqa: ANN001, ANN202
+            crs: str | None = None, **form: str):
+    """Post an upload; the form's coordinate system (required): WGS-84 for a CSV/XLSX, else the file's own."""
+    crs = crs or ("wgs84" if filename.endswith((".csv", ".xlsx")) else "declared")
     return client.post("/ws/bureau/import", headers=auth, content_type="multipart/form-data",
-                       data={"kind": kind, "file": (io.BytesIO(data), filename)})
+                       data={"kind": kind, "crs": crs, "file": (io.BytesIO(data), filename), **form})
 
 
 def test_anonymous_is_sent_to_login(client) -> None:  # noqa: ANN001
@@ -74,7 +77,8 @@ def test_dashboard_figures_and_charts(client, role_demo, role_ctx) -> None:  # n
     assert len(bars) == 2 * len(report["streets"])
     first = report["streets"][0]
     assert (first["code"], f"{first['coverage_rate']:.4f}") in bars
-    rows = re.findall(r'<tr data-street="(\d+)">', html)
+    distance = html.split('id="wb-distance"', 1)[1].split("</table>", 1)[0]  # the coverage panel's table
+    rows = re.findall(r'<tr data-street="(\d+)">', distance)
     assert rows == [s["code"] for s in report["streets"]]
     assert "充电桩" in html and 'class="ws-count"' in html  # charging summary
     assert 'id="wb-handover"' in html and html.count("<tr data-facility=") == 4  # handover per utility
@@ -148,7 +152,8 @@ def test_import_problems_in_the_users_language(client, role_demo) -> None:  # no
     for english in ("below the plausible", "unknown street", "outside", " row ", "column", "columns not imported"):
         assert english not in html.split('id="wb-report"', 1)[1].split("</table>", 1)[0] + warnings, english
     en = client.post("/ws/bureau/import?lang=en", headers=auth, content_type="multipart/form-data",
-                     data={"kind": "compounds", "file": (io.BytesIO(ledger), "台账.csv")}).get_data(as_text=True)
+                     data={"kind": "compounds", "crs": "wgs84", "file": (io.BytesIO(ledger), "台账.csv")}
+                     ).get_data(as_text=True)
     problems = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td></tr>", en)
     assert ("台账.csv row 2, column 户数", "-5 is below the plausible minimum 0 (negative)") in problems, problems
     assert "columns not imported: 备注X" in en and "未知街道" not in en
@@ -160,7 +165,7 @@ def test_upload_refuses_unknown_types_and_bad_tokens(client, role_demo) -> None:
     assert r.status_code == 400 and "evil.exe" in r.get_data(as_text=True)
     assert client.post("/ws/bureau/import/commit", headers=auth, data={"token": "../../etc"}).status_code == 400
     r = client.post("/ws/bureau/import", headers=auth, content_type="multipart/form-data",
-                    data={"kind": "nonsense", "file": (io.BytesIO(b"{}"), "a.geojson")})
+                    data={"kind": "nonsense", "crs": "declared", "file": (io.BytesIO(b"{}"), "a.geojson")})
     assert r.status_code == 400
 
 
@@ -207,7 +212,8 @@ def test_forms_need_the_csrf_token(client, role_demo, role_ctx) -> None:  # noqa
                                               "csrf_token": csrf})
     assert r.status_code == 302
     r = client.post("/ws/bureau/import", content_type="multipart/form-data",
-                    data={"kind": "compounds", "file": (io.BytesIO(compound_geojson("t-c", "x")), "a.geojson")})
+                    data={"kind": "compounds", "crs": "declared",
+                          "file": (io.BytesIO(compound_geojson("t-c", "x")), "a.geojson")})
     assert r.status_code == 403
 
 

@@ -51,11 +51,34 @@ add_messages({
         'ws_bureau.import.kind': '数据类型',
         'ws_bureau.import.file': '文件',
         'ws_bureau.import.file_hint': 'GeoJSON、GeoPackage、Shapefile（zip）、CSV、XLSX，单个文件不超过 {mb} MB',
-        'ws_bureau.import.crs': '坐标系（可选）',
-        'ws_bureau.import.crs_hint': '例：EPSG:4547、gcj02（高德）、bd09（百度）；留空则自动识别',
+        'ws_bureau.import.crs': '坐标系（必选）',
+        'ws_bureau.import.crs_pick': '请选择……',
+        'ws_bureau.import.crs.declared': '文件自带（GeoJSON、GeoPackage、带 .prj 的 Shapefile），或文件没有坐标',
+        'ws_bureau.import.crs.wgs84': 'WGS-84（GPS、天地图、测绘经纬度）',
+        'ws_bureau.import.crs.gcj02': 'GCJ-02（高德、腾讯地图拾取）',
+        'ws_bureau.import.crs.bd09': 'BD-09（百度地图拾取）',
+        'ws_bureau.import.crs.epsg': '投影坐标（米）：EPSG 代码',
+        'ws_bureau.import.crs_epsg': 'EPSG 代码',
+        'ws_bureau.import.crs_hint': '怎么判断：点位是在高德或腾讯地图上拾取的 → GCJ-02；在百度地图上拾取的 → BD-09；'
+                                     'GPS 设备、天地图或测绘成果的经纬度 → WGS-84；数值为几十万、几百万（米）→ 投影坐标，'
+                                     '填 EPSG 代码（本区常用 EPSG:4546）。CSV、XLSX 无法自带坐标系，必须选择；选错时若能从'
+                                     '区界判断，会提示应选哪一个。',
+        'ws_bureau.import.crs_missing': '请选择坐标系',
+        'ws_bureau.import.crs_epsg_missing': '请填写投影坐标系的 EPSG 代码（如 EPSG:4546）',
         'ws_bureau.import.sheet': '工作表（XLSX，可选）',
         'ws_bureau.import.layer': '图层（GeoPackage/zip，可选）',
-        'ws_bureau.import.upsert': '已存在的编号则更新（upsert）',
+        'ws_bureau.import.upsert': '更新已有小区',
+        'ws_bureau.import.upsert_hint': '编号相同，或没有编号但街镇和名称相同（其次位置相近）的记录更新已有数据，而不是被拒绝',
+        'ws_bureau.import.street_from_location': '以位置确定街镇',
+        'ws_bureau.import.street_from_location_hint': '点位落在其他街镇范围内的小区，按点位所在街镇导入',
+        'ws_bureau.import.options': '选项',
+        'ws_bureau.import.bad_kind': '数据类型应为以下之一：{kinds}',
+        'ws_bureau.import.bad_token': '上传编号无效',
+        'ws_bureau.import.not_yours': '这份上传属于其他用户',
+        'ws_bureau.import.encoding': '文字编码（CSV、Shapefile）',
+        'ws_bureau.import.encoding.auto': '自动（UTF-8，或按 .cpg 文件）',
+        'ws_bureau.import.repair': '自动修复无效几何',
+        'ws_bureau.import.repair_hint': '对自相交等无效边界执行 make_valid，每处修复都会在报告中列出',
         'ws_bureau.import.check': '检查（试导入，不写入）',
         'ws_bureau.import.report': '检查报告',
         'ws_bureau.import.ok': '检查通过：将导入 {n} 条（新增 {new}，更新 {upd}）',
@@ -116,11 +139,38 @@ add_messages({
         'ws_bureau.import.kind': 'Kind',
         'ws_bureau.import.file': 'File',
         'ws_bureau.import.file_hint': 'GeoJSON, GeoPackage, zipped Shapefile, CSV, XLSX; at most {mb} MB',
-        'ws_bureau.import.crs': 'Coordinate system (optional)',
-        'ws_bureau.import.crs_hint': 'e.g. EPSG:4547, gcj02 (AMap), bd09 (Baidu); empty = detect',
+        'ws_bureau.import.crs': 'Coordinate system (required)',
+        'ws_bureau.import.crs_pick': 'Choose…',
+        'ws_bureau.import.crs.declared': "The file's own (GeoJSON, GeoPackage, Shapefile with .prj), or no coordinates",
+        'ws_bureau.import.crs.wgs84': 'WGS-84 (GPS, Tianditu, surveyed lon/lat)',
+        'ws_bureau.import.crs.gcj02': 'GCJ-02 (picked on AMap or Tencent maps)',
+        'ws_bureau.import.crs.bd09': 'BD-09 (picked on Baidu maps)',
+        'ws_bureau.import.crs.epsg': 'Projected (metres): EPSG code',
+        'ws_bureau.import.crs_epsg': 'EPSG code',
+        'ws_bureau.import.crs_hint': 'How to tell: points picked on AMap or Tencent maps → GCJ-02; on Baidu maps → '
+                                     'BD-09; GPS devices, Tianditu or survey lon/lat → WGS-84; numbers in the hundreds '
+                                     'of thousands or millions (metres) → projected, give the EPSG code (here usually '
+                                     'EPSG:4546). A CSV or XLSX cannot carry its system, so choose one; when the district '
+                                     'outline shows the choice is wrong, the report says which fits.',
+        'ws_bureau.import.crs_missing': 'Choose the coordinate system',
+        'ws_bureau.import.crs_epsg_missing': 'Give the EPSG code of the projected system (e.g. EPSG:4546)',
         'ws_bureau.import.sheet': 'Sheet (XLSX, optional)',
         'ws_bureau.import.layer': 'Layer (GeoPackage/zip, optional)',
-        'ws_bureau.import.upsert': 'Update existing ids (upsert)',
+        'ws_bureau.import.upsert': 'Update existing compounds',
+        'ws_bureau.import.upsert_hint': 'Rows with a stored id — or without an id but the same street and name (else '
+                                        'a nearby point) — update what is stored instead of being refused',
+        'ws_bureau.import.street_from_location': 'Street from the location',
+        'ws_bureau.import.street_from_location_hint': 'A compound whose point lies in another street than the one '
+                                                      'given takes the street of its point',
+        'ws_bureau.import.options': 'Options',
+        'ws_bureau.import.bad_kind': 'The kind must be one of: {kinds}',
+        'ws_bureau.import.bad_token': 'Bad upload token',
+        'ws_bureau.import.not_yours': 'This upload belongs to another user',
+        'ws_bureau.import.encoding': 'Text encoding (CSV, Shapefile)',
+        'ws_bureau.import.encoding.auto': 'Automatic (UTF-8, or as the .cpg file says)',
+        'ws_bureau.import.repair': 'Repair invalid geometries',
+        'ws_bureau.import.repair_hint': 'Applies make_valid to invalid outlines (self-intersections…); every repair '
+                                        'is listed in the report',
         'ws_bureau.import.check': 'Check (dry run, writes nothing)',
         'ws_bureau.import.report': 'Report',
         'ws_bureau.import.ok': 'Check passed: {n} rows would be imported ({new} new, {upd} updated)',
@@ -244,15 +294,31 @@ def _safe_name(name: str) -> str:
     return base or "upload"
 
 
+CRS_CHOICES = ("declared", "wgs84", "gcj02", "bd09", "epsg")  # the form's coordinate systems (one must be chosen)
+ENCODINGS = ("utf-8", "gbk", "gb18030")  # the form's text encodings (empty: automatic)
+
+
 def _options(form: Any) -> dict[str, Any]:
+    """The form's import options; `crs_error` says what is missing when no coordinate system was chosen."""
     kind = form.get("kind") or ""
     if kind not in IMPORT_KINDS:
-        abort(400, f"kind must be one of: {', '.join(IMPORT_KINDS)}")
+        abort(400, _t("ws_bureau.import.bad_kind", kinds=", ".join(IMPORT_KINDS)))
     opts: dict[str, Any] = {"kind": kind}
-    for key in ("crs", "sheet", "layer"):
+    for key in ("sheet", "layer"):
         value = (form.get(key) or "").strip()[:100]
         opts[key] = value or None
+    choice = (form.get("crs") or "").strip()
+    opts["crs_choice"] = choice if choice in CRS_CHOICES else None
+    opts["crs_epsg"] = (form.get("crs_epsg") or "").strip()[:100] or None
+    opts["crs"] = None if choice in ("declared", "") else opts["crs_epsg"] if choice == "epsg" else \
+        choice if choice in CRS_CHOICES else None
+    opts["crs_error"] = "ws_bureau.import.crs_missing" if opts["crs_choice"] is None else \
+        "ws_bureau.import.crs_epsg_missing" if choice == "epsg" and not opts["crs_epsg"] else None
+    encoding = (form.get("encoding") or "").strip().lower()
+    opts["encoding"] = encoding if encoding in ENCODINGS else None
     opts["upsert"] = form.get("upsert") in ("1", "on", "true")
+    opts["repair"] = form.get("repair") in ("1", "on", "true")
+    opts["street_from_location"] = form.get("street_from_location") in ("1", "on", "true")
     return opts
 
 
@@ -262,7 +328,8 @@ def _run_import(ctx: Any, path: Path, opts: dict[str, Any], dry_run: bool, user:
 
     try:
         report = import_file(ctx, opts["kind"], path, crs=opts["crs"], sheet=opts["sheet"], layer=opts["layer"],
-                             upsert=opts["upsert"], dry_run=dry_run, user=user)
+                             encoding=opts.get("encoding"), repair=opts.get("repair", False), upsert=opts["upsert"], street_from_location=opts.get("street_from_location", False),
+                             dry_run=dry_run, user=user, surface="web")
     except ImportFailed as exc:
         return exc.report.as_dict(current_lang())
     except ValueError as exc:  # e.g. an unknown kind
@@ -276,7 +343,10 @@ def _run_import(ctx: Any, path: Path, opts: dict[str, Any], dry_run: bool, user:
 def _render_import(**kw: Any) -> str:
     zh = current_lang() == "zh"
     kinds = [(k, f"{KIND_LABELS[k][0 if zh else 1]} ({k})") for k in IMPORT_KINDS]
-    return render_template("workspaces/bureau.html", tab="import", kinds=kinds,
+    crs_choices = [(c, _t(f"ws_bureau.import.crs.{c}")) for c in CRS_CHOICES]
+    encodings = [("", _t("ws_bureau.import.encoding.auto")), *[(e, e.upper()) for e in ENCODINGS]]
+    return render_template("workspaces/bureau.html", tab="import", kinds=kinds, crs_choices=crs_choices,
+                           encodings=encodings,
                            max_mb=UPLOAD_MAX_BYTES // (1024 * 1024), **kw)
 
 
@@ -292,6 +362,8 @@ def import_check() -> Any:
     """Save the upload under a random token and dry-run it; the page shows the importer's full report."""
     user = require("import", {"kind": "import"})
     opts = _options(request.form)
+    if opts["crs_error"]:  # the coordinate system is chosen, never guessed (the form requires it; so does the server)
+        return _render_import(report=None, token=None, opts=opts, error=_t(opts["crs_error"]), committed=False), 400
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _render_import(report=None, token=None, opts=opts, error=_t("ws_bureau.import.no_file"),
@@ -325,7 +397,7 @@ def import_commit() -> Any:
     user = require("import", {"kind": "import"})
     token = request.form.get("token") or ""
     if not TOKEN_RE.match(token):
-        abort(400, "bad upload token")
+        abort(400, _t("ws_bureau.import.bad_token"))
     folder = upload_root() / token
     meta_path = folder / "meta.json"
     if not meta_path.is_file():
@@ -333,7 +405,7 @@ def import_commit() -> Any:
                               error=_t("ws_bureau.import.expired")), 410
     meta = json.loads(meta_path.read_text())
     if meta.get("user") != user.name:  # an upload belongs to the one who made it
-        abort(403, "this upload belongs to another user")
+        abort(403, _t("ws_bureau.import.not_yours"))
     try:
         report = _run_import(_ctx(), folder / meta["file"], meta["opts"], False, user.name)
     finally:

@@ -18,17 +18,22 @@ KINDS = ("district", "streets", "communities", "compounds", "buildings", "garage
 @click.command("import")
 @click.argument("kind", metavar=f"[{'|'.join(KINDS)}|a plugin's kind]")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--crs", default=None, help="Coordinate system of the file: EPSG:4547, 4326, gcj02 (AMap), bd09 (Baidu).")
+@click.option("--crs", default=None, help="Coordinate system of the file: wgs84 (GPS, Tianditu), gcj02 (AMap/Tencent), "
+              "bd09 (Baidu) or an EPSG code (EPSG:4546). Required for CSV/XLSX with coordinates: they cannot say.")
 @click.option("--sheet", default=None, help="XLSX sheet name or number.")
 @click.option("--layer", default=None, help="GeoPackage layer / shapefile name inside a zip.")
 @click.option("--encoding", default=None, help="Text encoding of a CSV or shapefile DBF (utf-8, gbk, gb18030).")
 @click.option("--repair", is_flag=True, help="Repair invalid geometries with make_valid (every repair is listed).")
-@click.option("--upsert", is_flag=True, help="Update rows whose id already exists instead of refusing them.")
+@click.option("--upsert", is_flag=True, help="Update rows already stored instead of refusing them (by id; id-less "
+              "compounds by street + name, else by location).")
+@click.option("--street-from-location", is_flag=True,
+              help="Compounds whose point lies in another street than the one given take that street.")
 @click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def import_cmd(ctx: click.Context, kind: str, file: str, crs: str | None, sheet: str | None, layer: str | None,
-               encoding: str | None, repair: bool, upsert: bool, dry_run: bool, as_json: bool) -> None:
+               encoding: str | None, repair: bool, upsert: bool, street_from_location: bool, dry_run: bool,
+               as_json: bool) -> None:
     """Import FILE (GeoJSON, GeoPackage, zipped Shapefile, CSV, XLSX) as KIND, in one transaction."""
     from geoplatform.io.importer import import_file
     from geoplatform.io.report import ImportFailed
@@ -53,7 +58,8 @@ def import_cmd(ctx: click.Context, kind: str, file: str, crs: str | None, sheet:
         user = "cli"
     try:  # an unknown KIND is a UserInputError: the group shows it like any other (exit 2)
         report = import_file(c, kind, file, crs=crs, sheet=sheet, layer=layer, encoding=encoding, repair=repair,
-                             upsert=upsert, dry_run=dry_run, user=f"cli:{user}", progress=progress)
+                             upsert=upsert, dry_run=dry_run, user=f"cli:{user}", progress=progress,
+                             street_from_location=street_from_location)
     except ImportFailed as exc:
         for b in bar.values():
             b.render_finish()
