@@ -33,6 +33,8 @@ def human_table(report: dict[str, Any], lang: str = "zh") -> None:
     click.echo(t("coverage.thresholds", lang))
     enums = {"served_modes": "management_mode", "owners_org_values": "owners_org"}
     for item in settings_table(settings):
+        if item["name"] not in (*enums, "target_coverage", "target_owners_org"):
+            continue  # the path-to-target settings are shown by `kpi projection` / `kpi plan`
         value = item["value"]
         if isinstance(value, float):
             shown_value = _percent(value)
@@ -42,15 +44,58 @@ def human_table(report: dict[str, Any], lang: str = "zh") -> None:
     click.echo(t("coverage.unknown_note", lang, n=d["unknown"], orgs=d["owners_org_unknown"]))
 
 
-def register(cli: click.Group) -> None:
-    """Add the `kpi` command to the CLI group."""
+def _today(c: Any, today: Any) -> None:
+    if today is not None:
+        c.today = today.date()
 
-    @cli.command("kpi")
+
+def human_projection(doc: dict[str, Any], lang: str = "zh") -> None:
+    """Each street (and the district) at each milestone: rate and gap to target."""
+    from geoplatform.cli import print_table
+
+    dates = [m["date"] for m in doc["milestones"]]
+    rows = []
+    for name, code, ms in [*((r["name"], r["street_code"], r["milestones"]) for r in doc["streets"]),
+                           (t("coverage.district", lang), "", doc["milestones"])]:
+        row: dict[str, Any] = {"code": code, "name": name}
+        for m in ms:
+            row[m["date"]] = f"{_percent(m['rate'])} ({t('coverage.projection.gap', lang, n=m['gap'])})"
+        rows.append(row)
+    click.echo(t("coverage.projection.title", lang, today=doc["today"], target=_percent(doc["target"])))
+    print_table(rows, [("code", t("coverage.col.code", lang)), ("name", t("coverage.col.name", lang)),
+                       *((d, d) for d in dates)])
+
+
+def human_plan(doc: dict[str, Any], lang: str = "zh") -> None:
+    """The chosen actions per street, their cost, and the streets that cannot be closed."""
+    click.echo(t("coverage.plan.title", lang, milestone=doc["milestone"], target=_percent(doc["target"]),
+                 cost=f"{doc['cost']:g}", n=len(doc["actions"])))
+    for r in doc["streets"]:
+        if not r["gap"]:
+            continue
+        state = t("coverage.plan.closed" if r["closed"] else "coverage.plan.open", lang)
+        click.echo(f"{r['name'] or r['street_code']}: {_percent(r['before']['rate'])} → {_percent(r['after']['rate'])}"
+                   f"  {state}")
+        for a in r["actions"]:
+            click.echo(f"  - [{t('coverage.plan.kind.' + a['kind'], lang)}] {a['label']}  "
+                       f"{t('coverage.plan.cost', lang, cost=a['cost'])}")
+        if r["missing"]:
+            click.echo("  " + t("coverage.plan.missing", lang, n=r["missing"]["served_short"]))
+    if doc["status"] == "budget_insufficient":
+        click.echo(t("coverage.plan.budget_insufficient", lang, need=doc["budget_needed"]))
+
+
+def register(cli: click.Group) -> None:
+    """Add the `kpi` group (`kpi`, `kpi projection`, `kpi plan`) to the CLI group."""
+
+    @cli.group("kpi", invoke_without_command=True)
     @click.option("--street", default=None, help="Only this street's row (NBS code or name); district stays whole.")
     @click.option("--json", "as_json", is_flag=True, help="One JSON document {district, streets}.")
     @click.pass_context
     def kpi(ctx: click.Context, street: str | None, as_json: bool) -> None:
         """专业化物业覆盖率与业主组织组建率 (coverage and owners' organisation KPIs, RULES §1)."""
+        if ctx.invoked_subcommand is not None:
+            return
         from geoplatform.cli import UserError, emit, get_context, require_schema, resolve_street
         from plugins.coverage.service import kpi_report
 
@@ -62,3 +107,44 @@ def register(cli: click.Group) -> None:
         except ValueError as exc:  # bad [rules.coverage] settings
             raise UserError(str(exc)) from exc
         emit(report, as_json, lambda d: human_table(d, c.config.language))
+
+    @kpi.command("projection")
+    @click.option("--street", default=None, help="Only this street's row (NBS code or name); district stays whole.")
+    @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Judge contracts as of this day.")
+    @click.option("--json", "as_json", is_flag=True, help='One JSON document {"milestones", "streets"}.')
+    @click.pass_context
+    def projection(ctx: click.Context, street: str | None, today: Any, as_json: bool) -> None:
+        """到2025/2026/2027年底的覆盖率推演 (RULES §1 path to target)."""
+        from geoplatform.cli import UserError, emit, get_context, require_schema, resolve_street
+        from plugins.coverage.service import projection_report
+
+        c = get_context(ctx)
+        require_schema(c)
+        _today(c, today)
+        code = resolve_street(c, street) if street else None
+        try:
+            doc = projection_report(c, street=code)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+        emit(doc, as_json, lambda d: human_projection(d, c.config.language))
+
+    @kpi.command("plan")
+    @click.option("--street", default=None, help="Only this street's row (NBS code or name); the plan stays one.")
+    @click.option("--budget", type=float, default=None, help="At most this total cost (万元/year).")
+    @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Judge contracts as of this day.")
+    @click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+    @click.pass_context
+    def plan(ctx: click.Context, street: str | None, budget: float | None, today: Any, as_json: bool) -> None:
+        """最低成本补齐各街镇2027年覆盖率缺口的行动方案 (least-cost actions to the target)."""
+        from geoplatform.cli import UserError, emit, get_context, require_schema, resolve_street
+        from plugins.coverage.service import plan_report
+
+        c = get_context(ctx)
+        require_schema(c)
+        _today(c, today)
+        code = resolve_street(c, street) if street else None
+        try:
+            doc = plan_report(c, street=code, budget=budget)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+        emit(doc, as_json, lambda d: human_plan(d, c.config.language))
