@@ -8,6 +8,8 @@ add_messages({
     "zh": {
         "coverage.layer": "物业服务覆盖（管理模式）",
         "coverage.streets_layer": "街镇专业化物业覆盖率",
+        "coverage.lone_layer": "单体楼（不在任何小区内）",
+        "coverage.gap_layer": "街镇2027年末推演差距",
         "coverage.group": "物业服务",
         "coverage.col.code": "代码", "coverage.col.name": "街镇", "coverage.col.compounds": "小区数",
         "coverage.col.served": "专业化", "coverage.col.coverage_rate": "覆盖率",
@@ -37,11 +39,13 @@ add_messages({
         "coverage.plan.budget_insufficient": "预算不足：补齐全部可补齐街镇至少需要 {need} 万元/年",
         "coverage.plan.kind.takeover": "国企兜底接管", "coverage.plan.kind.bundle": "打包管理",
         "coverage.plan.kind.renewal": "续签合同",
-        "coverage.error.budget": "预算必须 ≥ 0（收到 {budget}）",
+        "coverage.error.budget": "预算必须是 ≥ 0 的数（收到 {budget}）",
     },
     "en": {
         "coverage.layer": "Property-service coverage (management mode)",
         "coverage.streets_layer": "Professional coverage by street",
+        "coverage.lone_layer": "Lone buildings (inside no compound)",
+        "coverage.gap_layer": "Projected gap per street, end-2027",
         "coverage.group": "Property service",
         "coverage.col.code": "code", "coverage.col.name": "street", "coverage.col.compounds": "compounds",
         "coverage.col.served": "served", "coverage.col.coverage_rate": "coverage",
@@ -72,6 +76,6 @@ add_messages({
         "coverage.plan.budget_insufficient": "Budget too small: closing every closable street needs at least {need} 万元/year",
         "coverage.plan.kind.takeover": "state-company takeover", "coverage.plan.kind.bundle": "bundle",
         "coverage.plan.kind.renewal": "contract renewal",
-        "coverage.error.budget": "the budget must be ≥ 0 (got {budget})",
+        "coverage.error.budget": "the budget must be a number ≥ 0 (got {budget})",
     },
 })

@@ -10,7 +10,8 @@ from geoplatform import webshell
 
 
 def blueprint(context: Any) -> Blueprint:
-    """GET /api/v1/kpi[?street=] (the `geoplatform kpi --json` document); templates under coverage/."""
+    """GET /api/v1/kpi[?street=] (the `geoplatform kpi --json` document), /api/v1/kpi/projection and
+    /api/v1/kpi/plan; templates under coverage/."""
     from geoplatform.streets import resolve_street
     from plugins.coverage.service import kpi_report
 
@@ -25,6 +26,49 @@ def blueprint(context: Any) -> Blueprint:
             with context.session(readonly=True) as s:
                 street = resolve_street(s, request.args["street"][:100])
         data = context.memo(f"kpi|{street}", lambda: _plain(kpi_report(context, street=street)))
+        return webshell.json_response(data)
+
+    def _street_arg() -> str | None:
+        if not request.args.get("street"):
+            return None
+        with context.session(readonly=True) as s:
+            return resolve_street(s, request.args["street"][:100])
+
+    @bp.get("/kpi/projection")
+    def projection() -> Response:
+        """RULES §1 path to target (the `geoplatform kpi projection --json` document, as of the server's day);
+        `?street=` limits the street rows."""
+        from plugins.coverage.service import projection_report
+
+        webshell.require("view")
+        street = _street_arg()
+        data = context.memo("kpi_projection", lambda: _plain(projection_report(context)))
+        if street is not None:
+            data = {**data, "streets": [r for r in data["streets"] if r["street_code"] == street]}
+        return webshell.json_response(data)
+
+    @bp.get("/kpi/plan")
+    def plan() -> Response:
+        """The least-cost plan (`geoplatform kpi plan --json`); a street officer sees their own street's rows only."""
+        from plugins.coverage.service import plan_report
+
+        user = webshell.require("view")
+        street = _street_arg()
+        if getattr(user, "role", None) == "street_officer":
+            street = street or user.street_code
+            webshell.require("work_street", {"kind": "street", "street_code": street})
+        budget = request.args.get("budget")
+        if budget not in (None, ""):
+            from geoplatform.errors import UserInputError
+
+            try:
+                value = float(budget)
+            except ValueError as exc:
+                raise UserInputError("coverage.error.budget", budget=budget[:20]) from exc
+            return webshell.json_response(_plain(plan_report(context, street=street, budget=value)))
+        data = context.memo("kpi_plan", lambda: _plain(plan_report(context)))
+        if street is not None:
+            data = {**data, "streets": [r for r in data["streets"] if r["street_code"] == street]}
         return webshell.json_response(data)
 
     return bp
