@@ -74,6 +74,35 @@ def blueprint(context: Any) -> Blueprint:
     return bp
 
 
+def workspace(context: Any) -> Blueprint:
+    """GET /ws/coverage/path: the path to target and the plan — every street, or a street officer's own (403
+    for another street, checked here); the state company sees which streets its shortlist and picks close."""
+    from flask import render_template
+
+    from geoplatform.streets import resolve_street
+
+    bp = Blueprint("ws_coverage", __name__, template_folder="templates")
+
+    @bp.get("/ws/coverage/path")
+    def path_page() -> str:
+        """The path-to-target page (the bureau panel's content, one street for a street officer)."""
+        from plugins.coverage.screens import path_panel
+
+        user = webshell.require("view")
+        street = None
+        if request.args.get("street"):
+            with context.session(readonly=True) as s:
+                street = resolve_street(s, request.args["street"][:100])
+        if getattr(user, "role", None) == "street_officer":
+            street = street or user.street_code
+            webshell.require("work_street", {"kind": "street", "street_code": street})
+        panel = path_panel(context, street)
+        name = next((r["name"] for r in panel.data["rows"] if r["street_code"] == street), None) if street else None
+        return render_template("coverage/path_page.html", data=panel.data, street_name=name)
+
+    return bp
+
+
 def _plain(value: Any) -> Any:
     """The KPI document as JSON values: numpy scalars plain, NaN as null, dates ISO."""
     import math

@@ -83,3 +83,19 @@ def test_lone_building_and_gap_layers(role_ctx) -> None:  # noqa: ANN001, F811
     gap = layer_features(role_ctx, role_ctx.layer("coverage_gap_2027"))
     want = {s["street_code"]: s["milestones"][-1]["gap"] for s in projection_report(role_ctx)["streets"]}
     assert {k: int(v) for k, v in gap["gap_last"].items() if k in want} == want
+
+
+def test_path_page_for_the_state_company_and_own_street_for_officers(client, role_demo) -> None:  # noqa: ANN001, F811
+    state = role_demo.auth("wr_state")
+    html = client.get("/ws/coverage/path", headers=state).get_data(as_text=True)
+    assert 'id="cv-path-page"' in html
+    assert 'id="gp-nav-coverage-path"' in client.get("/", headers=state).get_data(as_text=True)  # in its menu
+    table = html.split('id="cv-path-table"', 1)[1].split("</table>", 1)[0]
+    assert len(re.findall(r'<tr data-street="\d+"', table)) > 1  # every street: which ones its picks close
+    officer = role_demo.auth("wr_officer")
+    own = client.get("/ws/coverage/path", headers=officer).get_data(as_text=True)
+    rows = re.findall(r'<tr data-street="(\d+)"', own.split('id="cv-path-table"', 1)[1].split("</table>", 1)[0])
+    assert rows == [role_demo.street]
+    other = next(s for s in ("150203001", "150203003") if s != role_demo.street)
+    assert client.get(f"/ws/coverage/path?street={other}", headers=officer).status_code == 403
+    assert client.get("/ws/coverage/path", headers=role_demo.auth("wr_water")).status_code == 200  # view: read-only
