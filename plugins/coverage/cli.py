@@ -10,8 +10,9 @@ from geoplatform.i18n import t
 
 TABLE_COLUMNS = ("code", "name", "compounds", "unknown", "served", "coverage_rate", "coverage_rate_lower", "households",
                  "served_households", "coverage_rate_households", "owners_org", "owners_org_unknown", "owners_org_rate",
-                 "compounds_needed_for_target", "owners_org_needed_for_target")
-RATES = {"coverage_rate", "coverage_rate_lower", "coverage_rate_households", "owners_org_rate"}
+                 "compounds_needed_for_target", "owners_org_needed_for_target",
+                 "units", "lone_buildings", "served_units", "coverage_rate_units", "needed_units", "served_verified")
+RATES = {"coverage_rate", "coverage_rate_lower", "coverage_rate_households", "owners_org_rate", "coverage_rate_units"}
 
 
 def _percent(value: Any) -> str:
@@ -42,6 +43,7 @@ def human_table(report: dict[str, Any], lang: str = "zh") -> None:
             shown_value = ("、" if lang == "zh" else ", ").join(label(enums[item["name"]], v, lang) for v in value)
         click.echo(f"  {t('coverage.setting.' + item['name'], lang)} {shown_value}  {item['provenance']}")
     click.echo(t("coverage.unknown_note", lang, n=d["unknown"], orgs=d["owners_org_unknown"]))
+    click.echo(t("coverage.units_note", lang))
 
 
 def _today(c: Any, today: Any) -> None:
@@ -64,6 +66,17 @@ def human_projection(doc: dict[str, Any], lang: str = "zh") -> None:
     click.echo(t("coverage.projection.title", lang, today=doc["today"], target=_percent(doc["target"])))
     print_table(rows, [("code", t("coverage.col.code", lang)), ("name", t("coverage.col.name", lang)),
                        *((d, d) for d in dates)])
+    _provenance(("milestones", "target_coverage"), lang)
+
+
+def _provenance(names: tuple[str, ...], lang: str) -> None:
+    """The settings applied, with where each comes from."""
+    from plugins.coverage.settings import PROVENANCE
+
+    click.echo("")
+    click.echo(t("coverage.thresholds", lang))
+    for name in names:
+        click.echo(f"  {name}: {PROVENANCE[name]}")
 
 
 def human_plan(doc: dict[str, Any], lang: str = "zh") -> None:
@@ -83,6 +96,7 @@ def human_plan(doc: dict[str, Any], lang: str = "zh") -> None:
             click.echo("  " + t("coverage.plan.missing", lang, n=r["missing"]["served_short"]))
     if doc["status"] == "budget_insufficient":
         click.echo(t("coverage.plan.budget_insufficient", lang, need=doc["budget_needed"]))
+    _provenance(("milestones", "target_coverage", "bundle_action_cost", "renewal_action_cost"), lang)
 
 
 def register(cli: click.Group) -> None:

@@ -24,6 +24,11 @@ add_messages({
                                  "覆盖率下限 = 专业化 / 全部小区（假设待核实的都没有专业化物业）；"
                                  "组建率同理（{orgs} 个小区业主组织待核实）。",
         "coverage.district": "全区合计",
+        "coverage.col.units": "单元数", "coverage.col.lone_buildings": "单体楼", "coverage.col.served_units": "专业化单元",
+        "coverage.col.coverage_rate_units": "单元覆盖率", "coverage.col.needed_units": "距目标差(单元)",
+        "coverage.col.served_verified": "已核验",
+        "coverage.units_note": "单元 = 小区或不在任何小区内的单体楼（单体楼无物业服务，打包并入小区后不再单独计数）；"
+                               "已核验 = 有在期服务合同的专业化小区，其余为未核验（仍计入）。",
         "coverage.thresholds": "阈值（可在配置 [rules.coverage] 中修改）：",
         "coverage.setting.served_modes": "专业化物业服务 = 管理模式属于",
         "coverage.setting.owners_org_values": "业主组织 =",
@@ -61,6 +66,11 @@ add_messages({
                                  "(as if every unknown proved unserved); the owners' organisation rate likewise "
                                  "({orgs} compounds unknown).",
         "coverage.district": "District total",
+        "coverage.col.units": "units", "coverage.col.lone_buildings": "lone bldgs", "coverage.col.served_units": "served units",
+        "coverage.col.coverage_rate_units": "coverage (units)", "coverage.col.needed_units": "to target (units)",
+        "coverage.col.served_verified": "verified",
+        "coverage.units_note": "Units: compounds and residential buildings inside no compound (unserved; a bundled one "
+                               "joins its host); verified = served with a contract in force, the rest unverified (counted).",
         "coverage.thresholds": "Thresholds (configurable in [rules.coverage]):",
         "coverage.setting.served_modes": "professionally served = management mode in",
         "coverage.setting.owners_org_values": "owners' organisation =",

@@ -9,7 +9,8 @@ served_s + Σ Δserved_is·x_i ≥ t·(known_s + Σ Δknown_is·x_i), i.e. Σ (�
 t·known_s − served_s (served is whole, so this is gap 0 of RULES §1). Two actions that change one unit are
 alternatives (a takeover or a bundle of the same compound): at most one of them (so effects add up).
 Objective: least total cost, then the fewest actions among the least-cost plans (second solve with the cost
-fixed); optional budget Σ cost·x ≤ B. A street that cannot reach the target even with every action it has is
+fixed); optional budget Σ cost·x ≤ B — when it cannot close every street, the plan closes as many streets as
+the budget allows (binary z_s: Σ coef·x ≥ rhs_s·z_s), then at least cost, and says what closing all would cost. A street that cannot reach the target even with every action it has is
 reported infeasible with what is missing and left out of the joint model; an action of unknown cost is never
 chosen and is listed. Solved with SciPy's HiGHS `milp` (no time limit: the model is a covering problem of a
 few hundred binaries at district scale).
@@ -117,6 +118,7 @@ def plan(state: State, decided: Sequence[ProjectionChange], actions: Sequence[Pl
             unlimited = _joint(effects, cols, coef, rhs, feasible_streets, conflicts, None) or []
             needed = sum(effects[i].action.cost for i in unlimited)
             missing["__budget__"] = {"cost_needed": needed}
+            chosen = _most_streets(effects, cols, coef, rhs, feasible_streets, conflicts, float(budget or 0.0))
         else:
             chosen = chosen_or_none
     after, _ = state_at(base, [c for i in chosen for c in actions[i].changes], None)
@@ -125,7 +127,7 @@ def plan(state: State, decided: Sequence[ProjectionChange], actions: Sequence[Pl
         b, a = figures(base, target, s), figures(after, target, s)
         mine = [i for i in chosen if effects[i].served.get(s) or effects[i].known.get(s)]
         rows.append({"street_code": s, "before": b, "after": a, "gap": b["gap"], "closed": a["gap"] == 0,
-                     "feasible": s not in wanted or (s not in missing and status != "budget_insufficient"),
+                     "feasible": s not in wanted or s not in missing,
                      "actions": [action_dict(effects[i], s) for i in mine],
                      "cost": float(sum(effects[i].action.cost for i in mine)), "missing": missing.get(s)})
     return {"milestone": milestone.isoformat(), "target": target, "budget": budget, "status": status,
@@ -201,4 +203,47 @@ def _joint(effects: Sequence[ActionEffect], cols: Sequence[int], coef: dict[str,
     ub.append(best + TOL * max(1.0, abs(best)))
     y = _solve(np.ones(n), rows, lb, ub, n)
     x = y if y is not None else x
+    return [i for i in cols if x[idx[i]]]
+
+
+def _most_streets(effects: Sequence[ActionEffect], cols: Sequence[int], coef: dict[str, list[float]],
+                  rhs: dict[str, float], streets: Sequence[str], conflicts: list[list[int]], budget: float
+                  ) -> list[int]:
+    """Within the budget: the most streets closed, then the least cost, then the fewest actions (three solves)."""
+    n, k = len(cols), len(streets)
+    idx = {i: j for j, i in enumerate(cols)}
+    cost = np.array([float(effects[i].action.cost) for i in cols] + [0.0] * k)
+    rows, lb, ub = [], [], []
+    for j, s in enumerate(streets):
+        row = np.zeros(n + k)
+        row[:n] = [coef[s][i] for i in cols]
+        row[n + j] = -rhs[s]
+        rows.append(row)
+        lb.append(0.0)
+        ub.append(np.inf)
+    for group in conflicts:
+        mine = [idx[i] for i in group if i in idx]
+        if len(mine) > 1:
+            row = np.zeros(n + k)
+            row[mine] = 1
+            rows.append(row)
+            lb.append(0.0)
+            ub.append(1.0)
+    rows.append(cost)
+    lb.append(0.0)
+    ub.append(budget + TOL)
+    closed = np.concatenate([np.zeros(n), np.ones(k)])
+    x = _solve(-closed, rows, lb, ub, n + k)
+    if x is None:
+        return []
+    rows.append(closed)
+    lb.append(float(closed @ x) - TOL)
+    ub.append(np.inf)
+    y = _solve(cost, rows, lb, ub, n + k)
+    x = y if y is not None else x
+    rows.append(cost)
+    lb.append(0.0)
+    ub.append(float(cost @ x) + TOL * max(1.0, float(cost @ x)))
+    z = _solve(np.concatenate([np.ones(n), np.zeros(k)]), rows, lb, ub, n + k)
+    x = z if z is not None else x
     return [i for i in cols if x[idx[i]]]

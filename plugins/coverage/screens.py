@@ -62,6 +62,9 @@ MESSAGES = {
         'coverage.panel.kpi.orgs_evidence': '有组建记录 {r} 个 · 仅台账申报 {d} 个',
         'coverage.path.title': '2025–2027 目标路径',
         'coverage.path.menu': '覆盖率目标路径',
+        'coverage.section.verified': '已核验：服务合同 {id} 在期{end}',
+        'coverage.section.until': '（至 {end}）',
+        'coverage.section.unverified': '未核验：没有在期的服务合同（仍计入覆盖率，请补录合同）',
         'coverage.path.page_hint': '各街镇到各年末的推演覆盖率（含已决定的打包、国企接管入围/流程中、合同到期），以及补齐缺口的最低成本方案。',
         'coverage.path.method': '推演口径：以今日数据为起点（合同按 {today} 判断），加上已受理和待决定的打包方案、国企接管入围及流程中（尚未进驻）的小区，减去在节点前到期且无续签的合同；单体楼并入所在小区后不再单独计为单元。',
         'coverage.path.chart': '各街镇按单元覆盖率：现在与各年末（目标 {target}）',
@@ -128,6 +131,9 @@ MESSAGES = {
         'coverage.panel.kpi.orgs_evidence': '{r} from organisation records · {d} only declared by a ledger',
         'coverage.path.title': 'Path to the 2025–2027 targets',
         'coverage.path.menu': 'Path to target',
+        'coverage.section.verified': 'verified: service contract {id} in force{end}',
+        'coverage.section.until': ' (until {end})',
+        'coverage.section.unverified': 'unverified: no service contract in force (still counted; record the contract)',
         'coverage.path.page_hint': "Each street's projected coverage at each year end (decided bundles, takeover shortlist and pipeline, contracts ending) and the least-cost plan closing the gaps.",
         'coverage.path.method': 'Projection: today\'s data (contracts as of {today}), plus accepted and open bundle proposals, plus takeover rows shortlisted or in the pipeline (not yet serving), minus contracts ending before the milestone with no renewal; a bundled lone building stops being a unit of its own.',
         'coverage.path.chart': 'Unit coverage per street: now and at each year end (target {target})',
@@ -288,5 +294,10 @@ def compound_sections(context: Any, compound_id: str, user: Any) -> list[Section
             # RULES §1: an unknown mode / organisation is 待核实, never a "no"
             "served_known": mode != "unknown",
             "owners_org_known": bool(values.get("coverage_owners_org_known", {}).get(compound_id, org != "unknown"))}
+    if served:  # RULES §1 evidence: verified only with a contract in force (None: no plugin keeps contracts)
+        from geoplatform.exchange import served_evidences
+
+        found = served_evidences(context, [compound_id])
+        data["evidence"] = None if found is None else found.get(compound_id, False)
     return [Section(id="coverage_flags", title="coverage.section.title", template="coverage/section.html",
                     data=data, order=10)]

@@ -63,6 +63,31 @@ def oracle(units: list[tuple], decided: list[ProjectionChange], actions: list[Pl
     return (min(costs) if costs else None), impossible
 
 
+def oracle_within_budget(units: list[tuple], decided: list[ProjectionChange], actions: list[PlanAction],
+                         streets: list[str], budget: float) -> tuple[int, float]:
+    """(the most streets any plan within `budget` closes, the least cost of such a plan) by brute force."""
+    base, _ = state_at(initial_state(units), [c for c in decided if not c.pending], M)
+    priced = [a for a in actions if a.cost is not None]
+    wanted = [s for s in streets if figures(base, T, s)["gap"] > 0]
+    best = (0, 0.0)
+    for r in range(len(priced) + 1):
+        for subset in itertools.combinations(priced, r):
+            cost = sum(a.cost for a in subset)
+            seen: set[str] = set()
+            ok = cost <= budget + 1e-9
+            for a in subset if ok else ():
+                mine = {c.unit for c in a.changes if _changes(base, a, c)}
+                ok = ok and not seen & mine
+                seen |= mine
+            if not ok:
+                continue
+            after, _ = state_at(base, [c for a in subset for c in a.changes], None)
+            n = sum(figures(after, T, s)["gap"] == 0 for s in wanted)
+            if n > best[0] or (n == best[0] and cost < best[1] - 1e-9):
+                best = (n, cost)
+    return best
+
+
 def _changes(base: Any, a: PlanAction, c: ProjectionChange) -> bool:
     """Whether change `c` of action `a` alone changes a unit of `base`."""
     local, _ = state_at({k: v for k, v in base.items() if k == c.unit}, [c], None)
@@ -122,7 +147,7 @@ def test_a_budget_too_small_says_what_it_would_take() -> None:
     actions = [act("t1", "A", 12.5, ch("compound:a1", "A", "+served"))]
     doc = plan(initial_state(units), [], actions, ["A"], T, M, budget=10.0)
     assert doc["status"] == "budget_insufficient" and doc["budget_needed"] == pytest.approx(12.5)
-    assert doc["actions"] == [] and not doc["streets"][0]["closed"]
+    assert doc["actions"] == [] and not doc["streets"][0]["closed"]  # nothing within 10 closes the street
     assert plan(initial_state(units), [], actions, ["A"], T, M, budget=12.5)["cost"] == pytest.approx(12.5)
 
 
@@ -202,5 +227,8 @@ def test_planner_with_a_budget_matches_brute_force(seed: int) -> None:
     best, _ = oracle(units, decided, actions, streets, budget=budget)
     if best is None:
         assert doc["status"] == "budget_insufficient" and doc["budget_needed"] == pytest.approx(unlimited["cost"])
+        n, cost = oracle_within_budget(units, decided, actions, streets, budget)
+        closed = sum(r["closed"] for r in doc["streets"] if r["gap"])
+        assert (closed, doc["cost"]) == (n, pytest.approx(cost)) and doc["cost"] <= budget + 1e-9
     else:
         assert doc["status"] == "optimal" and doc["cost"] == pytest.approx(best) and doc["cost"] <= budget + 1e-9
