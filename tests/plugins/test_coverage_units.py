@@ -224,3 +224,21 @@ def test_kpi_plan_cli(seeded, db_url, cli_run) -> None:  # noqa: ANN001
     assert not b["feasible"] and b["missing"]["served_short"] == 1
     bad = cli_run(db_url, "kpi", "plan", "--budget", "-1", "--json")
     assert bad.exit_code == 2 and bad.stdout == "" and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_coverage_texts_in_both_languages_with_the_same_params(ctx) -> None:  # noqa: ANN001
+    from string import Formatter
+
+    from geoplatform.i18n import catalogue
+
+    ctx.load_messages()
+    zh, en = catalogue("zh"), catalogue("en")
+    keys = [k for k in zh if k.startswith(("coverage.path.", "coverage.plan.", "coverage.projection.",
+                                           "coverage.panel.kpi.", "coverage.section.", "coverage.col."))]
+    assert len(keys) > 50
+
+    def fields(s: str) -> set:
+        return {f for _, f, _, _ in Formatter().parse(s) if f is not None}
+
+    for key in keys:
+        assert en.get(key) and en[key] != zh[key] and fields(en[key]) == fields(zh[key]), key
