@@ -19,7 +19,7 @@ def milestone_chart(rows: Sequence[dict[str, Any]], target: float, title: str, t
                     chart_id: str) -> Markup:
     """One group per street: a grey bar for now, then one bar per milestone (green when it reaches `target`),
     each labelled with its year; a dashed target line across. `rows`: {street_code, name, now, milestones}."""
-    left, right, top, bar_h, inner = 118, 60, 34, 9, 2
+    left, right, top, bar_h, inner = 118, 60, 34, 11, 2
     width = 560
     plot = width - left - right
     n_bars = 1 + max((len(r["milestones"]) for r in rows), default=0)
