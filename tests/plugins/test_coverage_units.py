@@ -199,6 +199,12 @@ def test_projection_per_milestone(seeded, db_url, cli_run) -> None:  # noqa: ANN
     assert {c["unit"] for c in a["changes"]} == {"building:B1", "building:B2", "compound:C1", "compound:H1"}
     one = json.loads(cli_run(db_url, "kpi", "projection", "--street", S2, "--json").stdout)
     assert [s["street_code"] for s in one["streets"]] == [S2] and one["milestones"] == doc["milestones"]
+    bad = cli_run(db_url, "kpi", "projection", "--street", "不存在街道", "--json")
+    assert bad.exit_code == 2 and bad.stdout == "" and "不存在街道" in bad.stderr
+    from plugins.coverage.service import kpi_report
+
+    kpi = _street(kpi_report(seeded), S1)  # "now" is today's unit rate
+    assert (a["now"]["rate"], a["now"]["gap"]) == (kpi["coverage_rate_units"], kpi["needed_units"])
 
 
 def test_kpi_json_has_the_unit_fields(seeded, db_url, cli_run) -> None:  # noqa: ANN001
