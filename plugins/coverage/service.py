@@ -151,7 +151,9 @@ def plan_report(context: Any, street: str | None = None, budget: float | None = 
     from plugins.coverage.projection import figures, state_at
     from plugins.coverage.settings import milestone_days
 
-    if budget is not None and budget < 0:
+    import math
+
+    if budget is not None and (not math.isfinite(budget) or budget < 0):
         raise UserInputError("coverage.error.budget", budget=budget)
     settings = settings_for(context)
     with context.session(readonly=True) as s:

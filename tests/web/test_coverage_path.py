@@ -99,3 +99,14 @@ def test_path_page_for_the_state_company_and_own_street_for_officers(client, rol
     other = next(s for s in ("150203001", "150203003") if s != role_demo.street)
     assert client.get(f"/ws/coverage/path?street={other}", headers=officer).status_code == 403
     assert client.get("/ws/coverage/path", headers=role_demo.auth("wr_water")).status_code == 200  # view: read-only
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "1e999", "x" * 300])
+def test_plan_refuses_a_hostile_budget(client, role_demo, value) -> None:  # noqa: ANN001, F811
+    r = client.get(f"/api/v1/kpi/plan?budget={value}", headers=role_demo.auth("wr_bureau"))
+    assert r.status_code == 400
+
+
+def test_hostile_street_is_refused_not_500(client, role_demo) -> None:  # noqa: ANN001, F811
+    for path in ("/api/v1/kpi/projection", "/api/v1/kpi/plan", "/ws/coverage/path"):
+        assert client.get(f"{path}?street=%00%27;--" + "街" * 200, headers=role_demo.auth("wr_bureau")).status_code in (400, 404)
