@@ -144,14 +144,13 @@ def plan_report(context: Any, street: str | None = None, budget: float | None = 
     """`geoplatform kpi plan`: the least-cost actions closing the gap of every street that misses the target at
     the last milestone (plugins.coverage.planner); `street` limits the street rows, the plan stays one."""
     import dataclasses
+    import math
 
     from geoplatform.errors import UserInputError
     from geoplatform.exchange import collect_plan_actions, collect_projection_changes
     from plugins.coverage.planner import plan
     from plugins.coverage.projection import figures, state_at
     from plugins.coverage.settings import milestone_days
-
-    import math
 
     if budget is not None and (not math.isfinite(budget) or budget < 0):
         raise UserInputError("coverage.error.budget", budget=budget)
