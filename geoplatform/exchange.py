@@ -8,6 +8,13 @@
 - `CreditEvent`: a dated entry of a firm's credit file that a plugin derives from its own records
   (e.g. governance: a refused or overdue rectification), collected by the firms plugin through
   `credit_events`.
+- `ServiceEvidence`: the active service contract behind a served compound (RULES §1 "verified"), answered
+  by the firms plugin through `served_evidence`; read by coverage.
+- `ProjectionChange`: one decided (or pending) change to a KPI unit — +served, −served or merged into a
+  host — with the day it takes effect, from `projection_changes` (bundling, takeover, firms); read by
+  coverage's path to target (RULES §1).
+- `PlanAction`: an action the planner may pick (a takeover, an open bundle proposal, a contract
+  renewal) with its cost and its `ProjectionChange`s, from `plan_actions`; read by coverage's planner.
 
 When no plugin answers, each reader falls back to the plain compound fields and says so.
 """
@@ -57,6 +64,54 @@ class CreditEvent:
     grade: str | None = None  # kind "grade": the grade given (on the configured scale, RULES §7)
 
 
+@dataclass(frozen=True)
+class ServiceEvidence:
+    """The service contract in force on a compound as of a day (RULES §1: served "verified")."""
+
+    compound_id: str
+    contract_id: str
+    company: Any = None
+    end: dt.date | None = None
+
+
+EFFECTS = ("+served", "-served", "merged")  # ProjectionChange.effect
+
+
+@dataclass(frozen=True)
+class ProjectionChange:
+    """One change to a KPI unit (RULES §1 "Path to target"): `+served`, `-served`, or `merged` into `host`.
+
+    A unit key is `compound:<id>` or `building:<id>` (a lone building, 单体楼); `host` is a unit key too (or
+    `bundle:<proposal id>` for a new bundle of orphans, a unit that does not exist yet). `on` is the day the
+    change takes effect (None: already decided, counted at every milestone); `pending` marks an undecided one
+    (an open bundle proposal): the projection counts it, the planner treats it as an action still to take.
+    """
+
+    unit: str
+    street_code: str | None
+    effect: str  # one of EFFECTS
+    source: str  # the plugin: bundling | takeover | firms …
+    label: str  # what to show: the proposal / pipeline row / contract
+    on: dt.date | None = None
+    host: str | None = None  # effect merged: the unit it joins
+    ref: str | None = None  # the record it comes from (proposal id, contract id, takeover row)
+    kind: str = ""  # bundle | takeover | contract_end | renewal …
+    pending: bool = False
+
+
+@dataclass(frozen=True)
+class PlanAction:
+    """An action the planner may choose, with its cost (None: unknown — left out and reported) and its changes."""
+
+    id: str
+    kind: str  # takeover | bundle | renewal
+    source: str
+    label: str
+    street_code: str | None
+    changes: tuple[ProjectionChange, ...]
+    cost: float | None = None
+
+
 def _first_answer(context: Any, hook: str, **kwargs: Any) -> Any:
     """The first non-None answer of a firstresult hook, in pluggy's order; a plugin that raises is logged and skipped."""
     from geoplatform.pluginmanager import call_safely
@@ -82,6 +137,28 @@ def collect_credit_events(context: Any, today: dt.date) -> list[CreditEvent]:
 
     events = [e for _, lst in call_safely(context.pm, "credit_events", context=context, today=today) for e in lst or ()]
     return sorted(events, key=lambda e: (e.on, str(e.company), e.kind))
+
+
+def served_evidences(context: Any, compound_ids: list[str]) -> dict[str, ServiceEvidence] | None:
+    """{compound id: ServiceEvidence} for those with a contract in force as of `context.today`, or None when no
+    plugin keeps contracts (evidence unknown: every served compound stays unverified and is said to be)."""
+    return _first_answer(context, "served_evidence", compound_ids=list(compound_ids))
+
+
+def _gathered(context: Any, session: Any, hook: str) -> list[Any]:
+    from geoplatform.pluginmanager import call_safely
+
+    return [r for _, lst in call_safely(context.pm, hook, context=context, session=session) for r in lst or ()]
+
+
+def collect_projection_changes(context: Any, session: Any) -> list[ProjectionChange]:
+    """Every ProjectionChange the plugins derive from their records (concatenated, in plugin order)."""
+    return _gathered(context, session, "projection_changes")
+
+
+def collect_plan_actions(context: Any, session: Any) -> list[PlanAction]:
+    """Every PlanAction the plugins offer the planner (concatenated, in plugin order)."""
+    return _gathered(context, session, "plan_actions")
 
 
 def context_of(session: Any) -> Any:

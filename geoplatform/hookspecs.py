@@ -95,3 +95,18 @@ def after_import(context, session, kind, keys):
 @hookspec
 def load_demo(context, session, seed, today):
     """After the demo's core records are loaded (same transaction), add this plugin's synthetic records; may return {table: rows}."""
+
+
+@hookspec(firstresult=True)
+def served_evidence(context, compound_ids):
+    """Return {compound id: `geoplatform.exchange.ServiceEvidence`} for compounds with a contract in force (first answer wins)."""
+
+
+@hookspec
+def projection_changes(context, session):
+    """Return a list of `geoplatform.exchange.ProjectionChange` (decided or pending changes to KPI units; concatenated)."""
+
+
+@hookspec
+def plan_actions(context, session):
+    """Return a list of `geoplatform.exchange.PlanAction` the coverage planner may choose from (concatenated)."""

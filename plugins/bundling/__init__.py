@@ -77,3 +77,19 @@ def compound_sections(context: Any, compound_id: str, user: Any) -> list:
     from plugins.bundling.screens import compound_sections as sections
 
     return sections(context, compound_id, user)
+
+
+@hookimpl
+def projection_changes(context, session):  # noqa: ANN001, ANN201
+    """Accepted and open bundle proposals as unit changes (a bundled lone building joins its host; RULES §1)."""
+    from plugins.bundling.path import projection_changes as changes
+
+    return changes(session)
+
+
+@hookimpl
+def plan_actions(context, session):  # noqa: ANN001, ANN201
+    """Open bundle proposals as actions of coverage's planner."""
+    from plugins.bundling.path import plan_actions as actions
+
+    return actions(session)

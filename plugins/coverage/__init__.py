@@ -42,10 +42,23 @@ def register_commands(cli):  # noqa: ANN001, ANN201
 
 @hookimpl
 def register_routes(context):  # noqa: ANN001, ANN201
-    """GET /api/v1/kpi; the templates of the dashboard panel and the compound section."""
-    from plugins.coverage.pages import blueprint
+    """GET /api/v1/kpi (+ /projection, /plan), /ws/coverage/path; the templates of the panels and the section."""
+    from plugins.coverage.pages import blueprint, workspace
 
-    return [blueprint(context)]
+    return [blueprint(context), workspace(context)]
+
+
+@hookimpl
+def menu_links(context, user):  # noqa: ANN001, ANN201
+    """The path-to-target page for the bureau, the state company and street officers (their own street)."""
+    from flask import url_for
+
+    from geoplatform.screens import MenuLink
+
+    if getattr(user, "role", None) not in ("admin", "bureau", "state_company", "street_officer"):
+        return []
+    return [MenuLink(href=url_for("ws_coverage.path_page"), label="coverage.path.menu", order=45,
+                     id="gp-nav-coverage-path")]
 
 
 @hookimpl

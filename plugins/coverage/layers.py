@@ -61,4 +61,64 @@ def layer_specs(settings: Any) -> list[LayerSpec]:
                PopupField("compounds_needed_for_target", "距覆盖目标还差（个）", "compounds to target")),
         tooltip=(PopupField("name", "街镇", "street"), PopupField("coverage_rate", "覆盖率", "coverage")),
     )
-    return [compounds, streets]
+    lone = LayerSpec(
+        id="coverage_lone_buildings", title_zh=t("coverage.lone_layer", "zh"), title_en=t("coverage.lone_layer", "en"),
+        source="custom", group=t("coverage.group", "zh"), loader=lone_buildings_frame,
+        legend=Legend(attribute="unit_status", kind="categorical", default_color="#c62828", rules=(
+            StyleRule("#2e7d32", "单体楼：专业化服务", "lone building: served", value="served"),
+            StyleRule("#ef6c00", "单体楼：拟打包并入（待决定）", "lone building: bundle proposed", value="bundle_proposed"),
+            StyleRule("#c62828", "单体楼：无物业服务", "lone building: not served", value="unserved"))),
+        popup=(PopupField("id", "楼栋", "building"), PopupField("address", "地址", "address"),
+               PopupField("households", "户数", "households"),
+               PopupField("proposal_id", "打包方案", "bundle proposal")),
+        tooltip=(PopupField("id", "楼栋", "building"),), min_zoom=12,
+    )
+    gap = LayerSpec(
+        id="coverage_gap_2027", title_zh=t("coverage.gap_layer", "zh"), title_en=t("coverage.gap_layer", "en"),
+        source="custom", group=t("coverage.group", "zh"), loader=street_gap_frame, legend=gap_legend(),
+        popup=(PopupField("name", "街镇", "street"), PopupField("gap_last", "推演末节点差距（单元）", "projected gap (units)"),
+               PopupField("rate_last", "推演末节点覆盖率", "projected rate"),
+               PopupField("rate_now", "当前覆盖率（按单元）", "unit rate now")),
+        tooltip=(PopupField("name", "街镇", "street"), PopupField("gap_last", "差距", "gap")),
+    )
+    return [compounds, streets, lone, gap]
+
+
+def gap_legend() -> Legend:
+    """Graduated legend of the projected gap at the last milestone (units still to serve)."""
+    return Legend(attribute="gap_last", kind="graduated", rules=(
+        StyleRule("#2e7d32", "0（达标）", "0 (on track)", min=0, max=1),
+        StyleRule("#fdd835", "1–4", "1–4", min=1, max=5),
+        StyleRule("#ef6c00", "5–14", "5–14", min=5, max=15),
+        StyleRule("#c62828", "≥ 15", "≥ 15", min=15, max=None)))
+
+
+def lone_buildings_frame(context: Any, bbox: Any = None, street: str | None = None) -> Any:
+    """Buildings inside no compound (单体楼) with `unit_status`: served / bundle_proposed / unserved."""
+    from geoplatform.exchange import collect_projection_changes
+    from layers.features import read_source
+
+    frame = read_source(context, "buildings", bbox=bbox, street=street)
+    frame = frame[frame["compound_id"].isna()].copy()
+    with context.session(readonly=True) as s:
+        pending = {c.unit.partition(":")[2]: c.ref for c in collect_projection_changes(context, s)
+                   if c.pending and c.effect == "merged" and c.unit.startswith("building:")}
+    frame["proposal_id"] = [pending.get(str(i)) for i in frame.index]
+    frame["unit_status"] = ["bundle_proposed" if p else "unserved" for p in frame["proposal_id"]]
+    return frame
+
+
+def street_gap_frame(context: Any, bbox: Any = None, street: str | None = None) -> Any:
+    """Streets with the projected rate and gap at the last milestone (and the unit rate now)."""
+    import pandas as pd
+
+    from layers.features import read_source
+    from plugins.coverage.pages import _plain
+    from plugins.coverage.service import projection_report
+
+    doc = context.memo("kpi_projection", lambda: _plain(projection_report(context)))
+    rows = pd.DataFrame([{"code": r["street_code"], "gap_last": r["milestones"][-1]["gap"],
+                          "rate_last": r["milestones"][-1]["rate"], "rate_now": r["now"]["rate"]}
+                         for r in doc["streets"]], columns=["code", "gap_last", "rate_last", "rate_now"])
+    frame = read_source(context, "streets", bbox=bbox, street=street)
+    return frame.join(rows.set_index("code"), how="left")

@@ -116,3 +116,96 @@ def coverage_kpis(compounds: pd.DataFrame, streets: Iterable[tuple[str, str]], s
             continue
         rows.append({"code": code, "name": name, **group_kpis(groups.get(code, empty), settings)})
     return {"district": district, "streets": rows}
+
+
+# ------------------------------------------------------------------------------------------ units (RULES §1)
+
+UNIT_FIELDS = ("units", "known_units", "unknown", "lone_buildings", "served_units", "coverage_rate_units",
+               "coverage_rate_units_lower", "managed_units", "managed_rate", "needed_units",
+               "served_verified", "served_unverified", "owners_org_recorded", "owners_org_declared")
+LONE_BUILDING_MODE = "none"  # [Q] RULES §1: outside any management area there is no property service
+UNMANAGED_MODES = ("none", UNKNOWN_MODE)  # RULES §1: managed = any mode except none and unknown
+
+
+def unit_key(kind: str, ident: str) -> str:
+    """The key of a KPI unit: `compound:<id>` or `building:<id>` (a lone building, 单体楼)."""
+    return f"{kind}:{ident}"
+
+
+def units_frame(compounds: pd.DataFrame, lone_buildings: pd.DataFrame) -> pd.DataFrame:
+    """The KPI units (RULES §1): every compound, and every residential building inside no compound.
+
+    `compounds`: id, street_code, management_mode, households[, verified]; `lone_buildings`: id, street_code,
+    households[, management_mode] — a lone building's mode is `none` unless its own record says otherwise.
+    A building bundled into a host (accepted bundle) belongs to that compound and is not in `lone_buildings`.
+    Columns: key, kind, id, street_code, management_mode, households, verified (True/False; None = no evidence).
+    """
+    c = pd.DataFrame({"key": [unit_key("compound", str(i)) for i in compounds["id"]], "kind": "compound",
+                      "id": compounds["id"].astype(str).to_numpy(), "street_code": compounds["street_code"].to_numpy(),
+                      "management_mode": compounds["management_mode"].to_numpy(),
+                      "households": compounds["households"].to_numpy(),
+                      "verified": compounds["verified"].to_numpy() if "verified" in compounds else None})
+    modes = (lone_buildings["management_mode"].fillna(LONE_BUILDING_MODE).to_numpy()
+             if "management_mode" in lone_buildings else LONE_BUILDING_MODE)
+    b = pd.DataFrame({"key": [unit_key("building", str(i)) for i in lone_buildings["id"]], "kind": "building",
+                      "id": lone_buildings["id"].astype(str).to_numpy(),
+                      "street_code": lone_buildings["street_code"].to_numpy(), "management_mode": modes,
+                      "households": lone_buildings["households"].to_numpy(), "verified": None})
+    parts = [p for p in (c, b) if len(p)]
+    if not parts:
+        return c.astype(object)
+    return pd.concat(parts, ignore_index=True).astype({"verified": object})
+
+
+def unit_kpis(units: pd.DataFrame, settings: CoverageSettings, orgs: pd.DataFrame | None = None,
+              evidence: bool = True) -> dict[str, Any]:
+    """The unit KPIs of one set of units (RULES §1): rates over the known units, the lower bound over all units,
+    the managed rate, the distance to target in units, and the evidence split of the served.
+
+    `verified` (per unit: True an active contract) gives served_verified / served_unverified — both None when
+    `evidence` is False (no plugin keeps contracts: nothing can be verified, and the KPI says so); `orgs` (compounds: owners_org_counts,
+    owners_org_declared) gives the organisations recorded with dates and members vs only declared by a ledger.
+    """
+    served = units["management_mode"].isin(settings.served_modes)
+    known = units["management_mode"] != UNKNOWN_MODE
+    managed = ~units["management_mode"].isin(UNMANAGED_MODES)
+    n, n_known, n_served, n_managed = len(units), int(known.sum()), int(served.sum()), int(managed.sum())
+    rate, lower = rate_pair(n_served, n_known, n)
+    verified = units["verified"].map(lambda v: v is True) if "verified" in units else served & False
+    n_verified = int((served & verified.astype(bool)).sum())
+    recorded = declared = None
+    if orgs is not None and "owners_org_counts" in orgs.columns:
+        counts = orgs["owners_org_counts"].fillna(False).astype(bool)
+        decl = orgs["owners_org_declared"].fillna(False).astype(bool) if "owners_org_declared" in orgs else counts & False
+        recorded, declared = int((counts & ~decl).sum()), int((counts & decl).sum())
+    return {
+        "units": n,
+        "known_units": n_known,
+        "unknown": n - n_known,
+        "lone_buildings": int((units["kind"] == "building").sum()),
+        "served_units": n_served,
+        "coverage_rate_units": rate,
+        "coverage_rate_units_lower": lower,
+        "managed_units": n_managed,
+        "managed_rate": _rate(n_managed, n_known),
+        "needed_units": needed_for_target(n_served, n_known, settings.target_coverage),
+        # RULES §1 evidence: served "verified" only with an active contract (§7); the rest shown as unverified
+        "served_verified": n_verified if evidence else None,
+        "served_unverified": n_served - n_verified if evidence else None,
+        "owners_org_recorded": recorded,
+        "owners_org_declared": declared,
+    }
+
+
+def with_unit_kpis(report: dict[str, Any], units: pd.DataFrame, settings: CoverageSettings,
+                   orgs: pd.DataFrame | None = None, evidence: bool = True) -> dict[str, Any]:
+    """The `coverage_kpis` document with the unit KPIs added to the district and to each street row."""
+    empty_orgs = orgs.iloc[0:0] if orgs is not None else None
+    org_groups = dict(tuple(orgs.groupby("street_code", sort=False))) if orgs is not None and len(orgs) else {}
+    groups = dict(tuple(units.groupby("street_code", sort=False))) if len(units) else {}
+    empty = units.iloc[0:0]
+    report["district"].update(unit_kpis(units, settings, orgs, evidence))
+    for row in report["streets"]:
+        row.update(unit_kpis(groups.get(row["code"], empty), settings, org_groups.get(row["code"], empty_orgs),
+                             evidence))
+    return report

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
+
 from geoplatform import models as m
 from geoplatform import webshell
 from geoplatform.i18n import t
@@ -51,6 +53,41 @@ MESSAGES = {
         'coverage.panel.trend': '月度趋势（由审计记录回溯）',
         'coverage.panel.trend_method': '方法：从当前数据出发，按审计记录倒序撤销每月末之后的管理模式/业主组织变更和新导入的小区，再按覆盖率规则计算；没有历史记录时为水平线。',
         'coverage.panel.thresholds': '口径：专业化服务 = {modes}；业主组织 = {orgs}；目标覆盖率 {cov}，组建率 {org}（2027年底）',
+        'coverage.panel.kpi.units': '覆盖率（按单元，含单体楼）',
+        'coverage.panel.kpi.units_note': '单元 = 小区或不在任何小区内的单体楼（共 {units} 个，其中单体楼 {lone} 个）；已专业化 {served} 个，距目标还差 {n} 个单元。',
+        'coverage.panel.kpi.compounds_note': '按小区计：专业化小区 / 管理模式已知的小区（与以往口径一致，不含单体楼）。',
+        'coverage.panel.kpi.managed': '物业管理覆盖率（任何管理模式，除无物业和待核实）{rate}',
+        'coverage.panel.kpi.evidence': '已核验（有在期服务合同）{v} 个 · 未核验 {u} 个（仍计入，需补录合同）',
+        'coverage.panel.kpi.no_evidence': '无合同数据：专业化服务均未能核验',
+        'coverage.panel.kpi.orgs_evidence': '有组建记录 {r} 个 · 仅台账申报 {d} 个',
+        'coverage.path.title': '2025–2027 目标路径',
+        'coverage.path.menu': '覆盖率目标路径',
+        'coverage.section.verified': '已核验：服务合同 {id} 在期{end}',
+        'coverage.section.until': '（至 {end}）',
+        'coverage.section.unverified': '未核验：没有在期的服务合同（仍计入覆盖率，请补录合同）',
+        'coverage.path.page_hint': '各街镇到各年末的推演覆盖率（含已决定的打包、国企接管入围/流程中、合同到期），以及补齐缺口的最低成本方案。',
+        'coverage.path.method': '推演口径：以今日数据为起点（合同按 {today} 判断），加上已受理和待决定的打包方案、国企接管入围及流程中（尚未进驻）的小区，减去在节点前到期且无续签的合同；单体楼并入所在小区后不再单独计为单元。',
+        'coverage.path.chart': '各街镇按单元覆盖率：现在与各年末（目标 {target}）',
+        'coverage.path.now': '现在',
+        'coverage.path.sources': '各街镇缺口来源（到最后节点）',
+        'coverage.path.gap_last': '2027年末差距',
+        'coverage.path.kind.bundle': '打包并入', 'coverage.path.kind.takeover': '国企接管',
+        'coverage.path.kind.contract_end': '合同到期', 'coverage.path.kind.renewal': '续签',
+        'coverage.path.unknown': '待核实',
+        'coverage.path.plan': '补齐方案',
+        'coverage.path.on_track': '可达标',
+        'coverage.path.plan_closes': '{n} 项行动可补齐（{cost} 万元/年）',
+        'coverage.path.sources_note': '打包并入：减少的单元数（/ 并入后成为专业化的小区数）；接管/续签：增加的专业化单元；合同到期：减少的专业化单元；待核实：管理模式待核实的单元（核实后可能改变缺口）。',
+        'coverage.path.drill': '缺口明细（点击街镇展开，小区可进入详情）',
+        'coverage.path.n_changes': '{n} 项已决定或待决定的变化，{unknown} 个待核实',
+        'coverage.path.building': '单体楼 {id}',
+        'coverage.path.effect.plus_served': '计为专业化', 'coverage.path.effect.minus_served': '不再计为专业化',
+        'coverage.path.effect.merged': '并入所在小区，不再单独计数',
+        'coverage.path.from': '自 {on} 起',
+        'coverage.path.pending': '待决定',
+        'coverage.path.plan_actions': '最低成本补齐方案：',
+        'coverage.path.contributes': '专业化单元 {served:+d}，已知单元 {known:+d}',
+        'coverage.path.unpriced': '{n} 项行动因成本未知未纳入',
     },
     "en": {
         "group.物业覆盖": "Property-service coverage",
@@ -85,6 +122,41 @@ MESSAGES = {
         'coverage.panel.trend': 'Monthly trend (reconstructed from the audit trail)',
         'coverage.panel.trend_method': "Method: from today's data, undo the management-mode / owners'-organisation changes and imported compounds after each month end (audit events, newest first), then apply the coverage rules; flat without history.",
         'coverage.panel.thresholds': "Definitions: served = {modes}; owners' organisation = {orgs}; targets coverage {cov}, owners' org. {org} (end-2027)",
+        'coverage.panel.kpi.units': 'Coverage (units, incl. lone buildings)',
+        'coverage.panel.kpi.units_note': 'A unit is a compound or a residential building inside no compound ({units} units, {lone} lone buildings); {served} professionally served, {n} more units to reach the target.',
+        'coverage.panel.kpi.compounds_note': 'Per compound: served compounds / compounds whose mode is known (as before; lone buildings not counted).',
+        'coverage.panel.kpi.managed': 'Managed (any mode but none and unknown) {rate}',
+        'coverage.panel.kpi.evidence': '{v} verified (contract in force) · {u} unverified (counted; contract to be recorded)',
+        'coverage.panel.kpi.no_evidence': 'No contract data: no served compound could be verified',
+        'coverage.panel.kpi.orgs_evidence': '{r} from organisation records · {d} only declared by a ledger',
+        'coverage.path.title': 'Path to the 2025–2027 targets',
+        'coverage.path.menu': 'Path to target',
+        'coverage.section.verified': 'verified: service contract {id} in force{end}',
+        'coverage.section.until': ' (until {end})',
+        'coverage.section.unverified': 'unverified: no service contract in force (still counted; record the contract)',
+        'coverage.path.page_hint': "Each street's projected coverage at each year end (decided bundles, takeover shortlist and pipeline, contracts ending) and the least-cost plan closing the gaps.",
+        'coverage.path.method': 'Projection: today\'s data (contracts as of {today}), plus accepted and open bundle proposals, plus takeover rows shortlisted or in the pipeline (not yet serving), minus contracts ending before the milestone with no renewal; a bundled lone building stops being a unit of its own.',
+        'coverage.path.chart': 'Unit coverage per street: now and at each year end (target {target})',
+        'coverage.path.now': 'now',
+        'coverage.path.sources': "Sources of each street's gap (by the last milestone)",
+        'coverage.path.gap_last': 'gap end-2027',
+        'coverage.path.kind.bundle': 'bundled in', 'coverage.path.kind.takeover': 'takeover',
+        'coverage.path.kind.contract_end': 'contracts ending', 'coverage.path.kind.renewal': 'renewals',
+        'coverage.path.unknown': 'unknown',
+        'coverage.path.plan': 'plan',
+        'coverage.path.on_track': 'on track',
+        'coverage.path.plan_closes': '{n} actions close it ({cost} 万元/year)',
+        'coverage.path.sources_note': 'bundled in: units merged away (/ orphan compounds served by their host); takeover / renewals: served units gained; contracts ending: served units lost; unknown: units whose mode is to be verified (may change the gap).',
+        'coverage.path.drill': 'Gap details (open a street; compounds link to their page)',
+        'coverage.path.n_changes': '{n} decided or pending changes, {unknown} unknown',
+        'coverage.path.building': 'lone building {id}',
+        'coverage.path.effect.plus_served': 'counts as served', 'coverage.path.effect.minus_served': 'no longer served',
+        'coverage.path.effect.merged': 'joins its host, no longer a unit of its own',
+        'coverage.path.from': 'from {on}',
+        'coverage.path.pending': 'pending',
+        'coverage.path.plan_actions': 'Least-cost plan:',
+        'coverage.path.contributes': 'served units {served:+d}, known units {known:+d}',
+        'coverage.path.unpriced': '{n} actions left out (cost unknown)',
     },
 }
 
@@ -149,8 +221,62 @@ def bureau_panel(context: Any, street: str | None) -> Panel:
 
 
 def dashboard_panels(context: Any, user: Any, where: str, street_code: str | None) -> list[Panel]:
-    """The bureau dashboard's KPI panel (its trend scoped to `street_code` when given)."""
-    return [bureau_panel(context, street_code)] if where == "bureau" else []
+    """The bureau dashboard's KPI panel (its trend scoped to `street_code` when given) and the path to target;
+    on the street workspace, the street's own path and plan (the officer's own street only)."""
+    if where == "bureau":
+        return [bureau_panel(context, street_code), path_panel(context, None)]
+    if where == "street" and street_code and user is not None and context.allowed(
+            user, "work_street", {"kind": "street", "street_code": street_code}):
+        return [path_panel(context, street_code)]
+    return []
+
+
+def projection_doc(context: Any) -> dict[str, Any]:
+    """The district's `kpi projection` document, once per data revision and day."""
+    from plugins.coverage.pages import _plain
+    from plugins.coverage.service import projection_report
+
+    return context.memo("kpi_projection", lambda: _plain(projection_report(context)))
+
+
+def plan_doc(context: Any) -> dict[str, Any]:
+    """The district's `kpi plan` document, once per data revision and day."""
+    from plugins.coverage.pages import _plain
+    from plugins.coverage.service import plan_report
+
+    return context.memo("kpi_plan", lambda: _plain(plan_report(context)))
+
+
+def path_panel(context: Any, street: str | None) -> Panel:
+    """Path to target (RULES §1): the milestone chart per street, the sources of each street's gap with the
+    units behind them, and the planner's actions; `street`: one street's (the street workspace's tab)."""
+    from plugins.coverage.charts import milestone_chart
+    from plugins.coverage.settings import settings_for
+
+    lang = webshell.lang()
+    settings = settings_for(context)
+    proj, plan = projection_doc(context), plan_doc(context)
+    rows = [r for r in proj["streets"] if street is None or r["street_code"] == street]
+    plans = {r["street_code"]: r for r in plan["streets"]}
+    target = settings.target_coverage
+    chart = milestone_chart(rows, target, t("coverage.path.chart", lang, target=_pct(target)),
+                            t("coverage.panel.target", lang, target=_pct(target)), t("coverage.path.now", lang),
+                            "cv-chart-milestones")
+    names = {}
+    with context.session(readonly=True) as s:
+        ids = sorted({c["unit_id"] for r in rows for c in r["changes"] if c["unit_kind"] == "compound"}
+                     | {a_id.partition(":")[2] for r in rows for a_id in r["unknown_units"]}
+                     | {u.partition(":")[2] for p in plans.values() for a in p["actions"] for u in a["units"]})
+        for k in range(0, len(ids), 500):
+            names.update(dict(s.execute(select(m.Compound.id, m.Compound.name)
+                                        .where(m.Compound.id.in_(ids[k:k + 500]))).all()))
+    data = {"proj": proj, "rows": rows, "plans": plans, "plan": plan, "chart": chart, "pct": _pct,
+            "names": names, "street": street, "target": target,
+            "kinds": ("bundle", "takeover", "contract_end", "renewal")}
+    return Panel(id="coverage_path" if street is None else "coverage_street_path", title="coverage.path.title",
+                 template="coverage/path_panel.html", where="bureau" if street is None else "street",
+                 order=11 if street is None else 15, data=data, wide=True,
+                 layers=("coverage_lone_buildings", "coverage_gap_2027"))
 
 
 def compound_sections(context: Any, compound_id: str, user: Any) -> list[Section]:
@@ -168,5 +294,10 @@ def compound_sections(context: Any, compound_id: str, user: Any) -> list[Section
             # RULES §1: an unknown mode / organisation is 待核实, never a "no"
             "served_known": mode != "unknown",
             "owners_org_known": bool(values.get("coverage_owners_org_known", {}).get(compound_id, org != "unknown"))}
+    if served:  # RULES §1 evidence: verified only with a contract in force (None: no plugin keeps contracts)
+        from geoplatform.exchange import served_evidences
+
+        found = served_evidences(context, [compound_id])
+        data["evidence"] = None if found is None else found.get(compound_id, False)
     return [Section(id="coverage_flags", title="coverage.section.title", template="coverage/section.html",
                     data=data, order=10)]

@@ -12,6 +12,9 @@ PROVENANCE: dict[str, str] = {
     "owners_org_values": "[Q] the plan: 业委会 (owners_committee) or 物管会 (management_committee)",
     "target_coverage": "[Q] the plan: coverage ≥ 80% by end-2027",
     "target_owners_org": "[Q] the plan: owners' organisation rate ≥ 95% by end-2027",
+    "milestones": "[Q] the 2025–2027 plan: year ends 2025, 2026, 2027 (RULES §1 path to target)",
+    "bundle_action_cost": "[D] planner: an open bundle proposal costs the district no subsidy (万元/year)",
+    "renewal_action_cost": "[D] planner: renewing a contract costs the district no subsidy (万元/year)",
 }
 
 
@@ -27,6 +30,11 @@ class CoverageSettings:
     target_coverage: float = 0.8
     # [Q] the plan: ≥ 95% of compounds have an owners' organisation by end-2027.
     target_owners_org: float = 0.95
+    # [Q] the 2025–2027 plan: the path to target is judged at each year end; the last one is the planner's.
+    milestones: tuple[str, ...] = ("2025-12-31", "2026-12-31", "2027-12-31")
+    # [D] the planner's cost of the actions that need no subsidy (万元 per year, as takeover_cost).
+    bundle_action_cost: float = 0.0
+    renewal_action_cost: float = 0.0
 
     @classmethod
     def from_overrides(cls, overrides: dict[str, Any] | None) -> CoverageSettings:
@@ -41,6 +49,22 @@ class CoverageSettings:
                 if isinstance(overrides[key], str) or not all(isinstance(v, str) for v in overrides[key]):
                     raise ValueError(f"[rules.coverage] {key} must be a list of strings")
                 overrides[key] = tuple(overrides[key])
+        if "milestones" in overrides:
+            import datetime as dt
+
+            try:
+                days = sorted(dt.date.fromisoformat(str(v)) for v in overrides["milestones"])
+            except (TypeError, ValueError) as exc:
+                raise ValueError("[rules.coverage] milestones must be a list of YYYY-MM-DD dates") from exc
+            if not days:
+                raise ValueError("[rules.coverage] milestones must not be empty")
+            overrides["milestones"] = tuple(d.isoformat() for d in days)
+        for key in ("bundle_action_cost", "renewal_action_cost"):
+            if key in overrides:
+                value = float(overrides[key])
+                if value < 0:
+                    raise ValueError(f"[rules.coverage] {key} must be ≥ 0, got {value}")
+                overrides[key] = value
         for key in ("target_coverage", "target_owners_org"):
             if key in overrides:
                 value = float(overrides[key])
@@ -62,3 +86,10 @@ def settings_table(settings: CoverageSettings) -> list[dict[str, Any]]:
     """The thresholds with their values and provenance, for display where they are applied."""
     return [{"name": f.name, "value": getattr(settings, f.name), "provenance": PROVENANCE[f.name]}
             for f in fields(settings)]
+
+
+def milestone_days(settings: CoverageSettings) -> list[Any]:
+    """The milestones as dates, in order."""
+    import datetime as dt
+
+    return [dt.date.fromisoformat(d) for d in settings.milestones]

@@ -148,3 +148,30 @@ def load_demo(context: Any, session: Any, seed: int, today: dt.date) -> dict[str
     from plugins.firms.settings import settings_for
 
     return load_demo_records(session, seed, today, settings_for(context))
+
+
+@hookimpl
+def served_evidence(context: Any, compound_ids: Any) -> dict[str, Any]:
+    """The contract in force on `context.today` of each compound that has one (RULES §1: served "verified")."""
+    from plugins.firms.path import served_evidence as evidence
+
+    with context.session(readonly=True) as s:
+        return evidence(s, list(compound_ids), context.today)
+
+
+@hookimpl
+def projection_changes(context: Any, session: Any) -> list[Any]:
+    """Served compounds whose contracts run out with no renewal: −served the day after (+served at a renewal)."""
+    from plugins.firms.path import projection_changes as changes
+    from plugins.firms.settings import settings_for
+
+    return changes(session, settings_for(context))
+
+
+@hookimpl
+def plan_actions(context: Any, session: Any) -> list[Any]:
+    """A contract renewal for each served compound whose contracts run out (coverage's planner)."""
+    from plugins.firms.path import plan_actions as actions
+    from plugins.firms.settings import settings_for
+
+    return actions(session, settings_for(context))

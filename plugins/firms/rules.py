@@ -432,3 +432,36 @@ def blacklist_findings(compounds: Iterable[CompoundRef], contracts: Iterable[Con
         firms = running.get(comp.id, set()) | ({comp.company} if comp.company else set())
         out.extend(Finding("firm_blacklisted", compound_id=comp.id, company=f) for f in sorted(firms & blacklisted))
     return out
+
+
+# ------------------------------------------------------------------------------------------ coverage evidence
+
+def contract_in_force(contracts: Sequence[Contract], day: dt.date) -> Contract | None:
+    """The contract of one compound in force on `day` (the one ending last when several overlap), or None."""
+    mine = [c for c in contracts if covers(c, day)]
+    return last_contract(mine)
+
+
+def covers(contract: Contract, day: dt.date) -> bool:
+    """The contract covers `day` (started — or no start recorded — and not ended; no end = open-ended)."""
+    return (contract.start is None or contract.start <= day) and (contract.end is None or contract.end >= day)
+
+
+def coverage_breaks(contracts: Sequence[Contract]) -> list[tuple[str, dt.date, Contract]]:
+    """RULES §1 path to target, for one compound's contracts: [("-served", the day after a contract ends with no
+    contract following on, that contract), ("+served", the day a later contract (a renewal) starts, it)] in time
+    order — so that on any day the compound counts as served iff a contract covers that day."""
+    spans = sorted(contracts, key=lambda c: (c.start or dt.date.min, c.id))
+    out: list[tuple[str, dt.date, Contract]] = []
+    end: dt.date | None = dt.date.min
+    last: Contract | None = None
+    for c in spans:
+        start = c.start or dt.date.min
+        if last is not None and end is not None and start > end + dt.timedelta(days=1):
+            out.append(("-served", end + dt.timedelta(days=1), last))
+            out.append(("+served", start, c))
+        if last is None or end is not None and (c.end is None or c.end > end):
+            end, last = c.end, c
+    if last is not None and end is not None:
+        out.append(("-served", end + dt.timedelta(days=1), last))
+    return out

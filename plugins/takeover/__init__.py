@@ -78,3 +78,20 @@ def compound_sections(context: Any, compound_id: str, user: Any) -> list:
     from plugins.takeover.screens import compound_sections as sections
 
     return sections(context, compound_id, user)
+
+
+@hookimpl
+def projection_changes(context: Any, session: Any) -> list:
+    """Pipeline rows not yet serving (shortlisted, tendering, contracted): +served (RULES §1 path to target)."""
+    from plugins.takeover.path import projection_changes as changes
+
+    return changes(session)
+
+
+@hookimpl
+def plan_actions(context: Any, session: Any) -> list:
+    """Candidates outside the pipeline, each +served at its takeover_cost (coverage's planner)."""
+    from plugins.takeover.path import plan_actions as actions
+    from plugins.takeover.settings import load_settings
+
+    return actions(session, load_settings(context.rules("takeover")))

@@ -187,3 +187,35 @@ def credit_events(context, today):  # noqa: ANN001, ANN201
 
     return [CreditEvent("甲物业", today, "rectification_refused", "hooktest", ref="P-1"),
             CreditEvent("乙物业", dt.date(2026, 3, 1), "rectification_overdue", "hooktest", ref="P-2")]
+
+
+@hookimpl
+def served_evidence(context, compound_ids):  # noqa: ANN001, ANN201
+    """c1 has a contract in force (HT-1); no other compound has one."""
+    from geoplatform.exchange import ServiceEvidence
+
+    return {cid: ServiceEvidence(cid, "HT-1", "甲物业") for cid in compound_ids if cid == "c1"}
+
+
+@hookimpl
+def projection_changes(context, session):  # noqa: ANN001, ANN201
+    """c3 taken over (decided), c1's contract ends on 2026-06-30 (−served from 2026-07-01)."""
+    import datetime as dt
+
+    from geoplatform.exchange import ProjectionChange
+
+    return [ProjectionChange("compound:c3", "150203001", "+served", "hooktest", "接管 c3", kind="takeover"),
+            ProjectionChange("compound:c1", "150203001", "-served", "hooktest", "HT-1", on=dt.date(2026, 7, 1),
+                             kind="contract_end")]
+
+
+@hookimpl
+def plan_actions(context, session):  # noqa: ANN001, ANN201
+    """One priced takeover of c4 and one of c5 whose cost is unknown."""
+    from geoplatform.exchange import PlanAction, ProjectionChange
+
+    def action(cid: str, cost: float | None) -> PlanAction:
+        change = ProjectionChange(f"compound:{cid}", "150203002", "+served", "hooktest", cid, kind="takeover")
+        return PlanAction(f"hooktest:{cid}", "takeover", "hooktest", cid, "150203002", (change,), cost)
+
+    return [action("c4", 2.5), action("c5", None)]

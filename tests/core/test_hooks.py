@@ -411,6 +411,12 @@ def test_docs_hook_examples_work(ctx, tmp_path) -> None:  # noqa: ANN001
     assert firm_eligibilities(ctx, ["甲物业", "黑名单物业"])["黑名单物业"].reasons == ("blacklisted",)
     assert [(e.company, e.source) for e in collect_credit_events(ctx, ctx.today) if e.source == "hello"] == [
         ("示例物业", "hello")]
+    from geoplatform.exchange import collect_plan_actions, collect_projection_changes, served_evidences
+
+    assert served_evidences(ctx, ["c1", "c2"])["c1"].contract_id == "HT-1"
+    with ctx.session(readonly=True) as s:
+        assert [c.unit for c in collect_projection_changes(ctx, s) if c.source == "hello"] == ["compound:c3"]
+        assert [a.cost for a in collect_plan_actions(ctx, s) if a.source == "hello"] == [3.0]
     from geoplatform.i18n import t
 
     ctx.load_messages()
@@ -546,3 +552,47 @@ def test_hook_credit_events(hctx) -> None:  # noqa: ANN001
     assert [(e.company, e.on, e.kind, e.ref) for e in mine] == [
         ("乙物业", dt.date(2026, 3, 1), "rectification_overdue", "P-2"),
         ("甲物业", dt.date(2026, 3, 31), "rectification_refused", "P-1")]  # oldest first
+
+
+def test_hook_served_evidence(hctx) -> None:  # noqa: ANN001
+    from geoplatform.exchange import served_evidences
+
+    got = served_evidences(hctx, ["c1", "c2"])
+    assert {cid: (e.contract_id, e.company) for cid, e in got.items()} == {"c1": ("HT-1", "甲物业")}
+    hctx.pm.unregister(name="hooktest")
+    remaining = served_evidences(hctx, ["c1"])  # the firms plugin's contracts (none stored here), or None
+    assert remaining is None or remaining == {}
+    for name in [n for n, _ in hctx.pm.list_name_plugin() if n != "coverage"]:
+        hctx.pm.unregister(name=name)
+    assert served_evidences(hctx, ["c1"]) is None  # nobody keeps contracts: evidence unknown, not "unverified"
+
+
+def test_hook_projection_changes(hctx) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from geoplatform.exchange import collect_projection_changes
+    from plugins.coverage.service import projection_report
+
+    with hctx.session(readonly=True) as s:
+        mine = [c for c in collect_projection_changes(hctx, s) if c.source == "hooktest"]
+    assert [(c.unit, c.effect, c.on) for c in mine] == [("compound:c3", "+served", None),
+                                                         ("compound:c1", "-served", dt.date(2026, 7, 1))]
+    doc = projection_report(hctx)  # 甲街道: c1, c2 served of 3; c3 taken over; c1's contract ends mid-2026
+    a = next(r for r in doc["streets"] if r["street_code"] == "150203001")
+    assert [m["served"] for m in a["milestones"]] == [3, 2, 2]
+    hctx.pm.unregister(name="hooktest")
+    b = next(r for r in projection_report(hctx)["streets"] if r["street_code"] == "150203001")
+    assert [m["served"] for m in b["milestones"]] == [2, 2, 2]
+
+
+def test_hook_plan_actions(hctx) -> None:  # noqa: ANN001
+    from geoplatform.exchange import collect_plan_actions
+    from plugins.coverage.service import plan_report
+
+    with hctx.session(readonly=True) as s:
+        mine = {a.id: a.cost for a in collect_plan_actions(hctx, s) if a.source == "hooktest"}
+    assert mine == {"hooktest:c4": 2.5, "hooktest:c5": None}
+    doc = plan_report(hctx)  # 乙街道: 0 of 2 served — c4 alone cannot close an 80 % gap, c5 is unpriced
+    b = next(r for r in doc["streets"] if r["street_code"] == "150203002")
+    assert not b["feasible"] and b["missing"]["served_short"] == 1
+    assert "hooktest:c5" in doc["unpriced"] and b["missing"]["unpriced_actions"] == ["hooktest:c5"]
