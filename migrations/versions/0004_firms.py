@@ -83,6 +83,8 @@ def upgrade() -> None:
     bind = op.get_bind()
     op.add_column('property_company', sa.Column('version', sa.Integer(), nullable=False, server_default='1'))
     if _sqlite():
+        # rows older than the column read its DEFAULT from the schema text, which the edit below drops: store it
+        op.execute("UPDATE property_company SET version = 1")
         _edit_sqlite_table('property_company', [("credit_grade VARCHAR(2)", "credit_grade VARCHAR(8)"),
                                                 ("filed BOOLEAN NOT NULL", "filed BOOLEAN"),
                                                 (" DEFAULT '1'", "")])

@@ -229,7 +229,7 @@ def test_compounds_import_firm_column(world, tmp_path) -> None:  # noqa: ANN001
                                                "小区编号,小区名称,街道,经度,纬度,物业服务企业\n"
                                                "n1,新一小区,少先路街道,109.81,40.65,甲物业\n"
                                                "n2,新二小区,少先路街道,109.82,40.65,全新物业公司\n"
-                                               "n3,新三小区,少先路街道,109.83,40.65,\n"))
+                                               "n3,新三小区,少先路街道,109.83,40.65,\n"), crs="wgs84")
     assert rep.inserted == 3
     with world.session(readonly=True) as s:
         firms = dict(s.execute(select(m.Compound.id, m.Compound.company).where(m.Compound.id.like("n%"))).all())
@@ -244,7 +244,7 @@ def test_ambiguous_firm_in_a_compounds_file_is_refused(world, tmp_path) -> None:
         s.add(m.PropertyCompany(name="恒泰物业管理（包头）有限公司", filed=True))
     with pytest.raises(ImportFailed) as bad:
         import_file(world, "compounds", _csv(tmp_path, "amb.csv",
-                                            "小区编号,小区名称,街道,经度,纬度,物业公司\nn9,九小区,少先路,109.8,40.6,恒泰物业\n"))
+                                            "小区编号,小区名称,街道,经度,纬度,物业公司\nn9,九小区,少先路,109.81,40.65,恒泰物业\n"), crs="wgs84")
     err = bad.value.report.errors[0]
     assert "物业公司" in err.where and "恒泰物业管理（包头）有限公司" in str(err.message)
 
