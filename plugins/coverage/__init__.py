@@ -51,13 +51,11 @@ def register_routes(context):  # noqa: ANN001, ANN201
 @hookimpl
 def menu_links(context, user):  # noqa: ANN001, ANN201
     """The path-to-target page for the bureau, the state company and street officers (their own street)."""
-    from flask import url_for
-
     from geoplatform.screens import MenuLink
 
     if getattr(user, "role", None) not in ("admin", "bureau", "state_company", "street_officer"):
         return []
-    return [MenuLink(href=url_for("ws_coverage.path_page"), label="coverage.path.menu", order=45,
+    return [MenuLink(href="/ws/coverage/path", label="coverage.path.menu", order=45,
                      id="gp-nav-coverage-path")]
 
 

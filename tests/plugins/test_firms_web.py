@@ -130,25 +130,25 @@ def test_bureau_blacklists_a_firm(web, ctx) -> None:  # noqa: ANN001
 
 
 def test_screen_records(web, ctx) -> None:  # noqa: ANN001
-    hook = ctx.pm.hook
-    links = {link.href for lst in hook.menu_links(context=ctx, user=OFFICER_1) for link in lst
-             if link.id.startswith("firms")}
-    assert links == {"/ws/firms/street", "/firms/lists"}
-    bureau = [x for lst in hook.menu_links(context=ctx, user=BUREAU) for x in lst]
-    assert all(isinstance(x, MenuLink) for x in bureau) and {x.href for x in bureau} >= {"/ws/firms/bureau"}
-    sections = [x for lst in hook.compound_sections(context=ctx, compound_id="c1", user=OFFICER_1) for x in lst]
-    (sec,) = [x for x in sections if x.id == "firms"]
-    assert isinstance(sec, Section) and sec.template == "firms/section.html" and sec.title == "firms.section.title"
-    assert sec.data["company"] == A and sec.data["contracts"][0]["id"] == "k1"
-    assert {"code": "filing_missing", "compound_id": "c1", "company": A, "contract_id": "k1", "filing": "area"} \
-        in sec.data["findings"]
-    panels = [x for lst in hook.dashboard_panels(context=ctx, user=BUREAU, where="bureau", street_code=None)
-              for x in lst if x.id == "firms"]
-    assert isinstance(panels[0], Panel) and panels[0].data["blacklisted"] == 1 and panels[0].data["filings"] == 1
-    assert panels[0].data["expiring"] == 2  # c1 (ending in 20 days) and c2 (ended)
-    # the shell renders the records' templates from the plugin's blueprint
     app = web.application
-    with app.test_request_context("/"):
+    with app.test_request_context("/"):  # links and templates are built as in a page (url_for)
+        hook = ctx.pm.hook
+        links = {link.href for lst in hook.menu_links(context=ctx, user=OFFICER_1) for link in lst
+                 if link.id.startswith("firms")}
+        assert links == {"/ws/firms/street", "/firms/lists"}
+        bureau = [x for lst in hook.menu_links(context=ctx, user=BUREAU) for x in lst]
+        assert all(isinstance(x, MenuLink) for x in bureau) and {x.href for x in bureau} >= {"/ws/firms/bureau"}
+        sections = [x for lst in hook.compound_sections(context=ctx, compound_id="c1", user=OFFICER_1) for x in lst]
+        (sec,) = [x for x in sections if x.id == "firms"]
+        assert isinstance(sec, Section) and sec.template == "firms/section.html" and sec.title == "firms.section.title"
+        assert sec.data["company"] == A and sec.data["contracts"][0]["id"] == "k1"
+        assert {"code": "filing_missing", "compound_id": "c1", "company": A, "contract_id": "k1", "filing": "area"} \
+        in sec.data["findings"]
+        panels = [x for lst in hook.dashboard_panels(context=ctx, user=BUREAU, where="bureau", street_code=None)
+              for x in lst if x.id == "firms"]
+        assert isinstance(panels[0], Panel) and panels[0].data["blacklisted"] == 1 and panels[0].data["filings"] == 1
+        assert panels[0].data["expiring"] == 2  # c1 (ending in 20 days) and c2 (ended)
+        # the shell renders the records' templates from the plugin's blueprint
         from flask import render_template
 
         html = render_template(sec.template, data=sec.data)

@@ -245,6 +245,8 @@ def test_token_expiry_migration_dates_existing_tokens(db_url) -> None:  # noqa: 
     assert expires == created + dt.timedelta(days=180)
     schema.downgrade(eng, "0001")
     assert "expires_at" not in {c["name"] for c in inspect(eng).get_columns("api_token")}
+    with eng.connect() as conn:  # no migration step loses a token (SQLite: a recreated user_account cascades)
+        assert conn.execute(text("SELECT count(*) FROM api_token")).scalar() == 1
     eng.dispose()
 
 
