@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from geoplatform import models as m
 from geoplatform.errors import Forbidden, UserInputError
 from geoplatform.i18n import Localized, Message
+from geoplatform.labels import label
 from geoplatform.principal import Principal
 from geoplatform.store import read_frame
 from plugins.takeover.rules import candidate_pairs, components_of, score_candidates
@@ -148,7 +149,7 @@ def choose(session: Session, settings: TakeoverSettings, params: Params,
                                  allowed=allowed)
     except InfeasibleSelection as exc:
         key = exc.constraint if exc.constraint in ("budget", "per_street_max", "count") else "solver"
-        raise Infeasible(f"ws_takeover.infeasible.{key}", constraint=exc.constraint, detail=str(exc),
+        raise Infeasible(f"ws_takeover.infeasible.{key}", constraint=exc.constraint, detail=exc.message,
                          min=params.min_n, max=params.max_n,
                          budget="–" if params.budget is None else f"{params.budget:g}",
                          cap="–" if params.per_street_max is None else params.per_street_max) from exc
@@ -254,14 +255,25 @@ def run_selection(session: Session, settings: TakeoverSettings, min_n: int, max_
 def _check(allowed: Allowed | None, principal: Principal, resource: dict[str, Any]) -> None:
     if allowed is not None and not allowed(principal, "edit_takeover", resource):
         entity_id = f"{resource['year']}/{resource['id']}" if resource.get("id") else str(resource.get("year", ""))
-        raise TakeoverDenied(f"{principal.name} ({principal.role}) may not change the takeover pipeline",
+        raise TakeoverDenied("takeover.denied", user=principal.name, role=principal.role,
                              action="update", entity="takeover_selection", entity_id=entity_id,
                              street_code=resource.get("street_code"))
 
 
+def _enum_text(enum: str, value: Any) -> Localized:
+    """An enum value's label in each language."""
+    return Localized(zh=label(enum, value, "zh"), en=label(enum, value, "en"))
+
+
+def _states_text(states: Sequence[str], sep: str | None = None) -> Localized:
+    """Pipeline states named in a message (their labels, in each language)."""
+    return Localized(zh=(sep or "、").join(label("takeover_state", s, "zh") for s in states) or "–",
+                     en=(sep or ", ").join(label("takeover_state", s, "en") for s in states) or "–")
+
+
 def _audit(session: Session, principal: Principal, action: str, entity: str, entity_id: str,
            before: dict[str, Any] | None, after: dict[str, Any] | None, street_code: str | None,
-           detail: str | None = None) -> None:
+           detail: Message | None = None) -> None:
     from geoplatform.audit import record
 
     record(session, principal, action, entity, entity_id, before=before, after=after, street_code=street_code,
@@ -295,14 +307,14 @@ def save_shortlist(session: Session, principal: Principal, year: int, selection:
                                       parameters=params, updated_by=principal.name, updated_at=now)
             session.add(row)
             _audit(session, principal, "create", "takeover_selection", f"{year}/{cid}", None, _row_state(row), street,
-                   "shortlisted by selection")
+                   Message("takeover.audit.by_selection"))
             added.append(cid)
         elif row.state in ("candidate", "shortlisted"):
             before = _row_state(row)
             row.state, row.score, row.parameters, row.updated_by, row.updated_at = (
                 "shortlisted", score, params, principal.name, now)
             _audit(session, principal, "update", "takeover_selection", f"{year}/{cid}", before, _row_state(row),
-                   street, "shortlisted by selection")
+                   street, Message("takeover.audit.by_selection"))
             added.append(cid)
         else:
             kept.append(cid)
@@ -313,7 +325,7 @@ def save_shortlist(session: Session, principal: Principal, year: int, selection:
             before = _row_state(row)
             row.state, row.updated_by, row.updated_at = "candidate", principal.name, now
             _audit(session, principal, "update", "takeover_selection", f"{year}/{cid}", before, _row_state(row),
-                   None, "not in the new selection")
+                   None, Message("takeover.audit.not_selected"))
             dropped.append(cid)
         elif row.state in ACTIVE_STATES:
             kept.append(cid)
@@ -343,10 +355,10 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
     Raises TakeoverError naming the allowed next states.
     """
     if state not in STATES:
-        raise TakeoverError(f"unknown state {state!r}; states: {' → '.join(STATES)}")
+        raise TakeoverError("takeover.unknown_state", field="state", state=state, states=_states_text(STATES, " → "))
     compound = session.get(m.Compound, compound_id)
     if compound is None:
-        raise TakeoverError(f"unknown compound {compound_id!r}")
+        raise TakeoverError("takeover.unknown_compound", field="compound_id", compound=compound_id)
     _check(allowed, principal, {"kind": "takeover", "id": compound_id, "street_code": compound.street_code,
                                 "year": year})
     row = session.scalar(select(m.TakeoverSelection).where(m.TakeoverSelection.year == year,
@@ -355,11 +367,14 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
     if current == "candidate":
         pool = set(settings.candidate_modes) | set(settings.optional_modes)
         if compound.management_mode not in pool or compound.demolition_planned:
-            raise TakeoverError(f"{compound_id} is not a takeover candidate (management_mode "
-                                f"{compound.management_mode}, demolition_planned {compound.demolition_planned})")
+            raise TakeoverError("takeover.not_candidate", name=compound.name, compound=compound_id,
+                                mode=_enum_text("management_mode", compound.management_mode),
+                                demolition=Message("takeover.demolition") if compound.demolition_planned else "")
     nxt = allowed_next(current)
     if state not in nxt:
-        raise TakeoverError(f"{compound_id} ({year}) is {current}; allowed next: {', '.join(nxt) or 'none'}")
+        raise TakeoverError("takeover.move_not_allowed" if nxt else "takeover.move_final", name=compound.name,
+                            compound=compound_id, year=year, current=_states_text([current]),
+                            allowed=_states_text(nxt), allowed_states=nxt)
     now = m.utcnow()
     before = _row_state(row) if row is not None else None
     if row is None:
@@ -369,7 +384,7 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
     else:
         row.state, row.updated_by, row.updated_at = state, principal.name, now
     _audit(session, principal, "create" if before is None else "update", "takeover_selection",
-           f"{year}/{compound_id}", before, _row_state(row), compound.street_code, f"{current} → {state}")
+           f"{year}/{compound_id}", before, _row_state(row), compound.street_code)
     result: dict[str, Any] = {"compound_id": compound_id, "year": year, "from": current, "to": state,
                               "by": principal.name}
     if state == "serving":
@@ -378,7 +393,7 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
         compound.management_mode, compound.property_company = "state_owned", company
         _audit(session, principal, "update", "compound", compound_id, cb,
                {"management_mode": "state_owned", "property_company": company}, compound.street_code,
-               f"takeover {year}: serving by the state-owned company")
+               Message("takeover.audit.serving", year=year))
         result["management_mode"] = "state_owned"
         result["property_company"] = company
     session.flush()
