@@ -86,7 +86,7 @@ def peer_layer(ctx: Any) -> Any:
     from plugins.coverage.settings import settings_for
 
     with ctx.session(readonly=True) as s:
-        frame = read_frame(s, "compound", columns=["id", "name", "management_mode", "property_company", "households",
+        frame = read_frame(s, "compound", columns=["id", "name", "management_mode", "company", "households",
                                                    "owners_org", "build_year", "boundary", "location"])
     frame["served"] = frame["management_mode"].isin(settings_for(ctx).served_modes)
     return frame

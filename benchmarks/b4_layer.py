@@ -18,7 +18,7 @@ VIEW_ZOOM = 15
 DISTRICT = (109.60, 40.58, 109.90, 40.78)  # the whole district on screen
 DISTRICT_ZOOM = 11
 CACHED_N = 200  # interleaved request pairs per repeat for the cached-throughput medians
-PROPS = ("id", "name", "management_mode", "property_company", "households", "owners_org", "build_year")
+PROPS = ("id", "name", "management_mode", "company", "households", "owners_org", "build_year")
 
 
 def _sql(env: Env, bbox: tuple[float, float, float, float]) -> tuple[str, dict[str, float]]:

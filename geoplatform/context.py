@@ -66,8 +66,13 @@ class Context:
 
     @contextmanager
     def session(self, readonly: bool = False) -> Iterator[Session]:
-        """One transaction (see geoplatform.db.session_scope); after a committed write the fingerprint is re-read."""
+        """One transaction (see geoplatform.db.session_scope); after a committed write the fingerprint is re-read.
+
+        The session carries this context in `session.info["context"]`, so a service given only a session can
+        still ask other plugins through hooks (`geoplatform.exchange`).
+        """
         with session_scope(self.engine, readonly=readonly) as s:
+            s.info["context"] = self
             yield s
         if not readonly:
             self.refresh_revision()

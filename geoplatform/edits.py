@@ -41,6 +41,8 @@ add_messages({
         "compound.unknown_community": "所属社区：未知社区", "compound.community_street": "所属社区：该社区属于其他街镇",
         "compound.stale_version": "小区 {compound} 已被修改：当前版本 {version}，您提交的是 {sent}",
         "compound.changed_meanwhile": "小区 {compound} 刚被其他人修改，请重新加载后再试",
+        "compound.version_mismatch": "请求体的 version（{version}）与 If-Match（{etag}）不一致",
+        "compound.unknown_company": "company：登记册中没有物业企业“{value}”{hint}（请先在物业企业登记册中登记）",
     },
     "en": {
         "compound.protected_fields": "protected field(s) cannot be changed: {names}",
@@ -59,6 +61,9 @@ add_messages({
         "compound.community_street": "community: the community belongs to another street",
         "compound.stale_version": "compound {compound} changed: version is {version}, you sent {sent}",
         "compound.changed_meanwhile": "compound {compound} was changed by someone else; reload and retry",
+        "compound.version_mismatch": "`version` ({version}) and If-Match ({etag}) name different versions",
+        "compound.unknown_company": "company: no firm {value!r} in the registry{hint} (record it in the firms "
+                                    "registry first)",
     },
 })
 
@@ -66,7 +71,7 @@ add_messages({
 # The labels of a compound's fields (edit forms, validation messages, change history)
 add_messages({
     "zh": {f"compound.field.{k}": v for k, v in {
-        "name": "小区名称", "address": "地址", "management_mode": "管理模式", "property_company": "物业公司",
+        "name": "小区名称", "address": "地址", "management_mode": "管理模式", "company": "物业公司",
         "contract_end": "合同到期", "owners_org": "业主组织", "renovation": "老旧小区改造", "households": "户数",
         "floor_area_m2": "建筑面积(㎡)", "build_year": "建成年份", "fee_collection_rate": "物业费收缴率(0–1)",
         "complaints_per_year": "年投诉量(12345)", "demolition_planned": "列入拆迁计划", "aliases": "别名",
@@ -75,7 +80,7 @@ add_messages({
         "version": "版本", "updated_at": "更新时间", "compound_id": "所属小区"}.items()},
     "en": {f"compound.field.{k}": v for k, v in {
         "name": "Name", "address": "Address", "management_mode": "Management mode",
-        "property_company": "Property company", "contract_end": "Contract ends", "owners_org": "Owners' organisation",
+        "company": "Property company", "contract_end": "Contract ends", "owners_org": "Owners' organisation",
         "renovation": "Renovation", "households": "Households", "floor_area_m2": "Floor area (m²)",
         "build_year": "Built", "fee_collection_rate": "Fee collection rate (0–1)",
         "complaints_per_year": "Complaints per year (12345)", "demolition_planned": "Demolition planned",
@@ -214,3 +219,24 @@ def place(session: Any, boundary: Any, location: Any, moved: list[str]) -> str:
     if street is None:
         raise UserInputError("compound.not_located", field=field, label=field_label(field))
     return street
+
+
+def check_company(session: Any, values: dict[str, Any]) -> None:
+    """A compound's firm is a key of the registry (RULES §7): an edit names a registered firm exactly (or none);
+    an unknown name is refused, with the registered names it may mean."""
+    if "company" not in values:
+        return
+    values["company"] = values["company"] or None
+    if values["company"] is None:
+        return
+    from sqlalchemy import select
+
+    from geoplatform.companies import CompanyIndex
+    from geoplatform.models import PropertyCompany
+
+    names = list(session.scalars(select(PropertyCompany.name)))
+    if values["company"] in names:
+        return
+    maybe = CompanyIndex(names).match(values["company"])
+    hint = f" ({' / '.join(maybe[:5])}?)" if maybe else ""
+    raise UserInputError("compound.unknown_company", field="company", value=values["company"], hint=hint)

@@ -40,7 +40,7 @@ class FirmEligibility:
     company: Any  # the firm's key (property_company)
     eligible: bool
     reasons: tuple[str, ...] = ()  # codes: not_filed, blacklisted, grade_forbidden, unknown_firm
-    warnings: tuple[str, ...] = ()  # codes: no_grade, firm_not_recorded
+    warnings: tuple[str, ...] = ()  # codes: no_grade, firm_not_recorded, filing_unknown
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,12 @@ class CreditEvent:
 
     company: Any
     on: dt.date
-    kind: str  # e.g. good_list, bad_list, blacklisted, rectification_refused, rectification_overdue
+    kind: str  # e.g. grade, good_list, bad_list, blacklisted, blacklist_lifted, rectification_refused, …
     source: str  # the plugin that derived it
     ref: str | None = None  # the record it comes from (problem id, quarter …)
     detail: str = ""
     expires_on: dt.date | None = None
+    grade: str | None = None  # kind "grade": the grade given (on the configured scale, RULES §7)
 
 
 def _first_answer(context: Any, hook: str, **kwargs: Any) -> Any:
@@ -81,3 +82,63 @@ def collect_credit_events(context: Any, today: dt.date) -> list[CreditEvent]:
 
     events = [e for _, lst in call_safely(context.pm, "credit_events", context=context, today=today) for e in lst or ()]
     return sorted(events, key=lambda e: (e.on, str(e.company), e.kind))
+
+
+def context_of(session: Any) -> Any:
+    """The Context a session was opened by (`Context.session()`), or None for a bare session."""
+    return getattr(session, "info", {}).get("context")
+
+
+def firm_gate(session: Any, companies: Any) -> dict[Any, FirmEligibility]:
+    """The RULES §7 gate for each firm key (None: not recorded), from `firm_eligibility` as of the context's day.
+
+    With no plugin answering: the registry's plain fields (`filed` false or `blacklisted` → not eligible),
+    every answer carrying the warning `no_credit_gate` so readers can say the full gate was not applied.
+    """
+    wanted = list(dict.fromkeys(companies))
+    context = context_of(session)
+    answer = firm_eligibilities(context, wanted) if context is not None else None
+    if answer is not None:
+        return {c: answer.get(c) or FirmEligibility(c, False, ("unknown_firm",)) for c in wanted}
+    from sqlalchemy import select
+
+    from geoplatform.models import PropertyCompany
+
+    names = [c for c in wanted if c is not None]
+    rows = {n: (f, b) for n, f, b in session.execute(select(
+        PropertyCompany.name, PropertyCompany.filed, PropertyCompany.blacklisted).where(
+        PropertyCompany.name.in_(names)))} if names else {}
+    out = {}
+    for c in wanted:
+        if c is None:
+            out[c] = FirmEligibility(None, True, (), ("firm_not_recorded", "no_credit_gate"))
+        elif c not in rows:
+            out[c] = FirmEligibility(c, False, ("unknown_firm",), ("no_credit_gate",))
+        else:
+            filed, black = rows[c]
+            reasons = tuple(r for r, bad in (("not_filed", filed is False), ("blacklisted", bool(black))) if bad)
+            out[c] = FirmEligibility(c, not reasons, reasons, ("no_credit_gate",))
+    return out
+
+
+SIGNING_KINDS = ("owners_committee", "management_committee")
+
+
+def org_statuses(session: Any, compound_ids: Any) -> dict[str, OrgStatus]:
+    """Each compound's owners' organisation from `owners_org_status`; with no plugin answering, from
+    `compound.owners_org` (a 业委会 / 物管会 recorded there may sign; the status says it was declared)."""
+    ids = list(dict.fromkeys(compound_ids))
+    context = context_of(session)
+    answer = owners_org_statuses(context, ids) if context is not None else None
+    if answer is not None:
+        return {i: answer[i] for i in ids if i in answer}
+    from sqlalchemy import select
+
+    from geoplatform.models import Compound
+
+    out = {}
+    for cid, org in session.execute(select(Compound.id, Compound.owners_org).where(Compound.id.in_(ids))):
+        signs = org in SIGNING_KINDS
+        out[cid] = OrgStatus(compound_id=cid, kind=org if signs else None, state="active" if signs else (org or "unknown"),
+                             counts=signs, known=org not in (None, "unknown"), can_sign=signs, declared=True)
+    return out

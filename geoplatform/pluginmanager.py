@@ -21,7 +21,7 @@ SOURCE_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"  # 
 # The order the built-ins register in, hence the order of their layers, panels and menu entries (installed
 # entry-point metadata is alphabetical). It only orders: what loads is what the entry points declare.
 BUILTIN_ORDER = ("access", "coverage", "handover", "charging", "takeover", "bundling", "owners_org", "governance",
-                 "basemaps")
+                 "firms", "basemaps")
 
 
 @dataclass(frozen=True)

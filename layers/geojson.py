@@ -232,4 +232,9 @@ def _encode_column(values: list[Any]) -> list[str]:
         return ["null" if v is None else str(v) for v in values]
     if kinds <= {bool}:
         return ["null" if v is None else ("true" if v else "false") for v in values]
+    if kinds <= {float, int}:
+        return ["null" if v is None or v != v or v in _INFINITIES else repr(v) for v in values]
     return [_encode_value(v) for v in values]
+
+
+_INFINITIES = (math.inf, -math.inf)

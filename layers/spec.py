@@ -67,7 +67,13 @@ class LayerSpec:
 
 @dataclass(frozen=True)
 class Basemap:
-    """A tile basemap; `crs` is the datum its tiles are drawn in (wgs84 or gcj02)."""
+    """A basemap; `crs` is the datum its tiles are drawn in (wgs84 or gcj02).
+
+    `kind`: "raster" (image tiles at `url`, an XYZ template), "vector" (Mapbox vector tiles at `url`,
+    drawn in the browser; `data_layers` names their layers) or "outline" (`url` answers a GeoJSON
+    FeatureCollection of outlines and lines with names, drawn and labelled in the browser). A `url`
+    that starts with "/" is served by this app; one with a scheme makes the browser ask that host.
+    """
 
     id: str
     title_zh: str
@@ -79,6 +85,15 @@ class Basemap:
     requires_key: bool = False
     subdomains: str = ""
     overlay: bool = False
+    kind: Literal["raster", "vector", "outline"] = "raster"
+    min_zoom: int = 0
+    bounds: tuple[float, float, float, float] | None = None  # minx, miny, maxx, maxy (EPSG:4326)
+    data_layers: tuple[str, ...] = ()
+
+    @property
+    def remote(self) -> bool:
+        """True when the browser fetches this basemap from a host other than this app."""
+        return "://" in self.url or self.url.startswith("//")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+import hashlib
+import re
+
+from flask import Blueprint, Response, abort, jsonify, request, url_for
 
 from web import layerdata, queries
 from web.auth import current_user, require
@@ -83,33 +86,83 @@ def layer_features(layer_id: str):  # noqa: ANN201
                   mimetype="application/geo+json")
 
 
+COMPOUNDS_MAX_LIMIT = 500
+
+
 @bp.get("/compounds")
 def compounds():  # noqa: ANN201
-    """Compounds whose name or an alias contains `q` (and in `street`), at most `limit`, with their bbox."""
+    """Compounds whose name or an alias contains `q` (and in `street`): `limit` of them from `offset`, with `total`.
+
+    Without `q`, every compound in id order: follow the `next` link (or raise `offset`) to list them all.
+    """
     require("view", {"kind": "compound"})
     context = _ctx()
     q = (request.args.get("q") or "").strip()
     if len(q) > 100:
         raise BadParameter("q", "at most 100 characters")
-    limit = parse_int(request.args.get("limit"), "limit", 20, 1, 500)
+    limit = parse_int(request.args.get("limit"), "limit", 20, 1, COMPOUNDS_MAX_LIMIT)
+    offset = parse_int(request.args.get("offset"), "offset", 0, 0, 10**9)
     street = street_param(context)
-    key = f"search|{q}|{street}|{limit}|{queries.revision(context)}"
-    return cached(key, lambda: {"compounds": queries.search_compounds(context, q, street, limit)})
+    key = f"search|{q}|{street}|{limit}|{offset}|{queries.revision(context)}"
+
+    def build() -> dict:
+        rows, total = queries.search_page(context, q, street, limit, offset)
+        base = {k: v for k, v in (("q", q), ("street", request.args.get("street"))) if v}
+        links = [{"rel": "self", "href": url_for("api.compounds", **base, limit=limit, offset=offset)}]
+        if offset + len(rows) < total:
+            links.append({"rel": "next", "href": url_for("api.compounds", **base, limit=limit,
+                                                         offset=offset + limit)})
+        if offset > 0:
+            links.append({"rel": "prev", "href": url_for("api.compounds", **base, limit=limit,
+                                                         offset=max(0, offset - limit))})
+        return {"compounds": rows, "total": total, "limit": limit, "offset": offset, "links": links}
+
+    return cached(key, build)
+
+
+ETAG = re.compile(r'^(?:W/)?"v(\d+)(?:\.[0-9a-f]+)?"$')
+
+
+def compound_etag(version: int, revision: str) -> str:
+    """The ETag of a compound's representation: its `version` (what If-Match compares) and the data revision."""
+    return f"v{version}.{hashlib.sha256(revision.encode()).hexdigest()[:12]}"
+
+
+def if_match_version() -> int | None:
+    """The compound version an `If-Match` header names (None when absent or `*`); 412 when it names none.
+
+    Our ETags carry the version whatever the encoding, so a weak tag (W/, added to gzipped answers)
+    names it too.
+    """
+    raw = request.headers.get("If-Match")
+    if raw is None or raw.strip() == "*":
+        return None
+    found = {int(m.group(1)) for tag in raw.split(",") if (m := ETAG.match(tag.strip()))}
+    if len(found) != 1:
+        abort(json_error(412, "If-Match must be the ETag of the compound you read (\"v<version>.…\")"))
+    return found.pop()
 
 
 @bp.get("/compounds/<compound_id>")
 def compound(compound_id: str):  # noqa: ANN201
-    """One compound with every attribute, plugin attributes and `version` (for optimistic locking)."""
+    """One compound with every attribute, plugin attributes and `version`; ETag (If-Match on PATCH names it)."""
     context = _ctx()
     detail = queries.compound_detail(context, compound_id)
     if detail is None:
         return json_error(404, f"unknown compound {compound_id!r}")
     require("view", {"kind": "compound", "id": compound_id, "street_code": detail.get("street_code")})
-    return jsonify(detail)
+    etag = compound_etag(int(detail["version"]), queries.revision(context))
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        response = jsonify(detail)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
-# PATCH /api/v1/compounds/<id> (field whitelist → 400, stale version → 409, jurisdiction → 403) is the
-# accounts issue's route: it registers on this blueprint (`bp`) from its own module, so it is not here.
+# PATCH /api/v1/compounds/<id> (field whitelist → 400, stale version → 409 — or 412 when it came as
+# If-Match —, jurisdiction → 403) is the accounts issue's route: it registers on this blueprint (`bp`) from its own module, so it is not here.
 
 
 @bp.get("/streets")

@@ -10,7 +10,6 @@ PATCH bodies are JSON objects of whitelisted fields plus `version`; unknown or p
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import shapely
@@ -26,6 +25,12 @@ from web.auth import current_user, require
 
 bp = Blueprint("api_edit", __name__, url_prefix="/api/v1")
 
+
+class StaleIfMatch(Conflict):
+    """The If-Match precondition names a version that is no longer current (HTTP 412)."""
+
+    status = 412
+
 # The compound schema (fields, ranges, enums) and the geometry → street rule are the importer's: geoplatform.edits.
 GEOMETRY_FIELDS = ("boundary", "location")
 
@@ -38,7 +43,7 @@ def _json_body() -> dict[str, Any]:
     if len(raw) > limit:
         abort(413)
     try:
-        body = json.loads(raw or b"null")
+        body = current_app.json.loads(raw or b"null")  # the app's parser: nesting depth bounded
     except ValueError:
         abort(400, "body must be a JSON object")
     if not isinstance(body, dict):
@@ -48,8 +53,8 @@ def _json_body() -> dict[str, Any]:
 
 def _version(body: dict[str, Any]) -> int:
     v = body.get("version")
-    if isinstance(v, bool) or not isinstance(v, int):
-        abort(400, "`version` (the version you read) is required and must be an integer")
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**31:
+        abort(400, "`version` (the version you read) is required and must be an integer from 0 to 2^31-1")
     return v
 
 
@@ -86,11 +91,19 @@ def _resource(c: m.Compound, **extra: Any) -> dict[str, Any]:
 
 @bp.patch("/compounds/<compound_id>")
 def patch_compound(compound_id: str) -> Response:
-    """Change fields of a compound given the `version` read (see module doc; checks: geoplatform.edits)."""
-    from geoplatform.edits import parse_edit, place
+    """Change fields of a compound given the version read: the body's `version` or an `If-Match` ETag.
+
+    Checks: geoplatform.edits (the importer's schema and geometry → street rule); a stale body version is 409,
+    a stale If-Match 412 (the HTTP rule for preconditions).
+    """
+    from geoplatform.edits import check_company, parse_edit, place
+    from web.api import if_match_version
 
     body = _json_body()
-    version = _version(body)
+    matched = if_match_version()  # If-Match: the ETag read, instead of (or agreeing with) the body's version
+    if matched is not None and "version" in body and body["version"] != matched:
+        raise UserInputError("compound.version_mismatch", version=body["version"], etag=matched)
+    version = matched if matched is not None else _version(body)
     ctx = _ctx()
     values = parse_edit({k: v for k, v in body.items() if k != "version"}, ctx.today)
     user = current_user()
@@ -109,6 +122,7 @@ def patch_compound(compound_id: str) -> Response:
                 location = to_shape(c.location) if c.location is not None else None
             new_street = place(s, boundary, location, moved)
             extra["new_street_code"] = new_street
+        check_company(s, values)  # a key of the firms registry (RULES §7), never free text
         if values.get("community_code") is not None:
             community = s.get(m.Community, values["community_code"])
             if community is None:
@@ -118,7 +132,8 @@ def patch_compound(compound_id: str) -> Response:
         if "community_street_code" in extra and extra["community_street_code"] != new_street:
             raise UserInputError("compound.community_street", field="community_code")
         if c.version != version:
-            raise Conflict("compound.stale_version", compound=compound_id, version=c.version, sent=version)
+            stale = StaleIfMatch if matched is not None else Conflict
+            raise stale("compound.stale_version", compound=compound_id, version=c.version, sent=version)
         before = {k: _plain(getattr(c, k), k) for k in values}
         for key, value in values.items():
             setattr(c, key, from_shape(value, srid=m.SRID) if key in GEOMETRY_FIELDS and value is not None else value)

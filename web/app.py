@@ -22,7 +22,8 @@ def create_app(context: Context | None = None, database_url: str | None = None,
     app.config["SECRET_KEY"] = context.config.secret_key or _instance_secret(context)
     app.config["MAX_CONTENT_LENGTH"] = context.config.max_upload_bytes
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600  # vendored assets change only with a release
-    app.config["GEOPLATFORM_BASEMAP"] = os.environ.get("GEOPLATFORM_BASEMAP", "osm")
+    # "" = the first basemap the server holds (a loaded tile package, else the own-data outline basemap)
+    app.config["GEOPLATFORM_BASEMAP"] = os.environ.get("GEOPLATFORM_BASEMAP", "")
     app.config.update(settings or {})
 
     import web.messages  # noqa: F401  (UI strings into the i18n catalogues)

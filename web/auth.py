@@ -6,13 +6,17 @@ audits the denial) unless context.allowed(...).
 
 Every route is login-protected unless marked `public` (plugin blueprints included): anonymous
 requests get 401 JSON under /api/ and /ogc/, a redirect to /login elsewhere. A request is
-authenticated by `Authorization: Bearer TOKEN` (any route) or by the browser session, whose
-random id lives in the signed cookie while the server keeps only its SHA-256 (revocable).
+authenticated by `Authorization: Bearer TOKEN` (any route), by HTTP Basic with the user name and
+an API token as password (what QGIS's Basic authentication, GDAL's GDAL_HTTP_USERPWD and OWSLib
+send; the same token, role, jurisdiction and token-use record as Bearer; a wrong name/token is
+audited and throttled like a failed login) or by the browser session, whose random id lives in
+the signed cookie while the server keeps only its SHA-256 (revocable).
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -40,11 +44,23 @@ add_messages({
     "zh": {"auth.title": "登录", "auth.name": "用户名", "auth.password": "密码", "auth.submit": "登录",
            "auth.failed": "用户名或密码错误", "auth.throttled": "失败次数过多，请稍后再试",
            "auth.logout": "退出登录", "auth.logout_confirm": "确定退出登录？", "auth.logged_out": "已退出登录",
-           "auth.app": "昆都仑区小区物业服务管理地图"},
+           "auth.app": "昆都仑区小区物业服务管理地图",
+           "auth.pw.title": "修改密码", "auth.pw.nav": "修改密码", "auth.pw.old": "原密码",
+           "auth.pw.new": "新密码（至少 {n} 个字符）", "auth.pw.confirm": "再次输入新密码", "auth.pw.submit": "修改密码",
+           "auth.pw.mismatch": "两次输入的新密码不一致", "auth.pw.done":
+               "密码已修改。您在其他设备或浏览器上的登录已全部退出，本次登录继续有效。",
+           "auth.pw.note": "修改后，您在其他设备或浏览器上的登录会全部退出；API令牌不受影响。",
+           "auth.pw.user": "账号：{name}"},
     "en": {"auth.title": "Log in", "auth.name": "User name", "auth.password": "Password", "auth.submit": "Log in",
            "auth.failed": "Wrong user name or password", "auth.throttled": "Too many failed attempts, try again later",
            "auth.logout": "Log out", "auth.logout_confirm": "Log out now?", "auth.logged_out": "Logged out",
-           "auth.app": "Kundulun residential compounds map"},
+           "auth.app": "Kundulun residential compounds map",
+           "auth.pw.title": "Change password", "auth.pw.nav": "Password", "auth.pw.old": "Current password",
+           "auth.pw.new": "New password (at least {n} characters)", "auth.pw.confirm": "New password again",
+           "auth.pw.submit": "Change password", "auth.pw.mismatch": "The two new passwords differ",
+           "auth.pw.done": "Password changed. Your logins on other devices or browsers were ended; this one goes on.",
+           "auth.pw.note": "Changing it ends your logins on other devices or browsers; API tokens are unaffected.",
+           "auth.pw.user": "Account: {name}"},
 })
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -112,18 +128,68 @@ def _bearer_token() -> str | None:
     return None
 
 
+def _basic_credentials() -> tuple[str, str] | None:
+    """(user name, API token) of an `Authorization: Basic …` header, if any."""
+    header = request.headers.get("Authorization", "")
+    if header.partition(" ")[0].lower() != "basic":
+        return None
+    auth = request.authorization
+    if auth is None or auth.type != "basic":
+        return ("", "")  # malformed: refused like a wrong token
+    return (auth.username or "")[:100], auth.password or ""
+
+
+BASIC_CHALLENGE = 'Basic realm="geoplatform", charset="UTF-8"'
+
+
+def _basic_login(name: str, token: str) -> Response | None:
+    """Authenticate HTTP Basic: the token must be an active API token of the user `name`."""
+    ctx = _ctx()
+    with ctx.session(readonly=True) as s:
+        found = accounts.token_login(s, token)
+        principal = accounts.principal_of(found[0]) if found and found[0].name == name else None
+    if principal is None:
+        addr = request.remote_addr
+        throttle = accounts.ThrottleSettings.from_rules(ctx.rules("auth"))
+        with ctx.session() as s:
+            accounts.record_failure(s, name, addr)
+            audit.record(s, name or "anonymous", "login", "user", name, outcome="denied",
+                         detail="HTTP Basic: wrong user name or API token")
+        with ctx.session(readonly=True) as s:
+            throttled = accounts.is_throttled(s, name, addr, throttle)
+        if throttled:
+            response = security.refuse(429, "too many failed attempts, try again later")
+            response.headers["Retry-After"] = str(int(throttle.window.total_seconds()))
+            return response
+        response = security.refuse(401, "wrong user name or API token (HTTP Basic takes your user name and an API "
+                                        "token made by `geoplatform users token NAME`, not your password)")
+        response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
+        return response
+    if found and found[1]:
+        with ctx.session() as s:
+            accounts.record_token_use(s, token)
+    g.user, g.auth_method = principal, "basic"
+    return None
+
+
 def _authenticate() -> Response | None:
-    """Set g.user / g.auth_method from a bearer token or the session cookie."""
+    """Set g.user / g.auth_method from a bearer token, HTTP Basic (name + token) or the session cookie."""
     g.user, g.auth_method = None, None
     if request.endpoint and (request.endpoint == "static" or request.endpoint.endswith(".static")):
         return None  # public assets: no database round trip per file
+    basic = _basic_credentials()
+    if basic is not None:
+        return _basic_login(*basic)
     token = _bearer_token()
     if token is not None:
         with _ctx().session(readonly=True) as s:
             found = accounts.token_login(s, token)
             principal = accounts.principal_of(found[0]) if found else None
+            refusal = accounts.token_refusal(s, token) if found is None else None
         if principal is None:
-            return security.refuse(401, "invalid or revoked token")
+            response = security.refuse(401, refusal.message.text(_lang()))
+            response.headers["WWW-Authenticate"] = 'Bearer realm="geoplatform", error="invalid_token"'
+            return response
         if found and found[1]:
             with _ctx().session() as s:
                 accounts.record_token_use(s, token)
@@ -153,16 +219,36 @@ def _guard() -> Response | None:
         return None
     if security.is_api_request():
         response = security.refuse(401, "authentication required")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="geoplatform"'
+        # GIS clients (/ogc/) are told Basic works too; the map's own API calls are not, so that a
+        # browser never pops up a password dialog over the map when its session ends
+        challenges = ['Bearer realm="geoplatform"'] + ([BASIC_CHALLENGE] if request.path.startswith("/ogc") else [])
+        response.headers["WWW-Authenticate"] = ", ".join(challenges)
         return response
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.login", next=target))
 
 
+MAX_NEXT_LENGTH = 2000
+
+
 def _safe_next(value: str | None) -> str:
-    """Only local absolute paths are followed after login (no open redirect)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or "\n" in value:
+    """Only a path of this site is followed after login (no open redirect), else "/".
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so `/\t/evil.example`
+    or `/\\evil.example` would become `//evil.example` (another host): any control character, any
+    whitespace and any backslash refuses the value, as do a scheme, a host and `//` — in the value
+    and in its percent-decoded form.
+    """
+    if not value or len(value) > MAX_NEXT_LENGTH:
         return "/"
+    for form in (value, unquote(value)):  # encoded forms too: a proxy or a second decoder may decode once more
+        if not form.startswith("/") or form.startswith("//"):
+            return "/"
+        if any(ch == "\\" or ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in form):
+            return "/"
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return "/"
     return value
 
 
@@ -253,6 +339,68 @@ def logout() -> Response:
     if security.is_api_request() or request.accept_mimetypes.best == "application/json":
         return Response('{"logged_out": true}', mimetype="application/json")
     return redirect(url_for("auth.login"))
+
+
+def _render_password(status: int = 200, error: str | None = None, done: bool = False) -> Response:
+    html = render_template("auth/password.html", error=error, done=done, min_length=accounts.MIN_PASSWORD_LENGTH,
+                           max_length=accounts.MAX_PASSWORD_LENGTH)
+    return Response(html, status=status, mimetype="text/html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password() -> Response:
+    """Every logged-in user changes their own password: the current one, the new one twice (strength rule of
+    `users add`). Every other session of the user ends; this one is renewed (new id). Throttled like the login
+    (a wrong current password counts as a failed login of that name); audited either way."""
+    user = current_user()
+    if user is None:  # pragma: no cover - the guard answers first
+        abort(401)
+    lang = _lang()
+    if request.method == "GET":
+        return _render_password(done=request.args.get("changed") == "1")
+    old = request.form.get("old_password") or ""
+    new = request.form.get("new_password") or ""
+    if new != (request.form.get("new_password2") or ""):
+        return _render_password(400, t("auth.pw.mismatch", lang))
+    try:
+        accounts.check_new_password(old, new)
+    except accounts.AccountError as exc:
+        return _render_password(400, exc.message.text(lang))
+    ctx = _ctx()
+    throttle = accounts.AuthSettings.from_rules(ctx.rules("auth"))
+    addr = request.remote_addr
+    with ctx.session(readonly=True) as s:  # no write lock while argon2 works
+        throttled = accounts.is_throttled(s, user.name, addr, throttle)
+        row = accounts.get_user(s, user.name)
+        stored = row.password_hash if row is not None and not row.disabled else None
+    ok = not throttled and accounts.password_matches(stored, old)
+    new_hash = accounts.hash_password(new) if ok else None
+    sid = None
+    with ctx.session() as s:
+        row = accounts.get_user(s, user.name)
+        if ok and row is not None and row.password_hash == stored:
+            ended = accounts.set_password(s, user.name, new, password_hash=new_hash)
+            accounts.clear_failures(s, user.name)
+            if g.auth_method == "session":
+                sid = accounts.start_session(s, row)
+            audit.record(s, user, "change_password", "user", user.name, after={"sessions_ended": ended})
+        else:
+            if not throttled:
+                accounts.record_failure(s, user.name, addr)
+            ok = False
+            audit.record(s, user, "change_password", "user", user.name, outcome="denied",
+                         detail="throttled" if throttled else "wrong current password")
+    if throttled:
+        response = _render_password(429, t("auth.throttled", lang))
+        response.headers["Retry-After"] = str(int(throttle.window.total_seconds()))
+        return response
+    if not ok:
+        return _render_password(400, accounts.AccountError("account.old_password_wrong").message.text(lang))
+    if sid is not None:
+        session.clear()  # the renewed session: new id, new CSRF token
+        session[SESSION_ID_KEY] = sid
+        security.csrf_token()
+    return redirect(url_for("auth.change_password", changed=1))
 
 
 def init_auth(app: Flask) -> None:

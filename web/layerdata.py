@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import shapely
 
 from geoplatform.context import Context
-from layers.features import BBox, layer_features
+from layers.features import BBox
 from layers.geojson import layer_geojson
 from layers.spec import LayerSpec
 
@@ -64,32 +60,3 @@ def thin_dots(text: str, zoom: int) -> str:
         decimals = max(1, int(np.ceil(-np.log10(cell))) + 1)
         geom["coordinates"] = np.round(centres, decimals).tolist()
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-def full_frame(context: Context, spec: LayerSpec, bbox: BBox | None, lang: str = "zh") -> gpd.GeoDataFrame:
-    """Every feature of the layer meeting bbox, with all attributes (for OGC API items)."""
-    return layer_features(context, spec, bbox=bbox, zoom=None, street=None, lang=lang)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
-def ogc_features(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """GeoJSON features with every non-geometry attribute (ids = the frame's index)."""
-    if not len(frame):
-        return []
-    geom_name = frame.geometry.name
-    cols = [c for c in frame.columns if c != geom_name and not isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
-    sub = frame[cols].astype(object)
-    records = sub.where(pd.notna(sub), None).to_dict("records")
-    geoms = shapely.to_geojson(shapely.set_precision(frame.geometry.to_numpy(), 1e-7, mode="pointwise"))
-    return [{"type": "Feature", "id": _plain(fid), "geometry": json.loads(g) if g else None,
-             "properties": {k: _plain(v) for k, v in rec.items()}}
-            for fid, g, rec in zip(frame.index, geoms, records, strict=True)]

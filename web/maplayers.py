@@ -42,7 +42,7 @@ def base_layers() -> list[LayerSpec]:
                   group=BASE_GROUP, legend=Legend("management_mode", rules=_enum_rules("management_mode", MODE_COLORS)),
                   tooltip=(_f("name"),),
                   popup=(_f("name"), _f("aliases"), _f("address"), _f("households"), _f("build_year"),
-                         _f("management_mode"), _f("owners_org"), _f("property_company")),
+                         _f("management_mode"), _f("owners_org"), _f("company")),
                   visible=True, plugin="core", detail_zoom=13),
         LayerSpec("buildings", t("layer.buildings", "zh"), t("layer.buildings", "en"), "buildings",
                   group=BASE_GROUP, legend=Legend("floors", default_color="#5d4037"), tooltip=(_f("address"),),
@@ -108,6 +108,6 @@ def layer_meta(spec: LayerSpec, lang: str) -> dict[str, Any]:
     return {
         "id": spec.id, "title": spec.title_zh if zh else spec.title_en, "title_zh": spec.title_zh,
         "title_en": spec.title_en, "group": group, "source": spec.source, "plugin": spec.plugin,
-        "min_zoom": spec.min_zoom, "visible": spec.visible, "legend": legend,
+        "min_zoom": spec.min_zoom, "detail_zoom": spec.detail_zoom, "visible": spec.visible, "legend": legend,
         "popup": fields(spec.popup), "tooltip": fields(spec.tooltip),
     }

@@ -8,6 +8,7 @@ import folium
 from flask import Blueprint, render_template, request, url_for
 from markupsafe import Markup
 
+import web.mapmessages  # noqa: F401  (the map page's catalogue entries)
 from geoplatform.i18n import catalogue
 from geoplatform.labels import LABELS
 from web.auth import public, require
@@ -59,18 +60,53 @@ def render_folium(m: folium.Map, nonce: str) -> dict[str, Markup]:
             "script": Markup(fig.script.render())}
 
 
+def offered_basemaps(context, lang: str) -> list[dict[str, Any]]:  # noqa: ANN001
+    """The basemaps the switcher shows: only usable ones (Tianditu without a key is left out, not greyed);
+    URLs of the app's own basemaps get the app's mount point."""
+    root = request.script_root
+    out = []
+    for b in basemap_list(context, lang):
+        if not b["enabled"]:
+            continue
+        if b["url"].startswith("/") and not b["url"].startswith("//"):
+            b = {**b, "url": root + b["url"]}
+        out.append(b)
+    return out
+
+
+def default_basemap(basemaps: list[dict[str, Any]]) -> str:
+    """The basemap shown first: `GEOPLATFORM_BASEMAP` when set and offered, else the first one the server
+    holds (a loaded tile package, else the own-data outline basemap) — never one that leaves the server."""
+    offered = {b["id"] for b in basemaps if not b["overlay"]}
+    configured = context_default_basemap()
+    if configured in offered:
+        return configured
+    local = [b["id"] for b in basemaps if not b["overlay"] and not b["remote"] and b["url"]]
+    return local[0] if local else "none"
+
+
 def page_config(context, lang: str, map_name: str) -> dict[str, Any]:  # noqa: ANN001
     """The JSON config map.js starts from: layers, basemaps, labels, API URLs (no geometry)."""
-    from web.api import visible_layers
+    from flask import current_app
 
+    from web.api import visible_layers
+    from web.auth import current_user
+
+    basemaps = offered_basemaps(context, lang)
+    user = current_user()
+    manage = ("basemaps.manage" in current_app.view_functions and user is not None
+              and context.allowed(user, "manage_basemaps", {"kind": "basemap"}))
     return {
         "map": map_name,
         "lang": lang,
+        "today": context.today.isoformat(),
         "layers": [layer_meta(spec, lang) for spec in visible_layers(context)],
-        "basemaps": basemap_list(context, lang),
-        "default_basemap": request.args.get("basemap") or context_default_basemap(),
+        "basemaps": basemaps,
+        "default_basemap": default_basemap(basemaps),
+        "manage_basemaps": url_for("basemaps.manage") if manage else None,
+        "vendor": {"vector_tiles": url_for("static", filename="vendor/protomaps-leaflet/protomaps-leaflet.js")},
         "messages": {k: v for k, v in catalogue(lang).items() if k.split(".")[0] in
-                     ("map", "kpi", "field", "group", "basemap")},
+                     ("map", "kpi", "field", "group", "basemap", "app")},
         "labels": {enum: {v: (zh if lang == "zh" else en) for v, (zh, en) in vals.items()}
                    for enum, vals in LABELS.items()},
         "api": {
@@ -93,10 +129,10 @@ def served_path(path: str) -> str | None:
 
 
 def context_default_basemap() -> str:
-    """The basemap shown first: `GEOPLATFORM_BASEMAP` (env/app config) or OpenStreetMap."""
+    """The configured first basemap (`GEOPLATFORM_BASEMAP`, env/app config); "" = the first the server holds."""
     from flask import current_app
 
-    return current_app.config.get("GEOPLATFORM_BASEMAP", "osm")
+    return current_app.config.get("GEOPLATFORM_BASEMAP", "") or ""
 
 
 @bp.get("/")
@@ -108,8 +144,9 @@ def index():  # noqa: ANN201
 
     context = get_context()
     lang = current_lang()
-    m = offline_map(location=KUNDULUN_CENTER, zoom_start=START_ZOOM, tiles=None, control_scale=True,
-                    prefer_canvas=True, max_zoom=20, min_zoom=8, zoom_control=True)
+    # zoom and scale controls are added by map.js with translated titles and units
+    m = offline_map(location=KUNDULUN_CENTER, zoom_start=START_ZOOM, tiles=None, control_scale=False,
+                    prefer_canvas=True, max_zoom=20, min_zoom=8, zoom_control=False)
     from web.ogc import district_extent
 
     parts = render_folium(m, csp_nonce())

@@ -1,4 +1,5 @@
-"""Browser hardening: CSRF, Origin checks, security headers, error pages.
+"""Browser hardening: CSRF, Origin checks, security headers, error pages, hostile input at the edge
+(JSON nesting depth, integers in URLs beyond any column).
 
 CSP choice: scripts only from 'self' or inline with this request's nonce (templates write
 `<script nonce="{{ csp_nonce() }}">`; folium output must get the nonce on its own <script> tags
@@ -12,12 +13,14 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, Response, current_app, g, has_request_context, jsonify, request, session
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,21 @@ API_PREFIXES = ("/api/", "/ogc/")
 def is_api_request() -> bool:
     """True for JSON endpoints (/api/, /ogc/), which get JSON errors instead of pages."""
     return request.path.startswith(API_PREFIXES) or request.path in ("/api", "/ogc")
+
+
+def is_static_request() -> bool:
+    """True for the app's and blueprints' static files (the only answers a cache may keep)."""
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
+def _no_store(response: Response) -> None:
+    """Nothing but static files is kept by any cache: pages and API answers depend on who asks (and may
+    carry tokens, reports, CSRF tokens). An ETag still lets a client ask "changed?" (304) each time."""
+    value = response.headers.get("Cache-Control", "")
+    if "no-store" not in value:
+        response.headers["Cache-Control"] = "private, no-store" if "private" in value else "no-store"
+    response.headers.pop("Expires", None)
 
 
 def csrf_token() -> str:
@@ -66,9 +84,12 @@ def check_csrf() -> Response | None:
     """Refuse a cookie-authenticated state change without a same-origin Origin and the CSRF token.
 
     Requests authenticated by `Authorization: Bearer` are exempt: browsers never add that header
-    on their own, so a cross-site page cannot forge them.
+    on their own, so a cross-site page cannot forge them. HTTP Basic ones get the Origin/Referer
+    check only (a browser that was once given Basic credentials resends them, but always with the
+    Origin of the page; GIS clients and scripts send neither and carry no CSRF token).
     """
-    if request.method not in UNSAFE_METHODS or getattr(g, "auth_method", None) == "token":
+    method = getattr(g, "auth_method", None)
+    if request.method not in UNSAFE_METHODS or method == "token":
         return None
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "_csrf_exempt", False):
@@ -80,6 +101,8 @@ def check_csrf() -> Response | None:
             return refuse(403, "cross-origin request refused (Origin)")
     elif referer and not _same_origin(referer):
         return refuse(403, "cross-origin request refused (Referer)")
+    if method == "basic":
+        return None
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         sent = request.form.get(CSRF_FORM_FIELD)
@@ -131,6 +154,65 @@ def content_security_policy(app: Flask) -> str:
         "form-action 'self'",
         "frame-ancestors 'none'",
     ])
+
+
+MAX_JSON_DEPTH = 64  # [D] our bodies nest ≤ 8 levels (a MultiPolygon in an object); deeper is an attack
+MAX_PATH_INT = 2**63 - 1  # every integer column is at most a BIGINT
+
+
+class _JSONProvider(DefaultJSONProvider):
+    """Request bodies: too deep a nesting is bad JSON (→ 400 / None for get_json(silent=True)), never a
+    RecursionError in the parser or in code walking the result."""
+
+    def loads(self, s: str | bytes, **kwargs: object) -> object:
+        try:
+            data = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        problem = _json_problem(data, MAX_JSON_DEPTH)
+        if problem:
+            raise ValueError(problem)
+        return data
+
+
+def _json_problem(data: object, limit: int) -> str | None:
+    """Nesting deeper than `limit`, or a NUL character in a text (no database column can hold one);
+    iterative: no recursion on hostile input."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return "NUL character in a JSON text"
+            continue
+        children = [*node, *node.values()] if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return f"JSON nested deeper than {limit} levels"
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list | str))
+    return None
+
+
+def refuse_nul() -> Response | None:
+    """400 for a NUL character in the path, a query parameter or a form field: PostgreSQL cannot even
+    compare text with one, and no value of ours contains it."""
+    nul = "\x00" in request.path or b"\x00" in unquote_to_bytes(request.query_string)
+    if not nul and request.mimetype == "application/x-www-form-urlencoded":
+        nul = any("\x00" in text for pair in request.form.items(multi=True) for text in pair)
+    return refuse(400, "NUL character in the request") if nul else None
+
+
+class _BoundedInt(IntegerConverter):
+    """`<int:…>` URL parts: a number no column can hold is no match (404), never an overflow in the database."""
+
+    def to_python(self, value: str) -> int:
+        if len(value) > len(str(MAX_PATH_INT)):
+            raise ValidationError()
+        number = super().to_python(value)
+        if number > MAX_PATH_INT:
+            raise ValidationError()
+        return number
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -216,8 +298,11 @@ def init_security(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config.setdefault("JSON_MAX_BYTES", 1024 * 1024)
     app.session_interface = _SessionInterface()
+    app.json = _JSONProvider(app)
+    app.url_map.converters["int"] = _BoundedInt  # before any blueprint adds its rules
     app.jinja_env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field, csp_nonce=csp_nonce)
-    app.before_request(check_csrf)  # web.auth inserts its authentication in front of this
+    app.before_request(refuse_nul)
+    app.before_request(check_csrf)  # web.auth inserts its authentication in front of these
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -228,8 +313,8 @@ def init_security(app: Flask) -> None:
         h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
-        if is_api_request():
-            h.setdefault("Cache-Control", "no-store")
+        if not is_static_request():
+            _no_store(response)
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -163,13 +163,16 @@ def write_geojson(frame: pd.DataFrame, path: str | Path) -> int:
 # ---------------------------------------------------------------- every format (geoplatform export --format …)
 
 FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx")
+# [D] GeoPackage version written: 1.2 opens without a "may only be partially supported" warning in GDAL 3.6 and
+# QGIS 3.22 (Debian 12), which GDAL ≥ 3.8's default 1.4 does not; "1.3" and "1.4" are also accepted.
+GPKG_VERSION = "1.2"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CELL_MAX = 32_767
 # Shapefile DBF field names are limited to 10 characters: our long names → short names (documented in docs/import.md;
 # the importer accepts the short names too).
 SHP_NAMES = {
     "street_code": "street_cod", "community_code": "community_", "floor_area_m2": "floor_area",
-    "management_mode": "mgmt_mode", "property_company": "prop_comp", "contract_end": "contr_end",
+    "management_mode": "mgmt_mode", "contract_end": "contr_end",
     "fee_collection_rate": "fee_rate", "complaints_per_year": "complaints", "demolition_planned": "demolition",
     "takeover_cost": "takeover", "managed_by_id": "managed_by", "compound_id": "compound_i",
     "garage_type": "garage_typ", "lowest_charging_floor": "low_floor", "completion_date": "completed",
@@ -242,8 +245,12 @@ def _plain_frame(frame: pd.DataFrame, table: str | None, *, lonlat: tuple[str, s
     return frame, main
 
 
-def write_file(frame: pd.DataFrame, path: str | Path, fmt: str, table: str | None = None) -> int:
-    """Write a table frame as geojson | gpkg | shp (zipped, with .cpg) | csv (UTF-8 BOM) | xlsx; returns rows."""
+def write_file(frame: pd.DataFrame, path: str | Path, fmt: str, table: str | None = None,
+               gpkg_version: str | None = None) -> int:
+    """Write a table frame as geojson | gpkg | shp (zipped, with .cpg) | csv (UTF-8 BOM) | xlsx; returns rows.
+
+    GeoPackages are written as version `gpkg_version` (default GPKG_VERSION).
+    """
     if fmt not in FORMATS:
         raise UserInputError("export.format.unknown", fmt=fmt, choices=", ".join(FORMATS))
     path = Path(path)
@@ -255,7 +262,8 @@ def write_file(frame: pd.DataFrame, path: str | Path, fmt: str, table: str | Non
         gdf = _as_gdf(frame, main)
         if path.exists():
             path.unlink()
-        gdf.to_file(path, driver="GPKG", layer=table or "data", engine="pyogrio")
+        gdf.to_file(path, driver="GPKG", layer=table or "data", engine="pyogrio",
+                    dataset_options={"VERSION": gpkg_version or GPKG_VERSION})
         return len(gdf)
     if fmt == "shp":
         return _write_shp(frame, path, table)

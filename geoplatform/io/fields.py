@@ -356,8 +356,9 @@ SPECS: dict[str, tuple[str, list[Field]]] = {
         Field("management_mode", "enum:management_mode",
               ("management_mode", "mgmt_mode", "物业服务方式", "管理方式", "物业管理方式", "管理模式", "物业服务模式",
                "物业类型", "management")),
-        Field("property_company", "text", ("property_company", "prop_comp", "物业公司", "物业服务企业", "物业企业",
-                                          "物业公司名称", "property_c"), max_len=200),
+        # the serving firm: a name the firms registry knows (matched, or created with a warning; RULES §7)
+        Field("company", "text", ("company", "物业公司", "物业服务企业", "property_company", "prop_comp", "物业企业",
+                                  "物业公司名称", "property_c"), max_len=200),
         Field("contract_end", "date", ("contract_end", "contr_end", "合同到期", "合同到期日", "合同截止日期",
                                       "服务合同到期", "合同到期时间", "contract_e")),
         Field("owners_org", "enum:owners_org", ("owners_org", "业主组织", "业主组织情况", "业委会组建情况",
@@ -412,14 +413,7 @@ SPECS: dict[str, tuple[str, list[Field]]] = {
         Field("responsible_unit", "text", ("responsible_unit", "responsibl", "责任单位"), max_len=200),
         Field("note", "text", ("note", "备注"), max_len=2000),
     ]),
-    "companies": ("property_company", [
-        Field("name", "text", ("name", "企业名称", "物业公司", "公司名称", "物业服务企业", "名称"), required=True, max_len=200),
-        Field("credit_grade", "enum:credit_grade", ("credit_grade", "credit_gra", "信用等级", "信用评级")),
-        Field("blacklisted", "bool", ("blacklisted", "blacklist", "黑名单", "是否黑名单", "列入黑名单")),
-        Field("filed", "bool", ("filed", "备案", "是否备案", "市平台备案")),
-        Field("state_owned", "bool", ("state_owned", "state_owne", "国有", "是否国企", "国有企业")),
-        Field("source", "text", SOURCE, max_len=200),
-    ]),
+    # `companies` (the firms registry) is the firms plugin's import kind: grades become credit events there
     "barriers": ("barrier", [
         Field("id", "text", ("id", "障碍编号", *ID), max_len=64),
         Field("kind", "enum:barrier_kind", ("kind", "类型", "障碍类型"), required=True),
@@ -431,7 +425,7 @@ KINDS = tuple(SPECS)
 TABLE_KIND = {table: kind for kind, (table, _) in SPECS.items()}
 # geometry each kind expects: polygon | polygon? (optional) | point | line | none
 GEOMETRY_KIND = {"district": "polygon", "streets": "polygon?", "communities": "polygon?", "compounds": "polygon|point",
-                 "buildings": "polygon", "garages": "point?", "handovers": "none", "companies": "none",
+                 "buildings": "polygon", "garages": "point?", "handovers": "none",
                  "barriers": "line"}
 COORD_FIELDS = (Field("lon", "lon", LON), Field("lat", "lat", LAT), Field("wkt", "wkt", WKT))
 SPEC_EXTRA: dict[str, list[Field]] = {}

@@ -53,6 +53,7 @@ class ImportJob:
         self.mapping: dict[str, str] = {}  # file column → field
         self.col_of: dict[str, str] = {}  # field → file column
         self.geom_cols: list[str] = []  # the geometry columns a write sets
+        self.new_firms: list[str] = []  # firms a `company` column names that the registry lacks (added on write)
 
     def fields(self) -> list[Field]:
         """The fields this kind reads (a plugin kind's own, or the core kind's with its coordinate columns)."""

@@ -273,6 +273,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.compound.ambiguous": ("compound name {value!r} is ambiguous ({n} compounds)",
                                   "小区名称「{value}」不唯一（有 {n} 个同名小区）"),
     "import.compound.unknown": ("unknown compound {value!r}", "未知小区「{value}」"),
+    "import.company.ambiguous": ("firm {value!r} is ambiguous: it may be {candidates} — write the registered name",
+                                 "物业企业「{value}」不唯一：可能是 {candidates}——请填写登记的企业全称"),
+    "import.warn.firms_matched": ("{file}: {n} firm names matched to the registered ones ({pairs})",
+                                  "{file}：{n} 个物业企业名称已对应到登记名称（{pairs}）"),
+    "import.warn.firms_created": ("{file}: {n} firms not in the registry were added to it, filing unknown ({names}) "
+                                  "— complete them in the firms registry",
+                                  "{file}：{n} 家登记册中没有的物业企业已加入登记册，备案情况待核实（{names}）"
+                                  "——请在物业企业登记册中补全"),
     "import.warn.buildings_by_containment": ("{file}: no compound column — {n} buildings assigned to the compound "
                                              "containing them, {orphans} left without compound (orphans)",
                                              "{file}：没有小区列——{n} 栋楼按所在小区边界归属，{orphans} 栋不在任何小区内"

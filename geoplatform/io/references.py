@@ -183,13 +183,64 @@ def _compound_refs(job: ImportJob, required: bool) -> None:
             job.ok_rows[i] = False
 
 
+def _refers_to_firms(job: ImportJob) -> bool:
+    """The table's `company` column is a foreign key to the firms registry (a plain text column is left alone)."""
+    column = job.model.__table__.c.get("company")
+    return column is not None and any(fk.column.table.name == "property_company" for fk in column.foreign_keys)
+
+
+def _resolve_companies(job: ImportJob) -> None:
+    """A `company` column names a firm: the registered name it matches (geoplatform.companies), or a new firm
+    added to the registry on write (filing unknown; warned); an ambiguous name is an error naming the candidates."""
+    from geoplatform.companies import CompanyIndex
+
+    col = job.col_of.get("company")
+    if col is None:
+        return
+    index = CompanyIndex(job.s.scalars(select(m.PropertyCompany.name)))
+    seen: dict[str, list[str]] = {}
+    matched: dict[str, str] = {}
+    for i, rec in enumerate(job.rows):
+        v = rec.get("company")
+        if v is None:
+            continue
+        if not v:
+            rec["company"] = None
+            continue
+        hits = seen[v] if v in seen else seen.setdefault(v, index.match(v))
+        if len(hits) > 1:
+            job.r.error(job.t.where(i, col), "import.company.ambiguous", value=v, candidates=" / ".join(hits))
+            job.ok_rows[i] = False
+        elif hits:
+            if hits[0] != v:
+                matched[v] = hits[0]
+            rec["company"] = hits[0]
+        elif v not in job.new_firms:
+            job.new_firms.append(v)
+    if matched:
+        job.r.warn("import.warn.firms_matched", file=job.t.name, n=len(matched),
+                   pairs="; ".join(f"{a} → {b}" for a, b in list(matched.items())[:10]))
+    if job.new_firms:
+        job.r.warn("import.warn.firms_created", file=job.t.name, n=len(job.new_firms),
+                   names="、".join(job.new_firms[:10]) + ("…" if len(job.new_firms) > 10 else ""))
+
+
 # ---------------------------------------------------------------- per table
 
 def resolve_records(job: ImportJob) -> None:
-    """A plugin kind: a compound_id column names a stored compound (an id or a unique name)."""
-    f = next((f for f in job.spec.fields if f.name == "compound_id"), None)
-    if f is not None:
-        _compound_refs(job, required=f.required)
+    """A plugin kind: a compound_id column names a stored compound (an id or a unique name); a street_code
+    column's street names become codes before keys are checked (a value no street matches is left as written,
+    for the plugin's `check` to report); a company column names a firm of the registry (RULES §7)."""
+    fields = {f.name: f for f in job.spec.fields}
+    if "compound_id" in fields:
+        _compound_refs(job, required=fields["compound_id"].required)
+    if "street_code" in fields and "street_code" in job.col_of:
+        lookup = street_lookup(job.s)
+        for rec in job.rows:
+            if rec.get("street_code") is not None:
+                rec["street_code"] = match_street(job.s, rec["street_code"], lookup) or rec["street_code"]
+    if "company" in fields and _refers_to_firms(job):
+        _resolve_companies(job)
     for i, rec in enumerate(job.rows):
         rec["_row"] = job.t.label(i)
 
@@ -274,6 +325,7 @@ def _resolve_compound(job: ImportJob) -> None:
     if "id" not in job.col_of:
         r.warn("import.warn.ids_compound", file=t.name)
     _check_refs(job, "managed_by_id", m.Compound.id, "compound")
+    _resolve_companies(job)
 
 
 def _resolve_building(job: ImportJob) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import LargeBinary, bindparam, func, select, tuple_, update
+from sqlalchemy import LargeBinary, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from geoplatform import models as m
@@ -34,6 +34,10 @@ def write_rows(job: ImportJob, user: str) -> None:
     """Insert new rows, update existing ones (--upsert), one audit event; inside the caller's transaction."""
     table = job.model.__table__
     keys = job.keys
+    if job.new_firms:  # firms a file names that the registry lacks (RULES §7: a compound's firm is a key)
+        job.s.execute(insert(m.PropertyCompany.__table__), [
+            {"name": n, "filed": None, "blacklisted": False, "state_owned": False, "version": 1,
+             "source": f"import {job.t.name}"[:200]} for n in job.new_firms])
     geom_cols = [c for c in ("geom", "boundary", "location") if c in table.c]
     cols = set(table.c.keys())
     if all(rec.keys() <= cols for rec in job.rows):
@@ -82,7 +86,8 @@ def write_rows(job: ImportJob, user: str) -> None:
     ids = [str(rec.get(keys[0])) for rec in records[:1000]]
     job.s.add(m.AuditEvent(user_name=user, action="import", entity=job.table_name, entity_id=None,
                            before=before, after={"file": job.t.name, "kind": job.kind, "inserted": len(new),
-                                                 "updated": len(old), "keys": ids},
+                                                 "updated": len(old), "keys": ids,
+                                                 **({"firms_created": job.new_firms} if job.new_firms else {})},
                            detail=f"import {job.kind} from {job.t.name}: {len(new)} inserted, {len(old)} updated"))
     job.s.flush()
 

@@ -93,11 +93,16 @@ class PropertyCompany(Base):
     __tablename__ = "property_company"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    credit_grade: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    # credit_grade / blacklisted: kept in step with the firm's credit events (geoplatform.models.firms,
+    # RULES §7) for old readers and exports; the events are the record, these columns never decide.
+    credit_grade: Mapped[str | None] = mapped_column(String(8), nullable=True)
     blacklisted: Mapped[bool] = mapped_column(Boolean, default=False)
-    filed: Mapped[bool] = mapped_column(Boolean, default=True)  # 在市平台备案
+    filed: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)  # 在市平台备案; None = unknown
     state_owned: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Compound(Base):
@@ -114,7 +119,9 @@ class Compound(Base):
     households: Mapped[int | None] = mapped_column(Integer, nullable=True)
     floor_area_m2: Mapped[float | None] = mapped_column(Float, nullable=True)
     management_mode: Mapped[str] = mapped_column(String(32), default="none", index=True)
-    property_company: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # the serving firm: a key (name) of property_company (RULES §7); renaming a firm follows through
+    company: Mapped[str | None] = mapped_column(ForeignKey("property_company.name", onupdate="CASCADE"),
+                                                nullable=True, index=True)
     contract_end: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     owners_org: Mapped[str] = mapped_column(String(32), default="none")
     renovation: Mapped[str] = mapped_column(String(32), default="none")
@@ -281,7 +288,7 @@ class User(Base):
 
 
 class ApiToken(Base):
-    """An API token; only its SHA-256 is stored."""
+    """An API token; only its SHA-256 is stored. It expires (`expires_at`) and can be revoked alone."""
 
     __tablename__ = "api_token"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -290,6 +297,7 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # refused from then on (auth.token_login)
 
 
 class UserSession(Base):
@@ -345,9 +353,10 @@ GEOMETRY_COLUMNS: dict[str, str] = {
 
 # Tables whose writes change what plugins compute (Context.data_revision): versioned ones are fingerprinted
 # by row count and Σ version (every ORM update bumps `version`), append-only ones by their max id.
-VERSIONED.extend([Compound, Building, Garage, Handover, BundleProposal, TakeoverSelection])
+VERSIONED.extend([Compound, Building, Garage, Handover, BundleProposal, TakeoverSelection, PropertyCompany])
 APPEND_ONLY.extend([HandoverEvent, LedgerItem])
 
 # Concern modules (each registers its tables on `metadata` and extends the lists above) go here:
+from geoplatform.models import firms  # noqa: E402, F401  (RULES §7: contracts, credit events, rankings)
 from geoplatform.models import governance as _governance  # noqa: E402, F401  (RULES §8 records)
 from geoplatform.models import owners_org as _owners_org  # noqa: E402, F401  (RULES §6 records)

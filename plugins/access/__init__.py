@@ -20,9 +20,10 @@ READ_ACTIONS = frozenset({"view", "export"})
 RESTRICTED_KINDS = frozenset({"user", "audit", "api_token", "user_session"})
 # Compound fields the state-owned company may change (its takeover estimate).
 TAKEOVER_FIELDS = frozenset({"takeover_cost"})
-# Actions decided by the plugin that owns them: handover, takeover, bundling, owners' organisations, governance.
+# Actions decided by the plugin that owns them: handover, takeover, bundling, owners' organisations, governance,
+# firms (a street's quarterly scores).
 DELEGATED_ACTIONS = frozenset({"edit_handover", "edit_takeover", "decide_bundle", "revert_bundle", "edit_owners_org",
-                               "record_evaluation", "edit_governance"})
+                               "record_evaluation", "edit_governance", "score_firms"})
 
 
 def _get(obj: Any, key: str) -> Any:

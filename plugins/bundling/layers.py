@@ -7,6 +7,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import box
 
 from geoplatform.labels import label
@@ -15,6 +16,7 @@ from plugins.bundling import service
 
 STATUS_COLOURS = {"proposed": "#ff7f00", "new_bundle": "#6a3d9a", "unmatched": "#e31a1c"}
 KIND_COLOURS = {"building": "#b15928", "compound": "#1f78b4"}
+WGS84 = "EPSG:4326"
 
 
 def _ids_text(ids: Any) -> str:
@@ -56,7 +58,29 @@ def links_frame(context: Any, bbox: Any = None, street: str | None = None) -> gp
     lines["orphans_text"] = lines["proposal_id"].map(p["orphan_ids"].map(_ids_text)) if len(p) else None
     lines["kind_label"] = [label("orphan_kind", v) for v in lines["orphan_kind"]]
     lines.index = pd.Index(lines["orphan_kind"] + ":" + lines["orphan_id"], name=None)
+    lines = lines.set_geometry(_drawable(lines.geometry.to_numpy(), lines["host_compound_id"], plan.hosts))
     return _filter(lines, bbox, street, "street")
+
+
+MIN_LINK_DEG = 1e-6  # ≈ 0.1 m: a shorter link is not a line a map or a GIS client can draw
+
+
+def _drawable(lines: np.ndarray, host_ids: pd.Series, hosts: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Links without zero-length lines: an orphan inside its host (a point-only compound, an overlap) gets
+    a line from its point to a point inside the host instead; a link still shorter than MIN_LINK_DEG has
+    no geometry (its attributes stay)."""
+    out = np.asarray(lines, dtype=object).copy()
+    short = ~shapely.is_missing(out) & (shapely.length(out) < MIN_LINK_DEG)
+    if short.any():
+        inside = pd.Series(shapely.point_on_surface(hosts.geometry.to_numpy()), index=hosts["host_compound_id"])
+        ends = inside.reindex(host_ids.to_numpy()[short]).to_numpy()
+        starts = shapely.get_point(out[short], 0)
+        redrawn = np.array([shapely.linestrings([[a.x, a.y], [b.x, b.y]]) if a is not None and b is not None else None
+                            for a, b in zip(starts, ends, strict=True)], dtype=object)
+        still = shapely.is_missing(redrawn) | (shapely.length(redrawn) < MIN_LINK_DEG)
+        redrawn[still] = None
+        out[short] = redrawn
+    return gpd.GeoSeries(out, index=host_ids.index, crs=WGS84)
 
 
 def hosts_frame(context: Any, bbox: Any = None, street: str | None = None) -> gpd.GeoDataFrame:

@@ -19,6 +19,9 @@ UNMATCHED_REASON = {
     "no_host_in_reach": ("范围内没有专业化物业小区", "no professionally managed compound in reach"),
     "only_across_barrier": ("仅有隔着主干道/河流/铁路的专业化物业小区", "hosts in reach only across a main road, river or railway"),
     "only_other_street": ("范围内的专业化物业小区均属其他街镇", "hosts in reach only in another street"),
+    "host_firm_ineligible": ("范围内的专业化物业小区的物业企业不符合选聘条件（未备案、黑名单或信用等级不符）",
+                             "hosts in reach are served by a firm that may not be selected (unfiled, blacklisted or "
+                             "a forbidden grade)"),
 }
 BUNDLE_STATUS = {
     "proposed": ("待决定", "proposed"),

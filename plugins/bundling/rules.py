@@ -26,7 +26,7 @@ from plugins.bundling.settings import BundlingSettings
 WGS84 = 4326
 ORPHAN_KINDS = ("building", "compound")
 # why an orphan got no host; labels in plugins/bundling/messages.py
-UNMATCHED_REASONS = ("no_host_in_reach", "only_across_barrier", "only_other_street")
+UNMATCHED_REASONS = ("no_host_in_reach", "only_across_barrier", "only_other_street", "host_firm_ineligible")
 # why a compound is under management scale
 SCALE_REASONS = ("single_building", "small_area", "few_households")
 
@@ -52,6 +52,8 @@ class Plan:
     hosts: gpd.GeoDataFrame  # hosts that received at least one proposal
     settings: BundlingSettings = field(default_factory=BundlingSettings)
     _links: Callable[[], gpd.GeoDataFrame] | None = field(default=None, repr=False, compare=False)
+    # host id → the credit gate's warnings about its firm (RULES §5/§7: eligible, but e.g. firm_not_recorded)
+    host_warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def links(self) -> gpd.GeoDataFrame:
         """One line per proposed orphan, from a point inside it to the nearest point of its host (drawing only)."""
@@ -66,7 +68,8 @@ class Plan:
                 {"id": r.id, "street": r.street, "orphan_kind": r.orphan_kind, "orphan_ids": list(r.orphan_ids),
                  "host_compound_id": r.host_compound_id, "distance_m": round(float(r.distance_m), 1),
                  "merged_floor_area_m2": round(float(r.merged_floor_area_m2), 1),
-                 "merged_households": int(r.merged_households)}
+                 "merged_households": int(r.merged_households),
+                 "host_firm_warnings": list(self.host_warnings.get(str(r.host_compound_id), ()))}
                 for r in self.proposals.itertuples(index=False)
             ],
             "new_bundles": [
@@ -170,6 +173,8 @@ def find_hosts(compounds: gpd.GeoDataFrame, settings: BundlingSettings) -> gpd.G
         "households": (hh[is_host].to_numpy() + extra_hh.reindex(ids).fillna(0.0).to_numpy()),
         "managed_count": extra_n.reindex(ids).fillna(0).astype(int).to_numpy(),
     }, geometry=compound_geometry(h).to_numpy(), crs=crs)
+    if "company" in h:  # the serving firm: the caller applies the credit gate (RULES §5/§7)
+        out["company"] = h["company"].to_numpy(dtype=object)
     return out
 
 
@@ -310,12 +315,14 @@ def _firsts(sorted_keys: np.ndarray) -> np.ndarray:
 
 
 def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame | None,
-                 settings: BundlingSettings) -> Plan:
+                 settings: BundlingSettings, ineligible_hosts: gpd.GeoDataFrame | None = None) -> Plan:
     """Match each orphan to its best host (RULES §5), group the rest into new bundles or list why unmatched.
 
     Best host: same street, within max_distance edge to edge, shortest segment crossing no barrier;
     ranked by merged area within the preferred maximum first, then distance (at the distance
     resolution), then shared boundary length, then exact distance, then host id.
+    `ineligible_hosts`: hosts whose firm fails the credit gate (RULES §7); they host nothing, and an
+    orphan left unmatched that one of them could have hosted gets the reason `host_firm_ineligible`.
     """
     s = settings
     n = len(orphans)
@@ -446,6 +453,9 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     nearest[matched] = np.nan
     reason = np.where(blocked_same, "only_across_barrier", np.where(other_street, "only_other_street",
                                                                       "no_host_in_reach"))
+    if ineligible_hosts is not None and len(ineligible_hosts):
+        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), o_street, ineligible_hosts, barrier_tree, s)
+        reason = np.where(barred, "host_firm_ineligible", reason)
     rest = np.flatnonzero(~matched & valid_o)
     bundles, in_bundle, bundle_of = _new_bundles(og, rest, c, barrier_tree, s)
     left = np.setdiff1d(np.flatnonzero(~matched), in_bundle)
@@ -480,6 +490,22 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     used_hosts["proposals"] = per_host[used].astype(int)
     return Plan(proposals=proposals, new_bundles=bundles, unmatched=unmatched,
                 orphans=out_orphans, hosts=used_hosts, settings=s, _links=links)
+
+
+def _usable_host(og: np.ndarray, rows: np.ndarray, o_street: np.ndarray, hosts: gpd.GeoDataFrame,
+                 barrier_tree: shapely.STRtree | None, s: BundlingSettings) -> np.ndarray:
+    """Per orphan row: would one of `hosts` have hosted it (same street, in reach, no barrier between)?"""
+    out = np.zeros(len(og), dtype=bool)
+    hg = _metric(hosts.geometry, s.metric_crs)
+    if len(rows) == 0 or len(hg) == 0:
+        return out
+    q, hi = shapely.STRtree(hg).query(og[rows], predicate="dwithin", distance=s.max_distance_m)
+    oi = rows[q]
+    same = o_street[oi] == hosts["street_code"].to_numpy(dtype=object)[hi]
+    oi, hi = oi[same], hi[same]
+    ok = ~_blocked(og[oi], hg[hi], barrier_tree)
+    out[oi[ok]] = True
+    return out
 
 
 @dataclass

@@ -4,6 +4,7 @@ MissingNote (400), any other BundleError a Conflict with the stored state (409).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -12,7 +13,7 @@ import shapely
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from geoplatform import audit
+from geoplatform import audit, exchange
 from geoplatform import models as m
 from geoplatform.errors import Conflict, Forbidden, NotFound
 from geoplatform.principal import Principal
@@ -20,13 +21,14 @@ from geoplatform.store import read_frame
 from plugins.bundling.rules import Plan, find_hosts, find_orphans, plan_bundles
 from plugins.bundling.settings import BundlingSettings, load_settings
 
+Gate = Callable[[list[Any]], dict[Any, exchange.FirmEligibility]]  # firm keys → the RULES §7 credit gate
 DECIDABLE = ("proposed", "reverted")  # states from which a proposal may be accepted or rejected
-COMPOUND_FIELDS = ("managed_by_id", "management_mode", "property_company")  # what accepting a compound changes
+COMPOUND_FIELDS = ("managed_by_id", "management_mode", "company")  # what accepting a compound changes
 HOST_FIELDS = ("floor_area_m2", "households")  # what accepting buildings adds to on the host
 
 
 COMPOUND_COLUMNS = ("id", "name", "street_code", "management_mode", "floor_area_m2", "households", "managed_by_id",
-                    "property_company")  # what planning reads (boundary and location come with them)
+                    "company")  # what planning reads (boundary and location come with them)
 BUILDING_COLUMNS = ("id", "compound_id", "street_code", "floor_area_m2", "households")
 
 
@@ -97,14 +99,37 @@ def _fill_streets(session: Session, buildings: gpd.GeoDataFrame) -> gpd.GeoDataF
     return out
 
 
-def compute_plan(session: Session, settings: BundlingSettings, street: str | None = None) -> Plan:
-    """The plan for the whole district, or only the orphans of one street (hosts of every street are considered)."""
+def compute_plan(session: Session, settings: BundlingSettings, street: str | None = None,
+                 eligibility: Gate | None = None) -> Plan:
+    """The plan for the whole district, or only the orphans of one street (hosts of every street are considered).
+
+    Hosts must be served by an eligible firm (RULES §5/§7): `eligibility(firm keys)` answers the credit gate
+    (by default `geoplatform.exchange.firm_gate` — the firms plugin through the session's context); a host whose
+    firm is not eligible hosts nothing, and an orphan it alone could have taken is `host_firm_ineligible`.
+    """
     compounds, lone, counts, barriers = load_inputs(session)
     orphans = find_orphans(compounds, lone.assign(compound_id=None), settings, building_counts=counts)
     if street is not None:
         orphans = orphans[orphans["street_code"] == street]
     hosts = find_hosts(compounds, settings)
-    return plan_bundles(orphans, hosts, barriers, settings)
+    ok, warnings = host_gate(session, hosts, eligibility)
+    plan = plan_bundles(orphans, hosts[ok], barriers, settings, ineligible_hosts=hosts[~ok])
+    plan.host_warnings = warnings
+    return plan
+
+
+def host_gate(session: Session, hosts: gpd.GeoDataFrame,
+              eligibility: Gate | None = None) -> tuple[Any, dict[str, tuple[str, ...]]]:
+    """(boolean array: the host's firm passes the credit gate, {host id: the gate's warnings}) — a host whose firm
+    is not recorded passes with the warning `firm_not_recorded`, one whose firm has no grade with `no_grade`."""
+    import numpy as np
+
+    firms = [None if pd.isna(v) else v for v in hosts["company"]] if "company" in hosts else [None] * len(hosts)
+    verdicts = (eligibility or (lambda keys: exchange.firm_gate(session, keys)))(firms) if len(hosts) else {}
+    ok = np.array([verdicts[f].eligible if f in verdicts else True for f in firms], dtype=bool)
+    warnings = {str(h): tuple(verdicts[f].warnings) for h, f in zip(hosts["host_compound_id"], firms, strict=True)
+                if f in verdicts and verdicts[f].warnings}
+    return ok, warnings
 
 
 def cached_plan(context: Any, settings: BundlingSettings | None = None) -> Plan:
@@ -115,7 +140,7 @@ def cached_plan(context: Any, settings: BundlingSettings | None = None) -> Plan:
         with context.session(readonly=True) as s:
             return compute_plan(s, settings)
 
-    cached = getattr(context, "_cached", None)
+    cached = getattr(context, "memo", None)
     return cached(f"bundling_plan:{settings!r}", build) if cached else build()
 
 
@@ -242,6 +267,10 @@ def _host(session: Session, settings: BundlingSettings, p: m.BundleProposal) -> 
     if host.management_mode not in settings.host_modes or host.managed_by_id is not None:
         raise BundleError(f"host compound {host.id} is no longer professionally managed "
                           f"(management_mode {host.management_mode}); re-plan")
+    verdict = exchange.firm_gate(session, [host.company])[host.company]
+    if not verdict.eligible:  # RULES §5/§7: an ineligible firm may not host a bundle
+        raise BundleError(f"host compound {host.id} is served by {host.company}, which may not host a bundle "
+                          f"({', '.join(verdict.reasons)}: host_firm_ineligible); re-plan")
     return host
 
 
@@ -288,7 +317,7 @@ def accept(context: Any, session: Session, principal: Principal, proposal_id: st
             raise BundleError(f"compound {cid} is no longer an orphan (management_mode {c.management_mode}, "
                               f"managed_by {c.managed_by_id}); re-plan")
         values = {"managed_by_id": host.id, "management_mode": host.management_mode,
-                  "property_company": host.property_company}
+                  "company": host.company}
         before["compound"] = {"id": cid, **{f: getattr(c, f) for f in COMPOUND_FIELDS}}
         for k, v in values.items():
             setattr(c, k, v)

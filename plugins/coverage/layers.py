@@ -42,7 +42,7 @@ def layer_specs(settings: Any) -> list[LayerSpec]:
         id="coverage", title_zh=t("coverage.layer", "zh"), title_en=t("coverage.layer", "en"),
         source="compounds", group=t("coverage.group", "zh"), legend=mode_legend(), visible=True,
         popup=(PopupField("name", "小区", "compound"), PopupField("management_mode", "管理模式", "management mode"),
-               PopupField("property_company", "物业企业", "property company"),
+               PopupField("company", "物业企业", "property company"),
                PopupField("households", "户数", "households"), PopupField("owners_org", "业主组织", "owners' org"),
                PopupField("build_year", "建成年份", "built"),
                PopupField("boundary_missing", "缺少边界（仅有点位）", "boundary missing")),

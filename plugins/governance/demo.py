@@ -37,7 +37,7 @@ def load(session: Session, today: dt.date, seed: int = 42) -> dict[str, int]:
     """Add problems, dissuasions, mediations, pilots, meetings and cases over the loaded demo compounds."""
     rng = np.random.default_rng(seed + 23)
     compounds = [dict(r) for r in session.execute(
-        select(m.Compound.id, m.Compound.street_code, m.Compound.community_code, m.Compound.property_company,
+        select(m.Compound.id, m.Compound.street_code, m.Compound.community_code, m.Compound.company.label("property_company"),
                m.Compound.owners_org).order_by(m.Compound.id)).mappings()]
     if not compounds:
         return {}

@@ -340,7 +340,7 @@ def make_blueprint(context: Any) -> Blueprint:
             from geoplatform import models as m
 
             compounds = [dict(r) for r in s.execute(
-                select(m.Compound.id, m.Compound.name, m.Compound.property_company)
+                select(m.Compound.id, m.Compound.name, m.Compound.company.label("property_company"))
                 .where(m.Compound.community_code == scope.community_code).order_by(m.Compound.name)).mappings()]
             community_row = s.get(m.Community, scope.community_code)
             community_name = community_row.name

@@ -131,7 +131,7 @@ def load(session: Session, scope: Scope = Scope()) -> Records:
     if ids:
         for r in session.execute(select(m.Compound.id, m.Compound.name, m.Compound.street_code,
                                         m.Compound.community_code, m.Compound.owners_org,
-                                        m.Compound.property_company).where(m.Compound.id.in_(sorted(ids)))).mappings():
+                                        m.Compound.company.label("property_company")).where(m.Compound.id.in_(sorted(ids)))).mappings():
             rec.compounds[r["id"]] = dict(r)
     sq = select(m.Street.code, m.Street.name).order_by(m.Street.code)
     cq = select(m.Community.code, m.Community.name, m.Community.street_code).order_by(m.Community.code)
@@ -374,7 +374,7 @@ def create_problem(session: Session, user: Any, allowed: Allowed, data: Mapping[
         raise UserInputError("governance.error.future", field="found_on", date=found_on.isoformat())
     if rectify_by is not None and rectify_by < found_on:
         raise UserInputError("governance.error.before", field="rectify_by", other="found_on")
-    company = _text(data.get("company"), "company", max_len=200) or c.property_company
+    company = _text(data.get("company"), "company", max_len=200) or c.company
     p = Problem(id=_text(data.get("id"), "id", max_len=64) or _new_id("P", found_on), compound_id=c.id,
                 category=category, source=source, company=company, found_on=found_on, rectify_by=rectify_by,
                 state="open", state_on=found_on, note=_text(data.get("note"), "note"))

@@ -157,16 +157,23 @@ def register(cli: click.Group) -> None:
     @click.argument("compound")
     @click.argument("state", type=click.Choice(service.STATES))
     @click.option("--year", type=int, default=None, help="Pipeline year (default: this year).")
+    @click.option("--company", default=None, help="contracted: the firm that won the tender (must be eligible).")
+    @click.option("--contract-start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="contracted: YYYY-MM-DD.")
+    @click.option("--contract-end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="contracted: YYYY-MM-DD.")
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
-    def advance_cmd(ctx: click.Context, compound: str, state: str, year: int | None, as_json: bool) -> None:
+    def advance_cmd(ctx: click.Context, compound: str, state: str, year: int | None, company: str | None,
+                    contract_start: Any, contract_end: Any, as_json: bool) -> None:
         """Move a compound one step: candidate → shortlisted → tendering → contracted → serving."""
         c = get_context(ctx)
         require_schema(c)
         s = _settings(c)
         try:
             with c.session() as sess:
-                result = service.advance(sess, acting_principal(c), compound, state, year or c.today.year, s)
+                result = service.advance(sess, acting_principal(c), compound, state, year or c.today.year, s,
+                                         company=company,
+                                         contract_start=contract_start.date() if contract_start else None,
+                                         contract_end=contract_end.date() if contract_end else None)
                 result["coverage"] = service.coverage(sess, plan_settings(c.config).served_modes)
         except service.TakeoverError as exc:
             raise UserError(str(exc)) from exc
@@ -177,7 +184,7 @@ def register(cli: click.Group) -> None:
             click.echo(t("takeover.moved", lang, name=d["compound_id"], year=d["year"],
                          frm=label("takeover_state", d["from"], lang), to=label("takeover_state", d["to"], lang)))
             if d.get("management_mode") == "state_owned":
-                click.echo(t("takeover.served", lang, company=d["property_company"],
+                click.echo(t("takeover.served", lang, company=d["company"],
                              rate=d["coverage"]["coverage_rate"]))
 
         emit(result, as_json, human)

@@ -82,7 +82,8 @@ add_messages({
         "takeover.denied": "{user} 无权修改国企兜底接管名单",
         "takeover.audit.by_selection": "按最优名单入围",
         "takeover.audit.not_selected": "未进入新的入围名单，退回候选",
-        "takeover.audit.serving": "{year} 年国企兜底接管：由区属国有物业公司进驻服务",
+        "takeover.audit.serving": "{year} 年国企兜底接管：按合同 {contract} 由区属国有物业公司进驻服务",
+        "takeover.audit.contract_signed": "{year} 年国企兜底接管：签订物业服务合同",
         "takeover.saved": "已保存为 {year} 年入围名单：新增/更新 {added}，移出 {dropped}，保留后续阶段 {kept}",
         "takeover.moved": "{name}（{year} 年）：{frm} → {to}",
         "takeover.served": "已由 {company} 进驻服务，移出候选池；专业化物业覆盖率 {rate:.1%}",
@@ -134,10 +135,37 @@ add_messages({
         "takeover.denied": "{user} may not change the takeover pipeline",
         "takeover.audit.by_selection": "shortlisted by the optimal selection",
         "takeover.audit.not_selected": "not in the new shortlist, back to candidates",
-        "takeover.audit.serving": "takeover {year}: now served by the state-owned company",
+        "takeover.audit.serving": "takeover {year}: served by the state-owned company under contract {contract}",
+        "takeover.audit.contract_signed": "takeover {year}: service contract signed",
         "takeover.saved": "saved as the {year} shortlist: {added} added/updated, {dropped} dropped, {kept} kept in later states",
         "takeover.moved": "{name} ({year}): {frm} → {to}",
         "takeover.served": "now served by {company}, out of the candidate pool; professional coverage {rate:.1%}",
         **{f"takeover.short.{k}": v[1] for k, v in SHORT.items()},
+    },
+})
+
+
+# the contracted step (RULES §4/§7): what a takeover contract needs
+add_messages({
+    "zh": {
+        "takeover.contract.missing": "{compound}：签约须录入物业服务合同——请填写 {missing}",
+        "takeover.contract.dates_order": "{compound}：合同结束日期 {end} 早于开始日期 {start}",
+        "takeover.contract.firm_ineligible": "{company} 不符合选聘条件（{reasons}），不得签订兜底接管合同",
+        "takeover.contract.no_signatory": "{compound} 没有可签订物业服务合同的业委会或物管会：先组建物管会",
+        "takeover.contract.none_recorded": "{compound}（{year}年）尚未录入物业服务合同：请先签约（填写企业、合同起止日期）",
+        "takeover.param.date": "必须是日期（YYYY-MM-DD）",
+        "takeover.param.text": "必须是不超过 {max} 字的文字",
+    },
+    "en": {
+        "takeover.contract.missing": "{compound}: contracted needs the service contract — give {missing}",
+        "takeover.contract.dates_order": "{compound}: the contract ends ({end}) before it starts ({start})",
+        "takeover.contract.firm_ineligible": "{company} may not be selected for a takeover contract "
+                                             "({reasons})",
+        "takeover.contract.no_signatory": "{compound} has no owners' organisation that can sign the contract "
+                                          "(an active owners' committee or management committee): form one first",
+        "takeover.contract.none_recorded": "{compound} ({year}) has no recorded service contract: sign it first "
+                                           "(firm, contract start and end dates)",
+        "takeover.param.date": "must be a date (YYYY-MM-DD)",
+        "takeover.param.text": "must be text of at most {max} characters",
     },
 })

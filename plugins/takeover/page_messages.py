@@ -79,6 +79,10 @@ MESSAGES = {
                                   "“进驻服务”后该小区管理模式改为国企兜底，计入专业化物业覆盖率。",
         "ws_takeover.board_empty": "无", "ws_takeover.board_none": "{year} 年尚未保存名单：先在“最优名单”中计算并保存。",
         "ws_takeover.confirm_serving": "确认 {name} 已由国企进驻服务？其管理模式将改为“国企兜底”。",
+        "ws_takeover.contract_title": "{name} 签约：中标物业企业（须符合选聘条件）与物业服务合同起止日期；"
+                                      "须有可签约的业委会或物管会",
+        "ws_takeover.contract_company": "中标物业企业", "ws_takeover.contract_start": "合同开始日期",
+        "ws_takeover.contract_end": "合同结束日期",
         "ws_takeover.confirm": "确认", "ws_takeover.cancel": "取消",
         "ws_takeover.served": "已由 {company} 进驻服务，专业化物业覆盖率 {before:.1%} → {after:.1%}",
         "ws_takeover.export_hint": "导出最近一个年度已保存的入围名单（含各分项得分）；未保存时导出默认参数下的建议名单。",
@@ -179,6 +183,10 @@ MESSAGES = {
                                   "candidates (failed tender). Serving makes the compound state-owned and raises coverage.",
         "ws_takeover.board_empty": "none", "ws_takeover.board_none": "No shortlist saved for {year}: compute and save one first.",
         "ws_takeover.confirm_serving": "Confirm that the state company now serves {name}? Its management mode becomes state-owned.",
+        "ws_takeover.contract_title": "{name} contracted: the firm that won the tender (must be eligible) and the service "
+                                      "contract's dates; an owners' committee or management committee signs",
+        "ws_takeover.contract_company": "Firm", "ws_takeover.contract_start": "Contract starts",
+        "ws_takeover.contract_end": "Contract ends",
         "ws_takeover.confirm": "Confirm", "ws_takeover.cancel": "Cancel",
         "ws_takeover.served": "now served by {company}; professional coverage {before:.1%} → {after:.1%}",
         "ws_takeover.export_hint": "Exports the latest saved shortlist (with component points); without one, the "

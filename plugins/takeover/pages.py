@@ -9,6 +9,7 @@ shell in one place. Only the state company, the bureau and admins may use the wo
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -271,6 +272,10 @@ def workspace_blueprint(context: Any) -> Blueprint:
             ranked = service.rank_payload(s, settings, include_community_managed=cm)
             cards = board(s, year, lang)
             cov = service.coverage(s, _served(context))
+            firm = service.state_company(s, settings)
+        start = context.today
+        contract = {"company": firm, "start": start.isoformat(),  # what the contract form proposes; all editable
+                    "end": (start + dt.timedelta(days=3 * 365 - 1)).isoformat()}
         fm = shell.map(location=(40.64, 109.83), zoom_start=13, tiles=None, control_scale=True, prefer_canvas=True,
                        max_zoom=20, min_zoom=9, bounds=shell.district_extent())
         notes = component_notes(settings, lang)
@@ -285,6 +290,7 @@ def workspace_blueprint(context: Any) -> Blueprint:
             "components": [{k: n[k] for k in ("id", "name", "short", "weight", "colour")} for n in notes],
             "outlines": shell.layer_meta(["district", "streets"], lang),
             "states": list(service.STATES),
+            "contract": contract,
         }
         exports = {fmt: shell.url("export", name="takeover-shortlist", format=fmt) for fmt in ("xlsx", "geojson")}
         candidates = candidate_rows(context, ranked, lang)
@@ -349,11 +355,13 @@ def workspace_blueprint(context: Any) -> Blueprint:
     def advance_view() -> Response:
         """Move {compound_id, state, year} one pipeline step; at serving the compound becomes state-owned."""
         user = allowed_user()
-        cid, state, year = service.parse_advance(webshell.json_body(), context.today)
+        body = webshell.json_body()
+        cid, state, year = service.parse_advance(body, context.today)
         lang = webshell.lang()
         with context.session() as s:
             before = service.coverage(s, _served(context))
-            result = service.advance(s, user, cid, state, year, _settings(context), allowed=context.allowed)
+            result = service.advance(s, user, cid, state, year, _settings(context), allowed=context.allowed,
+                                     **service.parse_contract_terms(body))
             s.flush()
             after = service.coverage(s, _served(context))
             cards = board(s, year, lang)
@@ -362,7 +370,7 @@ def workspace_blueprint(context: Any) -> Blueprint:
         message = t("takeover.moved", lang, name=name, year=year, frm=t(f"ws_takeover.state.{result['from']}", lang),
                     to=t(f"ws_takeover.state.{result['to']}", lang))
         if state == "serving":
-            message += "；" + t("ws_takeover.served", lang, company=result["property_company"],
+            message += "；" + t("ws_takeover.served", lang, company=result["company"],
                                before=before["coverage_rate"] or 0, after=after["coverage_rate"] or 0)
         return webshell.json_response({**result, "coverage_before": before, "coverage": after, "message": message,
                                        "board": cards})
@@ -413,9 +421,11 @@ def api_blueprint(context: Any) -> Blueprint:
     def advance_view() -> Response:
         """Move {compound_id, state, year} one pipeline step (edit_takeover); serving makes it state-owned."""
         user = webshell.require("view", {"kind": "takeover"})
-        cid, state, year = service.parse_advance(webshell.json_body(), context.today)
+        body = webshell.json_body()
+        cid, state, year = service.parse_advance(body, context.today)
         with context.session() as s:
-            result = service.advance(s, user, cid, state, year, _settings(context), allowed=context.allowed)
+            result = service.advance(s, user, cid, state, year, _settings(context), allowed=context.allowed,
+                                     **service.parse_contract_terms(body))
             result["coverage"] = service.coverage(s, _served(context))
         return webshell.json_response(result)
 

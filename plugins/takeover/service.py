@@ -18,10 +18,12 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from geoplatform import exchange
 from geoplatform import models as m
 from geoplatform.errors import Forbidden, UserInputError
-from geoplatform.i18n import Localized, Message
+from geoplatform.i18n import Localized, Message, t
 from geoplatform.labels import label
+from geoplatform.models.firms import ServiceContract
 from geoplatform.principal import Principal
 from geoplatform.store import read_frame
 from plugins.takeover.rules import candidate_pairs, components_of, score_candidates
@@ -43,7 +45,7 @@ MAX_COUNT = 500  # more than the district's candidates; bounds the solver's work
 MAX_BUDGET = 1e7  # 万元
 MAX_WEIGHT = 1000.0
 YEARS = (2000, 2100)
-ADVANCE_FIELDS = ("compound_id", "state", "year")
+ADVANCE_FIELDS = ("compound_id", "state", "year", "company", "contract_start", "contract_end")
 
 
 class TakeoverError(UserInputError):
@@ -138,6 +140,21 @@ def parse_advance(body: Mapping[str, Any], today: dt.date) -> tuple[str, str, in
     if not isinstance(state, str) or not state or len(state) > 32:
         raise TakeoverError("ws_takeover.need_state", field="state")
     return cid, state, _number(body, "year", int, today.year, *YEARS)
+
+
+def parse_contract_terms(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The contracted step's terms of a pipeline move: company, contract_start, contract_end (YYYY-MM-DD) or None."""
+    company = body.get("company")
+    if company is not None and (not isinstance(company, str) or len(company) > 200):
+        raise bad_param("company", "takeover.param.text", max=200)
+    terms: dict[str, Any] = {"company": company or None}
+    for key in ("contract_start", "contract_end"):
+        value = body.get(key)
+        try:
+            terms[key] = dt.date.fromisoformat(value) if value else None
+        except (TypeError, ValueError) as exc:
+            raise bad_param(key, "takeover.param.date") from exc
+    return terms
 
 
 def choose(session: Session, settings: TakeoverSettings, params: Params,
@@ -265,6 +282,11 @@ def _enum_text(enum: str, value: Any) -> Localized:
     return Localized(zh=label(enum, value, "zh"), en=label(enum, value, "en"))
 
 
+def _labels_text(keys: Sequence[str]) -> Localized:
+    """Catalogue texts named in a message, joined in each language."""
+    return Localized(zh="、".join(t(k, "zh") for k in keys), en=", ".join(t(k, "en") for k in keys))
+
+
 def _states_text(states: Sequence[str], sep: str | None = None) -> Localized:
     """Pipeline states named in a message (their labels, in each language)."""
     return Localized(zh=(sep or "、").join(label("takeover_state", s, "zh") for s in states) or "–",
@@ -348,11 +370,15 @@ def allowed_next(state: str) -> list[str]:
 
 
 def advance(session: Session, principal: Principal, compound_id: str, state: str, year: int,
-            settings: TakeoverSettings, allowed: Allowed | None = None) -> dict[str, Any]:
+            settings: TakeoverSettings, allowed: Allowed | None = None, company: str | None = None,
+            contract_start: dt.date | None = None, contract_end: dt.date | None = None) -> dict[str, Any]:
     """Move one compound of the year's pipeline to `state`; at `serving` the compound becomes state-owned.
 
-    Audited (the selection row and, at serving, the compound's management_mode/property_company).
-    Raises TakeoverError naming the allowed next states.
+    `contracted` needs the firm that won the tender (`company`, which must pass the RULES §7 credit gate), the
+    contract's start and end, and a signatory owners' organisation (an active 业委会 or 物管会, RULES §4/§6); it
+    records the service contract. `serving` sets the compound's mode, firm and contract from it.
+    Audited (the selection row, the contract and, at serving, the compound). Raises TakeoverError naming the
+    allowed next states or what is missing.
     """
     if state not in STATES:
         raise TakeoverError("takeover.unknown_state", field="state", state=state, states=_states_text(STATES, " → "))
@@ -375,6 +401,12 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
         raise TakeoverError("takeover.move_not_allowed" if nxt else "takeover.move_final", name=compound.name,
                             compound=compound_id, year=year, current=_states_text([current]),
                             allowed=_states_text(nxt), allowed_states=nxt)
+    contract = _contract_terms(session, compound, year, company, contract_start, contract_end) \
+        if state == "contracted" else None
+    if state == "serving":
+        contract = (row.parameters or {}).get("contract") if row is not None else None
+        if not contract:
+            raise TakeoverError("takeover.contract.none_recorded", compound=compound.name, compound_id=compound_id, year=year)
     now = m.utcnow()
     before = _row_state(row) if row is not None else None
     if row is None:
@@ -383,21 +415,54 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
         session.add(row)
     else:
         row.state, row.updated_by, row.updated_at = state, principal.name, now
+    if state == "contracted":
+        session.add(ServiceContract(id=contract["contract_id"], compound_id=compound_id, company=contract["company"],
+                                    start=contract["start"], end=contract["end"], source=f"takeover {year}"))
+        _audit(session, principal, "create", "service_contract", contract["contract_id"], None,
+               {**contract, "compound_id": compound_id}, compound.street_code, Message("takeover.audit.contract_signed", year=year))
+        contract = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in contract.items()}
+        row.parameters = {**(row.parameters or {}), "contract": contract}
     _audit(session, principal, "create" if before is None else "update", "takeover_selection",
            f"{year}/{compound_id}", before, _row_state(row), compound.street_code)
     result: dict[str, Any] = {"compound_id": compound_id, "year": year, "from": current, "to": state,
                               "by": principal.name}
+    if contract is not None:
+        result["contract"] = dict(contract)
     if state == "serving":
-        company = state_company(session, settings)
-        cb = {"management_mode": compound.management_mode, "property_company": compound.property_company}
-        compound.management_mode, compound.property_company = "state_owned", company
+        company, end = contract["company"], dt.date.fromisoformat(contract["end"])
+        fields = ("management_mode", "company", "contract_end")
+        cb = {f: getattr(compound, f) for f in fields}
+        compound.management_mode, compound.company, compound.contract_end = "state_owned", company, end
         _audit(session, principal, "update", "compound", compound_id, cb,
-               {"management_mode": "state_owned", "property_company": company}, compound.street_code,
-               Message("takeover.audit.serving", year=year))
+               {"management_mode": "state_owned", "company": company, "contract_end": end}, compound.street_code,
+               Message("takeover.audit.serving", year=year, contract=contract["contract_id"]))
         result["management_mode"] = "state_owned"
-        result["property_company"] = company
+        result["company"] = company
     session.flush()
     return result
+
+
+def _contract_terms(session: Session, compound: m.Compound, year: int, company: str | None,
+                    start: dt.date | None, end: dt.date | None) -> dict[str, Any]:
+    """What `contracted` needs (RULES §4/§7): the firm, the contract's dates, a signatory; refused otherwise."""
+    missing = [name for name, v in (("company", company), ("contract_start", start), ("contract_end", end)) if not v]
+    if missing:
+        raise TakeoverError("takeover.contract.missing", compound=compound.name, compound_id=compound.id,
+                            fields=missing, missing=_labels_text([f"ws_takeover.contract_{f.removeprefix('contract_')}"
+                                                                  for f in missing]))
+    if end < start:
+        raise TakeoverError("takeover.contract.dates_order", compound=compound.name, start=start.isoformat(),
+                            end=end.isoformat())
+    verdict = exchange.firm_gate(session, [company])[company]
+    if not verdict.eligible:
+        raise TakeoverError("takeover.contract.firm_ineligible", company=company, codes=list(verdict.reasons),
+                            reasons=Localized(zh="、".join(label("firm_gate", r, "zh") for r in verdict.reasons),
+                                              en=", ".join(label("firm_gate", r, "en") for r in verdict.reasons)))
+    org = exchange.org_statuses(session, [compound.id]).get(compound.id)
+    if org is None or not org.can_sign:
+        raise TakeoverError("takeover.contract.no_signatory", compound=compound.name, compound_id=compound.id)
+    return {"contract_id": f"TK{year}-{compound.id}", "company": company, "start": start, "end": end,
+            "signatory": org.kind, "warnings": list(verdict.warnings)}
 
 
 def coverage(session: Session, served_modes: tuple[str, ...] | None = None) -> dict[str, Any]:

@@ -5,10 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from benchmarks import b1_import, b2_assign, b3_bundling, b4_layer, b6_takeover
+from benchmarks import b1_import, b2_assign, b3_bundling, b4_layer, b6_takeover, b7_oapif
 from benchmarks.env import Env, Mismatch, build
 from benchmarks.harness import Result, alternate
 from benchmarks.report import table
+from tests.support.templates import Template, demo_data, refill
+
+
+def _bench_small(url: str) -> None:
+    build(url, demo_data(0.1, 42))
+
+
+BENCH_SMALL = Template("bench-small", _bench_small)  # what benchmarks.env.build makes of the 0.1× demo
 
 
 @pytest.fixture
@@ -19,11 +27,10 @@ def bench_env(demo_url: str, tmp_path) -> Env:  # noqa: ANN001
 
 @pytest.fixture
 def small_env(db_url: str, tmp_path) -> Env:  # noqa: ANN001
-    """A fresh writable database of each backend with a tiny (0.1×) demo and the demo accounts."""
-    from geoplatform import demo
-
-    data = demo.generate(scale=0.1, seed=42)
-    build(db_url, data)
+    """A fresh writable database of each backend with a tiny (0.1×) demo and the demo accounts (a copy of
+    what benchmarks.env.build makes, built once per run)."""
+    data = demo_data(0.1, 42)
+    refill(db_url, BENCH_SMALL)
     return Env("sqlite" if db_url.startswith("sqlite") else "postgis", 0.1, db_url, tmp_path, 1, data)
 
 
@@ -127,7 +134,8 @@ def test_b3_plan_passes_and_a_wrong_pair_is_caught() -> None:
         b3_bundling.verify(plan, lost, orphans, hosts, barriers, s)
 
 
-def test_b6_selection_never_below_greedy(bench_env: Env) -> None:
+def test_b6_selection_never_below_greedy(no_solver_limit: float, bench_env: Env) -> None:
+    """B6's check includes optimal=true: asserted without the product's 10-second limit (no_solver_limit)."""
     rows = b6_takeover.run(bench_env)
     assert rows and all(r.met for r in rows)
 
@@ -136,3 +144,18 @@ def test_b6_selection_never_below_greedy(bench_env: Env) -> None:
 
     with pytest.raises(Mismatch):
         b6_takeover.verify(Worse())
+
+
+def test_b7_copies_through_oapif_and_the_check_catches_a_missing_building(small_env: Env, tmp_path) -> None:  # noqa: ANN001
+    import geopandas as gpd
+
+    rows = b7_oapif.run(small_env)
+    assert rows[0].ours_s > 0 and rows[0].peer_s > 0 and "buildings" in rows[0].size
+    work = small_env.workdir / f"b7_{small_env.backend}_{small_env.scale:g}"
+    ours, peer = work / "oapif.gpkg", work / "peer.gpkg"
+    n = b7_oapif.verify(ours, peer)
+    short = gpd.read_file(ours).iloc[1:]
+    short.to_file(tmp_path / "short.gpkg", driver="GPKG", engine="pyogrio")
+    with pytest.raises(Mismatch):
+        b7_oapif.verify(tmp_path / "short.gpkg", peer)
+    assert n > 100

@@ -7,6 +7,7 @@ from geoplatform import demo
 from geoplatform.context import Context
 from geoplatform.models import Building, Compound
 from geoplatform.store import read_frame
+from tests.conftest import _demo_data
 
 
 def test_deterministic_per_seed():
@@ -55,7 +56,7 @@ def test_same_counts_on_both_databases(demo_url, tmp_path):
     ctx = Context.create(demo_url)
     with ctx.session(readonly=True) as s:
         counts = (s.scalar(select(func.count()).select_from(Compound)), s.scalar(select(func.sum(Compound.households))))
-    d = demo.generate(scale=1, seed=42)
+    d = _demo_data()  # demo.generate(scale=1, seed=42), generated once per run
     assert counts == (len(d.tables["compound"]), sum(r["households"] for r in d.tables["compound"]))
 
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+TIMEOUT_S = 120.0  # how long any browser wait may last: a bound on a hang, generous for a busy machine
 
 
-def wait_for(page, expression: str, timeout: float = 30.0) -> object:  # noqa: ANN001
+def wait_for(page, expression: str, timeout: float = TIMEOUT_S) -> object:  # noqa: ANN001
     """Poll a JS expression until truthy (our CSP forbids the eval behind page.wait_for_function)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -29,24 +29,28 @@ def wait_for(page, expression: str, timeout: float = 30.0) -> object:  # noqa: A
 @contextmanager
 def serve(context, tmp_path_factory, settings: dict[str, Any] | None = None) -> Iterator[str]:  # noqa: ANN001
     """The app on `context` under waitress on a free 127.0.0.1 port; yields its base URL."""
-    from waitress.server import create_server
-
+    from tests.support.serving import served
     from web.app import create_app
 
     os.environ.setdefault("GEOPLATFORM_INSTANCE", str(tmp_path_factory.mktemp("instance")))
-    srv = create_server(create_app(context, settings=settings), host="127.0.0.1", port=0, threads=6)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.effective_port}"
-    finally:
-        srv.close()
+    with served(create_app(context, settings=settings), threads=6) as url:
+        yield url
+
+
+def until(page, condition: Callable[[], object], timeout: float = TIMEOUT_S) -> None:  # noqa: ANN001
+    """Let the page run (Playwright delivers its events meanwhile) until the Python-side `condition()` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the page")
+        page.wait_for_timeout(100)
 
 
 def offline_context(browser, record: dict[str, list], **options: Any):  # noqa: ANN001, ANN201
     """A browser context in which requests to any host but 127.0.0.1 are aborted and recorded in record["outside"]
     (every URL also in record["urls"] when that key is there)."""
     ctx = browser.new_context(**options)
+    ctx.set_default_timeout(TIMEOUT_S * 1000)
 
     def route(r) -> None:  # noqa: ANN001
         url = r.request.url

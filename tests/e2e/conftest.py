@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -25,20 +24,13 @@ class Server:
 @pytest.fixture(scope="session")
 def server(web_demo, tmp_path_factory) -> Iterator[Server]:  # noqa: ANN001, F811
     """The web app served by waitress on a free 127.0.0.1 port for the session."""
-    from waitress.server import create_server
-
     from geoplatform.context import Context
+    from tests.support.serving import served
     from web.app import create_app
 
     os.environ.setdefault("GEOPLATFORM_INSTANCE", str(tmp_path_factory.mktemp("instance")))
     context = Context.create(web_demo.url)
-    app = create_app(context)
-    srv = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        yield Server(url=f"http://127.0.0.1:{srv.effective_port}", demo=web_demo, context=context)
-    finally:
-        srv.close()
+    with served(create_app(context), threads=8) as url:
+        yield Server(url=url, demo=web_demo, context=context)
 
 

@@ -148,7 +148,7 @@ def test_map_popup_links_to_the_compound_page(officer_page, ws_server) -> None: 
     wait_for(page, "window.gp && gp.config && document.body.dataset.gpLoading === '0'")
     page.evaluate(f"() => gp.zoomToCompound({{id: '{XSS_ID}', bbox: [109.8257, 40.6329, 109.8273, 40.6341]}})")
     link = page.locator(".leaflet-popup-content a.gp-detail-link")
-    link.wait_for(timeout=20000)
+    link.wait_for()
     assert link.get_attribute("href") == f"/compounds/{XSS_ID}"
     link.click()
     page.wait_for_url(f"**/compounds/{XSS_ID}")

@@ -96,8 +96,13 @@ def test_state_company_picks_saves_and_serves(state_page, tk_server, tk_ctx) -> 
     assert set(_column(page, "shortlisted")) == set(selected)
     cid = _column(page, "shortlisted")[0]
     rate_before = float(page.get_attribute("#tk-coverage", "data-rate"))
+    with tk_ctx.session() as s:  # a signatory for the contract (RULES §4: an owners' committee)
+        s.get(m.Compound, cid).owners_org = "owners_committee"
     for state in ("tendering", "contracted"):
         page.click(f'.tk-card[data-id="{cid}"] .tk-move[data-to="{state}"]')
+        if state == "contracted":  # the contract form: the state company and three years proposed, all editable
+            assert page.input_value(f'.tk-card[data-id="{cid}"] .tk-c-company')
+            page.click(f'.tk-card[data-id="{cid}"] .tk-contract-btn')
         wait_for(page, f"!!document.querySelector('.tk-col[data-state=\"{state}\"] .tk-card[data-id=\"{cid}\"]')")
     page.click(f'.tk-card[data-id="{cid}"] .tk-move[data-to="serving"]')
     assert "国企兜底" in page.inner_text(f'.tk-card[data-id="{cid}"] .tk-confirm')  # says what serving changes

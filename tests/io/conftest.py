@@ -8,34 +8,22 @@ import pytest
 from sqlalchemy import func, select
 
 from geoplatform.context import Context
-from geoplatform.db import make_engine, session_scope
 from geoplatform.models import Base
-from tests.conftest import BACKENDS, _fresh_url
+from tests.conftest import BACKENDS, _copy_url
+from tests.support.templates import demo_data, demo_template
 
-_SMALL: dict = {}
+SMALL = demo_template(0.05, 42)
 
 
 def small_demo():  # noqa: ANN201
-    """A small synthetic Kundulun (53 compounds), generated once per session."""
-    from geoplatform import demo
-
-    if "d" not in _SMALL:
-        _SMALL["d"] = demo.generate(scale=0.05, seed=42)
-    return _SMALL["d"]
+    """A small synthetic Kundulun (53 compounds), generated once per run."""
+    return demo_data(0.05, 42)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def seeded_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database (each backend) holding the small demo; tests must leave it as they found it."""
-    from geoplatform import demo, schema
-
-    url = _fresh_url(request.param, tmp_path_factory, request)
-    eng = make_engine(url)
-    schema.upgrade(eng)
-    with session_scope(eng) as s:
-        demo.load(s, small_demo())
-    eng.dispose()
-    return url
+    return _copy_url(request.param, SMALL, tmp_path_factory)[0]
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def _compound(cid: str, street: str, community: str, x: float, org: str, firm: s
     box = shapely.box(x, 40.65, x + 0.002, 40.652)
     return {"id": cid, "name": name or f"小区{cid}", "aliases": [], "street_code": street, "community_code": community,
             "boundary": shapely.MultiPolygon([box]), "location": box.centroid, "households": 200,
-            "management_mode": "professional" if firm else "none", "property_company": firm, "owners_org": org,
+            "management_mode": "professional" if firm else "none", "company": firm, "owners_org": org,
             "renovation": "none", "demolition_planned": False, "source": "test", "version": 1}
 
 
@@ -56,4 +56,5 @@ def load(ctx: Any) -> None:
     with ctx.session() as s:
         insert_records(s, "street", STREETS)
         insert_records(s, "community", COMMUNITIES)
+        insert_records(s, "property_company", [{"name": f, "filed": True} for f in ("甲物业", "乙物业", "丙物业")])
         insert_records(s, "compound", COMPOUNDS)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from geoplatform import models as m
+from tests.support.templates import DEMO, Template, refill
 
 STREET = "150203006"  # 阿尔丁大街街道
 OTHER = "150203010"
@@ -33,7 +34,8 @@ def test_plan_the_whole_demo(cli_run, demo_url: str) -> None:  # noqa: ANN001
         assert 0 <= p["distance_m"] <= 300
         assert p["orphan_kind"] in ("building", "compound") and p["orphan_ids"]
     assert len({p["id"] for p in d["proposals"]}) == len(d["proposals"])
-    assert {u["reason"] for u in d["unmatched"]} <= {"no_host_in_reach", "only_across_barrier", "only_other_street"}
+    reasons = {u["reason"] for u in d["unmatched"]}
+    assert reasons <= {"no_host_in_reach", "only_across_barrier", "only_other_street", "host_firm_ineligible"}
     assert d["settings"]["max_distance_m"] == 300
     assert run_json(cli_run, demo_url, "bundle", "plan") == d  # deterministic
 
@@ -89,17 +91,25 @@ def test_bad_input_exits_2_with_one_line(cli_run, demo_url: str, args: tuple, me
 # --- the workflow, on a fresh copy of the demo per backend ------------------------------------------
 
 
-@pytest.fixture
-def demo_copy(ctx):  # noqa: ANN001, ANN201
-    """A fresh database of each backend with the scale-1 demo and three accounts."""
-    from geoplatform import demo
-    from tests.conftest import _demo_data
+def _accounts(url: str) -> None:
+    from geoplatform.context import Context
 
-    with ctx.session() as s:
-        demo.load(s, _demo_data())
+    c = Context.create(url)
+    with c.session() as s:
         s.add_all([m.User(name="officer6", role="street_officer", street_code=STREET, password_hash="-"),
                    m.User(name="officer10", role="street_officer", street_code=OTHER, password_hash="-"),
                    m.User(name="boss", role="admin", password_hash="-")])
+    c.engine.dispose()
+
+
+DEMO_ACCOUNTS = Template("bundling-demo", _accounts, DEMO)  # the scale-1 demo plus three accounts
+
+
+@pytest.fixture
+def demo_copy(ctx):  # noqa: ANN001, ANN201
+    """A fresh database of each backend with the scale-1 demo and three accounts (a copy of the run's template)."""
+    ctx.engine.dispose()
+    refill(ctx.config.database_url, DEMO_ACCOUNTS)
     return ctx
 
 

@@ -29,7 +29,7 @@ def layout() -> Layout:
     lay.lone("B1", rect(0, 0, 40, 20), area=3_000, households=30)
     lay.lone("B2", rect(0, 40, 40, 20), area=2_000, households=20)
     lay.host("H2", rect(400, 0, 100, 100), mode="state_owned", area=50_000, households=500,
-             property_company="昆都仑区城市物业服务有限公司")
+             company="昆都仑区城市物业服务有限公司")
     lay.small("C1", rect(520, 0, 40, 40), area=6_000, households=60)
     lay.small("C2", None, point=point(400, -100), area=9_000, households=120, n_buildings=0)
     lay.host("H3", rect(2000, 0, 100, 100), street=S2)
@@ -43,9 +43,9 @@ def seeded(ctx):  # noqa: ANN001, ANN201
     recs = layout().records()
     for rec in recs["compound"]:
         if rec["id"] == "H2":
-            rec["property_company"] = "昆都仑区城市物业服务有限公司"
+            rec["company"] = "昆都仑区城市物业服务有限公司"
     with ctx.session() as s:
-        for table in ("street", "compound", "building", "barrier"):
+        for table in ("street", "property_company", "compound", "building", "barrier"):
             insert_records(s, table, recs[table])
     return ctx
 
@@ -53,7 +53,7 @@ def seeded(ctx):  # noqa: ANN001, ANN201
 def snapshot(ctx) -> dict[str, Any]:  # noqa: ANN001
     """Every compound's and building's business fields (not version / updated_at)."""
     with ctx.session(readonly=True) as s:
-        comps = {c.id: (c.managed_by_id, c.management_mode, c.property_company, c.floor_area_m2, c.households)
+        comps = {c.id: (c.managed_by_id, c.management_mode, c.company, c.floor_area_m2, c.households)
                  for c in s.scalars(select(m.Compound))}
         blds = {b.id: b.compound_id for b in s.scalars(select(m.Building))}
     return {"compounds": comps, "buildings": blds}
@@ -172,7 +172,7 @@ def test_accept_compound_follows_the_host_then_revert(seeded) -> None:  # noqa: 
         service.accept(ctx, s, OFFICER_1, pid, consent_note="业主大会同意")
     with ctx.session(readonly=True) as s:
         c1, h2 = s.get(m.Compound, "C1"), s.get(m.Compound, "H2")
-        assert (c1.managed_by_id, c1.management_mode, c1.property_company) == \
+        assert (c1.managed_by_id, c1.management_mode, c1.company) == \
             ("H2", "state_owned", "昆都仑区城市物业服务有限公司")
         assert c1.version == 2
         assert h2.floor_area_m2 == 50_000  # the host's own figures stay; its managed area counts C1

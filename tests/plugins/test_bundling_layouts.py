@@ -70,7 +70,7 @@ class Layout:
     def frames(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
         """(compounds, buildings, barriers) GeoDataFrames in EPSG:4326, like store.read_frame gives."""
         c = pd.DataFrame(self.compounds, columns=["id", "street_code", "management_mode", "floor_area_m2",
-                                                  "households", "managed_by_id", "boundary", "location"])
+                                                  "households", "managed_by_id", "boundary", "location", "company"])
         c["boundary"] = [to_wgs(g) if g is not None else None for g in c["boundary"]]
         c["location"] = gpd.GeoSeries([to_wgs(g) for g in c["location"]], crs=4326)
         compounds = gpd.GeoDataFrame(c, geometry="boundary", crs=4326)
@@ -86,7 +86,8 @@ class Layout:
     def records(self) -> dict[str, list[dict[str, Any]]]:
         """Insertable records (EPSG:4326, multi-geometries) for a database test."""
         compounds, buildings, barriers = (f.astype(object).where(pd.notna(f), None) for f in self.frames())
-        out: dict[str, list[dict[str, Any]]] = {"street": [], "compound": [], "building": [], "barrier": []}
+        out: dict[str, list[dict[str, Any]]] = {"street": [], "property_company": [], "compound": [], "building": [],
+                                                "barrier": []}
         for code in sorted({*compounds["street_code"], *[s for s in buildings["street_code"] if s]}):
             out["street"].append({"code": code, "name": f"测试{code[-3:]}街道", "kind": "subdistrict",
                                   "aliases": [], "geom": None})
@@ -97,8 +98,12 @@ class Layout:
                                     "name": f"小区{r['id']}", "aliases": [],
                                     "boundary": MultiPolygon([geom]) if geom is not None else None,
                                     "location": r["location"], "owners_org": "none", "renovation": "none",
-                                    "property_company": "测试物业" if r["management_mode"] == "professional" else None,
+                                    "company": r.get("company") or (
+                                        "测试物业" if r["management_mode"] == "professional" else None),
                                     "demolition_planned": False})
+        firms = sorted({c["company"] for c in out["compound"] if c["company"]})
+        out["property_company"] = [{"name": f, "filed": True, "blacklisted": False, "state_owned": False}
+                                   for f in firms]
         for r in buildings.to_dict("records"):
             out["building"].append({**{k: r[k] for k in ("id", "compound_id", "street_code", "floor_area_m2",
                                                           "households")},

@@ -174,7 +174,8 @@ def test_buildings_for_one_host_form_one_proposal() -> None:
     assert b["merged_households"] == 450
     assert b["id"] == proposal_id(S1, "building", "H-NEAR", ["B2", "B1"])
     assert set(b) == {"id", "street", "orphan_kind", "orphan_ids", "host_compound_id", "distance_m",
-                      "merged_floor_area_m2", "merged_households"}
+                      "merged_floor_area_m2", "merged_households", "host_firm_warnings"}
+    assert b["host_firm_warnings"] == []  # no credit gate asked here (plugins.bundling.service.compute_plan does)
 
 
 def test_plan_is_deterministic_whatever_the_row_order() -> None:

@@ -222,6 +222,22 @@ def test_interleaved_writers_see_fresh_state(hctx, db_url) -> None:  # noqa: ANN
         assert [e["user"] for e in service.history(s, "A", "heating")] == ["alice"]
 
 
+def _until_a_backend_waits_on_a_lock(engine, thread, limit_s: float = 300.0) -> bool:  # noqa: ANN001
+    """Poll pg_stat_activity until a session of this database waits on a lock (True), or `thread` ends (False)."""
+    import time
+
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + limit_s  # only a bound on a hang: the answer does not depend on speed
+    while thread.is_alive() and time.monotonic() < deadline:
+        with engine.connect() as conn:
+            if conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                " AND wait_event_type = 'Lock'")):
+                return True
+        time.sleep(0.02)
+    return False
+
+
 def test_a_writer_waits_for_the_row_lock(hctx, db_url) -> None:  # noqa: ANN001
     """While one transaction changes a row, another writer of that row waits, then sees the new version."""
     import threading
@@ -249,8 +265,8 @@ def test_a_writer_waits_for_the_row_lock(hctx, db_url) -> None:  # noqa: ANN001
 
     t = threading.Thread(target=second)
     t.start()
-    t.join(timeout=1.0)
-    assert t.is_alive() and outcome == []  # waiting on the lock
+    assert _until_a_backend_waits_on_a_lock(hctx.engine, t)  # the second writer is blocked by the row lock…
+    assert t.is_alive() and outcome == []  # …and has not gone past it
     s1.commit()
     s1.close()
     t.join(timeout=30)

@@ -10,7 +10,15 @@ import pandas as pd
 import pytest
 
 from plugins.takeover import anchors, selection
-from plugins.takeover.selection import _adjacency, feasible, objective_of, select
+from plugins.takeover.selection import Selection, _adjacency, feasible, objective_of
+from plugins.takeover.selection import select as _select
+from tests.conftest import NO_SOLVER_LIMIT_S as NO_LIMIT
+from tests.plugins.takeover_oracle import best_objective
+
+
+def select(*args, **kwargs) -> Selection:  # noqa: ANN002, ANN003
+    """select() without the product's 10-second limit."""
+    return _select(*args, time_limit=NO_LIMIT, **kwargs)
 
 
 def _pool(seed: int, n: int, density: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -26,23 +34,11 @@ def _pool(seed: int, n: int, density: float) -> tuple[np.ndarray, np.ndarray, np
 
 def _brute(score: np.ndarray, cost: np.ndarray, codes: np.ndarray, pairs: np.ndarray, w: float, lo: int, hi: int,
            budget: float | None, cap: int | None, unanchored_only: bool | None = None) -> float:
-    """Best objective over feasible sets; only sets without (True) or with (False) a member paired with all."""
-    best = -np.inf
-    for k in range(lo, hi + 1):
-        for subset in itertools.combinations(range(len(score)), k):
-            if not feasible(subset, cost, codes, lo, hi, budget, cap):
-                continue
-            if unanchored_only is not None and unanchored_only == (k == hi and _has_anchor(subset, pairs)):
-                continue
-            best = max(best, objective_of(subset, score, pairs, w)[0])
-    return best
-
-
-def _has_anchor(subset: tuple[int, ...], pairs: np.ndarray) -> bool:
-    inside = np.zeros(int(pairs.max(initial=0)) + max(subset) + 2, dtype=bool)
-    inside[list(subset)] = True
-    both = pairs[inside[pairs[:, 0]] & inside[pairs[:, 1]]]
-    return bool(len(both)) and int(np.bincount(both.ravel()).max()) == len(subset) - 1
+    """Best objective over feasible sets (the product's 1e-6 budget tolerance); only sets without (True) or with
+    (False) a member paired with all the others at size `hi`; -inf when none."""
+    best = best_objective(score, cost, codes, pairs, w, lo, hi, budget, cap, tol=1e-6,
+                          anchored=None if unanchored_only is None else not unanchored_only)
+    return -np.inf if best is None else best
 
 
 CASES = [  # (min, max, budget, per-street cap, weight, density)
@@ -60,7 +56,7 @@ CASES = [  # (min, max, budget, per-street cap, weight, density)
 def _solve(score: np.ndarray, cost: np.ndarray, codes: np.ndarray, pairs: np.ndarray, w: float, lo: int, hi: int,
            budget: float | None, cap: int | None, start_obj: float = -np.inf) -> tuple[anchors.Search, float]:
     pool = anchors.Pool(score, cost, codes, _adjacency(len(score), pairs), w, lo, hi, budget, cap)
-    return anchors.solve(pool, None, start_obj, time.perf_counter() + 60)
+    return anchors.solve(pool, None, start_obj, time.perf_counter() + NO_LIMIT)
 
 
 @pytest.mark.parametrize("seed", range(5))

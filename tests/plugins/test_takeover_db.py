@@ -16,21 +16,22 @@ from geoplatform.principal import Principal
 from plugins.takeover import service
 from plugins.takeover.mapping import settings_for
 from plugins.takeover.selection import greedy
+from tests.support.templates import demo_data, demo_template, refill
 
-_SMALL: dict = {}
+pytestmark = pytest.mark.usefixtures("no_solver_limit")  # solves assert what is proven, not what 10 s allow
+
+SMALL = demo_template(0.2, 7)
 
 
 def _small_demo():  # noqa: ANN202
-    if "d" not in _SMALL:
-        _SMALL["d"] = demo.generate(scale=0.2, seed=7)
-    return _SMALL["d"]
+    return demo_data(0.2, 7)
 
 
 @pytest.fixture
 def small(ctx):  # noqa: ANN001, ANN201
-    """A fresh database (each backend) with a small writable demo."""
-    with ctx.session() as s:
-        demo.load(s, _small_demo())
+    """A fresh database (each backend) with a small writable demo (a copy of the run's template)."""
+    ctx.engine.dispose()
+    refill(ctx.config.database_url, SMALL)
     return ctx
 
 
@@ -148,19 +149,25 @@ def test_pipeline_shortlist_to_serving_raises_coverage(small, cli_run) -> None: 
     assert bad.exit_code == 2 and "allowed next: tendering, candidate" in bad.stderr
     assert _count(small, m.AuditEvent) == audits
 
-    for state in ("tendering", "contracted"):
-        r = cli_run(url, "takeover", "advance", target, state, "--year", "2025", "--json")
-        assert r.exit_code == 0, r.stderr
-        assert json.loads(r.stdout)["to"] == state
+    r = cli_run(url, "takeover", "advance", target, "tendering", "--year", "2025", "--json")
+    assert r.exit_code == 0, r.stderr
+    terms = ("--company", demo.STATE_COMPANY, "--contract-start", "2025-10-01", "--contract-end", "2028-09-30")
+    with small.session() as s:  # a signatory owners' organisation (RULES §4), as the compound ledger states it
+        s.get(m.Compound, target).owners_org = "management_committee"
+    r = cli_run(url, "takeover", "advance", target, "contracted", "--year", "2025", *terms, "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["to"] == "contracted"
+    assert json.loads(r.stdout)["contract"]["contract_id"] == f"TK2025-{target}"
     r = cli_run(url, "takeover", "advance", target, "serving", "--year", "2025", "--json")
     assert r.exit_code == 0, r.stderr
     served = json.loads(r.stdout)
     assert served["management_mode"] == "state_owned"
-    assert served["property_company"] == demo.STATE_COMPANY
+    assert served["company"] == demo.STATE_COMPANY
     assert served["coverage"]["served"] == before["served"] + 1
     with small.session(readonly=True) as s:
         comp = s.get(m.Compound, target)
-        assert comp.management_mode == "state_owned" and comp.property_company == demo.STATE_COMPANY
+        assert comp.management_mode == "state_owned" and comp.company == demo.STATE_COMPANY
+        assert str(comp.contract_end) == "2028-09-30"
         events = s.scalars(select(m.AuditEvent).where(m.AuditEvent.entity_id.in_([target, f"2025/{target}"]))).all()
         assert [e.after.get("state") for e in events if e.entity == "takeover_selection"] == [
             "shortlisted", "tendering", "contracted", "serving"]
@@ -247,8 +254,13 @@ def test_export_saved_shortlist_with_served_compound(small, cli_run, tmp_path) -
     out = json.loads(cli_run(url, "takeover", "select", "--min", "3", "--max", "3", "--save", "--year", "2025",
                              "--json").stdout)
     target = out["selected"][0]
+    with small.session() as s:  # a signatory owners' organisation for the contract (RULES §4)
+        s.get(m.Compound, target).owners_org = "owners_committee"
+    terms = {"contracted": ("--company", demo.STATE_COMPANY, "--contract-start", "2025-10-01",
+                            "--contract-end", "2028-09-30")}
     for state in ("tendering", "contracted", "serving"):
-        assert cli_run(url, "takeover", "advance", target, state, "--year", "2025").exit_code == 0
+        res = cli_run(url, "takeover", "advance", target, state, "--year", "2025", *terms.get(state, ()))
+        assert res.exit_code == 0, res.stderr
     path = tmp_path / "board.xlsx"
     res = cli_run(url, "export", "takeover-shortlist", "--format", "xlsx", "-o", str(path))
     assert res.exit_code == 0, res.stderr

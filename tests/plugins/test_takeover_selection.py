@@ -8,7 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plugins.takeover.selection import InfeasibleSelection, greedy, objective_of, select
+from plugins.takeover.selection import InfeasibleSelection, Selection, greedy, objective_of
+from plugins.takeover.selection import select as _select
+from tests.conftest import NO_SOLVER_LIMIT_S as NO_LIMIT
+from tests.plugins.takeover_oracle import best_objective
+
+
+def select(*args, time_limit: float = NO_LIMIT, **kwargs) -> Selection:  # noqa: ANN002, ANN003
+    """select() without the product's 10-second limit (unless a test sets one on purpose: time_limit=0)."""
+    return _select(*args, time_limit=time_limit, **kwargs)
 
 
 def _fixture(seed: int, n: int = 11, streets: int = 3) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
@@ -25,21 +33,11 @@ def _fixture(seed: int, n: int = 11, streets: int = 3) -> tuple[pd.DataFrame, li
 
 def _brute(cand: pd.DataFrame, pairs: list[tuple[str, str]], lo: int, hi: int, budget: float | None,
            cap: int | None, w: float) -> float | None:
-    ids = cand["compound_id"].tolist()
-    score = dict(zip(ids, cand["score"], strict=True))
-    cost = dict(zip(ids, cand["takeover_cost"], strict=True))
-    street = dict(zip(ids, cand["street"], strict=True))
-    best = None
-    for k in range(lo, hi + 1):
-        for subset in itertools.combinations(ids, k):
-            if budget is not None and sum(cost[i] for i in subset) > budget + 1e-9:
-                continue
-            if cap is not None and max(pd.Series([street[i] for i in subset]).value_counts(), default=0) > cap:
-                continue
-            s = set(subset)
-            val = sum(score[i] for i in subset) + w * sum(1 for a, b in pairs if a in s and b in s)
-            best = val if best is None else max(best, val)
-    return best
+    """Best objective over every feasible subset (tests/plugins/takeover_oracle.py); None when none is feasible."""
+    pos = {c: i for i, c in enumerate(cand["compound_id"])}
+    pa = np.array([(pos[a], pos[b]) for a, b in pairs], dtype=int).reshape(-1, 2)
+    return best_objective(cand["score"].to_numpy(float), cand["takeover_cost"].to_numpy(float),
+                          cand["street"].astype(str).to_numpy(), pa, w, lo, hi, budget, cap)
 
 
 CASES = [  # (min, max, budget, per-street cap, contiguity weight)

@@ -7,22 +7,34 @@ from sqlalchemy import select
 
 from geoplatform import models as m
 from geoplatform.principal import Principal
-from tests.plugins.test_takeover_db import _small_demo
+from tests.plugins.test_takeover_db import SMALL
+from tests.support.templates import Template, refill
 
 
-@pytest.fixture
-def web(ctx):  # noqa: ANN001, ANN201
-    """(test client, {user: auth headers}, ctx) on a small demo."""
+def _accounts(url: str) -> dict:
     from geoplatform import auth as accounts
-    from geoplatform import demo
-    from web.app import create_app
+    from geoplatform.context import Context
 
     tokens = {}
-    with ctx.session() as s:
-        demo.load(s, _small_demo())
+    c = Context.create(url)
+    with c.session() as s:
         for name, role in (("co", "state_company"), ("v", "viewer"), ("bu", "bureau")):
             accounts.add_user(s, name, role, "correct-horse-battery")
             tokens[name] = {"Authorization": f"Bearer {accounts.new_token(s, name)}"}
+    c.engine.dispose()
+    return tokens
+
+
+WEB = Template("takeover-web", _accounts, SMALL)  # the small demo plus three accounts, built once per run
+
+
+@pytest.fixture
+def web(no_solver_limit, ctx):  # noqa: ANN001, ANN201
+    """(test client, {user: auth headers}, ctx) on a small demo."""
+    from web.app import create_app
+
+    ctx.engine.dispose()
+    tokens = refill(ctx.config.database_url, WEB)
     app = create_app(ctx, settings={"TESTING": True})
     return app.test_client(), tokens, ctx
 
@@ -48,9 +60,14 @@ def test_rank_select_save_advance(web) -> None:  # noqa: ANN001
     assert client.post("/api/v1/takeover/advance", json=step, headers=tok["v"]).status_code == 403
     r = client.post("/api/v1/takeover/advance", json={**step, "state": "serving"}, headers=tok["co"])
     assert r.status_code == 400 and r.get_json()["allowed_states"] == ["tendering", "candidate"]
+    with ctx.session() as s:  # a signatory for the contract (RULES §4)
+        s.get(m.Compound, target).owners_org = "owners_committee"
+    terms = {"company": "昆都仑区城市物业服务有限公司", "contract_start": "2025-10-01", "contract_end": "2028-09-30"}
+    bad = client.post("/api/v1/takeover/advance", json={**step, "state": "contracted"}, headers=tok["bu"])
+    assert bad.status_code == 400 and "--company" in bad.get_json()["error"]  # the contract's terms are required
     for state in ("tendering", "contracted", "serving"):
-        r = client.post("/api/v1/takeover/advance", json={**step, "state": state}, headers=tok["bu"] if
-                        state == "contracted" else tok["co"])
+        r = client.post("/api/v1/takeover/advance", json={**step, "state": state, **(
+            terms if state == "contracted" else {})}, headers=tok["bu"] if state == "contracted" else tok["co"])
         assert r.status_code == 200, r.get_data(as_text=True)
     assert r.get_json()["management_mode"] == "state_owned"
     with ctx.session(readonly=True) as s:

@@ -190,8 +190,12 @@ def test_save_shortlist_then_move_one_compound_to_serving(client, tk_demo, tk_ct
             m.Compound.management_mode.in_(("professional", "state_owned"))))
     r = client.post("/ws/takeover/advance", json={"compound_id": cid, "state": "serving", "year": year}, headers=h)
     assert r.status_code == 400 and "tendering" in r.get_json()["error"]  # one step at a time, next states named
+    with tk_ctx.session() as s:  # a signatory owners' organisation for the contract (RULES §4)
+        s.get(m.Compound, cid).owners_org = "owners_committee"
+    terms = {"company": "昆都仑区城市物业服务有限公司", "contract_start": f"{year}-01-01", "contract_end": f"{year + 2}-12-31"}
     for state in ("tendering", "contracted", "serving"):
-        r = client.post("/ws/takeover/advance", json={"compound_id": cid, "state": state, "year": year}, headers=h)
+        r = client.post("/ws/takeover/advance", headers=h,
+                        json={"compound_id": cid, "state": state, "year": year, **(terms if state == "contracted" else {})})
         assert r.status_code == 200, r.get_data(as_text=True)
         assert _rows(tk_ctx, year)[cid] == state
     d = r.get_json()
@@ -200,7 +204,7 @@ def test_save_shortlist_then_move_one_compound_to_serving(client, tk_demo, tk_ct
     assert [c["compound_id"] for c in d["board"]["serving"]] == [cid]
     with tk_ctx.session(readonly=True) as s:
         c = s.get(m.Compound, cid)
-        assert c.management_mode == "state_owned" and c.property_company
+        assert c.management_mode == "state_owned" and c.company == terms["company"]
         moves = s.scalars(select(m.AuditEvent.detail).where(m.AuditEvent.entity == "takeover_selection",
                                                             m.AuditEvent.entity_id == f"{year}/{cid}")).all()
         assert {"shortlisted → tendering", "tendering → contracted", "contracted → serving"} <= set(moves)

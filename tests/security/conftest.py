@@ -10,24 +10,28 @@ from flask.testing import FlaskClient
 
 from geoplatform.context import Context
 from geoplatform.db import make_engine, session_scope
-from tests.conftest import BACKENDS, _fresh_url
+from tests.conftest import BACKENDS, _copy_url
+from tests.support.templates import Template, demo_template
 
 PASSWORD = "correct-horse-42"  # noqa: S105 - the test accounts' password
+
+
+def _demo_users(url: str) -> None:
+    from geoplatform import auth
+
+    eng = make_engine(url)
+    with session_scope(eng) as s:
+        auth.create_demo_users(s, PASSWORD)
+    eng.dispose()
+
+
+SEC = Template("security", _demo_users, demo_template(0.1, 7))  # the scale-0.1 demo plus the demo accounts
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def sec_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A small demo database (scale 0.1) with the demo accounts; tests may write to it."""
-    from geoplatform import auth, demo, schema
-
-    url = _fresh_url(request.param, tmp_path_factory, request)
-    eng = make_engine(url)
-    schema.upgrade(eng)
-    with session_scope(eng) as s:
-        demo.load(s, demo.generate(scale=0.1, seed=7))
-        auth.create_demo_users(s, PASSWORD)
-    eng.dispose()
-    return url
+    return _copy_url(request.param, SEC, tmp_path_factory)[0]
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from geoplatform import auth
 from geoplatform import models as m
@@ -126,3 +127,219 @@ def test_throttle_counts_failures_by_name_and_address(ctx) -> None:  # noqa: ANN
         assert auth.is_throttled(s, "frank", "1.2.3.4", settings)
         auth.clear_failures(s, "bob")
         assert not auth.is_throttled(s, "bob", None, settings)
+
+
+# --- passwords, token expiry and revocation, demo safety (issue 17) --------------------------------
+
+def _sessions_of(ctx, name: str) -> list[bool]:  # noqa: ANN001
+    with ctx.session(readonly=True) as s:
+        uid = auth.get_user(s, name).id
+        return list(s.scalars(select(m.UserSession.revoked).where(m.UserSession.user_id == uid)))
+
+
+def test_users_passwd_sets_the_password_and_ends_every_session(ctx, db_url, cli_run) -> None:  # noqa: ANN001
+    with ctx.session() as s:
+        user = auth.add_user(s, "ann", "viewer", "first-password")
+        auth.start_session(s, user)
+        auth.start_session(s, user)
+        token = auth.new_token(s, "ann")
+    assert cli_run(db_url, "users", "passwd", "ann", input="second-password\n").exit_code == 2  # needs --password-stdin
+    r = cli_run(db_url, "users", "passwd", "ann", "--password-stdin", input="short\n")
+    assert r.exit_code == 2 and "at least 8" in r.stderr
+    r = cli_run(db_url, "users", "passwd", "nobody", "--password-stdin", input="second-password\n")
+    assert r.exit_code == 2 and "unknown user 'nobody'" in r.stderr
+    with ctx.session(readonly=True) as s:
+        assert auth.verify_password(s, "ann", "first-password") is not None  # refused attempts changed nothing
+    assert _sessions_of(ctx, "ann") == [False, False]
+    r = cli_run(db_url, "users", "passwd", "ann", "--password-stdin", input="second-password\n")
+    assert r.exit_code == 0, r.stderr
+    assert "ann" in r.stderr and "2 sessions" in r.stderr and r.stdout == ""
+    with ctx.session(readonly=True) as s:
+        assert auth.verify_password(s, "ann", "first-password") is None
+        assert auth.verify_password(s, "ann", "second-password") is not None
+        assert auth.user_for_token(s, token).name == "ann"  # API tokens are separate credentials
+        event = s.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "reset_password")).one()
+        assert (event.entity, event.entity_id, event.after) == ("user", "ann", {"sessions_ended": 2})
+    assert _sessions_of(ctx, "ann") == [True, True]
+
+
+def test_tokens_expire_and_are_revoked_one_by_one(ctx, db_url, cli_run) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    with ctx.session() as s:
+        auth.add_user(s, "bob", "viewer", "password-1")
+    tokens, ids = [], []
+    for _ in range(3):
+        r = cli_run(db_url, "users", "token", "bob")
+        assert r.exit_code == 0, r.stderr
+        tokens.append(r.stdout.strip())
+        ids.append(int(re.search(r"token id (\d+), valid until (\S+ \S+) UTC", r.stderr).group(1)))
+    with ctx.session() as s:  # the default lifetime: 180 days from now
+        rows = s.scalars(select(m.ApiToken).order_by(m.ApiToken.id)).all()
+        assert [t.id for t in rows] == ids
+        for t in rows:
+            assert abs((t.expires_at - m.utcnow()) - dt.timedelta(days=180)) < dt.timedelta(minutes=5)
+        rows[2].expires_at = m.utcnow() - dt.timedelta(minutes=1)  # the third one has run out
+    r = cli_run(db_url, "users", "revoke", str(ids[0]))
+    assert r.exit_code == 0 and f"token {ids[0]}" in r.stderr and "bob" in r.stderr
+    with ctx.session(readonly=True) as s:
+        assert auth.user_for_token(s, tokens[0]) is None
+        assert auth.user_for_token(s, tokens[1]).name == "bob"  # the others keep working
+        assert auth.user_for_token(s, tokens[2]) is None  # expired
+        assert auth.token_refusal(s, tokens[2]).message.key == "account.token_expired"
+        assert auth.token_refusal(s, tokens[0]).message.key == "account.token_invalid"
+        assert auth.token_refusal(s, "gp_forged").message.key == "account.token_invalid"
+        revoked = s.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "revoke")).one()
+        assert (revoked.entity, revoked.entity_id, revoked.after) == ("api_token", "bob",
+                                                                      {"token_id": ids[0], "revoked": True})
+    for bad in ("999999", "99999999999999999999999", "0"):
+        r = cli_run(db_url, "users", "revoke", bad)
+        assert r.exit_code == 2 and r.stdout == "", bad
+    r = cli_run(db_url, "users", "list", "--json")
+    bob = {u["name"]: u for u in json.loads(r.stdout)["users"]}["bob"]
+    assert bob["tokens"] == 1 and bob["expired_tokens"] == 1
+    assert [(t["id"], t["state"]) for t in bob["token_list"]] == [(ids[1], "active"), (ids[2], "expired")]
+    human = cli_run(db_url, "users", "list").stdout
+    line = next(x for x in human.splitlines() if x.startswith("bob "))
+    assert f"#{ids[1]} valid until" in line and f"#{ids[2]} expired" in line and f"#{ids[0]}" not in line
+
+
+def test_token_lifetime_comes_from_the_config_file(ctx, db_url, cli_run, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    with ctx.session() as s:
+        auth.add_user(s, "cy", "viewer", "password-1")
+    config = tmp_path / "config.toml"
+    config.write_text("[rules.auth]\ntoken_lifetime_days = 7\n")
+    monkeypatch.setenv("GEOPLATFORM_CONFIG", str(config))
+    assert cli_run(db_url, "users", "token", "cy").exit_code == 0
+    with ctx.session(readonly=True) as s:
+        expires = s.scalars(select(m.ApiToken.expires_at)).one()
+    assert abs((expires - m.utcnow()) - dt.timedelta(days=7)) < dt.timedelta(minutes=5)
+    config.write_text("[rules.auth]\ntoken_lifetime_days = 0\n")
+    r = cli_run(db_url, "users", "token", "cy")
+    assert r.exit_code == 2 and "token_lifetime_days" in r.stderr
+
+
+def test_token_expiry_migration_dates_existing_tokens(db_url) -> None:  # noqa: ANN001
+    """Tokens issued before the migration get created_at + 180 days; the downgrade drops the column."""
+    import datetime as dt
+
+    from sqlalchemy import inspect, text
+
+    from geoplatform import schema
+    from geoplatform.db import make_engine
+
+    eng = make_engine(db_url)
+    schema.upgrade(eng, "0001")
+    created = dt.datetime(2025, 1, 2, 3, 4, 5)
+    with eng.begin() as conn:
+        conn.execute(text("INSERT INTO user_account (name, role, password_hash, disabled, created_at) "
+                          "VALUES ('old', 'viewer', 'x', false, :at)"), {"at": created})
+        conn.execute(text("INSERT INTO api_token (user_id, token_hash, created_at, revoked) "
+                          "SELECT id, 'h', :at, false FROM user_account"), {"at": created})
+    schema.upgrade(eng)
+    with eng.connect() as conn:
+        expires = conn.execute(select(m.ApiToken.__table__.c.expires_at)).scalar_one()
+    assert expires == created + dt.timedelta(days=180)
+    schema.downgrade(eng, "0001")
+    assert "expires_at" not in {c["name"] for c in inspect(eng).get_columns("api_token")}
+    eng.dispose()
+
+
+def _real_compound(path, cid: str = "REAL-1") -> str:  # noqa: ANN001
+    lon, lat, d = 109.800, 40.643, 0.0004
+    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
+        "type": "Polygon", "coordinates": [ring]}, "properties": {"id": cid, "name": "真实小区", "street": "150203006",
+                                                                  "management_mode": "professional"}}]},
+        ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def test_demo_refuses_a_database_holding_real_work(ctx, db_url, cli_run, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from geoplatform import backup
+
+    monkeypatch.setenv("GEOPLATFORM_DEMO_PASSWORD", "demo-password-1")
+    assert cli_run(db_url, "demo", "--scale", "0.05").exit_code == 0
+    r = cli_run(db_url, "import", "compounds", _real_compound(tmp_path / "real.geojson"))
+    assert r.exit_code == 0, r.stderr + r.stdout
+    before = backup.checksum(ctx.engine)
+    for args in (("demo",), ("demo", "--scale", "0.05", "--reset-passwords")):  # the README line, and a variant
+        r = cli_run(db_url, *args)
+        assert r.exit_code == 2 and r.stdout == "", r.stderr
+        assert "compound: 1" in r.stderr and "--replace" in r.stderr and "refused" in r.stderr
+        assert backup.checksum(ctx.engine) == before  # not a row changed
+    r = cli_run(db_url, "demo", "--scale", "0.05", "--replace", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert "replacing data that is not demo data: compound: 1" in r.stderr
+    assert json.loads(r.stdout)["replaced"] == {"compound": 1}
+    with ctx.session(readonly=True) as s:
+        assert s.get(m.Compound, "REAL-1") is None
+    assert cli_run(db_url, "demo", "--scale", "0.05").exit_code == 0  # a demo database again
+
+
+def test_demo_counts_other_accounts_as_real_work(ctx, db_url, cli_run, tmp_path) -> None:  # noqa: ANN001
+    assert cli_run(db_url, "demo", "--scale", "0.05").exit_code == 0
+    r = cli_run(db_url, "users", "add", "li.ming", "--role", "street_officer", "--street", "150203004",
+                "--password-stdin", input="s3cret-pass!\n")
+    assert r.exit_code == 0
+    with ctx.session() as s:
+        auth.new_token(s, "li.ming")
+        auth.start_session(s, auth.get_user(s, "li.ming"))
+    r = cli_run(db_url, "demo", "--scale", "0.05")
+    assert r.exit_code == 2 and "user_account: 1" in r.stderr
+    with ctx.session(readonly=True) as s:
+        assert auth.get_user(s, "li.ming").street_code == "150203004"
+    r = cli_run(db_url, "import", "compounds", _real_compound(tmp_path / "real.geojson", "REAL-2"))
+    assert r.exit_code == 0
+    with ctx.session() as s:  # a handover of the real compound goes with it
+        s.add(m.Handover(compound_id="REAL-2", facility="water", state="applied"))
+    r = cli_run(db_url, "demo", "--scale", "0.05", "--replace")
+    assert r.exit_code == 0, r.stderr
+    assert "compound: 1" in r.stderr and "handover: 1" in r.stderr and "user_account: 1" in r.stderr
+    with ctx.session(readonly=True) as s:
+        assert auth.get_user(s, "li.ming") is None
+        assert s.scalar(select(func.count()).select_from(m.ApiToken)) == 0
+        assert s.get(m.Compound, "REAL-2") is None
+
+
+def test_demo_rerun_keeps_passwords_unless_asked(ctx, db_url, cli_run, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("GEOPLATFORM_DEMO_PASSWORD", "demo-password-1")
+    assert cli_run(db_url, "demo", "--scale", "0.05").exit_code == 0
+    r = cli_run(db_url, "users", "passwd", "admin", "--password-stdin", input="admin-own-pass\n")
+    assert r.exit_code == 0
+    with ctx.session() as s:
+        viewer_session = auth.start_session(s, auth.get_user(s, "viewer"))
+        viewer_token = auth.new_token(s, "viewer")
+    monkeypatch.setenv("GEOPLATFORM_DEMO_PASSWORD", "demo-password-2")
+    r = cli_run(db_url, "demo", "--scale", "0.05", "--seed", "5")
+    assert r.exit_code == 0, r.stderr
+    assert "keep their passwords" in r.stderr and "demo-password-2" not in r.stderr
+    with ctx.session(readonly=True) as s:
+        assert auth.verify_password(s, "admin", "admin-own-pass") is not None
+        assert auth.verify_password(s, "viewer", "demo-password-1") is not None
+        assert auth.user_for_session(s, viewer_session).name == "viewer"
+        assert auth.user_for_token(s, viewer_token).name == "viewer"
+        assert auth.get_user(s, "officer_150203001").street_code == "150203001"  # relinked to the new streets
+    r = cli_run(db_url, "demo", "--scale", "0.05", "--reset-passwords")
+    assert r.exit_code == 0, r.stderr
+    assert "new password (demo-password-2)" in r.stderr
+    with ctx.session(readonly=True) as s:
+        assert auth.verify_password(s, "admin", "demo-password-2") is not None
+        assert auth.verify_password(s, "viewer", "demo-password-2") is not None
+        assert auth.user_for_session(s, viewer_session) is None  # a reset ends the sessions
+    monkeypatch.setenv("GEOPLATFORM_DEMO_PASSWORD", "short")
+    r = cli_run(db_url, "demo", "--scale", "0.05")
+    assert r.exit_code == 2 and "GEOPLATFORM_DEMO_PASSWORD" in r.stderr
+
+
+def test_every_demo_row_is_labelled_synthetic() -> None:
+    from geoplatform import demo
+
+    data = demo.generate(scale=0.05, seed=1)
+    for table, rows in data.tables.items():
+        for row in rows:
+            if "source" in row:
+                assert row["source"].startswith(demo.SOURCE), (table, row["source"])
+    assert {"district", "street", "compound", "building"} <= set(data.tables)

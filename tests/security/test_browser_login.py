@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.browser import TIMEOUT_S
 from tests.security.conftest import PASSWORD, pick_compounds
 
 pytestmark = pytest.mark.e2e
@@ -15,21 +15,17 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def live(app) -> Iterator[str]:  # noqa: ANN001
     """The security app served by waitress on a free local port."""
-    from waitress.server import create_server
+    from tests.support.serving import served
 
-    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.effective_port}"
-    finally:
-        srv.close()
+    with served(app, threads=4) as url:
+        yield url
 
 
 def test_browser_login_logout_under_csp(live, sec_ctx, browser) -> None:  # noqa: ANN001
     p = pick_compounds(sec_ctx)
     officer = f"officer_{p['a_street']}"
     page = browser.new_page()  # the shared Chromium of tests/conftest.py (one Playwright driver per process)
+    page.set_default_timeout(TIMEOUT_S * 1000)
     try:
         console: list[str] = []
         dialogs: list[str] = []
@@ -47,7 +43,7 @@ def test_browser_login_logout_under_csp(live, sec_ctx, browser) -> None:  # noqa
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/login" not in url, timeout=60_000)
-        page.wait_for_timeout(1500)
+        page.wait_for_load_state("networkidle")  # the landing page's scripts and requests have run, however long
         assert "geoplatform_session" not in page.evaluate("document.cookie")  # HttpOnly
         me = page.evaluate("fetch('/api/v1/me').then(r => r.json())")
         assert me["name"] == officer
@@ -67,3 +63,51 @@ def test_browser_login_logout_under_csp(live, sec_ctx, browser) -> None:  # noqa
         assert not violations, violations
     finally:
         page.close()
+
+
+def test_browser_change_password(live, sec_ctx, browser) -> None:  # noqa: ANN001
+    """A user changes their password as they would: from the name in the menu, under the CSP; their other
+    browser's login ends, this one goes on, and the new password is the one that logs in."""
+    from tests.security.conftest import make_user
+
+    name = make_user(sec_ctx)
+    mine, other = browser.new_context(), browser.new_context()
+    try:
+        console: list[str] = []
+        for ctx in (mine, other):
+            page = ctx.new_page()
+            page.on("console", lambda m: console.append(m.text))
+            page.on("pageerror", lambda e: console.append(f"pageerror {e}"))
+            page.goto(live + "/login")
+            page.fill("#name", name)
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(lambda url: "/login" not in url, timeout=60_000)
+        page = mine.pages[0]
+        page.click("#gp-nav-password")
+        page.wait_for_selector("#gp-pw-form")
+        page.fill("#gp-pw-old", "not-my-password")
+        page.fill("#gp-pw-new", "brand-new-pass-1")
+        page.fill("#gp-pw-new2", "brand-new-pass-1")
+        page.click("#gp-pw-submit")
+        assert "原密码不正确" in page.text_content("#gp-pw-error")
+        page.fill("#gp-pw-old", PASSWORD)
+        page.fill("#gp-pw-new", "brand-new-pass-1")
+        page.fill("#gp-pw-new2", "brand-new-pass-1")
+        page.click("#gp-pw-submit")
+        page.wait_for_selector("#gp-pw-done")
+        assert page.evaluate("fetch('/api/v1/me').then(r => r.json())")["name"] == name  # still logged in
+        gone = other.pages[0]
+        assert gone.evaluate("fetch('/api/v1/me').then(r => r.status)") == 401  # the other browser is out
+        gone.goto(live + "/")
+        assert "/login" in gone.url
+        gone.fill("#name", name)
+        gone.fill("#password", "brand-new-pass-1")
+        gone.click("button[type=submit]")
+        gone.wait_for_url(lambda url: "/login" not in url, timeout=60_000)
+        violations = [m for m in console if "Content Security Policy" in m or "Refused to" in m
+                      or m.startswith("pageerror")]
+        assert not violations, violations
+    finally:
+        mine.close()
+        other.close()

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -118,32 +117,82 @@ def test_four_concurrent_writers_never_see_database_is_locked(ctx, db_url) -> No
         assert s.scalar(select(func.count()).select_from(m.AuditEvent)) == THREADS * 25
 
 
-def _geoplatform(db_url: str, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "GEOPLATFORM_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-c", "from geoplatform.cli import main; main()", *args],
+# The child under test: `geoplatform …` whose run stops dead at a chosen point, so that SIGKILL lands exactly there
+# whatever the machine's speed. It watches its own stderr for MARKER (a stage line of the CLI); from then on it
+# lets AFTER more SQL statements through and pauses before the next one (AFTER = 0: at the marker itself),
+# announcing PAUSED on stderr. A run that never reaches that statement simply finishes (and commits).
+_PAUSING_CHILD = r"""
+import os, sys, time
+marker, after = os.environ["GP_TEST_PAUSE_ON"], int(os.environ["GP_TEST_PAUSE_AFTER"])
+real, state = sys.stderr, {"armed": False, "left": after}
+
+def pause():
+    real.write("\n@@PAUSED@@\n")
+    real.flush()
+    time.sleep(600)  # the test kills us long before
+    os._exit(3)
+
+class Watched:
+    def __init__(self, stream):
+        self._stream = stream
+    def write(self, text):
+        n = self._stream.write(text)
+        self._stream.flush()
+        if not state["armed"] and isinstance(text, str) and marker in text:
+            state["armed"] = True
+            if state["left"] <= 0:
+                pause()
+        return n
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+sys.stderr = Watched(real)
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _statement(*args):
+    if state["armed"]:
+        if state["left"] <= 0:
+            pause()
+        state["left"] -= 1
+
+from geoplatform.cli import main
+main(sys.argv[1:])
+"""
+PAUSED = "@@PAUSED@@"
+
+
+def _geoplatform(db_url: str, *args: str, pause_on: str, after: int = 0) -> subprocess.Popen:
+    """`geoplatform ARGS` in a child process that pauses `after` SQL statements past the stderr line `pause_on`."""
+    env = {**os.environ, "GEOPLATFORM_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1",
+           "GP_TEST_PAUSE_ON": pause_on, "GP_TEST_PAUSE_AFTER": str(after)}
+    return subprocess.Popen([sys.executable, "-c", _PAUSING_CHILD, *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
 
 
-def _kill_after(proc: subprocess.Popen, marker: str, delay: float, timeout: float = 300) -> str:
-    """Read stderr until `marker` shows, wait `delay` s, SIGKILL; returns what was read."""
+def _kill_when_paused(proc: subprocess.Popen, timeout: float = 600) -> tuple[bool, str]:
+    """Read stderr until the child pauses (then SIGKILL it) or ends by itself; returns (killed, what it wrote)."""
     lines: list[str] = []
-    seen = threading.Event()
+    paused = threading.Event()
 
     def reader() -> None:
         for line in proc.stderr:
             lines.append(line)
-            if marker in line:
-                seen.set()
-        seen.set()  # end of output
+            if PAUSED in line:
+                paused.set()
 
     t = threading.Thread(target=reader, daemon=True)
     t.start()
-    seen.wait(timeout)
-    time.sleep(delay)
-    proc.send_signal(signal.SIGKILL)
+    while not paused.is_set() and proc.poll() is None and timeout > 0:
+        paused.wait(0.05)
+        timeout -= 0.05
+    killed = paused.is_set()
+    if killed or proc.poll() is None:  # paused (or hung past the timeout): kill -9 where it stands
+        proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
     t.join(timeout=10)
-    return "".join(lines)
+    return killed, "".join(lines)
 
 
 def _counts(engine: Any) -> dict[str, int]:
@@ -157,8 +206,9 @@ def _counts(engine: Any) -> dict[str, int]:
 def test_kill_9_during_demo_load_leaves_the_database_exactly_as_before(ctx, db_url, cli_run) -> None:  # noqa: ANN001
     """SIGKILL inside the demo's single transaction: the database is byte-for-byte as before.
 
-    A load that still commits before its kill lands (the tail after the last marker is short) must be
-    the whole new demo, and becomes the baseline; the kill after the compounds always rolls back.
+    The child stops at a progress line (or a few statements past it) and is killed there, whatever the
+    machine's speed. A load that runs out of statements before its pause point commits: then it must be
+    the whole new demo, and becomes the baseline; the kill right after the compounds always rolls back.
     """
     from geoplatform import demo
 
@@ -168,17 +218,20 @@ def test_kill_9_during_demo_load_leaves_the_database_exactly_as_before(ctx, db_u
     whole = {t: len(demo.generate(scale=0.3, seed=9).tables[t]) for t in ("compound", "building", "garage", "handover")}
     rng = random.Random(11)
     rolled_back = []
-    for marker in ("  building:", "  compound:", "  garage:"):
-        proc = _geoplatform(db_url, "demo", "--scale", "0.3", "--seed", "9")
-        seen = _kill_after(proc, marker, rng.uniform(0.0, 0.3))
-        assert proc.returncode == -signal.SIGKILL, f"the demo finished before the kill: {seen[-300:]}"
-        assert marker in seen  # killed after the load had started writing
-        now = backup.checksum(ctx.engine)
-        if now != before:  # committed before the kill: then all of it
-            assert _counts(ctx.engine) == whole, marker
-            before = now
-        else:
+    # pause points: right after the compounds (buildings, garages and handovers still to write), and a few
+    # statements past the buildings and the garages (a load that runs out of statements first commits whole)
+    for marker, after in (("  building:", rng.randint(0, 3)), ("  compound:", 0), ("  garage:", rng.randint(0, 3))):
+        proc = _geoplatform(db_url, "demo", "--scale", "0.3", "--seed", "9", pause_on=marker, after=after)
+        killed, seen = _kill_when_paused(proc)
+        assert marker in seen  # the load had started writing
+        if killed:
+            assert proc.returncode == -signal.SIGKILL
+            assert backup.checksum(ctx.engine) == before, (marker, after)  # byte-for-byte as before
             rolled_back.append(marker)
+        else:  # committed before reaching its pause point: then all of it, the new baseline
+            assert proc.returncode == 0, seen[-500:]
+            assert _counts(ctx.engine) == whole, marker
+            before = backup.checksum(ctx.engine)
     assert "  compound:" in rolled_back  # the earliest kill has buildings, garages and handovers still to write
 
 
@@ -201,9 +254,10 @@ def _count_like(engine: Any, prefix: str) -> int:
 def test_kill_9_during_import_leaves_the_database_exactly_as_before(ctx, db_url, cli_run, tmp_path) -> None:  # noqa: ANN001
     """SIGKILL while the importer checks and while it writes: the database is byte-for-byte as before.
 
-    Kills are aimed at the importer's own stage lines on stderr ("checking", "writing"), so they land
-    inside each stage whatever the machine's speed. An import that still outruns its kill must then be
-    whole (every row in), and becomes the new baseline.
+    The child stops at the importer's own stage lines on stderr ("checking", "writing": the latter after
+    the first chunk went in) or a few statements past them, and is killed there: the kills land inside each
+    stage whatever the machine's speed. An import that runs out of statements first must be whole (every
+    row in), and becomes the new baseline.
     """
     from geoplatform.cli import build_cli
 
@@ -215,20 +269,21 @@ def test_kill_9_during_import_leaves_the_database_exactly_as_before(ctx, db_url,
     before = backup.checksum(ctx.engine)
     rng = random.Random(5)
     killed_writing = 0
-    for k, (marker, delay) in enumerate((("checking", 0.0), ("checking", rng.uniform(0.0, 0.5)),
-                                         ("writing", 0.0), ("writing", 0.0), ("writing", rng.uniform(0.0, 0.2)))):
+    # pause points: at the importer's stage lines, and a few SQL statements past them
+    for k, (marker, after) in enumerate((("checking", 0), ("checking", rng.randint(1, 3)), ("writing", 0),
+                                         ("writing", 1), ("writing", rng.randint(2, 5)))):
         prefix = f"KILL{k}"
         big = tmp_path / f"buildings{k}.geojson"
         _buildings_file(big, n, prefix)
-        proc = _geoplatform(db_url, "import", "buildings", str(big))
-        seen = _kill_after(proc, marker, delay)
+        proc = _geoplatform(db_url, "import", "buildings", str(big), pause_on=marker, after=after)
+        killed, seen = _kill_when_paused(proc)
         assert marker in seen, seen[-500:]
-        if proc.returncode == -signal.SIGKILL:
-            assert backup.checksum(ctx.engine) == before, (marker, delay)
+        if killed:
+            assert backup.checksum(ctx.engine) == before, (marker, after)
             killed_writing += marker == "writing"
-        else:  # finished before the kill reached it: then it is whole
+        else:  # finished before reaching its pause point: then it is whole
             assert proc.returncode == 0, seen[-500:]
-            assert _count_like(ctx.engine, prefix) == n, (marker, delay)
+            assert _count_like(ctx.engine, prefix) == n, (marker, after)
             before = backup.checksum(ctx.engine)
     assert killed_writing >= 1  # at least one kill inside the open write transaction
 
@@ -250,6 +305,8 @@ def test_four_concurrent_cli_processes_write_without_lock_errors(ctx, db_url) ->
         assert "locked" not in err.lower()
         assert out.strip().splitlines()[-1].startswith("gp_")
     with ctx.session(readonly=True) as s:
-        names = set(s.scalars(select(m.User.name)).all())
-        assert {f"proc{k}" for k in range(THREADS)} <= names
+        hashes = dict(s.execute(select(m.User.name, m.User.password_hash)).all())
+        assert {f"proc{k}" for k in range(THREADS)} <= set(hashes)
+        # the product's argon2id profile (RFC 9106 low-memory), which tests/conftest.py lowers in-process only
+        assert all("$argon2id$v=19$m=65536,t=3,p=4$" in hashes[f"proc{k}"] for k in range(THREADS))
         assert s.scalar(select(func.count()).select_from(m.ApiToken)) == THREADS

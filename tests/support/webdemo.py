@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import shapely
 
 from geoplatform.context import Context
+from tests.support.templates import DEMO, Template, copy
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_ID = "test-xss-0001"
@@ -27,20 +29,23 @@ class WebDemo:
 
 def build_web_demo(url: str) -> WebDemo:
     """Load the demo into an empty database at `url`, add users/tokens and the XSS/alias compounds."""
-    from geoplatform import auth as accounts
     from geoplatform import schema
-    from geoplatform.db import make_engine, session_scope
-    from geoplatform.store import insert_records, read_frame
-    from tests.conftest import _demo_data
+    from geoplatform.db import make_engine
+    from tests.support.templates import load_demo
 
     eng = make_engine(url)
     schema.upgrade(eng)
-    from geoplatform import demo
+    eng.dispose()
+    load_demo(url, 1, 42)
+    return add_web_fixtures(url)
 
-    with session_scope(eng) as s:
-        demo.load(s, _demo_data())
+
+def add_web_fixtures(url: str) -> WebDemo:
+    """Add the test users/tokens and the XSS/alias compounds to the scale-1 demo at `url`."""
+    from geoplatform import auth as accounts
+    from geoplatform.store import insert_records, read_frame
+
     ctx = Context.create(url)
-    ctx._engine = eng
     with ctx.session() as s:
         lon, lat = 109.8265, 40.6335
         streets = read_frame(s, "street")
@@ -60,5 +65,14 @@ def build_web_demo(url: str) -> WebDemo:
              "owners_org": "owners_committee", "renovation": "none", "households": 300, "source": "web test",
              "version": 1},
         ])
-    eng.dispose()
+    ctx.engine.dispose()
     return WebDemo(url=url, admin_token=admin_token, viewer_token=viewer_token, street_code=code)
+
+
+WEB_DEMO = Template("webdemo", lambda url: asdict(add_web_fixtures(url)), DEMO)  # what build_web_demo makes
+
+
+def web_demo_copy(backend: str, directory: Path) -> WebDemo:
+    """A fresh copy of the web demo (built once per run) on `backend`; its tokens are the template's."""
+    url, facts = copy(WEB_DEMO, backend, directory)
+    return WebDemo(**{**facts, "url": url})

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from geoplatform.context import Context
-from tests.conftest import BACKENDS, _fresh_url
-from tests.support.webdemo import WebDemo, build_web_demo
+from tests.conftest import BACKENDS
+from tests.support.webdemo import WebDemo, web_demo_copy
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def web_demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> WebDemo:
     """The demo + test users/compounds on each backend (tests may read; writes must restore what they change)."""
-    return build_web_demo(_fresh_url(request.param, tmp_path_factory, request))
+    return web_demo_copy(request.param, tmp_path_factory.mktemp("db"))
 
 
 @pytest.fixture(scope="session")

@@ -168,6 +168,26 @@ def test_search_by_name_and_alias(client, admin) -> None:  # noqa: ANN001
     assert client.get("/api/v1/compounds", query_string={"limit": "0"}, headers=admin).status_code == 400
 
 
+def test_compound_list_pages_through_every_compound(client, admin, web_ctx) -> None:  # noqa: ANN001
+    from sqlalchemy import text
+
+    with web_ctx.engine.connect() as c:
+        total = c.execute(text("select count(*) from compound")).scalar()
+    assert total > 500  # more than one page of the largest size
+    url, ids = "/api/v1/compounds?limit=500", []
+    while url:
+        page = client.get(url, headers=admin).get_json()
+        assert page["total"] == total and len(page["compounds"]) <= 500
+        ids += [h["id"] for h in page["compounds"]]
+        url = next((link["href"] for link in page["links"] if link["rel"] == "next"), None)
+    assert len(ids) == len(set(ids)) == total and ids == sorted(ids)
+    second = client.get("/api/v1/compounds?limit=3&offset=3", headers=admin).get_json()
+    assert [h["id"] for h in second["compounds"]] == ids[3:6]
+    assert {link["rel"] for link in second["links"]} == {"self", "next", "prev"}
+    assert client.get("/api/v1/compounds?limit=501", headers=admin).status_code == 400
+    assert client.get("/api/v1/compounds?offset=-1", headers=admin).status_code == 400
+
+
 def test_compound_detail_has_version_and_plugin_attributes(client, admin) -> None:  # noqa: ANN001
     r = client.get(f"/api/v1/compounds/{XSS_ID}", headers=admin)
     assert r.status_code == 200

@@ -1,4 +1,4 @@
-"""Basemaps: OSM, Tianditu (with the configured key), none; GCJ-02 basemaps never offered."""
+"""Basemaps: the own-data outline basemap, OSM, Tianditu (with the configured key), none; GCJ-02 never offered."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ from plugins.basemaps import basemaps_for, tianditu_url
 
 def test_basemaps_without_key() -> None:
     maps = {b.id: b for b in basemaps_for("")}
-    assert set(maps) == {"osm", "tianditu_vec", "tianditu_vec_label", "tianditu_img", "tianditu_img_label", "none"}
+    assert set(maps) == {"outline", "osm", "tianditu_vec", "tianditu_vec_label", "tianditu_img", "tianditu_img_label",
+                         "none"}
     assert all(b.crs == "wgs84" for b in maps.values())
+    assert maps["outline"].kind == "outline" and not maps["outline"].remote and maps["osm"].remote
+    assert list(maps)[0] == "outline"  # served by the app: first, and so the default without a tile package
     assert maps["tianditu_vec"].requires_key and maps["tianditu_vec_label"].overlay
     assert "OpenStreetMap" in maps["osm"].attribution and "天地图" in maps["tianditu_img"].attribution
     assert maps["none"].url == ""

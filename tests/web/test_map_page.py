@@ -51,7 +51,8 @@ def test_page_config_lists_layers_and_basemaps(client, admin) -> None:  # noqa: 
     raw = re.search(r'<script type="application/json" id="gp-config">(.*?)</script>', html, re.S).group(1)
     config = json.loads(raw)
     assert {"district", "streets", "compounds", "buildings", "barriers"} <= {layer["id"] for layer in config["layers"]}
-    assert {b["id"] for b in config["basemaps"]} >= {"osm", "none", "tianditu_vec", "tianditu_img"}
+    assert {b["id"] for b in config["basemaps"]} >= {"outline", "osm", "none"}  # Tianditu only with a key
+    assert config["default_basemap"] == "outline"
     assert config["lang"] == "zh" and config["messages"]["map.layers"] == "图层"
 
 

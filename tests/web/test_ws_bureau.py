@@ -175,7 +175,7 @@ def test_user_management(client, role_demo, role_ctx) -> None:  # noqa: ANN001, 
         u = s.scalars(select(m.User).where(m.User.name == "new_gas")).one()
         assert (u.role, u.utility, u.street_code, u.disabled) == ("utility", "gas", None, False)
     dup = client.post("/ws/bureau/users", headers=auth, data={"name": "new_gas", "role": "viewer", "password": "x" * 9})
-    assert dup.status_code == 400 and "already exists" in dup.get_data(as_text=True)
+    assert dup.status_code == 400 and "用户“new_gas”已存在" in dup.get_data(as_text=True)
     weak = client.post("/ws/bureau/users", headers=auth, data={"name": "weak", "role": "viewer", "password": "short"})
     assert weak.status_code == 400
     r = client.post("/ws/bureau/users/new_gas/token", headers=auth)
@@ -194,7 +194,7 @@ def test_user_management(client, role_demo, role_ctx) -> None:  # noqa: ANN001, 
                             .order_by(m.AuditEvent.id)).all()
         assert not s.scalars(select(m.User.disabled).where(m.User.name == "new_gas")).one()
     assert actions == ["create", "create", "disable", "enable"]
-    assert client.post("/ws/bureau/users/nobody/disable", headers=auth).status_code == 400
+    assert client.post("/ws/bureau/users/nobody/disable", headers=auth).status_code == 404
 
 
 def test_forms_need_the_csrf_token(client, role_demo, role_ctx) -> None:  # noqa: ANN001, F811

@@ -6,13 +6,14 @@ database is separate from the shared web demo because these tests accept and rej
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import pytest
 
 from geoplatform.context import Context
-from tests.conftest import BACKENDS, _fresh_url
-from tests.support.webdemo import PASSWORD, build_web_demo
+from tests.conftest import BACKENDS
+from tests.support.templates import Template, copy, facts_of
+from tests.support.webdemo import PASSWORD, WEB_DEMO, WebDemo, build_web_demo
 
 
 @dataclass
@@ -36,10 +37,15 @@ class WsDemo:
 
 def build_ws_demo(url: str) -> WsDemo:
     """The web demo plus accounts; the two streets are the ones with the most building proposals."""
+    return add_ws_accounts(build_web_demo(url))
+
+
+def add_ws_accounts(web: WebDemo) -> WsDemo:
+    """The accounts of the workspace demo, added to the web demo `web`."""
     from geoplatform import auth as accounts
     from plugins.bundling import service
 
-    web = build_web_demo(url)
+    url = web.url
     ctx = Context.create(url)
     with ctx.session() as s:
         plan = service.compute_plan(s, service.settings_for(ctx))
@@ -60,10 +66,18 @@ def build_ws_demo(url: str) -> WsDemo:
                   xss_street=web.street_code)
 
 
+def _ws_template_build(url: str) -> dict:
+    return asdict(add_ws_accounts(WebDemo(**{**facts_of(WEB_DEMO, url), "url": url})))
+
+
+WS_TEMPLATE = Template("wsdemo", _ws_template_build, WEB_DEMO)  # what build_ws_demo makes, built once per run
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def ws_demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> WsDemo:
     """The workspace demo on each backend (tests change it: each test decides its own proposals)."""
-    return build_ws_demo(_fresh_url(request.param, tmp_path_factory, request))
+    url, facts = copy(WS_TEMPLATE, request.param, tmp_path_factory.mktemp("db"))
+    return WsDemo(**{**facts, "url": url})
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,15 @@ from dataclasses import dataclass
 import pytest
 
 from geoplatform.context import Context
-from tests.conftest import BACKENDS, _fresh_url
+from tests.conftest import BACKENDS
 from tests.support.webdemo import PASSWORD
-from tests.web.ws_accounts import BearerAuth, cookie_login, web_demo_with_accounts  # noqa: F401  (re-exported)
+from tests.web.ws_accounts import (  # noqa: F401  (cookie_login re-exported)
+    BearerAuth,
+    accounts_template,
+    cookie_login,
+    copy_with_accounts,
+    web_demo_with_accounts,
+)
 
 ACCOUNTS = (("wr_water", "utility", None, "water"), ("wr_gas", "utility", None, "gas"),
             ("wr_bureau", "bureau", None, None), ("wr_admin", "admin", None, None),
@@ -37,10 +43,14 @@ def build_role_demo(url: str) -> RoleDemo:
     return RoleDemo(url=url, street=web.street_code, tokens=tokens)
 
 
+ROLE_TEMPLATE = accounts_template("roledemo", ACCOUNTS)  # what build_role_demo makes, built once per run
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def role_demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> RoleDemo:
     """The role demo on each backend (tests change it: each picks its own rows)."""
-    return build_role_demo(_fresh_url(request.param, tmp_path_factory, request))
+    web, tokens = copy_with_accounts(ROLE_TEMPLATE, request.param, tmp_path_factory.mktemp("db"))
+    return RoleDemo(url=web.url, street=web.street_code, tokens=tokens)
 
 
 @pytest.fixture(scope="session")

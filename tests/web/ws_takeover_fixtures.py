@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pytest
 
 from geoplatform.context import Context
-from tests.conftest import BACKENDS, _fresh_url
+from tests.conftest import BACKENDS, NO_SOLVER_LIMIT_S
 from tests.support.webdemo import PASSWORD
-from tests.web.ws_accounts import BearerAuth, web_demo_with_accounts
+from tests.web.ws_accounts import BearerAuth, accounts_template, copy_with_accounts, web_demo_with_accounts
 
 ACCOUNTS = (("tk_state", "state_company", None, None), ("tk_bureau", "bureau", None, None),
             ("tk_admin", "admin", None, None), ("tk_officer", "street_officer", "STREET", None),
@@ -37,16 +37,22 @@ def build_tk_demo(url: str) -> TkDemo:
     return TkDemo(url=url, tokens=tokens, xss_street=web.street_code)
 
 
+TK_TEMPLATE = accounts_template("tkdemo", ACCOUNTS)  # what build_tk_demo makes, built once per run
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def tk_demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> TkDemo:
     """The takeover demo on each backend."""
-    return build_tk_demo(_fresh_url(request.param, tmp_path_factory, request))
+    web, tokens = copy_with_accounts(TK_TEMPLATE, request.param, tmp_path_factory.mktemp("db"))
+    return TkDemo(url=web.url, tokens=tokens, xss_street=web.street_code)
 
 
 @pytest.fixture(scope="session")
 def tk_ctx(tk_demo: TkDemo) -> Context:
-    """One Context per backend, like a running server's."""
-    return Context.create(tk_demo.url)
+    """One Context per backend, like a running server's (its solver limit: NO_SOLVER_LIMIT_S, not 10 s)."""
+    c = Context.create(tk_demo.url)
+    c.config.rules.setdefault("takeover", {})["solver_time_limit_s"] = NO_SOLVER_LIMIT_S
+    return c
 
 
 @pytest.fixture

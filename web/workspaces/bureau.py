@@ -91,6 +91,15 @@ add_messages({
         'ws_bureau.users.added': '已新增用户 {name}',
         'ws_bureau.users.changed': '已{what}用户 {name}',
         'ws_bureau.users.none': '（无）',
+        'ws_bureau.users.token_info': "令牌编号 {id}，有效至 {at}（UTC）",
+        'ws_bureau.users.token_until': "#{id} {state}，至 {at}",
+        'ws_bureau.users.revoke': "撤销",
+        'ws_bureau.users.revoked': "已撤销令牌 #{id}（用户 {name}）",
+        'ws_bureau.users.reset': "重置密码",
+        'ws_bureau.users.reset_password': "新密码（至少 {n} 位）",
+        'ws_bureau.users.reset_submit': "确定重置",
+        'ws_bureau.users.reset_done': "已重置用户 {name} 的密码，并结束其 {n} 个登录会话",
+        'ws_bureau.users.reset_self': "不能在此重置自己的密码，请使用“修改密码”页面（需要原密码）",
         'role.admin': '系统管理员',
         'role.bureau': '区住建局',
         'role.street_officer': '街镇干部',
@@ -147,6 +156,15 @@ add_messages({
         'ws_bureau.users.added': 'User {name} added',
         'ws_bureau.users.changed': 'User {name}: {what}',
         'ws_bureau.users.none': '(none)',
+        'ws_bureau.users.token_info': "token id {id}, valid until {at} (UTC)",
+        'ws_bureau.users.token_until': "#{id} {state}, until {at}",
+        'ws_bureau.users.revoke': "Revoke",
+        'ws_bureau.users.revoked': "Token #{id} (user {name}) revoked",
+        'ws_bureau.users.reset': "Reset password",
+        'ws_bureau.users.reset_password': "New password ({n}+ characters)",
+        'ws_bureau.users.reset_submit': "Reset",
+        'ws_bureau.users.reset_done': "Password of {name} reset; {n} of their sessions ended",
+        'ws_bureau.users.reset_self': "Your own password is changed on the change-password page (it needs the current one)",
         'role.admin': 'Administrator',
         'role.bureau': 'Housing bureau',
         'role.street_officer': 'Street officer',
@@ -328,7 +346,7 @@ def import_commit() -> Any:
 # Users
 
 
-def _users_page(message: str | None = None, token: dict[str, str] | None = None, error: str | None = None,
+def _users_page(message: str | None = None, token: dict[str, Any] | None = None, error: str | None = None,
                 status: int = 200) -> tuple[str, int]:
     from web.queries import street_list
 
@@ -340,15 +358,23 @@ def _users_page(message: str | None = None, token: dict[str, str] | None = None,
     for u in users:
         u["street_name"] = names.get(u["street_code"], u["street_code"])
         u["utility_label"] = label("facility", u["utility"], current_lang()) if u["utility"] else ""
+        for tok in u["token_list"]:
+            tok["label"] = _t(f"account.token_state.{tok['state']}")
+            tok["expires"] = (tok["expires_at"] or "").replace("T", " ")
     html = render_template("workspaces/bureau.html", tab="users", users=users, streets=streets, roles=m.ROLES,
                            utilities=[(f, label("facility", f, current_lang())) for f in m.UTILITY_FACILITIES],
-                           message=message, new_token=token, error=error, form=request.form if error else {})
+                           message=message, new_token=token, error=error, form=request.form if error else {},
+                           min_password=accounts.MIN_PASSWORD_LENGTH)
     return html, status
+
+
+def _account_error(exc: accounts.AccountError) -> tuple[str, int]:
+    return _users_page(error=exc.message.text(current_lang()), status=exc.status)
 
 
 @bp.get("/users")
 def users_page() -> Any:
-    """Every account (no secrets) with disable/enable/token actions and the add form."""
+    """Every account (no secrets) with disable/enable/token/password/revoke actions and the add form."""
     require("manage_users", {"kind": "user"})
     added = (request.args.get("added") or "")[:100]
     return _users_page(message=_t("ws_bureau.users.added", name=added) if added else None)
@@ -373,34 +399,65 @@ def users_add() -> Any:
             info = {"name": u.name, "role": u.role, "street_code": u.street_code, "utility": u.utility}
             audit.record(s, user, "create", "user", u.name, after=info)
     except accounts.AccountError as exc:
-        return _users_page(error=str(exc), status=400)
+        return _account_error(exc)
     return redirect(url_for("ws_bureau.users_page", added=name))
 
 
 @bp.post("/users/<name>/<action>")
 def users_action(name: str, action: str) -> Any:
-    """disable / enable / token (the clear token is shown once on the returned page); audited."""
+    """disable / enable / token (the clear token is shown once on the returned page) / password (a reset by
+    the bureau: the user's sessions end; one's own password is changed on the change-password page); audited."""
     user = require("manage_users", {"kind": "user", "id": name})
-    if action not in ("disable", "enable", "token"):
+    if action not in ("disable", "enable", "token", "password"):
         abort(404)
     token = None
+    ended = 0
     try:
+        if action == "password":
+            if name == user.name:  # one's own password needs the current one (change-password page)
+                raise accounts.AccountError("ws_bureau.users.reset_self")
+            password = request.form.get("password") or ""
+            accounts.check_password_strength(password)
+            hashed = accounts.hash_password(password)  # argon2 outside the write transaction
         with _ctx().session() as s:
             if action == "token":
-                token = accounts.new_token(s, name)
-                audit.record(s, user, "create", "api_token", name)
+                settings = accounts.AuthSettings.from_rules(_ctx().rules("auth"))
+                issued = accounts.issue_token(s, name, settings.token_lifetime)
+                audit.record(s, user, "create", "api_token", name,
+                             after={"token_id": issued.id, "expires_at": issued.expires_at})
+                token = {"name": name, "token": issued.token, "id": issued.id,
+                         "expires": issued.expires_at.isoformat(sep=" ", timespec="minutes")}
+            elif action == "password":
+                ended = accounts.set_password(s, name, password, password_hash=hashed)
+                audit.record(s, user, "reset_password", "user", name, after={"sessions_ended": ended})
             else:
                 if action == "disable" and name == user.name:
-                    raise accounts.AccountError("you cannot disable your own account")
+                    raise accounts.AccountError("account.cannot_disable_self")
                 accounts.set_disabled(s, name, action == "disable")
                 audit.record(s, user, action, "user", name, before={"disabled": action != "disable"},
                              after={"disabled": action == "disable"})
     except accounts.AccountError as exc:
-        return _users_page(error=str(exc), status=400)
+        return _account_error(exc)
     if token is not None:
-        return _users_page(token={"name": name, "token": token})
+        return _users_page(token=token)
+    if action == "password":
+        return _users_page(message=_t("ws_bureau.users.reset_done", name=name, n=ended))
     what = _t("ws_bureau.users.disable" if action == "disable" else "ws_bureau.users.enable")
     return _users_page(message=_t("ws_bureau.users.changed", name=name, what=what))
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def token_revoke(token_id: int) -> Any:
+    """Revoke one API token (the user's other tokens keep working); audited."""
+    user = require("manage_users", {"kind": "user"})
+    try:
+        with _ctx().session() as s:
+            tok = accounts.revoke_token(s, token_id)
+            audit.record(s, user, "revoke", "api_token", tok["user"], before={"token_id": token_id, "revoked": False},
+                         after={"token_id": token_id, "revoked": True})
+    except accounts.AccountError as exc:
+        return _account_error(exc)
+    return _users_page(message=_t("ws_bureau.users.revoked", id=token_id, name=tok["user"]))
 
 
 @bp.after_request

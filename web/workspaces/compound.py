@@ -27,7 +27,7 @@ from web.lang import current_lang
 bp = Blueprint("ws_compound", __name__)
 
 ATTRIBUTE_FIELDS = ("id", "name", "aliases", "street_code", "community_code", "address", "build_year", "households",
-                    "floor_area_m2", "management_mode", "property_company", "contract_end", "owners_org", "renovation",
+                    "floor_area_m2", "management_mode", "company", "contract_end", "owners_org", "renovation",
                     "fee_collection_rate", "complaints_per_year", "demolition_planned", "takeover_cost",
                     "managed_by_id", "source", "version", "updated_at")
 ENUM_FIELDS = {"management_mode": "management_mode", "owners_org": "owners_org", "renovation": "renovation",

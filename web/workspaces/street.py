@@ -28,7 +28,7 @@ COMPOUNDS_TAB_ORDER = 50  # the shell's own tab among the plugins' panels
 # the compound form: field → input kind (validation is the PATCH API's, errors are shown by field)
 EDIT_FIELDS: tuple[tuple[str, str], ...] = (
     ("name", "text"), ("address", "text"), ("management_mode", "management_mode"),
-    ("property_company", "text"), ("contract_end", "date"),  # owners_org: derived from the 业委会 records
+    ("company", "text"), ("contract_end", "date"),  # owners_org: derived from the 业委会 records
     ("renovation", "renovation"), ("households", "int"), ("floor_area_m2", "float"), ("build_year", "int"),
     ("fee_collection_rate", "rate"), ("complaints_per_year", "int"), ("demolition_planned", "bool"),
 )
@@ -168,5 +168,3 @@ def page() -> str:
         scripts=list(dict.fromkeys(x for p in panels for x in p.scripts)),
         config={**_map_config(street, lang, panels), "map": fm.get_name(), "csrf": csrf_token()},
         label=lambda enum, v: label(enum, v, lang))
-
-

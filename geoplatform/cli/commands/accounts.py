@@ -13,12 +13,19 @@ from geoplatform.cli.helpers import emit, get_context, print_table, require_sche
 
 @click.group("users")
 def users() -> None:
-    """Manage accounts: add, token, disable, enable, list."""
+    """Manage accounts: add, passwd, token, revoke, disable, enable, list."""
 
 
 def _read_password() -> str:
     data = sys.stdin.readline()
     return data.rstrip("\r\n")
+
+
+def _say(key: str, **params: Any) -> str:
+    """A CLI message from the catalogues (the CLI speaks English, like its errors)."""
+    from geoplatform.i18n import t
+
+    return t(key, "en", **params)
 
 
 @users.command("add")
@@ -40,7 +47,7 @@ def users_add(ctx: click.Context, name: str, role: str, street: str | None, comm
     from geoplatform.principal import SYSTEM
 
     if not password_stdin:
-        raise UserError("give the password on stdin with --password-stdin")
+        raise UserError(_say("account.cli.password_stdin"))
     c = get_context(ctx)
     require_schema(c)
     street_code = resolve_street(c, street) if street else None
@@ -72,11 +79,62 @@ def _resolve_community(c: Any, value: str) -> str:
     return codes[0]
 
 
+@users.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", "password_stdin", is_flag=True, help="Read the new password from the first stdin line.")
+@click.pass_context
+def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Set NAME's password (read from stdin, never from the command line); ends all of NAME's sessions."""
+    from geoplatform import audit
+    from geoplatform import auth as a
+    from geoplatform.principal import SYSTEM
+
+    if not password_stdin:
+        raise UserError(_say("account.cli.password_stdin"))
+    c = get_context(ctx)
+    require_schema(c)
+    password = _read_password()
+    try:
+        a.check_password_strength(password)
+        hashed = a.hash_password(password)  # argon2 outside the write transaction
+        with c.session() as s:
+            ended = a.set_password(s, name, password, password_hash=hashed)
+            audit.record(s, SYSTEM, "reset_password", "user", name, after={"sessions_ended": ended})
+    except a.AccountError as exc:
+        raise UserError(str(exc)) from exc
+    click.echo(_say("account.cli.passwd", name=name, n=ended), err=True)
+
+
 @users.command("token")
 @click.argument("name")
 @click.pass_context
 def users_token(ctx: click.Context, name: str) -> None:
-    """Print a new API token for NAME (shown once; only its hash is stored)."""
+    """Print a new API token for NAME (shown once; only its hash is stored); it expires after the configured
+    lifetime (`[rules.auth] token_lifetime_days`, default 180)."""
+    from geoplatform import audit
+    from geoplatform import auth as a
+    from geoplatform.principal import SYSTEM
+
+    c = get_context(ctx)
+    require_schema(c)
+    settings = _auth_settings(c)
+    try:
+        with c.session() as s:
+            issued = a.issue_token(s, name, settings.token_lifetime)
+            audit.record(s, SYSTEM, "create", "api_token", name,
+                         after={"token_id": issued.id, "expires_at": issued.expires_at})
+    except a.AccountError as exc:
+        raise UserError(str(exc)) from exc
+    click.echo(issued.token)
+    click.echo(_say("account.cli.token", id=issued.id, at=issued.expires_at.isoformat(sep=" ", timespec="minutes")),
+               err=True)
+
+
+@users.command("revoke")
+@click.argument("token_id", type=click.IntRange(min=1))
+@click.pass_context
+def users_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke one API token by its id (see `users list`); the user's other tokens keep working."""
     from geoplatform import audit
     from geoplatform import auth as a
     from geoplatform.principal import SYSTEM
@@ -85,12 +143,21 @@ def users_token(ctx: click.Context, name: str) -> None:
     require_schema(c)
     try:
         with c.session() as s:
-            token = a.new_token(s, name)
-            audit.record(s, SYSTEM, "create", "api_token", name)
+            tok = a.revoke_token(s, token_id)
+            audit.record(s, SYSTEM, "revoke", "api_token", tok["user"],
+                         before={"token_id": token_id, "revoked": False}, after={"token_id": token_id, "revoked": True})
     except a.AccountError as exc:
         raise UserError(str(exc)) from exc
-    click.echo(token)
-    click.echo("use it as: Authorization: Bearer <token> (it is not shown again)", err=True)
+    click.echo(_say("account.cli.revoked", id=token_id, name=tok["user"]), err=True)
+
+
+def _auth_settings(c: Any) -> Any:
+    from geoplatform import auth as a
+
+    try:
+        return a.AuthSettings.from_rules(c.rules("auth"))
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"config: {exc}") from exc
 
 
 def _set_disabled(ctx: click.Context, name: str, disabled: bool) -> None:
@@ -139,10 +206,17 @@ def users_list(ctx: click.Context, as_json: bool) -> None:
         rows = a.list_users(s)
 
     def human(d: dict[str, Any]) -> None:
-        print_table(d["users"], [("name", "用户"), ("role", "角色"), ("street_code", "街镇"), ("utility", "专业单位"),
-                                 ("disabled", "停用"), ("tokens", "令牌"),
-                                 ("token_last_used", "令牌最近使用(UTC)")])
+        table = [{**u, "token_text": "; ".join(_token_text(tok) for tok in u["token_list"])} for u in d["users"]]
+        print_table(table, [("name", "用户"), ("role", "角色"), ("street_code", "街镇"), ("utility", "专业单位"),
+                            ("disabled", "停用"), ("token_text", "API令牌(UTC)"),
+                            ("token_last_used", "令牌最近使用(UTC)")])
     emit({"users": rows}, as_json, human)
+
+
+def _token_text(tok: dict[str, Any]) -> str:
+    """`#id active until …` / `#id expired …` for the users table."""
+    at = (tok["expires_at"] or "").replace("T", " ")
+    return _say(f"account.cli.token_{tok['state']}", id=tok["id"], at=at)
 
 
 @click.command("backup")
@@ -182,12 +256,31 @@ def restore_cmd(ctx: click.Context, file: str, as_json: bool) -> None:
          lambda d: click.echo(f"restored {sum(d['rows'].values())} rows from {d['file']}"))
 
 
-def demo_accounts_message(password: str) -> str:
-    """What `geoplatform demo` prints on stderr about the demo accounts."""
-    return (f"demo accounts (password: {password}): admin, bureau, officer_<street code> e.g. officer_150203001, "
-            "state_company, utility_water/power/heating/gas, viewer\n"
-            "log in: `geoplatform serve` then open http://127.0.0.1:5000/login ; API: `geoplatform users token NAME` "
-            "and send `Authorization: Bearer <token>`")
+def _account_names(names: list[str]) -> str:
+    """Names of demo accounts, the street officers folded into one entry."""
+    officers = [n for n in names if n.startswith("officer_")]
+    rest = [n for n in names if not n.startswith("officer_")]
+    if len(officers) > 2:
+        rest.append(f"officer_<street code> ×{len(officers)} (e.g. {officers[0]})")
+    else:
+        rest += officers
+    return ", ".join(rest)
+
+
+def demo_accounts_message(accounts: Any) -> str:
+    """What `geoplatform demo` prints on stderr about the demo accounts (geoplatform.auth.DemoAccounts)."""
+    from geoplatform.i18n import t
+
+    lines = []
+    if accounts.created:
+        lines.append(t("demo.accounts_created", "en", password=accounts.password,
+                       names=_account_names(accounts.created)))
+    if accounts.reset:
+        lines.append(t("demo.accounts_reset", "en", password=accounts.password, names=_account_names(accounts.reset)))
+    if accounts.kept:
+        lines.append(t("demo.accounts_kept", "en", n=len(accounts.kept)))
+    lines.append(t("demo.login_hint", "en"))
+    return "\n".join(lines)
 
 
 COMMANDS = (users, backup_cmd, restore_cmd)

@@ -25,30 +25,56 @@ def init(ctx: click.Context) -> None:
 @click.option("--scale", default=1.0, show_default=True, type=float, help="Size relative to the district (1 ≈ 1,000 compounds).")
 @click.option("--seed", default=42, show_default=True, type=int)
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Date the demo's deadlines are relative to.")
+@click.option("--replace", is_flag=True,
+              help="Also replace what is not demo data (imported rows, accounts other than the demo accounts).")
+@click.option("--reset-passwords", "reset_passwords", is_flag=True,
+              help="Give the existing demo accounts a new password too (GEOPLATFORM_DEMO_PASSWORD or a random one).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def demo(ctx: click.Context, scale: float, seed: int, today, as_json: bool) -> None:  # noqa: ANN001
-    """Replace the database content with the synthetic Kundulun demo (labelled synthetic)."""
+def demo(ctx: click.Context, scale: float, seed: int, today, replace: bool, reset_passwords: bool,  # noqa: ANN001
+         as_json: bool) -> None:
+    """Load the synthetic Kundulun demo (labelled synthetic) in place of the demo data.
+
+    Refuses a database holding anything but demo data unless --replace (and then says what it
+    replaces); existing demo accounts keep their passwords unless --reset-passwords."""
     import os
 
     from geoplatform import auth as auth_mod
     from geoplatform import demo as demo_mod
     from geoplatform import schema
     from geoplatform.cli.commands.accounts import demo_accounts_message
+    from geoplatform.i18n import t
 
     if scale <= 0:
         raise UserError("--scale must be > 0")
+    password = os.environ.get("GEOPLATFORM_DEMO_PASSWORD") or None
+    try:
+        if password is not None:
+            auth_mod.check_password_strength(password)
+    except auth_mod.AccountError as exc:
+        raise UserError(f"GEOPLATFORM_DEMO_PASSWORD: {exc}") from exc
     c = get_context(ctx)
     schema.upgrade(c.engine)
+    with c.session(readonly=True) as s:
+        other = demo_mod.other_rows(s)
+    if other and not replace:
+        raise UserError(t("demo.refused", "en", what=demo_mod.describe(other)))
+    if other:
+        click.echo(t("demo.replacing", "en", what=demo_mod.describe(other)), err=True)
     click.echo(f"generating synthetic Kundulun (scale {scale}, seed {seed}) …", err=True)
     data = demo_mod.generate(scale=scale, seed=seed, today=today.date() if today else None)
     with c.session() as s:
+        if demo_mod.other_rows(s) != other:  # work added while the demo was being generated
+            raise UserError(t("demo.changed", "en"))
+        if replace:
+            auth_mod.delete_users(s, auth_mod.other_accounts(s))
         detached = auth_mod.detach_street_users(s)
         counts = demo_mod.load(s, data, progress=lambda t, n: click.echo(f"  {t}: {n}", err=True))
         counts.update(demo_mod.extend(c, s, today.date() if today else None, seed))
-        password = auth_mod.create_demo_users(s, os.environ.get("GEOPLATFORM_DEMO_PASSWORD"), detached)
-    click.echo(demo_accounts_message(password), err=True)
-    emit({"scale": scale, "seed": seed, "counts": counts, "source": demo_mod.SOURCE}, as_json,
+        accounts = auth_mod.create_demo_users(s, password, detached, reset_passwords=reset_passwords)
+    click.echo(demo_accounts_message(accounts), err=True)
+    emit({"scale": scale, "seed": seed, "counts": counts, "source": demo_mod.SOURCE, "replaced": other,
+          "accounts": {"created": accounts.created, "reset": accounts.reset, "kept": accounts.kept}}, as_json,
          lambda d: click.echo(f"demo loaded (synthetic data): {d['counts']}"))
 
 

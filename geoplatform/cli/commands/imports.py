@@ -12,8 +12,7 @@ from geoplatform.cli.group import UserError
 from geoplatform.cli.helpers import emit, get_context, require_schema
 
 # the KINDs of geoplatform.io.fields.KINDS (kept literal so `geoplatform --help` stays fast; a test checks they agree)
-KINDS = ("district", "streets", "communities", "compounds", "buildings", "garages", "handovers", "companies",
-         "barriers")
+KINDS = ("district", "streets", "communities", "compounds", "buildings", "garages", "handovers", "barriers")
 
 
 @click.command("import")

@@ -503,10 +503,12 @@
     if (up) { box.classList.remove("tk-up"); void box.offsetWidth; box.classList.add("tk-up"); }
   }
 
-  function move(cardEl, to) {
+  function move(cardEl, to, terms) {
     var cid = cardEl.dataset.id;
     cardEl.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
-    request("POST", config.actions.advance, {compound_id: cid, state: to, year: config.year}).then(function (res) {
+    var body = {compound_id: cid, state: to, year: config.year};
+    Object.keys(terms || {}).forEach(function (k) { body[k] = terms[k]; });
+    request("POST", config.actions.advance, body).then(function (res) {
       if (res.status === 200) {
         flash(res.data.message, true);
         renderBoard(res.data.board);
@@ -528,8 +530,30 @@
     var cardEl = btn.closest(".tk-card");
     if (btn.classList.contains("tk-cancel")) { btn.closest(".tk-confirm").remove(); return; }
     if (btn.classList.contains("tk-confirm-btn")) { move(cardEl, "serving"); return; }
+    if (btn.classList.contains("tk-contract-btn")) {  // the contract the tender's winner signs (RULES §4/§7)
+      var box = btn.closest(".tk-confirm");
+      move(cardEl, "contracted", {company: box.querySelector(".tk-c-company").value.trim(),
+                                  contract_start: box.querySelector(".tk-c-start").value,
+                                  contract_end: box.querySelector(".tk-c-end").value});
+      return;
+    }
     if (!btn.classList.contains("tk-move")) { return; }
     var to = btn.dataset.to;
+    if (to === "contracted") {
+      if (cardEl.querySelector(".tk-confirm")) { return; }
+      var label = function (text, input) { return el("label", {className: "d-block small mt-1"}, [text, input]); };
+      cardEl.appendChild(el("div", {className: "tk-confirm tk-contract"}, [
+        el("div", {text: msg("ws_takeover.contract_title", {name: cardEl.dataset.name})}),
+        label(msg("ws_takeover.contract_company"), el("input", {className: "form-control form-control-sm tk-c-company",
+                                                               value: config.contract.company, maxlength: "200"})),
+        label(msg("ws_takeover.contract_start"), el("input", {className: "form-control form-control-sm tk-c-start",
+                                                             type: "date", value: config.contract.start})),
+        label(msg("ws_takeover.contract_end"), el("input", {className: "form-control form-control-sm tk-c-end",
+                                                           type: "date", value: config.contract.end})),
+        el("button", {type: "button", className: "btn btn-sm btn-success py-0 mt-1 tk-contract-btn", text: msg("ws_takeover.confirm")}),
+        el("button", {type: "button", className: "btn btn-sm btn-link py-0 mt-1 tk-cancel", text: msg("ws_takeover.cancel")})]));
+      return;
+    }
     if (to !== "serving") { move(cardEl, to); return; }
     if (cardEl.querySelector(".tk-confirm")) { return; }
     cardEl.appendChild(el("div", {className: "tk-confirm"}, [

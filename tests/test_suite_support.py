@@ -1,0 +1,72 @@
+"""The test suite's own machinery (tests/support/): template databases, the run's xdist groups."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import text
+
+from geoplatform import models as m
+from geoplatform.context import Context
+from tests.conftest import BACKENDS
+from tests.support import shared
+from tests.support.templates import MIGRATED, Template, copy, refill
+from tests.support.xdist_groups import RECORD, GroupSchedulerPlugin, record_groups
+
+
+def _add_street(url: str, code: str = "150203001") -> dict:
+    c = Context.create(url)
+    with c.session() as s:
+        s.add(m.Street(code=code, name=f"街道 {code}"))
+    c.engine.dispose()
+    return {"code": "150203001"}
+
+
+ONE_STREET = Template("suite-support-one-street", _add_street, MIGRATED)
+
+
+def _streets(url: str) -> list[str]:
+    c = Context.create(url)
+    with c.session(readonly=True) as s:
+        codes = list(s.scalars(text("SELECT code FROM street ORDER BY code")))
+    c.engine.dispose()
+    return codes
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_template_copies_hold_what_the_build_made_and_are_independent(backend: str, tmp_path_factory) -> None:  # noqa: ANN001
+    a, facts_a = copy(ONE_STREET, backend, tmp_path_factory.mktemp("db"))
+    b, facts_b = copy(ONE_STREET, backend, tmp_path_factory.mktemp("db"))
+    assert a != b and facts_a == facts_b == {"code": "150203001"}
+    assert _streets(a) == _streets(b) == ["150203001"]
+    _add_street(a, "150203002")
+    assert _streets(a) == ["150203001", "150203002"] and _streets(b) == ["150203001"]  # a copy, not a share
+    assert refill(a, ONE_STREET) == facts_a and _streets(a) == ["150203001"]  # back to the template
+
+
+def test_browser_tests_share_one_xdist_group(request: pytest.FixtureRequest) -> None:
+    browser_items = [i for i in request.session.items if "browser" in getattr(i, "fixturenames", ())]
+    if not browser_items:
+        pytest.skip("no browser test collected in this run")
+    for item in browser_items:
+        mark = item.get_closest_marker("xdist_group")
+        assert mark is not None and mark.args[0] == "browser", item.nodeid
+
+
+def test_the_scheduler_groups_by_the_workers_record(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv(shared.RUN_DIR_ENV, str(tmp_path))
+    (tmp_path / "run_id").write_text("test")
+
+    def item(nodeid: str, group: str | None):  # noqa: ANN202
+        mark = SimpleNamespace(args=(group,), kwargs={}) if group else None
+        return SimpleNamespace(nodeid=nodeid, get_closest_marker=lambda name: mark if name == "xdist_group" else None)
+
+    record_groups([item("t.py::a", "browser"), item("t.py::b[x]", "browser"), item("t.py::c", None)])
+    assert json.loads((tmp_path / RECORD).read_text()) == {"t.py::a": "browser", "t.py::b[x]": "browser"}
+    config = SimpleNamespace(getvalue=lambda key: ["2*popen"] if key == "tx" else None)
+    sched = GroupSchedulerPlugin().pytest_xdist_make_scheduler(config=config, log=None)
+    assert sched._split_scope("t.py::a") == sched._split_scope("t.py::b[x]") == "browser"
+    assert sched._split_scope("t.py::c") == "t.py::c"  # ungrouped: a unit of its own
+    assert sched._split_scope("t.py::d@other") == "other"  # xdist's own node-id suffix still counts
