@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from geoplatform import models as m
-from tests.e2e.browser import offline_context, wait_for, watched_page
+from tests.e2e.browser import ARTIFACTS, offline_context, wait_for, watched_page
 from tests.e2e.ws_role_helpers import role_server  # noqa: F401
 from tests.web.ws_role_fixtures import role_ctx, role_demo  # noqa: F401
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 # units, formats and codes a Chinese officer reads as such
 ALLOWED = frozenset({"XLSX", "PNG", "SVG", "CSV", "GeoJSON", "EPSG", "ID", "PDF", "GIS", "MBTiles", "PMTiles",
                      "km", "m", "KPI", "WGS", "GCJ", "CGCS", "OpenStreetMap", "OSM", "Excel", "Leaflet", "JSON",
-                     "YYYY", "MM", "DD", "URL", "API", "TK", "©"})
+                     "YYYY", "MM", "DD", "URL", "API", "TK", "©", "AAA", "AA", "MB", "GB", "A", "B", "C", "D"})
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
 ROLES = (  # (account, role): the test's own community officer is added below
     ("wr_bureau", "bureau"), ("wr_officer", "street_officer"), ("zh_community", "community_officer"),
@@ -93,6 +93,9 @@ def test_every_menu_page_is_chinese_offline(browser, role_server, role_demo, rol
         with role_ctx.session(readonly=True) as s:
             cid = s.scalar(select(m.Compound.id).where(m.Compound.street_code == role_demo.street)
                            .order_by(m.Compound.id).limit(1))
+            # data values as stored (names, addresses, firms, sources): words inside them are data, not UI text
+            stored = {v for col in (m.Compound.name, m.Compound.address, m.Compound.company, m.Compound.source)
+                      for v in s.scalars(select(col).distinct()) if v}
         visited, problems = [], {}
         for path in ["/", f"/compounds/{cid}", *_pages(page, role_server)]:
             if path in visited:
@@ -102,11 +105,14 @@ def test_every_menu_page_is_chinese_offline(browser, role_server, role_demo, rol
             page.wait_for_load_state("networkidle")
             wait_for(page, "document.readyState === 'complete' && document.body.dataset.wsLoading !== '1'")
             text = page.evaluate(TEXT_JS)
-            data = set(page.evaluate(DATA_JS))
+            data = set(page.evaluate(DATA_JS)) | stored
             words = english_words(text, data)
             nulls = re.findall(r"\b(?:null|undefined|NaN|None)\b", text)
             if words or nulls:
                 problems[path] = sorted(set(words + nulls))
+                out = ARTIFACTS / "zh_scan" / f"{role}{path.replace('/', '_')}.txt"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(text, encoding="utf-8")
         assert len(visited) >= 3, visited  # the map, a compound and at least one workspace
         assert not problems, "\n".join(f"{p}: {' '.join(w)}" for p, w in problems.items())
         assert not record["outside"], record["outside"]

@@ -17,6 +17,7 @@ from shapely.geometry import mapping
 from sqlalchemy import and_, func, or_, select
 
 from geoplatform import audit
+from geoplatform import edits as _edits  # noqa: F401  (registers the compound.field.* labels)
 from geoplatform import models as m
 from geoplatform.i18n import add_messages, t
 from geoplatform.labels import label

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 from sqlalchemy import select
 
+from geoplatform import edits as _edits  # noqa: F401  (registers the compound.field.* labels)
 from geoplatform import models as m
 from geoplatform.errors import NotFound
 from geoplatform.i18n import add_messages, catalogue, t
