@@ -25,6 +25,8 @@ ROLES = (  # (account, role): the test's own community officer is added below
     ("wr_bureau", "bureau"), ("wr_officer", "street_officer"), ("zh_community", "community_officer"),
     ("wr_water", "utility"), ("wr_state", "state_company"), ("wr_viewer", "viewer"),
 )
+HOME = {"bureau": "/ws/bureau", "street_officer": "/ws/street", "community_officer": None,
+        "utility": "/ws/utility", "state_company": "/ws/takeover", "viewer": "/"}
 # the visible text of the page plus what a user reads in controls (placeholders, titles, option labels)
 TEXT_JS = """() => {
   const parts = [document.body.innerText];
@@ -97,7 +99,11 @@ def test_every_menu_page_is_chinese_offline(browser, role_server, role_demo, rol
             stored = {v for col in (m.Compound.name, m.Compound.address, m.Compound.company, m.Compound.source)
                       for v in s.scalars(select(col).distinct()) if v}
         visited, problems = [], {}
-        for path in ["/", f"/compounds/{cid}", *_pages(page, role_server)]:
+        landing = "/" + page.url.split("/", 3)[3].split("?")[0] if page.url.count("/") >= 3 else "/"
+        page.goto(f"{role_server}/")  # the map page lists the whole menu (a page leaves itself out)
+        page.wait_for_load_state("networkidle")
+        menu = _pages(page, role_server)
+        for path in ["/", f"/compounds/{cid}", landing, *menu]:
             if path in visited:
                 continue
             visited.append(path)
@@ -114,6 +120,7 @@ def test_every_menu_page_is_chinese_offline(browser, role_server, role_demo, rol
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_text(text, encoding="utf-8")
         assert len(visited) >= 3, visited  # the map, a compound and at least one workspace
+        assert HOME[role] is None or HOME[role] in visited, visited
         assert not problems, "\n".join(f"{p}: {' '.join(w)}" for p, w in problems.items())
         assert not record["outside"], record["outside"]
         assert not failed, failed
