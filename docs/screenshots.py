@@ -25,7 +25,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "screenshot-demo-9"
-TODAY = "2026-06-15"
 # (file, account, role, page, what to wait for): one picture per workspace
 SHOTS = (
     ("map", "shot_bureau", "bureau", "/", "window.gpMap || document.querySelector('.leaflet-container')"),
@@ -52,7 +51,7 @@ def build_demo(db: str) -> dict[str, str]:
     from geoplatform.context import Context
 
     geoplatform(db, "init")
-    geoplatform(db, "demo", "--today", TODAY)
+    geoplatform(db, "demo")
     ctx = Context.create(db)
     with ctx.session() as s:
         street = s.scalar(select(m.Compound.street_code).where(m.Compound.street_code.is_not(None))
@@ -72,8 +71,11 @@ def build_demo(db: str) -> dict[str, str]:
 
 def serve(db: str):  # noqa: ANN201
     """The app on a free 127.0.0.1 port under waitress (a daemon thread); returns (base URL, server)."""
+    import logging
+
     from waitress.server import create_server
 
+    logging.getLogger("waitress").setLevel(logging.ERROR)
     from geoplatform.context import Context
     from web.app import create_app
 

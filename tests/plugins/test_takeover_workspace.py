@@ -283,3 +283,16 @@ def test_export_links_download_the_shortlist(client, tk_demo) -> None:  # noqa: 
     data = json.loads(r.data)
     assert r.status_code == 200 and data["type"] == "FeatureCollection" and data["features"]
     assert "兜底得分(0-100)" in data["features"][0]["properties"]
+
+
+def test_candidates_have_a_street_filter_and_the_map_outlines(client, tk_demo) -> None:  # noqa: ANN001, F811
+    """Issue 19 pt 4: a street filter over the candidates (every candidate's street offered once) and the district
+    and street outlines on the workspace map."""
+    page = client.get("/ws/takeover", headers=tk_demo.auth("tk_state")).get_data(as_text=True)
+    row_streets = set(re.findall(r'<tr class="tk-cand"[^>]*data-street="([^"]*)"', page))
+    box = re.search(r'<select[^>]*id="tk-street-filter".*?</select>', page, re.S).group(0)
+    options = re.findall(r'<option value="([^"]*)"', box)
+    assert options[0] == "" and sorted(options[1:]) == sorted(row_streets) and len(row_streets) > 1
+    config = json.loads(re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>', page, re.S).group(1))
+    assert [o["id"] for o in config["outlines"]] == ["district", "streets"]
+    assert not any(w in page for w in ("贪心", "HiGHS", "目标值", "连片加分"))  # plain words only
