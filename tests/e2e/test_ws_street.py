@@ -96,7 +96,7 @@ def test_officer_edits_a_compound_through_a_stale_version(officer_page, ws_demo,
     page.fill("#ws-f-households", "-5")
     page.click("#ws-save")
     page.wait_for_selector("#ws-f-households.is-invalid")
-    assert "households" in page.inner_text("#ws-err-households")
+    assert page.inner_text("#ws-err-households").startswith("户数：")  # the field's label, in Chinese
 
     with ws_ctx.session() as s:  # someone else changes the compound meanwhile
         s.get(m.Compound, cid).address = "包头市昆都仑区（他人修改）"
