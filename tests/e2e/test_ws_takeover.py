@@ -115,9 +115,10 @@ def test_state_company_picks_saves_and_serves(state_page, tk_server, tk_ctx) -> 
         state = s.scalar(select(m.TakeoverSelection.state).where(m.TakeoverSelection.year == YEAR,
                                                                  m.TakeoverSelection.compound_id == cid))
         assert state == "serving"
-        audited = s.scalars(select(m.AuditEvent.detail).where(m.AuditEvent.entity_id == f"{YEAR}/{cid}",
-                                                              m.AuditEvent.user_name == "tk_state")).all()
-        assert {"shortlisted → tendering", "tendering → contracted", "contracted → serving"} <= set(audited)
+        audited = s.execute(select(m.AuditEvent.before, m.AuditEvent.after).where(
+            m.AuditEvent.entity_id == f"{YEAR}/{cid}", m.AuditEvent.entity == "takeover_selection")).all()
+        moves = {((b or {}).get("state"), (a or {}).get("state")) for b, a in audited}  # the move is in the snapshots
+        assert {("shortlisted", "tendering"), ("tendering", "contracted"), ("contracted", "serving")} <= moves
     wait_for(page, f"wsTakeover.stateOnMap('{cid}') === 'serving' && document.body.dataset.wsLoading === '0'")
     assert page.evaluate(f"() => wsTakeover.hasFeature('takeover_candidates', '{cid}')") is False  # left the pool
 

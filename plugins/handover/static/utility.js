@@ -130,7 +130,7 @@
     var note = el("textarea", {className: "form-control", id: "ws-note", rows: "2", maxlength: "2000", placeholder: msg("ws_utility.note_ph")});
     var deadline = el("input", {type: "date", className: "form-control", id: "ws-deadline", value: h.deadline || "", title: msg("ws_utility.deadline_keep")});
     var cleared = false;
-    var clearDeadline = el("button", {type: "button", className: "btn btn-sm btn-link p-0", id: "ws-clear-deadline", text: msg("ws_utility.clear_deadline")});
+    var clearDeadline = el("button", {type: "button", className: "btn btn-sm btn-outline-secondary py-0 mt-1 ws-clear-deadline", id: "ws-clear-deadline", text: msg("ws_utility.clear_deadline")});
     clearDeadline.addEventListener("click", function () { deadline.value = ""; cleared = true; });
     deadline.addEventListener("input", function () { if (!deadline.value && h.deadline) { cleared = true; } });
     var unit = el("input", {type: "text", className: "form-control", id: "ws-unit", maxlength: "200", value: h.responsible_unit || ""});
