@@ -125,7 +125,7 @@ add_messages({
                                                  "{cheapest} 万元/yr, over the budget of {budget} 万元",
         "takeover.infeasible.negative_weight": "the neighbour bonus must not be negative ({w})",
         "takeover.infeasible.negative_cost": "a candidate has a negative subsidy; correct the data first",
-        "takeover.infeasible.no_set": "no set of compounds meets the conditions ({status})",
+        "takeover.infeasible.no_set": "no set of compounds meets the conditions",
         "takeover.unknown_state": "unknown takeover stage “{state}”; stages: {states}",
         "takeover.unknown_compound": "unknown compound {compound}",
         "takeover.not_candidate": "{name} is not a takeover candidate (management: {mode}{demolition})",

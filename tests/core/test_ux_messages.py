@@ -52,3 +52,28 @@ def test_noop_updates_are_not_recorded_and_details_read_in_the_readers_language(
         assert audit.as_dict(rows[0], "en")["detail"] == "compound C1 was changed by someone else; reload and retry"
     assert audit.changed_keys({"a": 1, "b": [1, 2]}, {"a": 1, "b": [1, 3], "c": None}) == ["b"]
     assert audit.detail_text("plain note", "en") == "plain note"  # a user's own words stay as written
+
+
+def test_every_catalogue_key_has_both_languages_with_the_same_params() -> None:
+    """The whole catalogue (core, shell and every plugin): a zh text has an en text naming the same parameters."""
+    import importlib
+    import pkgutil
+    from string import Formatter
+
+    import plugins
+    import web.app  # noqa: F401  (the shell's messages)
+    from geoplatform.i18n import catalogue
+
+    for mod in pkgutil.iter_modules(plugins.__path__):
+        for sub in ("messages", "screens", "page_messages", "labels", "pages"):
+            try:
+                importlib.import_module(f"plugins.{mod.name}.{sub}")
+            except ModuleNotFoundError:
+                pass
+
+    def names(text: str) -> set[str]:
+        return {n.split(".")[0].split("[")[0] for _, n, _, _ in Formatter().parse(text) if n}
+
+    en, zh = catalogue("en"), catalogue("zh")
+    assert len(zh) > 1000
+    assert [k for k in zh if k not in en or names(en[k]) != names(zh[k])] == []

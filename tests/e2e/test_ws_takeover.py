@@ -134,7 +134,7 @@ def test_state_company_picks_saves_and_serves(state_page, tk_server, tk_ctx) -> 
     printed.goto(tk_server + f"/ws/takeover/print?year={YEAR}")
     ids = printed.eval_on_selector_all("#tp-table tr.tp-row", "rs => rs.map(r => r.dataset.id)")
     assert set(ids) == set(selected)
-    assert printed.locator("#tp-map-section svg circle[fill='#c1121f']").count() == len(selected)
+    assert printed.locator("#tp-map-section svg circle.tp-marker").count() == len(selected)
     served_row = printed.inner_text(f'#tp-table tr[data-id="{cid}"]')
     assert "已进驻服务" in served_row and "移出候选池" in served_row and "招标" in served_row
     assert printed.locator("#tp-method tr[data-component]").count() == 8

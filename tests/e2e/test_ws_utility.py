@@ -135,7 +135,8 @@ def test_bulk_update_with_one_confirmation(browser, role_server, role_demo, role
         page.select_option("#ws-bulk-state", "not_handed_over")
         page.click("#ws-bulk-apply")
         assert page.inner_text("#ws-bulk-question") == "确认将已选的 2 个小区改为“未移交”？"
-        page.click("#ws-bulk-yes")
+        with page.expect_navigation():  # saved: the page reloads
+            page.click("#ws-bulk-yes")
         wait_for(page, "document.getElementById('ws-flash') && document.getElementById('ws-flash').dataset.pending === '1'")
         assert "已办理 2 个小区" in page.inner_text("#ws-flash")
         with role_ctx.session(readonly=True) as s:
