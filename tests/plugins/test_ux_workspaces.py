@@ -71,3 +71,28 @@ def test_trend_labels_never_overlap(count: int, width: float) -> None:
     assert shown[-1] == count - 1 and shown == sorted(set(shown))
     assert all((b - a) * gap >= 52 or count == 1 for a, b in zip(shown, shown[1:], strict=False))
     assert len(shown) >= min(count, int(width // 52) // 2)  # and not needlessly few
+
+
+def test_change_history_reads_in_plain_chinese(surfaces) -> None:  # noqa: ANN001, F811
+    """Issue 19 pt 2: the compound page's history names fields by label and values by their Chinese names; an edit
+    that changes nothing adds no entry."""
+    from geoplatform.principal import Principal
+    from plugins.handover import service
+
+    client, tok, ctx, _ = surfaces
+    with ctx.session() as s:
+        service.set_state(s, Principal("adm", "admin"), "A", "heating", "rectifying", note="阀门漏水",
+                          items=[{"content": "更换阀门"}])
+    version = client.get("/api/v1/compounds/A", headers=tok["adm"]).get_json()["version"]
+    r = client.patch("/api/v1/compounds/A", json={"households": 321, "version": version}, headers=tok["adm"])
+    assert r.status_code == 200, r.get_data(as_text=True)
+    again = client.patch("/api/v1/compounds/A", json={"households": 321, "version": r.get_json()["version"]},
+                         headers=tok["adm"])
+    assert again.status_code in (200, 400)
+    html = client.get("/compounds/A", headers=tok["adm"]).get_data(as_text=True)
+    history = re.search(r'<section[^>]*id="wc-history".*?</section>', html, re.S).group(0)
+    text = re.sub(r"<[^>]+>", " ", history)
+    assert "户数" in text and "321" in text and "整改中" in text and "状态" in text
+    assert text.count("321") == 1  # the no-op second edit is not recorded
+    words = set(re.findall(r"[A-Za-z]{3,}", text)) - {"adm"}
+    assert not words, words  # no raw field names ("households", "state") or values ("rectifying")
