@@ -154,3 +154,23 @@ def test_map_popup_links_to_the_compound_page(officer_page, ws_server) -> None: 
     page.wait_for_url(f"**/compounds/{XSS_ID}")
     assert page.inner_text("#wc-name") == XSS_NAME
     assert record["dialogs"] == []
+
+
+def test_orphan_highlight_and_a_replan_message_that_stays(officer_page, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
+    """Issue 19 pt 6: 定位 on a building proposal rings its buildings on the map; the re-plan message survives the
+    reload and stays until closed."""
+    page, record = officer_page
+    pid = open_proposals(ws_ctx, ws_demo.street, "building")[-1]["id"]
+    row = page.locator(f'#ws-proposals tr.ws-proposal[data-id="{pid}"]')
+    assert row.locator(".ws-orphan-addresses li").count() >= 1
+    row.locator(".ws-show").click()
+    n = len(open_proposals(ws_ctx, ws_demo.street, "building")[-1]["orphan_ids"])
+    assert page.evaluate("() => wsStreet.orphanMarks") == n
+    assert page.locator("path.ws-orphan-mark").count() == n
+    with page.expect_navigation():
+        page.click("#ws-replan")
+    wait_for(page, "document.getElementById('ws-flash') && document.getElementById('ws-flash').dataset.pending === '1'")
+    assert not page.locator("#ws-flash").is_hidden() and "规划" in page.inner_text("#ws-flash")
+    page.click("#ws-flash .ws-flash-close")
+    assert page.locator("#ws-flash").is_hidden()
+    assert not record["outside"] and not record["errors"]
