@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon, box
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Column, Table, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from geoplatform import models as m
@@ -451,11 +451,18 @@ def _handovers(data: DemoData, compound: dict[str, Any], rng: np.random.Generato
 KEEP_TABLES = ("user_account", "api_token", "user_session", "login_attempt")
 CORE_TABLES = ("audit_event", "takeover_selection", "bundle_proposal", "ledger_item", "handover_event", "handover",
                "garage", "building", "compound", "community", "property_company", "barrier", "street", "district")
+def _provenance(table: Table) -> Column | None:
+    """The column saying where a row came from (`source` by default; a table's info may name another or None)."""
+    name = table.info.get("provenance", "source")
+    return table.c[name] if name is not None and name in table.c else None
+
+
 def other_rows(session: Session) -> dict[str, int]:
     """Rows that are not demo content, per table: work the demo must not destroy unasked.
 
-    A row of a table with a `source` column is demo content when its source starts with SOURCE;
-    a row without one that belongs to a compound (`compound_id`) goes with that compound; an account
+    A row of a table with a provenance column (`source`, unless the table's info names another or None) is
+    demo content when it starts with SOURCE; a row without one that belongs to a compound (`compound_id`)
+    goes with that compound; an account
     is demo content when it is one of the demo accounts. What people do on a demo (edits, bundle
     decisions, the audit trail, sessions) is not counted: it is play on demo rows.
     """
@@ -464,14 +471,15 @@ def other_rows(session: Session) -> dict[str, int]:
     counts: dict[str, int] = {}
     not_demo = {}
     for table in m.metadata.sorted_tables:
-        if "source" in table.c:
-            cond = or_(table.c.source.is_(None), ~table.c.source.startswith(SOURCE, autoescape=True))
+        column = _provenance(table)
+        if column is not None:
+            cond = or_(column.is_(None), ~column.startswith(SOURCE, autoescape=True))
             not_demo[table.name] = cond
             counts[table.name] = session.scalar(select(func.count()).select_from(table).where(cond)) or 0
     compound = m.Compound.__table__
     foreign = select(compound.c.id).where(not_demo["compound"])
     for table in m.metadata.sorted_tables:
-        if "source" not in table.c and "compound_id" in table.c:
+        if _provenance(table) is None and "compound_id" in table.c:
             counts[table.name] = session.scalar(select(func.count()).select_from(table)
                                                 .where(table.c.compound_id.in_(foreign))) or 0
     counts[m.User.__tablename__] = len(other_accounts(session))

@@ -365,6 +365,9 @@ def queryables(context: Any, coll: Collection, lang: str = "zh") -> dict[str, Pr
             if v.scalar and not k.startswith("_") and k not in RESERVED}
 
 
+INT64 = 2**63
+
+
 def parse_filters(queryable: Mapping[str, Property], args: Mapping[str, str]) -> dict[str, Any]:
     """{property: typed value} for the `args` naming queryables; FilterError when a value does not fit."""
     out: dict[str, Any] = {}
@@ -379,7 +382,10 @@ def parse_filters(queryable: Mapping[str, Property], args: Mapping[str, str]) ->
 def _typed(name: str, prop: Property, text: str) -> Any:
     try:
         if prop.type == "integer":
-            return int(text)
+            value = int(text)
+            if not -INT64 <= value < INT64:  # no column holds it; a database would overflow on it
+                raise ValueError
+            return value
         if prop.type == "number":
             value = float(text)
             if not np.isfinite(value):

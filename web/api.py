@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from flask import Blueprint, Response, abort, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 
 from web import layerdata, queries
 from web.auth import current_user, require
@@ -40,18 +40,17 @@ def street_param(context) -> str | None:  # noqa: ANN001
         return resolve_street(s, value[:100])
 
 
+INDEX_LINKS = (("layers", "api.layers"), ("streets", "api.streets"), ("compounds", "api.compounds"),
+               ("kpi", "coverage.kpi"), ("basemaps", "api.basemaps"), ("ogc", "ogc.landing"))
+
+
 @bp.get("/")
 def index():  # noqa: ANN201
     """Links to the API's resources."""
     require("view")
-    return jsonify({"links": [
-        {"rel": "layers", "href": url_for("api.layers")},
-        {"rel": "streets", "href": url_for("api.streets")},
-        {"rel": "compounds", "href": url_for("api.compounds")},
-        {"rel": "kpi", "href": url_for("api.kpi")},
-        {"rel": "basemaps", "href": url_for("api.basemaps")},
-        {"rel": "ogc", "href": url_for("ogc.landing")},
-    ]})
+    present = current_app.view_functions  # a resource of a disabled plugin is not linked
+    return jsonify({"links": [{"rel": rel, "href": url_for(endpoint)} for rel, endpoint in INDEX_LINKS
+                              if endpoint in present]})
 
 
 @bp.get("/layers")

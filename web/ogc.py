@@ -46,6 +46,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 DEFAULT_LIMIT = 1000  # features of a page when `limit` is absent (GDAL and QGIS ask for this many)
 MAX_LIMIT = 10_000  # a larger `limit` is served as this many (OGC API – Features, /req/core/fc-limit-response-1)
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+MAX_OFFSET = 10**9  # beyond any collection; larger values would overflow the database's integer
 ITEM_PARAMETERS = frozenset({"f", "lang", "limit", "offset", "after", "bbox", "bbox-crs", "crs"})
 API_VERSION = "1.1"
 
@@ -300,7 +301,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return minx, miny, maxx, maxy
 
 
-def _int(name: str, default: int, lo: int) -> int:
+def _int(name: str, default: int, lo: int, hi: int | None = MAX_OFFSET) -> int:
     text = request.args.get(name)
     if text is None or text == "":
         return default
@@ -310,6 +311,8 @@ def _int(name: str, default: int, lo: int) -> int:
         raise BadParameter(name, "must be an integer") from None
     if value < lo:
         raise BadParameter(name, f"must be at least {lo}")
+    if hi is not None and value > hi:
+        raise BadParameter(name, f"must be at most {hi}")
     return value
 
 
@@ -327,7 +330,7 @@ def _item_arguments(context, coll: engine.Collection, lang: str) -> dict[str, An
     for name in ("bbox-crs", "crs"):
         if request.args.get(name) not in (None, "", CRS84):
             raise BadParameter(name, f"only {CRS84} is supported")
-    limit = min(_int("limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
+    limit = min(_int("limit", DEFAULT_LIMIT, 1, hi=None), MAX_LIMIT)  # any larger limit is capped, as the standard says
     offset = _int("offset", 0, 0)
     after = request.args.get("after") or None
     if after is not None and len(after) > 200:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import secrets
 from urllib.parse import unquote_to_bytes, urlsplit
 
@@ -45,8 +46,11 @@ def is_static_request() -> bool:
 
 def _no_store(response: Response) -> None:
     """Nothing but static files is kept by any cache: pages and API answers depend on who asks (and may
-    carry tokens, reports, CSRF tokens). An ETag still lets a client ask "changed?" (304) each time."""
+    carry tokens, reports, CSRF tokens). An ETag still lets a client ask "changed?" (304) each time. A route that
+    chose a private cache lifetime itself (basemap tiles: the same for every user, fetched by the hundred) keeps it."""
     value = response.headers.get("Cache-Control", "")
+    if "private" in value and re.search(r"max-age=[1-9]", value):
+        return
     if "no-store" not in value:
         response.headers["Cache-Control"] = "private, no-store" if "private" in value else "no-store"
     response.headers.pop("Expires", None)

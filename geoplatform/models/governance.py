@@ -27,10 +27,11 @@ class Problem(Base):
     """One entry of the 工作台账: a hazard or violation found in a compound, its firm and its rectification."""
 
     __tablename__ = "problem"
+    __table_args__ = {"info": {"provenance": None}}  # `source` is the channel; a problem goes with its compound
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     compound_id: Mapped[str] = mapped_column(ForeignKey("compound.id"), index=True)
     category: Mapped[str] = mapped_column(String(32))
-    source: Mapped[str] = mapped_column(String(16))  # 12345 | patrol | report (how it was found)
+    source: Mapped[str] = mapped_column(String(16))  # 12345 | patrol | report (how it was found), not provenance
     company: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the firm (property_company.name)
     found_on: Mapped[dt.date] = mapped_column(Date)
     rectify_by: Mapped[dt.date | None] = mapped_column(Date, nullable=True)

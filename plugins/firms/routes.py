@@ -61,9 +61,12 @@ def make_blueprint(context: Any) -> Blueprint:
         if not value:
             return context.today
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             abort(400, t("firms.bad_date", lang(), value=value))
+        if not 1900 <= day.year <= 2999:  # quarters and a year of credit events are counted back from it
+            abort(400, t("firms.bad_date", lang(), value=value))
+        return day
 
     def quarter_arg(default: str) -> str:
         q = request.values.get("quarter") or default

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -343,3 +344,22 @@ def test_every_demo_row_is_labelled_synthetic() -> None:
             if "source" in row:
                 assert row["source"].startswith(demo.SOURCE), (table, row["source"])
     assert {"district", "street", "compound", "building"} <= set(data.tables)
+
+
+def test_every_plugin_record_of_the_demo_is_demo_content(ctx, db_url, cli_run, tmp_path) -> None:  # noqa: ANN001
+    """Plugins' demo records (governance problems found by '12345', firms, organisations) are not real work:
+    `demo` runs again without --replace; a problem of a real compound is real work."""
+    from geoplatform import demo as demo_module
+    from geoplatform.models import governance as gov
+
+    assert cli_run(db_url, "demo", "--scale", "0.3", "--seed", "9").exit_code == 0
+    with ctx.session(readonly=True) as s:
+        assert s.scalar(select(func.count()).select_from(gov.Problem)) > 0  # the case is exercised
+        assert demo_module.other_rows(s) == {}
+    assert cli_run(db_url, "demo", "--scale", "0.3", "--seed", "9").exit_code == 0
+    assert cli_run(db_url, "import", "compounds", _real_compound(tmp_path / "real.geojson", "REAL-3")).exit_code == 0
+    with ctx.session() as s:
+        s.add(gov.Problem(id="P-REAL", compound_id="REAL-3", category="hazard", source="12345",
+                          found_on=dt.date(2026, 11, 1)))
+    with ctx.session(readonly=True) as s:
+        assert demo_module.other_rows(s) == {"compound": 1, "problem": 1}

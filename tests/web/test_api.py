@@ -265,3 +265,12 @@ def test_dot_map_and_kpi_are_computed_once_per_data_revision(client, admin, web_
     cold()
     _features(client, admin, "compounds", bbox=CITY, zoom=10)
     assert calls == ["dots", "dots"]
+
+
+def test_index_links_every_resource_and_each_answers(client, admin) -> None:  # noqa: ANN001
+    r = client.get("/api/v1/", headers=admin)
+    assert r.status_code == 200
+    links = {link["rel"]: link["href"] for link in r.get_json()["links"]}
+    assert {"layers", "streets", "compounds", "kpi", "basemaps", "ogc"} <= set(links)
+    for rel, href in links.items():
+        assert client.get(href, headers=admin).status_code == 200, rel

@@ -35,7 +35,6 @@ def _say(key: str, **params: Any) -> str:
 @click.option("--street", default=None, help="Street officers: the street (NBS code or name).")
 @click.option("--community", default=None, help="Community officers: the community (12-digit NBS code or name).")
 @click.option("--utility", default=None, help="Utilities: water, power, heating or gas.")
-@click.option("--community", default=None, help="Community officers: the community (12-digit code).")
 @click.option("--password-stdin", "password_stdin", is_flag=True, help="Read the password from the first stdin line.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
