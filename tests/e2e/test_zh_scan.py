@@ -96,8 +96,10 @@ def test_every_menu_page_is_chinese_offline(browser, role_server, role_demo, rol
         page.goto(f"{role_server}/login")
         page.fill("input[name=name]", account)
         page.fill("input[name=password]", role_demo.password)
+        leaving["now"] = True
         page.click("button[type=submit]")
         page.wait_for_load_state("networkidle")
+        leaving["now"] = False
         with role_ctx.session(readonly=True) as s:
             cid = s.scalar(select(m.Compound.id).where(m.Compound.street_code == role_demo.street)
                            .order_by(m.Compound.id).limit(1))
