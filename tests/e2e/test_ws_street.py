@@ -178,3 +178,31 @@ def test_orphan_highlight_and_a_replan_message_that_stays(officer_page, ws_demo,
     page.click("#ws-flash .ws-flash-close")
     assert page.locator("#ws-flash").is_hidden()
     assert not record["outside"] and not record["errors"]
+
+
+def test_admin_revert_needs_a_reason_and_a_confirmation(officer_page, browser, ws_server, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
+    """Issue 19 pt 6: the admin's 撤销打包 opens a confirmation with a required reason; the reason is audited."""
+    page, _ = officer_page
+    pid = open_proposals(ws_ctx, ws_demo.street, "building")[0]["id"]
+    _decide(page, pid, "accept", "2025年7月业主大会表决通过")
+    ctx, admin, record = logged_in(browser, ws_server, "ws_admin", ws_demo.password, f"/ws/street?street={ws_demo.street}",
+                                   viewport=(1500, 920), accept_downloads=False)
+    try:
+        wait_for(admin, "window.wsStreet && wsStreet.ready && document.body.dataset.wsLoading === '0'")
+        row = admin.locator(f'#ws-proposals tr.ws-proposal[data-id="{pid}"]')
+        row.locator(".ws-revert").click()  # one click only opens the confirmation
+        assert "确定撤销" in admin.inner_text("#ws-revert-question")
+        assert row.get_attribute("data-status") == "accepted"
+        admin.click("#ws-confirm")  # no reason: refused in the page, nothing sent
+        assert "is-invalid" in admin.get_attribute("#ws-note", "class")
+        admin.fill("#ws-note", "表决材料不全，需重新表决")
+        admin.click("#ws-confirm")
+        wait_for(admin, f"document.querySelector('#ws-proposals tr[data-id=\"{pid}\"]').dataset.status === 'reverted'")
+        assert row.locator(".ws-revert").count() == 0
+        with ws_ctx.session(readonly=True) as s:
+            ev = s.execute(select(m.AuditEvent.user_name, m.AuditEvent.detail).where(
+                m.AuditEvent.entity_id == pid, m.AuditEvent.action == "revert")).one()
+        assert tuple(ev) == ("ws_admin", "表决材料不全，需重新表决")
+        assert not record["dialogs"] and not record["errors"]
+    finally:
+        ctx.close()
