@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geoplatform import models as m
+from geoplatform.i18n import Message
 
 MAX_LIMIT = 1000
+MESSAGE_PREFIX = "i18n:"  # a detail stored as a catalogue message (rendered in the reader's language)
+IGNORED_IN_CHANGES = frozenset({"version"})  # bookkeeping: a change of these alone is no change
 
 
 def _principal_name(principal: Any) -> str:
@@ -40,17 +44,53 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def changed_keys(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    """The keys whose value differs between two before/after snapshots (bookkeeping keys such as version aside)."""
+    b, a = jsonable(before or {}), jsonable(after or {})
+    return [k for k in dict.fromkeys([*b, *a]) if k not in IGNORED_IN_CHANGES and b.get(k) != a.get(k)]
+
+
+def is_noop(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
+    """An update whose before and after snapshots agree changes nothing and is not recorded."""
+    return action == "update" and before is not None and after is not None and not changed_keys(before, after)
+
+
 def record(session: Session, principal: Any, action: str, entity: str, entity_id: Any = None,
            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-           street_code: str | None = None, outcome: str = "ok", detail: str | None = None) -> m.AuditEvent:
-    """Add one audit event to the caller's transaction (it commits or rolls back with the change)."""
+           street_code: str | None = None, outcome: str = "ok",
+           detail: str | Message | None = None) -> m.AuditEvent | None:
+    """Add one audit event to the caller's transaction (it commits or rolls back with the change).
+
+    An update that changes nothing (`is_noop`) writes no event and returns None. A `detail` given as a
+    `Message` is stored as its catalogue key + params and shown in the reader's language (`detail_text`);
+    plain text (a user's note) is stored as it is.
+    """
+    if outcome == "ok" and is_noop(action, before, after):
+        return None
     event = m.AuditEvent(
         at=m.utcnow(), user_name=_principal_name(principal)[:100], action=action[:32], entity=entity[:32],
         entity_id=None if entity_id is None else str(entity_id)[:128], street_code=street_code,
-        outcome=outcome[:16], before=jsonable(before), after=jsonable(after), detail=detail,
+        outcome=outcome[:16], before=jsonable(before), after=jsonable(after), detail=stored_detail(detail),
     )
     session.add(event)
     return event
+
+
+def stored_detail(detail: str | Message | None) -> str | None:
+    """The text column's form of a detail: a Message as `i18n:{"key", "params"}`, anything else as text."""
+    if isinstance(detail, Message):
+        return MESSAGE_PREFIX + json.dumps(detail.to_json(), ensure_ascii=False, separators=(",", ":"))
+    return detail
+
+
+def detail_text(detail: str | None, lang: str = "zh") -> str | None:
+    """A stored detail in `lang` (a stored Message rendered from the catalogue; plain text unchanged)."""
+    if not detail or not detail.startswith(MESSAGE_PREFIX):
+        return detail
+    try:
+        return Message.from_json(json.loads(detail[len(MESSAGE_PREFIX):])).text(lang)
+    except (ValueError, KeyError, TypeError):
+        return detail
 
 
 def record_denied(engine_session_factory: Any, principal: Any, action: str, entity: str, entity_id: Any = None,
@@ -64,12 +104,12 @@ def record_denied(engine_session_factory: Any, principal: Any, action: str, enti
         record(s, principal, action, entity, entity_id, street_code=street_code, outcome="denied", detail=detail)
 
 
-def as_dict(event: m.AuditEvent) -> dict[str, Any]:
-    """An audit event as a JSON-ready dict."""
+def as_dict(event: m.AuditEvent, lang: str = "zh") -> dict[str, Any]:
+    """An audit event as a JSON-ready dict (a stored Message detail rendered in `lang`)."""
     return {"id": event.id, "at": event.at.isoformat(timespec="seconds"), "user": event.user_name,
             "action": event.action, "entity": event.entity, "entity_id": event.entity_id,
             "street_code": event.street_code, "outcome": event.outcome, "before": event.before,
-            "after": event.after, "detail": event.detail}
+            "after": event.after, "detail": detail_text(event.detail, lang)}
 
 
 def query(session: Session, entity: str | None = None, entity_id: str | None = None, street: str | None = None,

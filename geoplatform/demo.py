@@ -409,6 +409,15 @@ def _garages(data: DemoData, compound: dict[str, Any], parcel: Polygon, newer: b
 HANDOVER_PATH = ["not_handed_over", "owner_consent", "applied", "acceptance", "agreement", "taken_over"]
 
 
+# a facility's own rectification tasks (its ledger never holds another utility's work)
+LEDGER_TASKS = {
+    "water": ("更换老化供水管网", "加装分户水表", "修复供水阀门井", "二次供水设施清洗消毒", "补齐供水竣工资料"),
+    "power": ("更换老化配电柜", "更换入户电缆", "加装分户电表", "配电室防水改造", "补齐供电竣工资料"),
+    "heating": ("换热站设备检修", "更换老化供热管网", "加装热计量表", "管道保温修复", "补齐供热竣工资料"),
+    "gas": ("燃气立管防腐", "更换老化燃气管道", "加装燃气泄漏报警器", "调压箱检修", "补齐燃气竣工资料"),
+}
+
+
 def _handovers(data: DemoData, compound: dict[str, Any], rng: np.random.Generator, today: dt.date) -> None:
     year = compound["build_year"]
     for facility in m.UTILITY_FACILITIES:
@@ -438,8 +447,7 @@ def _handovers(data: DemoData, compound: dict[str, Any], rng: np.random.Generato
             for _ in range(int(rng.integers(1, 4))):
                 deadline = today + dt.timedelta(days=int(rng.integers(-40, 180)))
                 done = deadline - dt.timedelta(days=5) if rng.random() < 0.3 else None
-                items.append({"content": str(rng.choice(["更换老化管网", "加装计量表具", "修复阀门井", "补齐竣工资料",
-                                                         "更换配电柜", "换热站设备检修", "燃气立管防腐"])),
+                items.append({"content": str(rng.choice(LEDGER_TASKS[facility])),
                               "responsible_unit": "产权单位", "deadline": deadline, "done_date": done})
             rec["_ledger"] = items
 

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from geoplatform.errors import UserInputError
-from geoplatform.i18n import Message, add_messages
+from geoplatform.i18n import Localized, Message, add_messages, t
 from geoplatform.models import UNKNOWN, UNKNOWN_DEFAULT_FIELDS
 
 PROTECTED = frozenset({"id", "street_code", "version", "managed_by_id", "source", "updated_at"})
@@ -31,15 +31,15 @@ add_messages({
         "compound.protected_fields": "受保护的字段不能修改：{names}",
         "compound.derived_fields": "{names} 由业委会/物管会记录自动得出，不能手工修改，请在“业委会”工作台登记",
         "compound.unknown_fields": "未知字段：{names}",
-        "compound.nothing_to_change": "没有要修改的字段", "compound.bad_value": "{field}：{problem}",
+        "compound.nothing_to_change": "没有要修改的字段", "compound.bad_value": "{label}：{problem}",
         "compound.type.number": "应为数字", "compound.type.bool": "应为 true 或 false",
         "compound.type.text": "应为文字", "compound.type.date": "应为日期 YYYY-MM-DD",
         "compound.type.list": "应为名称列表（最多50个）", "compound.type.required": "不能为空",
         "compound.geometry.type": "应为 GeoJSON {kinds}", "compound.geometry.invalid": "不是有效的 GeoJSON",
         "compound.geometry.empty": "几何为空或无效（自相交？）",
-        "compound.outside_district": "{field}：位于{district}以外 {km:.1f} 公里（坐标有误，或是其他地区的要素）",
-        "compound.not_located": "{field}：不在任何街镇范围内",
-        "compound.unknown_community": "community_code：未知社区", "compound.community_street": "community_code：该社区属于其他街镇",
+        "compound.outside_district": "{label}：位于{district}以外 {km:.1f} 公里（坐标有误，或是其他地区的要素）",
+        "compound.not_located": "{label}：不在任何街镇范围内",
+        "compound.unknown_community": "所属社区：未知社区", "compound.community_street": "所属社区：该社区属于其他街镇",
         "compound.stale_version": "小区 {compound} 已被修改：当前版本 {version}，您提交的是 {sent}",
         "compound.changed_meanwhile": "小区 {compound} 刚被其他人修改，请重新加载后再试",
         "compound.version_mismatch": "请求体的 version（{version}）与 If-Match（{etag}）不一致",
@@ -50,16 +50,16 @@ add_messages({
         "compound.derived_fields": "{names} is derived from the owners' organisation records (RULES §6) and cannot be "
                                    "set by hand; record the organisation in the 业委会 workspace",
         "compound.unknown_fields": "unknown field(s): {names}", "compound.nothing_to_change": "nothing to change",
-        "compound.bad_value": "{field}: {problem}", "compound.type.number": "must be a number",
+        "compound.bad_value": "{label}: {problem}", "compound.type.number": "must be a number",
         "compound.type.bool": "must be true or false", "compound.type.text": "must be text",
         "compound.type.date": "must be a date YYYY-MM-DD", "compound.type.list": "must be a list of up to 50 names",
         "compound.type.required": "must not be empty", "compound.geometry.type": "must be a GeoJSON {kinds}",
         "compound.geometry.invalid": "is not valid GeoJSON",
         "compound.geometry.empty": "geometry is empty or invalid (self-intersection?)",
-        "compound.outside_district": "{field}: lies {km:.1f} km outside {district} (wrong coordinates, or a feature "
+        "compound.outside_district": "{label}: lies {km:.1f} km outside {district} (wrong coordinates, or a feature "
                                      "of another area)",
-        "compound.not_located": "{field}: lies in no street", "compound.unknown_community": "community_code: unknown community",
-        "compound.community_street": "community_code: the community belongs to another street",
+        "compound.not_located": "{label}: lies in no street", "compound.unknown_community": "community: unknown community",
+        "compound.community_street": "community: the community belongs to another street",
         "compound.stale_version": "compound {compound} changed: version is {version}, you sent {sent}",
         "compound.changed_meanwhile": "compound {compound} was changed by someone else; reload and retry",
         "compound.version_mismatch": "`version` ({version}) and If-Match ({etag}) name different versions",
@@ -67,6 +67,39 @@ add_messages({
                                     "registry first)",
     },
 })
+
+
+# The labels of a compound's fields (edit forms, validation messages, change history)
+add_messages({
+    "zh": {f"compound.field.{k}": v for k, v in {
+        "name": "小区名称", "address": "地址", "management_mode": "管理模式", "company": "物业公司",
+        "contract_end": "合同到期", "owners_org": "业主组织", "renovation": "老旧小区改造", "households": "户数",
+        "floor_area_m2": "建筑面积(㎡)", "build_year": "建成年份", "fee_collection_rate": "物业费收缴率(0–1)",
+        "complaints_per_year": "年投诉量(12345)", "demolition_planned": "列入拆迁计划", "aliases": "别名",
+        "community_code": "所属社区", "takeover_cost": "国企接管年补贴(万元)", "street_code": "街镇",
+        "managed_by_id": "打包并入小区", "boundary": "边界", "location": "位置", "id": "编号", "source": "数据来源",
+        "version": "版本", "updated_at": "更新时间", "compound_id": "所属小区"}.items()},
+    "en": {f"compound.field.{k}": v for k, v in {
+        "name": "Name", "address": "Address", "management_mode": "Management mode",
+        "company": "Property company", "contract_end": "Contract ends", "owners_org": "Owners' organisation",
+        "renovation": "Renovation", "households": "Households", "floor_area_m2": "Floor area (m²)",
+        "build_year": "Built", "fee_collection_rate": "Fee collection rate (0–1)",
+        "complaints_per_year": "Complaints per year (12345)", "demolition_planned": "Demolition planned",
+        "aliases": "Aliases", "community_code": "Community", "takeover_cost": "Takeover subsidy (10k CNY/yr)",
+        "street_code": "Street", "managed_by_id": "Bundled into", "boundary": "Boundary", "location": "Location",
+        "id": "ID", "source": "Source", "version": "Version", "updated_at": "Updated", "compound_id": "Compound"}.items()},
+})
+
+
+def field_label(name: str) -> Message:
+    """A compound field's label as a message (the field's name when it has none)."""
+    return Message(f"compound.field.{name}")
+
+
+def field_names(names: list[str]) -> Localized:
+    """Several fields named in a message: their labels in each language."""
+    return Localized(zh="、".join(t(f"compound.field.{n}", "zh") for n in names),
+                     en=", ".join(t(f"compound.field.{n}", "en") for n in names))
 
 
 def compound_fields() -> dict[str, Any]:
@@ -82,7 +115,7 @@ def editable_names() -> tuple[str, ...]:
 
 
 def _problem(field: str, key: str, **params: Any) -> UserInputError:
-    return UserInputError("compound.bad_value", field=field, problem=Message(key, **params))
+    return UserInputError("compound.bad_value", field=field, label=field_label(field), problem=Message(key, **params))
 
 
 def _json_type(name: str, kind: str, value: Any) -> None:
@@ -123,10 +156,10 @@ def parse_edit(changes: dict[str, Any], today: dt.date) -> dict[str, Any]:
 
     protected = sorted(k for k in changes if k in PROTECTED)
     if protected:
-        raise UserInputError("compound.protected_fields", fields=protected, names=", ".join(protected))
+        raise UserInputError("compound.protected_fields", fields=protected, names=field_names(protected))
     derived = sorted(k for k in changes if k in DERIVED)
     if derived:
-        raise UserInputError("compound.derived_fields", fields=derived, names=", ".join(derived))
+        raise UserInputError("compound.derived_fields", fields=derived, names=field_names(derived))
     fields = compound_fields()
     unknown = sorted(k for k in changes if k not in fields and k not in GEOMETRY_FIELDS)
     if unknown:
@@ -154,7 +187,7 @@ def parse_edit(changes: dict[str, Any], today: dt.date) -> dict[str, Any]:
         try:
             value = parse_value(f, raw, today)
         except ValueProblem as exc:
-            raise UserInputError("compound.bad_value", field=name, problem=exc.message) from None
+            raise UserInputError("compound.bad_value", field=name, label=field_label(name), problem=exc.message) from None
         values[name] = value.strip() if isinstance(value, str) else value
     return values
 
@@ -179,13 +212,14 @@ def place(session: Any, boundary: Any, location: Any, moved: list[str]) -> str:
     inside = inside_district(geoms, outline)
     if not inside.all():
         km = km_from_district([g for g, ok in zip(geoms, inside, strict=True) if not ok], outline)
-        raise UserInputError("compound.outside_district", field=field, km=float(km.max()), district=DISTRICT_NAME)
+        raise UserInputError("compound.outside_district", field=field, label=field_label(field), km=float(km.max()),
+                             district=DISTRICT_NAME)
     try:  # the point that places a compound: its location, else a point on its boundary
         street = street_codes_at(session, [location if location is not None else boundary])[0]
     except NoStreetPolygons:
         street = None
     if street is None:
-        raise UserInputError("compound.not_located", field=field)
+        raise UserInputError("compound.not_located", field=field, label=field_label(field))
     return street
 
 

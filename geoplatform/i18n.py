@@ -68,6 +68,13 @@ class Message(str):
         """{"key", "params"} with nested messages as the same kind of object (for clients that translate)."""
         return {"key": self.key, "params": {k: _json_param(v) for k, v in self.params.items()}}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Message:
+        """The message of `to_json`'s document (nested {"key", "params"} objects become messages again)."""
+        params = {k: cls.from_json(v) if isinstance(v, dict) and set(v) == {"key", "params"} else v
+                  for k, v in (data.get("params") or {}).items()}
+        return cls(str(data["key"]), **params)
+
 
 def render(key: str, lang: str, params: dict[str, Any]) -> str:
     """Format `key`'s text in `lang` with params, rendering Message/Localized params in that language."""

@@ -52,6 +52,16 @@ def bar_chart(rows: Sequence[dict[str, Any]], key: str, target: float, title: st
     return Markup("").join(parts)
 
 
+def tick_indices(count: int, plot_w: float, label_px: float = 52.0) -> list[int]:
+    """Which of `count` evenly spaced x labels to draw so that none overlaps the next (the last one always
+    drawn, then every k-th going back): k is the fewest points that hold one label's width."""
+    if count <= 0:
+        return []
+    gap = plot_w / max(1, count - 1)
+    step = max(1, -(-int(label_px) // max(1, int(gap)))) if gap < label_px else 1
+    return sorted(range(count - 1, -1, -step))
+
+
 def trend_chart(points: Sequence[dict[str, Any]], series: Sequence[tuple[str, str, str, float]], title: str,
                 chart_id: str) -> Markup:
     """A line per series (key, label, colour, target) over months; each target drawn as a dashed line."""
@@ -69,8 +79,9 @@ def trend_chart(points: Sequence[dict[str, Any]], series: Sequence[tuple[str, st
         parts.append(Markup('<line x1="{0}" y1="{1:.1f}" x2="{2}" y2="{1:.1f}" stroke="{3}"/>'
                             '<text x="{4}" y="{5:.1f}" class="ws-chart-tick" text-anchor="end">{6}%</text>')
                      .format(left, y_of(tick), left + plot_w, GRID, left - 4, y_of(tick) + 4, int(tick * 100)))
+    shown = set(tick_indices(len(points), plot_w))
     for i, p in enumerate(points):
-        if i % 2 == 0 or i == len(points) - 1:
+        if i in shown:
             parts.append(Markup('<text x="{:.1f}" y="{}" class="ws-chart-tick" text-anchor="middle">{}</text>')
                          .format(left + plot_w * i / n, height - 14, p["month"]))
     for k, (key, label, color, target) in enumerate(series):

@@ -8,7 +8,7 @@ MESSAGES = {
         "basemaps.title": "底图管理",
         "basemaps.intro": "地图默认使用本系统自己的数据绘制底图（区、街道、社区边界和名称，主干道、河流、铁路），"
                           "不访问互联网。可加载从区自然资源（GIS）部门或天地图获取的离线瓦片包（MBTiles 或 PMTiles，"
-                          "栅格 png/jpg/webp 或矢量 pbf），加载后它成为默认底图。",
+                          "栅格或矢量），加载后它成为默认底图。",
         "basemaps.outline": "本地底图（街道社区）",
         "basemaps.list": "已加载的瓦片包",
         "basemaps.none_loaded": "尚未加载瓦片包：地图使用本地底图（街道社区）。",
@@ -24,22 +24,22 @@ MESSAGES = {
         "basemaps.remove_confirm": "确定删除底图“{title}”？",
         "basemaps.removed": "已删除底图“{title}”。",
         "basemaps.upload": "加载瓦片包",
-        "basemaps.upload_file": "瓦片包文件（.mbtiles 或 .pmtiles）",
+        "basemaps.upload_file": "瓦片包文件（MBTiles 或 PMTiles）",
         "basemaps.upload_title": "显示名称（可不填）",
         "basemaps.upload_name": "标识（字母、数字、下划线、连字符；可不填）",
         "basemaps.upload_submit": "加载",
-        "basemaps.upload_limit": "网页上传不超过 {mb} MB；更大的文件请在服务器上用命令 geoplatform basemap add 加载。",
+        "basemaps.upload_limit": "网页上传不超过 {mb} MB；更大的文件请交系统管理员在服务器上加载。",
         "basemaps.added": "已加载底图“{title}”（{kind}，{min_zoom}–{max_zoom} 级）。",
         "basemaps.kind.raster": "栅格",
         "basemaps.kind.vector": "矢量",
         "basemaps.no_file": "请选择要加载的瓦片包文件。",
         "basemaps.online": "联网底图",
         "basemaps.online_intro": "以下底图由浏览器直接向外部网站请求瓦片，只有用户在地图上选择时才会使用，不会作为默认底图：",
-        "basemaps.online.osm": "OpenStreetMap：向 tile.openstreetmap.org 请求瓦片。",
-        "basemaps.online.tianditu": "天地图（矢量、影像及注记）：向 t0–t7.tianditu.gov.cn 请求瓦片。",
+        "basemaps.online.osm": "OpenStreetMap：向 OpenStreetMap 网站（境外）请求瓦片。",
+        "basemaps.online.tianditu": "天地图（矢量、影像及注记）：向天地图网站请求瓦片。",
         "basemaps.tianditu_on": "天地图已启用（已配置密钥）。",
-        "basemaps.tianditu_off": "天地图未启用：在配置文件中设置 tianditu_key（或环境变量 GEOPLATFORM_TIANDITU_KEY）"
-                                 "后，用户可以在地图上选用天地图；未设置时地图上不显示这些选项。",
+        "basemaps.tianditu_off": "天地图未启用：需由系统管理员配置天地图密钥，之后用户可以在地图上选用天地图；"
+                                 "未配置时地图上不显示这些选项。",
         "basemaps.size_mb": "{mb} MB",
         "basemaps.cli.added": "已加载底图 {name}（{title}）：{container} {tile_format}，{min_zoom}–{max_zoom} 级",
         "basemaps.cli.removed": "已删除底图 {name}",
@@ -67,7 +67,7 @@ MESSAGES = {
         "basemaps.intro": "By default the map draws its basemap from this system's own data (district, street and "
                           "community outlines and names; main roads, rivers, railways) and makes no request to the "
                           "internet. An offline tile package from the GIS department or Tianditu (MBTiles or PMTiles; "
-                          "raster png/jpg/webp or vector pbf) can be loaded; it then becomes the default basemap.",
+                          "raster or vector) can be loaded; it then becomes the default basemap.",
         "basemaps.outline": "Local basemap (streets and communities)",
         "basemaps.list": "Loaded tile packages",
         "basemaps.none_loaded": "No tile package loaded: the map uses the local basemap (streets and communities).",
@@ -87,7 +87,7 @@ MESSAGES = {
         "basemaps.upload_title": "Title (optional)",
         "basemaps.upload_name": "Name (letters, digits, '_' and '-'; optional)",
         "basemaps.upload_submit": "Load",
-        "basemaps.upload_limit": "Uploads up to {mb} MB; load larger files on the server with `geoplatform basemap add`.",
+        "basemaps.upload_limit": "Uploads up to {mb} MB; the system administrator loads larger files on the server.",
         "basemaps.added": "Basemap “{title}” loaded ({kind}, zoom {min_zoom}–{max_zoom}).",
         "basemaps.kind.raster": "raster",
         "basemaps.kind.vector": "vector",
@@ -95,12 +95,11 @@ MESSAGES = {
         "basemaps.online": "Online basemaps",
         "basemaps.online_intro": "These basemaps make the browser ask outside web sites for tiles. They are used only "
                                  "when a user picks them on the map, never by default:",
-        "basemaps.online.osm": "OpenStreetMap: tiles from tile.openstreetmap.org.",
-        "basemaps.online.tianditu": "Tianditu (vector, imagery and labels): tiles from t0–t7.tianditu.gov.cn.",
+        "basemaps.online.osm": "OpenStreetMap: tiles from the OpenStreetMap web site (abroad).",
+        "basemaps.online.tianditu": "Tianditu (vector, imagery and labels): tiles from the Tianditu web site.",
         "basemaps.tianditu_on": "Tianditu is enabled (a key is configured).",
-        "basemaps.tianditu_off": "Tianditu is off: set tianditu_key in the configuration file (or "
-                                 "GEOPLATFORM_TIANDITU_KEY) to let users pick it on the map; without it the map "
-                                 "does not show these entries.",
+        "basemaps.tianditu_off": "Tianditu is off: the system administrator configures a Tianditu key, then users can "
+                                 "pick it on the map; until then the map does not show these entries.",
         "basemaps.size_mb": "{mb} MB",
         "basemaps.cli.added": "Basemap {name} ({title}) loaded: {container} {tile_format}, zoom {min_zoom}–{max_zoom}",
         "basemaps.cli.removed": "Basemap {name} removed",

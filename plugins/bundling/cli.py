@@ -189,7 +189,7 @@ def register(cli: click.Group) -> None:
 
     @bundle.command("revert")
     @click.argument("proposal_id")
-    @click.option("--note", default=None, help="Why the accepted proposal is undone.")
+    @click.option("--note", required=True, help="Why the accepted proposal is undone (required, audited).")
     @click.option("--user", default=None, help="Act as this stored user (admin only).")
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context

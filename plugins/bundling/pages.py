@@ -74,7 +74,7 @@ def blueprint(context: Any) -> Blueprint:
 
     @bp.post("/proposals/<proposal_id>/revert")
     def revert(proposal_id: str) -> Response:
-        """Undo an accepted proposal exactly (admin; RULES §5), with an optional note."""
+        """Undo an accepted proposal exactly (admin; RULES §5), with the reason (`note`, required, audited)."""
         return decide(proposal_id, "revert", "note")
 
     @bp.post("/plan")

@@ -64,7 +64,13 @@ MESSAGES = {
         'bundling.ws.col.nearest': '最近专业化小区(米)',
         'bundling.ws.revert': '撤销打包',
         'bundling.ws.reverted_ok': '已撤销，楼栋/小区已恢复原状',
+        'bundling.ws.revert_reason': '撤销理由（必填，记入审计）', 'bundling.ws.revert_ph': '例：表决材料不全，需重新表决',
+        'bundling.ws.confirm_revert': '确认撤销打包', 'bundling.ws.need_revert_reason': '请填写撤销理由',
+        'bundling.ws.revert_question': '撤销后，楼栋/小区恢复到打包前的状态。确定撤销这条已同意的打包建议吗？',
+        'bundling.ws.close': '知道了',
         'bundling.ws.buildings': '楼栋 {ids}',
+        'bundling.ws.at_address': '{address}（{n} 栋）', 'bundling.ws.no_address': '无门牌地址：楼栋 {ids}',
+        'bundling.ws.building_codes': '楼栋编号',
         'bundling.ws.unsaved_note': '其中 {n} 条建议尚未保存：决定时自动保存，或点击“重新规划”全部保存。',
         "bundling.section.title": "打包管理", "bundling.section.no_proposals": "不涉及打包建议",
         "bundling.section.as_host": "作为承接小区", "bundling.section.as_orphan": "作为被打包对象",
@@ -72,7 +78,7 @@ MESSAGES = {
         "bundling.section.plan_orphan": "当前规划：本小区不成管理规模（{status}）",
         "bundling.audit.entity": "打包建议", "bundle_proposal.col.status": "状态",
         "bundle_proposal.col.reason": "驳回理由", "bundling.need_note": "请填写{what}",
-        "bundling.note.consent_note": "业主大会表决情况", "bundling.note.reason": "驳回理由",
+        "bundling.note.consent_note": "业主大会表决情况", "bundling.note.reason": "驳回理由", "bundling.note.note": "撤销理由",
         "bundling.need_street": "请指定街镇（street）",
     },
     "en": {
@@ -119,7 +125,13 @@ MESSAGES = {
         'bundling.ws.col.nearest': 'Nearest host (m)',
         'bundling.ws.revert': 'Revert',
         'bundling.ws.reverted_ok': 'Reverted: the orphans are back as they were',
+        'bundling.ws.revert_reason': 'Reason for undoing (required, audited)', 'bundling.ws.revert_ph': 'e.g. the vote records are incomplete',
+        'bundling.ws.confirm_revert': 'Confirm undo', 'bundling.ws.need_revert_reason': 'Give the reason for undoing',
+        'bundling.ws.revert_question': 'Undoing restores the buildings/compounds as they were before. Undo this accepted proposal?',
+        'bundling.ws.close': 'Got it',
         'bundling.ws.buildings': 'buildings {ids}',
+        'bundling.ws.at_address': '{address} ({n} buildings)', 'bundling.ws.no_address': 'no address: buildings {ids}',
+        'bundling.ws.building_codes': 'building codes',
         'bundling.ws.unsaved_note': '{n} proposals are not saved yet: deciding one saves it, re-planning saves all.',
         "bundling.section.title": "Bundled management", "bundling.section.no_proposals": "No bundling proposals",
         "bundling.section.as_host": "as host", "bundling.section.as_orphan": "as orphan",
@@ -128,9 +140,34 @@ MESSAGES = {
         "bundling.audit.entity": "bundling", "bundle_proposal.col.status": "status",
         "bundle_proposal.col.reason": "reason", "bundling.need_note": "{what} is required",
         "bundling.note.consent_note": "the owners' assembly vote", "bundling.note.reason": "a reason",
+        "bundling.note.note": "the reason for undoing",
         "bundling.need_street": "name the street to plan (street)",
     },
 }
+
+
+def _buildings(session: Any, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """Orphan buildings by id: address and a point inside each (for the list and the map highlight)."""
+    from geoplatform.store import read_frame
+
+    if not ids:
+        return {}
+    frame = read_frame(session, "building", where=[m.Building.id.in_(list(ids))], columns=["id", "address", "geom"])
+    out = {}
+    for bid, address, geom in zip(frame["id"], frame["address"], frame.geometry, strict=True):
+        pt = geom.representative_point() if geom is not None and not geom.is_empty else None
+        out[str(bid)] = {"id": str(bid), "address": address if isinstance(address, str) and address else None,
+                         "lat": round(pt.y, 6) if pt else None, "lon": round(pt.x, 6) if pt else None}
+    return out
+
+
+def by_address(buildings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Orphan buildings grouped by address (the order first seen): [{"address", "ids"}]; no address → its own row."""
+    groups: dict[str, dict[str, Any]] = {}
+    for b in buildings:
+        key = b["address"] or f"\0{b['id']}"
+        groups.setdefault(key, {"address": b["address"], "ids": []})["ids"].append(b["id"])
+    return list(groups.values())
 
 
 def _names(session: Any, ids: set[str]) -> dict[str, str]:
@@ -170,10 +207,15 @@ def proposal_rows(context: Any, session: Any, street: str) -> list[dict[str, Any
     compound_ids = {p["host_compound_id"] for p in rows if p["host_compound_id"]}
     compound_ids |= {i for p in rows if p["orphan_kind"] == "compound" for i in p["orphan_ids"]}
     names = _names(session, compound_ids)
+    buildings = _buildings(session, {i for p in rows if p["orphan_kind"] != "compound" for i in p["orphan_ids"]})
     for p in rows:
         p["host_name"] = names.get(p["host_compound_id"], p["host_compound_id"])
         p["orphan_names"] = [names.get(i, i) for i in p["orphan_ids"]] if p["orphan_kind"] == "compound" \
             else list(p["orphan_ids"])
+        if p["orphan_kind"] != "compound":
+            found = [buildings[i] for i in p["orphan_ids"] if i in buildings]
+            p["orphan_addresses"] = by_address(found)
+            p["orphan_points"] = [[b["lat"], b["lon"]] for b in found if b["lat"] is not None]
         p["open"] = p["status"] in OPEN_STATES
     rows.sort(key=lambda p: (not p["open"], p["status"], p["distance_m"] or 0.0, p["id"]))
     return rows
@@ -236,13 +278,17 @@ def compound_sections(context: Any, compound_id: str, user: Any) -> list[Section
         rows = s.execute(select(m.BundleProposal).where(m.BundleProposal.street_code == c.street_code)
                          .order_by(m.BundleProposal.id)).scalars().all()
         out = []
-        for p in rows:
+        mine = [p for p in rows if p.host_compound_id == c.id or c.id in (p.orphan_ids or [])]
+        names = _names(s, {p.host_compound_id for p in mine} | {i for p in mine if p.orphan_kind == "compound"
+                                                                  for i in p.orphan_ids or []})
+        for p in mine:
             role = "host" if p.host_compound_id == c.id else "orphan" if c.id in (p.orphan_ids or []) else None
             if role is None:
                 continue
             out.append({"id": p.id, "role": t(f"bundling.section.as_{role}", lang),
-                        "kind": label("orphan_kind", p.orphan_kind, lang), "orphans": "、".join(p.orphan_ids or []),
-                        "host": p.host_compound_id, "distance": p.distance_m, "area": p.merged_floor_area_m2,
+                        "kind": label("orphan_kind", p.orphan_kind, lang),
+                        "orphans": "、".join(names.get(i, i) for i in p.orphan_ids or []),
+                        "host": p.host_compound_id, "host_name": names.get(p.host_compound_id, p.host_compound_id), "distance": p.distance_m, "area": p.merged_floor_area_m2,
                         "households": p.merged_households, "status": p.status,
                         "status_label": label("bundle_status", p.status, lang), "note": p.consent_note or p.reason})
     plan = {k: values.get(f"bundling_{k}", {}).get(compound_id) for k in ("host_of", "orphan", "status")}

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from geoplatform import audit, exchange
 from geoplatform import models as m
-from geoplatform.errors import Conflict, Forbidden, NotFound
+from geoplatform.errors import Conflict, Forbidden, NotFound, UserInputError
 from geoplatform.principal import Principal
 from geoplatform.store import read_frame
 from plugins.bundling.rules import Plan, find_hosts, find_orphans, plan_bundles
@@ -358,12 +358,19 @@ def reject(context: Any, session: Session, principal: Principal, proposal_id: st
 
 def revert(context: Any, session: Session, principal: Principal, proposal_id: str,
            note: str | None = None) -> dict[str, Any]:
-    """Undo an accepted proposal exactly (admin): restore before_state, refusing if the records changed since."""
+    """Undo an accepted proposal exactly (admin): restore before_state, refusing if the records changed since.
+
+    The reason (`note`) is required and audited: undoing a decision the street took needs its why.
+    """
     p = session.get(m.BundleProposal, proposal_id)
     if p is None:
         raise UnknownProposal(f"unknown bundle proposal {proposal_id!r}")
     _authorise(context, session, principal, "revert_bundle", p)
     _check_state(p, ("accepted",), "reverted")
+    if not (note or "").strip():
+        from geoplatform.i18n import Message
+
+        raise UserInputError("bundling.need_note", field="note", what=Message("bundling.note.note"))
     state = p.before_state or {}
     after = state.get("after", {})
     host_before = state.get("host", {})

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from geoplatform import webshell
+from geoplatform.errors import NotFound
 
 
 def blueprint(context: Any) -> Blueprint:
@@ -27,6 +28,31 @@ def blueprint(context: Any) -> Blueprint:
                 street = resolve_street(s, request.args["street"][:100])
         data = context.memo(f"kpi|{street}", lambda: _plain(kpi_report(context, street=street)))
         return webshell.json_response(data)
+
+    @bp.get("/kpi.xlsx")
+    def kpi_xlsx() -> Response:
+        """The bureau's KPI table (district + streets) as an Excel file, headers in the user's language."""
+        webshell.require("export", {"kind": "export", "id": "kpi", "street_code": None, "format": "xlsx"})
+        report = kpi_report(context)
+        body = kpi_workbook(report, webshell.lang())
+        return Response(body, mimetype=XLSX, headers={"Content-Disposition": "attachment; filename=kpi.xlsx"})
+
+    @bp.get("/kpi/chart/<name>.svg")
+    def kpi_chart(name: str) -> Response:
+        """One chart of the bureau's KPI panel as an SVG file (coverage, owners, trend[?street=])."""
+        from plugins.coverage.screens import bureau_panel
+
+        webshell.require("view")
+        if name not in CHARTS:
+            raise NotFound("coverage.unknown_chart", chart=name[:40])
+        street = None
+        if request.args.get("street"):
+            with context.session(readonly=True) as s:
+                street = resolve_street(s, request.args["street"][:100])
+        svg = str(bureau_panel(context, street).data[CHARTS[name]])
+        svg = svg.replace('width="100%"', 'width="1120" style="background:#fff"', 1)
+        return Response('<?xml version="1.0" encoding="utf-8"?>\n' + svg, mimetype="image/svg+xml",
+                        headers={"Content-Disposition": f"attachment; filename=kpi-{name}.svg"})
 
     def _street_arg() -> str | None:
         if not request.args.get("street"):
@@ -101,6 +127,40 @@ def workspace(context: Any) -> Blueprint:
         return render_template("coverage/path_page.html", data=panel.data, street_name=name)
 
     return bp
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CHARTS = {"coverage": "chart_coverage", "owners": "chart_owners", "trend": "chart_trend"}
+KPI_COLUMNS = ("name", "compounds", "served", "coverage_rate", "compounds_needed_for_target", "owners_org_rate",
+               "owners_org_needed_for_target", "households", "coverage_rate_households")
+
+
+def kpi_workbook(report: dict[str, Any], lang: str) -> bytes:
+    """The KPI table as XLSX bytes: one row for the district, one per street; rates as percentages."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from geoplatform.i18n import t
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = t("coverage.xlsx.sheet", lang)
+    ws.append([t(f"coverage.xlsx.col.{c}", lang) for c in KPI_COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    district = {**report["district"], "name": t("coverage.xlsx.district", lang)}
+    for row in [district, *report["streets"]]:
+        ws.append([_plain(row.get(c)) for c in KPI_COLUMNS])
+        for cell, c in zip(ws[ws.max_row], KPI_COLUMNS, strict=True):
+            if c.endswith("rate") or c.endswith("rate_households"):
+                cell.number_format = "0.0%"
+    for col, width in zip("ABCDEFGHI", (16, 8, 8, 12, 14, 12, 14, 10, 14), strict=True):
+        ws.column_dimensions[col].width = width
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 def _plain(value: Any) -> Any:

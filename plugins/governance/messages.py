@@ -95,7 +95,7 @@ _ZH = {
     "governance.sec.pilot": "三方联动试点", "governance.sec.meetings": "三方联席会议", "governance.sec.new_meeting": "登记会议",
     "governance.sec.cases": "典型案例", "governance.sec.new_case": "登记典型案例", "governance.sec.set_pilot": "确定试点社区",
     "governance.sec.trends": "各街镇问题趋势（近12个月新发现问题）", "governance.sec.compliance": "试点社区达标情况",
-    "governance.sec.queue": "区矛盾纠纷调解中心受理队列", "governance.sec.findings": "全部问题清单（governance check）",
+    "governance.sec.queue": "区矛盾纠纷调解中心受理队列", "governance.sec.findings": "全部问题清单",
     "governance.sec.compound": "基层治理：问题与调解",
     # columns and fields
     "governance.col.id": "编号", "governance.col.compound": "小区", "governance.col.category": "类别",

@@ -23,7 +23,8 @@ from geoplatform.labels import LABELS, label
 from geoplatform.streets import resolve_street
 
 HERE = Path(__file__).parent
-MAX_ROWS = 600  # rows rendered in the table (the filters narrow the rest; the count says how many matched)
+MAX_ROWS = 600  # rows of one page of the table (pages beyond; the count says how many matched)
+BULK_MAX = 1000  # rows one bulk update may change
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HANDOVER_FIELDS = frozenset({"state", "note", "deadline", "items", "responsible_unit"})
 
@@ -64,15 +65,19 @@ def workspace_blueprint(context: Any) -> Blueprint:
         return facility
 
     def backlog_rows(session: Any, facility: str, street: str | None, state: str | None, overdue_only: bool,
-                     lang: str) -> dict[str, Any]:
+                     lang: str, page_no: int = 1) -> dict[str, Any]:
         """The facility's open rows (the service's backlog) filtered, labelled, overdue first."""
         data = service.backlog(session, context.today, settings_for(context), facility, street)
         items = [i for i in data["items"] if (state is None or i["state"] == state) and (not overdue_only or i["overdue"])]
-        for i in items:
-            i["state_label"] = label("handover_state", i["state"], lang)
         items.sort(key=lambda i: (not i["overdue"], i["street_code"] or "", i["compound_name"] or "", i["compound_id"]))
-        filtered = state is not None or overdue_only  # the map then shows these compounds only (untruncated)
-        return {"items": items[:MAX_ROWS], "matched": len(items), "counts": data["counts"],
+        pages = max(1, -(-len(items) // MAX_ROWS))
+        page_no = min(max(1, page_no), pages)
+        shown = items[(page_no - 1) * MAX_ROWS:page_no * MAX_ROWS]
+        for i in shown:
+            i["state_label"] = label("handover_state", i["state"], lang)
+            i["late_text"] = late_text(i.get("late"), lang)
+        filtered = state is not None or overdue_only  # the map then shows these compounds only (every page)
+        return {"items": shown, "matched": len(items), "counts": data["counts"], "page": page_no, "pages": pages,
                 "ids": [i["compound_id"] for i in items] if filtered else None}
 
     @bp.get("")
@@ -85,9 +90,10 @@ def workspace_blueprint(context: Any) -> Blueprint:
         if state is not None and state not in rules.machine(facility):
             raise UserInputError("handover.unknown_state_filter", state=state[:40])
         overdue_only = request.args.get("overdue") in ("1", "on", "true")
+        page_no = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
         with context.session(readonly=True) as s:
             street = _street(s, request.args.get("street"))
-            data = backlog_rows(s, facility, street, state, overdue_only, lang)
+            data = backlog_rows(s, facility, street, state, overdue_only, lang, page_no)
         streets = shell.streets()
         info = next((x for x in streets if x["code"] == street), None)
         fm = shell.map(location=(40.64, 109.83), zoom_start=12, tiles=None, control_scale=True, prefer_canvas=True,
@@ -100,17 +106,40 @@ def workspace_blueprint(context: Any) -> Blueprint:
             "features": shell.url("layer_features"),
             "handover_api": url_for("handover_api.get_handover", compound_id="__ID__", facility=facility),
             "done_url": url_for("ws_utility.item_done", item_id=0).replace("/0/", "/__ID__/"),
+            "bulk_url": url_for("ws_utility.bulk", utility=facility if user.role != "utility" else None),
             "compound_page": shell.url("compound_page"),
             "messages": {k: v for k, v in catalogue(lang).items() if k.startswith(("ws_utility.", "map."))},
             "rectifying": "rectifying", "map": fm["name"], "csrf": shell.csrf_token(), "only": data["ids"],
         }
+        args = {k: v for k, v in request.args.items() if k != "page"}
+        pager = {n: url_for("ws_utility.page", **args, page=n) for n in (data["page"] - 1, data["page"] + 1)
+                 if 1 <= n <= data["pages"]}
         return render_template(
-            "handover/utility.html", folium=fm, facility=facility, facility_label=label("facility", facility, lang),
+            "handover/utility.html", folium=fm, pager=pager, bulk_states=bulk_states(facility, lang), facility=facility, facility_label=label("facility", facility, lang),
             data=data, streets=streets, street=street, state=state, overdue_only=overdue_only, states=states,
             can_pick=user.role in ("admin", "bureau"), max_rows=MAX_ROWS, config=config,
             facilities=[(f, label("facility", f, lang)) for f in m.UTILITY_FACILITIES],
             compound_page=shell.url("compound_page"), map_url=shell.url("map"),
             export_url=url_for("ws_utility.export", utility=facility if user.role != "utility" else None, street=street))
+
+    @bp.post("/bulk")
+    @webshell.answers_json
+    def bulk() -> Response:
+        """Advance and/or assign the ticked rows of this facility at once (all or nothing; each row audited)."""
+        facility = facility_of_request(request.args.get("utility") or None)
+        body = webshell.json_body()
+        rows = body.get("rows")
+        if not isinstance(rows, list) or not 0 < len(rows) <= BULK_MAX or not all(
+                isinstance(r, dict) and isinstance(r.get("compound_id"), str)
+                and isinstance(r.get("version"), int) and not isinstance(r.get("version"), bool) for r in rows):
+            raise UserInputError("handover.bulk_bad_rows" if rows else "handover.bulk_none_selected", field="rows")
+        state = _text(body.get("state") or None, "state", 32)
+        unit = _text(body.get("responsible_unit") or None, "responsible_unit", 200)
+        user = webshell.current_user()
+        with context.session() as s:
+            result = service.bulk_set_state(s, user, facility, rows, state=state, responsible_unit=unit,
+                                            today=context.today, allowed=context.allowed)
+        return webshell.json_response({"facility": facility, "changed": result["changed"]})
 
     @bp.post("/items/<int:item_id>/done")
     @webshell.answers_json
@@ -150,6 +179,25 @@ def workspace_blueprint(context: Any) -> Blueprint:
         return send_file(path, mimetype=XLSX, as_attachment=True, download_name=path.name)
 
     return bp
+
+
+def late_text(late: dict[str, Any] | None, lang: str) -> str:
+    """Why a row is overdue, in words: which item (or the row's deadline) and by how many days."""
+    from geoplatform.i18n import t
+
+    if not late:
+        return ""
+    if late["kind"] == "item":
+        text = t("ws_utility.late.item", lang, content=late["content"], days=late["days"])
+        return text + (t("ws_utility.late.more", lang, count=late["count"]) if late["count"] > 1 else "")
+    return t("ws_utility.late.deadline", lang, date=late["date"].isoformat(), days=late["days"])
+
+
+def bulk_states(facility: str, lang: str) -> list[tuple[str, str]]:
+    """The states a bulk update may move rows to (every non-initial state of the facility's machine)."""
+    from plugins.handover import rules
+
+    return [(s_, label("handover_state", s_, lang)) for s_ in rules.states(facility) if s_ != rules.UNKNOWN]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,7 +249,8 @@ def parse_patch(body: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise UserInputError("handover.unknown_fields", fields=unknown, names=", ".join(unknown))
     return {"state": _text(body.get("state"), "state", 32, nullable=False), "note": _text(body.get("note"), "note", 2000),
-            "deadline": _date(body.get("deadline"), "deadline"), "items": _items(body.get("items")),
+            "deadline": _date(body.get("deadline") or None, "deadline"),
+            "clear_deadline": "deadline" in body and body["deadline"] in (None, ""), "items": _items(body.get("items")),
             "responsible_unit": _text(body.get("responsible_unit"), "responsible_unit", 200),
             "expected_version": version}
 

@@ -143,6 +143,24 @@ def row_status(facility: str, state: str, deadline: dt.date | None, items: Itera
     return RowStatus(state, overdue, len(open_items), overdue_items, eff, state_class(state, overdue))
 
 
+def late_reason(state: str, deadline: dt.date | None, items: Iterable[Mapping[str, Any]], today: dt.date,
+                settings: HandoverSettings) -> dict[str, Any] | None:
+    """Why a row is overdue (None when it is not): its own deadline passed ({"kind": "deadline", "date", "days"})
+    or open ledger items are late ({"kind": "item", "content", "deadline", "days", "count"}: the latest of them,
+    and how many) — the words behind "逾期 = 是" even when the row's own deadline lies ahead."""
+    if state in FINAL_STATES:
+        return None
+    late_items = sorted((i for i in items if item_overdue(i.get("deadline"), i.get("done_date"), today)),
+                        key=lambda i: (i["deadline"], str(i.get("content") or "")))
+    if late_items:
+        first = late_items[0]
+        return {"kind": "item", "content": first.get("content"), "deadline": first["deadline"],
+                "days": (today - first["deadline"]).days, "count": len(late_items)}
+    if settings.row_deadline_overdue and state != UNKNOWN and deadline is not None and today > deadline:
+        return {"kind": "deadline", "date": deadline, "days": (today - deadline).days}
+    return None
+
+
 def state_class(state: str, overdue: bool = False) -> str:
     """The colour class of RULES §2: open (red), rectifying (orange), progress (yellow), unknown, done."""
     if overdue or state in GAP_STATES:
@@ -195,7 +213,9 @@ def build_backlog(compounds: Sequence[Mapping[str, Any]], rows: Sequence[Mapping
             out.append({"compound_id": c["id"], "compound_name": c["name"], "street": c["street"],
                         "street_code": c["street_code"], "facility": facility, "state": r["state"],
                         "since": r["since"], "deadline": st.deadline, "overdue": st.overdue,
-                        "open_items": st.open_items})
+                        "open_items": st.open_items, "row_deadline": r.get("deadline"), "version": r.get("version", 0),
+                        "late": late_reason(r["state"], r.get("deadline"), items_by_row.get(r["id"], ()), today,
+                                            settings) if st.overdue else None})
     out.sort(key=lambda i: (i["street_code"] or "", i["compound_id"], FACILITIES.index(i["facility"])))
     counts = {
         "total": len(out),

@@ -20,6 +20,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from geoplatform import audit
 from geoplatform.errors import Conflict, Forbidden, NotFound, UserInputError
+from geoplatform.i18n import Localized
+from geoplatform.labels import label
 from geoplatform.models import Compound, Handover, HandoverEvent, LedgerItem, Street, utcnow
 from geoplatform.principal import Principal
 from plugins.handover import rules
@@ -45,9 +47,16 @@ class UnknownState(HandoverError):
 class TransitionNotAllowed(HandoverError):
     """RULES §2 does not allow this transition; `allowed` names the permitted next states."""
 
-    def __init__(self, message: str, allowed: Sequence[str] = ()) -> None:
-        super().__init__(message, allowed=list(allowed))
+    def __init__(self, key: str, allowed: Sequence[str] = (), **params: Any) -> None:
+        super().__init__(key, allowed=list(allowed), allowed_text=_states_text(params.get("facility"), allowed),
+                         **params)
         self.allowed = tuple(allowed)
+
+
+def _states_text(facility: str | None, states: Sequence[str]) -> Localized:
+    """States named in a message: their labels in each language ("–" for none)."""
+    return Localized(zh="、".join(label("handover_state", s_, "zh") for s_ in states) or "–",
+                     en=", ".join(label("handover_state", s_, "en") for s_ in states) or "–")
 
 
 class LedgerItemError(HandoverError):
@@ -126,6 +135,8 @@ def get_handover(session: Session, compound_id: str, facility: str, today: dt.da
         "responsible_unit": row.responsible_unit if row else None, "note": row.note if row else None,
         "version": row.version if row else 0, "allowed_next": list(rules.allowed_next(facility, state)),
         "overdue": st.overdue, "open_items": st.open_items, "items": items,
+        "late": rules.late_reason(state, row.deadline if row else None, items, today, settings or HandoverSettings())
+        if st.overdue else None,
     }
 
 
@@ -147,10 +158,12 @@ def set_state(session: Session, principal: Principal, compound_id: str, facility
               note: str | None = None, deadline: dt.date | None = None,
               items: Iterable[Mapping[str, Any]] = (), expected_version: int | None = None,
               responsible_unit: str | None = None, today: dt.date | None = None,
-              allowed: Allowed | None = None) -> dict[str, Any]:
+              allowed: Allowed | None = None, clear_deadline: bool = False) -> dict[str, Any]:
     """Move a row to `state` (or, with the same state, update note/deadline/items), recording who/when/from/to.
 
-    A transition replaces the row's deadline and note (they belong to one stage; events keep every note).
+    The row's deadline is kept unless a new one is given or `clear_deadline` asks to remove it (a move without
+    a date never silently drops a row off the overdue list); a transition replaces the note (events keep every
+    note).
     Ledger items attach only to a rectifying state. Raises a HandoverError subclass (StaleVersion
     when `expected_version` is given and differs; a missing row has version 0).
     """
@@ -162,24 +175,26 @@ def set_state(session: Session, principal: Principal, compound_id: str, facility
     current = row.state if row else rules.UNKNOWN
     version = row.version if row else 0
     if expected_version is not None and expected_version != version:
-        raise StaleVersion(f"{compound_id} {facility} changed: version is {version}, you sent {expected_version}")
+        raise StaleVersion("handover.stale", compound=c.name, compound_id=compound_id, version=version,
+                           sent=expected_version)
     if state not in rules.machine(facility):
-        raise UnknownState(f"unknown state {state!r} for {facility}; states: {', '.join(rules.states(facility))}")
+        raise UnknownState("handover.unknown_state", field="state", state=state,
+                           states=_states_text(facility, rules.states(facility)))
     same = state == current
+    names = {"compound": c.name, "compound_id": compound_id, "facility": facility,
+             "current": _states_text(facility, [current]), "target": _states_text(facility, [state])}
     if same:
-        if not (items or note or deadline or responsible_unit):
-            nxt = rules.allowed_next(facility, current)
-            raise TransitionNotAllowed(f"{compound_id} {facility} is already {state}; allowed next: "
-                                       f"{', '.join(nxt) if nxt else 'none (final state)'}", nxt)
+        if not (items or note or deadline or responsible_unit or clear_deadline):
+            raise TransitionNotAllowed("handover.already_in_state", rules.allowed_next(facility, current), **names)
     else:
         check = rules.transition(current, state, facility)
         if not check.ok:
-            raise TransitionNotAllowed(check.error or "transition not allowed", check.allowed)
+            raise TransitionNotAllowed("handover.not_allowed", check.allowed, **names)
     if items and state not in rules.RECTIFYING_STATES:
-        raise LedgerItemError(f"ledger items attach only to a rectifying state, not {state!r}")
+        raise LedgerItemError("handover.items_rectifying_only", field="items", state=_states_text(facility, [state]))
     for it in items:
         if not str(it.get("content") or "").strip():
-            raise LedgerItemError("a ledger item needs its content (整改内容)")
+            raise LedgerItemError("handover.item_needs_content", field="items")
     before = _snapshot(row)
     now = utcnow()
     if row is None:
@@ -188,8 +203,10 @@ def set_state(session: Session, principal: Principal, compound_id: str, facility
     elif not same:
         row.state = state
         row.since = now
-    if not same or deadline is not None:
+    if deadline is not None:
         row.deadline = deadline
+    elif clear_deadline:
+        row.deadline = None
     if not same or note is not None:
         row.note = note  # like the deadline, the row's note belongs to the current stage
     if responsible_unit is not None:
@@ -210,6 +227,31 @@ def set_state(session: Session, principal: Principal, compound_id: str, facility
                  f"{compound_id}:{facility}", before=before, after=after, street_code=c.street_code, detail=note)
     _flush(session, compound_id, facility)
     return get_handover(session, compound_id, facility, today=today)
+
+
+def bulk_set_state(session: Session, principal: Principal, facility: str, rows: Sequence[Mapping[str, Any]],
+                   state: str | None = None, responsible_unit: str | None = None, today: dt.date | None = None,
+                   allowed: Allowed | None = None) -> dict[str, Any]:
+    """Advance and/or assign several rows of one facility at once (the utility's bulk action, confirmed once).
+
+    rows: [{"compound_id", "version"}]. Each row moves to `state` (None: stays where it is) and/or gets
+    `responsible_unit`, through `set_state` (same checks, events and audit per row). All or nothing: the first
+    refused row raises and the caller's transaction rolls back, the error naming that compound.
+    """
+    if state is None and not responsible_unit:
+        raise UserInputError("handover.bulk_nothing")
+    if not rows:
+        raise UserInputError("handover.bulk_none_selected")
+    done = []
+    for r in rows:
+        current = _row(session, str(r["compound_id"]), facility)
+        target = state or (current.state if current is not None else rules.UNKNOWN)
+        if state is not None and current is not None and current.state == state and not responsible_unit:
+            continue  # already there: nothing to record
+        done.append(set_state(session, principal, str(r["compound_id"]), facility, target,
+                              expected_version=r.get("version"), responsible_unit=responsible_unit, today=today,
+                              allowed=allowed))
+    return {"facility": facility, "changed": len(done), "rows": done}
 
 
 def _flush(session: Session, compound_id: str, facility: str) -> None:

@@ -190,7 +190,7 @@ def register(cli: click.Group) -> None:
         lang = c.config.language
 
         def human(d: dict[str, Any]) -> None:
-            click.echo(t("takeover.moved", lang, cid=d["compound_id"], year=d["year"],
+            click.echo(t("takeover.moved", lang, name=d["compound_id"], year=d["year"],
                          frm=label("takeover_state", d["from"], lang), to=label("takeover_state", d["to"], lang)))
             if d.get("management_mode") == "state_owned":
                 click.echo(t("takeover.served", lang, company=d["company"],

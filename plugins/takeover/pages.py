@@ -122,17 +122,35 @@ def selection_view(context: Any, data: dict[str, Any], params: Any, lang: str) -
     from plugins.takeover.service import verdict as verdict_of
 
     verdict = verdict_of(data, lang)
-    summary = t("takeover.summary", lang, n=len(chosen), lo=params.min_n, hi=params.max_n,
-                budget=t("takeover.unlimited", lang) if params.budget is None else f"{params.budget:g} 万元",
-                cap=t("takeover.unlimited", lang) if params.per_street_max is None else params.per_street_max,
-                w=f"{params.contiguity_weight:g}", obj=data["objective"], verdict=verdict,
-                greedy=t("takeover.greedy_none", lang) if g_obj is None else f"{g_obj:.2f}",
-                cost=f"{data['total_cost']:g}", sec=data["solve_seconds"])
-    return {**data, "summary": summary, "verdict": verdict, "gain": None if g_obj is None else
-            round(data["objective"] - g_obj, 2),
+    gain = None if g_obj is None else round(data["objective"] - g_obj, 2)
+    return {**data, "summary": explain(data, params, lang), "verdict": verdict, "gain": gain,
             "diff": {"only_optimal": [{"compound_id": c, "name": names.get(c, c)} for c in only_opt],
                      "only_greedy": [{"compound_id": c, "name": names.get(c, c)} for c in only_greedy]},
             "features": result_features(context, chosen, greedy, names), "year": params.year}
+
+
+def explain(data: dict[str, Any], params: Any, lang: str) -> str:
+    """The result in one sentence a manager reads: the limits, the set's total score, and what picking by score gives."""
+    limits = [t("ws_takeover.explain.count", lang, lo=params.min_n, hi=params.max_n) if params.min_n != params.max_n
+              else t("ws_takeover.explain.count_one", lang, lo=params.min_n)]
+    if params.budget is not None:
+        limits.append(t("ws_takeover.explain.budget", lang, budget=f"{params.budget:g}"))
+    if params.per_street_max is not None:
+        limits.append(t("ws_takeover.explain.cap", lang, cap=params.per_street_max))
+    if params.contiguity_weight > 0:
+        limits.append(t("ws_takeover.explain.bonus", lang, w=f"{params.contiguity_weight:g}"))
+    obj = f"{data['objective']:.1f}" + (t("ws_takeover.explain.bonus_included", lang) if params.contiguity_weight > 0
+                                         else "")
+    head = t("ws_takeover.explain.optimal" if data["optimal"] else "ws_takeover.explain.not_optimal", lang,
+             limits=("、" if lang == "zh" else ", ").join(limits), n=len(data["selected"]), obj=obj)
+    g_obj = data.get("baseline_greedy_objective")
+    if g_obj is None:
+        tail = t("ws_takeover.explain.no_greedy", lang)
+    elif data["objective"] - g_obj > 0.005:
+        tail = t("ws_takeover.explain.better", lang, greedy=f"{g_obj:.1f}", gain=f"{data['objective'] - g_obj:.1f}")
+    else:
+        tail = t("ws_takeover.explain.same", lang)
+    return head + tail
 
 
 def component_notes(settings: Any, lang: str) -> list[dict[str, Any]]:
@@ -270,13 +288,16 @@ def workspace_blueprint(context: Any) -> Blueprint:
                         "advance": url_for("ws_takeover.advance_view")},
             "messages": {k: v for k, v in catalogue(lang).items() if k.startswith(("ws_takeover.", "takeover.", "map."))},
             "components": [{k: n[k] for k in ("id", "name", "short", "weight", "colour")} for n in notes],
+            "outlines": shell.layer_meta(["district", "streets"], lang),
             "states": list(service.STATES),
             "contract": contract,
         }
         exports = {fmt: shell.url("export", name="takeover-shortlist", format=fmt) for fmt in ("xlsx", "geojson")}
+        candidates = candidate_rows(context, ranked, lang)
+        streets = sorted({(c["street"], c["street_name"]) for c in candidates}, key=lambda x: x[0])
         return render_template(
-            "takeover/takeover.html", folium=fm, config=config, year=year,
-            candidates=candidate_rows(context, ranked, lang), components=notes, board=cards,
+            "takeover/takeover.html", folium=fm, config=config, year=year, candidate_streets=streets,
+            candidates=candidates, components=notes, board=cards,
             states=list(service.STATES), coverage=cov, settings=settings, include_cm=cm, exports=exports,
             print_url=url_for("ws_takeover.print_view", year=year), compound_page=shell.url("compound_page"),
             map_url=shell.url("map"), state_label=lambda st: t(f"ws_takeover.state.{st}", lang))
@@ -345,7 +366,8 @@ def workspace_blueprint(context: Any) -> Blueprint:
             after = service.coverage(s, _served(context))
             cards = board(s, year, lang)
         webshell.shell().refresh()
-        message = t("takeover.moved", lang, cid=cid, year=year, frm=t(f"ws_takeover.state.{result['from']}", lang),
+        name = next((c["name"] for cards_ in cards.values() for c in cards_ if c["compound_id"] == cid), cid)
+        message = t("takeover.moved", lang, name=name, year=year, frm=t(f"ws_takeover.state.{result['from']}", lang),
                     to=t(f"ws_takeover.state.{result['to']}", lang))
         if state == "serving":
             message += "；" + t("ws_takeover.served", lang, company=result["company"],

@@ -18,15 +18,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geoplatform.i18n import MessageError
+from plugins.takeover import messages as _messages  # noqa: F401  (the catalogue of the infeasibility messages)
+
 MIP_REL_GAP = 1e-7  # HiGHS relative gap for "optimal": far below the 0.01-point resolution of the scores
 ANCHOR_SHARE = 0.8  # of the time limit for the anchor decomposition; the global MILP gets the rest if it fails
 
 
-class InfeasibleSelection(ValueError):
-    """No set satisfies the parameters; the message names the binding constraint."""
+class InfeasibleSelection(MessageError):
+    """No set satisfies the parameters; the message (a catalogue key) names the binding constraint."""
 
-    def __init__(self, constraint: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, constraint: str, key: str, **params: Any) -> None:
+        super().__init__(key, **params)
         self.constraint = constraint
 
 
@@ -83,29 +86,27 @@ def check_feasible(cost: np.ndarray, street: np.ndarray, min_n: int, max_n: int,
     """
     n = len(cost)
     if min_n < 0 or max_n < 0:
-        raise InfeasibleSelection("count", f"--min {min_n} / --max {max_n} must be ≥ 0")
+        raise InfeasibleSelection("count", "takeover.infeasible.negative_count", lo=min_n, hi=max_n)
     if min_n > max_n:
-        raise InfeasibleSelection("count", f"--min {min_n} > --max {max_n}")
+        raise InfeasibleSelection("count", "takeover.param.min_gt_max", lo=min_n, hi=max_n)
     if per_street_max is not None and per_street_max < 0:
-        raise InfeasibleSelection("per_street_max", f"--per-street-max {per_street_max} must be ≥ 0")
+        raise InfeasibleSelection("per_street_max", "takeover.infeasible.negative_cap", cap=per_street_max)
     if budget is not None and budget < 0:
-        raise InfeasibleSelection("budget", f"budget {budget} 万元 must be ≥ 0")
+        raise InfeasibleSelection("budget", "takeover.infeasible.negative_budget", budget=_fmt(budget))
     if n < min_n:
-        raise InfeasibleSelection("count", f"only {n} candidates < --min {min_n}")
+        raise InfeasibleSelection("count", "takeover.infeasible.too_few", n=n, min=min_n)
     if per_street_max is not None:
         counts = pd.Series(street).value_counts()
         reachable = int(np.minimum(counts.to_numpy(), per_street_max).sum())
         if reachable < min_n:
-            raise InfeasibleSelection(
-                "per_street_max",
-                f"per-street cap {per_street_max} × {len(counts)} streets with candidates allows at most "
-                f"{reachable} compounds < --min {min_n}")
+            raise InfeasibleSelection("per_street_max", "takeover.infeasible.cap_detail", cap=per_street_max,
+                                      streets=len(counts), reachable=reachable, min=min_n)
     if budget is not None and min_n > 0:
         cheapest, _ = _cheapest_feasible(cost, street, min_n, per_street_max)
         if cheapest > budget + 1e-9:
-            cap = f" under the per-street cap {per_street_max}" if per_street_max is not None else ""
-            raise InfeasibleSelection(
-                "budget", f"budget {_fmt(budget)} 万元 < cheapest {min_n} candidates{cap} cost {_fmt(cheapest)} 万元")
+            key = "takeover.infeasible.budget_detail" + ("_cap" if per_street_max is not None else "")
+            raise InfeasibleSelection("budget", key, budget=_fmt(budget), min=min_n, cap=per_street_max,
+                                      cheapest=_fmt(cheapest))
 
 
 def feasible(chosen: Iterable[int], cost: np.ndarray, street: np.ndarray, min_n: int, max_n: int,
@@ -455,7 +456,7 @@ def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: f
     params = {"min": min_n, "max": max_n, "budget": budget, "per_street_max": per_street_max,
               "contiguity_weight": contiguity_weight}
     if contiguity_weight < 0:
-        raise InfeasibleSelection("contiguity_weight", f"--contiguity-weight {contiguity_weight} must be ≥ 0")
+        raise InfeasibleSelection("contiguity_weight", "takeover.infeasible.negative_weight", w=contiguity_weight)
     cand = candidates.reset_index(drop=True)
     cost_all = pd.to_numeric(cand["takeover_cost"], errors="coerce")
     excluded: list[str] = []
@@ -467,7 +468,7 @@ def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: f
     score = cand["score"].to_numpy(dtype=float)
     cost = cost_all.fillna(0.0).to_numpy(dtype=float)
     if (cost < 0).any():
-        raise InfeasibleSelection("budget", "takeover_cost must be ≥ 0 for every candidate")
+        raise InfeasibleSelection("budget", "takeover.infeasible.negative_cost")
     street = cand["street"].astype(str).to_numpy()
     check_feasible(cost, street, min_n, max_n, budget, per_street_max)
     pos = {cid: i for i, cid in enumerate(ids)}
@@ -495,7 +496,7 @@ def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: f
         if other is not None and other_obj is not None and other_obj > obj + 1e-6:
             chosen, obj, source = list(other), other_obj, what
     if chosen is None:
-        raise InfeasibleSelection("solver", f"the solver found no feasible set ({status})")
+        raise InfeasibleSelection("solver", "takeover.infeasible.no_set", status=status)
     if source != "solver":
         optimal = False
         status = f"{status}; the {source} set is returned (the solver's set was {'missing' if out.chosen is None else 'lower'})"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from geoplatform import exchange
 from geoplatform import models as m
 from geoplatform.errors import Forbidden, UserInputError
-from geoplatform.i18n import Localized, Message
+from geoplatform.i18n import Localized, Message, t
+from geoplatform.labels import label
 from geoplatform.models.firms import ServiceContract
 from geoplatform.principal import Principal
 from geoplatform.store import read_frame
@@ -165,7 +166,7 @@ def choose(session: Session, settings: TakeoverSettings, params: Params,
                                  allowed=allowed)
     except InfeasibleSelection as exc:
         key = exc.constraint if exc.constraint in ("budget", "per_street_max", "count") else "solver"
-        raise Infeasible(f"ws_takeover.infeasible.{key}", constraint=exc.constraint, detail=str(exc),
+        raise Infeasible(f"ws_takeover.infeasible.{key}", constraint=exc.constraint, detail=exc.message,
                          min=params.min_n, max=params.max_n,
                          budget="–" if params.budget is None else f"{params.budget:g}",
                          cap="–" if params.per_street_max is None else params.per_street_max) from exc
@@ -271,14 +272,30 @@ def run_selection(session: Session, settings: TakeoverSettings, min_n: int, max_
 def _check(allowed: Allowed | None, principal: Principal, resource: dict[str, Any]) -> None:
     if allowed is not None and not allowed(principal, "edit_takeover", resource):
         entity_id = f"{resource['year']}/{resource['id']}" if resource.get("id") else str(resource.get("year", ""))
-        raise TakeoverDenied(f"{principal.name} ({principal.role}) may not change the takeover pipeline",
+        raise TakeoverDenied("takeover.denied", user=principal.name, role=principal.role,
                              action="update", entity="takeover_selection", entity_id=entity_id,
                              street_code=resource.get("street_code"))
 
 
+def _enum_text(enum: str, value: Any) -> Localized:
+    """An enum value's label in each language."""
+    return Localized(zh=label(enum, value, "zh"), en=label(enum, value, "en"))
+
+
+def _labels_text(keys: Sequence[str]) -> Localized:
+    """Catalogue texts named in a message, joined in each language."""
+    return Localized(zh="、".join(t(k, "zh") for k in keys), en=", ".join(t(k, "en") for k in keys))
+
+
+def _states_text(states: Sequence[str], sep: str | None = None) -> Localized:
+    """Pipeline states named in a message (their labels, in each language)."""
+    return Localized(zh=(sep or "、").join(label("takeover_state", s, "zh") for s in states) or "–",
+                     en=(sep or ", ").join(label("takeover_state", s, "en") for s in states) or "–")
+
+
 def _audit(session: Session, principal: Principal, action: str, entity: str, entity_id: str,
            before: dict[str, Any] | None, after: dict[str, Any] | None, street_code: str | None,
-           detail: str | None = None) -> None:
+           detail: Message | None = None) -> None:
     from geoplatform.audit import record
 
     record(session, principal, action, entity, entity_id, before=before, after=after, street_code=street_code,
@@ -312,14 +329,14 @@ def save_shortlist(session: Session, principal: Principal, year: int, selection:
                                       parameters=params, updated_by=principal.name, updated_at=now)
             session.add(row)
             _audit(session, principal, "create", "takeover_selection", f"{year}/{cid}", None, _row_state(row), street,
-                   "shortlisted by selection")
+                   Message("takeover.audit.by_selection"))
             added.append(cid)
         elif row.state in ("candidate", "shortlisted"):
             before = _row_state(row)
             row.state, row.score, row.parameters, row.updated_by, row.updated_at = (
                 "shortlisted", score, params, principal.name, now)
             _audit(session, principal, "update", "takeover_selection", f"{year}/{cid}", before, _row_state(row),
-                   street, "shortlisted by selection")
+                   street, Message("takeover.audit.by_selection"))
             added.append(cid)
         else:
             kept.append(cid)
@@ -330,7 +347,7 @@ def save_shortlist(session: Session, principal: Principal, year: int, selection:
             before = _row_state(row)
             row.state, row.updated_by, row.updated_at = "candidate", principal.name, now
             _audit(session, principal, "update", "takeover_selection", f"{year}/{cid}", before, _row_state(row),
-                   None, "not in the new selection")
+                   None, Message("takeover.audit.not_selected"))
             dropped.append(cid)
         elif row.state in ACTIVE_STATES:
             kept.append(cid)
@@ -364,10 +381,10 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
     allowed next states or what is missing.
     """
     if state not in STATES:
-        raise TakeoverError(f"unknown state {state!r}; states: {' → '.join(STATES)}")
+        raise TakeoverError("takeover.unknown_state", field="state", state=state, states=_states_text(STATES, " → "))
     compound = session.get(m.Compound, compound_id)
     if compound is None:
-        raise TakeoverError(f"unknown compound {compound_id!r}")
+        raise TakeoverError("takeover.unknown_compound", field="compound_id", compound=compound_id)
     _check(allowed, principal, {"kind": "takeover", "id": compound_id, "street_code": compound.street_code,
                                 "year": year})
     row = session.scalar(select(m.TakeoverSelection).where(m.TakeoverSelection.year == year,
@@ -377,17 +394,20 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
         pool = set(settings.candidate_modes) | set(settings.optional_modes) | ({"unknown"} if settings.include_unknown
                                                                                else set())
         if compound.management_mode not in pool or compound.demolition_planned:
-            raise TakeoverError(f"{compound_id} is not a takeover candidate (management_mode "
-                                f"{compound.management_mode}, demolition_planned {compound.demolition_planned})")
+            raise TakeoverError("takeover.not_candidate", name=compound.name, compound=compound_id,
+                                mode=_enum_text("management_mode", compound.management_mode),
+                                demolition=Message("takeover.demolition") if compound.demolition_planned else "")
     nxt = allowed_next(current)
     if state not in nxt:
-        raise TakeoverError(f"{compound_id} ({year}) is {current}; allowed next: {', '.join(nxt) or 'none'}")
+        raise TakeoverError("takeover.move_not_allowed" if nxt else "takeover.move_final", name=compound.name,
+                            compound=compound_id, year=year, current=_states_text([current]),
+                            allowed=_states_text(nxt), allowed_states=nxt)
     contract = _contract_terms(session, compound, year, company, contract_start, contract_end) \
         if state == "contracted" else None
     if state == "serving":
         contract = (row.parameters or {}).get("contract") if row is not None else None
         if not contract:
-            raise TakeoverError("takeover.contract.none_recorded", compound=compound_id, year=year)
+            raise TakeoverError("takeover.contract.none_recorded", compound=compound.name, compound_id=compound_id, year=year)
     now = m.utcnow()
     before = _row_state(row) if row is not None else None
     if row is None:
@@ -400,11 +420,11 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
         session.add(ServiceContract(id=contract["contract_id"], compound_id=compound_id, company=contract["company"],
                                     start=contract["start"], end=contract["end"], source=f"takeover {year}"))
         _audit(session, principal, "create", "service_contract", contract["contract_id"], None,
-               {**contract, "compound_id": compound_id}, compound.street_code, f"takeover {year}: contract signed")
+               {**contract, "compound_id": compound_id}, compound.street_code, Message("takeover.audit.contract_signed", year=year))
         contract = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in contract.items()}
         row.parameters = {**(row.parameters or {}), "contract": contract}
     _audit(session, principal, "create" if before is None else "update", "takeover_selection",
-           f"{year}/{compound_id}", before, _row_state(row), compound.street_code, f"{current} → {state}")
+           f"{year}/{compound_id}", before, _row_state(row), compound.street_code)
     result: dict[str, Any] = {"compound_id": compound_id, "year": year, "from": current, "to": state,
                               "by": principal.name}
     if contract is not None:
@@ -416,7 +436,7 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
         compound.management_mode, compound.company, compound.contract_end = "state_owned", company, end
         _audit(session, principal, "update", "compound", compound_id, cb,
                {"management_mode": "state_owned", "company": company, "contract_end": end}, compound.street_code,
-               f"takeover {year}: serving under contract {contract['contract_id']}")
+               Message("takeover.audit.serving", year=year, contract=contract["contract_id"]))
         result["management_mode"] = "state_owned"
         result["company"] = company
     session.flush()
@@ -426,19 +446,22 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
 def _contract_terms(session: Session, compound: m.Compound, year: int, company: str | None,
                     start: dt.date | None, end: dt.date | None) -> dict[str, Any]:
     """What `contracted` needs (RULES §4/§7): the firm, the contract's dates, a signatory; refused otherwise."""
-    missing = [opt for opt, v in (("--company", company), ("--contract-start", start), ("--contract-end", end))
-               if not v]
+    missing = [name for name, v in (("company", company), ("contract_start", start), ("contract_end", end)) if not v]
     if missing:
-        raise TakeoverError("takeover.contract.missing", compound=compound.id, missing=", ".join(missing))
+        raise TakeoverError("takeover.contract.missing", compound=compound.name, compound_id=compound.id,
+                            fields=missing, missing=_labels_text([f"ws_takeover.contract_{f.removeprefix('contract_')}"
+                                                                  for f in missing]))
     if end < start:
-        raise TakeoverError("takeover.contract.dates_order", compound=compound.id, start=start.isoformat(),
+        raise TakeoverError("takeover.contract.dates_order", compound=compound.name, start=start.isoformat(),
                             end=end.isoformat())
     verdict = exchange.firm_gate(session, [company])[company]
     if not verdict.eligible:
-        raise TakeoverError("takeover.contract.firm_ineligible", company=company, reasons=", ".join(verdict.reasons))
+        raise TakeoverError("takeover.contract.firm_ineligible", company=company, codes=list(verdict.reasons),
+                            reasons=Localized(zh="、".join(label("firm_gate", r, "zh") for r in verdict.reasons),
+                                              en=", ".join(label("firm_gate", r, "en") for r in verdict.reasons)))
     org = exchange.org_statuses(session, [compound.id]).get(compound.id)
     if org is None or not org.can_sign:
-        raise TakeoverError("takeover.contract.no_signatory", compound=compound.id)
+        raise TakeoverError("takeover.contract.no_signatory", compound=compound.name, compound_id=compound.id)
     return {"contract_id": f"TK{year}-{compound.id}", "company": company, "start": start, "end": end,
             "signatory": org.kind, "warnings": list(verdict.warnings)}
 

@@ -93,10 +93,13 @@ def test_officer_edits_a_compound_through_a_stale_version(officer_page, ws_demo,
     row = page.locator(f'#ws-compounds tr.ws-compound[data-id="{cid}"]')
     row.locator(".ws-edit-btn").click()
     page.wait_for_selector("#ws-edit-form")
+    values = page.eval_on_selector_all("#ws-edit-form input, #ws-edit-form textarea", "es => es.map(e => e.value)")
+    assert "null" not in values and "undefined" not in values  # an empty field is empty (issue 19 pt 2)
+    assert not {"null", "undefined"} & set(page.inner_text("#ws-edit-form").split())
     page.fill("#ws-f-households", "-5")
     page.click("#ws-save")
     page.wait_for_selector("#ws-f-households.is-invalid")
-    assert "households" in page.inner_text("#ws-err-households")
+    assert page.inner_text("#ws-err-households").startswith("户数：")  # the field's label, in Chinese
 
     with ws_ctx.session() as s:  # someone else changes the compound meanwhile
         s.get(m.Compound, cid).address = "包头市昆都仑区（他人修改）"
@@ -154,3 +157,52 @@ def test_map_popup_links_to_the_compound_page(officer_page, ws_server) -> None: 
     page.wait_for_url(f"**/compounds/{XSS_ID}")
     assert page.inner_text("#wc-name") == XSS_NAME
     assert record["dialogs"] == []
+
+
+def test_orphan_highlight_and_a_replan_message_that_stays(officer_page, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
+    """Issue 19 pt 6: 定位 on a building proposal rings its buildings on the map; the re-plan message survives the
+    reload and stays until closed."""
+    page, record = officer_page
+    pid = open_proposals(ws_ctx, ws_demo.street, "building")[-1]["id"]
+    row = page.locator(f'#ws-proposals tr.ws-proposal[data-id="{pid}"]')
+    assert row.locator(".ws-orphan-addresses li").count() >= 1
+    row.locator(".ws-show").click()
+    n = len(open_proposals(ws_ctx, ws_demo.street, "building")[-1]["orphan_ids"])
+    assert page.evaluate("() => wsStreet.orphanMarks") == n
+    assert page.evaluate("""() => { const b = wsStreet.map.getBounds();  // the map shows every ringed building
+        return JSON.parse(document.querySelector('tr.ws-selected').dataset.points).every(p => b.contains(p)); }""")
+    with page.expect_navigation():
+        page.click("#ws-replan")
+    wait_for(page, "document.getElementById('ws-flash') && document.getElementById('ws-flash').dataset.pending === '1'")
+    assert not page.locator("#ws-flash").is_hidden() and "规划" in page.inner_text("#ws-flash")
+    page.click("#ws-flash .ws-flash-close")
+    assert page.locator("#ws-flash").is_hidden()
+    assert not record["outside"] and not record["errors"]
+
+
+def test_admin_revert_needs_a_reason_and_a_confirmation(officer_page, browser, ws_server, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
+    """Issue 19 pt 6: the admin's 撤销打包 opens a confirmation with a required reason; the reason is audited."""
+    page, _ = officer_page
+    pid = open_proposals(ws_ctx, ws_demo.street, "building")[0]["id"]
+    _decide(page, pid, "accept", "2025年7月业主大会表决通过")
+    ctx, admin, record = logged_in(browser, ws_server, "ws_admin", ws_demo.password, f"/ws/street?street={ws_demo.street}",
+                                   viewport=(1500, 920), accept_downloads=False)
+    try:
+        wait_for(admin, "window.wsStreet && wsStreet.ready && document.body.dataset.wsLoading === '0'")
+        row = admin.locator(f'#ws-proposals tr.ws-proposal[data-id="{pid}"]')
+        row.locator(".ws-revert").click()  # one click only opens the confirmation
+        assert "确定撤销" in admin.inner_text("#ws-revert-question")
+        assert row.get_attribute("data-status") == "accepted"
+        admin.click("#ws-confirm")  # no reason: refused in the page, nothing sent
+        assert "is-invalid" in admin.get_attribute("#ws-note", "class")
+        admin.fill("#ws-note", "表决材料不全，需重新表决")
+        admin.click("#ws-confirm")
+        wait_for(admin, f"document.querySelector('#ws-proposals tr[data-id=\"{pid}\"]').dataset.status === 'reverted'")
+        assert row.locator(".ws-revert").count() == 0
+        with ws_ctx.session(readonly=True) as s:
+            ev = s.execute(select(m.AuditEvent.user_name, m.AuditEvent.detail).where(
+                m.AuditEvent.entity_id == pid, m.AuditEvent.action == "revert")).one()
+        assert tuple(ev) == ("ws_admin", "表决材料不全，需重新表决")
+        assert not record["dialogs"] and not record["errors"]
+    finally:
+        ctx.close()

@@ -75,7 +75,7 @@ def test_state_company_picks_saves_and_serves(state_page, tk_server, tk_ctx) -> 
     objective = float(page.get_attribute("#tk-result", "data-objective"))
     greedy = float(page.get_attribute("#tk-result", "data-greedy"))
     assert objective >= greedy and page.get_attribute("#tk-result", "data-optimal") == "true"
-    assert "已证明最优" in page.inner_text("#tk-optimal")
+    assert "已确认是得分最高的组合" in page.inner_text("#tk-optimal")
     selected = page.eval_on_selector_all("#tk-selected tr.tk-sel", "rs => rs.map(r => r.dataset.id)")
     assert 10 <= len(selected) <= 15
     assert page.locator("#tk-diff, #tk-no-diff").count() == 1
@@ -115,9 +115,10 @@ def test_state_company_picks_saves_and_serves(state_page, tk_server, tk_ctx) -> 
         state = s.scalar(select(m.TakeoverSelection.state).where(m.TakeoverSelection.year == YEAR,
                                                                  m.TakeoverSelection.compound_id == cid))
         assert state == "serving"
-        audited = s.scalars(select(m.AuditEvent.detail).where(m.AuditEvent.entity_id == f"{YEAR}/{cid}",
-                                                              m.AuditEvent.user_name == "tk_state")).all()
-        assert {"shortlisted → tendering", "tendering → contracted", "contracted → serving"} <= set(audited)
+        audited = s.execute(select(m.AuditEvent.before, m.AuditEvent.after).where(
+            m.AuditEvent.entity_id == f"{YEAR}/{cid}", m.AuditEvent.entity == "takeover_selection")).all()
+        moves = {((b or {}).get("state"), (a or {}).get("state")) for b, a in audited}  # the move is in the snapshots
+        assert {("shortlisted", "tendering"), ("tendering", "contracted"), ("contracted", "serving")} <= moves
     wait_for(page, f"wsTakeover.stateOnMap('{cid}') === 'serving' && document.body.dataset.wsLoading === '0'")
     assert page.evaluate(f"() => wsTakeover.hasFeature('takeover_candidates', '{cid}')") is False  # left the pool
 
@@ -133,7 +134,7 @@ def test_state_company_picks_saves_and_serves(state_page, tk_server, tk_ctx) -> 
     printed.goto(tk_server + f"/ws/takeover/print?year={YEAR}")
     ids = printed.eval_on_selector_all("#tp-table tr.tp-row", "rs => rs.map(r => r.dataset.id)")
     assert set(ids) == set(selected)
-    assert printed.locator("#tp-map-section svg circle[fill='#c1121f']").count() == len(selected)
+    assert printed.locator("#tp-map-section svg circle.tp-marker").count() == len(selected)
     served_row = printed.inner_text(f'#tp-table tr[data-id="{cid}"]')
     assert "已进驻服务" in served_row and "移出候选池" in served_row and "招标" in served_row
     assert printed.locator("#tp-method tr[data-component]").count() == 8
@@ -166,3 +167,21 @@ def test_the_community_managed_box_widens_the_candidate_pool(state_page, tk_ctx)
         page.uncheck("#tk-p-include_community_managed")
     wait_for(page, "window.wsTakeover && wsTakeover.ready && document.body.dataset.wsLoading === '0'")
     assert "include_community_managed" not in page.url and ids() == narrow
+
+
+def test_street_filter_narrows_table_and_map_and_outlines_are_drawn(state_page) -> None:  # noqa: ANN001
+    """Issue 19 pt 4: the street filter hides other streets' rows and dots; the district/street outlines load."""
+    page, record, _ = state_page
+    wait_for(page, "wsTakeover.outlinesLoaded === 2")
+    assert page.evaluate("() => wsTakeover.outlines.streets.getLayers().length") >= 10
+    total = page.locator("#tk-candidates tr.tk-cand").count()
+    code = page.eval_on_selector_all("#tk-street-filter option", "os => os.map(o => o.value)")[1]
+    page.select_option("#tk-street-filter", code)
+    shown = page.eval_on_selector_all("#tk-candidates tr.tk-cand:not([hidden])", "rs => rs.map(r => r.dataset.street)")
+    assert shown and set(shown) == {code} and len(shown) < total
+    assert page.locator("#tk-filter-count").inner_text() == f"显示 {len(shown)} / {total} 个"
+    on_map = page.evaluate("() => wsTakeover.layers.takeover_candidates.group.getLayers().length")
+    assert 0 < on_map <= len(shown)
+    page.select_option("#tk-street-filter", "")
+    assert page.locator("#tk-candidates tr.tk-cand:not([hidden])").count() == total
+    assert not record["outside"] and not record["errors"]

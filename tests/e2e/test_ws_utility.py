@@ -38,6 +38,7 @@ def test_utility_moves_an_overdue_row_along(browser, role_server, role_demo, rol
         row = page.locator(f'#ws-backlog tr.ws-row[data-compound="{cid}"]')
         row.locator(".ws-handle").click()
         page.wait_for_selector("#ws-hform")
+        assert "null" not in page.inner_text("#ws-hform") and "undefined" not in page.inner_text("#ws-hform")
         options = page.eval_on_selector_all("#ws-next-state option", "os => os.map(o => o.value)")
         assert options[:2] == ["agreement", "rectifying"]  # RULES §2: pass → agreement, fail → rectifying
         page.select_option("#ws-next-state", "rectifying")
@@ -56,6 +57,7 @@ def test_utility_moves_an_overdue_row_along(browser, role_server, role_demo, rol
             h = s.scalars(select(m.Handover).where(m.Handover.compound_id == cid, m.Handover.facility == "water")).one()
             assert (h.state, h.deadline) == ("rectifying", dt.date(2027, 6, 30))
             h_id = h.id
+            since = h.since.date().isoformat()
             ev = s.execute(select(m.HandoverEvent.from_state, m.HandoverEvent.to_state, m.HandoverEvent.note,
                                   m.HandoverEvent.user_name).where(m.HandoverEvent.handover_id == h.id)
                            .order_by(m.HandoverEvent.id.desc())).first()
@@ -67,6 +69,11 @@ def test_utility_moves_an_overdue_row_along(browser, role_server, role_demo, rol
         st = rules.row_status("water", now["state"], now["deadline"], now["items"], role_ctx.today,
                               settings_for(role_ctx))
         assert page.evaluate(f"wsUtility.colors[{cid!r}]") == settings_for(role_ctx).colors[st.color_class]
+        # the saved row shows what is stored now, without a reload (issue 19 pt 3)
+        assert row.locator(".ws-since-cell").inner_text().strip() == since
+        assert row.locator(".ws-deadline-cell").inner_text().strip() == "2027-06-30"
+        assert row.get_attribute("data-overdue") == ("1" if st.overdue else "0")
+        assert row.locator(".ws-overdue-cell").inner_text().startswith("是" if st.overdue else "否")
         # an illegal jump shows the allowed next states
         row.locator(".ws-handle").click()
         page.wait_for_selector("#ws-hform")
@@ -111,5 +118,31 @@ def test_utility_moves_an_overdue_row_along(browser, role_server, role_demo, rol
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "ws_utility.png"))
         assert not record["errors"] and not record["outside"]
+    finally:
+        ctx.close()
+
+
+def test_bulk_update_with_one_confirmation(browser, role_server, role_demo, role_ctx) -> None:  # noqa: ANN001, F811
+    """Issue 19 pt 3: tick rows, pick the next state, confirm once; the page reloads with the message kept until read."""
+    ctx, page, record = logged_in(browser, role_server, "wr_gas", role_demo.password, "/ws/utility?state=unknown")
+    try:
+        wait_for(page, READY)
+        rows = page.locator('#ws-backlog tr.ws-row[data-state="unknown"]')
+        ids = [rows.nth(i).get_attribute("data-compound") for i in range(2)]
+        for i in range(2):
+            rows.nth(i).locator(".ws-pick").check()
+        assert page.inner_text("#ws-bulk-count") == "已选 2 个小区"
+        page.select_option("#ws-bulk-state", "not_handed_over")
+        page.click("#ws-bulk-apply")
+        assert page.inner_text("#ws-bulk-question") == "确认将已选的 2 个小区改为“未移交”？"
+        with page.expect_navigation():  # saved: the page reloads
+            page.click("#ws-bulk-yes")
+        wait_for(page, "document.getElementById('ws-flash') && document.getElementById('ws-flash').dataset.pending === '1'")
+        assert "已办理 2 个小区" in page.inner_text("#ws-flash")
+        with role_ctx.session(readonly=True) as s:
+            states = dict(s.execute(select(m.Handover.compound_id, m.Handover.state).where(
+                m.Handover.compound_id.in_(ids), m.Handover.facility == "gas")).all())
+        assert states == dict.fromkeys(ids, "not_handed_over")
+        assert not record["outside"] and not record["errors"] and not record["dialogs"]
     finally:
         ctx.close()

@@ -147,9 +147,9 @@ def test_officer_plans_accepts_rejects_and_admin_reverts(cli_run, demo_copy) -> 
     with ctx.session(readonly=True) as s:
         assert s.scalar(select(func.count()).select_from(m.BundleProposal)) == n
 
-    refused = cli_run(url, "bundle", "revert", b["id"], "--user", "officer6")
+    refused = cli_run(url, "bundle", "revert", b["id"], "--user", "officer6", "--note", "x")
     assert refused.exit_code == 2 and "permission denied" in refused.stderr
-    rev = run_json(cli_run, url, "bundle", "revert", b["id"], "--user", "boss")
+    rev = run_json(cli_run, url, "bundle", "revert", b["id"], "--user", "boss", "--note", "表决材料不全")
     assert rev["status"] == "reverted"
     assert set(buildings_of(ctx, b["orphan_ids"]).values()) == {None}
     listed = run_json(cli_run, url, "bundle", "list", "--street", STREET, "--status", "reverted")

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from geoplatform import models as m
+from geoplatform.errors import UserInputError
 from geoplatform.principal import Principal
 from geoplatform.store import insert_records
 from plugins.bundling import decide, service
@@ -154,9 +155,16 @@ def test_accept_buildings_then_revert_restores_exactly(seeded) -> None:  # noqa:
         assert stored.before_state["buildings"] == {"B1": {"compound_id": None}, "B2": {"compound_id": None}}
     assert pid not in plan_ids(ctx)  # no longer orphans
 
+    accepted = snapshot(ctx)
+    for blank in (None, "  "):  # issue 19 pt 6: no revert without its reason; nothing changes
+        with pytest.raises(UserInputError) as err, ctx.session() as s:
+            service.revert(ctx, s, ADMIN, pid, note=blank)
+        assert err.value.message.params["field"] == "note" and err.value.message.text("zh") == "请填写撤销理由"
+    assert snapshot(ctx) == accepted
     with ctx.session() as s:
         assert service.revert(ctx, s, ADMIN, pid, note="误操作")["status"] == "reverted"
     assert snapshot(ctx) == before
+    assert audit_rows(ctx, entity="bundle_proposal", entity_id=pid)[-1].detail == "误操作"  # the reason, audited
     assert [e.action for e in audit_rows(ctx, entity="bundle_proposal", entity_id=pid)] == ["accept", "revert"]
     assert {e.entity_id for e in audit_rows(ctx, action="revert", entity="building")} == {"B1", "B2"}
     assert pid in plan_ids(ctx)  # orphans again, same deterministic id
@@ -185,7 +193,7 @@ def test_accept_compound_follows_the_host_then_revert(seeded) -> None:  # noqa: 
     ev = audit_rows(ctx, entity="compound", entity_id="C1")
     assert ev[0].before["management_mode"] == "none" and ev[0].after["management_mode"] == "state_owned"
     with ctx.session() as s:
-        service.revert(ctx, s, ADMIN, pid)
+        service.revert(ctx, s, ADMIN, pid, note="表决无效")
     assert snapshot(ctx) == before
     assert [e.action for e in audit_rows(ctx, entity="compound", entity_id="C1")] == ["update", "revert"]
 
@@ -201,7 +209,7 @@ def test_reject_needs_a_reason_and_is_final_for_replanning(seeded) -> None:  # n
     with pytest.raises(service.BundleError, match="rejected"), ctx.session() as s:
         service.accept(ctx, s, OFFICER_1, pid)
     with pytest.raises(service.BundleError, match="only accepted"), ctx.session() as s:
-        service.revert(ctx, s, ADMIN, pid)
+        service.revert(ctx, s, ADMIN, pid, note="表决无效")
     assert [e.action for e in audit_rows(ctx, entity="bundle_proposal", entity_id=pid)] == ["reject"]
 
 
@@ -268,7 +276,7 @@ def test_revert_refuses_when_the_host_changed_since(seeded) -> None:  # noqa: AN
         s.get(m.Compound, "H1").households = 999
     changed = snapshot(ctx)
     with pytest.raises(service.BundleError, match="changed since"), ctx.session() as s:
-        service.revert(ctx, s, ADMIN, pid)
+        service.revert(ctx, s, ADMIN, pid, note="表决无效")
     assert snapshot(ctx) == changed
 
 

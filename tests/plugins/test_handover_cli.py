@@ -40,10 +40,12 @@ def test_backlog_json_is_one_document_with_exact_counts(cli_run, hdb) -> None:  
                                        "rectifying": 1, "renovation": 1, "unknown": 8}
     assert d["counts"]["by_street"] == {"少先路街道": 6, "沼潭街道": 8}
     assert set(d["items"][0]) == {"compound_id", "compound_name", "street", "facility", "state", "since", "deadline",
-                                  "overdue", "open_items"}
+                                  "overdue", "open_items", "row_deadline", "version", "late"}
     a_power = next(i for i in d["items"] if (i["compound_id"], i["facility"]) == ("A", "power"))
     assert a_power["deadline"] == (T - dt.timedelta(days=1)).isoformat() and a_power["overdue"] is True
     assert a_power["since"] == "2026-01-01T09:00:00" and a_power["open_items"] == 2
+    assert a_power["late"] == {"kind": "item", "content": "更换老化管网", "deadline": (T - dt.timedelta(days=1)).isoformat(),
+                               "days": 1, "count": 1}  # why it is overdue
 
 
 def test_backlog_overdue_turns_the_day_after_the_deadline(cli_run, hdb) -> None:  # noqa: ANN001
@@ -104,13 +106,13 @@ def test_applied_label_parses(cli_run, hdb) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize(("args", "match"), [
-    (("A", "heating", "taken_over"), "allowed next: agreement, rectifying"),
-    (("D", "water", "taken_over"), "allowed next: not_handed_over"),
+    (("A", "heating", "taken_over"), "it can move to: handover agreement signed, rectifying"),
+    (("D", "water", "taken_over"), "it can move to: not handed over"),
     (("Z", "water", "not_handed_over"), "unknown compound 'Z'"),
     (("A", "heating", "rectifying", "--item", "x|y|2026-02-30"), "is not YYYY-MM-DD"),
     (("A", "heating", "agreement", "--item", "x"), "rectifying"),
     (("A", "heating", "bogus"), "unknown state 'bogus'"),
-    (("A", "heating", "agreement", "--expected-version", "5"), "version is 1"),
+    (("A", "heating", "agreement", "--expected-version", "5"), "(version 1, you read 5)"),
     (("A", "heating", "agreement", "--user", "nobody"), "unknown or disabled"),
 ])
 def test_set_rejections_exit_2_and_change_nothing(cli_run, hdb, ctx, args, match) -> None:  # noqa: ANN001

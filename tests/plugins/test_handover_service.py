@@ -66,7 +66,9 @@ def test_backlog_counts_exact_on_the_database(hctx) -> None:  # noqa: ANN001
     a_power = next(i for i in b["items"] if (i["compound_id"], i["facility"]) == ("A", "power"))
     assert a_power == {"compound_id": "A", "compound_name": "甲小区", "street": "少先路街道", "street_code": "150203001",
                        "facility": "power", "state": "rectifying", "since": dt.datetime(2026, 1, 1, 9),
-                       "deadline": T - dt.timedelta(days=1), "overdue": True, "open_items": 2}
+                       "deadline": T - dt.timedelta(days=1), "overdue": True, "open_items": 2, "row_deadline": None,
+                       "version": 1, "late": {"kind": "item", "content": "更换老化管网",
+                                              "deadline": T - dt.timedelta(days=1), "days": 1, "count": 1}}
 
 
 def test_full_utility_path_records_every_change(hctx) -> None:  # noqa: ANN001
@@ -96,16 +98,16 @@ def test_full_utility_path_records_every_change(hctx) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize(("compound", "facility", "state", "kwargs", "error", "match"), [
-    ("D", "water", "taken_over", {}, service.TransitionNotAllowed, "allowed next: not_handed_over"),
-    ("A", "heating", "taken_over", {}, service.TransitionNotAllowed, "agreement, rectifying"),
-    ("A", "water", "acceptance", {}, service.TransitionNotAllowed, "none \\(final state\\)"),
-    ("A", "heating", "acceptance", {}, service.TransitionNotAllowed, "already acceptance"),
+    ("D", "water", "taken_over", {}, service.TransitionNotAllowed, "can move to: not handed over$"),
+    ("A", "heating", "taken_over", {}, service.TransitionNotAllowed, "handover agreement signed, rectifying"),
+    ("A", "water", "acceptance", {}, service.TransitionNotAllowed, "can move to: –"),
+    ("A", "heating", "acceptance", {}, service.TransitionNotAllowed, "already “acceptance inspection”"),
     ("Z", "water", "not_handed_over", {}, service.UnknownCompound, "unknown compound 'Z'"),
     ("A", "sewage", "not_handed_over", {}, service.UnknownFacility, "unknown facility"),
-    ("A", "heating", "accepted", {}, service.UnknownState, "unknown state 'accepted'"),
+    ("A", "heating", "accepted", {}, service.UnknownState, "unknown state “accepted”"),
     ("A", "heating", "agreement", {"items": [{"content": "x"}]}, service.LedgerItemError, "rectifying"),
     ("A", "heating", "rectifying", {"items": [{"content": " "}]}, service.LedgerItemError, "content"),
-    ("A", "heating", "rectifying", {"expected_version": 7}, service.StaleVersion, "version is 1"),
+    ("A", "heating", "rectifying", {"expected_version": 7}, service.StaleVersion, "version 1, you read 7"),
 ])
 def test_rejected_changes_leave_the_database_unchanged(hctx, compound, facility, state, kwargs, error, match) -> None:  # noqa: ANN001, E501
     def snapshot() -> tuple:
@@ -158,7 +160,7 @@ def test_gap_kind_path(hctx) -> None:  # noqa: ANN001
         service.set_state(s, ALICE, "B", "fire_acceptance", "rectifying", items=[{"content": "更换喷淋头"}])
         out = service.set_state(s, ALICE, "B", "fire_acceptance", "accepted")
         assert out["state"] == "accepted" and out["allowed_next"] == []
-        with pytest.raises(service.TransitionNotAllowed, match="allowed next: planned"):
+        with pytest.raises(service.TransitionNotAllowed, match="can move to: planned"):
             service.set_state(s, ALICE, "B", "power_upgrade", "done")
 
 
@@ -211,7 +213,7 @@ def test_interleaved_writers_see_fresh_state(hctx, db_url) -> None:  # noqa: ANN
         with pytest.raises(service.StaleVersion):
             service.set_state(s2, Principal("bob", "admin"), "A", "heating", "rectifying",
                               items=[{"content": "x"}], expected_version=seen["version"])
-        with pytest.raises(service.TransitionNotAllowed, match="allowed next: taken_over"):
+        with pytest.raises(service.TransitionNotAllowed, match="can move to: taken over"):
             service.set_state(s2, Principal("bob", "admin"), "A", "heating", "rectifying", items=[{"content": "x"}])
         s2.rollback()
     finally:
@@ -271,3 +273,50 @@ def test_a_writer_waits_for_the_row_lock(hctx, db_url) -> None:  # noqa: ANN001
     s1.close()
     t.join(timeout=30)
     assert outcome == ["stale"]
+
+
+def test_a_move_keeps_the_deadline_unless_it_is_cleared(hctx) -> None:  # noqa: ANN001
+    """Issue 19 pt 3: advancing without a date keeps the row's deadline (and its overdue flag); clearing is explicit."""
+    with hctx.session() as s:
+        out = service.set_state(s, ALICE, "B", "water", "owner_consent", expected_version=1)
+        assert out["deadline"] == T  # kept over the move
+        out = service.set_state(s, ALICE, "B", "water", "owner_consent", deadline=T + dt.timedelta(days=9))
+        assert out["deadline"] == T + dt.timedelta(days=9)
+        out = service.set_state(s, ALICE, "B", "water", "owner_consent", clear_deadline=True)
+        assert out["deadline"] is None
+    with hctx.session(readonly=True) as s:
+        late = service.get_handover(s, "C", "power", today=T)  # the row's own deadline passed yesterday
+    assert late["overdue"] and late["late"] == {"kind": "deadline", "date": T - dt.timedelta(days=1), "days": 1}
+
+
+def test_bulk_advance_and_assign_is_all_or_nothing(hctx) -> None:  # noqa: ANN001
+    with hctx.session() as s:
+        out = service.bulk_set_state(s, ALICE, "water", [{"compound_id": "C", "version": 1},
+                                                         {"compound_id": "D", "version": 0}],
+                                     state="not_handed_over", responsible_unit="供水公司")
+        assert out["changed"] == 2
+    with hctx.session(readonly=True) as s:
+        rows = {c: service.get_handover(s, c, "water") for c in ("C", "D")}
+        assert {c: (r["state"], r["responsible_unit"]) for c, r in rows.items()} == {
+            "C": ("not_handed_over", "供水公司"), "D": ("not_handed_over", "供水公司")}
+        audits = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.entity == "handover"))
+    # one refused row (A's water is taken over: final) refuses the whole batch, naming that compound
+    with pytest.raises(service.TransitionNotAllowed, match="甲小区") as err, hctx.session() as s:
+        service.bulk_set_state(s, ALICE, "water", [{"compound_id": "C", "version": 2},
+                                                   {"compound_id": "A", "version": 1}], state="owner_consent")
+    assert err.value.message.params["compound_id"] == "A"
+    with hctx.session(readonly=True) as s:
+        assert service.get_handover(s, "C", "water")["state"] == "not_handed_over"
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.entity == "handover")) == audits
+    with pytest.raises(service.UserInputError), hctx.session() as s:
+        service.bulk_set_state(s, ALICE, "water", [{"compound_id": "C", "version": 2}])
+
+
+def test_demo_ledger_items_belong_to_their_facility(demo_ctx) -> None:  # noqa: ANN001
+    from geoplatform.demo import LEDGER_TASKS
+
+    with demo_ctx.session(readonly=True) as s:
+        rows = s.execute(select(Handover.facility, LedgerItem.content)
+                         .join(LedgerItem, LedgerItem.handover_id == Handover.id)).all()
+    assert rows and {f for f, _ in rows} >= {"water", "power"}
+    assert [(f, c) for f, c in rows if f in LEDGER_TASKS and c not in LEDGER_TASKS[f]] == []

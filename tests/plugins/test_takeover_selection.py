@@ -106,11 +106,11 @@ def test_contiguity_bonus_counts_selected_pairs() -> None:
     assert sorted(bonus.selected) == ["a", "b"] and bonus.objective == 100.0 and bonus.pairs_selected == 1
 
 
-INFEASIBLE = [  # (min, max, budget, cap, constraint named, text in message)
-    (3, 2, None, None, "count", "--min 3 > --max 2"),
-    (20, 25, None, None, "count", "only 11 candidates"),
-    (5, 6, 3.0, None, "budget", "budget 3.0 万元 < cheapest 5 candidates cost"),
-    (5, 6, None, 1, "per_street_max", "per-street cap 1 × 3 streets"),
+INFEASIBLE = [  # (min, max, budget, cap, constraint named, text in the Chinese message)
+    (3, 2, None, None, "count", "最多入选数 2 小于最少入选数 3"),
+    (20, 25, None, None, "count", "只有 11 个候选小区，少于最少入选数 20"),
+    (5, 6, 3.0, None, "budget", "最便宜的 5 个候选小区年补贴合计"),
+    (5, 6, None, 1, "per_street_max", "每个街镇最多 1 个时，3 个有候选的街镇合计最多 3 个"),
 ]
 
 
@@ -122,16 +122,19 @@ def test_infeasible_names_binding_constraint(lo: int, hi: int, budget: float | N
     with pytest.raises(InfeasibleSelection) as err:
         select(cand, lo, hi, budget, cap, 0.0, pairs)
     assert err.value.constraint == constraint
-    assert text in str(err.value)
+    assert text in err.value.message.text("zh")
+    assert not any(flag in err.value.message.text("zh") for flag in ("--", "<", "candidates"))  # no CLI flags, no English
 
 
 def test_budget_error_reports_cheapest_cost() -> None:
     cand = pd.DataFrame({"compound_id": list("abcd"), "street": list("ssst"),
                          "score": [1.0, 2.0, 3.0, 4.0], "takeover_cost": [10.0, 20.0, 11.2, 40.0]})
-    with pytest.raises(InfeasibleSelection, match=r"budget 30.0 万元 < cheapest 3 candidates cost 41.2 万元"):
+    with pytest.raises(InfeasibleSelection) as err:
         select(cand, 3, 4, 30.0, None, 0.0, [])
-    with pytest.raises(InfeasibleSelection, match=r"under the per-street cap 2 cost 61.2"):
+    assert err.value.message.text("zh") == "最便宜的 3 个候选小区年补贴合计 41.2 万元，超出预算 30.0 万元"
+    with pytest.raises(InfeasibleSelection) as err:
         select(cand, 3, 4, 50.0, 2, 0.0, [])
+    assert err.value.message.text("zh") == "每街镇最多 2 个时，最便宜的 3 个候选小区年补贴合计 61.2 万元，超出预算 50.0 万元"
 
 
 def test_unknown_cost_excluded_only_with_budget() -> None:
@@ -263,6 +266,6 @@ def test_verdict_names_the_bound_when_not_proven() -> None:
 
     stopped = {"optimal": False, "status": "Time limit reached", "objective_bound": 110.0, "gap": 1 / 11}
     assert "110.00" in verdict(stopped, "zh") and "9.1%" in verdict(stopped, "zh")
-    assert "110.00" in verdict(stopped, "en") and "Time limit reached" in verdict(stopped, "en")
+    assert "110.00" in verdict(stopped, "en") and "Time limit" not in verdict(stopped, "zh")  # no solver jargon
     assert "110" not in verdict({**stopped, "objective_bound": None, "gap": None}, "en")
     assert verdict({"optimal": True, "status": "ok"}, "zh") != verdict(stopped, "zh")

@@ -124,7 +124,7 @@ def test_garbage_bodies_of_state_changes_are_400(client, tk_demo, tk_ctx) -> Non
     assert r.status_code == 400 and "flying" in r.get_json()["error"]
     r = client.post("/ws/takeover/advance", json={"compound_id": "no-such", "state": "shortlisted", "year": 2030},
                     headers=h)
-    assert r.status_code == 400 and "unknown compound" in r.get_json()["error"]
+    assert r.status_code == 400 and r.get_json()["error"] == "找不到小区 no-such"
     assert _rows(tk_ctx, 2030) == {}
 
 
@@ -157,7 +157,9 @@ def test_selection_beats_or_matches_greedy_and_names_the_differences(client, tk_
     roles = {f["id"]: f["properties"]["role"] for f in d["features"]["features"]}
     assert {k for k, v in roles.items() if v == "selected"} == set(d["selected"])
     assert {k for k, v in roles.items() if v == "greedy_only"} == greedy - set(d["selected"])
-    assert "目标值" in d["summary"] and "贪心基线" in d["summary"]
+    # one plain sentence: the set's total against picking by score, no solver jargon
+    assert f"{d['objective']:.1f} 分" in d["summary"] and f"合计 {d['baseline_greedy_objective']:.1f} 分" in d["summary"]
+    assert not any(w in d["summary"] for w in ("贪心", "HiGHS", "目标值", "求解"))
     from plugins.takeover import service
     from plugins.takeover.mapping import settings_for
 
@@ -189,7 +191,7 @@ def test_save_shortlist_then_move_one_compound_to_serving(client, tk_demo, tk_ct
         served_before = s.scalar(select(func.count()).select_from(m.Compound).where(
             m.Compound.management_mode.in_(("professional", "state_owned"))))
     r = client.post("/ws/takeover/advance", json={"compound_id": cid, "state": "serving", "year": year}, headers=h)
-    assert r.status_code == 400 and "tendering" in r.get_json()["error"]  # one step at a time, next states named
+    assert r.status_code == 400 and "招标中" in r.get_json()["error"]  # one step at a time, next states named
     with tk_ctx.session() as s:  # a signatory owners' organisation for the contract (RULES §4)
         s.get(m.Compound, cid).owners_org = "owners_committee"
     terms = {"company": "昆都仑区城市物业服务有限公司", "contract_start": f"{year}-01-01", "contract_end": f"{year + 2}-12-31"}
@@ -205,9 +207,10 @@ def test_save_shortlist_then_move_one_compound_to_serving(client, tk_demo, tk_ct
     with tk_ctx.session(readonly=True) as s:
         c = s.get(m.Compound, cid)
         assert c.management_mode == "state_owned" and c.company == terms["company"]
-        moves = s.scalars(select(m.AuditEvent.detail).where(m.AuditEvent.entity == "takeover_selection",
-                                                            m.AuditEvent.entity_id == f"{year}/{cid}")).all()
-        assert {"shortlisted → tendering", "tendering → contracted", "contracted → serving"} <= set(moves)
+        moves = s.execute(select(m.AuditEvent.before, m.AuditEvent.after).where(
+            m.AuditEvent.entity == "takeover_selection", m.AuditEvent.entity_id == f"{year}/{cid}")).all()
+        pairs = {((b or {}).get("state"), (a or {}).get("state")) for b, a in moves}  # the move is in the snapshots
+        assert {("shortlisted", "tendering"), ("tendering", "contracted"), ("contracted", "serving")} <= pairs
         assert s.scalar(select(func.count()).select_from(m.AuditEvent).where(
             m.AuditEvent.entity == "compound", m.AuditEvent.entity_id == cid, m.AuditEvent.user_name == "tk_state"))
     page = client.get(f"/ws/takeover?year={year}", headers=h).get_data(as_text=True)
@@ -253,7 +256,7 @@ def test_printable_page_explains_the_score(client, tk_demo, tk_ctx) -> None:  # 
     html = r.get_data(as_text=True)
     assert 'id="tp-suggested"' in html and "建议（未保存）" in html
     assert html.count('<tr class="tp-row"') == 15
-    assert "<svg" in html and html.count('fill="#c1121f"') == 15  # one numbered dot per row
+    assert "<svg" in html and html.count('class="tp-marker"') == 15  # one numbered dot per row
     method = html[html.index('id="tp-method"'):]
     for comp, weight in WEIGHTS.items():
         row = re.search(rf'<tr data-component="{comp}"><td>[^<]+</td><td class="num">(\d+)</td><td>([^<]+)</td>', method)
@@ -280,3 +283,16 @@ def test_export_links_download_the_shortlist(client, tk_demo) -> None:  # noqa: 
     data = json.loads(r.data)
     assert r.status_code == 200 and data["type"] == "FeatureCollection" and data["features"]
     assert "兜底得分(0-100)" in data["features"][0]["properties"]
+
+
+def test_candidates_have_a_street_filter_and_the_map_outlines(client, tk_demo) -> None:  # noqa: ANN001, F811
+    """Issue 19 pt 4: a street filter over the candidates (every candidate's street offered once) and the district
+    and street outlines on the workspace map."""
+    page = client.get("/ws/takeover", headers=tk_demo.auth("tk_state")).get_data(as_text=True)
+    row_streets = set(re.findall(r'<tr class="tk-cand"[^>]*data-street="([^"]*)"', page))
+    box = re.search(r'<select[^>]*id="tk-street-filter".*?</select>', page, re.S).group(0)
+    options = re.findall(r'<option value="([^"]*)"', box)
+    assert options[0] == "" and sorted(options[1:]) == sorted(row_streets) and len(row_streets) > 1
+    config = json.loads(re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>', page, re.S).group(1))
+    assert [o["id"] for o in config["outlines"]] == ["district", "streets"]
+    assert not any(w in page for w in ("贪心", "HiGHS", "目标值", "连片加分"))  # plain words only

@@ -149,7 +149,8 @@ def test_basemap_page_is_for_admin_and_bureau(client, admin, viewer) -> None:  #
     page = client.get("/bureau/basemaps", headers=admin)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "底图管理" in html and 'id="bm-tianditu-hint"' in html and "tianditu_key" in html  # the admin's hint
+    assert "底图管理" in html and 'id="bm-tianditu-hint"' in html  # the hint says who enables Tianditu …
+    assert not any(w in html for w in ("tianditu_key", "GEOPLATFORM_", "geoplatform basemap"))  # … without internals
 
 
 def test_upload_bad_file_names_it_in_chinese(client, admin, instance) -> None:  # noqa: ANN001

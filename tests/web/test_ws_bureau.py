@@ -77,7 +77,7 @@ def test_dashboard_figures_and_charts(client, role_demo, role_ctx) -> None:  # n
     assert len(bars) == 2 * len(report["streets"])
     first = report["streets"][0]
     assert (first["code"], f"{first['coverage_rate']:.4f}") in bars
-    distance = html.split('id="wb-distance"', 1)[1].split("</table>", 1)[0]  # the coverage panel's table
+    distance = re.search(r'<table[^>]*id="wb-distance".*?</table>', html, re.S).group(0)  # the coverage panel's table
     rows = re.findall(r'<tr data-street="(\d+)">', distance)
     assert rows == [s["code"] for s in report["streets"]]
     assert "充电桩" in html and 'class="ws-count"' in html  # charging summary

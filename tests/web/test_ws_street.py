@@ -189,8 +189,40 @@ def test_admin_reverts_an_accepted_proposal_officer_cannot(client, ws_demo, ws_c
     assert "ws-revert" not in page
     page = client.get(f"/ws/street?street={ws_demo.street}", headers=ws_demo.auth("ws_admin")).get_data(as_text=True)
     assert "ws-revert" in page
+    blank = client.post(url + "/revert", json={}, headers=ws_demo.auth("ws_admin"))  # the reason is required
+    assert blank.status_code == 400 and blank.get_json()["field"] == "note" and blank.get_json()["error"] == "请填写撤销理由"
     r = client.post(url + "/revert", json={"note": "表决材料不全"}, headers=ws_demo.auth("ws_admin"))
     assert r.status_code == 200 and r.get_json()["status"] == "reverted"
     with ws_ctx.session(readonly=True) as s:
         assert all(s.get(m.Building, b).compound_id is None for b in p["orphan_ids"])
     assert client.post(url + "/revert", json={}, headers=ws_demo.auth("ws_admin")).status_code == 409
+
+
+def test_orphan_buildings_are_listed_by_address_with_points_for_the_map(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
+    """Issue 19 pt 6: a building proposal names its buildings by address (count per address), the codes folded
+    away, and carries each building's point for the map highlight."""
+    import html as html_lib
+    import json
+
+    p = open_proposals(ws_ctx, ws_demo.street, kind="building")[0]
+    with ws_ctx.session(readonly=True) as s:
+        addresses = dict(s.execute(select(m.Building.id, m.Building.address)
+                                   .where(m.Building.id.in_(list(p["orphan_ids"])))).all())
+    page = client.get("/ws/street", headers=ws_demo.auth("ws_officer")).get_data(as_text=True)
+    row = re.search(rf'<tr data-id="{re.escape(p["id"])}".*?</tr>', page, re.S).group(0)
+    for address in {a for a in addresses.values() if a}:
+        n = sum(1 for a in addresses.values() if a == address)
+        assert html_lib.escape(f"{address}（{n} 栋）") in row
+    points = json.loads(html_lib.unescape(re.search(r'data-points="([^"]+)"', row).group(1)))
+    assert len(points) == len(p["orphan_ids"]) and all(40 < lat < 41.5 and 109 < lon < 111 for lat, lon in points)
+
+
+def test_compound_page_has_one_bundle_status(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
+    """A host of the current plan without stored proposals is not also "不涉及打包建议"."""
+    p = open_proposals(ws_ctx, ws_demo.street)[0]
+    with ws_ctx.session(readonly=True) as s:
+        stored = s.get(m.BundleProposal, p["id"])
+    page = client.get(f"/compounds/{p['host_compound_id']}", headers=ws_demo.auth("ws_officer")).get_data(as_text=True)
+    assert "当前规划：承接" in page
+    assert ("不涉及打包建议" in page) is False
+    assert stored is None or 'class="wc-bundle"' in page

@@ -16,6 +16,8 @@ from flask import Blueprint, abort, render_template, url_for
 from shapely.geometry import mapping
 from sqlalchemy import and_, func, or_, select
 
+from geoplatform import audit
+from geoplatform import edits as _edits  # noqa: F401  (registers the compound.field.* labels)
 from geoplatform import models as m
 from geoplatform.i18n import add_messages, t
 from geoplatform.labels import label
@@ -32,6 +34,7 @@ ATTRIBUTE_FIELDS = ("id", "name", "aliases", "street_code", "community_code", "a
 ENUM_FIELDS = {"management_mode": "management_mode", "owners_org": "owners_org", "renovation": "renovation",
                "facility": "facility"}
 HISTORY_LIMIT = 200
+HIDDEN_IN_HISTORY = frozenset({"version", "items_added", "id", "year", "compound_id"})  # bookkeeping and identity
 
 add_messages({
     "zh": {
@@ -98,8 +101,9 @@ def show(field: str, value: Any, lang: str, enums: dict[str, str] | None = None)
 
 
 def field_label(field: str, lang: str, entity: str = "compound") -> str:
-    """The label of a field: the compound form's (`ws_field.*`), else the entity's own (`<entity>.col.*`)."""
-    for key in (f"ws_field.{field}", f"{entity}.col.{field}"):
+    """The label of a field: the entity's own (`<entity>.col.*`), else a compound field's (`compound.field.*`)."""
+    keys = (f"{entity}.col.{field}", f"compound.field.{field}")
+    for key in keys if entity != "compound" else keys[::-1]:
         text = t(key, lang)
         if text != key:
             return text
@@ -143,15 +147,16 @@ def history(session: Any, c: m.Compound, refs: list[AuditRef], lang: str, names:
         ref = by_key.get((ev.entity, ev.entity_id))
         enums = dict(ref.enums) if ref else {}
         before, after = ev.before or {}, ev.after or {}
-        keys = [k for k in dict.fromkeys([*before, *after]) if k not in ("version", "items_added")]
-        changes = [{"field": field_label(k, lang, ev.entity), "before": show(k, before.get(k), lang, enums),
+        keys = [k for k in audit.changed_keys(before, after) if k not in HIDDEN_IN_HISTORY]
+        changes = [{"field": field_label(k, lang, ev.entity),
+                    "before": None if ev.action == "create" else show(k, before.get(k), lang, enums),
                     "after": show(k, after.get(k), lang, enums)} for k in keys
                    if not isinstance(before.get(k), dict) and not isinstance(after.get(k), dict)
                    or "coordinates" in (after.get(k) or {})]
         what = ref.label if ref and ref.label else t(f"ws_compound.entity.{ev.entity}", lang)
         out.append({"at": show("at", ev.at, lang), "who": ev.user_name if names else None,
                     "action": t(f"ws_compound.action.{ev.action}", lang), "what": what, "changes": changes,
-                    "detail": ev.detail})
+                    "detail": audit.detail_text(ev.detail, lang)})
     return out
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 from sqlalchemy import select
 
+from geoplatform import edits as _edits  # noqa: F401  (registers the compound.field.* labels)
 from geoplatform import models as m
 from geoplatform.errors import NotFound
 from geoplatform.i18n import add_messages, catalogue, t
@@ -134,7 +135,7 @@ def _map_config(street: str, lang: str, panels: list[Any]) -> dict[str, Any]:
         "compound_api": url_for("api.compound", compound_id="__ID__"),
         "compound_page": url_for("ws_compound.page", compound_id="__ID__"),
         "messages": {k: v for k, v in catalogue(lang).items() if k.startswith(prefixes)},
-        "edit_fields": [{"name": n, "kind": k, "label": t(f"ws_field.{n}", lang)} for n, k in EDIT_FIELDS],
+        "edit_fields": [{"name": n, "kind": k, "label": t(f"compound.field.{n}", lang)} for n, k in EDIT_FIELDS],
         "panels": {p.id: p.data.get("config", {}) for p in panels},
     }
 
@@ -168,24 +169,3 @@ def page() -> str:
         scripts=list(dict.fromkeys(x for p in panels for x in p.scripts)),
         config={**_map_config(street, lang, panels), "map": fm.get_name(), "csrf": csrf_token()},
         label=lambda enum, v: label(enum, v, lang))
-
-
-add_messages({
-    "zh": {f"ws_field.{k}": v for k, v in {
-        "name": "小区名称", "address": "地址", "management_mode": "管理模式", "company": "物业公司",
-        "contract_end": "合同到期", "owners_org": "业主组织", "renovation": "老旧小区改造", "households": "户数",
-        "floor_area_m2": "建筑面积(㎡)", "build_year": "建成年份", "fee_collection_rate": "物业费收缴率(0–1)",
-        "complaints_per_year": "年投诉量(12345)", "demolition_planned": "列入拆迁计划", "aliases": "别名",
-        "community_code": "所属社区", "takeover_cost": "国企接管年补贴(万元)", "street_code": "街镇",
-        "managed_by_id": "打包并入小区", "boundary": "边界", "location": "位置", "id": "编号", "source": "数据来源",
-        "version": "版本", "updated_at": "更新时间", "compound_id": "所属小区"}.items()},
-    "en": {f"ws_field.{k}": v for k, v in {
-        "name": "Name", "address": "Address", "management_mode": "Management mode",
-        "company": "Property company", "contract_end": "Contract ends", "owners_org": "Owners' organisation",
-        "renovation": "Renovation", "households": "Households", "floor_area_m2": "Floor area (m²)",
-        "build_year": "Built", "fee_collection_rate": "Fee collection rate (0–1)",
-        "complaints_per_year": "Complaints per year (12345)", "demolition_planned": "Demolition planned",
-        "aliases": "Aliases", "community_code": "Community", "takeover_cost": "Takeover subsidy (10k CNY/yr)",
-        "street_code": "Street", "managed_by_id": "Bundled into", "boundary": "Boundary", "location": "Location",
-        "id": "ID", "source": "Source", "version": "Version", "updated_at": "Updated", "compound_id": "Compound"}.items()},
-})

@@ -30,18 +30,23 @@
     document.querySelectorAll("tr.ws-decide-row").forEach(function (r) { r.remove(); });
   }
 
+  /* per verb: the body key, the label, placeholder, confirm button and "required" message */
+  var FORMS = {
+    accept: {key: "consent_note", label: "bundling.ws.consent", ph: "bundling.ws.consent_ph", ok: "bundling.ws.confirm_accept", need: "bundling.ws.need_consent", cls: "btn-success"},
+    reject: {key: "reason", label: "bundling.ws.reason", ph: "bundling.ws.reason_ph", ok: "bundling.ws.confirm_reject", need: "bundling.ws.need_reason", cls: "btn-danger"},
+    revert: {key: "note", label: "bundling.ws.revert_reason", ph: "bundling.ws.revert_ph", ok: "bundling.ws.confirm_revert", need: "bundling.ws.need_revert_reason", cls: "btn-danger", question: "bundling.ws.revert_question"}
+  };
   function openDecide(row, verb) {
     closeForms();
-    var key = verb === "accept" ? "consent_note" : "reason";
+    var f = FORMS[verb], key = f.key;
     var area = el("textarea", {className: "form-control", rows: "2", maxlength: "2000", name: key, id: "ws-" + key,
-      placeholder: msg(verb === "accept" ? "bundling.ws.consent_ph" : "bundling.ws.reason_ph")});
+      placeholder: msg(f.ph)});
     var feedback = el("div", {className: "invalid-feedback"});
-    var ok = el("button", {type: "button", className: "btn btn-sm " + (verb === "accept" ? "btn-success" : "btn-danger"),
-      id: "ws-confirm", text: msg(verb === "accept" ? "bundling.ws.confirm_accept" : "bundling.ws.confirm_reject")});
+    var ok = el("button", {type: "button", className: "btn btn-sm " + f.cls, id: "ws-confirm", text: msg(f.ok)});
     var cancel = el("button", {type: "button", className: "btn btn-sm btn-link", text: msg("ws_street.cancel")});
     var box = el("div", {className: "ws-decide"}, [
-      el("label", {className: "form-label small fw-semibold", "for": "ws-" + key,
-        text: msg(verb === "accept" ? "bundling.ws.consent" : "bundling.ws.reason")}),
+      f.question ? el("div", {className: "small fw-semibold text-danger mb-1", id: "ws-revert-question", text: msg(f.question)}) : null,
+      el("label", {className: "form-label small fw-semibold", "for": "ws-" + key, text: msg(f.label)}),
       area, feedback, el("div", {className: "mt-1 d-flex gap-2"}, [ok, cancel])]);
     var tr = el("tr", {className: "ws-decide-row"}, [el("td", {colspan: "7"}, [box])]);
     row.after(tr);
@@ -51,7 +56,7 @@
       var text = area.value.trim();
       if (!text) {
         area.classList.add("is-invalid");
-        feedback.textContent = msg(verb === "accept" ? "bundling.ws.need_consent" : "bundling.ws.need_reason");
+        feedback.textContent = msg(f.need);
         return;
       }
       ok.disabled = true;
@@ -61,11 +66,13 @@
         if (res.status === 200) {
           decided(row, res.data);
           closeForms();
-          flash(verb === "accept" ? msg("bundling.ws.accepted_ok", {host: row.children[1].textContent.trim()}) : msg("bundling.ws.rejected_ok"), true);
+          if (verb === "revert") { var rv = row.querySelector(".ws-revert"); if (rv) { rv.remove(); } }
+          flash(verb === "accept" ? msg("bundling.ws.accepted_ok", {host: row.children[1].textContent.trim()}) :
+            msg(verb === "revert" ? "bundling.ws.reverted_ok" : "bundling.ws.rejected_ok"), true);
           reloadMap();
         } else if (res.status === 400 && res.data.field === key) {
           area.classList.add("is-invalid");
-          feedback.textContent = msg(verb === "accept" ? "bundling.ws.need_consent" : "bundling.ws.need_reason");
+          feedback.textContent = msg(f.need);
         } else if (res.status === 403) {
           flash(msg("ws_street.forbidden"), false);
         } else {
@@ -92,28 +99,28 @@
     if (accept) { accept.addEventListener("click", function () { openDecide(row, "accept"); }); }
     if (reject) { reject.addEventListener("click", function () { openDecide(row, "reject"); }); }
     var revert = row.querySelector(".ws-revert");
-    if (revert) {
-      revert.addEventListener("click", function () {
-        revert.disabled = true;
-        send("POST", actions.revert.replace("__ID__", encodeURIComponent(row.dataset.id)), {}).then(function (res) {
-          if (res.status === 200) {
-            decided(row, res.data);
-            revert.remove();
-            flash(msg("bundling.ws.reverted_ok"), true);
-            reloadMap();
-          } else {
-            revert.disabled = false;
-            flash(res.status === 403 ? msg("ws_street.forbidden") : msg("ws_street.error", {message: res.data.error || res.status}), false);
-          }
-        });
-      });
-    }
+    if (revert) { revert.addEventListener("click", function () { openDecide(row, "revert"); }); }
     show.addEventListener("click", function () {
       document.querySelectorAll("tr.ws-selected").forEach(function (r) { r.classList.remove("ws-selected"); });
       row.classList.add("ws-selected");
-      if (!focusFeature("bundling_links", row.dataset.id, proposalOf)) { focusFeature("compounds", row.dataset.host); }
+      highlight(row);
+      if (!row.dataset.points && !focusFeature("bundling_links", row.dataset.id, proposalOf)) { focusFeature("compounds", row.dataset.host); }
     });
   });
+
+  /* the orphan buildings of a proposal highlighted on the map (yellow rings over their footprints) */
+  var marks = L.layerGroup().addTo(map);
+  function highlight(row) {
+    marks.clearLayers();
+    var pts = row.dataset.points ? JSON.parse(row.dataset.points) : [];
+    pts.forEach(function (p) {
+      L.circleMarker(p, {radius: 9, color: "#ff6f00", weight: 3, fill: true, fillColor: "#ffd54f", fillOpacity: 0.6, className: "ws-orphan-mark"}).addTo(marks);
+    });
+    ws.orphanMarks = pts.length;
+    if (pts.length) { map.fitBounds(L.latLngBounds(pts).pad(0.6), {maxZoom: 18}); }
+    return pts.length > 0;
+  }
+  ws.highlightOrphans = highlight;
 
   var replan = document.getElementById("ws-replan");
   if (replan) {
@@ -121,8 +128,9 @@
       replan.disabled = true;
       send("POST", actions.plan, {street: config.street}).then(function (res) {
         if (res.status === 200) {
-          flash(msg("bundling.ws.replanned", res.data), true);
-          setTimeout(function () { location.reload(); }, 900);
+          /* the message is shown on the reloaded page and stays there until closed */
+          window.gpWs.flashAfterReload(msg("bundling.ws.replanned", res.data), true);
+          location.reload();
         } else {
           replan.disabled = false;
           flash(res.status === 403 ? msg("ws_street.forbidden") : msg("ws_street.error", {message: res.data.error || res.status}), false);

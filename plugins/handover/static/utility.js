@@ -110,7 +110,7 @@
 
   function openForm(row) {
     closeForms();
-    var holder = el("td", {colspan: "8"});
+    var holder = el("td", {colspan: "9"});
     var tr = el("tr", {className: "ws-form-row"}, [holder]);
     row.after(tr);
     var url = config.handover_api.replace("__ID__", encodeURIComponent(row.dataset.compound));
@@ -128,7 +128,11 @@
     h.allowed_next.forEach(function (s) { select.appendChild(el("option", {value: s, text: stateLabel(s)})); });
     select.appendChild(el("option", {value: h.state, text: msg("ws_utility.same_state", {state: stateLabel(h.state)})}));
     var note = el("textarea", {className: "form-control", id: "ws-note", rows: "2", maxlength: "2000", placeholder: msg("ws_utility.note_ph")});
-    var deadline = el("input", {type: "date", className: "form-control", id: "ws-deadline"});
+    var deadline = el("input", {type: "date", className: "form-control", id: "ws-deadline", value: h.deadline || "", title: msg("ws_utility.deadline_keep")});
+    var cleared = false;
+    var clearDeadline = el("button", {type: "button", className: "btn btn-sm btn-outline-secondary py-0 mt-1 ws-clear-deadline", id: "ws-clear-deadline", text: msg("ws_utility.clear_deadline")});
+    clearDeadline.addEventListener("click", function () { deadline.value = ""; cleared = true; });
+    deadline.addEventListener("input", function () { if (!deadline.value && h.deadline) { cleared = true; } });
     var unit = el("input", {type: "text", className: "form-control", id: "ws-unit", maxlength: "200", value: h.responsible_unit || ""});
     var lines = el("div", {className: "ws-item-lines", id: "ws-item-lines"});
     var addItem = el("button", {type: "button", className: "btn btn-sm btn-outline-secondary mt-1", id: "ws-add-item", text: "+ " + msg("ws_utility.add_item")});
@@ -171,13 +175,14 @@
     var out = el("div", {id: "ws-form-note", role: "alert"});
     var grid = el("div", {className: "row g-2"}, [
       el("div", {className: "col-5"}, [el("label", {className: "form-label", "for": "ws-next-state", text: msg("ws_utility.next_state")}), select]),
-      el("div", {className: "col-3"}, [el("label", {className: "form-label", "for": "ws-deadline", text: msg("ws_utility.deadline")}), deadline]),
+      el("div", {className: "col-3"}, [el("label", {className: "form-label", "for": "ws-deadline", text: msg("ws_utility.deadline")}), deadline, clearDeadline]),
       el("div", {className: "col-4"}, [el("label", {className: "form-label", "for": "ws-unit", text: msg("ws_utility.unit")}), unit]),
       el("div", {className: "col-12"}, [el("label", {className: "form-label", "for": "ws-note", text: msg("ws_utility.note")}), note])]);
-    form.append(el("div", {className: "fw-semibold mb-1", text: h.compound_name + " · " + stateLabel(h.state) + " · " + msg("ws_utility.version") + " " + h.version}),
+    [el("div", {className: "fw-semibold mb-1", text: h.compound_name + " · " + stateLabel(h.state) + " · " + msg("ws_utility.version") + " " + h.version}),
       h.allowed_next.length ? null : el("div", {className: "ws-muted", text: msg("ws_utility.final")}),
       grid, el("div", {className: "form-label mt-2", text: msg("ws_utility.items")}), existing, itemsBox,
-      el("div", {className: "mt-2 d-flex gap-2 align-items-center"}, [save, cancel]), out);
+      el("div", {className: "mt-2 d-flex gap-2 align-items-center"}, [save, cancel]), out]
+      .forEach(function (node) { if (node) { form.appendChild(node); } });  // never a literal "null"
     holder.replaceChildren(form);
     syncItems();
     cancel.addEventListener("click", closeForms);
@@ -186,7 +191,7 @@
       out.replaceChildren();
       var body = {version: h.version, state: select.value};
       if (note.value.trim()) { body.note = note.value.trim(); }
-      if (deadline.value) { body.deadline = deadline.value; }
+      if (deadline.value) { body.deadline = deadline.value; } else if (cleared) { body.deadline = null; }
       if (unit.value.trim() && unit.value.trim() !== (h.responsible_unit || "")) { body.responsible_unit = unit.value.trim(); }
       var items = [];
       lines.querySelectorAll(".ws-item-line").forEach(function (ln) {
@@ -206,8 +211,7 @@
           row.dataset.state = d.state;
           var cell = row.querySelector(".ws-state-cell");
           cell.replaceChildren(el("span", {className: "ws-hstate ws-hstate-" + d.state, text: stateLabel(d.state)}));
-          row.querySelector(".ws-deadline-cell").textContent = d.deadline || "–";
-          row.querySelector(".ws-items-cell").textContent = String(d.open_items);
+          refreshRow(row, d);
           closeForms();
           flash(msg("ws_utility.saved", {compound: d.compound_name, state: stateLabel(d.state)}), true);
           loadMap();
@@ -222,6 +226,76 @@
           out.replaceChildren(el("div", {className: "ws-allowed", text: msg("ws_utility.forbidden")}));
         } else {
           out.replaceChildren(el("div", {className: "ws-allowed", text: msg("ws_utility.error", {message: res.data.error || res.status})}));
+        }
+      });
+    });
+  }
+
+  function lateText(late) {
+    if (!late) { return ""; }
+    if (late.kind === "item") {
+      return msg("ws_utility.late.item", {content: late.content, days: late.days}) +
+        (late.count > 1 ? msg("ws_utility.late.more", {count: late.count}) : "");
+    }
+    return msg("ws_utility.late.deadline", {date: late.date, days: late.days});
+  }
+  /* a saved row shows what the server now holds: state, since, deadline, open items, overdue and why, version */
+  function refreshRow(row, d) {
+    row.dataset.state = d.state;
+    row.dataset.version = String(d.version);
+    row.dataset.overdue = d.overdue ? "1" : "0";
+    row.classList.toggle("ws-overdue", !!d.overdue);
+    row.querySelector(".ws-state-cell").replaceChildren(el("span", {className: "ws-hstate ws-hstate-" + d.state, text: stateLabel(d.state)}));
+    row.querySelector(".ws-since-cell").textContent = d.since ? String(d.since).slice(0, 10) : "–";
+    row.querySelector(".ws-deadline-cell").textContent = d.deadline || "–";
+    row.querySelector(".ws-items-cell").textContent = String(d.open_items);
+    var cell = row.querySelector(".ws-overdue-cell");
+    cell.replaceChildren(document.createTextNode(d.overdue ? msg("ws_utility.yes") : msg("ws_utility.no")));
+    if (d.overdue) { cell.appendChild(el("div", {className: "ws-late small", text: lateText(d.late)})); }
+  }
+  ws.refreshRow = refreshRow;
+
+  /* ---------- bulk: tick rows, pick a state and/or a responsible unit, confirm once ---------- */
+  var bulkBox = document.getElementById("ws-bulk");
+  function picked() { return Array.prototype.filter.call(document.querySelectorAll("#ws-backlog tr.ws-row"), function (r) { return r.querySelector(".ws-pick").checked; }); }
+  function syncBulk() {
+    if (!bulkBox) { return; }
+    var n = picked().length;
+    document.getElementById("ws-bulk-count").textContent = msg("ws_utility.bulk_selected", {n: n});
+    document.getElementById("ws-bulk-apply").disabled = !n || !(document.getElementById("ws-bulk-state").value || document.getElementById("ws-bulk-unit").value.trim());
+    document.getElementById("ws-bulk-confirm").hidden = true;
+  }
+  if (bulkBox) {
+    var all = document.getElementById("ws-select-all");
+    all.addEventListener("change", function () {
+      document.querySelectorAll("#ws-backlog .ws-pick").forEach(function (c) { c.checked = all.checked; });
+      syncBulk();
+    });
+    document.querySelectorAll("#ws-backlog .ws-pick").forEach(function (c) { c.addEventListener("change", syncBulk); });
+    document.getElementById("ws-bulk-state").addEventListener("change", syncBulk);
+    document.getElementById("ws-bulk-unit").addEventListener("input", syncBulk);
+    document.getElementById("ws-bulk-apply").addEventListener("click", function () {
+      var st = document.getElementById("ws-bulk-state").value, unit = document.getElementById("ws-bulk-unit").value.trim();
+      var what = (st ? msg("ws_utility.bulk_confirm_state", {state: stateLabel(st)}) : "") + (unit ? msg("ws_utility.bulk_confirm_unit", {unit: unit}) : "");
+      document.getElementById("ws-bulk-question").textContent = msg("ws_utility.bulk_confirm", {n: picked().length, what: what});
+      document.getElementById("ws-bulk-confirm").hidden = false;
+    });
+    document.getElementById("ws-bulk-no").addEventListener("click", function () { document.getElementById("ws-bulk-confirm").hidden = true; });
+    document.getElementById("ws-bulk-yes").addEventListener("click", function () {
+      var yes = document.getElementById("ws-bulk-yes");
+      var body = {rows: picked().map(function (r) { return {compound_id: r.dataset.compound, version: parseInt(r.dataset.version, 10)}; })};
+      var st = document.getElementById("ws-bulk-state").value, unit = document.getElementById("ws-bulk-unit").value.trim();
+      if (st) { body.state = st; }
+      if (unit) { body.responsible_unit = unit; }
+      yes.disabled = true;
+      send("POST", config.bulk_url, body).then(function (res) {
+        yes.disabled = false;
+        document.getElementById("ws-bulk-confirm").hidden = true;
+        if (res.status === 200) {
+          C.flashAfterReload(msg("ws_utility.bulk_done", {n: res.data.changed}), true);
+          window.location.reload();
+        } else {
+          flash(res.status === 403 ? msg("ws_utility.forbidden") : msg("ws_utility.error", {message: res.data.error || res.status}), false);
         }
       });
     });

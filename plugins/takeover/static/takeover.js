@@ -74,6 +74,13 @@
     document.body.dataset.wsLoading = loading ? "1" : "0";
   }
 
+  /* the street filter of the candidates: only these compound ids are drawn (null = all) */
+  tk.only = null;
+  function filtered(data) {
+    if (!tk.only) { return data; }
+    return {type: "FeatureCollection", features: (data.features || []).filter(function (f) { return tk.only[String(f.id)]; })};
+  }
+
   /* a layer may be reloaded while an older request is still out: only the latest answer is drawn */
   function loadLayer(id) {
     var st = tk.layers[id];
@@ -83,8 +90,9 @@
     return C.fetchFeatures(config.features, id, {lang: config.lang})
       .then(function (data) {
         if (seq === st.seq) {
+          st.data = data;
           st.group.clearLayers();
-          st.group.addData(data);
+          st.group.addData(filtered(data));
           st.ids = (data.features || []).map(function (f) { return String(f.id); });
           st.states = {};
           (data.features || []).forEach(function (f) { st.states[String(f.id)] = (f.properties || {}).takeover_state; });
@@ -103,6 +111,31 @@
   tk.reloadMap = reloadMap;
   tk.hasFeature = function (id, fid) { return !!(tk.layers[id] && tk.layers[id].ids && tk.layers[id].ids.indexOf(String(fid)) >= 0); };
   tk.stateOnMap = function (fid) { var st = tk.layers.takeover_shortlist; return st && st.states ? st.states[String(fid)] || null : null; };
+
+  /* district and street outlines (street names as labels) under the candidates */
+  tk.outlines = {};
+  (config.outlines || []).forEach(function (meta) {
+    var street = meta.id === "streets";
+    var group = L.geoJSON(null, {
+      interactive: false,
+      style: function () {
+        return street ? {color: "#6a1b9a", weight: 1.2, dashArray: "5 4", fill: false} : {color: "#b71c1c", weight: 2.5, fill: false};
+      },
+      onEachFeature: function (f, layer) {
+        var name = (f.properties || {}).name;
+        if (street && name) {
+          layer.bindTooltip(el("span", {text: String(name)}), {permanent: true, direction: "center", className: "tk-street-label"});
+        }
+      }
+    }).addTo(map);
+    group.bringToBack();
+    tk.outlines[meta.id] = group;
+    C.fetchFeatures(config.features, meta.id, {lang: config.lang}).then(function (data) {
+      group.addData(data);
+      group.bringToBack();
+      tk.outlinesLoaded = (tk.outlinesLoaded || 0) + 1;
+    }).catch(function () { tk.outlinesFailed = true; });
+  });
 
   config.layers.forEach(function (meta) {
     tk.layers[meta.id] = {meta: meta, group: makeLayer(meta), ids: [], pending: 0, seq: 0};
@@ -235,6 +268,32 @@
       if (row) { highlightRow(row.dataset.id); focusOnMap(row.dataset.id); }
     });
   }
+  /* the street filter: rows of other streets hidden, the map shows the remaining candidates */
+  var streetFilter = document.getElementById("tk-street-filter");
+  function applyStreetFilter() {
+    var code = streetFilter.value, shown = 0, total = 0, only = {};
+    table.querySelectorAll("tr.tk-cand").forEach(function (r) {
+      total++;
+      var hide = !!code && r.dataset.street !== code;
+      r.hidden = hide;
+      if (!hide) { shown++; only[r.dataset.id] = true; }
+    });
+    tk.only = code ? only : null;
+    document.getElementById("tk-filter-count").textContent = msg("ws_takeover.filtered", {shown: shown, total: total});
+    var bounds = null;
+    Object.keys(tk.layers).forEach(function (id) {
+      var st = tk.layers[id];
+      if (!st.data) { return; }
+      st.group.clearLayers();
+      st.group.addData(filtered(st.data));
+      if (id === "takeover_candidates" && st.group.getLayers().length) { bounds = st.group.getBounds(); }
+    });
+    if (code && bounds && bounds.isValid()) { map.fitBounds(bounds.pad(0.2), {maxZoom: 16}); }
+    tk.filterStreet = code;
+  }
+  if (streetFilter && table) { streetFilter.addEventListener("change", applyStreetFilter); }
+  tk.applyStreetFilter = applyStreetFilter;
+
   tk.columnValues = function (i) {
     return Array.prototype.map.call(table.tBodies[0].rows, function (r) { return r.cells[i].dataset.v; });
   };

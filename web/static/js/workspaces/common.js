@@ -57,5 +57,25 @@
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); });
   }
 
-  window.gpWs = {messages: messages, el: el, safeColor: safeColor, flash: flash, sender: sender, fetchFeatures: fetchFeatures};
+  /* A message that must survive a reload (e.g. "saved" before the page refreshes): kept in sessionStorage and
+   * shown on the next page by showPending(); it stays until the user reads and closes it. */
+  function flashAfterReload(text, ok) {
+    try { sessionStorage.setItem("gpWsFlash", JSON.stringify({text: String(text), ok: !!ok})); } catch (e) { /* private mode */ }
+  }
+  function showPending() {
+    var raw = null;
+    try { raw = sessionStorage.getItem("gpWsFlash"); sessionStorage.removeItem("gpWsFlash"); } catch (e) { raw = null; }
+    if (!raw || !document.getElementById("ws-flash")) { return; }
+    var m = JSON.parse(raw);
+    flash(m.text, m.ok);
+    var f = document.getElementById("ws-flash");
+    var close = el("button", {type: "button", className: "btn-close btn-sm ms-2 ws-flash-close", "aria-label": "×"});
+    close.addEventListener("click", function () { f.hidden = true; });
+    f.appendChild(close);
+    f.dataset.pending = "1";
+  }
+  document.addEventListener("DOMContentLoaded", showPending);
+
+  window.gpWs = {messages: messages, el: el, safeColor: safeColor, flash: flash, sender: sender, fetchFeatures: fetchFeatures,
+                 flashAfterReload: flashAfterReload, showPending: showPending};
 })();
