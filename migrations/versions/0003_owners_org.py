@@ -160,14 +160,13 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == 'sqlite':
         # the batch recreates user_account: ON DELETE CASCADE would take the tokens and sessions with the old table
         conn = op.get_bind()
-        kept = {t: conn.execute(sa.text(f"SELECT * FROM {t}")).mappings().all() for t in ('api_token', 'user_session')}
+        tables = [sa.Table(name, sa.MetaData(), autoload_with=conn) for name in ('api_token', 'user_session')]
+        kept = {table: conn.execute(sa.select(table)).mappings().all() for table in tables}
         with op.batch_alter_table('user_account', schema=None) as batch_op:
             batch_op.drop_column('community_code')  # the column's foreign key goes with it
         for table, rows in kept.items():
             if rows:
-                cols = list(rows[0].keys())
-                conn.execute(sa.text(f"INSERT INTO {table} ({', '.join(cols)}) VALUES "
-                                     f"({', '.join(':' + c for c in cols)})"), [dict(r) for r in rows])
+                conn.execute(sa.insert(table), [dict(r) for r in rows])
     else:
         with op.batch_alter_table('user_account', schema=None) as batch_op:
             batch_op.drop_constraint(batch_op.f('fk_user_account_community_code_community'), type_='foreignkey')
