@@ -191,19 +191,30 @@ def test_measure_distance_and_area_geodesically(visit) -> None:  # noqa: ANN001
 
     page, _ = visit("/?basemap=none#14/40.64/109.82")
     box = page.locator(".folium-map").bounding_box()
-    pts = [(400, 300), (800, 320), (760, 640), (420, 600)]
+    # whole screen pixels (a mouse event's position is one), and the container points they are: the map's offset on
+    # the page may be fractional
+    clicks = [(round(box["x"] + x), round(box["y"] + y)) for x, y in ((400, 300), (800, 320), (760, 640), (420, 600))]
+    pts = [(cx - box["x"], cy - box["y"]) for cx, cy in clicks]
 
     def latlngs(points):  # noqa: ANN001, ANN202
         return page.evaluate("(pts) => pts.map(p => { const ll = gp.map.containerPointToLatLng(p); return [ll.lat, ll.lng]; })",
                              [list(p) for p in points])
 
     geod = Geod(ellps="WGS84")
+
+    def drawn(n: int) -> list:
+        """The vertices the tool recorded: the clicked points (to a pixel — the page may scale a fractional box)."""
+        got = page.evaluate("() => gp.measure.points.map(p => [p.lat, p.lng])")
+        assert len(got) == n
+        for (lat, lon), (elat, elon) in zip(got, latlngs(pts[:n]), strict=True):
+            assert abs(lat - elat) < 1e-4 and abs(lon - elon) < 1e-4  # ≈ 1 pixel at zoom 14
+        return got
     page.click("#gp-measure-distance")
-    for x, y in pts[:2]:
-        page.mouse.click(box["x"] + x, box["y"] + y)
-    page.mouse.dblclick(box["x"] + pts[1][0], box["y"] + pts[1][1])
+    for x, y in clicks[:2]:
+        page.mouse.click(x, y)
+    page.mouse.dblclick(*clicks[1])
     wait_for(page, "gp.measure.mode === null")
-    (lat1, lon1), (lat2, lon2) = latlngs(pts[:2])
+    (lat1, lon1), (lat2, lon2) = drawn(2)
     expected = geod.inv(lon1, lat1, lon2, lat2)[2]
     assert page.evaluate("() => gp.measure.value") == pytest.approx(expected, rel=1e-6)
     text = page.locator("#gp-measure-result").inner_text()
@@ -211,10 +222,10 @@ def test_measure_distance_and_area_geodesically(visit) -> None:  # noqa: ANN001
     assert page.locator(".gp-identify").count() == 0  # measuring clicks do not identify
 
     page.click("#gp-measure-area")
-    for x, y in pts:
-        page.mouse.click(box["x"] + x, box["y"] + y)
+    for x, y in clicks:
+        page.mouse.click(x, y)
     page.click("#gp-measure-finish")
-    corners = latlngs(pts)
+    corners = drawn(4)
     area, perimeter = geod.polygon_area_perimeter([c[1] for c in corners], [c[0] for c in corners])
     assert page.evaluate("() => gp.measure.value") == pytest.approx(abs(area), rel=1e-3)
     assert page.evaluate("() => gp.measure.perimeter") == pytest.approx(perimeter, rel=1e-6)
