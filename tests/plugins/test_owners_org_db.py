@@ -157,7 +157,7 @@ def test_compounds_ledger_creates_declared_organisations(world, tmp_path) -> Non
     path = write(tmp_path, "compounds.csv", "id,name,street_code,lon,lat,业主组织\n"
                  "new-1,新一小区,150203001,109.75,40.62,物管会\nnew-2,新二小区,150203001,109.76,40.62,未组建\n"
                  "a-expired,测试a-expired小区,150203001,109.74,40.65,业委会\n")
-    report = import_file(world, "compounds", path, upsert=True)
+    report = import_file(world, "compounds", path, upsert=True, crs="wgs84")
     assert any("new-1" in w and "declared" in w for w in report.warnings)  # reported as such
     assert any("a-expired" in w for w in report.warnings)  # the records win over the file
     with world.session(readonly=True) as s:

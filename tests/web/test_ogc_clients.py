@@ -36,7 +36,7 @@ GPKG_WARNING = "not normally allowed by the GeoPackage specification"
 # frame mixing areas and points, lines, streets
 COPIED = ("district", "streets", "compounds", "compounds_points", "buildings", "barriers", "coverage",
           "coverage_points", "coverage_streets", "charging", "charging_points", "bundling_orphans",
-          "bundling_orphans_points", "bundling_links", "bundling_hosts")
+          "bundling_links", "bundling_hosts")  # the orphans are areas only since 待核实 compounds are left out
 
 
 @pytest.fixture(scope="module")
@@ -197,8 +197,8 @@ def _has_qgis() -> bool:
 def test_qgis_loads_the_layers_with_basic_auth(served, counts) -> None:  # noqa: ANN001
     url, userpwd, _ = served
     user, token = userpwd.split(":", 1)
-    names = ["compounds", "compounds_points", "buildings", "coverage", "charging", "bundling_orphans",
-             "bundling_orphans_points", "bundling_links", "coverage_streets"]
+    names = ["compounds", "compounds_points", "buildings", "coverage", "charging", "charging_points",
+             "bundling_orphans", "bundling_links", "coverage_streets"]
     done = subprocess.run([SYSTEM_PYTHON, str(QGIS_CHECK), url, user, token, *names], capture_output=True,
                           text=True, timeout=900, env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-2000:]
