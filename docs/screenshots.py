@@ -34,6 +34,9 @@ SHOTS = (
     ("takeover", "shot_state", "state_company", "/ws/takeover", "document.getElementById('tk-candidates')"),
     ("governance", "shot_community", "community_officer", "/ws/governance", "document.querySelector('main, .gp-main')"),
     ("compound", "shot_officer", "street_officer", "/compounds/{compound}", "document.getElementById('wc-history')"),
+    ("owners_org", "shot_officer", "street_officer", "/ws/owners-org", "document.querySelector('main, .gp-main')"),
+    ("firms", "shot_bureau", "bureau", "/ws/firms/bureau", "document.querySelector('main, .gp-main')"),
+    ("path", "shot_bureau", "bureau", "/ws/coverage/path", "document.querySelector('main, .gp-main')"),
 )
 
 
