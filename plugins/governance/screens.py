@@ -14,7 +14,9 @@ def menu(user: Any) -> list[MenuLink]:
     """/ws/governance for the roles that work there."""
     if getattr(user, "role", None) not in ROLES:
         return []
-    return [MenuLink(href="/ws/governance", label="governance.menu", order=60, id="governance")]
+    # community officers land here: recording problems, 24-hour reports and mediation is their daily work (§8)
+    return [MenuLink(href="/ws/governance", label="governance.menu", order=60, id="governance",
+                     home=user.role == "community_officer")]
 
 
 def compound_section(context: Any, compound_id: str, user: Any) -> list[Section]:
