@@ -215,9 +215,7 @@ def print_rows(context: Any, session: Any, year: int, lang: str) -> tuple[list[d
         try:
             sel, scored = service.run_selection(session, settings, settings.select_min, settings.select_max)
         except InfeasibleSelection as exc:  # e.g. fewer candidates than the minimum: a 422 naming it, as /select
-            key = exc.constraint if exc.constraint in ("budget", "per_street_max", "count") else "solver"
-            raise service.Infeasible(f"ws_takeover.infeasible.{key}", constraint=exc.constraint, detail=exc.message,
-                                     min=settings.select_min, max=settings.select_max, budget="–", cap="–") from exc
+            raise service.infeasible(exc, settings.select_min, settings.select_max) from exc
         ids, states = sel.selected, {}
     names = service.street_names(session)
     frame = context.compounds_frame()

@@ -165,11 +165,16 @@ def choose(session: Session, settings: TakeoverSettings, params: Params,
                                  params.contiguity_weight, params.include_community_managed, save_as=save_as,
                                  allowed=allowed)
     except InfeasibleSelection as exc:
-        key = exc.constraint if exc.constraint in ("budget", "per_street_max", "count") else "solver"
-        raise Infeasible(f"ws_takeover.infeasible.{key}", constraint=exc.constraint, detail=exc.message,
-                         min=params.min_n, max=params.max_n,
-                         budget="–" if params.budget is None else f"{params.budget:g}",
-                         cap="–" if params.per_street_max is None else params.per_street_max) from exc
+        raise infeasible(exc, params.min_n, params.max_n, params.budget, params.per_street_max) from exc
+
+
+def infeasible(exc: InfeasibleSelection, min_n: int, max_n: int, budget: float | None = None,
+               per_street_max: int | None = None) -> Infeasible:
+    """The 422 for a selection no set satisfies, naming the binding constraint with the parameters asked."""
+    key = exc.constraint if exc.constraint in ("budget", "per_street_max", "count") else "solver"
+    return Infeasible(f"ws_takeover.infeasible.{key}", constraint=exc.constraint, detail=exc.message,
+                      min=min_n, max=max_n, budget="–" if budget is None else f"{budget:g}",
+                      cap="–" if per_street_max is None else per_street_max)
 
 
 def load_inputs(session: Session) -> tuple[Any, pd.DataFrame]:
