@@ -98,3 +98,10 @@ def test_serve_answers_while_hundreds_of_idle_and_slowloris_sockets_are_open(web
             s.close()
         proc.terminate()
         proc.wait(timeout=60)
+
+
+@pytest.mark.parametrize("web_demo", ["sqlite"], indirect=True)
+def test_serve_refuses_a_trusted_proxy_that_is_no_address(web_demo, cli_run, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("GEOPLATFORM_TRUSTED_PROXIES", "127.0.0.1,nginx.local")
+    r = cli_run(web_demo.url, "serve", "--port", "1")
+    assert r.exit_code == 2 and "nginx.local" in r.stderr and "GEOPLATFORM_TRUSTED_PROXIES" in r.stderr
