@@ -34,3 +34,16 @@ def write_private(path: str | Path, data: bytes) -> None:
             fh.write(data)
     finally:
         os.close(fd)
+
+
+def exposure(path: str | Path) -> str | None:
+    """A warning when an existing secret file can be read or written by others than its owner (made by an older
+    version, or copied with a wide mode), else None."""
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (f"{path} has mode {mode:04o}: others can read it and it holds password and token hashes — "
+            f"`chmod 600 {path}*` (docs/deploy.md)")

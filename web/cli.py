@@ -72,6 +72,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, connection_lim
         app = create_app(context)
     except ValueError as exc:  # a bad setting (e.g. GEOPLATFORM_TRUSTED_PROXIES): one line, exit 2
         raise click.UsageError(str(exc)) from None
+    _warn_if_exposed(context.config.database_url)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     click.echo(f"geoplatform: serving {url} (database {context.config.database_url.split('@')[-1]})", err=True)
     _warm_up(context)
@@ -83,6 +84,19 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, connection_lim
     _raise_open_files_limit(connection_limit + 256)
     waitress_serve(app, **waitress_settings(host, port, threads, context.config.max_upload_bytes,
                                             connection_limit, channel_timeout))
+
+
+def _warn_if_exposed(database_url: str) -> None:
+    """Say so on stderr when the SQLite database file is readable by others (files made before they were 0600)."""
+    from sqlalchemy.engine import make_url
+
+    from geoplatform.private_files import exposure
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        warning = exposure(url.database)
+        if warning:
+            click.echo(f"geoplatform: warning: {warning}", err=True)
 
 
 def _warm_up(context) -> None:  # noqa: ANN001

@@ -63,6 +63,17 @@ def test_private_files_helpers_never_widen_and_never_follow_the_umask(tmp_path, 
     assert _mode(b) == 0o600 and b.read_bytes() == b"secret"
 
 
+def test_an_old_readable_database_is_named_with_the_fix(tmp_path) -> None:  # noqa: ANN001
+    from geoplatform.private_files import exposure
+
+    db = tmp_path / "old.sqlite"
+    db.write_bytes(b"")
+    db.chmod(0o644)
+    assert "0644" in exposure(db) and f"chmod 600 {db}*" in exposure(db)
+    db.chmod(0o600)
+    assert exposure(db) is None and exposure(tmp_path / "missing.sqlite") is None
+
+
 # --- reverse proxy ----------------------------------------------------------------------------
 
 PROXY = "192.0.2.10"  # the nginx of the tests
