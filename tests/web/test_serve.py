@@ -78,7 +78,7 @@ def test_serve_answers_while_hundreds_of_idle_and_slowloris_sockets_are_open(web
     waited in the kernel's queue until an idle channel timed out after 120 s). 300 idle sockets and 50 half-sent
     requests later, the login page still answers — within a per-request bound that only catches a hang."""
     port = _free_port()
-    proc = _start(web_demo.url, tmp_path, port)
+    proc = _start(web_demo.url, tmp_path, port, {"GEOPLATFORM_TRUSTED_PROXIES": "127.0.0.1"})
     held: list[socket.socket] = []
     try:
         _wait_until_up(proc, port)
@@ -92,7 +92,12 @@ def test_serve_answers_while_hundreds_of_idle_and_slowloris_sockets_are_open(web
             s.sendall(b"a")  # a trickle keeps a slowloris channel busy, never complete
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=60) as r:
             assert r.status == 200 and 'name="password"' in r.read().decode()
+            assert "Strict-Transport-Security" not in r.headers
         assert proc.poll() is None
+        # waitress hands X-Forwarded-Proto to the app, which believes it from the configured proxy (127.0.0.1 here)
+        proxied = urllib.request.Request(f"http://127.0.0.1:{port}/login", headers={"X-Forwarded-Proto": "https"})
+        with urllib.request.urlopen(proxied, timeout=60) as r:
+            assert r.headers["Strict-Transport-Security"] and "Secure" in r.headers["Set-Cookie"]
     finally:
         for s in held:
             s.close()
