@@ -157,13 +157,20 @@ def test_the_setting_comes_from_the_environment_and_a_bad_value_is_named(monkeyp
 
 
 @ONE_BACKEND
-def test_login_over_a_trusted_proxy_works_end_to_end(sec_ctx) -> None:  # noqa: ANN001
-    """The Secure session cookie is sent back by the browser (https) and the user stays logged in."""
+@pytest.mark.parametrize(("peer", "write"), [(PROXY, 302), ("198.51.100.99", 403)])
+def test_behind_tls_a_browser_write_passes_the_origin_check_only_through_the_trusted_proxy(sec_ctx, peer, write) -> None:  # noqa: ANN001
+    """nginx speaks plain HTTP to waitress; the browser's Origin is https://…. Only when the app believes the
+    proxy's X-Forwarded-Proto does it see its own origin as https and accept the browser's writes (here: logout);
+    anyone else sending the same headers stays on http and the write is refused as cross-origin."""
     app = _app(sec_ctx, [PROXY])
     c = app.test_client()
-    env = {"REMOTE_ADDR": PROXY}
-    page = c.get("/login", environ_base=env, headers=FORWARDED, base_url="https://localhost")
+    env = {"REMOTE_ADDR": peer}
+    page = c.get("/login", environ_base=env, headers=FORWARDED)
     r = c.post("/login", data={"name": "viewer", "password": PASSWORD, "csrf_token": _csrf(page)}, headers=FORWARDED,
-               environ_base=env, base_url="https://localhost")
-    assert r.status_code == 302 and "; Secure" in _session_cookie(r)
-    assert c.get("/api/v1/me", environ_base=env, headers=FORWARDED, base_url="https://localhost").status_code == 200
+               environ_base=env)
+    assert r.status_code == 302 and ("; Secure" in _session_cookie(r)) is (peer == PROXY)
+    assert c.get("/api/v1/me", environ_base=env, headers=FORWARDED).status_code == 200
+    with c.session_transaction() as sess:
+        token = sess["csrf"]
+    r = c.post("/logout", environ_base=env, headers={**FORWARDED, "Origin": "https://localhost", "X-CSRF-Token": token})
+    assert r.status_code == write
