@@ -93,6 +93,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "顶点）；请简化图形，或改用 GeoPackage / Shapefile（zip）"),
     "import.csv.unreadable": ("line {line}: not readable as CSV ({detail})", "第{line}行：无法按 CSV 读取（{detail}）"),
     "import.file.too_many_rows": ("{n} rows, over the limit of {limit}", "共 {n} 行，超过上限 {limit} 行"),
+    "import.file.over_feature_limit": ("more than {limit:,} features: refused while reading (nothing past the limit "
+                                       "was kept)", "要素超过 {limit:,} 个：读取中即拒绝（超出上限的部分未读入）"),
+    "import.file.over_row_limit": ("more than {limit:,} rows: refused while reading (nothing past the limit was kept)",
+                                   "超过 {limit:,} 行：读取中即拒绝（超出上限的部分未读入）"),
     "import.file.too_many_features": ("{n} features, over the limit of {limit}",
                                       "共 {n} 个要素，超过上限 {limit} 个"),
     "import.zip.absolute": ("zip member {member!r} has an absolute path (refused: it could write outside the import "
@@ -104,6 +108,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.zip.encrypted": ("zip member {member!r} is encrypted (refused)", "压缩包内文件「{member}」已加密（已拒绝）"),
     "import.zip.bomb_ratio": ("zip member {member!r} expands {ratio}× ({mb:.0f} MB): refused as a zip bomb",
                               "压缩包内文件「{member}」解压后膨胀 {ratio} 倍（{mb:.0f} MB），疑似压缩炸弹，已拒绝"),
+    "import.zip.member_too_large": ("zip member {member!r} is {mb:.0f} MB uncompressed, over the {limit_mb:.0f} MB limit "
+                                    "for one file (refused before it is read)",
+                                    "压缩包内文件「{member}」解压后 {mb:.0f} MB，超过单个文件上限 {limit_mb:.0f} MB"
+                                    "（读取前已拒绝）"),
     "import.zip.too_many": ("zip holds {n} entries, over the limit of {limit} (refused)",
                             "压缩包内有 {n} 个条目，超过上限 {limit} 个（已拒绝）"),
     "import.zip.too_large": ("zip declares {mb:.0f} MB uncompressed, over the {limit_mb:.0f} MB limit: refused as a "
