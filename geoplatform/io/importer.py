@@ -78,6 +78,8 @@ def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = 
         with gc_paused(), open_table(path, layer=layer, sheet=sheet, encoding=encoding, limits=limits) as table:
             for w in table.warnings:
                 report.warn(w)
+            for where, why in table.problems:
+                report.error(where, why)
             with context.session(readonly=dry_run) as session:
                 job = ImportJob(context, session, kind, table, report, source, repair, upsert, progress, limits, spec,
                                 street_from_location=street_from_location, surface=surface)

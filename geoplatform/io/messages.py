@@ -179,6 +179,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.text.undetected": ("text is neither UTF-8 nor GBK/GB18030: give --encoding",
                                "文字既不是 UTF-8 也不是 GBK/GB18030：请用 --encoding 指定编码"),
     "import.text.read_as": ("{file}: text read as {encoding}", "{file}：文字按 {encoding} 编码读取"),
+    "import.xlsx.formula_no_value": ("a formula without a calculated value: the file was saved by a program that does "
+                                     "not calculate (a script, some WPS exports), so the cell would import empty; open "
+                                     "it in Excel or WPS, recalculate and save, or type the value",
+                                     "公式没有计算结果：文件由不计算公式的程序保存（脚本、部分 WPS 导出），该单元格会被当作"
+                                     "空值导入；请用 Excel 或 WPS 打开、重新计算并保存，或直接填写数值"),
+    "import.xlsx.column_letter": ("{letter}", "{letter}"),
     "import.xlsx.unreadable": ("cannot read the workbook ({detail})", "无法读取工作簿（{detail}）"),
     "import.xlsx.no_sheet": ("no sheet {sheet!r}; the workbook has: {names}", "没有工作表「{sheet}」；工作簿中有：{names}"),
     "import.xlsx.several_sheets": ("the workbook has {n} sheets with data ({names}): pick one with --sheet NAME",
