@@ -185,6 +185,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                      "公式没有计算结果：文件由不计算公式的程序保存（脚本、部分 WPS 导出），该单元格会被当作"
                                      "空值导入；请用 Excel 或 WPS 打开、重新计算并保存，或直接填写数值"),
     "import.xlsx.column_letter": ("{letter}", "{letter}"),
+    "import.text.nul": ("a NUL character (U+0000) in the text: no database column can hold it (PostgreSQL refuses it, "
+                        "so SQLite must not take it either); it is usually the trace of a damaged file or a bad "
+                        "conversion: remove it",
+                        "文本中含有 NUL 字符（U+0000）：数据库字段无法保存（PostgreSQL 拒绝该字符，SQLite 也一律不收）；"
+                        "通常是文件损坏或转换出错的痕迹，请删除"),
+    "import.text.nul_header": ("a column name holds a NUL character (U+0000): remove it",
+                               "列名中含有 NUL 字符（U+0000），请删除"),
     "import.xlsx.unreadable": ("cannot read the workbook ({detail})", "无法读取工作簿（{detail}）"),
     "import.xlsx.no_sheet": ("no sheet {sheet!r}; the workbook has: {names}", "没有工作表「{sheet}」；工作簿中有：{names}"),
     "import.xlsx.several_sheets": ("the workbook has {n} sheets with data ({names}): pick one with --sheet NAME",
