@@ -578,6 +578,20 @@ def _column_letter(col: int) -> str:
     return out
 
 
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _has_formula(archive: zipfile.ZipFile, path: str) -> bool:
+    """Whether a sheet's XML holds any formula element (read in 1 MB pieces, overlapping by a tag's length)."""
+    tail = b""
+    with archive.open(path) as src:
+        while chunk := src.read(1 << 20):
+            if _FORMULA_TAG.search(tail + chunk):
+                return True
+            tail = chunk[-64:]
+    return False
+
+
 def _formulas_without_value(wb: Any, ws: Any, limits: Limits) -> list[tuple[int, int]]:
     """(sheet row, column number) of formula cells with no calculated value stored: a workbook written by a
     program that does not calculate (a script through openpyxl, some WPS exports). Read with data_only such a cell
@@ -589,6 +603,8 @@ def _formulas_without_value(wb: Any, ws: Any, limits: Limits) -> list[tuple[int,
     archive = getattr(wb, "_archive", None)
     if path is None or archive is None:
         return []
+    if not _has_formula(archive, path):
+        return []  # most sheets: one fast pass over the bytes, no XML parse
     found: list[tuple[int, int]] = []
     row_n, col_n = 0, 0
     with archive.open(path) as src:

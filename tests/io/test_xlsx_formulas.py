@@ -65,3 +65,18 @@ def test_import_dry_run_reports_each_uncalculated_formula(seeded_ctx, tmp_path) 
     assert got == {("公式.xlsx 第3行，「户数」列", "import.xlsx.formula_no_value"),
                    ("公式.xlsx 第4行，「小区编号」列", "import.xlsx.formula_no_value")}
     assert all("没有计算结果" in e["message"] for e in errors)
+
+
+@pytest.mark.parametrize(("xml", "has"), [
+    (b'<c r="A1"><f>1+1</f><v></v></c>', True),
+    (b'<x:c r="A1"><x:f t="shared" si="0"/></x:c>', True),  # a prefixed namespace, a shared formula's child
+    (b'<c r="A1" t="s"><v>0</v></c><font/><fill/>', False),
+    (b" " * ((1 << 20) - 2) + b"<f>A1</f>", True),  # across the 1 MB pieces
+])
+def test_formula_prescan(tmp_path, xml, has) -> None:
+    from geoplatform.io.readers import _has_formula
+
+    with zipfile.ZipFile(tmp_path / "s.zip", "w") as zf:
+        zf.writestr("sheet.xml", xml)
+    with zipfile.ZipFile(tmp_path / "s.zip") as zf:
+        assert _has_formula(zf, "sheet.xml") is has
