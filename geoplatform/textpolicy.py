@@ -31,7 +31,7 @@ add_messages({
         "text.part.query": "查询参数",
         "text.part.form": "表单字段",
         "text.part.json": "JSON 内容",
-        "backup.nul": "{file}：表 {table} 第 {row} 行（{pk}）的「{column}」列含有 NUL 字符（U+0000），PostgreSQL 无法保存；"
+        "backup.nul": "{file}：表 {table} 第 {row} 行（{pk}）的「{column}」列含有 NUL 字符（U+0000），数据库无法保存；"
                       "请在源数据库中删除该字符后重新备份。本次未恢复任何数据",
     },
 })

@@ -188,7 +188,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.text.nul": ("a NUL character (U+0000) in the text: no database column can hold it (PostgreSQL refuses it, "
                         "so SQLite must not take it either); it is usually the trace of a damaged file or a bad "
                         "conversion: remove it",
-                        "文本中含有 NUL 字符（U+0000）：数据库字段无法保存（PostgreSQL 拒绝该字符，SQLite 也一律不收）；"
+                        "文本中含有 NUL 字符（U+0000）：数据库字段无法保存该字符（两种数据库一律拒收）；"
                         "通常是文件损坏或转换出错的痕迹，请删除"),
     "import.text.nul_header": ("a column name holds a NUL character (U+0000): remove it",
                                "列名中含有 NUL 字符（U+0000），请删除"),
