@@ -25,15 +25,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.schema import Table
 
 from geoplatform.db import is_sqlite
+from geoplatform.i18n import MessageError
 from geoplatform.models import SRID, Base
 from geoplatform.private_files import write_private
+from geoplatform.textpolicy import NUL, has_nul
 
 FORMAT = "geoplatform-backup"
 FORMAT_VERSION = 1
 
 
-class BackupError(ValueError):
-    """The backup file is unreadable, of another format or of another schema."""
+class BackupError(MessageError):
+    """The backup file is unreadable, of another format or of another schema, or holds what no database may
+    (a catalogue key + params, or a plain English text)."""
 
 
 def tables() -> list[Table]:
@@ -140,11 +143,26 @@ def restore(engine: Engine, path: str | Path) -> dict[str, int]:
     heads = sorted(schema.current_heads(engine))
     if doc.get("schema_heads") and heads and doc["schema_heads"] != heads:
         raise BackupError(f"{path}: backup schema {doc['schema_heads']} differs from the database's {heads}")
+    _refuse_nul(doc, Path(path).name)  # before anything is deleted: on either database, nothing half-written
     try:
         return _replace_content(engine, doc)
     except (ValueError, TypeError, KeyError, IndexError, SQLAlchemyError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
         raise BackupError(f"{path}: restore failed, database unchanged ({type(exc).__name__}: {reason})") from exc
+
+
+def _refuse_nul(doc: dict[str, Any], file: str) -> None:
+    """One text policy for both databases (`geoplatform.textpolicy`): a NUL character in any text (a JSON column's
+    texts and keys included) is refused, naming the table, the row (its key) and the column."""
+    known = {t.name: t for t in tables()}
+    for name, content in doc["tables"].items():
+        names = list(content.get("columns", []))
+        keys = [names.index(c.name) for c in known[name].primary_key.columns if c.name in names]
+        for n, row in enumerate(content.get("rows", []), start=1):
+            for column, value in zip(names, row, strict=False):
+                if (NUL in value) if type(value) is str else isinstance(value, dict | list) and has_nul(value):
+                    key = ", ".join(f"{names[k]}={row[k]!r}" for k in keys if not has_nul(row[k]))
+                    raise BackupError("backup.nul", file=file, table=name, row=n, pk=key or "?", column=column)
 
 
 def _replace_content(engine: Engine, doc: dict[str, Any]) -> dict[str, int]:

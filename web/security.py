@@ -25,6 +25,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, ValidationError
 
+from geoplatform.errors import UserInputError
+from geoplatform.i18n import Message
+from geoplatform.textpolicy import NUL  # noqa: F401 - registers the policy's texts
+
 log = logging.getLogger(__name__)
 
 CSRF_SESSION_KEY = "csrf"
@@ -200,13 +204,29 @@ def _json_problem(data: object, limit: int) -> str | None:
     return None
 
 
-def refuse_nul() -> Response | None:
-    """400 for a NUL character in the path, a query parameter or a form field: PostgreSQL cannot even
-    compare text with one, and no value of ours contains it."""
-    nul = "\x00" in request.path or b"\x00" in unquote_to_bytes(request.query_string)
-    if not nul and request.mimetype == "application/x-www-form-urlencoded":
-        nul = any("\x00" in text for pair in request.form.items(multi=True) for text in pair)
-    return refuse(400, "NUL character in the request") if nul else None
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # an unescaped \u0000 escape (not a literal backslash + u0000)
+
+
+def refuse_nul() -> None:
+    """400 for a NUL character in the path, a query parameter, a form field (urlencoded or multipart; an uploaded
+    file's content is the importer's) or a JSON body: PostgreSQL cannot even compare text with one, and no value
+    of ours contains it (`geoplatform.textpolicy`: the same policy on both databases). The catalogue text says
+    where, in the user's language."""
+    part = None
+    if "\x00" in request.path:
+        part = "path"
+    elif b"\x00" in unquote_to_bytes(request.query_string):
+        part = "query"
+    elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if any("\x00" in text for pair in request.form.items(multi=True) for text in pair) or \
+                any("\x00" in (f.filename or "") for f in request.files.values()):
+            part = "form"
+    elif request.is_json:
+        body = request.get_data(cache=True)
+        if b"\x00" in body or _JSON_NUL.search(body):
+            part = "json"
+    if part is not None:
+        raise UserInputError("text.nul.request", part=Message(f"text.part.{part}"))
 
 
 class _BoundedInt(IntegerConverter):

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy.exc import DataError, IntegrityError
 
 from geoplatform.crs import CRSProblem, parse_crs
@@ -27,6 +28,7 @@ from geoplatform.io.kinds import ImportKind, RowProblem
 from geoplatform.io.limits import DEFAULT_LIMITS, FileProblem, Limits
 from geoplatform.io.readers import open_table
 from geoplatform.io.report import ImportFailed, ImportReport
+from geoplatform.textpolicy import NUL, has_nul
 
 __all__ = ["ImportFailed", "ImportJob", "ImportReport", "check_rows", "gc_paused", "import_file", "import_kinds"]
 
@@ -78,6 +80,8 @@ def import_file(context: Any, kind: str, path: str | Path, *, crs: str | None = 
         with gc_paused(), open_table(path, layer=layer, sheet=sheet, encoding=encoding, limits=limits) as table:
             for w in table.warnings:
                 report.warn(w)
+            for where, why in table.problems:
+                report.error(where, why)
             with context.session(readonly=dry_run) as session:
                 job = ImportJob(context, session, kind, table, report, source, repair, upsert, progress, limits, spec,
                                 street_from_location=street_from_location, surface=surface)
@@ -118,6 +122,7 @@ def check_rows(job: ImportJob) -> None:
     if job.n == 0:
         r.error(t.name, "import.no_rows")
         return
+    _refuse_nul(job)
     mapping, ignored = map_columns(job.kind, [str(c) for c in t.frame.columns], job.fields())
     job.mapping = mapping
     job.col_of = {f: c for c, f in mapping.items()}
@@ -135,6 +140,23 @@ def check_rows(job: ImportJob) -> None:
     references.check_keys(job)
     if job.spec is not None and job.spec.check is not None and r.ok:
         _plugin_check(job)
+
+
+def _refuse_nul(job: ImportJob) -> None:
+    """One text policy for both databases (`geoplatform.textpolicy`): a cell or column name holding a NUL
+    character is an error naming it, on either database and in a dry run as in the commit."""
+    t = job.t
+    for c in t.frame.columns:
+        if has_nul(str(c)):
+            job.r.error(t.name, "import.text.nul_header")
+        col = t.frame[c]
+        if col.dtype != object:
+            continue
+        flagged = np.fromiter(((NUL in v) if type(v) is str else isinstance(v, dict | list) and has_nul(v)
+                               for v in col.to_numpy()), dtype=bool, count=len(col))
+        for i in np.flatnonzero(flagged):
+            job.r.error(t.where(int(i), str(c)), "import.text.nul")
+            job.ok_rows[i] = False
 
 
 def _plugin_check(job: ImportJob) -> None:

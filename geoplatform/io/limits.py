@@ -17,6 +17,9 @@ class Limits:
 
     max_file_bytes: int = 200 * 1024 * 1024  # [D] raw file on disk
     max_unzipped_bytes: int = 1024 * 1024 * 1024  # [D] total declared and streamed size inside a zip
+    # [D] one file inside a zip, declared and streamed: no larger than the same file sent alone may be (a 2 MB zip
+    # carrying a 500 MB GeoJSON is refused before a byte of it is read, not after parsing it took 5 GB)
+    max_member_bytes: int = 200 * 1024 * 1024
     max_zip_members: int = 200  # [D] files inside a zip (a shapefile needs ≤ 8)
     max_ratio: int = 200  # [D] uncompressed/compressed ratio per member above which a member is a bomb
     max_features: int = 2_000_000  # [D] features/rows per file
@@ -54,9 +57,29 @@ def _check_member(info: zipfile.ZipInfo, limits: Limits) -> None:
         raise FileProblem("import.zip.symlink", member=name)
     if info.flag_bits & 0x1:
         raise FileProblem("import.zip.encrypted", member=name)
-    if info.compress_size and info.file_size / max(info.compress_size, 1) > limits.max_ratio and info.file_size > 10_000_000:
+    if info.compress_size and info.file_size / max(info.compress_size, 1) > limits.max_ratio and \
+            info.file_size > RATIO_FROM_BYTES:
         raise FileProblem("import.zip.bomb_ratio", member=name, ratio=info.file_size // max(info.compress_size, 1),
                           mb=info.file_size / 1e6)
+    if info.file_size > limits.max_member_bytes:
+        raise FileProblem("import.zip.member_too_large", member=name, mb=info.file_size / 1e6,
+                          limit_mb=limits.max_member_bytes / 1e6)
+
+
+RATIO_FROM_BYTES = 10_000_000  # [D] members smaller than this are never bombs, whatever their ratio
+
+
+def _check_streamed(info: zipfile.ZipInfo, written: int, budget: int, limits: Limits) -> None:
+    """While a member is read: its bytes so far against its declared size, the member cap, the ratio and the
+    zip's total (declared sizes can lie; nothing past a cap is ever held or written)."""
+    if budget < 0 or written > info.file_size + 1024:
+        raise FileProblem("import.zip.expands", member=info.filename, limit_mb=limits.max_unzipped_bytes / 1e6)
+    if written > limits.max_member_bytes:
+        raise FileProblem("import.zip.member_too_large", member=info.filename, mb=written / 1e6,
+                          limit_mb=limits.max_member_bytes / 1e6)
+    if written > RATIO_FROM_BYTES and written > limits.max_ratio * max(info.compress_size, 1):
+        raise FileProblem("import.zip.bomb_ratio", member=info.filename, ratio=written // max(info.compress_size, 1),
+                          mb=written / 1e6)
 
 
 def inspect_zip(zf: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]:
@@ -99,9 +122,7 @@ def safe_extract(zip_path: Path, dest: Path, limits: Limits) -> list[Path]:
                     while chunk := src.read(1 << 20):
                         written += len(chunk)
                         budget -= len(chunk)
-                        if budget < 0 or written > info.file_size + 1024:
-                            raise FileProblem("import.zip.expands", member=info.filename,
-                                              limit_mb=limits.max_unzipped_bytes / 1e6)
+                        _check_streamed(info, written, budget, limits)
                         dst.write(chunk)
             except (zipfile.BadZipFile, EOFError, OSError) as exc:
                 if isinstance(exc, FileProblem):

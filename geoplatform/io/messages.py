@@ -93,6 +93,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "顶点）；请简化图形，或改用 GeoPackage / Shapefile（zip）"),
     "import.csv.unreadable": ("line {line}: not readable as CSV ({detail})", "第{line}行：无法按 CSV 读取（{detail}）"),
     "import.file.too_many_rows": ("{n} rows, over the limit of {limit}", "共 {n} 行，超过上限 {limit} 行"),
+    "import.file.over_feature_limit": ("more than {limit:,} features: refused while reading (nothing past the limit "
+                                       "was kept)", "要素超过 {limit:,} 个：读取中即拒绝（超出上限的部分未读入）"),
+    "import.file.over_row_limit": ("more than {limit:,} rows: refused while reading (nothing past the limit was kept)",
+                                   "超过 {limit:,} 行：读取中即拒绝（超出上限的部分未读入）"),
     "import.file.too_many_features": ("{n} features, over the limit of {limit}",
                                       "共 {n} 个要素，超过上限 {limit} 个"),
     "import.zip.absolute": ("zip member {member!r} has an absolute path (refused: it could write outside the import "
@@ -104,6 +108,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.zip.encrypted": ("zip member {member!r} is encrypted (refused)", "压缩包内文件「{member}」已加密（已拒绝）"),
     "import.zip.bomb_ratio": ("zip member {member!r} expands {ratio}× ({mb:.0f} MB): refused as a zip bomb",
                               "压缩包内文件「{member}」解压后膨胀 {ratio} 倍（{mb:.0f} MB），疑似压缩炸弹，已拒绝"),
+    "import.zip.member_too_large": ("zip member {member!r} is {mb:.0f} MB uncompressed, over the {limit_mb:.0f} MB limit "
+                                    "for one file (refused before it is read)",
+                                    "压缩包内文件「{member}」解压后 {mb:.0f} MB，超过单个文件上限 {limit_mb:.0f} MB"
+                                    "（读取前已拒绝）"),
     "import.zip.too_many": ("zip holds {n} entries, over the limit of {limit} (refused)",
                             "压缩包内有 {n} 个条目，超过上限 {limit} 个（已拒绝）"),
     "import.zip.too_large": ("zip declares {mb:.0f} MB uncompressed, over the {limit_mb:.0f} MB limit: refused as a "
@@ -171,6 +179,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.text.undetected": ("text is neither UTF-8 nor GBK/GB18030: give --encoding",
                                "文字既不是 UTF-8 也不是 GBK/GB18030：请用 --encoding 指定编码"),
     "import.text.read_as": ("{file}: text read as {encoding}", "{file}：文字按 {encoding} 编码读取"),
+    "import.xlsx.formula_no_value": ("a formula without a calculated value: the file was saved by a program that does "
+                                     "not calculate (a script, some WPS exports), so the cell would import empty; open "
+                                     "it in Excel or WPS, recalculate and save, or type the value",
+                                     "公式没有计算结果：文件由不计算公式的程序保存（脚本、部分 WPS 导出），该单元格会被当作"
+                                     "空值导入；请用 Excel 或 WPS 打开、重新计算并保存，或直接填写数值"),
+    "import.xlsx.column_letter": ("{letter}", "{letter}"),
+    "import.text.nul": ("a NUL character (U+0000) in the text: no database column can hold it (PostgreSQL refuses it, "
+                        "so SQLite must not take it either); it is usually the trace of a damaged file or a bad "
+                        "conversion: remove it",
+                        "文本中含有 NUL 字符（U+0000）：数据库字段无法保存该字符（两种数据库一律拒收）；"
+                        "通常是文件损坏或转换出错的痕迹，请删除"),
+    "import.text.nul_header": ("a column name holds a NUL character (U+0000): remove it",
+                               "列名中含有 NUL 字符（U+0000），请删除"),
     "import.xlsx.unreadable": ("cannot read the workbook ({detail})", "无法读取工作簿（{detail}）"),
     "import.xlsx.no_sheet": ("no sheet {sheet!r}; the workbook has: {names}", "没有工作表「{sheet}」；工作簿中有：{names}"),
     "import.xlsx.several_sheets": ("the workbook has {n} sheets with data ({names}): pick one with --sheet NAME",

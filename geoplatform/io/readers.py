@@ -52,6 +52,9 @@ class RawTable:
     unit: str = "feature"  # "feature" or "row"
     labels: list[int] = field(default_factory=list)  # the number shown to users per row (feature n / sheet row n)
     warnings: list[Message] = field(default_factory=list)
+    # (where, why) of cells the reader could not read faithfully (an XLSX formula without a calculated value):
+    # errors of the import, reported with the rest
+    problems: list[tuple[Message, Message]] = field(default_factory=list)
     # False for CSV/XLSX: no place to say which coordinate system the coordinates are in (it must be chosen)
     can_declare_crs: bool = True
 
@@ -208,6 +211,8 @@ def read_geojson(path: Path, limits: Limits = DEFAULT_LIMITS) -> RawTable:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FileProblem("import.geojson.not_utf8", pos=exc.start) from exc
+    del raw
+    _count_features(text, limits)
     try:
         doc = json.loads(text, parse_constant=lambda c: float(c.replace("Infinity", "inf")))
     except json.JSONDecodeError as exc:
@@ -252,6 +257,34 @@ def read_geojson(path: Path, limits: Limits = DEFAULT_LIMITS) -> RawTable:
     frame = pd.DataFrame.from_records(props) if props else pd.DataFrame()
     frame = frame.astype(object) if len(frame.columns) else pd.DataFrame(index=range(len(feats)))
     return RawTable(path.name, frame, geoms, problems, had_z, crs, origin, "feature", list(range(1, len(feats) + 1)))
+
+
+class _OverFeatureLimit(Exception):
+    pass
+
+
+def _count_features(text: str, limits: Limits) -> None:
+    """Count the Feature objects while the JSON is parsed, keeping none of them (every object becomes None as soon
+    as it is read), and stop at the feature cap: a file with too many features is refused before its tree is built
+    (the tree of a 470 MB GeoJSON takes ≈ 5 GB). A syntax error is left to the real parse, which names its place."""
+    if len(text) < len('{"type":"Feature"}') * limits.max_features:
+        return  # too short to hold more features than the cap
+    count = 0
+
+    def hook(pairs: list[tuple[str, Any]]) -> None:
+        nonlocal count
+        if ("type", "Feature") in pairs:
+            count += 1
+            if count > limits.max_features:
+                raise _OverFeatureLimit
+        return None
+
+    try:
+        json.loads(text, object_pairs_hook=hook, parse_constant=lambda c: 0.0)
+    except _OverFeatureLimit as exc:
+        raise FileProblem("import.file.over_feature_limit", limit=limits.max_features) from exc
+    except (ValueError, RecursionError):
+        pass
 
 
 def _geojson_crs(doc: dict[str, Any]) -> tuple[SourceCRS | None, Message | None]:
@@ -472,7 +505,12 @@ def _csv_rows(text: str, delim: str, limits: Limits) -> list[list[Any]]:
     with _CSV_LIMIT_LOCK:
         before = csv.field_size_limit(limits.max_cell_chars)
         try:
-            return [[None if v == "" else v for v in r] for r in reader]
+            rows = []
+            for r in reader:  # the row cap is checked while parsing: nothing past it is kept
+                if len(rows) > limits.max_features + HEADER_SCAN_ROWS:
+                    raise FileProblem("import.file.over_row_limit", limit=limits.max_features)
+                rows.append([None if v == "" else v for v in r])
+            return rows
         except csv.Error as exc:
             if "field larger than field limit" not in str(exc):
                 raise FileProblem("import.csv.unreadable", line=reader.line_num, detail=str(exc)) from exc
@@ -506,6 +544,7 @@ def read_xlsx(path: Path, sheet: str | None = None, limits: Limits = DEFAULT_LIM
                 raise FileProblem("import.xlsx.several_sheets", n=len(candidates), names=", ".join(candidates))
             candidates = candidates or names[:1]
         ws = wb[candidates[0]]
+        uncalculated = _formulas_without_value(wb, ws, limits)
         rows = []
         for n, r in enumerate(ws.iter_rows(values_only=True)):
             if n > limits.max_features + HEADER_SCAN_ROWS:
@@ -513,7 +552,82 @@ def read_xlsx(path: Path, sheet: str | None = None, limits: Limits = DEFAULT_LIM
             rows.append(list(r))
     finally:
         wb.close()
+    if not rows and uncalculated:
+        rows = [[]]
     t = _table_from_rows(path.name, rows, 1)
     if len(wb.sheetnames) > 1:
         t.name = f"{path.name}[{candidates[0]}]"
+    header = rows[_header_row(rows, KNOWN_HEADERS)]
+    for row, col in uncalculated:  # an error each, never an empty cell (nor a row skipped as blank)
+        name = header[col - 1] if col <= len(header) and header[col - 1] not in (None, "") else None
+        column = str(name).strip() if name is not None else Message("import.xlsx.column_letter",
+                                                                     letter=_column_letter(col))
+        t.problems.append((msg.where(t.name, "row", row, column), Message("import.xlsx.formula_no_value")))
     return t
+
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)$")
+
+
+def _column_letter(col: int) -> str:
+    out = ""
+    while col:
+        col, r = divmod(col - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _has_formula(archive: zipfile.ZipFile, path: str) -> bool:
+    """Whether a sheet's XML holds any formula element (read in 1 MB pieces, overlapping by a tag's length)."""
+    tail = b""
+    with archive.open(path) as src:
+        while chunk := src.read(1 << 20):
+            if _FORMULA_TAG.search(tail + chunk):
+                return True
+            tail = chunk[-64:]
+    return False
+
+
+def _formulas_without_value(wb: Any, ws: Any, limits: Limits) -> list[tuple[int, int]]:
+    """(sheet row, column number) of formula cells with no calculated value stored: a workbook written by a
+    program that does not calculate (a script through openpyxl, some WPS exports). Read with data_only such a cell
+    is empty; it must be reported instead. A formula whose stored result is an empty text (t="str") has a value.
+    Streams the sheet's XML (the parts were checked for DTDs/entities by `check_xml_parts`)."""
+    from xml.etree.ElementTree import iterparse
+
+    path = getattr(ws, "_worksheet_path", None)
+    archive = getattr(wb, "_archive", None)
+    if path is None or archive is None:
+        return []
+    if not _has_formula(archive, path):
+        return []  # most sheets: one fast pass over the bytes, no XML parse
+    found: list[tuple[int, int]] = []
+    row_n, col_n = 0, 0
+    with archive.open(path) as src:
+        for event, el in iterparse(src, events=("start", "end")):
+            if event == "start":
+                if el.tag == f"{_SHEET_NS}row":
+                    row_n = int(el.get("r") or row_n + 1)
+                    col_n = 0
+                continue
+            if el.tag == f"{_SHEET_NS}c":
+                m = _CELL_REF.match(el.get("r") or "")
+                if m:
+                    col_n = sum((ord(ch) - 64) * 26 ** k for k, ch in enumerate(reversed(m.group(1))))
+                    row_n = int(m.group(2))
+                else:
+                    col_n += 1
+                if el.find(f"{_SHEET_NS}f") is not None:
+                    v = el.find(f"{_SHEET_NS}v")
+                    if (v is None or not v.text) and el.get("t") not in ("str", "inlineStr"):
+                        found.append((row_n, col_n))
+                        if len(found) > limits.max_features:
+                            break
+                el.clear()
+            elif el.tag == f"{_SHEET_NS}row":
+                el.clear()
+    return found

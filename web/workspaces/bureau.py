@@ -32,6 +32,17 @@ bp = Blueprint("ws_bureau", __name__, url_prefix="/ws/bureau")
 
 UPLOAD_TTL_S = 3600  # [D] an uploaded file waits this long for its commit, then is removed
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024  # [D] per file (the app's MAX_CONTENT_LENGTH also applies)
+
+
+def upload_limits() -> Any:
+    """The importer's caps for an upload: a file inside an uploaded zip is no larger than an upload may be, and a
+    zip expands to at most 4 uploads (a shapefile's parts), so one upload cannot take the server's memory."""
+    import dataclasses
+
+    from geoplatform.io.limits import DEFAULT_LIMITS
+
+    return dataclasses.replace(DEFAULT_LIMITS, max_file_bytes=UPLOAD_MAX_BYTES, max_member_bytes=UPLOAD_MAX_BYTES,
+                               max_unzipped_bytes=4 * UPLOAD_MAX_BYTES)
 UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".csv", ".xlsx")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 IMPORT_KINDS = ("compounds", "buildings", "garages", "handovers", "companies", "barriers", "streets", "communities",
@@ -329,7 +340,7 @@ def _run_import(ctx: Any, path: Path, opts: dict[str, Any], dry_run: bool, user:
     try:
         report = import_file(ctx, opts["kind"], path, crs=opts["crs"], sheet=opts["sheet"], layer=opts["layer"],
                              encoding=opts.get("encoding"), repair=opts.get("repair", False), upsert=opts["upsert"], street_from_location=opts.get("street_from_location", False),
-                             dry_run=dry_run, user=user, surface="web")
+                             dry_run=dry_run, user=user, surface="web", limits=upload_limits())
     except ImportFailed as exc:
         return exc.report.as_dict(current_lang())
     except ValueError as exc:  # e.g. an unknown kind
