@@ -105,11 +105,12 @@ def test_logout_by_get_does_not_log_out(app) -> None:  # noqa: ANN001
 
 def test_wrong_password_is_refused_and_audited(app, sec_ctx) -> None:  # noqa: ANN001
     c = app.test_client()
-    r = login(c, "bureau", "wrong-password", addr=random_addr())
+    addr = random_addr()
+    r = login(c, "bureau", "wrong-password", addr=addr)
     assert r.status_code == 401
     assert c.get("/api/v1/me").status_code == 401
     events = audit_events(sec_ctx, entity="user", entity_id="bureau", outcome="denied", action="login")
-    assert events and events[0]["detail"] == "bad credentials"
+    assert events and events[0]["detail"] == f"bad credentials · POST /login · {addr}"  # what, where from
 
 
 def test_brute_force_gets_429_even_with_the_right_password(app, sec_ctx) -> None:  # noqa: ANN001
