@@ -271,7 +271,7 @@ def _guard() -> Response | None:
         return None
     if g.user is not None:
         return _write_gate(endpoint, view)
-    if security.is_api_request():
+    if security.is_api_request() or request.method in security.UNSAFE_METHODS:  # a write is refused, not redirected
         response = security.refuse(401, "authentication required")
         # GIS clients (/ogc/) are told Basic works too; the map's own API calls are not, so that a
         # browser never pops up a password dialog over the map when its session ends
