@@ -101,7 +101,8 @@ REFUSAL_STATUSES = frozenset({401, 403, 429})
 
 def request_where() -> str:
     """Where an attempt came from, for the audit trail: method, path and the client's address."""
-    return f"{request.method} {request.path} · {request.remote_addr or '?'}"[:500]
+    where = f"{request.method} {request.path} · {request.remote_addr or '?'}"
+    return where.replace("\x00", "\\x00")[:500]  # PostgreSQL text holds no NUL
 
 
 def mark_audited() -> None:
