@@ -184,6 +184,10 @@ def test_cli_acting_as_bureau_cannot_create_an_admin(env: Any, cli_run: Any) -> 
     assert cli_run(db, "users", "token", "admin", "--user", "bureau").exit_code == 2
     assert cli_run(db, "users", "passwd", "admin", "--user", "bureau", "--password-stdin",
                    input="long-enough-pw-4\n").exit_code == 2
+    assert cli_run(db, "users", "disable", "admin", "--user", "bureau").exit_code == 2
+    assert cli_run(db, "users", "add", "clerk2", "--role", "viewer", "--user", "bureau", "--password-stdin",
+                   input="long-enough-pw-5\n").exit_code == 0  # the bureau's own work
+    assert cli_run(db, "users", "disable", "clerk2", "--user", "bureau").exit_code == 0
     r = cli_run(db, "users", "add", "boss2", "--role", "admin", "--user", "admin", "--password-stdin",
                 input="long-enough-pw-3\n")
     assert r.exit_code == 0, r.output

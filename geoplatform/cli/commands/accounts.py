@@ -164,19 +164,26 @@ def users_token(ctx: click.Context, name: str, acting: str | None) -> None:
 
 @users.command("revoke")
 @click.argument("token_id", type=click.IntRange(min=1))
+@click.option("--user", "acting", default=None, help=USER_OPTION)
 @click.pass_context
-def users_revoke(ctx: click.Context, token_id: int) -> None:
+def users_revoke(ctx: click.Context, token_id: int, acting: str | None) -> None:
     """Revoke one API token by its id (see `users list`); the user's other tokens keep working."""
+    from sqlalchemy import select
+
     from geoplatform import audit
     from geoplatform import auth as a
-    from geoplatform.principal import SYSTEM
+    from geoplatform import models as m
 
     c = get_context(ctx)
     require_schema(c)
+    with c.session(readonly=True) as s:
+        owner = s.scalar(select(m.User.name).join(m.ApiToken, m.ApiToken.user_id == m.User.id)
+                         .where(m.ApiToken.id == token_id))
+    actor = _manager(c, acting, owner)
     try:
         with c.session() as s:
             tok = a.revoke_token(s, token_id)
-            audit.record(s, SYSTEM, "revoke", "api_token", tok["user"],
+            audit.record(s, actor, "revoke", "api_token", tok["user"],
                          before={"token_id": token_id, "revoked": False}, after={"token_id": token_id, "revoked": True})
     except a.AccountError as exc:
         raise UserError(str(exc)) from exc
@@ -192,17 +199,17 @@ def _auth_settings(c: Any) -> Any:
         raise UserError(f"config: {exc}") from exc
 
 
-def _set_disabled(ctx: click.Context, name: str, disabled: bool) -> None:
+def _set_disabled(ctx: click.Context, name: str, disabled: bool, acting: str | None = None) -> None:
     from geoplatform import audit
     from geoplatform import auth as a
-    from geoplatform.principal import SYSTEM
 
     c = get_context(ctx)
     require_schema(c)
+    actor = _manager(c, acting, name)
     try:
         with c.session() as s:
             a.set_disabled(s, name, disabled)
-            audit.record(s, SYSTEM, "disable" if disabled else "enable", "user", name,
+            audit.record(s, actor, "disable" if disabled else "enable", "user", name,
                          before={"disabled": not disabled}, after={"disabled": disabled})
     except a.AccountError as exc:
         raise UserError(str(exc)) from exc
@@ -211,18 +218,20 @@ def _set_disabled(ctx: click.Context, name: str, disabled: bool) -> None:
 
 @users.command("disable")
 @click.argument("name")
+@click.option("--user", "acting", default=None, help=USER_OPTION)
 @click.pass_context
-def users_disable(ctx: click.Context, name: str) -> None:
+def users_disable(ctx: click.Context, name: str, acting: str | None) -> None:
     """Disable NAME: ends every session and revokes every token."""
-    _set_disabled(ctx, name, True)
+    _set_disabled(ctx, name, True, acting)
 
 
 @users.command("enable")
 @click.argument("name")
+@click.option("--user", "acting", default=None, help=USER_OPTION)
 @click.pass_context
-def users_enable(ctx: click.Context, name: str) -> None:
+def users_enable(ctx: click.Context, name: str, acting: str | None) -> None:
     """Enable NAME again (old sessions and tokens stay revoked)."""
-    _set_disabled(ctx, name, False)
+    _set_disabled(ctx, name, False, acting)
 
 
 @users.command("list")
