@@ -24,6 +24,7 @@ from flask import (
     abort,
     current_app,
     g,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -110,6 +111,19 @@ def mark_audited() -> None:
     g.refusal_audited = True
 
 
+def _note_denied_row(mapper: Any, connection: Any, target: Any) -> None:  # noqa: ARG001
+    """A denied audit row written during a request (a service auditing its own refusal) is that request's."""
+    if getattr(target, "outcome", None) == "denied" and has_request_context():
+        g.refusal_audited = True
+
+
+def _route_target() -> tuple[str, str | None]:
+    """(entity, entity id) of a refused request: its endpoint and the ids in its path (e.g. a proposal's id)."""
+    args = request.view_args or {}
+    ids = "/".join(str(v) for v in args.values())
+    return (request.endpoint or "route")[:32], ids.replace("\x00", "")[:128] or None
+
+
 def current_user() -> Principal | None:
     """The authenticated principal of this request, if any."""
     return getattr(g, "user", None)
@@ -145,9 +159,9 @@ def _audit_denial(response: Response) -> Response:
             if endpoint is None or endpoint == "static" or endpoint.endswith(".static"):
                 return response
             user = current_user()
-            audit.record_denied(_ctx(), user if user is not None else "anonymous", request.method.lower(), "route",
-                                endpoint, detail=f"{response.status_code} {g.get('refusal') or ''} "
-                                                 f"{request_where()}".replace("  ", " ")[:500])
+            audit.record_denied(_ctx(), user if user is not None else "anonymous", request.method.lower(),
+                                *_route_target(), detail=f"{response.status_code} {g.get('refusal') or ''} "
+                                                         f"{request_where()}".replace("  ", " ")[:500])
     except Exception:  # auditing must not turn a refusal into a 500
         current_app.logger.exception("could not audit a denied attempt")
     return response
@@ -290,7 +304,7 @@ def _write_gate(endpoint: str, view: Any) -> Response | None:
     if request.method not in security.UNSAFE_METHODS or getattr(view, "_own_account", False):
         return None
     if not _ctx().allowed(g.user, "write", {"kind": "route", "id": endpoint}):
-        g.denied = (g.user, "write", "route", endpoint, None, request_where())
+        g.denied = (g.user, "write", *_route_target(), None, request_where())
         return security.refuse(403, "not allowed: write (your role only reads)")
     return None
 
@@ -483,6 +497,12 @@ def init_auth(app: Flask) -> None:
     funcs[0:0] = [_authenticate, _guard]  # before the CSRF check of web.security
     app.after_request(_audit_denial)
     app.after_request(_audit_export)
+    from sqlalchemy import event
+
+    from geoplatform.models import AuditEvent
+
+    if not event.contains(AuditEvent, "after_insert", _note_denied_row):
+        event.listen(AuditEvent, "after_insert", _note_denied_row)
     app.register_blueprint(bp)
     from web import api_edit
 
