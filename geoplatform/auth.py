@@ -13,17 +13,19 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from geoplatform import models as m
+from geoplatform.account_rules import AuthSettings, name_allowed, normalise_name, sign_in_wait
 from geoplatform.errors import NotFound, UserInputError
 from geoplatform.i18n import add_messages
 from geoplatform.principal import Principal
 
 add_messages({
     "zh": {
-        "account.bad_name": "用户名须为1–100个字符，不含空格",
+        "account.bad_name": "用户名“{name}”不可用：须为1–100个字符，只能包含字母（含汉字）、数字和 . _ -，"
+                            "并以字母、汉字或数字开头（不能含空格或 /）",
         "account.unknown_role": "未知角色“{role}”，可选：{roles}",
         "account.street_needed": "街镇干部账号须指定所属街镇（--street）",
         "account.unknown_street": "未知街镇“{street}”",
@@ -57,7 +59,8 @@ add_messages({
         "account.cli.password_stdin": "请用 --password-stdin 从标准输入提供密码（不要写在命令行上）",
     },
     "en": {
-        "account.bad_name": "user name must be 1–100 characters without spaces",
+        "account.bad_name": "user name {name!r} is not allowed: 1–100 characters, only letters (Chinese included), "
+                            "digits and . _ -, beginning with a letter or digit (no spaces, no /)",
         "account.unknown_role": "unknown role {role!r}; choose one of: {roles}",
         "account.street_needed": "a street_officer needs --street",
         "account.unknown_street": "unknown street {street!r}",
@@ -108,35 +111,6 @@ def _dummy_hash() -> str:
 MIN_PASSWORD_LENGTH = 8  # [D] the one strength rule of every password (users add, passwd, change, reset)
 MAX_PASSWORD_LENGTH = 1024  # [D] argon2 hashes any length; a megabyte "password" is only a cost to us
 TOKEN_PREFIX = "gp_"
-
-
-@dataclass(frozen=True)
-class AuthSettings:
-    """Login throttling and API token lifetime: config `[rules.auth]`."""
-
-    window_minutes: int = 15  # [D] lockout window (OWASP ASVS 2.2.1: anti-automation)
-    max_per_name: int = 5  # [D] failed attempts per account name within the window
-    max_per_addr: int = 20  # [D] failed attempts per client address within the window
-    token_lifetime_days: int = 180  # [D] an API token is refused this many days after it was issued
-
-    @property
-    def window(self) -> dt.timedelta:
-        """The window as a timedelta."""
-        return dt.timedelta(minutes=self.window_minutes)
-
-    @property
-    def token_lifetime(self) -> dt.timedelta:
-        """The lifetime of a newly issued API token."""
-        return dt.timedelta(days=self.token_lifetime_days)
-
-    @classmethod
-    def from_rules(cls, overrides: dict) -> AuthSettings:
-        """Defaults overridden by config `[rules.auth]` (unknown keys ignored; values must be whole numbers ≥ 1)."""
-        values = {k: int(v) for k, v in overrides.items() if k in cls.__dataclass_fields__}
-        bad = sorted(k for k, v in values.items() if v < 1)
-        if bad:
-            raise ValueError(f"[rules.auth] {', '.join(bad)} must be at least 1")
-        return cls(**values)
 
 
 ThrottleSettings = AuthSettings  # the throttling thresholds' former name
@@ -208,9 +182,9 @@ def check_password_strength(password: str) -> None:
 def add_user(session: Session, name: str, role: str, password: str, street: str | None = None,
              utility: str | None = None, password_hash: str | None = None, community: str | None = None) -> m.User:
     """Create a user (AccountError on bad input or an existing name); a community officer's street is its community's."""
-    name = (name or "").strip()
-    if not name or len(name) > 100 or any(ch.isspace() for ch in name):
-        raise AccountError("account.bad_name")
+    name = normalise_name(name)
+    if not name_allowed(name):
+        raise AccountError("account.bad_name", name=name[:120])
     _validate(session, role, street, utility, community)
     if community:
         street = session.get(m.Community, community).street_code
@@ -457,30 +431,49 @@ def revoke_user_sessions(session: Session, user_id: int) -> int:
 
 # --- throttling -------------------------------------------------------------------------------
 
-def is_throttled(session: Session, name: str, remote_addr: str | None, settings: ThrottleSettings = THROTTLE) -> bool:
-    """True when too many recent failed logins for this name or this address."""
-    since = m.utcnow() - settings.window
+def sign_in_wait_for(session: Session, name: str, remote_addr: str | None, settings: ThrottleSettings = THROTTLE,
+                     now: dt.datetime | None = None) -> dt.timedelta:
+    """How long a sign-in to `name` from `remote_addr` must wait (0: check it now): account_rules.sign_in_wait over
+    the failures recorded here."""
+    now = now or m.utcnow()
+    since = now - settings.window
     recent = m.LoginAttempt.at > since
-    by_name = session.scalar(select(func.count()).select_from(m.LoginAttempt).where(recent, m.LoginAttempt.name == name))
-    if by_name >= settings.max_per_name:
-        return True
-    if remote_addr:
-        by_addr = session.scalar(select(func.count()).select_from(m.LoginAttempt)
-                                 .where(recent, m.LoginAttempt.remote_addr == remote_addr))
-        if by_addr >= settings.max_per_addr:
-            return True
-    return False
+    by_name = session.execute(select(m.LoginAttempt.remote_addr, m.LoginAttempt.at)
+                              .where(recent, m.LoginAttempt.name == name[:100])).all()
+    by_addr = session.scalars(select(m.LoginAttempt.at).where(recent, m.LoginAttempt.remote_addr == _addr(remote_addr))
+                              ).all() if _addr(remote_addr) else []
+    return sign_in_wait([(a, at) for a, at in by_name], by_addr, _addr(remote_addr), now, settings)
 
 
-def record_failure(session: Session, name: str, remote_addr: str | None) -> None:
-    """Remember a failed login (and drop attempts older than a day)."""
-    session.add(m.LoginAttempt(name=name[:100], remote_addr=(remote_addr or "")[:64] or None))
-    session.execute(delete(m.LoginAttempt).where(m.LoginAttempt.at < m.utcnow() - dt.timedelta(days=1)))
+def is_throttled(session: Session, name: str, remote_addr: str | None, settings: ThrottleSettings = THROTTLE,
+                 now: dt.datetime | None = None) -> bool:
+    """True while a sign-in to `name` from `remote_addr` must wait (see account_rules)."""
+    return sign_in_wait_for(session, name, remote_addr, settings, now) > dt.timedelta(0)
 
 
-def clear_failures(session: Session, name: str) -> None:
-    """Forget failed attempts for a name after a successful login."""
-    session.execute(delete(m.LoginAttempt).where(m.LoginAttempt.name == name))
+def retry_after(wait: dt.timedelta) -> str:
+    """The Retry-After header value of a wait: whole seconds, at least 1."""
+    return str(max(1, int(-(-wait.total_seconds() // 1))))
+
+
+def _addr(remote_addr: str | None) -> str | None:
+    return (remote_addr or "")[:64] or None
+
+
+def record_failure(session: Session, name: str, remote_addr: str | None, at: dt.datetime | None = None) -> None:
+    """Remember a failed sign-in (and drop attempts older than a day)."""
+    at = at or m.utcnow()
+    session.add(m.LoginAttempt(name=name[:100], remote_addr=_addr(remote_addr), at=at))
+    session.execute(delete(m.LoginAttempt).where(m.LoginAttempt.at < at - dt.timedelta(days=1)))
+
+
+def clear_failures(session: Session, name: str, remote_addr: str | None = None) -> None:
+    """Forget the failed attempts of a name from this address after a successful sign-in (all of the name's when no
+    address is known): a guesser elsewhere keeps its count."""
+    where = [m.LoginAttempt.name == name[:100]]
+    if _addr(remote_addr):
+        where.append(m.LoginAttempt.remote_addr == _addr(remote_addr))
+    session.execute(delete(m.LoginAttempt).where(*where))
 
 
 # --- demo accounts ----------------------------------------------------------------------------

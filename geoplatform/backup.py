@@ -26,6 +26,7 @@ from sqlalchemy.sql.schema import Table
 
 from geoplatform.db import is_sqlite
 from geoplatform.models import SRID, Base
+from geoplatform.private_files import write_private
 
 FORMAT = "geoplatform-backup"
 FORMAT_VERSION = 1
@@ -99,7 +100,7 @@ def backup(engine: Engine, path: str | Path) -> dict[str, int]:
     payload = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
-    tmp.write_bytes(gzip.compress(payload) if path.suffix == ".gz" else payload)
+    write_private(tmp, gzip.compress(payload) if path.suffix == ".gz" else payload)  # 0600: it holds the hashes
     tmp.replace(path)  # never leave a half-written backup under the final name
     return {name: len(t["rows"]) for name, t in data.items()}
 

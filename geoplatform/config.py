@@ -23,6 +23,9 @@ class Config:
     # per-plugin overrides of the [D] defaults of RULES.md, e.g. {"bundling": {"max_distance_m": 250}}
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     max_upload_bytes: int = 50 * 1024 * 1024
+    # addresses/networks of the reverse proxies whose X-Forwarded-For/-Proto the web app believes
+    # (GEOPLATFORM_TRUSTED_PROXIES="127.0.0.1,::1"); empty: nobody's (docs/deploy.md)
+    trusted_proxies: list[str] = field(default_factory=list)
 
     def rules_for(self, plugin: str) -> dict[str, Any]:
         """The overrides configured for one plugin's settings."""
@@ -95,4 +98,6 @@ def load_config(database_url: str | None = None, config_file: str | None = None)
     if env.get("GEOPLATFORM_DISABLE_PLUGINS"):
         cfg.disabled_plugins = [p.strip() for p in env["GEOPLATFORM_DISABLE_PLUGINS"].split(",") if p.strip()]
     cfg.language = env.get("GEOPLATFORM_LANGUAGE", cfg.language)
+    if "GEOPLATFORM_TRUSTED_PROXIES" in env:
+        cfg.trusted_proxies = [p.strip() for p in env["GEOPLATFORM_TRUSTED_PROXIES"].split(",") if p.strip()]
     return cfg

@@ -12,6 +12,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from geoplatform.private_files import create_private
+
 SPATIALITE_LIBRARY = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536  # page cache per connection, filled only as pages are read (default 2 MiB)
@@ -47,8 +49,10 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     import sqlean  # SQLite build whose connections can load extensions
 
     path = make_url(url).database
-    if path and path != ":memory:":
+    if path and path != ":memory:" and not path.startswith("file:"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with suppress(OSError):  # an unwritable place: SQLite reports it in its own words
+            create_private(path)  # a new database file is the owner's only (it holds password and token hashes)
     engine = create_engine(url, module=sqlean, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     _configure_sqlite(engine)
     return engine

@@ -41,6 +41,7 @@ _cheap_password_hashing()
 def pytest_configure(config: pytest.Config) -> None:
     """The controlling process (not an xdist worker) opens the run directory the workers will share."""
     config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker (shared fixtures)")
+    config.addinivalue_line("markers", "both_backends: a browser test that runs on PostGIS as well as SpatiaLite")
     if not hasattr(config, "workerinput") and not os.environ.get("PYTEST_XDIST_WORKER"):
         config.stash[_RUN_DIR] = shared.start_run()
         if config.pluginmanager.hasplugin("xdist") and config.getvalue("dist") == "loadgroup":
@@ -88,6 +89,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> Iterator[None]:
         from tests.support.xdist_groups import record_groups
 
         record_groups(items)  # the controller's scheduler groups by this record (tests/support/xdist_groups.py)
+
+
+# Browser tests drive the UI, which is the same on both databases (every page and API route they use is tested on
+# SpatiaLite and PostGIS by the HTTP tests below the browser). So a browser test runs on SpatiaLite only, unless it
+# is marked `both_backends`: the flows that write through the pages (import, takeover, login) run on PostGIS too.
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Give a browser test (one that uses the `browser` fixture) SpatiaLite only, unless it is marked `both_backends`."""
+    if "browser" not in metafunc.fixturenames or metafunc.definition.get_closest_marker("both_backends"):
+        return
+    for name in metafunc.fixturenames:
+        defs = metafunc._arg2fixturedefs.get(name, ())
+        if defs and defs[-1].params is not None and list(defs[-1].params) == list(BACKENDS):
+            # a parametrize mark takes precedence over the fixture's own params (its scope kept: still shared)
+            metafunc.definition.add_marker(pytest.mark.parametrize(name, ["sqlite"], indirect=True,
+                                                                   scope=defs[-1].scope, ids=["sqlite"]))
 
 
 @pytest.fixture(scope="session")

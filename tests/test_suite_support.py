@@ -70,3 +70,18 @@ def test_the_scheduler_groups_by_the_workers_record(tmp_path, monkeypatch) -> No
     assert sched._split_scope("t.py::a") == sched._split_scope("t.py::b[x]") == "browser"
     assert sched._split_scope("t.py::c") == "t.py::c"  # ungrouped: a unit of its own
     assert sched._split_scope("t.py::d@other") == "other"  # xdist's own node-id suffix still counts
+
+
+def test_browser_tests_run_on_postgis_only_when_marked(request: pytest.FixtureRequest) -> None:
+    """tests/conftest.py's pytest_generate_tests: a browser test gets SpatiaLite only unless marked `both_backends`."""
+    browser_items = [i for i in request.session.items if "browser" in getattr(i, "fixturenames", ())]
+    if not browser_items:
+        pytest.skip("no browser test collected in this run")
+    for item in browser_items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "postgis" in params.values():
+            assert item.get_closest_marker("both_backends") is not None, item.nodeid
+    marked = {i.nodeid.split("[")[0] for i in browser_items if i.get_closest_marker("both_backends") is not None}
+    for name in marked:  # a marked test keeps both of its fixture's backends
+        ids = {i.nodeid for i in browser_items if i.nodeid.split("[")[0] == name}
+        assert any("postgis" in n for n in ids) and any("sqlite" in n for n in ids), ids

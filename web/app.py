@@ -45,6 +45,8 @@ def create_app(context: Context | None = None, database_url: str | None = None,
     app.register_blueprint(ws_compound.bp)
     app.register_blueprint(ws_bureau.bp)
     _register_plugin_routes(app, context)
+    # X-Forwarded-* believed from the configured reverse proxies only (ValueError on a bad entry)
+    app.wsgi_app = security.TrustedProxies(app.wsgi_app, security.trusted_networks(context.config.trusted_proxies))
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -91,14 +93,15 @@ def _instance_secret(context: Context) -> str:
     import secrets
     from pathlib import Path
 
+    from geoplatform.private_files import write_private
+
     path = Path(os.environ.get("GEOPLATFORM_INSTANCE", "instance")) / "secret_key"
     try:
         if path.exists():
             return path.read_text().strip()
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_hex(32)
-        path.write_text(key)
-        path.chmod(0o600)
+        write_private(path, key.encode())  # created 0600, never readable by others even for a moment
         return key
     except OSError:
         return secrets.token_hex(32)

@@ -43,7 +43,7 @@ SESSION_ID_KEY = "sid"
 
 add_messages({
     "zh": {"auth.title": "登录", "auth.name": "用户名", "auth.password": "密码", "auth.submit": "登录",
-           "auth.failed": "用户名或密码错误", "auth.throttled": "失败次数过多，请稍后再试",
+           "auth.failed": "用户名或密码错误", "auth.throttled": "失败次数过多，请 {s} 秒后再试",
            "auth.logout": "退出登录", "auth.logout_confirm": "确定退出登录？", "auth.logged_out": "已退出登录",
            "auth.app": "昆都仑区小区物业服务管理地图",
            "auth.pw.title": "修改密码", "auth.pw.nav": "修改密码", "auth.pw.old": "原密码",
@@ -53,7 +53,7 @@ add_messages({
            "auth.pw.note": "修改后，您在其他设备或浏览器上的登录会全部退出；API令牌不受影响。",
            "auth.pw.user": "账号：{name}"},
     "en": {"auth.title": "Log in", "auth.name": "User name", "auth.password": "Password", "auth.submit": "Log in",
-           "auth.failed": "Wrong user name or password", "auth.throttled": "Too many failed attempts, try again later",
+           "auth.failed": "Wrong user name or password", "auth.throttled": "Too many failed attempts, try again in {s} s",
            "auth.logout": "Log out", "auth.logout_confirm": "Log out now?", "auth.logged_out": "Logged out",
            "auth.app": "Kundulun residential compounds map",
            "auth.pw.title": "Change password", "auth.pw.nav": "Password", "auth.pw.old": "Current password",
@@ -224,10 +224,10 @@ def _basic_login(name: str, token: str) -> Response | None:
                          detail=f"HTTP Basic: wrong user name or API token · {request_where()}")
         mark_audited()
         with ctx.session(readonly=True) as s:
-            throttled = accounts.is_throttled(s, name, addr, throttle)
-        if throttled:
+            wait = accounts.sign_in_wait_for(s, name, addr, throttle)
+        if wait:
             response = security.refuse(429, "too many failed attempts, try again later")
-            response.headers["Retry-After"] = str(int(throttle.window.total_seconds()))
+            response.headers["Retry-After"] = accounts.retry_after(wait)
             return response
         response = security.refuse(401, "wrong user name or API token (HTTP Basic takes your user name and an API "
                                         "token made by `geoplatform users token NAME`, not your password)")
@@ -364,7 +364,8 @@ def login() -> Response:
     lang = _lang()
     throttle = accounts.ThrottleSettings.from_rules(ctx.rules("auth"))
     with ctx.session(readonly=True) as s:  # no write lock while argon2 works (~0.1–0.5 s)
-        throttled = accounts.is_throttled(s, name, addr, throttle)
+        wait = accounts.sign_in_wait_for(s, name, addr, throttle)  # a back-off, never a long lockout
+        throttled = bool(wait)
         found = accounts.get_user(s, name)
         stored_hash = found.password_hash if found is not None and not found.disabled else None
     ok = not throttled and accounts.password_matches(stored_hash, password)
@@ -385,7 +386,7 @@ def login() -> Response:
                 audit.record(s, name, "login", "user", name, outcome="denied",
                              detail=f"changed meanwhile · {request_where()}")
             else:
-                accounts.clear_failures(s, name)
+                accounts.clear_failures(s, name, addr)
                 old = session.get(SESSION_ID_KEY)
                 if old:
                     accounts.end_session(s, old)
@@ -395,8 +396,8 @@ def login() -> Response:
                 audit.record(s, user.name, "login", "user", user.name)
     mark_audited()  # a refused login is in the audit trail above
     if throttled:
-        response = _render_login(429, t("auth.throttled", lang), name)
-        response.headers["Retry-After"] = str(int(throttle.window.total_seconds()))
+        response = _render_login(429, t("auth.throttled", lang, s=accounts.retry_after(wait)), name)
+        response.headers["Retry-After"] = accounts.retry_after(wait)
         return response
     if user is None:
         return _render_login(401, t("auth.failed", lang), name)
@@ -457,7 +458,8 @@ def change_password() -> Response:
     throttle = accounts.AuthSettings.from_rules(ctx.rules("auth"))
     addr = request.remote_addr
     with ctx.session(readonly=True) as s:  # no write lock while argon2 works
-        throttled = accounts.is_throttled(s, user.name, addr, throttle)
+        wait = accounts.sign_in_wait_for(s, user.name, addr, throttle)
+        throttled = bool(wait)
         row = accounts.get_user(s, user.name)
         stored = row.password_hash if row is not None and not row.disabled else None
     ok = not throttled and accounts.password_matches(stored, old)
@@ -467,7 +469,7 @@ def change_password() -> Response:
         row = accounts.get_user(s, user.name)
         if ok and row is not None and row.password_hash == stored:
             ended = accounts.set_password(s, user.name, new, password_hash=new_hash)
-            accounts.clear_failures(s, user.name)
+            accounts.clear_failures(s, user.name, addr)
             if g.auth_method == "session":
                 sid = accounts.start_session(s, row)
             audit.record(s, user, "change_password", "user", user.name, after={"sessions_ended": ended})
@@ -479,8 +481,8 @@ def change_password() -> Response:
                          detail=f"{'throttled' if throttled else 'wrong current password'} · {request_where()}")
             mark_audited()
     if throttled:
-        response = _render_password(429, t("auth.throttled", lang))
-        response.headers["Retry-After"] = str(int(throttle.window.total_seconds()))
+        response = _render_password(429, t("auth.throttled", lang, s=accounts.retry_after(wait)))
+        response.headers["Retry-After"] = accounts.retry_after(wait)
         return response
     if not ok:
         return _render_password(400, accounts.AccountError("account.old_password_wrong").message.text(lang))

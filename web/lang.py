@@ -37,7 +37,8 @@ def init_lang(app: Flask) -> None:
     def _remember(response: ResponseReturnValue):  # noqa: ANN202
         asked = request.args.get("lang")
         if asked in LANGUAGES and request.cookies.get(COOKIE) != asked:
-            response.set_cookie(COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+            response.set_cookie(COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                                secure=request.is_secure)
         if "lang" in g:
             response.vary.add("Cookie")
         return response

@@ -11,6 +11,7 @@ Styles allow 'unsafe-inline' because Leaflet and folium set style attributes and
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import re
 import secrets
@@ -21,6 +22,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, ValidationError
 
 log = logging.getLogger(__name__)
@@ -226,6 +228,52 @@ class _SessionInterface(SecureCookieSessionInterface):
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
 
 
+FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+                     "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX", "HTTP_FORWARDED")
+HSTS = "max-age=31536000"  # [D] one year (RFC 6797 §11.2); only ever sent on a request that came over HTTPS
+
+
+def trusted_networks(values: list[str] | tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of the configured reverse proxies (`trusted_proxies`, GEOPLATFORM_TRUSTED_PROXIES): addresses or
+    CIDR networks; ValueError naming a value that is neither."""
+    out = []
+    for value in values:
+        try:
+            out.append(ipaddress.ip_network(str(value).strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"trusted_proxies / GEOPLATFORM_TRUSTED_PROXIES: {value!r} is not an IP address or network "
+                             f"(e.g. 127.0.0.1, ::1, 10.0.0.0/8)") from None
+    return tuple(out)
+
+
+class TrustedProxies:
+    """WSGI middleware: X-Forwarded-For/-Proto are believed only from a configured proxy (then werkzeug's ProxyFix,
+    one hop: the client address and scheme nginx saw) and removed from every other request, so a client cannot
+    claim another address (login throttling) or HTTPS (Secure cookie, HSTS) by sending them itself."""
+
+    def __init__(self, app, networks) -> None:  # noqa: ANN001
+        self.app = app
+        self.networks = tuple(networks)
+        self.fixed = ProxyFix(app, x_for=1, x_proto=1, x_host=0, x_port=0, x_prefix=0)
+
+    def trusted(self, addr: str | None) -> bool:
+        """True when the peer address is one of the configured proxies."""
+        try:
+            ip = ipaddress.ip_address((addr or "").split("%", 1)[0])
+        except ValueError:
+            return False
+        if getattr(ip, "ipv4_mapped", None):
+            ip = ip.ipv4_mapped
+        return any(ip in net for net in self.networks)
+
+    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204
+        if self.networks and self.trusted(environ.get("REMOTE_ADDR")):
+            return self.fixed(environ, start_response)
+        for key in FORWARDED_HEADERS:
+            environ.pop(key, None)
+        return self.app(environ, start_response)
+
+
 # The HTML error page speaks the page language: (title, plain explanation) per status; the
 # technical detail (English, e.g. the refused action) is shown in English pages only.
 _ERROR_TEXT = {
@@ -322,7 +370,7 @@ def init_security(app: Flask) -> None:
         if not is_static_request():
             _no_store(response)
         if request.is_secure:
-            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+            h.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     app.register_error_handler(HTTPException, _handle_http)

@@ -59,6 +59,7 @@ def _check(page, path: str, **ticks: bool) -> None:  # noqa: ANN001
     page.wait_for_selector("#wb-report")
 
 
+@pytest.mark.both_backends  # writes through the pages: PostGIS as well (tests/conftest.py)
 def test_a_street_ledger_from_upload_to_kpi(browser, ledger_server, ledger_ctx, tmp_path) -> None:  # noqa: ANN001
     from geoplatform.models import Compound
     from geoplatform.store import read_frame

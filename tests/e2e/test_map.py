@@ -32,6 +32,7 @@ def visit(browser, server):  # noqa: ANN001, ANN201
         ctx.close()
 
 
+@pytest.mark.both_backends  # writes through the pages: PostGIS as well (tests/conftest.py)
 def test_map_renders_offline_with_every_layer_control(visit) -> None:  # noqa: ANN001
     page, record = visit()
     assert page.evaluate("() => gp.featureCount('district')") == 1

@@ -42,6 +42,7 @@ def _streets(page) -> list[str]:  # noqa: ANN001
     return page.evaluate("() => fetch('/api/v1/streets').then(r => r.json()).then(d => d.streets.map(s => s.name))")
 
 
+@pytest.mark.both_backends  # writes through the pages: PostGIS as well (tests/conftest.py)
 def test_default_map_makes_no_request_off_the_server_and_names_the_streets(visit, server) -> None:  # noqa: ANN001
     server.context.config.tianditu_key = ""
     page, record = visit("/")

@@ -83,6 +83,7 @@ def test_officer_decides_proposals_of_their_street(officer_page, ws_demo, ws_ctx
     assert record["outside"] == [] and record["errors"] == [] and record["dialogs"] == []
 
 
+@pytest.mark.both_backends  # writes through the pages: PostGIS as well (tests/conftest.py)
 def test_officer_edits_a_compound_through_a_stale_version(officer_page, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
     page, record = officer_page
     with ws_ctx.session(readonly=True) as s:

@@ -46,6 +46,7 @@ def _column(page, state: str) -> list[str]:  # noqa: ANN001
     return page.eval_on_selector_all(f'.tk-col[data-state="{state}"] .tk-card', "cs => cs.map(c => c.dataset.id)")
 
 
+@pytest.mark.both_backends  # writes through the pages: PostGIS as well (tests/conftest.py)
 def test_state_company_picks_saves_and_serves(state_page, tk_server, tk_ctx) -> None:  # noqa: ANN001, F811
     page, record, ctx = state_page
     assert page.locator("#tk-candidates tr.tk-cand").count() > 50

@@ -85,7 +85,8 @@ def test_change_password_is_throttled_like_the_login(app, sec_ctx) -> None:  # n
     name = make_user(sec_ctx)
     me = logged_in(app, name)
     addr = random_addr()
-    for _ in range(auth.THROTTLE.max_per_name):
+    sec_ctx.config.rules["auth"] = {"delay_seconds": 600, "max_delay_seconds": 600}  # no test outlives it: untimed
+    for _ in range(auth.THROTTLE.max_per_pair):
         assert _change(me, "guess-password", "new-password-9", addr=addr).status_code == 400
     r = _change(me, PASSWORD, "new-password-9", addr=addr)  # even the right one, once throttled
     assert r.status_code == 429 and "Retry-After" in r.headers
@@ -273,3 +274,29 @@ def test_every_answer_that_needs_a_login_is_not_stored(app, sec_ctx) -> None:  #
     assert len(checked) >= 30 and any(p.startswith("/api/") for p in checked) and "/account/password" in checked
     # static files stay cacheable
     assert "no-store" not in app.test_client().get("/static/favicon.svg").headers.get("Cache-Control", "")
+
+
+def test_the_users_page_manages_an_old_name_with_a_slash_and_refuses_new_ones(app, sec_ctx) -> None:  # noqa: ANN001
+    """Issue 25 #6: a name made before names were restricted ('/', '..') is managed from the users page (its forms
+    post the name as a query parameter, not a path segment); a new one is refused with the rule spelled out."""
+    import html
+    import uuid
+
+    odd = f"old/odd_{uuid.uuid4().hex[:6]}/.."
+    with sec_ctx.session() as s:
+        s.add(m.User(name=odd, role="viewer", password_hash=auth.hash_password(PASSWORD)))
+    bureau = logged_in(app, "bureau")
+    page = bureau.get("/ws/bureau/users").get_data(as_text=True)
+    row = re.search(rf'data-user="{re.escape(odd)}".*?</tr>', page, re.S).group(0)
+    disable = next(html.unescape(a) for a in re.findall(r'action="([^"]+)"', row) if "disable" in a)
+    r = bureau.post(disable, headers=ORIGIN, data={"csrf_token": csrf_of(bureau)})
+    assert r.status_code == 200, (disable, r.status_code)
+    with sec_ctx.session(readonly=True) as s:
+        assert auth.get_user(s, odd).disabled
+    assert [e["user"] for e in audit_events(sec_ctx, entity="user", entity_id=odd, action="disable")] == ["bureau"]
+    viewer = logged_in(app, "viewer")
+    assert viewer.post(disable.replace("disable", "enable"), headers=ORIGIN,
+                       data={"csrf_token": csrf_of(viewer)}).status_code == 403
+    r = bureau.post("/ws/bureau/users", headers=ORIGIN, data={"csrf_token": csrf_of(bureau), "name": "new/one",
+                                                               "role": "viewer", "password": PASSWORD})
+    assert r.status_code == 400 and "不可用" in r.get_data(as_text=True) and "new/one" in r.get_data(as_text=True)

@@ -72,6 +72,20 @@ def test_users_add_needs_stdin_and_refuses_duplicates(ctx, db_url, cli_run) -> N
     assert cli_run(db_url, "users", "disable", "nobody").exit_code == 2
 
 
+def test_users_add_refuses_unsafe_names_and_old_odd_names_stay_manageable(ctx, db_url, cli_run) -> None:  # noqa: ANN001
+    for bad in ("a/b", "..", "-x", "张 伟", "a@b", "x" * 101):
+        r = cli_run(db_url, "users", "add", "--role", "viewer", "--password-stdin", "--", bad, input="longpassword\n")
+        assert r.exit_code == 2 and "not allowed" in r.stderr and "letters" in r.stderr, (bad, r.stderr)
+    assert cli_run(db_url, "users", "add", "张伟", "--role", "viewer", "--password-stdin",
+                   input="longpassword\n").exit_code == 0
+    with ctx.session() as s:  # a name made before the rule (the column takes anything)
+        s.add(m.User(name="old/odd name", role="viewer", password_hash=auth.hash_password("longpassword")))
+        assert auth.get_user(s, "a/b") is None
+    for args in (["disable"], ["enable"], ["token"], ["passwd", "--password-stdin"]):
+        r = cli_run(db_url, "users", *args, "old/odd name", input="another-password\n")
+        assert r.exit_code == 0, (args, r.stderr)
+
+
 def test_demo_creates_accounts_and_says_how_to_log_in(ctx, db_url, cli_run, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setenv("GEOPLATFORM_DEMO_PASSWORD", "demo-password-1")
     r = cli_run(db_url, "demo", "--scale", "0.05", "--json")
@@ -115,19 +129,38 @@ def test_sessions_expire_and_are_revocable(ctx) -> None:  # noqa: ANN001
         assert auth.user_for_session(s, other) is None
 
 
-def test_throttle_counts_failures_by_name_and_address(ctx) -> None:  # noqa: ANN001
-    settings = auth.ThrottleSettings(max_per_name=3, max_per_addr=5)
+def test_sign_in_back_off_reads_the_recorded_failures(ctx) -> None:  # noqa: ANN001
+    """The database side of account_rules.sign_in_wait (its table is in test_account_rules): failures recorded with
+    their time and the clock injected — no sleeping."""
+    settings = auth.AuthSettings(max_per_pair=3, max_per_name=5, max_per_addr=7, delay_seconds=10,
+                                 max_delay_seconds=60, max_addr_delay_seconds=20)
+    t0 = m.utcnow()
+    sec = dt.timedelta(seconds=1)
+
+    def wait(name: str, addr: str | None, at: dt.datetime = t0) -> float:
+        return auth.sign_in_wait_for(s, name, addr, settings, now=at).total_seconds()
+
     with ctx.session() as s:
         for _ in range(3):
-            assert not auth.is_throttled(s, "bob", "1.2.3.4", settings)
-            auth.record_failure(s, "bob", "1.2.3.4")
-        assert auth.is_throttled(s, "bob", "9.9.9.9", settings)
-        assert not auth.is_throttled(s, "carol", "9.9.9.9", settings)
-        auth.record_failure(s, "dave", "1.2.3.4")
-        auth.record_failure(s, "erin", "1.2.3.4")
-        assert auth.is_throttled(s, "frank", "1.2.3.4", settings)
-        auth.clear_failures(s, "bob")
-        assert not auth.is_throttled(s, "bob", None, settings)
+            assert not auth.is_throttled(s, "bob", "1.2.3.4", settings, now=t0)
+            auth.record_failure(s, "bob", "1.2.3.4", at=t0)
+        assert wait("bob", "1.2.3.4") == 10  # the pair's bar: a delay, not a lockout
+        assert wait("bob", "1.2.3.4", t0 + 10 * sec) == 0
+        assert wait("bob", "9.9.9.9") == 0  # another address is not slowed by this pair
+        auth.record_failure(s, "bob", "9.9.9.9", at=t0)
+        auth.record_failure(s, "bob", "8.8.8.8", at=t0)
+        assert wait("bob", "7.7.7.7") == 10 and wait("bob", None) == 10  # the account's bar (5), any address
+        assert wait("carol", "9.9.9.9") == 0
+        for other in ("dave", "erin", "frank", "gina"):  # 7 failures from 1.2.3.4 over all names: the address's bar
+            auth.record_failure(s, other, "1.2.3.4", at=t0)
+        assert wait("hugo", "1.2.3.4") == 10 and wait("hugo", "1.2.3.5") == 0
+        auth.clear_failures(s, "bob", "1.2.3.4")  # a success forgets its own pair only
+        assert wait("bob", "1.2.3.4", t0 + 10 * sec) == 0 and wait("bob", "5.5.5.5") == 0
+        auth.record_failure(s, "bob", "5.5.5.5", at=t0)
+        auth.record_failure(s, "bob", "5.5.5.6", at=t0)
+        auth.record_failure(s, "bob", "5.5.5.7", at=t0)
+        assert wait("bob", "4.4.4.4") == 10  # 2 + 3 others: the guessers elsewhere kept their count
+        assert auth.retry_after(dt.timedelta(seconds=9.2)) == "10" and auth.retry_after(dt.timedelta(0)) == "1"
 
 
 # --- passwords, token expiry and revocation, demo safety (issue 17) --------------------------------

@@ -55,6 +55,7 @@ def test_basic_refuses_a_password_another_users_token_and_garbage(app, sec_ctx) 
 
 
 def test_failed_basic_attempts_are_throttled_like_logins(app, sec_ctx) -> None:  # noqa: ANN001
+    sec_ctx.config.rules["auth"] = {"delay_seconds": 600, "max_delay_seconds": 600}  # no test outlives it: untimed
     name = make_user(sec_ctx)
     token = new_token(sec_ctx, name)
     c = app.test_client()

@@ -21,6 +21,7 @@ def live(app) -> Iterator[str]:  # noqa: ANN001
         yield url
 
 
+@pytest.mark.both_backends  # writes through the pages: PostGIS as well (tests/conftest.py)
 def test_browser_login_logout_under_csp(live, sec_ctx, browser) -> None:  # noqa: ANN001
     p = pick_compounds(sec_ctx)
     officer = f"officer_{p['a_street']}"

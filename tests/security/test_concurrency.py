@@ -265,7 +265,9 @@ def test_kill_9_during_import_leaves_the_database_exactly_as_before(ctx, db_url,
         pytest.skip("no import command yet")
     r = cli_run(db_url, "demo", "--scale", "0.05", "--seed", "3")
     assert r.exit_code == 0, r.stderr
-    n = 20_000
+    from geoplatform.store import CHUNK
+
+    n = 2 * CHUNK + 1_000  # three write chunks: the kills land after the first one and a few statements later
     before = backup.checksum(ctx.engine)
     rng = random.Random(5)
     killed_writing = 0

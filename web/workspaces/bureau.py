@@ -528,6 +528,17 @@ def users_action(name: str, action: str) -> Any:
     return _users_page(message=_t("ws_bureau.users.changed", name=name, what=what))
 
 
+@bp.post("/user/<action>")
+def users_action_by_query(action: str) -> Any:
+    """`users_action` for the account named in `?name=`: the users page posts here, so that every stored name —
+    also one made before names were restricted, with '/', '..' or '?' in it — can be managed."""
+    name = request.args.get("name") or ""
+    if not name:
+        require("manage_users", {"kind": "user"})
+        abort(404)
+    return users_action(name, action)
+
+
 @bp.post("/tokens/<int:token_id>/revoke")
 def token_revoke(token_id: int) -> Any:
     """Revoke one API token (the user's other tokens keep working); audited. An admin's token only by an admin."""
