@@ -50,6 +50,7 @@ add_messages({
         "account.token_state.expired": "已过期",
         "account.token_state.revoked": "已撤销",
         "account.cli.passwd": "用户 {name} 的密码已更改；已结束其 {n} 个登录会话（API令牌不受影响）",
+        "account.not_allowed": "{actor} 无权管理账号 {name}（管理员账号及其令牌只能由管理员创建、提升或管理）",
         "account.cli.token": "令牌编号 {id}，有效至 {at} UTC；用法：Authorization: Bearer <token>（令牌不会再次显示）",
         "account.cli.revoked": "已撤销令牌 {id}（用户 {name}）",
         "account.cli.token_active": "#{id} 有效至 {at}",
@@ -84,6 +85,8 @@ add_messages({
         "account.token_state.expired": "expired",
         "account.token_state.revoked": "revoked",
         "account.cli.passwd": "password of {name} changed; {n} sessions of theirs ended (API tokens are unaffected)",
+        "account.not_allowed": "{actor} may not manage the account {name} (only an admin creates, elevates or manages "
+                               "admin accounts and their tokens)",
         "account.cli.token": "token id {id}, valid until {at} UTC; use it as: Authorization: Bearer <token> "
                              "(it is not shown again)",
         "account.cli.revoked": "token {id} (user {name}) revoked",

@@ -76,6 +76,13 @@ def require(action: str, resource: dict[str, Any] | None = None) -> Principal:
     return shell().require(action, resource)
 
 
+def export_made(name: str, fmt: str, street_code: str | None = None, rows: int | None = None, **extra: Any) -> None:
+    """Name what this request's download holds (the shell audits every download: who, what, where from)."""
+    from flask import g
+
+    g.export = {"name": name, "format": fmt, "street_code": street_code, "rows": rows, **extra}
+
+
 def lang() -> str:
     """The request's language (zh or en)."""
     return shell().lang()

@@ -106,3 +106,5 @@ class Exporter:
     formats: tuple[str, ...]
     function: Callable[..., int] = field(compare=False)
     permission: str = "view"
+    # what the file holds, for the read rules (docs/security.md): a table name such as "handover", "" = its own name
+    data: str = ""

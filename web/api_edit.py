@@ -2,9 +2,10 @@
 
 (Handover rows are the handover plugin's: /api/v1/handovers/… lives in plugins/handover/pages.py.)
 
-PATCH bodies are JSON objects of whitelisted fields plus `version`; unknown or protected fields
-→ 400, values checked by type/enum/range → 400, outside the caller's jurisdiction → 403
-(audited), stale `version` → 409. Each committed change writes one audit event.
+PATCH bodies are JSON objects of whitelisted fields plus `version`. Authorisation comes first: a caller who may
+not change the named fields of this compound gets 403 (audited) whatever the body holds; then unknown or
+protected fields → 400, values checked by type/enum/range → 400, a move outside the caller's jurisdiction →
+403 (audited), stale `version` → 409. Each committed change writes one audit event.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 import shapely
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import mapping
 from sqlalchemy.orm.exc import StaleDataError
@@ -99,12 +100,24 @@ def patch_compound(compound_id: str) -> Response:
     from geoplatform.edits import check_company, parse_edit, place
     from web.api import if_match_version
 
+    ctx = _ctx()
+    # authorisation before validation: may this caller change these fields of this compound at all? (403,
+    # audited) — only then are the body, the version and the values checked (400/409/412 explain the rules)
+    with ctx.session(readonly=True) as s:
+        found = s.get(m.Compound, compound_id)
+        if found is None:
+            abort(404, "unknown compound")
+        street_code = found.street_code
+    small = (request.content_length or 0) <= current_app.config.get("JSON_MAX_BYTES", 1024 * 1024)
+    sent = request.get_json(silent=True) if request.is_json and small else None
+    named = sorted(k for k in sent if k != "version") if isinstance(sent, dict) else []
+    require("edit_compound", {"kind": "compound", "id": compound_id, "street_code": street_code,
+                              "fields": [str(k)[:64] for k in named]})
     body = _json_body()
     matched = if_match_version()  # If-Match: the ETag read, instead of (or agreeing with) the body's version
     if matched is not None and "version" in body and body["version"] != matched:
         raise UserInputError("compound.version_mismatch", version=body["version"], etag=matched)
     version = matched if matched is not None else _version(body)
-    ctx = _ctx()
     values = parse_edit({k: v for k, v in body.items() if k != "version"}, ctx.today)
     user = current_user()
     with ctx.session() as s:
@@ -225,7 +238,11 @@ def export(name: str) -> Response:
     street = (request.args.get("street") or "")[:100] or None
 
     def authorize(target: ex.ExportTarget, street_code: str | None) -> None:
-        resource = {"kind": "export", "id": target.name, "street_code": street_code, "format": fmt}
+        # `data`: what the file holds (a table, a layer, or an exporter's declared data) — the read rule of that
+        # data decides (docs/security.md): the same answer as reading it through the API or a workspace
+        resource = {"kind": "export", "id": target.name, "data": target.data, "facility": None,
+                    "street_code": street_code, "format": fmt}
+        g.export_street = street_code
         require("export", resource)
         if target.permission not in ("view", "export"):
             require(target.permission, resource)
@@ -233,7 +250,7 @@ def export(name: str) -> Response:
     tmpdir = tempfile.TemporaryDirectory(prefix="gp-export-")
     path = Path(tmpdir.name) / f"{name}{EXPORT_SUFFIX.get(fmt, '')}"
     try:  # a UserInputError is answered by web/http.py's handler (400/403/404), like the CLI's exit 2
-        ex.export_to_file(ctx, name, fmt, path, street, authorize=authorize)
+        rows = ex.export_to_file(ctx, name, fmt, path, street, authorize=authorize)
     except BaseException:
         tmpdir.cleanup()
         raise
@@ -243,4 +260,7 @@ def export(name: str) -> Response:
         response.call_on_close(tmpdir.cleanup)
         return response
 
+    from geoplatform.webshell import export_made
+
+    export_made(name, fmt, g.get("export_street"), rows if isinstance(rows, int) else None)
     return send_file(path, mimetype=EXPORT_MIMETYPES[fmt], as_attachment=True, download_name=path.name)

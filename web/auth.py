@@ -24,6 +24,7 @@ from flask import (
     abort,
     current_app,
     g,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -88,6 +89,41 @@ def public(view):  # noqa: ANN001, ANN201
     return view
 
 
+def own_account(view):  # noqa: ANN001, ANN201
+    """Mark a write view that acts on the caller's own account only (e.g. their password): any logged-in role,
+    a viewer included, may use it, so the write gate of `_guard` lets it through (the view checks the rest)."""
+    view._own_account = True
+    return view
+
+
+# Answers that refuse an attempt; each one writes one audit row (who or "anonymous", what, where from).
+REFUSAL_STATUSES = frozenset({401, 403, 429})
+
+
+def request_where() -> str:
+    """Where an attempt came from, for the audit trail: method, path and the client's address."""
+    where = f"{request.method} {request.path} · {request.remote_addr or '?'}"
+    return where.replace("\x00", "\\x00")[:500]  # PostgreSQL text holds no NUL
+
+
+def mark_audited() -> None:
+    """This request's refusal is already in the audit trail (the after-request audit adds no second row)."""
+    g.refusal_audited = True
+
+
+def _note_denied_row(mapper: Any, connection: Any, target: Any) -> None:  # noqa: ARG001
+    """A denied audit row written during a request (a service auditing its own refusal) is that request's."""
+    if getattr(target, "outcome", None) == "denied" and has_request_context():
+        g.refusal_audited = True
+
+
+def _route_target() -> tuple[str, str | None]:
+    """(entity, entity id) of a refused request: its endpoint and the ids in its path (e.g. a proposal's id)."""
+    args = request.view_args or {}
+    ids = "/".join(str(v) for v in args.values())
+    return (request.endpoint or "route")[:32], ids.replace("\x00", "")[:128] or None
+
+
 def current_user() -> Principal | None:
     """The authenticated principal of this request, if any."""
     return getattr(g, "user", None)
@@ -104,19 +140,50 @@ def require(action: str, resource: dict | None = None) -> Principal:
         abort(401)
     if not _ctx().allowed(user, action, resource or {}):
         # audited after the response is built: the caller may still hold a write transaction
-        g.denied = (user, action, *_entity_of(resource or {}), f"{request.method} {request.path}"[:500])
+        g.denied = (user, action, *_entity_of(resource or {}), request_where())
         abort(403, f"not allowed: {action} (outside your role or jurisdiction)")
     return user
 
 
 def _audit_denial(response: Response) -> Response:
+    """Every refusal is audited once: a `require` denial with its action and resource; any other 401/403/429
+    (anonymous API call, forged or expired token, CSRF or Origin failure, a view's own abort(403)) as a
+    refused request of this route, by the user or "anonymous", with method, path and address."""
     denied = g.pop("denied", None)
-    if denied is not None:
-        user, action, entity, entity_id, street, detail = denied
-        try:
+    try:
+        if denied is not None:
+            user, action, entity, entity_id, street, detail = denied
             audit.record_denied(_ctx(), user, action, entity, entity_id, street_code=street, detail=detail)
-        except Exception:  # auditing must not turn a 403 into a 500
-            current_app.logger.exception("could not audit a denied attempt")
+        elif response.status_code in REFUSAL_STATUSES and not g.get("refusal_audited"):
+            endpoint = request.endpoint
+            if endpoint is None or endpoint == "static" or endpoint.endswith(".static"):
+                return response
+            user = current_user()
+            audit.record_denied(_ctx(), user if user is not None else "anonymous", request.method.lower(),
+                                *_route_target(), detail=f"{response.status_code} {g.get('refusal') or ''} "
+                                                         f"{request_where()}".replace("  ", " ")[:500])
+    except Exception:  # auditing must not turn a refusal into a 500
+        current_app.logger.exception("could not audit a denied attempt")
+    return response
+
+
+def _audit_export(response: Response) -> Response:
+    """Every download (an attachment answered 200: exports, ledgers, KPI sheets) writes one audit row: who, what
+    (the export a route named with `webshell.export_made`, else the route and its query) and where from."""
+    if response.status_code != 200 or not response.headers.get("Content-Disposition", "").startswith("attachment"):
+        return response
+    user = current_user()
+    info = dict(g.get("export") or {})
+    name = str(info.pop("name", None) or request.endpoint or request.path)
+    street = info.pop("street_code", None)
+    if "format" not in info:
+        info["query"] = request.query_string.decode("utf-8", "replace")[:300]
+    try:
+        with _ctx().session() as s:
+            audit.record(s, user if user is not None else "anonymous", "export", "export", name, street_code=street,
+                         after=info, detail=request_where())
+    except Exception:  # an audit failure must not break a download
+        current_app.logger.exception("could not audit an export")
     return response
 
 
@@ -154,7 +221,8 @@ def _basic_login(name: str, token: str) -> Response | None:
         with ctx.session() as s:
             accounts.record_failure(s, name, addr)
             audit.record(s, name or "anonymous", "login", "user", name, outcome="denied",
-                         detail="HTTP Basic: wrong user name or API token")
+                         detail=f"HTTP Basic: wrong user name or API token · {request_where()}")
+        mark_audited()
         with ctx.session(readonly=True) as s:
             wait = accounts.sign_in_wait_for(s, name, addr, throttle)
         if wait:
@@ -187,6 +255,7 @@ def _authenticate() -> Response | None:
             principal = accounts.principal_of(found[0]) if found else None
             refusal = accounts.token_refusal(s, token) if found is None else None
         if principal is None:
+            g.refusal = f"bearer token refused ({refusal.message.key})"
             response = security.refuse(401, refusal.message.text(_lang()))
             response.headers["WWW-Authenticate"] = 'Bearer realm="geoplatform", error="invalid_token"'
             return response
@@ -216,8 +285,8 @@ def _guard() -> Response | None:
     if endpoint == "static" or endpoint.endswith(".static") or getattr(view, "_public", False):
         return None
     if g.user is not None:
-        return None
-    if security.is_api_request():
+        return _write_gate(endpoint, view)
+    if security.is_api_request() or request.method in security.UNSAFE_METHODS:  # a write is refused, not redirected
         response = security.refuse(401, "authentication required")
         # GIS clients (/ogc/) are told Basic works too; the map's own API calls are not, so that a
         # browser never pops up a password dialog over the map when its session ends
@@ -226,6 +295,18 @@ def _guard() -> Response | None:
         return response
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.login", next=target))
+
+
+def _write_gate(endpoint: str, view: Any) -> Response | None:
+    """Authorisation before validation: a write (POST/PUT/PATCH/DELETE) reaches its view — which parses and
+    checks the body — only if the caller's role may write at all (`write`; a viewer may not); otherwise 403,
+    audited, whatever the body says. Views on one's own account (`own_account`) are open to every role."""
+    if request.method not in security.UNSAFE_METHODS or getattr(view, "_own_account", False):
+        return None
+    if not _ctx().allowed(g.user, "write", {"kind": "route", "id": endpoint}):
+        g.denied = (g.user, "write", *_route_target(), None, request_where())
+        return security.refuse(403, "not allowed: write (your role only reads)")
+    return None
 
 
 MAX_NEXT_LENGTH = 2000
@@ -291,15 +372,19 @@ def login() -> Response:
     user = None
     with ctx.session() as s:
         if throttled:
-            audit.record(s, name or "anonymous", "login", "user", name, outcome="denied", detail="throttled")
+            audit.record(s, name or "anonymous", "login", "user", name, outcome="denied",
+                         detail=f"throttled · {request_where()}")
         elif not ok:
             accounts.record_failure(s, name, addr)
-            audit.record(s, name or "anonymous", "login", "user", name, outcome="denied", detail="bad credentials")
+            audit.record(s, name or "anonymous", "login", "user", name, outcome="denied",
+                         detail=f"bad credentials · {request_where()}")
         else:
             user = accounts.get_user(s, name)
             if user is None or user.disabled or user.password_hash != stored_hash:
                 user = None  # disabled or password changed meanwhile
                 accounts.record_failure(s, name, addr)
+                audit.record(s, name, "login", "user", name, outcome="denied",
+                             detail=f"changed meanwhile · {request_where()}")
             else:
                 accounts.clear_failures(s, name, addr)
                 old = session.get(SESSION_ID_KEY)
@@ -309,6 +394,7 @@ def login() -> Response:
                 principal = Principal(name=user.name, role=user.role, street_code=user.street_code,
                                       utility=user.utility)
                 audit.record(s, user.name, "login", "user", user.name)
+    mark_audited()  # a refused login is in the audit trail above
     if throttled:
         response = _render_login(429, t("auth.throttled", lang, s=accounts.retry_after(wait)), name)
         response.headers["Retry-After"] = accounts.retry_after(wait)
@@ -349,6 +435,7 @@ def _render_password(status: int = 200, error: str | None = None, done: bool = F
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@own_account
 def change_password() -> Response:
     """Every logged-in user changes their own password: the current one, the new one twice (strength rule of
     `users add`). Every other session of the user ends; this one is renewed (new id). Throttled like the login
@@ -391,7 +478,8 @@ def change_password() -> Response:
                 accounts.record_failure(s, user.name, addr)
             ok = False
             audit.record(s, user, "change_password", "user", user.name, outcome="denied",
-                         detail="throttled" if throttled else "wrong current password")
+                         detail=f"{'throttled' if throttled else 'wrong current password'} · {request_where()}")
+            mark_audited()
     if throttled:
         response = _render_password(429, t("auth.throttled", lang, s=accounts.retry_after(wait)))
         response.headers["Retry-After"] = accounts.retry_after(wait)
@@ -410,6 +498,13 @@ def init_auth(app: Flask) -> None:
     funcs = app.before_request_funcs.setdefault(None, [])
     funcs[0:0] = [_authenticate, _guard]  # before the CSRF check of web.security
     app.after_request(_audit_denial)
+    app.after_request(_audit_export)
+    from sqlalchemy import event
+
+    from geoplatform.models import AuditEvent
+
+    if not event.contains(AuditEvent, "after_insert", _note_denied_row):
+        event.listen(AuditEvent, "after_insert", _note_denied_row)
     app.register_blueprint(bp)
     from web import api_edit
 

@@ -178,6 +178,7 @@ def _param_json(value: Any, lang: str) -> Any:
 def _audit_forbidden(exc: UserInputError) -> None:
     from geoplatform import audit
     from web.app import get_context
+    from web.auth import mark_audited, request_where
 
     user = g.get("user")
     if user is None:
@@ -185,8 +186,8 @@ def _audit_forbidden(exc: UserInputError) -> None:
     p = exc.message.params
     try:
         audit.record_denied(get_context(), user, str(p.get("action") or exc.message.key), str(p.get("entity") or "route"),
-                            p.get("entity_id"), street_code=p.get("street_code"),
-                            detail=f"{request.method} {request.path}"[:500])
+                            p.get("entity_id"), street_code=p.get("street_code"), detail=request_where())
+        mark_audited()
     except Exception:  # auditing must not turn a 403 into a 500
         import logging
 

@@ -324,6 +324,8 @@ def refuse(status: int, message: str, explanation: str | None = None) -> Respons
     `explanation`: a text already in the page language (a service error's message), shown instead of the
     generic one in either language.
     """
+    if status in (401, 403, 429) and not g.get("refusal"):
+        g.refusal = message  # why, for the audit row of this refusal (web/auth.py)
     if is_api_request() or request.accept_mimetypes.best == "application/json":
         response = jsonify({"error": message, "status": status})
     else:

@@ -25,6 +25,9 @@ from geoplatform.store import model_for, read_frame
 EXPORTABLE_TABLES = ("district", "street", "community", "compound", "building", "garage", "handover",
                      "ledger_item", "property_company", "barrier", "bundle_proposal", "takeover_selection")
 
+# a table whose rows belong to another's data for the read rules (docs/security.md); others are their own name
+TABLE_DATA = {"ledger_item": "handover"}
+
 add_messages({
     "zh": {
         "export.unknown": "未知的导出项“{name}”；可选：{choices}",
@@ -64,6 +67,16 @@ class ExportTarget:
     def formats(self) -> tuple[str, ...]:
         """The formats this export can be written in."""
         return tuple(self.exporter.formats) if self.exporter is not None else FORMATS
+
+    @property
+    def data(self) -> str:
+        """What the file holds, for the read rules (docs/security.md): an exporter's declared `data`, a table's name
+        (ledger items are the handover rows' items: "handover"), "layer" for a map layer."""
+        if self.exporter is not None:
+            return getattr(self.exporter, "data", "") or self.name
+        if self.table is not None:
+            return TABLE_DATA.get(self.table, self.table)
+        return "layer"
 
     @property
     def permission(self) -> str:

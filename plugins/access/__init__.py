@@ -31,13 +31,17 @@ def _get(obj: Any, key: str) -> Any:
 
 
 def decide(user: Any, action: str, resource: dict[str, Any] | None) -> bool | None:
-    """The base policy as a pure function (see the module docstring)."""
+    """The base policy as a pure function (see the module docstring and docs/security.md)."""
     resource = resource or {}
     role = _get(user, "role")
     if user is None or role is None:
         return False
+    if action == "manage_users" and resource.get("role") == "admin":
+        return role == "admin"  # only an admin creates, elevates, resets or mints tokens for an admin account
     if role in ("admin", "bureau"):
         return True
+    if action == "write":  # the gate in front of every write route (web/auth.py): a viewer writes nothing
+        return role != "viewer"
     if action in READ_ACTIONS:
         if resource.get("restricted") or resource.get("kind") in RESTRICTED_KINDS:
             return None

@@ -40,7 +40,7 @@ def register_exporters(context):  # noqa: ANN001, ANN201
     from plugins.handover.ledger import export_ledger
 
     return [Exporter(name="handover-ledger", title_zh="整改台账", title_en="Rectification ledger",
-                     formats=("xlsx", "csv"), function=export_ledger)]
+                     formats=("xlsx", "csv"), function=export_ledger, data="handover")]
 
 
 @hookimpl
@@ -85,25 +85,75 @@ def dashboard_panels(context, user, where, street_code):  # noqa: ANN001, ANN201
 
 @hookimpl
 def permission_allowed(context, user, action, resource):  # noqa: ANN001, ANN201
-    """edit_handover: a utility only its own facility's rows, a street officer only its street's rows."""
-    return edit_handover_allowed(user, action, resource, context)
+    """Handover rows (RULES §2, docs/security.md): facility-scoped roles read, export and change only their own
+    facilities' rows; a viewer reads none; a street officer changes only its street's rows."""
+    from plugins.handover.settings import settings_for
+
+    return handover_allowed(user, action, resource, settings_for(context))
 
 
-def edit_handover_allowed(user: Any, action: str, resource: Any, context: Any = None) -> bool | None:
-    """The jurisdiction rule of RULES §2 (None for other actions and roles: the base policy decides)."""
-    if action != "edit_handover" or user is None:
+# What carries handover rows: the rows themselves, and exports (`data`) of the handover/ledger tables.
+HANDOVER_DATA = "handover"
+READS = frozenset({"view", "export"})
+
+
+def facility_scope(user: Any, settings: Any) -> frozenset[str] | None:
+    """The facility kinds a facility-scoped account owns (empty when it owns none), None for other roles.
+
+    Declared by data: a `utility` account owns its `utility` plus `settings.utility_extra_facilities` of it; any
+    role in `settings.role_facilities` (telecom, fire, …) owns the kinds listed there.
+    """
+    role = getattr(user, "role", None)
+    if role == "utility":
+        own = getattr(user, "utility", None)
+        return frozenset({own, *settings.utility_extra_facilities.get(own, ())}) if own else frozenset()
+    if role in settings.role_facilities:
+        return frozenset(settings.role_facilities[role])
+    return None
+
+
+def default_facility(user: Any, settings: Any) -> str | None:
+    """The facility a facility-scoped account works on when a request names none (its own first kind)."""
+    role = getattr(user, "role", None)
+    if role == "utility":
+        return getattr(user, "utility", None)
+    kinds = settings.role_facilities.get(role) if role else None
+    return kinds[0] if kinds else None
+
+
+def handover_allowed(user: Any, action: str, resource: Any, settings: Any) -> bool | None:
+    """The one rule for handover rows, whatever the surface (API, workspace, compound page, exports).
+
+    Reads (`view`, `export`) of a resource of kind `handover` (or an export whose `data` is handover rows): a
+    facility-scoped role only for one of its facilities (a request over every facility — `facility` None — is
+    outside it), a viewer never. `edit_handover`: a facility-scoped role its facilities, a street officer its
+    street. None otherwise (the base policy decides: admin/bureau all, other roles read all).
+    """
+    if user is None:
         return None
     resource = resource or {}
     role = getattr(user, "role", None)
-    if role == "utility":
-        from plugins.handover.settings import settings_for
-
-        own = getattr(user, "utility", None)
-        if not own:
+    rows = resource.get("kind") == HANDOVER_DATA or resource.get("data") == HANDOVER_DATA
+    if action in READS and rows:
+        if role == "viewer":
             return False
-        mine = {own, *settings_for(context).utility_extra_facilities.get(own, ())}
-        return resource.get("facility") in mine
+        scope = facility_scope(user, settings)
+        return None if scope is None else resource.get("facility") in scope
+    if action != "edit_handover":
+        return None
+    scope = facility_scope(user, settings)
+    if scope is not None:
+        return resource.get("facility") in scope
     if role == "street_officer":
         street = getattr(user, "street_code", None)
         return bool(street) and resource.get("street_code") == street
     return None
+
+
+def edit_handover_allowed(user: Any, action: str, resource: Any, context: Any = None) -> bool | None:
+    """The jurisdiction rule of RULES §2 for `edit_handover` (None for other actions; see `handover_allowed`)."""
+    from plugins.handover.settings import settings_for
+
+    if action != "edit_handover":
+        return None
+    return handover_allowed(user, action, resource, settings_for(context))

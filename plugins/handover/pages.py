@@ -145,7 +145,7 @@ def workspace_blueprint(context: Any) -> Blueprint:
     @webshell.answers_json
     def item_done(item_id: int) -> Response:
         """Mark a ledger item done (today or `done_date`); own facility only (403 + audit), twice → 409."""
-        user = webshell.require("view", {"kind": "handover"})
+        user = webshell.require("write", {"kind": "handover"})  # the row's own check is the service's (edit_handover)
         body = request.get_json(silent=True) or {}
         raw = body.get("done_date") if isinstance(body, dict) else None
         try:
@@ -164,12 +164,14 @@ def workspace_blueprint(context: Any) -> Blueprint:
         facility = facility_of_request(request.args.get("utility") or None)
         with context.session(readonly=True) as s:
             street = _street(s, request.args.get("street"))
-        webshell.require("export", {"kind": "export", "id": "handover-ledger", "street_code": street, "format": "xlsx"})
+        webshell.require("export", {"kind": "export", "id": "handover-ledger", "data": "handover", "facility": facility,
+                                    "street_code": street, "format": "xlsx"})
         with context.session(readonly=True) as s:
             compounds, rows, items = service.load_rows(s, street_code=street, facilities=(facility,))
         tmpdir = tempfile.TemporaryDirectory(prefix="gp-ledger-")
         path = Path(tmpdir.name) / f"handover-ledger-{facility}.xlsx"
-        write_ledger(ledger_rows(compounds, rows, items, context.today), path, "xlsx")
+        n = write_ledger(ledger_rows(compounds, rows, items, context.today), path, "xlsx")
+        webshell.export_made("handover-ledger", "xlsx", street, n, facility=facility)
 
         @after_this_request
         def _cleanup(response: Response) -> Response:
@@ -257,7 +259,7 @@ def parse_patch(body: dict[str, Any]) -> dict[str, Any]:
 
 def api_blueprint(context: Any) -> Blueprint:
     """/api/v1/handover/backlog, /api/v1/handover/history/<compound>, GET/PATCH /api/v1/handovers/<compound>/<facility>."""
-    from plugins.handover import rules, service
+    from plugins.handover import default_facility, rules, service
     from plugins.handover.settings import settings_for
 
     bp = Blueprint("handover_api", __name__, url_prefix="/api/v1")
@@ -265,8 +267,9 @@ def api_blueprint(context: Any) -> Blueprint:
     @bp.get("/handover/backlog")
     def backlog() -> Response:
         """The backlog (as `geoplatform handover backlog --json`); utility users default to their own facility."""
-        user = webshell.require("view", {"kind": "handover"})
-        facility = request.args.get("utility") or (user.utility if user.role == "utility" else None)
+        user = webshell.current_user()
+        facility = request.args.get("utility") or default_facility(user, settings_for(context))
+        webshell.require("view", {"kind": "handover", "facility": facility})  # before the parameters are checked
         if facility is not None and facility not in rules.FACILITIES:
             raise UserInputError("handover.unknown_facility", facility=facility[:40], choices=", ".join(rules.FACILITIES))
         try:
@@ -285,7 +288,8 @@ def api_blueprint(context: Any) -> Blueprint:
     @bp.get("/handover/history/<compound_id>")
     def history(compound_id: str) -> Response:
         """Every recorded change of a compound's handover rows (optionally ?facility=)."""
-        facility = request.args.get("facility") or None
+        user = webshell.current_user()
+        facility = request.args.get("facility") or default_facility(user, settings_for(context))
         with context.session(readonly=True) as s:
             resource = service.handover_resource(s, compound_id, facility or "water")
             webshell.require("view", {**resource, "facility": facility})
@@ -303,11 +307,12 @@ def api_blueprint(context: Any) -> Blueprint:
     @bp.patch("/handovers/<compound_id>/<facility>")
     def patch_handover(compound_id: str, facility: str) -> Response:
         """Move a handover row to `state` (RULES §2 transitions) given the `version` read."""
-        body = webshell.json_body()
-        args = parse_patch(body)
         with context.session(readonly=True) as s:
             resource = service.handover_resource(s, compound_id, facility)
-        webshell.require("edit_handover", {**resource, "fields": sorted(k for k in body if k != "version")})
+        # authorisation before validation: another facility's or street's row is 403 whatever the body says
+        webshell.require("edit_handover", resource)
+        body = webshell.json_body()
+        args = parse_patch(body)
         with context.session() as s:
             data = service.set_state(s, webshell.current_user(), compound_id, facility, today=context.today, **args)
         return webshell.json_response(data)

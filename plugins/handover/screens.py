@@ -243,6 +243,8 @@ def compound_sections(context: Any, compound_id: str, user: Any) -> list[Section
     rows = []
     with context.session(readonly=True) as s:
         for facility in m.FACILITIES:
+            if not context.allowed(user, "view", {"kind": "handover", "facility": facility}):
+                continue  # the read rule of handover rows (docs/security.md): e.g. a utility sees its own only
             h = service.get_handover(s, compound_id, facility, today=context.today, settings=settings)
             if h["version"] == 0 and facility not in m.UTILITY_FACILITIES:
                 continue

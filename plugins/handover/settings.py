@@ -21,6 +21,12 @@ class HandoverSettings:
     # [D] A utility user edits its own facility; the power company also runs the old-compound power
     # upgrade (老旧小区电力改造), so it may edit power_upgrade rows too.
     utility_extra_facilities: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"power": ("power_upgrade",)})
+    # [Q] RULES §2 "Owners of the extra kinds: telecom_access → role `telecom`, fire_acceptance → role `fire`".
+    # Facility-scoped roles other than `utility` (whose facility is the account's own `utility`, plus the extras
+    # above): role → the facility kinds its accounts own. Owning = reading and changing those rows only
+    # (docs/security.md); a new utility-like role is one more entry here, nowhere else.
+    role_facilities: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
+        "telecom": ("telecom_access",), "fire": ("fire_acceptance",)})
     # [D] Missing rows of the four utilities read as `unknown` (未摸排) and are listed in the backlog;
     # missing rows of the extra gap kinds mean "no gap recorded" and are not listed.
     list_unsurveyed: bool = True
@@ -36,9 +42,9 @@ class HandoverSettings:
         base = cls()
         if "colors" in overrides:
             overrides["colors"] = {**base.colors, **overrides["colors"]}
-        if "utility_extra_facilities" in overrides:
-            overrides["utility_extra_facilities"] = {
-                k: tuple(v) for k, v in dict(overrides["utility_extra_facilities"]).items()}
+        for name in ("utility_extra_facilities", "role_facilities"):
+            if name in overrides:
+                overrides[name] = {k: tuple(v) for k, v in dict(overrides[name]).items()}
         return cls(**{**{f.name: getattr(base, f.name) for f in fields(cls)}, **overrides})
 
 

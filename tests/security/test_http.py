@@ -109,11 +109,12 @@ def test_logout_by_get_does_not_log_out(app) -> None:  # noqa: ANN001
 
 def test_wrong_password_is_refused_and_audited(app, sec_ctx) -> None:  # noqa: ANN001
     c = app.test_client()
-    r = login(c, "bureau", "wrong-password", addr=random_addr())
+    addr = random_addr()
+    r = login(c, "bureau", "wrong-password", addr=addr)
     assert r.status_code == 401
     assert c.get("/api/v1/me").status_code == 401
     events = audit_events(sec_ctx, entity="user", entity_id="bureau", outcome="denied", action="login")
-    assert events and events[0]["detail"] == "bad credentials"
+    assert events and events[0]["detail"] == f"bad credentials · POST /login · {addr}"  # what, where from
 
 
 LONG_DELAYS = {"delay_seconds": 600, "max_delay_seconds": 600, "max_addr_delay_seconds": 600}  # no test outlives them

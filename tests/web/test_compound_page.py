@@ -51,10 +51,13 @@ def test_handover_states_and_ledger_items(client, ws_demo, ws_ctx) -> None:  # n
         h, content = s.execute(select(m.Handover, m.LedgerItem.content).join(
             m.LedgerItem, m.LedgerItem.handover_id == m.Handover.id).order_by(m.Handover.id).limit(1)).one()
         cid, facility = h.compound_id, h.facility
-    html = client.get(f"/compounds/{cid}", headers=ws_demo.auth("ws_viewer")).get_data(as_text=True)
+    html = client.get(f"/compounds/{cid}", headers=ws_demo.auth("ws_state")).get_data(as_text=True)
     assert f'data-facility="{facility}"' in html
     assert content in _text(html)
     assert "整改台账" in html and "供水" in html
+    # docs/security.md: a viewer reads the map data, not the handover rows and their ledger
+    html = client.get(f"/compounds/{cid}", headers=ws_demo.auth("ws_viewer")).get_data(as_text=True)
+    assert f'data-facility="{facility}"' not in html and content not in _text(html)
 
 
 def test_charging_decisions_per_garage_with_reasons(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811

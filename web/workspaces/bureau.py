@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from geoplatform import audit
 from geoplatform import auth as accounts
 from geoplatform import models as m
 from geoplatform.i18n import add_messages
 from geoplatform.labels import label
-from web.auth import require
+from web.auth import current_user, require
 from web.lang import current_lang
 
 bp = Blueprint("ws_bureau", __name__, url_prefix="/ws/bureau")
@@ -444,7 +445,9 @@ def _users_page(message: str | None = None, token: dict[str, Any] | None = None,
         for tok in u["token_list"]:
             tok["label"] = _t(f"account.token_state.{tok['state']}")
             tok["expires"] = (tok["expires_at"] or "").replace("T", " ")
-    html = render_template("workspaces/bureau.html", tab="users", users=users, streets=streets, roles=m.ROLES,
+    me = current_user()
+    roles = [r for r in m.ROLES if ctx.allowed(me, "manage_users", {"kind": "user", "role": r})]  # bureau: no admin
+    html = render_template("workspaces/bureau.html", tab="users", users=users, streets=streets, roles=roles,
                            utilities=[(f, label("facility", f, current_lang())) for f in m.UTILITY_FACILITIES],
                            message=message, new_token=token, error=error, form=request.form if error else {},
                            min_password=accounts.MIN_PASSWORD_LENGTH)
@@ -453,6 +456,13 @@ def _users_page(message: str | None = None, token: dict[str, Any] | None = None,
 
 def _account_error(exc: accounts.AccountError) -> tuple[str, int]:
     return _users_page(error=exc.message.text(current_lang()), status=exc.status)
+
+
+def _role_of(name: str) -> str | None:
+    """The role of an existing account (None when there is none): what `manage_users` on it is checked against."""
+    with _ctx().session(readonly=True) as s:
+        found = accounts.get_user(s, name)
+        return found.role if found is not None else None
 
 
 @bp.get("/users")
@@ -465,11 +475,11 @@ def users_page() -> Any:
 
 @bp.post("/users")
 def users_add() -> Any:
-    """Create an account (role, street, utility, initial password); audited."""
-    user = require("manage_users", {"kind": "user"})
+    """Create an account (role, street, utility, initial password); audited. An admin account only by an admin."""
     f = request.form
-    name = (f.get("name") or "").strip()
     role = f.get("role") or ""
+    user = require("manage_users", {"kind": "user", "role": role[:32]})  # before the form is checked
+    name = (f.get("name") or "").strip()
     street = f.get("street") or None
     utility = f.get("utility") or None
     if role != "street_officer":
@@ -490,7 +500,7 @@ def users_add() -> Any:
 def users_action(name: str, action: str) -> Any:
     """disable / enable / token (the clear token is shown once on the returned page) / password (a reset by
     the bureau: the user's sessions end; one's own password is changed on the change-password page); audited."""
-    user = require("manage_users", {"kind": "user", "id": name})
+    user = require("manage_users", {"kind": "user", "id": name, "role": _role_of(name)})  # admin accounts: admins
     if action not in ("disable", "enable", "token", "password"):
         abort(404)
     token = None
@@ -542,8 +552,11 @@ def users_action_by_query(action: str) -> Any:
 
 @bp.post("/tokens/<int:token_id>/revoke")
 def token_revoke(token_id: int) -> Any:
-    """Revoke one API token (the user's other tokens keep working); audited."""
-    user = require("manage_users", {"kind": "user"})
+    """Revoke one API token (the user's other tokens keep working); audited. An admin's token only by an admin."""
+    with _ctx().session(readonly=True) as s:
+        owner = s.scalar(select(m.User.name).join(m.ApiToken, m.ApiToken.user_id == m.User.id)
+                         .where(m.ApiToken.id == token_id))
+    user = require("manage_users", {"kind": "user", "id": owner, "role": _role_of(owner) if owner else None})
     try:
         with _ctx().session() as s:
             tok = accounts.revoke_token(s, token_id)

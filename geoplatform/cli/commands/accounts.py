@@ -8,12 +8,42 @@ from typing import Any
 import click
 
 from geoplatform.cli.group import UserError
-from geoplatform.cli.helpers import emit, get_context, print_table, require_schema, resolve_street
+from geoplatform.cli.helpers import (
+    acting_principal,
+    emit,
+    get_context,
+    print_table,
+    require_schema,
+    resolve_street,
+)
+
+USER_OPTION = "Act as this stored account (its role applies: only an admin manages admin accounts); default: the " \
+              "operator at the terminal, as admin."
 
 
 @click.group("users")
 def users() -> None:
     """Manage accounts: add, passwd, token, revoke, disable, enable, list."""
+
+
+def _manager(c: Any, user: str | None, name: str | None, role: str | None = None) -> Any:
+    """Who manages accounts here: SYSTEM (the operator) or the `--user` account if `manage_users` allows it on this
+    account (`role`: the one asked for, else the stored one) — the web's rule; a refusal is audited, exit 2."""
+    from geoplatform import audit
+    from geoplatform import auth as a
+    from geoplatform.principal import SYSTEM
+
+    if user is None:
+        return SYSTEM
+    actor = acting_principal(c, user)
+    if role is None and name is not None:
+        with c.session(readonly=True) as s:
+            found = a.get_user(s, name)
+            role = found.role if found is not None else None
+    if not c.allowed(actor, "manage_users", {"kind": "user", "id": name, "role": role}):
+        audit.record_denied(c, actor, "manage_users", "user", name, detail=f"CLI --user {user} (role {role})")
+        raise UserError(_say("account.not_allowed", actor=actor.name, name=name or "?"))
+    return actor
 
 
 def _read_password() -> str:
@@ -36,19 +66,20 @@ def _say(key: str, **params: Any) -> str:
 @click.option("--community", default=None, help="Community officers: the community (12-digit NBS code or name).")
 @click.option("--utility", default=None, help="Utilities: water, power, heating or gas.")
 @click.option("--password-stdin", "password_stdin", is_flag=True, help="Read the password from the first stdin line.")
+@click.option("--user", "acting", default=None, help=USER_OPTION)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def users_add(ctx: click.Context, name: str, role: str, street: str | None, community: str | None,
-              utility: str | None, password_stdin: bool, as_json: bool) -> None:
+              utility: str | None, password_stdin: bool, acting: str | None, as_json: bool) -> None:
     """Create an account (password read from stdin, never from the command line)."""
     from geoplatform import audit
     from geoplatform import auth as a
-    from geoplatform.principal import SYSTEM
 
-    if not password_stdin:
-        raise UserError(_say("account.cli.password_stdin"))
     c = get_context(ctx)
     require_schema(c)
+    actor = _manager(c, acting, name, role)  # authorisation before the input is checked
+    if not password_stdin:
+        raise UserError(_say("account.cli.password_stdin"))
     street_code = resolve_street(c, street) if street else None
     community_code = _resolve_community(c, community) if community else None
     password = _read_password()
@@ -57,7 +88,7 @@ def users_add(ctx: click.Context, name: str, role: str, street: str | None, comm
             user = a.add_user(s, name, role, password, street_code, utility, community=community_code)
             info = {"name": user.name, "role": user.role, "street_code": user.street_code, "utility": user.utility,
                     "community_code": user.community_code}
-            audit.record(s, SYSTEM, "create", "user", user.name, after=info)
+            audit.record(s, actor, "create", "user", user.name, after=info)
     except a.AccountError as exc:
         raise UserError(str(exc)) from exc
     emit(info, as_json, lambda d: click.echo(f"user {d['name']} ({d['role']}) created"))
@@ -81,24 +112,25 @@ def _resolve_community(c: Any, value: str) -> str:
 @users.command("passwd")
 @click.argument("name")
 @click.option("--password-stdin", "password_stdin", is_flag=True, help="Read the new password from the first stdin line.")
+@click.option("--user", "acting", default=None, help=USER_OPTION)
 @click.pass_context
-def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
+def users_passwd(ctx: click.Context, name: str, password_stdin: bool, acting: str | None) -> None:
     """Set NAME's password (read from stdin, never from the command line); ends all of NAME's sessions."""
     from geoplatform import audit
     from geoplatform import auth as a
-    from geoplatform.principal import SYSTEM
 
-    if not password_stdin:
-        raise UserError(_say("account.cli.password_stdin"))
     c = get_context(ctx)
     require_schema(c)
+    actor = _manager(c, acting, name)
+    if not password_stdin:
+        raise UserError(_say("account.cli.password_stdin"))
     password = _read_password()
     try:
         a.check_password_strength(password)
         hashed = a.hash_password(password)  # argon2 outside the write transaction
         with c.session() as s:
             ended = a.set_password(s, name, password, password_hash=hashed)
-            audit.record(s, SYSTEM, "reset_password", "user", name, after={"sessions_ended": ended})
+            audit.record(s, actor, "reset_password", "user", name, after={"sessions_ended": ended})
     except a.AccountError as exc:
         raise UserError(str(exc)) from exc
     click.echo(_say("account.cli.passwd", name=name, n=ended), err=True)
@@ -106,21 +138,22 @@ def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
 
 @users.command("token")
 @click.argument("name")
+@click.option("--user", "acting", default=None, help=USER_OPTION)
 @click.pass_context
-def users_token(ctx: click.Context, name: str) -> None:
+def users_token(ctx: click.Context, name: str, acting: str | None) -> None:
     """Print a new API token for NAME (shown once; only its hash is stored); it expires after the configured
     lifetime (`[rules.auth] token_lifetime_days`, default 180)."""
     from geoplatform import audit
     from geoplatform import auth as a
-    from geoplatform.principal import SYSTEM
 
     c = get_context(ctx)
     require_schema(c)
+    actor = _manager(c, acting, name)  # an admin's token only by an admin
     settings = _auth_settings(c)
     try:
         with c.session() as s:
             issued = a.issue_token(s, name, settings.token_lifetime)
-            audit.record(s, SYSTEM, "create", "api_token", name,
+            audit.record(s, actor, "create", "api_token", name,
                          after={"token_id": issued.id, "expires_at": issued.expires_at})
     except a.AccountError as exc:
         raise UserError(str(exc)) from exc
@@ -131,19 +164,28 @@ def users_token(ctx: click.Context, name: str) -> None:
 
 @users.command("revoke")
 @click.argument("token_id", type=click.IntRange(min=1))
+@click.option("--user", "acting", default=None, help=USER_OPTION)
 @click.pass_context
-def users_revoke(ctx: click.Context, token_id: int) -> None:
+def users_revoke(ctx: click.Context, token_id: int, acting: str | None) -> None:
     """Revoke one API token by its id (see `users list`); the user's other tokens keep working."""
+    from sqlalchemy import select
+
     from geoplatform import audit
     from geoplatform import auth as a
-    from geoplatform.principal import SYSTEM
+    from geoplatform import models as m
 
     c = get_context(ctx)
     require_schema(c)
+    owner = None
+    if token_id < 2**63:  # a larger id is no token (revoke_token says so); no column holds it
+        with c.session(readonly=True) as s:
+            owner = s.scalar(select(m.User.name).join(m.ApiToken, m.ApiToken.user_id == m.User.id)
+                             .where(m.ApiToken.id == token_id))
+    actor = _manager(c, acting, owner)
     try:
         with c.session() as s:
             tok = a.revoke_token(s, token_id)
-            audit.record(s, SYSTEM, "revoke", "api_token", tok["user"],
+            audit.record(s, actor, "revoke", "api_token", tok["user"],
                          before={"token_id": token_id, "revoked": False}, after={"token_id": token_id, "revoked": True})
     except a.AccountError as exc:
         raise UserError(str(exc)) from exc
@@ -159,17 +201,17 @@ def _auth_settings(c: Any) -> Any:
         raise UserError(f"config: {exc}") from exc
 
 
-def _set_disabled(ctx: click.Context, name: str, disabled: bool) -> None:
+def _set_disabled(ctx: click.Context, name: str, disabled: bool, acting: str | None = None) -> None:
     from geoplatform import audit
     from geoplatform import auth as a
-    from geoplatform.principal import SYSTEM
 
     c = get_context(ctx)
     require_schema(c)
+    actor = _manager(c, acting, name)
     try:
         with c.session() as s:
             a.set_disabled(s, name, disabled)
-            audit.record(s, SYSTEM, "disable" if disabled else "enable", "user", name,
+            audit.record(s, actor, "disable" if disabled else "enable", "user", name,
                          before={"disabled": not disabled}, after={"disabled": disabled})
     except a.AccountError as exc:
         raise UserError(str(exc)) from exc
@@ -178,18 +220,20 @@ def _set_disabled(ctx: click.Context, name: str, disabled: bool) -> None:
 
 @users.command("disable")
 @click.argument("name")
+@click.option("--user", "acting", default=None, help=USER_OPTION)
 @click.pass_context
-def users_disable(ctx: click.Context, name: str) -> None:
+def users_disable(ctx: click.Context, name: str, acting: str | None) -> None:
     """Disable NAME: ends every session and revokes every token."""
-    _set_disabled(ctx, name, True)
+    _set_disabled(ctx, name, True, acting)
 
 
 @users.command("enable")
 @click.argument("name")
+@click.option("--user", "acting", default=None, help=USER_OPTION)
 @click.pass_context
-def users_enable(ctx: click.Context, name: str) -> None:
+def users_enable(ctx: click.Context, name: str, acting: str | None) -> None:
     """Enable NAME again (old sessions and tokens stay revoked)."""
-    _set_disabled(ctx, name, False)
+    _set_disabled(ctx, name, False, acting)
 
 
 @users.command("list")

@@ -23,5 +23,16 @@ def export_cmd(ctx: click.Context, kind: str, fmt: str, output: str, street: str
     c = get_context(ctx)
     require_schema(c)
     n = export_to_file(c, kind, fmt, output, street)
+    _audit(c, kind, fmt, output, street, n)
     emit({"kind": kind, "format": fmt, "output": output, "rows": n}, as_json,
          lambda d: click.echo(f"{d['rows']} rows → {d['output']}"))
+
+
+def _audit(c, kind: str, fmt: str, output: str, street: str | None, rows: int) -> None:  # noqa: ANN001
+    """Every export is audited (docs/security.md): from the CLI as `system` (the operator `cli:LOGIN`, who holds the database)."""
+    from geoplatform import audit
+    from geoplatform.cli.helpers import acting_principal
+
+    with c.session() as s:
+        audit.record(s, acting_principal(c), "export", "export", kind, after={
+            "format": fmt, "rows": rows, "street": street, "output": str(output)[:200]}, detail="CLI")
