@@ -17,6 +17,10 @@ LEDGER_CATEGORIES = ("fire_lane", "evacuation_route", "ebike_charging", "falling
 OTHER_CATEGORIES = ("flammables", "illegal_building", "green_space", "noise", "firm_fire_duty", "dogs", "lift")
 CATEGORIES = LEDGER_CATEGORIES + OTHER_CATEGORIES
 DEPARTMENTS = ("fire_brigade", "urban_management", "police", "market_regulation", "housing_bureau")
+# The problems that are safety problems (RULES §4's "open safety issues (§8)" in the takeover score): the seven
+# hazards of the special campaign's ledger [Q plan §(五)3: 安全隐患], flammables and firms' fire-safety duty
+# [Q: routed to the fire brigade / police as fire safety], lifts [D: 电梯安全].
+SAFETY_CATEGORIES = LEDGER_CATEGORIES + ("flammables", "firm_fire_duty", "lift")
 RECIPIENTS = ("street", "authority", "owners_org")  # who must be told within 24 hours (RULES §8)
 
 PROVENANCE: dict[str, str] = {

@@ -149,8 +149,10 @@ def test_pipeline_shortlist_to_serving_raises_coverage(small, cli_run) -> None: 
     assert bad.exit_code == 2 and "it can move to:" in bad.stderr and "--" not in bad.stderr
     assert _count(small, m.AuditEvent) == audits
 
-    r = cli_run(url, "takeover", "advance", target, "tendering", "--year", "2025", "--json")
+    r = cli_run(url, "takeover", "advance", target, "tendering", "--year", "2025", "--mode", "public", "--bidders", "3",
+                "--json")
     assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["tender"]["mode"] == "public" and json.loads(r.stdout)["tender"]["bidders"] == 3
     terms = ("--company", demo.STATE_COMPANY, "--contract-start", "2025-10-01", "--contract-end", "2028-09-30")
     with small.session() as s:  # a signatory owners' organisation (RULES §4), as the compound ledger states it
         s.get(m.Compound, target).owners_org = "management_committee"
@@ -162,7 +164,7 @@ def test_pipeline_shortlist_to_serving_raises_coverage(small, cli_run) -> None: 
     assert r.exit_code == 0, r.stderr
     served = json.loads(r.stdout)
     assert served["management_mode"] == "state_owned"
-    assert served["company"] == demo.STATE_COMPANY
+    assert served["company"] == demo.STATE_COMPANY and served["contract_id"] == f"TK2025-{target}"
     assert served["coverage"]["served"] == before["served"] + 1
     with small.session(readonly=True) as s:
         comp = s.get(m.Compound, target)
@@ -199,7 +201,7 @@ def test_withdraw_manual_add_and_errors(small) -> None:  # noqa: ANN001
     cid = pool[0]
     with small.session() as s:
         assert service.advance(s, who, cid, "shortlisted", 2026, settings)["from"] == "candidate"
-        service.advance(s, who, cid, "tendering", 2026, settings)
+        service.advance(s, who, cid, "tendering", 2026, settings, tender_mode="public", bidders=2)
         assert service.advance(s, who, cid, "candidate", 2026, settings)["to"] == "candidate"  # failed tender
     with small.session() as s:
         with pytest.raises(service.TakeoverError, match="not a takeover candidate"):
@@ -257,7 +259,7 @@ def test_export_saved_shortlist_with_served_compound(small, cli_run, tmp_path) -
     with small.session() as s:  # a signatory owners' organisation for the contract (RULES §4)
         s.get(m.Compound, target).owners_org = "owners_committee"
     terms = {"contracted": ("--company", demo.STATE_COMPANY, "--contract-start", "2025-10-01",
-                            "--contract-end", "2028-09-30")}
+                            "--contract-end", "2028-09-30"), "tendering": ("--mode", "public", "--bidders", "5")}
     for state in ("tendering", "contracted", "serving"):
         res = cli_run(url, "takeover", "advance", target, state, "--year", "2025", *terms.get(state, ()))
         assert res.exit_code == 0, res.stderr

@@ -56,7 +56,7 @@ def test_rank_select_save_advance(web) -> None:  # noqa: ANN001
     chosen = saved["selected"]
     assert saved["saved"]["shortlisted"] == chosen
     target = chosen[0]
-    step = {"compound_id": target, "state": "tendering", "year": 2025}
+    step = {"compound_id": target, "state": "tendering", "year": 2025, "mode": "public", "bidders": 3}
     assert client.post("/api/v1/takeover/advance", json=step, headers=tok["v"]).status_code == 403
     r = client.post("/api/v1/takeover/advance", json={**step, "state": "serving"}, headers=tok["co"])
     assert r.status_code == 400 and r.get_json()["allowed_states"] == ["tendering", "candidate"]
