@@ -555,9 +555,9 @@ def _record_contract(session: Session, principal: Principal, compound: m.Compoun
     if answer is None:
         session.add(ServiceContract(id=contract["contract_id"], compound_id=compound.id, company=contract["company"],
                                     start=contract["start"], end=contract["end"], source=f"takeover {year}"))
-    _audit(session, principal, "create" if answer is None else "update", "service_contract", contract["contract_id"],
-           None, {**contract, "compound_id": compound.id}, compound.street_code,
-           Message("takeover.audit.contract_signed", year=year))
+        _audit(session, principal, "create", "service_contract", contract["contract_id"], None,
+               {**contract, "compound_id": compound.id}, compound.street_code,
+               Message("takeover.audit.contract_signed", year=year))  # (a plugin that answers audits its own)
 
 
 def _no_signatory(compound: m.Compound, org: exchange.OrgStatus | None) -> TakeoverError:
