@@ -44,7 +44,7 @@ def _legend(s: TakeoverSettings, lang: str) -> None:
     click.echo(t("takeover.legend.formula", lang, parts=parts))
     click.echo(t("takeover.legend.thresholds", lang, radius=f"{s.contiguity_radius_m:g}", sat=s.contiguity_saturation,
                  old=s.age_old_until, fee=f"{s.fee_full_at:.0%}", hh=s.households_full_at,
-                 compl=f"{s.complaints_full_at:g}", area=f"{s.public_tender_min_floor_area_m2 / 10000:g}"))
+                 compl=f"{s.complaints_full_at:g}", hazards=f"{s.safety_problems_full_at:g}", area=f"{s.public_tender_min_floor_area_m2 / 10000:g}"))
 
 
 def _cols(lang: str, *keys: str) -> list[tuple[str, str]]:

@@ -22,7 +22,8 @@ COMPONENT = {
     "renovation": ("老旧小区改造", "renovation"),
     "fee_viability": ("物业费收缴率（≥60%满分）", "fee viability (full at ≥ 60 %)"),
     "households": ("户数（对数，500户满分）", "households (log, full at 500)"),
-    "safety_complaints": ("安全与投诉（12345，20件/年满分）", "safety & complaints (12345, full at 20/yr)"),
+    "safety_complaints": ("安全与投诉（12345 投诉20件/年或未整改安全隐患3件满分）",
+                          "safety & complaints (12345: full at 20/yr, or 3 open safety problems)"),
     "utility_handover": ("水电暖气已移交比例", "utility handover (share taken over)"),
     "owners_org": ("业委会/物管会", "owners' organisation"),
 }
@@ -45,7 +46,7 @@ add_messages({
         "takeover.legend.formula": "得分 = Σ 权重 × 分项(0–1)：{parts}",
         "takeover.legend.thresholds": "阈值：连片半径 {radius} 米（{sat} 个邻近满分，EPSG:4546 实测边界距离）；"
                                       "老旧小区 ≤{old} 年；收缴率 ≥{fee} 满分；户数 {hh} 户满分（对数）；"
-                                      "投诉 {compl} 件/年满分；建筑面积 ≥{area} 万㎡ 公开招标",
+                                      "投诉 {compl} 件/年或未整改安全隐患 {hazards} 件满分；建筑面积 ≥{area} 万㎡ 或面积不明须公开招标",
         "takeover.col.rank": "排名", "takeover.col.n": "序号", "takeover.col.id": "编号", "takeover.col.name": "小区",
         "takeover.col.street": "街镇", "takeover.col.score": "得分", "takeover.col.cost": "年补贴(万元)",
         "takeover.col.tender": "选聘方式", "takeover.col.state": "进度",
@@ -96,7 +97,8 @@ add_messages({
         "takeover.legend.formula": "score = Σ weight × component (0–1): {parts}",
         "takeover.legend.thresholds": "thresholds: contiguity radius {radius} m ({sat} neighbours = full, EPSG:4546 "
                                       "edge distance); old ≤ {old}; fee collection ≥ {fee} = full; {hh} households "
-                                      "= full (log); {compl} complaints/yr = full; floor area ≥ {area}万 m² → public tender",
+                                      "= full (log); {compl} complaints/yr or {hazards} open safety problems = full; floor area ≥ {area}万 m² or "
+                                      "unknown → public tender",
         "takeover.col.rank": "rank", "takeover.col.n": "#", "takeover.col.id": "id", "takeover.col.name": "compound",
         "takeover.col.street": "street", "takeover.col.score": "score", "takeover.col.cost": "cost (万元/yr)",
         "takeover.col.tender": "tender", "takeover.col.state": "state",

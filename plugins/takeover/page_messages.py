@@ -112,7 +112,8 @@ MESSAGES = {
         "ws_takeover.how.renovation": "老旧小区改造进展：{ren}",
         "ws_takeover.how.fee_viability": "物业费收缴率 ÷ {fee}，达到 {fee} 满分",
         "ws_takeover.how.households": "按户数取对数，{hh} 户及以上满分",
-        "ws_takeover.how.safety_complaints": "12345 年投诉量 ÷ {compl}，{compl} 件及以上满分（投诉越多越急需）",
+        "ws_takeover.how.safety_complaints": "12345 年投诉量 ÷ {compl} + 未整改的安全隐患（问题台账）÷ {hazards}，"
+                                             "合计 1 为满分（投诉、隐患越多越急需）",
         "ws_takeover.how.utility_handover": "供水、供电、供热、供气四项中已完成移交的比例",
         "ws_takeover.how.owners_org": "业主组织：{org}",
         "ws_takeover.renovation.completed": "已完成", "ws_takeover.renovation.in_progress": "在建",
@@ -224,7 +225,8 @@ MESSAGES = {
         "ws_takeover.how.renovation": "renovation progress: {ren}",
         "ws_takeover.how.fee_viability": "fee collection rate ÷ {fee}, full at {fee}",
         "ws_takeover.how.households": "households, log-scaled, full at {hh}",
-        "ws_takeover.how.safety_complaints": "12345 complaints per year ÷ {compl}, full at {compl} (more = more urgent)",
+        "ws_takeover.how.safety_complaints": "12345 complaints per year ÷ {compl} + open safety problems (the problem "
+                                             "ledger) ÷ {hazards}, full at 1 (more = more urgent)",
         "ws_takeover.how.utility_handover": "share of water, power, heating and gas handed over",
         "ws_takeover.how.owners_org": "owners' organisation: {org}",
         "ws_takeover.renovation.completed": "completed", "ws_takeover.renovation.in_progress": "in progress",

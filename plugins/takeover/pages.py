@@ -165,7 +165,7 @@ def component_notes(settings: Any, lang: str) -> list[dict[str, Any]]:
               "ren": "、".join(f"{t(f'ws_takeover.renovation.{k}', lang)} {v:g}"
                               for k, v in settings.renovation_scores.items()),
               "fee": f"{settings.fee_full_at:.0%}", "hh": settings.households_full_at,
-              "compl": f"{settings.complaints_full_at:g}",
+              "compl": f"{settings.complaints_full_at:g}", "hazards": f"{settings.safety_problems_full_at:g}",
               "org": "、".join(f"{t(f'ws_takeover.org.{k}', lang)} {v:g}" for k, v in settings.owners_org_scores.items())}
     zh = lang == "zh"
     return [{"id": c, "name": COMPONENT[c][0 if zh else 1], "short": t(f"takeover.short.{c}", lang),
