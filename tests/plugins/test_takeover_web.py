@@ -164,3 +164,33 @@ def test_tender_and_signatory_refusals_are_the_same_on_cli_and_web(web, cli_run)
     with ctx.session(readonly=True) as s:
         c = s.get(m.Compound, cid)
         assert (c.management_mode, c.company, str(c.contract_end)) == ("state_owned", terms["company"], "2032-12-31")
+
+
+def test_workspace_coverage_uses_the_plan_definition_of_served(web) -> None:  # noqa: ANN001
+    """Issue 24 item 9: the coverage figure of /ws/takeover counts what `[rules.plan] served_modes` calls served."""
+    import re
+
+    from sqlalchemy import func
+
+    client, tok, ctx = web
+
+    def figure() -> tuple[int, float]:
+        html = client.get("/ws/takeover?year=2030", headers=tok["co"]).get_data(as_text=True)
+        found = re.search(r'id="tk-coverage" data-rate="([^"]*)" data-served="(\d+)"', html)
+        return int(found.group(2)), float(found.group(1))
+
+    def count(modes: tuple[str, ...]) -> tuple[int, int]:
+        with ctx.session(readonly=True) as s:
+            served = s.scalar(select(func.count()).select_from(m.Compound).where(m.Compound.management_mode.in_(modes)))
+            known = s.scalar(select(func.count()).select_from(m.Compound).where(m.Compound.management_mode != "unknown"))
+        return served, known
+
+    served, known = count(("professional", "state_owned"))
+    assert figure() == (served, pytest.approx(round(served / known, 4)))
+    wider = ("professional", "state_owned", "self_managed")
+    ctx.config.rules["plan"] = {"served_modes": list(wider)}
+    try:
+        served_wide, _ = count(wider)
+        assert served_wide > served and figure() == (served_wide, pytest.approx(round(served_wide / known, 4)))
+    finally:
+        ctx.config.rules.pop("plan")
