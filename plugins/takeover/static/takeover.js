@@ -365,7 +365,8 @@
         seg.style.background = safeColor(comp.colour);
         bar.appendChild(seg);
       });
-      var link = el("a", {href: config.compound_page.replace("__ID__", encodeURIComponent(c.compound_id)), text: c.name});
+      var page = (c.members && c.members.length) ? c.members[0] : c.compound_id;  // a new bundle: its first member
+      var link = el("a", {href: config.compound_page.replace("__ID__", encodeURIComponent(page)), text: c.name});
       var show = el("button", {type: "button", className: "btn btn-link btn-sm p-0 ms-1", text: msg("ws_takeover.show")});
       show.addEventListener("click", function () { focusOnMap(c.compound_id); });
       return el("tr", {className: "tk-sel", "data-id": c.compound_id}, [
