@@ -259,9 +259,10 @@ def check(session: Session, today: dt.date, as_of: dt.datetime, settings: Govern
     return {"today": today.isoformat(), "findings": found}
 
 
-def open_safety_problems(session: Session, compound_ids: list[str]) -> dict[str, int]:
-    """{compound id: its open safety problems} (state open or rectifying, a SAFETY_CATEGORIES category); every
-    compound asked for is in the answer (0 when it has none) — the ledger knows it has none."""
+def open_safety_problems(session: Session, compound_ids: list[str],
+                         categories: Iterable[str] = SAFETY_CATEGORIES) -> dict[str, int]:
+    """{compound id: its open safety problems} (state open or rectifying, one of `categories` — the setting
+    `safety_categories`); every compound asked for is in the answer (0 when it has none: the ledger knows)."""
     from sqlalchemy import func
 
     ids = list(dict.fromkeys(compound_ids))
@@ -269,7 +270,7 @@ def open_safety_problems(session: Session, compound_ids: list[str]) -> dict[str,
     for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
         q = (select(Problem.compound_id, func.count()).where(
             Problem.compound_id.in_(chunk), Problem.state.in_(rules.OPEN_STATES),
-            Problem.category.in_(SAFETY_CATEGORIES)).group_by(Problem.compound_id))
+            Problem.category.in_(list(categories))).group_by(Problem.compound_id))
         out.update({cid: int(n) for cid, n in session.execute(q)})
     return out
 
