@@ -13,6 +13,8 @@
 - `ProjectionChange`: one decided (or pending) change to a KPI unit — +served, −served or merged into a
   host — with the day it takes effect, from `projection_changes` (bundling, takeover, firms); read by
   coverage's path to target (RULES §1).
+- `TakeoverBundle`: a new bundle of orphans with no host (RULES §5) as one takeover unit (RULES §4), answered by
+  the bundling plugin through `takeover_bundles`; read by takeover (its candidate pool).
 - `PlanAction`: an action the planner may pick (a takeover, an open bundle proposal, a contract
   renewal) with its cost and its `ProjectionChange`s, from `plan_actions`; read by coverage's planner.
 
@@ -110,6 +112,36 @@ class PlanAction:
     street_code: str | None
     changes: tuple[ProjectionChange, ...]
     cost: float | None = None
+
+
+@dataclass(frozen=True)
+class TakeoverBundle:
+    """A new bundle of orphans (RULES §5) as one takeover candidate (RULES §4): area and households summed, the
+    oldest member's build year, the household-weighted fee collection rate (None where no member says)."""
+
+    id: str
+    street_code: str | None
+    compound_ids: tuple[str, ...]  # orphan compounds in the bundle (shortlisted together)
+    building_ids: tuple[str, ...] = ()  # lone buildings in the bundle (no compound of their own)
+    floor_area_m2: float | None = None
+    households: int | None = None
+    build_year: int | None = None  # the oldest member's
+    fee_collection_rate: float | None = None  # household-weighted over the members that have one
+    complaints_per_year: int | None = None  # summed over the members that have a count
+    takeover_cost: float | None = None  # summed; None when any compound member's is unknown
+    geometry: Any = None  # shapely geometry in EPSG:4326 (the bundle's outline), or None
+
+
+def takeover_bundles(context: Any, session: Any) -> list[TakeoverBundle] | None:
+    """The new bundles as takeover units, or None when no plugin answers (no bundles: compounds stand alone)."""
+    return _first_answer(context, "takeover_bundles", session=session) if context is not None else None
+
+
+def safety_problem_counts(context: Any, session: Any, compound_ids: list[str]) -> dict[str, int] | None:
+    """{compound id: open safety problems} from the problem ledger, or None when no plugin keeps one (unknown)."""
+    if context is None:
+        return None
+    return _first_answer(context, "safety_problems", session=session, compound_ids=list(compound_ids))
 
 
 def _first_answer(context: Any, hook: str, **kwargs: Any) -> Any:

@@ -110,3 +110,18 @@ def projection_changes(context, session):
 @hookspec
 def plan_actions(context, session):
     """Return a list of `geoplatform.exchange.PlanAction` the coverage planner may choose from (concatenated)."""
+
+
+@hookspec(firstresult=True)
+def record_service_contract(context, session, principal, compound_id, company, start, end, contract_id, source):
+    """Record a service contract (RULES §4/§7) in the session's transaction where contracts are kept; return its dict (first answer wins)."""
+
+
+@hookspec(firstresult=True)
+def safety_problems(context, session, compound_ids):
+    """Return {compound id: number of open safety problems} from the problem ledger (RULES §8; first answer wins)."""
+
+
+@hookspec(firstresult=True)
+def takeover_bundles(context, session):
+    """Return a list of `geoplatform.exchange.TakeoverBundle`: new bundles of orphans with no host (RULES §5), takeover units."""

@@ -93,3 +93,11 @@ def plan_actions(context, session):  # noqa: ANN001, ANN201
     from plugins.bundling.path import plan_actions as actions
 
     return actions(session)
+
+
+@hookimpl
+def takeover_bundles(context, session):  # noqa: ANN001, ANN201
+    """New bundles of orphans with no host as takeover units (RULES §4/§5): one candidate each."""
+    from plugins.bundling.takeover_units import takeover_bundles as units
+
+    return units(context, session)

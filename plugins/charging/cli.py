@@ -48,15 +48,26 @@ def _settings(ctx: click.Context) -> tuple[ChargingSettings, str]:
         raise UserError(f"configuration [rules.charging]: {exc}") from exc
 
 
+def _limits(s: ChargingSettings, lang: str) -> str:
+    """The GB 50067 limit of each garage type, e.g. "地下车库 2000 m²、半地下车库 2500 m²"."""
+    return ("、" if lang == "zh" else ", ").join(f"{label('garage_type', k, lang)} {v:g} m²"
+                                                for k, v in s.gb50067_limits_m2.items())
+
+
+def _types(s: ChargingSettings, lang: str) -> str:
+    """The garage types the plan's exception (R6) reaches."""
+    return ("、" if lang == "zh" else ", ").join(label("garage_type", k, lang) for k in s.exception_garage_types)
+
+
 def _thresholds_line(s: ChargingSettings, lang: str) -> str:
     if lang == "zh":
         return (f"采用的阈值：标准实施日期 {s.standard_date.isoformat()}（之前竣工为既有车库）；防火分区 {s.compartment_threshold_m2:g} m²；"
-                f"防火单元不超过 {s.fire_unit_max_m2:g} m²；GB 50067 防火分区限值 {s.gb50067_limit_m2:g} m²"
-                f"（自动喷水灭火系统正常时 {s.gb50067_limit_sprinklered_m2:g} m²）；"
+                f"防火单元不超过 {s.fire_unit_max_m2:g} m²；GB 50067 防火分区限值 {_limits(s, 'zh')}"
+                f"（自动喷水灭火系统正常时 ×{s.gb50067_sprinkler_factor:g}）；例外规定适用于 {_types(s, 'zh')}；"
                 f"不建议楼层：地下{-s.lowest_floor_limit}层及以下")
     return (f"Thresholds: standard in force {s.standard_date.isoformat()}; fire compartment {s.compartment_threshold_m2:g} m²; "
-            f"fire unit at most {s.fire_unit_max_m2:g} m²; GB 50067 compartment limit {s.gb50067_limit_m2:g} m² "
-            f"({s.gb50067_limit_sprinklered_m2:g} m² with working sprinklers); not recommended: B{-s.lowest_floor_limit} "
+            f"fire unit at most {s.fire_unit_max_m2:g} m²; GB 50067 compartment limit {_limits(s, 'en')} "
+            f"(×{s.gb50067_sprinkler_factor:g} with working sprinklers); exception for {_types(s, 'en')}; not recommended: B{-s.lowest_floor_limit} "
             "and below")
 
 

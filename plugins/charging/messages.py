@@ -89,6 +89,13 @@ REASONS: dict[str, tuple[str, str]] = {
         "but the garage does not meet the standard's other clauses, so the existing-garage exception cannot be used "
         "and no pile may be installed.",
     ),
+    "R7.type_excluded": (
+        "车库防火分区面积{area} m²，超过{threshold} m²，是{standard_date}前竣工的既有车库，但它是{garage_type}："
+        "行动方案对既有车库的例外规定只适用于地下停车库，所以不得安装。",
+        "The fire compartment is {area} m², above {threshold} m², in a garage completed before {standard_date}, but "
+        "it is a {garage_type}: the plan's exception for existing garages names underground garages only, so "
+        "no pile may be installed.",
+    ),
     "R7.over_limit": (
         "车库防火分区面积{area} m²，超过GB 50067允许的{limit} m²（{limit_basis}），不能适用既有车库的例外规定，所以不得安装。",
         "The fire compartment of {area} m² exceeds the GB 50067 limit of {limit} m² ({limit_basis}), so the "
@@ -162,8 +169,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "ground": ("地面层", "ground level"),
     "above": ("地上{n}层", "floor {n}"),
     "below": ("地下{n}层（B{n}）", "basement {n} (B{n})"),
-    "limit_sprinklered": ("自动喷水灭火系统正常，限值由{base} m²加倍", "working sprinklers double the {base} m² limit"),
-    "limit_plain": ("没有正常的自动喷水灭火系统", "no working sprinklers"),
+    "limit_sprinklered": ("{garage_type}限值{base} m²，自动喷水灭火系统正常，乘以{factor}",
+                          "{base} m² for a {garage_type}, times {factor} with working sprinklers"),
+    "limit_plain": ("{garage_type}限值{base} m²，没有正常的自动喷水灭火系统", "{base} m² for a {garage_type}, no working sprinklers"),
     "unit_none": ("没有划分独立防火单元", "is not a separate fire unit"),
     "unit_big": ("的防火单元为{unit} m²，超过{unit_max} m²", "is a fire unit of {unit} m², above {unit_max} m²"),
 }

@@ -31,7 +31,7 @@ from geoplatform.models import (
     SPACE_RIGHTS,
 )
 from plugins.charging.messages import FIELD_LABELS, FLAG_NOTES, REASONS, WORDS
-from plugins.charging.settings import ChargingSettings
+from plugins.charging.settings import RESTRICTED_GARAGE_TYPES, ChargingSettings
 
 RULE_IDS = tuple(f"R{i}" for i in range(1, 11))
 DECISION_ORDER = ("ELIGIBLE", "ELIGIBLE_BY_EXCEPTION", "NEEDS_FIRE_UNIT", "PENDING_INSPECTION",
@@ -46,7 +46,7 @@ FLAGS = ("F1_PROPERTY_MUST_COOPERATE", "F2_CAPACITY_EXPANSION", "F3_COMMUNITY_AS
 PRIVATE_PILE_RIGHTS = ("owned", "lease_1y_plus")
 # [Q] GB/T 51313-2018 §6.1.6 covers underground, semi-underground and high-rise garages only
 OPEN_TYPES = ("open_lot", "above_ground")
-RESTRICTED_TYPES = ("underground", "semi_underground", "high_rise")
+RESTRICTED_TYPES = RESTRICTED_GARAGE_TYPES
 
 ENUM_FIELDS: dict[str, tuple[str, ...]] = {
     "garage_type": GARAGE_TYPES,
@@ -235,7 +235,8 @@ def _label(enum: str, value: str) -> _Bi:
 
 def _word(key: str, **kw: Any) -> _Bi:
     zh, en = WORDS[key]
-    return _Bi(zh.format(**kw), en.format(**kw))
+    return _Bi(zh.format(**{k: v.zh if isinstance(v, _Bi) else v for k, v in kw.items()}),
+               en.format(**{k: v.en if isinstance(v, _Bi) else v for k, v in kw.items()}))
 
 
 def _num(x: float) -> str:
@@ -273,16 +274,20 @@ def flag_note(flag: str, record: Mapping[str, Any]) -> Reason:
 # ---------------------------------------------------------------- rules
 
 def gb50067_limit(record: Mapping[str, Any], settings: ChargingSettings) -> float:
-    """GB 50067 fire-compartment limit: doubled when the sprinklers are `working` (the only state that counts)."""
+    """GB 50067 fire-compartment limit of the garage's type (setting per type), multiplied by the sprinkler
+    factor when the sprinklers are `working` (the only state that counts)."""
+    base = settings.gb50067_limits_m2[record["garage_type"]]
     if record.get("sprinklers") == "working":
-        return settings.gb50067_limit_sprinklered_m2
-    return settings.gb50067_limit_m2
+        return base * settings.gb50067_sprinkler_factor
+    return base
 
 
 def _limit_basis(record: Mapping[str, Any], s: ChargingSettings) -> _Bi:
-    if record.get("sprinklers") == "working":
-        return _word("limit_sprinklered", base=_num(s.gb50067_limit_m2))
-    return _word("limit_plain")
+    gtype = _label("garage_type", record["garage_type"])
+    base = _num(s.gb50067_limits_m2[record["garage_type"]])
+    if record.get("sprinklers") == "working" and s.gb50067_sprinkler_factor != 1:
+        return _word("limit_sprinklered", base=base, garage_type=gtype, factor=_num(s.gb50067_sprinkler_factor))
+    return _word("limit_plain", base=base, garage_type=gtype)
 
 
 def _facility_list(record: Mapping[str, Any], states: tuple[str, ...], with_state: bool) -> list[_Bi]:
@@ -320,14 +325,16 @@ def _match(r: dict[str, Any], s: ChargingSettings) -> tuple[str, list[Reason]]:
     limit = gb50067_limit(r, s)
     within = area <= limit
     meets = r["meets_other_clauses"]
+    excepted = r["garage_type"] in s.exception_garage_types
     p = {"area": _num(area), "threshold": _num(s.compartment_threshold_m2), "limit": _num(limit),
          "limit_basis": _limit_basis(r, s), "standard_date": s.standard_date.isoformat(),
          "completion_date": r["completion_date"].isoformat(), "garage_type": gtype, "floor": _floor(floor),
          "unit_max": _num(s.fire_unit_max_m2)}
-    if big and existing and meets is True and within:
+    if big and existing and excepted and meets is True and within:
         return "R6", [_reason("R6.exception", **p)]
-    if big and existing and (meets is False or not within):
-        reasons = [_reason("R7.other_clauses", **p)] if meets is False else []
+    if big and existing and (not excepted or meets is False or not within):
+        reasons = [] if excepted else [_reason("R7.type_excluded", **p)]
+        reasons += [_reason("R7.other_clauses", **p)] if meets is False else []
         reasons += [] if within else [_reason("R7.over_limit", **p)]
         return "R7", reasons
     if big and existing and meets is None:

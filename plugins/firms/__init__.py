@@ -175,3 +175,15 @@ def plan_actions(context: Any, session: Any) -> list[Any]:
     from plugins.firms.settings import settings_for
 
     return actions(session, settings_for(context))
+
+
+@hookimpl
+def record_service_contract(context: Any, session: Any, principal: Any, compound_id: str, company: str,
+                            start: dt.date, end: dt.date, contract_id: str, source: str) -> dict[str, Any]:
+    """Record a contract another plugin concluded (e.g. a takeover's, RULES §4) in this registry, in the caller's
+    transaction: the credit gate and the dates are checked here too; the compound's firm is left to the caller."""
+    from plugins.firms import service
+    from plugins.firms.settings import settings_for
+
+    return service.new_contract(context, session, principal, compound_id, company, start, end, context.today,
+                                settings_for(context), contract_id=contract_id, source=source, set_company=False)

@@ -134,3 +134,12 @@ def load_demo(context, session, seed, today):  # noqa: ANN001, ANN201
     from plugins.governance.demo import load
 
     return load(session, today, seed)
+
+
+@hookimpl
+def safety_problems(context, session, compound_ids):  # noqa: ANN001, ANN201
+    """{compound id: open (open or rectifying) safety problems of the ledger} for the takeover score (RULES §4/§8)."""
+    from plugins.governance.service import open_safety_problems
+    from plugins.governance.settings import settings_for
+
+    return open_safety_problems(session, list(compound_ids), settings_for(context).safety_categories)

@@ -25,7 +25,7 @@ from geoplatform import models as m
 from geoplatform.errors import Conflict, Forbidden, NotFound, UserInputError
 from geoplatform.models.governance import Dissuasion, Mediation, Pilot, PilotCase, PilotMeeting, Problem
 from plugins.governance import rules
-from plugins.governance.settings import CATEGORIES, RECIPIENTS, GovernanceSettings
+from plugins.governance.settings import CATEGORIES, RECIPIENTS, SAFETY_CATEGORIES, GovernanceSettings
 
 Allowed = Callable[[Any, str, Any], bool]
 OrgLookup = Callable[[list[str]], Mapping[str, Any] | None]
@@ -257,6 +257,22 @@ def check(session: Session, today: dt.date, as_of: dt.datetime, settings: Govern
     if scope.community_code:  # a community's view: a street-level pilot_missing is not its own
         found = [f for f in found if f["code"] != "pilot_missing"]
     return {"today": today.isoformat(), "findings": found}
+
+
+def open_safety_problems(session: Session, compound_ids: list[str],
+                         categories: Iterable[str] = SAFETY_CATEGORIES) -> dict[str, int]:
+    """{compound id: its open safety problems} (state open or rectifying, one of `categories` — the setting
+    `safety_categories`); every compound asked for is in the answer (0 when it has none: the ledger knows)."""
+    from sqlalchemy import func
+
+    ids = list(dict.fromkeys(compound_ids))
+    out = dict.fromkeys(ids, 0)
+    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+        q = (select(Problem.compound_id, func.count()).where(
+            Problem.compound_id.in_(chunk), Problem.state.in_(rules.OPEN_STATES),
+            Problem.category.in_(list(categories))).group_by(Problem.compound_id))
+        out.update({cid: int(n) for cid, n in session.execute(q)})
+    return out
 
 
 def credit_events(session: Session, today: dt.date, settings: GovernanceSettings) -> list[Any]:

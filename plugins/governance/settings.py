@@ -17,6 +17,10 @@ LEDGER_CATEGORIES = ("fire_lane", "evacuation_route", "ebike_charging", "falling
 OTHER_CATEGORIES = ("flammables", "illegal_building", "green_space", "noise", "firm_fire_duty", "dogs", "lift")
 CATEGORIES = LEDGER_CATEGORIES + OTHER_CATEGORIES
 DEPARTMENTS = ("fire_brigade", "urban_management", "police", "market_regulation", "housing_bureau")
+# The default of `safety_categories` (RULES §4's "open safety issues (§8)" in the takeover score): the seven
+# hazards of the special campaign's ledger [Q plan §(五)3: 安全隐患], flammables and firms' fire-safety duty
+# [Q: routed to the fire brigade / police as fire safety], lifts [D: 电梯安全].
+SAFETY_CATEGORIES = LEDGER_CATEGORIES + ("flammables", "firm_fire_duty", "lift")
 RECIPIENTS = ("street", "authority", "owners_org")  # who must be told within 24 hours (RULES §8)
 
 PROVENANCE: dict[str, str] = {
@@ -36,6 +40,9 @@ PROVENANCE: dict[str, str] = {
     "credit_event_days": "[D] a credit event stays in the firm's file for a year (as geoplatform.exchange)",
     "timezone": "[D] clocks are local time in Baotou (Asia/Shanghai)",
     "colors": "[D] map colours (worst open problem, pilots, overdue mediations)",
+    "safety_categories": "[Q] plan §(五)3: the seven hazards of the campaign ledger are safety problems; [Q] "
+                         "flammables and firms' fire-safety duty (fire safety); [D] lifts — what the takeover score "
+                         "counts as open safety problems (RULES §4)",
 }
 
 DEFAULT_ROUTING: dict[str, str] = {
@@ -76,6 +83,7 @@ class GovernanceSettings:
         "refused": "#6a1b9a", "overdue": "#c62828", "open": "#ef6c00", "rectifying": "#f9a825",
         "pilot": "#1565c0", "pilot_progress": "#64b5f6", "mediation_community": "#ad1457", "mediation_administrative": "#6d4c41",
         "mediation_judicial": "#37474f"})
+    safety_categories: tuple[str, ...] = SAFETY_CATEGORIES
 
     def department(self, category: str) -> str:
         """The competent department told of a problem of `category` (RULES §8 routing)."""
@@ -98,7 +106,11 @@ class GovernanceSettings:
         if "judicial_days" in overrides and overrides["judicial_days"] is not None:
             if not isinstance(overrides["judicial_days"], int) or overrides["judicial_days"] < 1:
                 raise ValueError("[rules.governance] judicial_days must be a whole number ≥ 1")
-        for key in ("org_states_told", "org_values_told", "pilot_meeting_kinds", "pilot_years"):
+        if "safety_categories" in overrides:
+            given = overrides["safety_categories"]
+            if isinstance(given, str) or not set(given) <= set(CATEGORIES):
+                raise ValueError(f"[rules.governance] safety_categories must be a list of {', '.join(CATEGORIES)}")
+        for key in ("org_states_told", "org_values_told", "pilot_meeting_kinds", "pilot_years", "safety_categories"):
             if key in overrides:
                 overrides[key] = tuple(overrides[key])
         if "routing" in overrides:

@@ -44,7 +44,7 @@ def _legend(s: TakeoverSettings, lang: str) -> None:
     click.echo(t("takeover.legend.formula", lang, parts=parts))
     click.echo(t("takeover.legend.thresholds", lang, radius=f"{s.contiguity_radius_m:g}", sat=s.contiguity_saturation,
                  old=s.age_old_until, fee=f"{s.fee_full_at:.0%}", hh=s.households_full_at,
-                 compl=f"{s.complaints_full_at:g}", area=f"{s.public_tender_min_floor_area_m2 / 10000:g}"))
+                 compl=f"{s.complaints_full_at:g}", hazards=f"{s.safety_problems_full_at:g}", area=f"{s.public_tender_min_floor_area_m2 / 10000:g}"))
 
 
 def _cols(lang: str, *keys: str) -> list[tuple[str, str]]:
@@ -166,21 +166,30 @@ def register(cli: click.Group) -> None:
     @click.argument("compound")
     @click.argument("state", type=click.Choice(service.STATES))
     @click.option("--year", type=int, default=None, help="Pipeline year (default: this year).")
+    @click.option("--mode", "tender_mode", default=None,
+                  help="tendering: public | invited (public required at ≥ 5万 m² or unknown area).")
+    @click.option("--bidders", default=None, help="tendering: number of bidders (an invited tender needs ≥ 3).")
     @click.option("--company", default=None, help="contracted: the firm that won the tender (must be eligible).")
     @click.option("--contract-start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="contracted: YYYY-MM-DD.")
     @click.option("--contract-end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="contracted: YYYY-MM-DD.")
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
-    def advance_cmd(ctx: click.Context, compound: str, state: str, year: int | None, company: str | None,
-                    contract_start: Any, contract_end: Any, as_json: bool) -> None:
-        """Move a compound one step: candidate → shortlisted → tendering → contracted → serving."""
+    def advance_cmd(ctx: click.Context, compound: str, state: str, year: int | None, tender_mode: str | None,
+                    bidders: str | None, company: str | None, contract_start: Any, contract_end: Any,
+                    as_json: bool) -> None:
+        """Move a compound one step: candidate → shortlisted → tendering → contracted → serving.
+
+        tendering records the tender (--mode, --bidders); contracted records the contract (--company,
+        --contract-start, --contract-end) and needs a signatory owners' organisation (RULES §4).
+        """
         c = get_context(ctx)
         require_schema(c)
         s = _settings(c)
         try:
+            terms = service.parse_tender_terms({"mode": tender_mode, "bidders": bidders})
             with c.session() as sess:
                 result = service.advance(sess, acting_principal(c), compound, state, year or c.today.year, s,
-                                         company=company,
+                                         company=company, **terms,
                                          contract_start=contract_start.date() if contract_start else None,
                                          contract_end=contract_end.date() if contract_end else None)
                 result["coverage"] = service.coverage(sess, plan_settings(c.config).served_modes)

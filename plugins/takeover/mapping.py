@@ -25,7 +25,7 @@ def compound_attributes(context: Any, compounds: pd.DataFrame) -> pd.DataFrame:
     settings = settings_for(context)
     ids = pd.Index(compounds["id"] if "id" in compounds else compounds.index)
     with context.session(readonly=True) as s:
-        scored = service.rank(s, settings)
+        scored = service.per_compound(service.rank(s, settings))
         states = service.latest_states(s)
     out = pd.DataFrame(index=ids)
     out["takeover_candidate"] = ids.isin(scored.index)
@@ -122,10 +122,12 @@ def shortlist_frame(context: Any, street: str | None = None) -> gpd.GeoDataFrame
             state = active["state"].map(lambda v: label("takeover_state", v)).to_dict()
             # score in the pool the shortlist was chosen from (with or without 社区代管)
             wide = any(isinstance(p, dict) and p.get("include_community_managed") for p in active["parameters"])
-            scored = service.rank(s, settings, include_community_managed=wide)
+            scored = service.per_compound(service.rank(s, settings, include_community_managed=wide))
         else:
             sel, scored = service.run_selection(s, settings, settings.select_min, settings.select_max)
-            year, ids = context.today.year, sel.selected
+            ids = [c for uid in sel.selected for c in scored.at[uid, "members"]]
+            scored = service.per_compound(scored)
+            year = context.today.year
             state = {cid: "建议（未保存）" for cid in ids}
     base = compounds.set_index(compounds["id"], drop=False)
     frame = pd.DataFrame({"compound_id": ids})

@@ -7,7 +7,7 @@ from geoplatform.labels import register_labels
 
 TENDER_MODE = {
     "public_tender": ("公开招标（建筑面积≥5万㎡）", "public tender (floor area ≥ 50,000 m²)"),
-    "invited_tender": ("邀请招标（≥3家）或依法协议选聘", "invited tender (≥ 3 bidders) or negotiated where lawful"),
+    "invited_tender": ("公开招标或邀请招标（邀请不少于3家）", "public or invited tender (invited: ≥ 3 bidders)"),
 }
 TAKEOVER_STATE = {
     "candidate": ("候选", "candidate"),
@@ -22,7 +22,8 @@ COMPONENT = {
     "renovation": ("老旧小区改造", "renovation"),
     "fee_viability": ("物业费收缴率（≥60%满分）", "fee viability (full at ≥ 60 %)"),
     "households": ("户数（对数，500户满分）", "households (log, full at 500)"),
-    "safety_complaints": ("安全与投诉（12345，20件/年满分）", "safety & complaints (12345, full at 20/yr)"),
+    "safety_complaints": ("安全与投诉（12345 投诉20件/年或未整改安全隐患3件满分）",
+                          "safety & complaints (12345: full at 20/yr, or 3 open safety problems)"),
     "utility_handover": ("水电暖气已移交比例", "utility handover (share taken over)"),
     "owners_org": ("业委会/物管会", "owners' organisation"),
 }
@@ -45,12 +46,12 @@ add_messages({
         "takeover.legend.formula": "得分 = Σ 权重 × 分项(0–1)：{parts}",
         "takeover.legend.thresholds": "阈值：连片半径 {radius} 米（{sat} 个邻近满分，EPSG:4546 实测边界距离）；"
                                       "老旧小区 ≤{old} 年；收缴率 ≥{fee} 满分；户数 {hh} 户满分（对数）；"
-                                      "投诉 {compl} 件/年满分；建筑面积 ≥{area} 万㎡ 公开招标",
+                                      "投诉 {compl} 件/年或未整改安全隐患 {hazards} 件满分；建筑面积 ≥{area} 万㎡ 或面积不明须公开招标",
         "takeover.col.rank": "排名", "takeover.col.n": "序号", "takeover.col.id": "编号", "takeover.col.name": "小区",
         "takeover.col.street": "街镇", "takeover.col.score": "得分", "takeover.col.cost": "年补贴(万元)",
         "takeover.col.tender": "选聘方式", "takeover.col.state": "进度",
         "takeover.col.reasons": "主要得分项",
-        "takeover.tender_short.public_tender": "公开招标", "takeover.tender_short.invited_tender": "邀请/协议",
+        "takeover.tender_short.public_tender": "公开招标", "takeover.tender_short.invited_tender": "公开/邀请",
         "takeover.total": "共 {n} 个候选小区",
         "takeover.unlimited": "不限",
         "takeover.greedy_none": "无（按得分从高到低挑选凑不足最少数量）",
@@ -96,12 +97,13 @@ add_messages({
         "takeover.legend.formula": "score = Σ weight × component (0–1): {parts}",
         "takeover.legend.thresholds": "thresholds: contiguity radius {radius} m ({sat} neighbours = full, EPSG:4546 "
                                       "edge distance); old ≤ {old}; fee collection ≥ {fee} = full; {hh} households "
-                                      "= full (log); {compl} complaints/yr = full; floor area ≥ {area}万 m² → public tender",
+                                      "= full (log); {compl} complaints/yr or {hazards} open safety problems = full; floor area ≥ {area}万 m² or "
+                                      "unknown → public tender",
         "takeover.col.rank": "rank", "takeover.col.n": "#", "takeover.col.id": "id", "takeover.col.name": "compound",
         "takeover.col.street": "street", "takeover.col.score": "score", "takeover.col.cost": "cost (万元/yr)",
         "takeover.col.tender": "tender", "takeover.col.state": "state",
         "takeover.col.reasons": "main reasons",
-        "takeover.tender_short.public_tender": "public", "takeover.tender_short.invited_tender": "invited",
+        "takeover.tender_short.public_tender": "public", "takeover.tender_short.invited_tender": "public/invited",
         "takeover.total": "{n} candidates",
         "takeover.unlimited": "none",
         "takeover.greedy_none": "none (picking by score alone cannot reach the minimum)",
@@ -145,9 +147,17 @@ add_messages({
 })
 
 
-# the contracted step (RULES §4/§7): what a takeover contract needs
+# the contracted step (RULES §4/§7): what a takeover contract needs; the tendering step: what a tender records
 add_messages({
     "zh": {
+        "takeover.tender.missing": "{compound}：开始招标须登记招标方式和投标（受邀）企业数——请填写 {missing}",
+        "takeover.tender.mode": "招标方式只能是公开招标（public）或邀请招标（invited），不能是“{mode}”",
+        "takeover.tender.public_required": "{compound} 建筑面积{area}，须公开招标（建筑面积≥{limit}万㎡或面积不明时不得邀请招标）",
+        "takeover.tender.bidders": "{compound}：{mode}至少需要 {least} 家投标企业，登记的是 {bidders} 家",
+        "takeover.tender.area_unknown": "不明",
+        "takeover.tender.mode_public": "公开招标", "takeover.tender.mode_invited": "邀请招标",
+        "takeover.contract.org_preparing": "{compound} 的物管会/业委会还在筹备（{state}），尚不能签订物业服务合同：先完成组建",
+        "takeover.contract.org_lapsed": "{compound} 的{org}已{state}，不能签订物业服务合同：先完成换届或重新组建物管会",
         "takeover.contract.missing": "{compound}：签约须录入物业服务合同——请填写 {missing}",
         "takeover.contract.dates_order": "{compound}：合同结束日期 {end} 早于开始日期 {start}",
         "takeover.contract.firm_ineligible": "{company} 不符合选聘条件（{reasons}），不得签订兜底接管合同",
@@ -165,6 +175,17 @@ add_messages({
                                           "(an active owners' committee or management committee): form one first",
         "takeover.contract.none_recorded": "{compound} ({year}) has no recorded service contract: sign it first "
                                            "(firm, contract start and end dates)",
+        "takeover.tender.missing": "{compound}: starting the tender records its mode and the number of bidders — give {missing}",
+        "takeover.tender.mode": "the tender mode is public or invited, not “{mode}”",
+        "takeover.tender.public_required": "{compound} has a floor area of {area}: it must be tendered publicly "
+                                           "(no invited tender at ≥ {limit}万 m² or when the area is unknown)",
+        "takeover.tender.bidders": "{compound}: a {mode} needs at least {least} bidders; {bidders} given",
+        "takeover.tender.area_unknown": "unknown",
+        "takeover.tender.mode_public": "public tender", "takeover.tender.mode_invited": "invited tender",
+        "takeover.contract.org_preparing": "{compound}'s owners' organisation is still being formed ({state}) and cannot "
+                                           "sign the service contract yet: finish forming it first",
+        "takeover.contract.org_lapsed": "{compound}'s {org} is {state} and cannot sign the service contract: hold the "
+                                        "re-election or form a management committee first",
         "takeover.param.date": "must be a date (YYYY-MM-DD)",
         "takeover.param.text": "must be text of at most {max} characters",
     },

@@ -84,6 +84,9 @@ MESSAGES = {
                                       "须有可签约的业委会或物管会",
         "ws_takeover.contract_company": "中标物业企业", "ws_takeover.contract_start": "合同开始日期",
         "ws_takeover.contract_end": "合同结束日期",
+        "ws_takeover.tender_mode": "招标方式", "ws_takeover.tender_bidders": "投标（受邀）企业数",
+        "ws_takeover.tender_title": "{name} 开始招标：登记招标方式和投标企业数（建筑面积≥{area}万㎡或面积不明须公开招标；邀请招标不少于{least}家）",
+        "ws_takeover.tender_public": "公开招标", "ws_takeover.tender_invited": "邀请招标",
         "ws_takeover.confirm": "确认", "ws_takeover.cancel": "取消",
         "ws_takeover.served": "已由 {company} 进驻服务，专业化物业覆盖率 {before:.1%} → {after:.1%}",
         "ws_takeover.export_hint": "导出最近一个年度已保存的入围名单（含各分项得分）；未保存时导出默认参数下的建议名单。",
@@ -101,7 +104,7 @@ MESSAGES = {
         "ws_takeover.print_button": "打印", "ws_takeover.back": "返回工作台", "ws_takeover.suggested": "建议（未保存）",
         "ws_takeover.col.weight": "权重", "ws_takeover.col.how": "计分方法", "ws_takeover.col.component": "分项",
         "ws_takeover.print_points": "各分项得分", "ws_takeover.print_tender_rule":
-            "选聘方式：建筑面积 ≥ {area} 万㎡ 公开招标；否则邀请招标（不少于3家）或依法协议选聘。",
+            "选聘方式：建筑面积 ≥ {area} 万㎡ 或面积不明须公开招标；否则公开招标或邀请招标（邀请不少于3家）。",
         "ws_takeover.how.contiguity": "{radius} 米内（边界间距离）其他候选或国企兜底小区的个数 ÷ {sat}，"
                                       "{sat} 个及以上满分——一支物业队伍可服务相邻多个小区",
         "ws_takeover.how.age": "建成于 {old} 年及以前（老旧小区）得 {old_s:g}；{old}–{mid} 年得 {mid_s:g}；"
@@ -109,7 +112,8 @@ MESSAGES = {
         "ws_takeover.how.renovation": "老旧小区改造进展：{ren}",
         "ws_takeover.how.fee_viability": "物业费收缴率 ÷ {fee}，达到 {fee} 满分",
         "ws_takeover.how.households": "按户数取对数，{hh} 户及以上满分",
-        "ws_takeover.how.safety_complaints": "12345 年投诉量 ÷ {compl}，{compl} 件及以上满分（投诉越多越急需）",
+        "ws_takeover.how.safety_complaints": "12345 年投诉量 ÷ {compl} + 未整改的安全隐患（问题台账）÷ {hazards}，"
+                                             "合计 1 为满分（投诉、隐患越多越急需）",
         "ws_takeover.how.utility_handover": "供水、供电、供热、供气四项中已完成移交的比例",
         "ws_takeover.how.owners_org": "业主组织：{org}",
         "ws_takeover.renovation.completed": "已完成", "ws_takeover.renovation.in_progress": "在建",
@@ -190,6 +194,10 @@ MESSAGES = {
                                       "contract's dates; an owners' committee or management committee signs",
         "ws_takeover.contract_company": "Firm", "ws_takeover.contract_start": "Contract starts",
         "ws_takeover.contract_end": "Contract ends",
+        "ws_takeover.tender_mode": "Tender mode", "ws_takeover.tender_bidders": "Bidders",
+        "ws_takeover.tender_title": "{name} goes to tender: record the mode and the bidders (public tender at ≥ {area}万 m² "
+                                    "or unknown area; an invited tender needs at least {least} bidders)",
+        "ws_takeover.tender_public": "public tender", "ws_takeover.tender_invited": "invited tender",
         "ws_takeover.confirm": "Confirm", "ws_takeover.cancel": "Cancel",
         "ws_takeover.served": "now served by {company}; professional coverage {before:.1%} → {after:.1%}",
         "ws_takeover.export_hint": "Exports the latest saved shortlist (with component points); without one, the "
@@ -209,15 +217,16 @@ MESSAGES = {
         "ws_takeover.suggested": "suggested (not saved)",
         "ws_takeover.col.weight": "Weight", "ws_takeover.col.how": "How it is scored",
         "ws_takeover.col.component": "Component", "ws_takeover.print_points": "Points per component",
-        "ws_takeover.print_tender_rule": "Tender: floor area ≥ {area}万 m² → public tender; otherwise invited tender "
-                                         "(≥ 3 bidders) or negotiated where lawful.",
+        "ws_takeover.print_tender_rule": "Tender: floor area ≥ {area}万 m² or unknown → public tender; otherwise "
+                                         "public or invited tender (invited: ≥ 3 bidders).",
         "ws_takeover.how.contiguity": "other candidates or state-owned compounds within {radius} m (edge to edge) ÷ {sat}; "
                                       "full at {sat} — one team can serve neighbouring compounds",
         "ws_takeover.how.age": "built ≤ {old} (old compound) {old_s:g}; {old}–{mid} {mid_s:g}; later {new_s:g}; unknown 0",
         "ws_takeover.how.renovation": "renovation progress: {ren}",
         "ws_takeover.how.fee_viability": "fee collection rate ÷ {fee}, full at {fee}",
         "ws_takeover.how.households": "households, log-scaled, full at {hh}",
-        "ws_takeover.how.safety_complaints": "12345 complaints per year ÷ {compl}, full at {compl} (more = more urgent)",
+        "ws_takeover.how.safety_complaints": "12345 complaints per year ÷ {compl} + open safety problems (the problem "
+                                             "ledger) ÷ {hazards}, full at 1 (more = more urgent)",
         "ws_takeover.how.utility_handover": "share of water, power, heating and gas handed over",
         "ws_takeover.how.owners_org": "owners' organisation: {org}",
         "ws_takeover.renovation.completed": "completed", "ws_takeover.renovation.in_progress": "in progress",

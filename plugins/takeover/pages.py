@@ -165,7 +165,7 @@ def component_notes(settings: Any, lang: str) -> list[dict[str, Any]]:
               "ren": "、".join(f"{t(f'ws_takeover.renovation.{k}', lang)} {v:g}"
                               for k, v in settings.renovation_scores.items()),
               "fee": f"{settings.fee_full_at:.0%}", "hh": settings.households_full_at,
-              "compl": f"{settings.complaints_full_at:g}",
+              "compl": f"{settings.complaints_full_at:g}", "hazards": f"{settings.safety_problems_full_at:g}",
               "org": "、".join(f"{t(f'ws_takeover.org.{k}', lang)} {v:g}" for k, v in settings.owners_org_scores.items())}
     zh = lang == "zh"
     return [{"id": c, "name": COMPONENT[c][0 if zh else 1], "short": t(f"takeover.short.{c}", lang),
@@ -182,8 +182,11 @@ def candidate_rows(context: Any, payload: dict[str, Any], lang: str) -> list[dic
     for n, c in enumerate(payload["candidates"], start=1):
         cid = c["compound_id"]
         extra = frame.loc[cid] if cid in frame.index else None
-        households = None if extra is None or extra["households"] != extra["households"] else extra["households"]
-        build_year = None if extra is None or extra["build_year"] != extra["build_year"] else extra["build_year"]
+        if extra is None:  # a new bundle (one unit of several members): its summed households, oldest member's year
+            households, build_year = c.get("households"), c.get("build_year")
+        else:
+            households = None if extra["households"] != extra["households"] else extra["households"]
+            build_year = None if extra["build_year"] != extra["build_year"] else extra["build_year"]
         c["unknown_inputs"] = [t(f"takeover.short.{u}", lang) for u in c["unknown_inputs"]]
         rows.append({**c, "rank": n, "tender_label": label("tender_mode", c["tender_mode"], lang),
                      "tender_short": t(f"takeover.tender_short.{c['tender_mode']}", lang),
@@ -206,7 +209,7 @@ def print_rows(context: Any, session: Any, year: int, lang: str) -> tuple[list[d
     saved = bool(len(active))
     if saved:
         wide = any(isinstance(p, dict) and p.get("include_community_managed") for p in active["parameters"])
-        scored = service.rank(session, settings, include_community_managed=wide)
+        scored = service.per_compound(service.rank(session, settings, include_community_managed=wide))
         ids = list(active.index)
         states = active["state"].to_dict()
     else:
@@ -296,6 +299,8 @@ def workspace_blueprint(context: Any) -> Blueprint:
             "outlines": shell.layer_meta(["district", "streets"], lang),
             "states": list(service.STATES),
             "contract": contract,
+            "tender": {"area": f"{settings.public_tender_min_floor_area_m2 / 10000:g}",
+                       "least": settings.invited_tender_min_bidders},
         }
         exports = {fmt: shell.url("export", name="takeover-shortlist", format=fmt) for fmt in ("xlsx", "geojson")}
         candidates = candidate_rows(context, ranked, lang)
@@ -366,7 +371,8 @@ def workspace_blueprint(context: Any) -> Blueprint:
         with context.session() as s:
             before = service.coverage(s, _served(context))
             result = service.advance(s, user, cid, state, year, _settings(context), allowed=context.allowed,
-                                     **service.parse_contract_terms(body))
+                                     **service.parse_contract_terms(body),
+                                     **service.parse_tender_terms(body))
             s.flush()
             after = service.coverage(s, _served(context))
             cards = board(s, year, lang)
@@ -430,7 +436,8 @@ def api_blueprint(context: Any) -> Blueprint:
         cid, state, year = service.parse_advance(body, context.today)
         with context.session() as s:
             result = service.advance(s, user, cid, state, year, _settings(context), allowed=context.allowed,
-                                     **service.parse_contract_terms(body))
+                                     **service.parse_contract_terms(body),
+                                     **service.parse_tender_terms(body))
             result["coverage"] = service.coverage(s, _served(context))
         return webshell.json_response(result)
 

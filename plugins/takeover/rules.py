@@ -94,10 +94,14 @@ def households_component(households: pd.Series, s: TakeoverSettings) -> pd.Serie
     return (np.log1p(h) / math.log1p(s.households_full_at)).clip(0, 1).fillna(0.0)
 
 
-def complaints_component(complaints: pd.Series, s: TakeoverSettings) -> pd.Series:
-    """Urgency: 12345 complaints per year / 20, capped at 1 (more complaints → more need); unknown 0."""
-    c = pd.to_numeric(complaints, errors="coerce").clip(lower=0)
-    return (c / s.complaints_full_at).clip(0, 1).fillna(0.0)
+def complaints_component(complaints: pd.Series, s: TakeoverSettings, safety: pd.Series | None = None) -> pd.Series:
+    """Urgency: 12345 complaints per year / 20 + open safety problems (RULES §8 ledger) / 3, capped at 1 (more
+    complaints or hazards → more need); an unknown part counts 0."""
+    c = (pd.to_numeric(complaints, errors="coerce").clip(lower=0) / s.complaints_full_at).fillna(0.0)
+    if safety is not None:
+        p = pd.to_numeric(safety.reindex(complaints.index), errors="coerce").clip(lower=0)
+        c = c + (p / s.safety_problems_full_at).fillna(0.0)
+    return c.clip(0, 1).astype(float)
 
 
 def handover_component(compound_ids: pd.Index, handovers: pd.DataFrame) -> pd.Series:
@@ -110,19 +114,47 @@ def handover_component(compound_ids: pd.Index, handovers: pd.DataFrame) -> pd.Se
 
 
 def tender_mode(floor_area_m2: pd.Series, s: TakeoverSettings) -> pd.Series:
-    """public_tender when floor area ≥ 5万 m² or unknown (the safe default), else invited_tender (≥ 3 bidders) / negotiated."""
+    """public_tender when floor area ≥ 5万 m² or unknown (the safe default); else invited_tender (public or invited
+    tender allowed, invited with ≥ 3 bidders) — the plan allows no other way of choosing the firm (RULES §4)."""
     a = pd.to_numeric(floor_area_m2, errors="coerce")
     return pd.Series(np.where(a < s.public_tender_min_floor_area_m2, "invited_tender", "public_tender"),
                      index=floor_area_m2.index)
 
 
+TENDER_CHOICES = ("public", "invited")  # what a tender records (`takeover advance … tendering --mode`)
+
+
+def tender_problem(floor_area_m2: float | None, mode: str | None, bidders: int | None,
+                   s: TakeoverSettings) -> tuple[str, dict[str, Any]] | None:
+    """Why a tender (mode public|invited, bidders) may not be recorded for a compound of that floor area, as
+    (reason code, params), or None when it may (RULES §4).
+
+    Codes: `missing` (mode or bidders not given), `mode` (not public/invited), `public_required` (area ≥ 5万 m²
+    or unknown), `bidders` (fewer than the mode's minimum: invited ≥ 3, public ≥ 1).
+    """
+    missing = [k for k, v in (("mode", mode), ("bidders", bidders)) if v is None or v == ""]
+    if missing:
+        return "missing", {"fields": missing}
+    if mode not in TENDER_CHOICES:
+        return "mode", {"mode": mode}
+    area = None if floor_area_m2 is None or pd.isna(floor_area_m2) else float(floor_area_m2)
+    if mode == "invited" and (area is None or area >= s.public_tender_min_floor_area_m2):
+        return "public_required", {"area": area, "limit": s.public_tender_min_floor_area_m2}
+    least = s.invited_tender_min_bidders if mode == "invited" else s.public_tender_min_bidders
+    if isinstance(bidders, bool) or not isinstance(bidders, int) or bidders < least:
+        return "bidders", {"bidders": bidders, "least": least}
+    return None
+
+
 def score_candidates(compounds_gdf: gpd.GeoDataFrame, handovers_df: pd.DataFrame | None, settings: TakeoverSettings,
-                     include_community_managed: bool = False) -> pd.DataFrame:
+                     include_community_managed: bool = False, safety: pd.Series | None = None) -> pd.DataFrame:
     """Score every candidate 0–100 = Σ weight × component; every component (0–1) is a column `c_<name>`.
 
     Returns one row per candidate indexed by compound id, sorted by score (desc), with compound_id,
     name, street, score, c_* components, neighbours (count within the radius), takeover_cost,
-    floor_area_m2, tender_mode and `unknown` (inputs that were missing and counted 0).
+    floor_area_m2, tender_mode and `unknown` (inputs that were missing and counted 0). `safety`: open safety
+    problems per compound id (RULES §8; NaN where unknown, counted 0 and listed under `safety_complaints`). Rows
+    made by `with_bundles` (a new bundle as one unit) keep their `kind` and `members`.
     """
     s = settings
     gdf = compounds_gdf
@@ -141,7 +173,7 @@ def score_candidates(compounds_gdf: gpd.GeoDataFrame, handovers_df: pd.DataFrame
     comp["renovation"] = cand["renovation"].map(s.renovation_scores).fillna(0.0).astype(float)
     comp["fee_viability"] = fee_component(cand["fee_collection_rate"], s)
     comp["households"] = households_component(cand["households"], s)
-    comp["safety_complaints"] = complaints_component(cand["complaints_per_year"], s)
+    comp["safety_complaints"] = complaints_component(cand["complaints_per_year"], s, safety)
     comp["utility_handover"] = handover_component(idx, handovers_df)
     comp["owners_org"] = cand["owners_org"].map(s.owners_org_scores).fillna(0.0).astype(float)
     weights = s.weights()
@@ -149,7 +181,16 @@ def score_candidates(compounds_gdf: gpd.GeoDataFrame, handovers_df: pd.DataFrame
     unknown_cols = {"build_year": "age", "fee_collection_rate": "fee_viability", "households": "households",
                     "complaints_per_year": "safety_complaints"}
     missing = pd.DataFrame({k: cand[k].isna() for k in unknown_cols}, index=idx)
-    unknown = missing.apply(lambda r: [unknown_cols[k] for k, v in r.items() if v], axis=1) if len(idx) else []
+    if safety is not None:  # NaN: the ledger does not say (no plugin keeps one)
+        missing["safety_problems"] = safety.reindex(idx).isna().to_numpy()
+    unknown_cols["safety_problems"] = "safety_complaints"
+    unknown = missing.apply(lambda r: list(dict.fromkeys(unknown_cols[k] for k, v in r.items() if v)), axis=1) \
+        if len(idx) else []
+    kind = cand["kind"].fillna("compound").to_numpy() if "kind" in cand else np.full(len(idx), "compound", dtype=object)
+    members = cand["members"].to_numpy() if "members" in cand else np.full(len(idx), None, dtype=object)
+    members = [list(mm) if isinstance(mm, list | tuple) else [i] for mm, i in zip(members, idx, strict=True)]
+    units = cand["member_units"].to_numpy() if "member_units" in cand else np.full(len(idx), None, dtype=object)
+    units = [list(u) if isinstance(u, list | tuple) else [f"compound:{i}"] for u, i in zip(units, idx, strict=True)]
     out = pd.DataFrame({
         "compound_id": idx.to_numpy(), "name": cand["name"].to_numpy(), "street": cand["street_code"].to_numpy(),
         "management_mode": cand["management_mode"].to_numpy(),
@@ -162,8 +203,51 @@ def score_candidates(compounds_gdf: gpd.GeoDataFrame, handovers_df: pd.DataFrame
         "build_year": pd.to_numeric(cand["build_year"], errors="coerce").to_numpy(),
         "tender_mode": tender_mode(cand["floor_area_m2"], s).to_numpy(),
         "unknown": list(unknown) if len(idx) else [],
+        "kind": kind, "members": members, "member_units": units,
     }, index=idx)
     return out.sort_values(["score", "compound_id"], ascending=[False, True], kind="stable")
+
+
+BUNDLE_PREFIX = "bundle:"  # the id of a new bundle's row in the candidate pool
+
+
+def with_bundles(compounds: gpd.GeoDataFrame, bundles: list[Any] | None) -> gpd.GeoDataFrame:
+    """The compounds with each new bundle (RULES §4/§5, `exchange.TakeoverBundle`) as ONE candidate row in place of
+    its member compounds: id `bundle:<id>`, kind `bundle`, members (compound ids), member_units (compound: and
+    building: keys), area and households summed, the oldest member's build year, the household-weighted fee rate,
+    complaints and cost summed, its outline as boundary, named after its first member (“name +N”, N the other
+    units). A bundle with no compound member has no row to carry its pipeline state and is left out."""
+    if not bundles:
+        return compounds
+    frame = compounds if "id" in compounds else compounds.assign(id=compounds.index)
+    by_id = frame.set_index(pd.Index(frame["id"].to_numpy()), drop=False)
+    rows, taken = [], set()
+    geom_col = frame.geometry.name
+    for b in bundles:
+        members = [c for c in b.compound_ids if c in by_id.index and c not in taken]
+        if not members:
+            continue
+        taken.update(members)
+        first = by_id.loc[members[0]]
+        modes = list(by_id.loc[members, "management_mode"])
+        outline = b.geometry
+        others = len(members) - 1 + len(b.building_ids)
+        rows.append({
+            "id": f"{BUNDLE_PREFIX}{b.id}", "name": f"{first['name']} +{others}",
+            "street_code": b.street_code or first["street_code"],
+            "management_mode": "none" if "none" in modes else modes[0], "demolition_planned": False, "managed_by_id": None,
+            geom_col: outline, "location": None if outline is None else shapely.point_on_surface(outline),
+            "build_year": b.build_year, "renovation": "unknown", "fee_collection_rate": b.fee_collection_rate,
+            "households": b.households, "complaints_per_year": b.complaints_per_year, "owners_org": "unknown",
+            "takeover_cost": b.takeover_cost, "floor_area_m2": b.floor_area_m2, "kind": "bundle",
+            "members": list(members),
+            "member_units": [f"compound:{c}" for c in members] + [f"building:{x}" for x in b.building_ids]})
+    if not rows:
+        return compounds
+    kept = frame[~frame["id"].isin(taken)]
+    extra = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geom_col, crs=frame.crs or 4326)
+    out = pd.concat([kept, extra], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry=geom_col, crs=frame.crs or 4326)
 
 
 def components_of(row: pd.Series | dict[str, Any], settings: TakeoverSettings) -> dict[str, dict[str, float]]:

@@ -26,7 +26,13 @@ from geoplatform.labels import label
 from geoplatform.models.firms import ServiceContract
 from geoplatform.principal import Principal
 from geoplatform.store import read_frame
-from plugins.takeover.rules import candidate_pairs, components_of, score_candidates
+from plugins.takeover.rules import (
+    BUNDLE_PREFIX,
+    candidate_pairs,
+    components_of,
+    score_candidates,
+    with_bundles,
+)
 from plugins.takeover.selection import InfeasibleSelection, Selection
 from plugins.takeover.selection import select as solve
 from plugins.takeover.settings import TakeoverSettings
@@ -45,7 +51,8 @@ MAX_COUNT = 500  # more than the district's candidates; bounds the solver's work
 MAX_BUDGET = 1e7  # 万元
 MAX_WEIGHT = 1000.0
 YEARS = (2000, 2100)
-ADVANCE_FIELDS = ("compound_id", "state", "year", "company", "contract_start", "contract_end")
+ADVANCE_FIELDS = ("compound_id", "state", "year", "company", "contract_start", "contract_end", "mode", "bidders")
+MAX_BIDDERS = 1000
 
 
 class TakeoverError(UserInputError):
@@ -157,6 +164,15 @@ def parse_contract_terms(body: Mapping[str, Any]) -> dict[str, Any]:
     return terms
 
 
+def parse_tender_terms(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The tendering step's terms of a pipeline move: tender_mode (public | invited) and bidders (a whole number)."""
+    mode = body.get("mode")
+    if mode is not None and (not isinstance(mode, str) or len(mode) > 32):
+        raise bad_param("mode", "takeover.param.text", max=32)
+    return {"tender_mode": (mode or "").strip() or None,
+            "bidders": _number(body, "bidders", int, None, 0, MAX_BIDDERS)}
+
+
 def choose(session: Session, settings: TakeoverSettings, params: Params,
            save_as: tuple[Principal, int] | None = None, allowed: Allowed | None = None) -> dict[str, Any]:
     """`selection_payload` for parsed parameters; Infeasible (422) with the binding constraint when none fits."""
@@ -200,17 +216,50 @@ def latest_states(session: Session, year: int | None = None) -> pd.DataFrame:
     return df.set_index("compound_id")
 
 
+def pool(session: Session, settings: TakeoverSettings,
+         include_community_managed: bool = False) -> tuple[Any, pd.DataFrame]:
+    """(the candidate units' frame, their scores): compounds, with each new bundle of orphans as one unit in place
+    of its members (`takeover_bundles`, RULES §4/§5), scored with the open safety problems of the ledger
+    (`safety_problems`, RULES §8; unknown when no plugin keeps one)."""
+    compounds, handovers = load_inputs(session)
+    context = exchange.context_of(session)
+    units = with_bundles(compounds, exchange.takeover_bundles(context, session))
+    ids = units["id"].astype(str).tolist()
+    counts = exchange.safety_problem_counts(context, session, [i for i in ids if not i.startswith(BUNDLE_PREFIX)])
+    safety = pd.Series(float("nan"), index=ids, dtype=float)  # no ledger: unknown (RULES §1)
+    if counts is not None:
+        safety = pd.Series({i: counts.get(i) for i in ids}, dtype=float)
+        if "members" in units:  # a bundle's open safety problems are its members'
+            for uid, members in zip(units["id"], units["members"], strict=True):
+                if isinstance(members, list):
+                    safety[uid] = float(sum(counts.get(c) or 0 for c in members))
+    return units, score_candidates(units, handovers, settings, include_community_managed, safety)
+
+
 def rank(session: Session, settings: TakeoverSettings, include_community_managed: bool = False,
          street: str | None = None) -> pd.DataFrame:
-    """Scored candidates (see rules.score_candidates) with their pipeline state, best first."""
-    compounds, handovers = load_inputs(session)
-    scored = score_candidates(compounds, handovers, settings, include_community_managed)
+    """Scored candidates (see rules.score_candidates) with their pipeline state, best first; a new bundle is
+    one row (id `bundle:<id>`) whose state is its members'."""
+    _, scored = pool(session, settings, include_community_managed)
     states = latest_states(session)
-    scored["takeover_state"] = states["state"].reindex(scored.index).fillna("candidate").to_numpy() \
-        if len(states) else "candidate"
+    if len(states):
+        first = scored["members"].map(lambda mm: mm[0])
+        scored["takeover_state"] = states["state"].reindex(first.to_numpy()).fillna("candidate").to_numpy()
+    else:
+        scored["takeover_state"] = "candidate"
     if street:
         scored = scored[scored["street"] == street]
     return scored
+
+
+def per_compound(scored: pd.DataFrame) -> pd.DataFrame:
+    """The scored units with each new bundle's row repeated for every member compound (indexed by compound id):
+    what the map and the per-compound exports show — a member carries its bundle's score and rank."""
+    if "kind" not in scored or not (scored["kind"] == "bundle").any():
+        return scored
+    rows = scored.explode("members")
+    rows.index = pd.Index(rows["members"].to_numpy(), name=None)
+    return rows[~rows.index.duplicated()]
 
 
 def candidate_row(row: pd.Series, settings: TakeoverSettings, street_names: dict[str, str]) -> dict[str, Any]:
@@ -223,7 +272,11 @@ def candidate_row(row: pd.Series, settings: TakeoverSettings, street_names: dict
         "takeover_cost": None if pd.isna(cost) else float(cost), "tender_mode": row["tender_mode"],
         "floor_area_m2": None if pd.isna(row["floor_area_m2"]) else float(row["floor_area_m2"]),
         "management_mode": row["management_mode"], "state": row.get("takeover_state", "candidate"),
-        "unknown_inputs": list(row["unknown"]),
+        "unknown_inputs": list(row["unknown"]), "kind": row.get("kind", "compound"),
+        "members": list(row.get("members") or [row["compound_id"]]),
+        "member_units": list(row.get("member_units") or [f"compound:{row['compound_id']}"]),
+        "households": None if pd.isna(row.get("households_n")) else int(row["households_n"]),
+        "build_year": None if pd.isna(row.get("build_year")) else int(row["build_year"]),
     }
 
 
@@ -263,8 +316,7 @@ def run_selection(session: Session, settings: TakeoverSettings, min_n: int, max_
                   per_street_max: int | None = None, contiguity_weight: float = 0.0,
                   include_community_managed: bool = False) -> tuple[Selection, pd.DataFrame]:
     """Score the pool, then solve the selection exactly; returns (Selection, scored candidates)."""
-    compounds, handovers = load_inputs(session)
-    scored = score_candidates(compounds, handovers, settings, include_community_managed)
+    compounds, scored = pool(session, settings, include_community_managed)
     ids = compounds["id"] if "id" in compounds else compounds.index.to_series()
     pairs = candidate_pairs(compounds, ids.isin(scored.index), settings) if contiguity_weight > 0 else None
     sel = solve(scored, min_n, max_n, budget, per_street_max, contiguity_weight, pairs,
@@ -315,19 +367,25 @@ def save_shortlist(session: Session, principal: Principal, year: int, selection:
                    allowed: Allowed | None = None) -> dict[str, Any]:
     """Make `selection` the year's shortlist: selected → shortlisted; shortlisted ones no longer chosen → candidate.
 
-    Rows already past `shortlisted` (tendering, contracted, serving) are kept as they are. Each change
-    is audited; the caller's transaction commits them together.
+    A selected new bundle (`bundle:<id>`) shortlists every member compound together, each row recording the
+    bundle and all its units (RULES §4). Rows already past `shortlisted` (tendering, contracted, serving) are kept
+    as they are. Each change is audited; the caller's transaction commits them together.
     """
     _check(allowed, principal, {"kind": "takeover", "year": year})
     rows = {r.compound_id: r for r in session.scalars(
         select(m.TakeoverSelection).where(m.TakeoverSelection.year == year))}
-    chosen = set(selection.selected)
     now = m.utcnow()
     added, kept, dropped = [], [], []
-    params = {k: v for k, v in selection.parameters.items()}
-    for cid in selection.selected:
-        street = str(scored.at[cid, "street"])
-        score = float(scored.at[cid, "score"])
+    base = {k: v for k, v in selection.parameters.items()}
+    picks: list[tuple[str, str, float, dict[str, Any]]] = []  # (compound id, street, score, parameters)
+    for uid in selection.selected:
+        street, score = str(scored.at[uid, "street"]), float(scored.at[uid, "score"])
+        members = scored.at[uid, "members"] if "members" in scored else [uid]
+        extra = {"bundle": {"id": uid.removeprefix(BUNDLE_PREFIX), "members": list(members),
+                            "units": list(scored.at[uid, "member_units"])}} if uid.startswith(BUNDLE_PREFIX) else {}
+        picks += [(cid, street, score, {**base, **extra}) for cid in members]
+    chosen = {p[0] for p in picks}
+    for cid, street, score, params in picks:
         row = rows.get(cid)
         if row is None:
             row = m.TakeoverSelection(year=year, compound_id=cid, state="shortlisted", score=score,
@@ -376,8 +434,12 @@ def allowed_next(state: str) -> list[str]:
 
 def advance(session: Session, principal: Principal, compound_id: str, state: str, year: int,
             settings: TakeoverSettings, allowed: Allowed | None = None, company: str | None = None,
-            contract_start: dt.date | None = None, contract_end: dt.date | None = None) -> dict[str, Any]:
+            contract_start: dt.date | None = None, contract_end: dt.date | None = None,
+            tender_mode: str | None = None, bidders: int | None = None) -> dict[str, Any]:
     """Move one compound of the year's pipeline to `state`; at `serving` the compound becomes state-owned.
+
+    `tendering` records the tender (RULES §4): `tender_mode` public | invited and the number of `bidders` — public
+    when the floor area is ≥ 5万 m² or unknown, an invited tender with ≥ 3 bidders (rules.tender_problem).
 
     `contracted` needs the firm that won the tender (`company`, which must pass the RULES §7 credit gate), the
     contract's start and end, and a signatory owners' organisation (an active 业委会 or 物管会, RULES §4/§6); it
@@ -407,6 +469,7 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
         raise TakeoverError("takeover.move_not_allowed" if nxt else "takeover.move_final", name=compound.name,
                             compound=compound_id, year=year, current=_states_text([current]),
                             allowed=_states_text(nxt), allowed_states=nxt)
+    tender = _tender_terms(compound, tender_mode, bidders, settings) if state == "tendering" else None
     contract = _contract_terms(session, compound, year, company, contract_start, contract_end) \
         if state == "contracted" else None
     if state == "serving":
@@ -415,23 +478,27 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
             raise TakeoverError("takeover.contract.none_recorded", compound=compound.name, compound_id=compound_id, year=year)
     now = m.utcnow()
     before = _row_state(row) if row is not None else None
+    if before is not None and (row.parameters or {}).get("tender"):
+        before["tender"] = row.parameters["tender"]
     if row is None:
         row = m.TakeoverSelection(year=year, compound_id=compound_id, state=state, score=None,
                                   parameters={"manual": True}, updated_by=principal.name, updated_at=now)
         session.add(row)
     else:
         row.state, row.updated_by, row.updated_at = state, principal.name, now
+    if tender is not None:
+        row.parameters = {**(row.parameters or {}), "tender": tender}
     if state == "contracted":
-        session.add(ServiceContract(id=contract["contract_id"], compound_id=compound_id, company=contract["company"],
-                                    start=contract["start"], end=contract["end"], source=f"takeover {year}"))
-        _audit(session, principal, "create", "service_contract", contract["contract_id"], None,
-               {**contract, "compound_id": compound_id}, compound.street_code, Message("takeover.audit.contract_signed", year=year))
+        _record_contract(session, principal, compound, contract, year)
         contract = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in contract.items()}
         row.parameters = {**(row.parameters or {}), "contract": contract}
+    after = _row_state(row) if tender is None else {**_row_state(row), "tender": tender}
     _audit(session, principal, "create" if before is None else "update", "takeover_selection",
-           f"{year}/{compound_id}", before, _row_state(row), compound.street_code)
+           f"{year}/{compound_id}", before, after, compound.street_code)
     result: dict[str, Any] = {"compound_id": compound_id, "year": year, "from": current, "to": state,
                               "by": principal.name}
+    if tender is not None:
+        result["tender"] = dict(tender)
     if contract is not None:
         result["contract"] = dict(contract)
     if state == "serving":
@@ -444,8 +511,67 @@ def advance(session: Session, principal: Principal, compound_id: str, state: str
                Message("takeover.audit.serving", year=year, contract=contract["contract_id"]))
         result["management_mode"] = "state_owned"
         result["company"] = company
+        result["contract_id"] = contract["contract_id"]
     session.flush()
     return result
+
+
+def _tender_terms(compound: m.Compound, mode: str | None, bidders: int | None,
+                  settings: TakeoverSettings) -> dict[str, Any]:
+    """What `tendering` records (RULES §4): the mode and the bidders; TakeoverError naming what is wrong."""
+    from plugins.takeover.rules import tender_problem
+
+    problem = tender_problem(compound.floor_area_m2, mode, bidders, settings)
+    if problem is not None:
+        code, p = problem
+        if code == "missing":
+            raise TakeoverError("takeover.tender.missing", compound=compound.name, compound_id=compound.id,
+                                fields=p["fields"], field=p["fields"][0],
+                                missing=_labels_text([f"ws_takeover.tender_{f}" for f in p["fields"]]))
+        if code == "mode":
+            raise TakeoverError("takeover.tender.mode", field="mode", mode=str(p["mode"]))
+        if code == "public_required":
+            area = Localized(zh=t("takeover.tender.area_unknown", "zh"), en=t("takeover.tender.area_unknown", "en")) \
+                if p["area"] is None else f"{p['area']:,.0f} m²"
+            raise TakeoverError("takeover.tender.public_required", field="mode", compound=compound.name,
+                                compound_id=compound.id, area=area, limit=f"{p['limit'] / 10000:g}")
+        raise TakeoverError("takeover.tender.bidders", field="bidders", compound=compound.name, compound_id=compound.id,
+                            least=p["least"], bidders="–" if p["bidders"] is None else p["bidders"],
+                            mode=_labels_text([f"takeover.tender.mode_{mode}"]))
+    return {"mode": mode, "bidders": int(bidders), "floor_area_m2": compound.floor_area_m2}
+
+
+def _record_contract(session: Session, principal: Principal, compound: m.Compound, contract: dict[str, Any],
+                     year: int) -> None:
+    """Record the service contract where contracts are kept: the firms plugin through `record_service_contract`;
+    with no plugin answering, the core `service_contract` row (audited here)."""
+    context = exchange.context_of(session)
+    answer = None
+    if context is not None:
+        answer = context.pm.hook.record_service_contract(
+            context=context, session=session, principal=principal, compound_id=compound.id,
+            company=contract["company"], start=contract["start"], end=contract["end"],
+            contract_id=contract["contract_id"], source=f"takeover {year}")
+    if answer is None:
+        session.add(ServiceContract(id=contract["contract_id"], compound_id=compound.id, company=contract["company"],
+                                    start=contract["start"], end=contract["end"], source=f"takeover {year}"))
+        _audit(session, principal, "create", "service_contract", contract["contract_id"], None,
+               {**contract, "compound_id": compound.id}, compound.street_code,
+               Message("takeover.audit.contract_signed", year=year))  # (a plugin that answers audits its own)
+
+
+def _no_signatory(compound: m.Compound, org: exchange.OrgStatus | None) -> TakeoverError:
+    """The refusal naming the step that is missing: form a 物管会, finish forming it, or renew a lapsed one."""
+    state = org.state if org is not None else "unknown"
+    if state in ("preparing", "elected", "filed"):
+        return TakeoverError("takeover.contract.org_preparing", compound=compound.name, compound_id=compound.id,
+                             step="finish_forming", state=_enum_text("org_state", state))
+    if state in ("term_expired", "re_election_required"):
+        return TakeoverError("takeover.contract.org_lapsed", compound=compound.name, compound_id=compound.id,
+                             step="renew", state=_enum_text("org_state", state),
+                             org=_enum_text("owners_org", org.kind or "owners_committee"))
+    return TakeoverError("takeover.contract.no_signatory", compound=compound.name, compound_id=compound.id,
+                         step="form_management_committee")
 
 
 def _contract_terms(session: Session, compound: m.Compound, year: int, company: str | None,
@@ -466,7 +592,7 @@ def _contract_terms(session: Session, compound: m.Compound, year: int, company: 
                                               en=", ".join(label("firm_gate", r, "en") for r in verdict.reasons)))
     org = exchange.org_statuses(session, [compound.id]).get(compound.id)
     if org is None or not org.can_sign:
-        raise TakeoverError("takeover.contract.no_signatory", compound=compound.name, compound_id=compound.id)
+        raise _no_signatory(compound, org)
     return {"contract_id": f"TK{year}-{compound.id}", "company": company, "start": start, "end": end,
             "signatory": org.kind, "warnings": list(verdict.warnings)}
 

@@ -51,13 +51,17 @@ class TakeoverSettings:
     fee_full_at: float = 0.60
     # --- households: log-scaled, full at 500 [D] RULES §4: ln(1+h)/ln(1+500) ---
     households_full_at: int = 500
-    # --- safety & complaints: urgency from 12345 complaints per year, linear, full at 20/yr [D] ---
+    # --- safety & complaints [D] RULES §4: urgency = 12345 complaints per year / 20 + open safety problems of the
+    # ledger (RULES §8) / 3, capped at 1 — either alone can fill it ---
     complaints_full_at: float = 20.0
+    safety_problems_full_at: float = 3.0
     # --- owners' organisation [D]: 业委会/物管会 sign the service contract; 筹备中 half ---
     owners_org_scores: dict[str, float] = field(default_factory=lambda: {
         "owners_committee": 1.0, "management_committee": 1.0, "preparing": 0.5, "none": 0.0, "unknown": 0.0})
-    # --- tender mode [Q] (招投标 of property service): floor area ≥ 5万 m² → public tender ---
+    # --- tender [Q] RULES §4 / the plan: only 公开招标 or 邀请招标; floor area ≥ 5万 m² (or unknown) → public ---
     public_tender_min_floor_area_m2: float = 50_000.0
+    invited_tender_min_bidders: int = 3  # [Q] an invited tender needs ≥ 3 bidders (邀请不少于3家)
+    public_tender_min_bidders: int = 1  # [D] a public tender records at least the one bidder that won
     # --- selection defaults [Q] the plan: 10–15 compounds in 2025 ---
     select_min: int = 10
     select_max: int = 15

@@ -219,3 +219,30 @@ def plan_actions(context, session):  # noqa: ANN001, ANN201
         return PlanAction(f"hooktest:{cid}", "takeover", "hooktest", cid, "150203002", (change,), cost)
 
     return [action("c4", 2.5), action("c5", None)]
+
+
+RECORDED_CONTRACTS: list[dict] = []
+
+
+@hookimpl
+def record_service_contract(context, session, principal, compound_id, company, start, end, contract_id, source):  # noqa: ANN001, ANN201, PLR0913
+    """Keeps the contract in RECORDED_CONTRACTS (a registry of its own) and answers it."""
+    row = {"contract_id": contract_id, "compound_id": compound_id, "company": company, "start": start.isoformat(),
+           "end": end.isoformat(), "source": source, "by": principal.name}
+    RECORDED_CONTRACTS.append(row)
+    return row
+
+
+@hookimpl
+def safety_problems(context, session, compound_ids):  # noqa: ANN001, ANN201
+    """c3 has two open safety problems; every other compound asked for has none."""
+    return {cid: 2 if cid == "c3" else 0 for cid in compound_ids}
+
+
+@hookimpl
+def takeover_bundles(context, session):  # noqa: ANN001, ANN201
+    """One new bundle: the orphan compound c3 with two lone buildings (made-up ids b1, b2)."""
+    from geoplatform.exchange import TakeoverBundle
+
+    return [TakeoverBundle("B1", "150203001", ("c3",), ("b1", "b2"), floor_area_m2=31000.0, households=640,
+                           build_year=1995, fee_collection_rate=0.5, complaints_per_year=4, takeover_cost=3.0)]

@@ -596,3 +596,66 @@ def test_hook_plan_actions(hctx) -> None:  # noqa: ANN001
     b = next(r for r in doc["streets"] if r["street_code"] == "150203002")
     assert not b["feasible"] and b["missing"]["served_short"] == 1
     assert "hooktest:c5" in doc["unpriced"] and b["missing"]["unpriced_actions"] == ["hooktest:c5"]
+
+
+def test_hook_record_service_contract(hctx) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from geoplatform import models as m
+    from geoplatform.models.firms import ServiceContract
+    from geoplatform.principal import Principal
+
+    who = Principal(name="company", role="state_company")
+    terms = {"compound_id": "c3", "company": "甲物业", "start": dt.date(2026, 1, 1), "end": dt.date(2028, 12, 31)}
+    with hctx.session() as s:
+        s.add(m.PropertyCompany(name="甲物业", filed=True))
+        s.flush()
+        got = hctx.pm.hook.record_service_contract(context=hctx, session=s, principal=who, contract_id="TK-1",
+                                                   source="takeover 2026", **terms)
+        assert got["contract_id"] == "TK-1" and hook_plugin.RECORDED_CONTRACTS[-1]["by"] == "company"
+        assert s.get(ServiceContract, "TK-1") is None  # the first answer kept it in its own registry
+        hctx.pm.unregister(name="hooktest")
+        got = hctx.pm.hook.record_service_contract(context=hctx, session=s, principal=who, contract_id="TK-2",
+                                                   source="takeover 2026", **terms)
+        row = s.get(ServiceContract, "TK-2")  # the firms plugin records it in the caller's transaction
+        assert got["contract_id"] == "TK-2" and (row.company, row.start, row.end) == ("甲物业", terms["start"], terms["end"])
+        assert s.get(m.Compound, "c3").company is None  # the compound's firm is the caller's to set (at serving)
+        hctx.pm.unregister(name="firms")
+        assert hctx.pm.hook.record_service_contract(context=hctx, session=s, principal=who, contract_id="TK-3",
+                                                    source="x", **terms) is None
+
+
+def test_hook_safety_problems(hctx) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from geoplatform.exchange import safety_problem_counts
+    from geoplatform.models.governance import Problem
+
+    with hctx.session() as s:
+        assert safety_problem_counts(hctx, s, ["c1", "c3"]) == {"c1": 0, "c3": 2}
+        hctx.pm.unregister(name="hooktest")
+        assert safety_problem_counts(hctx, s, ["c1", "c3"]) == {"c1": 0, "c3": 0}  # the governance ledger: empty
+        day = dt.date(2026, 3, 1)
+        for pid, category, state in (("P1", "fire_lane", "open"), ("P2", "ebike_charging", "rectifying"),
+                                     ("P3", "fire_lane", "rectified"), ("P4", "noise", "open")):
+            s.add(Problem(id=pid, compound_id="c3", category=category, source="patrol", found_on=day, state=state))
+        s.flush()
+        assert safety_problem_counts(hctx, s, ["c1", "c3"]) == {"c1": 0, "c3": 2}  # open safety ones only
+        hctx.pm.unregister(name="governance")
+        assert safety_problem_counts(hctx, s, ["c3"]) is None  # no ledger: unknown
+
+
+def test_hook_takeover_bundles(hctx) -> None:  # noqa: ANN001
+    from plugins.takeover import service
+    from plugins.takeover.settings import TakeoverSettings
+
+    with hctx.session(readonly=True) as s:
+        scored = service.rank(s, TakeoverSettings())
+        assert "c3" not in scored.index  # its bundle stands for it
+        b = scored.loc["bundle:B1"]
+        assert (b["kind"], b["members"], b["member_units"]) == ("bundle", ["c3"],
+                                                               ["compound:c3", "building:b1", "building:b2"])
+        assert (b["floor_area_m2"], b["households_n"], b["build_year"], b["takeover_cost"]) == (31000, 640, 1995, 3)
+        hctx.pm.unregister(name="hooktest")
+        scored = service.rank(s, TakeoverSettings())  # the bundling plugin's plan: no new bundle in this fixture
+        assert "c3" in scored.index and not scored.index.str.startswith("bundle:").any()

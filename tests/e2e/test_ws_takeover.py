@@ -101,6 +101,12 @@ def test_state_company_picks_saves_and_serves(state_page, tk_server, tk_ctx) -> 
         s.get(m.Compound, cid).owners_org = "owners_committee"
     for state in ("tendering", "contracted"):
         page.click(f'.tk-card[data-id="{cid}"] .tk-move[data-to="{state}"]')
+        if state == "tendering":  # the tender form (RULES §4): public or invited tender only, and the bidders
+            modes = page.eval_on_selector_all(f'.tk-card[data-id="{cid}"] .tk-t-mode option', "os => os.map(o => o.value)")
+            assert modes == ["public", "invited"]
+            assert page.input_value(f'.tk-card[data-id="{cid}"] .tk-t-bidders') == "3"
+            page.fill(f'.tk-card[data-id="{cid}"] .tk-t-bidders', "4")
+            page.click(f'.tk-card[data-id="{cid}"] .tk-tender-btn')
         if state == "contracted":  # the contract form: the state company and three years proposed, all editable
             assert page.input_value(f'.tk-card[data-id="{cid}"] .tk-c-company')
             page.click(f'.tk-card[data-id="{cid}"] .tk-contract-btn')
@@ -113,9 +119,10 @@ def test_state_company_picks_saves_and_serves(state_page, tk_server, tk_ctx) -> 
     assert "覆盖率" in page.inner_text("#ws-flash")
     with tk_ctx.session(readonly=True) as s:
         assert s.get(m.Compound, cid).management_mode == "state_owned"
-        state = s.scalar(select(m.TakeoverSelection.state).where(m.TakeoverSelection.year == YEAR,
-                                                                 m.TakeoverSelection.compound_id == cid))
-        assert state == "serving"
+        row = s.scalar(select(m.TakeoverSelection).where(m.TakeoverSelection.year == YEAR,
+                                                         m.TakeoverSelection.compound_id == cid))
+        assert row.state == "serving" and (row.parameters["tender"]["mode"], row.parameters["tender"]["bidders"]) == (
+            "public", 4)
         audited = s.execute(select(m.AuditEvent.before, m.AuditEvent.after).where(
             m.AuditEvent.entity_id == f"{YEAR}/{cid}", m.AuditEvent.entity == "takeover_selection")).all()
         moves = {((b or {}).get("state"), (a or {}).get("state")) for b, a in audited}  # the move is in the snapshots

@@ -54,7 +54,7 @@ def test_human_table_explains_each_decision_in_chinese(cli_run, tmp_path: Path) 
     text = res.stdout
     for needle in ("编号", "结论", "规则", "按既有车库例外可安装", "不能装个人桩", "待核查", "不得安装",
                    "需先设独立防火单元", "不建议安装", "逐个说明", "合计", "采用的阈值：标准实施日期 2019-03-01",
-                   "GB 50067 防火分区限值 2000 m²（自动喷水灭火系统正常时 4000 m²）", "不建议楼层：地下4层及以下",
+                   "GB 50067 防火分区限值 地下车库 2000 m²、半地下车库 2500 m²", "（自动喷水灭火系统正常时 ×2）；例外规定适用于 地下车库", "不建议楼层：地下4层及以下",
                    "由社区居委会、业委会协助业主办理", "需向供电公司申请增容"):
         assert needle in text, needle
     # every garage gets its own explanation with its rule

@@ -74,6 +74,14 @@ RULE_CASES = [
     ("R7 beyond GB 50067 beats unchecked", {"completion_date": "2015-06-01", "fire_compartment_area_m2": 4500.0,
                                             "meets_other_clauses": None}, "R7"),
     ("R8 not checked", {**OLD_BIG, "meets_other_clauses": None}, "R8"),
+    # the plan's exception names underground garages only (RULES §3 R6/R7)
+    ("R7 semi-underground gets no exception", {"garage_type": "semi_underground", **OLD_BIG,
+                                               "meets_other_clauses": True}, "R7"),
+    ("R7 high-rise gets no exception", {"garage_type": "high_rise", **OLD_BIG, "meets_other_clauses": True}, "R7"),
+    ("R7 semi-underground unchecked: no exception to check for", {"garage_type": "semi_underground", **OLD_BIG,
+                                                                  "meets_other_clauses": None}, "R7"),
+    ("R10 semi-underground small compartment", {"garage_type": "semi_underground"}, "R10"),
+    ("R9 new high-rise without a fire unit", {"garage_type": "high_rise", **NEW_BIG}, "R9"),
     ("R9 no fire unit", {**NEW_BIG, "fire_unit_area_m2": None}, "R9"),
     ("R9 fire unit too big", {**NEW_BIG, "fire_unit_area_m2": 1500.0}, "R9"),
     ("R10 small compartment", {}, "R10"),
@@ -121,20 +129,60 @@ def test_every_rule_and_decision_is_covered_by_the_table() -> None:
     assert set(RULE_DECISIONS.values()) == set(DECISION_ORDER)
 
 
-def test_gb50067_limit_counts_only_working_sprinklers() -> None:
-    assert gb50067_limit(garage(sprinklers="working"), S) == 4000
-    for state in ("faulty", "absent", "unknown"):
-        assert gb50067_limit(garage(sprinklers=state), S) == 2000
+# (garage type, sprinklers, limit) — the GB 50067 limit is a setting per garage type, doubled with working sprinklers
+LIMIT_CASES = [
+    ("underground", "working", 4000), ("underground", "faulty", 2000), ("underground", "absent", 2000),
+    ("underground", "unknown", 2000), ("high_rise", "working", 4000), ("high_rise", "faulty", 2000),
+    ("semi_underground", "working", 5000), ("semi_underground", "unknown", 2500),
+]
+
+
+@pytest.mark.parametrize(("gtype", "sprinklers", "limit"), LIMIT_CASES)
+def test_gb50067_limit_per_garage_type(gtype: str, sprinklers: str, limit: float) -> None:
+    assert gb50067_limit(garage(garage_type=gtype, sprinklers=sprinklers), S) == limit
 
 
 def test_without_the_doubling_2000_is_the_limit() -> None:
     # R3/R4 already stop every garage whose sprinklers are not working, so the plain 2000 m² limit is
     # reached through the settings only: with no doubling, 2000 passes and 2000.5 fails.
-    s = ChargingSettings(gb50067_limit_sprinklered_m2=2000)
+    s = ChargingSettings(gb50067_sprinkler_factor=1.0)
     old = {**OLD_BIG, "meets_other_clauses": True}
     assert evaluate_garage(garage(old, fire_compartment_area_m2=2000.0), s).rule == "R6"
     d = evaluate_garage(garage(old, fire_compartment_area_m2=2000.5), s)
     assert d.rule == "R7" and "2000 m²" in d.reasons[0].zh
+
+
+# (garage type, compartment, meets other clauses, reason codes) — R7 says why the exception does not apply
+R7_REASON_CASES = [
+    ("semi_underground", 3000.0, True, ["R7.type_excluded"]),
+    ("high_rise", 3000.0, None, ["R7.type_excluded"]),
+    ("high_rise", 3000.0, False, ["R7.type_excluded", "R7.other_clauses"]),
+    ("semi_underground", 5500.0, True, ["R7.type_excluded", "R7.over_limit"]),
+    ("underground", 4500.0, False, ["R7.other_clauses", "R7.over_limit"]),
+]
+
+
+@pytest.mark.parametrize(("gtype", "area", "meets", "codes"), R7_REASON_CASES)
+def test_r7_reasons(gtype: str, area: float, meets: bool | None, codes: list[str]) -> None:
+    d = evaluate_garage(garage(garage_type=gtype, completion_date="2010-01-01", fire_compartment_area_m2=area,
+                               meets_other_clauses=meets), S)
+    assert d.rule == "R7" and [r.code for r in d.reasons] == codes
+    assert "地下停车库" in d.reasons[0].zh or gtype == "underground"
+
+
+def test_exception_types_and_limits_are_settings() -> None:
+    s = ChargingSettings.from_overrides({"exception_garage_types": ["underground", "semi_underground"],
+                                         "gb50067_limits_m2": {"semi_underground": 1500}})
+    assert s.gb50067_limits_m2 == {"underground": 2000, "semi_underground": 1500, "high_rise": 2000}
+    semi = garage(garage_type="semi_underground", completion_date="2010-01-01", meets_other_clauses=True)
+    assert evaluate_garage(garage(semi, fire_compartment_area_m2=3000.0), s).rule == "R6"  # 1500 × 2 = 3000
+    d = evaluate_garage(garage(semi, fire_compartment_area_m2=3000.5), s)
+    assert d.rule == "R7" and "半地下车库限值1500 m²" in d.reasons[0].zh
+    for bad in ({"gb50067_limits_m2": {"open_lot": 1}}, {"exception_garage_types": ["open_lot"]},
+                {"exception_garage_types": "underground"}):
+        with pytest.raises(ValueError, match="garage"):
+            ChargingSettings.from_overrides(bad)
+    assert S.as_dict()["exception_garage_types"] == ["underground"]
 
 
 def test_r7_lists_both_failures() -> None:
@@ -291,8 +339,8 @@ def test_validate_records() -> None:
 
 def test_settings_defaults_and_overrides() -> None:
     assert S.standard_date == dt.date(2019, 3, 1)
-    assert (S.compartment_threshold_m2, S.gb50067_limit_m2, S.gb50067_limit_sprinklered_m2,
-            S.lowest_floor_limit, S.fire_unit_max_m2) == (1000, 2000, 4000, -4, 1000)
+    assert (S.compartment_threshold_m2, S.gb50067_limits_m2["underground"], S.gb50067_sprinkler_factor,
+            S.lowest_floor_limit, S.fire_unit_max_m2) == (1000, 2000, 2, -4, 1000)
     s = ChargingSettings.from_overrides({"standard_date": "2020-01-01", "lowest_floor_limit": "-3",
                                          "professional_modes": ["professional"]})
     assert s.standard_date == dt.date(2020, 1, 1) and s.lowest_floor_limit == -3
@@ -307,9 +355,9 @@ def test_settings_defaults_and_overrides() -> None:
 def test_settings_for_reads_the_config() -> None:
     class Ctx:
         def rules(self, plugin: str) -> dict:
-            return {"gb50067_limit_sprinklered_m2": 5000} if plugin == "charging" else {}
+            return {"gb50067_limits_m2": {"high_rise": 1800}} if plugin == "charging" else {}
 
-    assert settings_for(Ctx()).gb50067_limit_sprinklered_m2 == 5000
+    assert settings_for(Ctx()).gb50067_limits_m2["high_rise"] == 1800
     assert settings_for(None) == ChargingSettings()
 
 
@@ -343,7 +391,9 @@ def oracle(r: dict) -> str:
     area = r["fire_compartment_area_m2"]
     date = dt.date.fromisoformat(r["completion_date"])
     big, old = area > 1000, date < dt.date(2019, 3, 1)
-    limit = 4000 if r["sprinklers"] == "working" else 2000
+    base = 2500 if r["garage_type"] == "semi_underground" else 2000  # GB 50067-2014 表5.1.1 (settings per type)
+    limit = 2 * base if r["sprinklers"] == "working" else base
+    underground = r["garage_type"] == "underground"  # the plan's exception names 地下停车库 only
     meets, unit = r.get("meets_other_clauses"), r.get("fire_unit_area_m2")
     table = [
         ("R1", r["space_right"] not in ("owned", "lease_1y_plus")),
@@ -351,8 +401,8 @@ def oracle(r: dict) -> str:
         ("R3", r["garage_type"] in ("underground", "semi_underground", "high_rise") and "absent" in facs),
         ("R4", any(f in ("faulty", "unknown") for f in facs)),
         ("R5", r["lowest_charging_floor"] <= -4),
-        ("R6", big and old and meets is True and area <= limit),
-        ("R7", big and old and (meets is False or area > limit)),
+        ("R6", big and old and underground and meets is True and area <= limit),
+        ("R7", big and old and (not underground or meets is False or area > limit)),
         ("R8", big and old and meets is None),
         ("R9", big and not old and (unit is None or unit > 1000)),
         ("R10", True),

@@ -102,11 +102,12 @@ def _advance(ctx, state: str, **terms):  # noqa: ANN001, ANN003, ANN202
 
 
 TERMS = {"contract_start": dt.date(2025, 10, 1), "contract_end": dt.date(2028, 9, 30)}
+TENDER = {"tender_mode": "public", "bidders": 3}  # entering tendering records the tender (RULES §4)
 
 
 def test_takeover_contract_needs_an_eligible_firm_dates_and_a_signatory(world) -> None:  # noqa: ANN001
     for state in ("shortlisted", "tendering"):
-        _advance(world, state)
+        _advance(world, state, **(TENDER if state == "tendering" else {}))
     with pytest.raises(takeover.TakeoverError, match="Firm, Contract starts, Contract ends"):
         _advance(world, "contracted")
     with pytest.raises(takeover.TakeoverError, match="Contract ends"):
@@ -147,8 +148,8 @@ def test_takeover_asks_the_owners_org_plugin_first(world) -> None:  # noqa: ANN0
     with world.session() as s:
         s.get(m.Compound, "c4").owners_org = "owners_committee"  # the ledger says so, the records say lapsed
     for state in ("shortlisted", "tendering"):
-        _advance(world, state)
-    with pytest.raises(takeover.TakeoverError, match="form one first"):
+        _advance(world, state, **(TENDER if state == "tendering" else {}))
+    with pytest.raises(takeover.TakeoverError, match="hold the re-election or form a management committee first"):
         _advance(world, "contracted", company=A, **TERMS)
     world.pm.unregister(name="orgs_test")
     assert _advance(world, "contracted", company=A, **TERMS)["to"] == "contracted"

@@ -291,3 +291,15 @@ def test_settings_have_provenance_and_refuse_bad_overrides() -> None:
                 {"judicial_days": 0}):
         with pytest.raises(ValueError):
             GovernanceSettings.from_overrides(bad)
+
+
+def test_safety_categories_are_a_setting() -> None:
+    """What the takeover score counts as an open safety problem (RULES §4/§8): the campaign's hazards by default."""
+    from plugins.governance.settings import LEDGER_CATEGORIES, GovernanceSettings
+
+    default = GovernanceSettings().safety_categories
+    assert set(LEDGER_CATEGORIES) <= set(default) and "noise" not in default and "dogs" not in default
+    assert GovernanceSettings.from_overrides({"safety_categories": ["fire_lane"]}).safety_categories == ("fire_lane",)
+    for bad in (["fire_lane", "nope"], "fire_lane"):
+        with pytest.raises(ValueError, match="safety_categories"):
+            GovernanceSettings.from_overrides({"safety_categories": bad})

@@ -149,8 +149,10 @@ def test_pipeline_shortlist_to_serving_raises_coverage(small, cli_run) -> None: 
     assert bad.exit_code == 2 and "it can move to:" in bad.stderr and "--" not in bad.stderr
     assert _count(small, m.AuditEvent) == audits
 
-    r = cli_run(url, "takeover", "advance", target, "tendering", "--year", "2025", "--json")
+    r = cli_run(url, "takeover", "advance", target, "tendering", "--year", "2025", "--mode", "public", "--bidders", "3",
+                "--json")
     assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["tender"]["mode"] == "public" and json.loads(r.stdout)["tender"]["bidders"] == 3
     terms = ("--company", demo.STATE_COMPANY, "--contract-start", "2025-10-01", "--contract-end", "2028-09-30")
     with small.session() as s:  # a signatory owners' organisation (RULES §4), as the compound ledger states it
         s.get(m.Compound, target).owners_org = "management_committee"
@@ -162,7 +164,7 @@ def test_pipeline_shortlist_to_serving_raises_coverage(small, cli_run) -> None: 
     assert r.exit_code == 0, r.stderr
     served = json.loads(r.stdout)
     assert served["management_mode"] == "state_owned"
-    assert served["company"] == demo.STATE_COMPANY
+    assert served["company"] == demo.STATE_COMPANY and served["contract_id"] == f"TK2025-{target}"
     assert served["coverage"]["served"] == before["served"] + 1
     with small.session(readonly=True) as s:
         comp = s.get(m.Compound, target)
@@ -199,7 +201,7 @@ def test_withdraw_manual_add_and_errors(small) -> None:  # noqa: ANN001
     cid = pool[0]
     with small.session() as s:
         assert service.advance(s, who, cid, "shortlisted", 2026, settings)["from"] == "candidate"
-        service.advance(s, who, cid, "tendering", 2026, settings)
+        service.advance(s, who, cid, "tendering", 2026, settings, tender_mode="public", bidders=2)
         assert service.advance(s, who, cid, "candidate", 2026, settings)["to"] == "candidate"  # failed tender
     with small.session() as s:
         with pytest.raises(service.TakeoverError, match="not a takeover candidate"):
@@ -257,7 +259,7 @@ def test_export_saved_shortlist_with_served_compound(small, cli_run, tmp_path) -
     with small.session() as s:  # a signatory owners' organisation for the contract (RULES §4)
         s.get(m.Compound, target).owners_org = "owners_committee"
     terms = {"contracted": ("--company", demo.STATE_COMPANY, "--contract-start", "2025-10-01",
-                            "--contract-end", "2028-09-30")}
+                            "--contract-end", "2028-09-30"), "tendering": ("--mode", "public", "--bidders", "5")}
     for state in ("tendering", "contracted", "serving"):
         res = cli_run(url, "takeover", "advance", target, state, "--year", "2025", *terms.get(state, ()))
         assert res.exit_code == 0, res.stderr
@@ -297,3 +299,55 @@ def test_cli_unknowns_are_candidates_only_when_asked(demo_url, demo_ctx, cli_run
     assert res.exit_code == 0, res.stderr
     wider = {c["compound_id"] for c in json.loads(res.stdout)["candidates"]}
     assert not plain & unknown and unknown <= wider and plain <= wider
+
+
+class _Bundles:
+    """A bundling answer: the given compounds and one lone building form the new bundle T1 (RULES §5)."""
+
+    def __init__(self, members: list[str]) -> None:
+        self.members = members
+
+    from geoplatform.hookspecs import hookimpl
+
+    @hookimpl
+    def takeover_bundles(self, context, session):  # noqa: ANN001, ANN201
+        from geoplatform.exchange import TakeoverBundle
+
+        return [TakeoverBundle("T1", None, tuple(self.members), ("lone-1",), floor_area_m2=32_000.0, households=700,
+                               build_year=1980, fee_collection_rate=0.9, complaints_per_year=30, takeover_cost=4.0)]
+
+
+def test_a_new_bundle_is_one_candidate_and_shortlists_all_its_members(small) -> None:  # noqa: ANN001
+    """Issue 24 item 8: the bundle enters the pool as one unit; saving it shortlists every member together."""
+    from plugins.takeover.mapping import shortlist_frame
+    from plugins.takeover.selection import Selection
+
+    settings = settings_for(small)
+    who = Principal(name="company", role="state_company")
+    with small.session(readonly=True) as s:
+        pool = service.rank(s, settings)
+    a, b = pool.index[-2:]
+    small.pm.register(_Bundles([a, b]), name="bundles_test")
+    with small.session() as s:
+        scored = service.rank(s, settings)
+        assert len(scored) == len(pool) - 1 and a not in scored.index and b not in scored.index
+        unit = scored.loc["bundle:T1"]
+        assert unit["members"] == [a, b] and unit["member_units"][-1] == "building:lone-1"
+        assert (unit["c_age"], unit["c_fee_viability"], unit["c_households"], unit["c_safety_complaints"]) == (1, 1, 1, 1)
+        sel = Selection(selected=["bundle:T1"], objective=float(unit["score"]), optimal=True, status="test",
+                        baseline_greedy=None, baseline_greedy_objective=None, total_cost=4.0, pairs_selected=0,
+                        solve_seconds=0.0, parameters={"min": 1, "max": 1})
+        saved = service.save_shortlist(s, who, 2031, sel, scored)
+        assert sorted(saved["shortlisted"]) == sorted([a, b])
+    with small.session(readonly=True) as s:
+        rows = s.scalars(select(m.TakeoverSelection).where(m.TakeoverSelection.year == 2031)).all()
+        assert {r.compound_id: r.state for r in rows} == {a: "shortlisted", b: "shortlisted"}
+        assert all(r.parameters["bundle"] == {"id": "T1", "members": [a, b], "units": unit["member_units"]}
+                   for r in rows)
+        assert all(r.score == pytest.approx(unit["score"]) for r in rows)
+        assert service.rank(s, settings).at["bundle:T1", "takeover_state"] == "shortlisted"
+    frame = shortlist_frame(small)  # the board-meeting export: each member with its bundle's score
+    assert sorted(frame["小区编号"]) == sorted([a, b])
+    assert set(frame["兜底得分(0-100)"].round(2)) == {round(float(unit["score"]), 2)}
+    attrs = small.compound_attributes()  # the map: a member carries its bundle's score and state
+    assert attrs.loc[a, "takeover_score"] == pytest.approx(unit["score"]) and attrs.loc[b, "takeover_selected"]

@@ -161,3 +161,75 @@ def test_unknown_mode_is_no_candidate_unless_asked(include_unknown: bool, with_c
     gdf = _frame([{"id": "a", "geom": _square(0), "management_mode": "unknown"}])
     settings = replace(S, include_unknown=include_unknown)
     assert ("a" in score_candidates(gdf, NO_HANDOVERS, settings, with_cm).index) is expected
+
+
+# ---- issue 24: the tender a compound may get (RULES §4) -----------------------------------------------
+
+# (floor area, mode, bidders, expected problem code or None)
+TENDER_CASES = [
+    (20_000.0, "invited", 3, None), (20_000.0, "invited", 2, "bidders"), (20_000.0, "public", 1, None),
+    (20_000.0, "public", 0, "bidders"), (49_999.0, "invited", 5, None), (50_000.0, "invited", 5, "public_required"),
+    (80_000.0, "invited", 9, "public_required"), (80_000.0, "public", 2, None), (None, "invited", 5, "public_required"),
+    (None, "public", 3, None), (20_000.0, "negotiated", 3, "mode"), (20_000.0, None, 3, "missing"),
+    (20_000.0, "public", None, "missing"), (20_000.0, "invited", True, "bidders"),
+]
+
+
+@pytest.mark.parametrize(("area", "mode", "bidders", "expected"), TENDER_CASES)
+def test_tender_problem(area: float | None, mode: str | None, bidders: object, expected: str | None) -> None:
+    from plugins.takeover.rules import tender_problem
+
+    got = tender_problem(area, mode, bidders, S)
+    assert (got[0] if got else None) == expected
+
+
+def test_tender_thresholds_are_settings() -> None:
+    from plugins.takeover.rules import tender_problem
+
+    s = load_settings({"public_tender_min_floor_area_m2": 30_000, "invited_tender_min_bidders": 5})
+    assert tender_problem(40_000.0, "invited", 5, s)[0] == "public_required"
+    assert tender_problem(20_000.0, "invited", 4, s)[0] == "bidders"
+    assert tender_problem(20_000.0, "invited", 5, s) is None
+
+
+# ---- issue 24: open safety problems in the "safety and complaints" component (RULES §4/§8) -----------
+
+# (12345 complaints per year, open safety problems, component)
+SAFETY_CASES = [(0, 0, 0.0), (10, 0, 0.5), (0, 3, 1.0), (0, 1, 1 / 3), (10, 1, 0.5 + 1 / 3), (20, 2, 1.0),
+                (None, 2, 2 / 3), (4, None, 0.2), (None, None, 0.0)]
+
+
+@pytest.mark.parametrize(("complaints", "problems", "expected"), SAFETY_CASES)
+def test_safety_problems_count_in_the_component(complaints: int | None, problems: int | None, expected: float) -> None:
+    gdf = _frame([{"id": "a", "geom": _square(0), "complaints_per_year": complaints}])
+    safety = pd.Series({"a": problems}, dtype=float)
+    out = score_candidates(gdf, NO_HANDOVERS, S, safety=safety)
+    assert out.at["a", "c_safety_complaints"] == pytest.approx(expected, abs=1e-4)
+    assert ("safety_complaints" in out.at["a", "unknown"]) is (complaints is None or problems is None)
+
+
+# ---- issue 24: a new bundle of orphans is one candidate (RULES §4/§5) -----------------------------------
+
+def test_a_new_bundle_replaces_its_members_with_one_unit() -> None:
+    from geoplatform.exchange import TakeoverBundle
+    from plugins.takeover.rules import with_bundles
+
+    gdf = _frame([{"id": "a", "geom": _square(0)}, {"id": "b", "geom": _square(150), "name": "乙"},
+                  {"id": "c", "geom": _square(300), "management_mode": "community_managed"}])
+    hull = gpd.GeoSeries([shapely.box(X0 + 150, Y0, X0 + 400, Y0 + 100)], crs="EPSG:4546").to_crs(4326).iloc[0]
+    bundle = TakeoverBundle("N1", "150203001", ("b", "c"), ("x1",), floor_area_m2=31_000.0, households=420,
+                            build_year=1988, fee_collection_rate=0.45, complaints_per_year=12, takeover_cost=9.5,
+                            geometry=hull)
+    units = with_bundles(gdf, [bundle, TakeoverBundle("N2", None, ("gone",))])  # a bundle of unknown compounds: none
+    assert sorted(units["id"]) == ["a", "bundle:N1"]
+    out = score_candidates(units, NO_HANDOVERS, S)
+    row = out.loc["bundle:N1"]
+    assert (row["kind"], row["members"], row["member_units"]) == ("bundle", ["b", "c"],
+                                                                 ["compound:b", "compound:c", "building:x1"])
+    assert (row["name"], row["floor_area_m2"], row["households_n"], row["build_year"], row["takeover_cost"]) == (
+        "乙 +2", 31_000.0, 420, 1988, 9.5)
+    assert row["management_mode"] == "none"  # one member without any service makes the unit a candidate
+    assert row["c_age"] == 1.0 and row["c_fee_viability"] == pytest.approx(0.75) and row["c_safety_complaints"] == 0.6
+    assert row["tender_mode"] == "invited_tender" and out.at["a", "kind"] == "compound"
+    assert out.at["a", "neighbours"] == 1  # the bundle's outline is 50 m away: a neighbour for contiguity
+    assert with_bundles(gdf, None) is gdf and with_bundles(gdf, []) is gdf

@@ -56,7 +56,7 @@ def test_rank_select_save_advance(web) -> None:  # noqa: ANN001
     chosen = saved["selected"]
     assert saved["saved"]["shortlisted"] == chosen
     target = chosen[0]
-    step = {"compound_id": target, "state": "tendering", "year": 2025}
+    step = {"compound_id": target, "state": "tendering", "year": 2025, "mode": "public", "bidders": 3}
     assert client.post("/api/v1/takeover/advance", json=step, headers=tok["v"]).status_code == 403
     r = client.post("/api/v1/takeover/advance", json={**step, "state": "serving"}, headers=tok["co"])
     assert r.status_code == 400 and r.get_json()["allowed_states"] == ["tendering", "candidate"]
@@ -99,3 +99,100 @@ def test_layers_answer_over_http(web) -> None:  # noqa: ANN001
     short = client.get("/api/v1/layers/takeover_shortlist/features", query_string={"zoom": 16}, headers=tok["v"])
     assert short.status_code == 200
     assert [f["id"] for f in short.get_json()["features"]] == [top]
+
+
+def test_tender_and_signatory_refusals_are_the_same_on_cli_and_web(web, cli_run) -> None:  # noqa: ANN001
+    """Issue 24 items 6-7: tendering records the tender; contracted needs a signatory and records the contract in
+    the firms plugin's registry; the CLI and the API refuse with the same words."""
+    from geoplatform.models.firms import ServiceContract
+    from plugins.takeover import service
+    from plugins.takeover.mapping import settings_for
+
+    client, tok, ctx = web
+    url = ctx.config.database_url
+    with ctx.session() as s:
+        cid = service.rank(s, settings_for(ctx)).index[0]
+        compound = s.get(m.Compound, cid)
+        compound.floor_area_m2, compound.owners_org = 60_000.0, "none"
+    step = {"compound_id": cid, "year": 2030}
+    assert client.post("/api/v1/takeover/advance", json={**step, "state": "shortlisted"}, headers=tok["co"]).status_code == 200
+
+    def both(state: str, body: dict, argv: tuple) -> str:
+        """The web's refusal (zh, the default); the English one is exactly the CLI's line."""
+        web_res = client.post("/api/v1/takeover/advance?lang=zh", json={**step, "state": state, **body},
+                              headers=tok["co"])
+        web_en = client.post("/api/v1/takeover/advance?lang=en", json={**step, "state": state, **body},
+                             headers=tok["co"])
+        cli_res = cli_run(url, "takeover", "advance", cid, state, "--year", "2030", *argv)
+        assert web_res.status_code == 400 and cli_res.exit_code == 2, (web_res.get_data(as_text=True), cli_res.stderr)
+        assert cli_res.stderr.strip() == f"错误 / error: {web_en.get_json()['error']}"
+        return web_res.get_json()["error"]
+
+    assert "招标方式和投标" in both("tendering", {}, ())
+    assert "须公开招标" in both("tendering", {"mode": "invited", "bidders": 5}, ("--mode", "invited", "--bidders", "5"))
+    assert "不能是“negotiated”" in both("tendering", {"mode": "negotiated", "bidders": 3},
+                                        ("--mode", "negotiated", "--bidders", "3"))
+    with ctx.session() as s:  # below 5万 m² an invited tender is allowed, with at least 3 bidders
+        s.get(m.Compound, cid).floor_area_m2 = 20_000.0
+    assert "至少需要 3 家" in both("tendering", {"mode": "invited", "bidders": 2}, ("--mode", "invited", "--bidders", "2"))
+    with ctx.session(readonly=True) as s:
+        assert s.scalar(select(m.TakeoverSelection.state).where(m.TakeoverSelection.compound_id == cid)) == "shortlisted"
+    r = cli_run(url, "takeover", "advance", cid, "tendering", "--year", "2030", "--mode", "invited", "--bidders", "3",
+                "--json")
+    assert r.exit_code == 0, r.stderr
+    with ctx.session(readonly=True) as s:
+        row = s.scalar(select(m.TakeoverSelection).where(m.TakeoverSelection.compound_id == cid))
+        assert row.parameters["tender"] == {"mode": "invited", "bidders": 3, "floor_area_m2": 20_000.0}
+
+    terms = {"company": "昆都仑区城市物业服务有限公司", "contract_start": "2030-01-01", "contract_end": "2032-12-31"}
+    argv = ("--company", terms["company"], "--contract-start", "2030-01-01", "--contract-end", "2032-12-31")
+    assert "先组建物管会" in both("contracted", terms, argv)  # no owners' organisation at all
+    with ctx.session() as s:
+        s.get(m.Compound, cid).owners_org = "preparing"
+    assert "先完成组建" in both("contracted", terms, argv)  # one being formed cannot sign yet
+    with ctx.session() as s:
+        s.get(m.Compound, cid).owners_org = "management_committee"
+    r = client.post("/api/v1/takeover/advance", json={**step, "state": "contracted", **terms}, headers=tok["co"])
+    assert r.status_code == 200, r.get_data(as_text=True)
+    with ctx.session(readonly=True) as s:
+        k = s.get(ServiceContract, f"TK2030-{cid}")  # recorded by the firms plugin (record_service_contract)
+        assert (k.company, str(k.start), str(k.end), k.source) == (terms["company"], "2030-01-01", "2032-12-31",
+                                                                   "takeover 2030")
+        made = s.scalars(select(m.AuditEvent).where(m.AuditEvent.entity == "service_contract",
+                                                    m.AuditEvent.entity_id == k.id)).all()
+        assert [(e.action, e.user_name) for e in made] == [("create", "co")]
+    r = client.post("/api/v1/takeover/advance", json={**step, "state": "serving"}, headers=tok["co"])
+    assert r.status_code == 200 and r.get_json()["contract_id"] == f"TK2030-{cid}"
+    with ctx.session(readonly=True) as s:
+        c = s.get(m.Compound, cid)
+        assert (c.management_mode, c.company, str(c.contract_end)) == ("state_owned", terms["company"], "2032-12-31")
+
+
+def test_workspace_coverage_uses_the_plan_definition_of_served(web) -> None:  # noqa: ANN001
+    """Issue 24 item 9: the coverage figure of /ws/takeover counts what `[rules.plan] served_modes` calls served."""
+    import re
+
+    from sqlalchemy import func
+
+    client, tok, ctx = web
+
+    def figure() -> tuple[int, float]:
+        html = client.get("/ws/takeover?year=2030", headers=tok["co"]).get_data(as_text=True)
+        found = re.search(r'id="tk-coverage" data-rate="([^"]*)" data-served="(\d+)"', html)
+        return int(found.group(2)), float(found.group(1))
+
+    def count(modes: tuple[str, ...]) -> tuple[int, int]:
+        with ctx.session(readonly=True) as s:
+            served = s.scalar(select(func.count()).select_from(m.Compound).where(m.Compound.management_mode.in_(modes)))
+            known = s.scalar(select(func.count()).select_from(m.Compound).where(m.Compound.management_mode != "unknown"))
+        return served, known
+
+    served, known = count(("professional", "state_owned"))
+    assert figure() == (served, pytest.approx(round(served / known, 4)))
+    wider = ("professional", "state_owned", "self_managed")
+    ctx.config.rules["plan"] = {"served_modes": list(wider)}
+    try:
+        served_wide, _ = count(wider)
+        assert served_wide > served and figure() == (served_wide, pytest.approx(round(served_wide / known, 4)))
+    finally:
+        ctx.config.rules.pop("plan")

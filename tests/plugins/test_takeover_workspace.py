@@ -14,6 +14,7 @@ from tests.support.webdemo import XSS_ID, XSS_NAME
 from tests.web.ws_accounts import cookie_login
 from tests.web.ws_takeover_fixtures import tk_app, tk_ctx, tk_demo  # noqa: F401
 
+TENDER = {"mode": "public", "bidders": 3}  # what entering `tendering` records (RULES §4)
 CAND_ROW = re.compile(r'<tr class="tk-cand" data-id="([^"]+)"')
 WEIGHTS = {"contiguity": 20, "age": 15, "renovation": 15, "fee_viability": 15, "households": 10,
            "safety_complaints": 10, "utility_handover": 10, "owners_org": 5}
@@ -76,7 +77,8 @@ def test_state_company_bureau_and_admin_open_the_picker(client, tk_demo, tk_ctx,
     for name in ("连片", "房龄", "老旧小区改造", "收缴率", "户数", "投诉", "移交", "业委会"):
         assert name in legend
     assert all(f"权重 {w}" in legend for w in set(WEIGHTS.values()))
-    assert "公开招标" in html and "邀请/协议" in html and 'data-points="' in html
+    assert "公开招标" in html and "公开/邀请" in html and 'data-points="' in html
+    assert "协议" not in html  # the plan allows only public or invited tender (RULES §4)
     for fmt in ("xlsx", "geojson"):
         assert re.search(rf'href="/api/v1/export/takeover-shortlist\?format={fmt}"', html)
     assert 'id="tk-print" href="/ws/takeover/print?year=' in html
@@ -197,7 +199,8 @@ def test_save_shortlist_then_move_one_compound_to_serving(client, tk_demo, tk_ct
     terms = {"company": "昆都仑区城市物业服务有限公司", "contract_start": f"{year}-01-01", "contract_end": f"{year + 2}-12-31"}
     for state in ("tendering", "contracted", "serving"):
         r = client.post("/ws/takeover/advance", headers=h,
-                        json={"compound_id": cid, "state": state, "year": year, **(terms if state == "contracted" else {})})
+                        json={"compound_id": cid, "state": state, "year": year, **(terms if state == "contracted" else {}),
+                              **(TENDER if state == "tendering" else {})})
         assert r.status_code == 200, r.get_data(as_text=True)
         assert _rows(tk_ctx, year)[cid] == state
     d = r.get_json()
@@ -228,7 +231,8 @@ def test_bureau_may_withdraw_a_failed_tender(client, tk_demo, tk_ctx) -> None:  
         cid = s.scalar(select(m.Compound.id).where(m.Compound.management_mode == "none",
                                                    m.Compound.demolition_planned.is_(False)).order_by(m.Compound.id))
     for state in ("shortlisted", "tendering", "candidate"):
-        r = client.post("/ws/takeover/advance", json={"compound_id": cid, "state": state, "year": year}, headers=h)
+        r = client.post("/ws/takeover/advance", headers=h,
+                        json={"compound_id": cid, "state": state, "year": year, **(TENDER if state == "tendering" else {})})
         assert r.status_code == 200, r.get_data(as_text=True)
     assert _rows(tk_ctx, year) == {cid: "candidate"}
 

@@ -365,7 +365,8 @@
         seg.style.background = safeColor(comp.colour);
         bar.appendChild(seg);
       });
-      var link = el("a", {href: config.compound_page.replace("__ID__", encodeURIComponent(c.compound_id)), text: c.name});
+      var page = (c.members && c.members.length) ? c.members[0] : c.compound_id;  // a new bundle: its first member
+      var link = el("a", {href: config.compound_page.replace("__ID__", encodeURIComponent(page)), text: c.name});
       var show = el("button", {type: "button", className: "btn btn-link btn-sm p-0 ms-1", text: msg("ws_takeover.show")});
       show.addEventListener("click", function () { focusOnMap(c.compound_id); });
       return el("tr", {className: "tk-sel", "data-id": c.compound_id}, [
@@ -537,11 +538,33 @@
                                   contract_end: box.querySelector(".tk-c-end").value});
       return;
     }
+    if (btn.classList.contains("tk-tender-btn")) {  // the tender the plan allows: public or invited (RULES §4)
+      var tbox = btn.closest(".tk-confirm");
+      move(cardEl, "tendering", {mode: tbox.querySelector(".tk-t-mode").value,
+                                 bidders: tbox.querySelector(".tk-t-bidders").value});
+      return;
+    }
     if (!btn.classList.contains("tk-move")) { return; }
     var to = btn.dataset.to;
+    var label = function (text, input) { return el("label", {className: "d-block small mt-1"}, [text, input]); };
+    if (to === "tendering") {
+      if (cardEl.querySelector(".tk-confirm")) { return; }
+      var modes = el("select", {className: "form-select form-select-sm tk-t-mode"}, [
+        el("option", {value: "public", text: msg("ws_takeover.tender_public")}),
+        el("option", {value: "invited", text: msg("ws_takeover.tender_invited")})]);
+      cardEl.appendChild(el("div", {className: "tk-confirm tk-tender"}, [
+        el("div", {text: msg("ws_takeover.tender_title", {name: cardEl.dataset.name, area: config.tender.area,
+                                                         least: config.tender.least})}),
+        label(msg("ws_takeover.tender_mode"), modes),
+        label(msg("ws_takeover.tender_bidders"), el("input", {className: "form-control form-control-sm tk-t-bidders",
+                                                             type: "number", min: "0", step: "1",
+                                                             value: String(config.tender.least)})),
+        el("button", {type: "button", className: "btn btn-sm btn-success py-0 mt-1 tk-tender-btn", text: msg("ws_takeover.confirm")}),
+        el("button", {type: "button", className: "btn btn-sm btn-link py-0 mt-1 tk-cancel", text: msg("ws_takeover.cancel")})]));
+      return;
+    }
     if (to === "contracted") {
       if (cardEl.querySelector(".tk-confirm")) { return; }
-      var label = function (text, input) { return el("label", {className: "d-block small mt-1"}, [text, input]); };
       cardEl.appendChild(el("div", {className: "tk-confirm tk-contract"}, [
         el("div", {text: msg("ws_takeover.contract_title", {name: cardEl.dataset.name})}),
         label(msg("ws_takeover.contract_company"), el("input", {className: "form-control form-control-sm tk-c-company",
