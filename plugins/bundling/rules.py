@@ -35,7 +35,8 @@ HOST_COLUMNS = ["host_compound_id", "street_code", "management_mode", "floor_are
                 "managed_count"]
 PROPOSAL_COLUMNS = ["id", "street", "orphan_kind", "orphan_ids", "host_compound_id", "distance_m",
                     "shared_boundary_m", "merged_floor_area_m2", "merged_households", "orphan_floor_area_m2",
-                    "orphan_households", "host_floor_area_m2", "host_households", "within_preferred_area"]
+                    "orphan_households", "host_floor_area_m2", "host_households", "host_planned_floor_area_m2",
+                    "within_preferred_area"]
 BUNDLE_COLUMNS = ["id", "street", "orphan_ids", "floor_area_m2", "households"]
 LINK_COLUMNS = ["proposal_id", "orphan_kind", "orphan_id", "host_compound_id", "distance_m"]
 UNMATCHED_COLUMNS = ["orphan_kind", "orphan_id", "street", "reason", "nearest_host_distance_m"]
@@ -69,6 +70,8 @@ class Plan:
                  "host_compound_id": r.host_compound_id, "distance_m": round(float(r.distance_m), 1),
                  "merged_floor_area_m2": round(float(r.merged_floor_area_m2), 1),
                  "merged_households": int(r.merged_households),
+                 "host_planned_floor_area_m2": round(float(r.host_planned_floor_area_m2), 1),
+                 "within_preferred_area": bool(r.within_preferred_area),
                  "host_firm_warnings": list(self.host_warnings.get(str(r.host_compound_id), ()))}
                 for r in self.proposals.itertuples(index=False)
             ],
@@ -438,8 +441,11 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
         parts.append(found.best.take(ok))
         unsettled = np.setdiff1d(unsettled, found.best.o[ok])
     best = _Best.concat(parts)
+    # 3. the 10万 preference is cumulative over the plan: orphans bound for one host together may not push it
+    #    over while another host in reach would stay under (RULES §5)
+    best, load = _settle_loads(best, og, hg, host_tree, barrier_tree, c, s, h_rank)
 
-    proposals, proposal_of, per_host, links = _proposals(og, hg, best, c, s)
+    proposals, proposal_of, per_host, links = _proposals(og, hg, best, c, s, load)
 
     # 4. orphans without a host: reasons, then groups of neighbours
     matched = np.zeros(n, dtype=bool)
@@ -545,7 +551,7 @@ def _renumbered(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _proposals(og: np.ndarray, hg: np.ndarray, best: _Best, c: _Columns,
-               s: BundlingSettings) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Callable[[], gpd.GeoDataFrame] | None]:
+               s: BundlingSettings, load: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Callable[[], gpd.GeoDataFrame] | None]:
     """One proposal per orphan compound, one per host for the orphan buildings it gets.
 
     Returns the proposals, each orphan row's proposal id (None where it has none), the number of
@@ -580,7 +586,9 @@ def _proposals(og: np.ndarray, hg: np.ndarray, best: _Best, c: _Columns,
         "merged_floor_area_m2": merged_area, "merged_households": (hh + h_hh[gh]).astype(int),
         "orphan_floor_area_m2": area, "orphan_households": hh.astype(int),
         "host_floor_area_m2": h_area[gh], "host_households": h_hh[gh].astype(int),
-        "within_preferred_area": merged_area <= s.preferred_max_merged_area_m2,
+        # over the whole plan: the host's area with every orphan the plan proposes to it (RULES §5, cumulative)
+        "host_planned_floor_area_m2": load[gh],
+        "within_preferred_area": load[gh] <= s.preferred_max_merged_area_m2,
     }
     # ids start with the street code, so sorting by id sorts by street first
     by_id = np.argsort(ids.astype(str), kind="stable")
@@ -652,3 +660,171 @@ def _new_bundles(og: np.ndarray, rest: np.ndarray, c: _Columns, barrier_tree: sh
     bundle_of = pd.Series(ids, index=agg.index).reindex(frame["comp"]).to_numpy()
     out = out.sort_values(["street", "id"], kind="mergesort").reset_index(drop=True)
     return out, frame["row"].to_numpy(), bundle_of
+
+
+# ---------------------------------------------------------------------------------------------
+# The cumulative 10万 preference (RULES §5)
+
+EXACT_MAX_ASSIGNMENTS = 20_000  # a conflict group with at most this many assignments is solved exactly
+
+
+@dataclass
+class _Pairs:
+    """Usable (orphan, host) pairs: same street, in reach, no barrier between; with distance and shared boundary."""
+
+    o: np.ndarray
+    h: np.ndarray
+    dist: np.ndarray
+    shared: np.ndarray
+
+
+def _usable_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
+                  barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings) -> _Pairs:
+    """Every usable host of each orphan row in `rows`."""
+    q, hi = host_tree.query(og[rows], predicate="dwithin", distance=s.max_distance_m)
+    oi = rows[q]
+    same = c.o_street[oi] == c.h_street[hi]
+    oi, hi = oi[same], hi[same]
+    ok = ~_blocked(og[oi], hg[hi], barrier_tree)
+    oi, hi = oi[ok], hi[ok]
+    dist = shapely.distance(og[oi], hg[hi])
+    shared = np.zeros(len(oi))
+    close = dist <= s.shared_boundary_tolerance_m
+    if close.any():
+        zone = shapely.buffer(hg[hi[close]], s.shared_boundary_tolerance_m)
+        shared[close] = shapely.length(shapely.intersection(shapely.boundary(og[oi[close]]), zone))
+    return _Pairs(oi, hi, dist, shared)
+
+
+def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree | None,
+                  barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings,
+                  h_rank: np.ndarray) -> tuple[_Best, np.ndarray]:
+    """Re-assign orphans whose hosts the plan as a whole pushes over the preferred maximum (RULES §5).
+
+    Each orphan's best host is chosen alone first. Where the orphans bound for one host together
+    (plus what it already holds) push it past `preferred_max_merged_area_m2` although one of them fits
+    there alone, the orphans of the hosts concerned (closed over their usable hosts) are assigned again
+    as one group, minimising in order: the number of orphans on a host over the maximum, the sum of the
+    distances (at the resolution), minus the sum of shared boundary, the sum of exact distances, then
+    each orphan's host rank in orphan order. A group of at most EXACT_MAX_ASSIGNMENTS assignments is
+    solved exactly; a larger one greedily (orphans in order of distance, each to its best host that
+    stays under, else its best host) and then repaired: an orphan on a host over the maximum moves to
+    its best host that stays under with it, until none can. Either way no orphan sits on a host over
+    the maximum while one of its usable hosts would stay under with it.
+
+    Returns the chosen pairs and each host row's planned area (its own and managed area plus its orphans').
+    """
+    cap = s.preferred_max_merged_area_m2
+    base = c.h_area
+
+    def loads(b: _Best) -> np.ndarray:
+        return base + np.bincount(b.h, weights=c.o_area[b.o], minlength=len(base))
+
+    load = loads(best)
+    fits_alone = ~best.over
+    hot = np.zeros(len(base), dtype=bool)
+    hot[best.h[fits_alone & (load[best.h] > cap)]] = True  # a host the orphans push over together
+    if not hot.any() or host_tree is None:
+        return best, load
+    host_of = np.full(len(c.o_id), -1, dtype=np.intp)
+    host_of[best.o] = best.h
+    # the orphans of the hot hosts, closed over the hosts they could use (their orphans take part too)
+    involved = np.zeros(len(c.o_id), dtype=bool)
+    new = np.flatnonzero(hot[np.maximum(host_of, 0)] & (host_of >= 0))
+    pairs: list[_Pairs] = []
+    while len(new):
+        involved[new] = True
+        p = _usable_pairs(new, og, hg, host_tree, barrier_tree, c, s)
+        pairs.append(p)
+        touched = np.zeros(len(base), dtype=bool)
+        touched[p.h] = True
+        new = np.flatnonzero(~involved & (host_of >= 0) & touched[np.maximum(host_of, 0)])
+    allp = _Pairs(*(np.concatenate([getattr(p, f) for p in pairs]) for f in ("o", "h", "dist", "shared")))
+    # each orphan's candidates in its own ranking (as when it is judged alone, without the area)
+    order = np.lexsort((h_rank[allp.h], allp.dist, -allp.shared, _dkey(allp.dist, s.distance_resolution_m),
+                        allp.o, c.o_id_str[allp.o], c.o_kind[allp.o].astype(str)))
+    allp = _Pairs(allp.o[order], allp.h[order], allp.dist[order], allp.shared[order])
+    rows = allp.o[_firsts(allp.o)]  # involved orphans in (kind, id) order
+    # groups: connected components of orphans and hosts over the usable pairs
+    n_o, n_h = len(c.o_id), len(base)
+    graph = coo_matrix((np.ones(len(allp.o)), (allp.o, n_o + allp.h)), shape=(n_o + n_h, n_o + n_h))
+    _, comp = connected_components(graph, directed=False)
+    starts = np.flatnonzero(_firsts(allp.o))
+    ends = np.r_[starts[1:], len(allp.o)]
+    pick = np.full(n_o, -1, dtype=np.intp)  # per orphan row: its chosen pair (position in allp)
+    for group in pd.unique(comp[rows]):
+        at = np.flatnonzero(comp[rows] == group)
+        members = rows[at]
+        cands = [np.arange(a, b) for a, b in zip(starts[at], ends[at], strict=True)]  # best-ranked first
+        if np.prod([float(len(x)) for x in cands]) <= EXACT_MAX_ASSIGNMENTS:
+            pick[members] = _exact(members, cands, allp, c, s, base)
+        else:
+            pick[members] = _greedy(members, cands, allp, c, s, base)
+    # the chosen pairs: the involved orphans' (possibly new) hosts, the others' unchanged
+    keep = ~involved[best.o]
+    sel = pick[np.flatnonzero(involved)]
+    moved = _Best(allp.o[sel], allp.h[sel], allp.dist[sel], allp.shared[sel], np.zeros(len(sel), dtype=bool))
+    out = _Best.concat([best.take(keep), moved])
+    load = loads(out)
+    out.over = load[out.h] > cap
+    return out, load
+
+
+def _group_keys(choice: np.ndarray, members: np.ndarray, allp: _Pairs, c: _Columns, s: BundlingSettings,
+                base: np.ndarray) -> tuple[np.ndarray, ...]:
+    """For each row of `choice` (positions in allp, one column per member): the keys to minimise, most important last."""
+    hosts = allp.h[choice]
+    local, inv = np.unique(hosts, return_inverse=True)
+    inv = inv.reshape(hosts.shape)
+    n, k = choice.shape[0], len(local)
+    area = c.o_area[members]
+    flat = (np.arange(n)[:, None] * k + inv).ravel()
+    load = base[local][None, :] + np.bincount(flat, weights=np.broadcast_to(area, hosts.shape).ravel(),
+                                              minlength=n * k).reshape(n, k)
+    over = np.take_along_axis(load, inv, axis=1) > s.preferred_max_merged_area_m2
+    dkey = _dkey(allp.dist[choice], s.distance_resolution_m).sum(axis=1)
+    shared = np.round(allp.shared[choice].sum(axis=1), 6)
+    dist = np.round(allp.dist[choice].sum(axis=1), 6)
+    return dist, -shared, dkey, over.sum(axis=1)
+
+
+def _exact(members: np.ndarray, cands: list[np.ndarray], allp: _Pairs, c: _Columns, s: BundlingSettings,
+           base: np.ndarray) -> np.ndarray:
+    """The best of every assignment of the group (ties: each member's host rank, in member order)."""
+    shape = tuple(len(x) for x in cands)
+    ranks = np.indices(shape).reshape(len(shape), -1).T  # C order: lexicographic in member order
+    starts = np.array([x[0] for x in cands])
+    choice = starts[None, :] + ranks  # each member's candidates are consecutive in allp
+    keys = _group_keys(choice, members, allp, c, s, base)
+    best = np.lexsort((np.arange(len(choice)), *keys))[0]
+    return choice[best]
+
+
+def _greedy(members: np.ndarray, cands: list[np.ndarray], allp: _Pairs, c: _Columns, s: BundlingSettings,
+            base: np.ndarray) -> np.ndarray:
+    """Orphans in order of distance, each to its best host that stays under (else its best), then repaired."""
+    cap = s.preferred_max_merged_area_m2
+    load = dict(enumerate(base))  # host row → area
+    area = c.o_area[members]
+    first = np.array([x[0] for x in cands])
+    order = np.lexsort((np.arange(len(members)), allp.dist[first], -allp.shared[first],
+                        _dkey(allp.dist[first], s.distance_resolution_m)))
+    pick = first.copy()
+    for i in order:
+        fit = [k for k in cands[i] if load[int(allp.h[k])] + area[i] <= cap]
+        pick[i] = fit[0] if fit else cands[i][0]
+        load[int(allp.h[pick[i]])] += area[i]
+    moved = True
+    while moved:  # each move lowers (area over the maximum, orphans on a host over it): it ends
+        moved = False
+        for i in order:
+            h = int(allp.h[pick[i]])
+            if load[h] <= cap:
+                continue
+            fit = [k for k in cands[i] if int(allp.h[k]) != h and load[int(allp.h[k])] + area[i] <= cap]
+            if fit:
+                load[h] -= area[i]
+                pick[i] = fit[0]
+                load[int(allp.h[pick[i]])] += area[i]
+                moved = True
+    return pick

@@ -174,7 +174,8 @@ def test_buildings_for_one_host_form_one_proposal() -> None:
     assert b["merged_households"] == 450
     assert b["id"] == proposal_id(S1, "building", "H-NEAR", ["B2", "B1"])
     assert set(b) == {"id", "street", "orphan_kind", "orphan_ids", "host_compound_id", "distance_m",
-                      "merged_floor_area_m2", "merged_households", "host_firm_warnings"}
+                      "merged_floor_area_m2", "merged_households", "host_planned_floor_area_m2",
+                      "within_preferred_area", "host_firm_warnings"}
     assert b["host_firm_warnings"] == []  # no credit gate asked here (plugins.bundling.service.compute_plan does)
 
 
@@ -347,7 +348,19 @@ def reference(orphans, hosts, barriers, s: BundlingSettings) -> dict[str, str]: 
     return out
 
 
+@pytest.fixture
+def alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each orphan judged alone: the staged search without the cumulative step (tests/plugins/test_bundling_cumulative.py)."""
+    from plugins.bundling import rules
+
+    def judged_alone(best, og, hg, host_tree, barrier_tree, c, s, h_rank):  # noqa: ANN001, ANN202
+        return best, c.h_area + np.bincount(best.h, weights=c.o_area[best.o], minlength=len(c.h_area))
+
+    monkeypatch.setattr(rules, "_settle_loads", judged_alone)
+
+
 @pytest.mark.parametrize("seed", range(12))
+@pytest.mark.usefixtures("alone")
 def test_staged_search_matches_the_plain_rule(seed: int) -> None:
     rng = np.random.default_rng(seed)
     lay = Layout()
@@ -384,6 +397,7 @@ def _plan_vs_reference(lay: Layout):  # noqa: ANN202
     return plan, got, reference(orphans, hosts, barriers, s), len(orphans)
 
 
+@pytest.mark.usefixtures("alone")
 def test_staged_search_matches_the_plain_rule_on_a_crowded_layout() -> None:
     """Enough orphans that the large-batch shortcuts (box pre-test of barriers, reach filter) are in play."""
     rng = np.random.default_rng(99)
