@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -26,13 +27,14 @@ from plugins.bundling.settings import BundlingSettings
 WGS84 = 4326
 ORPHAN_KINDS = ("building", "compound")
 # why an orphan got no host; labels in plugins/bundling/messages.py
-UNMATCHED_REASONS = ("no_host_in_reach", "only_across_barrier", "only_other_street", "host_firm_ineligible")
+UNMATCHED_REASONS = ("no_host_in_reach", "only_across_barrier", "only_other_street", "street_unknown",
+                     "host_under_scale", "host_firm_ineligible")
 # why a compound is under management scale
 SCALE_REASONS = ("single_building", "small_area", "few_households")
 
 ORPHAN_COLUMNS = ["orphan_id", "orphan_kind", "street_code", "floor_area_m2", "households", "orphan_reason"]
 HOST_COLUMNS = ["host_compound_id", "street_code", "management_mode", "floor_area_m2", "households",
-                "managed_count"]
+                "managed_count", "buildings", "at_scale"]
 PROPOSAL_COLUMNS = ["id", "street", "orphan_kind", "orphan_ids", "host_compound_id", "distance_m",
                     "shared_boundary_m", "merged_floor_area_m2", "merged_households", "orphan_floor_area_m2",
                     "orphan_households", "host_floor_area_m2", "host_households", "host_planned_floor_area_m2",
@@ -156,8 +158,16 @@ def find_orphans(compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, setti
     return gpd.GeoDataFrame(out, geometry="geometry", crs=crs)
 
 
-def find_hosts(compounds: gpd.GeoDataFrame, settings: BundlingSettings) -> gpd.GeoDataFrame:
-    """Professionally served compounds that may host orphans, with the area they already manage."""
+def find_hosts(compounds: gpd.GeoDataFrame, settings: BundlingSettings,
+               building_counts: pd.Series | None = None) -> gpd.GeoDataFrame:
+    """Professionally served compounds that may host orphans, with the area they already manage.
+
+    `at_scale` (RULES §5): the host with what it manages is at management scale — at least
+    `host_min_floor_area_m2` or `host_min_buildings` buildings, and no orphan itself (a single building,
+    a known area under `min_floor_area_m2` or known households under `min_households`). Only hosts at
+    scale host; plan_bundles gives an orphan only they could have taken the reason `host_under_scale`.
+    `building_counts`: buildings per compound id (without them only the areas and households are judged).
+    """
     crs = compounds.crs or WGS84
     managed_by = compounds["managed_by_id"] if "managed_by_id" in compounds else pd.Series(None, index=compounds.index)
     area = _num(compounds.get("floor_area_m2"), compounds.index).fillna(0.0)
@@ -176,6 +186,22 @@ def find_hosts(compounds: gpd.GeoDataFrame, settings: BundlingSettings) -> gpd.G
         "households": (hh[is_host].to_numpy() + extra_hh.reindex(ids).fillna(0.0).to_numpy()),
         "managed_count": extra_n.reindex(ids).fillna(0).astype(int).to_numpy(),
     }, geometry=compound_geometry(h).to_numpy(), crs=crs)
+    known_area = area.where(_num(compounds.get("floor_area_m2"), compounds.index).notna())
+    known_hh = hh.where(_num(compounds.get("households"), compounds.index).notna())
+    own_area, own_hh = known_area[is_host].to_numpy(), known_hh[is_host].to_numpy()
+    total_area = own_area + extra_area.reindex(ids).fillna(0.0).to_numpy()  # NaN: its own area unknown
+    total_hh = own_hh + extra_hh.reindex(ids).fillna(0.0).to_numpy()
+    if building_counts is not None:
+        per = building_counts.reindex(compounds["id"].to_numpy()).fillna(0).to_numpy()
+        extra_b = pd.Series(per, index=compounds.index).groupby(managed_by.to_numpy()).sum()
+        n_b = per[is_host.to_numpy()] + extra_b.reindex(ids).fillna(0).to_numpy()
+    else:
+        n_b = np.full(len(h), np.nan)
+    orphan_like = (n_b == settings.max_buildings_orphan) | (total_area < settings.min_floor_area_m2) \
+        | (total_hh < settings.min_households)
+    out["buildings"] = n_b
+    out["at_scale"] = ~orphan_like & ((total_area >= settings.host_min_floor_area_m2)
+                                      | (n_b >= settings.host_min_buildings))
     if "company" in h:  # the serving firm: the caller applies the credit gate (RULES §5/§7)
         out["company"] = h["company"].to_numpy(dtype=object)
     return out
@@ -326,8 +352,17 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     resolution), then shared boundary length, then exact distance, then host id.
     `ineligible_hosts`: hosts whose firm fails the credit gate (RULES §7); they host nothing, and an
     orphan left unmatched that one of them could have hosted gets the reason `host_firm_ineligible`.
+    Hosts under management scale (`at_scale` false, see find_hosts) host nothing either: the reason is
+    `host_under_scale` (the firm's reason wins when both apply). An orphan whose street is unknown can
+    have no host (hosts are of the same street) and joins no new bundle: `street_unknown`.
     """
     s = settings
+    under_scale = None
+    if "at_scale" in hosts:
+        at_scale = hosts["at_scale"].fillna(False).to_numpy(dtype=bool)
+        if not at_scale.all():
+            under_scale = hosts[~at_scale]
+            hosts = hosts[at_scale]
     n = len(orphans)
     og = _metric(orphans.geometry, s.metric_crs)
     hg = _metric(hosts.geometry, s.metric_crs)
@@ -459,10 +494,15 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     nearest[matched] = np.nan
     reason = np.where(blocked_same, "only_across_barrier", np.where(other_street, "only_other_street",
                                                                       "no_host_in_reach"))
+    if under_scale is not None:
+        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), o_street, under_scale, barrier_tree, s)
+        reason = np.where(barred, "host_under_scale", reason)
     if ineligible_hosts is not None and len(ineligible_hosts):
         barred = _usable_host(og, np.flatnonzero(~matched & valid_o), o_street, ineligible_hosts, barrier_tree, s)
         reason = np.where(barred, "host_firm_ineligible", reason)
-    rest = np.flatnonzero(~matched & valid_o)
+    no_street = pd.isna(pd.Series(o_street, dtype=object)).to_numpy() if n else np.zeros(0, bool)
+    reason = np.where(no_street, "street_unknown", reason)
+    rest = np.flatnonzero(~matched & valid_o & ~no_street)  # a new bundle is of one street
     bundles, in_bundle, bundle_of = _new_bundles(og, rest, c, barrier_tree, s)
     left = np.setdiff1d(np.flatnonzero(~matched), in_bundle)
     o_kind, o_id = c.o_kind, c.o_id
@@ -637,6 +677,7 @@ def _new_bundles(og: np.ndarray, rest: np.ndarray, c: _Columns, barrier_tree: sh
     n = len(rest)
     graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
     _, comp = connected_components(graph, directed=False)
+    comp = _split_large(comp, geoms, o_area[rest], s)
     area = np.bincount(comp, weights=o_area[rest])
     members = area[comp] >= s.new_bundle_min_area_m2
     if not members.any():
@@ -828,3 +869,94 @@ def _greedy(members: np.ndarray, cands: list[np.ndarray], allp: _Pairs, c: _Colu
                 load[int(allp.h[pick[i]])] += area[i]
                 moved = True
     return pick
+
+
+# ---------------------------------------------------------------------------------------------
+# The owners' vote on accepting a proposal (民法典 §278, RULES §5)
+
+VOTE_THRESHOLDS = ("participation_area", "participation_owners", "yes_area", "yes_owners")  # checked in this order
+
+
+@dataclass(frozen=True)
+class VoteCount:
+    """One side of the vote (floor area in m², or owners): total, participating, yes (exact numbers)."""
+
+    total: Fraction
+    participating: Fraction
+    yes: Fraction
+
+    def as_list(self) -> list[float | int]:
+        return [int(v) if v.denominator == 1 else float(v) for v in (self.total, self.participating, self.yes)]
+
+
+def parse_vote(value: object, whole: bool = False) -> VoteCount:
+    """`TOTAL/PARTICIPATING/YES` (text, or a sequence of three numbers) as a VoteCount.
+
+    ValueError when it is not three numbers with total > 0 and 0 ≤ yes ≤ participating ≤ total, or (with
+    `whole`, for owners) when a number is not whole.
+    """
+    parts = value.split("/") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else None
+    if parts is None or len(parts) != 3:
+        raise ValueError("three numbers TOTAL/PARTICIPATING/YES expected")
+    try:
+        nums = [Fraction(str(p).strip()) for p in parts]
+    except (ValueError, ZeroDivisionError) as exc:
+        raise ValueError("three numbers TOTAL/PARTICIPATING/YES expected") from exc
+    total, participating, yes = nums
+    if whole and any(n.denominator != 1 for n in nums):
+        raise ValueError("owners are counted in whole numbers")
+    if not (total > 0 and 0 <= yes <= participating <= total):
+        raise ValueError("0 ≤ YES ≤ PARTICIPATING ≤ TOTAL and TOTAL > 0 expected")
+    return VoteCount(total, participating, yes)
+
+
+def vote_failures(area: VoteCount, owners: VoteCount, settings: BundlingSettings) -> list[tuple[str, Fraction, str]]:
+    """The thresholds the vote misses, in VOTE_THRESHOLDS order: (threshold, the share reached, what is needed).
+
+    Participation: participants hold ≥ `vote_participation_min` of the area and of the owners; yes: the yes
+    votes are > `vote_yes_over` of the participating area and of the participating owners (民法典 §278).
+    """
+    part, yes = Fraction(settings.vote_participation_min), Fraction(settings.vote_yes_over)
+    out = []
+    for name, side in (("area", area), ("owners", owners)):
+        share = side.participating / side.total
+        if share < part:
+            out.append((f"participation_{name}", share, f"≥ {part}"))
+    for name, side in (("area", area), ("owners", owners)):
+        share = side.yes / side.participating if side.participating else Fraction(0)
+        if share <= yes:
+            out.append((f"yes_{name}", share, f"> {yes}"))
+    return sorted(out, key=lambda f: VOTE_THRESHOLDS.index(f[0]))
+
+
+def _split_large(comp: np.ndarray, geoms: np.ndarray, area: np.ndarray, s: BundlingSettings) -> np.ndarray:
+    """Groups over `new_bundle_max_area_m2` split into parts of at most that area (RULES §5: 3–10万 m²).
+
+    A group's members are taken from west to east (then south to north, by a point inside each) and cut
+    where the next member would take the part over the maximum (a part under the new-bundle minimum is no
+    bundle: its members stay unmatched). A member larger than the maximum alone is a part alone.
+    Returns new group numbers.
+    """
+    cap = s.new_bundle_max_area_m2
+    total = np.bincount(comp, weights=area)
+    if not (total > cap).any():
+        return comp
+    out = comp.copy()
+    next_id = int(comp.max()) + 1
+    pts = shapely.point_on_surface(geoms)
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    for g in np.flatnonzero(total > cap):
+        rows = np.flatnonzero(comp == g)
+        rows = rows[np.lexsort((y[rows], x[rows]))]
+        parts: list[list[int]] = [[]]
+        sums = [0.0]
+        for r in rows:
+            if parts[-1] and sums[-1] + area[r] > cap:
+                parts.append([])
+                sums.append(0.0)
+            parts[-1].append(int(r))
+            sums[-1] += float(area[r])
+        for part in parts[1:]:
+            out[part] = next_id
+            next_id += 1
+    return out

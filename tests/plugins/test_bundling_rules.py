@@ -446,3 +446,58 @@ def test_unknown_mode_is_no_orphan_unless_asked(include_unknown: bool, orphan: b
 def test_include_unknown_must_be_a_boolean() -> None:
     with pytest.raises(ValueError, match="include_unknown"):
         load_settings({"include_unknown": "yes"})
+
+
+# --- hosts at management scale; a street unknown (issue 24 item 11) ---------------------------------
+
+
+def run_counted(layout: Layout, **overrides):  # noqa: ANN201
+    """As run(), with the hosts' building counts (as the service passes them)."""
+    s = load_settings(overrides)
+    compounds, buildings, barriers = layout.frames()
+    counts = buildings[buildings["compound_id"].notna()].groupby("compound_id").size()
+    return plan_bundles(find_orphans(compounds, buildings, s), find_hosts(compounds, s, building_counts=counts),
+                        barriers, s)
+
+
+@pytest.mark.parametrize(("area", "households", "n_buildings", "at_scale"), [
+    (40_000.0, 400, 4, True),  # both
+    (40_000.0, 400, 0, True),  # ≥ 3万 m² (no building recorded)
+    (20_000.0, 200, 2, True),  # ≥ 2 buildings
+    (20_000.0, 200, 1, False),  # a single building of 2万 m²: neither
+    (40_000.0, 400, 1, False),  # a single building is an orphan itself, whatever its area
+    (8_000.0, 200, 3, False),  # under 1万 m²: an orphan itself
+    (20_000.0, 60, 3, False),  # under 100 households: an orphan itself
+    (None, None, 0, False),  # nothing known: its scale is not established
+])
+def test_a_host_must_be_at_management_scale(area: float | None, households: int | None, n_buildings: int,
+                                            at_scale: bool) -> None:
+    lay = near_host(gap=20, area=area, households=households, n_buildings=n_buildings).lone("B1", BUILDING)
+    plan = run_counted(lay)
+    assert (host_of(plan, "B1") == "H-NEAR") is at_scale
+    assert reason_of(plan, "B1") == (None if at_scale else "host_under_scale")
+
+
+def test_the_host_scale_counts_what_it_manages_and_is_a_setting() -> None:
+    lay = near_host(gap=20, area=20_000, households=200, n_buildings=1).lone("B1", BUILDING)
+    lay.host("M", rect(400, 400, 20, 20), area=15_000, households=150, n_buildings=1, managed_by_id="H-NEAR")
+    assert host_of(run_counted(lay), "B1") == "H-NEAR"  # 3.5万 m², 2 buildings with the one it manages
+    assert reason_of(run_counted(lay, host_min_floor_area_m2=40_000, host_min_buildings=3), "B1") == \
+        "host_under_scale"
+
+
+def test_an_under_scale_host_is_passed_over_for_one_at_scale() -> None:
+    lay = near_host(gap=20, area=20_000, households=200, n_buildings=1).host("H-FAR", rect(-250, -40, 100, 100))
+    plan = run_counted(lay.lone("B1", BUILDING))
+    assert host_of(plan, "B1") == "H-FAR"
+
+
+def test_a_lone_building_without_street_is_street_unknown() -> None:
+    lay = near_host(gap=20).lone("B1", BUILDING, street=None)
+    plan = run(lay)
+    assert reason_of(plan, "B1") == "street_unknown"
+    # and such buildings form no new bundle, however large together
+    lay = Layout().lone("B1", BUILDING, street=None, area=20_000).lone("B2", rect(0, 40), street=None, area=20_000)
+    plan = run(lay)
+    assert plan.new_bundles.empty
+    assert {reason_of(plan, "B1"), reason_of(plan, "B2")} == {"street_unknown"}
