@@ -13,9 +13,12 @@ from tests.plugins.test_bundling_layouts import S1, S2, Layout, point, rect
 
 
 def run(layout: Layout, **overrides):  # noqa: ANN201
+    """The plan of a layout, the hosts with their building counts (as the service passes them)."""
     s = load_settings(overrides)
     compounds, buildings, barriers = layout.frames()
-    return plan_bundles(find_orphans(compounds, buildings, s), find_hosts(compounds, s), barriers, s)
+    counts = buildings[buildings["compound_id"].notna()].groupby("compound_id").size()
+    return plan_bundles(find_orphans(compounds, buildings, s), find_hosts(compounds, s, building_counts=counts),
+                        barriers, s)
 
 
 def host_of(plan, orphan_id: str) -> str | None:  # noqa: ANN001
@@ -451,15 +454,6 @@ def test_include_unknown_must_be_a_boolean() -> None:
 # --- hosts at management scale; a street unknown (issue 24 item 11) ---------------------------------
 
 
-def run_counted(layout: Layout, **overrides):  # noqa: ANN201
-    """As run(), with the hosts' building counts (as the service passes them)."""
-    s = load_settings(overrides)
-    compounds, buildings, barriers = layout.frames()
-    counts = buildings[buildings["compound_id"].notna()].groupby("compound_id").size()
-    return plan_bundles(find_orphans(compounds, buildings, s), find_hosts(compounds, s, building_counts=counts),
-                        barriers, s)
-
-
 @pytest.mark.parametrize(("area", "households", "n_buildings", "at_scale"), [
     (40_000.0, 400, 4, True),  # both
     (40_000.0, 400, 0, True),  # ≥ 3万 m² (no building recorded)
@@ -473,7 +467,7 @@ def run_counted(layout: Layout, **overrides):  # noqa: ANN201
 def test_a_host_must_be_at_management_scale(area: float | None, households: int | None, n_buildings: int,
                                             at_scale: bool) -> None:
     lay = near_host(gap=20, area=area, households=households, n_buildings=n_buildings).lone("B1", BUILDING)
-    plan = run_counted(lay)
+    plan = run(lay)
     assert (host_of(plan, "B1") == "H-NEAR") is at_scale
     assert reason_of(plan, "B1") == (None if at_scale else "host_under_scale")
 
@@ -481,14 +475,14 @@ def test_a_host_must_be_at_management_scale(area: float | None, households: int 
 def test_the_host_scale_counts_what_it_manages_and_is_a_setting() -> None:
     lay = near_host(gap=20, area=20_000, households=200, n_buildings=1).lone("B1", BUILDING)
     lay.host("M", rect(400, 400, 20, 20), area=15_000, households=150, n_buildings=1, managed_by_id="H-NEAR")
-    assert host_of(run_counted(lay), "B1") == "H-NEAR"  # 3.5万 m², 2 buildings with the one it manages
-    assert reason_of(run_counted(lay, host_min_floor_area_m2=40_000, host_min_buildings=3), "B1") == \
+    assert host_of(run(lay), "B1") == "H-NEAR"  # 3.5万 m², 2 buildings with the one it manages
+    assert reason_of(run(lay, host_min_floor_area_m2=40_000, host_min_buildings=3), "B1") == \
         "host_under_scale"
 
 
 def test_an_under_scale_host_is_passed_over_for_one_at_scale() -> None:
     lay = near_host(gap=20, area=20_000, households=200, n_buildings=1).host("H-FAR", rect(-250, -40, 100, 100))
-    plan = run_counted(lay.lone("B1", BUILDING))
+    plan = run(lay.lone("B1", BUILDING))
     assert host_of(plan, "B1") == "H-FAR"
 
 
@@ -501,3 +495,50 @@ def test_a_lone_building_without_street_is_street_unknown() -> None:
     plan = run(lay)
     assert plan.new_bundles.empty
     assert {reason_of(plan, "B1"), reason_of(plan, "B2")} == {"street_unknown"}
+
+
+# --- the owners' vote (民法典 §278) and the new bundles' cap (issue 24 item 12) -----------------------
+
+
+@pytest.mark.parametrize(("area", "owners", "failed"), [
+    ("9/6/4", "9/6/4", []),  # exactly 2/3 take part; 4 of 6 say yes
+    ("10000/8000/6000", "100/80/60", []),
+    ("10000/6000/4000", "100/80/60", ["participation_area"]),  # 60% of the area took part
+    ("10000/8000/6000", "100/60/50", ["participation_owners"]),
+    ("10000/8000/4000", "100/80/60", ["yes_area"]),  # exactly half of the participating area: not more
+    ("10000/8000/6000", "100/80/40", ["yes_owners"]),
+    ("10000/0/0", "100/0/0", ["participation_area", "participation_owners", "yes_area", "yes_owners"]),
+    ("10000.5/6667.0/3334", "3/2/2", []),  # areas need not be whole; 6667/10000.5 ≥ 2/3
+])
+def test_the_owners_vote(area: str, owners: str, failed: list[str]) -> None:
+    from plugins.bundling.rules import parse_vote, vote_failures
+
+    got = vote_failures(parse_vote(area), parse_vote(owners, whole=True), BundlingSettings())
+    assert [f[0] for f in got] == failed
+
+
+def test_vote_thresholds_are_settings_and_counts_are_checked() -> None:
+    from plugins.bundling.rules import parse_vote, vote_failures
+
+    s = load_settings({"vote_participation_min": "3/4", "vote_yes_over": "2/3"})
+    assert [f[0] for f in vote_failures(parse_vote("100/70/60"), parse_vote("10/8/5"), s)] == \
+        ["participation_area", "yes_owners"]
+    for bad in ("10/11/5", "10/5/6", "0/0/0", "a/b/c", "10/5", "-1/0/0", ""):
+        with pytest.raises(ValueError):
+            parse_vote(bad)
+    with pytest.raises(ValueError, match="whole"):
+        parse_vote("100/80.5/60", whole=True)
+    with pytest.raises(ValueError, match="vote_yes_over"):
+        load_settings({"vote_yes_over": "3/2"})
+
+
+def test_a_new_bundle_is_capped_at_100000_m2() -> None:
+    lay = Layout()
+    for i in range(4):  # four neighbouring 30,000 m² orphans, no host: 12万 m² together
+        lay.lone(f"B{i}", rect(i * 60, 0, 40, 20), area=30_000)
+    plan = run(lay)
+    assert sorted(len(v) for v in plan.new_bundles["orphan_ids"]) == [1, 3]
+    assert (plan.new_bundles["floor_area_m2"] <= 100_000).all()
+    assert sorted(plan.new_bundles["floor_area_m2"]) == [30_000, 90_000]
+    assert sorted(sum(plan.new_bundles["orphan_ids"], [])) == ["B0", "B1", "B2", "B3"]
+    assert len(run(lay, new_bundle_max_area_m2=150_000).new_bundles) == 1

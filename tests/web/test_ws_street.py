@@ -106,6 +106,23 @@ def test_the_vote_and_reason_are_required(client, ws_demo, ws_ctx) -> None:  # n
         assert row is None or row.status == "proposed"
 
 
+def test_a_failed_or_missing_vote_is_refused_as_on_the_cli(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
+    from tests.plugins.test_bundling_cli import failed_area
+
+    pid = open_proposals(ws_ctx, ws_demo.street)[-1]["id"]
+    url = f"/ws/street/proposals/{pid}/accept"
+    r = client.post(url, json={**VOTE_FIELDS, "vote_area_participating": "6000"}, headers=ws_demo.auth("ws_officer"))
+    assert r.status_code == 400 and r.get_json()["field"] == "vote_area"
+    assert r.get_json()["error"] == failed_area("zh") and r.get_json()["params"]["threshold"] == "participation_area"
+    r = client.post(url, json={"vote_area": "10000/8000/6000"}, headers=ws_demo.auth("ws_officer"))  # no owners
+    assert r.status_code == 400 and r.get_json()["field"] == "vote_owners"
+    r = client.post(url, json={**VOTE_FIELDS, "vote_owners_yes": "x"}, headers=ws_demo.auth("ws_officer"))
+    assert r.status_code == 400 and r.get_json()["field"] == "vote_owners"
+    with ws_ctx.session(readonly=True) as s:
+        row = s.get(m.BundleProposal, pid)
+        assert row is None or row.status == "proposed"
+
+
 def test_accept_moves_the_buildings_under_the_host_with_audit(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
     p = open_proposals(ws_ctx, ws_demo.street, "building")[0]
     with ws_ctx.session(readonly=True) as s:
@@ -119,6 +136,9 @@ def test_accept_moves_the_buildings_under_the_host_with_audit(client, ws_demo, w
         assert {s.get(m.Building, b).compound_id for b in p["orphan_ids"]} == {p["host_compound_id"]}
         row = s.get(m.BundleProposal, p["id"])
         assert row.status == "accepted" and row.consent_note == note
+        assert (row.vote_area_total, row.vote_area_participating, row.vote_area_yes) == (10000, 8000, 6000)
+        assert (row.vote_owners_total, row.vote_owners_participating, row.vote_owners_yes) == (100, 80, 60)
+        assert row.host_firm == s.get(m.Compound, p["host_compound_id"]).company
         assert s.get(m.Compound, p["host_compound_id"]).households == host_before + int(p["orphan_households"])
         events = s.scalars(select(m.AuditEvent).where(m.AuditEvent.entity_id == p["id"],
                                                       m.AuditEvent.action == "accept")).all()
