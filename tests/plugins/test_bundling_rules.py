@@ -542,3 +542,14 @@ def test_a_new_bundle_is_capped_at_100000_m2() -> None:
     assert sorted(plan.new_bundles["floor_area_m2"]) == [30_000, 90_000]
     assert sorted(sum(plan.new_bundles["orphan_ids"], [])) == ["B0", "B1", "B2", "B3"]
     assert len(run(lay, new_bundle_max_area_m2=150_000).new_bundles) == 1
+
+
+def test_every_unmatched_reason_has_a_label_in_both_languages() -> None:
+    import plugins.bundling.messages  # noqa: F401  (registers the labels)
+    from geoplatform.labels import label
+    from plugins.bundling.rules import UNMATCHED_REASONS
+
+    for reason in UNMATCHED_REASONS:
+        zh, en = label("bundle_reason", reason), label("bundle_reason", reason, "en")
+        assert zh != reason and en != reason and zh != en
+    assert {"street_unknown", "host_under_scale", "host_firm_ineligible"} <= set(UNMATCHED_REASONS)
