@@ -15,9 +15,9 @@ STREET = "150203006"  # 阿尔丁大街街道
 
 def failed_area(lang: str) -> str:
     """The catalogue's refusal of a vote whose participants hold 60% of the area (the web gives the same)."""
-    from geoplatform.i18n import Message, t
+    from geoplatform.i18n import t
 
-    return t("bundling.vote.failed", lang, what=Message("bundling.vote.participation_area"), got="60.0%",
+    return t("bundling.vote.failed", lang, what=t("bundling.vote.participation_area", lang), got="60.0%",
              need="≥ 2/3")
 OTHER = "150203010"
 
