@@ -46,6 +46,7 @@ def _decide(page, pid: str, verb: str, text: str) -> None:  # noqa: ANN001
         wait_for(page, "document.querySelector('#ws-vote-feedback').textContent.includes('2/3')")
         assert "参与表决业主的专有部分面积" in page.inner_text("#ws-vote-feedback")
         page.fill("#ws-vote_area_participating", "8000")
+        page.fill("#ws-vote_area_yes", "6000")
     else:
         assert "is-invalid" in page.get_attribute(f"#ws-{key}", "class")
     page.fill(f"#ws-{key}", text)
