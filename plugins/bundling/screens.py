@@ -45,6 +45,8 @@ MESSAGES = {
         'bundling.ws.vote_area': '按专有部分面积（㎡）', 'bundling.ws.vote_owners': '按业主人数',
         'bundling.ws.vote_total': '总数', 'bundling.ws.vote_participating': '参与表决', 'bundling.ws.vote_yes': '同意',
         'bundling.ws.need_vote': '请填写表决结果：面积和人数的总数、参与表决数、同意数',
+        'bundling.ws.vote_summary': '业主表决：面积 {a_t}㎡，参与 {a_p}㎡，同意 {a_y}㎡；人数 {o_t}，参与 {o_p}，同意 {o_y}',
+        'bundling.ws.host_firm_agreed': '；承接物业企业：{firm}（已协商同意）',
         'bundling.ws.consent_ph': '例：2025年5月业主大会，表决材料编号2025-07',
         'bundling.ws.reason': '驳回理由（必填）',
         'bundling.ws.reason_ph': '例：两小区之间有围墙且业主不同意',
@@ -110,6 +112,9 @@ MESSAGES = {
         'bundling.ws.vote_area': 'By floor area (m²)', 'bundling.ws.vote_owners': 'By owners',
         'bundling.ws.vote_total': 'Total', 'bundling.ws.vote_participating': 'Took part', 'bundling.ws.vote_yes': 'Yes',
         'bundling.ws.need_vote': 'Give the vote: total, participating and yes, by area and by owners',
+        'bundling.ws.vote_summary': ("Owners' vote: area {a_t} m², took part {a_p} m², yes {a_y} m²; owners {o_t}, "
+                                     "took part {o_p}, yes {o_y}"),
+        'bundling.ws.host_firm_agreed': '; host firm: {firm} (agreed)',
         'bundling.ws.consent_ph': "e.g. owners' assembly May 2025, record 2025-07",
         'bundling.ws.reason': 'Reason for rejecting (required)',
         'bundling.ws.reason_ph': 'e.g. walled off, owners object',
@@ -205,7 +210,8 @@ def proposal_rows(context: Any, session: Any, street: str) -> list[dict[str, Any
                  "host_compound_id": r["host_compound_id"], "distance_m": round(float(r["distance_m"]), 1),
                  "merged_floor_area_m2": round(float(r["merged_floor_area_m2"]), 1),
                  "merged_households": int(r["merged_households"]), "status": "proposed", "saved": False,
-                 "version": None, "consent_note": None, "reason": None, "decided_by": None, "decided_at": None}
+                 "version": None, "consent_note": None, "reason": None, "decided_by": None, "decided_at": None,
+                 "vote": None, "host_firm": None}
         else:
             p = {**p, "saved": True}
         p["in_plan"] = True

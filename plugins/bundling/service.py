@@ -209,8 +209,11 @@ def _vote_dict(p: m.BundleProposal) -> dict[str, list[float | int]] | None:
     """The recorded vote {area: [total, participating, yes], owners: [...]} (None: none recorded)."""
     if p.vote_area_total is None or p.vote_owners_total is None:
         return None
-    return {"area": [p.vote_area_total, p.vote_area_participating, p.vote_area_yes],
-            "owners": [p.vote_owners_total, p.vote_owners_participating, p.vote_owners_yes]}
+    def num(v: float | int | None) -> float | int | None:
+        return int(v) if v is not None and float(v).is_integer() else v
+
+    return {"area": [num(p.vote_area_total), num(p.vote_area_participating), num(p.vote_area_yes)],
+            "owners": [num(p.vote_owners_total), num(p.vote_owners_participating), num(p.vote_owners_yes)]}
 
 
 def check_vote(settings: BundlingSettings, vote_area: Any, vote_owners: Any) -> tuple[VoteCount, VoteCount]:

@@ -53,6 +53,8 @@ def _decide(page, pid: str, verb: str, text: str) -> None:  # noqa: ANN001
     page.click("#ws-confirm")
     wait_for(page, f"document.querySelector('#ws-proposals tr[data-id=\"{pid}\"]').dataset.status === "
                    f"'{'accepted' if verb == 'accept' else 'rejected'}'")
+    if verb == "accept":
+        assert "8000" in page.inner_text(f'#ws-proposals tr[data-id="{pid}"] [data-role="vote"]')
 
 
 def test_officer_decides_proposals_of_their_street(officer_page, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811

@@ -151,6 +151,7 @@ def test_accept_moves_the_buildings_under_the_host_with_audit(client, ws_demo, w
     assert again.status_code == 409 and "accepted" in again.get_json()["error"]
     page = client.get("/ws/street", headers=ws_demo.auth("ws_officer")).get_data(as_text=True)
     assert (p["id"], "accepted") in PROPOSAL_ROW.findall(page)
+    assert 'data-role="vote"' in page and "参与 8000㎡" in page  # the recorded vote is shown on the row
 
 
 def test_reject_keeps_the_reason(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811

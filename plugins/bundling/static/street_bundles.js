@@ -123,6 +123,11 @@
     var cell = row.querySelector(".ws-status-cell");
     cell.replaceChildren(el("span", {className: "ws-status ws-status-" + p.status, text: display("bundle_status", p.status)}),
       el("div", {className: "ws-muted", text: msg("bundling.ws.decided_by", {who: p.decided_by || "", at: (p.decided_at || "").replace("T", " ")})}));
+    if (p.status === "accepted" && p.vote) {
+      var v = {a_t: p.vote.area[0], a_p: p.vote.area[1], a_y: p.vote.area[2], o_t: p.vote.owners[0], o_p: p.vote.owners[1], o_y: p.vote.owners[2]};
+      cell.appendChild(el("div", {className: "ws-muted", "data-role": "vote",
+        text: msg("bundling.ws.vote_summary", v) + (p.host_firm ? msg("bundling.ws.host_firm_agreed", {firm: p.host_firm}) : "")}));
+    }
     var note = p.status === "accepted" ? p.consent_note : p.reason;
     if (note) { cell.appendChild(el("div", {className: "ws-muted", "data-role": p.status === "accepted" ? "consent" : "reason", text: note})); }
     row.querySelectorAll(".ws-accept, .ws-reject").forEach(function (b) { b.remove(); });
