@@ -250,6 +250,14 @@ class BundleProposal(Base):
     merged_households: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="proposed", index=True)
     consent_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the owners' vote recorded on acceptance (民法典 §278, RULES §5): area in m², owners counted
+    vote_area_total: Mapped[float | None] = mapped_column(Float, nullable=True)
+    vote_area_participating: Mapped[float | None] = mapped_column(Float, nullable=True)
+    vote_area_yes: Mapped[float | None] = mapped_column(Float, nullable=True)
+    vote_owners_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    vote_owners_participating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    vote_owners_yes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    host_firm: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the host's firm that agreed
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

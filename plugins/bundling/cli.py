@@ -126,7 +126,8 @@ def register(cli: click.Group) -> None:
                 click.echo(f"已保存：新增 {sv['inserted']}，更新 {sv['updated']}，保留已决定 {sv['kept_decided']}，"
                            f"删除过时 {sv['removed_stale']}")
             elif d["proposals"]:
-                click.echo("用 `geoplatform bundle accept 建议编号 --consent-note …` 同意，"
+                click.echo("用 `geoplatform bundle accept 建议编号 --vote-area 总面积/参与面积/同意面积 "
+                           "--vote-owners 总人数/参与人数/同意人数` 同意，"
                            "`geoplatform bundle reject 建议编号 --reason …` 驳回")
 
         emit(data, as_json, human)
@@ -158,18 +159,25 @@ def register(cli: click.Group) -> None:
 
     @bundle.command("accept")
     @click.argument("proposal_id")
+    @click.option("--vote-area", default=None, metavar="TOTAL/PARTICIPATING/YES",
+                  help="The owners' vote by floor area in m² (民法典 §278: participants ≥ 2/3, yes > 1/2 of them).")
+    @click.option("--vote-owners", default=None, metavar="TOTAL/PARTICIPATING/YES",
+                  help="The owners' vote by head count (participants ≥ 2/3 of the owners, yes > 1/2 of them).")
     @click.option("--consent-note", default=None, help="Owners' consent (业主大会表决) reference.")
     @click.option("--user", default=None, help="Act as this stored user (default: the local operator, admin).")
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
-    def accept_cmd(ctx: click.Context, proposal_id: str, consent_note: str | None, user: str | None,
-                   as_json: bool) -> None:
-        """Move the orphan(s) under the host compound (one transaction, audited, reversible by an admin)."""
+    def accept_cmd(ctx: click.Context, proposal_id: str, vote_area: str | None, vote_owners: str | None,
+                   consent_note: str | None, user: str | None, as_json: bool) -> None:
+        """Move the orphan(s) under the host compound (one transaction, audited, reversible by an admin).
+
+        The owners' vote is required and must pass; it is recorded with the host's firm (RULES §5).
+        """
         c = get_context(ctx)
         require_schema(c)
         s = _settings(c)
         result = _decide(c, acting_principal(c, user), "decide_bundle", proposal_id, _service().accept,
-                         consent_note=consent_note, settings=s)
+                         consent_note=consent_note, settings=s, vote_area=vote_area, vote_owners=vote_owners)
         emit(result, as_json, _show)
 
     @bundle.command("reject")

@@ -42,6 +42,15 @@ def blueprint(context: Any) -> Blueprint:
             raise service.UnknownProposal(f"unknown bundle proposal {proposal_id!r}")
         return street
 
+    def vote(body: dict[str, Any], key: str) -> Any:
+        """`key` as "T/P/Y" text, or from the form fields key_total, key_participating, key_yes (None if absent)."""
+        if isinstance(body.get(key), str):
+            return body[key][:100]
+        parts = [body.get(f"{key}_{p}") for p in ("total", "participating", "yes")]
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in parts):
+            return None
+        return ["" if v is None else str(v)[:30] for v in parts]
+
     def decide(proposal_id: str, verb: str, key: str) -> Response:
         body = webshell.json_body()
         text = note(body, key)
@@ -49,12 +58,13 @@ def blueprint(context: Any) -> Blueprint:
         with context.session() as s:
             street = proposal_street(s, proposal_id)
             user = webshell.require(action, {"kind": "bundle", "id": proposal_id, "street_code": street})
-            if text is None and verb != "revert":
+            if text is None and verb == "reject":
                 lang = webshell.lang()
                 raise UserInputError("bundling.need_note", field=key,
                                      what=_text(f"bundling.note.{key}", lang))
-            if verb == "accept":
-                result = service.accept(context, s, user, proposal_id, consent_note=text)
+            if verb == "accept":  # the vote as form fields; refused by the service exactly as on the CLI
+                result = service.accept(context, s, user, proposal_id, consent_note=text,
+                                        vote_area=vote(body, "vote_area"), vote_owners=vote(body, "vote_owners"))
             elif verb == "reject":
                 result = service.reject(context, s, user, proposal_id, reason=text)
             else:
@@ -64,7 +74,8 @@ def blueprint(context: Any) -> Blueprint:
 
     @bp.post("/proposals/<proposal_id>/accept")
     def accept(proposal_id: str) -> Response:
-        """Accept a proposal of the caller's street with the owners' consent note (业主大会表决情况, required)."""
+        """Accept a proposal of the caller's street with the owners' vote (vote_area_total/_participating/_yes,
+        vote_owners_… or vote_area / vote_owners as "T/P/Y"; required, 民法典 §278) and a consent note (optional)."""
         return decide(proposal_id, "accept", "consent_note")
 
     @bp.post("/proposals/<proposal_id>/reject")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -26,16 +27,18 @@ from plugins.bundling.settings import BundlingSettings
 WGS84 = 4326
 ORPHAN_KINDS = ("building", "compound")
 # why an orphan got no host; labels in plugins/bundling/messages.py
-UNMATCHED_REASONS = ("no_host_in_reach", "only_across_barrier", "only_other_street", "host_firm_ineligible")
+UNMATCHED_REASONS = ("no_host_in_reach", "only_across_barrier", "only_other_street", "street_unknown",
+                     "host_under_scale", "host_firm_ineligible")
 # why a compound is under management scale
 SCALE_REASONS = ("single_building", "small_area", "few_households")
 
 ORPHAN_COLUMNS = ["orphan_id", "orphan_kind", "street_code", "floor_area_m2", "households", "orphan_reason"]
 HOST_COLUMNS = ["host_compound_id", "street_code", "management_mode", "floor_area_m2", "households",
-                "managed_count"]
+                "managed_count", "buildings", "at_scale"]
 PROPOSAL_COLUMNS = ["id", "street", "orphan_kind", "orphan_ids", "host_compound_id", "distance_m",
                     "shared_boundary_m", "merged_floor_area_m2", "merged_households", "orphan_floor_area_m2",
-                    "orphan_households", "host_floor_area_m2", "host_households", "within_preferred_area"]
+                    "orphan_households", "host_floor_area_m2", "host_households", "host_planned_floor_area_m2",
+                    "within_preferred_area"]
 BUNDLE_COLUMNS = ["id", "street", "orphan_ids", "floor_area_m2", "households"]
 LINK_COLUMNS = ["proposal_id", "orphan_kind", "orphan_id", "host_compound_id", "distance_m"]
 UNMATCHED_COLUMNS = ["orphan_kind", "orphan_id", "street", "reason", "nearest_host_distance_m"]
@@ -69,6 +72,8 @@ class Plan:
                  "host_compound_id": r.host_compound_id, "distance_m": round(float(r.distance_m), 1),
                  "merged_floor_area_m2": round(float(r.merged_floor_area_m2), 1),
                  "merged_households": int(r.merged_households),
+                 "host_planned_floor_area_m2": round(float(r.host_planned_floor_area_m2), 1),
+                 "within_preferred_area": bool(r.within_preferred_area),
                  "host_firm_warnings": list(self.host_warnings.get(str(r.host_compound_id), ()))}
                 for r in self.proposals.itertuples(index=False)
             ],
@@ -153,8 +158,16 @@ def find_orphans(compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, setti
     return gpd.GeoDataFrame(out, geometry="geometry", crs=crs)
 
 
-def find_hosts(compounds: gpd.GeoDataFrame, settings: BundlingSettings) -> gpd.GeoDataFrame:
-    """Professionally served compounds that may host orphans, with the area they already manage."""
+def find_hosts(compounds: gpd.GeoDataFrame, settings: BundlingSettings,
+               building_counts: pd.Series | None = None) -> gpd.GeoDataFrame:
+    """Professionally served compounds that may host orphans, with the area they already manage.
+
+    `at_scale` (RULES §5): the host with what it manages is at management scale — at least
+    `host_min_floor_area_m2` or `host_min_buildings` buildings, and no orphan itself (a single building,
+    a known area under `min_floor_area_m2` or known households under `min_households`). Only hosts at
+    scale host; plan_bundles gives an orphan only they could have taken the reason `host_under_scale`.
+    `building_counts`: buildings per compound id (without them only the areas and households are judged).
+    """
     crs = compounds.crs or WGS84
     managed_by = compounds["managed_by_id"] if "managed_by_id" in compounds else pd.Series(None, index=compounds.index)
     area = _num(compounds.get("floor_area_m2"), compounds.index).fillna(0.0)
@@ -173,6 +186,22 @@ def find_hosts(compounds: gpd.GeoDataFrame, settings: BundlingSettings) -> gpd.G
         "households": (hh[is_host].to_numpy() + extra_hh.reindex(ids).fillna(0.0).to_numpy()),
         "managed_count": extra_n.reindex(ids).fillna(0).astype(int).to_numpy(),
     }, geometry=compound_geometry(h).to_numpy(), crs=crs)
+    known_area = area.where(_num(compounds.get("floor_area_m2"), compounds.index).notna())
+    known_hh = hh.where(_num(compounds.get("households"), compounds.index).notna())
+    own_area, own_hh = known_area[is_host].to_numpy(), known_hh[is_host].to_numpy()
+    total_area = own_area + extra_area.reindex(ids).fillna(0.0).to_numpy()  # NaN: its own area unknown
+    total_hh = own_hh + extra_hh.reindex(ids).fillna(0.0).to_numpy()
+    if building_counts is not None:
+        per = building_counts.reindex(compounds["id"].to_numpy()).fillna(0).to_numpy()
+        extra_b = pd.Series(per, index=compounds.index).groupby(managed_by.to_numpy()).sum()
+        n_b = per[is_host.to_numpy()] + extra_b.reindex(ids).fillna(0).to_numpy()
+    else:
+        n_b = np.full(len(h), np.nan)
+    orphan_like = (n_b == settings.max_buildings_orphan) | (total_area < settings.min_floor_area_m2) \
+        | (total_hh < settings.min_households)
+    out["buildings"] = n_b
+    out["at_scale"] = ~orphan_like & ((total_area >= settings.host_min_floor_area_m2)
+                                      | (n_b >= settings.host_min_buildings))
     if "company" in h:  # the serving firm: the caller applies the credit gate (RULES §5/§7)
         out["company"] = h["company"].to_numpy(dtype=object)
     return out
@@ -323,8 +352,17 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     resolution), then shared boundary length, then exact distance, then host id.
     `ineligible_hosts`: hosts whose firm fails the credit gate (RULES §7); they host nothing, and an
     orphan left unmatched that one of them could have hosted gets the reason `host_firm_ineligible`.
+    Hosts under management scale (`at_scale` false, see find_hosts) host nothing either: the reason is
+    `host_under_scale` (the firm's reason wins when both apply). An orphan whose street is unknown can
+    have no host (hosts are of the same street) and joins no new bundle: `street_unknown`.
     """
     s = settings
+    under_scale = None
+    if "at_scale" in hosts:
+        at_scale = hosts["at_scale"].fillna(False).to_numpy(dtype=bool)
+        if not at_scale.all():
+            under_scale = hosts[~at_scale]
+            hosts = hosts[at_scale]
     n = len(orphans)
     og = _metric(orphans.geometry, s.metric_crs)
     hg = _metric(hosts.geometry, s.metric_crs)
@@ -438,8 +476,11 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
         parts.append(found.best.take(ok))
         unsettled = np.setdiff1d(unsettled, found.best.o[ok])
     best = _Best.concat(parts)
+    # 3. the 10万 preference is cumulative over the plan: orphans bound for one host together may not push it
+    #    over while another host in reach would stay under (RULES §5)
+    best, load = _settle_loads(best, og, hg, host_tree, barrier_tree, c, s, h_rank)
 
-    proposals, proposal_of, per_host, links = _proposals(og, hg, best, c, s)
+    proposals, proposal_of, per_host, links = _proposals(og, hg, best, c, s, load)
 
     # 4. orphans without a host: reasons, then groups of neighbours
     matched = np.zeros(n, dtype=bool)
@@ -453,10 +494,15 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     nearest[matched] = np.nan
     reason = np.where(blocked_same, "only_across_barrier", np.where(other_street, "only_other_street",
                                                                       "no_host_in_reach"))
+    if under_scale is not None:
+        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), o_street, under_scale, barrier_tree, s)
+        reason = np.where(barred, "host_under_scale", reason)
     if ineligible_hosts is not None and len(ineligible_hosts):
         barred = _usable_host(og, np.flatnonzero(~matched & valid_o), o_street, ineligible_hosts, barrier_tree, s)
         reason = np.where(barred, "host_firm_ineligible", reason)
-    rest = np.flatnonzero(~matched & valid_o)
+    no_street = pd.isna(pd.Series(o_street, dtype=object)).to_numpy() if n else np.zeros(0, bool)
+    reason = np.where(no_street, "street_unknown", reason)
+    rest = np.flatnonzero(~matched & valid_o & ~no_street)  # a new bundle is of one street
     bundles, in_bundle, bundle_of = _new_bundles(og, rest, c, barrier_tree, s)
     left = np.setdiff1d(np.flatnonzero(~matched), in_bundle)
     o_kind, o_id = c.o_kind, c.o_id
@@ -545,7 +591,7 @@ def _renumbered(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _proposals(og: np.ndarray, hg: np.ndarray, best: _Best, c: _Columns,
-               s: BundlingSettings) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Callable[[], gpd.GeoDataFrame] | None]:
+               s: BundlingSettings, load: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Callable[[], gpd.GeoDataFrame] | None]:
     """One proposal per orphan compound, one per host for the orphan buildings it gets.
 
     Returns the proposals, each orphan row's proposal id (None where it has none), the number of
@@ -580,7 +626,9 @@ def _proposals(og: np.ndarray, hg: np.ndarray, best: _Best, c: _Columns,
         "merged_floor_area_m2": merged_area, "merged_households": (hh + h_hh[gh]).astype(int),
         "orphan_floor_area_m2": area, "orphan_households": hh.astype(int),
         "host_floor_area_m2": h_area[gh], "host_households": h_hh[gh].astype(int),
-        "within_preferred_area": merged_area <= s.preferred_max_merged_area_m2,
+        # over the whole plan: the host's area with every orphan the plan proposes to it (RULES §5, cumulative)
+        "host_planned_floor_area_m2": load[gh],
+        "within_preferred_area": load[gh] <= s.preferred_max_merged_area_m2,
     }
     # ids start with the street code, so sorting by id sorts by street first
     by_id = np.argsort(ids.astype(str), kind="stable")
@@ -629,6 +677,7 @@ def _new_bundles(og: np.ndarray, rest: np.ndarray, c: _Columns, barrier_tree: sh
     n = len(rest)
     graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
     _, comp = connected_components(graph, directed=False)
+    comp = _split_large(comp, geoms, o_area[rest], s)
     area = np.bincount(comp, weights=o_area[rest])
     members = area[comp] >= s.new_bundle_min_area_m2
     if not members.any():
@@ -652,3 +701,262 @@ def _new_bundles(og: np.ndarray, rest: np.ndarray, c: _Columns, barrier_tree: sh
     bundle_of = pd.Series(ids, index=agg.index).reindex(frame["comp"]).to_numpy()
     out = out.sort_values(["street", "id"], kind="mergesort").reset_index(drop=True)
     return out, frame["row"].to_numpy(), bundle_of
+
+
+# ---------------------------------------------------------------------------------------------
+# The cumulative 10万 preference (RULES §5)
+
+EXACT_MAX_ASSIGNMENTS = 20_000  # a conflict group with at most this many assignments is solved exactly
+
+
+@dataclass
+class _Pairs:
+    """Usable (orphan, host) pairs: same street, in reach, no barrier between; with distance and shared boundary."""
+
+    o: np.ndarray
+    h: np.ndarray
+    dist: np.ndarray
+    shared: np.ndarray
+
+
+def _usable_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
+                  barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings) -> _Pairs:
+    """Every usable host of each orphan row in `rows`."""
+    q, hi = host_tree.query(og[rows], predicate="dwithin", distance=s.max_distance_m)
+    oi = rows[q]
+    same = c.o_street[oi] == c.h_street[hi]
+    oi, hi = oi[same], hi[same]
+    ok = ~_blocked(og[oi], hg[hi], barrier_tree)
+    oi, hi = oi[ok], hi[ok]
+    dist = shapely.distance(og[oi], hg[hi])
+    shared = np.zeros(len(oi))
+    close = dist <= s.shared_boundary_tolerance_m
+    if close.any():
+        zone = shapely.buffer(hg[hi[close]], s.shared_boundary_tolerance_m)
+        shared[close] = shapely.length(shapely.intersection(shapely.boundary(og[oi[close]]), zone))
+    return _Pairs(oi, hi, dist, shared)
+
+
+def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree | None,
+                  barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings,
+                  h_rank: np.ndarray) -> tuple[_Best, np.ndarray]:
+    """Re-assign orphans whose hosts the plan as a whole pushes over the preferred maximum (RULES §5).
+
+    Each orphan's best host is chosen alone first. Where the orphans bound for one host together
+    (plus what it already holds) push it past `preferred_max_merged_area_m2` although one of them fits
+    there alone, the orphans of the hosts concerned (closed over their usable hosts) are assigned again
+    as one group, minimising in order: the number of orphans on a host over the maximum, the sum of the
+    distances (at the resolution), minus the sum of shared boundary, the sum of exact distances, then
+    each orphan's host rank in orphan order. A group of at most EXACT_MAX_ASSIGNMENTS assignments is
+    solved exactly; a larger one greedily (orphans in order of distance, each to its best host that
+    stays under, else its best host) and then repaired: an orphan on a host over the maximum moves to
+    its best host that stays under with it, until none can. Either way no orphan sits on a host over
+    the maximum while one of its usable hosts would stay under with it.
+
+    Returns the chosen pairs and each host row's planned area (its own and managed area plus its orphans').
+    """
+    cap = s.preferred_max_merged_area_m2
+    base = c.h_area
+
+    def loads(b: _Best) -> np.ndarray:
+        return base + np.bincount(b.h, weights=c.o_area[b.o], minlength=len(base))
+
+    load = loads(best)
+    fits_alone = ~best.over
+    hot = np.zeros(len(base), dtype=bool)
+    hot[best.h[fits_alone & (load[best.h] > cap)]] = True  # a host the orphans push over together
+    if not hot.any() or host_tree is None:
+        return best, load
+    host_of = np.full(len(c.o_id), -1, dtype=np.intp)
+    host_of[best.o] = best.h
+    # the orphans of the hot hosts, closed over the hosts they could use (their orphans take part too)
+    involved = np.zeros(len(c.o_id), dtype=bool)
+    new = np.flatnonzero(hot[np.maximum(host_of, 0)] & (host_of >= 0))
+    pairs: list[_Pairs] = []
+    while len(new):
+        involved[new] = True
+        p = _usable_pairs(new, og, hg, host_tree, barrier_tree, c, s)
+        pairs.append(p)
+        touched = np.zeros(len(base), dtype=bool)
+        touched[p.h] = True
+        new = np.flatnonzero(~involved & (host_of >= 0) & touched[np.maximum(host_of, 0)])
+    allp = _Pairs(*(np.concatenate([getattr(p, f) for p in pairs]) for f in ("o", "h", "dist", "shared")))
+    # each orphan's candidates in its own ranking (as when it is judged alone, without the area)
+    order = np.lexsort((h_rank[allp.h], allp.dist, -allp.shared, _dkey(allp.dist, s.distance_resolution_m),
+                        allp.o, c.o_id_str[allp.o], c.o_kind[allp.o].astype(str)))
+    allp = _Pairs(allp.o[order], allp.h[order], allp.dist[order], allp.shared[order])
+    rows = allp.o[_firsts(allp.o)]  # involved orphans in (kind, id) order
+    # groups: connected components of orphans and hosts over the usable pairs
+    n_o, n_h = len(c.o_id), len(base)
+    graph = coo_matrix((np.ones(len(allp.o)), (allp.o, n_o + allp.h)), shape=(n_o + n_h, n_o + n_h))
+    _, comp = connected_components(graph, directed=False)
+    starts = np.flatnonzero(_firsts(allp.o))
+    ends = np.r_[starts[1:], len(allp.o)]
+    pick = np.full(n_o, -1, dtype=np.intp)  # per orphan row: its chosen pair (position in allp)
+    for group in pd.unique(comp[rows]):
+        at = np.flatnonzero(comp[rows] == group)
+        members = rows[at]
+        cands = [np.arange(a, b) for a, b in zip(starts[at], ends[at], strict=True)]  # best-ranked first
+        if np.prod([float(len(x)) for x in cands]) <= EXACT_MAX_ASSIGNMENTS:
+            pick[members] = _exact(members, cands, allp, c, s, base)
+        else:
+            pick[members] = _greedy(members, cands, allp, c, s, base)
+    # the chosen pairs: the involved orphans' (possibly new) hosts, the others' unchanged
+    keep = ~involved[best.o]
+    sel = pick[np.flatnonzero(involved)]
+    moved = _Best(allp.o[sel], allp.h[sel], allp.dist[sel], allp.shared[sel], np.zeros(len(sel), dtype=bool))
+    out = _Best.concat([best.take(keep), moved])
+    load = loads(out)
+    out.over = load[out.h] > cap
+    return out, load
+
+
+def _group_keys(choice: np.ndarray, members: np.ndarray, allp: _Pairs, c: _Columns, s: BundlingSettings,
+                base: np.ndarray) -> tuple[np.ndarray, ...]:
+    """For each row of `choice` (positions in allp, one column per member): the keys to minimise, most important last."""
+    hosts = allp.h[choice]
+    local, inv = np.unique(hosts, return_inverse=True)
+    inv = inv.reshape(hosts.shape)
+    n, k = choice.shape[0], len(local)
+    area = c.o_area[members]
+    flat = (np.arange(n)[:, None] * k + inv).ravel()
+    load = base[local][None, :] + np.bincount(flat, weights=np.broadcast_to(area, hosts.shape).ravel(),
+                                              minlength=n * k).reshape(n, k)
+    over = np.take_along_axis(load, inv, axis=1) > s.preferred_max_merged_area_m2
+    dkey = _dkey(allp.dist[choice], s.distance_resolution_m).sum(axis=1)
+    shared = np.round(allp.shared[choice].sum(axis=1), 6)
+    dist = np.round(allp.dist[choice].sum(axis=1), 6)
+    return dist, -shared, dkey, over.sum(axis=1)
+
+
+def _exact(members: np.ndarray, cands: list[np.ndarray], allp: _Pairs, c: _Columns, s: BundlingSettings,
+           base: np.ndarray) -> np.ndarray:
+    """The best of every assignment of the group (ties: each member's host rank, in member order)."""
+    shape = tuple(len(x) for x in cands)
+    ranks = np.indices(shape).reshape(len(shape), -1).T  # C order: lexicographic in member order
+    starts = np.array([x[0] for x in cands])
+    choice = starts[None, :] + ranks  # each member's candidates are consecutive in allp
+    keys = _group_keys(choice, members, allp, c, s, base)
+    best = np.lexsort((np.arange(len(choice)), *keys))[0]
+    return choice[best]
+
+
+def _greedy(members: np.ndarray, cands: list[np.ndarray], allp: _Pairs, c: _Columns, s: BundlingSettings,
+            base: np.ndarray) -> np.ndarray:
+    """Orphans in order of distance, each to its best host that stays under (else its best), then repaired."""
+    cap = s.preferred_max_merged_area_m2
+    load = dict(enumerate(base))  # host row → area
+    area = c.o_area[members]
+    first = np.array([x[0] for x in cands])
+    order = np.lexsort((np.arange(len(members)), allp.dist[first], -allp.shared[first],
+                        _dkey(allp.dist[first], s.distance_resolution_m)))
+    pick = first.copy()
+    for i in order:
+        fit = [k for k in cands[i] if load[int(allp.h[k])] + area[i] <= cap]
+        pick[i] = fit[0] if fit else cands[i][0]
+        load[int(allp.h[pick[i]])] += area[i]
+    moved = True
+    while moved:  # each move lowers (area over the maximum, orphans on a host over it): it ends
+        moved = False
+        for i in order:
+            h = int(allp.h[pick[i]])
+            if load[h] <= cap:
+                continue
+            fit = [k for k in cands[i] if int(allp.h[k]) != h and load[int(allp.h[k])] + area[i] <= cap]
+            if fit:
+                load[h] -= area[i]
+                pick[i] = fit[0]
+                load[int(allp.h[pick[i]])] += area[i]
+                moved = True
+    return pick
+
+
+# ---------------------------------------------------------------------------------------------
+# The owners' vote on accepting a proposal (民法典 §278, RULES §5)
+
+VOTE_THRESHOLDS = ("participation_area", "participation_owners", "yes_area", "yes_owners")  # checked in this order
+
+
+@dataclass(frozen=True)
+class VoteCount:
+    """One side of the vote (floor area in m², or owners): total, participating, yes (exact numbers)."""
+
+    total: Fraction
+    participating: Fraction
+    yes: Fraction
+
+    def as_list(self) -> list[float | int]:
+        return [int(v) if v.denominator == 1 else float(v) for v in (self.total, self.participating, self.yes)]
+
+
+def parse_vote(value: object, whole: bool = False) -> VoteCount:
+    """`TOTAL/PARTICIPATING/YES` (text, or a sequence of three numbers) as a VoteCount.
+
+    ValueError when it is not three numbers with total > 0 and 0 ≤ yes ≤ participating ≤ total, or (with
+    `whole`, for owners) when a number is not whole.
+    """
+    parts = value.split("/") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else None
+    if parts is None or len(parts) != 3:
+        raise ValueError("three numbers TOTAL/PARTICIPATING/YES expected")
+    try:
+        nums = [Fraction(str(p).strip()) for p in parts]
+    except (ValueError, ZeroDivisionError) as exc:
+        raise ValueError("three numbers TOTAL/PARTICIPATING/YES expected") from exc
+    total, participating, yes = nums
+    if whole and any(n.denominator != 1 for n in nums):
+        raise ValueError("owners are counted in whole numbers")
+    if not (total > 0 and 0 <= yes <= participating <= total):
+        raise ValueError("0 ≤ YES ≤ PARTICIPATING ≤ TOTAL and TOTAL > 0 expected")
+    return VoteCount(total, participating, yes)
+
+
+def vote_failures(area: VoteCount, owners: VoteCount, settings: BundlingSettings) -> list[tuple[str, Fraction, str]]:
+    """The thresholds the vote misses, in VOTE_THRESHOLDS order: (threshold, the share reached, what is needed).
+
+    Participation: participants hold ≥ `vote_participation_min` of the area and of the owners; yes: the yes
+    votes are > `vote_yes_over` of the participating area and of the participating owners (民法典 §278).
+    """
+    part, yes = Fraction(settings.vote_participation_min), Fraction(settings.vote_yes_over)
+    out = []
+    for name, side in (("area", area), ("owners", owners)):
+        share = side.participating / side.total
+        if share < part:
+            out.append((f"participation_{name}", share, f"≥ {part}"))
+    for name, side in (("area", area), ("owners", owners)):
+        share = side.yes / side.participating if side.participating else Fraction(0)
+        if share <= yes:
+            out.append((f"yes_{name}", share, f"> {yes}"))
+    return sorted(out, key=lambda f: VOTE_THRESHOLDS.index(f[0]))
+
+
+def _split_large(comp: np.ndarray, geoms: np.ndarray, area: np.ndarray, s: BundlingSettings) -> np.ndarray:
+    """Groups over `new_bundle_max_area_m2` split into parts of at most that area (RULES §5: 3–10万 m²).
+
+    A group's members are taken from west to east (then south to north, by a point inside each) and cut
+    where the next member would take the part over the maximum (a part under the new-bundle minimum is no
+    bundle: its members stay unmatched). A member larger than the maximum alone is a part alone.
+    Returns new group numbers.
+    """
+    cap = s.new_bundle_max_area_m2
+    total = np.bincount(comp, weights=area)
+    if not (total > cap).any():
+        return comp
+    out = comp.copy()
+    next_id = int(comp.max()) + 1
+    pts = shapely.point_on_surface(geoms)
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    for g in np.flatnonzero(total > cap):
+        rows = np.flatnonzero(comp == g)
+        rows = rows[np.lexsort((y[rows], x[rows]))]
+        parts: list[list[int]] = [[]]
+        sums = [0.0]
+        for r in rows:
+            if parts[-1] and sums[-1] + area[r] > cap:
+                parts.append([])
+                sums.append(0.0)
+            parts[-1].append(int(r))
+            sums[-1] += float(area[r])
+        for part in parts[1:]:
+            out[part] = next_id
+            next_id += 1
+    return out

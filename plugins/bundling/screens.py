@@ -40,8 +40,14 @@ MESSAGES = {
         'bundling.ws.accept': '同意打包',
         'bundling.ws.reject': '驳回',
         'bundling.ws.show': '定位',
-        'bundling.ws.consent': '业主大会表决情况（必填）',
-        'bundling.ws.consent_ph': '例：2025年5月业主大会表决，同意户数占比72%、面积占比70%',
+        'bundling.ws.consent': '表决说明（选填，如业主大会日期、材料编号）',
+        'bundling.ws.vote': '业主表决结果（必填，民法典第二百七十八条：参与表决≥2/3，同意>参与的1/2）',
+        'bundling.ws.vote_area': '按专有部分面积（㎡）', 'bundling.ws.vote_owners': '按业主人数',
+        'bundling.ws.vote_total': '总数', 'bundling.ws.vote_participating': '参与表决', 'bundling.ws.vote_yes': '同意',
+        'bundling.ws.need_vote': '请填写表决结果：面积和人数的总数、参与表决数、同意数',
+        'bundling.ws.vote_summary': '业主表决：面积 {a_t}㎡，参与 {a_p}㎡，同意 {a_y}㎡；人数 {o_t}，参与 {o_p}，同意 {o_y}',
+        'bundling.ws.host_firm_agreed': '；承接物业企业：{firm}（已协商同意）',
+        'bundling.ws.consent_ph': '例：2025年5月业主大会，表决材料编号2025-07',
         'bundling.ws.reason': '驳回理由（必填）',
         'bundling.ws.reason_ph': '例：两小区之间有围墙且业主不同意',
         'bundling.ws.confirm_accept': '确认同意',
@@ -101,8 +107,15 @@ MESSAGES = {
         'bundling.ws.accept': 'Accept',
         'bundling.ws.reject': 'Reject',
         'bundling.ws.show': 'Show',
-        'bundling.ws.consent': "Owners' assembly vote (required)",
-        'bundling.ws.consent_ph': "e.g. owners' assembly May 2025: 72% of households, 70% of area in favour",
+        'bundling.ws.consent': "Note on the vote (optional: assembly date, record number)",
+        'bundling.ws.vote': "The owners' vote (required, Civil Code §278: participants ≥ 2/3, yes > 1/2 of them)",
+        'bundling.ws.vote_area': 'By floor area (m²)', 'bundling.ws.vote_owners': 'By owners',
+        'bundling.ws.vote_total': 'Total', 'bundling.ws.vote_participating': 'Took part', 'bundling.ws.vote_yes': 'Yes',
+        'bundling.ws.need_vote': 'Give the vote: total, participating and yes, by area and by owners',
+        'bundling.ws.vote_summary': ("Owners' vote: area {a_t} m², took part {a_p} m², yes {a_y} m²; owners {o_t}, "
+                                     "took part {o_p}, yes {o_y}"),
+        'bundling.ws.host_firm_agreed': '; host firm: {firm} (agreed)',
+        'bundling.ws.consent_ph': "e.g. owners' assembly May 2025, record 2025-07",
         'bundling.ws.reason': 'Reason for rejecting (required)',
         'bundling.ws.reason_ph': 'e.g. walled off, owners object',
         'bundling.ws.confirm_accept': 'Confirm accept',
@@ -197,7 +210,8 @@ def proposal_rows(context: Any, session: Any, street: str) -> list[dict[str, Any
                  "host_compound_id": r["host_compound_id"], "distance_m": round(float(r["distance_m"]), 1),
                  "merged_floor_area_m2": round(float(r["merged_floor_area_m2"]), 1),
                  "merged_households": int(r["merged_households"]), "status": "proposed", "saved": False,
-                 "version": None, "consent_note": None, "reason": None, "decided_by": None, "decided_at": None}
+                 "version": None, "consent_note": None, "reason": None, "decided_by": None, "decided_at": None,
+                 "vote": None, "host_firm": None}
         else:
             p = {**p, "saved": True}
         p["in_plan"] = True

@@ -18,7 +18,15 @@ from geoplatform import models as m
 from geoplatform.errors import Conflict, Forbidden, NotFound, UserInputError
 from geoplatform.principal import Principal
 from geoplatform.store import read_frame
-from plugins.bundling.rules import Plan, find_hosts, find_orphans, plan_bundles
+from plugins.bundling.rules import (
+    Plan,
+    VoteCount,
+    find_hosts,
+    find_orphans,
+    parse_vote,
+    plan_bundles,
+    vote_failures,
+)
 from plugins.bundling.settings import BundlingSettings, load_settings
 
 Gate = Callable[[list[Any]], dict[Any, exchange.FirmEligibility]]  # firm keys → the RULES §7 credit gate
@@ -113,7 +121,7 @@ def compute_plan(session: Session, settings: BundlingSettings, street: str | Non
     orphans = find_orphans(compounds, lone.assign(compound_id=None), settings, building_counts=counts)
     if street is not None:
         orphans = orphans[orphans["street_code"] == street]
-    hosts = find_hosts(compounds, settings)
+    hosts = find_hosts(compounds, settings, building_counts=counts)
     ok, warnings = host_gate(session, hosts, eligibility)
     plan = plan_bundles(orphans, hosts[ok], barriers, settings, ineligible_hosts=hosts[~ok])
     plan.host_warnings = warnings
@@ -192,9 +200,50 @@ def proposal_dict(p: m.BundleProposal) -> dict[str, Any]:
     return {"id": p.id, "street": p.street_code, "orphan_kind": p.orphan_kind, "orphan_ids": list(p.orphan_ids or []),
             "host_compound_id": p.host_compound_id, "distance_m": p.distance_m,
             "merged_floor_area_m2": p.merged_floor_area_m2, "merged_households": p.merged_households,
-            "status": p.status, "consent_note": p.consent_note, "reason": p.reason, "decided_by": p.decided_by,
+            "status": p.status, "consent_note": p.consent_note, "vote": _vote_dict(p), "host_firm": p.host_firm, "reason": p.reason, "decided_by": p.decided_by,
             "decided_at": p.decided_at.isoformat(timespec="seconds") if p.decided_at else None,
             "version": p.version}
+
+
+def _vote_dict(p: m.BundleProposal) -> dict[str, list[float | int]] | None:
+    """The recorded vote {area: [total, participating, yes], owners: [...]} (None: none recorded)."""
+    if p.vote_area_total is None or p.vote_owners_total is None:
+        return None
+    def num(v: float | int | None) -> float | int | None:
+        return int(v) if v is not None and float(v).is_integer() else v
+
+    return {"area": [num(p.vote_area_total), num(p.vote_area_participating), num(p.vote_area_yes)],
+            "owners": [num(p.vote_owners_total), num(p.vote_owners_participating), num(p.vote_owners_yes)]}
+
+
+def check_vote(settings: BundlingSettings, vote_area: Any, vote_owners: Any) -> tuple[VoteCount, VoteCount]:
+    """The owners' vote given on acceptance, parsed and judged (RULES §5, 民法典 §278).
+
+    `vote_area` / `vote_owners`: "TOTAL/PARTICIPATING/YES" or three numbers. A missing or malformed vote
+    is a UserInputError naming the field (`vote_area`, `vote_owners`); a vote that misses a threshold is a
+    UserInputError `bundling.vote.failed` naming the threshold, the share reached and the share needed.
+    """
+    from geoplatform.i18n import Message
+
+    counts = []
+    for field, value, whole in (("vote_area", vote_area, False), ("vote_owners", vote_owners, True)):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise UserInputError("bundling.vote.missing", field=field, what=Message(f"bundling.vote.{field}"))
+        try:
+            counts.append(parse_vote(value, whole=whole))
+        except ValueError as exc:
+            shown = value if isinstance(value, str) else "/".join(str(v) for v in value) \
+                if isinstance(value, (list, tuple)) else str(value)
+            raise UserInputError("bundling.vote.invalid", field=field, what=Message(f"bundling.vote.{field}"),
+                                 value=shown[:100], why=str(exc)) from exc
+    area, owners = counts
+    failed = vote_failures(area, owners, settings)
+    if failed:
+        threshold, share, need = failed[0]
+        raise UserInputError("bundling.vote.failed", field="vote_area" if threshold.endswith("area") else "vote_owners",
+                             threshold=threshold, what=Message(f"bundling.vote.{threshold}"),
+                             got=f"{float(share) * 100:.1f}%", need=need)
+    return area, owners
 
 
 def list_proposals(session: Session, street: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
@@ -277,12 +326,18 @@ def _host(session: Session, settings: BundlingSettings, p: m.BundleProposal) -> 
 
 
 def accept(context: Any, session: Session, principal: Principal, proposal_id: str,
-           consent_note: str | None = None, settings: BundlingSettings | None = None) -> dict[str, Any]:
-    """Move the orphan(s) under the host in the caller's transaction, recording before_state and audit rows."""
+           consent_note: str | None = None, settings: BundlingSettings | None = None,
+           vote_area: Any = None, vote_owners: Any = None) -> dict[str, Any]:
+    """Move the orphan(s) under the host in the caller's transaction, recording before_state and audit rows.
+
+    The owners' vote is required and must pass (check_vote); it is recorded with the host's firm, whose
+    agreement the acceptance records (RULES §5: 协商洽谈).
+    """
     settings = settings or settings_for(context)
     p = get_proposal(session, settings, proposal_id)
     _authorise(context, session, principal, "decide_bundle", p)
     _check_state(p, DECIDABLE, "accepted")
+    area_vote, owners_vote = check_vote(settings, vote_area, vote_owners)
     host = _host(session, settings, p)
     orphan_ids = list(p.orphan_ids or [])
     before: dict[str, Any] = {"host": {"id": host.id, **{f: getattr(host, f) for f in HOST_FIELDS}}}
@@ -330,6 +385,11 @@ def accept(context: Any, session: Session, principal: Principal, proposal_id: st
     status_before = p.status
     p.status = "accepted"
     p.consent_note = consent_note
+    p.vote_area_total, p.vote_area_participating, p.vote_area_yes = area_vote.as_list()
+    p.vote_owners_total, p.vote_owners_participating, p.vote_owners_yes = owners_vote.as_list()
+    p.host_firm = host.company
+    after["vote"] = _vote_dict(p)
+    after["host_firm"] = host.company
     p.decided_by = principal.name
     p.decided_at = m.utcnow()
     p.before_state = audit.jsonable({**before, "after": after})

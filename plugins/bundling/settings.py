@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from fractions import Fraction
 from typing import Any
 
 from geoplatform.config import PlanSettings
@@ -28,8 +29,19 @@ class BundlingSettings:
     max_distance_m: float = 300.0
     # [Q] management area 3–10万 m²: hosts whose merged area stays within this are preferred
     preferred_max_merged_area_m2: float = 100_000.0
+    # [Q] plan "划入邻近成规模体系的有物业小区" + Inner Mongolia minimum management area 3万 m²: a host is at
+    # management scale with at least this floor area (its own plus what it already manages) ...
+    host_min_floor_area_m2: float = 30_000.0
+    # [D] ... or at least this many buildings (RULES §5); and it is no orphan itself (single building, small, few)
+    host_min_buildings: int = 2
     # [Q] Inner Mongolia minimum management area 3万 m²: an orphan group this large is a new bundle
     new_bundle_min_area_m2: float = 30_000.0
+    # [Q] management area 3–10万 m²: a new bundle larger than this is split (RULES §5)
+    new_bundle_max_area_m2: float = 100_000.0
+    # [Q] 民法典 §278: the owners taking part in a vote hold at least this share of the area and of the owners
+    vote_participation_min: str = "2/3"
+    # [Q] 民法典 §278: the yes votes are more than this share of the participating area and owners
+    vote_yes_over: str = "1/2"
     # [D] orphans closer than this are neighbours in a new bundle (None: max_distance_m)
     group_distance_m: float | None = None
     # [D] distances are compared at this resolution so that ties fall to the shared boundary
@@ -65,11 +77,19 @@ def load_settings(overrides: dict[str, Any] | None = None, **kw: Any) -> Bundlin
     for key, value in values.items():
         if key in ("orphan_modes", "host_modes"):
             clean[key] = tuple(value)
+        elif key in ("vote_participation_min", "vote_yes_over"):
+            try:
+                share = Fraction(str(value))
+            except (ValueError, ZeroDivisionError) as exc:
+                raise ValueError(f"[rules.bundling]: {key} must be a share like 2/3, got {value!r}") from exc
+            if not 0 < share < 1:
+                raise ValueError(f"[rules.bundling]: {key} must be between 0 and 1, got {value!r}")
+            clean[key] = str(share)
         elif key == "include_unknown":
             if not isinstance(value, bool):
                 raise ValueError(f"[rules.bundling]: include_unknown must be true or false, got {value!r}")
             clean[key] = value
-        elif key in ("min_households", "max_buildings_orphan", "metric_crs"):
+        elif key in ("min_households", "max_buildings_orphan", "metric_crs", "host_min_buildings"):
             clean[key] = int(value)
         elif value is not None:
             clean[key] = float(value)

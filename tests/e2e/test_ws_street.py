@@ -37,11 +37,24 @@ def _decide(page, pid: str, verb: str, text: str) -> None:  # noqa: ANN001
     row.locator(f".ws-{verb}").click()
     key = "consent_note" if verb == "accept" else "reason"
     page.click("#ws-confirm")  # empty: refused in the page, nothing sent
-    assert "is-invalid" in page.get_attribute(f"#ws-{key}", "class")
+    if verb == "accept":  # the owners' vote (民法典 §278): a failed one is refused by the server, naming the threshold
+        assert "is-invalid" in page.get_attribute("#ws-vote_area_total", "class")
+        for side, counts in (("vote_area", (10000, 6000, 4000)), ("vote_owners", (100, 80, 60))):
+            for part, n in zip(("total", "participating", "yes"), counts, strict=True):
+                page.fill(f"#ws-{side}_{part}", str(n))
+        page.click("#ws-confirm")
+        wait_for(page, "document.querySelector('#ws-vote-feedback').textContent.includes('2/3')")
+        assert "参与表决业主的专有部分面积" in page.inner_text("#ws-vote-feedback")
+        page.fill("#ws-vote_area_participating", "8000")
+        page.fill("#ws-vote_area_yes", "6000")
+    else:
+        assert "is-invalid" in page.get_attribute(f"#ws-{key}", "class")
     page.fill(f"#ws-{key}", text)
     page.click("#ws-confirm")
     wait_for(page, f"document.querySelector('#ws-proposals tr[data-id=\"{pid}\"]').dataset.status === "
                    f"'{'accepted' if verb == 'accept' else 'rejected'}'")
+    if verb == "accept":
+        assert "8000" in page.inner_text(f'#ws-proposals tr[data-id="{pid}"] [data-role="vote"]')
 
 
 def test_officer_decides_proposals_of_their_street(officer_page, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811

@@ -14,7 +14,7 @@ from geoplatform.principal import Principal
 from geoplatform.store import insert_records
 from plugins.bundling import decide, service
 from plugins.bundling.rules import find_hosts
-from tests.plugins.test_bundling_layouts import S1, S2, Layout, point, rect
+from tests.plugins.test_bundling_layouts import S1, S2, VOTE, Layout, point, rect
 
 ADMIN = Principal(name="admin1", role="admin")
 OFFICER_1 = Principal(name="officer1", role="street_officer", street_code=S1)
@@ -117,7 +117,7 @@ def test_save_plan_never_duplicates_nor_clobbers_decisions(seeded) -> None:  # n
     with ctx.session() as s:
         service.reject(ctx, s, ADMIN, c1, reason="业主不同意")
     with ctx.session() as s:
-        service.accept(ctx, s, ADMIN, proposal_for(ctx, "B1"), consent_note="业主大会表决通过")
+        service.accept(ctx, s, ADMIN, proposal_for(ctx, "B1"), consent_note="业主大会表决通过", **VOTE)
     with ctx.session() as s:  # H3 loses its property company: B3's proposal is stale
         s.get(m.Compound, "H3").management_mode = "none"
     with ctx.session() as s:
@@ -136,7 +136,7 @@ def test_accept_buildings_then_revert_restores_exactly(seeded) -> None:  # noqa:
     before = snapshot(ctx)
     pid = proposal_for(ctx, "B1")
     with ctx.session() as s:
-        out = service.accept(ctx, s, OFFICER_1, pid, consent_note="2025年3月业主大会表决通过")
+        out = service.accept(ctx, s, OFFICER_1, pid, consent_note="2025年3月业主大会表决通过", **VOTE)
     assert out["status"] == "accepted" and out["decided_by"] == "officer1"
     after = snapshot(ctx)
     assert after["buildings"]["B1"] == after["buildings"]["B2"] == "H1"
@@ -169,7 +169,7 @@ def test_accept_buildings_then_revert_restores_exactly(seeded) -> None:  # noqa:
     assert {e.entity_id for e in audit_rows(ctx, action="revert", entity="building")} == {"B1", "B2"}
     assert pid in plan_ids(ctx)  # orphans again, same deterministic id
     with ctx.session() as s:  # a reverted proposal may be decided again
-        assert service.accept(ctx, s, OFFICER_1, pid)["status"] == "accepted"
+        assert service.accept(ctx, s, OFFICER_1, pid, **VOTE)["status"] == "accepted"
 
 
 def test_accept_compound_follows_the_host_then_revert(seeded) -> None:  # noqa: ANN001
@@ -177,7 +177,7 @@ def test_accept_compound_follows_the_host_then_revert(seeded) -> None:  # noqa: 
     before = snapshot(ctx)
     pid = proposal_for(ctx, "C1")
     with ctx.session() as s:
-        service.accept(ctx, s, OFFICER_1, pid, consent_note="业主大会同意")
+        service.accept(ctx, s, OFFICER_1, pid, consent_note="业主大会同意", **VOTE)
     with ctx.session(readonly=True) as s:
         c1, h2 = s.get(m.Compound, "C1"), s.get(m.Compound, "H2")
         assert (c1.managed_by_id, c1.management_mode, c1.company) == \
@@ -207,7 +207,7 @@ def test_reject_needs_a_reason_and_is_final_for_replanning(seeded) -> None:  # n
         out = service.reject(ctx, s, OFFICER_1, pid, reason="两小区之间有围墙，业主不同意")
     assert out["status"] == "rejected" and out["reason"] == "两小区之间有围墙，业主不同意"
     with pytest.raises(service.BundleError, match="rejected"), ctx.session() as s:
-        service.accept(ctx, s, OFFICER_1, pid)
+        service.accept(ctx, s, OFFICER_1, pid, **VOTE)
     with pytest.raises(service.BundleError, match="only accepted"), ctx.session() as s:
         service.revert(ctx, s, ADMIN, pid, note="表决无效")
     assert [e.action for e in audit_rows(ctx, entity="bundle_proposal", entity_id=pid)] == ["reject"]
@@ -224,7 +224,7 @@ def test_only_the_streets_officer_decides(seeded, principal: Principal, action: 
     pid = proposal_for(ctx, "B1")
     with pytest.raises(service.BundleDenied), ctx.session() as s:
         if action == "accept":
-            service.accept(ctx, s, principal, pid)
+            service.accept(ctx, s, principal, pid, **VOTE)
         else:
             service.reject(ctx, s, principal, pid, reason="x")
     assert snapshot(ctx) == before
@@ -237,7 +237,7 @@ def test_revert_is_for_admins(seeded) -> None:  # noqa: ANN001
     ctx = seeded
     pid = proposal_for(ctx, "B1")
     with ctx.session() as s:
-        service.accept(ctx, s, OFFICER_1, pid)
+        service.accept(ctx, s, OFFICER_1, pid, **VOTE)
     accepted = snapshot(ctx)
     for who in (OFFICER_1, OFFICER_2, VIEWER):
         with pytest.raises(service.BundleDenied), ctx.session() as s:
@@ -254,11 +254,11 @@ def test_accept_refuses_when_the_data_changed(seeded) -> None:  # noqa: ANN001
         s.get(m.Building, "B2").compound_id = "H2"
     before = snapshot(ctx)
     with pytest.raises(service.BundleError, match="B2 already belongs"), ctx.session() as s:
-        service.accept(ctx, s, ADMIN, pid)
+        service.accept(ctx, s, ADMIN, pid, **VOTE)
     with ctx.session() as s:
         s.get(m.Compound, "H2").management_mode = "none"
     with pytest.raises(service.BundleError, match="no longer professionally managed"), ctx.session() as s:
-        service.accept(ctx, s, ADMIN, _stored_for(ctx, "C1"))
+        service.accept(ctx, s, ADMIN, _stored_for(ctx, "C1"), **VOTE)
     assert snapshot(ctx)["buildings"] == before["buildings"]
 
 
@@ -271,7 +271,7 @@ def test_revert_refuses_when_the_host_changed_since(seeded) -> None:  # noqa: AN
     ctx = seeded
     pid = proposal_for(ctx, "B1")
     with ctx.session() as s:
-        service.accept(ctx, s, ADMIN, pid)
+        service.accept(ctx, s, ADMIN, pid, **VOTE)
     with ctx.session() as s:
         s.get(m.Compound, "H1").households = 999
     changed = snapshot(ctx)
@@ -282,7 +282,7 @@ def test_revert_refuses_when_the_host_changed_since(seeded) -> None:  # noqa: AN
 
 def test_unknown_proposal(seeded) -> None:  # noqa: ANN001
     with pytest.raises(service.BundleError, match="unknown bundle proposal"), seeded.session() as s:
-        service.accept(seeded, s, ADMIN, f"{S1}-B-0000000000")
+        service.accept(seeded, s, ADMIN, f"{S1}-B-0000000000", **VOTE)
     with pytest.raises(service.BundleError, match="unknown bundle proposal"), seeded.session() as s:
         service.revert(seeded, s, ADMIN, "nope")
 

@@ -17,6 +17,7 @@ _to_m = Transformer.from_crs(4326, METRIC, always_xy=True)
 _to_deg = Transformer.from_crs(METRIC, 4326, always_xy=True)
 X0, Y0 = _to_m.transform(109.80, 40.65)  # local origin: metres east/north of this point
 S1, S2 = "150203006", "150203010"  # two street codes
+VOTE = {"vote_area": "10000/8000/6000", "vote_owners": "100/80/60"}  # an owners' vote that passes (民法典 §278)
 
 
 def to_wgs(geom: shapely.Geometry) -> shapely.Geometry:

@@ -13,9 +13,12 @@ from tests.plugins.test_bundling_layouts import S1, S2, Layout, point, rect
 
 
 def run(layout: Layout, **overrides):  # noqa: ANN201
+    """The plan of a layout, the hosts with their building counts (as the service passes them)."""
     s = load_settings(overrides)
     compounds, buildings, barriers = layout.frames()
-    return plan_bundles(find_orphans(compounds, buildings, s), find_hosts(compounds, s), barriers, s)
+    counts = buildings[buildings["compound_id"].notna()].groupby("compound_id").size()
+    return plan_bundles(find_orphans(compounds, buildings, s), find_hosts(compounds, s, building_counts=counts),
+                        barriers, s)
 
 
 def host_of(plan, orphan_id: str) -> str | None:  # noqa: ANN001
@@ -174,7 +177,8 @@ def test_buildings_for_one_host_form_one_proposal() -> None:
     assert b["merged_households"] == 450
     assert b["id"] == proposal_id(S1, "building", "H-NEAR", ["B2", "B1"])
     assert set(b) == {"id", "street", "orphan_kind", "orphan_ids", "host_compound_id", "distance_m",
-                      "merged_floor_area_m2", "merged_households", "host_firm_warnings"}
+                      "merged_floor_area_m2", "merged_households", "host_planned_floor_area_m2",
+                      "within_preferred_area", "host_firm_warnings"}
     assert b["host_firm_warnings"] == []  # no credit gate asked here (plugins.bundling.service.compute_plan does)
 
 
@@ -347,7 +351,19 @@ def reference(orphans, hosts, barriers, s: BundlingSettings) -> dict[str, str]: 
     return out
 
 
+@pytest.fixture
+def alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each orphan judged alone: the staged search without the cumulative step (tests/plugins/test_bundling_cumulative.py)."""
+    from plugins.bundling import rules
+
+    def judged_alone(best, og, hg, host_tree, barrier_tree, c, s, h_rank):  # noqa: ANN001, ANN202
+        return best, c.h_area + np.bincount(best.h, weights=c.o_area[best.o], minlength=len(c.h_area))
+
+    monkeypatch.setattr(rules, "_settle_loads", judged_alone)
+
+
 @pytest.mark.parametrize("seed", range(12))
+@pytest.mark.usefixtures("alone")
 def test_staged_search_matches_the_plain_rule(seed: int) -> None:
     rng = np.random.default_rng(seed)
     lay = Layout()
@@ -384,6 +400,7 @@ def _plan_vs_reference(lay: Layout):  # noqa: ANN202
     return plan, got, reference(orphans, hosts, barriers, s), len(orphans)
 
 
+@pytest.mark.usefixtures("alone")
 def test_staged_search_matches_the_plain_rule_on_a_crowded_layout() -> None:
     """Enough orphans that the large-batch shortcuts (box pre-test of barriers, reach filter) are in play."""
     rng = np.random.default_rng(99)
@@ -432,3 +449,107 @@ def test_unknown_mode_is_no_orphan_unless_asked(include_unknown: bool, orphan: b
 def test_include_unknown_must_be_a_boolean() -> None:
     with pytest.raises(ValueError, match="include_unknown"):
         load_settings({"include_unknown": "yes"})
+
+
+# --- hosts at management scale; a street unknown (issue 24 item 11) ---------------------------------
+
+
+@pytest.mark.parametrize(("area", "households", "n_buildings", "at_scale"), [
+    (40_000.0, 400, 4, True),  # both
+    (40_000.0, 400, 0, True),  # ≥ 3万 m² (no building recorded)
+    (20_000.0, 200, 2, True),  # ≥ 2 buildings
+    (20_000.0, 200, 1, False),  # a single building of 2万 m²: neither
+    (40_000.0, 400, 1, False),  # a single building is an orphan itself, whatever its area
+    (8_000.0, 200, 3, False),  # under 1万 m²: an orphan itself
+    (20_000.0, 60, 3, False),  # under 100 households: an orphan itself
+    (None, None, 0, False),  # nothing known: its scale is not established
+])
+def test_a_host_must_be_at_management_scale(area: float | None, households: int | None, n_buildings: int,
+                                            at_scale: bool) -> None:
+    lay = near_host(gap=20, area=area, households=households, n_buildings=n_buildings).lone("B1", BUILDING)
+    plan = run(lay)
+    assert (host_of(plan, "B1") == "H-NEAR") is at_scale
+    assert reason_of(plan, "B1") == (None if at_scale else "host_under_scale")
+
+
+def test_the_host_scale_counts_what_it_manages_and_is_a_setting() -> None:
+    lay = near_host(gap=20, area=20_000, households=200, n_buildings=1).lone("B1", BUILDING)
+    lay.host("M", rect(400, 400, 20, 20), area=15_000, households=150, n_buildings=1, managed_by_id="H-NEAR")
+    assert host_of(run(lay), "B1") == "H-NEAR"  # 3.5万 m², 2 buildings with the one it manages
+    assert reason_of(run(lay, host_min_floor_area_m2=40_000, host_min_buildings=3), "B1") == \
+        "host_under_scale"
+
+
+def test_an_under_scale_host_is_passed_over_for_one_at_scale() -> None:
+    lay = near_host(gap=20, area=20_000, households=200, n_buildings=1).host("H-FAR", rect(-250, -40, 100, 100))
+    plan = run(lay.lone("B1", BUILDING))
+    assert host_of(plan, "B1") == "H-FAR"
+
+
+def test_a_lone_building_without_street_is_street_unknown() -> None:
+    lay = near_host(gap=20).lone("B1", BUILDING, street=None)
+    plan = run(lay)
+    assert reason_of(plan, "B1") == "street_unknown"
+    # and such buildings form no new bundle, however large together
+    lay = Layout().lone("B1", BUILDING, street=None, area=20_000).lone("B2", rect(0, 40), street=None, area=20_000)
+    plan = run(lay)
+    assert plan.new_bundles.empty
+    assert {reason_of(plan, "B1"), reason_of(plan, "B2")} == {"street_unknown"}
+
+
+# --- the owners' vote (民法典 §278) and the new bundles' cap (issue 24 item 12) -----------------------
+
+
+@pytest.mark.parametrize(("area", "owners", "failed"), [
+    ("9/6/4", "9/6/4", []),  # exactly 2/3 take part; 4 of 6 say yes
+    ("10000/8000/6000", "100/80/60", []),
+    ("10000/6000/4000", "100/80/60", ["participation_area"]),  # 60% of the area took part
+    ("10000/8000/6000", "100/60/50", ["participation_owners"]),
+    ("10000/8000/4000", "100/80/60", ["yes_area"]),  # exactly half of the participating area: not more
+    ("10000/8000/6000", "100/80/40", ["yes_owners"]),
+    ("10000/0/0", "100/0/0", ["participation_area", "participation_owners", "yes_area", "yes_owners"]),
+    ("10000.5/6667.0/3334", "3/2/2", []),  # areas need not be whole; 6667/10000.5 ≥ 2/3
+])
+def test_the_owners_vote(area: str, owners: str, failed: list[str]) -> None:
+    from plugins.bundling.rules import parse_vote, vote_failures
+
+    got = vote_failures(parse_vote(area), parse_vote(owners, whole=True), BundlingSettings())
+    assert [f[0] for f in got] == failed
+
+
+def test_vote_thresholds_are_settings_and_counts_are_checked() -> None:
+    from plugins.bundling.rules import parse_vote, vote_failures
+
+    s = load_settings({"vote_participation_min": "3/4", "vote_yes_over": "2/3"})
+    assert [f[0] for f in vote_failures(parse_vote("100/70/60"), parse_vote("10/8/5"), s)] == \
+        ["participation_area", "yes_owners"]
+    for bad in ("10/11/5", "10/5/6", "0/0/0", "a/b/c", "10/5", "-1/0/0", ""):
+        with pytest.raises(ValueError):
+            parse_vote(bad)
+    with pytest.raises(ValueError, match="whole"):
+        parse_vote("100/80.5/60", whole=True)
+    with pytest.raises(ValueError, match="vote_yes_over"):
+        load_settings({"vote_yes_over": "3/2"})
+
+
+def test_a_new_bundle_is_capped_at_100000_m2() -> None:
+    lay = Layout()
+    for i in range(4):  # four neighbouring 30,000 m² orphans, no host: 12万 m² together
+        lay.lone(f"B{i}", rect(i * 60, 0, 40, 20), area=30_000)
+    plan = run(lay)
+    assert sorted(len(v) for v in plan.new_bundles["orphan_ids"]) == [1, 3]
+    assert (plan.new_bundles["floor_area_m2"] <= 100_000).all()
+    assert sorted(plan.new_bundles["floor_area_m2"]) == [30_000, 90_000]
+    assert sorted(sum(plan.new_bundles["orphan_ids"], [])) == ["B0", "B1", "B2", "B3"]
+    assert len(run(lay, new_bundle_max_area_m2=150_000).new_bundles) == 1
+
+
+def test_every_unmatched_reason_has_a_label_in_both_languages() -> None:
+    import plugins.bundling.messages  # noqa: F401  (registers the labels)
+    from geoplatform.labels import label
+    from plugins.bundling.rules import UNMATCHED_REASONS
+
+    for reason in UNMATCHED_REASONS:
+        zh, en = label("bundle_reason", reason), label("bundle_reason", reason, "en")
+        assert zh != reason and en != reason and zh != en
+    assert {"street_unknown", "host_under_scale", "host_firm_ineligible"} <= set(UNMATCHED_REASONS)

@@ -17,7 +17,7 @@ from geoplatform.store import insert_records
 from plugins.coverage.projection import figures, initial_state, project, state_at
 from plugins.coverage.rules import unit_kpis, units_frame
 from plugins.coverage.settings import CoverageSettings
-from tests.plugins.test_bundling_layouts import S1, S2, Layout, rect
+from tests.plugins.test_bundling_layouts import S1, S2, VOTE, Layout, rect
 
 SETTINGS = CoverageSettings()
 TODAY = dt.date(2026, 3, 1)
@@ -171,7 +171,7 @@ def test_accepting_a_bundle_moves_the_rate(seeded) -> None:  # noqa: ANN001
 
     before = projection_report(seeded)
     with seeded.session() as s:
-        bundling.accept(seeded, s, Principal(name="admin1", role="admin"), "P-B", consent_note="业主大会表决通过")
+        bundling.accept(seeded, s, Principal(name="admin1", role="admin"), "P-B", consent_note="业主大会表决通过", **VOTE)
     a = _street(kpi_report(seeded), S1)
     assert (a["units"], a["lone_buildings"], a["served_units"], a["coverage_rate_units"]) == (4, 0, 2, 0.5)
     assert a["compounds"] == 4 and a["coverage_rate"] == 0.5  # the per-compound rate does not move

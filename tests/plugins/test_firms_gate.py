@@ -18,7 +18,7 @@ from plugins.takeover import service as takeover
 from plugins.takeover.mapping import settings_for as takeover_settings
 from tests.plugins.firms_fixtures import BUREAU, A, X, seed
 from tests.plugins.test_bundling_db import ADMIN, OFFICER_1, seeded  # noqa: F401
-from tests.plugins.test_bundling_layouts import Layout, rect
+from tests.plugins.test_bundling_layouts import VOTE, Layout, rect
 
 
 def _reasons(plan) -> dict[str, str]:  # noqa: ANN001
@@ -85,7 +85,7 @@ def test_bundling_accept_refuses_a_host_whose_firm_became_ineligible(seeded) -> 
     pid = next(r.id for r in plan.proposals.itertuples() if "B1" in r.orphan_ids)
     _blacklist(ctx, "测试物业")
     with ctx.session() as s, pytest.raises(bundling.BundleError, match="host_firm_ineligible"):
-        bundling.accept(ctx, s, OFFICER_1, pid, consent_note="业主大会同意")
+        bundling.accept(ctx, s, OFFICER_1, pid, consent_note="业主大会同意", **VOTE)
     with ctx.session(readonly=True) as s:
         assert s.get(m.Building, "B1").compound_id is None and s.get(m.BundleProposal, pid).status == "proposed"
 

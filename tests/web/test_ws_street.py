@@ -14,6 +14,11 @@ from tests.web.ws_fixtures import open_proposals, ws_app, ws_ctx, ws_demo  # noq
 PROPOSAL_ROW = re.compile(r'<tr data-id="([^"]+)" data-status="([a-z]+)"')
 
 
+VOTE_FIELDS = {"vote_area_total": "10000", "vote_area_participating": "8000", "vote_area_yes": "6000",
+               "vote_owners_total": "100", "vote_owners_participating": "80",
+               "vote_owners_yes": "60"}  # the form fields of a vote that passes
+
+
 @pytest.fixture
 def client(ws_app):  # noqa: ANN001, ANN201, F811
     return ws_app.test_client()
@@ -70,7 +75,7 @@ def test_officer_cannot_open_another_street_by_url(client, ws_demo, ws_ctx) -> N
 
 def test_officer_cannot_decide_another_streets_proposal(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
     p = open_proposals(ws_ctx, ws_demo.other_street, "building")[0]
-    for verb, body in (("accept", {"consent_note": "业主大会同意"}), ("reject", {"reason": "不同意"})):
+    for verb, body in (("accept", {"consent_note": "业主大会同意", **VOTE_FIELDS}), ("reject", {"reason": "不同意"})):
         r = client.post(f"/ws/street/proposals/{p['id']}/{verb}", json=body, headers=ws_demo.auth("ws_officer"))
         assert r.status_code == 403, r.get_data(as_text=True)
     denied = _denials(ws_ctx, "ws_officer", p["id"])
@@ -90,12 +95,29 @@ def test_admin_and_bureau_pick_any_street(client, ws_demo) -> None:  # noqa: ANN
     assert client.get("/ws/street?street=no-such-street", headers=ws_demo.auth("ws_admin")).status_code == 404
 
 
-def test_consent_note_and_reason_are_required(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
+def test_the_vote_and_reason_are_required(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
     pid = open_proposals(ws_ctx, ws_demo.street)[-1]["id"]
-    for verb, key in (("accept", "consent_note"), ("reject", "reason")):
+    for verb, key in (("accept", "vote_area"), ("reject", "reason")):
         for body in ({}, {key: "   "}, {key: 42}):
             r = client.post(f"/ws/street/proposals/{pid}/{verb}", json=body, headers=ws_demo.auth("ws_officer"))
             assert r.status_code == 400 and r.get_json()["field"] == key
+    with ws_ctx.session(readonly=True) as s:
+        row = s.get(m.BundleProposal, pid)
+        assert row is None or row.status == "proposed"
+
+
+def test_a_failed_or_missing_vote_is_refused_as_on_the_cli(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
+    from tests.plugins.test_bundling_cli import failed_area
+
+    pid = open_proposals(ws_ctx, ws_demo.street)[-1]["id"]
+    url = f"/ws/street/proposals/{pid}/accept"
+    r = client.post(url, json={**VOTE_FIELDS, "vote_area_participating": "6000"}, headers=ws_demo.auth("ws_officer"))
+    assert r.status_code == 400 and r.get_json()["field"] == "vote_area"
+    assert r.get_json()["error"] == failed_area("zh") and r.get_json()["params"]["threshold"] == "participation_area"
+    r = client.post(url, json={"vote_area": "10000/8000/6000"}, headers=ws_demo.auth("ws_officer"))  # no owners
+    assert r.status_code == 400 and r.get_json()["field"] == "vote_owners"
+    r = client.post(url, json={**VOTE_FIELDS, "vote_owners_yes": "x"}, headers=ws_demo.auth("ws_officer"))
+    assert r.status_code == 400 and r.get_json()["field"] == "vote_owners"
     with ws_ctx.session(readonly=True) as s:
         row = s.get(m.BundleProposal, pid)
         assert row is None or row.status == "proposed"
@@ -106,7 +128,7 @@ def test_accept_moves_the_buildings_under_the_host_with_audit(client, ws_demo, w
     with ws_ctx.session(readonly=True) as s:
         host_before = s.get(m.Compound, p["host_compound_id"]).households or 0
     note = "2025年5月业主大会表决：同意户数72%，同意面积70%"
-    r = client.post(f"/ws/street/proposals/{p['id']}/accept", json={"consent_note": note},
+    r = client.post(f"/ws/street/proposals/{p['id']}/accept", json={"consent_note": note, **VOTE_FIELDS},
                     headers=ws_demo.auth("ws_officer"))
     assert r.status_code == 200, r.get_data(as_text=True)
     assert r.get_json()["status"] == "accepted" and r.get_json()["decided_by"] == "ws_officer"
@@ -114,6 +136,9 @@ def test_accept_moves_the_buildings_under_the_host_with_audit(client, ws_demo, w
         assert {s.get(m.Building, b).compound_id for b in p["orphan_ids"]} == {p["host_compound_id"]}
         row = s.get(m.BundleProposal, p["id"])
         assert row.status == "accepted" and row.consent_note == note
+        assert (row.vote_area_total, row.vote_area_participating, row.vote_area_yes) == (10000, 8000, 6000)
+        assert (row.vote_owners_total, row.vote_owners_participating, row.vote_owners_yes) == (100, 80, 60)
+        assert row.host_firm == s.get(m.Compound, p["host_compound_id"]).company
         assert s.get(m.Compound, p["host_compound_id"]).households == host_before + int(p["orphan_households"])
         events = s.scalars(select(m.AuditEvent).where(m.AuditEvent.entity_id == p["id"],
                                                       m.AuditEvent.action == "accept")).all()
@@ -121,11 +146,12 @@ def test_accept_moves_the_buildings_under_the_host_with_audit(client, ws_demo, w
         moved = s.scalars(select(m.AuditEvent.entity_id).where(m.AuditEvent.entity == "building",
                                                                m.AuditEvent.detail == f"bundle {p['id']}")).all()
         assert sorted(moved) == sorted(p["orphan_ids"])
-    again = client.post(f"/ws/street/proposals/{p['id']}/accept", json={"consent_note": note},
+    again = client.post(f"/ws/street/proposals/{p['id']}/accept", json={"consent_note": note, **VOTE_FIELDS},
                         headers=ws_demo.auth("ws_officer"))
     assert again.status_code == 409 and "accepted" in again.get_json()["error"]
     page = client.get("/ws/street", headers=ws_demo.auth("ws_officer")).get_data(as_text=True)
     assert (p["id"], "accepted") in PROPOSAL_ROW.findall(page)
+    assert 'data-role="vote"' in page and "参与 8000㎡" in page  # the recorded vote is shown on the row
 
 
 def test_reject_keeps_the_reason(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
@@ -182,7 +208,7 @@ def test_ledger_export_link_downloads_the_streets_ledger(client, ws_demo) -> Non
 def test_admin_reverts_an_accepted_proposal_officer_cannot(client, ws_demo, ws_ctx) -> None:  # noqa: ANN001, F811
     p = open_proposals(ws_ctx, ws_demo.street, "building")[0]
     url = f"/ws/street/proposals/{p['id']}"
-    assert client.post(url + "/accept", json={"consent_note": "业主大会表决通过"},
+    assert client.post(url + "/accept", json={"consent_note": "业主大会表决通过", **VOTE_FIELDS},
                        headers=ws_demo.auth("ws_officer")).status_code == 200
     assert client.post(url + "/revert", json={}, headers=ws_demo.auth("ws_officer")).status_code == 403
     page = client.get("/ws/street", headers=ws_demo.auth("ws_officer")).get_data(as_text=True)

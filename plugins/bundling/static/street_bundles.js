@@ -32,7 +32,7 @@
 
   /* per verb: the body key, the label, placeholder, confirm button and "required" message */
   var FORMS = {
-    accept: {key: "consent_note", label: "bundling.ws.consent", ph: "bundling.ws.consent_ph", ok: "bundling.ws.confirm_accept", need: "bundling.ws.need_consent", cls: "btn-success"},
+    accept: {key: "consent_note", label: "bundling.ws.consent", ph: "bundling.ws.consent_ph", ok: "bundling.ws.confirm_accept", need: "bundling.ws.need_consent", cls: "btn-success", vote: true, optional: true},
     reject: {key: "reason", label: "bundling.ws.reason", ph: "bundling.ws.reason_ph", ok: "bundling.ws.confirm_reject", need: "bundling.ws.need_reason", cls: "btn-danger"},
     revert: {key: "note", label: "bundling.ws.revert_reason", ph: "bundling.ws.revert_ph", ok: "bundling.ws.confirm_revert", need: "bundling.ws.need_revert_reason", cls: "btn-danger", question: "bundling.ws.revert_question"}
   };
@@ -42,25 +42,54 @@
     var area = el("textarea", {className: "form-control", rows: "2", maxlength: "2000", name: key, id: "ws-" + key,
       placeholder: msg(f.ph)});
     var feedback = el("div", {className: "invalid-feedback"});
+    /* the owners' vote (民法典 §278): by area and by owners, each total / participating / yes; judged by the server */
+    var voteInputs = {}, voteBox = null, voteFeedback = el("div", {className: "small text-danger", id: "ws-vote-feedback"});
+    if (f.vote) {
+      var rows = ["vote_area", "vote_owners"].map(function (side) {
+        var cells = ["total", "participating", "yes"].map(function (part) {
+          var name = side + "_" + part;
+          var input = el("input", {type: "number", min: "0", step: side === "vote_area" ? "any" : "1", name: name,
+            id: "ws-" + name, className: "form-control form-control-sm", required: "required",
+            "aria-label": msg("bundling.ws." + side) + " " + msg("bundling.ws.vote_" + part)});
+          voteInputs[name] = input;
+          return el("div", {className: "col"}, [el("label", {className: "form-label small", "for": "ws-" + name,
+            text: msg("bundling.ws.vote_" + part)}), input]);
+        });
+        return el("div", {className: "row g-2 mb-1"}, [el("div", {className: "col-12 small fw-semibold",
+          text: msg("bundling.ws." + side)})].concat(cells));
+      });
+      voteBox = el("fieldset", {className: "mb-2", id: "ws-vote"}, [el("legend", {className: "small fw-semibold",
+        text: msg("bundling.ws.vote")})].concat(rows, [voteFeedback]));
+    }
     var ok = el("button", {type: "button", className: "btn btn-sm " + f.cls, id: "ws-confirm", text: msg(f.ok)});
     var cancel = el("button", {type: "button", className: "btn btn-sm btn-link", text: msg("ws_street.cancel")});
     var box = el("div", {className: "ws-decide"}, [
       f.question ? el("div", {className: "small fw-semibold text-danger mb-1", id: "ws-revert-question", text: msg(f.question)}) : null,
+      voteBox,
       el("label", {className: "form-label small fw-semibold", "for": "ws-" + key, text: msg(f.label)}),
       area, feedback, el("div", {className: "mt-1 d-flex gap-2"}, [ok, cancel])]);
     var tr = el("tr", {className: "ws-decide-row"}, [el("td", {colspan: "7"}, [box])]);
     row.after(tr);
-    area.focus();
+    (f.vote ? voteInputs.vote_area_total : area).focus();
     cancel.addEventListener("click", closeForms);
     ok.addEventListener("click", function () {
       var text = area.value.trim();
-      if (!text) {
+      if (!text && !f.optional) {
         area.classList.add("is-invalid");
         feedback.textContent = msg(f.need);
         return;
       }
-      ok.disabled = true;
       var body = {}; body[key] = text;
+      var missing = null;
+      Object.keys(voteInputs).forEach(function (name) {
+        var v = voteInputs[name].value.trim();
+        voteInputs[name].classList.toggle("is-invalid", !v);
+        if (!v && !missing) { missing = voteInputs[name]; }
+        body[name] = v;
+      });
+      if (missing) { voteFeedback.textContent = msg("bundling.ws.need_vote"); missing.focus(); return; }
+      voteFeedback.textContent = "";
+      ok.disabled = true;
       send("POST", actions[verb].replace("__ID__", encodeURIComponent(row.dataset.id)), body).then(function (res) {
         ok.disabled = false;
         if (res.status === 200) {
@@ -70,6 +99,13 @@
           flash(verb === "accept" ? msg("bundling.ws.accepted_ok", {host: row.children[1].textContent.trim()}) :
             msg(verb === "revert" ? "bundling.ws.reverted_ok" : "bundling.ws.rejected_ok"), true);
           reloadMap();
+        } else if (res.status === 400 && f.vote && /^vote_/.test(res.data.field || "")) {
+          /* the server's catalogue message: which threshold failed, or which count is missing or malformed */
+          voteFeedback.textContent = res.data.error || "";
+          ["total", "participating", "yes"].forEach(function (part) {
+            var input = voteInputs[res.data.field + "_" + part];
+            if (input) { input.classList.add("is-invalid"); }
+          });
         } else if (res.status === 400 && res.data.field === key) {
           area.classList.add("is-invalid");
           feedback.textContent = msg(f.need);
@@ -87,6 +123,11 @@
     var cell = row.querySelector(".ws-status-cell");
     cell.replaceChildren(el("span", {className: "ws-status ws-status-" + p.status, text: display("bundle_status", p.status)}),
       el("div", {className: "ws-muted", text: msg("bundling.ws.decided_by", {who: p.decided_by || "", at: (p.decided_at || "").replace("T", " ")})}));
+    if (p.status === "accepted" && p.vote) {
+      var v = {a_t: p.vote.area[0], a_p: p.vote.area[1], a_y: p.vote.area[2], o_t: p.vote.owners[0], o_p: p.vote.owners[1], o_y: p.vote.owners[2]};
+      cell.appendChild(el("div", {className: "ws-muted", "data-role": "vote",
+        text: msg("bundling.ws.vote_summary", v) + (p.host_firm ? msg("bundling.ws.host_firm_agreed", {firm: p.host_firm}) : "")}));
+    }
     var note = p.status === "accepted" ? p.consent_note : p.reason;
     if (note) { cell.appendChild(el("div", {className: "ws-muted", "data-role": p.status === "accepted" ? "consent" : "reason", text: note})); }
     row.querySelectorAll(".ws-accept, .ws-reject").forEach(function (b) { b.remove(); });
