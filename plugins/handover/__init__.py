@@ -6,6 +6,7 @@ from typing import Any
 
 from geoplatform.hookspecs import hookimpl
 from plugins.handover import labels as _labels  # noqa: F401  (registers enum labels and messages)
+from plugins.handover import rules
 
 
 @hookimpl
@@ -85,7 +86,8 @@ def dashboard_panels(context, user, where, street_code):  # noqa: ANN001, ANN201
 
 @hookimpl
 def permission_allowed(context, user, action, resource):  # noqa: ANN001, ANN201
-    """edit_handover: a utility only its own facility's rows, a street officer only its street's rows."""
+    """edit_handover: a utility only its own facility's rows (telecom: telecom_access, fire: fire_acceptance),
+    a street officer only its street's rows."""
     return edit_handover_allowed(user, action, resource, context)
 
 
@@ -95,13 +97,11 @@ def edit_handover_allowed(user: Any, action: str, resource: Any, context: Any = 
         return None
     resource = resource or {}
     role = getattr(user, "role", None)
-    if role == "utility":
+    if role in ("utility", *rules.ROLE_FACILITIES):  # utilities, telecom and fire: their own facilities only
         from plugins.handover.settings import settings_for
 
-        own = getattr(user, "utility", None)
-        if not own:
-            return False
-        mine = {own, *settings_for(context).utility_extra_facilities.get(own, ())}
+        extra = settings_for(context).utility_extra_facilities if role == "utility" else {}
+        mine = rules.own_facilities(role, getattr(user, "utility", None), extra) or ()
         return resource.get("facility") in mine
     if role == "street_officer":
         street = getattr(user, "street_code", None)

@@ -26,7 +26,23 @@ HERE = Path(__file__).parent
 MAX_ROWS = 600  # rows of one page of the table (pages beyond; the count says how many matched)
 BULK_MAX = 1000  # rows one bulk update may change
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HANDOVER_FIELDS = frozenset({"state", "note", "deadline", "items", "responsible_unit"})
+HANDOVER_FIELDS = frozenset({"state", "note", "deadline", "items", "responsible_unit", "organised_by", "held_on",
+                             "participants"})
+
+
+# Accounts whose workspace this is: the utilities, telecom and fire (their own facility), admin/bureau (any).
+WORKSPACE_ROLES = ("utility", "telecom", "fire", "admin", "bureau")
+OWN_ROLES = ("utility", "telecom", "fire")
+
+
+def own_facility(user: Any) -> str | None:
+    """The facility a facility-scoped account works on (a utility's own, telecom_access, fire_acceptance)."""
+    from plugins.handover import rules
+
+    role = getattr(user, "role", None)
+    if role == "utility":
+        return getattr(user, "utility", None)
+    return (rules.ROLE_FACILITIES.get(role or "") or (None,))[0]
 
 
 def blueprints(context: Any) -> list[Blueprint]:
@@ -52,15 +68,16 @@ def workspace_blueprint(context: Any) -> Blueprint:
                    static_folder="static", static_url_path="/static")
 
     def facility_of_request(asked: str | None) -> str:
-        """The facility of this request: the utility's own (another → 403, audited) or `?utility=` for admin/bureau."""
+        """The facility of this request: the account's own (a utility's, telecom's telecom_access, fire's
+        fire_acceptance; another → 403, audited) or `?utility=` (any facility) for admin/bureau."""
         user = webshell.current_user()
-        if asked is not None and asked not in m.UTILITY_FACILITIES:
+        if asked is not None and asked not in m.FACILITIES:
             raise NotFound("handover.unknown_utility", utility=asked[:40])
-        facility = asked or (user.utility if user is not None and user.role == "utility" else None) \
-            or m.UTILITY_FACILITIES[0]
+        own = own_facility(user)
+        facility = asked or own or m.UTILITY_FACILITIES[0]
         user = webshell.require("edit_handover", {"kind": "handover", "id": f"*:{facility}", "facility": facility,
                                                   "street_code": None})
-        if user.role not in ("utility", "admin", "bureau"):  # street officers use their street workspace
+        if user.role not in WORKSPACE_ROLES:  # street officers use their street workspace
             webshell.require("use_utility_workspace", {"kind": "handover", "facility": facility})
         return facility
 
@@ -106,7 +123,7 @@ def workspace_blueprint(context: Any) -> Blueprint:
             "features": shell.url("layer_features"),
             "handover_api": url_for("handover_api.get_handover", compound_id="__ID__", facility=facility),
             "done_url": url_for("ws_utility.item_done", item_id=0).replace("/0/", "/__ID__/"),
-            "bulk_url": url_for("ws_utility.bulk", utility=facility if user.role != "utility" else None),
+            "bulk_url": url_for("ws_utility.bulk", utility=facility if user.role not in OWN_ROLES else None),
             "compound_page": shell.url("compound_page"),
             "messages": {k: v for k, v in catalogue(lang).items() if k.startswith(("ws_utility.", "map."))},
             "rectifying": "rectifying", "map": fm["name"], "csrf": shell.csrf_token(), "only": data["ids"],
@@ -118,9 +135,9 @@ def workspace_blueprint(context: Any) -> Blueprint:
             "handover/utility.html", folium=fm, pager=pager, bulk_states=bulk_states(facility, lang), facility=facility, facility_label=label("facility", facility, lang),
             data=data, streets=streets, street=street, state=state, overdue_only=overdue_only, states=states,
             can_pick=user.role in ("admin", "bureau"), max_rows=MAX_ROWS, config=config,
-            facilities=[(f, label("facility", f, lang)) for f in m.UTILITY_FACILITIES],
+            facilities=[(f, label("facility", f, lang)) for f in m.FACILITIES],
             compound_page=shell.url("compound_page"), map_url=shell.url("map"),
-            export_url=url_for("ws_utility.export", utility=facility if user.role != "utility" else None, street=street))
+            export_url=url_for("ws_utility.export", utility=facility if user.role not in OWN_ROLES else None, street=street))
 
     @bp.post("/bulk")
     @webshell.answers_json
@@ -241,7 +258,8 @@ def _items(raw: Any) -> list[dict[str, Any]]:
 
 
 def parse_patch(body: dict[str, Any]) -> dict[str, Any]:
-    """The PATCH body of a handover row: {state, note?, deadline?, items?, responsible_unit?, version} checked."""
+    """The PATCH body of a handover row: {state, note?, deadline?, items?, responsible_unit?, organised_by?, held_on?,
+    participants?, version} checked."""
     version = body.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise UserInputError("handover.need_version", field="version")
@@ -252,6 +270,9 @@ def parse_patch(body: dict[str, Any]) -> dict[str, Any]:
             "deadline": _date(body.get("deadline") or None, "deadline"),
             "clear_deadline": "deadline" in body and body["deadline"] in (None, ""), "items": _items(body.get("items")),
             "responsible_unit": _text(body.get("responsible_unit"), "responsible_unit", 200),
+            "organised_by": _text(body.get("organised_by") or None, "organised_by", 32),
+            "held_on": _date(body.get("held_on") or None, "held_on"),
+            "participants": _text(body.get("participants") or None, "participants", 2000),
             "expected_version": version}
 
 
@@ -266,7 +287,7 @@ def api_blueprint(context: Any) -> Blueprint:
     def backlog() -> Response:
         """The backlog (as `geoplatform handover backlog --json`); utility users default to their own facility."""
         user = webshell.require("view", {"kind": "handover"})
-        facility = request.args.get("utility") or (user.utility if user.role == "utility" else None)
+        facility = request.args.get("utility") or own_facility(user)
         if facility is not None and facility not in rules.FACILITIES:
             raise UserInputError("handover.unknown_facility", facility=facility[:40], choices=", ".join(rules.FACILITIES))
         try:
