@@ -17,7 +17,7 @@ from geoplatform.cli import (
     resolve_street,
 )
 from geoplatform.i18n import t
-from geoplatform.labels import parse_enum
+from geoplatform.labels import label, parse_enum
 from geoplatform.principal import Principal
 from plugins.handover import rules
 from plugins.handover.labels import facility_label, state_label
@@ -255,6 +255,13 @@ def register(cli: click.Group) -> None:
                 print_table([{**i, "overdue": "是" if i["overdue"] else ""} for i in d["items"]],
                             [("id", "编号"), ("content", "整改内容"), ("responsible_unit", "责任单位"),
                              ("deadline", "整改期限"), ("done_date", "完成日期"), ("overdue", "是否逾期")])
+            if d["acceptances"]:
+                click.echo("验收记录:")
+                print_table([{**a, "organised_by": label("acceptance_organiser", a["organised_by"]),
+                              "result": label("acceptance_result", a["result"]) if a["result"] else "待验收",
+                              "defects": "；".join(x["content"] for x in a["defects"])} for a in d["acceptances"]],
+                            [("held_on", "验收日期"), ("organised_by", "组织单位"), ("participants", "参加单位"),
+                             ("result", "验收结果"), ("defects", "发现问题")])
         emit(_jsonable(data), as_json, human)
 
     @handover.command("history")

@@ -294,11 +294,15 @@ def compound_sections(context: Any, compound_id: str, user: Any) -> list[Section
             rows.append(h)
     if not rows:
         return []
+    events = [{**a, "facility": h["facility"], "facility_label": h["facility_label"],
+               "organiser_label": label("acceptance_organiser", a["organised_by"], lang),
+               "result_label": label("acceptance_result", a["result"], lang) if a["result"] else None}
+              for h in rows for a in h["acceptances"]]
     entity = _t("handover.audit.entity", lang)
     refs = tuple(AuditRef("handover", f"{compound_id}:{f}", label=f"{entity} · {label('facility', f, lang)}",
                           enums=(("state", "handover_state"), ("facility", "facility"))) for f in m.FACILITIES)
     return [Section(id="handover", title="handover.section.title", template="handover/section.html",
-                    data={"rows": rows}, order=20, audit=refs)]
+                    data={"rows": rows, "acceptances": events}, order=20, audit=refs)]
 
 
 def _t(key: str, lang: str, **kw: Any) -> str:

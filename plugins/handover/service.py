@@ -439,3 +439,29 @@ def backlog(session: Session, today: dt.date, settings: HandoverSettings | None 
         facilities = (facility,)
     compounds, rows, items = load_rows(session, street_code, facilities)
     return rules.build_backlog(compounds, rows, items, today, settings or HandoverSettings(), facilities)
+
+
+def acceptances(session: Session, street_code: str | None = None, compound_id: str | None = None,
+                facility: str | None = None) -> list[dict[str, Any]]:
+    """Every acceptance event (held or pending) of the district, a street, a compound or one facility, with the
+    compound, street and the defects' ledger items; by street, compound, facility, then in the order recorded."""
+    q = (select(HandoverAcceptance, Handover.compound_id, Handover.facility, Compound.name, Compound.street_code,
+                Street.name.label("street"))
+         .join(Handover, Handover.id == HandoverAcceptance.handover_id)
+         .join(Compound, Compound.id == Handover.compound_id)
+         .join(Street, Street.code == Compound.street_code, isouter=True))
+    if street_code is not None:
+        q = q.where(Compound.street_code == street_code)
+    if compound_id is not None:
+        q = q.where(Handover.compound_id == compound_id)
+    if facility is not None:
+        _check_facility(facility)
+        q = q.where(Handover.facility == facility)
+    rows = session.execute(q).all()
+    ids = {i for a, *_ in rows for i in a.defect_item_ids or ()}
+    items = {i.id: _item_dict(i) for i in session.execute(select(LedgerItem).where(LedgerItem.id.in_(ids))).scalars()} \
+        if ids else {}
+    out = [{"compound_id": cid, "compound_name": name, "street_code": code, "street": street, "facility": fac,
+            **_acceptance_dict(a, items)} for a, cid, fac, name, code, street in rows]
+    out.sort(key=lambda r: (r["street_code"] or "", r["compound_id"], rules.FACILITIES.index(r["facility"]), r["id"]))
+    return out

@@ -3,6 +3,7 @@ events, and the telecom / fire roles — on the hand-made fixture of test_handov
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from geoplatform.models import HandoverEvent, LedgerItem
 from geoplatform.models.handover import HandoverAcceptance
+from plugins.handover.ledger import ACCEPTANCE_HEADERS
 from tests.plugins.test_handover_rules import T
 from tests.plugins.test_handover_service import build_fixture
 
@@ -72,7 +74,7 @@ def test_cli_and_http_give_the_same_refusal(both, ctx, cli_run, compound, facili
     assert _counts(ctx) == before  # nothing written by either
 
 
-def test_district_path_over_http_and_the_events_on_show(both, ctx, cli_run) -> None:  # noqa: ANN001
+def test_district_path_over_http_and_the_events_everywhere(both, ctx, cli_run, tmp_path) -> None:  # noqa: ANN001
     client, tok, url = both
     r = client.patch("/api/v1/handovers/B/water", headers=tok["adm"], json={
         "version": 1, "state": "acceptance", "organised_by": "district_government", "held_on": T.isoformat(),
@@ -91,6 +93,20 @@ def test_district_path_over_http_and_the_events_on_show(both, ctx, cli_run) -> N
     # the CLI takes the organiser's Chinese label too
     out = cli_run(url, "handover", "set", "C", "power", "acceptance", "--organised-by", "区政府组织", "--json")
     assert out.exit_code == 0 and json.loads(out.stdout)["acceptances"][0]["organised_by"] == "district_government"
+    # the compound's handover section shows the events
+    page = client.get("/compounds/B", headers=tok["adm"]).get_data(as_text=True)
+    section = page[page.index('id="wc-acceptances"'):]
+    assert 'class="wc-acceptance" data-facility="water" data-result="fail"' in section
+    assert all(w in section for w in ("区政府组织", "区住建局、供水公司", "验收未通过", "阀门井渗漏", T.isoformat()))
+    # and the export lists them (the pending one of C as 待验收)
+    path = tmp_path / "acceptances.csv"
+    r = cli_run(url, "export", "handover-acceptances", "--format", "csv", "-o", str(path))
+    assert r.exit_code == 0, r.stderr
+    lines = list(csv.reader(path.open(encoding="utf-8-sig")))
+    assert lines[0] == list(ACCEPTANCE_HEADERS)
+    assert [line[2:] for line in lines[1:]] == [
+        ["供水", T.isoformat(), "区政府组织", "区住建局、供水公司", "验收未通过", "阀门井渗漏（产权单位） 期限 2026-07-31", "", "B"],
+        ["供电", "", "区政府组织", "", "待验收", "", "", "C"]]
 
 
 def test_telecom_and_fire_edit_only_their_own_kind(both, ctx, cli_run) -> None:  # noqa: ANN001
