@@ -127,6 +127,9 @@ def workspace_blueprint(context: Any) -> Blueprint:
             "compound_page": shell.url("compound_page"),
             "messages": {k: v for k, v in catalogue(lang).items() if k.startswith(("ws_utility.", "map."))},
             "rectifying": "rectifying", "map": fm["name"], "csrf": shell.csrf_token(), "only": data["ids"],
+            "item_states": [s_ for s_ in rules.states(facility) if rules.items_allowed(facility, s_)],
+            "acceptance_state": rules.ACCEPTANCE_STATE,
+            "organisers": [(o, label("acceptance_organiser", o, lang)) for o in rules.ORGANISERS],
         }
         args = {k: v for k, v in request.args.items() if k != "page"}
         pager = {n: url_for("ws_utility.page", **args, page=n) for n in (data["page"] - 1, data["page"] + 1)

@@ -119,6 +119,7 @@ MESSAGES = {
         "ws_utility.district_path": "{state}（区政府组织，无需业主表决）",
         "ws_utility.rectifying_hint": "进入“整改中”须至少一项写明整改期限的整改项",
         "handover.ws.add_item": "登记整改项", "handover.ws.item_saved": "已登记整改项",
+        "handover.ws.export_acceptances": "导出验收记录（XLSX）",
         "handover.item_needs_content": "整改项须填写整改内容",
         "handover.bulk_nothing": "请选择目标状态或填写责任单位",
         "handover.bulk_none_selected": "请先勾选要办理的小区",
@@ -240,6 +241,7 @@ MESSAGES = {
         "ws_utility.district_path": "{state} (organised by the district government, no owners' vote)",
         "ws_utility.rectifying_hint": "entering “rectifying” needs at least one ledger item with a deadline",
         "handover.ws.add_item": "Add a ledger item", "handover.ws.item_saved": "Ledger item added",
+        "handover.ws.export_acceptances": "Export acceptances (XLSX)",
         "handover.item_needs_content": "a ledger item needs its content",
         "handover.bulk_nothing": "choose a target state or a responsible unit",
         "handover.bulk_none_selected": "tick the compounds first",
@@ -340,8 +342,9 @@ def bureau_panel(context: Any) -> Panel:
 
 
 def street_panel(context: Any, street: str) -> Panel:
-    """The street's open handover rows with their ledger items, overdue first (the ledger tab)."""
-    from plugins.handover import service
+    """The street's open handover rows with their ledger items, overdue first (the ledger tab); a row in an open
+    state takes a new ledger item here (the survey's findings, RULES §2)."""
+    from plugins.handover import rules, service
 
     lang = webshell.lang()
     today = context.today
@@ -352,13 +355,16 @@ def street_panel(context: Any, street: str) -> Panel:
     for item in data["items"]:
         item["facility_label"] = label("facility", item["facility"], lang)
         item["state_label"] = label("handover_state", item["state"], lang)
+        item["items_allowed"] = rules.items_allowed(item["facility"], item["state"])  # the survey's ledger on
         item["ledger"] = [{"content": i["content"], "deadline": i["deadline"], "done": i["done_date"] is not None,
                            "late": i["done_date"] is None and i["deadline"] is not None and i["deadline"] < today}
                           for i in by_key.get((item["compound_id"], item["facility"]), [])]
     data["items"].sort(key=lambda i: (not i["overdue"], i["compound_name"] or "", i["facility"]))
     shell = webshell.shell()
     data["export_url"] = shell.url("export", name="handover-ledger", format="xlsx", street=street)
+    data["acceptances_url"] = shell.url("export", name="handover-acceptances", format="xlsx", street=street)
     data["compound_page"] = shell.url("compound_page")
+    data["row_api"] = url_for("handover_api.get_handover", compound_id="__ID__", facility="__F__")
     return Panel(id="ledger", title="handover.ws.tab", template="handover/street_panel.html", where="street",
                  order=90, data=data, badge=str(data["counts"]["overdue"]), badge_class="bg-danger",
                  scripts=(url_for("ws_utility.static", filename="street_ledger.js"),))

@@ -164,6 +164,8 @@ def get_handover(session: Session, compound_id: str, facility: str, today: dt.da
         "responsible_unit": row.responsible_unit if row else None, "note": row.note if row else None,
         "version": row.version if row else 0, "allowed_next": list(rules.allowed_next(facility, state)),
         "conditional_next": rules.conditional_next(facility, state), "items_allowed": rules.items_allowed(facility, state),
+        "acceptance_next": [s_ for s_ in (*rules.allowed_next(facility, state), *rules.conditional_next(facility, state))
+                            if rules.acceptance_step(facility, state, s_)],
         "overdue": st.overdue, "open_items": st.open_items, "items": items, "acceptances": accepts,
         "late": rules.late_reason(state, row.deadline if row else None, items, today, settings or HandoverSettings())
         if st.overdue else None,
