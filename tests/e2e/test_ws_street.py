@@ -144,13 +144,14 @@ def test_ledger_tab_and_compound_page(officer_page, ws_server, ws_ctx) -> None: 
     page.fill("#ws-ledger .ws-li-content", "摸排：补齐竣工资料")
     page.fill("#ws-ledger .ws-li-unit", "产权单位")
     page.fill("#ws-ledger .ws-li-deadline", "2027-03-31")
-    page.click("#ws-ledger .ws-li-save")
+    with page.expect_navigation():  # saved: the page reloads with the message kept for it
+        page.click("#ws-ledger .ws-li-save")
     wait_for(page, "document.getElementById('ws-flash') && document.getElementById('ws-flash').dataset.pending === '1'")
     with ws_ctx.session(readonly=True) as s:
         h = s.scalars(select(m.Handover).where(m.Handover.compound_id == cid, m.Handover.facility == facility)).one()
         items = s.execute(select(m.LedgerItem.content, m.LedgerItem.responsible_unit, m.LedgerItem.deadline)
                           .where(m.LedgerItem.handover_id == h.id)).all()
-    assert h.state == "not_handed_over" and ("摸排：补齐竣工资料", "产权单位", dt.date(2027, 3, 31)) in items
+        assert h.state == "not_handed_over" and ("摸排：补齐竣工资料", "产权单位", dt.date(2027, 3, 31)) in items
     wait_for(page, "window.wsStreet && wsStreet.ready")
     page.click("#ws-tab-ledger")
     page.locator("#ws-ledger tr.ws-ledger-row a").first.click()
