@@ -137,7 +137,17 @@ def test_telecom_and_fire_edit_only_their_own_kind(both, ctx, cli_run) -> None: 
 
 @pytest.mark.parametrize("role", ["telecom", "fire"])
 def test_the_bureau_creates_telecom_and_fire_accounts(both, ctx, cli_run, role) -> None:  # noqa: ANN001
-    _, _, url = both
+    client, tok, url = both
+    page = client.get("/ws/bureau/users", headers=tok["adm"]).get_data(as_text=True)
+    assert f'<option value="{role}"' in page  # the users page offers the role
+    r = client.post("/ws/bureau/users", headers=tok["adm"], data={"name": f"web_{role}", "role": role,
+                                                                 "password": PASSWORD})
+    assert r.status_code == 302
+    with ctx.session(readonly=True) as s:
+        from geoplatform.models import User
+
+        u = s.scalars(select(User).where(User.name == f"web_{role}")).one()
+        assert (u.role, u.utility, u.street_code) == (role, None, None)
     r = cli_run(url, "users", "add", f"new_{role}", "--role", role, "--password-stdin", "--json", input=PASSWORD + "\n")
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["role"] == role
