@@ -73,6 +73,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "community_officer": ("社区工作人员", "community officer"),
         "state_company": ("区属国有物业公司", "state-owned company"),
         "utility": ("专业经营单位", "utility"),
+        "telecom": ("通信（区工信局/运营商）", "telecom (bureau of industry / operators)"),
+        "fire": ("消防验收", "fire acceptance"),
         "viewer": ("只读用户", "viewer"),
     },
 }

@@ -51,7 +51,8 @@ BARRIER_KINDS = ("main_road", "river", "railway")
 UTILITY_FACILITIES = ("water", "power", "heating", "gas")
 EXTRA_FACILITIES = ("fire_acceptance", "power_upgrade", "telecom_access")
 FACILITIES = UTILITY_FACILITIES + EXTRA_FACILITIES
-ROLES = ("admin", "bureau", "street_officer", "community_officer", "state_company", "utility", "viewer")
+ROLES = ("admin", "bureau", "street_officer", "community_officer", "state_company", "utility", "telecom", "fire",
+         "viewer")
 CREDIT_GRADES = ("A", "B", "C", "D")
 GARAGE_TYPES = ("open_lot", "above_ground", "semi_underground", "underground", "high_rise")
 FIRE_FACILITY_STATES = ("working", "faulty", "absent", "unknown")
@@ -372,4 +373,5 @@ APPEND_ONLY.extend([HandoverEvent, LedgerItem])
 # Concern modules (each registers its tables on `metadata` and extends the lists above) go here:
 from geoplatform.models import firms  # noqa: E402, F401  (RULES §7: contracts, credit events, rankings)
 from geoplatform.models import governance as _governance  # noqa: E402, F401  (RULES §8 records)
+from geoplatform.models import handover as _handover  # noqa: E402, F401  (RULES §2 acceptance events)
 from geoplatform.models import owners_org as _owners_org  # noqa: E402, F401  (RULES §6 records)

@@ -35,12 +35,14 @@ def register_commands(cli):  # noqa: ANN001, ANN201
 
 @hookimpl
 def register_exporters(context):  # noqa: ANN001, ANN201
-    """`geoplatform export handover-ledger --format xlsx|csv` (整改台账)."""
+    """`geoplatform export handover-ledger|handover-acceptances --format xlsx|csv` (整改台账, 验收记录)."""
     from layers.spec import Exporter
-    from plugins.handover.ledger import export_ledger
+    from plugins.handover.ledger import export_acceptances, export_ledger
 
     return [Exporter(name="handover-ledger", title_zh="整改台账", title_en="Rectification ledger",
-                     formats=("xlsx", "csv"), function=export_ledger, data="handover")]
+                     formats=("xlsx", "csv"), function=export_ledger, data="handover"),
+            Exporter(name="handover-acceptances", title_zh="设施移交验收记录", title_en="Handover acceptances",
+                     formats=("xlsx", "csv"), function=export_acceptances, data="handover")]
 
 
 @hookimpl

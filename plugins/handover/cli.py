@@ -17,7 +17,7 @@ from geoplatform.cli import (
     resolve_street,
 )
 from geoplatform.i18n import t
-from geoplatform.labels import parse_enum
+from geoplatform.labels import label, parse_enum
 from geoplatform.principal import Principal
 from plugins.handover import rules
 from plugins.handover.labels import facility_label, state_label
@@ -60,6 +60,13 @@ def _state(facility: str, value: str) -> str:
     if s is None or s not in rules.machine(facility):
         raise UserError(f"unknown state {value!r} for {facility}; states: {', '.join(rules.states(facility))}")
     return s
+
+
+def _organiser(value: str | None) -> str | None:
+    """An acceptance organiser from its value or Chinese label (区政府…); other text is left to the service."""
+    if value is None:
+        return None
+    return value if value in rules.ORGANISERS else (parse_enum("acceptance_organiser", value) or value)
 
 
 def _compound_id(c: Any, value: str) -> str:
@@ -133,21 +140,32 @@ def register(cli: click.Group) -> None:
     @click.argument("state")
     @click.option("--note", default=None)
     @click.option("--deadline", type=DATE, default=None, help="Deadline of this stage (YYYY-MM-DD).")
-    @click.option("--item", "items", multiple=True, help='Ledger item "content|responsible unit|YYYY-MM-DD" (rectifying).')
+    @click.option("--item", "items", multiple=True,
+                  help='Ledger item "content|responsible unit|YYYY-MM-DD" (any open state; a failed acceptance\'s '
+                       'defects).')
+    @click.option("--organised-by", "organised_by", default=None,
+                  help="Acceptance organiser: district_government|utility|street|other (district_government lets "
+                       "not_handed_over go to acceptance).")
+    @click.option("--acceptance-date", "acceptance_date", type=DATE, default=None,
+                  help="Day the acceptance was (or is to be) held (default for a result: today).")
+    @click.option("--participants", default=None, help="Units taking part in the acceptance.")
     @click.option("--unit", default=None, help="Responsible unit of the row.")
     @click.option("--expected-version", type=int, default=None, help="Fail if the row's version differs.")
     @click.option("--user", default=None, help="Act as this user account (its jurisdiction is enforced).")
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
     def set_cmd(ctx: click.Context, compound: str, facility: str, state: str, note: str | None,
-                deadline: dt.datetime | None, items: tuple[str, ...], unit: str | None, expected_version: int | None,
-                user: str | None, as_json: bool) -> None:
+                deadline: dt.datetime | None, items: tuple[str, ...], organised_by: str | None,
+                acceptance_date: dt.datetime | None, participants: str | None, unit: str | None,
+                expected_version: int | None, user: str | None, as_json: bool) -> None:
         """Move COMPOUND's FACILITY row to STATE (only RULES §2 transitions); records who, when, from, to.
 
         COMPOUND is a compound id (or its exact name); FACILITY water|power|heating|gas|fire_acceptance|
         power_upgrade|telecom_access (or 供水…); STATE an English value or its Chinese label (acceptance /
         组织验收). `geoplatform handover show COMPOUND FACILITY` lists the allowed next states. Ledger items
-        (--item) attach to rectifying (整改中) only.
+        (--item) attach in any open state; entering rectifying needs one with a deadline. not_handed_over →
+        acceptance needs --organised-by district_government; an acceptance's result (→ agreement / →
+        rectifying) records the acceptance event (--acceptance-date, --participants; --item = its defects).
         """
         from plugins.handover import service
 
@@ -168,7 +186,10 @@ def register(cli: click.Group) -> None:
                 before = service.get_handover(s, compound, fac)
                 service.set_state(s, principal, compound, fac, target, note=note,
                                   deadline=deadline.date() if deadline else None, items=parsed,
-                                  expected_version=expected_version, responsible_unit=unit)
+                                  expected_version=expected_version, responsible_unit=unit, today=c.today,
+                                  organised_by=_organiser(organised_by),
+                                  held_on=acceptance_date.date() if acceptance_date else None,
+                                  participants=participants)
                 after = service.get_handover(s, compound, fac, today=c.today)
         except service.HandoverError as exc:
             raise UserError(str(exc)) from None
@@ -234,6 +255,13 @@ def register(cli: click.Group) -> None:
                 print_table([{**i, "overdue": "是" if i["overdue"] else ""} for i in d["items"]],
                             [("id", "编号"), ("content", "整改内容"), ("responsible_unit", "责任单位"),
                              ("deadline", "整改期限"), ("done_date", "完成日期"), ("overdue", "是否逾期")])
+            if d["acceptances"]:
+                click.echo("验收记录:")
+                print_table([{**a, "organised_by": label("acceptance_organiser", a["organised_by"]),
+                              "result": label("acceptance_result", a["result"]) if a["result"] else "待验收",
+                              "defects": "；".join(x["content"] for x in a["defects"])} for a in d["acceptances"]],
+                            [("held_on", "验收日期"), ("organised_by", "组织单位"), ("participants", "参加单位"),
+                             ("result", "验收结果"), ("defects", "发现问题")])
         emit(_jsonable(data), as_json, human)
 
     @handover.command("history")

@@ -31,6 +31,17 @@ CLASS_LABELS: dict[str, tuple[str, str]] = {
     "unknown": ("未摸排", "not surveyed"),
     "done": ("已接管/已完成", "taken over / done"),
 }
+ORGANISER_LABELS: dict[str, tuple[str, str]] = {
+    "district_government": ("区政府组织", "district government"),
+    "utility": ("专业经营单位组织", "the utility"),
+    "street": ("街镇组织", "the street"),
+    "other": ("其他", "other"),
+    "unknown": ("未记录", "not recorded"),
+}
+RESULT_LABELS: dict[str, tuple[str, str]] = {
+    "pass": ("验收通过", "passed"),
+    "fail": ("验收未通过", "failed"),
+}
 MESSAGES = {
     "zh": {
         "handover.col.compound_id": "小区编号", "handover.col.compound_name": "小区", "handover.col.street": "街道",
@@ -63,11 +74,17 @@ def register() -> None:
     """Register the enums with geoplatform.labels and the messages with geoplatform.i18n (idempotent)."""
     register_labels("handover_state", STATE_LABELS)
     register_labels("handover_class", CLASS_LABELS)
+    register_labels("acceptance_organiser", ORGANISER_LABELS)
+    register_labels("acceptance_result", RESULT_LABELS)
     add_messages({
         "zh": {**{f"handover_state.{k}": v[0] for k, v in STATE_LABELS.items()},
-               **{f"handover_class.{k}": v[0] for k, v in CLASS_LABELS.items()}, **MESSAGES["zh"]},
+               **{f"handover_class.{k}": v[0] for k, v in CLASS_LABELS.items()},
+               **{f"acceptance_organiser.{k}": v[0] for k, v in ORGANISER_LABELS.items()},
+               **{f"acceptance_result.{k}": v[0] for k, v in RESULT_LABELS.items()}, **MESSAGES["zh"]},
         "en": {**{f"handover_state.{k}": v[1] for k, v in STATE_LABELS.items()},
-               **{f"handover_class.{k}": v[1] for k, v in CLASS_LABELS.items()}, **MESSAGES["en"]},
+               **{f"handover_class.{k}": v[1] for k, v in CLASS_LABELS.items()},
+               **{f"acceptance_organiser.{k}": v[1] for k, v in ORGANISER_LABELS.items()},
+               **{f"acceptance_result.{k}": v[1] for k, v in RESULT_LABELS.items()}, **MESSAGES["en"]},
     })
 
 

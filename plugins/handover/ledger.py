@@ -1,4 +1,4 @@
-"""The 整改台账 (rectification ledger) export: one line per ledger item, Chinese headers, xlsx or csv."""
+"""The 整改台账 (rectification ledger) and 验收记录 (acceptance events) exports: Chinese headers, xlsx or csv."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from geoplatform.labels import label
 from plugins.handover import rules
 from plugins.handover.labels import facility_label, state_label
 
@@ -48,13 +49,32 @@ def ledger_rows(compounds: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[s
     return out
 
 
-def write_ledger(lines: Sequence[tuple], path: str | Path, fmt: str) -> int:
+ACCEPTANCE_HEADERS = ("小区", "街道", "设施类型", "验收日期", "组织单位", "参加单位", "验收结果", "发现问题（整改项）", "备注",
+                      "小区编号")
+
+
+def acceptance_rows(events: Sequence[Mapping[str, Any]]) -> list[tuple]:
+    """One line per acceptance event (ACCEPTANCE_HEADERS order); a pending one reads 待验收, defects joined by "；"."""
+    out = []
+    for e in events:
+        defects = "；".join(d["content"] + (f"（{d['responsible_unit']}）" if d.get("responsible_unit") else "")
+                           + (f" 期限 {d['deadline'].isoformat()}" if d.get("deadline") else "")
+                           for d in e.get("defects") or ())
+        out.append((e["compound_name"], e.get("street") or "", facility_label(e["facility"]), e.get("held_on"),
+                    label("acceptance_organiser", e["organised_by"]), e.get("participants") or "",
+                    label("acceptance_result", e["result"]) if e.get("result") else "待验收", defects,
+                    e.get("note") or "", e["compound_id"]))
+    return out
+
+
+def write_ledger(lines: Sequence[tuple], path: str | Path, fmt: str, headers: Sequence[str] = HEADERS,
+                 title: str = "整改台账") -> int:
     """Write ledger lines as xlsx (dates as dates) or csv (UTF-8 with BOM for Excel); returns the line count."""
     safe = [tuple(neutralise(v) for v in line) for line in lines]
     if fmt == "csv":
         with open(path, "w", newline="", encoding="utf-8-sig") as fh:
             w = csv.writer(fh)
-            w.writerow(HEADERS)
+            w.writerow(headers)
             for line in safe:
                 w.writerow(["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for v in line])
         return len(safe)
@@ -65,16 +85,17 @@ def write_ledger(lines: Sequence[tuple], path: str | Path, fmt: str) -> int:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "整改台账"
-    ws.append(list(HEADERS))
+    ws.title = title
+    ws.append(list(headers))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for line in safe:
         ws.append(list(line))
-    for col, width in zip("ABCDEFGHIJ", (24, 14, 16, 14, 30, 20, 12, 10, 12, 16), strict=True):
+    for col, width in zip("ABCDEFGHIJ", (24, 14, 16, 14, 30, 20, 12, 10, 12, 16), strict=False):
         ws.column_dimensions[col].width = width
+    dates = [n for n, h in enumerate(headers) if "期限" in h or "日期" in h]
     for row in ws.iter_rows(min_row=2):
-        for idx in (6, 8):
+        for idx in dates:
             row[idx].number_format = "yyyy-mm-dd"
     ws.freeze_panes = "A2"
     wb.save(path)
@@ -88,3 +109,12 @@ def export_ledger(context: Any, fmt: str, path: str, street: str | None) -> int:
     with context.session(readonly=True) as s:
         compounds, rows, items = load_rows(s, street_code=street)
     return write_ledger(ledger_rows(compounds, rows, items, context.today), path, fmt)
+
+
+def export_acceptances(context: Any, fmt: str, path: str, street: str | None) -> int:
+    """The `handover-acceptances` exporter: every acceptance event (验收记录) of the district or one street."""
+    from plugins.handover.service import acceptances
+
+    with context.session(readonly=True) as s:
+        events = acceptances(s, street_code=street)
+    return write_ledger(acceptance_rows(events), path, fmt, ACCEPTANCE_HEADERS, "验收记录")

@@ -26,7 +26,13 @@ HERE = Path(__file__).parent
 MAX_ROWS = 600  # rows of one page of the table (pages beyond; the count says how many matched)
 BULK_MAX = 1000  # rows one bulk update may change
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HANDOVER_FIELDS = frozenset({"state", "note", "deadline", "items", "responsible_unit"})
+HANDOVER_FIELDS = frozenset({"state", "note", "deadline", "items", "responsible_unit", "organised_by", "held_on",
+                             "participants"})
+
+
+# Accounts whose workspace this is: the utilities, telecom and fire (their own facility), admin/bureau (any).
+WORKSPACE_ROLES = ("utility", "telecom", "fire", "admin", "bureau")
+OWN_ROLES = ("utility", "telecom", "fire")
 
 
 def blueprints(context: Any) -> list[Blueprint]:
@@ -45,22 +51,23 @@ def _street(session: Any, value: str | None) -> str | None:
 
 def workspace_blueprint(context: Any) -> Blueprint:
     """/ws/utility: one facility's backlog as a table and a map, state changes, ledger items, XLSX export."""
-    from plugins.handover import rules, service
+    from plugins.handover import default_facility, rules, service
     from plugins.handover.settings import settings_for
 
     bp = Blueprint("ws_utility", __name__, url_prefix="/ws/utility", template_folder="templates",
                    static_folder="static", static_url_path="/static")
 
     def facility_of_request(asked: str | None) -> str:
-        """The facility of this request: the utility's own (another → 403, audited) or `?utility=` for admin/bureau."""
+        """The facility of this request: the account's own (a utility's, telecom's telecom_access, fire's
+        fire_acceptance; another → 403, audited) or `?utility=` (any facility) for admin/bureau."""
         user = webshell.current_user()
-        if asked is not None and asked not in m.UTILITY_FACILITIES:
+        if asked is not None and asked not in m.FACILITIES:
             raise NotFound("handover.unknown_utility", utility=asked[:40])
-        facility = asked or (user.utility if user is not None and user.role == "utility" else None) \
-            or m.UTILITY_FACILITIES[0]
+        own = default_facility(user, settings_for(context))
+        facility = asked or own or m.UTILITY_FACILITIES[0]
         user = webshell.require("edit_handover", {"kind": "handover", "id": f"*:{facility}", "facility": facility,
                                                   "street_code": None})
-        if user.role not in ("utility", "admin", "bureau"):  # street officers use their street workspace
+        if user.role not in WORKSPACE_ROLES:  # street officers use their street workspace
             webshell.require("use_utility_workspace", {"kind": "handover", "facility": facility})
         return facility
 
@@ -106,10 +113,13 @@ def workspace_blueprint(context: Any) -> Blueprint:
             "features": shell.url("layer_features"),
             "handover_api": url_for("handover_api.get_handover", compound_id="__ID__", facility=facility),
             "done_url": url_for("ws_utility.item_done", item_id=0).replace("/0/", "/__ID__/"),
-            "bulk_url": url_for("ws_utility.bulk", utility=facility if user.role != "utility" else None),
+            "bulk_url": url_for("ws_utility.bulk", utility=facility if user.role not in OWN_ROLES else None),
             "compound_page": shell.url("compound_page"),
             "messages": {k: v for k, v in catalogue(lang).items() if k.startswith(("ws_utility.", "map."))},
             "rectifying": "rectifying", "map": fm["name"], "csrf": shell.csrf_token(), "only": data["ids"],
+            "item_states": [s_ for s_ in rules.states(facility) if rules.items_allowed(facility, s_)],
+            "acceptance_state": rules.ACCEPTANCE_STATE,
+            "organisers": [(o, label("acceptance_organiser", o, lang)) for o in rules.ORGANISERS],
         }
         args = {k: v for k, v in request.args.items() if k != "page"}
         pager = {n: url_for("ws_utility.page", **args, page=n) for n in (data["page"] - 1, data["page"] + 1)
@@ -118,9 +128,9 @@ def workspace_blueprint(context: Any) -> Blueprint:
             "handover/utility.html", folium=fm, pager=pager, bulk_states=bulk_states(facility, lang), facility=facility, facility_label=label("facility", facility, lang),
             data=data, streets=streets, street=street, state=state, overdue_only=overdue_only, states=states,
             can_pick=user.role in ("admin", "bureau"), max_rows=MAX_ROWS, config=config,
-            facilities=[(f, label("facility", f, lang)) for f in m.UTILITY_FACILITIES],
+            facilities=[(f, label("facility", f, lang)) for f in m.FACILITIES],
             compound_page=shell.url("compound_page"), map_url=shell.url("map"),
-            export_url=url_for("ws_utility.export", utility=facility if user.role != "utility" else None, street=street))
+            export_url=url_for("ws_utility.export", utility=facility if user.role not in OWN_ROLES else None, street=street))
 
     @bp.post("/bulk")
     @webshell.answers_json
@@ -243,7 +253,8 @@ def _items(raw: Any) -> list[dict[str, Any]]:
 
 
 def parse_patch(body: dict[str, Any]) -> dict[str, Any]:
-    """The PATCH body of a handover row: {state, note?, deadline?, items?, responsible_unit?, version} checked."""
+    """The PATCH body of a handover row: {state, note?, deadline?, items?, responsible_unit?, organised_by?, held_on?,
+    participants?, version} checked."""
     version = body.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise UserInputError("handover.need_version", field="version")
@@ -254,6 +265,9 @@ def parse_patch(body: dict[str, Any]) -> dict[str, Any]:
             "deadline": _date(body.get("deadline") or None, "deadline"),
             "clear_deadline": "deadline" in body and body["deadline"] in (None, ""), "items": _items(body.get("items")),
             "responsible_unit": _text(body.get("responsible_unit"), "responsible_unit", 200),
+            "organised_by": _text(body.get("organised_by") or None, "organised_by", 32),
+            "held_on": _date(body.get("held_on") or None, "held_on"),
+            "participants": _text(body.get("participants") or None, "participants", 2000),
             "expected_version": version}
 
 

@@ -44,6 +44,9 @@ MACHINES: dict[str, dict[str, tuple[str, ...]]] = {
     "power_upgrade": POWER_UPGRADE_MACHINE,
     "telecom_access": TELECOM_MACHINE,
 }
+# The kind of machine of each facility (the keys of the conditional and acceptance tables below).
+KINDS: dict[str, str] = {**{f: "utility" for f in UTILITY_FACILITIES}, "fire_acceptance": "fire",
+                         "power_upgrade": "power_upgrade", "telecom_access": "telecom"}
 # Position along the path (for "worst" ordering among states of one colour class).
 _ORDER: dict[str, int] = {
     "unknown": 0, "not_handed_over": 1, "not_accepted": 1, "planned": 1, "blocked": 1,
@@ -51,12 +54,30 @@ _ORDER: dict[str, int] = {
     "acceptance": 4, "rectifying": 4, "agreement": 5, "taken_over": 6, "accepted": 6, "done": 6, "access": 6,
 }
 GAP_STATES = frozenset({"not_handed_over", "not_accepted", "planned", "blocked"})  # red
-RECTIFYING_STATES = frozenset({"rectifying"})  # orange; ledger items attach here
+RECTIFYING_STATES = frozenset({"rectifying"})  # orange; entering it needs an open ledger item with a deadline
 FINAL_STATES = frozenset({"taken_over", "accepted", "done", "access"})  # green
 # Colour classes, worst first. An unsurveyed row (grey) ranks worse than a finished one: a compound
 # is only green when every row is known and finished.
 CLASSES = ("open", "rectifying", "progress", "unknown", "done")
 ALL_STATES = tuple(dict.fromkeys(s for m in MACHINES.values() for s in m))
+
+# Who may organise an acceptance (`unknown`: the record does not say).
+ORGANISERS = ("district_government", "utility", "street", "other")
+DISTRICT_GOVERNMENT = "district_government"
+# Transitions allowed only under a condition (RULES §2, the plan's own path "应当由区政府组织专业经营单位验收"):
+# machine kind -> (from, to) -> the values the request must carry. They are not in allowed_next (which lists the
+# unconditional moves) but in conditional_next.
+CONDITIONAL: dict[str, dict[tuple[str, str], dict[str, str]]] = {
+    "utility": {("not_handed_over", "acceptance"): {"organised_by": DISTRICT_GOVERNMENT}},
+}
+# The state whose entry opens an acceptance (its organiser known then), and the moves that are an
+# acceptance's result: machine kind -> (from, to) -> pass | fail. A machine without an acceptance state (fire)
+# records a closed acceptance at the move itself.
+ACCEPTANCE_STATE = "acceptance"
+ACCEPTANCE_RESULTS: dict[str, dict[tuple[str, str], str]] = {
+    "utility": {("acceptance", "agreement"): "pass", ("acceptance", "rectifying"): "fail"},
+    "fire": {("rectifying", "accepted"): "pass"},
+}
 
 
 class HandoverRuleError(ValueError):
@@ -73,6 +94,7 @@ class TransitionCheck:
     target: str
     allowed: tuple[str, ...]
     error: str | None = None
+    missing: tuple[str, ...] = ()  # the conditions a conditional transition lacks (e.g. ("organised_by",))
 
 
 def machine(facility: str) -> dict[str, tuple[str, ...]]:
@@ -93,9 +115,29 @@ def allowed_next(facility: str, current: str) -> tuple[str, ...]:
     return machine(facility).get(current, ())
 
 
-def transition(current: str, target: str, facility: str = "water") -> TransitionCheck:
-    """Check one transition; a rejection names the allowed next states."""
+def conditional_next(facility: str, current: str) -> dict[str, dict[str, str]]:
+    """The states `current` may move to only under a condition: {state: {field: required value}}."""
+    machine(facility)
+    return {to: dict(need) for (frm, to), need in CONDITIONAL.get(KINDS[facility], {}).items() if frm == current}
+
+
+def transition(current: str, target: str, facility: str = "water", **given: str | None) -> TransitionCheck:
+    """Check one transition; a rejection names the allowed next states.
+
+    `given` carries the values a conditional transition needs (e.g. organised_by="district_government" for
+    not_handed_over → acceptance); without them the transition is refused, `missing` naming the fields.
+    """
     table = machine(facility)
+    need = conditional_next(facility, current).get(target) if current in table else None
+    if need is not None:
+        allowed = table.get(current, ())
+        missing = tuple(sorted(k for k, v in need.items() if given.get(k) != v))
+        if missing:
+            wants = ", ".join(f"{k} = {need[k]}" for k in missing)
+            return TransitionCheck(False, facility, current, target, allowed,
+                                   f"{facility}: {current} → {target} needs {wants}; allowed next: "
+                                   f"{', '.join(allowed)}", missing)
+        return TransitionCheck(True, facility, current, target, allowed)
     if target not in table:
         allowed = table.get(current, ())
         return TransitionCheck(False, facility, current, target, allowed,
@@ -109,6 +151,42 @@ def transition(current: str, target: str, facility: str = "water") -> Transition
     nxt = ", ".join(allowed) if allowed else "none (final state)"
     return TransitionCheck(False, facility, current, target, allowed,
                            f"{facility}: {current} → {target} is not allowed; allowed next: {nxt}")
+
+
+def items_allowed(facility: str, state: str) -> bool:
+    """Ledger items attach in every open state of every kind (RULES §2: the ledger starts at the survey):
+    not to `unknown` (nothing surveyed yet) nor to a final state."""
+    return state in machine(facility) and state != UNKNOWN and state not in FINAL_STATES
+
+
+def rectifying_missing(state: str, items: Iterable[Mapping[str, Any]]) -> str | None:
+    """What entering `state` still lacks (None: nothing): a rectifying state needs at least one open ledger
+    item with a deadline — "item" when there is no open item at all, "deadline" when none of them has one.
+    `items`: the row's items with the ones given in the same request."""
+    if state not in RECTIFYING_STATES:
+        return None
+    open_items = [i for i in items if i.get("done_date") is None]
+    if not open_items:
+        return "item"
+    if not any(i.get("deadline") is not None for i in open_items):
+        return "deadline"
+    return None
+
+
+def acceptance_result(facility: str, current: str, target: str) -> str | None:
+    """"pass" or "fail" when moving `current` → `target` is the result of an acceptance, else None."""
+    machine(facility)
+    return ACCEPTANCE_RESULTS.get(KINDS[facility], {}).get((current, target))
+
+
+def opens_acceptance(facility: str, current: str, target: str) -> bool:
+    """True when the move enters the acceptance state (an acceptance event is opened, its result pending)."""
+    return target == ACCEPTANCE_STATE and current != target and ACCEPTANCE_STATE in machine(facility)
+
+
+def acceptance_step(facility: str, current: str, target: str) -> bool:
+    """True when the move opens or closes an acceptance (the moves that may carry organiser, date, participants)."""
+    return opens_acceptance(facility, current, target) or acceptance_result(facility, current, target) is not None
 
 
 def item_overdue(deadline: dt.date | None, done_date: dt.date | None, today: dt.date) -> bool:

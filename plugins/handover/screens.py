@@ -76,7 +76,7 @@ MESSAGES = {
         'ws_utility.add_item': '添加整改项',
         'ws_utility.item_content': '整改内容',
         'ws_utility.item_ph': '例：更换小区供水主管 120 米',
-        'ws_utility.items_only_rectifying': '整改项只能在「整改中」状态下添加',
+        'ws_utility.items_only_rectifying': '已完成的状态不能再登记整改项',
         'ws_utility.save': '保存',
         'ws_utility.cancel': '取消',
         'ws_utility.saved': '已保存：{compound} → {state}',
@@ -99,7 +99,27 @@ MESSAGES = {
         "handover.unknown_state": "未知状态“{state}”，可选：{states}",
         "handover.already_in_state": "{compound} 已是“{current}”；可改为：{allowed_text}",
         "handover.not_allowed": "{compound} 不能从“{current}”改为“{target}”；可改为：{allowed_text}",
-        "handover.items_rectifying_only": "整改项只能在整改阶段登记（所选状态为“{state}”）",
+        "handover.items_open_only": "整改项只能登记在未完成的状态（所选状态为“{state}”；未摸排须先登记摸排结果）",
+        "handover.rectifying_needs_item": "{compound} 进入“整改中”须至少有一项未完成、写明整改期限的整改项："
+                                          "请登记整改项（整改内容|责任单位|整改期限）",
+        "handover.rectifying_needs_deadline": "{compound} 进入“整改中”须至少有一项未完成的整改项写明整改期限："
+                                              "现有整改项都没有整改期限",
+        "handover.needs_district_government": "{compound} 从“{current}”直接进入“{target}”须由区政府组织验收"
+                                              "（组织单位：区政府，--organised-by district_government）；"
+                                              "否则可改为：{allowed_text}",
+        "handover.unknown_organiser": "未知验收组织单位“{value}”，可选：{choices}",
+        "handover.acceptance_fields_only": "{compound}：验收组织单位、验收日期、参加单位只能在进入或结束验收时登记"
+                                           "（“{current}”→“{target}”不是验收）",
+        "handover.section.acceptances": "验收记录", "handover.section.held_on": "验收日期",
+        "handover.section.organiser": "组织单位", "handover.section.participants": "参加单位",
+        "handover.section.result": "验收结果", "handover.section.defects": "发现问题（整改项）",
+        "handover.section.pending": "待验收",
+        "ws_utility.organised_by": "验收组织单位", "ws_utility.participants": "参加单位",
+        "ws_utility.held_on": "验收日期", "ws_utility.acceptance": "验收记录",
+        "ws_utility.district_path": "{state}（区政府组织，无需业主表决）",
+        "ws_utility.rectifying_hint": "进入“整改中”须至少一项写明整改期限的整改项",
+        "handover.ws.add_item": "登记整改项", "handover.ws.item_saved": "已登记整改项",
+        "handover.ws.export_acceptances": "导出验收记录（XLSX）",
         "handover.item_needs_content": "整改项须填写整改内容",
         "handover.bulk_nothing": "请选择目标状态或填写责任单位",
         "handover.bulk_none_selected": "请先勾选要办理的小区",
@@ -176,7 +196,7 @@ MESSAGES = {
         'ws_utility.add_item': 'Add a ledger item',
         'ws_utility.item_content': 'Rectification item',
         'ws_utility.item_ph': 'e.g. replace 120 m of water main',
-        'ws_utility.items_only_rectifying': 'Ledger items can only be added in the “rectifying” state',
+        'ws_utility.items_only_rectifying': 'A finished state takes no more ledger items',
         'ws_utility.save': 'Save',
         'ws_utility.cancel': 'Cancel',
         'ws_utility.saved': 'Saved: {compound} → {state}',
@@ -199,7 +219,29 @@ MESSAGES = {
         "handover.unknown_state": "unknown state “{state}”; states: {states}",
         "handover.already_in_state": "{compound} is already “{current}”; it can move to: {allowed_text}",
         "handover.not_allowed": "{compound} cannot move from “{current}” to “{target}”; it can move to: {allowed_text}",
-        "handover.items_rectifying_only": "ledger items belong to a rectifying stage (the chosen state is “{state}”)",
+        "handover.items_open_only": "ledger items attach to an open state (the chosen state is “{state}”; "
+                                    "an unsurveyed row needs its survey result first)",
+        "handover.rectifying_needs_item": "{compound}: entering “rectifying” needs at least one open ledger item with "
+                                          "a deadline; add one (content|responsible unit|deadline)",
+        "handover.rectifying_needs_deadline": "{compound}: entering “rectifying” needs an open ledger item with a "
+                                              "deadline; none of the open items has one",
+        "handover.needs_district_government": "{compound}: “{current}” → “{target}” directly needs an acceptance "
+                                              "organised by the district government (organised_by = "
+                                              "district_government, --organised-by district_government); otherwise "
+                                              "it can move to: {allowed_text}",
+        "handover.unknown_organiser": "unknown acceptance organiser “{value}”; choose one of: {choices}",
+        "handover.acceptance_fields_only": "{compound}: organiser, acceptance date and participants belong to entering "
+                                           "or ending an acceptance (“{current}” → “{target}” is none)",
+        "handover.section.acceptances": "Acceptances", "handover.section.held_on": "Date",
+        "handover.section.organiser": "Organised by", "handover.section.participants": "Participants",
+        "handover.section.result": "Result", "handover.section.defects": "Defects (ledger items)",
+        "handover.section.pending": "pending",
+        "ws_utility.organised_by": "Acceptance organised by", "ws_utility.participants": "Participants",
+        "ws_utility.held_on": "Acceptance date", "ws_utility.acceptance": "Acceptance",
+        "ws_utility.district_path": "{state} (organised by the district government, no owners' vote)",
+        "ws_utility.rectifying_hint": "entering “rectifying” needs at least one ledger item with a deadline",
+        "handover.ws.add_item": "Add a ledger item", "handover.ws.item_saved": "Ledger item added",
+        "handover.ws.export_acceptances": "Export acceptances (XLSX)",
         "handover.item_needs_content": "a ledger item needs its content",
         "handover.bulk_nothing": "choose a target state or a responsible unit",
         "handover.bulk_none_selected": "tick the compounds first",
@@ -227,11 +269,14 @@ def _settings(context: Any) -> Any:
 
 
 def menu_links(context: Any, user: Any) -> list[MenuLink]:
-    """The utility workspace, for utility accounts (their home page) and the bureau/admin."""
-    if getattr(user, "role", None) not in ("utility", "admin", "bureau"):
+    """The utility workspace, for utility, telecom and fire accounts (their home page: their backlog) and the
+    bureau/admin."""
+    from plugins.handover.pages import OWN_ROLES, WORKSPACE_ROLES
+
+    if getattr(user, "role", None) not in WORKSPACE_ROLES:
         return []
     return [MenuLink(href=url_for("ws_utility.page"), label="ws_utility.title", order=20, id="gp-nav-ws-utility",
-                     home=user.role == "utility")]
+                     home=user.role in OWN_ROLES)]
 
 
 def compound_sections(context: Any, compound_id: str, user: Any) -> list[Section]:
@@ -253,11 +298,15 @@ def compound_sections(context: Any, compound_id: str, user: Any) -> list[Section
             rows.append(h)
     if not rows:
         return []
+    events = [{**a, "facility": h["facility"], "facility_label": h["facility_label"],
+               "organiser_label": label("acceptance_organiser", a["organised_by"], lang),
+               "result_label": label("acceptance_result", a["result"], lang) if a["result"] else None}
+              for h in rows for a in h["acceptances"]]
     entity = _t("handover.audit.entity", lang)
     refs = tuple(AuditRef("handover", f"{compound_id}:{f}", label=f"{entity} · {label('facility', f, lang)}",
                           enums=(("state", "handover_state"), ("facility", "facility"))) for f in m.FACILITIES)
     return [Section(id="handover", title="handover.section.title", template="handover/section.html",
-                    data={"rows": rows}, order=20, audit=refs)]
+                    data={"rows": rows, "acceptances": events}, order=20, audit=refs)]
 
 
 def _t(key: str, lang: str, **kw: Any) -> str:
@@ -295,8 +344,9 @@ def bureau_panel(context: Any) -> Panel:
 
 
 def street_panel(context: Any, street: str) -> Panel:
-    """The street's open handover rows with their ledger items, overdue first (the ledger tab)."""
-    from plugins.handover import service
+    """The street's open handover rows with their ledger items, overdue first (the ledger tab); a row in an open
+    state takes a new ledger item here (the survey's findings, RULES §2)."""
+    from plugins.handover import rules, service
 
     lang = webshell.lang()
     today = context.today
@@ -307,13 +357,16 @@ def street_panel(context: Any, street: str) -> Panel:
     for item in data["items"]:
         item["facility_label"] = label("facility", item["facility"], lang)
         item["state_label"] = label("handover_state", item["state"], lang)
+        item["items_allowed"] = rules.items_allowed(item["facility"], item["state"])  # the survey's ledger on
         item["ledger"] = [{"content": i["content"], "deadline": i["deadline"], "done": i["done_date"] is not None,
                            "late": i["done_date"] is None and i["deadline"] is not None and i["deadline"] < today}
                           for i in by_key.get((item["compound_id"], item["facility"]), [])]
     data["items"].sort(key=lambda i: (not i["overdue"], i["compound_name"] or "", i["facility"]))
     shell = webshell.shell()
     data["export_url"] = shell.url("export", name="handover-ledger", format="xlsx", street=street)
+    data["acceptances_url"] = shell.url("export", name="handover-acceptances", format="xlsx", street=street)
     data["compound_page"] = shell.url("compound_page")
+    data["row_api"] = url_for("handover_api.get_handover", compound_id="__ID__", facility="__F__")
     return Panel(id="ledger", title="handover.ws.tab", template="handover/street_panel.html", where="street",
                  order=90, data=data, badge=str(data["counts"]["overdue"]), badge_class="bg-danger",
                  scripts=(url_for("ws_utility.static", filename="street_ledger.js"),))

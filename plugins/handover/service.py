@@ -23,6 +23,7 @@ from geoplatform.errors import Conflict, Forbidden, NotFound, UserInputError
 from geoplatform.i18n import Localized
 from geoplatform.labels import label
 from geoplatform.models import Compound, Handover, HandoverEvent, LedgerItem, Street, utcnow
+from geoplatform.models.handover import HandoverAcceptance
 from geoplatform.principal import Principal
 from plugins.handover import rules
 from plugins.handover.settings import HandoverSettings
@@ -71,6 +72,14 @@ class ItemAlreadyDone(Conflict, LedgerItemError):
     """The ledger item was completed before: its done date stays (HTTP 409, exit 2)."""
 
 
+class RectifyingNeedsItem(LedgerItemError):
+    """Entering rectifying without an open ledger item that has a deadline (RULES §2)."""
+
+
+class AcceptanceError(HandoverError):
+    """Acceptance details (organiser, date, participants) that this request cannot carry."""
+
+
 class StaleVersion(Conflict, HandoverError):
     """The row changed since the caller read it (HTTP 409)."""
 
@@ -114,16 +123,36 @@ def _item_dict(i: LedgerItem) -> dict[str, Any]:
             "done_date": i.done_date}
 
 
+def _acceptance_dict(a: HandoverAcceptance, items: Mapping[int, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    defects = [items[i] for i in a.defect_item_ids or () if items and i in items] if items is not None else None
+    return {"id": a.id, "held_on": a.held_on, "organised_by": a.organised_by, "participants": a.participants,
+            "result": a.result, "defect_item_ids": list(a.defect_item_ids or ()), "note": a.note,
+            "opened_by": a.opened_by, "closed_by": a.closed_by,
+            **({"defects": [{"id": d["id"], "content": d["content"], "responsible_unit": d.get("responsible_unit"),
+                             "deadline": d.get("deadline"), "done_date": d.get("done_date")} for d in defects]}
+               if defects is not None else {})}
+
+
+def _open_acceptance(session: Session, row: Handover) -> HandoverAcceptance | None:
+    q = (select(HandoverAcceptance).where(HandoverAcceptance.handover_id == row.id, HandoverAcceptance.result.is_(None))
+         .order_by(HandoverAcceptance.id.desc()).limit(1))
+    return session.execute(q).scalar_one_or_none()
+
+
 def get_handover(session: Session, compound_id: str, facility: str, today: dt.date | None = None,
                  settings: HandoverSettings | None = None) -> dict[str, Any]:
     """One compound × facility row; a row never surveyed reads as state `unknown`, version 0."""
     _check_facility(facility)
     c = _compound(session, compound_id)
     row = _row(session, compound_id, facility)
-    items = []
+    items: list[dict[str, Any]] = []
+    accepts: list[dict[str, Any]] = []
     if row is not None:
         q = select(LedgerItem).where(LedgerItem.handover_id == row.id).order_by(LedgerItem.id)
         items = [_item_dict(i) for i in session.execute(q).scalars()]
+        by_id = {i["id"]: i for i in items}
+        aq = select(HandoverAcceptance).where(HandoverAcceptance.handover_id == row.id).order_by(HandoverAcceptance.id)
+        accepts = [_acceptance_dict(a, by_id) for a in session.execute(aq).scalars()]
     state = row.state if row else rules.UNKNOWN
     today = today or dt.date.today()
     st = rules.row_status(facility, state, row.deadline if row else None, items, today, settings or HandoverSettings())
@@ -134,7 +163,10 @@ def get_handover(session: Session, compound_id: str, facility: str, today: dt.da
         "state": state, "since": row.since if row else None, "deadline": row.deadline if row else None,
         "responsible_unit": row.responsible_unit if row else None, "note": row.note if row else None,
         "version": row.version if row else 0, "allowed_next": list(rules.allowed_next(facility, state)),
-        "overdue": st.overdue, "open_items": st.open_items, "items": items,
+        "conditional_next": rules.conditional_next(facility, state), "items_allowed": rules.items_allowed(facility, state),
+        "acceptance_next": [s_ for s_ in (*rules.allowed_next(facility, state), *rules.conditional_next(facility, state))
+                            if rules.acceptance_step(facility, state, s_)],
+        "overdue": st.overdue, "open_items": st.open_items, "items": items, "acceptances": accepts,
         "late": rules.late_reason(state, row.deadline if row else None, items, today, settings or HandoverSettings())
         if st.overdue else None,
     }
@@ -158,14 +190,20 @@ def set_state(session: Session, principal: Principal, compound_id: str, facility
               note: str | None = None, deadline: dt.date | None = None,
               items: Iterable[Mapping[str, Any]] = (), expected_version: int | None = None,
               responsible_unit: str | None = None, today: dt.date | None = None,
-              allowed: Allowed | None = None, clear_deadline: bool = False) -> dict[str, Any]:
+              allowed: Allowed | None = None, clear_deadline: bool = False, organised_by: str | None = None,
+              held_on: dt.date | None = None, participants: str | None = None) -> dict[str, Any]:
     """Move a row to `state` (or, with the same state, update note/deadline/items), recording who/when/from/to.
 
     The row's deadline is kept unless a new one is given or `clear_deadline` asks to remove it (a move without
     a date never silently drops a row off the overdue list); a transition replaces the note (events keep every
     note).
-    Ledger items attach only to a rectifying state. Raises a HandoverError subclass (StaleVersion
-    when `expected_version` is given and differs; a missing row has version 0).
+    Ledger items attach in every open state (RULES §2: the ledger starts at the survey); entering rectifying
+    needs at least one open item with a deadline (given here or already attached). not_handed_over →
+    acceptance needs `organised_by="district_government"`. Entering acceptance opens an acceptance event
+    (organiser, planned date, participants); an acceptance's result (acceptance → agreement pass, → rectifying
+    fail; fire rectifying → accepted pass) closes it with the date held (`held_on`, default today) and the items
+    given here as its defects. Raises a HandoverError subclass (StaleVersion when `expected_version` is given
+    and differs; a missing row has version 0).
     """
     _check_facility(facility)
     c = _compound(session, compound_id)
@@ -187,14 +225,32 @@ def set_state(session: Session, principal: Principal, compound_id: str, facility
         if not (items or note or deadline or responsible_unit or clear_deadline):
             raise TransitionNotAllowed("handover.already_in_state", rules.allowed_next(facility, current), **names)
     else:
-        check = rules.transition(current, state, facility)
+        check = rules.transition(current, state, facility, organised_by=organised_by)
         if not check.ok:
+            if "organised_by" in check.missing:
+                raise TransitionNotAllowed("handover.needs_district_government", check.allowed, field="organised_by",
+                                           **names)
             raise TransitionNotAllowed("handover.not_allowed", check.allowed, **names)
-    if items and state not in rules.RECTIFYING_STATES:
-        raise LedgerItemError("handover.items_rectifying_only", field="items", state=_states_text(facility, [state]))
+    if items and not rules.items_allowed(facility, state):
+        raise LedgerItemError("handover.items_open_only", field="items", state=_states_text(facility, [state]))
     for it in items:
         if not str(it.get("content") or "").strip():
             raise LedgerItemError("handover.item_needs_content", field="items")
+    if not same:
+        attached = [] if row is None else [
+            {"deadline": d, "done_date": dd} for d, dd in session.execute(
+                select(LedgerItem.deadline, LedgerItem.done_date).where(LedgerItem.handover_id == row.id))]
+        missing = rules.rectifying_missing(state, [*attached, *items])
+        if missing is not None:
+            raise RectifyingNeedsItem(f"handover.rectifying_needs_{missing}", field="items", **names)
+    if organised_by is not None and organised_by not in rules.ORGANISERS:
+        raise AcceptanceError("handover.unknown_organiser", field="organised_by", value=str(organised_by)[:40],
+                              choices=", ".join(rules.ORGANISERS))
+    result = None if same else rules.acceptance_result(facility, current, state)
+    opens = not same and rules.opens_acceptance(facility, current, state)
+    if (organised_by is not None or held_on is not None or participants) and not (
+            result or opens or (same and current == rules.ACCEPTANCE_STATE)):
+        raise AcceptanceError("handover.acceptance_fields_only", field="organised_by", **names)
     before = _snapshot(row)
     now = utcnow()
     if row is None:
@@ -214,19 +270,64 @@ def set_state(session: Session, principal: Principal, compound_id: str, facility
     if same:  # bump the version even when only items were added, so readers see the change
         flag_modified(row, "state")
     _flush(session, compound_id, facility)
+    added = []
     for it in items:
-        session.add(LedgerItem(handover_id=row.id, content=str(it["content"]).strip(),
-                               responsible_unit=it.get("responsible_unit"), deadline=it.get("deadline"),
-                               done_date=it.get("done_date")))
+        added.append(LedgerItem(handover_id=row.id, content=str(it["content"]).strip(),
+                                responsible_unit=it.get("responsible_unit"), deadline=it.get("deadline"),
+                                done_date=it.get("done_date")))
+        session.add(added[-1])
     session.add(HandoverEvent(handover_id=row.id, at=now, user_name=principal.name, from_state=current,
                               to_state=state, note=note))
+    acceptance = _record_acceptance(session, principal, row, opens, result, organised_by, held_on, participants,
+                                    note, added, today or dt.date.today(), now)
     after = _snapshot(row)
     after["items_added"] = [{"content": i["content"], "responsible_unit": i.get("responsible_unit"),
                              "deadline": i["deadline"].isoformat() if i.get("deadline") else None} for i in items]
+    if acceptance is not None:
+        after["acceptance"] = {"organised_by": acceptance.organised_by, "participants": acceptance.participants,
+                               "held_on": acceptance.held_on.isoformat() if acceptance.held_on else None,
+                               "result": acceptance.result, "defect_item_ids": list(acceptance.defect_item_ids or ())}
     audit.record(session, principal, "update" if before["version"] else "create", "handover",
                  f"{compound_id}:{facility}", before=before, after=after, street_code=c.street_code, detail=note)
     _flush(session, compound_id, facility)
     return get_handover(session, compound_id, facility, today=today)
+
+
+def _record_acceptance(session: Session, principal: Principal, row: Handover, opens: bool, result: str | None,
+                       organised_by: str | None, held_on: dt.date | None, participants: str | None, note: str | None,
+                       added: Sequence[LedgerItem], today: dt.date, now: dt.datetime) -> HandoverAcceptance | None:
+    """Open, detail or close the row's acceptance event for this change (None when the change is no acceptance)."""
+    def new() -> HandoverAcceptance:
+        a = HandoverAcceptance(handover_id=row.id, organised_by="unknown", defect_item_ids=[], opened_at=now,
+                               opened_by=principal.name)
+        session.add(a)
+        return a
+
+    if opens:
+        acc = new()
+        acc.note = note
+    elif result is not None:  # an acceptance's result closes the pending one (or a new one: fire, older data)
+        acc = _open_acceptance(session, row) or new()
+        session.flush()  # the ids of the items given as its defects
+        acc.result = result
+        acc.defect_item_ids = [i.id for i in added]
+        acc.closed_at = now
+        acc.closed_by = principal.name
+        acc.note = note if note is not None else acc.note
+    elif row.state == rules.ACCEPTANCE_STATE and (organised_by is not None or held_on is not None or participants):
+        acc = _open_acceptance(session, row) or new()  # details of the pending acceptance
+    else:
+        return None
+    if organised_by is not None:
+        acc.organised_by = organised_by
+    if held_on is not None:
+        acc.held_on = held_on
+    elif result is not None and acc.held_on is None:
+        acc.held_on = today
+    if participants:
+        acc.participants = participants
+    session.flush()
+    return acc
 
 
 def bulk_set_state(session: Session, principal: Principal, facility: str, rows: Sequence[Mapping[str, Any]],
@@ -340,3 +441,29 @@ def backlog(session: Session, today: dt.date, settings: HandoverSettings | None 
         facilities = (facility,)
     compounds, rows, items = load_rows(session, street_code, facilities)
     return rules.build_backlog(compounds, rows, items, today, settings or HandoverSettings(), facilities)
+
+
+def acceptances(session: Session, street_code: str | None = None, compound_id: str | None = None,
+                facility: str | None = None) -> list[dict[str, Any]]:
+    """Every acceptance event (held or pending) of the district, a street, a compound or one facility, with the
+    compound, street and the defects' ledger items; by street, compound, facility, then in the order recorded."""
+    q = (select(HandoverAcceptance, Handover.compound_id, Handover.facility, Compound.name, Compound.street_code,
+                Street.name.label("street"))
+         .join(Handover, Handover.id == HandoverAcceptance.handover_id)
+         .join(Compound, Compound.id == Handover.compound_id)
+         .join(Street, Street.code == Compound.street_code, isouter=True))
+    if street_code is not None:
+        q = q.where(Compound.street_code == street_code)
+    if compound_id is not None:
+        q = q.where(Handover.compound_id == compound_id)
+    if facility is not None:
+        _check_facility(facility)
+        q = q.where(Handover.facility == facility)
+    rows = session.execute(q).all()
+    ids = {i for a, *_ in rows for i in a.defect_item_ids or ()}
+    items = {i.id: _item_dict(i) for i in session.execute(select(LedgerItem).where(LedgerItem.id.in_(ids))).scalars()} \
+        if ids else {}
+    out = [{"compound_id": cid, "compound_name": name, "street_code": code, "street": street, "facility": fac,
+            **_acceptance_dict(a, items)} for a, cid, fac, name, code, street in rows]
+    out.sort(key=lambda r: (r["street_code"] or "", r["compound_id"], rules.FACILITIES.index(r["facility"]), r["id"]))
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -137,7 +138,7 @@ def test_officer_edits_a_compound_through_a_stale_version(officer_page, ws_demo,
     assert record["errors"] == []
 
 
-def test_ledger_tab_and_compound_page(officer_page, ws_server) -> None:  # noqa: ANN001
+def test_ledger_tab_and_compound_page(officer_page, ws_server, ws_ctx) -> None:  # noqa: ANN001, F811
     page, record = officer_page
     page.click("#ws-tab-ledger")
     total = page.locator("#ws-ledger tr.ws-ledger-row").count()
@@ -148,6 +149,25 @@ def test_ledger_tab_and_compound_page(officer_page, ws_server) -> None:  # noqa:
     assert visible == overdue
     href = page.get_attribute("#ws-ledger-export", "href")
     assert "handover-ledger" in href and "format=xlsx" in href
+    assert "handover-acceptances" in page.get_attribute("#ws-acceptances-export", "href")
+    # RULES §2 (issue 24): the survey's findings go into the ledger from the street's own tab, in the row's state
+    page.uncheck("#ws-only-overdue")
+    row = page.locator('#ws-ledger tr.ws-ledger-row[data-state="not_handed_over"]').first
+    cid, facility = row.get_attribute("data-compound"), row.get_attribute("data-facility")
+    row.locator(".ws-ledger-add-btn").click()
+    page.fill("#ws-ledger .ws-li-content", "摸排：补齐竣工资料")
+    page.fill("#ws-ledger .ws-li-unit", "产权单位")
+    page.fill("#ws-ledger .ws-li-deadline", "2027-03-31")
+    with page.expect_navigation():  # saved: the page reloads with the message kept for it
+        page.click("#ws-ledger .ws-li-save")
+    wait_for(page, "document.getElementById('ws-flash') && document.getElementById('ws-flash').dataset.pending === '1'")
+    with ws_ctx.session(readonly=True) as s:
+        h = s.scalars(select(m.Handover).where(m.Handover.compound_id == cid, m.Handover.facility == facility)).one()
+        items = s.execute(select(m.LedgerItem.content, m.LedgerItem.responsible_unit, m.LedgerItem.deadline)
+                          .where(m.LedgerItem.handover_id == h.id)).all()
+        assert h.state == "not_handed_over" and ("摸排：补齐竣工资料", "产权单位", dt.date(2027, 3, 31)) in items
+    wait_for(page, "window.wsStreet && wsStreet.ready")
+    page.click("#ws-tab-ledger")
     page.locator("#ws-ledger tr.ws-ledger-row a").first.click()
     page.wait_for_url("**/compounds/**")
     wait_for(page, "window.wcCompound && wcCompound.ready && wcCompound.layer !== null")

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from geoplatform import models as m
+from geoplatform.models.handover import HandoverAcceptance
 from tests.e2e.ws_role_helpers import ARTIFACTS, logged_in, role_server, wait_for  # noqa: F401
 from tests.web.ws_role_fixtures import role_ctx, role_demo  # noqa: F401
 
@@ -42,6 +43,8 @@ def test_utility_moves_an_overdue_row_along(browser, role_server, role_demo, rol
         options = page.eval_on_selector_all("#ws-next-state option", "os => os.map(o => o.value)")
         assert options[:2] == ["agreement", "rectifying"]  # RULES §2: pass → agreement, fail → rectifying
         page.select_option("#ws-next-state", "rectifying")
+        assert page.is_visible("#ws-acceptance") and page.is_visible("#ws-rectifying-hint")
+        page.fill("#ws-participants", "区住建局、市政供水公司")
         page.fill("#ws-note", "验收未通过：管网漏损")
         page.fill("#ws-deadline", "2027-06-30")
         page.fill("#ws-item-lines .ws-item-content", "更换供水主管120米")
@@ -65,6 +68,9 @@ def test_utility_moves_an_overdue_row_along(browser, role_server, role_demo, rol
             item = s.execute(select(m.LedgerItem.content, m.LedgerItem.responsible_unit, m.LedgerItem.deadline)
                              .where(m.LedgerItem.handover_id == h.id).order_by(m.LedgerItem.id.desc())).first()
             assert tuple(item) == ("更换供水主管120米", "市政供水公司", dt.date(2027, 5, 31))
+            acc = s.scalars(select(HandoverAcceptance).where(HandoverAcceptance.handover_id == h.id)
+                            .order_by(HandoverAcceptance.id.desc())).first()
+            assert (acc.result, acc.participants, acc.held_on) == ("fail", "区住建局、市政供水公司", role_ctx.today)
             now = service.get_handover(s, cid, "water", today=role_ctx.today, settings=settings_for(role_ctx))
         st = rules.row_status("water", now["state"], now["deadline"], now["items"], role_ctx.today,
                               settings_for(role_ctx))
@@ -113,7 +119,37 @@ def test_utility_moves_an_overdue_row_along(browser, role_server, role_demo, rol
         page.click("#ws-save")
         wait_for(page, "document.getElementById('ws-flash').textContent.indexOf('组织验收') >= 0")
         assert row.get_attribute("data-state") == "acceptance"
-        row.locator(".ws-show").click()
+        # RULES §2 (issue 24): a surveyed row takes ledger items, and the district may organise its acceptance
+        page.goto(role_server + "/ws/utility?state=not_handed_over")
+        wait_for(page, READY)
+        nrow = page.locator("#ws-backlog tr.ws-row").first
+        ncid = nrow.get_attribute("data-compound")
+        nrow.locator(".ws-handle").click()
+        page.wait_for_selector("#ws-hform")
+        page.select_option("#ws-next-state", "not_handed_over")  # stay: add the survey's finding
+        assert page.is_hidden("#ws-acceptance")  # shown only for a move that enters or ends an acceptance
+        page.fill("#ws-item-lines .ws-item-content", "摸排：缺竣工图纸")
+        page.fill("#ws-item-lines .ws-item-deadline", "2027-04-30")
+        page.click("#ws-save")
+        wait_for(page, "document.getElementById('ws-flash').dataset.kind === 'ok' && !document.getElementById('ws-hform')")
+        assert nrow.locator(".ws-items-cell").inner_text().strip() != "0"
+        nrow.locator(".ws-handle").click()
+        page.wait_for_selector("#ws-hform")
+        opt = page.locator('#ws-next-state option[value="acceptance"]')
+        assert opt.get_attribute("data-organised-by") == "district_government" and "区政府组织" in opt.inner_text()
+        page.select_option("#ws-next-state", "acceptance")
+        assert page.is_visible("#ws-acceptance") and page.input_value("#ws-organised-by") == "district_government"
+        page.fill("#ws-participants", "区政府、区住建局、市政供水公司")
+        page.click("#ws-save")
+        wait_for(page, "!document.getElementById('ws-hform')")  # the form closes once saved
+        assert nrow.get_attribute("data-state") == "acceptance"
+        with role_ctx.session(readonly=True) as s:
+            h = s.scalars(select(m.Handover).where(m.Handover.compound_id == ncid, m.Handover.facility == "water")).one()
+            acc = s.scalars(select(HandoverAcceptance).where(HandoverAcceptance.handover_id == h.id)).one()
+            assert (acc.organised_by, acc.participants, acc.result) == ("district_government", "区政府、区住建局、市政供水公司",
+                                                                        None)
+            assert "摸排：缺竣工图纸" in s.scalars(select(m.LedgerItem.content).where(m.LedgerItem.handover_id == h.id)).all()
+        nrow.locator(".ws-show").click()
         page.wait_for_timeout(400)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "ws_utility.png"))

@@ -21,12 +21,12 @@ ALLOWED = frozenset({"XLSX", "PNG", "SVG", "CSV", "GeoJSON", "EPSG", "ID", "PDF"
                      "km", "m", "KPI", "WGS", "GCJ", "CGCS", "OpenStreetMap", "OSM", "Excel", "Leaflet", "JSON",
                      "YYYY", "MM", "DD", "URL", "API", "TK", "©", "AAA", "AA", "MB", "GB", "A", "B", "C", "D"})
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
-ROLES = (  # (account, role): the test's own community officer is added below
+ROLES = (  # (account, role): the test's own community officer and telecom account are added below
     ("wr_bureau", "bureau"), ("wr_officer", "street_officer"), ("zh_community", "community_officer"),
-    ("wr_water", "utility"), ("wr_state", "state_company"), ("wr_viewer", "viewer"),
+    ("wr_water", "utility"), ("zh_telecom", "telecom"), ("wr_state", "state_company"), ("wr_viewer", "viewer"),
 )
 HOME = {"bureau": "/ws/bureau", "street_officer": "/ws/street", "community_officer": "/ws/governance",
-        "utility": "/ws/utility", "state_company": "/ws/takeover", "viewer": "/"}
+        "utility": "/ws/utility", "telecom": "/ws/utility", "state_company": "/ws/takeover", "viewer": "/"}
 # the visible text of the page plus what a user reads in controls (placeholders, titles, option labels)
 TEXT_JS = """() => {
   const parts = [document.body.innerText];
@@ -67,6 +67,7 @@ def community_officer(role_ctx, role_demo) -> str:  # noqa: ANN001, F811
         code = s.scalar(select(m.Community.code).where(m.Community.street_code == role_demo.street)
                         .order_by(m.Community.code).limit(1))
         add_user(s, "zh_community", "community_officer", role_demo.password, community=code)
+        add_user(s, "zh_telecom", "telecom", role_demo.password)  # a gap kind's owner (RULES §2), district-wide
     return "zh_community"
 
 

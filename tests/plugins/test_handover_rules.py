@@ -56,7 +56,7 @@ def test_the_tables_hold_exactly_the_listed_transitions() -> None:
 
 DISALLOWED = [  # (facility, current, target, allowed next named in the error)
     ("water", "unknown", "taken_over", ("not_handed_over",)),
-    ("power", "not_handed_over", "acceptance", ("owner_consent", "renovation")),
+    ("power", "not_handed_over", "acceptance", ("owner_consent", "renovation")),  # unless the district organises it
     ("heating", "owner_consent", "taken_over", ("applied",)),
     ("gas", "acceptance", "taken_over", ("agreement", "rectifying")),
     ("water", "rectifying", "taken_over", ("acceptance",)),
@@ -296,6 +296,13 @@ def _p(role: str, street: str | None = None, utility: str | None = None) -> Prin
     (_p("street_officer"), {"facility": "gas", "street_code": "150203003"}, False),
     (_p("admin"), {"facility": "gas", "street_code": "150203003"}, None),
     (_p("viewer"), {"facility": "gas", "street_code": "150203003"}, None),
+    # RULES §2 (issue 24): telecom edits telecom_access, fire edits fire_acceptance — district-wide, nothing else
+    (_p("telecom"), {"facility": "telecom_access", "street_code": "150203003"}, True),
+    (_p("telecom"), {"facility": "fire_acceptance", "street_code": "150203003"}, False),
+    (_p("telecom"), {"facility": "water", "street_code": "150203003"}, False),
+    (_p("fire"), {"facility": "fire_acceptance", "street_code": "150203001"}, True),
+    (_p("fire"), {"facility": "telecom_access", "street_code": "150203001"}, False),
+    (_p("fire"), {"facility": "power_upgrade", "street_code": "150203001"}, False),
 ])
 def test_edit_handover_jurisdiction(user: Principal, resource: dict, expected: bool | None) -> None:
     assert edit_handover_allowed(user, "edit_handover", {"kind": "handover", **resource}) is expected
@@ -312,3 +319,86 @@ def test_taken_over_share_agrees_with_the_takeover_plugin() -> None:
     ours = attributes_frame(list(ids), ROWS, ITEMS, T, S)["handover_taken_over_share"]
     theirs = takeover.handover_component(ids, pd.DataFrame(ROWS)[["compound_id", "facility", "state"]])
     assert ours.tolist() == theirs.tolist()
+
+
+# --- issue 24: the ledger from the survey on, rectifying needs a dated item, the district-organised acceptance ---
+
+@pytest.mark.parametrize(("facility", "state", "allowed"), [
+    *[(f, s_, True) for f in rules.UTILITY_FACILITIES
+      for s_ in ("not_handed_over", "owner_consent", "applied", "acceptance", "rectifying", "renovation", "agreement")],
+    ("fire_acceptance", "not_accepted", True), ("fire_acceptance", "rectifying", True),
+    ("power_upgrade", "planned", True), ("power_upgrade", "in_progress", True),
+    ("telecom_access", "blocked", True), ("telecom_access", "negotiating", True),
+    *[(f, "unknown", False) for f in rules.FACILITIES],  # survey first
+    ("water", "taken_over", False), ("fire_acceptance", "accepted", False), ("power_upgrade", "done", False),
+    ("telecom_access", "access", False), ("water", "accepted", False),  # final, or not a state of the kind
+])
+def test_items_attach_in_every_open_state_of_every_kind(facility: str, state: str, allowed: bool) -> None:
+    assert rules.items_allowed(facility, state) is allowed
+
+
+D1 = dt.date(2026, 7, 1)
+
+
+@pytest.mark.parametrize(("state", "items", "missing"), [
+    ("rectifying", [], "item"),
+    ("rectifying", [{"deadline": D1, "done_date": D1}], "item"),  # a done item is not open
+    ("rectifying", [{"deadline": None, "done_date": None}], "deadline"),
+    ("rectifying", [{"deadline": None, "done_date": None}, {"deadline": D1, "done_date": D1}], "deadline"),
+    ("rectifying", [{"deadline": None, "done_date": None}, {"deadline": D1, "done_date": None}], None),
+    ("rectifying", [{"deadline": D1}], None),
+    ("acceptance", [], None), ("not_handed_over", [], None), ("blocked", [], None),
+])
+def test_entering_rectifying_needs_an_open_item_with_a_deadline(state: str, items: list, missing: str | None) -> None:
+    assert rules.rectifying_missing(state, items) == missing
+
+
+@pytest.mark.parametrize(("facility", "given", "ok"), [
+    ("water", {}, False), ("gas", {"organised_by": "utility"}, False), ("heating", {"organised_by": None}, False),
+    ("power", {"organised_by": "district_government"}, True), ("water", {"organised_by": "district_government"}, True),
+])
+def test_not_handed_over_to_acceptance_when_the_district_organises_it(facility: str, given: dict, ok: bool) -> None:
+    check = rules.transition("not_handed_over", "acceptance", facility, **given)
+    assert check.ok is ok
+    assert check.missing == (() if ok else ("organised_by",))
+    assert check.allowed == ("owner_consent", "renovation")  # the unconditional moves stay as they were
+    if not ok:
+        assert "district_government" in check.error and "owner_consent" in check.error
+
+
+def test_the_condition_opens_no_other_path() -> None:
+    assert not rules.transition("owner_consent", "acceptance", "water", organised_by="district_government").ok
+    assert not rules.transition("not_accepted", "accepted", "fire_acceptance", organised_by="district_government").ok
+    assert rules.conditional_next("water", "not_handed_over") == {"acceptance": {"organised_by": "district_government"}}
+    assert rules.conditional_next("telecom_access", "blocked") == {} and rules.conditional_next("water", "applied") == {}
+
+
+@pytest.mark.parametrize(("facility", "current", "target", "opens", "result"), [
+    ("water", "applied", "acceptance", True, None),
+    ("water", "not_handed_over", "acceptance", True, None),
+    ("gas", "rectifying", "acceptance", True, None),
+    ("power", "renovation", "acceptance", True, None),
+    ("heating", "acceptance", "agreement", False, "pass"),
+    ("heating", "acceptance", "rectifying", False, "fail"),
+    ("fire_acceptance", "rectifying", "accepted", False, "pass"),
+    ("fire_acceptance", "not_accepted", "rectifying", False, None),
+    ("water", "agreement", "taken_over", False, None),
+    ("telecom_access", "negotiating", "access", False, None),
+    ("water", "acceptance", "acceptance", False, None),  # staying is no new acceptance
+])
+def test_which_moves_open_or_close_an_acceptance(facility, current, target, opens, result) -> None:  # noqa: ANN001
+    assert rules.opens_acceptance(facility, current, target) is opens
+    assert rules.acceptance_result(facility, current, target) == result
+    assert rules.acceptance_step(facility, current, target) is (opens or result is not None)
+
+
+@pytest.mark.parametrize(("role", "utility", "expected"), [
+    ("utility", "water", ("water",)), ("utility", "power", ("power", "power_upgrade")), ("utility", None, ()),
+    ("telecom", None, ("telecom_access",)), ("fire", None, ("fire_acceptance",)),
+    ("street_officer", None, None), ("admin", None, None),
+])
+def test_own_facilities_of_the_scoped_roles(role: str, utility: str | None, expected) -> None:  # noqa: ANN001
+    from plugins.handover import facility_scope
+
+    scope = facility_scope(_p(role, utility=utility), S)
+    assert scope == (None if expected is None else frozenset(expected))

@@ -105,7 +105,15 @@ def test_full_utility_path_records_every_change(hctx) -> None:  # noqa: ANN001
     ("Z", "water", "not_handed_over", {}, service.UnknownCompound, "unknown compound 'Z'"),
     ("A", "sewage", "not_handed_over", {}, service.UnknownFacility, "unknown facility"),
     ("A", "heating", "accepted", {}, service.UnknownState, "unknown state “accepted”"),
-    ("A", "heating", "agreement", {"items": [{"content": "x"}]}, service.LedgerItemError, "rectifying"),
+    ("A", "water", "taken_over", {"items": [{"content": "x"}]}, service.LedgerItemError, "open state"),
+    ("D", "water", "unknown", {"items": [{"content": "x"}]}, service.LedgerItemError, "open state"),
+    ("A", "heating", "rectifying", {}, service.RectifyingNeedsItem, "at least one open ledger item with a deadline"),
+    ("A", "heating", "rectifying", {"items": [{"content": "x"}]}, service.RectifyingNeedsItem,
+     "none of the open items has one"),
+    ("B", "water", "acceptance", {}, service.TransitionNotAllowed, "organised by the district government"),
+    ("B", "water", "acceptance", {"organised_by": "utility"}, service.TransitionNotAllowed, "district_government"),
+    ("B", "water", "owner_consent", {"organised_by": "utility"}, service.AcceptanceError, "is none"),
+    ("A", "heating", "agreement", {"organised_by": "mayor"}, service.AcceptanceError, "unknown acceptance organiser"),
     ("A", "heating", "rectifying", {"items": [{"content": " "}]}, service.LedgerItemError, "content"),
     ("A", "heating", "rectifying", {"expected_version": 7}, service.StaleVersion, "version 1, you read 7"),
 ])
@@ -157,9 +165,12 @@ def test_adding_items_to_a_rectifying_row_and_completing_them(hctx) -> None:  # 
 
 def test_gap_kind_path(hctx) -> None:  # noqa: ANN001
     with hctx.session() as s:
-        service.set_state(s, ALICE, "B", "fire_acceptance", "rectifying", items=[{"content": "更换喷淋头"}])
-        out = service.set_state(s, ALICE, "B", "fire_acceptance", "accepted")
+        service.set_state(s, ALICE, "B", "fire_acceptance", "rectifying",
+                          items=[{"content": "更换喷淋头", "deadline": T}])
+        out = service.set_state(s, ALICE, "B", "fire_acceptance", "accepted", participants="区消防救援大队", today=T)
         assert out["state"] == "accepted" and out["allowed_next"] == []
+        assert [(a["result"], a["held_on"], a["participants"], a["organised_by"]) for a in out["acceptances"]] == [
+            ("pass", T, "区消防救援大队", "unknown")]  # the fire acceptance is an acceptance event too
         with pytest.raises(service.TransitionNotAllowed, match="can move to: planned"):
             service.set_state(s, ALICE, "B", "power_upgrade", "done")
 
@@ -320,3 +331,46 @@ def test_demo_ledger_items_belong_to_their_facility(demo_ctx) -> None:  # noqa: 
                          .join(LedgerItem, LedgerItem.handover_id == Handover.id)).all()
     assert rows and {f for f, _ in rows} >= {"water", "power"}
     assert [(f, c) for f, c in rows if f in LEDGER_TASKS and c not in LEDGER_TASKS[f]] == []
+
+
+# --- issue 24 (RULES §2): the ledger from the survey on, the district-organised acceptance and its events ---
+
+def test_survey_findings_carry_ledger_items_in_every_gap_kind(hctx) -> None:  # noqa: ANN001
+    item = {"content": "补齐竣工资料", "responsible_unit": "产权单位", "deadline": T}
+    with hctx.session() as s:
+        for compound, facility, state in (("B", "water", "not_handed_over"), ("B", "fire_acceptance", "not_accepted"),
+                                          ("D", "power_upgrade", "planned"), ("D", "telecom_access", "blocked")):
+            out = service.set_state(s, ALICE, compound, facility, state, items=[item], today=T)
+            assert (out["state"], out["open_items"], out["items_allowed"]) == (state, 1, True)
+        moved = service.set_state(s, ALICE, "D", "telecom_access", "negotiating", today=T)
+        assert [i["content"] for i in moved["items"]] == ["补齐竣工资料"]  # the survey's items go along
+        # an item attached at the survey lets the row enter rectifying later (fire: not_accepted → rectifying)
+        assert service.set_state(s, ALICE, "B", "fire_acceptance", "rectifying", today=T)["state"] == "rectifying"
+
+
+def test_district_organised_acceptance_records_each_acceptance(hctx) -> None:  # noqa: ANN001
+    defect = {"content": "阀门井渗漏", "responsible_unit": "产权单位", "deadline": T + dt.timedelta(days=30)}
+    with hctx.session() as s:
+        out = service.set_state(s, ALICE, "B", "water", "acceptance", organised_by="district_government",
+                                participants="区住建局、供水公司、少先路街道", held_on=T, today=T)
+        assert out["state"] == "acceptance"
+        assert [(a["organised_by"], a["held_on"], a["result"]) for a in out["acceptances"]] == [
+            ("district_government", T, None)]  # opened, its result pending
+        out = service.set_state(s, ALICE, "B", "water", "rectifying", items=[defect], note="验收未通过", today=T)
+        fail = out["acceptances"][0]
+        assert (fail["result"], fail["organised_by"], fail["participants"]) == (
+            "fail", "district_government", "区住建局、供水公司、少先路街道")
+        assert [d["content"] for d in fail["defects"]] == ["阀门井渗漏"] and fail["defect_item_ids"] == [
+            out["items"][0]["id"]]
+        service.set_state(s, ALICE, "B", "water", "acceptance", organised_by="district_government", today=T)
+        later = T + dt.timedelta(days=20)
+        out = service.set_state(s, ALICE, "B", "water", "agreement", today=later)
+        assert [(a["result"], a["held_on"], a["organised_by"], len(a["defects"])) for a in out["acceptances"]] == [
+            ("fail", T, "district_government", 1), ("pass", later, "district_government", 0)]
+        audit = s.execute(select(AuditEvent).where(AuditEvent.entity == "handover")
+                          .order_by(AuditEvent.id.desc())).scalars().first()
+        assert audit.after["acceptance"]["result"] == "pass"
+        # the ordinary path opens an acceptance of unknown organiser; its result closes it
+        service.set_state(s, ALICE, "A", "heating", "agreement", today=T)
+        assert [(a["organised_by"], a["result"], a["held_on"]) for a in
+                service.get_handover(s, "A", "heating")["acceptances"]] == [("unknown", "pass", T)]

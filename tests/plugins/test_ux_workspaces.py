@@ -3,6 +3,7 @@ update; the bureau's KPI table as XLSX and its charts as SVG; trend labels that 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -82,7 +83,7 @@ def test_change_history_reads_in_plain_chinese(surfaces) -> None:  # noqa: ANN00
     client, tok, ctx, _ = surfaces
     with ctx.session() as s:
         service.set_state(s, Principal("adm", "admin"), "A", "heating", "rectifying", note="阀门漏水",
-                          items=[{"content": "更换阀门"}])
+                          items=[{"content": "更换阀门", "deadline": dt.date(2026, 9, 30)}])
     version = client.get("/api/v1/compounds/A", headers=tok["adm"]).get_json()["version"]
     r = client.patch("/api/v1/compounds/A", json={"households": 321, "version": version}, headers=tok["adm"])
     assert r.status_code == 200, r.get_data(as_text=True)

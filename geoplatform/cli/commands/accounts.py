@@ -61,7 +61,7 @@ def _say(key: str, **params: Any) -> str:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", required=True,
-              help="admin, bureau, street_officer, community_officer, state_company, utility, viewer")
+              help="admin, bureau, street_officer, community_officer, state_company, utility, telecom, fire, viewer")
 @click.option("--street", default=None, help="Street officers: the street (NBS code or name).")
 @click.option("--community", default=None, help="Community officers: the community (12-digit NBS code or name).")
 @click.option("--utility", default=None, help="Utilities: water, power, heating or gas.")

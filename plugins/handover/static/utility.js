@@ -126,6 +126,12 @@
     var form = el("form", {className: "ws-hform", id: "ws-hform", novalidate: "novalidate"});
     var select = el("select", {className: "form-select", id: "ws-next-state", name: "state"});
     h.allowed_next.forEach(function (s) { select.appendChild(el("option", {value: s, text: stateLabel(s)})); });
+    Object.keys(h.conditional_next || {}).forEach(function (s) {  /* RULES §2: not_handed_over → acceptance by the district */
+      var need = h.conditional_next[s];
+      var opt = el("option", {value: s, text: msg("ws_utility.district_path", {state: stateLabel(s)})});
+      opt.dataset.organisedBy = need.organised_by || "";
+      select.appendChild(opt);
+    });
     select.appendChild(el("option", {value: h.state, text: msg("ws_utility.same_state", {state: stateLabel(h.state)})}));
     var note = el("textarea", {className: "form-control", id: "ws-note", rows: "2", maxlength: "2000", placeholder: msg("ws_utility.note_ph")});
     var deadline = el("input", {type: "date", className: "form-control", id: "ws-deadline", value: h.deadline || "", title: msg("ws_utility.deadline_keep")});
@@ -136,14 +142,37 @@
     var unit = el("input", {type: "text", className: "form-control", id: "ws-unit", maxlength: "200", value: h.responsible_unit || ""});
     var lines = el("div", {className: "ws-item-lines", id: "ws-item-lines"});
     var addItem = el("button", {type: "button", className: "btn btn-sm btn-outline-secondary mt-1", id: "ws-add-item", text: "+ " + msg("ws_utility.add_item")});
-    var itemsHint = el("div", {className: "ws-muted", text: msg("ws_utility.items_only_rectifying")});
-    var itemsBox = el("div", {}, [el("div", {className: "form-label mt-2", text: msg("ws_utility.items")}), itemsHint, lines, addItem]);
+    var itemsHint = el("div", {className: "ws-muted", id: "ws-items-hint", text: msg("ws_utility.items_only_rectifying")});
+    var rectHint = el("div", {className: "ws-muted", id: "ws-rectifying-hint", text: msg("ws_utility.rectifying_hint")});
+    var itemsBox = el("div", {}, [el("div", {className: "form-label mt-2", text: msg("ws_utility.items")}), itemsHint, rectHint, lines, addItem]);
     addItem.addEventListener("click", function () { lines.appendChild(itemLine()); });
+    /* the acceptance event: organiser, date, participants — when the move enters or ends an acceptance */
+    var organiser = el("select", {className: "form-select", id: "ws-organised-by"});
+    organiser.appendChild(el("option", {value: "", text: "–"}));
+    (config.organisers || []).forEach(function (o) { organiser.appendChild(el("option", {value: o[0], text: o[1]})); });
+    var heldOn = el("input", {type: "date", className: "form-control", id: "ws-held-on"});
+    var participants = el("input", {type: "text", className: "form-control", id: "ws-participants", maxlength: "2000"});
+    var acceptBox = el("div", {className: "row g-2 mt-1", id: "ws-acceptance"}, [
+      el("div", {className: "col-12 fw-semibold", text: msg("ws_utility.acceptance")}),
+      el("div", {className: "col-4"}, [el("label", {className: "form-label", "for": "ws-organised-by", text: msg("ws_utility.organised_by")}), organiser]),
+      el("div", {className: "col-3"}, [el("label", {className: "form-label", "for": "ws-held-on", text: msg("ws_utility.held_on")}), heldOn]),
+      el("div", {className: "col-5"}, [el("label", {className: "form-label", "for": "ws-participants", text: msg("ws_utility.participants")}), participants])]);
+    function chosenOrganiser() {
+      var opt = select.options[select.selectedIndex];
+      return (opt && opt.dataset.organisedBy) || "";
+    }
     function syncItems() {
-      var rect = select.value === config.rectifying;
-      addItem.disabled = !rect;
-      itemsHint.hidden = rect;
-      if (rect && !lines.children.length) { lines.appendChild(itemLine()); }
+      var open = (config.item_states || []).indexOf(select.value) >= 0;
+      addItem.disabled = !open;
+      itemsHint.hidden = open;
+      rectHint.hidden = !(select.value === config.rectifying && h.state !== config.rectifying);
+      if (open && !lines.children.length) { lines.appendChild(itemLine()); }
+      var accepting = (h.acceptance_next || []).indexOf(select.value) >= 0 ||
+        (select.value === h.state && h.state === config.acceptance_state);
+      acceptBox.hidden = !accepting;
+      var forced = chosenOrganiser();
+      if (forced) { organiser.value = forced; }
+      organiser.disabled = !!forced;
     }
     select.addEventListener("change", syncItems);
     var existing = el("ul", {className: "ws-hitems", id: "ws-existing-items"});
@@ -180,7 +209,7 @@
       el("div", {className: "col-12"}, [el("label", {className: "form-label", "for": "ws-note", text: msg("ws_utility.note")}), note])]);
     [el("div", {className: "fw-semibold mb-1", text: h.compound_name + " · " + stateLabel(h.state) + " · " + msg("ws_utility.version") + " " + h.version}),
       h.allowed_next.length ? null : el("div", {className: "ws-muted", text: msg("ws_utility.final")}),
-      grid, el("div", {className: "form-label mt-2", text: msg("ws_utility.items")}), existing, itemsBox,
+      grid, acceptBox, el("div", {className: "form-label mt-2", text: msg("ws_utility.items")}), existing, itemsBox,
       el("div", {className: "mt-2 d-flex gap-2 align-items-center"}, [save, cancel]), out]
       .forEach(function (node) { if (node) { form.appendChild(node); } });  // never a literal "null"
     holder.replaceChildren(form);
@@ -202,7 +231,13 @@
         var d = ln.querySelector(".ws-item-deadline").value; if (d) { it.deadline = d; }
         items.push(it);
       });
-      if (items.length && select.value === config.rectifying) { body.items = items; }
+      if (items.length && (config.item_states || []).indexOf(select.value) >= 0) { body.items = items; }
+      if (!acceptBox.hidden) {
+        var org = chosenOrganiser() || organiser.value;
+        if (org) { body.organised_by = org; }
+        if (heldOn.value) { body.held_on = heldOn.value; }
+        if (participants.value.trim()) { body.participants = participants.value.trim(); }
+      }
       save.disabled = true;
       send("PATCH", url(h), body).then(function (res) {
         save.disabled = false;
@@ -219,7 +254,7 @@
           var reload = el("button", {type: "button", className: "btn btn-sm btn-outline-danger ms-2", id: "ws-reload", text: msg("ws_utility.reload")});
           reload.addEventListener("click", function () { openForm(row); });
           out.replaceChildren(el("div", {className: "ws-conflict", id: "ws-conflict"}, [el("span", {text: msg("ws_utility.conflict")}), reload]));
-        } else if (res.status === 400 && res.data.allowed) {
+        } else if (res.status === 400 && res.data.allowed && res.data.key === "handover.not_allowed") {
           var names = res.data.allowed.map(stateLabel).join("、") || "–";
           out.replaceChildren(el("div", {className: "ws-allowed", id: "ws-allowed", text: msg("ws_utility.not_allowed", {allowed: names})}));
         } else if (res.status === 403) {
