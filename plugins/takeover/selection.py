@@ -239,34 +239,33 @@ def _row(adj: Any, i: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _swap_search(chosen: list[int], score: np.ndarray, cost: np.ndarray, codes: np.ndarray, adj: Any, weight: float,
                  budget: float | None, cap: int | None, max_swaps: int) -> list[int]:
-    """Best-improvement single swaps (one out, one in) until none raises the objective."""
+    """Best-improvement single swaps (one out, one in) until none raises the objective.
+
+    Every member's best swap is found at once (one row per member), the first member of largest gain wins.
+    """
     chosen = list(chosen)
+    n = len(score)
     for _ in range(max_swaps):
-        inside = np.zeros(len(score), dtype=bool)
-        inside[chosen] = True
+        idx = np.asarray(chosen)
+        inside = np.zeros(n, dtype=bool)
+        inside[idx] = True
         links = np.asarray(adj @ inside.astype(float)).ravel()  # selected neighbours of every candidate
-        spent = float(cost[chosen].sum())
-        per = np.bincount(codes[chosen], minlength=codes.max() + 1)
-        best_delta, move = 1e-9, None
-        for i in chosen:
-            loss = score[i] + weight * links[i]
-            without = links.copy()  # selected neighbours once i is out
-            nb, w = _row(adj, i)
-            without[nb] -= w
-            gain = score + weight * without
-            ok = ~inside
-            if budget is not None:
-                ok &= cost <= budget - spent + cost[i] + 1e-9
-            if cap is not None:
-                ok &= (per[codes] - (codes == codes[i])) < cap
-            if not ok.any():
-                continue
-            j = int(np.flatnonzero(ok)[np.argmax(gain[ok])])
-            if gain[j] - loss > best_delta:
-                best_delta, move = gain[j] - loss, (i, j)
-        if move is None:
+        spent = float(cost[idx].sum())
+        per = np.bincount(codes[idx], minlength=codes.max() + 1)
+        gain = score[None, :] + weight * (links[None, :] - adj[idx].toarray())  # row r: chosen[r] swapped out
+        ok = np.repeat(~inside[None, :], len(idx), axis=0)
+        if budget is not None:
+            ok &= cost[None, :] <= (budget - spent + cost[idx])[:, None] + 1e-9
+        if cap is not None:
+            ok &= (per[codes][None, :] - (codes[None, :] == codes[idx][:, None])) < cap
+        masked = np.where(ok, gain, -np.inf)
+        best = masked.argmax(axis=1)
+        delta = masked[np.arange(len(idx)), best] - (score[idx] + weight * links[idx])
+        delta[~ok.any(axis=1)] = -np.inf
+        r = int(np.argmax(delta))
+        if not delta[r] > 1e-9:
             break
-        chosen[chosen.index(move[0])] = move[1]
+        chosen[r] = int(best[r])
     return chosen
 
 
