@@ -27,6 +27,7 @@ class Result:
     size: str = ""
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    load: int = 0  # CPU-bound background processes running while it was measured (--background-load)
 
     @property
     def ratio(self) -> float:

@@ -17,12 +17,13 @@ def _fmt(v: float, bytes_row: bool) -> str:
 
 def table(results: list[Result]) -> list[str]:
     """Markdown rows, one per Result."""
-    out = ["| benchmark | scale | backend | ours | peer | ours | peer | ratio | target | met? | sizes | note |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| benchmark | scale | backend | load | ours | peer | ours | peer | ratio | target | met? | sizes | note |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         b = "bytes" in r.ours or "bytes" in r.bench.lower() or "payload" in r.bench.lower()
         met = {True: "✅ yes", False: "❌ **no**", None: "—"}[r.met]
-        out.append(f"| {r.bench} | {r.scale:g}× | {r.backend} | {r.ours} | {r.peer} | {_fmt(r.ours_s, b)} | "
+        busy = f"{r.load} proc." if r.load else "idle"
+        out.append(f"| {r.bench} | {r.scale:g}× | {r.backend} | {busy} | {r.ours} | {r.peer} | {_fmt(r.ours_s, b)} | "
                    f"{_fmt(r.peer_s, b)} | {r.ratio:.2f} | {r.target} | {met} | {r.size} | {r.note} |")
     return out
 
@@ -43,6 +44,8 @@ def write(path: Path, results: list[Result], versions: dict[str, str], meta: dic
              f"Load average (1/5/15 min) at start: {la[0]:.1f} / {la[1]:.1f} / {la[2]:.1f}"
              + (f"; at the end: {lb[0]:.1f} / {lb[1]:.1f} / {lb[2]:.1f}" if lb else "")
              + " — the machine is shared, so absolute times are noisy; the ratios are the figures.", "",
+             f"Background load: {meta.get('background_load', 0)} CPU-bound processes started by the harness for the "
+             "whole run (`--background-load`), beside whatever else the machine was running (the load column).", "",
              *table(results), "", "## Builds", "", *[f"- {b}" for b in meta.get("builds", [])], "",
              "## Versions and machine", "", *[f"- {k}: {v}" for k, v in versions.items()], ""]
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -1,6 +1,7 @@
 """Run every benchmark on the demo ladder and write benchmarks/RESULTS.md.
 
     .venv/bin/python -m benchmarks.run [--scales 1,10] [--repeats 5] [--backends sqlite,postgis] [--only B1,B4]
+                                       [--background-load N]
     (B7, `ogr2ogr` through /ogc vs from a GeoPackage, needs GDAL's `ogr2ogr` on the PATH)
 
 PostGIS: GEOPLATFORM_TEST_POSTGIS_URL (an admin URL) or a throwaway cluster started for the run.
@@ -21,13 +22,14 @@ from pathlib import Path
 
 from benchmarks import env as envmod
 from benchmarks.harness import Result, versions
+from benchmarks.load import BackgroundLoad
 from benchmarks.report import write
 
 HERE = Path(__file__).resolve().parent
 
 
-def _guard(name: str, e: envmod.Env, fn: Callable[[], list[Result]]) -> list[Result]:
-    """Run one benchmark; a mismatch or a crash becomes a failed row (never a silent pass)."""
+def _guard(name: str, e: envmod.Env, fn: Callable[[], list[Result]], load: int = 0) -> list[Result]:
+    """Run one benchmark; a mismatch or a crash becomes a failed row (never a silent pass); rows carry the load."""
     print(f"[{time.strftime('%H:%M:%S')}] {name} scale {e.scale:g} {e.backend} …", file=sys.stderr, flush=True)
     try:
         rows = fn()
@@ -38,6 +40,7 @@ def _guard(name: str, e: envmod.Env, fn: Callable[[], list[Result]]) -> list[Res
         rows = [Result(name, e.scale, e.backend, "-", "-", 0.0, 1.0, "-", False,
                        note=f"ERROR: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")]
     for r in rows:
+        r.load = load
         print(f"    {r.bench}: ours {r.ours_s:.3f} peer {r.peer_s:.3f} ratio {r.ratio:.2f} met={r.met} {r.note}",
               file=sys.stderr, flush=True)
     return rows
@@ -52,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="B1,B2,B3,B4,B5,B6,B7", help="benchmarks to run")
     ap.add_argument("--output", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--workdir", default=None, help="where the databases and files go (default: a temp dir)")
+    ap.add_argument("--background-load", type=int, default=0, metavar="N",
+                    help="run N CPU-bound processes for the whole run (started and stopped here; in the report)")
     args = ap.parse_args(argv)
     scales = [float(s) for s in args.scales.split(",") if s]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -63,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     cluster = None
     admin = None
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the PostGIS cluster
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the cluster and the load
+    load = BackgroundLoad(args.background_load)
     if "postgis" in backends:
         admin, cluster = envmod.postgis_admin()
     from geoplatform import demo
@@ -73,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     builds: list[str] = []
     urls: dict[str, str] = {}
     try:
+        load.start()
         for scale in scales:
             t0 = time.perf_counter()
             data = demo.generate(scale=scale, seed=42)
@@ -85,13 +92,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(builds[-1], file=sys.stderr, flush=True)
                 envs[(backend, scale)] = envmod.Env(backend, scale, url, workdir, args.repeats, data)
                 urls[backend] = url
-            meta = {"started": started, "load_before": load_before, "builds": builds, "argv": argv or sys.argv[1:]}
-            results += _per_scale(envs, backends, scale, only)
+            meta = {"started": started, "load_before": load_before, "builds": builds, "argv": argv or sys.argv[1:],
+                    "background_load": load.n}
+            results += _per_scale(envs, backends, scale, only, load.n)
             if "B3" in only:
                 from benchmarks import b3_bundling
 
                 e = envmod.Env("in-memory", scale, "", workdir, args.repeats, data)
-                results += _guard("B3 bundle planning", e, lambda e=e: b3_bundling.run(e))
+                results += _guard("B3 bundle planning", e, lambda e=e: b3_bundling.run(e), load.n)
             write(Path(args.output), results, versions(urls), meta)
             for backend in backends:
                 envs[(backend, scale)].data = None
@@ -100,18 +108,19 @@ def main(argv: list[str] | None = None) -> int:
 
             for backend in backends:
                 small, large = envs[(backend, scales[0])], envs[(backend, scales[1])]
-                results += _guard("B5 map page", large, lambda s=small, lg=large: b5_browser.run(s, lg))
+                results += _guard("B5 map page", large, lambda s=small, lg=large: b5_browser.run(s, lg), load.n)
         meta["load_after"] = os.getloadavg()
         meta["finished"] = dt.datetime.now(dt.UTC)
         write(Path(args.output), results, versions(urls), meta)
     finally:
+        load.stop()
         if cluster is not None:
             cluster.stop()
     print(f"wrote {args.output}", file=sys.stderr)
     return 1 if any("MISMATCH" in r.note for r in results) else 0
 
 
-def _per_scale(envs: dict, backends: list[str], scale: float, only: set[str]) -> list[Result]:
+def _per_scale(envs: dict, backends: list[str], scale: float, only: set[str], load: int = 0) -> list[Result]:
     from benchmarks import b1_import, b2_assign, b4_layer, b6_takeover, b7_oapif
 
     out: list[Result] = []
@@ -121,7 +130,7 @@ def _per_scale(envs: dict, backends: list[str], scale: float, only: set[str]) ->
                                ("B6", "B6 takeover", b6_takeover), ("B1", "B1 import", b1_import),
                                ("B7", "B7 OAPIF copy", b7_oapif)):
             if key in only:
-                out += _guard(name, e, lambda mod=mod, e=e: mod.run(e))
+                out += _guard(name, e, lambda mod=mod, e=e: mod.run(e), load)
     return out
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 
 from benchmarks import b1_import, b2_assign, b3_bundling, b4_layer, b6_takeover, b7_oapif
 from benchmarks.env import Env, Mismatch, build
 from benchmarks.harness import Result, alternate
+from benchmarks.load import BackgroundLoad
 from benchmarks.report import table
 from tests.support.templates import Template, demo_data, refill
 
@@ -39,6 +42,24 @@ def test_alternate_takes_medians_of_both_sides() -> None:
     t_a, t_b = alternate(lambda: calls.append("a"), lambda: calls.append("b"), repeats=3)
     assert calls == ["a", "b", "b", "a", "a", "b"]
     assert t_a >= 0 and t_b >= 0
+
+
+def test_background_load_runs_n_processes_and_stops_them() -> None:
+    with BackgroundLoad(2) as load:
+        pids = load.pids
+        assert len(pids) == 2 and all(os.path.exists(f"/proc/{p}") for p in pids)
+    assert load.pids == []
+    for p in pids:  # reaped: no process (not even a zombie) left under those ids
+        assert not os.path.exists(f"/proc/{p}") or "python" not in open(f"/proc/{p}/cmdline").read()  # noqa: SIM115
+    with pytest.raises(ValueError):
+        BackgroundLoad(-1)
+
+
+def test_report_names_the_load_of_each_row() -> None:
+    idle = Result("Bx", 1, "sqlite", "o", "p", 2.0, 1.0, "≤ 1.5×", False)
+    busy = Result("Bx", 1, "sqlite", "o", "p", 2.0, 1.0, "≤ 1.5×", False, load=3)
+    rows = table([idle, busy])
+    assert "| idle |" in rows[2] and "| 3 proc. |" in rows[3]
 
 
 def test_report_marks_unmet_targets() -> None:

@@ -269,3 +269,18 @@ def test_verdict_names_the_bound_when_not_proven() -> None:
     assert "110.00" in verdict(stopped, "en") and "Time limit" not in verdict(stopped, "zh")  # no solver jargon
     assert "110" not in verdict({**stopped, "objective_bound": None, "gap": None}, "en")
     assert verdict({"optimal": True, "status": "ok"}, "zh") != verdict(stopped, "zh")
+
+
+def test_csr_row_views_match_the_dense_rows() -> None:
+    from plugins.takeover.selection import _adjacency, _row
+
+    rng = np.random.default_rng(3)
+    n = 40
+    pairs = np.array(sorted({tuple(sorted(p)) for p in rng.integers(0, n, size=(120, 2)) if p[0] != p[1]}))
+    adj = _adjacency(n, pairs)
+    for i in range(n):
+        dense = np.zeros(n)
+        cols, vals = _row(adj, i)
+        dense[cols] = vals
+        assert np.array_equal(dense, adj[i].toarray().ravel())
+        assert set(cols.tolist()) == {int(b) for a, b in pairs if a == i} | {int(a) for a, b in pairs if b == i}
