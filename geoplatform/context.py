@@ -243,27 +243,26 @@ class Context:
         """Fill `new` from `old` recomputing only what changed (a value `old` never computed stays lazy)."""
         from geoplatform.readcache import explain
 
-        layout = _layout()
-        tables, touched = explain(layout, old.revision, new.revision, changes)
+        tables, touched = explain(_layout(), old.revision, new.revision, changes)
         new.tables, new.touched = tables, touched
-        if not tables:  # same data (e.g. the day or an unrelated table): everything carries over
+        if not tables:  # same data (e.g. an unrelated table): everything carries over
             new.compounds, new.plugin_attrs = old.compounds, old.plugin_attrs
             new.attributes, new.attribute_values = old.attributes, old.attribute_values
             new.streets_touched = frozenset()
-            self._carry_memos(old, new)
-            return
-        if old.compounds is None:
-            return
-        new.compounds = old.compounds if "compound" not in tables else self._read_compounds()
-        if touched is not None:
-            streets = set()
-            for frame in (old.compounds, new.compounds):
-                if "street_code" in frame:
-                    known = frame.index.intersection(list(touched))
-                    streets |= {str(v) for v in frame.loc[known, "street_code"] if v is not None}
-            new.streets_touched = frozenset(streets)
-        if old.plugin_attrs is None:
-            return
+        elif old.compounds is not None:
+            new.compounds = old.compounds if "compound" not in tables else self._read_compounds()
+            if touched is not None:
+                streets = {street for c in changes for street in c.streets}
+                for frame in (old.compounds, new.compounds):
+                    if "street_code" in frame:
+                        known = frame.index.intersection(list(touched))
+                        streets |= {str(v) for v in frame.loc[known, "street_code"] if v is not None}
+                new.streets_touched = frozenset(streets)
+            if old.plugin_attrs is not None:
+                self._carry_attributes(old, new, tables, touched)
+        self._carry_memos(old, new)
+
+    def _carry_attributes(self, old: Snapshot, new: Snapshot, tables: set[str], touched: frozenset[str] | None) -> None:
         inputs = self.attribute_inputs()
         index = new.compounds.index
         added = index.difference(old.compounds.index)
@@ -283,7 +282,6 @@ class Context:
         new.attributes = _join(plugin_attrs, index)
         if old.attribute_values is not None:
             new.attribute_values = _values(new.attributes)
-        self._carry_memos(old, new)
 
     def _carry_memos(self, old: Snapshot, new: Snapshot) -> None:
         """Street-scoped memo values of streets no write touched keep serving under the new revision."""

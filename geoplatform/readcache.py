@@ -188,6 +188,7 @@ class Change:
     deltas: dict[str, tuple[int, int]]  # versioned table → (Δ rows, Δ Σ version)
     new_ids: dict[str, int]  # append-only table → the largest id inserted
     raw: bool = False  # DML outside the ORM's flush (its effect on the fingerprint is not accounted)
+    streets: frozenset[str] = frozenset()  # street codes of the rows written (before and after)
 
 
 def explain(layout: Layout, old: tuple[Any, ...], new: tuple[Any, ...], changes: Iterable[Change]
@@ -243,6 +244,7 @@ class ChangeRecorder:
         self.deltas: dict[str, list[int]] = {}
         self.new_ids: dict[str, int] = {}
         self.raw = False
+        self.streets: set[str] = set()
         self._before: dict[int, tuple[int | None, set[str] | None]] = {}
         self._flushing = False
         self._connections: list[Any] = []
@@ -291,6 +293,9 @@ class ChangeRecorder:
                 hist = inspect(obj).attrs.compound_id.history if hasattr(obj, "compound_id") else None
                 if before is not None and hist is not None:
                     before |= {str(v) for v in hist.deleted if v is not None}
+                if hasattr(obj, "street_code"):
+                    street = inspect(obj).attrs.street_code.history
+                    self.streets |= {str(v) for v in (*street.deleted, *street.unchanged) if v is not None}
                 self._before[id(obj)] = (old_version, before)
 
     def _after_flush(self, session: Any, flush_context: Any) -> None:
@@ -326,6 +331,8 @@ class ChangeRecorder:
         elif rows == 1 and getattr(obj, "id", None) is not None:
             self.new_ids[table] = max(self.new_ids.get(table, 0), int(obj.id))
         self.tables.add(table)
+        if rows != -1 and getattr(obj, "street_code", None) is not None:
+            self.streets.add(str(obj.street_code))
         with session.no_autoflush:
             now = self._compounds_of(session, obj) if rows != -1 else set()
         if self.compounds is None or before is None or now is None:
@@ -357,7 +364,8 @@ class ChangeRecorder:
     def change(self, seq: int) -> Change:
         """The committed transaction as a Change with sequence number `seq`."""
         return Change(seq, frozenset(self.tables), None if self.compounds is None else frozenset(self.compounds),
-                      {t: (d[0], d[1]) for t, d in self.deltas.items()}, dict(self.new_ids), self.raw)
+                      {t: (d[0], d[1]) for t, d in self.deltas.items()}, dict(self.new_ids), self.raw,
+                      frozenset(self.streets))
 
 
 def on_cursor_execute(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,

@@ -311,3 +311,33 @@ def test_incremental_attributes_equal_a_full_recomputation(bctx) -> None:  # noq
         return frame.where(pd.notna(frame), None)
 
     pd.testing.assert_frame_equal(plain(got), plain(full))
+
+
+@SQLITE
+def test_a_street_aggregate_survives_writes_in_other_streets_only(bctx) -> None:  # noqa: ANN001
+    calls: list[str] = []
+
+    def aggregate(street: str | None) -> str | None:
+        return bctx.memo(f"agg|{street}", lambda: calls.append(str(street)) or street, street=street)
+
+    bctx.compounds_frame()
+    for street in ("150203001", "150203002", None):
+        aggregate(street)
+    _rename(bctx, "c4", "新名c4")  # a compound of 150203002
+    for street in ("150203001", "150203002", None):
+        aggregate(street)
+    assert calls == ["150203001", "150203002", "None", "150203002", "None"]
+    with bctx.session() as s:  # a row of no compound in street 150203001 (a lone building)
+        s.add(m.Building(id="b-lone", street_code="150203001", geom="SRID=4326;MULTIPOLYGON(((109.7 40.6,109.701 40.6,"
+                                                                        "109.701 40.601,109.7 40.6)))"))
+    for street in ("150203001", "150203002"):
+        aggregate(street)
+    assert calls[5:] == ["150203001"]
+    bctx.revision_ttl = 0
+    from geoplatform.context import Context
+
+    with Context.create(bctx.config.database_url).session() as s:  # another process: every street again
+        s.get(m.Compound, "c1").name = "别处改名"
+    for street in ("150203001", "150203002"):
+        aggregate(street)
+    assert calls[6:] == ["150203001", "150203002"]
