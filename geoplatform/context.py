@@ -35,7 +35,7 @@ class Context:
     pm: pluggy.PluginManager
     today: dt.date = field(default_factory=dt.date.today)
     _engine: Engine | None = None
-    # memo() values by name: (key, value), key = (published revision, today)
+    # memo() values by name: {key: (value, street)}, key = (revision, today), the last MEMO_REVISIONS keys
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     # data_revision() is re-read at most this often (seconds), and always after this process's own writes
     revision_ttl: float = 2.0
@@ -250,7 +250,7 @@ class Context:
             new.attributes, new.attribute_values = old.attributes, old.attribute_values
             new.streets_touched = frozenset()
         elif old.compounds is not None:
-            new.compounds = old.compounds if "compound" not in tables else self._read_compounds()
+            new.compounds = old.compounds if "compound" not in tables else self._reread_compounds(old.compounds, touched)
             if touched is not None:
                 streets = {street for c in changes for street in c.streets}
                 for frame in (old.compounds, new.compounds):
@@ -288,33 +288,40 @@ class Context:
         old_key, new_key = (old.revision, old.today), (new.revision, new.today)
         same = not new.tables
         with self._lock:
-            for name, entry in list(self._cache.items()):
-                key, value, street = entry
-                if key != old_key:
+            for entries in self._cache.values():
+                hit = entries.get(old_key)
+                if hit is None or new_key in entries:
                     continue
+                value, street = hit
                 if same or (street is not None and new.streets_touched is not None
                             and street not in new.streets_touched):
-                    self._cache[name] = (new_key, value, street)
+                    _keep(entries, new_key, (value, street), old_key)
 
     def memo(self, name: str, build: Any, street: str | None = None) -> Any:
         """`build()` computed once per data revision and day, shared by every caller (concurrent callers wait
         for one computation). With `street`, the value is that street's aggregate only (it depends on the
-        records of that street's compounds alone): it survives writes that touched other streets."""
+        records of that street's compounds alone): it survives writes that touched other streets.
+
+        The values of the last MEMO_REVISIONS revisions are kept: while one caller builds the next revision,
+        the others still read the previous one, and each must find its own.
+        """
         snap = self._snapshot()
         key = (snap.revision, snap.today)
         with self._lock:
-            hit = self._cache.get(name)
-            if hit is not None and hit[0] == key:
-                return hit[1]
+            hit = self._cache.get(name, {}).get(key)
+            if hit is not None:
+                return hit[0]
 
         def compute() -> Any:
             with self._lock:
-                hit = self._cache.get(name)
-                if hit is not None and hit[0] == key:
-                    return hit[1]
+                hit = self._cache.get(name, {}).get(key)
+                if hit is not None:
+                    return hit[0]
             value = build()
             with self._lock:
-                self._cache[name] = (key, value, street)
+                pub = self._published
+                _keep(self._cache.setdefault(name, {}), key, (value, street),
+                      (pub.revision, pub.today) if pub is not None else None)
             return value
 
         return self._flights.do(("memo", name, key), compute)
@@ -337,6 +344,27 @@ class Context:
 
         with self.session(readonly=True) as s:
             return read_frame(s, "compound")
+
+    def _reread_compounds(self, frame: Any, touched: frozenset[str] | None) -> Any:
+        """`frame` with the rows of the `touched` compounds read again (all of it when they are not known, or when
+        compounds were added or removed)."""
+        from geoplatform.models import Compound
+        from geoplatform.store import read_frame
+
+        if touched is None or not touched:
+            return self._read_compounds()
+        with self.session(readonly=True) as s:
+            rows = read_frame(s, "compound", where=[Compound.id.in_(sorted(touched))])
+        if set(rows.index) != set(touched).intersection(frame.index) or len(rows.columns) != len(frame.columns):
+            return self._read_compounds()
+        out = pd.concat([frame.drop(index=rows.index), rows[frame.columns]]).reindex(frame.index)
+        for col in out.columns:  # keep the dtypes a full read gives where the new rows fit them
+            if out[col].dtype != frame[col].dtype and col != out.geometry.name:
+                try:
+                    out[col] = out[col].astype(frame[col].dtype)
+                except (TypeError, ValueError):
+                    pass
+        return out
 
     def compounds_frame(self) -> Any:
         """Every compound as a GeoDataFrame (boundary geometry, `location` column), indexed by id; cached per revision."""
@@ -436,6 +464,20 @@ class Snapshot:
 _BUILDING: ContextVar[Snapshot | None] = ContextVar("geoplatform_building_snapshot", default=None)
 
 
+MEMO_REVISIONS = 2  # memo values kept per name: the published revision and the one being built
+
+
+def _keep(entries: dict[Any, Any], key: Any, value: Any, published: Any = None) -> None:
+    """Store `value` under `key`, keeping MEMO_REVISIONS keys: this one, the published one, then the most recent."""
+    entries.pop(key, None)
+    entries[key] = value
+    for old in list(entries):
+        if len(entries) <= MEMO_REVISIONS:
+            break
+        if old not in (key, published):
+            entries.pop(old)
+
+
 @functools.cache
 def _layout() -> Any:
     from geoplatform.readcache import Layout
@@ -474,9 +516,17 @@ def _splice(prev: pd.DataFrame | None, part: pd.DataFrame | None, index: pd.Inde
 
 
 def _values(attrs: pd.DataFrame) -> dict[str, dict[Any, Any]]:
-    attrs = attrs.astype(object)
-    attrs = attrs.where(pd.notna(attrs), None)
-    return {col: dict(zip(attrs.index, attrs[col].tolist(), strict=True)) for col in attrs.columns}
+    """{column: {compound id: value}}, missing values as None (one object array, not a pass per cell)."""
+    import numpy as np
+
+    values = np.empty(attrs.shape, dtype=object)
+    for j in range(attrs.shape[1]):
+        column = attrs.iloc[:, j]
+        values[:, j] = column.to_numpy(dtype=object, na_value=None) if len(column) else []
+    missing = pd.isna(values)
+    values[missing] = None
+    index = attrs.index.tolist()
+    return {col: dict(zip(index, values[:, j].tolist(), strict=True)) for j, col in enumerate(attrs.columns)}
 
 
 def _with_plugin(spec: Any, plugin: str) -> Any:

@@ -38,12 +38,24 @@ class Blocking:
         self.gate: threading.Event | None = None  # armed: every call waits here
         self.entered = threading.Event()
         self.lock = threading.Lock()
+        self.memo_builds: list[str] = []  # revisions the shared "names" memo was built for
+        self.use_memo = False
+
+    def names(self, context) -> dict:  # noqa: ANN001
+        """A district-wide value memoised per revision (as plugins memoise plans and rankings)."""
+        def build() -> dict:
+            self.memo_builds.append(str(context.current_revision()))
+            return context.compounds_frame()["name"].to_dict()
+
+        return context.memo("blocking.names", build)
 
     @hookimpl
     def compute_compound_attributes(self, context, compounds):  # noqa: ANN001, ANN201
         """blocking_name: the compound's name."""
         with self.lock:
             self.calls.append(sorted(map(str, compounds.index)))
+        if self.use_memo:
+            self.names(context)
         if self.gate is not None:
             self.entered.set()
             assert self.gate.wait(HANG), "the test never opened the gate"
@@ -341,3 +353,27 @@ def test_a_street_aggregate_survives_writes_in_other_streets_only(bctx) -> None:
     for street in ("150203001", "150203002"):
         aggregate(street)
     assert calls[6:] == ["150203001", "150203002"]
+
+
+@SQLITE
+def test_the_previous_and_the_next_revision_each_keep_their_memo(bctx) -> None:  # noqa: ANN001
+    """While one caller builds the next revision (its memo values included), readers of the previous one find
+    theirs: neither evicts the other, nothing is built twice."""
+    plugin: Blocking = bctx.plugin
+    plugin.use_memo = True
+    _names(bctx)
+    old = plugin.names(bctx)
+    assert len(plugin.memo_builds) == 1
+    _rename(bctx, "c1", "新名c1")
+    plugin.gate = threading.Event()
+    out: dict[str, Any] = {}
+    leader = _thread(lambda: _names(bctx), out, "leader")  # builds the new revision's memo, then waits
+    assert plugin.entered.wait(HANG)
+    assert len(plugin.memo_builds) == 2
+    reader = _thread(lambda: plugin.names(bctx), out, "reader")  # the previous revision's value, not rebuilt
+    reader.join(HANG)
+    assert out["reader"] == old and len(plugin.memo_builds) == 2
+    plugin.gate.set()
+    leader.join(HANG)
+    assert plugin.names(bctx)["c1"] == "新名c1"
+    assert len(plugin.memo_builds) == 2
