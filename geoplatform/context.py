@@ -108,6 +108,8 @@ class Context:
                 self._write_seq += 1
                 seq = self._write_seq
                 self._changes.append(recorder.change(seq))
+                if len(self._changes) > MAX_CHANGES:  # nobody read for a long while: forget the oldest (a forgotten
+                    del self._changes[:-MAX_CHANGES]  # write only makes the next recomputation a full one)
                 self._revision = None
             raise_read_floor(seq)
 
@@ -199,7 +201,7 @@ class Context:
         building = _BUILDING.get()
         if building is not None and building.context is self:
             return building  # inside a rebuild: the revision being built
-        floor = read_floor()
+        floor = min(read_floor(), self._write_seq)  # (a floor from another context's writes means nothing here)
         while True:
             fp = self._fingerprint()
             with self._lock:
@@ -464,6 +466,7 @@ class Snapshot:
 _BUILDING: ContextVar[Snapshot | None] = ContextVar("geoplatform_building_snapshot", default=None)
 
 
+MAX_CHANGES = 10_000  # committed writes remembered between two publications (see readcache.explain)
 MEMO_REVISIONS = 2  # memo values kept per name: the published revision and the one being built
 
 

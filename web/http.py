@@ -216,7 +216,7 @@ def init_http(app: Flask) -> None:
             from web.revision import invalidate
 
             invalidate(get_context())
-        _FLOORS.remember(_session_key(), readcache.read_floor())
+        _floors().remember(_session_key(), readcache.read_floor())
         return response
 
     # first of all: this request's reads include its session's last committed write (read-your-writes)
@@ -249,7 +249,14 @@ class _Floors:
                 self.items.popitem(last=False)
 
 
-_FLOORS = _Floors()
+def _floors() -> _Floors:
+    """This app's floors (one per app: a write sequence number means something for its own context only)."""
+    from flask import current_app
+
+    floors = current_app.extensions.get("geoplatform.read_floors")
+    if floors is None:
+        floors = current_app.extensions.setdefault("geoplatform.read_floors", _Floors())
+    return floors
 
 
 def _session_key() -> str | None:
@@ -266,7 +273,7 @@ def _session_key() -> str | None:
 
 
 def _start_reads() -> None:
-    readcache.set_read_floor(_FLOORS.get(_session_key()))
+    readcache.set_read_floor(_floors().get(_session_key()))
 
 
 _STATIC_GZ: dict[tuple[str, str], bytes] = {}

@@ -377,3 +377,12 @@ def test_the_previous_and_the_next_revision_each_keep_their_memo(bctx) -> None: 
     leader.join(HANG)
     assert plugin.names(bctx)["c1"] == "新名c1"
     assert len(plugin.memo_builds) == 2
+
+
+@SQLITE
+def test_a_floor_beyond_this_contexts_writes_does_not_hold_reads(bctx) -> None:  # noqa: ANN001
+    """A thread's floor set by another context's writes (another app in the process) is capped at this one's."""
+    out: dict[str, Any] = {}
+    t = _thread(lambda: _names(bctx), out, "r", floor=bctx.write_seq + 100)
+    t.join(HANG)
+    assert not t.is_alive() and out["r"]["c2"] == "小区c2"
