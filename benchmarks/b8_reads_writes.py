@@ -64,13 +64,15 @@ class Server:
         envvars = dict(os.environ)
         if pythonpath:
             envvars["PYTHONPATH"] = pythonpath
-        self.proc = subprocess.Popen(
-            [python, "-c", "from geoplatform.cli import main; main()", "--db", env.url, "serve", "--host",
-             "127.0.0.1", "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=envvars)
+        self.log = env.workdir / f"b8_server_{env.backend}_{self.port}.log"  # a file: a full pipe would block it
+        with open(self.log, "wb") as err:
+            self.proc = subprocess.Popen(
+                [python, "-c", "from geoplatform.cli import main; main()", "--db", env.url, "serve", "--host",
+                 "127.0.0.1", "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=err, env=envvars)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:  # start-up (not timed): wait for the port
             if self.proc.poll() is not None:
-                raise RuntimeError(f"B8: the server exited: {self.proc.stderr.read().decode()[-500:]}")
+                raise RuntimeError(f"B8: the server exited: {self.log.read_text()[-500:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
                     return
