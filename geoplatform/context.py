@@ -71,13 +71,7 @@ class Context:
     def engine(self) -> Engine:
         """The SQLAlchemy engine (created on first use)."""
         if self._engine is None:
-            from sqlalchemy import event
-
-            from geoplatform.readcache import on_cursor_execute
-
-            engine = make_engine(self.config.database_url)
-            event.listen(engine, "before_cursor_execute", on_cursor_execute)
-            self._engine = engine
+            self._engine = make_engine(self.config.database_url)
         return self._engine
 
     @contextmanager
@@ -93,11 +87,16 @@ class Context:
                 s.info["context"] = self
                 yield s
             return
-        from geoplatform.readcache import ChangeRecorder, raise_read_floor
+        from sqlalchemy import event
 
+        from geoplatform.readcache import ChangeRecorder, on_cursor_execute, raise_read_floor
+
+        engine = self.engine
+        if not event.contains(engine, "before_cursor_execute", on_cursor_execute):  # (an engine given from outside)
+            event.listen(engine, "before_cursor_execute", on_cursor_execute)
         recorder = ChangeRecorder(_layout())
         try:
-            with session_scope(self.engine) as s:
+            with session_scope(engine) as s:
                 s.info["context"] = self
                 recorder.attach(s)
                 yield s

@@ -386,3 +386,20 @@ def test_a_floor_beyond_this_contexts_writes_does_not_hold_reads(bctx) -> None: 
     t = _thread(lambda: _names(bctx), out, "r", floor=bctx.write_seq + 100)
     t.join(HANG)
     assert not t.is_alive() and out["r"]["c2"] == "小区c2"
+
+
+@SQLITE
+def test_raw_sql_makes_the_next_recomputation_a_full_one(bctx) -> None:  # noqa: ANN001
+    """An UPDATE outside the ORM (rows unknown, no version bump): all is recomputed, not just the ORM-written row."""
+    from sqlalchemy import text
+
+    plugin: Blocking = bctx.plugin
+    _names(bctx)
+    plugin.calls.clear()
+    with bctx.session() as s:
+        s.get(m.Compound, "c1").name = "新名c1"
+        s.flush()
+        s.execute(text("UPDATE compound SET name = '新名c2' WHERE id = 'c2'"))
+    names = _names(bctx)
+    assert names["c1"] == "新名c1" and names["c2"] == "新名c2"
+    assert plugin.calls == [["c1", "c2", "c3", "c4", "c5"]]
