@@ -200,7 +200,7 @@ def _writer(port: int, token: str, compounds: list[str], edits: list[float]) -> 
     return run
 
 
-def _importer(env: Env, path: Path, runs: list[float], python: str = sys.executable,
+def _importer(env: Env, path: Path, runs: list[float], failures: list[str], python: str = sys.executable,
               pythonpath: str | None = None) -> Callable[[threading.Event], None]:
     envvars = dict(os.environ)
     if pythonpath:
@@ -210,15 +210,18 @@ def _importer(env: Env, path: Path, runs: list[float], python: str = sys.executa
         while not stop.is_set():
             t0 = time.perf_counter()
             done = subprocess.run([python, "-c", "from geoplatform.cli import main; main()", "--db", env.url,
-                                   "import", "buildings", str(path)], capture_output=True, text=True, env=envvars)
-            check(done.returncode == 0, f"B8: CLI import failed: {done.stderr.strip()[-300:]}")
+                                   "import", "buildings", str(path), "--upsert"], capture_output=True, text=True,
+                                  env=envvars)
+            if done.returncode != 0:  # reported by the row (a failed import is no import)
+                failures.append(done.stderr.strip()[-300:])
+                return
             runs.append(time.perf_counter() - t0)
 
     return run
 
 
 def measure(env: Env, python: str = sys.executable, pythonpath: str | None = None,
-            with_import: bool = True) -> dict[str, Any]:
+            with_import: bool = True, with_writer: bool = True) -> dict[str, Any]:
     """Phases alone / with the writer (ROUNDS each, alternating) and, on SQLite, alone / during CLI imports."""
     from benchmarks.b1_import import export_buildings
     from geoplatform.store import read_frame
@@ -243,7 +246,7 @@ def measure(env: Env, python: str = sys.executable, pythonpath: str | None = Non
         try:
             readers.measure(WARMUP_S)
             alone, written, edits = [], [], []
-            for i in range(ROUNDS):
+            for i in range(ROUNDS if with_writer else 0):
                 order = ("alone", "writer") if i % 2 == 0 else ("writer", "alone")
                 for which in order:
                     if which == "alone":
@@ -254,9 +257,11 @@ def measure(env: Env, python: str = sys.executable, pythonpath: str | None = Non
             if with_import and env.backend == "sqlite":
                 path = export_buildings(env)
                 runs: list[float] = []
+                failures: list[str] = []
                 out["import_alone"] = readers.measure(PHASE_S)
-                out["import"] = readers.measure(PHASE_S, _importer(env, path, runs, python, pythonpath))
+                out["import"] = readers.measure(PHASE_S, _importer(env, path, runs, failures, python, pythonpath))
                 out["import_runs"] = runs
+                check(not failures and runs, f"B8: the CLI import failed: {failures[:1]}")
             out["errors"] = readers.errors[:5]
             out["error_count"] = len(readers.errors)
         finally:
@@ -278,30 +283,36 @@ def run(env: Env) -> list[Result]:
     With B8_BASELINE=<a source tree of another revision> the same is measured on that code too (its server and
     CLI run with PYTHONPATH=<tree>), reported as info rows beside ours.
     """
-    rows = _rows(env, measure(env), "")
+    parts = os.environ.get("B8_PARTS", "writer,import").split(",")
+    kw = {"with_writer": "writer" in parts, "with_import": "import" in parts}
+    rows = _rows(env, measure(env, **kw), "")
     base = os.environ.get("B8_BASELINE")
     if base:
-        rows += _rows(env, measure(env, pythonpath=base), f" — baseline {Path(base).name}")
+        rows += _rows(env, measure(env, pythonpath=base, **kw), f" — baseline {Path(base).name}")
     return rows
 
 
 def _rows(env: Env, m: dict[str, Any], label: str) -> list[Result]:
     check(m["error_count"] == 0, f"B8: {m['error_count']} failed reads, e.g. {m['errors']}")
-    (rps_a, p95_a), (rps_w, p95_w) = _summary(m["alone"]), _summary(m["writer"])
-    size = f"{READERS} readers, {len(m['layers'])} layers, {len(m['edits'])} edits in {ROUNDS} × {PHASE_S:g} s"
-    rows = [Result(f"B8 map reads with one writer (1 edit / 5 s){label}", env.scale, env.backend,
-                   "20 readers + 1 writer (s per read)", "20 readers alone (s per read)", 1 / rps_w, 1 / rps_a,
-                   f"throughput ≥ {TARGET:g}× (ratio ≤ {1 / TARGET:.2f})" if not label else "info",
-                   rps_w / rps_a >= TARGET if not label else None, size,
-                   note=f"throughput {rps_w:.1f} vs {rps_a:.1f} req/s ({rps_w / rps_a:.2f}×); p95 {p95_w:.2f} s vs "
-                        f"{p95_a:.2f} s; edit round trip median {statistics.median(m['edits']):.2f} s",
-                   extra=m)]
+    rows = [_writer_row(env, m, label)] if m["writer"] else []
     if "import" in m:
         ia, ii = m["import_alone"], m["import"]
         rows.append(Result(f"B8 map reads during CLI imports (live SQLite){label}", env.scale, env.backend,
                            "20 readers during imports (s per read)", "20 readers alone (s per read)",
                            1 / ii["rps"], 1 / ia["rps"], "info", None,
-                           f"{len(m['import_runs'])} imports of the buildings in {PHASE_S:g} s",
+                           f"{len(m['import_runs'])} imports (--upsert) of the buildings in {PHASE_S:g} s",
                            note=f"throughput {ii['rps']:.1f} vs {ia['rps']:.1f} req/s; p95 {ii['p95']:.2f} s vs "
-                                f"{ia['p95']:.2f} s; WAL, busy_timeout 30 s", extra=m))
+                                f"{ia['p95']:.2f} s; import median {statistics.median(m['import_runs']):.1f} s; "
+                                "WAL, busy_timeout 30 s", extra=m))
     return rows
+
+
+def _writer_row(env: Env, m: dict[str, Any], label: str) -> Result:
+    (rps_a, p95_a), (rps_w, p95_w) = _summary(m["alone"]), _summary(m["writer"])
+    size = f"{READERS} readers, {len(m['layers'])} layers, {len(m['edits'])} edits in {ROUNDS} × {PHASE_S:g} s"
+    return Result(f"B8 map reads with one writer (1 edit / 5 s){label}", env.scale, env.backend,
+                  "20 readers + 1 writer (s per read)", "20 readers alone (s per read)", 1 / rps_w, 1 / rps_a,
+                  f"throughput ≥ {TARGET:g}× (ratio ≤ {1 / TARGET:.2f})" if not label else "info",
+                  rps_w / rps_a >= TARGET if not label else None, size,
+                  note=f"throughput {rps_w:.1f} vs {rps_a:.1f} req/s ({rps_w / rps_a:.2f}×); p95 {p95_w:.2f} s vs "
+                       f"{p95_a:.2f} s; edit round trip median {statistics.median(m['edits']):.2f} s", extra=m)
