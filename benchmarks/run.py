@@ -2,7 +2,8 @@
 
     .venv/bin/python -m benchmarks.run [--scales 1,10] [--repeats 5] [--backends sqlite,postgis] [--only B1,B4]
                                        [--background-load N]
-    (B7, `ogr2ogr` through /ogc vs from a GeoPackage, needs GDAL's `ogr2ogr` on the PATH)
+    (B7, `ogr2ogr` through /ogc vs from a GeoPackage, needs GDAL's `ogr2ogr` on the PATH; B8, 20 readers with and
+    without one writer, takes ≈ 3 minutes per database: B8_PHASE_S and B8_ROUNDS set its phases)
 
 PostGIS: GEOPLATFORM_TEST_POSTGIS_URL (an admin URL) or a throwaway cluster started for the run.
 """
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scales", default="1,10", help="demo scales, comma-separated (100 for the long run)")
     ap.add_argument("--repeats", type=int, default=5, help="alternating runs per side (medians)")
     ap.add_argument("--backends", default="sqlite,postgis")
-    ap.add_argument("--only", default="B1,B2,B3,B4,B5,B6,B7", help="benchmarks to run")
+    ap.add_argument("--only", default="B1,B2,B3,B4,B5,B6,B7,B8", help="benchmarks to run")
     ap.add_argument("--output", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--workdir", default=None, help="where the databases and files go (default: a temp dir)")
     ap.add_argument("--background-load", type=int, default=0, metavar="N",
@@ -121,14 +122,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _per_scale(envs: dict, backends: list[str], scale: float, only: set[str], load: int = 0) -> list[Result]:
-    from benchmarks import b1_import, b2_assign, b4_layer, b6_takeover, b7_oapif
+    from benchmarks import b1_import, b2_assign, b4_layer, b6_takeover, b7_oapif, b8_reads_writes
 
     out: list[Result] = []
     for backend in backends:
         e = envs[(backend, scale)]
         for key, name, mod in (("B2", "B2 assignment", b2_assign), ("B4", "B4 layer endpoint", b4_layer),
                                ("B6", "B6 takeover", b6_takeover), ("B1", "B1 import", b1_import),
-                               ("B7", "B7 OAPIF copy", b7_oapif)):
+                               ("B7", "B7 OAPIF copy", b7_oapif), ("B8", "B8 reads with a writer", b8_reads_writes)):
             if key in only:
                 out += _guard(name, e, lambda mod=mod, e=e: mod.run(e), load)
     return out

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -33,14 +35,22 @@ class Context:
     pm: pluggy.PluginManager
     today: dt.date = field(default_factory=dt.date.today)
     _engine: Engine | None = None
-    # compound frame + plugin attributes, keyed by (data_revision(), today); see compound_attributes()
+    # memo() values by name: {key: (value, street)}, key = (revision, today), the last MEMO_REVISIONS keys
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
-    # data_revision() is re-read at most this often (seconds); writes through session() force a re-read
+    # data_revision() is re-read at most this often (seconds), and always after this process's own writes
     revision_ttl: float = 2.0
-    _revision: tuple[float, Any] | None = field(default=None, repr=False)
+    _revision: tuple[float, Any, int] | None = field(default=None, repr=False)  # (when, fingerprint, write seq)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    # the revision readers are answered from, with its compound frame and plugin attributes (see _snapshot())
+    _published: Snapshot | None = field(default=None, repr=False)
+    _write_seq: int = field(default=0, repr=False)  # committed writes of this process (read-your-writes)
+    _changes: list[Any] = field(default_factory=list, repr=False)  # readcache.Change since the published seq
+    _flights: Any = field(default=None, repr=False)  # readcache.SingleFlight
 
     def __post_init__(self) -> None:
+        from geoplatform.readcache import SingleFlight
+
+        self._flights = SingleFlight()
         self.load_messages()
 
     def load_messages(self) -> None:
@@ -66,16 +76,41 @@ class Context:
 
     @contextmanager
     def session(self, readonly: bool = False) -> Iterator[Session]:
-        """One transaction (see geoplatform.db.session_scope); after a committed write the fingerprint is re-read.
+        """One transaction (see geoplatform.db.session_scope); a committed write is recorded (what it touched)
+        and raises the caller's read floor, so its own next reads include it (read-your-writes).
 
         The session carries this context in `session.info["context"]`, so a service given only a session can
         still ask other plugins through hooks (`geoplatform.exchange`).
         """
-        with session_scope(self.engine, readonly=readonly) as s:
-            s.info["context"] = self
-            yield s
-        if not readonly:
-            self.refresh_revision()
+        if readonly:
+            with session_scope(self.engine, readonly=True) as s:
+                s.info["context"] = self
+                yield s
+            return
+        from sqlalchemy import event
+
+        from geoplatform.readcache import ChangeRecorder, on_cursor_execute, raise_read_floor
+
+        engine = self.engine
+        if not event.contains(engine, "before_cursor_execute", on_cursor_execute):  # (an engine given from outside)
+            event.listen(engine, "before_cursor_execute", on_cursor_execute)
+        recorder = ChangeRecorder(_layout())
+        try:
+            with session_scope(engine) as s:
+                s.info["context"] = self
+                recorder.attach(s)
+                yield s
+        finally:
+            recorder.detach()
+        if recorder.wrote:
+            with self._lock:
+                self._write_seq += 1
+                seq = self._write_seq
+                self._changes.append(recorder.change(seq))
+                if len(self._changes) > MAX_CHANGES:  # nobody read for a long while: forget the oldest (a forgotten
+                    del self._changes[:-MAX_CHANGES]  # write only makes the next recomputation a full one)
+                self._revision = None
+            raise_read_floor(seq)
 
     def rules(self, plugin: str) -> dict[str, Any]:
         """Configured overrides of one plugin's settings."""
@@ -120,76 +155,275 @@ class Context:
             return tuple(s.execute(select(*parts)).one())
 
     def refresh_revision(self) -> None:
-        """Re-read the fingerprint on next use (after a committed write); caches stay if it is unchanged."""
+        """Re-read the fingerprint on next use; caches stay if it is unchanged."""
         with self._lock:
             self._revision = None
 
     def invalidate(self) -> None:
-        """Drop the cached compound frame and attributes (for writes the fingerprint cannot see, e.g. raw SQL)."""
+        """Drop every cached value (for writes the fingerprint cannot see, e.g. raw SQL by another process)."""
         with self._lock:
             self._cache.clear()
             self._revision = None
+            self._published = None
+            self._changes.clear()
 
-    def current_revision(self) -> Any:
-        """`data_revision()`, re-read from the database at most every `revision_ttl` seconds."""
+    @property
+    def write_seq(self) -> int:
+        """How many writes this process has committed through `session()` (the read floor after the last)."""
+        return self._write_seq
+
+    def _fingerprint(self) -> tuple[Any, ...]:
+        """`data_revision()`, re-read at most every `revision_ttl` seconds and always after this process's writes."""
         now = time.monotonic()
         with self._lock:
-            if self._revision is not None and now - self._revision[0] < self.revision_ttl:
-                return self._revision[1]
-        value = self.data_revision()
+            seq = self._write_seq
+            hit = self._revision
+            if hit is not None and now - hit[0] < self.revision_ttl and hit[2] == seq:
+                return hit[1]
+        value = self.data_revision()  # read after `seq`: it includes every write up to it
         with self._lock:
-            self._revision = (now, value)
+            if self._revision is None or self._revision[2] <= seq:
+                self._revision = (now, value, seq)
         return value
 
-    def memo(self, name: str, build: Any) -> Any:
-        """`build()` computed once per data revision and day, shared by every caller (e.g. district-wide answers)."""
-        key = (self.current_revision(), self.today)
+    def current_revision(self) -> Any:
+        """The data revision this caller's reads are answered from (keys every cache and ETag).
+
+        While one caller brings the caches up to a new revision, the others are answered from the previous one
+        (stale-while-revalidate) — unless that one predates their own session's last write (read-your-writes).
+        """
+        return self._snapshot().revision
+
+    def _snapshot(self) -> Snapshot:
+        from geoplatform.readcache import MISSING, read_floor
+
+        building = _BUILDING.get()
+        if building is not None and building.context is self:
+            return building  # inside a rebuild: the revision being built
+        floor = min(read_floor(), self._write_seq)  # (a floor from another context's writes means nothing here)
+        while True:
+            fp = self._fingerprint()
+            with self._lock:
+                pub = self._published
+            if pub is not None and pub.revision == fp and pub.today == self.today:
+                return pub
+            stale_ok = pub is not None and pub.seq >= floor and pub.today == self.today
+            got = self._flights.do("publish", self._publish, wait=not stale_ok)
+            if got is MISSING:
+                return pub  # someone else is recomputing: answer from the previous revision
+            with self._lock:
+                pub = self._published
+            if pub is not None and pub.seq >= floor and pub.today == self.today:
+                return pub
+
+    def _publish(self) -> Snapshot:
+        """Read the fingerprint, bring the compound frame and plugin attributes up to it (only what the writes
+        since the published revision touched, when they say), then publish it."""
         with self._lock:
-            hit = self._cache.get(name)
-            if hit is not None and hit[0] == key:
-                return hit[1]
-        value = build()
+            seq = self._write_seq
+            old = self._published
+            changes = [c for c in self._changes if old is not None and old.seq < c.seq <= seq]
+        fp = self.data_revision()
         with self._lock:
-            self._cache[name] = (key, value)
-        return value
+            if self._revision is None or self._revision[2] <= seq:
+                self._revision = (time.monotonic(), fp, seq)
+        new = Snapshot(self, fp, seq, self.today)
+        token = _BUILDING.set(new)
+        try:
+            if old is not None and old.today == new.today:
+                self._carry(old, new, changes)
+        finally:
+            _BUILDING.reset(token)
+        with self._lock:
+            if self._published is old:
+                self._published = new
+                self._changes = [c for c in self._changes if c.seq > seq]
+        return new
+
+    def _carry(self, old: Snapshot, new: Snapshot, changes: list[Any]) -> None:
+        """Fill `new` from `old` recomputing only what changed (a value `old` never computed stays lazy)."""
+        from geoplatform.readcache import explain
+
+        tables, touched = explain(_layout(), old.revision, new.revision, changes)
+        new.tables, new.touched = tables, touched
+        if not tables:  # same data (e.g. an unrelated table): everything carries over
+            new.compounds, new.plugin_attrs = old.compounds, old.plugin_attrs
+            new.attributes, new.attribute_values = old.attributes, old.attribute_values
+            new.streets_touched = frozenset()
+        elif old.compounds is not None:
+            new.compounds = old.compounds if "compound" not in tables else self._reread_compounds(old.compounds, touched)
+            if touched is not None:
+                streets = {street for c in changes for street in c.streets}
+                for frame in (old.compounds, new.compounds):
+                    if "street_code" in frame:
+                        known = frame.index.intersection(list(touched))
+                        streets |= {str(v) for v in frame.loc[known, "street_code"] if v is not None}
+                new.streets_touched = frozenset(streets)
+            if old.plugin_attrs is not None:
+                self._carry_attributes(old, new, tables, touched)
+        self._carry_memos(old, new)
+
+    def _carry_attributes(self, old: Snapshot, new: Snapshot, tables: set[str], touched: frozenset[str] | None) -> None:
+        inputs = self.attribute_inputs()
+        index = new.compounds.index
+        added = index.difference(old.compounds.index)
+        plugin_attrs: dict[str, Any] = {}
+        for name, impl in self._attribute_impls():
+            prev = old.plugin_attrs.get(name)
+            spec = inputs.get(name)
+            if prev is not None and spec is not None and not spec.reads(tables) and not len(added):
+                plugin_attrs[name] = prev.reindex(index)
+            elif prev is not None and spec is not None and spec.per_compound and touched is not None:
+                ids = index.intersection(list(touched)).union(added)
+                part = self._compute_plugin(impl, new.compounds.loc[ids]) if len(ids) else None
+                plugin_attrs[name] = _splice(prev, part, index)
+            else:
+                plugin_attrs[name] = self._compute_plugin(impl, new.compounds)
+        new.plugin_attrs = plugin_attrs
+        new.attributes = _join(plugin_attrs, index)
+        if old.attribute_values is not None:
+            new.attribute_values = _values(new.attributes)
+
+    def _carry_memos(self, old: Snapshot, new: Snapshot) -> None:
+        """Street-scoped memo values of streets no write touched keep serving under the new revision."""
+        old_key, new_key = (old.revision, old.today), (new.revision, new.today)
+        same = not new.tables
+        with self._lock:
+            for entries in self._cache.values():
+                hit = entries.get(old_key)
+                if hit is None or new_key in entries:
+                    continue
+                value, street = hit
+                if same or (street is not None and new.streets_touched is not None
+                            and street not in new.streets_touched):
+                    _keep(entries, new_key, (value, street), old_key)
+
+    def memo(self, name: str, build: Any, street: str | None = None) -> Any:
+        """`build()` computed once per data revision and day, shared by every caller (concurrent callers wait
+        for one computation). With `street`, the value is that street's aggregate only (it depends on the
+        records of that street's compounds alone): it survives writes that touched other streets.
+
+        The values of the last MEMO_REVISIONS revisions are kept: while one caller builds the next revision,
+        the others still read the previous one, and each must find its own.
+        """
+        snap = self._snapshot()
+        key = (snap.revision, snap.today)
+        with self._lock:
+            hit = self._cache.get(name, {}).get(key)
+            if hit is not None:
+                return hit[0]
+
+        def compute() -> Any:
+            with self._lock:
+                hit = self._cache.get(name, {}).get(key)
+                if hit is not None:
+                    return hit[0]
+            value = build()
+            with self._lock:
+                pub = self._published
+                _keep(self._cache.setdefault(name, {}), key, (value, street),
+                      (pub.revision, pub.today) if pub is not None else None)
+            return value
+
+        return self._flights.do(("memo", name, key), compute)
+
+    def _lazy(self, snap: Snapshot, attr: str, build: Any) -> Any:
+        """`snap.<attr>`, computed once (single-flight) when still missing."""
+        value = getattr(snap, attr)
+        if value is not None:
+            return value
+
+        def compute() -> Any:
+            if getattr(snap, attr) is None:
+                setattr(snap, attr, build())
+            return getattr(snap, attr)
+
+        return self._flights.do((attr, id(snap)), compute)
+
+    def _read_compounds(self) -> Any:
+        from geoplatform.store import read_frame
+
+        with self.session(readonly=True) as s:
+            return read_frame(s, "compound")
+
+    def _reread_compounds(self, frame: Any, touched: frozenset[str] | None) -> Any:
+        """`frame` with the rows of the `touched` compounds read again (all of it when they are not known, or when
+        compounds were added or removed)."""
+        from geoplatform.models import Compound
+        from geoplatform.store import read_frame
+
+        if touched is None or not touched:
+            return self._read_compounds()
+        with self.session(readonly=True) as s:
+            rows = read_frame(s, "compound", where=[Compound.id.in_(sorted(touched))])
+        if set(rows.index) != set(touched).intersection(frame.index) or len(rows.columns) != len(frame.columns):
+            return self._read_compounds()
+        out = pd.concat([frame.drop(index=rows.index), rows[frame.columns]]).reindex(frame.index)
+        for col in out.columns:  # keep the dtypes a full read gives where the new rows fit them
+            if out[col].dtype != frame[col].dtype and col != out.geometry.name:
+                try:
+                    out[col] = out[col].astype(frame[col].dtype)
+                except (TypeError, ValueError):
+                    pass
+        return out
 
     def compounds_frame(self) -> Any:
         """Every compound as a GeoDataFrame (boundary geometry, `location` column), indexed by id; cached per revision."""
-        from geoplatform.store import read_frame
-
-        def build() -> Any:
-            with self.session(readonly=True) as s:
-                return read_frame(s, "compound")
-
-        return self.memo("compounds", build)
+        snap = self._snapshot()
+        return self._lazy(snap, "compounds", self._read_compounds)
 
     def compound_attributes(self, compounds: pd.DataFrame | None = None) -> pd.DataFrame:
         """All plugins' per-compound attributes joined on compound id.
 
-        Without `compounds`: for every stored compound, cached until `data_revision()` changes (plugins
-        such as bundling/takeover need the whole district, so bbox requests reuse this). With a frame:
-        computed for that frame now, uncached.
+        Without `compounds`: for every stored compound, cached per revision and, after a write, recomputed only
+        for what the write touched (see `compound_attribute_inputs`); plugins such as bundling/takeover need the
+        whole district, so bbox requests reuse this. With a frame: computed for that frame now, uncached.
         """
-        if compounds is None:
-            return self.memo("attributes", lambda: self._compute_attributes(self.compounds_frame()))
-        return self._compute_attributes(compounds)
+        if compounds is not None:
+            return self._compute_attributes(compounds)
+        snap = self._snapshot()
+
+        def build() -> pd.DataFrame:
+            frame = self._lazy(snap, "compounds", self._read_compounds)
+            attrs = {name: self._compute_plugin(impl, frame) for name, impl in self._attribute_impls()}
+            snap.plugin_attrs = attrs
+            return _join(attrs, frame.index)
+
+        return self._lazy(snap, "attributes", build)
 
     def compound_attribute_values(self) -> dict[str, dict[Any, Any]]:
         """The cached `compound_attributes()` as {column: {compound id: value}} with missing values as None."""
+        snap = self._snapshot()
+        return self._lazy(snap, "attribute_values", lambda: _values(self.compound_attributes()))
 
-        def build() -> dict[str, dict[Any, Any]]:
-            attrs = self.compound_attributes().astype(object)
-            attrs = attrs.where(pd.notna(attrs), None)
-            return {col: dict(zip(attrs.index, attrs[col].tolist(), strict=True)) for col in attrs.columns}
+    def attribute_inputs(self) -> dict[str, Any]:
+        """What each plugin's attributes read, by plugin name (`compound_attribute_inputs`; none: district-wide)."""
+        from geoplatform.readcache import AttributeInputs
 
-        return self.memo("attribute_values", build)
+        return {name: value for name, value in call_safely(self.pm, "compound_attribute_inputs", context=self)
+                if isinstance(value, AttributeInputs)}
+
+    def _attribute_impls(self) -> list[tuple[str, Any]]:
+        return [(impl.plugin_name, impl) for impl in reversed(self.pm.hook.compute_compound_attributes.get_hookimpls())]
+
+    def _compute_plugin(self, impl: Any, compounds: pd.DataFrame) -> pd.DataFrame | None:
+        """One plugin's attributes for `compounds` (None when it fails: logged and skipped, as call_safely does)."""
+        import logging
+
+        kwargs = {"context": self, "compounds": compounds}
+        try:
+            df = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+        except Exception as exc:
+            logging.getLogger(__name__).exception("plugin %s failed in compute_compound_attributes: %s",
+                                                  impl.plugin_name, exc)
+            return None
+        if df is None or not len(df.columns):
+            return None
+        return df[~df.index.duplicated()]
 
     def _compute_attributes(self, compounds: pd.DataFrame) -> pd.DataFrame:
-        frames = [df for _, df in call_safely(self.pm, "compute_compound_attributes", context=self,
-                                               compounds=compounds) if df is not None and len(df.columns)]
-        if not frames:
-            return pd.DataFrame(index=compounds.index)
-        return pd.concat([f[~f.index.duplicated()] for f in frames], axis=1).reindex(compounds.index)
+        attrs = {name: self._compute_plugin(impl, compounds) for name, impl in self._attribute_impls()}
+        return _join(attrs, compounds.index)
 
     def exporters(self) -> dict[str, Any]:
         """Registered exporters by name."""
@@ -209,6 +443,92 @@ class Context:
             except Exception:  # a failing permission check denies
                 return False
         return all(a is not False for a in answers) and any(a is True for a in answers)
+
+
+@dataclass(eq=False)
+class Snapshot:
+    """One published data revision and what has been computed for it (None: not yet)."""
+
+    context: Context
+    revision: tuple[Any, ...]
+    seq: int  # the writes of this process it includes
+    today: dt.date
+    compounds: Any = None
+    plugin_attrs: dict[str, Any] | None = None
+    attributes: pd.DataFrame | None = None
+    attribute_values: dict[str, dict[Any, Any]] | None = None
+    tables: set[str] | None = None  # what changed since the previous snapshot (None: not compared)
+    touched: frozenset[str] | None = None  # compounds touched since the previous snapshot (None: not known)
+    streets_touched: frozenset[str] | None = None  # their streets (None: not known)
+
+
+_BUILDING: ContextVar[Snapshot | None] = ContextVar("geoplatform_building_snapshot", default=None)
+
+
+MAX_CHANGES = 10_000  # committed writes remembered between two publications (see readcache.explain)
+MEMO_REVISIONS = 2  # memo values kept per name: the published revision and the one being built
+
+
+def _keep(entries: dict[Any, Any], key: Any, value: Any, published: Any = None) -> None:
+    """Store `value` under `key`, keeping MEMO_REVISIONS keys: this one, the published one, then the most recent."""
+    entries.pop(key, None)
+    entries[key] = value
+    for old in list(entries):
+        if len(entries) <= MEMO_REVISIONS:
+            break
+        if old not in (key, published):
+            entries.pop(old)
+
+
+@functools.cache
+def _layout() -> Any:
+    from geoplatform.readcache import Layout
+
+    return Layout.current()
+
+
+def _join(attrs: dict[str, Any], index: pd.Index) -> pd.DataFrame:
+    frames = [df for df in attrs.values() if df is not None]
+    if not frames:
+        return pd.DataFrame(index=index)
+    return pd.concat(frames, axis=1).reindex(index)
+
+
+def _splice(prev: pd.DataFrame | None, part: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame | None:
+    """`prev` on `index` with the rows of `part` replaced (new columns appended)."""
+    if prev is None:
+        return part.reindex(index) if part is not None else None
+    out = prev.reindex(index)
+    if part is None or not len(part):
+        return out
+    part = part[part.index.isin(index)]
+    for col in part.columns:
+        if col not in out.columns:
+            out[col] = None
+    rows = out.index.isin(part.index)
+    keep = out.loc[~rows]
+    merged = pd.concat([keep, part[out.columns]]).reindex(index) if len(keep) else part[out.columns].reindex(index)
+    for col in merged.columns:  # keep each column's dtype where the new rows fit it (as a full recompute would)
+        if col in prev.columns and merged[col].dtype != prev[col].dtype:
+            try:
+                merged[col] = merged[col].astype(prev[col].dtype)
+            except (TypeError, ValueError):
+                pass
+    return merged
+
+
+def _values(attrs: pd.DataFrame) -> dict[str, dict[Any, Any]]:
+    """{column: {compound id: value}}, missing values as None (one object array, not a pass per cell)."""
+    import numpy as np
+
+    values = np.empty(attrs.shape, dtype=object)
+    for j in range(attrs.shape[1]):
+        column = attrs.iloc[:, j]
+        values[:, j] = column.to_numpy(dtype=object, na_value=None) if len(column) else []
+    missing = pd.isna(values)
+    values[missing] = None
+    index = attrs.index.tolist()
+    return {col: dict(zip(index, values[:, j].tolist(), strict=True)) for j, col in enumerate(attrs.columns)}
 
 
 def _with_plugin(spec: Any, plugin: str) -> Any:

@@ -23,6 +23,11 @@ def compute_compound_attributes(context, compounds):
 
 
 @hookspec
+def compound_attribute_inputs(context):
+    """Return a `geoplatform.readcache.AttributeInputs` saying what this plugin's compound attributes read (or None: anything, district-wide)."""
+
+
+@hookspec
 def register_commands(cli):
     """Add click commands or groups to the `geoplatform` click group `cli`; returns nothing."""
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, g, jsonify, make_response, request
 
+from geoplatform import readcache
 from geoplatform.errors import Forbidden, UserInputError
 
 GZIP_MIN_BYTES = 1024
@@ -216,7 +217,64 @@ def init_http(app: Flask) -> None:
             from web.revision import invalidate
 
             invalidate(get_context())
+        _floors().remember(_session_key(), readcache.read_floor())
         return response
+
+    # first of all: this request's reads include its session's last committed write (read-your-writes)
+    app.before_request_funcs.setdefault(None, []).insert(0, _start_reads)
+
+
+class _Floors:
+    """The read floor (last committed write, see geoplatform.readcache) of each recent session, bounded LRU."""
+
+    def __init__(self, max_items: int = 10_000) -> None:
+        self.max_items = max_items
+        self.items: OrderedDict[str, int] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str | None) -> int:
+        if key is None:
+            return 0
+        with self.lock:
+            return self.items.get(key, 0)
+
+    def remember(self, key: str | None, seq: int) -> None:
+        if key is None or seq <= 0:
+            return
+        with self.lock:
+            if self.items.get(key, 0) >= seq:
+                return
+            self.items[key] = seq
+            self.items.move_to_end(key)
+            while len(self.items) > self.max_items:
+                self.items.popitem(last=False)
+
+
+def _floors() -> _Floors:
+    """This app's floors (one per app: a write sequence number means something for its own context only)."""
+    from flask import current_app
+
+    floors = current_app.extensions.get("geoplatform.read_floors")
+    if floors is None:
+        floors = current_app.extensions.setdefault("geoplatform.read_floors", _Floors())
+    return floors
+
+
+def _session_key() -> str | None:
+    """Who "the same session" is: the login session's id, else the credentials sent (token / Basic), hashed."""
+    from flask import session
+
+    from web.auth import SESSION_ID_KEY
+
+    sid = session.get(SESSION_ID_KEY)
+    if sid:
+        return "sid:" + hashlib.sha256(str(sid).encode()).hexdigest()
+    creds = request.headers.get("Authorization")
+    return "auth:" + hashlib.sha256(creds.encode()).hexdigest() if creds else None
+
+
+def _start_reads() -> None:
+    readcache.set_read_floor(_floors().get(_session_key()))
 
 
 _STATIC_GZ: dict[tuple[str, str], bytes] = {}

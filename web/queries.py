@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -16,8 +15,6 @@ from geoplatform.store import frame_records, read_frame
 from web.revision import data_revision
 
 log = logging.getLogger(__name__)
-_lock = threading.Lock()
-_memo: dict[tuple[int, str], tuple[str, Any]] = {}
 
 
 def revision(context: Context) -> str:
@@ -26,16 +23,8 @@ def revision(context: Context) -> str:
 
 
 def _memoised(context: Context, name: str, build: Callable[[], Any]) -> Any:
-    rev = revision(context)
-    key = (id(context), name)
-    with _lock:
-        hit = _memo.get(key)
-        if hit is not None and hit[0] == rev:
-            return hit[1]
-    value = build()
-    with _lock:
-        _memo[key] = (rev, value)
-    return value
+    """`build()` once per data revision (the context's single-flight memo: concurrent callers share one build)."""
+    return context.memo(f"web.queries|{name}", build)
 
 
 def street_list(context: Context) -> list[dict[str, Any]]:

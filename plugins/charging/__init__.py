@@ -35,6 +35,14 @@ def compute_compound_attributes(context: Any, compounds: pd.DataFrame) -> pd.Dat
 
 
 @hookimpl
+def compound_attribute_inputs(context):  # noqa: ANN001, ANN201
+    """Per compound, from a compound's garages (a write recomputes only the compounds it touched)."""
+    from geoplatform.readcache import AttributeInputs
+
+    return AttributeInputs.of("compound", "garage", per_compound=True)
+
+
+@hookimpl
 def register_commands(cli: Any) -> None:
     """`geoplatform charging evaluate …`."""
     from plugins.charging.cli import charging

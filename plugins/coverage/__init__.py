@@ -33,6 +33,14 @@ def compute_compound_attributes(context, compounds):  # noqa: ANN001, ANN201
 
 
 @hookimpl
+def compound_attribute_inputs(context):  # noqa: ANN001, ANN201
+    """Per compound, from the compound row and its owners' organisation records (a write recomputes only the compounds it touched)."""
+    from geoplatform.readcache import AttributeInputs
+
+    return AttributeInputs.of("compound", "owners_org", "org_member", "org_evaluation", "org_custody", "training", per_compound=True)
+
+
+@hookimpl
 def register_commands(cli):  # noqa: ANN001, ANN201
     """`geoplatform kpi [--street S] [--json]`."""
     from plugins.coverage.cli import register

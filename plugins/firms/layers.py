@@ -25,18 +25,16 @@ def compound_attributes(context: Any, compounds: pd.DataFrame) -> pd.DataFrame:
     ids = pd.Index(compounds["id"] if "id" in compounds else compounds.index)
     with context.session(readonly=True) as s:
         attrs = service.compound_attributes(context, s, context.today, settings_for(context))
-    rows = {cid: attrs.get(cid) for cid in ids}
-    out = pd.DataFrame(index=ids, columns=list(COLUMNS), dtype=object)
-    for cid, a in rows.items():
+    records = {}  # built as plain rows, then one frame (setting cells one by one costs ≈ 1 s per 1,000 compounds)
+    for cid in ids:
+        a = attrs.get(cid)
         if a is None:
             continue
-        out.at[cid, "firms_status"] = a["status"]
-        out.at[cid, "firms_status_label"] = label("firm_status", a["status"]) if a["status"] else None
-        out.at[cid, "firms_disclosure"] = a["disclosure"]
-        out.at[cid, "firms_disclosure_label"] = label("disclosure_status", a["disclosure"])
-        out.at[cid, "firms_disclosure_missing"] = "、".join(a["disclosure_missing"]) or None
-        out.at[cid, "firms_findings"] = len(a["codes"])
-    return out
+        records[cid] = (a["status"], label("firm_status", a["status"]) if a["status"] else None, a["disclosure"],
+                        label("disclosure_status", a["disclosure"]), "、".join(a["disclosure_missing"]) or None,
+                        len(a["codes"]))
+    out = pd.DataFrame.from_dict(records, orient="index", columns=list(COLUMNS), dtype=object)
+    return out.reindex(ids)
 
 
 def _has_status(frame: pd.DataFrame) -> pd.Series:

@@ -54,6 +54,14 @@ def compute_compound_attributes(context, compounds):  # noqa: ANN001, ANN201
 
 
 @hookimpl
+def compound_attribute_inputs(context):  # noqa: ANN001, ANN201
+    """Per compound, from a compound's problems and mediations (a write recomputes only the compounds it touched)."""
+    from geoplatform.readcache import AttributeInputs
+
+    return AttributeInputs.of("compound", "problem", "mediation", per_compound=True)
+
+
+@hookimpl
 def register_routes(context):  # noqa: ANN001, ANN201
     """The workspaces (/ws/governance/…) and the API (/api/v1/governance/…)."""
     from plugins.governance.routes import make_blueprint

@@ -26,6 +26,14 @@ def compute_compound_attributes(context, compounds):  # noqa: ANN001, ANN201
 
 
 @hookimpl
+def compound_attribute_inputs(context):  # noqa: ANN001, ANN201
+    """Per compound, from a compound's handover rows, their events and ledger items (a write recomputes only the compounds it touched)."""
+    from geoplatform.readcache import AttributeInputs
+
+    return AttributeInputs.of("compound", "handover", "handover_event", "ledger_item", per_compound=True)
+
+
+@hookimpl
 def register_commands(cli):  # noqa: ANN001, ANN201
     """`geoplatform handover backlog|set|done|show|history`."""
     from plugins.handover.cli import register

@@ -9,6 +9,7 @@ from geoplatform.hookspecs import hookimpl
 from layers.spec import Basemap, Exporter, LayerSpec
 
 CALLS: list[str] = []
+ATTRIBUTE_CALLS: list[list[str]] = []  # the compound ids of each compute_compound_attributes call
 
 
 @hookimpl
@@ -20,7 +21,16 @@ def register_layers(context):  # noqa: ANN001, ANN201
 @hookimpl
 def compute_compound_attributes(context, compounds):  # noqa: ANN001, ANN201
     """hooktest_name_length."""
+    ATTRIBUTE_CALLS.append(sorted(map(str, compounds.index)))
     return pd.DataFrame({"hooktest_name_length": compounds["name"].str.len()}, index=compounds.index)
+
+
+@hookimpl
+def compound_attribute_inputs(context):  # noqa: ANN001, ANN201
+    """Per compound, from the compound row alone."""
+    from geoplatform.readcache import AttributeInputs
+
+    return AttributeInputs.of("compound", per_compound=True)
 
 
 @hookimpl

@@ -84,6 +84,31 @@ def test_hook_compute_compound_attributes(hctx) -> None:  # noqa: ANN001
     assert "coverage_served" in attrs.columns  # joined with the built-ins' columns
 
 
+def test_hook_compound_attribute_inputs(hctx) -> None:  # noqa: ANN001
+    """A write recomputes a per-compound plugin for the compounds it touched only; other writes leave it alone."""
+    from geoplatform import models as m
+
+    before = hctx.compound_attributes()
+    hctx.revision_ttl = 0  # see the other process's write at once
+    hook_plugin.ATTRIBUTE_CALLS.clear()
+    with hctx.session() as s:  # compound c1 renamed: c1 alone is recomputed, c2's row is the cached one
+        s.get(m.Compound, "c1").name = "小区c1（改名）"
+    after = hctx.compound_attributes()
+    assert hook_plugin.ATTRIBUTE_CALLS == [["c1"]]
+    assert after.loc["c1", "hooktest_name_length"] == len("小区c1（改名）")
+    assert after.drop(index="c1")["hooktest_name_length"].tolist() == \
+        before.drop(index="c1")["hooktest_name_length"].tolist()
+    with hctx.session() as s:  # a table the plugin does not read: not called at all
+        s.add(m.Garage(id="g-hook", compound_id="c2", garage_type="underground"))
+    assert hctx.compound_attributes().loc["c2", "charging_garages"] == 1
+    assert hook_plugin.ATTRIBUTE_CALLS == [["c1"]]
+    other = Context.create(hctx.config.database_url)  # another process: what it touched is not known → all
+    with other.session() as s:
+        s.get(m.Compound, "c2").name = "小区c2（改名）"
+    assert hctx.compound_attributes().loc["c2", "hooktest_name_length"] == len("小区c2（改名）")
+    assert hook_plugin.ATTRIBUTE_CALLS == [["c1"], ["c1", "c2", "c3", "c4", "c5"]]
+
+
 def test_hook_register_commands() -> None:
     import click
 
