@@ -1,0 +1,169 @@
+"""Layer features → Mapbox vector tiles (`/api/v1/tiles/{layer}/{z}/{x}/{y}.mvt`).
+
+The features and their attributes are those of the layer's GeoJSON for the tile's (buffered) bbox —
+the same rows, `where` filter, plugin attributes, legend colour and label —, so a tile never says
+anything the GeoJSON endpoint would not. Only the encoding differs by database:
+
+- PostGIS: `ST_AsMVT` / `ST_AsMVTGeom` (clip, quantize, encode in the database);
+- SpatiaLite (no MVT function): the `mapbox-vector-tile` encoder (tilezen, pure Python on shapely 2).
+
+Tile conventions (those of ST_AsMVTGeom's defaults): extent 4096, a 64-unit buffer, Web Mercator
+(EPSG:3857) XYZ tiles with y from the top, one tile layer named after the layer id. Each feature
+carries the GeoJSON properties (nulls left out: MVT has no null) plus `_id`, the GeoJSON feature id;
+a list or object value is sent as its JSON text (MVT values are scalars).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from geoplatform.db import is_sqlite
+from layers.spec import LayerSpec
+
+EXTENT = 4096
+BUFFER = 64
+MAX_ZOOM = 24
+EARTH_HALF = 20037508.342789244  # half the Web Mercator world width, metres
+MIME = "application/vnd.mapbox-vector-tile"
+
+
+def valid_tile(z: int, x: int, y: int) -> bool:
+    """Whether z/x/y names a tile: 0 ≤ z ≤ MAX_ZOOM and 0 ≤ x, y < 2^z."""
+    return 0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z
+
+
+def mercator_bounds(z: int, x: int, y: int, buffer: int = 0) -> tuple[float, float, float, float]:
+    """The tile's EPSG:3857 bounds (minx, miny, maxx, maxy), widened by `buffer` tile units on each side."""
+    size = 2 * EARTH_HALF / 2**z
+    pad = size * buffer / EXTENT
+    minx = -EARTH_HALF + x * size
+    maxy = EARTH_HALF - y * size
+    return (minx - pad, maxy - size - pad, minx + size + pad, maxy + pad)
+
+
+def _lon_lat(mx: float, my: float) -> tuple[float, float]:
+    lon = mx / EARTH_HALF * 180.0
+    lat = math.degrees(math.atan(math.sinh(my / EARTH_HALF * math.pi)))
+    return max(-180.0, min(180.0, lon)), max(-90.0, min(90.0, lat))
+
+
+def tile_bbox(z: int, x: int, y: int, buffer: int = BUFFER) -> tuple[float, float, float, float]:
+    """The WGS-84 bbox (min_lon, min_lat, max_lon, max_lat) of the tile with its buffer: the features it may hold."""
+    minx, miny, maxx, maxy = mercator_bounds(z, x, y, buffer)
+    lon0, lat0 = _lon_lat(minx, miny)
+    lon1, lat1 = _lon_lat(maxx, maxy)
+    return (lon0, lat0, lon1, lat1)
+
+
+def to_mercator(xy: np.ndarray) -> np.ndarray:
+    """(lon, lat) rows → EPSG:3857 metres (latitudes clamped to the Mercator limit)."""
+    out = np.empty_like(xy, dtype=float)
+    out[:, 0] = xy[:, 0] * EARTH_HALF / 180.0
+    lat = np.clip(xy[:, 1], -85.05112878, 85.05112878)
+    out[:, 1] = np.log(np.tan(np.radians(90.0 + lat) / 2.0)) * EARTH_HALF / math.pi
+    return out
+
+
+def tile_value(value: Any) -> Any:
+    """A property value as MVT can hold it: scalars as they are, lists/objects as JSON text."""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return value
+
+
+def tile_properties(feature: dict[str, Any]) -> dict[str, Any]:
+    """The MVT attributes of a GeoJSON feature: its non-null properties plus `_id`."""
+    props = {k: tile_value(v) for k, v in (feature.get("properties") or {}).items() if v is not None}
+    if feature.get("id") is not None:
+        props["_id"] = tile_value(feature["id"])
+    return props
+
+
+def tile_features(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: str | None,
+                  lang: str) -> list[dict[str, Any]]:
+    """The layer's GeoJSON features for the tile's buffered bbox (simplified to the tile's resolution).
+
+    Never a dot map: tiles are how big layers are drawn feature by feature. Below the layer's
+    `min_zoom`, none.
+    """
+    from layers.geojson import layer_geojson
+
+    if z < spec.min_zoom:
+        return []
+    plain = replace(spec, detail_zoom=None)
+    # a tile unit is 1/16 of a 256-px pixel: simplify (and round) at zoom z + 4
+    text = layer_geojson(context, plain, bbox=tile_bbox(z, x, y), zoom=min(z + 4, MAX_ZOOM), street=street,
+                         lang=lang)
+    return [f for f in json.loads(text).get("features", []) if f.get("geometry")]
+
+
+def layer_tile(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: str | None = None,
+               lang: str = "zh") -> bytes:
+    """The MVT bytes of one tile of a layer (an empty tile — zero bytes — when it holds no feature)."""
+    features = tile_features(context, spec, z, x, y, street, lang)
+    if not features:
+        return b""
+    if is_sqlite(context.engine):
+        return encode_python(spec.id, features, z, x, y)
+    return encode_postgis(context, spec.id, features, z, x, y)
+
+
+ASMVT_SQL = (
+    "SELECT ST_AsMVT(t, :name, :extent, 'geom') FROM ("
+    " SELECT ST_AsMVTGeom(ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(f->'g'), 4326), 3857),"
+    " ST_TileEnvelope(:z, :x, :y), :extent, :buffer, true) AS geom, f->'p' AS props"
+    " FROM jsonb_array_elements(CAST(:features AS jsonb)) AS f"
+    ") AS t WHERE t.geom IS NOT NULL"
+)
+
+
+def encode_postgis(context: Any, name: str, features: list[dict[str, Any]], z: int, x: int, y: int) -> bytes:
+    """Clip, quantize and encode in PostGIS (ST_AsMVTGeom + ST_AsMVT; the jsonb column becomes the attributes)."""
+    import sqlalchemy as sa
+
+    from layers.features import read_engine
+
+    payload = json.dumps([{"g": f["geometry"], "p": tile_properties(f)} for f in features],
+                         ensure_ascii=False, separators=(",", ":"))
+    with read_engine(context).connect() as conn:
+        out = conn.execute(sa.text(ASMVT_SQL), {"name": name, "z": z, "x": x, "y": y, "extent": EXTENT,
+                                                "buffer": BUFFER, "features": payload}).scalar()
+    return bytes(out or b"")
+
+
+def encode_python(name: str, features: list[dict[str, Any]], z: int, x: int, y: int) -> bytes:
+    """Clip to the buffered tile and encode with `mapbox-vector-tile` (for SpatiaLite, which has no ST_AsMVT).
+
+    Geometries are projected to EPSG:3857 and clipped to the tile plus its buffer like ST_AsMVTGeom
+    (a geometry left empty by the clip is dropped); the encoder quantizes to the tile's extent.
+    """
+    import mapbox_vector_tile
+    import shapely
+    from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid
+
+    geoms = np.array([shapely.geometry.shape(f["geometry"]) for f in features], dtype=object)
+    geoms = shapely.transform(geoms, to_mercator)
+    bx = mercator_bounds(z, x, y, BUFFER)
+    clipped = shapely.clip_by_rect(geoms, *bx)
+    encoded = []
+    for geom, feature in zip(clipped, features, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        if geom.geom_type == "GeometryCollection":  # a clip touching an edge: keep the parts of one dimension
+            parts = [g for g in geom.geoms if not g.is_empty]
+            dim = max(shapely.get_dimensions(parts))
+            geom = shapely.union_all([g for g in parts if shapely.get_dimensions(g) == dim])
+            if geom.is_empty:
+                continue
+        encoded.append({"geometry": geom, "properties": tile_properties(feature)})
+    if not encoded:
+        return b""
+    return mapbox_vector_tile.encode(
+        [{"name": name, "features": encoded}],
+        default_options={"quantize_bounds": mercator_bounds(z, x, y), "extents": EXTENT,
+                         "on_invalid_geometry": on_invalid_geometry_make_valid})
