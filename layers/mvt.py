@@ -84,33 +84,39 @@ def tile_properties(feature: dict[str, Any]) -> dict[str, Any]:
     return props
 
 
-def tile_features(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: str | None,
-                  lang: str) -> list[dict[str, Any]]:
-    """The layer's GeoJSON features for the tile's buffered bbox (simplified to the tile's resolution).
+def tile_geojson(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: str | None, lang: str) -> str:
+    """The layer's GeoJSON text for the tile's buffered bbox (simplified to the tile's resolution).
 
     Never a dot map: tiles are how big layers are drawn feature by feature. Below the layer's
-    `min_zoom`, none.
+    `min_zoom`, no feature.
     """
-    from layers.geojson import layer_geojson
+    from layers.geojson import EMPTY, layer_geojson
 
     if z < spec.min_zoom:
-        return []
+        return EMPTY
     plain = replace(spec, detail_zoom=None)
     # a tile unit is 1/16 of a 256-px pixel: simplify (and round) at zoom z + 4
-    text = layer_geojson(context, plain, bbox=tile_bbox(z, x, y), zoom=min(z + 4, MAX_ZOOM), street=street,
+    return layer_geojson(context, plain, bbox=tile_bbox(z, x, y), zoom=min(z + 4, MAX_ZOOM), street=street,
                          lang=lang)
+
+
+def tile_features(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: str | None,
+                  lang: str) -> list[dict[str, Any]]:
+    """The GeoJSON features (with a geometry) of `tile_geojson`."""
+    text = tile_geojson(context, spec, z, x, y, street, lang)
     return [f for f in json.loads(text).get("features", []) if f.get("geometry")]
 
 
 def layer_tile(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: str | None = None,
                lang: str = "zh") -> bytes:
     """The MVT bytes of one tile of a layer (an empty tile — zero bytes — when it holds no feature)."""
-    features = tile_features(context, spec, z, x, y, street, lang)
+    text = tile_geojson(context, spec, z, x, y, street, lang)
+    features = json.loads(text).get("features", [])
     if not features:
         return b""
     if is_sqlite(context.engine):
-        return encode_python(spec.id, features, z, x, y)
-    return encode_postgis(context, spec.id, features, z, x, y)
+        return encode_python(spec.id, features, z, x, y, text)
+    return encode_postgis(context, spec.id, [f for f in features if f.get("geometry")], z, x, y)
 
 
 ASMVT_SQL = (
@@ -136,34 +142,48 @@ def encode_postgis(context: Any, name: str, features: list[dict[str, Any]], z: i
     return bytes(out or b"")
 
 
-def encode_python(name: str, features: list[dict[str, Any]], z: int, x: int, y: int) -> bytes:
-    """Clip to the buffered tile and encode with `mapbox-vector-tile` (for SpatiaLite, which has no ST_AsMVT).
+def encode_python(name: str, features: list[dict[str, Any]], z: int, x: int, y: int, text: str | None = None) -> bytes:
+    """Clip, quantize and orient like ST_AsMVTGeom, then encode with `mapbox-vector-tile` (SpatiaLite has no ST_AsMVT).
 
-    Geometries are projected to EPSG:3857 and clipped to the tile plus its buffer like ST_AsMVTGeom
-    (a geometry left empty by the clip is dropped); the encoder quantizes to the tile's extent.
+    The geometric work is done for all features at once by GEOS (shapely's vectorised functions):
+    EPSG:3857 → tile units, clip to the tile plus its buffer, snap to the integer grid keeping the
+    geometry valid (a part that collapses is dropped), exterior rings clockwise; the encoder then only
+    writes the commands and attributes (its own per-vertex quantizing and winding checks are off).
+    `text`, when given, is the FeatureCollection text `features` were parsed from.
     """
     import mapbox_vector_tile
     import shapely
-    from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid
 
-    geoms = np.array([shapely.geometry.shape(f["geometry"]) for f in features], dtype=object)
-    geoms = shapely.transform(geoms, to_mercator)
-    bx = mercator_bounds(z, x, y, BUFFER)
-    clipped = shapely.clip_by_rect(geoms, *bx)
+    minx, miny, maxx, maxy = mercator_bounds(z, x, y)
+    scale = EXTENT / (maxx - minx)
+
+    def to_tile(xy: np.ndarray) -> np.ndarray:
+        m = to_mercator(xy)
+        m[:, 0] = (m[:, 0] - minx) * scale
+        m[:, 1] = (m[:, 1] - miny) * scale  # y up: the encoder flips it (y_coord_down False)
+        return m
+
+    geoms = None
+    if text is not None and '"geometry":null' not in text:  # `features`' own text: GEOS parses it in one go
+        geoms = shapely.get_parts(shapely.from_geojson(text))
+    if geoms is None or len(geoms) != len(features):
+        geoms = shapely.from_geojson([json.dumps(f["geometry"]) if f.get("geometry") else None for f in features])
+    geoms = shapely.clip_by_rect(shapely.transform(geoms, to_tile), -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
+    geoms = shapely.orient_polygons(shapely.set_precision(geoms, 1.0), exterior_cw=True)
     encoded = []
-    for geom, feature in zip(clipped, features, strict=True):
+    for geom, feature in zip(geoms, features, strict=True):
         if geom is None or geom.is_empty:
             continue
-        if geom.geom_type == "GeometryCollection":  # a clip touching an edge: keep the parts of one dimension
+        if geom.geom_type == "GeometryCollection":  # a clip or snap touching an edge: keep the parts of one dimension
             parts = [g for g in geom.geoms if not g.is_empty]
             dim = max(shapely.get_dimensions(parts))
             geom = shapely.union_all([g for g in parts if shapely.get_dimensions(g) == dim])
             if geom.is_empty:
                 continue
+            geom = shapely.orient_polygons(geom, exterior_cw=True)
         encoded.append({"geometry": geom, "properties": tile_properties(feature)})
     if not encoded:
         return b""
     return mapbox_vector_tile.encode(
         [{"name": name, "features": encoded}],
-        default_options={"quantize_bounds": mercator_bounds(z, x, y), "extents": EXTENT,
-                         "on_invalid_geometry": on_invalid_geometry_make_valid})
+        default_options={"quantize_bounds": None, "extents": EXTENT, "check_winding_order": False})
