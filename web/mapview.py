@@ -104,7 +104,7 @@ def page_config(context, lang: str, map_name: str) -> dict[str, Any]:  # noqa: A
         "layers": [{**layer_meta(spec, lang), "feature_count": source_count(context, spec.source)}
                    for spec in visible_layers(context)],
         # layers with more features than `threshold` are drawn from vector tiles ({z}/{x}/{y} in the URL)
-        "tiles": {"threshold": int(current_app.config.get("GEOPLATFORM_TILE_THRESHOLD", 5000)),
+        "tiles": {"threshold": int(current_app.config.get("GEOPLATFORM_TILE_THRESHOLD", 20000)),
                   "url": url_for("api.layer_tile", layer_id="__ID__", z="__Z__", x="__X__", y="__Y__")
                   .replace("__Z__", "{z}").replace("__X__", "{x}").replace("__Y__", "{y}")},
         "basemaps": basemaps,
