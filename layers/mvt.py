@@ -116,7 +116,7 @@ def layer_tile(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: st
         return b""
     if is_sqlite(context.engine):
         return encode_python(spec.id, features, z, x, y, text)
-    return encode_postgis(context, spec.id, [f for f in features if f.get("geometry")], z, x, y)
+    return encode_postgis(context, spec.id, [f for f in features if f.get("geometry")], z, x, y, spec.source)
 
 
 ASMVT_SQL = (
@@ -128,18 +128,59 @@ ASMVT_SQL = (
 )
 
 
-def encode_postgis(context: Any, name: str, features: list[dict[str, Any]], z: int, x: int, y: int) -> bytes:
-    """Clip, quantize and encode in PostGIS (ST_AsMVTGeom + ST_AsMVT; the jsonb column becomes the attributes)."""
+def encode_postgis(context: Any, name: str, features: list[dict[str, Any]], z: int, x: int, y: int,
+                   source: str | None = None) -> bytes:
+    """Clip, quantize and encode in PostGIS (ST_AsMVTGeom + ST_AsMVT; the jsonb column becomes the attributes).
+
+    For a built-in source the geometry is read from its table by key (the features' ids), so the
+    database never parses GeoJSON back; a custom layer's features bring their GeoJSON geometry.
+    """
     import sqlalchemy as sa
 
     from layers.features import read_engine
 
-    payload = json.dumps([{"g": f["geometry"], "p": tile_properties(f)} for f in features],
-                         ensure_ascii=False, separators=(",", ":"))
+    params = {"name": name, "z": z, "x": x, "y": y, "extent": EXTENT, "buffer": BUFFER}
+    by_key = keyed_sql(context.engine, source) if source is not None else None
+    if by_key is not None:
+        payload = [{"k": f["id"], "p": tile_properties(f)} for f in features if f.get("id") is not None]
+        sql = by_key
+    else:
+        payload = [{"g": f["geometry"], "p": tile_properties(f)} for f in features]
+        sql = ASMVT_SQL
+    params["features"] = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     with read_engine(context).connect() as conn:
-        out = conn.execute(sa.text(ASMVT_SQL), {"name": name, "z": z, "x": x, "y": y, "extent": EXTENT,
-                                                "buffer": BUFFER, "features": payload}).scalar()
+        out = conn.execute(sa.text(sql), params).scalar()
     return bytes(out or b"")
+
+
+_KEYED: dict[str, str | None] = {}
+
+
+def keyed_sql(engine: Any, source: str) -> str | None:
+    """The ST_AsMVT query of a built-in source whose geometry is joined from its table by key (None: not one)."""
+    if source in _KEYED:
+        return _KEYED[source]
+    from layers.features import SOURCE_TABLES
+
+    sql = None
+    if source in SOURCE_TABLES:
+        from geoplatform.store import model_for
+
+        table_name, geom_name, key = SOURCE_TABLES[source]
+        table = model_for(table_name).__table__
+        key_type = table.c[key].type.compile(dialect=engine.dialect)
+        geom = "coalesce(s.boundary, s.location)" if source == "compounds" else f"s.{geom_name}"
+        # identifiers from SOURCE_TABLES and the model, never from a request; every value is a parameter
+        sql = (
+            "SELECT ST_AsMVT(t, :name, :extent, 'geom') FROM ("  # noqa: S608
+            f" SELECT ST_AsMVTGeom(ST_Transform({geom}, 3857), ST_TileEnvelope(:z, :x, :y), :extent, :buffer, true)"
+            " AS geom, f->'p' AS props"
+            " FROM jsonb_array_elements(CAST(:features AS jsonb)) AS f"
+            f" JOIN {table_name} AS s ON s.{key} = CAST(f->>'k' AS {key_type})"
+            ") AS t WHERE t.geom IS NOT NULL"
+        )
+    _KEYED[source] = sql
+    return sql
 
 
 def encode_python(name: str, features: list[dict[str, Any]], z: int, x: int, y: int, text: str | None = None) -> bytes:
