@@ -111,43 +111,48 @@ def layer_tile(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: st
                lang: str = "zh") -> bytes:
     """The MVT bytes of one tile of a layer (an empty tile — zero bytes — when it holds no feature)."""
     text = tile_geojson(context, spec, z, x, y, street, lang)
+    if not is_sqlite(context.engine):
+        return encode_postgis(context, spec.id, text, z, x, y, spec.source)
     features = json.loads(text).get("features", [])
     if not features:
         return b""
-    if is_sqlite(context.engine):
-        return encode_python(spec.id, features, z, x, y, text)
-    return encode_postgis(context, spec.id, [f for f in features if f.get("geometry")], z, x, y, spec.source)
+    return encode_python(spec.id, features, z, x, y, text)
 
 
-ASMVT_SQL = (
-    "SELECT ST_AsMVT(t, :name, :extent, 'geom') FROM ("
-    " SELECT ST_AsMVTGeom(ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(f->'g'), 4326), 3857),"
-    " ST_TileEnvelope(:z, :x, :y), :extent, :buffer, true) AS geom, f->'p' AS props"
-    " FROM jsonb_array_elements(CAST(:features AS jsonb)) AS f"
+# The attributes of a GeoJSON feature `f` as ST_AsMVT's jsonb column: what `tile_properties` gives in Python
+# (nulls left out, arrays/objects as their JSON text, `_id`).
+PROPS_SQL = (
+    "(SELECT coalesce(jsonb_object_agg(e.key, CASE WHEN jsonb_typeof(e.value) IN ('array', 'object')"
+    " THEN to_jsonb(e.value::text) ELSE e.value END), '{}'::jsonb)"
+    " FROM jsonb_each(jsonb_strip_nulls(coalesce(f->'properties', '{}'::jsonb))) AS e)"
+    " || CASE WHEN f->'id' IS NULL OR f->'id' = 'null'::jsonb THEN '{}'::jsonb"
+    " ELSE jsonb_build_object('_id', f->'id') END"
+)
+
+ASMVT_SQL = (  # constants only in the text (PROPS_SQL); every value is a parameter
+    "SELECT ST_AsMVT(t, :name, :extent, 'geom') FROM ("  # noqa: S608
+    " SELECT ST_AsMVTGeom(ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(f->'geometry'), 4326), 3857),"
+    f" ST_TileEnvelope(:z, :x, :y), :extent, :buffer, true) AS geom, {PROPS_SQL} AS props"
+    " FROM jsonb_array_elements(CAST(:collection AS jsonb)->'features') AS f"
+    " WHERE jsonb_typeof(f->'geometry') = 'object'"
     ") AS t WHERE t.geom IS NOT NULL"
 )
 
 
-def encode_postgis(context: Any, name: str, features: list[dict[str, Any]], z: int, x: int, y: int,
+def encode_postgis(context: Any, name: str, collection: str, z: int, x: int, y: int,
                    source: str | None = None) -> bytes:
     """Clip, quantize and encode in PostGIS (ST_AsMVTGeom + ST_AsMVT; the jsonb column becomes the attributes).
 
-    For a built-in source the geometry is read from its table by key (the features' ids), so the
-    database never parses GeoJSON back; a custom layer's features bring their GeoJSON geometry.
+    `collection` is the layer's FeatureCollection text, handed to the database as it is (it reads the
+    attributes itself). For a built-in source the geometry is read from its table by key (the features'
+    ids), so the database never parses GeoJSON geometry back; a custom layer's features bring theirs.
     """
     import sqlalchemy as sa
 
     from layers.features import read_engine
 
-    params = {"name": name, "z": z, "x": x, "y": y, "extent": EXTENT, "buffer": BUFFER}
-    by_key = keyed_sql(context.engine, source) if source is not None else None
-    if by_key is not None:
-        payload = [{"k": f["id"], "p": tile_properties(f)} for f in features if f.get("id") is not None]
-        sql = by_key
-    else:
-        payload = [{"g": f["geometry"], "p": tile_properties(f)} for f in features]
-        sql = ASMVT_SQL
-    params["features"] = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    sql = (keyed_sql(context.engine, source) if source is not None else None) or ASMVT_SQL
+    params = {"name": name, "z": z, "x": x, "y": y, "extent": EXTENT, "buffer": BUFFER, "collection": collection}
     with read_engine(context).connect() as conn:
         out = conn.execute(sa.text(sql), params).scalar()
     return bytes(out or b"")
@@ -174,9 +179,10 @@ def keyed_sql(engine: Any, source: str) -> str | None:
         sql = (
             "SELECT ST_AsMVT(t, :name, :extent, 'geom') FROM ("  # noqa: S608
             f" SELECT ST_AsMVTGeom(ST_Transform({geom}, 3857), ST_TileEnvelope(:z, :x, :y), :extent, :buffer, true)"
-            " AS geom, f->'p' AS props"
-            " FROM jsonb_array_elements(CAST(:features AS jsonb)) AS f"
-            f" JOIN {table_name} AS s ON s.{key} = CAST(f->>'k' AS {key_type})"
+            f" AS geom, {PROPS_SQL} AS props"
+            " FROM jsonb_array_elements(CAST(:collection AS jsonb)->'features') AS f"
+            f" JOIN {table_name} AS s ON s.{key} = CAST(f->>'id' AS {key_type})"
+            " WHERE jsonb_typeof(f->'geometry') = 'object'"
             ") AS t WHERE t.geom IS NOT NULL"
         )
     _KEYED[source] = sql
