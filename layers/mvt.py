@@ -10,7 +10,8 @@ anything the GeoJSON endpoint would not. Only the encoding differs by database:
 Tile conventions (those of ST_AsMVTGeom's defaults): extent 4096, a 64-unit buffer, Web Mercator
 (EPSG:3857) XYZ tiles with y from the top, one tile layer named after the layer id. Each feature
 carries the GeoJSON properties (nulls left out: MVT has no null) plus `_id`, the GeoJSON feature id;
-a list or object value is sent as its JSON text (MVT values are scalars).
+a list or object value is sent as its JSON text (MVT values are scalars; PostGIS writes it in its
+jsonb text form — no layer has such a value today).
 """
 
 from __future__ import annotations
@@ -98,13 +99,6 @@ def tile_geojson(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: 
     # a tile unit is 1/16 of a 256-px pixel: simplify (and round) at zoom z + 4
     return layer_geojson(context, plain, bbox=tile_bbox(z, x, y), zoom=min(z + 4, MAX_ZOOM), street=street,
                          lang=lang)
-
-
-def tile_features(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: str | None,
-                  lang: str) -> list[dict[str, Any]]:
-    """The GeoJSON features (with a geometry) of `tile_geojson`."""
-    text = tile_geojson(context, spec, z, x, y, street, lang)
-    return [f for f in json.loads(text).get("features", []) if f.get("geometry")]
 
 
 def layer_tile(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: str | None = None,
