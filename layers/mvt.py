@@ -85,7 +85,8 @@ def tile_properties(feature: dict[str, Any]) -> dict[str, Any]:
     return props
 
 
-def tile_geojson(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: str | None, lang: str) -> str:
+def tile_geojson(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: str | None, lang: str,
+                 geometry: bool = True) -> str:
     """The layer's GeoJSON text for the tile's buffered bbox (simplified to the tile's resolution).
 
     Never a dot map: tiles are how big layers are drawn feature by feature. Below the layer's
@@ -98,15 +99,17 @@ def tile_geojson(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: 
     plain = replace(spec, detail_zoom=None)
     # a tile unit is 1/16 of a 256-px pixel: simplify (and round) at zoom z + 4
     return layer_geojson(context, plain, bbox=tile_bbox(z, x, y), zoom=min(z + 4, MAX_ZOOM), street=street,
-                         lang=lang)
+                         lang=lang, geometry=geometry)
 
 
 def layer_tile(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: str | None = None,
                lang: str = "zh") -> bytes:
     """The MVT bytes of one tile of a layer (an empty tile — zero bytes — when it holds no feature)."""
-    text = tile_geojson(context, spec, z, x, y, street, lang)
-    if not is_sqlite(context.engine):
+    if not is_sqlite(context.engine):  # a built-in source's geometry is read from its table by key
+        keyed = keyed_sql(context.engine, spec.source) is not None
+        text = tile_geojson(context, spec, z, x, y, street, lang, geometry=not keyed)
         return encode_postgis(context, spec.id, text, z, x, y, spec.source)
+    text = tile_geojson(context, spec, z, x, y, street, lang)
     features = json.loads(text).get("features", [])
     if not features:
         return b""
@@ -176,7 +179,6 @@ def keyed_sql(engine: Any, source: str) -> str | None:
             f" AS geom, {PROPS_SQL} AS props"
             " FROM jsonb_array_elements(CAST(:collection AS jsonb)->'features') AS f"
             f" JOIN {table_name} AS s ON s.{key} = CAST(f->>'id' AS {key_type})"
-            " WHERE jsonb_typeof(f->'geometry') = 'object'"
             ") AS t WHERE t.geom IS NOT NULL"
         )
     _KEYED[source] = sql
