@@ -37,6 +37,8 @@ def test_map_above_the_threshold_draws_compounds_from_tiles(browser, web_demo, t
                            f".queryTileFeaturesDebug({where.x}, {where.y}).forEach(function (l) {{"
                            f" (l || []).forEach(function (p) {{ if (p.feature.props._id === {XSS_ID!r}) {{ hit = true; }} }}); }});"
                            f" return hit; }})()")
+            # only the tiled compound layer on: the click is for its popup, not a street outline's
+            page.evaluate(f"() => gp.config.layers.forEach(function (m) {{ if (m.id !== {layer!r}) {{ gp.setActive(m.id, false); }} }})")
             box = page.evaluate(f"""() => {{
                 var p = gp.map.latLngToContainerPoint([{where.y}, {where.x}]);
                 var r = gp.map.getContainer().getBoundingClientRect();
