@@ -56,6 +56,14 @@ def ids_of(tile: bytes) -> set[str]:
             for f in layer["features"]}
 
 
+def verify(ours: bytes, peer: bytes, tile: str = "") -> set[str]:
+    """Both tiles hold the same features (by `_id`), and some; returns their ids."""
+    o, p = ids_of(ours), ids_of(peer)
+    check(bool(p), f"B9: tile {tile} is empty (benchmark would time nothing)")
+    check(o == p, f"B9: our tile holds {len(o)} compounds, ST_AsMVT's {len(p)} ({len(o ^ p)} differ)")
+    return o
+
+
 def run(env: Env, postgis: Env | None = None) -> list[Result]:
     """Cold tile vs ST_AsMVT at two zooms, and cached tile vs the same bytes from a static route."""
     from geoplatform import auth
@@ -107,9 +115,7 @@ def run(env: Env, postgis: Env | None = None) -> list[Result]:
 
         body = cold()  # also warms the context (plugin attributes, compiled statements)
         peer_body = peer()
-        o, p = ids_of(body), ids_of(peer_body)
-        check(bool(p), f"B9: tile {z}/{x}/{y} is empty (benchmark would time nothing)")
-        check(o == p, f"B9: our tile holds {len(o)} compounds, ST_AsMVT's {len(p)} ({len(o ^ p)} differ)")
+        o = verify(body, peer_body, f"{z}/{x}/{y}")
         t_o, t_p = alternate(cold, peer, env.repeats)
         peer_name = "route returning ST_AsMVT (same tile)" + (" on the PostGIS copy" if env.backend == "sqlite" else "")
         rows.append(Result(f"B9 vector tile z{z}, cold", env.scale, env.backend, f"GET /api/v1/tiles/{LAYER}/{z}/{x}/{y}.mvt",
