@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scales", default="1,10", help="demo scales, comma-separated (100 for the long run)")
     ap.add_argument("--repeats", type=int, default=5, help="alternating runs per side (medians)")
     ap.add_argument("--backends", default="sqlite,postgis")
-    ap.add_argument("--only", default="B1,B2,B3,B4,B5,B6,B7,B8", help="benchmarks to run")
+    ap.add_argument("--only", default="B1,B2,B3,B4,B5,B6,B7,B8,B9", help="benchmarks to run")
     ap.add_argument("--output", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--workdir", default=None, help="where the databases and files go (default: a temp dir)")
     ap.add_argument("--background-load", type=int, default=0, metavar="N",
@@ -132,6 +132,11 @@ def _per_scale(envs: dict, backends: list[str], scale: float, only: set[str], lo
                                ("B7", "B7 OAPIF copy", b7_oapif), ("B8", "B8 reads with a writer", b8_reads_writes)):
             if key in only:
                 out += _guard(name, e, lambda mod=mod, e=e: mod.run(e), load)
+        if "B9" in only:  # vector tiles vs ST_AsMVT (a SpatiaLite run compares with the PostGIS copy's)
+            from benchmarks import b9_tiles
+
+            pg = envs.get(("postgis", scale))
+            out += _guard("B9 vector tiles", e, lambda e=e, pg=pg: b9_tiles.run(e, pg), load)
     return out
 
 

@@ -278,6 +278,20 @@ def read_source(context: Any, source: str, bbox: BBox | None = None, street: str
     return frame
 
 
+def source_count(context: Any, source: str) -> int | None:
+    """How many features a layer of this built-in source can show at most (rows with a geometry), once per revision.
+
+    None for custom sources (their loader decides). The map draws a layer from vector tiles above a threshold.
+    """
+    if source not in SOURCE_TABLES:
+        return None
+    table_name, geom_name, _key = SOURCE_TABLES[source]
+    table: sa.Table = model_for(table_name).__table__
+    geom = sa.func.coalesce(table.c.boundary, table.c.location) if source == "compounds" else table.c[geom_name]
+    stmt = select(func.count()).select_from(table).where(geom.isnot(None))
+    return context.memo(f"source_count|{source}", lambda: int(fetch_rows(context, stmt)[0][0]))
+
+
 def layer_features(context: Any, spec: LayerSpec, bbox: BBox | None = None, zoom: float | None = None,
                    street: str | None = None, lang: str = "zh") -> gpd.GeoDataFrame:
     """The features of a layer for a bbox: source rows + plugins' compound attributes, `where` applied, `_color`/`_label` set.

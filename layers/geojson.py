@@ -128,13 +128,15 @@ def to_geojson(frame: Any, spec: LayerSpec, zoom: float | None = None) -> dict[s
 
 
 def layer_geojson(context: Any, spec: LayerSpec, bbox: Any = None, zoom: float | None = None,
-                  street: str | None = None, lang: str = "zh") -> str:
+                  street: str | None = None, lang: str = "zh", geometry: bool = True) -> str:
     """GeoJSON text of a layer for a bbox — the content of `to_geojson_text(layer_features(...))`, faster.
 
     Built-in sources without a `where` predicate skip pandas: the SELECT fetches only the shown
     columns with the geometry already simplified and written as GeoJSON by the database
     (ST_AsGeoJSON / AsGeoJSON), plugin attributes come from the context's cached lookup. Custom
-    sources, `where` filters and dot maps take the frame path.
+    sources, `where` filters and dot maps take the frame path. With `geometry=False` the fast path
+    leaves every geometry null (for a caller that reads it from the table itself: vector tiles on
+    PostGIS); the frame path keeps it.
     """
     from layers.features import SOURCE_TABLES, fetch_source, layer_features
     from layers.style import legend_lists
@@ -148,6 +150,7 @@ def layer_geojson(context: Any, spec: LayerSpec, bbox: Any = None, zoom: float |
     tol = pixel_size_deg(zoom, lat) if zoom is not None else 0.0
     wanted = [n for n in property_names(spec) if n not in ("_color", "_label", "boundary_missing")]
     in_db = DB_GEOJSON if DB_GEOJSON is not None else not is_sqlite(context.engine)
+    in_db = in_db and geometry  # without geometry: plain WKB fetched, never decoded
     table_columns = set(model_for(SOURCE_TABLES[spec.source][0]).__table__.c.keys())
     legend_attr = spec.legend.attribute if spec.legend is not None else None
     plain = (legend_attr,) if legend_attr in table_columns else ()
@@ -168,7 +171,9 @@ def layer_geojson(context: Any, spec: LayerSpec, bbox: Any = None, zoom: float |
         template = "{" + ",".join(_ENCODE_KEY(k).replace("%", "%%") + ":%s" for k in keys_db) + "}"
         props_db = [template % t for t in zip(*(_encode_column(cols[names.index(k)]) for k in keys_db),
                                                strict=True)] if keys_db else ["{}"] * len(ids)
-    if in_db:
+    if not geometry:
+        geoms = ["null"] * len(ids)
+    elif in_db:
         geoms = ["null" if g is None else g for g in geom_col]
     else:
         wkb = shapely.from_wkb([None if v is None else bytes(v) for v in geom_col])

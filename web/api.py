@@ -67,14 +67,23 @@ def layers():  # noqa: ANN201
     return jsonify({"layers": out})
 
 
+def permitted_layer(context, layer_id: str):  # noqa: ANN001, ANN201
+    """The layer a data request names, once the user may see it: 404 unknown, 401/403 (audited) not allowed.
+
+    The one gate of every layer's data (GeoJSON features and vector tiles).
+    """
+    spec = find_layer(context, layer_id)
+    if spec is None:
+        abort(json_error(404, f"unknown layer {layer_id!r}"))
+    require(spec.permission, {"kind": "layer", "id": spec.id})
+    return spec
+
+
 @bp.get("/layers/<layer_id>/features")
 def layer_features(layer_id: str):  # noqa: ANN201
     """The layer's GeoJSON for `bbox` (minx,miny,maxx,maxy), `zoom` (simplification) and `street`."""
     context = _ctx()
-    spec = find_layer(context, layer_id)
-    if spec is None:
-        return json_error(404, f"unknown layer {layer_id!r}")
-    require(spec.permission, {"kind": "layer", "id": spec.id})
+    spec = permitted_layer(context, layer_id)
     bbox = parse_bbox(request.args.get("bbox"))
     zoom = parse_int(request.args.get("zoom"), "zoom", None, 0, 24)
     street = street_param(context)
@@ -83,6 +92,29 @@ def layer_features(layer_id: str):  # noqa: ANN201
     key = f"features|{layer_id}|{bbox}|{zoom}|{street}|{lang}|{queries.revision(context)}"
     return cached(key, lambda: layerdata.layer_geojson_text(context, spec, bbox, zoom, street, lang),
                   mimetype="application/geo+json")
+
+
+@bp.get("/tiles/<layer_id>/<z>/<x>/<y>.mvt")
+def layer_tile(layer_id: str, z: str, x: str, y: str):  # noqa: ANN201
+    """One Mapbox vector tile of the layer (XYZ, Web Mercator; optional `street`): the GeoJSON's features and attributes.
+
+    Same gate and caching as the GeoJSON features (ETag from the data revision, `private, no-store`);
+    400 for a z/x/y that names no tile, 404 for an unknown layer; an empty tile is an empty body.
+    """
+    from layers.mvt import MAX_ZOOM, MIME, valid_tile
+    from layers.mvt import layer_tile as encode_tile
+
+    context = _ctx()
+    spec = permitted_layer(context, layer_id)
+    zi = parse_int(z, "z", None, 0, MAX_ZOOM)
+    xi = parse_int(x, "x", None, 0, 2**zi - 1)
+    yi = parse_int(y, "y", None, 0, 2**zi - 1)
+    if zi is None or xi is None or yi is None or not valid_tile(zi, xi, yi):  # pragma: no cover - parse_int refuses
+        raise BadParameter("z", "not a tile")
+    street = street_param(context)
+    lang = current_lang()
+    key = f"tile|{layer_id}|{zi}|{xi}|{yi}|{street}|{lang}|{queries.revision(context)}"
+    return cached(key, lambda: encode_tile(context, spec, zi, xi, yi, street, lang), mimetype=MIME)
 
 
 COMPOUNDS_MAX_LIMIT = 500

@@ -24,6 +24,8 @@ def create_app(context: Context | None = None, database_url: str | None = None,
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600  # vendored assets change only with a release
     # "" = the first basemap the server holds (a loaded tile package, else the own-data outline basemap)
     app.config["GEOPLATFORM_BASEMAP"] = os.environ.get("GEOPLATFORM_BASEMAP", "")
+    # a layer that can show more features than this is drawn from vector tiles (/api/v1/tiles/…) on the map
+    app.config["GEOPLATFORM_TILE_THRESHOLD"] = int(os.environ.get("GEOPLATFORM_TILE_THRESHOLD", "20000"))
     app.config.update(settings or {})
 
     import web.messages  # noqa: F401  (UI strings into the i18n catalogues)

@@ -20,7 +20,7 @@ from geoplatform.errors import Forbidden, UserInputError
 GZIP_MIN_BYTES = 1024
 GZIP_FAST_BYTES = 256 * 1024
 GZIP_TYPES = ("application/json", "application/geo+json", "text/html", "text/css", "application/javascript",
-              "text/javascript", "image/svg+xml", "text/plain")
+              "text/javascript", "image/svg+xml", "text/plain", "application/vnd.mapbox-vector-tile")
 
 
 class BadParameter(ValueError):

@@ -89,6 +89,7 @@ def page_config(context, lang: str, map_name: str) -> dict[str, Any]:  # noqa: A
     """The JSON config map.js starts from: layers, basemaps, labels, API URLs (no geometry)."""
     from flask import current_app
 
+    from layers.features import source_count
     from web.api import visible_layers
     from web.auth import current_user
 
@@ -100,7 +101,12 @@ def page_config(context, lang: str, map_name: str) -> dict[str, Any]:  # noqa: A
         "map": map_name,
         "lang": lang,
         "today": context.today.isoformat(),
-        "layers": [layer_meta(spec, lang) for spec in visible_layers(context)],
+        "layers": [{**layer_meta(spec, lang), "feature_count": source_count(context, spec.source)}
+                   for spec in visible_layers(context)],
+        # layers with more features than `threshold` are drawn from vector tiles ({z}/{x}/{y} in the URL)
+        "tiles": {"threshold": int(current_app.config.get("GEOPLATFORM_TILE_THRESHOLD", 20000)),
+                  "url": url_for("api.layer_tile", layer_id="__ID__", z="__Z__", x="__X__", y="__Y__")
+                  .replace("__Z__", "{z}").replace("__X__", "{x}").replace("__Y__", "{y}")},
         "basemaps": basemaps,
         "default_basemap": default_basemap(basemaps),
         "manage_basemaps": url_for("basemaps.manage") if manage else None,

@@ -7,7 +7,7 @@ import os
 import pandas as pd
 import pytest
 
-from benchmarks import b1_import, b2_assign, b3_bundling, b4_layer, b6_takeover, b7_oapif
+from benchmarks import b1_import, b2_assign, b3_bundling, b4_layer, b6_takeover, b7_oapif, b9_tiles
 from benchmarks.env import Env, Mismatch, build
 from benchmarks.harness import Result, alternate
 from benchmarks.load import BackgroundLoad
@@ -180,3 +180,28 @@ def test_b7_copies_through_oapif_and_the_check_catches_a_missing_building(small_
     with pytest.raises(Mismatch):
         b7_oapif.verify(tmp_path / "short.gpkg", peer)
     assert n > 100
+
+
+def test_b9_tiles_against_st_asmvt_and_the_check_catches_a_missing_compound(small_env: Env) -> None:
+    bench_env = small_env
+    import mapbox_vector_tile
+
+    if bench_env.backend == "sqlite":  # its peer is the PostGIS copy's ST_AsMVT: without one, a row says so
+        assert b9_tiles.run(bench_env)[0].met is None
+        return
+    rows = b9_tiles.run(bench_env)
+    assert [r.bench for r in rows] == ["B9 vector tile z14, cold", "B9 vector tile z12, cold", "B9 cached tile throughput"]
+    assert all(r.ours_s > 0 and r.peer_s > 0 for r in rows)
+    from geoplatform.context import Context
+    from layers.mvt import layer_tile
+    from web.maplayers import find_layer
+
+    ctx = Context.create(bench_env.url)
+    z, x, y = b9_tiles.tile_at(14, *b9_tiles.CENTRE)
+    ours = layer_tile(ctx, find_layer(ctx, b9_tiles.LAYER), z, x, y)
+    assert len(b9_tiles.verify(ours, ours)) > 1
+    layer = mapbox_vector_tile.decode(ours, default_options={"y_coord_down": True})[b9_tiles.LAYER]
+    short = mapbox_vector_tile.encode([{"name": b9_tiles.LAYER, "features": layer["features"][1:]}],
+                                      default_options={"y_coord_down": True, "quantize_bounds": None})
+    with pytest.raises(Mismatch):
+        b9_tiles.verify(ours, short)

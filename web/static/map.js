@@ -128,6 +128,72 @@
     });
   }
 
+  /* ---------- big layers from vector tiles: a layer that can show more than config.tiles.threshold features
+   * is drawn by the vendored protomaps-leaflet from /api/v1/tiles/{layer}/{z}/{x}/{y}.mvt (the same features,
+   * attributes and permissions as the GeoJSON), so the page does not grow with the data. ---------- */
+  function isTiled(meta) {
+    return !!config.tiles && typeof meta.feature_count === "number" && meta.feature_count > config.tiles.threshold;
+  }
+
+  function tilePaint(P, meta) {
+    var color = function (z, f) { return safeColor((f && f.props && f.props._color) || (meta.legend && meta.legend.default_color)); };
+    var outline = meta.source === "district" || meta.source === "streets";
+    var rules = [];
+    if (!outline) {
+      rules.push({dataLayer: meta.id, symbolizer: new P.PolygonSymbolizer({fill: color, opacity: meta.source === "buildings" ? 0.65 : 0.45}),
+        filter: function (z, f) { return f.geomType === 3; }});
+    }
+    rules.push({dataLayer: meta.id, symbolizer: new P.LineSymbolizer({color: color, width: outline ? 1.6 : 1, opacity: 0.9}),
+      filter: function (z, f) { return f.geomType === 3; }});
+    rules.push({dataLayer: meta.id, symbolizer: new P.LineSymbolizer({color: color, width: 2.5, opacity: 0.85}),
+      filter: function (z, f) { return f.geomType === 2; }});
+    rules.push({dataLayer: meta.id, symbolizer: new P.CircleSymbolizer({radius: 5, fill: color, stroke: "#ffffff", width: 1.5}),
+      filter: function (z, f) { return f.geomType === 1; }});
+    return rules;
+  }
+
+  function loadTiles(st) {
+    var meta = st.meta;
+    var params = new URLSearchParams({lang: config.lang});
+    if (state.street) { params.set("street", state.street); }
+    var url = config.tiles.url.replace("__ID__", encodeURIComponent(meta.id)) + "?" + params.toString();
+    if (url === st.key && st.tileLayer) { return; }
+    st.key = url; st.loading = true; setStatus();
+    loadScript(config.vendor.vector_tiles).then(function () {
+      st.loading = false;
+      if (st.key !== url || !st.active) { setStatus(); return; }
+      var P = window.protomapsL;
+      var layer = P.leafletLayer({url: url, paintRules: tilePaint(P, meta), labelRules: [], maxDataZoom: 18,
+        maxZoom: 20, pane: paneFor(meta), attribution: "", lang: config.lang});
+      st.group.clearLayers();
+      st.group.addLayer(layer);
+      st.tileLayer = layer; st.failed = false;
+      state.loads++; state.lastLoadedAt = Date.now();
+      setStatus();
+    }).catch(function () { st.loading = false; st.failed = true; setStatus(); });
+  }
+
+  /* a click on a tiled layer: the popup of the feature under the cursor (its attributes are in the tile) */
+  function tilePopup(latlng) {
+    var ids = Object.keys(state.layers).filter(function (id) {
+      var st = state.layers[id];
+      return st.tiled && st.active && st.tileLayer && st.meta.popup.length;
+    });
+    for (var i = ids.length - 1; i >= 0; i--) {
+      var st = state.layers[ids[i]], found = null;
+      st.tileLayer.queryTileFeaturesDebug(latlng.lng, latlng.lat).forEach(function (picked) {
+        (picked || []).forEach(function (p) { if (p.layerName === st.meta.id) { found = p.feature; } });  // the topmost
+      });
+      if (found) {
+        var props = found.props || {};
+        L.popup({maxWidth: 340}).setLatLng(latlng).setContent(popupContent(st.meta, {id: props._id, properties: props})).openOn(map);
+        return true;
+      }
+    }
+    return false;
+  }
+  gp.tilePopup = tilePopup;
+
   /* ---------- point offsets: dots of several layers side by side, never on top of each other ---------- */
   function pointLayerIds() {
     return config.layers.filter(function (m) {
@@ -619,15 +685,16 @@
     var st = state.layers[id], meta = st.meta;
     var note = document.getElementById("gp-note-" + id);
     if (st.controller) { st.controller.abort(); st.controller = null; }
-    if (!st.active) { st.group.clearLayers(); st.data = null; st.count = 0; st.total = 0; st.loading = false; st.key = null; setStatus(); return; }
+    if (!st.active) { st.group.clearLayers(); st.tileLayer = null; st.data = null; st.count = 0; st.total = 0; st.loading = false; st.key = null; setStatus(); return; }
     var zoom = map.getZoom();
     if (zoom < meta.min_zoom) {
-      st.group.clearLayers(); st.data = null; st.count = 0; st.total = 0; st.loading = false; st.key = null;
+      st.group.clearLayers(); st.tileLayer = null; st.data = null; st.count = 0; st.total = 0; st.loading = false; st.key = null;
       if (note) { note.textContent = " " + msg("map.zoom_in_for", {zoom: meta.min_zoom}); }
       setStatus();
       return;
     }
     if (note) { note.textContent = ""; }
+    if (st.tiled) { loadTiles(st); return; }
     var params = new URLSearchParams({bbox: snappedBbox(), zoom: String(zoom), lang: config.lang});
     if (state.street) { params.set("street", state.street); }
     var url = config.api.features.replace("__ID__", encodeURIComponent(id)) + "?" + params.toString();
@@ -785,7 +852,7 @@
     var zoom = map.getZoom();
     return config.layers.filter(function (meta) {
       var st = state.layers[meta.id];
-      return st && st.active && meta.source === "compounds" && meta.detail_zoom !== null &&
+      return st && st.active && !st.tiled && meta.source === "compounds" && meta.detail_zoom !== null &&
         meta.detail_zoom !== undefined && zoom < meta.detail_zoom && zoom >= meta.min_zoom;
     });
   }
@@ -998,6 +1065,7 @@
       return;
     }
     if (document.body.classList.contains("gp-print-mode")) { return; }
+    if (tilePopup(e.latlng)) { return; }
     identify(e.latlng);
   });
   map.on("dblclick", function () { if (measure.mode) { finishMeasure(); } });
@@ -1126,10 +1194,14 @@
   config.layers.forEach(function (meta) {
     var remembered = null;
     try { remembered = localStorage.getItem("gp.layer." + meta.id); } catch (e) { /* private mode */ }
-    state.layers[meta.id] = {meta: meta, group: makeLayer(meta), active: remembered === null ? !!meta.visible : remembered === "1",
-      count: 0, key: null, loading: false};
+    var tiled = isTiled(meta);
+    state.layers[meta.id] = {meta: meta, tiled: tiled, group: tiled ? L.layerGroup() : makeLayer(meta),
+      active: remembered === null ? !!meta.visible : remembered === "1", count: 0, key: null, loading: false};
   });
   gp.featureCount = function (id) { return state.layers[id] ? state.layers[id].count : -1; };
+  // whether a layer is drawn from vector tiles (above config.tiles.threshold), and whether its tile layer is on the map
+  gp.tiled = function (id) { return !!(state.layers[id] && state.layers[id].tiled); };
+  gp.tileLayerOn = function (id) { var st = state.layers[id]; return !!(st && st.tileLayer && map.hasLayer(st.tileLayer)); };
   // features represented (a dot-map feature stands for `_count` of them)
   gp.total = function (id) { return state.layers[id] && state.layers[id].active ? (state.layers[id].total || 0) : 0; };
   // the compounds drawn by whichever compound layers are on (base or plugin)
