@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import statistics
-import time
 from typing import Any
 
 from sqlalchemy import text
 
 from benchmarks.env import Env, check
-from benchmarks.harness import Result, alternate
+from benchmarks.harness import Result, alternate, interleaved_gets
 
 LAYER = "coverage"
 VIEW = (109.790, 40.636, 109.812, 40.650)  # a street-zoom viewport (≈ zoom 15 on a laptop screen)
@@ -127,26 +125,11 @@ def run(env: Env) -> list[Result]:
     holder["body"] = static_body
     check(client.get("/bench-static", headers=headers).data == static_body, "B4: static route serves other bytes")
 
-    def one(path: str) -> float:
-        t0 = time.perf_counter()
-        r = client.get(path, headers=headers)
-        seconds = time.perf_counter() - t0
-        if r.status_code != 200:
-            raise AssertionError(f"{path} answered {r.status_code}")
-        return seconds
-
-    # requests interleaved one by one (order alternating), medians per request: a burst of load on the
-    # shared machine hits both sides alike instead of whichever block of requests it happened to fall in
-    t_ours: list[float] = []
-    t_static: list[float] = []
-    for i in range(CACHED_N * env.repeats):
-        pair = [(url, t_ours), ("/bench-static", t_static)]
-        for path, bucket in pair if i % 2 == 0 else pair[::-1]:
-            bucket.append(one(path))
-    t_c, t_s = statistics.median(t_ours), statistics.median(t_static)
+    n = CACHED_N * env.repeats
+    t_c, t_s = interleaved_gets(client, headers, url, "/bench-static", n)
     rows.append(Result("B4 cached response throughput", env.scale, env.backend, "cached endpoint (per request)",
                        "same bytes from a static route", t_c, t_s, "throughput ≥ 0.8× (ratio ≤ 1.25)",
-                       t_c / t_s <= 1.25, f"{len(t_ours)} interleaved requests each",
+                       t_c / t_s <= 1.25, f"{n} interleaved requests each",
                        note=f"throughput {1 / t_c:.0f} vs {1 / t_s:.0f} req/s (median request)"))
 
     district = client.get(_url(DISTRICT, DISTRICT_ZOOM), headers=headers).data

@@ -12,14 +12,12 @@ per-revision work (plugin attributes) is done once, untimed, like B4.
 from __future__ import annotations
 
 import math
-import statistics
-import time
 from typing import Any
 
 from sqlalchemy import text
 
 from benchmarks.env import Env, check
-from benchmarks.harness import Result, alternate
+from benchmarks.harness import Result, alternate, interleaved_gets
 
 LAYER = "coverage"
 CENTRE = (109.801, 40.643)  # B4's street-zoom viewport
@@ -125,24 +123,11 @@ def run(env: Env, postgis: Env | None = None) -> list[Result]:
 
     holder["body"] = client.get(url, headers=headers).data  # the last tile, now cached
 
-    def one(path: str) -> float:
-        t0 = time.perf_counter()
-        r = client.get(path, headers=headers)
-        seconds = time.perf_counter() - t0
-        if r.status_code != 200:
-            raise AssertionError(f"{path} answered {r.status_code}")
-        return seconds
-
-    t_ours: list[float] = []
-    t_static: list[float] = []
-    for i in range(CACHED_N * env.repeats):
-        pair = [(url, t_ours), ("/bench-static", t_static)]
-        for path, bucket in pair if i % 2 == 0 else pair[::-1]:
-            bucket.append(one(path))
-    t_c, t_s = statistics.median(t_ours), statistics.median(t_static)
+    n = CACHED_N * env.repeats
+    t_c, t_s = interleaved_gets(client, headers, url, "/bench-static", n)
     rows.append(Result("B9 cached tile throughput", env.scale, env.backend, "cached tile (per request)",
                        "same bytes from a static route", t_c, t_s, f"throughput ≥ 0.8× (ratio ≤ {TARGET_CACHED:g})",
-                       t_c / t_s <= TARGET_CACHED, f"{len(t_ours)} interleaved requests each",
+                       t_c / t_s <= TARGET_CACHED, f"{n} interleaved requests each",
                        note=f"throughput {1 / t_c:.0f} vs {1 / t_s:.0f} req/s (median request)"))
     peer_engine.dispose()
     return rows
