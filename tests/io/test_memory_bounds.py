@@ -79,18 +79,22 @@ def bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_limited(args: list[str], tmp: Path, env: dict[str, str] | None = None) -> tuple[int, int, str, str]:
-    """Run a child under the address-space cap; (exit status, peak RSS in bytes, stdout, stderr)."""
+    """Run a Python child under the address-space cap; (exit status, its own peak RSS in bytes, stdout, stderr).
+
+    The peak is the child's VmHWM, written at its exit by tests/support/peak_rss/sitecustomize.py (not ru_maxrss,
+    which on Linux starts at the forking pytest worker's own high-water mark)."""
 
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_CAP, ADDRESS_SPACE_CAP))
 
-    out, err = tmp / "stdout", tmp / "stderr"
+    out, err, hwm = tmp / "stdout", tmp / "stderr", tmp / "vmhwm_kb"
+    path = os.pathsep.join(p for p in (str(ROOT / "tests" / "support" / "peak_rss"), os.environ.get("PYTHONPATH")) if p)
     with open(out, "wb") as o, open(err, "wb") as e:
-        proc = subprocess.Popen(args, stdout=o, stderr=e, preexec_fn=cap, cwd=ROOT,  # noqa: PLW1509
-                                env={**os.environ, "OPENBLAS_NUM_THREADS": "1", **(env or {})})
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss * 1024, out.read_text(errors="replace"), err.read_text(errors="replace")
+        proc = subprocess.run(args, stdout=o, stderr=e, preexec_fn=cap, cwd=ROOT, check=False,  # noqa: PLW1509
+                              env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": path,
+                                   "GP_TEST_HWM_FILE": str(hwm), **(env or {})})
+    assert hwm.exists(), f"the child wrote no peak (exit {proc.returncode}): {err.read_text(errors='replace')[-2000:]}"
+    return proc.returncode, int(hwm.read_text()) * 1024, out.read_text(errors="replace"), err.read_text(errors="replace")
 
 
 @pytest.mark.parametrize("seeded_url", ["sqlite"], indirect=True)  # refused before the database is used
