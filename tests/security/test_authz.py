@@ -175,6 +175,24 @@ def test_bureau_cannot_create_or_manage_admin_accounts(env: Any) -> None:
     assert _form(admin, "/ws/bureau/users", new).status_code == 302
 
 
+def test_users_page_offers_the_bureau_no_action_on_admin_accounts(env: Any) -> None:
+    """The page offers what the server allows: on an admin's row the bureau sees a note, not buttons that answer 403."""
+    app, _, _ = env
+
+    def admin_row(client: Any) -> str:
+        html = client.get("/ws/bureau/users").get_data(as_text=True)
+        return html.split('data-user="admin"')[1].split("</tr>")[0]
+
+    bureau = logged_in(app, "bureau")
+    bureau_row = admin_row(bureau)
+    assert "wb-admin-only" in bureau_row and "<button" not in bureau_row and "<form" not in bureau_row
+    html = bureau.get("/ws/bureau/users").get_data(as_text=True)
+    viewer_row = html.split('data-user="viewer"')[1].split("</tr>")[0]
+    assert "wb-toggle" in viewer_row and "wb-admin-only" not in viewer_row  # other accounts keep their actions
+    own_row = admin_row(logged_in(app, "admin"))
+    assert "wb-toggle" in own_row and "wb-admin-only" not in own_row  # an admin manages admin accounts
+
+
 def test_cli_acting_as_bureau_cannot_create_an_admin(env: Any, cli_run: Any) -> None:
     _, ctx, _ = env
     db = ctx.config.database_url

@@ -133,6 +133,7 @@ add_messages({
         'ws_bureau.users.reset': "重置密码",
         'ws_bureau.users.reset_password': "新密码（至少 {n} 位）",
         'ws_bureau.users.reset_submit': "确定重置",
+        'ws_bureau.users.admin_only': "仅管理员可管理此账号",
         'ws_bureau.users.reset_done': "已重置用户 {name} 的密码，并结束其 {n} 个登录会话",
         'ws_bureau.users.reset_self': "不能在此重置自己的密码，请使用“修改密码”页面（需要原密码）",
         'role.admin': '系统管理员',
@@ -225,6 +226,7 @@ add_messages({
         'ws_bureau.users.reset': "Reset password",
         'ws_bureau.users.reset_password': "New password ({n}+ characters)",
         'ws_bureau.users.reset_submit': "Reset",
+        'ws_bureau.users.admin_only': "only an admin manages this account",
         'ws_bureau.users.reset_done': "Password of {name} reset; {n} of their sessions ended",
         'ws_bureau.users.reset_self': "Your own password is changed on the change-password page (it needs the current one)",
         'role.admin': 'Administrator',
@@ -447,6 +449,8 @@ def _users_page(message: str | None = None, token: dict[str, Any] | None = None,
             tok["expires"] = (tok["expires_at"] or "").replace("T", " ")
     me = current_user()
     roles = [r for r in m.ROLES if ctx.allowed(me, "manage_users", {"kind": "user", "role": r})]  # bureau: no admin
+    for u in users:  # the page offers only what the server would allow (admin accounts: admins)
+        u["manageable"] = ctx.allowed(me, "manage_users", {"kind": "user", "id": u["name"], "role": u["role"]})
     html = render_template("workspaces/bureau.html", tab="users", users=users, streets=streets, roles=roles,
                            utilities=[(f, label("facility", f, current_lang())) for f in m.UTILITY_FACILITIES],
                            message=message, new_token=token, error=error, form=request.form if error else {},
