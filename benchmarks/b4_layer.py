@@ -100,9 +100,7 @@ def run(env: Env) -> list[Result]:
     url = _url(VIEW, VIEW_ZOOM)
 
     def cold() -> bytes:
-        with http._BODIES.lock:
-            http._BODIES.items.clear()
-            http._BODIES.size = 0
+        http.clear_response_cache()
         r = client.get(url, headers=headers)
         check(r.status_code == 200, f"B4: {url} answered {r.status_code}")
         return r.data

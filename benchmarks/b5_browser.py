@@ -64,9 +64,7 @@ def visit(browser: Any, base: str) -> tuple[float, int, int]:
     cdp = page_ctx.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.on("Network.loadingFinished", lambda e: received.append(int(e.get("encodedDataLength", 0))))
-    with http._BODIES.lock:  # the server's response cache is cold too
-        http._BODIES.items.clear()
-        http._BODIES.size = 0
+    http.clear_response_cache()  # the server's response cache is cold too
     t0 = time.perf_counter()
     page.goto(base + "/", wait_until="commit")
     _wait(page, RENDERED)

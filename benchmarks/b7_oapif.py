@@ -53,9 +53,7 @@ def _ogr2ogr(out: Path, source: str, layer: str, userpwd: str | None = None) -> 
 def _clear_server_caches() -> None:
     from web import http, ogc
 
-    with http._BODIES.lock:
-        http._BODIES.items.clear()
-        http._BODIES.size = 0
+    http.clear_response_cache()
     with ogc.PREFETCH.lock:
         ogc.PREFETCH.items.clear()
 

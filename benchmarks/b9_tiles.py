@@ -99,9 +99,7 @@ def run(env: Env, postgis: Env | None = None) -> list[Result]:
         url = f"/api/v1/tiles/{LAYER}/{z}/{x}/{y}.mvt"
 
         def cold(url: str = url) -> bytes:
-            with http._BODIES.lock:
-                http._BODIES.items.clear()
-                http._BODIES.size = 0
+            http.clear_response_cache()
             r = client.get(url, headers=headers)
             check(r.status_code == 200, f"B9: {url} answered {r.status_code}")
             return r.data
