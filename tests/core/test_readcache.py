@@ -24,10 +24,18 @@ from geoplatform.readcache import (
     explain,
     read_floor,
     reading_after,
+    set_read_floor,
 )
 from tests.core import layer_fixtures as lf
 
 HANG = 120  # seconds: only ever reached when the implementation is broken
+
+
+@pytest.fixture(autouse=True)
+def _no_floor_from_earlier_tests() -> None:
+    """The read floor only rises within a thread: a write of an earlier test (another context) on this worker would
+    leave this thread's floor above this test's context's writes."""
+    set_read_floor(0)
 
 
 class Blocking:
