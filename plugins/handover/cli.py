@@ -23,6 +23,8 @@ from plugins.handover import rules
 from plugins.handover.labels import facility_label, state_label
 
 DATE = click.DateTime(["%Y-%m-%d"])
+READ_AS = ("Read as this user account: its read rule applies (a utility reads only its facility's rows, a viewer "
+           "none; default: the local operator, admin).")
 
 
 def _jsonable(value: Any) -> Any:
@@ -95,23 +97,28 @@ def register(cli: click.Group) -> None:
     @click.option("--utility", "utility", default=None, help="water|power|heating|gas (or a gap kind, or 供水…).")
     @click.option("--street", default=None, help="Only this street (NBS code or name).")
     @click.option("--today", type=DATE, default=None, help="Reference day for overdue (default: today).")
+    @click.option("--user", default=None, help=READ_AS)
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
     def backlog_cmd(ctx: click.Context, utility: str | None, street: str | None, today: dt.datetime | None,
-                    as_json: bool) -> None:
+                    user: str | None, as_json: bool) -> None:
         """Rows not yet taken over/finished, with deadlines, overdue flags and counts per state and street."""
+        from plugins.handover import default_facility
         from plugins.handover.service import backlog
         from plugins.handover.settings import settings_for
 
         c = get_context(ctx)
         require_schema(c)
-        facility = _facility(utility)
-        street_code = resolve_street(c, street) if street else None
-        day = today.date() if today else c.today
+        principal = acting_principal(c, user)
         try:
             settings = settings_for(c)
         except ValueError as exc:
             raise UserError(str(exc)) from None
+        facility = _facility(utility) or default_facility(principal, settings)
+        street_code = resolve_street(c, street) if street else None
+        day = today.date() if today else c.today
+        _require(c, principal, "view", {"kind": "handover", "id": None, "facility": facility,
+                                        "street_code": street_code})
         with c.session(readonly=True) as s:
             data = backlog(s, day, settings, facility, street_code)
         data["settings"] = {"row_deadline_overdue": settings.row_deadline_overdue,
@@ -230,9 +237,11 @@ def register(cli: click.Group) -> None:
     @click.argument("compound")
     @click.argument("facility")
     @click.option("--today", type=DATE, default=None)
+    @click.option("--user", default=None, help=READ_AS)
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
-    def show_cmd(ctx: click.Context, compound: str, facility: str, today: dt.datetime | None, as_json: bool) -> None:
+    def show_cmd(ctx: click.Context, compound: str, facility: str, today: dt.datetime | None, user: str | None,
+                 as_json: bool) -> None:
         """One row with its ledger items and the allowed next states."""
         from plugins.handover import service
         from plugins.handover.settings import settings_for
@@ -241,7 +250,11 @@ def register(cli: click.Group) -> None:
         require_schema(c)
         fac = _facility(facility)
         compound = _compound_id(c, compound)
+        principal = acting_principal(c, user)
         try:
+            with c.session(readonly=True) as s:
+                resource = service.handover_resource(s, compound, fac)
+            _require(c, principal, "view", resource)
             with c.session(readonly=True) as s:
                 data = service.get_handover(s, compound, fac, today.date() if today else c.today, settings_for(c))
         except service.HandoverError as exc:
@@ -267,17 +280,23 @@ def register(cli: click.Group) -> None:
     @handover.command("history")
     @click.argument("compound")
     @click.argument("facility", required=False)
+    @click.option("--user", default=None, help=READ_AS)
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
-    def history_cmd(ctx: click.Context, compound: str, facility: str | None, as_json: bool) -> None:
+    def history_cmd(ctx: click.Context, compound: str, facility: str | None, user: str | None, as_json: bool) -> None:
         """Every recorded state change of a compound (who, when, from, to, note)."""
-        from plugins.handover import service
+        from plugins.handover import default_facility, service
+        from plugins.handover.settings import settings_for
 
         c = get_context(ctx)
         require_schema(c)
-        fac = _facility(facility)
+        principal = acting_principal(c, user)
+        fac = _facility(facility) or default_facility(principal, settings_for(c))
         compound = _compound_id(c, compound)
         try:
+            with c.session(readonly=True) as s:
+                resource = service.handover_resource(s, compound, fac or "water")
+            _require(c, principal, "view", {**resource, "facility": fac})
             with c.session(readonly=True) as s:
                 events = service.history(s, compound, fac)
         except service.HandoverError as exc:
@@ -288,6 +307,20 @@ def register(cli: click.Group) -> None:
              for e in d["events"]],
             [("at", "时间"), ("user", "操作人"), ("facility", "设施类型"), ("from", "原状态"), ("to", "新状态"),
              ("note", "备注")]))
+
+
+def _require(c: Any, principal: Principal, action: str, resource: dict[str, Any]) -> None:
+    """UserError (and an audited denial) unless the permission hooks allow `action` on this handover resource —
+    the rule the API and the workspaces apply (`handover_allowed`)."""
+    from geoplatform.audit import record_denied
+
+    if c.allowed(principal, action, resource):
+        return
+    record_denied(c, principal, action, "handover", resource.get("id"), street_code=resource.get("street_code"),
+                  detail="outside the user's facility or street")
+    what = resource.get("id") or f"backlog {resource.get('facility') or 'all facilities'}"
+    raise UserError(f"user {principal.name!r} ({principal.role}) may not read handover rows: {what} "
+                    "(outside its facility or street)")
 
 
 def _authorise(c: Any, principal: Principal, compound: str, facility: str) -> None:

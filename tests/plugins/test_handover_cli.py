@@ -149,6 +149,35 @@ def test_jurisdiction_is_enforced_for_user_accounts(cli_run, hdb, ctx, user, arg
         assert events == [] and denied == 1
 
 
+@pytest.mark.parametrize(("user", "args", "ok"), [
+    ("water1", ("backlog",), True),  # its own facility by default
+    ("water1", ("backlog", "--utility", "water"), True),
+    ("water1", ("backlog", "--utility", "heating"), False),
+    ("water1", ("show", "B", "water"), True),
+    ("water1", ("show", "A", "power"), False),
+    ("water1", ("history", "B"), True),
+    ("water1", ("history", "B", "gas"), False),
+    ("zt", ("show", "A", "power"), True),  # other roles read every row (docs/security.md)
+    ("view", ("backlog",), False),
+    ("view", ("show", "B", "water"), False),
+    ("view", ("history", "B"), False),
+])
+def test_reads_as_a_user_apply_the_read_rule(cli_run, hdb, ctx, user, args, ok) -> None:  # noqa: ANN001
+    """`--user` on the read commands applies the rule the API and the workspaces apply (`handover_allowed`)."""
+    r = cli_run(hdb, "handover", *args, "--today", TODAY, "--user", user, "--json") if args[0] != "history" else \
+        cli_run(hdb, "handover", *args, "--user", user, "--json")
+    with ctx.session(readonly=True) as s:
+        denied = s.execute(select(func.count()).select_from(AuditEvent).where(AuditEvent.outcome == "denied")).scalar_one()
+    if ok:
+        assert r.exit_code == 0, r.stderr
+        assert denied == 0
+        if args == ("backlog",):
+            assert {i["facility"] for i in json.loads(r.stdout)["items"]} == {"water"}
+    else:
+        assert r.exit_code == 2 and r.stdout == "" and "may not read" in r.stderr
+        assert denied == 1
+
+
 def test_done_marks_an_item_and_clears_overdue(cli_run, hdb) -> None:  # noqa: ANN001
     show = _json(cli_run(hdb, "handover", "show", "A", "power", "--today", TODAY, "--json"))
     assert show["overdue"] is True
