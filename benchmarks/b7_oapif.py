@@ -139,8 +139,10 @@ def verify(ours: Path, peer: Path) -> int:
     return len(a)
 
 
-def run(env: Env) -> list[Result]:
-    """Cold `ogr2ogr` copies through OAPIF and from the GeoPackage, alternated; ratio of the medians."""
+def run(env: Env, floor: bool = True) -> list[Result]:
+    """Cold `ogr2ogr` copies through OAPIF and from the GeoPackage, alternated; ratio of the medians.
+
+    With `floor`, a second row: the same answers replayed from memory (`Replay`) against the same peer."""
     work = env.workdir / f"b7_{env.backend}_{env.scale:g}"
     work.mkdir(parents=True, exist_ok=True)
     export = work / "buildings.gpkg"
@@ -170,34 +172,11 @@ def run(env: Env) -> list[Result]:
             cpu["peer"].append(_children_cpu() - c0)
 
         t_o, t_p = alternate(ours, peer, env.repeats, before=_clear_server_caches)
-        replay = Replay(url)
-        try:
-            floor_out = work / "replay.gpkg"
-            _ogr2ogr(floor_out, f"OAPIF:{replay.base}{urlsplit(url).path}", "buildings", userpwd)  # records
-            replay.recording = False
-            check(verify(floor_out, peer_out) == n, "B7: the replayed copy differs")
-            floor_cpu: dict[str, list[float]] = {"client": [], "server": [], "peer": []}
-
-            def floor() -> None:
-                c0, s0 = _children_cpu(), time.process_time()
-                _ogr2ogr(floor_out, f"OAPIF:{replay.base}{urlsplit(url).path}", "buildings", userpwd)
-                floor_cpu["client"].append(_children_cpu() - c0)
-                floor_cpu["server"].append(time.process_time() - s0)
-
-            def floor_peer() -> None:
-                c0 = _children_cpu()
-                _ogr2ogr(peer_out, str(export), "building")
-                floor_cpu["peer"].append(_children_cpu() - c0)
-
-            t_f, t_fp = alternate(floor, floor_peer, env.repeats)
-            pages = sum(1 for k in replay.answers if "/items" in k)
-            megabytes = sum(len(a[2]) for a in replay.answers.values()) / 1e6
-        finally:
-            replay.close()
+        if floor:
+            floor_row = _floor(env, url, userpwd, work, peer_out, export, n)
     finally:
         server.close()
     med = {k: statistics.median(v) for k, v in cpu.items()}
-    fmed = {k: statistics.median(v) for k, v in floor_cpu.items()}
     size = f"{n:,} buildings, GeoPackage {export.stat().st_size / 1e6:.1f} MB"
     return [Result("B7 ogr2ogr copy of the buildings via OAPIF, cold", env.scale, env.backend,
                    "ogr2ogr OAPIF:/ogc → GPKG", "ogr2ogr GeoPackage export → GPKG", t_o, t_p, f"< {TARGET:g}×",
@@ -206,14 +185,44 @@ def run(env: Env) -> list[Result]:
                         f"vs ogr2ogr from the GeoPackage {med['peer']:.2f} (client alone "
                         f"{med['client'] / med['peer']:.2f}×); server in-process (waitress, 4 threads), HTTP Basic "
                         "+ token; response cache and prefetched pages emptied before each run",
-                   extra={"cpu": med}),
-            Result("B7 floor: the same answers replayed from memory (a server that costs nothing)", env.scale,
-                   env.backend, "ogr2ogr OAPIF:replay → GPKG", "ogr2ogr GeoPackage export → GPKG", t_f, t_fp,
-                   "info", None, f"{pages} item pages, {megabytes:.1f} MB uncompressed",
-                   note=f"CPU s (median): ogr2ogr via the replay {fmed['client']:.2f} + replay server "
-                        f"{fmed['server']:.2f} vs ogr2ogr from the GeoPackage {fmed['peer']:.2f} (client alone "
-                        f"{fmed['client'] / fmed['peer']:.2f}×): GDAL's own cost of the pages",
-                   extra={"cpu": fmed})]
+                   extra={"cpu": med})] + ([floor_row] if floor else [])
+
+
+def _floor(env: Env, url: str, userpwd: str, work: Path, peer_out: Path, export: Path, n: int) -> Result:
+    """The floor row: the answers of one copy recorded through `Replay`, then copies from memory vs the peer."""
+    replay = Replay(url)
+    try:
+        floor_out = work / "replay.gpkg"
+        source = f"OAPIF:{replay.base}{urlsplit(url).path}"
+        _ogr2ogr(floor_out, source, "buildings", userpwd)  # records
+        replay.recording = False
+        check(verify(floor_out, peer_out) == n, "B7: the replayed copy differs")
+        floor_cpu: dict[str, list[float]] = {"client": [], "server": [], "peer": []}
+
+        def replayed() -> None:
+            c0, s0 = _children_cpu(), time.process_time()
+            _ogr2ogr(floor_out, source, "buildings", userpwd)
+            floor_cpu["client"].append(_children_cpu() - c0)
+            floor_cpu["server"].append(time.process_time() - s0)
+
+        def floor_peer() -> None:
+            c0 = _children_cpu()
+            _ogr2ogr(peer_out, str(export), "building")
+            floor_cpu["peer"].append(_children_cpu() - c0)
+
+        t_f, t_fp = alternate(replayed, floor_peer, env.repeats)
+        pages = sum(1 for k in replay.answers if "/items" in k)
+        megabytes = sum(len(a[2]) for a in replay.answers.values()) / 1e6
+    finally:
+        replay.close()
+    fmed = {k: statistics.median(v) for k, v in floor_cpu.items()}
+    return Result("B7 floor: the same answers replayed from memory (a server that costs nothing)", env.scale,
+                  env.backend, "ogr2ogr OAPIF:replay → GPKG", "ogr2ogr GeoPackage export → GPKG", t_f, t_fp,
+                  "info", None, f"{pages} item pages, {megabytes:.1f} MB uncompressed",
+                  note=f"CPU s (median): ogr2ogr via the replay {fmed['client']:.2f} + replay server "
+                       f"{fmed['server']:.2f} vs ogr2ogr from the GeoPackage {fmed['peer']:.2f} (client alone "
+                       f"{fmed['client'] / fmed['peer']:.2f}×): GDAL's own cost of the pages",
+                  extra={"cpu": fmed})
 
 
 def _children_cpu() -> float:

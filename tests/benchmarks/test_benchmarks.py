@@ -170,10 +170,12 @@ def test_b6_selection_never_below_greedy(no_solver_limit: float, bench_env: Env)
 def test_b7_copies_through_oapif_and_the_check_catches_a_missing_building(small_env: Env, tmp_path) -> None:  # noqa: ANN001
     import geopandas as gpd
 
-    rows = b7_oapif.run(small_env)
+    floor = small_env.backend == "sqlite"  # the replayed answers do not depend on the database: timed once
+    rows = b7_oapif.run(small_env, floor=floor)
     assert rows[0].ours_s > 0 and rows[0].peer_s > 0 and "buildings" in rows[0].size
-    floor = rows[1]  # the same answers replayed from memory: GDAL's own cost, checked to copy the same ids
-    assert floor.met is None and floor.ours_s > 0 and floor.peer_s > 0 and "item pages" in floor.size
+    assert len(rows) == 1 + floor
+    if floor:  # the same answers replayed from memory: GDAL's own cost, checked to copy the same ids
+        assert rows[1].met is None and rows[1].ours_s > 0 and rows[1].peer_s > 0 and "item pages" in rows[1].size
     work = small_env.workdir / f"b7_{small_env.backend}_{small_env.scale:g}"
     ours, peer = work / "oapif.gpkg", work / "peer.gpkg"
     n = b7_oapif.verify(ours, peer)
