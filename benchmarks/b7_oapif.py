@@ -6,18 +6,27 @@ token, as a GIS user would), the peer reads `geoplatform export buildings --form
 server's response cache and its pages computed ahead are emptied before every timed copy (a cold
 copy); the per-revision work (collections, extents) is done once, untimed, before. Both copies
 must hold the same building ids, and every copied geometry must be valid.
+
+A second row is the floor of this client: the very responses GDAL read from our server (recorded once
+through a proxy, untimed) served back from memory by a server that computes nothing (`Replay`), timed
+against the same peer. What that copy costs is GDAL's own work on the OGC API – Features pages; if it
+alone is ≥ 3× the GeoPackage copy, no server can meet the target with this client.
 """
 
 from __future__ import annotations
 
+import gzip
+import http.client
 import resource
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from benchmarks.env import Env, check
 from benchmarks.harness import Result, alternate
@@ -58,6 +67,65 @@ def _clear_server_caches() -> None:
         ogc.PREFETCH.items.clear()
 
 
+class Replay:
+    """A recording proxy in front of our server, then a server of the recorded answers from memory.
+
+    `record` mode forwards each GET (its Authorization and Accept headers) to our server uncompressed and
+    keeps the answer, our server's address replaced by the proxy's in the body (so the `next` links come
+    back here); `replay` mode answers from memory only (a request not recorded is a 404, failing the copy),
+    gzip-compressed ahead (level 1, as our server does) when the client accepts it, so GDAL inflates the
+    same way. Its own CPU is a socket write per request.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        up = urlsplit(upstream)
+        self.host, self.port = up.hostname or "127.0.0.1", up.port or 80
+        self.answers: dict[str, tuple[int, str, bytes, bytes]] = {}
+        self.recording = True
+        replay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # noqa: ARG002 - quiet
+                return
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                got = replay.answer(self.path, {k: v for k, v in self.headers.items()
+                                                if k.lower() in ("authorization", "accept")})
+                status, ctype, body, packed = got or (404, "text/plain", b"not recorded", b"")
+                zipped = bool(packed) and "gzip" in self.headers.get("Accept-Encoding", "")
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                if zipped:
+                    self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(packed if zipped else body)))
+                self.end_headers()
+                self.wfile.write(packed if zipped else body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.upstream_base = f"{up.scheme}://{up.netloc}"
+        threading.Thread(target=self.server.serve_forever, daemon=True, name="b7-replay").start()
+
+    def answer(self, path: str, headers: dict[str, str]) -> tuple[int, str, bytes, bytes] | None:
+        """The recorded answer of a path (recording it first in record mode)."""
+        if self.recording and path not in self.answers:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=600)
+            conn.request("GET", path, headers={**headers, "Accept-Encoding": "identity"})
+            got = conn.getresponse()
+            body = got.read().replace(self.upstream_base.encode(), self.base.encode())
+            conn.close()
+            packed = gzip.compress(body, compresslevel=1) if len(body) > 1024 else b""
+            self.answers[path] = (got.status, got.getheader("Content-Type") or "application/json", body, packed)
+        return self.answers.get(path)
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def verify(ours: Path, peer: Path) -> int:
     """Same building ids in both copies; every geometry of ours valid. Returns the count."""
     import pyogrio
@@ -71,8 +139,10 @@ def verify(ours: Path, peer: Path) -> int:
     return len(a)
 
 
-def run(env: Env) -> list[Result]:
-    """Cold `ogr2ogr` copies through OAPIF and from the GeoPackage, alternated; ratio of the medians."""
+def run(env: Env, floor: bool = True) -> list[Result]:
+    """Cold `ogr2ogr` copies through OAPIF and from the GeoPackage, alternated; ratio of the medians.
+
+    With `floor`, a second row: the same answers replayed from memory (`Replay`) against the same peer."""
     work = env.workdir / f"b7_{env.backend}_{env.scale:g}"
     work.mkdir(parents=True, exist_ok=True)
     export = work / "buildings.gpkg"
@@ -102,6 +172,8 @@ def run(env: Env) -> list[Result]:
             cpu["peer"].append(_children_cpu() - c0)
 
         t_o, t_p = alternate(ours, peer, env.repeats, before=_clear_server_caches)
+        if floor:
+            floor_row = _floor(env, url, userpwd, work, peer_out, export, n)
     finally:
         server.close()
     med = {k: statistics.median(v) for k, v in cpu.items()}
@@ -113,7 +185,44 @@ def run(env: Env) -> list[Result]:
                         f"vs ogr2ogr from the GeoPackage {med['peer']:.2f} (client alone "
                         f"{med['client'] / med['peer']:.2f}×); server in-process (waitress, 4 threads), HTTP Basic "
                         "+ token; response cache and prefetched pages emptied before each run",
-                   extra={"cpu": med})]
+                   extra={"cpu": med})] + ([floor_row] if floor else [])
+
+
+def _floor(env: Env, url: str, userpwd: str, work: Path, peer_out: Path, export: Path, n: int) -> Result:
+    """The floor row: the answers of one copy recorded through `Replay`, then copies from memory vs the peer."""
+    replay = Replay(url)
+    try:
+        floor_out = work / "replay.gpkg"
+        source = f"OAPIF:{replay.base}{urlsplit(url).path}"
+        _ogr2ogr(floor_out, source, "buildings", userpwd)  # records
+        replay.recording = False
+        check(verify(floor_out, peer_out) == n, "B7: the replayed copy differs")
+        floor_cpu: dict[str, list[float]] = {"client": [], "server": [], "peer": []}
+
+        def replayed() -> None:
+            c0, s0 = _children_cpu(), time.process_time()
+            _ogr2ogr(floor_out, source, "buildings", userpwd)
+            floor_cpu["client"].append(_children_cpu() - c0)
+            floor_cpu["server"].append(time.process_time() - s0)
+
+        def floor_peer() -> None:
+            c0 = _children_cpu()
+            _ogr2ogr(peer_out, str(export), "building")
+            floor_cpu["peer"].append(_children_cpu() - c0)
+
+        t_f, t_fp = alternate(replayed, floor_peer, env.repeats)
+        pages = sum(1 for k in replay.answers if "/items" in k)
+        megabytes = sum(len(a[2]) for a in replay.answers.values()) / 1e6
+    finally:
+        replay.close()
+    fmed = {k: statistics.median(v) for k, v in floor_cpu.items()}
+    return Result("B7 floor: the same answers replayed from memory (a server that costs nothing)", env.scale,
+                  env.backend, "ogr2ogr OAPIF:replay → GPKG", "ogr2ogr GeoPackage export → GPKG", t_f, t_fp,
+                  "info", None, f"{pages} item pages, {megabytes:.1f} MB uncompressed",
+                  note=f"CPU s (median): ogr2ogr via the replay {fmed['client']:.2f} + replay server "
+                       f"{fmed['server']:.2f} vs ogr2ogr from the GeoPackage {fmed['peer']:.2f} (client alone "
+                       f"{fmed['client'] / fmed['peer']:.2f}×): GDAL's own cost of the pages",
+                  extra={"cpu": fmed})
 
 
 def _children_cpu() -> float:
