@@ -165,6 +165,9 @@
       var P = window.protomapsL;
       var layer = P.leafletLayer({url: url, paintRules: tilePaint(P, meta), labelRules: [], maxDataZoom: 18,
         maxZoom: 20, pane: paneFor(meta), attribution: "", lang: config.lang});
+      st.drawn = false;  // every tile of the view drawn (Leaflet's "load": each tile's canvas rendered)
+      layer.on("loading", function () { st.drawn = false; });
+      layer.on("load", function () { st.drawn = true; });
       st.group.clearLayers();
       st.group.addLayer(layer);
       st.tileLayer = layer; st.failed = false;
@@ -1202,6 +1205,10 @@
   // whether a layer is drawn from vector tiles (above config.tiles.threshold), and whether its tile layer is on the map
   gp.tiled = function (id) { return !!(state.layers[id] && state.layers[id].tiled); };
   gp.tileLayerOn = function (id) { var st = state.layers[id]; return !!(st && st.tileLayer && map.hasLayer(st.tileLayer)); };
+  // tiled layers that are on: how many have drawn every tile of the view, how many are still loading or drawing
+  function tiledOn() { return Object.keys(state.layers).map(function (id) { return state.layers[id]; }).filter(function (st) { return st.tiled && st.active && !st.failed; }); }
+  gp.tilesDrawn = function () { return tiledOn().filter(function (st) { return st.tileLayer && st.drawn; }).length; };
+  gp.tilesPending = function () { return tiledOn().filter(function (st) { return !(st.tileLayer && st.drawn); }).length; };
   // features represented (a dot-map feature stands for `_count` of them)
   gp.total = function (id) { return state.layers[id] && state.layers[id].active ? (state.layers[id].total || 0) : 0; };
   // the compounds drawn by whichever compound layers are on (base or plugin)
