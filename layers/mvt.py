@@ -346,7 +346,6 @@ def tile_sqlite(context: Any, spec: LayerSpec, attrs: TileAttributes, z: int, x:
     import shapely
 
     from layers.features import fetch_source
-    from layers.geojson import generalise
 
     bbox = tile_bbox(z, x, y)
     found, _names = fetch_source(context, spec.source, columns=(), bbox=bbox, street=street)
@@ -354,9 +353,8 @@ def tile_sqlite(context: Any, spec: LayerSpec, attrs: TileAttributes, z: int, x:
     found = [r for r in found if r[0] in index]  # (and passing `where`)
     if not found:
         return b""
-    wkb = shapely.from_wkb([None if r[-1] is None else bytes(r[-1]) for r in found])
-    # as the GeoJSON of the tile: simplified to a tile unit and rounded (zoom z + 4)
-    geoms = generalise(wkb, min(z + 4, MAX_ZOOM), (bbox[1] + bbox[3]) / 2)
+    # the table's geometry, as ST_AsMVTGeom gets it on PostGIS (the snap to the tile grid is the generalisation)
+    geoms = shapely.from_wkb([r[-1] for r in found])
     return encode_geoms(spec.id, geoms, attrs.table, z, x, y, rows=[index[r[0]] for r in found])
 
 
@@ -422,15 +420,20 @@ def encode_geoms(name: str, geoms: Any, props: Any, z: int, x: int, y: int, rows
     minx, miny, maxx, maxy = mercator_bounds(z, x, y)
     scale = EXTENT / (maxx - minx)
 
-    def to_tile(xy: np.ndarray) -> np.ndarray:
+    def to_tile(xy: np.ndarray) -> np.ndarray:  # y down, as MVT has it (the clip box is the same either way)
         m = to_mercator(xy)
         m[:, 0] = (m[:, 0] - minx) * scale
-        m[:, 1] = (m[:, 1] - miny) * scale  # y up here; flipped once snapped and oriented
+        m[:, 1] = (maxy - m[:, 1]) * scale
         return m
 
     geoms = np.asarray(geoms, dtype=object)
     dims = shapely.get_dimensions(geoms)  # ST_AsMVTGeom keeps a feature's own dimension only
-    geoms = shapely.clip_by_rect(shapely.transform(geoms, to_tile), -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
+    geoms = shapely.transform(geoms, to_tile)
+    b = shapely.bounds(geoms)
+    cut = np.flatnonzero(~((b[:, 0] >= -BUFFER) & (b[:, 1] >= -BUFFER) & (b[:, 2] <= EXTENT + BUFFER)
+                           & (b[:, 3] <= EXTENT + BUFFER)))  # (NaN bounds: None or empty, cut to nothing)
+    if len(cut):  # only what crosses the tile plus its buffer is clipped
+        geoms[cut] = shapely.clip_by_rect(geoms[cut], -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
     geoms = shapely.transform(geoms, np.rint)  # snapped to the integer grid
     bad = np.flatnonzero(~shapely.is_valid(geoms) & ~shapely.is_empty(geoms) & (dims == 2))
     if len(bad):  # a ring the snap made touch itself or collapse: repaired (GEOS), polygonal parts kept
@@ -439,11 +442,4 @@ def encode_geoms(name: str, geoms: Any, props: Any, z: int, x: int, y: int, rows
     for i in mixed.tolist():
         parts = [g for g in shapely.get_parts(geoms[i]) if not g.is_empty and shapely.get_dimensions(g) == dims[i]]
         geoms[i] = shapely.union_all(parts) if parts else None
-    polygonal = dims == 2
-    geoms[polygonal] = shapely.orient_polygons(geoms[polygonal], exterior_cw=True)
-    geoms = shapely.transform(geoms, _flip)  # y down, as MVT has it (integers stay integers)
-    return encode_layer(name, geoms, props, EXTENT, rows)
-
-
-def _flip(xy: np.ndarray) -> np.ndarray:
-    return np.column_stack([xy[:, 0], EXTENT - xy[:, 1]])
+    return encode_layer(name, geoms, props, EXTENT, rows, orient=True)  # exterior rings clockwise on screen

@@ -64,144 +64,138 @@ def zigzag(n: np.ndarray) -> np.ndarray:
     return ((n << 1) ^ (n >> 63)).astype(np.uint64)
 
 
-def encode_geometries(geoms: Sequence[Any]) -> tuple[list[bytes], np.ndarray]:
+def encode_geometries(geoms: Sequence[Any], orient: bool = False) -> tuple[list[bytes], np.ndarray]:
     """The packed geometry field of each feature, and its MVT type (0: nothing left to draw — leave it out).
 
-    `geoms`: shapely geometries in integer tile units, y down (None or empty: nothing).
+    `geoms`: shapely geometries in integer tile units, y down (None or empty: nothing). The coordinates of each
+    kind (points, lines, polygons) come out of GEOS in one ragged array (`shapely.to_ragged_array`). With
+    `orient`, rings are written in the spec's winding (exterior clockwise on screen: positive area with y down;
+    holes the other way), reversed here with numpy where they are not (the reference encoder writes them as given).
     """
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
     types = np.zeros(n, dtype=np.int64)
+    out: list[bytes] = [b""] * n
     if n == 0:
-        return [], types
+        return out, types
     type_id = shapely.get_type_id(geoms)  # -1 for None
     for tid, kind in _KIND_OF_TYPE.items():
         types[type_id == tid] = kind
-    types[shapely.is_empty(geoms) | (type_id < 0)] = 0
+    types[(type_id < 0) | shapely.is_empty(geoms)] = 0
+    for kind in (POINT, LINESTRING, POLYGON):
+        feats = np.flatnonzero(types == kind)
+        if not len(feats):
+            continue
+        gtype, xy, offsets = shapely.to_ragged_array(geoms[feats])
+        ring_exterior = poly_of_ring = None
+        if kind == POINT:  # one point set (one MoveTo) per feature
+            geom_off = offsets[0] if offsets else np.arange(len(feats) + 1)
+            arc_off, feat_of_arc = geom_off, np.arange(len(feats))
+        elif kind == LINESTRING:
+            arc_off = offsets[0]
+            geom_off = offsets[1] if len(offsets) > 1 else np.arange(len(feats) + 1)
+            feat_of_arc = np.repeat(np.arange(len(feats)), np.diff(geom_off))
+        else:
+            arc_off = offsets[0]
+            poly_off = offsets[1]
+            geom_off = offsets[2] if len(offsets) > 2 else np.arange(len(feats) + 1)
+            poly_of_ring = np.repeat(np.arange(len(poly_off) - 1), np.diff(poly_off))
+            ring_exterior = np.arange(len(arc_off) - 1) == poly_off[:-1][poly_of_ring]
+            feat_of_arc = np.repeat(np.arange(len(feats)), np.diff(geom_off))[poly_of_ring]
+        xy = np.rint(xy).astype(np.int64)
+        arc_off = np.asarray(arc_off, dtype=np.int64)
+        if orient and kind == POLYGON:
+            xy = _oriented(xy, arc_off, ring_exterior)
+        done, parts = _commands(xy, arc_off, kind, feat_of_arc, ring_exterior, poly_of_ring)
+        for f, part in zip(feats[done].tolist(), parts, strict=True):
+            out[f] = part
+        drawn = np.zeros(len(feats), dtype=bool)
+        drawn[done] = True
+        types[feats[~drawn]] = 0
+    return out, types
 
-    # parts: points, linestrings, polygons, each with its feature index
-    parts, part_feature = shapely.get_parts(geoms[types > 0], return_index=True)
-    part_feature = np.flatnonzero(types > 0)[part_feature]
-    part_kind = types[part_feature]
-    # arcs: a point set per feature (all its points), a linestring, or a polygon's rings (exterior first)
-    arc_geoms: list[np.ndarray] = []
-    arc_feature: list[np.ndarray] = []
-    arc_kind: list[np.ndarray] = []
-    arc_poly: list[np.ndarray] = []  # the polygon (part) number of a ring, -1 otherwise
-    arc_exterior: list[np.ndarray] = []
-    is_poly = part_kind == POLYGON
-    if is_poly.any():
-        poly_idx = np.flatnonzero(is_poly)
-        rings, ring_part = shapely.get_rings(parts[poly_idx], return_index=True)
-        first = np.ones(len(rings), dtype=bool)
-        first[1:] = ring_part[1:] != ring_part[:-1]
-        arc_geoms.append(rings)
-        arc_feature.append(part_feature[poly_idx][ring_part])
-        arc_kind.append(np.full(len(rings), POLYGON))
-        arc_poly.append(poly_idx[ring_part])
-        arc_exterior.append(first)
-    is_line = part_kind == LINESTRING
-    if is_line.any():
-        idx = np.flatnonzero(is_line)
-        arc_geoms.append(parts[idx])
-        arc_feature.append(part_feature[idx])
-        arc_kind.append(np.full(len(idx), LINESTRING))
-        arc_poly.append(np.full(len(idx), -1))
-        arc_exterior.append(np.zeros(len(idx), dtype=bool))
-    is_point = part_kind == POINT
-    if is_point.any():  # one point set per feature: its points are parts; group them back by feature
-        idx = np.flatnonzero(is_point)
-        feats = np.unique(part_feature[idx])
-        arc_geoms.append(shapely.multipoints(parts[idx], indices=np.searchsorted(feats, part_feature[idx])))
-        arc_feature.append(feats)
-        arc_kind.append(np.full(len(feats), POINT))
-        arc_poly.append(np.full(len(feats), -1))
-        arc_exterior.append(np.zeros(len(feats), dtype=bool))
-    a_geom = np.concatenate(arc_geoms)
-    a_feat = np.concatenate(arc_feature)
-    a_kind = np.concatenate(arc_kind)
-    a_poly = np.concatenate(arc_poly)
-    a_ext = np.concatenate(arc_exterior)
-    # feature order, then the order within a feature as the parts came (stable)
-    order = np.lexsort((np.arange(len(a_feat)), a_feat))
-    a_geom, a_feat, a_kind, a_poly, a_ext = a_geom[order], a_feat[order], a_kind[order], a_poly[order], a_ext[order]
 
-    xy, arc_of = shapely.get_coordinates(a_geom, return_index=True)
-    xy = np.rint(xy).astype(np.int64)
-    n_arcs = len(a_geom)
-    counts = np.bincount(arc_of, minlength=n_arcs)
-    first_pt = np.zeros(len(xy), dtype=bool)
-    if len(xy):
-        first_pt[np.cumsum(counts)[counts > 0] - counts[counts > 0]] = True
+def _oriented(xy: np.ndarray, ring_off: np.ndarray, exterior: np.ndarray) -> np.ndarray:
+    """Closed rings (`xy[ring_off[r]:ring_off[r + 1]]`) reversed where their winding is not the spec's."""
+    n = len(ring_off) - 1
+    if not len(xy) or not n:
+        return xy
+    ring_of = np.repeat(np.arange(n), np.diff(ring_off))
+    x, y = xy[:, 0].astype(np.float64), xy[:, 1].astype(np.float64)
+    cross = x[:-1] * y[1:] - x[1:] * y[:-1]
+    same = ring_of[:-1] == ring_of[1:]  # pairs within one ring (the closing point is the ring's last)
+    area = np.bincount(ring_of[:-1][same], weights=cross[same], minlength=n)
+    flip = np.flatnonzero(np.where(exterior, area < 0, area > 0))
+    if not len(flip):
+        return xy
+    idx = np.arange(len(xy))
+    pts = np.flatnonzero(np.isin(ring_of, flip))
+    r = ring_of[pts]
+    idx[pts] = ring_off[r] + ring_off[r + 1] - 1 - pts
+    return xy[idx]
+
+
+def _commands(xy: np.ndarray, arc_off: np.ndarray, kind: int, feat_of_arc: np.ndarray,
+              exterior: np.ndarray | None, poly_of_ring: np.ndarray | None) -> tuple[np.ndarray, list[bytes]]:
+    """Geometry commands of the arcs of one kind (coordinates `xy[arc_off[a]:arc_off[a + 1]]`, arcs in feature
+    order): the features (indices into the group) that have something to draw, and each one's packed bytes."""
+    n_arcs = len(arc_off) - 1
+    counts = np.diff(arc_off)
+    arc_of = np.repeat(np.arange(n_arcs), counts)
     keep = np.ones(len(xy), dtype=bool)
-    ring_pt = a_kind[arc_of] == POLYGON
-    last_pt = np.zeros(len(xy), dtype=bool)
-    if len(xy):
-        last_pt[np.cumsum(counts)[counts > 0] - 1] = True
-    keep &= ~(ring_pt & last_pt)  # a ring's closing point
-    # repeated points of lines and rings (not of point sets)
-    same = np.zeros(len(xy), dtype=bool)
-    if len(xy) > 1:
+    nonempty = counts > 0
+    if kind == POLYGON:  # a ring's closing point
+        keep[arc_off[1:][nonempty] - 1] = False
+    if kind != POINT and len(xy) > 1:  # repeated points (not a point set's)
+        same = np.zeros(len(xy), dtype=bool)
         same[1:] = (xy[1:] == xy[:-1]).all(axis=1)
-    keep &= ~(same & ~first_pt & (a_kind[arc_of] != POINT))
+        same[arc_off[:-1][nonempty]] = False  # an arc's first point
+        keep &= ~same
     kept = np.bincount(arc_of[keep], minlength=n_arcs)
-    ok = np.where(a_kind == POINT, kept >= 1, kept >= 2)
-    # a polygon whose exterior ring is dropped is dropped whole
-    bad_poly = np.unique(a_poly[a_ext & ~ok])
-    if len(bad_poly):
-        ok &= ~np.isin(a_poly, bad_poly) | (a_poly < 0)
+    ok = kept >= (1 if kind == POINT else 2)
+    if exterior is not None and poly_of_ring is not None:  # a polygon whose exterior ring is dropped: dropped whole
+        bad = np.zeros(int(poly_of_ring.max()) + 1 if len(poly_of_ring) else 0, dtype=bool)
+        bad[poly_of_ring[exterior & ~ok]] = True
+        ok &= ~bad[poly_of_ring]
     keep &= ok[arc_of]
-
     pts = xy[keep]
+    if not len(pts):
+        return np.zeros(0, dtype=np.int64), []
     p_arc = arc_of[keep]
-    p_feat = a_feat[p_arc]
-    # deltas from a cursor that starts at (0, 0) for each feature
-    delta = np.empty_like(pts)
-    if len(pts):
-        delta[0] = pts[0]
-        delta[1:] = pts[1:] - pts[:-1]
-        new_feat = np.ones(len(pts), dtype=bool)
-        new_feat[1:] = p_feat[1:] != p_feat[:-1]
-        delta[new_feat] = pts[new_feat]
+    p_feat = feat_of_arc[p_arc]
+    delta = np.empty_like(pts)  # from a cursor that starts at (0, 0) for each feature
+    delta[0] = pts[0]
+    delta[1:] = pts[1:] - pts[:-1]
+    new_feat = np.ones(len(pts), dtype=bool)
+    new_feat[1:] = p_feat[1:] != p_feat[:-1]
+    delta[new_feat] = pts[new_feat]
 
     arcs = np.flatnonzero(ok)
     n_pts = kept[arcs]
-    kind = a_kind[arcs]
-    size = 2 * n_pts + np.where(kind == POINT, 1, np.where(kind == LINESTRING, 2, 3))
+    size = 2 * n_pts + (1 if kind == POINT else 2 if kind == LINESTRING else 3)
     arc_end = np.cumsum(size)
     arc_start = arc_end - size
-    ints = np.zeros(int(arc_end[-1]) if len(arcs) else 0, dtype=np.uint64)
-    # position of each kept point within its arc
+    ints = np.zeros(int(arc_end[-1]), dtype=np.uint64)
     arc_pos = np.searchsorted(arcs, p_arc)  # index among the kept arcs
-    first_of_arc = np.cumsum(n_pts) - n_pts
-    k = np.arange(len(pts)) - first_of_arc[arc_pos]
-    at = arc_start[arc_pos] + 1 + 2 * k + ((kind[arc_pos] != POINT) & (k >= 1))
+    k = np.arange(len(pts)) - (np.cumsum(n_pts) - n_pts)[arc_pos]
+    at = arc_start[arc_pos] + 1 + 2 * k + ((k >= 1) if kind != POINT else 0)
     ints[at] = zigzag(delta[:, 0])
     ints[at + 1] = zigzag(delta[:, 1])
-    ints[arc_start] = np.where(kind == POINT, (n_pts << 3) | MOVE_TO, (1 << 3) | MOVE_TO).astype(np.uint64)
-    line = kind != POINT
-    ints[arc_start[line] + 3] = ((n_pts[line] - 1) << 3 | LINE_TO).astype(np.uint64)
-    ring = kind == POLYGON
-    ints[arc_end[ring] - 1] = (1 << 3) | CLOSE_PATH
-
+    if kind == POINT:
+        ints[arc_start] = ((n_pts << 3) | MOVE_TO).astype(np.uint64)
+    else:
+        ints[arc_start] = (1 << 3) | MOVE_TO
+        ints[arc_start + 3] = (((n_pts - 1) << 3) | LINE_TO).astype(np.uint64)
+    if kind == POLYGON:
+        ints[arc_end - 1] = (1 << 3) | CLOSE_PATH
     buf, nbytes = varints(ints)
     byte_end = np.cumsum(nbytes)
-    # each feature's slice of ints: from its first arc's start to its last arc's end
-    f_of_arc = a_feat[arcs]
-    out: list[bytes] = [b""] * n
-    has = np.zeros(n, dtype=bool)
-    if len(arcs):
-        feats, first = np.unique(f_of_arc, return_index=True)
-        last = np.append(first[1:], len(arcs)) - 1
-        i0 = arc_start[first]
-        i1 = arc_end[last]
-        b0 = np.where(i0 > 0, byte_end[np.maximum(i0 - 1, 0)], 0)
-        b1 = byte_end[i1 - 1]
-        for f, s, e in zip(feats.tolist(), b0.tolist(), b1.tolist(), strict=True):
-            out[f] = buf[s:e]
-        has[feats] = True
-    types[~has] = 0
-    return out, types
+    feats, first = np.unique(feat_of_arc[arcs], return_index=True)
+    last = np.append(first[1:], len(arcs)) - 1
+    i0, i1 = arc_start[first], arc_end[last]
+    b0 = np.where(i0 > 0, byte_end[np.maximum(i0 - 1, 0)], 0).tolist()
+    b1 = byte_end[i1 - 1].tolist()
+    return feats, [buf[s:e] for s, e in zip(b0, b1, strict=True)]
 
 
 _SMALL = [bytes((i,)) if i < 128 else bytes(((i & 0x7F) | 0x80, i >> 7)) for i in range(1 << 14)]  # varints < 2^14
@@ -275,13 +269,14 @@ def attribute_table(properties: Sequence[dict[str, Any]]) -> AttributeTable:
 
 
 def encode_layer(name: str, geoms: Sequence[Any], properties: Sequence[dict[str, Any]] | AttributeTable,
-                 extent: int = 4096, rows: Sequence[int] | None = None) -> bytes:
+                 extent: int = 4096, rows: Sequence[int] | None = None, orient: bool = False) -> bytes:
     """One tile with one layer: features (geometry in integer tile units, y down) and their attributes.
 
-    `properties`: a dict per feature, or an `AttributeTable` with `rows` (the table row of each feature).
+    `properties`: a dict per feature, or an `AttributeTable` with `rows` (the table row of each feature);
+    `orient`: see `encode_geometries`.
     A tile's keys and values are those its features use. Empty bytes when no feature has anything to draw.
     """
-    geometry, types = encode_geometries(geoms)
+    geometry, types = encode_geometries(geoms, orient)
     drawn = np.flatnonzero(types)
     if not len(drawn):
         return b""

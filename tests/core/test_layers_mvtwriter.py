@@ -100,3 +100,15 @@ def test_varint(n: int, expected: bytes) -> None:
 @pytest.mark.parametrize(("n", "z"), [(0, 0), (-1, 1), (1, 2), (-2, 3), (2047, 4094), (-2048, 4095)])
 def test_zigzag(n: int, z: int) -> None:
     assert zigzag(np.array([n])).tolist() == [z]
+
+
+@pytest.mark.parametrize("geom", [HOLE, shapely.orient_polygons(HOLE, exterior_cw=True),
+                                  shapely.MultiPolygon([HOLE, shapely.box(20, 20, 30, 30)])],
+                         ids=["exterior cw, hole ccw (math terms)", "reversed", "multipolygon"])
+def test_orient_writes_the_spec_winding(geom) -> None:  # noqa: ANN001
+    """MVT 4.3.4.4: with y down, an exterior ring has positive area (clockwise on screen), a hole negative."""
+    ours = encode_layer("t", [geom], [{}], orient=True)
+    assert ours == reference([shapely.orient_polygons(geom, exterior_cw=False)], [{}])
+    decoded = shapely.geometry.shape(mapbox_vector_tile.decode(ours, default_options={"y_coord_down": True})
+                                     ["t"]["features"][0]["geometry"])
+    assert shapely.equals(decoded, geom)

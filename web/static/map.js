@@ -1206,7 +1206,10 @@
   gp.tiled = function (id) { return !!(state.layers[id] && state.layers[id].tiled); };
   gp.tileLayerOn = function (id) { var st = state.layers[id]; return !!(st && st.tileLayer && map.hasLayer(st.tileLayer)); };
   // tiled layers that are on: how many have drawn every tile of the view, how many are still loading or drawing
-  function tiledOn() { return Object.keys(state.layers).map(function (id) { return state.layers[id]; }).filter(function (st) { return st.tiled && st.active && !st.failed; }); }
+  function tiledOn() {  // (below its min_zoom a layer draws nothing: not waited for)
+    return Object.keys(state.layers).map(function (id) { return state.layers[id]; }).filter(function (st) {
+      return st.tiled && st.active && !st.failed && map.getZoom() >= st.meta.min_zoom; });
+  }
   gp.tilesDrawn = function () { return tiledOn().filter(function (st) { return st.tileLayer && st.drawn; }).length; };
   gp.tilesPending = function () { return tiledOn().filter(function (st) { return !(st.tileLayer && st.drawn); }).length; };
   // features represented (a dot-map feature stands for `_count` of them)
