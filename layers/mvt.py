@@ -203,9 +203,9 @@ def _tile_attributes(context: Any, spec: LayerSpec, lang: str) -> TileAttributes
     for n, i in enumerate(ids):
         props = {}
         for name in names:
-            v = values[name].get(i)
-            if v is not None:
-                props[name] = tile_value(_plain(v))
+            v = _plain(values[name].get(i))
+            if v is not None:  # (NaN too: MVT has no null)
+                props[name] = tile_value(v)
         props["_color"], props["_label"] = colors[n], labels[n]
         extra[i] = props
     allowed = None
