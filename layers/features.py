@@ -130,7 +130,7 @@ def source_statement(context: Any, source: str, columns: Sequence[str] | None = 
         scalars = [table.c[key], *(table.c[n] for n in plain if n in table.c)]
         pairs: list[Any] = []
         for name in json_props:
-            if name in table.c and name not in geoms:
+            if name in table.c and name not in geoms and name not in SKIP_COLUMNS:  # as the other paths
                 pairs += [literal_column(f"'{name}'"), _json_value_expr(engine, table.c[name])]
         if source == "compounds":
             pairs += [literal_column("'boundary_missing'"), _json_value_expr(engine, table.c.boundary.is_(None))]

@@ -167,7 +167,7 @@ def layer_geojson(context: Any, spec: LayerSpec, bbox: Any = None, zoom: float |
     if in_db_json:
         props_db = cols[-2]
     else:
-        keys_db = [n for n in names[1:] if n in wanted or n == "boundary_missing"]
+        keys_db = [n for n in names if n in wanted or n == "boundary_missing"]  # the key too when shown
         template = "{" + ",".join(_ENCODE_KEY(k).replace("%", "%%") + ":%s" for k in keys_db) + "}"
         props_db = [template % t for t in zip(*(_encode_column(cols[names.index(k)]) for k in keys_db),
                                                strict=True)] if keys_db else ["{}"] * len(ids)

@@ -1,11 +1,19 @@
 """Layer features → Mapbox vector tiles (`/api/v1/tiles/{layer}/{z}/{x}/{y}.mvt`).
 
 The features and their attributes are those of the layer's GeoJSON for the tile's (buffered) bbox —
-the same rows, `where` filter, plugin attributes, legend colour and label —, so a tile never says
-anything the GeoJSON endpoint would not. Only the encoding differs by database:
+the same rows (the same bbox test on the spatial index), `where` filter, plugin attributes, legend
+colour and label —, so a tile never says anything the GeoJSON endpoint would not (tests/web/test_tiles.py
+compares them feature by feature). For a built-in source, what does not depend on the tile — the plugin
+attributes and legend classes of every feature, and which features pass the layer's `where` — is
+computed once per data revision (`tile_attributes`, memoised on the context); a tile then reads only its
+rows:
 
-- PostGIS: `ST_AsMVT` / `ST_AsMVTGeom` (clip, quantize, encode in the database);
-- SpatiaLite (no MVT function): the `mapbox-vector-tile` encoder (tilezen, pure Python on shapely 2).
+- PostGIS: one query — the table columns as attributes in SQL, the per-revision attributes handed over
+  as one jsonb keyed by id, geometry from the table through `ST_AsMVTGeom`, encoded by `ST_AsMVT`;
+- SpatiaLite (no MVT function): ids, columns and WKB of the tile's rows; clipping and snapping by GEOS for
+  all features at once, encoding by `layers.mvtwriter` (numpy; same output as `mapbox-vector-tile`).
+
+Custom sources (a plugin's loader) go through the layer's GeoJSON for the tile and the same encoders.
 
 Tile conventions (those of ST_AsMVTGeom's defaults): extent 4096, a 64-unit buffer, Web Mercator
 (EPSG:3857) XYZ tiles with y from the top, one tile layer named after the layer id. Each feature
@@ -18,7 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -105,15 +113,249 @@ def tile_geojson(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: 
 def layer_tile(context: Any, spec: LayerSpec, z: int, x: int, y: int, street: str | None = None,
                lang: str = "zh") -> bytes:
     """The MVT bytes of one tile of a layer (an empty tile — zero bytes — when it holds no feature)."""
-    if not is_sqlite(context.engine):  # a built-in source's geometry is read from its table by key
-        keyed = keyed_sql(context.engine, spec.source) is not None
-        text = tile_geojson(context, spec, z, x, y, street, lang, geometry=not keyed)
-        return encode_postgis(context, spec.id, text, z, x, y, spec.source)
+    if z < spec.min_zoom:
+        return b""
+    attrs = tile_attributes(context, spec, lang) if keyed(spec) else None
+    if attrs is not None and not is_sqlite(context.engine):
+        return encode_postgis_keyed(context, spec, attrs, z, x, y, street)
+    if attrs is not None:
+        return tile_sqlite(context, spec, attrs, z, x, y, street)
     text = tile_geojson(context, spec, z, x, y, street, lang)
+    if not is_sqlite(context.engine):
+        return encode_postgis(context, spec.id, text, z, x, y)
     features = json.loads(text).get("features", [])
     if not features:
         return b""
     return encode_python(spec.id, features, z, x, y, text)
+
+
+def keyed(spec: LayerSpec) -> bool:
+    """Whether a layer's tiles are read by key from its table (a built-in source; `where` only on compounds)."""
+    from layers.features import SOURCE_TABLES
+
+    return spec.source in SOURCE_TABLES and (spec.where is None or spec.source == "compounds")
+
+
+@dataclass(frozen=True)
+class TileAttributes:
+    """What a layer's tiles add to the table columns, for every feature of its source (one data revision).
+
+    `shown`: the table columns the layer sends (besides `boundary_missing` for compounds);
+    `extra`: id → the other attributes (plugin attributes, `_color`, `_label`), nulls left out, values
+    as MVT holds them; `allowed`: the ids that pass the layer's `where` (None: no `where`). On PostGIS also
+    each feature's envelope and JSON text, so a tile hands the database only its features' (`extra_json`).
+    """
+
+    shown: tuple[str, ...]
+    extra: dict[Any, dict[str, Any]]
+    allowed: frozenset[Any] | None
+    ids: Any = None  # PostGIS: the ids of `extra` (numpy array), their envelopes and JSON members
+    boxes: Any = None
+    members: Any = None
+    table: Any = None  # SpatiaLite: every feature's attributes (table columns too) as a mvtwriter.AttributeTable
+    rows: dict[Any, int] | None = None  # id → its row in `table`
+
+    def extra_json(self, bbox: tuple[float, float, float, float]) -> str:
+        """The JSON object {str(id): extra} of the features whose envelope meets `bbox` (widened a little: the
+        database's own bbox test, on float4 boxes, decides; this only has to hold every feature it keeps)."""
+        minx, miny, maxx, maxy = bbox
+        pad = max(maxx - minx, maxy - miny) * 0.01
+        b = self.boxes
+        hit = (b[:, 2] >= minx - pad) & (b[:, 0] <= maxx + pad) & (b[:, 3] >= miny - pad) & (b[:, 1] <= maxy + pad)
+        return "{" + ",".join(self.members[hit].tolist()) + "}"
+
+
+def tile_attributes(context: Any, spec: LayerSpec, lang: str) -> TileAttributes:
+    """The layer's `TileAttributes`, computed once per data revision (`context.memo`)."""
+    return context.memo(f"tile_attributes|{spec.id}|{lang}", lambda: _tile_attributes(context, spec, lang))
+
+
+def _tile_attributes(context: Any, spec: LayerSpec, lang: str) -> TileAttributes:
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from geoplatform.store import model_for
+    from layers.features import SKIP_COLUMNS, SOURCE_TABLES, fetch_rows
+    from layers.geojson import property_names
+    from layers.style import legend_lists
+
+    table_name, _geom, key = SOURCE_TABLES[spec.source]
+    table = model_for(table_name).__table__
+    wanted = [n for n in property_names(spec) if n not in ("_color", "_label", "boundary_missing")]
+    shown = tuple(n for n in wanted if n in table.c and n != key and n not in GEOMETRY_COLUMNS
+                  and n not in SKIP_COLUMNS)  # as the GeoJSON (source_statement)
+    if key in wanted:  # the key as an attribute too (e.g. a building's id in its popup)
+        shown = (key, *shown)
+    values = context.compound_attribute_values() if spec.source == "compounds" else {}
+    legend_attr = spec.legend.attribute if spec.legend is not None else None
+    cols = [table.c[key]] + ([table.c[legend_attr]] if legend_attr in table.c else [])
+    rows = fetch_rows(context, sa.select(*cols))
+    ids = [r[0] for r in rows]
+    if legend_attr in table.c:
+        legend_values = [r[1] for r in rows]
+    elif legend_attr in values:
+        legend_values = [values[legend_attr].get(i) for i in ids]
+    else:
+        legend_values = [None] * len(ids)
+    colors, labels = legend_lists(legend_values, spec.legend, lang)
+    names = [n for n in wanted if n not in table.c and n in values]
+    extra: dict[Any, dict[str, Any]] = {}
+    for n, i in enumerate(ids):
+        props = {}
+        for name in names:
+            v = _plain(values[name].get(i))
+            if v is not None:  # (NaN too: MVT has no null)
+                props[name] = tile_value(v)
+        props["_color"], props["_label"] = colors[n], labels[n]
+        extra[i] = props
+    allowed = None
+    if spec.where is not None:
+        frame = context.compounds_frame()
+        attrs = context.compound_attributes()
+        if len(attrs.columns):
+            frame = frame.join(attrs.drop(columns=[c for c in attrs.columns if c in frame.columns]), how="left")
+        if "boundary_missing" not in frame.columns and "boundary" in frame.columns:
+            frame = frame.assign(boundary_missing=frame["boundary"].isna())
+        mask = pd.Series(spec.where(frame), index=frame.index).fillna(False).astype(bool) if len(frame) else []
+        allowed = frozenset(frame.index[mask].tolist()) if len(frame) else frozenset()
+        extra = {i: p for i, p in extra.items() if i in allowed}
+    if is_sqlite(context.engine):  # the table columns too: a tile then reads only ids and geometry
+        from layers.mvtwriter import attribute_table
+
+        sel = [table.c[key], *(table.c[n] for n in shown)]
+        if spec.source == "compounds":
+            sel.append(table.c.boundary.is_(None).label("boundary_missing"))
+        names_db = [c.name for c in sel[1:]]
+        every = []
+        index: dict[Any, int] = {}
+        for r in fetch_rows(context, sa.select(*sel)):
+            if r[0] not in extra:  # left out by `where`
+                continue
+            props = {n: tile_value(_plain(v)) for n, v in zip(names_db, r[1:], strict=True) if v is not None}
+            props.update(extra[r[0]])
+            props["_id"] = r[0]
+            index[r[0]] = len(every)
+            every.append(props)
+        return TileAttributes(shown, extra, allowed, table=attribute_table(every), rows=index)
+    geom = "coalesce(boundary, location)" if spec.source == "compounds" else _geom
+    boxes = {r[0]: r[1:] for r in fetch_rows(context, sa.select(  # every envelope, once per revision
+        table.c[key], *(getattr(sa.func, f)(sa.literal_column(geom)) for f in ("ST_XMin", "ST_YMin", "ST_XMax", "ST_YMax"))
+    ).select_from(table).where(sa.literal_column(geom).isnot(None)))}
+    kept = [i for i in extra if i in boxes]
+    dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_plain).encode
+    members = np.array([dump(str(i)) + ":" + dump(extra[i]) for i in kept] or [""], dtype=object)[:len(kept)]
+    return TileAttributes(shown, extra, allowed, np.array(kept, dtype=object),
+                          np.array([boxes[i] for i in kept], dtype=float).reshape(-1, 4), members)
+
+
+GEOMETRY_COLUMNS = ("boundary", "location", "geom")
+
+
+def _plain(value: Any) -> Any:
+    """A plugin attribute value as plain Python (numpy scalars, dates as ISO text, NaN as None)."""
+    import datetime as dt
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+_KEYED_SQL: dict[tuple[Any, ...], str] = {}
+
+
+def keyed_tile_sql(spec: LayerSpec, shown: tuple[str, ...], street: bool) -> str:
+    """The one ST_AsMVT query of a built-in source's tile: table columns in SQL, `:extra` jsonb by id.
+
+    Identifiers come from SOURCE_TABLES and the model, never from a request; every value is a parameter.
+    """
+    cache_key = (spec.source, shown, street, spec.where is not None)
+    sql = _KEYED_SQL.get(cache_key)
+    if sql is not None:
+        return sql
+    import sqlalchemy as sa
+
+    from geoplatform.models import SRID
+    from geoplatform.store import model_for
+    from layers.features import SOURCE_TABLES
+
+    table_name, geom_name, key = SOURCE_TABLES[spec.source]
+    table = model_for(table_name).__table__
+    env = f"ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, {int(SRID)})"
+    cols = [f"s.{key} AS _id"]
+    for name in shown:
+        if isinstance(table.c[name].type, sa.JSON):  # a list or object is sent as its JSON text
+            j = f"CAST(s.{name} AS jsonb)"
+            cols.append(f"CASE WHEN jsonb_typeof({j}) IN ('array', 'object') THEN {j}::text ELSE {j} #>> '{{}}' END"
+                        f" AS {name}")
+        else:  # typed: ST_AsMVT leaves nulls out, writes numbers and booleans as such, dates as ISO text
+            cols.append(f"s.{name}")
+    if spec.source == "compounds":
+        geom = "coalesce(s.boundary, s.location)"
+        cols.append("s.boundary IS NULL AS boundary_missing")
+        where = (f"((s.boundary IS NOT NULL AND s.boundary && {env})"
+                 f" OR (s.boundary IS NULL AND s.location && {env}))")
+    else:
+        geom = f"s.{geom_name}"
+        where = f"s.{geom_name} IS NOT NULL AND s.{geom_name} && {env}"
+    if street:
+        if "street_code" in table.c:
+            where += " AND s.street_code = :street"
+        elif table_name == "street":
+            where += " AND s.code = :street"
+        elif "compound_id" in table.c:
+            where += " AND s.compound_id IN (SELECT c.id FROM compound AS c WHERE c.street_code = :street)"
+    if spec.where is not None:
+        where += f" AND CAST(:extra AS jsonb) ? CAST(s.{key} AS text)"
+    sql = (
+        "SELECT ST_AsMVT(t, :name, :extent, 'geom') FROM ("  # noqa: S608
+        f" SELECT ST_AsMVTGeom(ST_Transform({geom}, 3857), ST_TileEnvelope(:z, :x, :y), :extent, :buffer, true)"
+        f" AS geom, {', '.join(cols)}, CAST(:extra AS jsonb) -> CAST(s.{key} AS text) AS _extra"
+        f" FROM {table_name} AS s WHERE {where}"
+        ") AS t WHERE t.geom IS NOT NULL"
+    )
+    _KEYED_SQL[cache_key] = sql
+    return sql
+
+
+def encode_postgis_keyed(context: Any, spec: LayerSpec, attrs: TileAttributes, z: int, x: int, y: int,
+                         street: str | None) -> bytes:
+    """A built-in source's tile in one PostGIS query (see `keyed_tile_sql`)."""
+    import sqlalchemy as sa
+
+    from layers.features import read_engine
+
+    bbox = tile_bbox(z, x, y)
+    minx, miny, maxx, maxy = bbox
+    params = {"name": spec.id, "z": z, "x": x, "y": y, "extent": EXTENT, "buffer": BUFFER,
+              "extra": attrs.extra_json(bbox), "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
+    if street is not None:
+        params["street"] = street
+    with read_engine(context).connect() as conn:
+        out = conn.execute(sa.text(keyed_tile_sql(spec, attrs.shown, street is not None)), params).scalar()
+    return bytes(out or b"")
+
+
+def tile_sqlite(context: Any, spec: LayerSpec, attrs: TileAttributes, z: int, x: int, y: int,
+                street: str | None) -> bytes:
+    """A built-in source's tile on SpatiaLite: its rows (ids and WKB) by the spatial index, attributes from the
+    per-revision `attrs.table`, geometry clipped and snapped by GEOS and encoded by `layers.mvtwriter`."""
+    import shapely
+
+    from layers.features import fetch_source
+
+    bbox = tile_bbox(z, x, y)
+    found, _names = fetch_source(context, spec.source, columns=(), bbox=bbox, street=street)
+    index = attrs.rows
+    found = [r for r in found if r[0] in index]  # (and passing `where`)
+    if not found:
+        return b""
+    # the table's geometry, as ST_AsMVTGeom gets it on PostGIS (the snap to the tile grid is the generalisation)
+    geoms = shapely.from_wkb([r[-1] for r in found])
+    return encode_geoms(spec.id, geoms, attrs.table, z, x, y, rows=[index[r[0]] for r in found])
 
 
 # The attributes of a GeoJSON feature `f` as ST_AsMVT's jsonb column: what `tile_properties` gives in Python
@@ -136,97 +378,68 @@ ASMVT_SQL = (  # constants only in the text (PROPS_SQL); every value is a parame
 )
 
 
-def encode_postgis(context: Any, name: str, collection: str, z: int, x: int, y: int,
-                   source: str | None = None) -> bytes:
-    """Clip, quantize and encode in PostGIS (ST_AsMVTGeom + ST_AsMVT; the jsonb column becomes the attributes).
-
-    `collection` is the layer's FeatureCollection text, handed to the database as it is (it reads the
-    attributes itself). For a built-in source the geometry is read from its table by key (the features'
-    ids), so the database never parses GeoJSON geometry back; a custom layer's features bring theirs.
-    """
+def encode_postgis(context: Any, name: str, collection: str, z: int, x: int, y: int) -> bytes:
+    """Clip, quantize and encode a FeatureCollection text in PostGIS (ST_AsMVTGeom + ST_AsMVT; custom sources)."""
     import sqlalchemy as sa
 
     from layers.features import read_engine
 
-    sql = (keyed_sql(context.engine, source) if source is not None else None) or ASMVT_SQL
     params = {"name": name, "z": z, "x": x, "y": y, "extent": EXTENT, "buffer": BUFFER, "collection": collection}
     with read_engine(context).connect() as conn:
-        out = conn.execute(sa.text(sql), params).scalar()
+        out = conn.execute(sa.text(ASMVT_SQL), params).scalar()
     return bytes(out or b"")
 
 
-_KEYED: dict[str, str | None] = {}
-
-
-def keyed_sql(engine: Any, source: str) -> str | None:
-    """The ST_AsMVT query of a built-in source whose geometry is joined from its table by key (None: not one)."""
-    if source in _KEYED:
-        return _KEYED[source]
-    from layers.features import SOURCE_TABLES
-
-    sql = None
-    if source in SOURCE_TABLES:
-        from geoplatform.store import model_for
-
-        table_name, geom_name, key = SOURCE_TABLES[source]
-        table = model_for(table_name).__table__
-        key_type = table.c[key].type.compile(dialect=engine.dialect)
-        geom = "coalesce(s.boundary, s.location)" if source == "compounds" else f"s.{geom_name}"
-        # identifiers from SOURCE_TABLES and the model, never from a request; every value is a parameter
-        sql = (
-            "SELECT ST_AsMVT(t, :name, :extent, 'geom') FROM ("  # noqa: S608
-            f" SELECT ST_AsMVTGeom(ST_Transform({geom}, 3857), ST_TileEnvelope(:z, :x, :y), :extent, :buffer, true)"
-            f" AS geom, {PROPS_SQL} AS props"
-            " FROM jsonb_array_elements(CAST(:collection AS jsonb)->'features') AS f"
-            f" JOIN {table_name} AS s ON s.{key} = CAST(f->>'id' AS {key_type})"
-            ") AS t WHERE t.geom IS NOT NULL"
-        )
-    _KEYED[source] = sql
-    return sql
-
-
 def encode_python(name: str, features: list[dict[str, Any]], z: int, x: int, y: int, text: str | None = None) -> bytes:
-    """Clip, quantize and orient like ST_AsMVTGeom, then encode with `mapbox-vector-tile` (SpatiaLite has no ST_AsMVT).
+    """A tile of GeoJSON features (custom sources on SpatiaLite): their geometry and `tile_properties`, see `encode_geoms`.
+
+    `text`, when given, is the FeatureCollection text `features` were parsed from (GEOS parses it in one go).
+    """
+    import shapely
+
+    geoms = None
+    if text is not None and '"geometry":null' not in text:
+        geoms = shapely.get_parts(shapely.from_geojson(text))
+    if geoms is None or len(geoms) != len(features):
+        geoms = shapely.from_geojson([json.dumps(f["geometry"]) if f.get("geometry") else None for f in features])
+    return encode_geoms(name, geoms, [tile_properties(f) for f in features], z, x, y)
+
+
+def encode_geoms(name: str, geoms: Any, props: Any, z: int, x: int, y: int, rows: list[int] | None = None) -> bytes:
+    """Clip, quantize and orient like ST_AsMVTGeom (SpatiaLite has no ST_AsMVT), then encode with `layers.mvtwriter`.
 
     The geometric work is done for all features at once by GEOS (shapely's vectorised functions):
-    EPSG:3857 → tile units, clip to the tile plus its buffer, snap to the integer grid keeping the
-    geometry valid (a part that collapses is dropped), exterior rings clockwise; the encoder then only
-    writes the commands and attributes (its own per-vertex quantizing and winding checks are off).
-    `text`, when given, is the FeatureCollection text `features` were parsed from.
+    EPSG:4326 → 3857 → tile units, clip to the tile plus its buffer, snap to the integer grid (rounding), repair
+    what the snap made invalid keeping the feature's dimension (a part that collapses is dropped), exterior
+    rings clockwise on screen (y down). Repeated points are dropped by the writer.
     """
-    import mapbox_vector_tile
     import shapely
+
+    from layers.mvtwriter import encode_layer
 
     minx, miny, maxx, maxy = mercator_bounds(z, x, y)
     scale = EXTENT / (maxx - minx)
 
-    def to_tile(xy: np.ndarray) -> np.ndarray:
+    def to_tile(xy: np.ndarray) -> np.ndarray:  # y down, as MVT has it (the clip box is the same either way)
         m = to_mercator(xy)
         m[:, 0] = (m[:, 0] - minx) * scale
-        m[:, 1] = (m[:, 1] - miny) * scale  # y up: the encoder flips it (y_coord_down False)
+        m[:, 1] = (maxy - m[:, 1]) * scale
         return m
 
-    geoms = None
-    if text is not None and '"geometry":null' not in text:  # `features`' own text: GEOS parses it in one go
-        geoms = shapely.get_parts(shapely.from_geojson(text))
-    if geoms is None or len(geoms) != len(features):
-        geoms = shapely.from_geojson([json.dumps(f["geometry"]) if f.get("geometry") else None for f in features])
-    geoms = shapely.clip_by_rect(shapely.transform(geoms, to_tile), -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
-    geoms = shapely.orient_polygons(shapely.set_precision(geoms, 1.0), exterior_cw=True)
-    encoded = []
-    for geom, feature in zip(geoms, features, strict=True):
-        if geom is None or geom.is_empty:
-            continue
-        if geom.geom_type == "GeometryCollection":  # a clip or snap touching an edge: keep the parts of one dimension
-            parts = [g for g in geom.geoms if not g.is_empty]
-            dim = max(shapely.get_dimensions(parts))
-            geom = shapely.union_all([g for g in parts if shapely.get_dimensions(g) == dim])
-            if geom.is_empty:
-                continue
-            geom = shapely.orient_polygons(geom, exterior_cw=True)
-        encoded.append({"geometry": geom, "properties": tile_properties(feature)})
-    if not encoded:
-        return b""
-    return mapbox_vector_tile.encode(
-        [{"name": name, "features": encoded}],
-        default_options={"quantize_bounds": None, "extents": EXTENT, "check_winding_order": False})
+    geoms = np.asarray(geoms, dtype=object)
+    dims = shapely.get_dimensions(geoms)  # ST_AsMVTGeom keeps a feature's own dimension only
+    geoms = shapely.transform(geoms, to_tile)
+    b = shapely.bounds(geoms)
+    cut = np.flatnonzero(~((b[:, 0] >= -BUFFER) & (b[:, 1] >= -BUFFER) & (b[:, 2] <= EXTENT + BUFFER)
+                           & (b[:, 3] <= EXTENT + BUFFER)))  # (NaN bounds: None or empty, cut to nothing)
+    if len(cut):  # only what crosses the tile plus its buffer is clipped
+        geoms[cut] = shapely.clip_by_rect(geoms[cut], -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
+    geoms = shapely.transform(geoms, np.rint)  # snapped to the integer grid
+    bad = np.flatnonzero(~shapely.is_valid(geoms) & ~shapely.is_empty(geoms) & (dims == 2))
+    if len(bad):  # a ring the snap made touch itself or collapse: repaired (GEOS), polygonal parts kept
+        geoms[bad] = shapely.make_valid(geoms[bad])
+    mixed = np.union1d(bad, np.flatnonzero(shapely.get_type_id(geoms) == 7))  # a clip or repair touching an edge
+    for i in mixed.tolist():
+        parts = [g for g in shapely.get_parts(geoms[i]) if not g.is_empty and shapely.get_dimensions(g) == dims[i]]
+        geoms[i] = shapely.union_all(parts) if parts else None
+    return encode_layer(name, geoms, props, EXTENT, rows, orient=True)  # exterior rings clockwise on screen

@@ -31,6 +31,7 @@ def test_map_above_the_threshold_draws_compounds_from_tiles(browser, web_demo, t
             wait_for(page, "window.gp && gp.compoundLayerIds().length > 0")
             layer = page.evaluate("() => gp.compoundLayerIds()[0]")  # the compound layer shown (coverage's, the base one)
             wait_for(page, f"gp.tiled({layer!r}) && gp.tileLayerOn({layer!r})")
+            wait_for(page, "gp.tilesDrawn() > 0 && gp.tilesPending() === 0")  # what B5 waits for: every tile drawn
             assert not page.evaluate("() => gp.tiled('district')")  # a small layer stays GeoJSON
             # the tile under the compound has arrived and holds it
             wait_for(page, f"(() => {{ var hit = false; gp.state.layers[{layer!r}].tileLayer"

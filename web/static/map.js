@@ -152,6 +152,10 @@
     return rules;
   }
 
+  // below its detail_zoom a layer is a dot map (one point set per legend class): GeoJSON, tiled or not —
+  // a few kB for the whole district, where tiles would carry every feature
+  function dotMap(st, zoom) { return st.meta.detail_zoom !== null && st.meta.detail_zoom !== undefined && zoom < st.meta.detail_zoom; }
+
   function loadTiles(st) {
     var meta = st.meta;
     var params = new URLSearchParams({lang: config.lang});
@@ -165,6 +169,9 @@
       var P = window.protomapsL;
       var layer = P.leafletLayer({url: url, paintRules: tilePaint(P, meta), labelRules: [], maxDataZoom: 18,
         maxZoom: 20, pane: paneFor(meta), attribution: "", lang: config.lang});
+      st.drawn = false;  // every tile of the view drawn (Leaflet's "load": each tile's canvas rendered)
+      layer.on("loading", function () { st.drawn = false; });
+      layer.on("load", function () { st.drawn = true; });
       st.group.clearLayers();
       st.group.addLayer(layer);
       st.tileLayer = layer; st.failed = false;
@@ -694,7 +701,8 @@
       return;
     }
     if (note) { note.textContent = ""; }
-    if (st.tiled) { loadTiles(st); return; }
+    if (st.tiled && !dotMap(st, zoom)) { loadTiles(st); return; }
+    if (st.tileLayer) { st.group.clearLayers(); st.tileLayer = null; st.key = null; }
     var params = new URLSearchParams({bbox: snappedBbox(), zoom: String(zoom), lang: config.lang});
     if (state.street) { params.set("street", state.street); }
     var url = config.api.features.replace("__ID__", encodeURIComponent(id)) + "?" + params.toString();
@@ -852,7 +860,7 @@
     var zoom = map.getZoom();
     return config.layers.filter(function (meta) {
       var st = state.layers[meta.id];
-      return st && st.active && !st.tiled && meta.source === "compounds" && meta.detail_zoom !== null &&
+      return st && st.active && meta.source === "compounds" && meta.detail_zoom !== null &&
         meta.detail_zoom !== undefined && zoom < meta.detail_zoom && zoom >= meta.min_zoom;
     });
   }
@@ -1195,13 +1203,21 @@
     var remembered = null;
     try { remembered = localStorage.getItem("gp.layer." + meta.id); } catch (e) { /* private mode */ }
     var tiled = isTiled(meta);
-    state.layers[meta.id] = {meta: meta, tiled: tiled, group: tiled ? L.layerGroup() : makeLayer(meta),
+    // a tiled layer's group holds its tile layer, or below its detail_zoom the GeoJSON dot map (tiles have no dots)
+    state.layers[meta.id] = {meta: meta, tiled: tiled, group: makeLayer(meta),
       active: remembered === null ? !!meta.visible : remembered === "1", count: 0, key: null, loading: false};
   });
   gp.featureCount = function (id) { return state.layers[id] ? state.layers[id].count : -1; };
   // whether a layer is drawn from vector tiles (above config.tiles.threshold), and whether its tile layer is on the map
   gp.tiled = function (id) { return !!(state.layers[id] && state.layers[id].tiled); };
   gp.tileLayerOn = function (id) { var st = state.layers[id]; return !!(st && st.tileLayer && map.hasLayer(st.tileLayer)); };
+  // tiled layers that are on: how many have drawn every tile of the view, how many are still loading or drawing
+  function tiledOn() {  // (below its min_zoom a layer draws nothing: not waited for)
+    return Object.keys(state.layers).map(function (id) { return state.layers[id]; }).filter(function (st) {
+      return st.tiled && st.active && !st.failed && map.getZoom() >= st.meta.min_zoom && !dotMap(st, map.getZoom()); });
+  }
+  gp.tilesDrawn = function () { return tiledOn().filter(function (st) { return st.tileLayer && st.drawn; }).length; };
+  gp.tilesPending = function () { return tiledOn().filter(function (st) { return !(st.tileLayer && st.drawn); }).length; };
   // features represented (a dot-map feature stands for `_count` of them)
   gp.total = function (id) { return state.layers[id] && state.layers[id].active ? (state.layers[id].total || 0) : 0; };
   // the compounds drawn by whichever compound layers are on (base or plugin)
