@@ -85,3 +85,27 @@ def test_browser_tests_run_on_postgis_only_when_marked(request: pytest.FixtureRe
     for name in marked:  # a marked test keeps both of its fixture's backends
         ids = {i.nodeid for i in browser_items if i.nodeid.split("[")[0] == name}
         assert any("postgis" in n for n in ids) and any("sqlite" in n for n in ids), ids
+
+
+def test_cached_route_builders_build_what_werkzeug_compiles(tmp_path) -> None:  # noqa: ANN001
+    """tests/support/route_builders.py: a second app reuses the first one's builders, and every rule of the app
+    builds the same URLs (with and without unknown arguments) as a builder werkzeug compiles afresh."""
+    from tests.support import route_builders
+    from web.app import create_app
+
+    ctx = Context.create(f"sqlite:///{tmp_path / 'none.sqlite'}")
+    first, second = create_app(ctx), create_app(ctx)
+    rules = list(second.url_map.iter_rules())
+    assert len(rules) > 100
+    firsts = {(r.rule, r.endpoint, tuple(sorted(r.methods or ()))): r for r in first.url_map.iter_rules()}
+    reused = 0
+    for rule in rules:
+        values = {arg: f"v{k}" if rule._converters[arg].__class__.__name__ in ("UnicodeConverter", "PathConverter")
+                  else k + 1 for k, arg in enumerate(sorted(rule.arguments))}
+        fresh = route_builders._ORIGINAL(rule, False).__get__(rule, None)
+        fresh_unknown = route_builders._ORIGINAL(rule, True).__get__(rule, None)
+        assert rule.build(values, append_unknown=False) == fresh(**values), rule.rule
+        assert rule.build({**values, "q": "a b"}) == fresh_unknown(**values, q="a b"), rule.rule
+        twin = firsts[(rule.rule, rule.endpoint, tuple(sorted(rule.methods or ())))]
+        reused += not rule.defaults and rule._build.__func__ is twin._build.__func__
+    assert reused > 100  # the cache is installed (tests/conftest.py) and hit
