@@ -109,3 +109,22 @@ def test_cached_route_builders_build_what_werkzeug_compiles(tmp_path) -> None:  
         twin = firsts[(rule.rule, rule.endpoint, tuple(sorted(rule.methods or ())))]
         reused += not rule.defaults and rule._build.__func__ is twin._build.__func__
     assert reused > 100  # the cache is installed (tests/conftest.py) and hit
+
+
+def test_entry_points_read_once_per_process_are_what_importlib_reads(monkeypatch) -> None:  # noqa: ANN001
+    """tests/support/entry_points.py: the plugin manager's declarations (names, targets, distributions, versions)
+    are the same with the per-process cache as read afresh from the installed metadata."""
+    import importlib.metadata
+
+    from geoplatform import pluginmanager
+    from tests.support import entry_points as cached
+
+    assert pluginmanager.entry_points is cached.entry_points  # installed by tests/conftest.py
+    for group in (pluginmanager.ENTRY_POINT_GROUP, pluginmanager.COMMANDS_GROUP):
+        with_cache = pluginmanager.declared_entry_points(group)
+        assert with_cache == pluginmanager.declared_entry_points(group)  # second answer: from the cache
+        monkeypatch.setattr(pluginmanager, "entry_points", importlib.metadata.entry_points)
+        monkeypatch.setattr(pluginmanager, "_dist_of", cached._REAL_DIST_OF)
+        assert pluginmanager.declared_entry_points(group) == with_cache, group
+        monkeypatch.undo()
+        assert with_cache and all(d.dist for d in with_cache), group
