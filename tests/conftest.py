@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from geoplatform.context import Context
 from geoplatform.db import make_engine
-from tests.support import shared
+from tests.support import entry_points, route_builders, shared
 from tests.support.templates import BACKENDS, DEMO, MIGRATED, Template, copy
 
 __all__ = ["BACKENDS", "_copy_url", "_demo_data", "_fresh_url"]
@@ -36,6 +36,8 @@ def _cheap_password_hashing() -> None:
 
 
 _cheap_password_hashing()
+route_builders.install()  # werkzeug's URL builders compiled once per process, not per app (tests/support/route_builders.py)
+entry_points.install()  # installed entry points read once per process, not per plugin manager (tests/support/entry_points.py)
 
 
 def pytest_configure(config: pytest.Config) -> None:

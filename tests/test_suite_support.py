@@ -85,3 +85,46 @@ def test_browser_tests_run_on_postgis_only_when_marked(request: pytest.FixtureRe
     for name in marked:  # a marked test keeps both of its fixture's backends
         ids = {i.nodeid for i in browser_items if i.nodeid.split("[")[0] == name}
         assert any("postgis" in n for n in ids) and any("sqlite" in n for n in ids), ids
+
+
+def test_cached_route_builders_build_what_werkzeug_compiles(tmp_path) -> None:  # noqa: ANN001
+    """tests/support/route_builders.py: a second app reuses the first one's builders, and every rule of the app
+    builds the same URLs (with and without unknown arguments) as a builder werkzeug compiles afresh."""
+    from tests.support import route_builders
+    from web.app import create_app
+
+    ctx = Context.create(f"sqlite:///{tmp_path / 'none.sqlite'}")
+    first, second = create_app(ctx), create_app(ctx)
+    rules = list(second.url_map.iter_rules())
+    assert len(rules) > 100
+    firsts = {(r.rule, r.endpoint, tuple(sorted(r.methods or ()))): r for r in first.url_map.iter_rules()}
+    reused = 0
+    for rule in rules:
+        values = {arg: f"v{k}" if rule._converters[arg].__class__.__name__ in ("UnicodeConverter", "PathConverter")
+                  else k + 1 for k, arg in enumerate(sorted(rule.arguments))}
+        fresh = route_builders._ORIGINAL(rule, False).__get__(rule, None)
+        fresh_unknown = route_builders._ORIGINAL(rule, True).__get__(rule, None)
+        assert rule.build(values, append_unknown=False) == fresh(**values), rule.rule
+        assert rule.build({**values, "q": "a b"}) == fresh_unknown(**values, q="a b"), rule.rule
+        twin = firsts[(rule.rule, rule.endpoint, tuple(sorted(rule.methods or ())))]
+        reused += not rule.defaults and rule._build.__func__ is twin._build.__func__
+    assert reused > 100  # the cache is installed (tests/conftest.py) and hit
+
+
+def test_entry_points_read_once_per_process_are_what_importlib_reads(monkeypatch) -> None:  # noqa: ANN001
+    """tests/support/entry_points.py: the plugin manager's declarations (names, targets, distributions, versions)
+    are the same with the per-process cache as read afresh from the installed metadata."""
+    import importlib.metadata
+
+    from geoplatform import pluginmanager
+    from tests.support import entry_points as cached
+
+    assert pluginmanager.entry_points is cached.entry_points  # installed by tests/conftest.py
+    for group in (pluginmanager.ENTRY_POINT_GROUP, pluginmanager.COMMANDS_GROUP):
+        with_cache = pluginmanager.declared_entry_points(group)
+        assert with_cache == pluginmanager.declared_entry_points(group)  # second answer: from the cache
+        monkeypatch.setattr(pluginmanager, "entry_points", importlib.metadata.entry_points)
+        monkeypatch.setattr(pluginmanager, "_dist_of", cached._REAL_DIST_OF)
+        assert pluginmanager.declared_entry_points(group) == with_cache, group
+        monkeypatch.undo()
+        assert with_cache and all(d.dist for d in with_cache), group

@@ -223,7 +223,7 @@ def refuse_nul() -> None:
             part = "form"
     elif request.is_json:
         body = request.get_data(cache=True)
-        if b"\x00" in body or _JSON_NUL.search(body):
+        if b"\x00" in body or (b"\\u0000" in body and _JSON_NUL.search(body)):  # the regex only where it can match
             part = "json"
     if part is not None:
         raise UserInputError("text.nul.request", part=Message(f"text.part.{part}"))

@@ -157,16 +157,21 @@ def _statement(*args):
             pause()
         state["left"] -= 1
 
+if os.environ.get("GP_TEST_CHUNK"):  # smaller write chunks: the same stages and kills on a smaller file
+    import geoplatform.io.writer
+    geoplatform.io.writer.CHUNK = int(os.environ["GP_TEST_CHUNK"])
+
 from geoplatform.cli import main
 main(sys.argv[1:])
 """
 PAUSED = "@@PAUSED@@"
 
 
-def _geoplatform(db_url: str, *args: str, pause_on: str, after: int = 0) -> subprocess.Popen:
-    """`geoplatform ARGS` in a child process that pauses `after` SQL statements past the stderr line `pause_on`."""
+def _geoplatform(db_url: str, *args: str, pause_on: str, after: int = 0, chunk: int | None = None) -> subprocess.Popen:
+    """`geoplatform ARGS` in a child process that pauses `after` SQL statements past the stderr line `pause_on`
+    (`chunk`: the importer's write chunk in the child instead of geoplatform.store.CHUNK)."""
     env = {**os.environ, "GEOPLATFORM_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1",
-           "GP_TEST_PAUSE_ON": pause_on, "GP_TEST_PAUSE_AFTER": str(after)}
+           "GP_TEST_PAUSE_ON": pause_on, "GP_TEST_PAUSE_AFTER": str(after), "GP_TEST_CHUNK": str(chunk or "")}
     return subprocess.Popen([sys.executable, "-c", _PAUSING_CHILD, *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
 
@@ -202,6 +207,9 @@ def _counts(engine: Any) -> dict[str, int]:
                                     ("handover", m.Handover))}
 
 
+KILL_SCALE = 0.1  # the demo the kills interrupt: every table has rows (a scale-0.3 demo took 3 s more per child)
+
+
 @pytest.mark.slow
 def test_kill_9_during_demo_load_leaves_the_database_exactly_as_before(ctx, db_url, cli_run) -> None:  # noqa: ANN001
     """SIGKILL inside the demo's single transaction: the database is byte-for-byte as before.
@@ -215,13 +223,13 @@ def test_kill_9_during_demo_load_leaves_the_database_exactly_as_before(ctx, db_u
     r = cli_run(db_url, "demo", "--scale", "0.05", "--seed", "3")
     assert r.exit_code == 0, r.stderr
     before = backup.checksum(ctx.engine)
-    whole = {t: len(demo.generate(scale=0.3, seed=9).tables[t]) for t in ("compound", "building", "garage", "handover")}
+    whole = {t: len(demo.generate(scale=KILL_SCALE, seed=9).tables[t]) for t in ("compound", "building", "garage", "handover")}
     rng = random.Random(11)
     rolled_back = []
     # pause points: right after the compounds (buildings, garages and handovers still to write), and a few
     # statements past the buildings and the garages (a load that runs out of statements first commits whole)
     for marker, after in (("  building:", rng.randint(0, 3)), ("  compound:", 0), ("  garage:", rng.randint(0, 3))):
-        proc = _geoplatform(db_url, "demo", "--scale", "0.3", "--seed", "9", pause_on=marker, after=after)
+        proc = _geoplatform(db_url, "demo", "--scale", str(KILL_SCALE), "--seed", "9", pause_on=marker, after=after)
         killed, seen = _kill_when_paused(proc)
         assert marker in seen  # the load had started writing
         if killed:
@@ -250,6 +258,11 @@ def _count_like(engine: Any, prefix: str) -> int:
         return conn.execute(select(func.count()).select_from(m.Building).where(m.Building.id.like(f"{prefix}-%"))).scalar_one()
 
 
+# The importer's write chunk in the killed children (geoplatform.store.CHUNK is 5,000): three chunks of a 2,500-row
+# file instead of an 11,000-row one — the same stages, transaction and kill points, a quarter of the parsing and checks.
+KILL_CHUNK = 1_000
+
+
 @pytest.mark.slow
 def test_kill_9_during_import_leaves_the_database_exactly_as_before(ctx, db_url, cli_run, tmp_path) -> None:  # noqa: ANN001
     """SIGKILL while the importer checks and while it writes: the database is byte-for-byte as before.
@@ -265,9 +278,11 @@ def test_kill_9_during_import_leaves_the_database_exactly_as_before(ctx, db_url,
         pytest.skip("no import command yet")
     r = cli_run(db_url, "demo", "--scale", "0.05", "--seed", "3")
     assert r.exit_code == 0, r.stderr
-    from geoplatform.store import CHUNK
+    from geoplatform.db import BULK_INDEX_MIN_ROWS
+    from geoplatform.io.job import PROGRESS_MIN
 
-    n = 2 * CHUNK + 1_000  # three write chunks: the kills land after the first one and a few statements later
+    n = 2 * KILL_CHUNK + KILL_CHUNK // 2  # three write chunks: the kills land after the first one and a few statements later
+    assert n >= max(PROGRESS_MIN, BULK_INDEX_MIN_ROWS)  # stage lines are printed; SpatiaLite's deferred index is in play
     before = backup.checksum(ctx.engine)
     rng = random.Random(5)
     killed_writing = 0
@@ -277,7 +292,7 @@ def test_kill_9_during_import_leaves_the_database_exactly_as_before(ctx, db_url,
         prefix = f"KILL{k}"
         big = tmp_path / f"buildings{k}.geojson"
         _buildings_file(big, n, prefix)
-        proc = _geoplatform(db_url, "import", "buildings", str(big), pause_on=marker, after=after)
+        proc = _geoplatform(db_url, "import", "buildings", str(big), pause_on=marker, after=after, chunk=KILL_CHUNK)
         killed, seen = _kill_when_paused(proc)
         assert marker in seen, seen[-500:]
         if killed:
