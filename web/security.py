@@ -247,6 +247,22 @@ class _SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
 
+    def save_session(self, app: Flask, session, response: Response) -> None:  # noqa: ANN001
+        # A flashed error may echo what the user typed (a 100 kB value): a cookie over the ≈ 4 kB browsers keep is
+        # dropped, and the login and CSRF token with it. Keep the last few messages, each cut short.
+        flashes = session.get("_flashes")
+        if flashes and (len(flashes) > FLASH_KEEP or any(len(str(m)) > FLASH_CHARS for _, m in flashes)):
+            session["_flashes"] = [(c, _clip(str(m))) for c, m in flashes[-FLASH_KEEP:]]
+        super().save_session(app, session, response)
+
+
+FLASH_KEEP = 5  # [D] messages kept for the next page
+FLASH_CHARS = 300  # [D] characters of one flashed message (a cookie holds ≈ 4 kB, base64 and UTF-8 included)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= FLASH_CHARS else text[:FLASH_CHARS - 1] + "…"
+
 
 FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
                      "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX", "HTTP_FORWARDED")

@@ -288,3 +288,16 @@ def test_disabling_the_plugin_removes_all_of_it(monkeypatch, gweb) -> None:  # n
     client = create_app(ctx, settings={"TESTING": True}).test_client()
     assert client.get("/ws/governance", headers=gweb.auth("gw_bureau")).status_code == 404
     assert client.get("/api/v1/governance/check", headers=gweb.auth("gw_bureau")).status_code == 404
+
+
+def test_a_flashed_error_echoing_a_huge_value_keeps_the_cookie_small(client, gweb) -> None:  # noqa: ANN001
+    """A refused form value is echoed in the flashed error; the session cookie must stay under what browsers keep
+    (≈ 4 kB) or the login and CSRF token would be dropped with it (web.security clips flashed messages)."""
+    res = client.post("/ws/governance/do/problems", headers=gweb.auth("gw_co12"), data={
+        "compound_id": "G3", "category": "坏" * 50_000, "source": "12345", "found_on": "2025-05-03",
+        "next": "/ws/governance/community"})
+    assert res.status_code == 303
+    cookie = next(v for k, v in res.headers.items() if k == "Set-Cookie" and v.startswith("geoplatform_session="))
+    assert len(cookie) < 4096
+    page = client.get("/ws/governance/community", headers=gweb.auth("gw_co12")).get_data(as_text=True)
+    assert 'data-kind="error"' in page and "坏坏坏" in page and "坏" * 400 not in page
