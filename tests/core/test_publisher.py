@@ -57,11 +57,15 @@ def _no_build() -> None:
 
 def _expected(url: str) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """A full recomputation by a fresh Context (no previous revision to carry over)."""
-    fresh = Context.create(url)
-    frame = fresh._read_compounds()
-    attrs = fresh._compute_attributes(frame)
-    answers = _answers(fresh)
-    fresh.engine.dispose()
+    active, _Guard.active = _Guard.active, False
+    try:
+        fresh = Context.create(url)
+        frame = fresh._read_compounds()
+        attrs = fresh._compute_attributes(frame)
+        answers = _answers(fresh)
+        fresh.engine.dispose()
+    finally:
+        _Guard.active = active
     return frame, attrs, answers
 
 
@@ -131,16 +135,25 @@ def test_the_next_revision_equals_a_full_recomputation(ctx, db_url, worker, monk
         ctx.stop_publisher()
 
 
+class _Guard:
+    """Makes the builders fail when this process runs them, except while the expected answers are computed."""
+
+    active = False
+
+
 def _forbid_in_server(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
     import web.layerdata
-    from plugins.coverage import service
+    from plugins.bundling import service as bundling
+    from plugins.coverage import service as coverage
 
     def guarded(real):  # noqa: ANN001, ANN202
-        def call(context, *args, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
-            assert context is not ctx, f"{real.__name__} computed in the server process"
-            return real(context, *args, **kw)
+        def call(*args, **kw):  # noqa: ANN002, ANN003, ANN202
+            assert not _Guard.active, f"{real.__name__} computed in the server process"
+            return real(*args, **kw)
         return call
 
     monkeypatch.setattr(ctx, "_compute_plugin", lambda *a: pytest.fail("plugin attributes computed in the server"))
     monkeypatch.setattr(web.layerdata, "dot_map_text", guarded(web.layerdata.dot_map_text))
-    monkeypatch.setattr(service, "kpi_report", guarded(service.kpi_report))
+    monkeypatch.setattr(coverage, "kpi_report", guarded(coverage.kpi_report))
+    monkeypatch.setattr(bundling, "compute_plan", guarded(bundling.compute_plan))
+    monkeypatch.setattr(_Guard, "active", True)
