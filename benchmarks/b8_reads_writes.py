@@ -48,6 +48,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _no_cwd(pythonpath: str | None) -> list[str]:
+    """`-P` when running another tree's code: `python -c` puts the working directory (this checkout, when run from
+    its root) before PYTHONPATH, so without it the "baseline" imported this branch's code."""
+    return ["-P"] if pythonpath else []
+
+
 def _tokens(env: Env, n: int) -> list[str]:
     from geoplatform import auth
 
@@ -67,8 +73,9 @@ class Server:
         self.log = env.workdir / f"b8_server_{env.backend}_{self.port}.log"  # a file: a full pipe would block it
         with open(self.log, "wb") as err:
             self.proc = subprocess.Popen(
-                [python, "-c", "from geoplatform.cli import main; main()", "--db", env.url, "serve", "--host",
-                 "127.0.0.1", "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=err, env=envvars)
+                [python, *_no_cwd(pythonpath), "-c", "from geoplatform.cli import main; main()", "--db", env.url,
+                 "serve", "--host", "127.0.0.1", "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=err,
+                env=envvars)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:  # start-up (not timed): wait for the port
             if self.proc.poll() is not None:
@@ -231,9 +238,9 @@ def _importer(env: Env, path: Path, runs: list[float], failures: list[str], pyth
     def run(stop: threading.Event) -> None:
         while not stop.is_set():
             t0 = time.perf_counter()
-            done = subprocess.run([python, "-c", "from geoplatform.cli import main; main()", "--db", env.url,
-                                   "import", "buildings", str(path), "--upsert"], capture_output=True, text=True,
-                                  env=envvars)
+            done = subprocess.run([python, *_no_cwd(pythonpath), "-c", "from geoplatform.cli import main; main()",
+                                   "--db", env.url, "import", "buildings", str(path), "--upsert"],
+                                  capture_output=True, text=True, env=envvars)
             if done.returncode != 0:  # reported by the row (a failed import is no import)
                 failures.append(done.stderr.strip()[-300:])
                 return

@@ -255,9 +255,15 @@ class Context:
     # -- the worker process (geoplatform.publisher)
     def start_publisher(self, timeout: float | None = None) -> None:
         """From now on the next revisions are computed in a worker process (`geoplatform serve` does this), so
-        the request threads keep the interpreter while it works; without one, or when it fails, in process."""
+        the request threads keep the interpreter while it works; without one, or when it fails, in process.
+        Call it from a thread that lives as long as the server (the main one): the worker ends with that thread."""
+        from sqlalchemy.engine import make_url
+
         from geoplatform.publisher import TIMEOUT_S, Publisher
 
+        url = make_url(self.config.database_url)
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            return  # another process would not see this database
         if self._publisher is None:
             self._publisher = Publisher(self.config, timeout if timeout is not None else TIMEOUT_S)
 

@@ -117,10 +117,11 @@ def _serve(conn: Any) -> None:  # pragma: no cover - runs in the worker process 
         config = conn.recv()
     except (EOFError, OSError):
         return
-    try:
-        import os
+    import os
 
-        os.nice(int(os.environ.get("GEOPLATFORM_RECOMPUTE_NICE", NICE)))  # background work: readers first
+    _die_with_parent()
+    try:
+        os.nice(int(os.environ.get("GEOPLATFORM_RECOMPUTE_NICE", NICE)))
     except (AttributeError, OSError):
         pass
     context = Context(config=config, pm=build_plugin_manager(config.disabled_plugins))
@@ -161,6 +162,20 @@ def _pickled(answer: tuple[str, Any]) -> bytes:
         except Exception:  # noqa: BLE001
             pass
     return pickle.dumps(("error", f"the answer cannot be pickled:\n{traceback.format_exc(limit=5)}"))
+
+
+def _die_with_parent() -> None:  # pragma: no cover - in the worker process
+    """Linux: SIGTERM when the server goes (a server killed by a signal runs no clean-up that would stop us)."""
+    import ctypes
+    import os
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (of the starting thread)
+    except (OSError, AttributeError):
+        return  # elsewhere: the worker ends at its next read of the closed socket
+    if os.getppid() == 1:  # the server went before the call above
+        os._exit(0)
 
 
 def build_in_worker(context: Any, request: dict[str, Any]) -> dict[str, Any]:

@@ -23,8 +23,8 @@ def layer_geojson_text(context: Context, spec: LayerSpec, bbox: BBox | None, zoo
         # the whole layer thinned to the pixel grid: the same for every viewport at this zoom, so computed
         # once per data revision (the first view at district zoom then costs the same at any data size)
         # (the recipe lets the server's worker process compute it for each next revision: see Context.memo)
-        text = context.memo(f"dots|{spec.id}|{zoom}|{street}|{lang}", lambda: dot_map_text(context, spec, zoom, street, lang),
-                            recipe=("web.layerdata:dot_map_of", (spec.id, zoom, street, lang)))
+        text = context.memo(f"dots|{spec.id}|{zoom}|{street}|{lang}",
+                            lambda: dot_map_text(context, spec, zoom, street, lang), recipe=("web.layerdata:dot_map_of", (spec.id, zoom, street, lang)))
     else:
         text = layer_geojson(context, spec, bbox=bbox, zoom=zoom, street=street, lang=lang)
     return text[:-1] + f',"layer":{json.dumps(spec.id)}' + "}"
