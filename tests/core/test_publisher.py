@@ -163,3 +163,20 @@ def _forbid_in_server(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(coverage, "kpi_report", guarded(coverage.kpi_report))
     monkeypatch.setattr(bundling, "compute_plan", guarded(bundling.compute_plan))
     monkeypatch.setattr(_Guard, "active", True)
+
+
+@pytest.mark.parametrize(("value", "on"), [(None, True), ("0", False), ("off", False), ("1", True)])
+def test_the_worker_setting(monkeypatch, value, on) -> None:  # noqa: ANN001
+    from geoplatform.config import load_config
+
+    if value is None:
+        monkeypatch.delenv("GEOPLATFORM_RECOMPUTE_WORKER", raising=False)
+    else:
+        monkeypatch.setenv("GEOPLATFORM_RECOMPUTE_WORKER", value)
+    assert load_config("sqlite:///x.sqlite").recompute_worker is on
+
+
+def test_no_worker_for_an_in_memory_database() -> None:
+    context = Context.create("sqlite://")
+    context.start_publisher()  # another process would see another (empty) database
+    assert context._publisher is None
