@@ -71,16 +71,6 @@ class Plan:
             state["_links"] = _Drawn(self._links())
         return state
 
-
-@dataclass(frozen=True)
-class _Drawn:
-    """Link lines already drawn (a pickled Plan's `_links`)."""
-
-    frame: gpd.GeoDataFrame
-
-    def __call__(self) -> gpd.GeoDataFrame:
-        return self.frame
-
     def to_dict(self, with_settings: bool = False) -> dict[str, Any]:
         """The JSON document of `geoplatform bundle plan --json`."""
         out: dict[str, Any] = {
@@ -114,6 +104,15 @@ class _Drawn:
 # ---------------------------------------------------------------------------------------------
 # Orphans and hosts
 
+
+@dataclass(frozen=True)
+class _Drawn:
+    """Link lines already drawn (a pickled Plan's `_links`)."""
+
+    frame: gpd.GeoDataFrame
+
+    def __call__(self) -> gpd.GeoDataFrame:
+        return self.frame
 
 def compound_geometry(compounds: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """Each compound's boundary, or its point (`location`) where the boundary is missing."""
