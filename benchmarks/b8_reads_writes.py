@@ -48,6 +48,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _no_cwd(pythonpath: str | None) -> list[str]:
+    """`-P` when running another tree's code: `python -c` puts the working directory (this checkout, when run from
+    its root) before PYTHONPATH, so without it the "baseline" imported this branch's code."""
+    return ["-P"] if pythonpath else []
+
+
 def _tokens(env: Env, n: int) -> list[str]:
     from geoplatform import auth
 
@@ -67,8 +73,9 @@ class Server:
         self.log = env.workdir / f"b8_server_{env.backend}_{self.port}.log"  # a file: a full pipe would block it
         with open(self.log, "wb") as err:
             self.proc = subprocess.Popen(
-                [python, "-c", "from geoplatform.cli import main; main()", "--db", env.url, "serve", "--host",
-                 "127.0.0.1", "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=err, env=envvars)
+                [python, *_no_cwd(pythonpath), "-c", "from geoplatform.cli import main; main()", "--db", env.url,
+                 "serve", "--host", "127.0.0.1", "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=err,
+                env=envvars)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:  # start-up (not timed): wait for the port
             if self.proc.poll() is not None:
@@ -86,6 +93,24 @@ class Server:
             self.proc.wait(30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """(CPU seconds of process `pid`, of its live child processes — the recompute worker) from /proc (Linux)."""
+    def own(p: int | str) -> float:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):  # a child belongs to the thread that started it
+        try:
+            children += (task / "children").read_text().split()
+        except OSError:
+            pass
+    return own(pid), sum(own(c) for c in children)
 
 
 def _get(conn: http.client.HTTPConnection, path: str, token: str) -> tuple[int, bytes]:
@@ -114,8 +139,8 @@ def _viewports(bbox: list[float], layers: list[str], seed: int, n: int = 4000) -
 class Readers:
     """READERS threads reading map layers until stopped; latencies recorded per phase."""
 
-    def __init__(self, port: int, tokens: list[str], urls: list[list[str]]) -> None:
-        self.port, self.tokens, self.urls = port, tokens, urls
+    def __init__(self, port: int, tokens: list[str], urls: list[list[str]], pid: int = 0) -> None:
+        self.port, self.tokens, self.urls, self.pid = port, tokens, urls, pid
         self.lock = threading.Lock()
         self.phase: list[float] | None = None
         self.errors: list[str] = []
@@ -146,11 +171,13 @@ class Readers:
         conn.close()
 
     def measure(self, seconds: float, during: Callable[[threading.Event], None] | None = None) -> dict[str, float]:
-        """Reads completed in `seconds` (with `during(stop)` running in a thread): throughput and p95."""
+        """Reads completed in `seconds` (with `during(stop)` running in a thread): throughput and p95, and the CPU
+        seconds the server process and its worker process used in the phase."""
         done = threading.Event()
         side = threading.Thread(target=during, args=(done,), daemon=True) if during else None
         with self.lock:
             self.phase = []
+        cpu0 = cpu_seconds(self.pid) if self.pid else (0.0, 0.0)
         t0 = time.perf_counter()
         if side:
             side.start()
@@ -158,13 +185,15 @@ class Readers:
         with self.lock:
             lat, self.phase = self.phase, None
         elapsed = time.perf_counter() - t0
+        cpu1 = cpu_seconds(self.pid) if self.pid else (0.0, 0.0)
         done.set()
         if side:
             side.join(600)
         lat.sort()
         return {"reads": len(lat), "seconds": elapsed, "rps": len(lat) / elapsed,
                 "p95": lat[int(0.95 * (len(lat) - 1))] if lat else float("nan"),
-                "median": statistics.median(lat) if lat else float("nan")}
+                "median": statistics.median(lat) if lat else float("nan"),
+                "server_cpu": cpu1[0] - cpu0[0], "worker_cpu": cpu1[1] - cpu0[1]}
 
     def close(self) -> None:
         self.stop.set()
@@ -209,9 +238,9 @@ def _importer(env: Env, path: Path, runs: list[float], failures: list[str], pyth
     def run(stop: threading.Event) -> None:
         while not stop.is_set():
             t0 = time.perf_counter()
-            done = subprocess.run([python, "-c", "from geoplatform.cli import main; main()", "--db", env.url,
-                                   "import", "buildings", str(path), "--upsert"], capture_output=True, text=True,
-                                  env=envvars)
+            done = subprocess.run([python, *_no_cwd(pythonpath), "-c", "from geoplatform.cli import main; main()",
+                                   "--db", env.url, "import", "buildings", str(path), "--upsert"],
+                                  capture_output=True, text=True, env=envvars)
             if done.returncode != 0:  # reported by the row (a failed import is no import)
                 failures.append(done.stderr.strip()[-300:])
                 return
@@ -242,7 +271,8 @@ def measure(env: Env, python: str = sys.executable, pythonpath: str | None = Non
         boxes = [s["bbox"] for s in json.loads(body)["streets"] if s.get("bbox")]
         conn.close()
         bbox = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
-        readers = Readers(server.port, tokens[:READERS], [_viewports(bbox, layers, seed=i) for i in range(READERS)])
+        readers = Readers(server.port, tokens[:READERS], [_viewports(bbox, layers, seed=i) for i in range(READERS)],
+                          server.proc.pid)
         try:
             readers.measure(WARMUP_S)
             alone, written, edits = [], [], []
@@ -310,9 +340,15 @@ def _rows(env: Env, m: dict[str, Any], label: str) -> list[Result]:
 def _writer_row(env: Env, m: dict[str, Any], label: str) -> Result:
     (rps_a, p95_a), (rps_w, p95_w) = _summary(m["alone"]), _summary(m["writer"])
     size = f"{READERS} readers, {len(m['layers'])} layers, {len(m['edits'])} edits in {ROUNDS} × {PHASE_S:g} s"
+    def per_read(phases: list[dict[str, float]]) -> float:  # server CPU seconds per completed read
+        return sum(p.get("server_cpu", 0.0) for p in phases) / max(1, sum(p["reads"] for p in phases))
+
+    worker = sum(p.get("worker_cpu", 0.0) for p in m["writer"]) / max(1, len(m["edits"]))
     return Result(f"B8 map reads with one writer (1 edit / 5 s){label}", env.scale, env.backend,
                   "20 readers + 1 writer (s per read)", "20 readers alone (s per read)", 1 / rps_w, 1 / rps_a,
                   f"throughput ≥ {TARGET:g}× (ratio ≤ {1 / TARGET:.2f})" if not label else "info",
                   rps_w / rps_a >= TARGET if not label else None, size,
                   note=f"throughput {rps_w:.1f} vs {rps_a:.1f} req/s ({rps_w / rps_a:.2f}×); p95 {p95_w:.2f} s vs "
-                       f"{p95_a:.2f} s; edit round trip median {statistics.median(m['edits']):.2f} s", extra=m)
+                       f"{p95_a:.2f} s; edit round trip median {statistics.median(m['edits']):.2f} s; server CPU "
+                       f"{1000 * per_read(m['alone']):.0f} ms per read alone, {1000 * per_read(m['writer']):.0f} ms "
+                       f"with the writer; worker CPU {worker:.2f} s per edit", extra=m)

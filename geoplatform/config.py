@@ -26,6 +26,9 @@ class Config:
     # addresses/networks of the reverse proxies whose X-Forwarded-For/-Proto the web app believes
     # (GEOPLATFORM_TRUSTED_PROXIES="127.0.0.1,::1"); empty: nobody's (docs/deploy.md)
     trusted_proxies: list[str] = field(default_factory=list)
+    # `serve` computes the next data revision's caches in a worker process, so that reads keep the interpreter
+    # while a write is taken in (geoplatform/publisher.py); GEOPLATFORM_RECOMPUTE_WORKER=0: in the server process
+    recompute_worker: bool = True
 
     def rules_for(self, plugin: str) -> dict[str, Any]:
         """The overrides configured for one plugin's settings."""
@@ -98,6 +101,8 @@ def load_config(database_url: str | None = None, config_file: str | None = None)
     if env.get("GEOPLATFORM_DISABLE_PLUGINS"):
         cfg.disabled_plugins = [p.strip() for p in env["GEOPLATFORM_DISABLE_PLUGINS"].split(",") if p.strip()]
     cfg.language = env.get("GEOPLATFORM_LANGUAGE", cfg.language)
+    if env.get("GEOPLATFORM_RECOMPUTE_WORKER"):
+        cfg.recompute_worker = env["GEOPLATFORM_RECOMPUTE_WORKER"].strip().lower() not in ("0", "false", "no", "off")
     if "GEOPLATFORM_TRUSTED_PROXIES" in env:
         cfg.trusted_proxies = [p.strip() for p in env["GEOPLATFORM_TRUSTED_PROXIES"].split(",") if p.strip()]
     return cfg

@@ -46,6 +46,10 @@ class Context:
     _write_seq: int = field(default=0, repr=False)  # committed writes of this process (read-your-writes)
     _changes: list[Any] = field(default_factory=list, repr=False)  # readcache.Change since the published seq
     _flights: Any = field(default=None, repr=False)  # readcache.SingleFlight
+    _publisher: Any = field(default=None, repr=False)  # publisher.Publisher: the worker computing next revisions
+    _publications: int = field(default=0, repr=False)  # snapshots published so far
+    # memo recipes by name: (recipe, street, publications when last used) — the worker precomputes the recent ones
+    _recipes: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         from geoplatform.readcache import SingleFlight
@@ -217,12 +221,24 @@ class Context:
                 return pub
 
     def _publish(self) -> Snapshot:
-        """Read the fingerprint, bring the compound frame and plugin attributes up to it (only what the writes
-        since the published revision touched, when they say), then publish it."""
+        """Bring the compound frame and plugin attributes up to the database's revision (only what the writes since
+        the published revision touched, when they say) — in the worker process when there is one — then publish it."""
         with self._lock:
             seq = self._write_seq
             old = self._published
             changes = [c for c in self._changes if old is not None and old.seq < c.seq <= seq]
+        new = self._publish_from_worker(old, changes, seq) if self._publisher is not None else None
+        if new is None:
+            new = self._build_snapshot(old, changes, seq)
+        with self._lock:
+            if self._published is old:
+                self._published = new
+                self._publications += 1
+                self._changes = [c for c in self._changes if c.seq > seq]
+        return new
+
+    def _build_snapshot(self, old: Snapshot | None, changes: list[Any], seq: int) -> Snapshot:
+        """The snapshot of the database's current revision (which includes write `seq`), carried over from `old`."""
         fp = self.data_revision()
         with self._lock:
             if self._revision is None or self._revision[2] <= seq:
@@ -234,10 +250,65 @@ class Context:
                 self._carry(old, new, changes)
         finally:
             _BUILDING.reset(token)
+        return new
+
+    # -- the worker process (geoplatform.publisher)
+    def start_publisher(self, timeout: float | None = None) -> None:
+        """From now on the next revisions are computed in a worker process (`geoplatform serve` does this), so
+        the request threads keep the interpreter while it works; without one, or when it fails, in process.
+        Call it from a thread that lives as long as the server (the main one): the worker ends with that thread."""
+        from sqlalchemy.engine import make_url
+
+        from geoplatform.publisher import TIMEOUT_S, Publisher
+
+        url = make_url(self.config.database_url)
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            return  # another process would not see this database
+        if self._publisher is None:
+            self._publisher = Publisher(self.config, timeout if timeout is not None else TIMEOUT_S)
+
+    def stop_publisher(self) -> None:
+        """Stop the worker process (computing in process again)."""
+        publisher, self._publisher = self._publisher, None
+        if publisher is not None:
+            publisher.close()
+
+    def _publish_from_worker(self, old: Snapshot | None, changes: list[Any], seq: int) -> Snapshot | None:
+        """The worker's snapshot for write `seq`, its memo values (the recipes used lately) stored; None when the
+        worker cannot answer (then the caller computes in process)."""
+        import logging
+
+        from geoplatform.publisher import PublisherError
+
+        publisher = self._publisher
+        if publisher is None or not publisher.alive:
+            return None
         with self._lock:
-            if self._published is old:
-                self._published = new
-                self._changes = [c for c in self._changes if c.seq > seq]
+            recent = self._publications - 1
+            recipes = {name: (recipe, street) for name, (recipe, street, used) in self._recipes.items()
+                       if used >= recent}
+        request = {"seq": seq, "today": self.today, "old": None if old is None else (old.seq, old.revision),
+                   "changes": changes, "recipes": recipes}
+        try:
+            got = publisher.build(request)
+        except PublisherError as exc:
+            logging.getLogger(__name__).warning("computing the next revision in process: %s", exc)
+            return None
+        new = Snapshot(self, tuple(got["revision"]), seq, self.today, compounds=got["compounds"],
+                       plugin_attrs=got["plugin_attrs"], attributes=got["attributes"],
+                       attribute_values=got["attribute_values"], tables=got["tables"], touched=got["touched"],
+                       streets_touched=got["streets_touched"])
+        key = (new.revision, new.today)
+        with self._lock:
+            if self._revision is None or self._revision[2] <= seq:
+                self._revision = (time.monotonic(), new.revision, seq)
+            published = None if old is None else (old.revision, old.today)
+            for name, (value, street) in got["memos"].items():
+                entries = self._cache.setdefault(name, {})
+                if key not in entries:
+                    _keep(entries, key, (value, street), published)
+        if old is not None and old.today == new.today and new.tables is not None:
+            self._carry_memos(old, new)
         return new
 
     def _carry(self, old: Snapshot, new: Snapshot, changes: list[Any]) -> None:
@@ -298,17 +369,25 @@ class Context:
                             and street not in new.streets_touched):
                     _keep(entries, new_key, (value, street), old_key)
 
-    def memo(self, name: str, build: Any, street: str | None = None) -> Any:
+    def memo(self, name: str, build: Any, street: str | None = None, recipe: Any = None) -> Any:
         """`build()` computed once per data revision and day, shared by every caller (concurrent callers wait
         for one computation). With `street`, the value is that street's aggregate only (it depends on the
         records of that street's compounds alone): it survives writes that touched other streets.
 
         The values of the last MEMO_REVISIONS revisions are kept: while one caller builds the next revision,
         the others still read the previous one, and each must find its own.
+
+        `recipe` ("module:function", args), function(context, *args) == build(), its value picklable: with a worker
+        process (`start_publisher`), the values asked for lately are computed there for each next revision.
         """
         snap = self._snapshot()
         key = (snap.revision, snap.today)
         with self._lock:
+            if recipe is not None:
+                self._recipes.pop(name, None)
+                self._recipes[name] = (recipe, street, self._publications)
+                if len(self._recipes) > MAX_RECIPES:
+                    del self._recipes[next(iter(self._recipes))]
             hit = self._cache.get(name, {}).get(key)
             if hit is not None:
                 return hit[0]
@@ -466,6 +545,7 @@ _BUILDING: ContextVar[Snapshot | None] = ContextVar("geoplatform_building_snapsh
 
 
 MAX_CHANGES = 10_000  # committed writes remembered between two publications (see readcache.explain)
+MAX_RECIPES = 256  # memo recipes remembered (the least recently used go first)
 MEMO_REVISIONS = 2  # memo values kept per name: the published revision and the one being built
 
 

@@ -305,6 +305,11 @@ def layer_features(context: Any, spec: LayerSpec, bbox: BBox | None = None, zoom
         frame = spec.loader(context, bbox, street)
         if not isinstance(frame, gpd.GeoDataFrame):
             frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=SRID)
+    elif spec.source == "compounds" and bbox is None and hasattr(context, "memo"):
+        # the whole district (the dot maps of every compound layer): read once per revision and shared, never
+        # modified (the attribute join below makes a new frame, else it is copied)
+        frame = context.memo(f"layers.source|compounds|{street}",
+                             lambda: read_source(context, "compounds", street=street))
     elif spec.source in SOURCE_TABLES:
         frame = read_source(context, spec.source, bbox=bbox, street=street)
     else:
@@ -313,6 +318,8 @@ def layer_features(context: Any, spec: LayerSpec, bbox: BBox | None = None, zoom
         attrs = context.compound_attributes()
         if len(attrs.columns):
             frame = frame.join(attrs.drop(columns=[c for c in attrs.columns if c in frame.columns]), how="left")
+        elif bbox is None:
+            frame = frame.copy()
     if zoom is not None and zoom < spec.min_zoom:
         frame = frame.iloc[0:0]
     if spec.where is not None and len(frame):

@@ -75,6 +75,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, connection_lim
     _warn_if_exposed(context.config.database_url)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     click.echo(f"geoplatform: serving {url} (database {context.config.database_url.split('@')[-1]})", err=True)
+    if context.config.recompute_worker and not debug:
+        context.start_publisher()  # the next revisions are computed there: reads keep the interpreter
     _warm_up(context)
     if debug:
         app.run(host=host, port=port, debug=True, use_reloader=False)

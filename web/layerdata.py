@@ -22,12 +22,28 @@ def layer_geojson_text(context: Context, spec: LayerSpec, bbox: BBox | None, zoo
     if is_dot_map(spec, zoom):
         # the whole layer thinned to the pixel grid: the same for every viewport at this zoom, so computed
         # once per data revision (the first view at district zoom then costs the same at any data size)
-        dots = replace(spec, popup=(), tooltip=())  # a dot carries its class and count only
-        text = context.memo(f"dots|{spec.id}|{zoom}|{street}|{lang}", lambda: thin_dots(
-            layer_geojson(context, dots, bbox=None, zoom=zoom, street=street, lang=lang), zoom))
+        # (the recipe lets the server's worker process compute it for each next revision: see Context.memo)
+        text = context.memo(f"dots|{spec.id}|{zoom}|{street}|{lang}",
+                            lambda: dot_map_text(context, spec, zoom, street, lang), recipe=("web.layerdata:dot_map_of", (spec.id, zoom, street, lang)))
     else:
         text = layer_geojson(context, spec, bbox=bbox, zoom=zoom, street=street, lang=lang)
     return text[:-1] + f',"layer":{json.dumps(spec.id)}' + "}"
+
+
+def dot_map_text(context: Context, spec: LayerSpec, zoom: int, street: str | None, lang: str) -> str:
+    """The whole layer as a dot map at `zoom`: one MultiPoint per legend class, thinned to the pixel grid."""
+    dots = replace(spec, popup=(), tooltip=())  # a dot carries its class and count only
+    return thin_dots(layer_geojson(context, dots, bbox=None, zoom=zoom, street=street, lang=lang), zoom)
+
+
+def dot_map_of(context: Context, layer_id: str, zoom: int, street: str | None, lang: str) -> str:
+    """`dot_map_text` of the map layer `layer_id` (the memo recipe: computed from names, e.g. in the worker)."""
+    from web.maplayers import find_layer
+
+    spec = find_layer(context, layer_id)
+    if spec is None:
+        raise KeyError(layer_id)
+    return dot_map_text(context, spec, zoom, street, lang)
 
 
 DOT_CELL_PX = 8  # dots of one legend class closer than this many pixels are drawn once

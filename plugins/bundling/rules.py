@@ -64,6 +64,13 @@ class Plan:
             return _empty(LINK_COLUMNS)
         return self._links()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (the server's worker process sends plans): the link lines drawn now instead of on demand."""
+        state = dict(self.__dict__)
+        if self._links is not None and not isinstance(self._links, _Drawn):
+            state["_links"] = _Drawn(self._links())
+        return state
+
     def to_dict(self, with_settings: bool = False) -> dict[str, Any]:
         """The JSON document of `geoplatform bundle plan --json`."""
         out: dict[str, Any] = {
@@ -97,6 +104,15 @@ class Plan:
 # ---------------------------------------------------------------------------------------------
 # Orphans and hosts
 
+
+@dataclass(frozen=True)
+class _Drawn:
+    """Link lines already drawn (a pickled Plan's `_links`)."""
+
+    frame: gpd.GeoDataFrame
+
+    def __call__(self) -> gpd.GeoDataFrame:
+        return self.frame
 
 def compound_geometry(compounds: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """Each compound's boundary, or its point (`location`) where the boundary is missing."""

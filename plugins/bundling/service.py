@@ -151,7 +151,10 @@ def cached_plan(context: Any, settings: BundlingSettings | None = None) -> Plan:
             return compute_plan(s, settings)
 
     cached = getattr(context, "memo", None)
-    return cached(f"bundling_plan:{settings!r}", build) if cached else build()
+    if not cached:
+        return build()
+    # the recipe lets the server's worker process compute the plan for each next revision (Context.memo)
+    return cached(f"bundling_plan:{settings!r}", build, recipe=("plugins.bundling.service:cached_plan", (settings,)))
 
 
 def save_plan(session: Session, plan: Plan, principal: Principal, street: str | None = None) -> dict[str, int]:

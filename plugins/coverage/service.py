@@ -87,7 +87,8 @@ def street_kpi_frame(context: Any, bbox: Any = None, street: str | None = None) 
     """Streets (geometry) with their KPIs as columns, for the street choropleth layer."""
     from layers.features import read_source
 
-    report = context.memo("coverage.kpi_report", lambda: kpi_report(context))  # once per revision, not per bbox
+    report = context.memo("coverage.kpi_report", lambda: kpi_report(context),  # once per revision, not per bbox
+                          recipe=("plugins.coverage.service:kpi_report", ()))
     kpis = pd.DataFrame(report["streets"]).set_index("code").drop(columns=["name"])
     frame = read_source(context, "streets", bbox=bbox, street=street)
     return frame.join(kpis, how="left")

@@ -135,7 +135,7 @@ def district(context: Any, settings: OwnersOrgSettings) -> District:
         assessed = assess(records, context.today, settings)
         return District(records, assessed, statuses(records, assessed, settings))
 
-    return context.memo("owners_org.district", build)
+    return context.memo("owners_org.district", build, recipe=("plugins.owners_org.service:district", (settings,)))
 
 
 def check_report(session: Session, today: dt.date, settings: OwnersOrgSettings,

@@ -36,3 +36,22 @@ def test_demo_links_have_no_degenerate_line(demo_ctx) -> None:  # noqa: ANN001
     present = geoms[~shapely.is_missing(geoms)]
     assert len(present) == len(links) > 0
     assert (shapely.length(present) >= MIN_LINK_DEG).all() and shapely.is_valid(present).all()
+
+
+def test_a_plan_pickles_with_its_link_lines() -> None:
+    """The server's worker process sends plans pickled: the lines (drawn on demand by a closure) travel drawn."""
+    import pickle
+
+    from plugins.bundling.rules import LINK_COLUMNS, Plan
+
+    lines = gpd.GeoDataFrame(pd.DataFrame([["p1", "compound", "o1", "h1", 12.5]], columns=LINK_COLUMNS),
+                             geometry=[shapely.LineString([(109.0, 40.0), (109.001, 40.001)])], crs=4326)
+    empty = gpd.GeoDataFrame(geometry=[], crs=4326)
+    plan = Plan(proposals=pd.DataFrame({"id": ["p1"]}), new_bundles=empty, unmatched=pd.DataFrame(), orphans=empty,
+                hosts=empty, _links=lambda: lines)
+    back = pickle.loads(pickle.dumps(plan))
+    assert list(back.proposals["id"]) == ["p1"]
+    pd.testing.assert_frame_equal(pd.DataFrame(back.links().drop(columns="geometry")),
+                                  pd.DataFrame(lines.drop(columns="geometry")))
+    assert back.links().geometry.iloc[0].equals(lines.geometry.iloc[0])
+    assert pickle.loads(pickle.dumps(back)).links().geometry.iloc[0].equals(lines.geometry.iloc[0])
