@@ -9,9 +9,11 @@ Split every feasible set S by its largest selected degree:
   Anchors are taken one at a time and each, once done, is capped at max_n − 2 for the rest, so every set
   is covered once. A local problem splits the same way, recursing on a second anchor inside N[a] ∩ N[b].
 
-Each region is first bounded combinatorially (peeling, independent-set colouring), then by its LP
-(rounded into a set on the way), and only then solved as a MILP; a first pass over all anchors does
-only the bounds, so the expensive regions meet the best cutoff. Dense pair graphs make the global LP weak (fractional x spread over hundreds
+Each region is first bounded combinatorially (peeling, then a Lagrangian bound: each pair's W split
+between its two ends, the split improved by subgradient steps and carried from region to region), then
+by its LP (rounded into a set on the way), and only then solved as a MILP; a first pass over all anchors
+does only the cheap bounds, so the expensive regions meet the best cutoff. The case-A bound is first the
+same Lagrangian over the whole pool, its LP only when that does not settle it. Dense pair graphs make the global LP weak (fractional x spread over hundreds
 of candidates); the local problems are small and their LPs tight. Exact whatever the graph, budget or
 per-street cap: the combinatorial bounds relax those, the LPs and MILPs keep them.
 """
@@ -288,31 +290,6 @@ def _peel(search: Search, score: np.ndarray, weight: float, base: float, r: int,
         if not kill.any():
             return alive
         alive &= ~kill
-
-
-def _colour_bound(pool: Pool, base: float, r: int, room: np.ndarray, sub: np.ndarray, score: np.ndarray) -> float:
-    """Upper bound from a greedy colouring: t picks from one independent class lose t − 1 possible pairs each."""
-    deg = sub.sum(axis=1)
-    reach = np.minimum(room, deg)
-    half = pool.weight / 2
-    classes: list[list[int]] = []
-    for j in np.argsort(-(score + half * reach), kind="stable"):
-        for members in classes:
-            if not sub[j, members].any():
-                members.append(int(j))
-                break
-        else:
-            classes.append([int(j)])
-    best = np.full(r + 1, -np.inf)
-    best[0] = 0.0
-    for members in classes:
-        idx = np.asarray(members)
-        new = best.copy()
-        for t in range(1, min(len(idx), r) + 1):
-            gain = np.sort(score[idx] + half * np.minimum(reach[idx], r - t))[::-1][:t].sum()
-            new[t:] = np.maximum(new[t:], best[: r + 1 - t] + gain)
-        best = new
-    return base + float(best[r])
 
 
 def _lagrange_bound(search: Search, base: float, r: int, room: np.ndarray, sub: np.ndarray, score: np.ndarray,
