@@ -90,6 +90,7 @@ class Search:
     complete: bool = True
     milps: int = 0
     lps: int = 0
+    bound: float | None = None  # when cut short: an upper bound on every set (see _open_bound)
 
     def slack(self) -> float:
         """Bounds within this of the best set count as no better (HiGHS's relative gap, far below 0.01 points)."""
@@ -614,12 +615,19 @@ def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float) 
     the rest get their LP, highest Lagrangian bound first (its rounding usually finds the optimum, which
     then settles the others by their cheap bounds again), and the survivors are solved against that cutoff.
     The best set is optimal when search.complete and the unanchored bound is not above it; complete is
-    False when the deadline passed.
+    False when the deadline passed, and then search.bound is an upper bound on every set (see _open_bound).
     """
     search = Search(best, best_obj, deadline)
     capped = pool.deg < pool.max_n - 1
     anchors = np.flatnonzero(~capped)
     bounds = _anchor_bounds(pool, anchors)
+    open_: dict[int, float] = {int(a): float(b) for a, b in zip(anchors, bounds, strict=True)}
+
+    def settled(a: int) -> None:  # every set anchored at a is covered (not so when the deadline cut it short)
+        if search.complete:
+            capped[a] = True
+            open_.pop(a, None)
+
     screened: list[tuple[float, int]] = []
     for t in np.argsort(-bounds, kind="stable"):
         if search.beaten(bounds[t]) or search.expired():
@@ -627,24 +635,41 @@ def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float) 
         a = int(anchors[t])
         cheap = _screen(search, pool, [a], pool.neighbours(a), capped, LAGRANGE_FIRST)
         if cheap is None:
-            capped[a] = True  # covered: every set anchored at a is no better (its bound used fewer caps)
+            settled(a)  # (its bound used fewer caps)
         else:
             screened.append((cheap[0], a))
+            open_[a] = min(open_[a], cheap[0])
     survivors: list[int] = []
     for _, a in sorted(screened, key=lambda item: -item[0]):  # the most promising region's LP first
         if search.expired():
-            return search, np.inf
+            return _open_bound(search, pool, open_, np.inf), np.inf
         if _bounded(search, pool, [a], pool.neighbours(a), capped) is None:
-            capped[a] = True
+            settled(a)
         else:
             survivors.append(a)
     for a in survivors:
         if search.expired():
-            return search, np.inf
+            return _open_bound(search, pool, open_, np.inf), np.inf
         _region(search, pool, [a], pool.neighbours(a), capped)
-        capped[a] = True
+        settled(a)
     if search.expired():
-        return search, np.inf
+        return _open_bound(search, pool, open_, np.inf), np.inf
     unanchored = _unanchored_bound(search, pool)
     search.expired()  # an LP cut short by the deadline leaves no time for anything after either
-    return search, unanchored
+    return _open_bound(search, pool, open_, unanchored), unanchored
+
+
+def _open_bound(search: Search, pool: Pool, open_: dict[int, float], unanchored: float) -> Search:
+    """Set search.bound when the search was cut short: no set scores more than this (None if complete).
+
+    A set with a member paired with all the others is in the region of its first settled such member
+    (covered: ≤ the best set) or, if none is settled, in the region of each of them, which is still open
+    with a valid bound (its anchor bound, or its Lagrangian bound, both computed with caps only on settled
+    anchors). Every other set is case A: the unanchored bound, or one step of its Lagrangian if not reached.
+    """
+    if search.complete:
+        return search
+    if not np.isfinite(unanchored):
+        unanchored = _pool_lagrange(search, pool, 1)
+    search.bound = max([search.best_obj, unanchored, *open_.values()])
+    return search

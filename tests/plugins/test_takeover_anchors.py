@@ -247,3 +247,40 @@ def test_pool_lagrangian_covers_every_unanchored_set(seed: int) -> None:
     for best in (-np.inf, unanchored - 10.0, unanchored - 0.5):
         search = anchors.Search(None, best, time.perf_counter() + NO_LIMIT)
         assert anchors._pool_lagrange(search, pool, 300) >= unanchored - 1e-6
+
+
+def _clique_pool() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """16 candidates, dense pairs: the optimum of 6 is anchored (a member paired with all the others)."""
+    rng = np.random.default_rng(7)
+    score = np.round(rng.uniform(60, 90, 16), 2)
+    pairs = np.array([(i, j) for i, j in itertools.combinations(range(16), 2) if rng.random() < 0.75], dtype=int)
+    return score, np.zeros(16), np.zeros(16, dtype=int), pairs
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("calls", [0, 1, 3, 8, 20])
+def test_a_search_cut_short_still_bounds_every_set(seed: int, calls: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deadline passes after `calls` checks (a counter, not a clock): unproven, and search.bound is ≥
+    the brute-force optimum (what select() reports as objective_bound and gap). Seed 4: the clique pool,
+    where the open anchors' bounds (not the case-A one) must cover the anchored optimum."""
+    left = [calls]
+
+    def expired(self: anchors.Search) -> bool:
+        if left[0] <= 0:
+            self.complete = False
+            return True
+        left[0] -= 1
+        return False
+
+    monkeypatch.setattr(anchors.Search, "expired", expired)
+    lo, hi, budget, cap, w, density = CASES[seed % len(CASES)]
+    score, cost, codes, pairs = _pool(500 + seed, 12, density)
+    if seed == 4:
+        (score, cost, codes, pairs), (lo, hi, budget, cap, w) = _clique_pool(), (6, 6, None, None, 5.0)
+    expected = _brute(score, cost, codes, pairs, w, lo, hi, budget, cap)
+    search, _ = _solve(score, cost, codes, pairs, w, lo, hi, budget, cap)
+    if search.complete:  # finished within the allowance: no bound needed (the proof decides)
+        assert search.bound is None
+        return
+    assert search.bound is not None and search.bound >= expected - 1e-6
+    assert search.bound >= search.best_obj
