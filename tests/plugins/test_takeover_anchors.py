@@ -258,7 +258,7 @@ def _clique_pool() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("calls", [0, 1, 3, 8, 20])
+@pytest.mark.parametrize("calls", [0, 3, 12])
 def test_a_search_cut_short_still_bounds_every_set(seed: int, calls: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The deadline passes after `calls` checks (a counter, not a clock): unproven, and search.bound is ≥
     the brute-force optimum (what select() reports as objective_bound and gap). Seed 4: the clique pool,
