@@ -9,9 +9,11 @@ Split every feasible set S by its largest selected degree:
   Anchors are taken one at a time and each, once done, is capped at max_n − 2 for the rest, so every set
   is covered once. A local problem splits the same way, recursing on a second anchor inside N[a] ∩ N[b].
 
-Each region is first bounded combinatorially (peeling, independent-set colouring), then by its LP
-(rounded into a set on the way), and only then solved as a MILP; a first pass over all anchors does
-only the bounds, so the expensive regions meet the best cutoff. Dense pair graphs make the global LP weak (fractional x spread over hundreds
+Each region is first bounded combinatorially (peeling, then a Lagrangian bound: each pair's W split
+between its two ends, the split improved by subgradient steps and carried from region to region), then
+by its LP (rounded into a set on the way), and only then solved as a MILP; a first pass over all anchors
+does only the cheap bounds, so the expensive regions meet the best cutoff. The case-A bound is first the
+same Lagrangian over the whole pool, its LP only when that does not settle it. Dense pair graphs make the global LP weak (fractional x spread over hundreds
 of candidates); the local problems are small and their LPs tight. Exact whatever the graph, budget or
 per-street cap: the combinatorial bounds relax those, the LPs and MILPs keep them.
 """
@@ -19,12 +21,18 @@ per-street cap: the combinatorial bounds relax those, the LPs and MILPs keep the
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 SMALL_REGION = 70  # a region this small goes straight to its MILP: recursing costs more than it saves
+LAGRANGE_ROUNDS = 60  # subgradient steps of a region's Lagrangian bound before its LP
+LAGRANGE_FIRST = 20  # fewer in the first pass over the anchors, which only ranks them (the best set is not found yet)
+POOL_LAGRANGE_ROUNDS = 200  # subgradient steps of the case-A bound over the whole pool before its LP
+POOL_STEP = 1.5  # Polyak step length of those steps, towards a target POOL_MARGIN (share of the best set's value)
+POOL_MARGIN = 0.003  # below the best set (10×, W = 5: proven in ≈ 140 steps, 0.45 s, instead of a 1 s LP)
 FIRST_INSIDE = 400  # candidates (best potential first) with exact pair variables in the first case-A LP (10× pool, W = 5:
 # 200 needed a second, larger LP — 3.2 s CPU in all; 400 settles it in one, 1.8 s)
 
@@ -43,9 +51,25 @@ class Pool:
     budget: float | None
     cap: int | None
     deg: np.ndarray = field(init=False)
+    share: np.ndarray = field(init=False)  # per stored entry (i, j) of adj: α_ij, i's part of the pair's W
+    _ids: Any = field(init=False)
 
     def __post_init__(self) -> None:
+        from scipy.sparse import csr_matrix
+
         self.deg = np.diff(self.adj.indptr)
+        self.share = np.full(self.adj.nnz + 1, self.weight / 2)  # (+ one unused slot for "no pair", id −1)
+        self.adj.sort_indices()
+        self._ids = csr_matrix((np.arange(1, self.adj.nnz + 1), self.adj.indices, self.adj.indptr),
+                               shape=self.adj.shape)
+
+    def mirror(self) -> np.ndarray:
+        """For each stored entry (i, j) of adj, the position of its entry (j, i)."""
+        return self._ids.T.tocsr().data - 1
+
+    def edge_ids(self, nodes: np.ndarray) -> np.ndarray:
+        """Dense matrix among `nodes` of the stored entry of each pair (i, j) of adj, −1 where none."""
+        return self._ids[nodes][:, nodes].toarray() - 1
 
     def neighbours(self, i: int) -> np.ndarray:
         """The candidates paired with i."""
@@ -66,6 +90,7 @@ class Search:
     complete: bool = True
     milps: int = 0
     lps: int = 0
+    bound: float | None = None  # when cut short: an upper bound on every set (see _open_bound)
 
     def slack(self) -> float:
         """Bounds within this of the best set count as no better (HiGHS's relative gap, far below 0.01 points)."""
@@ -176,13 +201,17 @@ def _dual_bound(c: np.ndarray, a: Any, b: np.ndarray, lo: np.ndarray, hi: np.nda
 def _lp(search: Search, model: Model | tuple[np.ndarray, Any, np.ndarray, np.ndarray, np.ndarray],
         method: str = "highs") -> tuple[float, np.ndarray | None]:
     """The LP relaxation's rigorous upper bound (−inf if infeasible, +inf if unsolved) and its solution."""
-    from scipy.optimize import linprog
+    from scipy.optimize import OptimizeWarning, linprog
 
     c, a, b, lo, hi = model.parts() if isinstance(model, Model) else model
     search.lps += 1
     left = max(search.deadline - time.perf_counter(), 0.01)
-    res = linprog(-c, A_ub=a, b_ub=b, bounds=np.column_stack([lo, hi]), method=method,
-                  options={"time_limit": left})
+    options: dict[str, Any] = {"time_limit": left}
+    if method == "highs-ipm":  # no crossover to a vertex: the bound is rebuilt from the duals (half the time)
+        options["run_crossover"] = "off"
+    with warnings.catch_warnings():  # SciPy warns that it hands run_crossover to HiGHS verbatim
+        warnings.simplefilter("ignore", OptimizeWarning)
+        res = linprog(-c, A_ub=a, b_ub=b, bounds=np.column_stack([lo, hi]), method=method, options=options)
     if res.status == 2:
         return -np.inf, None
     if res.status != 0:
@@ -264,29 +293,55 @@ def _peel(search: Search, score: np.ndarray, weight: float, base: float, r: int,
         alive &= ~kill
 
 
-def _colour_bound(pool: Pool, base: float, r: int, room: np.ndarray, sub: np.ndarray, score: np.ndarray) -> float:
-    """Upper bound from a greedy colouring: t picks from one independent class lose t − 1 possible pairs each."""
-    deg = sub.sum(axis=1)
-    reach = np.minimum(room, deg)
-    half = pool.weight / 2
-    classes: list[list[int]] = []
-    for j in np.argsort(-(score + half * reach), kind="stable"):
-        for members in classes:
-            if not sub[j, members].any():
-                members.append(int(j))
-                break
-        else:
-            classes.append([int(j)])
-    best = np.full(r + 1, -np.inf)
-    best[0] = 0.0
-    for members in classes:
-        idx = np.asarray(members)
-        new = best.copy()
-        for t in range(1, min(len(idx), r) + 1):
-            gain = np.sort(score[idx] + half * np.minimum(reach[idx], r - t))[::-1][:t].sum()
-            new[t:] = np.maximum(new[t:], best[: r + 1 - t] + gain)
-        best = new
-    return base + float(best[r])
+def _lagrange_bound(search: Search, base: float, r: int, room: np.ndarray, sub: np.ndarray, score: np.ndarray,
+                   weight: float, offer: Any = None, rounds: int | None = None,
+                   share: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Upper bound from splitting each pair's W between its two ends (a Lagrangian relaxation of y ≤ x).
+
+    For any split α_ij + α_ji = W (α ≥ 0) a set T of r candidates scores Σ_{i∈T} (s_i + Σ_{j∈T∩N(i)} α_ij)
+    ≤ the r largest of s_i + (its room_i largest shares): valid for every α, so the split is improved by
+    subgradient steps (Polyak, towards the best set) and the lowest bound seen is returned. The best split
+    is the dual of the region's LP without budget and caps, so this settles most regions before that LP.
+    Each step's r candidates are a set of the region: `offer` (if given) receives their positions when
+    that set (with the fixed ones) would score more than the best so far. `share` is the split to start
+    from (share[i, j] = α_ij; W/2 each by default); returns the bound and the split that gave it.
+    """
+    rounds = LAGRANGE_ROUNDS if rounds is None else rounds
+    n = len(score)
+    share = np.where(sub, weight / 2, 0.0) if share is None else np.where(sub, share, 0.0)
+    if n < r or r <= 0:
+        return (base if r == 0 else -np.inf), share
+    rows = np.arange(n)[:, None]
+    t = np.clip(room, 0, n - 1).astype(int)
+    cols = np.arange(n)[None, :]
+    target = search.best_obj + search.slack() if np.isfinite(search.best_obj) else -np.inf
+    best, kept = np.inf, share
+    step = 1.0
+    for _ in range(rounds):
+        order = np.argsort(-share, axis=1, kind="stable")
+        ranked = share[rows, order]
+        top = np.concatenate([np.zeros((n, 1)), np.cumsum(ranked, axis=1)], axis=1)[np.arange(n), t]
+        value = score + top
+        picked = np.argpartition(-value, r - 1)[:r]
+        bound = base + float(value[picked].sum())
+        if bound < best:
+            best, kept = bound, share
+        if offer is not None and base + score[picked].sum() + weight * sub[np.ix_(picked, picked)].sum() / 2 \
+                > search.best_obj:
+            offer(picked)
+        if best <= target or not np.isfinite(target):
+            break
+        inside = np.zeros(n, dtype=bool)
+        inside[picked] = True
+        chosen = np.zeros((n, n), dtype=bool)
+        chosen[rows, order] = cols < t[:, None]
+        taken = (chosen & sub & inside[:, None]).astype(float)
+        grad = taken - taken.T
+        norm = float((grad * grad).sum()) / 2
+        if norm == 0:
+            break
+        share = np.clip(share - step * (bound - target) / norm * grad, 0.0, weight) * sub
+    return best, kept
 
 
 # ---------------------------------------------------------------- regions
@@ -305,26 +360,41 @@ class Region:
     model: Model
 
 
-def _bounded(search: Search, pool: Pool, fixed: list[int], cand: np.ndarray, capped: np.ndarray) -> Region | None:
-    """The region of max_n-sets holding `fixed` (each adjacent to all others) plus candidates from `cand`.
-
-    None when peeling, colouring or its LP shows it holds no better set. `capped` marks candidates
-    whose own anchored sets are already covered: they keep at most max_n − 2 selected neighbours.
-    The LP's solution, rounded, may improve the best set on the way.
-    """
+def _screen(search: Search, pool: Pool, fixed: list[int], cand: np.ndarray, capped: np.ndarray,
+            rounds: int | None = None) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The cheap bounds of a region (see _bounded): None when peeling or the Lagrangian bound settles it,
+    else (that bound, the candidates still alive, their adjacency, their room for selected neighbours)."""
     k, w = pool.max_n, pool.weight
     r = k - len(fixed)
     if len(cand) < r or search.expired():
         return None
     base = float(pool.score[fixed].sum()) + w * (len(fixed) * (len(fixed) - 1) / 2 + len(fixed) * r)
     full = np.where(capped[cand], k - 2, k - 1) - len(fixed)
-    sub = pool.sub(cand)
+    ids = pool.edge_ids(cand)
+    sub = ids >= 0
     alive = _peel(search, pool.score[cand], w, base, r, np.minimum(full, r - 1), sub)
     if alive is None:
         return None
-    cand, sub, full = cand[alive], sub[np.ix_(alive, alive)], full[alive]
-    if search.beaten(_colour_bound(pool, base, r, np.minimum(full, r - 1), sub, pool.score[cand])):
+    cand, sub, full, ids = cand[alive], sub[np.ix_(alive, alive)], full[alive], ids[np.ix_(alive, alive)]
+    bound, share = _lagrange_bound(search, base, r, np.minimum(full, r - 1), sub, pool.score[cand], w,
+                                   lambda picked: _keep(search, pool, [*fixed, *cand[picked].tolist()]), rounds,
+                                   pool.share[ids])
+    pool.share[ids[sub]] = share[sub]  # the next region over these pairs starts from this split
+    return None if search.beaten(bound) else (bound, cand, sub, full)
+
+
+def _bounded(search: Search, pool: Pool, fixed: list[int], cand: np.ndarray, capped: np.ndarray) -> Region | None:
+    """The region of max_n-sets holding `fixed` (each adjacent to all others) plus candidates from `cand`.
+
+    None when peeling, the Lagrangian bound or its LP shows it holds no better set. `capped` marks
+    candidates whose own anchored sets are already covered: they keep at most max_n − 2 selected neighbours.
+    The LP's solution, rounded, may improve the best set on the way.
+    """
+    screened = _screen(search, pool, fixed, cand, capped)
+    if screened is None:
         return None
+    _, cand, sub, full = screened
+    k = pool.max_n
     nodes = np.concatenate([np.asarray(fixed, dtype=int), cand])
     pairs = np.nonzero(np.triu(_sub_with_fixed(fixed, sub), 1))
     star = np.concatenate([np.full(len(fixed), k - 1), full + len(fixed)])
@@ -357,6 +427,17 @@ def _round(search: Search, pool: Pool, nodes: np.ndarray, x: np.ndarray) -> None
         return
     obj = objective_of(chosen, pool.score, _pairs_of(pool, np.asarray(chosen)), pool.weight)[0]
     if obj > search.best_obj:
+        search.best, search.best_obj = sorted(chosen), obj
+
+
+def _keep(search: Search, pool: Pool, chosen: list[int]) -> None:
+    """Record `chosen` as the best set if it is feasible and scores more."""
+    from plugins.takeover.selection import feasible, objective_of
+
+    idx = np.asarray(chosen, dtype=int)
+    obj = objective_of(chosen, pool.score, _pairs_of(pool, idx), pool.weight)[0]
+    if obj > search.best_obj and feasible(chosen, pool.cost, pool.codes, pool.min_n, pool.max_n, pool.budget,
+                                          pool.cap):
         search.best, search.best_obj = sorted(chosen), obj
 
 
@@ -424,6 +505,50 @@ def _anchor_bounds(pool: Pool, anchors: np.ndarray) -> np.ndarray:
     return out
 
 
+def _pool_lagrange(search: Search, pool: Pool, rounds: int) -> float:
+    """Upper bound on every case-A set by the pair split over the whole pool (see _lagrange_bound).
+
+    A case-A set has at most max_n members, each with ≤ max_n − 2 selected neighbours, so it scores at
+    most the max_n largest of s_i + (i's max_n − 2 largest shares α_ij) for any split α_ij + α_ji = W.
+    The split starts from the one the anchor regions left (pool.share) and takes subgradient steps on the
+    sparse pair graph; the lowest bound seen is returned. Budget and caps are relaxed (still a bound).
+    Without a best set (−inf) there is nothing to aim at: one step, the bound of the starting split.
+    """
+    n, k, w = len(pool.score), pool.max_n, pool.weight
+    nnz = pool.adj.nnz
+    if nnz == 0 or n == 0:
+        return float(np.sort(pool.score)[::-1][:k].sum()) if n else -np.inf
+    row = np.repeat(np.arange(n), pool.deg)
+    mirror = pool.mirror()
+    start = pool.adj.indptr[row]
+    t = k - 2
+    share = pool.share[:nnz].copy()
+    target = search.best_obj + search.slack()
+    aim = search.best_obj - POOL_MARGIN * abs(search.best_obj)
+    best = np.inf
+    for step in range(rounds):
+        order = np.lexsort((-share, row))  # by row, largest share first
+        top = np.zeros(nnz, dtype=bool)
+        top[order] = np.arange(nnz) - start[order] < t  # (rows stay in CSR order: start is each row's offset)
+        value = pool.score + np.bincount(row[top], share[top], minlength=n)
+        picked = np.argpartition(-value, min(k, n) - 1)[: min(k, n)]
+        bound = float(value[picked].sum())
+        if bound < best:
+            best = bound
+            pool.share[:nnz] = share
+        if best <= target or not np.isfinite(aim) or search.expired() or (step >= 60 and best > 1.02 * target):
+            break  # proven, out of time, or hopeless (the LP decides)
+        inside = np.zeros(n, dtype=bool)
+        inside[picked] = True
+        taken = (top & inside[row]).astype(float)
+        grad = taken - taken[mirror]
+        norm = float((grad * grad).sum()) / 2
+        if norm == 0:
+            break
+        share = np.clip(share - POOL_STEP * (bound - aim) / norm * grad, 0.0, w)
+    return best
+
+
 def _unanchored_bound(search: Search, pool: Pool, rounds: int = 12) -> float:
     """Upper bound on every set whose members all have ≤ max_n − 2 selected neighbours (case A).
 
@@ -433,6 +558,9 @@ def _unanchored_bound(search: Search, pool: Pool, rounds: int = 12) -> float:
     bounds case A for the whole pool; candidates the LP picks outside R join R with their neighbours
     and it is solved again.
     """
+    cheap = _pool_lagrange(search, pool, POOL_LAGRANGE_ROUNDS)
+    if search.beaten(cheap):
+        return cheap
     n, k, w = len(pool.score), pool.max_n, pool.weight
     star = np.minimum(pool.deg, k - 2)
     inside = np.zeros(n, dtype=bool)
@@ -483,31 +611,65 @@ def _hybrid_lp(search: Search, pool: Pool, inside: np.ndarray, star: np.ndarray)
 def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float) -> tuple[Search, float]:
     """Search every anchor, then bound the unanchored sets; returns (search, their bound).
 
-    Anchors go best bound first, twice: a cheap pass settles most by bounds and rounds each LP into a
-    set (which usually finds the optimum), then the survivors are solved against that better cutoff.
+    Anchors go best bound first, three times: a pass of cheap bounds (peeling, Lagrangian) settles most,
+    the rest get their LP, highest Lagrangian bound first (its rounding usually finds the optimum, which
+    then settles the others by their cheap bounds again), and the survivors are solved against that cutoff.
     The best set is optimal when search.complete and the unanchored bound is not above it; complete is
-    False when the deadline passed.
+    False when the deadline passed, and then search.bound is an upper bound on every set (see _open_bound).
     """
     search = Search(best, best_obj, deadline)
     capped = pool.deg < pool.max_n - 1
     anchors = np.flatnonzero(~capped)
     bounds = _anchor_bounds(pool, anchors)
-    survivors: list[int] = []
+    open_: dict[int, float] = {int(a): float(b) for a, b in zip(anchors, bounds, strict=True)}
+
+    def settled(a: int) -> None:  # every set anchored at a is covered (not so when the deadline cut it short)
+        if search.complete:
+            capped[a] = True
+            open_.pop(a, None)
+
+    screened: list[tuple[float, int]] = []
     for t in np.argsort(-bounds, kind="stable"):
         if search.beaten(bounds[t]) or search.expired():
             break  # the rest bound lower still
         a = int(anchors[t])
+        cheap = _screen(search, pool, [a], pool.neighbours(a), capped, LAGRANGE_FIRST)
+        if cheap is None:
+            settled(a)  # (its bound used fewer caps)
+        else:
+            screened.append((cheap[0], a))
+            open_[a] = min(open_[a], cheap[0])
+    survivors: list[int] = []
+    for _, a in sorted(screened, key=lambda item: -item[0]):  # the most promising region's LP first
+        if search.expired():
+            return _open_bound(search, pool, open_, np.inf), np.inf
         if _bounded(search, pool, [a], pool.neighbours(a), capped) is None:
-            capped[a] = True  # covered: every set anchored at a is no better (its bound used fewer caps)
+            settled(a)
         else:
             survivors.append(a)
     for a in survivors:
         if search.expired():
-            return search, np.inf
+            return _open_bound(search, pool, open_, np.inf), np.inf
         _region(search, pool, [a], pool.neighbours(a), capped)
-        capped[a] = True
+        settled(a)
     if search.expired():
-        return search, np.inf
+        return _open_bound(search, pool, open_, np.inf), np.inf
     unanchored = _unanchored_bound(search, pool)
     search.expired()  # an LP cut short by the deadline leaves no time for anything after either
-    return search, unanchored
+    return _open_bound(search, pool, open_, unanchored), unanchored
+
+
+def _open_bound(search: Search, pool: Pool, open_: dict[int, float], unanchored: float) -> Search:
+    """Set search.bound when the search was cut short: no set scores more than this (None if complete).
+
+    A set with a member paired with all the others is in the region of its first settled such member
+    (covered: ≤ the best set) or, if none is settled, in the region of each of them, which is still open
+    with a valid bound (its anchor bound, or its Lagrangian bound, both computed with caps only on settled
+    anchors). Every other set is case A: the unanchored bound, or one step of its Lagrangian if not reached.
+    """
+    if search.complete:
+        return search
+    if not np.isfinite(unanchored):
+        unanchored = _pool_lagrange(search, pool, 1)
+    search.bound = max([search.best_obj, unanchored, *open_.values()])
+    return search

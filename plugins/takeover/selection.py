@@ -377,11 +377,13 @@ def _pair_cuts(pairs: np.ndarray, street: np.ndarray, most: int, cap: int | None
 
 @dataclass
 class _Anchored:
-    """The decomposition's best set (full indices), whether it is proven, and whether every anchor was searched."""
+    """The decomposition's best set (full indices), whether it is proven, whether every anchor was searched,
+    and (when it was cut short) an upper bound on every set."""
 
     chosen: list[int] | None
     proven: bool
     complete: bool
+    bound: float | None = None
 
 
 def _anchored(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, min_n: int, max_n: int,
@@ -402,7 +404,7 @@ def _anchored(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np
                         budget, cap)
     search, unanchored = anchors.solve(pool, inside, start_obj if start_obj is not None else -np.inf, deadline)
     chosen = [int(keep[i]) for i in search.best] if search.best is not None else start
-    return _Anchored(chosen, search.complete and search.beaten(unanchored), search.complete)
+    return _Anchored(chosen, search.complete and search.beaten(unanchored), search.complete, search.bound)
 
 
 @dataclass
@@ -433,8 +435,9 @@ def _solve_reduced(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pair
     if found is not None and found.proven and found.chosen is not None:
         return _Outcome(found.chosen, True, "Optimal (anchor decomposition)")
     if found is not None and not found.complete and found.chosen is not None:
-        # out of time: HiGHS cannot stop inside presolve/root LP of the whole pool (10 s over on the 10x pool)
-        return _Outcome(found.chosen, False, "Time limit reached in the anchor decomposition")
+        # out of time: HiGHS cannot stop inside presolve/root LP of the whole pool (10 s over on the 10x pool);
+        # the decomposition's bound is valid for the whole pool too (the dominance reduction keeps an optimum)
+        return _Outcome(found.chosen, False, "Time limit reached in the anchor decomposition", found.bound)
     most = max_n - 1
     if found is not None and found.chosen is not None:
         h_obj = max(h_obj if h_obj is not None else -np.inf, objective_of(found.chosen, score, pairs, weight)[0])

@@ -61,17 +61,21 @@ def _solve(score: np.ndarray, cost: np.ndarray, codes: np.ndarray, pairs: np.nda
 
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize(("lo", "hi", "budget", "cap", "w", "density"), CASES)
-@pytest.mark.parametrize(("small_region", "first_inside"), [(0, 3), (24, 200)])
+@pytest.mark.parametrize(("small_region", "first_inside", "lagrange"), [(0, 3, 0), (24, 200, None)])
 def test_anchor_search_equals_brute_force(seed: int, lo: int, hi: int, budget: float | None, cap: int | None,
                                           w: float, density: float, small_region: int, first_inside: int,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+                                          lagrange: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Proven ⇒ the brute-force optimum; never a set above it; best set or unanchored bound ≥ the optimum.
 
     small_region=0 forces every region through its LPs and the second-anchor recursion; first_inside=3
-    makes the case-A LP start with pair variables for only three candidates (aggregated terms elsewhere).
+    makes the case-A LP start with pair variables for only three candidates (aggregated terms elsewhere);
+    lagrange=0 takes no subgradient step (the Lagrangian bounds stay at the even split, the LPs decide).
     """
     monkeypatch.setattr(anchors, "SMALL_REGION", small_region)
     monkeypatch.setattr(anchors, "FIRST_INSIDE", first_inside)
+    if lagrange is not None:
+        for name in ("LAGRANGE_ROUNDS", "LAGRANGE_FIRST", "POOL_LAGRANGE_ROUNDS"):
+            monkeypatch.setattr(anchors, name, lagrange)
     score, cost, codes, pairs = _pool(seed, 12, density)
     expected = _brute(score, cost, codes, pairs, w, lo, hi, budget, cap)
     search, unanchored = _solve(score, cost, codes, pairs, w, lo, hi, budget, cap)
@@ -189,3 +193,94 @@ def test_a_heuristic_set_with_a_dominated_candidate_still_seeds_the_cutoff(monke
     sel = select(cand, 3, 5, None, None, 6.0, [(ids[a], ids[b]) for a, b in pairs])
     assert sel.dominated >= 1 and sel.optimal
     assert sel.objective == pytest.approx(_brute(score, cost, codes, pairs, 6.0, 3, 5, None, None), abs=1e-4)
+
+
+def _restricted_best(score: np.ndarray, pairs: np.ndarray, w: float, r: int, room: np.ndarray) -> float:
+    """Brute force: the best Σ score + w × pairs over r-subsets where every member has ≤ room_i selected neighbours."""
+    n = len(score)
+    adj = np.zeros((n, n), dtype=int)
+    adj[pairs[:, 0], pairs[:, 1]] = adj[pairs[:, 1], pairs[:, 0]] = 1
+    best = -np.inf
+    for chosen in itertools.combinations(range(n), r):
+        idx = list(chosen)
+        inner = adj[np.ix_(idx, idx)]
+        if (inner.sum(axis=1) <= room[idx]).all():
+            best = max(best, float(score[idx].sum() + w * inner.sum() / 2))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lagrangian_region_bound_covers_every_set_for_any_split(seed: int) -> None:
+    """Whatever split it starts from and however many steps it takes, the bound is ≥ the region's best set,
+    and every set it offers is an r-subset whose true value the callback can check."""
+    rng = np.random.default_rng(300 + seed)
+    n, r, w = 10, int(rng.integers(3, 7)), float(rng.uniform(2, 12))
+    score, _, _, pairs = _pool(300 + seed, n, float(rng.uniform(0.3, 0.9)))
+    room = rng.integers(1, r, n)  # room_i ≤ r − 1, some tighter (capped candidates)
+    sub = _adjacency(n, pairs).toarray() > 0
+    base = float(rng.uniform(0, 50))
+    expected = base + _restricted_best(score, pairs, w, r, room)
+    raw = rng.uniform(0, w, (n, n))
+    split = np.where(np.triu(sub, 1), raw, 0.0)
+    split = split + np.where(np.tril(sub, -1), w - split.T, 0.0)  # α_ij + α_ji = W on every pair
+    offered: list[np.ndarray] = []
+    for target, rounds, start in [(-np.inf, 1, None), (expected - 5.0, 40, split), (expected + 1.0, 40, None)]:
+        search = anchors.Search(None, target, time.perf_counter() + NO_LIMIT)
+        bound, kept = anchors._lagrange_bound(search, base, r, room, sub, score, w, offered.append, rounds, start)
+        assert bound >= expected - 1e-6
+        assert np.allclose((kept + kept.T)[sub], w) and (kept >= 0).all()  # still a split of each pair
+    assert all(len(set(p.tolist())) == r for p in offered)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pool_lagrangian_covers_every_unanchored_set(seed: int) -> None:
+    """The whole-pool case-A bound is ≥ the best set without an anchor, from a random starting split."""
+    score, cost, codes, pairs = _pool(400 + seed, 12, 0.5 + 0.05 * seed)
+    lo, hi, w = 3, 6, 6.0
+    pool = anchors.Pool(score, cost, codes, _adjacency(len(score), pairs), w, lo, hi, None, None)
+    rng = np.random.default_rng(seed)
+    raw = rng.uniform(0, w, pool.adj.nnz)
+    mirror = pool.mirror()
+    first = np.repeat(np.arange(len(score)), pool.deg) < pool.adj.indices
+    pool.share[: pool.adj.nnz] = np.where(first, raw, w - raw[mirror])
+    unanchored = _brute(score, cost, codes, pairs, w, lo, hi, None, None, unanchored_only=True)
+    for best in (-np.inf, unanchored - 10.0, unanchored - 0.5):
+        search = anchors.Search(None, best, time.perf_counter() + NO_LIMIT)
+        assert anchors._pool_lagrange(search, pool, 300) >= unanchored - 1e-6
+
+
+def _clique_pool() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """16 candidates, dense pairs: the optimum of 6 is anchored (a member paired with all the others)."""
+    rng = np.random.default_rng(7)
+    score = np.round(rng.uniform(60, 90, 16), 2)
+    pairs = np.array([(i, j) for i, j in itertools.combinations(range(16), 2) if rng.random() < 0.75], dtype=int)
+    return score, np.zeros(16), np.zeros(16, dtype=int), pairs
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("calls", [0, 3, 12])
+def test_a_search_cut_short_still_bounds_every_set(seed: int, calls: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deadline passes after `calls` checks (a counter, not a clock): unproven, and search.bound is ≥
+    the brute-force optimum (what select() reports as objective_bound and gap). Seed 4: the clique pool,
+    where the open anchors' bounds (not the case-A one) must cover the anchored optimum."""
+    left = [calls]
+
+    def expired(self: anchors.Search) -> bool:
+        if left[0] <= 0:
+            self.complete = False
+            return True
+        left[0] -= 1
+        return False
+
+    monkeypatch.setattr(anchors.Search, "expired", expired)
+    lo, hi, budget, cap, w, density = CASES[seed % len(CASES)]
+    score, cost, codes, pairs = _pool(500 + seed, 12, density)
+    if seed == 4:
+        (score, cost, codes, pairs), (lo, hi, budget, cap, w) = _clique_pool(), (6, 6, None, None, 5.0)
+    expected = _brute(score, cost, codes, pairs, w, lo, hi, budget, cap)
+    search, _ = _solve(score, cost, codes, pairs, w, lo, hi, budget, cap)
+    if search.complete:  # finished within the allowance: no bound needed (the proof decides)
+        assert search.bound is None
+        return
+    assert search.bound is not None and search.bound >= expected - 1e-6
+    assert search.bound >= search.best_obj
