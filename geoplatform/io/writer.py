@@ -19,6 +19,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from geoplatform import models as m
 from geoplatform.db import deferred_spatial_index
+from geoplatform.io import bulk
 from geoplatform.io.job import ImportJob
 from geoplatform.store import CHUNK
 
@@ -70,8 +71,14 @@ def write_rows(job: ImportJob, user: str) -> None:
         for rec, b in zip(old, wkb([rec.get(gc) for rec in old]), strict=True):
             rec[gc] = b
     before = _before(job, old) if old else None
+    fks = None
+    if job.s.bind.dialect.name == "postgresql":  # the keys the rows name, locked (and any gone named) set-wise
+        conn = job.s.connection()
+        fks = bulk.foreign_keys(conn, table.name)
+        bulk.lock_references(job, conn, {fk.column: [rec.get(fk.column) for rec in records]
+                                         for fk in fks if fk.column in cols}, fks)
     if new:
-        _insert_new(job, new)
+        _insert_new(job, new, fks)
     if old:
         _update(job, old)
     if managed:
@@ -105,19 +112,32 @@ def _after_import(job: ImportJob, keys: list[tuple[Any, ...]]) -> None:
             job.r.warn(w)
 
 
-def _insert_new(job: ImportJob, new: list[dict[str, Any]]) -> None:
-    """INSERT the new rows in chunks (progress per chunk), the spatial index filled once on SpatiaLite."""
+def _insert_new(job: ImportJob, new: list[dict[str, Any]], fks: list[bulk.ForeignKey] | None = None) -> None:
+    """INSERT the new rows in chunks (progress per chunk); the spatial index filled once on SpatiaLite; on PostGIS
+    a large import's keys and indexes checked and built set-wise (`geoplatform.io.bulk`)."""
     names, columns = _new_columns(job, new)
+    conn = job.s.connection()
+    table = job.model.__table__.name
+    if fks is not None and bulk.bulk_wanted(conn, table, len(new)):
+        with bulk.bulk_path(conn, table, fks) as set_wise:
+            job.bulk = set_wise
+            _insert_chunks(job, names, columns, len(new))
+        return
+    with deferred_spatial_index(conn, table, job.geom_cols, len(new)):
+        _insert_chunks(job, names, columns, len(new))
+
+
+def _insert_chunks(job: ImportJob, names: list[str], columns: list[list[Any]], total: int) -> None:
+    """The rows in chunks of CHUNK (progress per chunk)."""
     done = 0
-    with deferred_spatial_index(job.s.connection(), job.model.__table__.name, job.geom_cols, len(new)):
-        for k in range(0, len(new), CHUNK):
-            chunk = [col[k:k + CHUNK] for col in columns]
-            if not _insert_raw(job, names, chunk):
-                chunk = [wkb(v) if n.endswith("__wkb") else v for n, v in zip(names, chunk, strict=True)]
-                job.s.execute(_insert_stmt(job), [dict(zip(names, row, strict=True))
-                                                  for row in zip(*chunk, strict=True)])
-            done += len(chunk[0])
-            job.tick("writing", done)
+    for k in range(0, total, CHUNK):
+        chunk = [col[k:k + CHUNK] for col in columns]
+        if not _insert_raw(job, names, chunk):
+            chunk = [wkb(v) if n.endswith("__wkb") else v for n, v in zip(names, chunk, strict=True)]
+            job.s.execute(_insert_stmt(job), [dict(zip(names, row, strict=True))
+                                              for row in zip(*chunk, strict=True)])
+        done += len(chunk[0])
+        job.tick("writing", done)
 
 
 def _new_columns(job: ImportJob, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
