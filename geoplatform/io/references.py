@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import any_, bindparam, func, select, tuple_
+from sqlalchemy import Text, any_, bindparam, func, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -50,13 +50,29 @@ def existing_values(session: Session, column: Any, values: Iterable[Any]) -> set
     vals = list(values)
     for k in range(0, len(vals), LOOKUP_CHUNK):
         part = vals[k:k + LOOKUP_CHUNK]
-        if session.bind.dialect.name == "postgresql":
+        if session.bind.dialect.name == "postgresql" and _plain_texts(part):
+            # one text parameter split by the server: binding a list of 100,000 strings as an array costs
+            # ≈ 10 µs per element in the driver (its array dumper is Python), the split next to nothing
+            listed = func.string_to_array(bindparam("vals", value=SEP.join(part), type_=Text), SEP)
+            where = column == any_(listed)
+        elif session.bind.dialect.name == "postgresql":
             where = column == any_(bindparam("vals", value=part, type_=ARRAY(column.type)))
         else:  # SQLite: the list as one JSON text, unpacked by json_each
             listed = func.json_each(bindparam("vals", value=json.dumps(part, ensure_ascii=False, default=str))).table_valued("value")
             where = column.in_(select(listed.c.value))
         out.update(v for (v,) in session.execute(select(column).where(where)))
     return out
+
+
+SEP = "\x1f"  # the unit separator: splits a list of keys sent as one text (never in a key: checked)
+
+
+def _plain_texts(values: list[Any]) -> bool:
+    """Every value a non-empty str, none holding SEP (then they can travel as one SEP-joined text)."""
+    try:
+        return all(values) and SEP not in "".join(values)
+    except TypeError:
+        return False
 
 
 def compounds_containing(session: Session, points: np.ndarray, rows: np.ndarray) -> dict[int, str]:

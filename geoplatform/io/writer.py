@@ -9,7 +9,7 @@ what a write would do, for --dry-run.
 from __future__ import annotations
 
 import datetime as dt
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,7 @@ def write_rows(job: ImportJob, user: str) -> None:
              "source": f"import {job.t.name}"[:200]} for n in job.new_firms])
     geom_cols = [c for c in ("geom", "boundary", "location") if c in table.c]
     cols = set(table.c.keys())
-    if all(rec.keys() <= cols for rec in job.rows):
+    if set().union(*job.rows) <= cols:
         records = job.rows  # nothing to drop (the usual case): the rows are written as they are
     else:
         records = [{k: v for k, v in rec.items() if k in cols} for rec in job.rows]
@@ -75,7 +75,7 @@ def write_rows(job: ImportJob, user: str) -> None:
     if job.s.bind.dialect.name == "postgresql":  # the keys the rows name, locked (and any gone named) set-wise
         conn = job.s.connection()
         fks = bulk.foreign_keys(conn, table.name)
-        bulk.lock_references(job, conn, {fk.column: [rec.get(fk.column) for rec in records]
+        bulk.lock_references(job, conn, {fk.column: list(map(methodcaller("get", fk.column), records))
                                          for fk in fks if fk.column in cols}, fks)
     if new:
         _insert_new(job, new, fks)
@@ -86,10 +86,11 @@ def write_rows(job: ImportJob, user: str) -> None:
             managed_by_id=bindparam("managed_by_id")), managed)
     job.r.inserted, job.r.updated = len(new), len(old)
     job.r.imported = len(new) + len(old)
+    written = list(zip(*(map(methodcaller("get", c), records) for c in keys), strict=True))  # each row's key
     if job.spec is not None and job.spec.after_write is not None:
         job.s.flush()
-        job.spec.after_write(job.s, [tuple(rec.get(c) for c in keys) for rec in records], job.context)
-    _after_import(job, [tuple(rec.get(c) for c in keys) for rec in records])
+        job.spec.after_write(job.s, written, job.context)
+    _after_import(job, written)
     ids = [str(rec.get(keys[0])) for rec in records[:1000]]
     job.s.add(m.AuditEvent(user_name=user, action="import", entity=job.table_name, entity_id=None,
                            before=before, after={"file": job.t.name, "kind": job.kind, "inserted": len(new),
@@ -149,7 +150,8 @@ def _new_columns(job: ImportJob, rows: list[dict[str, Any]]) -> tuple[list[str],
     with_default = [(c.name, c.nullable, c.default) for c in job.model.__table__.columns
                     if c.default is not None and not c.primary_key]
     first = rows[0].keys()
-    uniform = all(rec.keys() == first for rec in rows)
+    # every row has exactly the first row's cells: all the same size and no other key among them (checked in C)
+    uniform = set(map(len, rows)) == {len(first)} and len(set().union(*rows)) == len(first)
     if uniform:  # the usual case: every row has the same cells; transposed in C, not looked up cell by cell
         names = list(first)
         pick = itemgetter(*names)
