@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -353,17 +353,22 @@ def generate(scale: float = 1.0, seed: int = 42, today: dt.date | None = None) -
     return data
 
 
+def _pick(rng: np.random.Generator, seq: Sequence[str]) -> str:
+    """`rng.choice(seq)` without converting seq to an array each call (≈ 10× faster; the same draw, the same stream)."""
+    return seq[int(rng.integers(0, len(seq), dtype=np.int64))]
+
+
 def _compound_name(rng: np.random.Generator, code: str, year: int, used: set[str]) -> str:
     for _ in range(100):
         if year < 1995 and rng.random() < 0.5:
             name = f"钢{int(rng.integers(1, 60))}号街坊"
         else:
-            name = f"{rng.choice(NAME_HEADS)}{rng.choice(NAME_TAILS)}"
+            name = f"{_pick(rng, NAME_HEADS)}{_pick(rng, NAME_TAILS)}"
         if name not in used:
             used.add(name)
             return name
     n = len(used)
-    name = f"{rng.choice(NAME_HEADS)}{rng.choice(NAME_TAILS)}{n}期"
+    name = f"{_pick(rng, NAME_HEADS)}{_pick(rng, NAME_TAILS)}{n}期"
     used.add(name)
     return name
 

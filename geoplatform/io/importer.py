@@ -152,8 +152,14 @@ def _refuse_nul(job: ImportJob) -> None:
         col = t.frame[c]
         if col.dtype != object:
             continue
+        values = col.to_numpy()
+        try:  # the usual column (text and blanks): one scan in C; only a column holding a NUL is looked at per cell
+            if NUL not in "".join(filter(None, values)):
+                continue
+        except TypeError:  # numbers, lists or dicts among the cells: per cell
+            pass
         flagged = np.fromiter(((NUL in v) if type(v) is str else isinstance(v, dict | list) and has_nul(v)
-                               for v in col.to_numpy()), dtype=bool, count=len(col))
+                               for v in values), dtype=bool, count=len(col))
         for i in np.flatnonzero(flagged):
             job.r.error(t.where(int(i), str(c)), "import.text.nul")
             job.ok_rows[i] = False

@@ -58,6 +58,7 @@ class ImportJob:
         self.col_of: dict[str, str] = {}  # field → file column
         self.geom_cols: list[str] = []  # the geometry columns a write sets
         self.new_firms: list[str] = []  # firms a `company` column names that the registry lacks (added on write)
+        self.bulk = False  # PostGIS: the new rows were written with keys and indexes checked/built set-wise
 
     def option(self, name: str) -> Message:
         """How the user asks for an option where they are (`--upsert` / tick “更新已有小区”)."""

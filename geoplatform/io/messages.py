@@ -420,6 +420,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                        "“Sheet”", "工作簿中有 {n} 个含数据的工作表（{names}）：请在表单“工作表”中填写其一"),
     "import.geom.invalid.web": ("invalid geometry: {reason} (fix it, or tick “Repair invalid geometries” to apply "
                                 "make_valid)", "几何无效：{reason}（请修正，或勾选“自动修复无效几何”后重新检查）"),
+    "import.reference.gone": ("{value!r} is no longer in {table} (removed by another user while the file was checked); "
+                              "nothing was imported", "「{value}」已不在 {table} 中（检查文件期间被其他用户删除），未导入任何数据"),
     "import.db.refused": ("the database refused the rows ({detail}); the transaction was rolled back",
                           "数据库拒绝写入这些记录（{detail}），事务已回滚"),
 }
