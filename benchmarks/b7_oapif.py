@@ -158,19 +158,7 @@ def run(env: Env, floor: bool = True) -> list[Result]:
         _ogr2ogr(ours_out, f"OAPIF:{url}", "buildings", userpwd)  # untimed: per-revision work, first requests
         _ogr2ogr(peer_out, str(export), "building")
         n = verify(ours_out, peer_out)
-        cpu: dict[str, list[float]] = {"client": [], "server": [], "peer": []}
-
-        def ours() -> None:
-            c0, s0 = _children_cpu(), time.process_time()
-            _ogr2ogr(ours_out, f"OAPIF:{url}", "buildings", userpwd)
-            cpu["client"].append(_children_cpu() - c0)
-            cpu["server"].append(time.process_time() - s0)
-
-        def peer() -> None:
-            c0 = _children_cpu()
-            _ogr2ogr(peer_out, str(export), "building")
-            cpu["peer"].append(_children_cpu() - c0)
-
+        cpu, ours, peer = _copies(ours_out, f"OAPIF:{url}", userpwd, peer_out, export)
         t_o, t_p = alternate(ours, peer, env.repeats, before=_clear_server_caches)
         if floor:
             floor_row = _floor(env, url, userpwd, work, peer_out, export, n)
@@ -188,6 +176,25 @@ def run(env: Env, floor: bool = True) -> list[Result]:
                    extra={"cpu": med})] + ([floor_row] if floor else [])
 
 
+def _copies(out: Path, source: str, userpwd: str, peer_out: Path, export: Path):  # noqa: ANN202
+    """(cpu, ours, peer): the OAPIF copy and the GeoPackage copy as timed callables recording their CPU seconds
+    (client = ogr2ogr, server = this process) into cpu."""
+    cpu: dict[str, list[float]] = {"client": [], "server": [], "peer": []}
+
+    def ours() -> None:
+        c0, s0 = _children_cpu(), time.process_time()
+        _ogr2ogr(out, source, "buildings", userpwd)
+        cpu["client"].append(_children_cpu() - c0)
+        cpu["server"].append(time.process_time() - s0)
+
+    def peer() -> None:
+        c0 = _children_cpu()
+        _ogr2ogr(peer_out, str(export), "building")
+        cpu["peer"].append(_children_cpu() - c0)
+
+    return cpu, ours, peer
+
+
 def _floor(env: Env, url: str, userpwd: str, work: Path, peer_out: Path, export: Path, n: int) -> Result:
     """The floor row: the answers of one copy recorded through `Replay`, then copies from memory vs the peer."""
     replay = Replay(url)
@@ -197,19 +204,7 @@ def _floor(env: Env, url: str, userpwd: str, work: Path, peer_out: Path, export:
         _ogr2ogr(floor_out, source, "buildings", userpwd)  # records
         replay.recording = False
         check(verify(floor_out, peer_out) == n, "B7: the replayed copy differs")
-        floor_cpu: dict[str, list[float]] = {"client": [], "server": [], "peer": []}
-
-        def replayed() -> None:
-            c0, s0 = _children_cpu(), time.process_time()
-            _ogr2ogr(floor_out, source, "buildings", userpwd)
-            floor_cpu["client"].append(_children_cpu() - c0)
-            floor_cpu["server"].append(time.process_time() - s0)
-
-        def floor_peer() -> None:
-            c0 = _children_cpu()
-            _ogr2ogr(peer_out, str(export), "building")
-            floor_cpu["peer"].append(_children_cpu() - c0)
-
+        floor_cpu, replayed, floor_peer = _copies(floor_out, source, userpwd, peer_out, export)
         t_f, t_fp = alternate(replayed, floor_peer, env.repeats)
         pages = sum(1 for k in replay.answers if "/items" in k)
         megabytes = sum(len(a[2]) for a in replay.answers.values()) / 1e6
