@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from geoplatform.context import Context
 from geoplatform.db import make_engine
-from tests.support import entry_points, route_builders, shared
+from tests.support import entry_points, hookimpls, jinja_templates, route_builders, shared
 from tests.support.templates import BACKENDS, DEMO, MIGRATED, Template, copy
 
 __all__ = ["BACKENDS", "_copy_url", "_demo_data", "_fresh_url"]
@@ -38,6 +38,8 @@ def _cheap_password_hashing() -> None:
 _cheap_password_hashing()
 route_builders.install()  # werkzeug's URL builders compiled once per process, not per app (tests/support/route_builders.py)
 entry_points.install()  # installed entry points read once per process, not per plugin manager (tests/support/entry_points.py)
+hookimpls.install()  # a plugin module's hook implementations found once per process (tests/support/hookimpls.py)
+jinja_templates.install()  # Jinja templates compiled once per process, not per app (tests/support/jinja_templates.py)
 
 
 def pytest_configure(config: pytest.Config) -> None:

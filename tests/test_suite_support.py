@@ -128,3 +128,57 @@ def test_entry_points_read_once_per_process_are_what_importlib_reads(monkeypatch
         assert pluginmanager.declared_entry_points(group) == with_cache, group
         monkeypatch.undo()
         assert with_cache and all(d.dist for d in with_cache), group
+
+
+def test_templates_compiled_once_per_process_are_what_jinja_compiles(tmp_path) -> None:  # noqa: ANN001
+    """tests/support/jinja_templates.py: a second app loads every template from the shared bytecode cache, and
+    the code it gets is the code Jinja compiles afresh from the template's source."""
+    from tests.support import jinja_templates
+    from web.app import create_app
+
+    ctx = Context.create(f"sqlite:///{tmp_path / 'none.sqlite'}")
+    first, second = create_app(ctx), create_app(ctx)
+    names = [n for n in first.jinja_env.list_templates() if n.endswith(".html")]
+    assert len(names) > 20
+    for name in names:
+        first.jinja_env.get_template(name)
+    hits = jinja_templates.CACHE.hits
+    for name in names:
+        env = second.jinja_env
+        assert env.bytecode_cache is jinja_templates.CACHE  # installed by tests/conftest.py
+        source, filename, _ = env.loader.get_source(env, name)
+        cached = env.get_template(name)
+        fresh: dict = {"environment": env, "__file__": filename}
+        exec(env.compile(source, name, filename), fresh)  # noqa: S102 - Jinja's own compiled template module
+        assert cached.root_render_func.__code__ == fresh["root"].__code__, name
+        assert {b: f.__code__ for b, f in cached.blocks.items()} == {b: f.__code__ for b, f in fresh["blocks"].items()}
+    assert jinja_templates.CACHE.hits - hits >= len(names)  # every template of the second app came from the cache
+
+
+def test_hookimpls_found_once_per_process_register_what_pluggy_finds(monkeypatch) -> None:  # noqa: ANN001
+    """tests/support/hookimpls.py: a plugin manager built with the per-process answers has the same hook
+    implementations (plugin, function, options, order) as one built by pluggy alone, and a hook function swapped
+    on a module is seen."""
+    from geoplatform import pluginmanager
+    from geoplatform.hookspecs import hookimpl
+    from tests.support import hookimpls
+
+    def impls(pm) -> dict:  # noqa: ANN001
+        return {name: [(i.plugin_name, i.function, sorted(i.opts.items())) for i in caller.get_hookimpls()]
+                for name, caller in vars(pm.hook).items() if hasattr(caller, "get_hookimpls")}
+
+    cached = impls(pluginmanager.build_plugin_manager())
+    assert impls(pluginmanager.build_plugin_manager()) == cached  # second build: from the remembered answers
+    hookimpls.uninstall()
+    try:
+        assert impls(pluginmanager.build_plugin_manager()) == cached
+    finally:
+        hookimpls.install()
+    assert sum(len(v) for v in cached.values()) > 50
+    import plugins.coverage as module
+
+    original = module.compute_compound_attributes
+    swapped = hookimpl(lambda context, compounds: None)
+    monkeypatch.setattr(module, "compute_compound_attributes", swapped)
+    found = impls(pluginmanager.build_plugin_manager())["compute_compound_attributes"]
+    assert any(f is swapped for _, f, _ in found) and not any(f is original for _, f, _ in found)
