@@ -1,5 +1,5 @@
 """A disabled plugin leaves nothing behind (issue 16): no route, command, layer, panel, section, menu entry,
-basemap or exporter — checked for every built-in plugin on the web demo of both databases.
+basemap or exporter — checked for every built-in plugin on the web fixtures (scale-0.1 demo) of both databases.
 
 What a plugin contributes is asked of the plugin itself (its hook implementations, with everything
 enabled); the same things must then be absent from an app and a CLI built with
@@ -10,6 +10,7 @@ policy: disabling it leaves nobody allowed to do anything the other plugins do n
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from typing import Any
 
 import click
@@ -18,7 +19,21 @@ from flask import g
 
 from geoplatform.context import Context
 from geoplatform.principal import Principal
-from tests.web.conftest import web_demo  # noqa: F401  (the web demo per backend)
+from tests.conftest import BACKENDS
+from tests.support.templates import Template, copy, demo_template
+from tests.support.webdemo import WebDemo, add_web_fixtures
+
+# The web test fixtures on the scale-0.1 demo (the security tests' base): what a plugin contributes does not
+# depend on how many compounds there are, and every app with a plugin disabled computes the demo's figures
+# from scratch (≈ 1 s per app on the scale-1 demo).
+SMALL_WEB_DEMO = Template("webdemo-0.1-7", lambda url: asdict(add_web_fixtures(url)), demo_template(0.1, 7))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def web_demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> WebDemo:
+    """The web fixtures (tokens, sample street) on a copy of the scale-0.1 demo, per backend."""
+    url, facts = copy(SMALL_WEB_DEMO, request.param, tmp_path_factory.mktemp("db"))
+    return WebDemo(**{**facts, "url": url})
 
 BUILTINS = ("coverage", "handover", "charging", "takeover", "bundling", "basemaps")
 ADMIN = Principal(name="web_admin", role="admin")
