@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -19,6 +20,7 @@ from geoplatform import backup
 from geoplatform import models as m
 from geoplatform.db import make_engine, session_scope
 from tests.security.conftest import compound_row, new_token, pick_compounds
+from tests.support.pausing_child import PausingChild
 
 THREADS = 4
 ROUNDS = 12
@@ -117,87 +119,16 @@ def test_four_concurrent_writers_never_see_database_is_locked(ctx, db_url) -> No
         assert s.scalar(select(func.count()).select_from(m.AuditEvent)) == THREADS * 25
 
 
-# The child under test: `geoplatform …` whose run stops dead at a chosen point, so that SIGKILL lands exactly there
-# whatever the machine's speed. It watches its own stderr for MARKER (a stage line of the CLI); from then on it
-# lets AFTER more SQL statements through and pauses before the next one (AFTER = 0: at the marker itself),
-# announcing PAUSED on stderr. A run that never reaches that statement simply finishes (and commits).
-_PAUSING_CHILD = r"""
-import os, sys, time
-marker, after = os.environ["GP_TEST_PAUSE_ON"], int(os.environ["GP_TEST_PAUSE_AFTER"])
-real, state = sys.stderr, {"armed": False, "left": after}
-
-def pause():
-    real.write("\n@@PAUSED@@\n")
-    real.flush()
-    time.sleep(600)  # the test kills us long before
-    os._exit(3)
-
-class Watched:
-    def __init__(self, stream):
-        self._stream = stream
-    def write(self, text):
-        n = self._stream.write(text)
-        self._stream.flush()
-        if not state["armed"] and isinstance(text, str) and marker in text:
-            state["armed"] = True
-            if state["left"] <= 0:
-                pause()
-        return n
-    def __getattr__(self, name):
-        return getattr(self._stream, name)
-
-sys.stderr = Watched(real)
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-
-@event.listens_for(Engine, "before_cursor_execute")
-def _statement(*args):
-    if state["armed"]:
-        if state["left"] <= 0:
-            pause()
-        state["left"] -= 1
-
-if os.environ.get("GP_TEST_CHUNK"):  # smaller write chunks: the same stages and kills on a smaller file
-    import geoplatform.io.writer
-    geoplatform.io.writer.CHUNK = int(os.environ["GP_TEST_CHUNK"])
-
-from geoplatform.cli import main
-main(sys.argv[1:])
-"""
-PAUSED = "@@PAUSED@@"
-
-
-def _geoplatform(db_url: str, *args: str, pause_on: str, after: int = 0, chunk: int | None = None) -> subprocess.Popen:
+def _geoplatform(db_url: str, tmp_path: Path, *args: str, pause_on: str, after: int = 0,
+                 chunk: int | None = None) -> PausingChild:
     """`geoplatform ARGS` in a child process that pauses `after` SQL statements past the stderr line `pause_on`
-    (`chunk`: the importer's write chunk in the child instead of geoplatform.store.CHUNK)."""
-    env = {**os.environ, "GEOPLATFORM_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1",
-           "GP_TEST_PAUSE_ON": pause_on, "GP_TEST_PAUSE_AFTER": str(after), "GP_TEST_CHUNK": str(chunk or "")}
-    return subprocess.Popen([sys.executable, "-c", _PAUSING_CHILD, *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+    (`chunk`: the importer's write chunk in the child instead of geoplatform.io.writer.CHUNK); see
+    tests/support/pausing_child.py."""
+    log = tmp_path / f"child-{next(_CHILDREN)}.stderr"
+    return PausingChild(db_url, list(args), log, pause_on, after=after, chunk=chunk)
 
 
-def _kill_when_paused(proc: subprocess.Popen, timeout: float = 600) -> tuple[bool, str]:
-    """Read stderr until the child pauses (then SIGKILL it) or ends by itself; returns (killed, what it wrote)."""
-    lines: list[str] = []
-    paused = threading.Event()
-
-    def reader() -> None:
-        for line in proc.stderr:
-            lines.append(line)
-            if PAUSED in line:
-                paused.set()
-
-    t = threading.Thread(target=reader, daemon=True)
-    t.start()
-    while not paused.is_set() and proc.poll() is None and timeout > 0:
-        paused.wait(0.05)
-        timeout -= 0.05
-    killed = paused.is_set()
-    if killed or proc.poll() is None:  # paused (or hung past the timeout): kill -9 where it stands
-        proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
-    t.join(timeout=10)
-    return killed, "".join(lines)
+_CHILDREN = itertools.count()
 
 
 def _counts(engine: Any) -> dict[str, int]:
@@ -211,7 +142,7 @@ KILL_SCALE = 0.1  # the demo the kills interrupt: every table has rows (a scale-
 
 
 @pytest.mark.slow
-def test_kill_9_during_demo_load_leaves_the_database_exactly_as_before(ctx, db_url, cli_run) -> None:  # noqa: ANN001
+def test_kill_9_during_demo_load_leaves_the_database_exactly_as_before(ctx, db_url, cli_run, tmp_path) -> None:  # noqa: ANN001
     """SIGKILL inside the demo's single transaction: the database is byte-for-byte as before.
 
     The child stops at a progress line (or a few statements past it) and is killed there, whatever the
@@ -229,8 +160,9 @@ def test_kill_9_during_demo_load_leaves_the_database_exactly_as_before(ctx, db_u
     # pause points: right after the compounds (buildings, garages and handovers still to write), and a few
     # statements past the buildings and the garages (a load that runs out of statements first commits whole)
     for marker, after in (("  building:", rng.randint(0, 3)), ("  compound:", 0), ("  garage:", rng.randint(0, 3))):
-        proc = _geoplatform(db_url, "demo", "--scale", str(KILL_SCALE), "--seed", "9", pause_on=marker, after=after)
-        killed, seen = _kill_when_paused(proc)
+        proc = _geoplatform(db_url, tmp_path, "demo", "--scale", str(KILL_SCALE), "--seed", "9", pause_on=marker,
+                            after=after)
+        killed, seen = proc.kill_when_paused()
         assert marker in seen  # the load had started writing
         if killed:
             assert proc.returncode == -signal.SIGKILL
@@ -292,8 +224,9 @@ def test_kill_9_during_import_leaves_the_database_exactly_as_before(ctx, db_url,
         prefix = f"KILL{k}"
         big = tmp_path / f"buildings{k}.geojson"
         _buildings_file(big, n, prefix)
-        proc = _geoplatform(db_url, "import", "buildings", str(big), pause_on=marker, after=after, chunk=KILL_CHUNK)
-        killed, seen = _kill_when_paused(proc)
+        proc = _geoplatform(db_url, tmp_path, "import", "buildings", str(big), pause_on=marker, after=after,
+                            chunk=KILL_CHUNK)
+        killed, seen = proc.kill_when_paused()
         assert marker in seen, seen[-500:]
         if killed:
             assert backup.checksum(ctx.engine) == before, (marker, after)
