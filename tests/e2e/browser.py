@@ -44,7 +44,7 @@ def until(page, condition: Callable[[], object], timeout: float = TIMEOUT_S) -> 
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting for the page")
-        page.wait_for_timeout(100)
+        page.wait_for_timeout(50)
 
 
 def _closed_port() -> int:
@@ -80,6 +80,35 @@ def offline_context(browser, record: dict[str, list], **options: Any):  # noqa: 
 
     ctx.on("request", seen)
     return ctx
+
+
+class Traffic:
+    """The page's requests in flight (Playwright's request events), for `settle`."""
+
+    def __init__(self, page) -> None:  # noqa: ANN001
+        self.inflight: set = set()
+        self.last = time.monotonic()
+        page.on("request", self._start)
+        page.on("requestfinished", self._end)
+        page.on("requestfailed", self._end)
+
+    def _start(self, request) -> None:  # noqa: ANN001
+        self.inflight.add(request)
+        self.last = time.monotonic()
+
+    def _end(self, request) -> None:  # noqa: ANN001
+        self.inflight.discard(request)
+        self.last = time.monotonic()
+
+
+QUIET_S = 0.2  # no request in flight for this long: the page has settled (Playwright's "networkidle" waits 0.5 s)
+
+
+def settle(page, traffic: Traffic, timeout: float = TIMEOUT_S) -> None:  # noqa: ANN001
+    """Until the page has loaded and no request has been in flight for QUIET_S — what `networkidle` waits for,
+    with a shorter quiet window (the pages' own readiness flags are waited for by the callers)."""
+    page.wait_for_load_state("load")
+    until(page, lambda: not traffic.inflight and time.monotonic() - traffic.last >= QUIET_S, timeout)
 
 
 def watched_page(ctx, record: dict[str, list]):  # noqa: ANN001, ANN201

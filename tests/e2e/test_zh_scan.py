@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from geoplatform import models as m
-from tests.e2e.browser import ARTIFACTS, offline_context, wait_for, watched_page
+from tests.e2e.browser import ARTIFACTS, Traffic, offline_context, settle, wait_for, watched_page
 from tests.e2e.ws_role_helpers import role_server  # noqa: F401
 from tests.web.ws_role_fixtures import role_ctx, role_demo  # noqa: F401
 
@@ -86,6 +86,7 @@ def test_every_menu_page_is_chinese_offline(browser, role_server, role_demo, rol
     ctx = offline_context(browser, record, viewport={"width": 1440, "height": 900}, locale="zh-CN")
     try:
         page = watched_page(ctx, record)
+        traffic = Traffic(page)
         leaving = {"now": False}  # a request the browser cancels because we go to the next page is no failure
 
         def on_failed(r) -> None:  # noqa: ANN001
@@ -99,7 +100,7 @@ def test_every_menu_page_is_chinese_offline(browser, role_server, role_demo, rol
         page.fill("input[name=password]", role_demo.password)
         leaving["now"] = True
         page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
+        settle(page, traffic)
         leaving["now"] = False
         with role_ctx.session(readonly=True) as s:
             cid = s.scalar(select(m.Compound.id).where(m.Compound.street_code == role_demo.street)
@@ -112,7 +113,7 @@ def test_every_menu_page_is_chinese_offline(browser, role_server, role_demo, rol
         leaving["now"] = True
         page.goto(f"{role_server}/")  # the map page lists the whole menu (a page leaves itself out)
         leaving["now"] = False
-        page.wait_for_load_state("networkidle")
+        settle(page, traffic)
         menu = _pages(page, role_server)
         for path in ["/", f"/compounds/{cid}", landing, *menu]:
             if path in visited:
@@ -121,7 +122,7 @@ def test_every_menu_page_is_chinese_offline(browser, role_server, role_demo, rol
             leaving["now"] = True
             page.goto(f"{role_server}{path}")
             leaving["now"] = False
-            page.wait_for_load_state("networkidle")
+            settle(page, traffic)
             wait_for(page, "document.readyState === 'complete' && document.body.dataset.wsLoading !== '1'")
             text = page.evaluate(TEXT_JS)
             data = set(page.evaluate(DATA_JS)) | stored
