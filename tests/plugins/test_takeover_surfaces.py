@@ -9,24 +9,25 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plugins.test_takeover_db import _small_demo
+from tests.conftest import BACKENDS
+from tests.plugins.test_takeover_web import WEB
+from tests.support.templates import copy
 
 BAD = [("max", "100000"), ("budget", "nan"), ("max", "99999999999999999999"), ("min", "1e400"),
        ("per_street_max", "0"), ("contiguity_weight", "-1"), ("min", "abc")]
 
 
-@pytest.fixture
-def tk(ctx, db_url):  # noqa: ANN001, ANN201
-    """(test client, state company headers, db url) on the small takeover demo."""
-    from geoplatform import auth as accounts
-    from geoplatform import demo
+@pytest.fixture(scope="module", params=BACKENDS)
+def tk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """(test client, state company headers, db url) on a copy of the small takeover demo with its accounts, shared
+    by this module's tests: each one sends refused or infeasible parameters, which write nothing."""
+    from geoplatform.context import Context
     from web.app import create_app
 
-    with ctx.session() as s:
-        demo.load(s, _small_demo())
-        accounts.add_user(s, "co", "state_company", "correct-horse-battery")
-        headers = {"Authorization": f"Bearer {accounts.new_token(s, 'co')}"}
-    return create_app(ctx, settings={"TESTING": True}).test_client(), headers, db_url
+    url, tokens = copy(WEB, request.param, tmp_path_factory.mktemp("db"))
+    ctx = Context.create(url)
+    yield create_app(ctx, settings={"TESTING": True}).test_client(), tokens["co"], url
+    ctx.engine.dispose()
 
 
 @pytest.mark.parametrize(("field", "value"), BAD)
