@@ -809,8 +809,11 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
     starts = np.flatnonzero(_firsts(allp.o))
     ends = np.r_[starts[1:], len(allp.o)]
     pick = np.full(n_o, -1, dtype=np.intp)  # per orphan row: its chosen pair (position in allp)
-    for group in pd.unique(comp[rows]):
-        at = np.flatnonzero(comp[rows] == group)
+    group_of = comp[rows]
+    by_group = np.argsort(group_of, kind="stable")  # each group's rows together, in row order (groups are independent)
+    bounds = np.flatnonzero(np.r_[True, group_of[by_group][1:] != group_of[by_group][:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # not a scan of every row per group: quadratic at scale
+        at = by_group[a:b]
         members = rows[at]
         cands = [np.arange(a, b) for a, b in zip(starts[at], ends[at], strict=True)]  # best-ranked first
         if np.prod([float(len(x)) for x in cands]) <= EXACT_MAX_ASSIGNMENTS:
