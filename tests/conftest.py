@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from geoplatform.context import Context
 from geoplatform.db import make_engine
-from tests.support import entry_points, hookimpls, jinja_templates, route_builders, shared
+from tests.support import entry_points, gc_freeze, hookimpls, jinja_templates, route_builders, shared
 from tests.support.templates import BACKENDS, DEMO, MIGRATED, Template, copy
 
 __all__ = ["BACKENDS", "_copy_url", "_demo_data", "_fresh_url"]
@@ -62,6 +62,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _RUN_DIR = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_logfinish(nodeid: str, location: tuple) -> None:
+    """After each test: collect its garbage and freeze the survivors (tests/support/gc_freeze.py)."""
+    gc_freeze.after_test()
 
 # Tests that use one of these fixtures share it through an xdist group, so that `--dist loadgroup` (.ci/test)
 # runs them on one worker and the expensive session fixture is set up once per run instead of once per worker.
