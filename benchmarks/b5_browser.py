@@ -24,6 +24,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 RENDERED = ("window.gp && document.body.dataset.gpLoading === '0' && gp.tilesPending() === 0"
             " && (gp.compoundTotal() > 0 || gp.tilesDrawn() > 0)")
 TARGET = 1.2
+WARMUP_TIMEOUT = 1800.0  # s: the untimed first visit, on which a fresh server computes every compound's attributes
 TILED_THRESHOLD = 5000  # below the 10× compounds (10,247) and buildings, above every 1× layer but buildings (10,134)
 
 
@@ -55,7 +56,7 @@ def serve(env: Env, threshold: int | None = None) -> tuple[str, Any]:
     return f"http://127.0.0.1:{srv.effective_port}", srv
 
 
-def visit(browser: Any, base: str) -> tuple[float, int, int, int]:
+def visit(browser: Any, base: str, timeout: float = 120.0) -> tuple[float, int, int, int]:
     """Log in as `viewer`, then load the map with a cold browser cache: (seconds to render, bytes, compounds
     counted on the map, tiled layers on).
 
@@ -81,7 +82,7 @@ def visit(browser: Any, base: str) -> tuple[float, int, int, int]:
     http.clear_response_cache()  # the server's response cache is cold too
     t0 = time.perf_counter()
     page.goto(base + "/", wait_until="commit")
-    _wait(page, RENDERED)
+    _wait(page, RENDERED, timeout)
     seconds = time.perf_counter() - t0
     page.wait_for_load_state("networkidle")  # the first view's requests have all settled
     total = sum(received)
@@ -92,16 +93,17 @@ def visit(browser: Any, base: str) -> tuple[float, int, int, int]:
     return seconds, total, shown, tiled
 
 
-def measure(env: Env, browser: Any, repeats: int, threshold: int | None = None) -> tuple[float, int, int, int]:
-    """Median render time and bytes over `repeats` cold visits (after one warm-up visit); compounds, tiled layers."""
+def measure(env: Env, browser: Any, repeats: int, threshold: int | None = None) -> tuple[float, int, int, int, float]:
+    """Median render time and bytes over `repeats` cold visits (after one warm-up visit, up to WARMUP_TIMEOUT: at
+    100× a fresh server's first view takes minutes); compounds, tiled layers, the warm-up visit's seconds."""
     base, srv = serve(env, threshold)
     try:
-        visit(browser, base)
+        warm = visit(browser, base, WARMUP_TIMEOUT)[0]
         runs = [visit(browser, base) for _ in range(repeats)]
     finally:
         srv.close()
     return (statistics.median(r[0] for r in runs), int(statistics.median(r[1] for r in runs)),
-            runs[-1][2], runs[-1][3])
+            runs[-1][2], runs[-1][3], warm)
 
 
 def run(small: Env, large: Env) -> list[Result]:
@@ -115,9 +117,9 @@ def run(small: Env, large: Env) -> list[Result]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            t1, b1, n1, _ = measure(small, browser, repeats)
-            t10, b10, n10, k10 = measure(large, browser, repeats)
-            tt, bt, nt, kt = measure(large, browser, repeats, TILED_THRESHOLD)
+            t1, b1, n1, _, w1 = measure(small, browser, repeats)
+            t10, b10, n10, k10, w10 = measure(large, browser, repeats)
+            tt, bt, nt, kt, _ = measure(large, browser, repeats, TILED_THRESHOLD)
         finally:
             browser.close()
     check(n1 > 0 and n10 > 0, "B5: the map showed no compounds")
@@ -132,7 +134,8 @@ def run(small: Env, large: Env) -> list[Result]:
     tnote = f"the {large.scale:g}× server's tile threshold lowered to {TILED_THRESHOLD:,} features (100×'s tiled page)"
     return [Result("B5 map page: time to first render", large.scale, large.backend, f"{large.scale:g}× demo",
                    f"{small.scale:g}× demo", t10, t1, f"≤ {TARGET}× ({label})", t10 / t1 <= TARGET, size,
-                   note=f"{t10:.2f} s vs {t1:.2f} s, cold browser and server caches, median of {repeats}"),
+                   note=f"{t10:.2f} s vs {t1:.2f} s, cold browser and server caches, median of {repeats}; "
+                        f"a fresh server's first view (untimed warm-up): {w10:.1f} s vs {w1:.1f} s"),
             Result("B5 map page: bytes transferred", large.scale, large.backend, f"{large.scale:g}× demo (bytes)",
                    f"{small.scale:g}× demo (bytes)", b10, b1, f"≤ {TARGET}× ({label})", b10 / b1 <= TARGET,
                    f"{b10 / 1e3:.0f} kB vs {b1 / 1e3:.0f} kB", note="headers + encoded bodies of every response of the first view (CDP)"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import os
+import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +67,42 @@ def postgis_url(admin: str, scale: float) -> str:
     from tests.support.postgis import create_database
 
     return create_database(admin, f"bench_{str(scale).replace('.', '_')}")
+
+
+CACHE_DIR = Path(os.environ.get("GEOPLATFORM_BENCH_CACHE", Path.home() / ".cache" / "geoplatform-bench"))
+
+
+def demo_key(scale: float, seed: int, today: dt.date) -> str:
+    """The cache name of a generated demo: scale, seed, the day its dates are relative to, and a hash of the code that
+    generates it (geoplatform/demo.py and the reference data it draws on): a change to either is a new key."""
+    from geoplatform import demo, reference
+
+    h = hashlib.sha256()
+    for mod in (demo, reference):
+        h.update(Path(mod.__file__).read_bytes())
+    return f"demo-{scale:g}-{seed}-{today.isoformat()}-{h.hexdigest()[:16]}.pickle"
+
+
+def demo_data(scale: float, seed: int = 42, cache: Path | None = CACHE_DIR) -> tuple[Any, float, bool]:
+    """demo.generate(scale, seed), from the pickle cache when it holds this key (`cache` None: always generate);
+    returns (data, seconds taken, whether it came from the cache). A new generation is written to the cache."""
+    from geoplatform import demo
+
+    today = dt.date.today()
+    t0 = time.perf_counter()
+    path = cache / demo_key(scale, seed, today) if cache is not None else None
+    if path is not None and path.exists():
+        with path.open("rb") as f:
+            return pickle.load(f), time.perf_counter() - t0, True  # noqa: S301  (our own cache file)
+    data = demo.generate(scale=scale, seed=seed, today=today)
+    secs = time.perf_counter() - t0
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)  # whole or absent: a run stopped while writing leaves no half file under the key
+    return data, secs, False
 
 
 def build(url: str, data: Any) -> float:

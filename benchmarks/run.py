@@ -1,7 +1,8 @@
 """Run every benchmark on the demo ladder and write benchmarks/RESULTS.md.
 
     .venv/bin/python -m benchmarks.run [--scales 1,10] [--repeats 5] [--backends sqlite,postgis] [--only B1,B4]
-                                       [--background-load N]
+                                       [--background-load N] [--demo-cache DIR|none]
+    (generated demos are pickled in --demo-cache, default ~/.cache/geoplatform-bench, so a 100× run generates once)
     (B7, `ogr2ogr` through /ogc vs from a GeoPackage, needs GDAL's `ogr2ogr` on the PATH; B8, 20 readers with and
     without one writer, takes ≈ 3 minutes per database: B8_PHASE_S and B8_ROUNDS set its phases)
 
@@ -56,12 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="B1,B2,B3,B4,B5,B6,B7,B8,B9", help="benchmarks to run")
     ap.add_argument("--output", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--workdir", default=None, help="where the databases and files go (default: a temp dir)")
+    ap.add_argument("--demo-cache", default=str(envmod.CACHE_DIR), metavar="DIR",
+                    help="where generated demos are pickled, keyed by scale, seed, day and a hash of geoplatform/demo.py "
+                         "(default: %(default)s; 'none': generate every time)")
     ap.add_argument("--background-load", type=int, default=0, metavar="N",
                     help="run N CPU-bound processes for the whole run (started and stopped here; in the report)")
     args = ap.parse_args(argv)
     scales = [float(s) for s in args.scales.split(",") if s]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     only = {b.strip().upper() for b in args.only.split(",")}
+    cache = None if args.demo_cache.lower() == "none" else Path(args.demo_cache).expanduser()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="geoplatform-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("GEOPLATFORM_INSTANCE", str(workdir / "instance"))
@@ -73,8 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     load = BackgroundLoad(args.background_load)
     if "postgis" in backends:
         admin, cluster = envmod.postgis_admin()
-    from geoplatform import demo
-
     envs: dict[tuple[str, float], envmod.Env] = {}
     results: list[Result] = []
     builds: list[str] = []
@@ -82,14 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         load.start()
         for scale in scales:
-            t0 = time.perf_counter()
-            data = demo.generate(scale=scale, seed=42)
-            builds.append(f"scale {scale:g}: generated in {time.perf_counter() - t0:.1f} s "
-                          f"({len(data.tables['compound']):,} compounds, {len(data.tables['building']):,} buildings)")
+            data, secs, cached = envmod.demo_data(scale, 42, cache)
+            builds.append(f"scale {scale:g}: {'read from the cache' if cached else 'generated'} in {secs:.1f} s "
+                          f"({len(data.tables['compound']):,} compounds, {len(data.tables['building']):,} buildings; "
+                          f"load {os.getloadavg()[0]:.1f})")
+            print(builds[-1], file=sys.stderr, flush=True)
             for backend in backends:
                 url = envmod.sqlite_url(workdir, scale) if backend == "sqlite" else envmod.postgis_url(admin, scale)
                 secs = envmod.build(url, data)
-                builds.append(f"scale {scale:g} {backend}: loaded in {secs:.1f} s")
+                builds.append(f"scale {scale:g} {backend}: loaded in {secs:.1f} s (load {os.getloadavg()[0]:.1f})")
                 print(builds[-1], file=sys.stderr, flush=True)
                 envs[(backend, scale)] = envmod.Env(backend, scale, url, workdir, args.repeats, data)
                 urls[backend] = url

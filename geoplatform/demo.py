@@ -506,6 +506,7 @@ def load(session: Session, data: DemoData, progress: Callable[[str, int], None] 
 
     The records of concern modules (geoplatform/models/<concern>.py) are cleared first, dependants before
     what they refer to; plugins add their own demo records afterwards through `extend` (hook `load_demo`).
+    SpatiaLite: bulk INSERTs (the spatial index filled once); PostGIS: COPY and set-wise keys (`_load_postgis`).
     """
     for table in reversed(m.metadata.sorted_tables):
         if table.name not in KEEP_TABLES and table.name not in CORE_TABLES:
@@ -517,6 +518,8 @@ def load(session: Session, data: DemoData, progress: Callable[[str, int], None] 
     for table in ("compound", "community", "property_company", "barrier", "street", "district"):
         session.execute(delete(_model(table)))
     counts: dict[str, int] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        return _load_postgis(session, data, counts, progress)
     for table in ("district", "street", "community", "property_company", "barrier", "compound", "building", "garage"):
         counts[table] = insert_records(session, table, data.tables.get(table, []))
         if progress:
@@ -536,6 +539,33 @@ def load(session: Session, data: DemoData, progress: Callable[[str, int], None] 
     session.flush()
     counts["handover"] = len(handovers)
     counts["ledger_item"] = sum(len(items) for _, items in ledgers)
+    return counts
+
+
+def _load_postgis(session: Session, data: DemoData, counts: dict[str, int],
+                  progress: Callable[[str, int], None] | None) -> dict[str, int]:
+    """PostGIS: every table written by COPY through the importer's write path (`geoplatform.io.writer.copy_records`:
+    the tables are empty, so the big ones take the set-wise key and index path of `geoplatform.io.bulk`), in the
+    caller's transaction. The handovers get their ids from their sequence first (one statement) so that their ledger
+    items can name them."""
+    from geoplatform.io.writer import copy_records
+
+    for table in ("district", "street", "community", "property_company", "barrier", "compound", "building", "garage"):
+        counts[table] = copy_records(session, table, data.tables.get(table, []))
+        if progress:
+            progress(table, counts[table])
+    handovers = data.tables.get("handover", [])
+    ids = session.connection().exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence('handover', 'id')) AS id FROM generate_series(1, %(n)s) ORDER BY id",
+        {"n": len(handovers)}).scalars().all() if handovers else []
+    rows, items = [], []
+    for rec, ho_id in zip(handovers, ids, strict=True):
+        row = {k: v for k, v in rec.items() if k != "_ledger"}
+        row["id"] = ho_id
+        rows.append(row)
+        items += [{"handover_id": ho_id, **it} for it in rec.get("_ledger") or ()]
+    counts["handover"] = copy_records(session, "handover", rows)
+    counts["ledger_item"] = copy_records(session, "ledger_item", items)
     return counts
 
 

@@ -213,8 +213,13 @@ def _insert_raw(job: ImportJob, names: list[str], columns: list[list[Any]]) -> b
 
 
 def _copy_postgis(job: ImportJob, conn: Any, names: list[str], columns: list[list[Any]]) -> bool:
-    """PostGIS: COPY … FROM STDIN (geometries as hex EWKB, SRID 4326), bind conversions applied per column."""
-    table = job.model.__table__
+    """PostGIS: the import's new rows by COPY (`copy_columns`)."""
+    return copy_columns(conn, job.model.__table__, names, columns)
+
+
+def copy_columns(conn: Any, table: Any, names: list[str], columns: list[list[Any]]) -> bool:
+    """PostGIS: COPY … FROM STDIN (geometries as hex EWKB, SRID 4326), bind conversions applied per column;
+    `names` are column names, geometry columns as `<column>__wkb` with shapely values. False: a name is no column."""
     plain = [k[:-5] if k.endswith("__wkb") else k for k in names]
     if any(n not in table.c for n in plain):
         return False
@@ -369,3 +374,54 @@ def _ewkb_header(head: bytes, srid: int) -> bytes:
     if kind & 0x20000000:  # already carries an SRID: never from shapely's plain WKB, kept for safety
         raise ValueError("WKB already carries an SRID")
     return head[:1] + (kind | 0x20000000).to_bytes(4, order) + srid.to_bytes(4, order)
+
+
+def copy_records(session: Any, table_name: str, records: list[dict[str, Any]]) -> int:
+    """PostGIS: plain dict records (shapely geometries allowed) written by COPY in the caller's transaction, the
+    importer's write path for code that holds whole tables of rows (the demo); returns the row count.
+
+    A cell a record lacks gets the column's default, as in an INSERT (a None cell stays NULL). Many rows that make
+    most of the table afterwards (`bulk.bulk_wanted`) go through `bulk.bulk_path`: the table's foreign keys and
+    non-unique indexes dropped and put back in the transaction, so the keys are validated and the indexes (the
+    GiST ones too) built once, set-wise; the database's checks (types, SRIDs, NOT NULL, keys) all still apply."""
+    if not records:
+        return 0
+    from geoplatform.store import model_for
+
+    table = model_for(table_name).__table__
+    session.flush()  # what the ORM holds goes first (the COPY bypasses it)
+    conn = session.connection()
+    names, columns = record_columns(table, records)
+    if bulk.bulk_wanted(conn, table.name, len(records)):
+        with bulk.bulk_path(conn, table.name, bulk.foreign_keys(conn, table.name)):
+            copy_columns(conn, table, names, columns)
+    else:
+        copy_columns(conn, table, names, columns)
+    return len(records)
+
+
+def record_columns(table: Any, records: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """Dict records as columns for `copy_columns`: every key a record has (a KeyError names one that is no column),
+    the Python-side defaults of the columns (evaluated once, like `_new_columns`), geometry columns as `<c>__wkb`."""
+    from geoalchemy2 import Geometry
+
+    keys: dict[str, None] = {}
+    for rec in records:
+        keys.update(dict.fromkeys(rec))
+    unknown = [k for k in keys if k not in table.c]
+    if unknown:
+        raise KeyError(f"{table.name} has no column {unknown[0]!r}")
+    defaults = {}
+    for c in table.columns:
+        d = c.default
+        if d is not None and not c.primary_key:
+            defaults[c.name] = d.arg if d.is_scalar else d.arg(None) if d.is_callable else None
+    columns: dict[str, list[Any]] = {}
+    for k in keys:
+        d = defaults.get(k)
+        columns[k] = [rec.get(k, d) for rec in records]
+    for k, d in defaults.items():
+        if k not in columns and d is not None:
+            columns[k] = [d] * len(records)
+    names = [f"{k}__wkb" if isinstance(table.c[k].type, Geometry) else k for k in columns]
+    return names, list(columns.values())

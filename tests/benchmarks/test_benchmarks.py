@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from benchmarks import b1_import, b2_assign, b3_bundling, b4_layer, b6_takeover, b7_oapif, b9_tiles
-from benchmarks.env import Env, Mismatch, build
+from benchmarks import env as benv
+from benchmarks.env import Env, Mismatch, build, demo_key
 from benchmarks.harness import Result, alternate
 from benchmarks.load import BackgroundLoad
 from benchmarks.report import table
@@ -53,6 +54,24 @@ def test_background_load_runs_n_processes_and_stops_them() -> None:
         assert not os.path.exists(f"/proc/{p}") or "python" not in open(f"/proc/{p}/cmdline").read()  # noqa: SIM115
     with pytest.raises(ValueError):
         BackgroundLoad(-1)
+
+
+def test_generated_demo_is_cached_under_its_scale_seed_day_and_code(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from geoplatform import demo
+
+    made: list[float] = []
+    real = demo.generate
+    monkeypatch.setattr(demo, "generate", lambda **kw: made.append(kw["scale"]) or real(**kw))
+    first, _, cached = benv.demo_data(0.02, 5, tmp_path)
+    again, _, cached_again = benv.demo_data(0.02, 5, tmp_path)
+    assert (cached, cached_again, made) == (False, True, [0.02])  # generated once, then read back
+    assert again.tables == first.tables
+    assert benv.demo_data(0.02, 6, tmp_path)[2] is False and benv.demo_data(0.02, 5, None)[2] is False  # other seed; no cache
+    day = dt.date(2026, 1, 1)
+    assert len({demo_key(0.02, 5, day), demo_key(0.03, 5, day), demo_key(0.02, 6, day),
+                demo_key(0.02, 5, day + dt.timedelta(days=1))}) == 4
 
 
 def test_report_names_the_load_of_each_row() -> None:

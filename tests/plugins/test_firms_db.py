@@ -316,3 +316,16 @@ def test_demo_carries_every_case(firms_demo) -> None:  # noqa: ANN001, F811
     lengths = {rules.disclosure_days(a, b) for _, a, b in disclosures}
     assert S.disclosure_min_days - 1 in lengths and max(lengths) >= S.disclosure_min_days
     assert any(a.month in (6, 12) and a.day in (30, 31) for _, a, _ in disclosures)
+
+
+def test_contracts_of_many_compounds_are_read_in_slices(firms_demo, monkeypatch) -> None:  # noqa: ANN001, F811
+    """`load_contracts` reads a long id list in IN lists of IN_SLICE (PostgreSQL refuses > 65,535 parameters): same
+    contracts, in the same order, as one list."""
+    with firms_demo.session(readonly=True) as s:
+        every = service.load_contracts(s)
+        ids = [c.compound_id for c in every][::-1] + ["no-such-compound"]
+        whole = service.load_contracts(s, ids)
+        monkeypatch.setattr(service, "IN_SLICE", 3)
+        sliced = service.load_contracts(s, ids)
+    assert len(every) > 6 and whole == every
+    assert sliced == whole
