@@ -265,8 +265,6 @@ def _metric(geoms: gpd.GeoSeries, crs: int) -> np.ndarray:
 
 
 BOX_TEST_MIN_PAIRS = 200  # below this, the box test below costs about what it saves
-BOX_TEST_MAX_BARRIERS = 64  # beyond this, its pairs × barriers comparisons cost more than they save
-BOX_TEST_CHUNK = 1 << 14  # pairs per block of comparisons (bounds their memory)
 BOX_PAD_M = 1e-3  # metres: the segment's computed end points may round just outside the geometries' boxes
 
 
@@ -283,22 +281,66 @@ def _blocked(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree | None)
 
 
 def _may_cross(a: np.ndarray, b: np.ndarray, barriers: np.ndarray) -> np.ndarray:
-    """Pairs whose joint bounding box meets a barrier's box (every pair when the test would not pay).
+    """Pairs whose joint bounding box meets the box of a barrier's segment (every pair when the test would not pay).
 
-    The shortest segment between a and b lies inside that box, so only these pairs can be
-    blocked. shortest_line is the costly part of a barrier check, and in a large batch most
-    pairs are far from any barrier.
+    The shortest segment between a and b lies inside that box, and it can only cross a barrier line
+    where it meets one of the line's segments, so only these pairs can be blocked. shortest_line is
+    the costly part of a barrier check, and in a large batch most pairs are far from any barrier
+    segment (a long road's whole box would cover much of the district). Barriers that are not lines
+    (polygons: their boundary) are tested by their whole box.
     """
-    if len(a) < BOX_TEST_MIN_PAIRS or len(barriers) > BOX_TEST_MAX_BARRIERS:
+    if len(a) < BOX_TEST_MIN_PAIRS:
         return np.arange(len(a))
-    ba, bb, bar = shapely.bounds(a), shapely.bounds(b), shapely.bounds(barriers)
+    seg_tree = _segment_tree(barriers)
+    ba, bb = shapely.bounds(a), shapely.bounds(b)
     lo = np.minimum(ba[:, :2], bb[:, :2]) - BOX_PAD_M
     hi = np.maximum(ba[:, 2:], bb[:, 2:]) + BOX_PAD_M
-    meets = np.zeros(len(a), dtype=bool)
-    for i in range(0, len(a), BOX_TEST_CHUNK):
-        lo_, hi_ = lo[i:i + BOX_TEST_CHUNK, None, :], hi[i:i + BOX_TEST_CHUNK, None, :]
-        meets[i:i + BOX_TEST_CHUNK] = ((lo_ <= bar[None, :, 2:]) & (hi_ >= bar[None, :, :2])).all(axis=2).any(axis=1)
-    return np.flatnonzero(meets)
+    hit = seg_tree.query(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))[0]
+    return np.unique(hit)
+
+
+def _segment_tree(barriers: np.ndarray) -> shapely.STRtree:
+    """An STRtree of the boxes of the barrier lines' segments (a non-line barrier: its whole box)."""
+    parts = shapely.get_parts(barriers)
+    line = np.isin(shapely.get_type_id(parts), (1, 2))  # LineString, LinearRing
+    xy, part = shapely.get_coordinates(parts[line], return_index=True)
+    seg = np.flatnonzero(part[1:] == part[:-1])  # consecutive vertices of one line
+    x0, y0, x1, y1 = xy[seg, 0], xy[seg, 1], xy[seg + 1, 0], xy[seg + 1, 1]
+    boxes = shapely.box(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1))
+    other = shapely.envelope(parts[~line])  # a polygon barrier's line of crossing is its boundary, within its box
+    return shapely.STRtree(np.concatenate([boxes, other]))
+
+
+REACH_EXACT_M = 1e-6  # metres: a pair this close to the radius is decided by dwithin itself, not by its distance
+
+
+def _in_reach(tree: shapely.STRtree, og: np.ndarray, rows: np.ndarray, hg: np.ndarray, radius: np.ndarray | float,
+              keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (orphan row, host) of `tree.query(og[rows], "dwithin", radius)`, with their distances.
+
+    The same pairs, found more cheaply: the geometries' boxes grown by the radius (what dwithin queries
+    too), `keep(orphan rows, hosts)` (e.g. the same street) on those candidates, and one distance per pair
+    left, which the pairs would need anyway. A pair within REACH_EXACT_M of the radius is decided by
+    dwithin itself (two GEOS computations of one distance may differ in the last bits).
+    """
+    g = og[rows]
+    r = np.broadcast_to(np.asarray(radius, dtype=float), len(rows))
+    bx = shapely.bounds(g)
+    q, hi = tree.query(shapely.box(bx[:, 0] - r, bx[:, 1] - r, bx[:, 2] + r, bx[:, 3] + r))
+    oi = rows[q]
+    if keep is not None:
+        ok = keep(oi, hi)
+        q, oi, hi = q[ok], oi[ok], hi[ok]
+    dist = shapely.distance(og[oi], hg[hi])
+    rq = r[q]
+    inside = dist < rq - REACH_EXACT_M
+    edge = np.flatnonzero(~inside & (dist <= rq + REACH_EXACT_M))
+    if len(edge):
+        a = og[oi[edge]]
+        shapely.prepare(a)  # as the tree query does with its input geometries
+        inside[edge] = shapely.dwithin(a, hg[hi[edge]], rq[edge])
+    return oi[inside], hi[inside], dist[inside]
 
 
 @lru_cache(maxsize=8)
@@ -441,9 +483,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     def query(rows: np.ndarray, radius: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if host_tree is None or len(rows) == 0:
             return empty_i, empty_i, np.array([], float)
-        q, hi = host_tree.query(og[rows], predicate="dwithin", distance=radius)
-        oi = rows[q]
-        return oi, hi, shapely.distance(og[oi], hg[hi])
+        return _in_reach(host_tree, og, rows, hg, radius)
 
     # 1. the nearest host(s), like sjoin_nearest. Where one is in the orphan's street it is the best
     #    host, unless a host tied at the distance resolution shares more boundary (only possible when the
@@ -738,13 +778,10 @@ class _Pairs:
 def _usable_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
                   barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings) -> _Pairs:
     """Every usable host of each orphan row in `rows`."""
-    q, hi = host_tree.query(og[rows], predicate="dwithin", distance=s.max_distance_m)
-    oi = rows[q]
-    same = c.o_street[oi] == c.h_street[hi]
-    oi, hi = oi[same], hi[same]
+    oi, hi, dist = _in_reach(host_tree, og, rows, hg, s.max_distance_m,
+                             keep=lambda oi, hi: c.o_street[oi] == c.h_street[hi])
     ok = ~_blocked(og[oi], hg[hi], barrier_tree)
-    oi, hi = oi[ok], hi[ok]
-    dist = shapely.distance(og[oi], hg[hi])
+    oi, hi, dist = oi[ok], hi[ok], dist[ok]
     shared = np.zeros(len(oi))
     close = dist <= s.shared_boundary_tolerance_m
     if close.any():
