@@ -1,9 +1,10 @@
-"""Issue 26: the faster pair search of plan_bundles gives the very plan of the one it replaced.
+"""Issue 26: the faster pair search and settle pass of plan_bundles give the very plan of those they replaced.
 
-The reference below is the pair search as it was before issue 26 (kept here verbatim): hosts in reach by
-an STRtree `dwithin` query, barriers pre-tested by the barriers' whole boxes, then shortest_line +
-`crosses`. The product finds the same pairs by boxes + one distance per pair (`_in_reach`) and pre-tests
-barriers by the boxes of their segments (`_may_cross`). Whole plans (proposals, new bundles, unmatched
+The reference below is the code as it was before issue 26 (kept here verbatim): hosts in reach by an
+STRtree `dwithin` query, barriers pre-tested by the barriers' whole boxes, then shortest_line + `crosses`,
+and the settle pass that computes every usable pair of every involved orphan. The product finds the same
+pairs by boxes + one distance per pair (`_in_reach`), pre-tests barriers by the boxes of their segments
+(`_may_cross`) and checks a pair's barrier in the settle pass only where the answer can matter. Whole plans (proposals, new bundles, unmatched
 reasons) are compared on crowded random layouts with multi-vertex barriers, hosts the orphans push over
 10万 m² together (the settle pass at work, exact and greedy) and ties at the distance resolution.
 Pure functions, no database.
@@ -14,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from plugins.bundling import rules
 from plugins.bundling.rules import find_hosts, find_orphans, plan_bundles
@@ -78,11 +81,101 @@ def ref_usable_pairs(rows, og, hg, host_tree, barrier_tree, c, s):  # noqa: ANN0
     return rules._Pairs(oi, hi, dist, shared)
 
 
+def ref_settle_loads(best, og, hg, host_tree, barrier_tree, c, s, h_rank):  # noqa: ANN001, ANN201
+    """The settle pass before issue 26: every usable pair of every involved orphan, barriers checked eagerly."""
+    cap = s.preferred_max_merged_area_m2
+    base = c.h_area
+
+    def loads(b: rules._Best) -> np.ndarray:
+        return base + np.bincount(b.h, weights=c.o_area[b.o], minlength=len(base))
+
+    load = loads(best)
+    fits_alone = ~best.over
+    hot = np.zeros(len(base), dtype=bool)
+    hot[best.h[fits_alone & (load[best.h] > cap)]] = True  # a host the orphans push over together
+    if not hot.any() or host_tree is None:
+        return best, load
+    host_of = np.full(len(c.o_id), -1, dtype=np.intp)
+    host_of[best.o] = best.h
+    # the orphans of the hot hosts, closed over the hosts they could use (their orphans take part too)
+    involved = np.zeros(len(c.o_id), dtype=bool)
+    new = np.flatnonzero(hot[np.maximum(host_of, 0)] & (host_of >= 0))
+    pairs: list[rules._Pairs] = []
+    while len(new):
+        involved[new] = True
+        p = ref_usable_pairs(new, og, hg, host_tree, barrier_tree, c, s)
+        pairs.append(p)
+        touched = np.zeros(len(base), dtype=bool)
+        touched[p.h] = True
+        new = np.flatnonzero(~involved & (host_of >= 0) & touched[np.maximum(host_of, 0)])
+    allp = rules._Pairs(*(np.concatenate([getattr(p, f) for p in pairs]) for f in ("o", "h", "dist", "shared")))
+    # each orphan's candidates in its own ranking (as when it is judged alone, without the area)
+    order = np.lexsort((h_rank[allp.h], allp.dist, -allp.shared, rules._dkey(allp.dist, s.distance_resolution_m),
+                        allp.o, c.o_id_str[allp.o], c.o_kind[allp.o].astype(str)))
+    allp = rules._Pairs(allp.o[order], allp.h[order], allp.dist[order], allp.shared[order])
+    rows = allp.o[rules._firsts(allp.o)]  # involved orphans in (kind, id) order
+    # groups: connected components of orphans and hosts over the usable pairs
+    n_o, n_h = len(c.o_id), len(base)
+    graph = coo_matrix((np.ones(len(allp.o)), (allp.o, n_o + allp.h)), shape=(n_o + n_h, n_o + n_h))
+    _, comp = connected_components(graph, directed=False)
+    starts = np.flatnonzero(rules._firsts(allp.o))
+    ends = np.r_[starts[1:], len(allp.o)]
+    pick = np.full(n_o, -1, dtype=np.intp)  # per orphan row: its chosen pair (position in allp)
+    group_of = comp[rows]
+    by_group = np.argsort(group_of, kind="stable")  # each group's rows together, in row order (groups are independent)
+    bounds = np.flatnonzero(np.r_[True, group_of[by_group][1:] != group_of[by_group][:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # not a scan of every row per group: quadratic at scale
+        at = by_group[a:b]
+        members = rows[at]
+        cands = [np.arange(a, b) for a, b in zip(starts[at], ends[at], strict=True)]  # best-ranked first
+        if np.prod([float(len(x)) for x in cands]) <= rules.EXACT_MAX_ASSIGNMENTS:
+            pick[members] = rules._exact(members, cands, allp, c, s, base)
+        else:
+            pick[members] = ref_greedy(members, cands, allp, c, s, base)
+    # the chosen pairs: the involved orphans' (possibly new) hosts, the others' unchanged
+    keep = ~involved[best.o]
+    sel = pick[np.flatnonzero(involved)]
+    moved = rules._Best(allp.o[sel], allp.h[sel], allp.dist[sel], allp.shared[sel], np.zeros(len(sel), dtype=bool))
+    out = rules._Best.concat([best.take(keep), moved])
+    load = loads(out)
+    out.over = load[out.h] > cap
+    return out, load
+
+
+def ref_greedy(members, cands, allp, c, s, base):  # noqa: ANN001, ANN201
+    """Orphans in order of distance, each to its best host that stays under (else its best), then repaired."""
+    cap = s.preferred_max_merged_area_m2
+    load = dict(enumerate(base))  # host row → area
+    area = c.o_area[members]
+    first = np.array([x[0] for x in cands])
+    order = np.lexsort((np.arange(len(members)), allp.dist[first], -allp.shared[first],
+                        rules._dkey(allp.dist[first], s.distance_resolution_m)))
+    pick = first.copy()
+    for i in order:
+        fit = [k for k in cands[i] if load[int(allp.h[k])] + area[i] <= cap]
+        pick[i] = fit[0] if fit else cands[i][0]
+        load[int(allp.h[pick[i]])] += area[i]
+    moved = True
+    while moved:  # each move lowers (area over the maximum, orphans on a host over it): it ends
+        moved = False
+        for i in order:
+            h = int(allp.h[pick[i]])
+            if load[h] <= cap:
+                continue
+            fit = [k for k in cands[i] if int(allp.h[k]) != h and load[int(allp.h[k])] + area[i] <= cap]
+            if fit:
+                load[h] -= area[i]
+                pick[i] = fit[0]
+                load[int(allp.h[pick[i]])] += area[i]
+                moved = True
+    return pick
+
+
 def reference_plan(lay: Layout, monkeypatch: pytest.MonkeyPatch, s: BundlingSettings) -> dict:
     with monkeypatch.context() as m:
         m.setattr(rules, "_blocked", ref_blocked)
         m.setattr(rules, "_in_reach", ref_in_reach)
-        m.setattr(rules, "_usable_pairs", ref_usable_pairs)
+        m.setattr(rules, "_settle_loads", ref_settle_loads)
         return plan_dict(lay, s)
 
 
@@ -217,3 +310,25 @@ def test_segment_pre_test_keeps_every_blocked_pair_with_bent_and_polygon_barrier
     assert 0 < want.sum() < n
     assert got.tolist() == want.tolist()
     assert len(rules._may_cross(a, b, bars)) < n  # the pre-test leaves pairs out
+
+
+def beside_a_barrier() -> Layout:
+    """Five orphans by a 92,000 m² host; a roomy host 60 m away behind a road, another 170–240 m away in front."""
+    lay = Layout().host("A", rect(0, 0, 100, 100), area=92_000.0)
+    lay.host("B", rect(200, 0, 100, 100), area=30_000.0).host("C", rect(110, 260, 100, 100), area=40_000.0)
+    for i in range(5):
+        lay.lone(f"O{i}", rect(110, 10 + 18 * i, 30, 12), area=3_000.0)
+    return lay.barrier("R", (170, -500), (170, 600))
+
+
+@pytest.mark.parametrize("exact_max", [0, rules.EXACT_MAX_ASSIGNMENTS])
+def test_a_host_behind_a_barrier_is_passed_over_when_the_greedy_pass_reaches_it(
+        exact_max: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The greedy pass checks a candidate's barrier when it gets to it (not before): B is never chosen."""
+    monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", exact_max)
+    s = BundlingSettings()
+    got = plan_dict(beside_a_barrier(), s)
+    assert got == reference_plan(beside_a_barrier(), monkeypatch, s)
+    hosts = sorted(p["host_compound_id"] for p in got["proposals"])
+    assert hosts == ["A", "C"]
+    assert sum(len(p["orphan_ids"]) for p in got["proposals"] if p["host_compound_id"] == "C") == 3
