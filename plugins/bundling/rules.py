@@ -268,12 +268,13 @@ BOX_TEST_MIN_PAIRS = 200  # below this, the box test below costs about what it s
 BOX_PAD_M = 1e-3  # metres: the segment's computed end points may round just outside the geometries' boxes
 
 
-def _blocked(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree | None) -> np.ndarray:
-    """For each pair (a[i], b[i]): does their shortest segment cross a barrier line?"""
+def _blocked(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree | None,
+             ba: np.ndarray | None = None, bb: np.ndarray | None = None) -> np.ndarray:
+    """For each pair (a[i], b[i]): does their shortest segment cross a barrier line? (`ba`, `bb`: their bounds, if known)"""
     blocked = np.zeros(len(a), dtype=bool)
     if barrier_tree is None or len(a) == 0:
         return blocked
-    check = _may_cross(a, b, barrier_tree.geometries)
+    check = _may_cross(a, b, barrier_tree.geometries, ba, bb)
     blocked[check] = _crossing(a[check], b[check], barrier_tree)
     return blocked
 
@@ -286,35 +287,83 @@ def _crossing(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree) -> np
     return out
 
 
-def _may_cross(a: np.ndarray, b: np.ndarray, barriers: np.ndarray) -> np.ndarray:
-    """Pairs whose joint bounding box meets the box of a barrier's segment (every pair when the test would not pay).
+def _may_cross(a: np.ndarray, b: np.ndarray, barriers: np.ndarray,
+               ba: np.ndarray | None = None, bb: np.ndarray | None = None) -> np.ndarray:
+    """Pairs whose joint bounding box meets a barrier segment's box (every pair when the test would not pay).
 
     The shortest segment between a and b lies inside that box, and it can only cross a barrier line
     where it meets one of the line's segments, so only these pairs can be blocked. shortest_line is
     the costly part of a barrier check, and in a large batch most pairs are far from any barrier
-    segment (a long road's whole box would cover much of the district). Barriers that are not lines
-    (polygons: their boundary) are tested by their whole box.
+    segment (a long road's whole box would cover much of the district). The test is made on a grid
+    (see _SegmentGrid): a pair is kept when a cell its box covers meets a segment's box, so it keeps
+    every pair the boxes themselves would keep. `ba`, `bb`: the bounds of a and b, if known.
     """
     if len(a) < BOX_TEST_MIN_PAIRS:
         return np.arange(len(a))
-    seg_tree = _segment_tree(barriers)
-    ba, bb = shapely.bounds(a), shapely.bounds(b)
+    ba = shapely.bounds(a) if ba is None else ba
+    bb = shapely.bounds(b) if bb is None else bb
     lo = np.minimum(ba[:, :2], bb[:, :2]) - BOX_PAD_M
     hi = np.maximum(ba[:, 2:], bb[:, 2:]) + BOX_PAD_M
-    hit = seg_tree.query(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))[0]
-    return np.unique(hit)
+    return np.flatnonzero(_segment_grid(barriers).meets(lo, hi))
 
 
-def _segment_tree(barriers: np.ndarray) -> shapely.STRtree:
-    """An STRtree of the boxes of the barrier lines' segments (a non-line barrier: its whole box)."""
+GRID_CELLS = 512  # cells along the longer side of the barriers' extent
+
+
+@dataclass
+class _SegmentGrid:
+    """Cells over the barriers' extent, marked where a barrier segment's box meets them, as a summed-area table.
+
+    A box meets a segment's box only at a point of some cell both cover, so "a cell the box covers is
+    marked" holds for every box that meets a segment's box (and for some more, near them).
+    """
+
+    barriers: np.ndarray  # the array the grid was built for (kept: the cache compares by identity)
+    origin: np.ndarray
+    cell: float
+    shape: tuple[int, int]
+    table: np.ndarray  # (ny + 1, nx + 1) cumulative counts of marked cells
+
+    def meets(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        ny, nx = self.shape
+        unknown = np.isnan(lo).any(axis=1) | np.isnan(hi).any(axis=1)  # no bounds (empty): kept, to be checked
+        lo, hi = np.where(unknown[:, None], self.origin, lo), np.where(unknown[:, None], self.origin, hi)
+        i0, j0 = (np.clip(np.floor((lo - self.origin) / self.cell), 0, [nx - 1, ny - 1]).astype(np.intp).T)
+        i1, j1 = (np.clip(np.floor((hi - self.origin) / self.cell), 0, [nx - 1, ny - 1]).astype(np.intp).T)
+        t = self.table
+        return ((t[j1 + 1, i1 + 1] - t[j0, i1 + 1] - t[j1 + 1, i0] + t[j0, i0]) > 0) | unknown
+
+
+_GRID_CACHE: list[_SegmentGrid] = []
+
+
+def _segment_grid(barriers: np.ndarray) -> _SegmentGrid:
+    """The _SegmentGrid of these barriers (built once per barrier array: one plan asks many times)."""
+    if _GRID_CACHE and _GRID_CACHE[0].barriers is barriers:
+        return _GRID_CACHE[0]
     parts = shapely.get_parts(barriers)
     line = np.isin(shapely.get_type_id(parts), (1, 2))  # LineString, LinearRing
     xy, part = shapely.get_coordinates(parts[line], return_index=True)
     seg = np.flatnonzero(part[1:] == part[:-1])  # consecutive vertices of one line
     x0, y0, x1, y1 = xy[seg, 0], xy[seg, 1], xy[seg + 1, 0], xy[seg + 1, 1]
-    boxes = shapely.box(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1))
-    other = shapely.envelope(parts[~line])  # a polygon barrier's line of crossing is its boundary, within its box
-    return shapely.STRtree(np.concatenate([boxes, other]))
+    other = shapely.bounds(parts[~line])  # a polygon barrier's line of crossing is its boundary, within its box
+    boxes = np.vstack([np.column_stack([np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1),
+                                        np.maximum(y0, y1)]), other.reshape(-1, 4)])
+    boxes = boxes[~np.isnan(boxes).any(axis=1)]
+    origin = boxes[:, :2].min(axis=0) if len(boxes) else np.zeros(2)
+    size = (boxes[:, 2:].max(axis=0) - origin) if len(boxes) else np.ones(2)
+    cell = max(float(size.max()) / GRID_CELLS, 1e-6)
+    nx, ny = (np.floor(size / cell).astype(int) + 1).tolist()
+    marks = np.zeros((ny, nx), dtype=np.int32)
+    i0, j0 = np.floor((boxes[:, :2] - origin) / cell).astype(np.intp).T
+    i1, j1 = np.floor((boxes[:, 2:] - origin) / cell).astype(np.intp).T
+    for a, b, c, d in zip(j0.tolist(), j1.tolist(), i0.tolist(), i1.tolist(), strict=True):
+        marks[a:b + 1, c:d + 1] = 1
+    table = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+    table[1:, 1:] = marks.cumsum(axis=0).cumsum(axis=1)
+    grid = _SegmentGrid(barriers, origin, cell, (ny, nx), table)
+    _GRID_CACHE[:] = [grid]
+    return grid
 
 
 REACH_EXACT_M = 1e-6  # metres: a pair this close to the radius is decided by dwithin itself, not by its distance
@@ -322,7 +371,7 @@ REACH_EXACT_M = 1e-6  # metres: a pair this close to the radius is decided by dw
 
 def _in_reach(tree: shapely.STRtree, og: np.ndarray, rows: np.ndarray, hg: np.ndarray, radius: np.ndarray | float,
               keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              bounds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pairs (orphan row, host) of `tree.query(og[rows], "dwithin", radius)`, with their distances.
 
     The same pairs, found more cheaply: the geometries' boxes grown by the radius (what dwithin queries
@@ -332,7 +381,7 @@ def _in_reach(tree: shapely.STRtree, og: np.ndarray, rows: np.ndarray, hg: np.nd
     """
     g = og[rows]
     r = np.broadcast_to(np.asarray(radius, dtype=float), len(rows))
-    bx = shapely.bounds(g)
+    bx = shapely.bounds(g) if bounds is None else bounds[rows]  # `bounds`: of every geometry of og, if known
     q, hi = tree.query(shapely.box(bx[:, 0] - r, bx[:, 1] - r, bx[:, 2] + r, bx[:, 3] + r))
     oi = rows[q]
     if keep is not None:
@@ -435,6 +484,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     barrier_tree = shapely.STRtree(bg) if len(bg) else None
     host_tree = shapely.STRtree(hg) if len(hg) else None
     c = _columns(orphans, hosts)
+    c.o_bounds, c.h_bounds = shapely.bounds(og), shapely.bounds(hg)
     o_street, h_street, h_ids = c.o_street, c.h_street, c.h_ids
     o_area, h_area = c.o_area, c.h_area
     h_rank = _rank(h_ids)  # host id order as integers (ties are broken by id)
@@ -470,7 +520,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
                 break
             last = round_ == LAZY_ROUNDS
             check = idx if last else idx[_firsts(o_[idx])]
-            blk = _blocked(og[o_[check]], hg[h_[check]], barrier_tree)
+            blk = _blocked(og[o_[check]], hg[h_[check]], barrier_tree, c.o_bounds[o_[check]], c.h_bounds[h_[check]])
             blocked.append(o_[check[blk]])
             alive[check[blk]] = False
             if last:
@@ -489,7 +539,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     def query(rows: np.ndarray, radius: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if host_tree is None or len(rows) == 0:
             return empty_i, empty_i, np.array([], float)
-        return _in_reach(host_tree, og, rows, hg, radius)
+        return _in_reach(host_tree, og, rows, hg, radius, bounds=c.o_bounds)
 
     # 1. the nearest host(s), like sjoin_nearest. Where one is in the orphan's street it is the best
     #    host, unless a host tied at the distance resolution shares more boundary (only possible when the
@@ -630,6 +680,8 @@ class _Columns:
     h_street: np.ndarray
     h_area: np.ndarray
     h_hh: np.ndarray
+    o_bounds: np.ndarray | None = None  # the metric geometries' bounds (set by plan_bundles)
+    h_bounds: np.ndarray | None = None
 
 
 def _columns(orphans: pd.DataFrame, hosts: pd.DataFrame) -> _Columns:
@@ -796,10 +848,12 @@ def _candidate_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree
     (shortest_line + crosses) is left to the caller, for the pairs whose answer can change the plan.
     """
     oi, hi, dist = _in_reach(host_tree, og, rows, hg, s.max_distance_m,
-                             keep=lambda oi, hi: c.o_street[oi] == c.h_street[hi])
+                             keep=lambda oi, hi: c.o_street[oi] == c.h_street[hi], bounds=c.o_bounds)
     state = np.full(len(oi), USABLE, dtype=np.int8)
     if barrier_tree is not None and len(oi):
-        state[_may_cross(og[oi], hg[hi], barrier_tree.geometries)] = UNKNOWN
+        ba = None if c.o_bounds is None else c.o_bounds[oi]
+        bb = None if c.h_bounds is None else c.h_bounds[hi]
+        state[_may_cross(og[oi], hg[hi], barrier_tree.geometries, ba, bb)] = UNKNOWN
     shared = np.zeros(len(oi))
     close = dist <= s.shared_boundary_tolerance_m
     if close.any():

@@ -31,7 +31,7 @@ REF_BOX_TEST_CHUNK = 1 << 14
 REF_BOX_PAD_M = 1e-3
 
 
-def ref_blocked(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree | None) -> np.ndarray:
+def ref_blocked(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree | None, *_bounds: object) -> np.ndarray:
     blocked = np.zeros(len(a), dtype=bool)
     if barrier_tree is None or len(a) == 0:
         return blocked
@@ -55,7 +55,7 @@ def ref_may_cross(a: np.ndarray, b: np.ndarray, barriers: np.ndarray) -> np.ndar
     return np.flatnonzero(meets)
 
 
-def ref_in_reach(tree, og, rows, hg, radius, keep=None):  # noqa: ANN001, ANN201
+def ref_in_reach(tree, og, rows, hg, radius, keep=None, bounds=None):  # noqa: ANN001, ANN201, ARG001
     """plan_bundles' `query` before issue 26 (a dwithin query, then the distances), with the caller's filter."""
     q, hi = tree.query(og[rows], predicate="dwithin", distance=radius)
     oi = rows[q]
