@@ -1046,7 +1046,8 @@ def _greedy(members: np.ndarray, cands: list[range], first: np.ndarray, allp: _P
     barrier is asked about only when its host would stay under with the orphan.
     """
     cap = s.preferred_max_merged_area_m2
-    load = {h: base[h] for x in cands for h in {h_list[k] for k in x}}  # host row → area
+    hosts = np.unique(allp.h[np.concatenate([np.arange(x.start, x.stop) for x in cands])])
+    load = dict(zip(hosts.tolist(), base[hosts], strict=True))  # host row → area (the group's hosts)
     area = c.o_area[members]
     order = np.lexsort((np.arange(len(members)), allp.dist[first], -allp.shared[first],
                         _dkey(allp.dist[first], s.distance_resolution_m)))
