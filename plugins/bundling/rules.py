@@ -307,7 +307,7 @@ def _may_cross(a: np.ndarray, b: np.ndarray, barriers: np.ndarray,
     return np.flatnonzero(_segment_grid(barriers).meets(lo, hi))
 
 
-GRID_CELLS = 512  # cells along the longer side of the barriers' extent
+GRID_CELLS = 256  # cells along the longer side of the barriers' extent
 
 
 @dataclass
@@ -318,7 +318,8 @@ class _SegmentGrid:
     marked" holds for every box that meets a segment's box (and for some more, near them).
     """
 
-    barriers: np.ndarray  # the array the grid was built for (kept: the cache compares by identity)
+    barriers: np.ndarray  # the array the grid was last asked for (kept: the cache compares by identity first)
+    key: bytes  # the barriers' types and coordinates
     origin: np.ndarray
     cell: float
     shape: tuple[int, int]
@@ -338,10 +339,15 @@ _GRID_CACHE: list[_SegmentGrid] = []
 
 
 def _segment_grid(barriers: np.ndarray) -> _SegmentGrid:
-    """The _SegmentGrid of these barriers (built once per barrier array: one plan asks many times)."""
+    """The _SegmentGrid of these barriers (kept for the last barriers: one plan asks many times, and plans repeat)."""
     if _GRID_CACHE and _GRID_CACHE[0].barriers is barriers:
         return _GRID_CACHE[0]
     parts = shapely.get_parts(barriers)
+    key = shapely.get_coordinates(parts).tobytes() + shapely.get_type_id(parts).tobytes() \
+        + shapely.get_num_coordinates(parts).tobytes()
+    if _GRID_CACHE and _GRID_CACHE[0].key == key:  # the same barriers in another array
+        _GRID_CACHE[0].barriers = barriers
+        return _GRID_CACHE[0]
     line = np.isin(shapely.get_type_id(parts), (1, 2))  # LineString, LinearRing
     xy, part = shapely.get_coordinates(parts[line], return_index=True)
     seg = np.flatnonzero(part[1:] == part[:-1])  # consecutive vertices of one line
@@ -361,7 +367,7 @@ def _segment_grid(barriers: np.ndarray) -> _SegmentGrid:
         marks[a:b + 1, c:d + 1] = 1
     table = np.zeros((ny + 1, nx + 1), dtype=np.int64)
     table[1:, 1:] = marks.cumsum(axis=0).cumsum(axis=1)
-    grid = _SegmentGrid(barriers, origin, cell, (ny, nx), table)
+    grid = _SegmentGrid(barriers, key, origin, cell, (ny, nx), table)
     _GRID_CACHE[:] = [grid]
     return grid
 
