@@ -265,40 +265,143 @@ def _metric(geoms: gpd.GeoSeries, crs: int) -> np.ndarray:
 
 
 BOX_TEST_MIN_PAIRS = 200  # below this, the box test below costs about what it saves
-BOX_TEST_MAX_BARRIERS = 64  # beyond this, its pairs × barriers comparisons cost more than they save
-BOX_TEST_CHUNK = 1 << 14  # pairs per block of comparisons (bounds their memory)
 BOX_PAD_M = 1e-3  # metres: the segment's computed end points may round just outside the geometries' boxes
 
 
-def _blocked(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree | None) -> np.ndarray:
-    """For each pair (a[i], b[i]): does their shortest segment cross a barrier line?"""
+def _blocked(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree | None,
+             ba: np.ndarray | None = None, bb: np.ndarray | None = None) -> np.ndarray:
+    """For each pair (a[i], b[i]): does their shortest segment cross a barrier line? (`ba`, `bb`: their bounds, if known)"""
     blocked = np.zeros(len(a), dtype=bool)
     if barrier_tree is None or len(a) == 0:
         return blocked
-    check = _may_cross(a, b, barrier_tree.geometries)
-    lines = shapely.shortest_line(a[check], b[check])
-    hit = barrier_tree.query(lines, predicate="crosses")[0]
-    blocked[check[np.unique(hit)]] = True
+    check = _may_cross(a, b, barrier_tree.geometries, ba, bb)
+    blocked[check] = _crossing(a[check], b[check], barrier_tree)
     return blocked
 
 
-def _may_cross(a: np.ndarray, b: np.ndarray, barriers: np.ndarray) -> np.ndarray:
-    """Pairs whose joint bounding box meets a barrier's box (every pair when the test would not pay).
+def _crossing(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree) -> np.ndarray:
+    """For each pair (a[i], b[i]), without pre-test: does their shortest segment cross a barrier line?"""
+    out = np.zeros(len(a), dtype=bool)
+    if len(a):
+        out[np.unique(barrier_tree.query(shapely.shortest_line(a, b), predicate="crosses")[0])] = True
+    return out
 
-    The shortest segment between a and b lies inside that box, so only these pairs can be
-    blocked. shortest_line is the costly part of a barrier check, and in a large batch most
-    pairs are far from any barrier.
+
+def _may_cross(a: np.ndarray, b: np.ndarray, barriers: np.ndarray,
+               ba: np.ndarray | None = None, bb: np.ndarray | None = None) -> np.ndarray:
+    """Pairs whose joint bounding box meets a barrier segment's box (every pair when the test would not pay).
+
+    The shortest segment between a and b lies inside that box, and it can only cross a barrier line
+    where it meets one of the line's segments, so only these pairs can be blocked. shortest_line is
+    the costly part of a barrier check, and in a large batch most pairs are far from any barrier
+    segment (a long road's whole box would cover much of the district). The test is made on a grid
+    (see _SegmentGrid): a pair is kept when a cell its box covers meets a segment's box, so it keeps
+    every pair the boxes themselves would keep. `ba`, `bb`: the bounds of a and b, if known.
     """
-    if len(a) < BOX_TEST_MIN_PAIRS or len(barriers) > BOX_TEST_MAX_BARRIERS:
+    if len(a) < BOX_TEST_MIN_PAIRS:
         return np.arange(len(a))
-    ba, bb, bar = shapely.bounds(a), shapely.bounds(b), shapely.bounds(barriers)
+    ba = shapely.bounds(a) if ba is None else ba
+    bb = shapely.bounds(b) if bb is None else bb
     lo = np.minimum(ba[:, :2], bb[:, :2]) - BOX_PAD_M
     hi = np.maximum(ba[:, 2:], bb[:, 2:]) + BOX_PAD_M
-    meets = np.zeros(len(a), dtype=bool)
-    for i in range(0, len(a), BOX_TEST_CHUNK):
-        lo_, hi_ = lo[i:i + BOX_TEST_CHUNK, None, :], hi[i:i + BOX_TEST_CHUNK, None, :]
-        meets[i:i + BOX_TEST_CHUNK] = ((lo_ <= bar[None, :, 2:]) & (hi_ >= bar[None, :, :2])).all(axis=2).any(axis=1)
-    return np.flatnonzero(meets)
+    return np.flatnonzero(_segment_grid(barriers).meets(lo, hi))
+
+
+GRID_CELLS = 256  # cells along the longer side of the barriers' extent
+
+
+@dataclass
+class _SegmentGrid:
+    """Cells over the barriers' extent, marked where a barrier segment's box meets them, as a summed-area table.
+
+    A box meets a segment's box only at a point of some cell both cover, so "a cell the box covers is
+    marked" holds for every box that meets a segment's box (and for some more, near them).
+    """
+
+    barriers: np.ndarray  # the array the grid was last asked for (kept: the cache compares by identity first)
+    key: bytes  # the barriers' types and coordinates
+    origin: np.ndarray
+    cell: float
+    shape: tuple[int, int]
+    table: np.ndarray  # (ny + 1, nx + 1) cumulative counts of marked cells
+
+    def meets(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        ny, nx = self.shape
+        unknown = np.isnan(lo).any(axis=1) | np.isnan(hi).any(axis=1)  # no bounds (empty): kept, to be checked
+        lo, hi = np.where(unknown[:, None], self.origin, lo), np.where(unknown[:, None], self.origin, hi)
+        i0, j0 = (np.clip(np.floor((lo - self.origin) / self.cell), 0, [nx - 1, ny - 1]).astype(np.intp).T)
+        i1, j1 = (np.clip(np.floor((hi - self.origin) / self.cell), 0, [nx - 1, ny - 1]).astype(np.intp).T)
+        t = self.table
+        return ((t[j1 + 1, i1 + 1] - t[j0, i1 + 1] - t[j1 + 1, i0] + t[j0, i0]) > 0) | unknown
+
+
+_GRID_CACHE: list[_SegmentGrid] = []
+
+
+def _segment_grid(barriers: np.ndarray) -> _SegmentGrid:
+    """The _SegmentGrid of these barriers (kept for the last barriers: one plan asks many times, and plans repeat)."""
+    if _GRID_CACHE and _GRID_CACHE[0].barriers is barriers:
+        return _GRID_CACHE[0]
+    parts = shapely.get_parts(barriers)
+    key = shapely.get_coordinates(parts).tobytes() + shapely.get_type_id(parts).tobytes() \
+        + shapely.get_num_coordinates(parts).tobytes()
+    if _GRID_CACHE and _GRID_CACHE[0].key == key:  # the same barriers in another array
+        _GRID_CACHE[0].barriers = barriers
+        return _GRID_CACHE[0]
+    line = np.isin(shapely.get_type_id(parts), (1, 2))  # LineString, LinearRing
+    xy, part = shapely.get_coordinates(parts[line], return_index=True)
+    seg = np.flatnonzero(part[1:] == part[:-1])  # consecutive vertices of one line
+    x0, y0, x1, y1 = xy[seg, 0], xy[seg, 1], xy[seg + 1, 0], xy[seg + 1, 1]
+    other = shapely.bounds(parts[~line])  # a polygon barrier's line of crossing is its boundary, within its box
+    boxes = np.vstack([np.column_stack([np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1),
+                                        np.maximum(y0, y1)]), other.reshape(-1, 4)])
+    boxes = boxes[~np.isnan(boxes).any(axis=1)]
+    origin = boxes[:, :2].min(axis=0) if len(boxes) else np.zeros(2)
+    size = (boxes[:, 2:].max(axis=0) - origin) if len(boxes) else np.ones(2)
+    cell = max(float(size.max()) / GRID_CELLS, 1e-6)
+    nx, ny = (np.floor(size / cell).astype(int) + 1).tolist()
+    marks = np.zeros((ny, nx), dtype=np.int32)
+    i0, j0 = np.floor((boxes[:, :2] - origin) / cell).astype(np.intp).T
+    i1, j1 = np.floor((boxes[:, 2:] - origin) / cell).astype(np.intp).T
+    for a, b, c, d in zip(j0.tolist(), j1.tolist(), i0.tolist(), i1.tolist(), strict=True):
+        marks[a:b + 1, c:d + 1] = 1
+    table = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+    table[1:, 1:] = marks.cumsum(axis=0).cumsum(axis=1)
+    grid = _SegmentGrid(barriers, key, origin, cell, (ny, nx), table)
+    _GRID_CACHE[:] = [grid]
+    return grid
+
+
+REACH_EXACT_M = 1e-6  # metres: a pair this close to the radius is decided by dwithin itself, not by its distance
+
+
+def _in_reach(tree: shapely.STRtree, og: np.ndarray, rows: np.ndarray, hg: np.ndarray, radius: np.ndarray | float,
+              keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+              bounds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (orphan row, host) of `tree.query(og[rows], "dwithin", radius)`, with their distances.
+
+    The same pairs, found more cheaply: the geometries' boxes grown by the radius (what dwithin queries
+    too), `keep(orphan rows, hosts)` (e.g. the same street) on those candidates, and one distance per pair
+    left, which the pairs would need anyway. A pair within REACH_EXACT_M of the radius is decided by
+    dwithin itself (two GEOS computations of one distance may differ in the last bits).
+    """
+    g = og[rows]
+    r = np.broadcast_to(np.asarray(radius, dtype=float), len(rows))
+    bx = shapely.bounds(g) if bounds is None else bounds[rows]  # `bounds`: of every geometry of og, if known
+    q, hi = tree.query(shapely.box(bx[:, 0] - r, bx[:, 1] - r, bx[:, 2] + r, bx[:, 3] + r))
+    oi = rows[q]
+    if keep is not None:
+        ok = keep(oi, hi)
+        q, oi, hi = q[ok], oi[ok], hi[ok]
+    dist = shapely.distance(og[oi], hg[hi])
+    rq = r[q]
+    inside = dist < rq - REACH_EXACT_M
+    edge = np.flatnonzero(~inside & (dist <= rq + REACH_EXACT_M))
+    if len(edge):
+        a = og[oi[edge]]
+        shapely.prepare(a)  # as the tree query does with its input geometries
+        inside[edge] = shapely.dwithin(a, hg[hi[edge]], rq[edge])
+    return oi[inside], hi[inside], dist[inside]
 
 
 @lru_cache(maxsize=8)
@@ -387,6 +490,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     barrier_tree = shapely.STRtree(bg) if len(bg) else None
     host_tree = shapely.STRtree(hg) if len(hg) else None
     c = _columns(orphans, hosts)
+    c.o_bounds, c.h_bounds = shapely.bounds(og), shapely.bounds(hg)
     o_street, h_street, h_ids = c.o_street, c.h_street, c.h_ids
     o_area, h_area = c.o_area, c.h_area
     h_rank = _rank(h_ids)  # host id order as integers (ties are broken by id)
@@ -422,7 +526,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
                 break
             last = round_ == LAZY_ROUNDS
             check = idx if last else idx[_firsts(o_[idx])]
-            blk = _blocked(og[o_[check]], hg[h_[check]], barrier_tree)
+            blk = _blocked(og[o_[check]], hg[h_[check]], barrier_tree, c.o_bounds[o_[check]], c.h_bounds[h_[check]])
             blocked.append(o_[check[blk]])
             alive[check[blk]] = False
             if last:
@@ -441,9 +545,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     def query(rows: np.ndarray, radius: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if host_tree is None or len(rows) == 0:
             return empty_i, empty_i, np.array([], float)
-        q, hi = host_tree.query(og[rows], predicate="dwithin", distance=radius)
-        oi = rows[q]
-        return oi, hi, shapely.distance(og[oi], hg[hi])
+        return _in_reach(host_tree, og, rows, hg, radius, bounds=c.o_bounds)
 
     # 1. the nearest host(s), like sjoin_nearest. Where one is in the orphan's street it is the best
     #    host, unless a host tied at the distance resolution shares more boundary (only possible when the
@@ -584,6 +686,8 @@ class _Columns:
     h_street: np.ndarray
     h_area: np.ndarray
     h_hh: np.ndarray
+    o_bounds: np.ndarray | None = None  # the metric geometries' bounds (set by plan_bundles)
+    h_bounds: np.ndarray | None = None
 
 
 def _columns(orphans: pd.DataFrame, hosts: pd.DataFrame) -> _Columns:
@@ -725,32 +829,43 @@ def _new_bundles(og: np.ndarray, rest: np.ndarray, c: _Columns, barrier_tree: sh
 EXACT_MAX_ASSIGNMENTS = 20_000  # a conflict group with at most this many assignments is solved exactly
 
 
+USABLE, BLOCKED, UNKNOWN = 1, 0, -1  # a pair's barrier state; UNKNOWN: a barrier segment is near, not checked yet
+
+
 @dataclass
 class _Pairs:
-    """Usable (orphan, host) pairs: same street, in reach, no barrier between; with distance and shared boundary."""
+    """(orphan, host) pairs: same street, in reach; with distance and shared boundary (a barrier may be between)."""
 
     o: np.ndarray
     h: np.ndarray
     dist: np.ndarray
     shared: np.ndarray
 
+    def take(self, idx: np.ndarray) -> _Pairs:
+        return _Pairs(self.o[idx], self.h[idx], self.dist[idx], self.shared[idx])
 
-def _usable_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
-                  barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings) -> _Pairs:
-    """Every usable host of each orphan row in `rows`."""
-    q, hi = host_tree.query(og[rows], predicate="dwithin", distance=s.max_distance_m)
-    oi = rows[q]
-    same = c.o_street[oi] == c.h_street[hi]
-    oi, hi = oi[same], hi[same]
-    ok = ~_blocked(og[oi], hg[hi], barrier_tree)
-    oi, hi = oi[ok], hi[ok]
-    dist = shapely.distance(og[oi], hg[hi])
+
+def _candidate_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
+                     barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings,
+                     ) -> tuple[_Pairs, np.ndarray]:
+    """Every same-street host in reach of each orphan row in `rows`, and each pair's barrier state.
+
+    USABLE where no barrier segment comes near the pair (see _may_cross), else UNKNOWN: the costly check
+    (shortest_line + crosses) is left to the caller, for the pairs whose answer can change the plan.
+    """
+    oi, hi, dist = _in_reach(host_tree, og, rows, hg, s.max_distance_m,
+                             keep=lambda oi, hi: c.o_street[oi] == c.h_street[hi], bounds=c.o_bounds)
+    state = np.full(len(oi), USABLE, dtype=np.int8)
+    if barrier_tree is not None and len(oi):
+        ba = None if c.o_bounds is None else c.o_bounds[oi]
+        bb = None if c.h_bounds is None else c.h_bounds[hi]
+        state[_may_cross(og[oi], hg[hi], barrier_tree.geometries, ba, bb)] = UNKNOWN
     shared = np.zeros(len(oi))
     close = dist <= s.shared_boundary_tolerance_m
     if close.any():
         zone = shapely.buffer(hg[hi[close]], s.shared_boundary_tolerance_m)
         shared[close] = shapely.length(shapely.intersection(shapely.boundary(og[oi[close]]), zone))
-    return _Pairs(oi, hi, dist, shared)
+    return _Pairs(oi, hi, dist, shared), state
 
 
 def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree | None,
@@ -769,6 +884,13 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
     its best host that stays under with it, until none can. Either way no orphan sits on a host over
     the maximum while one of its usable hosts would stay under with it.
 
+    Barriers are checked only where the answer can matter (issue 26; the plan is the one of checking
+    every pair, tests/plugins/test_bundling_settle_reference.py): a pair no barrier segment comes near
+    is usable as it is; of the others, the closure checks those that could touch a host not yet
+    touched whose orphans would join; the groups, those that could join two groups of which one may be
+    small enough to solve exactly (every pair of such a group is checked); the greedy pass, a candidate
+    when it reaches it.
+
     Returns the chosen pairs and each host row's planned area (its own and managed area plus its orphans').
     """
     cap = s.preferred_max_merged_area_m2
@@ -783,31 +905,74 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
     hot[best.h[fits_alone & (load[best.h] > cap)]] = True  # a host the orphans push over together
     if not hot.any() or host_tree is None:
         return best, load
-    host_of = np.full(len(c.o_id), -1, dtype=np.intp)
+    n_o, n_h = len(c.o_id), len(base)
+    host_of = np.full(n_o, -1, dtype=np.intp)
     host_of[best.o] = best.h
+    assigned = host_of >= 0
+
+    def check(p: _Pairs, state: np.ndarray, idx: np.ndarray) -> None:
+        idx = idx[state[idx] == UNKNOWN]
+        if len(idx):
+            state[idx] = np.where(_crossing(og[p.o[idx]], hg[p.h[idx]], barrier_tree), BLOCKED, USABLE)
+
     # the orphans of the hot hosts, closed over the hosts they could use (their orphans take part too)
-    involved = np.zeros(len(c.o_id), dtype=bool)
-    new = np.flatnonzero(hot[np.maximum(host_of, 0)] & (host_of >= 0))
-    pairs: list[_Pairs] = []
+    involved = np.zeros(n_o, dtype=bool)
+    touched = np.zeros(n_h, dtype=bool)  # hosts with a usable pair from an involved orphan (exact where it matters)
+    new = np.flatnonzero(hot[np.maximum(host_of, 0)] & assigned)
+    batches: list[tuple[_Pairs, np.ndarray]] = []
     while len(new):
         involved[new] = True
-        p = _usable_pairs(new, og, hg, host_tree, barrier_tree, c, s)
-        pairs.append(p)
-        touched = np.zeros(len(base), dtype=bool)
-        touched[p.h] = True
-        new = np.flatnonzero(~involved & (host_of >= 0) & touched[np.maximum(host_of, 0)])
-    allp = _Pairs(*(np.concatenate([getattr(p, f) for p in pairs]) for f in ("o", "h", "dist", "shared")))
+        p, state = _candidate_pairs(new, og, hg, host_tree, barrier_tree, c, s)
+        touched[p.h[state == USABLE]] = True
+        waiting = np.zeros(n_h, dtype=bool)  # hosts with orphans not involved yet
+        waiting[host_of[assigned & ~involved]] = True
+        check(p, state, np.flatnonzero((state == UNKNOWN) & waiting[p.h] & ~touched[p.h]))
+        touched[p.h[state == USABLE]] = True
+        batches.append((p, state))
+        new = np.flatnonzero(assigned & ~involved & touched[np.maximum(host_of, 0)])
+    allp = _Pairs(*(np.concatenate([getattr(p, f) for p, _ in batches]) for f in ("o", "h", "dist", "shared")))
+    state = np.concatenate([st for _, st in batches])
     # each orphan's candidates in its own ranking (as when it is judged alone, without the area)
     order = np.lexsort((h_rank[allp.h], allp.dist, -allp.shared, _dkey(allp.dist, s.distance_resolution_m),
                         allp.o, c.o_id_str[allp.o], c.o_kind[allp.o].astype(str)))
-    allp = _Pairs(allp.o[order], allp.h[order], allp.dist[order], allp.shared[order])
+    order = order[state[order] != BLOCKED]
+    allp, state = allp.take(order), state[order]
+    # groups: connected components of orphans and hosts over the usable pairs. First over the pairs known
+    # usable; a pair still unknown matters where it may join a part whose candidates are few enough to be
+    # solved exactly (a lower bound of its assignments, from the known pairs, is at most the limit)
+    limit = np.log(EXACT_MAX_ASSIGNMENTS) if EXACT_MAX_ASSIGNMENTS > 0 else -np.inf
+
+    def components(mask: np.ndarray) -> np.ndarray:
+        graph = coo_matrix((np.ones(int(mask.sum())), (allp.o[mask], n_o + allp.h[mask])),
+                           shape=(n_o + n_h, n_o + n_h))
+        return connected_components(graph, directed=False)[1]
+
+    def log_assignments(comp: np.ndarray, known: np.ndarray) -> np.ndarray:
+        """Per node: log of the product of its component's orphans' known candidate counts (at least 1 each)."""
+        count = np.bincount(allp.o[known], minlength=n_o)
+        rows_ = np.flatnonzero(involved)
+        per = np.bincount(comp[rows_], weights=np.log(np.maximum(count[rows_], 1)), minlength=n_o + n_h)
+        return per[comp]
+
+    if (state == UNKNOWN).any():
+        known = state == USABLE
+        comp = components(known)
+        big = log_assignments(comp, known) > limit + 1e-9
+        check(allp, state, np.flatnonzero((state == UNKNOWN) & ~(big[allp.o] & big[n_o + allp.h])))
+        keep = np.flatnonzero(state != BLOCKED)
+        allp, state = allp.take(keep), state[keep]
+    comp = components(np.ones(len(allp.o), dtype=bool))  # unknown pairs left join only groups that are greedy anyway
+    greedy_group = log_assignments(comp, state == USABLE) > limit + 1e-9
     rows = allp.o[_firsts(allp.o)]  # involved orphans in (kind, id) order
-    # groups: connected components of orphans and hosts over the usable pairs
-    n_o, n_h = len(c.o_id), len(base)
-    graph = coo_matrix((np.ones(len(allp.o)), (allp.o, n_o + allp.h)), shape=(n_o + n_h, n_o + n_h))
-    _, comp = connected_components(graph, directed=False)
     starts = np.flatnonzero(_firsts(allp.o))
     ends = np.r_[starts[1:], len(allp.o)]
+    h_list = allp.h.tolist()
+
+    def usable(k: int) -> bool:
+        if state[k] == UNKNOWN:
+            check(allp, state, np.array([k]))
+        return bool(state[k] == USABLE)
+
     pick = np.full(n_o, -1, dtype=np.intp)  # per orphan row: its chosen pair (position in allp)
     group_of = comp[rows]
     by_group = np.argsort(group_of, kind="stable")  # each group's rows together, in row order (groups are independent)
@@ -815,11 +980,14 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # not a scan of every row per group: quadratic at scale
         at = by_group[a:b]
         members = rows[at]
-        cands = [np.arange(a, b) for a, b in zip(starts[at], ends[at], strict=True)]  # best-ranked first
-        if np.prod([float(len(x)) for x in cands]) <= EXACT_MAX_ASSIGNMENTS:
-            pick[members] = _exact(members, cands, allp, c, s, base)
-        else:
-            pick[members] = _greedy(members, cands, allp, c, s, base)
+        if not greedy_group[members[0]]:  # every pair of the group is known: its exact size decides
+            cands = [np.arange(a, b) for a, b in zip(starts[at], ends[at], strict=True)]  # best-ranked first
+            if np.prod([float(len(x)) for x in cands]) <= EXACT_MAX_ASSIGNMENTS:
+                pick[members] = _exact(members, cands, allp, c, s, base)
+                continue
+        first = _first_usable(starts[at], allp, state, check)
+        pick[members] = _greedy(members, [range(a, b) for a, b in zip(starts[at], ends[at], strict=True)], first,
+                                allp, h_list, usable, c, s, base)
     # the chosen pairs: the involved orphans' (possibly new) hosts, the others' unchanged
     keep = ~involved[best.o]
     sel = pick[np.flatnonzero(involved)]
@@ -828,6 +996,21 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
     load = loads(out)
     out.over = load[out.h] > cap
     return out, load
+
+
+def _first_usable(starts: np.ndarray, allp: _Pairs, state: np.ndarray,
+                  check: Callable[[_Pairs, np.ndarray, np.ndarray], None]) -> np.ndarray:
+    """Each orphan's best-ranked usable candidate (position in allp), checking barriers a round at a time."""
+    ptr = starts.copy()
+    while True:
+        blocked = state[ptr] == BLOCKED
+        while blocked.any():  # an involved orphan has a usable pair (its host): the pointer stays in its run
+            ptr[blocked] += 1
+            blocked = state[ptr] == BLOCKED
+        unknown = state[ptr] == UNKNOWN
+        if not unknown.any():
+            return ptr
+        check(allp, state, ptr[unknown])
 
 
 def _group_keys(choice: np.ndarray, members: np.ndarray, allp: _Pairs, c: _Columns, s: BundlingSettings,
@@ -860,32 +1043,39 @@ def _exact(members: np.ndarray, cands: list[np.ndarray], allp: _Pairs, c: _Colum
     return choice[best]
 
 
-def _greedy(members: np.ndarray, cands: list[np.ndarray], allp: _Pairs, c: _Columns, s: BundlingSettings,
-            base: np.ndarray) -> np.ndarray:
-    """Orphans in order of distance, each to its best host that stays under (else its best), then repaired."""
+def _greedy(members: np.ndarray, cands: list[range], first: np.ndarray, allp: _Pairs, h_list: list[int],
+            usable: Callable[[int], bool], c: _Columns, s: BundlingSettings, base: np.ndarray) -> np.ndarray:
+    """Orphans in order of distance, each to its best host that stays under (else its best), then repaired.
+
+    `cands`: each member's candidates (positions in allp, best-ranked first), some perhaps behind a barrier;
+    `first`: each member's best usable one; `usable(k)` tells (checking when not known yet). A candidate's
+    barrier is asked about only when its host would stay under with the orphan.
+    """
     cap = s.preferred_max_merged_area_m2
-    load = dict(enumerate(base))  # host row → area
+    hosts = np.unique(allp.h[np.concatenate([np.arange(x.start, x.stop) for x in cands])])
+    load = dict(zip(hosts.tolist(), base[hosts], strict=True))  # host row → area (the group's hosts)
     area = c.o_area[members]
-    first = np.array([x[0] for x in cands])
     order = np.lexsort((np.arange(len(members)), allp.dist[first], -allp.shared[first],
                         _dkey(allp.dist[first], s.distance_resolution_m)))
     pick = first.copy()
     for i in order:
-        fit = [k for k in cands[i] if load[int(allp.h[k])] + area[i] <= cap]
-        pick[i] = fit[0] if fit else cands[i][0]
-        load[int(allp.h[pick[i]])] += area[i]
+        a_i = area[i]
+        fit = next((k for k in cands[i] if load[h_list[k]] + a_i <= cap and usable(k)), None)
+        pick[i] = first[i] if fit is None else fit
+        load[h_list[pick[i]]] += a_i
     moved = True
     while moved:  # each move lowers (area over the maximum, orphans on a host over it): it ends
         moved = False
         for i in order:
-            h = int(allp.h[pick[i]])
+            h = h_list[pick[i]]
             if load[h] <= cap:
                 continue
-            fit = [k for k in cands[i] if int(allp.h[k]) != h and load[int(allp.h[k])] + area[i] <= cap]
-            if fit:
-                load[h] -= area[i]
-                pick[i] = fit[0]
-                load[int(allp.h[pick[i]])] += area[i]
+            a_i = area[i]
+            fit = next((k for k in cands[i] if h_list[k] != h and load[h_list[k]] + a_i <= cap and usable(k)), None)
+            if fit is not None:
+                load[h] -= a_i
+                pick[i] = fit
+                load[h_list[fit]] += a_i
                 moved = True
     return pick
 

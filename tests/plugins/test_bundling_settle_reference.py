@@ -1,0 +1,334 @@
+"""Issue 26: the faster pair search and settle pass of plan_bundles give the very plan of those they replaced.
+
+The reference below is the code as it was before issue 26 (kept here verbatim): hosts in reach by an
+STRtree `dwithin` query, barriers pre-tested by the barriers' whole boxes, then shortest_line + `crosses`,
+and the settle pass that computes every usable pair of every involved orphan. The product finds the same
+pairs by boxes + one distance per pair (`_in_reach`), pre-tests barriers by the boxes of their segments
+(`_may_cross`) and checks a pair's barrier in the settle pass only where the answer can matter. Whole plans (proposals, new bundles, unmatched
+reasons) are compared on crowded random layouts with multi-vertex barriers, hosts the orphans push over
+10万 m² together (the settle pass at work, exact and greedy) and ties at the distance resolution.
+Pure functions, no database.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from plugins.bundling import rules
+from plugins.bundling.rules import find_hosts, find_orphans, plan_bundles
+from plugins.bundling.settings import BundlingSettings
+from tests.plugins.test_bundling_layouts import S1, S2, Layout, rect
+
+# --- the reference: the pair search before issue 26 ------------------------------------------------
+
+REF_BOX_TEST_MIN_PAIRS = 200
+REF_BOX_TEST_MAX_BARRIERS = 64
+REF_BOX_TEST_CHUNK = 1 << 14
+REF_BOX_PAD_M = 1e-3
+
+
+def ref_blocked(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree | None, *_bounds: object) -> np.ndarray:
+    blocked = np.zeros(len(a), dtype=bool)
+    if barrier_tree is None or len(a) == 0:
+        return blocked
+    check = ref_may_cross(a, b, barrier_tree.geometries)
+    lines = shapely.shortest_line(a[check], b[check])
+    hit = barrier_tree.query(lines, predicate="crosses")[0]
+    blocked[check[np.unique(hit)]] = True
+    return blocked
+
+
+def ref_may_cross(a: np.ndarray, b: np.ndarray, barriers: np.ndarray) -> np.ndarray:
+    if len(a) < REF_BOX_TEST_MIN_PAIRS or len(barriers) > REF_BOX_TEST_MAX_BARRIERS:
+        return np.arange(len(a))
+    ba, bb, bar = shapely.bounds(a), shapely.bounds(b), shapely.bounds(barriers)
+    lo = np.minimum(ba[:, :2], bb[:, :2]) - REF_BOX_PAD_M
+    hi = np.maximum(ba[:, 2:], bb[:, 2:]) + REF_BOX_PAD_M
+    meets = np.zeros(len(a), dtype=bool)
+    for i in range(0, len(a), REF_BOX_TEST_CHUNK):
+        lo_, hi_ = lo[i:i + REF_BOX_TEST_CHUNK, None, :], hi[i:i + REF_BOX_TEST_CHUNK, None, :]
+        meets[i:i + REF_BOX_TEST_CHUNK] = ((lo_ <= bar[None, :, 2:]) & (hi_ >= bar[None, :, :2])).all(axis=2).any(axis=1)
+    return np.flatnonzero(meets)
+
+
+def ref_in_reach(tree, og, rows, hg, radius, keep=None, bounds=None):  # noqa: ANN001, ANN201, ARG001
+    """plan_bundles' `query` before issue 26 (a dwithin query, then the distances), with the caller's filter."""
+    q, hi = tree.query(og[rows], predicate="dwithin", distance=radius)
+    oi = rows[q]
+    if keep is not None:
+        ok = keep(oi, hi)
+        oi, hi = oi[ok], hi[ok]
+    return oi, hi, shapely.distance(og[oi], hg[hi])
+
+
+def ref_usable_pairs(rows, og, hg, host_tree, barrier_tree, c, s):  # noqa: ANN001, ANN201
+    q, hi = host_tree.query(og[rows], predicate="dwithin", distance=s.max_distance_m)
+    oi = rows[q]
+    same = c.o_street[oi] == c.h_street[hi]
+    oi, hi = oi[same], hi[same]
+    ok = ~ref_blocked(og[oi], hg[hi], barrier_tree)
+    oi, hi = oi[ok], hi[ok]
+    dist = shapely.distance(og[oi], hg[hi])
+    shared = np.zeros(len(oi))
+    close = dist <= s.shared_boundary_tolerance_m
+    if close.any():
+        zone = shapely.buffer(hg[hi[close]], s.shared_boundary_tolerance_m)
+        shared[close] = shapely.length(shapely.intersection(shapely.boundary(og[oi[close]]), zone))
+    return rules._Pairs(oi, hi, dist, shared)
+
+
+def ref_settle_loads(best, og, hg, host_tree, barrier_tree, c, s, h_rank):  # noqa: ANN001, ANN201
+    """The settle pass before issue 26: every usable pair of every involved orphan, barriers checked eagerly."""
+    cap = s.preferred_max_merged_area_m2
+    base = c.h_area
+
+    def loads(b: rules._Best) -> np.ndarray:
+        return base + np.bincount(b.h, weights=c.o_area[b.o], minlength=len(base))
+
+    load = loads(best)
+    fits_alone = ~best.over
+    hot = np.zeros(len(base), dtype=bool)
+    hot[best.h[fits_alone & (load[best.h] > cap)]] = True  # a host the orphans push over together
+    if not hot.any() or host_tree is None:
+        return best, load
+    host_of = np.full(len(c.o_id), -1, dtype=np.intp)
+    host_of[best.o] = best.h
+    # the orphans of the hot hosts, closed over the hosts they could use (their orphans take part too)
+    involved = np.zeros(len(c.o_id), dtype=bool)
+    new = np.flatnonzero(hot[np.maximum(host_of, 0)] & (host_of >= 0))
+    pairs: list[rules._Pairs] = []
+    while len(new):
+        involved[new] = True
+        p = ref_usable_pairs(new, og, hg, host_tree, barrier_tree, c, s)
+        pairs.append(p)
+        touched = np.zeros(len(base), dtype=bool)
+        touched[p.h] = True
+        new = np.flatnonzero(~involved & (host_of >= 0) & touched[np.maximum(host_of, 0)])
+    allp = rules._Pairs(*(np.concatenate([getattr(p, f) for p in pairs]) for f in ("o", "h", "dist", "shared")))
+    # each orphan's candidates in its own ranking (as when it is judged alone, without the area)
+    order = np.lexsort((h_rank[allp.h], allp.dist, -allp.shared, rules._dkey(allp.dist, s.distance_resolution_m),
+                        allp.o, c.o_id_str[allp.o], c.o_kind[allp.o].astype(str)))
+    allp = rules._Pairs(allp.o[order], allp.h[order], allp.dist[order], allp.shared[order])
+    rows = allp.o[rules._firsts(allp.o)]  # involved orphans in (kind, id) order
+    # groups: connected components of orphans and hosts over the usable pairs
+    n_o, n_h = len(c.o_id), len(base)
+    graph = coo_matrix((np.ones(len(allp.o)), (allp.o, n_o + allp.h)), shape=(n_o + n_h, n_o + n_h))
+    _, comp = connected_components(graph, directed=False)
+    starts = np.flatnonzero(rules._firsts(allp.o))
+    ends = np.r_[starts[1:], len(allp.o)]
+    pick = np.full(n_o, -1, dtype=np.intp)  # per orphan row: its chosen pair (position in allp)
+    group_of = comp[rows]
+    by_group = np.argsort(group_of, kind="stable")  # each group's rows together, in row order (groups are independent)
+    bounds = np.flatnonzero(np.r_[True, group_of[by_group][1:] != group_of[by_group][:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # not a scan of every row per group: quadratic at scale
+        at = by_group[a:b]
+        members = rows[at]
+        cands = [np.arange(a, b) for a, b in zip(starts[at], ends[at], strict=True)]  # best-ranked first
+        if np.prod([float(len(x)) for x in cands]) <= rules.EXACT_MAX_ASSIGNMENTS:
+            pick[members] = rules._exact(members, cands, allp, c, s, base)
+        else:
+            pick[members] = ref_greedy(members, cands, allp, c, s, base)
+    # the chosen pairs: the involved orphans' (possibly new) hosts, the others' unchanged
+    keep = ~involved[best.o]
+    sel = pick[np.flatnonzero(involved)]
+    moved = rules._Best(allp.o[sel], allp.h[sel], allp.dist[sel], allp.shared[sel], np.zeros(len(sel), dtype=bool))
+    out = rules._Best.concat([best.take(keep), moved])
+    load = loads(out)
+    out.over = load[out.h] > cap
+    return out, load
+
+
+def ref_greedy(members, cands, allp, c, s, base):  # noqa: ANN001, ANN201
+    """Orphans in order of distance, each to its best host that stays under (else its best), then repaired."""
+    cap = s.preferred_max_merged_area_m2
+    load = dict(enumerate(base))  # host row → area
+    area = c.o_area[members]
+    first = np.array([x[0] for x in cands])
+    order = np.lexsort((np.arange(len(members)), allp.dist[first], -allp.shared[first],
+                        rules._dkey(allp.dist[first], s.distance_resolution_m)))
+    pick = first.copy()
+    for i in order:
+        fit = [k for k in cands[i] if load[int(allp.h[k])] + area[i] <= cap]
+        pick[i] = fit[0] if fit else cands[i][0]
+        load[int(allp.h[pick[i]])] += area[i]
+    moved = True
+    while moved:  # each move lowers (area over the maximum, orphans on a host over it): it ends
+        moved = False
+        for i in order:
+            h = int(allp.h[pick[i]])
+            if load[h] <= cap:
+                continue
+            fit = [k for k in cands[i] if int(allp.h[k]) != h and load[int(allp.h[k])] + area[i] <= cap]
+            if fit:
+                load[h] -= area[i]
+                pick[i] = fit[0]
+                load[int(allp.h[pick[i]])] += area[i]
+                moved = True
+    return pick
+
+
+def reference_plan(lay: Layout, monkeypatch: pytest.MonkeyPatch, s: BundlingSettings) -> dict:
+    with monkeypatch.context() as m:
+        m.setattr(rules, "_blocked", ref_blocked)
+        m.setattr(rules, "_in_reach", ref_in_reach)
+        m.setattr(rules, "_settle_loads", ref_settle_loads)
+        return plan_dict(lay, s)
+
+
+def plan_dict(lay: Layout, s: BundlingSettings) -> dict:
+    compounds, buildings, barriers = lay.frames()
+    orphans, hosts = find_orphans(compounds, buildings, s), find_hosts(compounds, s)
+    plan = plan_bundles(orphans, hosts, barriers, s)
+    out = plan.to_dict()
+    out["orphans"] = plan.orphans[["orphan_id", "status", "reason", "proposal_id", "bundle_id"]].to_dict("list")
+    out["proposal_rows"] = plan.proposals.drop(columns=["orphan_ids"]).to_dict("list")
+    return out
+
+
+# --- crowded layouts ---------------------------------------------------------------------------------
+
+def crowded(seed: int, n_hosts: int, n_orphans: int, size: float, n_barriers: int, grid: bool) -> Layout:
+    """Hosts near 10万 m² (hot together), dense orphans, bent barrier lines; `grid`: orphans on a 20 m grid
+    beside hosts on a grid too, so that many distances tie at the resolution."""
+    rng = np.random.default_rng(seed)
+    lay = Layout()
+    for i in range(n_hosts):
+        x, y = (np.array([i % 6, i // 6]) * size / 6) if grid else rng.uniform(0, size, 2)
+        lay.host(f"H{i:02d}", rect(x, y, 80, 60), street=S1 if x < size * 0.55 else S2,
+                 area=float(rng.choice([60_000, 88_000, 93_000, 97_000])))
+    for i in range(n_orphans):
+        x, y = (np.round(rng.uniform(-100, size + 100, 2) / 20) * 20) if grid else rng.uniform(-100, size + 100, 2)
+        street = S1 if x < size * 0.5 else S2
+        if i % 3:
+            lay.lone(f"B{i:03d}", rect(x, y, 30, 15), street=street, area=float(rng.uniform(1_500, 9_000)))
+        else:
+            lay.small(f"C{i:03d}", rect(x, y, 30, 20), street=street, area=float(rng.uniform(1_500, 9_000)))
+    for i in range(n_barriers):
+        xs = rng.uniform(0, size, 4) + np.array([0.0, 60, -40, 30])
+        ys = np.linspace(-300, size + 300, 4)
+        lay.barrier(f"R{i}", *zip(xs.tolist(), ys.tolist(), strict=True))
+    if n_barriers:
+        lay.barrier("E", (-300, size * 0.4), (size * 0.3, size * 0.45), (size + 300, size * 0.35))
+    return lay
+
+
+@pytest.mark.parametrize(("seed", "n_hosts", "n_orphans", "size", "n_barriers", "grid"), [
+    (1, 24, 220, 1500.0, 3, False),  # the box pre-tests in play (≥ 200 pairs a batch)
+    (2, 30, 260, 1200.0, 4, True),  # ties at the resolution
+    (3, 18, 240, 1000.0, 0, False),  # no barrier
+    (4, 36, 300, 1800.0, 5, True),
+])
+def test_the_plan_is_the_reference_plan(seed: int, n_hosts: int, n_orphans: int, size: float, n_barriers: int,
+                                        grid: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = BundlingSettings()
+    lay = crowded(seed, n_hosts, n_orphans, size, n_barriers, grid)
+    want = reference_plan(lay, monkeypatch, s)
+    got = plan_dict(lay, s)
+    assert got == want
+    assert len(want["proposals"]) > 20 and want["unmatched"]
+    moved = [p for p in want["proposals"] if not p["within_preferred_area"]]
+    assert len({p["host_compound_id"] for p in want["proposals"]}) > 5, moved
+
+
+def test_the_layouts_give_the_settle_pass_something_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the settle pass the plans differ: the comparison above covers re-assigned orphans."""
+    s = BundlingSettings()
+    lay = crowded(2, 30, 260, 1200.0, 4, True)
+    settled = plan_dict(lay, s)
+    monkeypatch.setattr(rules, "_settle_loads", lambda best, og, hg, ht, bt, c, s_, r: (  # noqa: ARG005
+        best, c.h_area + np.bincount(best.h, weights=c.o_area[best.o], minlength=len(c.h_area))))
+    alone = plan_dict(lay, s)
+    assert settled["proposals"] != alone["proposals"]
+
+
+@pytest.mark.parametrize("exact_max", [0, rules.EXACT_MAX_ASSIGNMENTS])
+def test_greedy_and_exact_groups_match_the_reference(exact_max: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", exact_max)
+    s = BundlingSettings()
+    lay = crowded(5, 20, 200, 900.0, 2, True)
+    assert plan_dict(lay, s) == reference_plan(lay, monkeypatch, s)
+
+
+# --- the pieces ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("gap", "radius", "inside"), [
+    (300.0, 300.0, True),  # exactly at the radius: dwithin's own answer
+    (300.0 + 1e-9, 300.0, False),
+    (299.9999999, 300.0, True),
+    (300.0000001, 300.0, False),
+    (0.0, 0.0, True),  # touching, radius 0
+    (150.0, 100.0, False),
+])
+def test_in_reach_agrees_with_dwithin_at_the_radius(gap: float, radius: float, inside: bool) -> None:
+    og = np.array([shapely.box(0, 0, 10, 10), shapely.box(0, 50, 10, 60)], dtype=object)
+    hg = np.array([shapely.box(10 + gap, 0, 40 + gap, 10), shapely.box(-5000, 0, -4990, 10)], dtype=object)
+    tree = shapely.STRtree(hg)
+    rows = np.array([0, 1])
+    q, hi = tree.query(og[rows], predicate="dwithin", distance=radius)
+    oi, hi2, dist = rules._in_reach(tree, og, rows, hg, radius)
+    assert sorted(zip(oi.tolist(), hi2.tolist(), strict=True)) == sorted(zip(rows[q].tolist(), hi.tolist(), strict=True))
+    assert ((0, 0) in set(zip(oi.tolist(), hi2.tolist(), strict=True))) is inside
+    assert np.array_equal(dist, shapely.distance(og[oi], hg[hi2]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_in_reach_agrees_with_dwithin_on_random_boxes_and_radii(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 1000, (300, 2))
+    og = np.array([shapely.box(x, y, x + 20, y + 10) for x, y in xy], dtype=object)
+    hxy = np.round(rng.uniform(0, 1000, (80, 2)) / 10) * 10
+    hg = np.array([shapely.box(x, y, x + 50, y + 40) for x, y in hxy]
+                  + [shapely.Point(500, 500), shapely.LineString([(0, 0), (900, 40)])], dtype=object)
+    tree = shapely.STRtree(hg)
+    rows = np.flatnonzero(rng.random(300) < 0.8)
+    radius = np.where(rng.random(len(rows)) < 0.5, 150.0, np.round(rng.uniform(0, 300, len(rows)), 0))
+    q, hi = tree.query(og[rows], predicate="dwithin", distance=radius)
+    want = sorted(zip(rows[q].tolist(), hi.tolist(), strict=True))
+    oi, hi2, _ = rules._in_reach(tree, og, rows, hg, radius)
+    assert sorted(zip(oi.tolist(), hi2.tolist(), strict=True)) == want
+    assert len(want) > 500
+
+
+def test_segment_pre_test_keeps_every_blocked_pair_with_bent_and_polygon_barriers() -> None:
+    rng = np.random.default_rng(8)
+    n = rules.BOX_TEST_MIN_PAIRS * 3
+    xy = rng.uniform(0, 2000, (n, 2))
+    a = np.array([shapely.box(x, y, x + 20, y + 10) for x, y in xy], dtype=object)
+    shift = rng.uniform(-250, 250, (n, 2))
+    b = np.array([shapely.box(x, y, x + 40, y + 30) for x, y in xy + shift], dtype=object)
+    bars = np.array([shapely.LineString([(x, -100), (x + 150, 700), (x - 100, 1400), (x, 2100)])
+                     for x in rng.uniform(0, 2000, 5)]
+                    + [shapely.MultiLineString([[(0, 1000), (2000, 1100)], [(0, 300), (900, 300)]]),
+                       shapely.Polygon([(1200, 1200), (1500, 1200), (1500, 1500)]),
+                       shapely.LineString([(700, 700), (701, 701)])], dtype=object)
+    got = rules._blocked(a, b, shapely.STRtree(bars))
+    want = np.array([any(shapely.shortest_line(x, y).crosses(bar) for bar in bars) for x, y in zip(a, b, strict=True)])
+    assert 0 < want.sum() < n
+    assert got.tolist() == want.tolist()
+    assert len(rules._may_cross(a, b, bars)) < n  # the pre-test leaves pairs out
+
+
+def beside_a_barrier() -> Layout:
+    """Five orphans by a 92,000 m² host; a roomy host 60 m away behind a road, another 170–240 m away in front."""
+    lay = Layout().host("A", rect(0, 0, 100, 100), area=92_000.0)
+    lay.host("B", rect(200, 0, 100, 100), area=30_000.0).host("C", rect(110, 260, 100, 100), area=40_000.0)
+    for i in range(5):
+        lay.lone(f"O{i}", rect(110, 10 + 18 * i, 30, 12), area=3_000.0)
+    return lay.barrier("R", (170, -500), (170, 600))
+
+
+@pytest.mark.parametrize("exact_max", [0, rules.EXACT_MAX_ASSIGNMENTS])
+def test_a_host_behind_a_barrier_is_passed_over_when_the_greedy_pass_reaches_it(
+        exact_max: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The greedy pass checks a candidate's barrier when it gets to it (not before): B is never chosen."""
+    monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", exact_max)
+    s = BundlingSettings()
+    got = plan_dict(beside_a_barrier(), s)
+    assert got == reference_plan(beside_a_barrier(), monkeypatch, s)
+    hosts = sorted(p["host_compound_id"] for p in got["proposals"])
+    assert hosts == ["A", "C"]
+    assert sum(len(p["orphan_ids"]) for p in got["proposals"] if p["host_compound_id"] == "C") == 3
