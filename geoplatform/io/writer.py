@@ -141,6 +141,11 @@ def _insert_chunks(job: ImportJob, names: list[str], columns: list[list[Any]], t
         job.tick("writing", done)
 
 
+def _default_value(default: Any) -> Any:  # noqa: ANN401 - a column's ColumnDefault
+    """A column's Python-side default, evaluated once for a whole write (a scalar, or its callable's value)."""
+    return default.arg if default.is_scalar else default.arg(None) if default.is_callable else None
+
+
 def _new_columns(job: ImportJob, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
     """New rows as columns, with column defaults (an empty cell stays NULL where the column allows it).
 
@@ -165,7 +170,7 @@ def _new_columns(job: ImportJob, rows: list[dict[str, Any]]) -> tuple[list[str],
     for name, nullable, d in with_default:
         if name in columns and nullable and uniform:
             continue  # every row has the cell: the empty ones stay NULL
-        value = d.arg if d.is_scalar else d.arg(None) if d.is_callable else None
+        value = _default_value(d)
         if value is None:
             continue
         if name not in columns:
@@ -411,11 +416,7 @@ def record_columns(table: Any, records: list[dict[str, Any]]) -> tuple[list[str]
     unknown = [k for k in keys if k not in table.c]
     if unknown:
         raise KeyError(f"{table.name} has no column {unknown[0]!r}")
-    defaults = {}
-    for c in table.columns:
-        d = c.default
-        if d is not None and not c.primary_key:
-            defaults[c.name] = d.arg if d.is_scalar else d.arg(None) if d.is_callable else None
+    defaults = {c.name: _default_value(c.default) for c in table.columns if c.default is not None and not c.primary_key}
     columns: dict[str, list[Any]] = {}
     for k in keys:
         d = defaults.get(k)
