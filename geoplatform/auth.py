@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from geoplatform import models as m
@@ -320,6 +320,19 @@ def user_for_token(session: Session, token: str) -> m.User | None:
     return found[0] if found else None
 
 
+# The two look-ups every authenticated request makes, built once (bound by name) rather than per request.
+_TOKEN_LOGIN = (
+    select(m.ApiToken.last_used_at, m.User).join(m.User, m.User.id == m.ApiToken.user_id)
+    .where(m.ApiToken.token_hash == bindparam("hash"), m.ApiToken.revoked.is_(False),
+           m.ApiToken.expires_at > bindparam("now"), m.User.disabled.is_(False))
+)
+_SESSION_USER = (
+    select(m.User).join(m.UserSession, m.UserSession.user_id == m.User.id)
+    .where(m.UserSession.id_hash == bindparam("hash"), m.UserSession.revoked.is_(False),
+           m.UserSession.expires_at > bindparam("now"), m.User.disabled.is_(False))
+)
+
+
 def token_login(session: Session, token: str) -> tuple[m.User, bool] | None:
     """The token's enabled owner, and whether its use is worth recording (unrecorded for a minute or more).
 
@@ -331,11 +344,7 @@ def token_login(session: Session, token: str) -> tuple[m.User, bool] | None:
     if not token or len(token) > 200:
         return None
     now = m.utcnow()
-    row = session.execute(
-        select(m.ApiToken.last_used_at, m.User).join(m.User, m.User.id == m.ApiToken.user_id)
-        .where(m.ApiToken.token_hash == sha256(token), m.ApiToken.revoked.is_(False), m.ApiToken.expires_at > now,
-               m.User.disabled.is_(False))
-    ).first()
+    row = session.execute(_TOKEN_LOGIN, {"hash": sha256(token), "now": now}).first()
     if row is None:
         return None
     last = row[0]
@@ -408,12 +417,7 @@ def user_for_session(session: Session, sid: str) -> m.User | None:
     """The enabled user of a live (unrevoked, unexpired) session id, else None."""
     if not sid or len(sid) > 200:
         return None
-    row = session.execute(
-        select(m.User).join(m.UserSession, m.UserSession.user_id == m.User.id)
-        .where(m.UserSession.id_hash == sha256(sid), m.UserSession.revoked.is_(False),
-               m.UserSession.expires_at > m.utcnow(), m.User.disabled.is_(False))
-    ).scalars().first()
-    return row
+    return session.execute(_SESSION_USER, {"hash": sha256(sid), "now": m.utcnow()}).scalars().first()
 
 
 def end_session(session: Session, sid: str) -> None:

@@ -187,20 +187,23 @@ class _JSONProvider(DefaultJSONProvider):
 
 def _json_problem(data: object, limit: int) -> str | None:
     """Nesting deeper than `limit`, or a NUL character in a text (no database column can hold one);
-    iterative: no recursion on hostile input."""
-    stack = [(data, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, str):
-            if "\x00" in node:
-                return "NUL character in a JSON text"
-            continue
-        children = [*node, *node.values()] if isinstance(node, dict) else node if isinstance(node, list) else None
-        if children is None:
-            continue
-        if depth > limit:
+    iterative, level by level: no recursion on hostile input, and a long coordinate list costs one pass."""
+    level, depth = [data], 1
+    while level:
+        deeper: list = []
+        for node in level:
+            kind = type(node)  # json.loads gives exactly these types: a type test is cheaper than isinstance
+            if kind is str:
+                if "\x00" in node:
+                    return "NUL character in a JSON text"
+            elif kind is list:
+                deeper += node
+            elif kind is dict:
+                deeper += node
+                deeper += node.values()
+        if deeper and depth >= limit and any(type(n) in (list, dict) for n in deeper):
             return f"JSON nested deeper than {limit} levels"
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list | str))
+        level, depth = deeper, depth + 1
     return None
 
 
