@@ -69,6 +69,7 @@ class ImportJob:
         self.col_of: dict[str, str] = {}  # field → file column
         self.geom_cols: list[str] = []  # the geometry columns a write sets
         self.new_firms: list[str] = []  # firms a `company` column names that the registry lacks (added on write)
+        self.district: Any = None  # the district outline the geometry checks read (once per import)
         self.bulk = False  # PostGIS: the new rows were written with keys and indexes checked/built set-wise
 
     @property
