@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
+from geoplatform.io.references import SEP, plain_texts
 from geoplatform.io.report import ImportFailed
 
 BULK_MIN_ROWS = 2000  # [D] new rows from which the set-wise path is tried (below it the per-row work is cheap)
@@ -73,9 +74,12 @@ def lock_references(job: Any, conn: Any, columns: dict[str, list[Any]], fks: lis
         wanted = sorted({v for v in values if v is not None})
         if not wanted:
             continue
+        # texts travel as one SEP-joined text split by the server (psycopg's list dumper is Python: ≈ 10 µs a key)
+        listed, bound = ("string_to_array(%(v)s, %(sep)s)", {"v": SEP.join(wanted), "sep": SEP}) \
+            if plain_texts(wanted) else ("%(v)s", {"v": wanted})
         found = {r[0] for r in conn.exec_driver_sql(
             f"SELECT {_quote(fk.ref_column)} FROM {fk.referenced} "  # noqa: S608  (catalogue names, quoted)
-            f"WHERE {_quote(fk.ref_column)} = ANY(%(v)s) FOR KEY SHARE", {"v": wanted})}
+            f"WHERE {_quote(fk.ref_column)} = ANY({listed}) FOR KEY SHARE", bound)}
         if len(found) == len(wanted):
             continue
         for i, v in enumerate(values):

@@ -267,8 +267,11 @@ def _check_choice(job: ImportJob, geoms: np.ndarray, live: np.ndarray, pts: np.n
 
 
 def _district(job: ImportJob) -> shapely.Geometry:
-    """The outline features must lie near: the stored district's (the built-in one while importing the district)."""
-    return district_outline(job.s if job.kind != "district" else None)
+    """The outline features must lie near: the stored district's (the built-in one while importing the district),
+    read once per import."""
+    if job.district is None:
+        job.district = district_outline(job.s if job.kind != "district" else None)
+    return job.district
 
 
 def _near_bbox(job: ImportJob) -> tuple[float, float, float, float]:

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import operator
-from collections import deque
 from collections.abc import Callable, Iterable
-from itertools import repeat
-from operator import methodcaller
 from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import Text, any_, bindparam, func, select, tuple_
+from sqlalchemy import Text, any_, bindparam, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -31,6 +27,8 @@ from geoplatform.reference import DISTRICT_CODE, DISTRICT_NAME, street_aliases
 from geoplatform.streets import NoStreetPolygons, match_street, street_codes_at, street_lookup
 
 LOOKUP_CHUNK = 50_000  # values per existence query (bound as one list)
+SCAN_MIN = 10_000  # [D] PostGIS: from this many values an existence check may read the whole column instead…
+SCAN_RATIO = 4  # [D] …when the table holds at most this many rows per value (the planner's estimate, pg_class)
 
 
 def stable_id(prefix: str, *parts: object) -> str:
@@ -49,12 +47,21 @@ def resolve_references(job: ImportJob) -> None:
 # ---------------------------------------------------------------- shared lookups
 
 def existing_values(session: Session, column: Any, values: Iterable[Any]) -> set[Any]:
-    """The given values that the column already holds (one bound list per query, not one parameter each)."""
+    """The given values that the column already holds (one bound list per query, not one parameter each; on
+    PostGIS one read of the whole column when the table is not much larger than the list — `SCAN_RATIO`)."""
     out: set[Any] = set()
     vals = list(values)
+    if len(vals) >= SCAN_MIN and session.bind.dialect.name == "postgresql":
+        rows = session.execute(select(text("reltuples")).select_from(text("pg_class")).where(  # -1: never counted
+            text("oid = CAST(:t AS regclass)").bindparams(t='"' + column.table.name.replace('"', '""') + '"'))).scalar()
+        if rows is not None and 0 <= rows <= SCAN_RATIO * len(vals):
+            # the same answer either way; probing 100,000 keys one by one in the primary key costs ≈ 10× the scan
+            # (more after a large delete: the probes visit the dead rows' entries too)
+            wanted = set(vals)
+            return {v for v in session.execute(select(column)).scalars() if v in wanted}
     for k in range(0, len(vals), LOOKUP_CHUNK):
         part = vals[k:k + LOOKUP_CHUNK]
-        if session.bind.dialect.name == "postgresql" and _plain_texts(part):
+        if session.bind.dialect.name == "postgresql" and plain_texts(part):
             # one text parameter split by the server: binding a list of 100,000 strings as an array costs
             # ≈ 10 µs per element in the driver (its array dumper is Python), the split next to nothing
             listed = func.string_to_array(bindparam("vals", value=SEP.join(part), type_=Text), SEP)
@@ -68,17 +75,17 @@ def existing_values(session: Session, column: Any, values: Iterable[Any]) -> set
     return out
 
 
-def _column(rows: list[dict[str, Any]], key: str) -> np.ndarray:
-    """One key of every row as an object array (absent: None)."""
-    out = np.empty(len(rows), dtype=object)
-    out[:] = list(map(methodcaller("get", key), rows))
+def _objects(values: list[Any]) -> np.ndarray:
+    """A list as a one-dimensional object array (whatever its cells hold)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
     return out
 
 
 SEP = "\x1f"  # the unit separator: splits a list of keys sent as one text (never in a key: checked)
 
 
-def _plain_texts(values: list[Any]) -> bool:
+def plain_texts(values: list[Any]) -> bool:
     """Every value a non-empty str, none holding SEP (then they can travel as one SEP-joined text)."""
     try:
         return all(values) and SEP not in "".join(values)
@@ -109,18 +116,20 @@ def compounds_containing(session: Session, points: np.ndarray, rows: np.ndarray)
 
 def _match_streets(job: ImportJob) -> None:
     """street_code column → codes (error naming the row when unknown)."""
-    lookup = street_lookup(job.s)
     col = job.col_of.get("street_code")
-    seen: dict[Any, str | None] = {}  # a file names a handful of streets on thousands of rows
-    for i, rec in enumerate(job.rows):
-        v = rec.get("street_code")
-        if v is None:
-            continue
-        code = seen[v] if v in seen else seen.setdefault(v, match_street(job.s, v, lookup))
-        if code is None:
-            job.r.error(job.t.where(i, col), "import.street.unknown", value=v)
-            job.ok_rows[i] = False
-        rec["street_code"] = code
+    values = job.column("street_code")
+    named = set(values)  # a file names a handful of streets on thousands of rows: each matched once
+    named.discard(None)
+    if not named:
+        return
+    lookup = street_lookup(job.s)
+    codes = {v: match_street(job.s, v, lookup) for v in named}
+    if None in codes.values():
+        for i, v in enumerate(values):
+            if v is not None and codes[v] is None:
+                job.r.error(job.t.where(i, col), "import.street.unknown", value=v)
+                job.ok_rows[i] = False
+    job.set_column("street_code", list(map(codes.get, values)))
 
 
 def _streets_by_location(job: ImportJob, points: np.ndarray, rows: np.ndarray, what: str) -> None:
@@ -139,7 +148,7 @@ def _streets_by_location(job: ImportJob, points: np.ndarray, rows: np.ndarray, w
         if code is None:
             job.r.error(job.t.where(i), "import.street.not_located", what=Message(f"import.table.{what}"))
             job.ok_rows[i] = False
-        job.rows[i]["street_code"] = code
+    job.set_cells("street_code", idx.tolist(), list(codes))
     job.r.warn("import.warn.street_by_location", file=job.t.name, n=len(idx),
                units=Message(f"import.units.{job.t.unit}"))
 
@@ -182,7 +191,8 @@ def _compound_refs(job: ImportJob, required: bool) -> None:
     col = job.col_of.get("compound_id")
     if col is None:
         return
-    wanted = {rec["compound_id"] for rec in job.rows if rec.get("compound_id")}
+    values = job.column("compound_id")
+    wanted = set(filter(None, values))
     ids = existing_values(job.s, m.Compound.id, wanted)
     names: dict[str, list[str]] = {}
     missing = wanted - ids
@@ -190,8 +200,10 @@ def _compound_refs(job: ImportJob, required: bool) -> None:
         for cid, name in job.s.execute(select(m.Compound.id, m.Compound.name).where(
                 m.Compound.name.in_(list(missing)))):
             names.setdefault(name, []).append(cid)
-    for i, rec in enumerate(job.rows):
-        v = rec.get("compound_id")
+    if not missing and "" not in values and not (required and None in values):
+        return  # every value is a stored id: nothing to name, nothing to change
+    by_name: list[tuple[int, str]] = []
+    for i, v in enumerate(values):
         if v is None:
             if required and job.ok_rows[i]:
                 job.r.error(job.t.where(i, col), "import.compound.required_empty")
@@ -201,13 +213,15 @@ def _compound_refs(job: ImportJob, required: bool) -> None:
             continue
         hits = names.get(v, [])
         if len(hits) == 1:
-            rec["compound_id"] = hits[0]
+            by_name.append((i, hits[0]))
         else:
             if hits:
                 job.r.error(job.t.where(i, col), "import.compound.ambiguous", value=v, n=len(hits))
             else:
                 job.r.error(job.t.where(i, col), "import.compound.unknown", value=v)
             job.ok_rows[i] = False
+    if by_name:
+        job.set_cells("compound_id", *zip(*by_name, strict=True))
 
 
 def _refers_to_firms(job: ImportJob) -> bool:
@@ -471,31 +485,38 @@ def _resolve_building(job: ImportJob) -> None:
         if live.any():
             pts[live] = shapely.point_on_surface(geoms[live])
         found = compounds_containing(job.s, pts, live)
-        for i in np.flatnonzero(live):
-            job.rows[i]["compound_id"] = found.get(int(i))
+        idx = np.flatnonzero(live).tolist()
+        job.set_cells("compound_id", idx, list(map(found.get, idx)))
         r.warn("import.warn.buildings_by_containment", file=t.name, n=len(found),
                orphans=int(live.sum()) - len(found))
-    need_street = np.equal(_column(job.rows, "street_code"), None) & live
+    need_street = np.equal(_objects(job.column("street_code")), None) & live
     if need_street.any():
-        cids = {rec["compound_id"] for i, rec in enumerate(job.rows) if need_street[i] and rec.get("compound_id")}
+        compound_of = job.column("compound_id")
+        cids = {compound_of[i] for i in np.flatnonzero(need_street).tolist()} - {None, ""}
         cstreet = dict(job.s.execute(select(m.Compound.id, m.Compound.street_code).where(
             m.Compound.id.in_(list(cids)))).all()) if cids else {}
         rest = np.zeros(job.n, dtype=bool)
-        for i in np.flatnonzero(need_street):
-            code = cstreet.get(job.rows[i].get("compound_id"))
+        located: list[tuple[int, str]] = []
+        for i in np.flatnonzero(need_street).tolist():
+            code = cstreet.get(compound_of[i])
             if code:
-                job.rows[i]["street_code"] = code
+                located.append((i, code))
             else:
                 rest[i] = True
+        if located:
+            job.set_cells("street_code", *zip(*located, strict=True))
         if rest.any():
             missing = rest & shapely.is_missing(pts)
             pts[missing] = shapely.point_on_surface(geoms[missing])
             _streets_by_location(job, pts, rest, "building")
     glist = geoms.tolist()
-    deque(map(operator.setitem, job.rows, repeat("geom"), glist), maxlen=0)  # each row's geometry, in C
-    for i in np.flatnonzero(~_column(job.rows, "id").astype(bool)):  # rows without an id
-        if not job.rows[i].get("id") and glist[i] is not None:
-            job.rows[i]["id"] = stable_id("B-", shapely.to_wkb(shapely.set_precision(glist[i], 1e-7), hex=True))
+    job.set_column("geom", glist)
+    given = job.column("id")
+    made = [(i, stable_id("B-", shapely.to_wkb(shapely.set_precision(glist[i], 1e-7), hex=True)))
+            for i in np.flatnonzero(~_objects(given).astype(bool)).tolist()  # rows without an id
+            if not given[i] and glist[i] is not None]
+    if made:
+        job.set_cells("id", *zip(*made, strict=True))
     if "id" not in job.col_of:
         r.warn("import.warn.ids_building", file=t.name)
 
@@ -544,16 +565,16 @@ def check_keys(job: ImportJob) -> None:
     keys = job.keys
     first: dict[tuple[Any, ...], int] = {}
     unique = False
+    key_values = [job.column(c) for c in keys]
     if len(keys) == 1:  # one key column: no duplicates is the usual case, checked in one pass
-        vals = [rec.get(keys[0]) if ok else None for rec, ok in zip(job.rows, job.ok_rows.tolist(), strict=True)]
+        vals = [v if ok else None for v, ok in zip(key_values[0], job.ok_rows.tolist(), strict=True)]
         first = {(v,): i for i, v in enumerate(vals) if v is not None}
         unique = len(first) == sum(v is not None for v in vals)
     if not unique:  # row by row, naming each duplicate and the row it repeats
         first = {}
-    for i, rec in enumerate(job.rows if not unique else ()):
+    for i, k in enumerate(zip(*key_values, strict=True) if not unique else ()):
         if not job.ok_rows[i]:
             continue
-        k = tuple(rec.get(c) for c in keys)
         if any(v is None for v in k):
             continue
         if k in first:
@@ -574,13 +595,14 @@ def check_keys(job: ImportJob) -> None:
             found.update(tuple(row) for row in job.s.execute(select(*cols).where(tuple_(*cols).in_(klist[s:s + 500]))))
     job.existing = found
     if found and not job.upsert:
+        row_names = job.column("name")
         for k in klist:
             if k in found:
                 i = first[k]
                 match = job.matched.get(i)
                 if match is not None:  # an id-less ledger row recognised as a stored compound
                     r.error(t.where(i, job.col_of.get("name")), "import.identity.exists",
-                            name=job.rows[i].get("name"), id=match.compound_id, stored=match.name,
+                            name=row_names[i], id=match.compound_id, stored=match.name,
                             how=_how(job, match), option=job.option("upsert"))
                 else:
                     r.error(t.where(i, job.col_of.get(keys[0])), "import.key.exists", value="/".join(map(str, k)),

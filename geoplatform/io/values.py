@@ -7,7 +7,6 @@ cell through `geoplatform.io.fields.parse_value`, so every problem gets its row 
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -35,7 +34,7 @@ def _plain(v: Any) -> Any:
 
 
 def parse_columns(job: ImportJob) -> None:
-    """Parse every mapped column into `job.rows` (vectorised when a column is already clean numbers or text)."""
+    """Parse every mapped column into the job's columns (vectorised when a column is already clean numbers or text)."""
     t = job.t
     fields = {f.name: f for f in job.fields()}
     used = [(c, fields[f]) for c, f in job.mapping.items() if f not in ("lon", "lat", "wkt")]
@@ -47,10 +46,8 @@ def parse_columns(job: ImportJob) -> None:
         if columns[f.name] is None:
             columns[f.name] = _column_slow(job, c, f, raw)
         job.tick("checking", int(job.n * (k + 1) / max(len(used), 1)))
-    names = list(columns)
-    # one dict per row (the later steps read rows), built without a Python-level loop
-    job.rows = list(map(dict, map(partial(zip, names), zip(*columns.values(), strict=True)))) \
-        if names else [{} for _ in range(job.n)]
+    for name, values in columns.items():  # held by column: a row is a dict only if a later step asks for rows
+        job.set_column(name, values)
     job.tick("checking", job.n)
 
 

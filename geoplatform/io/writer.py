@@ -27,18 +27,26 @@ from geoplatform.store import CHUNK
 def count_rows(job: ImportJob) -> None:
     """What a write would do (for --dry-run), in the report."""
     keys = job.keys
-    old = sum(1 for rec in job.rows if tuple(rec.get(c) for c in keys) in job.existing)
+    old = sum(1 for k in zip(*map(job.column, keys), strict=True) if k in job.existing) if job.existing else 0
     job.r.inserted, job.r.updated, job.r.imported = job.n - old, old, job.n
+
+
+def _insert_firms(job: ImportJob) -> None:
+    """Firms a file names that the registry lacks (RULES §7: a compound's firm is a key), added first."""
+    if job.new_firms:
+        job.s.execute(insert(m.PropertyCompany.__table__), [
+            {"name": n, "filed": None, "blacklisted": False, "state_owned": False, "version": 1,
+             "source": f"import {job.t.name}"[:200]} for n in job.new_firms])
 
 
 def write_rows(job: ImportJob, user: str) -> None:
     """Insert new rows, update existing ones (--upsert), one audit event; inside the caller's transaction."""
+    if job.columnar and not job.existing and job.table_name != "compound":
+        _write_new_columns(job, user)
+        return
     table = job.model.__table__
     keys = job.keys
-    if job.new_firms:  # firms a file names that the registry lacks (RULES §7: a compound's firm is a key)
-        job.s.execute(insert(m.PropertyCompany.__table__), [
-            {"name": n, "filed": None, "blacklisted": False, "state_owned": False, "version": 1,
-             "source": f"import {job.t.name}"[:200]} for n in job.new_firms])
+    _insert_firms(job)
     geom_cols = [c for c in ("geom", "boundary", "location") if c in table.c]
     cols = set(table.c.keys())
     if set().union(*job.rows) <= cols:
@@ -78,7 +86,7 @@ def write_rows(job: ImportJob, user: str) -> None:
         bulk.lock_references(job, conn, {fk.column: list(map(methodcaller("get", fk.column), records))
                                          for fk in fks if fk.column in cols}, fks)
     if new:
-        _insert_new(job, new, fks)
+        _insert_new(job, *_new_columns(job, new), len(new), fks)
     if old:
         _update(job, old)
     if managed:
@@ -87,17 +95,67 @@ def write_rows(job: ImportJob, user: str) -> None:
     job.r.inserted, job.r.updated = len(new), len(old)
     job.r.imported = len(new) + len(old)
     written = list(zip(*(map(methodcaller("get", c), records) for c in keys), strict=True))  # each row's key
+    _written(job, user, written, [str(rec.get(keys[0])) for rec in records[:1000]], len(new), len(old), before)
+
+
+def _written(job: ImportJob, user: str, written: list[tuple[Any, ...]], ids: list[str], inserted: int, updated: int,
+             before: dict[str, Any] | None) -> None:
+    """After the rows: the plugin kind's `after_write`, the plugins' `after_import`, one audit event."""
     if job.spec is not None and job.spec.after_write is not None:
         job.s.flush()
         job.spec.after_write(job.s, written, job.context)
     _after_import(job, written)
-    ids = [str(rec.get(keys[0])) for rec in records[:1000]]
     job.s.add(m.AuditEvent(user_name=user, action="import", entity=job.table_name, entity_id=None,
-                           before=before, after={"file": job.t.name, "kind": job.kind, "inserted": len(new),
-                                                 "updated": len(old), "keys": ids,
+                           before=before, after={"file": job.t.name, "kind": job.kind, "inserted": inserted,
+                                                 "updated": updated, "keys": ids,
                                                  **({"firms_created": job.new_firms} if job.new_firms else {})},
-                           detail=f"import {job.kind} from {job.t.name}: {len(new)} inserted, {len(old)} updated"))
+                           detail=f"import {job.kind} from {job.t.name}: {inserted} inserted, {updated} updated"))
     job.s.flush()
+
+
+def _write_new_columns(job: ImportJob, user: str) -> None:
+    """`write_rows` for a job still held by column whose rows are all new: written from the columns, no dict per row
+    (what the row path does, column by column: fields that are no column dropped, a file without a geometry column
+    writes none, `source` filled, the referenced keys locked, column defaults, one audit event)."""
+    table = job.model.__table__
+    keys, n = job.keys, job.n
+    _insert_firms(job)
+    columns = {k: job.column(k) for k in job.fields_set() if k in table.c}
+    geom_cols = [c for c in ("geom", "boundary", "location") if c in table.c]
+    job.geom_cols = [gc for gc in geom_cols if gc in columns and columns[gc].count(None) < n]
+    for gc in geom_cols:
+        if gc not in job.geom_cols:
+            columns.pop(gc, None)
+    if "source" in table.c:
+        source = f"import {job.t.name}"
+        given = columns.get("source")
+        columns["source"] = [v or source for v in given] if given is not None else [source] * n
+    fks = None
+    if job.s.bind.dialect.name == "postgresql":  # the keys the rows name, locked (and any gone named) set-wise
+        conn = job.s.connection()
+        fks = bulk.foreign_keys(conn, table.name)
+        bulk.lock_references(job, conn, {fk.column: columns[fk.column] for fk in fks if fk.column in columns}, fks)
+    _insert_new(job, *_defaults(job, columns), n, fks)
+    job.r.inserted, job.r.updated, job.r.imported = n, 0, n
+    key_values = list(map(job.column, keys))
+    _written(job, user, list(zip(*key_values, strict=True)), [str(v) for v in key_values[0][:1000]], n, 0, None)
+
+
+def _defaults(job: ImportJob, columns: dict[str, list[Any]]) -> tuple[list[str], list[list[Any]]]:
+    """Whole columns with the columns' Python-side defaults (`_new_columns` for rows that all have every cell: an
+    empty cell stays NULL where the column allows it), geometry columns named `<column>__wkb`."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    for c in job.model.__table__.columns:
+        if c.default is None or c.primary_key or (c.name in columns and c.nullable):
+            continue
+        value = _default_value(c.default)
+        if value is None:
+            continue
+        if c.name not in columns:
+            columns[c.name] = [value] * n
+        elif None in columns[c.name]:
+            columns[c.name] = [value if v is None else v for v in columns[c.name]]
+    return [f"{k}__wkb" if k in job.geom_cols else k for k in columns], list(columns.values())
 
 
 def _after_import(job: ImportJob, keys: list[tuple[Any, ...]]) -> None:
@@ -113,19 +171,20 @@ def _after_import(job: ImportJob, keys: list[tuple[Any, ...]]) -> None:
             job.r.warn(w)
 
 
-def _insert_new(job: ImportJob, new: list[dict[str, Any]], fks: list[bulk.ForeignKey] | None = None) -> None:
-    """INSERT the new rows in chunks (progress per chunk); the spatial index filled once on SpatiaLite; on PostGIS
-    a large import's keys and indexes checked and built set-wise (`geoplatform.io.bulk`)."""
-    names, columns = _new_columns(job, new)
+def _insert_new(job: ImportJob, names: list[str], columns: list[list[Any]], count: int,
+                fks: list[bulk.ForeignKey] | None = None) -> None:
+    """INSERT the new rows (as columns: `_new_columns`, `_defaults`) in chunks (progress per chunk); the spatial index
+    filled once on SpatiaLite; on PostGIS a large import's keys and indexes checked and built set-wise
+    (`geoplatform.io.bulk`)."""
     conn = job.s.connection()
     table = job.model.__table__.name
-    if fks is not None and bulk.bulk_wanted(conn, table, len(new)):
+    if fks is not None and bulk.bulk_wanted(conn, table, count):
         with bulk.bulk_path(conn, table, fks) as set_wise:
             job.bulk = set_wise
-            _insert_chunks(job, names, columns, len(new))
+            _insert_chunks(job, names, columns, count)
         return
-    with deferred_spatial_index(conn, table, job.geom_cols, len(new)):
-        _insert_chunks(job, names, columns, len(new))
+    with deferred_spatial_index(conn, table, job.geom_cols, count):
+        _insert_chunks(job, names, columns, count)
 
 
 def _insert_chunks(job: ImportJob, names: list[str], columns: list[list[Any]], total: int) -> None:
