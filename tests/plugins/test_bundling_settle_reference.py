@@ -389,15 +389,20 @@ def test_a_pair_exactly_at_the_radius_is_in_reach_in_the_settle_pass(monkeypatch
 def test_box_pairs_then_checks_decide_reach_and_barriers_as_dwithin_and_crosses(seed: int) -> None:
     """_box_pairs + _check on every pair: the usable pairs are those of a dwithin query whose shortest line
     crosses no barrier, with the radius exactly at some pairs' distance, farthest corners and nearest box points
-    (and at two points' distance, where the boxes' nearest and farthest points are that distance)."""
+    (and at two points' distance, where the boxes' nearest and farthest points are that distance), with thin
+    diagonal strips whose distance lies strictly between their boxes' bounds."""
     rng = np.random.default_rng(seed)
     n_o, n_h = 160, 60
 
     def shapes(n: int, size: float) -> np.ndarray:
         xy = np.round(rng.uniform(0, 1200, (n, 2)) / 10) * 10
-        g = [shapely.box(x, y, x + size, y + size * 0.6) for x, y in xy]  # boxes, rotated shapes, points
-        return np.array([shapely.affinity.rotate(b, float(rng.uniform(0, 90))) if i % 3 == 1
-                         else b.centroid if i % 3 == 2 else b for i, b in enumerate(g)], dtype=object)
+        # boxes, rotated shapes, points and thin diagonal strips (whose distance lies well inside the box bounds)
+        g = [shapely.box(x, y, x + size, y + size * 0.6) for x, y in xy]
+        return np.array([shapely.affinity.rotate(b, float(rng.uniform(0, 90))) if i % 4 == 1
+                         else b.centroid if i % 4 == 2
+                         else shapely.affinity.rotate(shapely.box(b.centroid.x - 6, b.centroid.y, b.centroid.x + 6,
+                                                                  b.centroid.y + 0.5), 45.0) if i % 4 == 3
+                         else b for i, b in enumerate(g)], dtype=object)
 
     og, hg = shapes(n_o, 25.0), shapes(n_h, 70.0)
     bars = np.array([shapely.LineString([(x, -50), (x + 120, 600), (x - 60, 1300)]) for x in (300.0, 800.0)],
@@ -417,7 +422,7 @@ def test_box_pairs_then_checks_decide_reach_and_barriers_as_dwithin_and_crosses(
                   np.maximum(np.maximum(ob[:, 1] - hb[:, 3], hb[:, 1] - ob[:, 3]), 0))
     mid = (d > 100) & (d < 250)
     by_boxes = []  # per radius: pairs the boxes decided (usable), pairs left open
-    points = (np.arange(n_o)[a] % 3 == 2) & (np.arange(n_h)[b] % 3 == 2)  # there distance == lb == ub
+    points = (a % 4 == 2) & (b % 4 == 2)  # there distance == lb == ub
     for radius in (float(np.sort(d[mid])[len(d[mid]) // 2]), float(np.sort(ub[ub > 150])[0]),
                    float(np.sort(lb[mid])[3]), float(np.sort(d[points & mid])[0]), 300.0):
         s = replace(BundlingSettings(), max_distance_m=radius)
