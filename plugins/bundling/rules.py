@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -283,7 +283,7 @@ def _crossing(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree) -> np
     """For each pair (a[i], b[i]), without pre-test: does their shortest segment cross a barrier line?"""
     out = np.zeros(len(a), dtype=bool)
     if len(a):
-        out[np.unique(barrier_tree.query(shapely.shortest_line(a, b), predicate="crosses")[0])] = True
+        out[barrier_tree.query(shapely.shortest_line(a, b), predicate="crosses")[0]] = True
     return out
 
 
@@ -613,10 +613,10 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     reason = np.where(blocked_same, "only_across_barrier", np.where(other_street, "only_other_street",
                                                                       "no_host_in_reach"))
     if under_scale is not None:
-        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), o_street, under_scale, barrier_tree, s)
+        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), c, under_scale, barrier_tree, s)
         reason = np.where(barred, "host_under_scale", reason)
     if ineligible_hosts is not None and len(ineligible_hosts):
-        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), o_street, ineligible_hosts, barrier_tree, s)
+        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), c, ineligible_hosts, barrier_tree, s)
         reason = np.where(barred, "host_firm_ineligible", reason)
     no_street = pd.isna(pd.Series(o_street, dtype=object)).to_numpy() if n else np.zeros(0, bool)
     reason = np.where(no_street, "street_unknown", reason)
@@ -656,20 +656,33 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
                 orphans=out_orphans, hosts=used_hosts, settings=s, _links=links)
 
 
-def _usable_host(og: np.ndarray, rows: np.ndarray, o_street: np.ndarray, hosts: gpd.GeoDataFrame,
+def _usable_host(og: np.ndarray, rows: np.ndarray, c: _Columns, hosts: gpd.GeoDataFrame,
                  barrier_tree: shapely.STRtree | None, s: BundlingSettings) -> np.ndarray:
-    """Per orphan row: would one of `hosts` have hosted it (same street, in reach, no barrier between)?"""
+    """Per orphan row: would one of `hosts` have hosted it (same street, in reach, no barrier between)?
+
+    As a `dwithin` query and a barrier check of every pair, deciding by the boxes where they tell (see
+    _box_pairs) and checking the other pairs a few per orphan a round, only for orphans not known yet.
+    """
     out = np.zeros(len(og), dtype=bool)
     hg = _metric(hosts.geometry, s.metric_crs)
     if len(rows) == 0 or len(hg) == 0:
         return out
-    q, hi = shapely.STRtree(hg).query(og[rows], predicate="dwithin", distance=s.max_distance_m)
-    oi = rows[q]
-    same = o_street[oi] == hosts["street_code"].to_numpy(dtype=object)[hi]
-    oi, hi = oi[same], hi[same]
-    ok = ~_blocked(og[oi], hg[hi], barrier_tree)
-    out[oi[ok]] = True
-    return out
+    valid = ~(shapely.is_missing(hg) | shapely.is_empty(hg))
+    hb = shapely.bounds(hg)
+    cols = replace(c, h_street=hosts["street_code"].to_numpy(dtype=object), h_bounds=hb)
+    p = _box_pairs(rows, og, hg, shapely.STRtree(hg), barrier_tree, cols, s)
+    keep = valid[p.h]
+    p = _Cands(*(getattr(p, f.name)[keep] for f in fields(_Cands)))
+    out[p.o[p.state == USABLE]] = True
+    take = 1
+    while True:
+        need = np.flatnonzero((p.state == UNKNOWN) & ~out[p.o])
+        if len(need) == 0:
+            return out
+        chosen = _few_per_key(need, p.o[need], p.lb[need], take)
+        _check(p, chosen, og, hg, barrier_tree, s)
+        out[p.o[chosen[p.state[chosen] == USABLE]]] = True
+        take *= 2
 
 
 @dataclass
@@ -946,8 +959,10 @@ def _check(p: _Cands, idx: np.ndarray, og: np.ndarray, hg: np.ndarray, barrier_t
     idx = idx[p.state[idx] == UNKNOWN]
     if len(idx) == 0:
         return
-    _measure(p, idx[p.reach[idx] == UNKNOWN], og, hg, s)
-    idx = idx[p.state[idx] == UNKNOWN]  # in reach now, a barrier segment near
+    open_ = p.reach[idx] == UNKNOWN
+    if open_.any():
+        _measure(p, idx[open_], og, hg, s)
+        idx = idx[p.state[idx] == UNKNOWN]  # in reach now, a barrier segment near
     if len(idx):
         assert barrier_tree is not None
         blocked = _crossing(og[p.o[idx]], hg[p.h[idx]], barrier_tree)
@@ -1189,9 +1204,15 @@ class _Ranked:
 
     def usable(self, k: int) -> bool:
         p = self.p
-        if p.state[k] == UNKNOWN:
+        state = p.state[k]
+        if state == UNKNOWN and p.reach[k] == USABLE:  # one barrier check (scalar calls: cheaper for one pair)
+            line = shapely.shortest_line(self.og[p.o[k]], self.hg[p.h[k]])
+            state = BLOCKED if len(self.barrier_tree.query(line, predicate="crosses")) else USABLE
+            p.bar[k] = p.state[k] = state
+        elif state == UNKNOWN:
             _check(p, np.array([k]), self.og, self.hg, self.barrier_tree, self.s)
-        return bool(p.state[k] == USABLE)
+            state = p.state[k]
+        return bool(state == USABLE)
 
     def find(self, i: int, load: np.ndarray, area: float, cap: float, exclude: int = -1) -> int:
         """Member i's best-ranked usable candidate, not on host `exclude`, whose host stays within `cap` with
