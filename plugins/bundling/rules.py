@@ -326,11 +326,18 @@ class _SegmentGrid:
     table: np.ndarray  # (ny + 1, nx + 1) cumulative counts of marked cells
 
     def meets(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        return self.meets_xy(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
+
+    def meets_xy(self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
+        """meets() with the boxes as four columns."""
         ny, nx = self.shape
-        unknown = np.isnan(lo).any(axis=1) | np.isnan(hi).any(axis=1)  # no bounds (empty): kept, to be checked
-        lo, hi = np.where(unknown[:, None], self.origin, lo), np.where(unknown[:, None], self.origin, hi)
-        i0, j0 = (np.clip(np.floor((lo - self.origin) / self.cell), 0, [nx - 1, ny - 1]).astype(np.intp).T)
-        i1, j1 = (np.clip(np.floor((hi - self.origin) / self.cell), 0, [nx - 1, ny - 1]).astype(np.intp).T)
+        ox, oy = self.origin
+        unknown = np.isnan(x0) | np.isnan(y0) | np.isnan(x1) | np.isnan(y1)  # no bounds (empty): kept, to be checked
+
+        def cell(v: np.ndarray, o: float, n: int) -> np.ndarray:
+            return np.clip(np.floor(np.where(unknown, 0.0, v - o) / self.cell), 0, n - 1).astype(np.intp)
+
+        i0, j0, i1, j1 = cell(x0, ox, nx), cell(y0, oy, ny), cell(x1, ox, nx), cell(y1, oy, ny)
         t = self.table
         return ((t[j1 + 1, i1 + 1] - t[j0, i1 + 1] - t[j1 + 1, i0] + t[j0, i0]) > 0) | unknown
 
@@ -669,7 +676,7 @@ def _usable_host(og: np.ndarray, rows: np.ndarray, c: _Columns, hosts: gpd.GeoDa
         return out
     valid = ~(shapely.is_missing(hg) | shapely.is_empty(hg))
     hb = shapely.bounds(hg)
-    cols = replace(c, h_street=hosts["street_code"].to_numpy(dtype=object), h_bounds=hb)
+    cols = replace(c, h_street=hosts["street_code"].to_numpy(dtype=object), h_bounds=hb, street_codes=None)
     p = _box_pairs(rows, og, hg, shapely.STRtree(hg), barrier_tree, cols, s)
     keep = valid[p.h]
     p = _Cands(*(getattr(p, f.name)[keep] for f in fields(_Cands)))
@@ -701,6 +708,28 @@ class _Columns:
     h_hh: np.ndarray
     o_bounds: np.ndarray | None = None  # the metric geometries' bounds (set by plan_bundles)
     h_bounds: np.ndarray | None = None
+    street_codes: tuple[np.ndarray, np.ndarray] | None = None  # see _street_codes
+
+    def codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Orphan and host streets as integers that compare as the values do (`==`), computed once."""
+        if self.street_codes is None:
+            self.street_codes = _street_codes(self.o_street, self.h_street)
+        return self.street_codes
+
+
+def _street_codes(o_street: np.ndarray, h_street: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes equal where `o_street[i] == h_street[j]` (None equals None; NaN equals nothing)."""
+    both = np.concatenate([o_street, h_street]).astype(object)
+    none = np.array([v is None for v in both], dtype=bool)
+    na = pd.isna(both) & ~none
+    codes = np.full(len(both), -1, dtype=np.int64)
+    ok = ~none & ~na
+    if ok.any():
+        codes[ok] = pd.factorize(both[ok])[0]
+    n = len(o_street)
+    codes[:n][na[:n]] = -2  # NaN: never equal to a host's street
+    codes[n:][na[n:]] = -3
+    return codes[:n], codes[n:]
 
 
 def _columns(orphans: pd.DataFrame, hosts: pd.DataFrame) -> _Columns:
@@ -863,8 +892,8 @@ class _Pairs:
 class _Cands:
     """The settle pass's (orphan, host) pairs: same street, boxes within reach; and what is known of each.
 
-    The two boxes bound the distance: `lb` (their nearest points) ≤ distance ≤ `ub` (their farthest
-    corners). A pair whose `ub` is under the radius is in reach without a distance; the others' reach,
+    The two boxes bound the distance: `lb` (their nearest points) ≤ distance ≤ their farthest corners'
+    distance. A pair whose farthest corners are within the radius is in reach without a distance; the others' reach,
     every distance (`dist`, NaN until measured) and every barrier check are computed only where the
     plan needs them. `state`: USABLE (in reach, no barrier between), BLOCKED (out of reach, or behind a
     barrier), UNKNOWN (not decided yet).
@@ -873,7 +902,6 @@ class _Cands:
     o: np.ndarray
     h: np.ndarray
     lb: np.ndarray
-    ub: np.ndarray
     dist: np.ndarray
     shared: np.ndarray
     reach: np.ndarray  # USABLE, BLOCKED or UNKNOWN
@@ -890,8 +918,8 @@ def _box_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shap
     """Every same-street host whose box is within reach of the box of an orphan row in `rows` (grouped by orphan).
 
     No GEOS call: the hosts the tree finds in each orphan's box grown by the radius, the boxes' nearest
-    distance `lb` (over the radius: out of reach) and farthest `ub` (under it: in reach), and the barrier
-    pre-test of _may_cross (no barrier segment near: usable).
+    distance `lb` (over the radius: out of reach) and their farthest corners' (within it: in reach), and
+    the barrier pre-test of _may_cross (no barrier segment near: no barrier between).
     """
     r = s.max_distance_m
     ob = shapely.bounds(og) if c.o_bounds is None else c.o_bounds
@@ -902,21 +930,30 @@ def _box_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shap
         by = np.argsort(q, kind="stable")
         q, hi = q[by], hi[by]
     oi = rows[q]
-    same = c.o_street[oi] == c.h_street[hi]
+    o_code, h_code = c.codes()
+    same = np.flatnonzero(o_code[oi] == h_code[hi])
     oi, hi = oi[same], hi[same]
-    a, b = ob[oi], hb[hi]
-    lb = np.hypot(np.maximum(np.maximum(a[:, 0] - b[:, 2], b[:, 0] - a[:, 2]), 0.0),
-                  np.maximum(np.maximum(a[:, 1] - b[:, 3], b[:, 1] - a[:, 3]), 0.0))
-    near = lb <= r + REACH_EXACT_M  # NaN bounds (an empty geometry) are never near
-    oi, hi, lb, a, b = oi[near], hi[near], lb[near], a[near], b[near]
-    ub = np.hypot(np.maximum(a[:, 2] - b[:, 0], b[:, 2] - a[:, 0]), np.maximum(a[:, 3] - b[:, 1], b[:, 3] - a[:, 1]))
+    ax0, ay0, ax1, ay1 = (ob[:, k][oi] for k in range(4))
+    bx0, by0, bx1, by1 = (hb[:, k][hi] for k in range(4))
+    dx = np.maximum(np.maximum(ax0 - bx1, bx0 - ax1), 0.0)
+    dy = np.maximum(np.maximum(ay0 - by1, by0 - ay1), 0.0)
+    lb2 = dx * dx + dy * dy  # squared: the bounds only sort pairs out with a margin, rounding is far below it
+    ux = np.maximum(ax1 - bx0, bx1 - ax0)
+    uy = np.maximum(ay1 - by0, by1 - ay0)
+    sure = ux * ux + uy * uy < (r - REACH_EXACT_M) ** 2
+    near = np.flatnonzero(lb2 <= (r + REACH_EXACT_M) ** 2)  # NaN bounds (an empty geometry) are never near
+    if barrier_tree is not None and len(near):
+        grid = _segment_grid(barrier_tree.geometries)  # the pre-test of _may_cross, on every batch
+        free = ~grid.meets_xy(np.minimum(ax0, bx0)[near] - BOX_PAD_M, np.minimum(ay0, by0)[near] - BOX_PAD_M,
+                              np.maximum(ax1, bx1)[near] + BOX_PAD_M, np.maximum(ay1, by1)[near] + BOX_PAD_M)
+    else:
+        free = np.ones(len(near), dtype=bool)
+    oi, hi, lb, sure = oi[near], hi[near], np.sqrt(lb2[near]), sure[near]
     n = len(oi)
-    reach = np.where(ub < r - REACH_EXACT_M, USABLE, UNKNOWN).astype(np.int8)
-    bar = np.full(n, USABLE, dtype=np.int8)
-    if barrier_tree is not None and n:
-        bar[_may_cross(og[oi], hg[hi], barrier_tree.geometries, a, b)] = UNKNOWN
-    state = np.where((reach == USABLE) & (bar == USABLE), USABLE, UNKNOWN).astype(np.int8)
-    return _Cands(oi, hi, lb, ub, np.full(n, np.nan), np.zeros(n), reach, bar, state)
+    reach = np.where(sure, USABLE, UNKNOWN).astype(np.int8)
+    bar = np.where(free, USABLE, UNKNOWN).astype(np.int8)
+    state = np.where(sure & free, USABLE, UNKNOWN).astype(np.int8)
+    return _Cands(oi, hi, lb, np.full(n, np.nan), np.zeros(n), reach, bar, state)
 
 
 def _measure(p: _Cands, idx: np.ndarray, og: np.ndarray, hg: np.ndarray, s: BundlingSettings) -> None:
@@ -1049,9 +1086,7 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
             take *= 2
         batches.append(p)
         new = np.flatnonzero(assigned & ~involved & touched[np.maximum(host_of, 0)])
-    p = _Cands.concat(batches)
-    keep = np.flatnonzero(p.state != BLOCKED)
-    p = _Cands(*(getattr(p, f.name)[keep] for f in fields(_Cands)))
+    p = _Cands.concat(batches)  # pairs found blocked stay until the groups are known (one pass drops them then)
     # groups: connected components of orphans and hosts over the usable pairs. First over the pairs known
     # usable; a pair still unknown matters where it may join a part whose candidates are few enough to be
     # solved exactly (a lower bound of its assignments, from the known pairs, is at most the limit)
@@ -1096,8 +1131,8 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
                                    shape=(n_o + n_h, n_o + n_h))
                 label = connected_components(graph, directed=False)[1][label]
             take *= 2
-        keep = np.flatnonzero(p.state != BLOCKED)
-        p = _Cands(*(getattr(p, f.name)[keep] for f in fields(_Cands)))
+    keep = np.flatnonzero(p.state != BLOCKED)
+    p = _Cands(*(getattr(p, f.name)[keep] for f in fields(_Cands)))
     comp = components(np.ones(len(p.o), dtype=bool))  # unknown pairs left join only groups that are greedy anyway
     greedy_group = log_assignments(comp, p.state == USABLE) > limit + 1e-9
     # each involved orphan's pairs are consecutive in p (a run per orphan); the orphans in (kind, id) order
