@@ -384,13 +384,16 @@ REACH_EXACT_M = 1e-6  # metres: a pair this close to the radius is decided by dw
 
 def _in_reach(tree: shapely.STRtree, og: np.ndarray, rows: np.ndarray, hg: np.ndarray, radius: np.ndarray | float,
               keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
-              bounds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              bounds: np.ndarray | None = None, h_bounds: np.ndarray | None = None,
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pairs (orphan row, host) of `tree.query(og[rows], "dwithin", radius)`, with their distances.
 
     The same pairs, found more cheaply: the geometries' boxes grown by the radius (what dwithin queries
     too), `keep(orphan rows, hosts)` (e.g. the same street) on those candidates, and one distance per pair
     left, which the pairs would need anyway. A pair within REACH_EXACT_M of the radius is decided by
-    dwithin itself (two GEOS computations of one distance may differ in the last bits).
+    dwithin itself (two GEOS computations of one distance may differ in the last bits). `h_bounds`: the
+    bounds of every geometry of hg, if known: a pair whose boxes' nearest points are beyond the radius
+    (the grown box's corners) is left out without a distance.
     """
     g = og[rows]
     r = np.broadcast_to(np.asarray(radius, dtype=float), len(rows))
@@ -399,6 +402,12 @@ def _in_reach(tree: shapely.STRtree, og: np.ndarray, rows: np.ndarray, hg: np.nd
     oi = rows[q]
     if keep is not None:
         ok = keep(oi, hi)
+        q, oi, hi = q[ok], oi[ok], hi[ok]
+    if h_bounds is not None and len(q):
+        a, b = bx[q], h_bounds[hi]
+        dx = np.maximum(np.maximum(a[:, 0] - b[:, 2], b[:, 0] - a[:, 2]), 0.0)
+        dy = np.maximum(np.maximum(a[:, 1] - b[:, 3], b[:, 1] - a[:, 3]), 0.0)
+        ok = np.flatnonzero(dx * dx + dy * dy <= (r[q] + REACH_EXACT_M) ** 2)  # the distance is at least that
         q, oi, hi = q[ok], oi[ok], hi[ok]
     dist = shapely.distance(og[oi], hg[hi])
     rq = r[q]
@@ -552,7 +561,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     def query(rows: np.ndarray, radius: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if host_tree is None or len(rows) == 0:
             return empty_i, empty_i, np.array([], float)
-        return _in_reach(host_tree, og, rows, hg, radius, bounds=c.o_bounds)
+        return _in_reach(host_tree, og, rows, hg, radius, bounds=c.o_bounds, h_bounds=c.h_bounds)
 
     # 1. the nearest host(s), like sjoin_nearest. Where one is in the orphan's street it is the best
     #    host, unless a host tied at the distance resolution shares more boundary (only possible when the

@@ -61,7 +61,7 @@ def ref_may_cross(a: np.ndarray, b: np.ndarray, barriers: np.ndarray) -> np.ndar
     return np.flatnonzero(meets)
 
 
-def ref_in_reach(tree, og, rows, hg, radius, keep=None, bounds=None):  # noqa: ANN001, ANN201, ARG001
+def ref_in_reach(tree, og, rows, hg, radius, keep=None, bounds=None, h_bounds=None):  # noqa: ANN001, ANN201, ARG001
     """plan_bundles' `query` before issue 26 (a dwithin query, then the distances), with the caller's filter."""
     q, hi = tree.query(og[rows], predicate="dwithin", distance=radius)
     oi = rows[q]
@@ -317,6 +317,8 @@ def test_in_reach_agrees_with_dwithin_on_random_boxes_and_radii(seed: int) -> No
     q, hi = tree.query(og[rows], predicate="dwithin", distance=radius)
     want = sorted(zip(rows[q].tolist(), hi.tolist(), strict=True))
     oi, hi2, _ = rules._in_reach(tree, og, rows, hg, radius)
+    assert sorted(zip(oi.tolist(), hi2.tolist(), strict=True)) == want
+    oi, hi2, _ = rules._in_reach(tree, og, rows, hg, radius, h_bounds=shapely.bounds(hg))  # corners left out by box
     assert sorted(zip(oi.tolist(), hi2.tolist(), strict=True)) == want
     assert len(want) > 500
 
