@@ -443,3 +443,37 @@ def test_box_pairs_then_checks_decide_reach_and_barriers_as_dwithin_and_crosses(
         assert np.array_equal(p.dist[measured], shapely.distance(og[p.o[measured]], hg[p.h[measured]]))
         assert len(want) > 20
     assert min(u for _, u in by_boxes) > 0 and max(k for k, _ in by_boxes) > 50, by_boxes
+
+
+def ref_usable_host(og, rows, o_street, hosts, barrier_tree, s):  # noqa: ANN001, ANN201
+    """_usable_host before issue 26: a dwithin query of every orphan, then every same-street pair's barrier."""
+    out = np.zeros(len(og), dtype=bool)
+    hg = rules._metric(hosts.geometry, s.metric_crs)
+    if len(rows) == 0 or len(hg) == 0:
+        return out
+    q, hi = shapely.STRtree(hg).query(og[rows], predicate="dwithin", distance=s.max_distance_m)
+    oi = rows[q]
+    same = o_street[oi] == hosts["street_code"].to_numpy(dtype=object)[hi]
+    oi, hi = oi[same], hi[same]
+    ok = ~ref_blocked(og[oi], hg[hi], barrier_tree)
+    out[oi[ok]] = True
+    return out
+
+
+@pytest.mark.parametrize(("seed", "rotated", "radius"), [(8, False, 300.0), (9, True, 120.0)])
+def test_the_host_reasons_search_is_the_reference(seed: int, rotated: bool, radius: float) -> None:
+    """_usable_host (which orphans an under-scale or ineligible host could have taken) by boxes and rounds
+    gives the orphans of a dwithin query + a barrier check of every pair."""
+    s = replace(BundlingSettings(), max_distance_m=radius)
+    compounds, buildings, barriers = crowded(seed, 30, 260, 1200.0, 4, False, rotated).frames()
+    orphans, hosts = find_orphans(compounds, buildings, s), find_hosts(compounds, s)
+    og = rules._metric(orphans.geometry, s.metric_crs)
+    c = rules._columns(orphans, hosts)
+    c.o_bounds = shapely.bounds(og)
+    tree = shapely.STRtree(rules._metric(barriers.geometry, s.metric_crs))
+    rows = np.arange(0, len(og), 2)
+    some = hosts.iloc[::3]
+    want = ref_usable_host(og, rows, c.o_street, some, tree, s)
+    got = rules._usable_host(og, rows, c, some, tree, s)
+    assert got.tolist() == want.tolist()
+    assert 0 < want.sum() < len(rows)
