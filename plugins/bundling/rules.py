@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -283,7 +283,7 @@ def _crossing(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree) -> np
     """For each pair (a[i], b[i]), without pre-test: does their shortest segment cross a barrier line?"""
     out = np.zeros(len(a), dtype=bool)
     if len(a):
-        out[np.unique(barrier_tree.query(shapely.shortest_line(a, b), predicate="crosses")[0])] = True
+        out[barrier_tree.query(shapely.shortest_line(a, b), predicate="crosses")[0]] = True
     return out
 
 
@@ -326,11 +326,18 @@ class _SegmentGrid:
     table: np.ndarray  # (ny + 1, nx + 1) cumulative counts of marked cells
 
     def meets(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        return self.meets_xy(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
+
+    def meets_xy(self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
+        """meets() with the boxes as four columns."""
         ny, nx = self.shape
-        unknown = np.isnan(lo).any(axis=1) | np.isnan(hi).any(axis=1)  # no bounds (empty): kept, to be checked
-        lo, hi = np.where(unknown[:, None], self.origin, lo), np.where(unknown[:, None], self.origin, hi)
-        i0, j0 = (np.clip(np.floor((lo - self.origin) / self.cell), 0, [nx - 1, ny - 1]).astype(np.intp).T)
-        i1, j1 = (np.clip(np.floor((hi - self.origin) / self.cell), 0, [nx - 1, ny - 1]).astype(np.intp).T)
+        ox, oy = self.origin
+        unknown = np.isnan(x0) | np.isnan(y0) | np.isnan(x1) | np.isnan(y1)  # no bounds (empty): kept, to be checked
+
+        def cell(v: np.ndarray, o: float, n: int) -> np.ndarray:
+            return np.clip(np.floor(np.where(unknown, 0.0, v - o) / self.cell), 0, n - 1).astype(np.intp)
+
+        i0, j0, i1, j1 = cell(x0, ox, nx), cell(y0, oy, ny), cell(x1, ox, nx), cell(y1, oy, ny)
         t = self.table
         return ((t[j1 + 1, i1 + 1] - t[j0, i1 + 1] - t[j1 + 1, i0] + t[j0, i0]) > 0) | unknown
 
@@ -377,13 +384,16 @@ REACH_EXACT_M = 1e-6  # metres: a pair this close to the radius is decided by dw
 
 def _in_reach(tree: shapely.STRtree, og: np.ndarray, rows: np.ndarray, hg: np.ndarray, radius: np.ndarray | float,
               keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
-              bounds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              bounds: np.ndarray | None = None, h_bounds: np.ndarray | None = None,
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pairs (orphan row, host) of `tree.query(og[rows], "dwithin", radius)`, with their distances.
 
     The same pairs, found more cheaply: the geometries' boxes grown by the radius (what dwithin queries
     too), `keep(orphan rows, hosts)` (e.g. the same street) on those candidates, and one distance per pair
     left, which the pairs would need anyway. A pair within REACH_EXACT_M of the radius is decided by
-    dwithin itself (two GEOS computations of one distance may differ in the last bits).
+    dwithin itself (two GEOS computations of one distance may differ in the last bits). `h_bounds`: the
+    bounds of every geometry of hg, if known: a pair whose boxes' nearest points are beyond the radius
+    (the grown box's corners) is left out without a distance.
     """
     g = og[rows]
     r = np.broadcast_to(np.asarray(radius, dtype=float), len(rows))
@@ -392,6 +402,12 @@ def _in_reach(tree: shapely.STRtree, og: np.ndarray, rows: np.ndarray, hg: np.nd
     oi = rows[q]
     if keep is not None:
         ok = keep(oi, hi)
+        q, oi, hi = q[ok], oi[ok], hi[ok]
+    if h_bounds is not None and len(q):
+        a, b = bx[q], h_bounds[hi]
+        dx = np.maximum(np.maximum(a[:, 0] - b[:, 2], b[:, 0] - a[:, 2]), 0.0)
+        dy = np.maximum(np.maximum(a[:, 1] - b[:, 3], b[:, 1] - a[:, 3]), 0.0)
+        ok = np.flatnonzero(dx * dx + dy * dy <= (r[q] + REACH_EXACT_M) ** 2)  # the distance is at least that
         q, oi, hi = q[ok], oi[ok], hi[ok]
     dist = shapely.distance(og[oi], hg[hi])
     rq = r[q]
@@ -545,7 +561,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     def query(rows: np.ndarray, radius: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if host_tree is None or len(rows) == 0:
             return empty_i, empty_i, np.array([], float)
-        return _in_reach(host_tree, og, rows, hg, radius, bounds=c.o_bounds)
+        return _in_reach(host_tree, og, rows, hg, radius, bounds=c.o_bounds, h_bounds=c.h_bounds)
 
     # 1. the nearest host(s), like sjoin_nearest. Where one is in the orphan's street it is the best
     #    host, unless a host tied at the distance resolution shares more boundary (only possible when the
@@ -613,10 +629,10 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     reason = np.where(blocked_same, "only_across_barrier", np.where(other_street, "only_other_street",
                                                                       "no_host_in_reach"))
     if under_scale is not None:
-        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), o_street, under_scale, barrier_tree, s)
+        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), c, under_scale, barrier_tree, s)
         reason = np.where(barred, "host_under_scale", reason)
     if ineligible_hosts is not None and len(ineligible_hosts):
-        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), o_street, ineligible_hosts, barrier_tree, s)
+        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), c, ineligible_hosts, barrier_tree, s)
         reason = np.where(barred, "host_firm_ineligible", reason)
     no_street = pd.isna(pd.Series(o_street, dtype=object)).to_numpy() if n else np.zeros(0, bool)
     reason = np.where(no_street, "street_unknown", reason)
@@ -656,20 +672,33 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
                 orphans=out_orphans, hosts=used_hosts, settings=s, _links=links)
 
 
-def _usable_host(og: np.ndarray, rows: np.ndarray, o_street: np.ndarray, hosts: gpd.GeoDataFrame,
+def _usable_host(og: np.ndarray, rows: np.ndarray, c: _Columns, hosts: gpd.GeoDataFrame,
                  barrier_tree: shapely.STRtree | None, s: BundlingSettings) -> np.ndarray:
-    """Per orphan row: would one of `hosts` have hosted it (same street, in reach, no barrier between)?"""
+    """Per orphan row: would one of `hosts` have hosted it (same street, in reach, no barrier between)?
+
+    As a `dwithin` query and a barrier check of every pair, deciding by the boxes where they tell (see
+    _box_pairs) and checking the other pairs a few per orphan a round, only for orphans not known yet.
+    """
     out = np.zeros(len(og), dtype=bool)
     hg = _metric(hosts.geometry, s.metric_crs)
     if len(rows) == 0 or len(hg) == 0:
         return out
-    q, hi = shapely.STRtree(hg).query(og[rows], predicate="dwithin", distance=s.max_distance_m)
-    oi = rows[q]
-    same = o_street[oi] == hosts["street_code"].to_numpy(dtype=object)[hi]
-    oi, hi = oi[same], hi[same]
-    ok = ~_blocked(og[oi], hg[hi], barrier_tree)
-    out[oi[ok]] = True
-    return out
+    valid = ~(shapely.is_missing(hg) | shapely.is_empty(hg))
+    hb = shapely.bounds(hg)
+    cols = replace(c, h_street=hosts["street_code"].to_numpy(dtype=object), h_bounds=hb, street_codes=None)
+    p = _box_pairs(rows, og, hg, shapely.STRtree(hg), barrier_tree, cols, s)
+    keep = valid[p.h]
+    p = _Cands(*(getattr(p, f.name)[keep] for f in fields(_Cands)))
+    out[p.o[p.state == USABLE]] = True
+    take = 1
+    while True:
+        need = np.flatnonzero((p.state == UNKNOWN) & ~out[p.o])
+        if len(need) == 0:
+            return out
+        chosen = _few_per_key(need, p.o[need], p.lb[need], take)
+        _check(p, chosen, og, hg, barrier_tree, s)
+        out[p.o[chosen[p.state[chosen] == USABLE]]] = True
+        take *= 2
 
 
 @dataclass
@@ -688,6 +717,28 @@ class _Columns:
     h_hh: np.ndarray
     o_bounds: np.ndarray | None = None  # the metric geometries' bounds (set by plan_bundles)
     h_bounds: np.ndarray | None = None
+    street_codes: tuple[np.ndarray, np.ndarray] | None = None  # see _street_codes
+
+    def codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Orphan and host streets as integers that compare as the values do (`==`), computed once."""
+        if self.street_codes is None:
+            self.street_codes = _street_codes(self.o_street, self.h_street)
+        return self.street_codes
+
+
+def _street_codes(o_street: np.ndarray, h_street: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes equal where `o_street[i] == h_street[j]` (None equals None; NaN equals nothing)."""
+    both = np.concatenate([o_street, h_street]).astype(object)
+    none = np.array([v is None for v in both], dtype=bool)
+    na = pd.isna(both) & ~none
+    codes = np.full(len(both), -1, dtype=np.int64)
+    ok = ~none & ~na
+    if ok.any():
+        codes[ok] = pd.factorize(both[ok])[0]
+    n = len(o_street)
+    codes[:n][na[:n]] = -2  # NaN: never equal to a host's street
+    codes[n:][na[n:]] = -3
+    return codes[:n], codes[n:]
 
 
 def _columns(orphans: pd.DataFrame, hosts: pd.DataFrame) -> _Columns:
@@ -829,7 +880,8 @@ def _new_bundles(og: np.ndarray, rest: np.ndarray, c: _Columns, barrier_tree: sh
 EXACT_MAX_ASSIGNMENTS = 20_000  # a conflict group with at most this many assignments is solved exactly
 
 
-USABLE, BLOCKED, UNKNOWN = 1, 0, -1  # a pair's barrier state; UNKNOWN: a barrier segment is near, not checked yet
+USABLE, BLOCKED, UNKNOWN = 1, 0, -1  # what is known of a pair (its reach, its barrier, or both): yes, no, not yet
+RING_M = 50.0  # metres: the greedy pass measures each orphan's pairs this far beyond its nearest box first
 
 
 @dataclass
@@ -845,27 +897,132 @@ class _Pairs:
         return _Pairs(self.o[idx], self.h[idx], self.dist[idx], self.shared[idx])
 
 
-def _candidate_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
-                     barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings,
-                     ) -> tuple[_Pairs, np.ndarray]:
-    """Every same-street host in reach of each orphan row in `rows`, and each pair's barrier state.
+@dataclass
+class _Cands:
+    """The settle pass's (orphan, host) pairs: same street, boxes within reach; and what is known of each.
 
-    USABLE where no barrier segment comes near the pair (see _may_cross), else UNKNOWN: the costly check
-    (shortest_line + crosses) is left to the caller, for the pairs whose answer can change the plan.
+    The two boxes bound the distance: `lb` (their nearest points) ≤ distance ≤ their farthest corners'
+    distance. A pair whose farthest corners are within the radius is in reach without a distance; the others' reach,
+    every distance (`dist`, NaN until measured) and every barrier check are computed only where the
+    plan needs them. `state`: USABLE (in reach, no barrier between), BLOCKED (out of reach, or behind a
+    barrier), UNKNOWN (not decided yet).
     """
-    oi, hi, dist = _in_reach(host_tree, og, rows, hg, s.max_distance_m,
-                             keep=lambda oi, hi: c.o_street[oi] == c.h_street[hi], bounds=c.o_bounds)
-    state = np.full(len(oi), USABLE, dtype=np.int8)
-    if barrier_tree is not None and len(oi):
-        ba = None if c.o_bounds is None else c.o_bounds[oi]
-        bb = None if c.h_bounds is None else c.h_bounds[hi]
-        state[_may_cross(og[oi], hg[hi], barrier_tree.geometries, ba, bb)] = UNKNOWN
-    shared = np.zeros(len(oi))
-    close = dist <= s.shared_boundary_tolerance_m
+
+    o: np.ndarray
+    h: np.ndarray
+    lb: np.ndarray
+    dist: np.ndarray
+    shared: np.ndarray
+    reach: np.ndarray  # USABLE, BLOCKED or UNKNOWN
+    bar: np.ndarray  # USABLE, BLOCKED or UNKNOWN (a barrier segment's box is near: not checked yet)
+    state: np.ndarray
+
+    @staticmethod
+    def concat(parts: list[_Cands]) -> _Cands:
+        return _Cands(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(_Cands)))
+
+
+def _box_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
+               barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings) -> _Cands:
+    """Every same-street host whose box is within reach of the box of an orphan row in `rows` (grouped by orphan).
+
+    No GEOS call: the hosts the tree finds in each orphan's box grown by the radius, the boxes' nearest
+    distance `lb` (over the radius: out of reach) and their farthest corners' (within it: in reach), and
+    the barrier pre-test of _may_cross (no barrier segment near: no barrier between).
+    """
+    r = s.max_distance_m
+    ob = shapely.bounds(og) if c.o_bounds is None else c.o_bounds
+    hb = shapely.bounds(hg) if c.h_bounds is None else c.h_bounds
+    bx = ob[rows]
+    q, hi = host_tree.query(shapely.box(bx[:, 0] - r, bx[:, 1] - r, bx[:, 2] + r, bx[:, 3] + r))
+    if len(q) > 1 and not bool(np.all(q[1:] >= q[:-1])):  # the tree answers in input order; kept grouped anyway
+        by = np.argsort(q, kind="stable")
+        q, hi = q[by], hi[by]
+    oi = rows[q]
+    o_code, h_code = c.codes()
+    same = np.flatnonzero(o_code[oi] == h_code[hi])
+    oi, hi = oi[same], hi[same]
+    ax0, ay0, ax1, ay1 = (ob[:, k][oi] for k in range(4))
+    bx0, by0, bx1, by1 = (hb[:, k][hi] for k in range(4))
+    dx = np.maximum(np.maximum(ax0 - bx1, bx0 - ax1), 0.0)
+    dy = np.maximum(np.maximum(ay0 - by1, by0 - ay1), 0.0)
+    lb2 = dx * dx + dy * dy  # squared: the bounds only sort pairs out with a margin, rounding is far below it
+    ux = np.maximum(ax1 - bx0, bx1 - ax0)
+    uy = np.maximum(ay1 - by0, by1 - ay0)
+    sure = ux * ux + uy * uy < (r - REACH_EXACT_M) ** 2
+    near = np.flatnonzero(lb2 <= (r + REACH_EXACT_M) ** 2)  # NaN bounds (an empty geometry) are never near
+    if barrier_tree is not None and len(near):
+        grid = _segment_grid(barrier_tree.geometries)  # the pre-test of _may_cross, on every batch
+        free = ~grid.meets_xy(np.minimum(ax0, bx0)[near] - BOX_PAD_M, np.minimum(ay0, by0)[near] - BOX_PAD_M,
+                              np.maximum(ax1, bx1)[near] + BOX_PAD_M, np.maximum(ay1, by1)[near] + BOX_PAD_M)
+    else:
+        free = np.ones(len(near), dtype=bool)
+    oi, hi, lb, sure = oi[near], hi[near], np.sqrt(lb2[near]), sure[near]
+    n = len(oi)
+    reach = np.where(sure, USABLE, UNKNOWN).astype(np.int8)
+    bar = np.where(free, USABLE, UNKNOWN).astype(np.int8)
+    state = np.where(sure & free, USABLE, UNKNOWN).astype(np.int8)
+    return _Cands(oi, hi, lb, np.full(n, np.nan), np.zeros(n), reach, bar, state)
+
+
+def _measure(p: _Cands, idx: np.ndarray, og: np.ndarray, hg: np.ndarray, s: BundlingSettings) -> None:
+    """Distances (and shared boundary) of the pairs `idx` not measured yet; their reach where the boxes left it open.
+
+    Reach as the STRtree's `dwithin` decides it: a distance within REACH_EXACT_M of the radius is asked
+    of dwithin itself (see _in_reach).
+    """
+    idx = idx[np.isnan(p.dist[idx])]
+    if len(idx) == 0:
+        return
+    oi, hi = p.o[idx], p.h[idx]
+    d = shapely.distance(og[oi], hg[hi])
+    p.dist[idx] = d
+    tol = s.shared_boundary_tolerance_m
+    close = d <= tol
     if close.any():
-        zone = shapely.buffer(hg[hi[close]], s.shared_boundary_tolerance_m)
-        shared[close] = shapely.length(shapely.intersection(shapely.boundary(og[oi[close]]), zone))
-    return _Pairs(oi, hi, dist, shared), state
+        zone = shapely.buffer(hg[hi[close]], tol)
+        p.shared[idx[close]] = shapely.length(shapely.intersection(shapely.boundary(og[oi[close]]), zone))
+    open_ = p.reach[idx] == UNKNOWN
+    if open_.any():
+        r = s.max_distance_m
+        j, dj = idx[open_], d[open_]
+        inside = dj < r - REACH_EXACT_M
+        edge = np.flatnonzero(~inside & (dj <= r + REACH_EXACT_M))
+        if len(edge):
+            g = og[p.o[j[edge]]]
+            shapely.prepare(g)  # as the tree query does with its input geometries
+            inside[edge] = shapely.dwithin(g, hg[p.h[j[edge]]], r)
+        p.reach[j] = np.where(inside, USABLE, BLOCKED)
+        out = j[~inside]
+        p.state[out] = BLOCKED
+        j = j[inside]
+        p.state[j] = np.where(p.bar[j] == USABLE, USABLE, np.where(p.bar[j] == BLOCKED, BLOCKED, UNKNOWN))
+
+
+def _check(p: _Cands, idx: np.ndarray, og: np.ndarray, hg: np.ndarray, barrier_tree: shapely.STRtree | None,
+           s: BundlingSettings) -> None:
+    """Decide the pairs `idx` still UNKNOWN: their reach (a distance where the boxes left it open), then their barrier."""
+    idx = idx[p.state[idx] == UNKNOWN]
+    if len(idx) == 0:
+        return
+    open_ = p.reach[idx] == UNKNOWN
+    if open_.any():
+        _measure(p, idx[open_], og, hg, s)
+        idx = idx[p.state[idx] == UNKNOWN]  # in reach now, a barrier segment near
+    if len(idx):
+        assert barrier_tree is not None
+        blocked = _crossing(og[p.o[idx]], hg[p.h[idx]], barrier_tree)
+        p.bar[idx] = np.where(blocked, BLOCKED, USABLE)
+        p.state[idx] = p.bar[idx]
+
+
+def _few_per_key(idx: np.ndarray, key: np.ndarray, order: np.ndarray, k: int) -> np.ndarray:
+    """Of `idx`, the first `k` of each key's run, by `order` (then position)."""
+    by = np.lexsort((order, key))
+    idx, key = idx[by], key[by]
+    start = np.flatnonzero(_firsts(key))
+    run = np.arange(len(idx)) - np.repeat(start, np.diff(np.r_[start, len(idx)]))
+    return idx[run < k]
 
 
 def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree | None,
@@ -884,12 +1041,15 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
     its best host that stays under with it, until none can. Either way no orphan sits on a host over
     the maximum while one of its usable hosts would stay under with it.
 
-    Barriers are checked only where the answer can matter (issue 26; the plan is the one of checking
-    every pair, tests/plugins/test_bundling_settle_reference.py): a pair no barrier segment comes near
-    is usable as it is; of the others, the closure checks those that could touch a host not yet
-    touched whose orphans would join; the groups, those that could join two groups of which one may be
-    small enough to solve exactly (every pair of such a group is checked); the greedy pass, a candidate
-    when it reaches it.
+    Reach, distances and barriers are decided only where the answer can matter (issue 26; the plan is
+    the one of measuring and checking every pair, tests/plugins/test_bundling_settle_reference.py).
+    The pairs come from the boxes (_box_pairs): a pair whose farthest corners are within the radius is
+    in reach, one no barrier segment comes near is not blocked. Of the others, the closure decides
+    those that could touch a host not yet touched whose orphans would join; the groups, those that
+    could join two groups of which one may be small enough to solve exactly (every pair of such a
+    group is decided and measured); the greedy pass measures each orphan's pairs nearest by box first
+    (a ring of RING_M) and the rest only when it looks past them, and checks a barrier when it reaches
+    a candidate.
 
     Returns the chosen pairs and each host row's planned area (its own and managed area plus its orphans').
     """
@@ -910,107 +1070,279 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
     host_of[best.o] = best.h
     assigned = host_of >= 0
 
-    def check(p: _Pairs, state: np.ndarray, idx: np.ndarray) -> None:
-        idx = idx[state[idx] == UNKNOWN]
-        if len(idx):
-            state[idx] = np.where(_crossing(og[p.o[idx]], hg[p.h[idx]], barrier_tree), BLOCKED, USABLE)
+    def check(p: _Cands, idx: np.ndarray) -> None:
+        _check(p, idx, og, hg, barrier_tree, s)
 
     # the orphans of the hot hosts, closed over the hosts they could use (their orphans take part too)
     involved = np.zeros(n_o, dtype=bool)
     touched = np.zeros(n_h, dtype=bool)  # hosts with a usable pair from an involved orphan (exact where it matters)
     new = np.flatnonzero(hot[np.maximum(host_of, 0)] & assigned)
-    batches: list[tuple[_Pairs, np.ndarray]] = []
+    batches: list[_Cands] = []
     while len(new):
         involved[new] = True
-        p, state = _candidate_pairs(new, og, hg, host_tree, barrier_tree, c, s)
-        touched[p.h[state == USABLE]] = True
+        p = _box_pairs(new, og, hg, host_tree, barrier_tree, c, s)
+        touched[p.h[p.state == USABLE]] = True
         waiting = np.zeros(n_h, dtype=bool)  # hosts with orphans not involved yet
         waiting[host_of[assigned & ~involved]] = True
-        check(p, state, np.flatnonzero((state == UNKNOWN) & waiting[p.h] & ~touched[p.h]))
-        touched[p.h[state == USABLE]] = True
-        batches.append((p, state))
+        take = 1
+        while True:  # one usable pair touches a host: a few pairs per host a round (nearest by box first), doubling
+            need = np.flatnonzero((p.state == UNKNOWN) & waiting[p.h] & ~touched[p.h])
+            if len(need) == 0:
+                break
+            chosen = _few_per_key(need, p.h[need], p.lb[need], take)
+            check(p, chosen)
+            touched[p.h[chosen[p.state[chosen] == USABLE]]] = True
+            take *= 2
+        batches.append(p)
         new = np.flatnonzero(assigned & ~involved & touched[np.maximum(host_of, 0)])
-    allp = _Pairs(*(np.concatenate([getattr(p, f) for p, _ in batches]) for f in ("o", "h", "dist", "shared")))
-    state = np.concatenate([st for _, st in batches])
-    # each orphan's candidates in its own ranking (as when it is judged alone, without the area)
-    order = np.lexsort((h_rank[allp.h], allp.dist, -allp.shared, _dkey(allp.dist, s.distance_resolution_m),
-                        allp.o, c.o_id_str[allp.o], c.o_kind[allp.o].astype(str)))
-    order = order[state[order] != BLOCKED]
-    allp, state = allp.take(order), state[order]
+    p = _Cands.concat(batches)  # pairs found blocked stay until the groups are known (one pass drops them then)
     # groups: connected components of orphans and hosts over the usable pairs. First over the pairs known
     # usable; a pair still unknown matters where it may join a part whose candidates are few enough to be
     # solved exactly (a lower bound of its assignments, from the known pairs, is at most the limit)
     limit = np.log(EXACT_MAX_ASSIGNMENTS) if EXACT_MAX_ASSIGNMENTS > 0 else -np.inf
 
     def components(mask: np.ndarray) -> np.ndarray:
-        graph = coo_matrix((np.ones(int(mask.sum())), (allp.o[mask], n_o + allp.h[mask])),
+        graph = coo_matrix((np.ones(int(mask.sum())), (p.o[mask], n_o + p.h[mask])),
                            shape=(n_o + n_h, n_o + n_h))
         return connected_components(graph, directed=False)[1]
 
     def log_assignments(comp: np.ndarray, known: np.ndarray) -> np.ndarray:
         """Per node: log of the product of its component's orphans' known candidate counts (at least 1 each)."""
-        count = np.bincount(allp.o[known], minlength=n_o)
+        count = np.bincount(p.o[known], minlength=n_o)
         rows_ = np.flatnonzero(involved)
         per = np.bincount(comp[rows_], weights=np.log(np.maximum(count[rows_], 1)), minlength=n_o + n_h)
         return per[comp]
 
-    if (state == UNKNOWN).any():
-        known = state == USABLE
-        comp = components(known)
-        big = log_assignments(comp, known) > limit + 1e-9
-        check(allp, state, np.flatnonzero((state == UNKNOWN) & ~(big[allp.o] & big[n_o + allp.h])))
-        keep = np.flatnonzero(state != BLOCKED)
-        allp, state = allp.take(keep), state[keep]
-    comp = components(np.ones(len(allp.o), dtype=bool))  # unknown pairs left join only groups that are greedy anyway
-    greedy_group = log_assignments(comp, state == USABLE) > limit + 1e-9
-    rows = allp.o[_firsts(allp.o)]  # involved orphans in (kind, id) order
-    starts = np.flatnonzero(_firsts(allp.o))
-    ends = np.r_[starts[1:], len(allp.o)]
-    h_list = allp.h.tolist()
-
-    def usable(k: int) -> bool:
-        if state[k] == UNKNOWN:
-            check(allp, state, np.array([k]))
-        return bool(state[k] == USABLE)
-
-    pick = np.full(n_o, -1, dtype=np.intp)  # per orphan row: its chosen pair (position in allp)
+    if (p.state == UNKNOWN).any():
+        label = components(p.state == USABLE)  # the parts: components over the pairs known usable
+        rows_ = np.flatnonzero(involved)
+        take = 1
+        while True:
+            known, unknown = p.state == USABLE, p.state == UNKNOWN
+            count = np.bincount(p.o[known], minlength=n_o)
+            per = np.bincount(label[rows_], weights=np.log(np.maximum(count[rows_], 1)), minlength=n_o + n_h)
+            big = per[label] > limit + 1e-9
+            # a host with no known pair whose unknown pairs all lead to big parts joins big parts or nothing
+            lonely = np.ones(n_h, dtype=bool)
+            lonely[p.h[known]] = False
+            lonely[p.h[unknown & ~big[p.o]]] = False
+            need = np.flatnonzero(unknown & ~(big[p.o] & (big[n_o + p.h] | lonely[p.h])))
+            if len(need) == 0:
+                break
+            # one usable pair to a big part makes a small part big: a few pairs per small part a round (nearest
+            # by box first), doubling, instead of all its pairs
+            chosen = _few_per_key(need, np.where(big[p.o[need]], label[n_o + p.h[need]], label[p.o[need]]),
+                                  p.lb[need], take)
+            check(p, chosen)
+            joined = chosen[p.state[chosen] == USABLE]
+            if len(joined):  # merge the parts these pairs join
+                graph = coo_matrix((np.ones(len(joined)), (label[p.o[joined]], label[n_o + p.h[joined]])),
+                                   shape=(n_o + n_h, n_o + n_h))
+                label = connected_components(graph, directed=False)[1][label]
+            take *= 2
+    keep = np.flatnonzero(p.state != BLOCKED)
+    p = _Cands(*(getattr(p, f.name)[keep] for f in fields(_Cands)))
+    comp = components(np.ones(len(p.o), dtype=bool))  # unknown pairs left join only groups that are greedy anyway
+    greedy_group = log_assignments(comp, p.state == USABLE) > limit + 1e-9
+    # each involved orphan's pairs are consecutive in p (a run per orphan); the orphans in (kind, id) order
+    firsts = _firsts(p.o)
+    if int(firsts.sum()) != len(np.unique(p.o)):
+        by = np.argsort(p.o, kind="stable")
+        p = _Cands(*(getattr(p, f.name)[by] for f in fields(_Cands)))
+        firsts = _firsts(p.o)
+    seg_start = np.flatnonzero(firsts)
+    seg_end = np.r_[seg_start[1:], len(p.o)]
+    rows = p.o[seg_start]
+    by_key = np.lexsort((rows, c.o_id_str[rows], c.o_kind[rows].astype(str)))
+    rows, seg_start, seg_end = rows[by_key], seg_start[by_key], seg_end[by_key]
+    pick = np.full(n_o, -1, dtype=np.intp)  # per orphan row: its chosen pair (position in p)
     group_of = comp[rows]
     by_group = np.argsort(group_of, kind="stable")  # each group's rows together, in row order (groups are independent)
     bounds = np.flatnonzero(np.r_[True, group_of[by_group][1:] != group_of[by_group][:-1], True])
+    greedy_at: list[np.ndarray] = []
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # not a scan of every row per group: quadratic at scale
         at = by_group[a:b]
         members = rows[at]
         if not greedy_group[members[0]]:  # every pair of the group is known: its exact size decides
-            cands = [np.arange(a, b) for a, b in zip(starts[at], ends[at], strict=True)]  # best-ranked first
-            if np.prod([float(len(x)) for x in cands]) <= EXACT_MAX_ASSIGNMENTS:
-                pick[members] = _exact(members, cands, allp, c, s, base)
+            sizes = [float(e - s_) for s_, e in zip(seg_start[at], seg_end[at], strict=True)]
+            if np.prod(sizes) <= EXACT_MAX_ASSIGNMENTS:
+                pick[members] = _exact_group(members, seg_start[at], seg_end[at], p, og, hg, c, s, base, h_rank)
                 continue
-        first = _first_usable(starts[at], allp, state, check)
-        pick[members] = _greedy(members, [range(a, b) for a, b in zip(starts[at], ends[at], strict=True)], first,
-                                allp, h_list, usable, c, s, base)
+        greedy_at.append(at)
+    if greedy_at:  # greedy groups share no host: one pass over all of them gives each group's own answer
+        at = np.sort(np.concatenate(greedy_at))
+        ranked = _Ranked(p, rows[at], seg_start[at], seg_end[at], og, hg, barrier_tree, c, s, h_rank)
+        pick[rows[at]] = _greedy(ranked, c, s, base)
     # the chosen pairs: the involved orphans' (possibly new) hosts, the others' unchanged
     keep = ~involved[best.o]
     sel = pick[np.flatnonzero(involved)]
-    moved = _Best(allp.o[sel], allp.h[sel], allp.dist[sel], allp.shared[sel], np.zeros(len(sel), dtype=bool))
+    moved = _Best(p.o[sel], p.h[sel], p.dist[sel], p.shared[sel], np.zeros(len(sel), dtype=bool))
     out = _Best.concat([best.take(keep), moved])
     load = loads(out)
     out.over = load[out.h] > cap
     return out, load
 
 
-def _first_usable(starts: np.ndarray, allp: _Pairs, state: np.ndarray,
-                  check: Callable[[_Pairs, np.ndarray, np.ndarray], None]) -> np.ndarray:
-    """Each orphan's best-ranked usable candidate (position in allp), checking barriers a round at a time."""
-    ptr = starts.copy()
-    while True:
-        blocked = state[ptr] == BLOCKED
-        while blocked.any():  # an involved orphan has a usable pair (its host): the pointer stays in its run
-            ptr[blocked] += 1
-            blocked = state[ptr] == BLOCKED
-        unknown = state[ptr] == UNKNOWN
-        if not unknown.any():
-            return ptr
-        check(allp, state, ptr[unknown])
+def _rank_order(p: _Cands, idx: np.ndarray, h_rank: np.ndarray, s: BundlingSettings,
+                first: np.ndarray | None = None) -> np.ndarray:
+    """`idx` (measured pairs) in ranking order: distance at the resolution, shared boundary, distance, host id."""
+    d = p.dist[idx]
+    keys = [h_rank[p.h[idx]], d, -p.shared[idx], _dkey(d, s.distance_resolution_m)]
+    if first is not None:
+        keys.append(first)
+    return idx[np.lexsort(keys)]
+
+
+def _exact_group(members: np.ndarray, starts: np.ndarray, ends: np.ndarray, p: _Cands, og: np.ndarray,
+                 hg: np.ndarray, c: _Columns, s: BundlingSettings, base: np.ndarray, h_rank: np.ndarray) -> np.ndarray:
+    """_exact on a group whose pairs are all decided: measured, each member's candidates in ranking order."""
+    idx = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+    _measure(p, idx, og, hg, s)
+    member_no = np.repeat(np.arange(len(members)), ends - starts)
+    idx = _rank_order(p, idx, h_rank, s, member_no)
+    cands, at = [], 0
+    for n in (ends - starts).tolist():
+        cands.append(np.arange(at, at + n))
+        at += n
+    local = _Pairs(p.o[idx], p.h[idx], p.dist[idx], p.shared[idx])
+    return idx[_exact(members, cands, local, c, s, base)]
+
+
+class _Ranked:
+    """The greedy pass's view of its orphans' candidates, in ranking order, measured only as far as it looks.
+
+    Each member's pairs whose boxes are within RING_M of its nearest box are measured at once. Of them,
+    those closer than every pair not measured (by box) are a prefix of its ranking — shared boundary
+    only counts within its tolerance, which the ring must pass — kept in order (`pf`, `pf_h`). A search
+    past the prefix looks at the member's other pairs whose host would take it, measured then.
+    """
+
+    def __init__(self, p: _Cands, members: np.ndarray, starts: np.ndarray, ends: np.ndarray, og: np.ndarray,
+                 hg: np.ndarray, barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings,
+                 h_rank: np.ndarray) -> None:
+        self.p, self.members, self.starts, self.ends = p, members, starts, ends
+        self.og, self.hg, self.barrier_tree, self.s, self.h_rank = og, hg, barrier_tree, s, h_rank
+        m = len(members)
+        lengths = ends - starts
+        idx = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)]) if m else np.array([], np.intp)
+        member_no = np.repeat(np.arange(m), lengths)
+        off = np.r_[0, np.cumsum(lengths)[:-1]]  # each member's run in idx
+        lb = np.where(p.state[idx] == BLOCKED, np.inf, p.lb[idx])
+        ring = lb <= np.minimum.reduceat(lb, off)[member_no] + RING_M
+        _measure(p, idx[ring], og, hg, s)
+        live = p.state[idx] != BLOCKED
+        unmeasured = np.isnan(p.dist[idx]) & live
+        nxt = np.minimum.reduceat(np.where(unmeasured, p.lb[idx], np.inf), off)[member_no]
+        margin = REACH_MARGIN_M
+        cert = live & ~unmeasured & (p.reach[idx] == USABLE) & (p.dist[idx] < nxt - margin) \
+            & (nxt > s.shared_boundary_tolerance_m + margin)
+        pf = _rank_order(p, idx[cert], h_rank, s, member_no[cert])
+        self.in_pf = np.zeros(len(p.o), dtype=bool)
+        self.in_pf[pf] = True
+        counts = np.bincount(member_no[cert], minlength=m)
+        self.pf_start = np.r_[0, np.cumsum(counts)[:-1]].astype(np.intp)
+        self.pf_end = self.pf_start + counts
+        self.pf = pf
+        self.pf_list, self.pf_h = pf.tolist(), p.h[pf].tolist()
+        self.no_load = np.zeros(len(c.h_area))
+
+    def usable(self, k: int) -> bool:
+        p = self.p
+        state = p.state[k]
+        if state == UNKNOWN and p.reach[k] == USABLE:  # one barrier check (scalar calls: cheaper for one pair)
+            line = shapely.shortest_line(self.og[p.o[k]], self.hg[p.h[k]])
+            state = BLOCKED if len(self.barrier_tree.query(line, predicate="crosses")) else USABLE
+            p.bar[k] = p.state[k] = state
+        elif state == UNKNOWN:
+            _check(p, np.array([k]), self.og, self.hg, self.barrier_tree, self.s)
+            state = p.state[k]
+        return bool(state == USABLE)
+
+    def find(self, i: int, load: np.ndarray, area: float, cap: float, exclude: int = -1) -> int:
+        """Member i's best-ranked usable candidate, not on host `exclude`, whose host stays within `cap` with
+        `area` (position in p; -1: none)."""
+        pf_h, pf_list = self.pf_h, self.pf_list
+        for j in range(self.pf_start[i], self.pf_end[i]):
+            h = pf_h[j]
+            if h != exclude and load[h] + area <= cap and self.usable(pf_list[j]):
+                return pf_list[j]
+        p = self.p
+        rest = np.arange(self.starts[i], self.ends[i])
+        rest = rest[~self.in_pf[rest] & (p.state[rest] != BLOCKED)]
+        hr = p.h[rest]
+        rest = rest[(hr != exclude) & (load[hr] + area <= cap)]
+        if len(rest) == 0:
+            return -1
+        _measure(p, rest, self.og, self.hg, self.s)
+        rest = rest[p.state[rest] != BLOCKED]
+        for k in _rank_order(p, rest, self.h_rank, self.s).tolist():
+            if self.usable(k):
+                return k
+        return -1
+
+    def firsts(self) -> np.ndarray:
+        """Each member's best-ranked usable candidate (position in p), checking barriers a round at a time."""
+        p = self.p
+        ptr = self.pf_start.copy()
+        end = self.pf_end
+        pf = np.r_[self.pf, -1]  # ptr == end reads the sentinel
+        while True:
+            at = np.where(ptr < end, pf[np.minimum(ptr, len(pf) - 1)], -1)
+            st = np.where(at >= 0, p.state[np.maximum(at, 0)], USABLE)
+            blocked = (st == BLOCKED) & (ptr < end)
+            if blocked.any():
+                ptr[blocked] += 1
+                continue
+            unknown = (st == UNKNOWN) & (ptr < end)
+            if not unknown.any():
+                break
+            _check(p, at[unknown], self.og, self.hg, self.barrier_tree, self.s)
+        out = np.where(ptr < end, pf[np.minimum(ptr, len(pf) - 1)], -1)
+        for i in np.flatnonzero(out < 0).tolist():  # no usable pair in the prefix: search the rest
+            out[i] = self.find(i, self.no_load, -np.inf, 0.0)
+        return out
+
+
+def _greedy(ranked: _Ranked, c: _Columns, s: BundlingSettings, base: np.ndarray) -> np.ndarray:
+    """Orphans in order of distance, each to its best host that stays under (else its best), then repaired.
+
+    `ranked`: the members and their candidates (see _Ranked); a candidate's barrier is asked about only
+    when its host would stay under with the orphan. Returns each member's chosen pair (position in ranked.p).
+    """
+    cap = s.preferred_max_merged_area_m2
+    p = ranked.p
+    first = ranked.firsts()
+    load = base.astype(float, copy=True)  # host row → area (greedy groups share no host)
+    area = c.o_area[ranked.members].tolist()
+    d_first = p.dist[first]
+    order = np.lexsort((np.arange(len(first)), d_first, -p.shared[first],
+                        _dkey(d_first, s.distance_resolution_m))).tolist()
+    pick = first.copy()
+    on = p.h[first].tolist()  # each member's host
+    for i in order:
+        a_i = area[i]
+        k = ranked.find(i, load, a_i, cap)
+        if k < 0:
+            k = int(first[i])
+        pick[i] = k
+        on[i] = int(p.h[k])
+        load[on[i]] += a_i
+    moved = True
+    while moved:  # each move lowers (area over the maximum, orphans on a host over it): it ends
+        moved = False
+        for i in order:
+            h = on[i]
+            if load[h] <= cap:
+                continue
+            a_i = area[i]
+            k = ranked.find(i, load, a_i, cap, exclude=h)
+            if k >= 0:
+                load[h] -= a_i
+                pick[i] = k
+                on[i] = int(p.h[k])
+                load[on[i]] += a_i
+                moved = True
+    return pick
 
 
 def _group_keys(choice: np.ndarray, members: np.ndarray, allp: _Pairs, c: _Columns, s: BundlingSettings,
@@ -1041,43 +1373,6 @@ def _exact(members: np.ndarray, cands: list[np.ndarray], allp: _Pairs, c: _Colum
     keys = _group_keys(choice, members, allp, c, s, base)
     best = np.lexsort((np.arange(len(choice)), *keys))[0]
     return choice[best]
-
-
-def _greedy(members: np.ndarray, cands: list[range], first: np.ndarray, allp: _Pairs, h_list: list[int],
-            usable: Callable[[int], bool], c: _Columns, s: BundlingSettings, base: np.ndarray) -> np.ndarray:
-    """Orphans in order of distance, each to its best host that stays under (else its best), then repaired.
-
-    `cands`: each member's candidates (positions in allp, best-ranked first), some perhaps behind a barrier;
-    `first`: each member's best usable one; `usable(k)` tells (checking when not known yet). A candidate's
-    barrier is asked about only when its host would stay under with the orphan.
-    """
-    cap = s.preferred_max_merged_area_m2
-    hosts = np.unique(allp.h[np.concatenate([np.arange(x.start, x.stop) for x in cands])])
-    load = dict(zip(hosts.tolist(), base[hosts], strict=True))  # host row → area (the group's hosts)
-    area = c.o_area[members]
-    order = np.lexsort((np.arange(len(members)), allp.dist[first], -allp.shared[first],
-                        _dkey(allp.dist[first], s.distance_resolution_m)))
-    pick = first.copy()
-    for i in order:
-        a_i = area[i]
-        fit = next((k for k in cands[i] if load[h_list[k]] + a_i <= cap and usable(k)), None)
-        pick[i] = first[i] if fit is None else fit
-        load[h_list[pick[i]]] += a_i
-    moved = True
-    while moved:  # each move lowers (area over the maximum, orphans on a host over it): it ends
-        moved = False
-        for i in order:
-            h = h_list[pick[i]]
-            if load[h] <= cap:
-                continue
-            a_i = area[i]
-            fit = next((k for k in cands[i] if h_list[k] != h and load[h_list[k]] + a_i <= cap and usable(k)), None)
-            if fit is not None:
-                load[h] -= a_i
-                pick[i] = fit
-                load[h_list[fit]] += a_i
-                moved = True
-    return pick
 
 
 # ---------------------------------------------------------------------------------------------

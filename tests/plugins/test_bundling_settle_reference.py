@@ -4,17 +4,23 @@ The reference below is the code as it was before issue 26 (kept here verbatim): 
 STRtree `dwithin` query, barriers pre-tested by the barriers' whole boxes, then shortest_line + `crosses`,
 and the settle pass that computes every usable pair of every involved orphan. The product finds the same
 pairs by boxes + one distance per pair (`_in_reach`), pre-tests barriers by the boxes of their segments
-(`_may_cross`) and checks a pair's barrier in the settle pass only where the answer can matter. Whole plans (proposals, new bundles, unmatched
+(`_may_cross`), and in the settle pass decides reach from the boxes where they tell (`_box_pairs`: the
+farthest corners within the radius, or the nearest points beyond it), measuring distances and checking
+barriers only where the answer can matter (the closure, the parts that may be solved exactly, and the
+candidates the greedy pass reaches, ring by ring). Whole plans (proposals, new bundles, unmatched
 reasons) are compared on crowded random layouts with multi-vertex barriers, hosts the orphans push over
-10万 m² together (the settle pass at work, exact and greedy) and ties at the distance resolution.
-Pure functions, no database.
+10万 m² together (the settle pass at work, exact and greedy), ties at the distance resolution, rotated
+shapes (boxes that bound loosely) and a pair exactly at the radius. Pure functions, no database.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import shapely
+import shapely.affinity
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -55,7 +61,7 @@ def ref_may_cross(a: np.ndarray, b: np.ndarray, barriers: np.ndarray) -> np.ndar
     return np.flatnonzero(meets)
 
 
-def ref_in_reach(tree, og, rows, hg, radius, keep=None, bounds=None):  # noqa: ANN001, ANN201, ARG001
+def ref_in_reach(tree, og, rows, hg, radius, keep=None, bounds=None, h_bounds=None):  # noqa: ANN001, ANN201, ARG001
     """plan_bundles' `query` before issue 26 (a dwithin query, then the distances), with the caller's filter."""
     q, hi = tree.query(og[rows], predicate="dwithin", distance=radius)
     oi = rows[q]
@@ -191,22 +197,29 @@ def plan_dict(lay: Layout, s: BundlingSettings) -> dict:
 
 # --- crowded layouts ---------------------------------------------------------------------------------
 
-def crowded(seed: int, n_hosts: int, n_orphans: int, size: float, n_barriers: int, grid: bool) -> Layout:
+def crowded(seed: int, n_hosts: int, n_orphans: int, size: float, n_barriers: int, grid: bool,
+            rotated: bool = False) -> Layout:
     """Hosts near 10万 m² (hot together), dense orphans, bent barrier lines; `grid`: orphans on a 20 m grid
-    beside hosts on a grid too, so that many distances tie at the resolution."""
+    beside hosts on a grid too, so that many distances tie at the resolution; `rotated`: every shape turned
+    by a random angle (its box bounds its distances loosely)."""
     rng = np.random.default_rng(seed)
     lay = Layout()
+
+    def shape(x: float, y: float, w: float, h: float) -> shapely.Geometry:
+        g = rect(x, y, w, h)
+        return shapely.affinity.rotate(g, float(rng.uniform(0, 90))) if rotated else g
+
     for i in range(n_hosts):
         x, y = (np.array([i % 6, i // 6]) * size / 6) if grid else rng.uniform(0, size, 2)
-        lay.host(f"H{i:02d}", rect(x, y, 80, 60), street=S1 if x < size * 0.55 else S2,
+        lay.host(f"H{i:02d}", shape(x, y, 80, 60), street=S1 if x < size * 0.55 else S2,
                  area=float(rng.choice([60_000, 88_000, 93_000, 97_000])))
     for i in range(n_orphans):
         x, y = (np.round(rng.uniform(-100, size + 100, 2) / 20) * 20) if grid else rng.uniform(-100, size + 100, 2)
         street = S1 if x < size * 0.5 else S2
         if i % 3:
-            lay.lone(f"B{i:03d}", rect(x, y, 30, 15), street=street, area=float(rng.uniform(1_500, 9_000)))
+            lay.lone(f"B{i:03d}", shape(x, y, 30, 15), street=street, area=float(rng.uniform(1_500, 9_000)))
         else:
-            lay.small(f"C{i:03d}", rect(x, y, 30, 20), street=street, area=float(rng.uniform(1_500, 9_000)))
+            lay.small(f"C{i:03d}", shape(x, y, 30, 20), street=street, area=float(rng.uniform(1_500, 9_000)))
     for i in range(n_barriers):
         xs = rng.uniform(0, size, 4) + np.array([0.0, 60, -40, 30])
         ys = np.linspace(-300, size + 300, 4)
@@ -216,16 +229,17 @@ def crowded(seed: int, n_hosts: int, n_orphans: int, size: float, n_barriers: in
     return lay
 
 
-@pytest.mark.parametrize(("seed", "n_hosts", "n_orphans", "size", "n_barriers", "grid"), [
-    (1, 24, 220, 1500.0, 3, False),  # the box pre-tests in play (≥ 200 pairs a batch)
-    (2, 30, 260, 1200.0, 4, True),  # ties at the resolution
-    (3, 18, 240, 1000.0, 0, False),  # no barrier
-    (4, 36, 300, 1800.0, 5, True),
+@pytest.mark.parametrize(("seed", "n_hosts", "n_orphans", "size", "n_barriers", "grid", "rotated"), [
+    (1, 24, 220, 1500.0, 3, False, False),  # the box pre-tests in play (≥ 200 pairs a batch)
+    (2, 30, 260, 1200.0, 4, True, False),  # ties at the resolution
+    (3, 18, 240, 1000.0, 0, False, False),  # no barrier
+    (4, 36, 300, 1800.0, 5, True, False),
+    (6, 30, 280, 1200.0, 4, False, True),  # rotated shapes: the boxes decide less, more is measured
 ])
 def test_the_plan_is_the_reference_plan(seed: int, n_hosts: int, n_orphans: int, size: float, n_barriers: int,
-                                        grid: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+                                        grid: bool, rotated: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     s = BundlingSettings()
-    lay = crowded(seed, n_hosts, n_orphans, size, n_barriers, grid)
+    lay = crowded(seed, n_hosts, n_orphans, size, n_barriers, grid, rotated)
     want = reference_plan(lay, monkeypatch, s)
     got = plan_dict(lay, s)
     assert got == want
@@ -245,12 +259,26 @@ def test_the_layouts_give_the_settle_pass_something_to_do(monkeypatch: pytest.Mo
     assert settled["proposals"] != alone["proposals"]
 
 
-@pytest.mark.parametrize("exact_max", [0, rules.EXACT_MAX_ASSIGNMENTS])
+@pytest.mark.parametrize("exact_max", [0, 200, rules.EXACT_MAX_ASSIGNMENTS])
 def test_greedy_and_exact_groups_match_the_reference(exact_max: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """200: some parts exact, some greedy (the rounds that decide which are at work)."""
     monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", exact_max)
     s = BundlingSettings()
     lay = crowded(5, 20, 200, 900.0, 2, True)
     assert plan_dict(lay, s) == reference_plan(lay, monkeypatch, s)
+
+
+@pytest.mark.parametrize(("ring", "rotated"), [(0.0, True), (1e5, False)])
+def test_the_greedy_pass_looking_past_its_ring_matches_the_reference(ring: float, rotated: bool,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ring of 0 m measures each orphan's nearest boxes only: most searches go on past the prefix; 1e5: all."""
+    monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", 0)
+    monkeypatch.setattr(rules, "RING_M", ring)
+    s = BundlingSettings()
+    lay = crowded(7, 24, 240, 1000.0, 3, True, rotated)
+    got = plan_dict(lay, s)
+    assert got == reference_plan(lay, monkeypatch, s)
+    assert any(not p["within_preferred_area"] for p in got["proposals"]) or len(got["proposals"]) > 20
 
 
 # --- the pieces ---------------------------------------------------------------------------------------
@@ -289,6 +317,8 @@ def test_in_reach_agrees_with_dwithin_on_random_boxes_and_radii(seed: int) -> No
     q, hi = tree.query(og[rows], predicate="dwithin", distance=radius)
     want = sorted(zip(rows[q].tolist(), hi.tolist(), strict=True))
     oi, hi2, _ = rules._in_reach(tree, og, rows, hg, radius)
+    assert sorted(zip(oi.tolist(), hi2.tolist(), strict=True)) == want
+    oi, hi2, _ = rules._in_reach(tree, og, rows, hg, radius, h_bounds=shapely.bounds(hg))  # corners left out by box
     assert sorted(zip(oi.tolist(), hi2.tolist(), strict=True)) == want
     assert len(want) > 500
 
@@ -332,3 +362,118 @@ def test_a_host_behind_a_barrier_is_passed_over_when_the_greedy_pass_reaches_it(
     hosts = sorted(p["host_compound_id"] for p in got["proposals"])
     assert hosts == ["A", "C"]
     assert sum(len(p["orphan_ids"]) for p in got["proposals"] if p["host_compound_id"] == "C") == 3
+
+
+def test_a_pair_exactly_at_the_radius_is_in_reach_in_the_settle_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Orphans push A over 10万 m²; the roomy host C is in reach of O4 only, exactly at the radius (the boxes
+    cannot tell: the distance is measured, and dwithin decides). One step under the radius, C is out."""
+    lay = Layout().host("A", rect(0, 0, 100, 100), area=92_000.0).host("C", rect(400, 200, 60, 60), area=40_000.0)
+    for i in range(5):
+        lay.lone(f"O{i}", rect(110, 10 + 18 * i, 30, 12), area=3_000.0)
+    compounds, buildings, _ = lay.frames()
+    s0 = BundlingSettings()
+    og = rules._metric(find_orphans(compounds, buildings, s0).geometry, s0.metric_crs)
+    hg = rules._metric(find_hosts(compounds, s0).geometry, s0.metric_crs)
+    d = shapely.distance(og, hg[1])
+    assert np.argmin(d) == 4 and np.sort(d)[1] > d[4] + 1
+    ub = np.hypot(*np.maximum(shapely.bounds(og[4])[2:] - shapely.bounds(hg[1])[:2],
+                              shapely.bounds(hg[1])[2:] - shapely.bounds(og[4])[:2]))
+    assert ub > d[4] + 50  # the boxes leave the pair open
+    for radius, reaches in ((float(d[4]), True), (float(np.nextafter(d[4], 0)), False)):
+        s = replace(s0, max_distance_m=radius)
+        got = plan_dict(lay, s)
+        assert got == reference_plan(lay, monkeypatch, s)
+        on_c = {o for p in got["proposals"] if p["host_compound_id"] == "C" for o in p["orphan_ids"]}
+        assert on_c == ({"O4"} if reaches else set())
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_box_pairs_then_checks_decide_reach_and_barriers_as_dwithin_and_crosses(seed: int) -> None:
+    """_box_pairs + _check on every pair: the usable pairs are those of a dwithin query whose shortest line
+    crosses no barrier, with the radius exactly at some pairs' distance, farthest corners and nearest box points
+    (and at two points' distance, where the boxes' nearest and farthest points are that distance), with thin
+    diagonal strips whose distance lies strictly between their boxes' bounds."""
+    rng = np.random.default_rng(seed)
+    n_o, n_h = 160, 60
+
+    def shapes(n: int, size: float) -> np.ndarray:
+        xy = np.round(rng.uniform(0, 1200, (n, 2)) / 10) * 10
+        # boxes, rotated shapes, points and thin diagonal strips (whose distance lies well inside the box bounds)
+        g = [shapely.box(x, y, x + size, y + size * 0.6) for x, y in xy]
+        return np.array([shapely.affinity.rotate(b, float(rng.uniform(0, 90))) if i % 4 == 1
+                         else b.centroid if i % 4 == 2
+                         else shapely.affinity.rotate(shapely.box(b.centroid.x - 6, b.centroid.y, b.centroid.x + 6,
+                                                                  b.centroid.y + 0.5), 45.0) if i % 4 == 3
+                         else b for i, b in enumerate(g)], dtype=object)
+
+    og, hg = shapes(n_o, 25.0), shapes(n_h, 70.0)
+    bars = np.array([shapely.LineString([(x, -50), (x + 120, 600), (x - 60, 1300)]) for x in (300.0, 800.0)],
+                    dtype=object)
+    barrier_tree = shapely.STRtree(bars)
+    streets = np.array(["a", "b"], dtype=object)
+    c = rules._Columns(o_id=np.arange(n_o), o_id_str=np.arange(n_o).astype(str), o_kind=np.full(n_o, "building"),
+                       o_street=streets[rng.integers(0, 2, n_o)], o_area=np.ones(n_o), o_hh=np.ones(n_o),
+                       h_ids=np.arange(n_h).astype(str), h_street=streets[rng.integers(0, 2, n_h)],
+                       h_area=np.ones(n_h), h_hh=np.ones(n_h), o_bounds=shapely.bounds(og), h_bounds=shapely.bounds(hg))
+    a, b = np.meshgrid(np.arange(n_o), np.arange(n_h), indexing="ij")
+    a, b = a.ravel(), b.ravel()
+    d = shapely.distance(og[a], hg[b])
+    ob, hb = c.o_bounds[a], c.h_bounds[b]
+    ub = np.hypot(np.maximum(ob[:, 2] - hb[:, 0], hb[:, 2] - ob[:, 0]), np.maximum(ob[:, 3] - hb[:, 1], hb[:, 3] - ob[:, 1]))
+    lb = np.hypot(np.maximum(np.maximum(ob[:, 0] - hb[:, 2], hb[:, 0] - ob[:, 2]), 0),
+                  np.maximum(np.maximum(ob[:, 1] - hb[:, 3], hb[:, 1] - ob[:, 3]), 0))
+    mid = (d > 100) & (d < 250)
+    by_boxes = []  # per radius: pairs the boxes decided (usable), pairs left open
+    points = (a % 4 == 2) & (b % 4 == 2)  # there distance == lb == ub
+    for radius in (float(np.sort(d[mid])[len(d[mid]) // 2]), float(np.sort(ub[ub > 150])[0]),
+                   float(np.sort(lb[mid])[3]), float(np.sort(d[points & mid])[0]), 300.0):
+        s = replace(BundlingSettings(), max_distance_m=radius)
+        tree = shapely.STRtree(hg)
+        q, hi = tree.query(og, predicate="dwithin", distance=radius)
+        same = c.o_street[q] == c.h_street[hi]
+        q, hi = q[same], hi[same]
+        free = ~ref_blocked(og[q], hg[hi], barrier_tree)
+        want = sorted(zip(q[free].tolist(), hi[free].tolist(), strict=True))
+        p = rules._box_pairs(np.arange(n_o), og, hg, tree, barrier_tree, c, s)
+        by_boxes.append(((p.state == rules.USABLE).sum(), (p.state == rules.UNKNOWN).sum()))
+        rules._check(p, np.arange(len(p.o)), og, hg, barrier_tree, s)
+        usable = p.state == rules.USABLE
+        assert sorted(zip(p.o[usable].tolist(), p.h[usable].tolist(), strict=True)) == want
+        measured = ~np.isnan(p.dist)
+        assert np.array_equal(p.dist[measured], shapely.distance(og[p.o[measured]], hg[p.h[measured]]))
+        assert len(want) > 20
+    assert min(u for _, u in by_boxes) > 0 and max(k for k, _ in by_boxes) > 50, by_boxes
+
+
+def ref_usable_host(og, rows, o_street, hosts, barrier_tree, s):  # noqa: ANN001, ANN201
+    """_usable_host before issue 26: a dwithin query of every orphan, then every same-street pair's barrier."""
+    out = np.zeros(len(og), dtype=bool)
+    hg = rules._metric(hosts.geometry, s.metric_crs)
+    if len(rows) == 0 or len(hg) == 0:
+        return out
+    q, hi = shapely.STRtree(hg).query(og[rows], predicate="dwithin", distance=s.max_distance_m)
+    oi = rows[q]
+    same = o_street[oi] == hosts["street_code"].to_numpy(dtype=object)[hi]
+    oi, hi = oi[same], hi[same]
+    ok = ~ref_blocked(og[oi], hg[hi], barrier_tree)
+    out[oi[ok]] = True
+    return out
+
+
+@pytest.mark.parametrize(("seed", "rotated", "radius"), [(8, False, 300.0), (9, True, 120.0)])
+def test_the_host_reasons_search_is_the_reference(seed: int, rotated: bool, radius: float) -> None:
+    """_usable_host (which orphans an under-scale or ineligible host could have taken) by boxes and rounds
+    gives the orphans of a dwithin query + a barrier check of every pair."""
+    s = replace(BundlingSettings(), max_distance_m=radius)
+    compounds, buildings, barriers = crowded(seed, 30, 260, 1200.0, 4, False, rotated).frames()
+    orphans, hosts = find_orphans(compounds, buildings, s), find_hosts(compounds, s)
+    og = rules._metric(orphans.geometry, s.metric_crs)
+    c = rules._columns(orphans, hosts)
+    c.o_bounds = shapely.bounds(og)
+    tree = shapely.STRtree(rules._metric(barriers.geometry, s.metric_crs))
+    rows = np.arange(0, len(og), 2)
+    some = hosts.iloc[::3]
+    want = ref_usable_host(og, rows, c.o_street, some, tree, s)
+    got = rules._usable_host(og, rows, c, some, tree, s)
+    assert got.tolist() == want.tolist()
+    assert 0 < want.sum() < len(rows)
