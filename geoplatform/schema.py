@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -58,7 +59,12 @@ def current_heads(engine: Engine) -> set[str]:
         return set(MigrationContext.configure(conn).get_current_heads())
 
 
+@functools.cache
+def script_heads() -> frozenset[str]:
+    """The heads of the packaged migration scripts (read once per process: Alembic executes every script file)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
 def is_up_to_date(engine: Engine) -> bool:
     """True when the database is at every head of the migration scripts."""
-    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
-    return current_heads(engine) == heads
+    return current_heads(engine) == script_heads()
