@@ -151,7 +151,7 @@ class Context:
         """
         from geoplatform import revcounter
 
-        with self.engine.connect() as conn:
+        with self.engine.execution_options(readonly=True).connect() as conn:  # (SQLite: no write lock)
             counted = revcounter.read(conn) if self._has_counters(conn) else {}
             value = _revision_parts(conn, counted)
         big = [t for t, c in counted.items() if c[3] >= revcounter.COMPACT_AT]
@@ -161,7 +161,7 @@ class Context:
 
     def scan_revision(self) -> tuple[Any, ...]:
         """`data_revision()` computed by scanning every fingerprinted table (what the counters must equal)."""
-        with self.engine.connect() as conn:
+        with self.engine.execution_options(readonly=True).connect() as conn:
             return _revision_parts(conn, {})
 
     def _has_counters(self, conn: Any) -> bool:
@@ -606,7 +606,6 @@ def _revision_parts(conn: Any, counted: dict[str, tuple[int, int, int, int]]) ->
     statement, layout = hit
     scanned = iter(conn.exec_driver_sql(statement).one())
     return tuple(int(next(scanned)) if where is None else counted[where[0]][where[1]] for where in layout)
-
 
 
 @functools.cache

@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from geoplatform import auth, revcounter
 from geoplatform.context import Context
 from geoplatform.models import VERSIONED
@@ -131,3 +133,15 @@ def test_the_demo_database_is_counted(demo_ctx) -> None:  # noqa: ANN001
     """The demo loader (which clears every data table) leaves the counters alone: they hold its rows."""
     assert {m.__table__.name for m in VERSIONED} | {"ledger_item"} <= _counted(demo_ctx)
     assert demo_ctx.data_revision() == demo_ctx.scan_revision()
+
+
+def test_reading_the_revision_does_not_wait_for_a_writer(ctx) -> None:  # noqa: ANN001
+    """SQLite: the fingerprint is read without the write lock (as the scan was, in a read-only session)."""
+    from sqlalchemy import text
+
+    if ctx.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL readers never wait for writers")
+    before = ctx.data_revision()
+    with ctx.engine.begin() as conn:  # BEGIN IMMEDIATE: this connection holds the write lock
+        conn.execute(text("UPDATE revision_counter SET rows = rows WHERE tbl = 'compound'"))
+        assert ctx.data_revision() == before  # would wait for the lock (then fail) if it took it too
