@@ -48,6 +48,7 @@ class Context:
     _flights: Any = field(default=None, repr=False)  # readcache.SingleFlight
     _publisher: Any = field(default=None, repr=False)  # publisher.Publisher: the worker computing next revisions
     _publications: int = field(default=0, repr=False)  # snapshots published so far
+    _counters: bool = field(default=False, repr=False)  # the database has `revision_counter` (seen once, kept)
     # memo recipes by name: (recipe, street, publications when last used) — the worker precomputes the recent ones
     _recipes: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -143,20 +144,32 @@ class Context:
         proposals, takeover selections, and what concern modules add): row count and Σ version (every ORM
         update bumps `version`); append-only ones (`APPEND_ONLY`): max id, plus the count of done ledger
         items. Logins, sessions and audit rows do not count, so they keep the caches. Writes outside these (raw SQL) should call `invalidate()`.
+
+        The counts and sums come from `revision_counter`, kept by triggers in every writing transaction
+        (`geoplatform.revcounter`: a few rows read, whatever the data's size); a table without its triggers is
+        scanned (`scan_revision` gives the same tuple by scanning every table).
         """
-        from sqlalchemy import func, select
+        from geoplatform import revcounter
 
-        from geoplatform.models import APPEND_ONLY, VERSIONED, LedgerItem
+        with self.engine.execution_options(readonly=True).connect() as conn:  # (SQLite: no write lock)
+            counted = revcounter.read(conn) if self._has_counters(conn) else {}
+            value = _revision_parts(conn, counted)
+        big = [t for t, c in counted.items() if c[3] >= revcounter.COMPACT_AT]
+        if big and self.engine.dialect.name == "postgresql":
+            revcounter.compact(self.engine, big)
+        return value
 
-        parts = []
-        for model in VERSIONED:
-            parts.append(select(func.count()).select_from(model).scalar_subquery())
-            parts.append(select(func.coalesce(func.sum(model.version), 0)).scalar_subquery())
-        for model in APPEND_ONLY:
-            parts.append(select(func.coalesce(func.max(model.id), 0)).scalar_subquery())
-        parts.append(select(func.count(LedgerItem.done_date)).scalar_subquery())
-        with self.session(readonly=True) as s:
-            return tuple(s.execute(select(*parts)).one())
+    def scan_revision(self) -> tuple[Any, ...]:
+        """`data_revision()` computed by scanning every fingerprinted table (what the counters must equal)."""
+        with self.engine.execution_options(readonly=True).connect() as conn:
+            return _revision_parts(conn, {})
+
+    def _has_counters(self, conn: Any) -> bool:
+        if not self._counters:
+            from geoplatform import revcounter
+
+            self._counters = revcounter.has_counters(conn)
+        return self._counters
 
     def refresh_revision(self) -> None:
         """Re-read the fingerprint on next use; caches stay if it is unchanged."""
@@ -558,6 +571,41 @@ def _keep(entries: dict[Any, Any], key: Any, value: Any, published: Any = None) 
             break
         if old not in (key, published):
             entries.pop(old)
+
+
+_REVISION_SQL: dict[frozenset[str], tuple[str, list[Any]]] = {}
+
+
+def _revision_parts(conn: Any, counted: dict[str, tuple[int, int, int, int]]) -> tuple[Any, ...]:
+    """The fingerprint (`Context.data_revision`'s layout): the counted tables' values from `counted`, the others by
+    one statement scanning them (its text built once per set of counted tables; names from the models only)."""
+    from geoplatform.models import APPEND_ONLY, VERSIONED, LedgerItem
+
+    key = frozenset(counted)
+    hit = _REVISION_SQL.get(key)
+    if hit is None:
+        sql: list[str] = []
+        layout: list[Any] = []  # per fingerprint position: (table, index into counted values) or None (the query's)
+        for model in VERSIONED:
+            t = model.__table__.name
+            if t in counted:
+                layout += [(t, 0), (t, 1)]
+            else:
+                sql += [f"(SELECT count(*) FROM {t})", f"(SELECT coalesce(sum(version), 0) FROM {t})"]  # noqa: S608
+                layout += [None, None]
+        for model in APPEND_ONLY:
+            sql.append(f"(SELECT coalesce(max(id), 0) FROM {model.__table__.name})")  # noqa: S608
+            layout.append(None)
+        ledger = LedgerItem.__table__.name
+        if ledger in counted:
+            layout.append((ledger, 2))
+        else:
+            sql.append(f"(SELECT count(done_date) FROM {ledger})")  # noqa: S608
+            layout.append(None)
+        hit = _REVISION_SQL[key] = ("SELECT " + ", ".join(sql), layout)
+    statement, layout = hit
+    scanned = iter(conn.exec_driver_sql(statement).one())
+    return tuple(int(next(scanned)) if where is None else counted[where[0]][where[1]] for where in layout)
 
 
 @functools.cache

@@ -405,6 +405,27 @@ def encode_python(name: str, features: list[dict[str, Any]], z: int, x: int, y: 
     return encode_geoms(name, geoms, [tile_properties(f) for f in features], z, x, y)
 
 
+def _clip(geoms: np.ndarray) -> np.ndarray:
+    """Geometries in tile units clipped to the tile plus its buffer. One GEOS cannot clip (a ring of fewer than four
+    points, e.g. from a custom source's simplified GeoJSON) is repaired first, or left out when even that fails."""
+    import shapely
+
+    box = (-BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
+    try:
+        return shapely.clip_by_rect(geoms, *box)
+    except shapely.errors.GEOSException:
+        out = np.empty(len(geoms), dtype=object)
+        for i, g in enumerate(geoms.tolist()):
+            try:
+                out[i] = shapely.clip_by_rect(g, *box)
+            except shapely.errors.GEOSException:
+                try:
+                    out[i] = shapely.clip_by_rect(shapely.make_valid(g), *box)
+                except shapely.errors.GEOSException:
+                    out[i] = None
+        return out
+
+
 def encode_geoms(name: str, geoms: Any, props: Any, z: int, x: int, y: int, rows: list[int] | None = None) -> bytes:
     """Clip, quantize and orient like ST_AsMVTGeom (SpatiaLite has no ST_AsMVT), then encode with `layers.mvtwriter`.
 
@@ -426,15 +447,25 @@ def encode_geoms(name: str, geoms: Any, props: Any, z: int, x: int, y: int, rows
         m[:, 1] = (maxy - m[:, 1]) * scale
         return m
 
+    def to_grid(xy: np.ndarray) -> np.ndarray:  # to tile units and snapped to the integer grid in one pass
+        return np.rint(to_tile(xy))
+
     geoms = np.asarray(geoms, dtype=object)
     dims = shapely.get_dimensions(geoms)  # ST_AsMVTGeom keeps a feature's own dimension only
-    geoms = shapely.transform(geoms, to_tile)
+    # which features cross the tile plus its buffer, from their lon/lat bounds (the mapping is monotonic on each
+    # axis: x grows with lon, y — down — shrinks as lat grows; None or empty: NaN bounds, "cut" to nothing)
     b = shapely.bounds(geoms)
-    cut = np.flatnonzero(~((b[:, 0] >= -BUFFER) & (b[:, 1] >= -BUFFER) & (b[:, 2] <= EXTENT + BUFFER)
-                           & (b[:, 3] <= EXTENT + BUFFER)))  # (NaN bounds: None or empty, cut to nothing)
-    if len(cut):  # only what crosses the tile plus its buffer is clipped
-        geoms[cut] = shapely.clip_by_rect(geoms[cut], -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
-    geoms = shapely.transform(geoms, np.rint)  # snapped to the integer grid
+    lo = to_tile(b[:, [0, 3]])
+    hi = to_tile(b[:, [2, 1]])
+    inside = (lo[:, 0] >= -BUFFER) & (lo[:, 1] >= -BUFFER) & (hi[:, 0] <= EXTENT + BUFFER) & (hi[:, 1] <= EXTENT + BUFFER)
+    cut = np.flatnonzero(~inside)
+    out = np.empty(len(geoms), dtype=object)
+    if len(cut) < len(geoms):  # wholly inside: one GEOS pass, to tile units and snapped (no clip)
+        keep = np.flatnonzero(inside)
+        out[keep] = shapely.transform(geoms[keep], to_grid)
+    if len(cut):  # only what crosses the tile plus its buffer is clipped (in tile units), then snapped
+        out[cut] = shapely.transform(_clip(shapely.transform(geoms[cut], to_tile)), np.rint)
+    geoms = out
     bad = np.flatnonzero(~shapely.is_valid(geoms) & ~shapely.is_empty(geoms) & (dims == 2))
     if len(bad):  # a ring the snap made touch itself or collapse: repaired (GEOS), polygonal parts kept
         geoms[bad] = shapely.make_valid(geoms[bad])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,12 @@ def varint(n: int) -> bytes:
 
 def varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
     """Varints of non-negative integers (< 2^35) in one buffer, and each one's byte length."""
+    out, size = varints_array(values)
+    return out.tobytes(), size
+
+
+def varints_array(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`varints` with the buffer as a uint8 array."""
     v = np.asarray(values, dtype=np.uint64)
     size = np.ones(len(v), dtype=np.int64)
     for k in range(1, 5):
@@ -55,7 +61,7 @@ def varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
         byte = (v[has] >> np.uint64(7 * k)) & np.uint64(0x7F)
         more = size[has] > k + 1
         out[starts[has] + k] = (byte | np.where(more, np.uint64(0x80), np.uint64(0))).astype(np.uint8)
-    return out.tobytes(), size
+    return out, size
 
 
 def zigzag(n: np.ndarray) -> np.ndarray:
@@ -72,47 +78,80 @@ def encode_geometries(geoms: Sequence[Any], orient: bool = False) -> tuple[list[
     `orient`, rings are written in the spec's winding (exterior clockwise on screen: positive area with y down;
     holes the other way), reversed here with numpy where they are not (the reference encoder writes them as given).
     """
+    buf, start, end, types = packed_geometries(geoms, orient)
+    data = buf.tobytes()
+    return [data[s:e] for s, e in zip(start.tolist(), end.tolist(), strict=True)], types
+
+
+def packed_geometries(geoms: Sequence[Any], orient: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`encode_geometries` in one buffer: (bytes as uint8, each feature's start and end in it, MVT types)."""
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
     types = np.zeros(n, dtype=np.int64)
-    out: list[bytes] = [b""] * n
+    start = np.zeros(n, dtype=np.int64)
+    end = np.zeros(n, dtype=np.int64)
     if n == 0:
-        return out, types
+        return np.zeros(0, dtype=np.uint8), start, end, types
     type_id = shapely.get_type_id(geoms)  # -1 for None
     for tid, kind in _KIND_OF_TYPE.items():
         types[type_id == tid] = kind
     types[(type_id < 0) | shapely.is_empty(geoms)] = 0
+    bufs: list[np.ndarray] = []
+    at = 0
+    groups = []
     for kind in (POINT, LINESTRING, POLYGON):
         feats = np.flatnonzero(types == kind)
-        if not len(feats):
-            continue
-        gtype, xy, offsets = shapely.to_ragged_array(geoms[feats])
-        ring_exterior = poly_of_ring = None
-        if kind == POINT:  # one point set (one MoveTo) per feature
-            geom_off = offsets[0] if offsets else np.arange(len(feats) + 1)
-            arc_off, feat_of_arc = geom_off, np.arange(len(feats))
-        elif kind == LINESTRING:
-            arc_off = offsets[0]
-            geom_off = offsets[1] if len(offsets) > 1 else np.arange(len(feats) + 1)
-            feat_of_arc = np.repeat(np.arange(len(feats)), np.diff(geom_off))
+        if kind == POLYGON and len(feats):  # a polygon without holes (most of them): its coordinates are its ring's
+            simple = (type_id[feats] == 3) & (shapely.get_num_interior_rings(geoms[feats]) == 0)
+            if simple.any():
+                groups.append((kind, feats[simple], True))
+                feats = feats[~simple]
+        if len(feats):
+            groups.append((kind, feats, False))
+    for kind, feats, simple_rings in groups:
+        if simple_rings:  # one ring per feature, read without building ring objects (to_ragged_array does)
+            xy = shapely.get_coordinates(geoms[feats])
+            arc_off = np.concatenate([[0], np.cumsum(shapely.get_num_coordinates(geoms[feats]))])
+            feat_of_arc = poly_of_ring = np.arange(len(feats))
+            ring_exterior = np.ones(len(feats), dtype=bool)
         else:
-            arc_off = offsets[0]
-            poly_off = offsets[1]
-            geom_off = offsets[2] if len(offsets) > 2 else np.arange(len(feats) + 1)
-            poly_of_ring = np.repeat(np.arange(len(poly_off) - 1), np.diff(poly_off))
-            ring_exterior = np.arange(len(arc_off) - 1) == poly_off[:-1][poly_of_ring]
-            feat_of_arc = np.repeat(np.arange(len(feats)), np.diff(geom_off))[poly_of_ring]
+            xy, arc_off, feat_of_arc, ring_exterior, poly_of_ring = _ragged(kind, geoms[feats])
         xy = np.rint(xy).astype(np.int64)
         arc_off = np.asarray(arc_off, dtype=np.int64)
         if orient and kind == POLYGON:
             xy = _oriented(xy, arc_off, ring_exterior)
-        done, parts = _commands(xy, arc_off, kind, feat_of_arc, ring_exterior, poly_of_ring)
-        for f, part in zip(feats[done].tolist(), parts, strict=True):
-            out[f] = part
+        done, buf, b0, b1 = _commands(xy, arc_off, kind, feat_of_arc, ring_exterior, poly_of_ring)
         drawn = np.zeros(len(feats), dtype=bool)
         drawn[done] = True
         types[feats[~drawn]] = 0
-    return out, types
+        start[feats[done]] = b0 + at
+        end[feats[done]] = b1 + at
+        bufs.append(buf)
+        at += len(buf)
+    return (np.concatenate(bufs) if bufs else np.zeros(0, dtype=np.uint8)), start, end, types
+
+
+def _ragged(kind: int, geoms: np.ndarray) -> tuple[Any, ...]:
+    """The coordinates of geometries of one kind from `shapely.to_ragged_array`: (xy, arc offsets, feature of each
+    arc, whether each ring is an exterior (polygons), polygon of each ring (polygons))."""
+    n = len(geoms)
+    _gtype, xy, offsets = shapely.to_ragged_array(geoms)
+    ring_exterior = poly_of_ring = None
+    if kind == POINT:  # one point set (one MoveTo) per feature
+        arc_off = offsets[0] if offsets else np.arange(n + 1)
+        feat_of_arc = np.arange(n)
+    elif kind == LINESTRING:
+        arc_off = offsets[0]
+        geom_off = offsets[1] if len(offsets) > 1 else np.arange(n + 1)
+        feat_of_arc = np.repeat(np.arange(n), np.diff(geom_off))
+    else:
+        arc_off = offsets[0]
+        poly_off = offsets[1]
+        geom_off = offsets[2] if len(offsets) > 2 else np.arange(n + 1)
+        poly_of_ring = np.repeat(np.arange(len(poly_off) - 1), np.diff(poly_off))
+        ring_exterior = np.arange(len(arc_off) - 1) == poly_off[:-1][poly_of_ring]
+        feat_of_arc = np.repeat(np.arange(n), np.diff(geom_off))[poly_of_ring]
+    return xy, arc_off, feat_of_arc, ring_exterior, poly_of_ring
 
 
 def _oriented(xy: np.ndarray, ring_off: np.ndarray, exterior: np.ndarray) -> np.ndarray:
@@ -136,9 +175,11 @@ def _oriented(xy: np.ndarray, ring_off: np.ndarray, exterior: np.ndarray) -> np.
 
 
 def _commands(xy: np.ndarray, arc_off: np.ndarray, kind: int, feat_of_arc: np.ndarray,
-              exterior: np.ndarray | None, poly_of_ring: np.ndarray | None) -> tuple[np.ndarray, list[bytes]]:
+              exterior: np.ndarray | None, poly_of_ring: np.ndarray | None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Geometry commands of the arcs of one kind (coordinates `xy[arc_off[a]:arc_off[a + 1]]`, arcs in feature
-    order): the features (indices into the group) that have something to draw, and each one's packed bytes."""
+    order): the features (indices into the group) that have something to draw, the packed bytes of all (uint8) and
+    each drawn feature's start and end in them."""
     n_arcs = len(arc_off) - 1
     counts = np.diff(arc_off)
     arc_of = np.repeat(np.arange(n_arcs), counts)
@@ -160,7 +201,8 @@ def _commands(xy: np.ndarray, arc_off: np.ndarray, kind: int, feat_of_arc: np.nd
     keep &= ok[arc_of]
     pts = xy[keep]
     if not len(pts):
-        return np.zeros(0, dtype=np.int64), []
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, np.zeros(0, dtype=np.uint8), empty, empty
     p_arc = arc_of[keep]
     p_feat = feat_of_arc[p_arc]
     delta = np.empty_like(pts)  # from a cursor that starts at (0, 0) for each feature
@@ -188,14 +230,14 @@ def _commands(xy: np.ndarray, arc_off: np.ndarray, kind: int, feat_of_arc: np.nd
         ints[arc_start + 3] = (((n_pts - 1) << 3) | LINE_TO).astype(np.uint64)
     if kind == POLYGON:
         ints[arc_end - 1] = (1 << 3) | CLOSE_PATH
-    buf, nbytes = varints(ints)
+    buf, nbytes = varints_array(ints)
     byte_end = np.cumsum(nbytes)
     feats, first = np.unique(feat_of_arc[arcs], return_index=True)
     last = np.append(first[1:], len(arcs)) - 1
     i0, i1 = arc_start[first], arc_end[last]
-    b0 = np.where(i0 > 0, byte_end[np.maximum(i0 - 1, 0)], 0).tolist()
-    b1 = byte_end[i1 - 1].tolist()
-    return feats, [buf[s:e] for s, e in zip(b0, b1, strict=True)]
+    b0 = np.where(i0 > 0, byte_end[np.maximum(i0 - 1, 0)], 0)
+    b1 = byte_end[i1 - 1]
+    return feats, buf, b0, b1
 
 
 _SMALL = [bytes((i,)) if i < 128 else bytes(((i & 0x7F) | 0x80, i >> 7)) for i in range(1 << 14)]  # varints < 2^14
@@ -231,6 +273,14 @@ class AttributeTable:
     values: np.ndarray
     key_names: list[str]
     value_msgs: list[bytes]
+    key_fields: list[bytes] = field(default_factory=list)  # each key as its layer field (3), framed once
+    value_fields: list[bytes] = field(default_factory=list)  # each value as its layer field (4), framed once
+
+    def __post_init__(self) -> None:
+        if len(self.key_fields) != len(self.key_names):
+            object.__setattr__(self, "key_fields", [_field(b"\x1a", k.encode()) for k in self.key_names])
+        if len(self.value_fields) != len(self.value_msgs):
+            object.__setattr__(self, "value_fields", [_field(b"\x22", v) for v in self.value_msgs])
 
 
 def attribute_table(properties: Sequence[dict[str, Any]]) -> AttributeTable:
@@ -275,8 +325,9 @@ def encode_layer(name: str, geoms: Sequence[Any], properties: Sequence[dict[str,
     `properties`: a dict per feature, or an `AttributeTable` with `rows` (the table row of each feature);
     `orient`: see `encode_geometries`.
     A tile's keys and values are those its features use. Empty bytes when no feature has anything to draw.
+    The features are framed with numpy too (`_frame_features`): no Python loop over features.
     """
-    geometry, types = encode_geometries(geoms, orient)
+    gbuf, gstart, gend, types = packed_geometries(geoms, orient)
     drawn = np.flatnonzero(types)
     if not len(drawn):
         return b""
@@ -296,24 +347,51 @@ def encode_layer(name: str, geoms: Sequence[Any], properties: Sequence[dict[str,
     tags = np.empty(2 * total, dtype=np.uint64)
     tags[0::2] = local_k
     tags[1::2] = local_v
-    tag_buf, tag_sizes = varints(tags)
+    tag_buf, tag_sizes = varints_array(tags)
     tag_ends = np.concatenate([[0], np.cumsum(tag_sizes)])
-    b0 = tag_ends[2 * first].tolist()
-    b1 = tag_ends[2 * (first + counts)].tolist()
-    pieces: list[bytes] = [_field(b"\x0a", name.encode())]
-    small = _SMALL
-    for i, s, e in zip(drawn.tolist(), b0, b1, strict=True):
-        g = geometry[i]
-        tail = b"\x18" + small[int(types[i])] + b"\x22" + _v(len(g))
-        if e > s:
-            tb = tag_buf[s:e]
-            head = b"\x12" + _v(len(tb))
-            pieces += (b"\x12", _v(len(head) + len(tb) + len(tail) + len(g)), head, tb, tail, g)
-        else:
-            pieces += (b"\x12", _v(len(tail) + len(g)), tail, g)
-    names = table.key_names
-    msgs = table.value_msgs
-    pieces += [_field(b"\x1a", names[k].encode()) for k in used_k.tolist()]
-    pieces += [_field(b"\x22", msgs[v]) for v in used_v.tolist()]
-    pieces += [b"\x28", varint(extent), b"\x78\x02"]  # extent, version 2
+    features = _frame_features(tag_buf, tag_ends[2 * first], tag_ends[2 * (first + counts)],
+                               gbuf, gstart[drawn], gend[drawn], types[drawn])
+    key_fields, value_fields = table.key_fields, table.value_fields
+    pieces = [_field(b"\x0a", name.encode()), features,
+              b"".join([key_fields[k] for k in used_k.tolist()]),
+              b"".join([value_fields[v] for v in used_v.tolist()]),
+              b"\x28", varint(extent), b"\x78\x02"]  # extent, version 2
     return _field(b"\x1a", b"".join(pieces))
+
+
+_CONST = np.frombuffer(b"\x12\x18\x22\x00\x01\x02\x03", dtype=np.uint8)  # bytes the framing copies
+
+
+def _frame_features(tag_buf: np.ndarray, t0: np.ndarray, t1: np.ndarray, geom_buf: np.ndarray, g0: np.ndarray,
+                    g1: np.ndarray, types: np.ndarray) -> bytes:
+    """The Feature messages (layer field 2), each `0x12 len [0x12 len tags] 0x18 type 0x22 len geometry`, for features
+    whose tags are `tag_buf[t0:t1]` and geometry `geom_buf[g0:g1]` — the same bytes as a loop of `_field`s, built as
+    one gather over the constants, the varints, the tags and the geometries."""
+    n = len(types)
+    tlen, glen = t1 - t0, g1 - g0
+    has_tags = tlen > 0
+    tl_buf, tl_size = varints_array(tlen)
+    gl_buf, gl_size = varints_array(glen)
+    body = np.where(has_tags, 1 + tl_size + tlen, 0) + 3 + gl_size + glen
+    fl_buf, fl_size = varints_array(body)
+    # one source: constants | feature lengths | tag lengths | geometry lengths | tags | geometries
+    parts = [_CONST, fl_buf, tl_buf, gl_buf, tag_buf, geom_buf]
+    base = np.cumsum([0] + [len(p) for p in parts])
+    src = np.concatenate(parts)
+    fl_at = base[1] + np.cumsum(fl_size) - fl_size
+    tl_at = base[2] + np.cumsum(tl_size) - tl_size
+    gl_at = base[3] + np.cumsum(gl_size) - gl_size
+    seg_start = np.empty((n, 10), dtype=np.int64)  # per feature, its ten segments (some empty) in order
+    seg_len = np.empty((n, 10), dtype=np.int64)
+    one = np.ones(n, dtype=np.int64)
+    for j, (st, ln) in enumerate((
+            (0, one), (fl_at, fl_size),  # 0x12, the feature's length
+            (0, has_tags.astype(np.int64)), (tl_at, np.where(has_tags, tl_size, 0)), (base[4] + t0, tlen),  # tags
+            (1, one), (3 + types, one),  # 0x18 type (1, 2 or 3: _CONST[4:7])
+            (2, one), (gl_at, gl_size), (base[5] + g0, glen))):  # 0x22, the geometry's length, the geometry
+        seg_start[:, j] = st
+        seg_len[:, j] = ln
+    seg_start, seg_len = seg_start.ravel(), seg_len.ravel()
+    out_start = np.cumsum(seg_len) - seg_len
+    index = np.repeat(seg_start - out_start, seg_len) + np.arange(int(seg_len.sum()), dtype=np.int64)
+    return src[index].tobytes()

@@ -30,6 +30,9 @@ CASES = {
                                                   None, shapely.Polygon(), shapely.box(-64, -64, 4160, 4160)],
     "mixed kinds, cursor carried between features": [HOLE, shapely.Point(100, 100), shapely.LineString([(3, 4), (5, 6)]),
                                                     shapely.MultiPoint([(9, 9), (1, 1)])],
+    "polygons without holes between others (two paths, one feature order)": [
+        shapely.box(0, 0, 8, 8), HOLE, shapely.box(20, 20, 30, 26).reverse(),
+        shapely.MultiPolygon([shapely.box(40, 40, 45, 45)]), shapely.box(50, 50, 52, 60), shapely.box(60, 0, 70, 9)],
     "large coordinates (multi-byte varints)": [shapely.LineString([(0, 0), (4000, 4000), (-60, 4100)])],
 }
 PROPS = [{"a": 1, "b": "x", "c": True, "d": 0.5, "e": -3}, {"a": 2, "b": "x", "c": False}, {"b": "中文"}, {}]
