@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from geoplatform import revcounter
 from geoplatform.private_files import create_private
 
 SPATIALITE_LIBRARY = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -156,14 +157,19 @@ def deferred_spatial_index(conn: Connection, table: str, geom_cols: list[str], r
     start = conn.exec_driver_sql(f'SELECT coalesce(max(rowid), 0) FROM "{table}"').scalar()  # noqa: S608
     for name, _, _ in saved:
         conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    counter = revcounter.defer_sqlite_insert_trigger(conn, table)  # the data revision's row counter, likewise
     try:
         yield
         for name, _, col in saved:
             _after_bulk_insert(conn, name[:3], table, col, start)
+        if counter:
+            revcounter.count_sqlite_bulk_insert(conn, table, start, counter)
     except BaseException:
         with suppress(Exception):  # the caller rolls back anyway; never mask its error
             for _, sql, _ in saved:
                 conn.exec_driver_sql(sql)
+            if counter:
+                conn.exec_driver_sql(counter)
         raise
     for _, sql, _ in saved:
         conn.exec_driver_sql(sql)

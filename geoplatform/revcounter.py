@@ -179,3 +179,26 @@ def compact(engine: Any, tables: Iterable[str]) -> None:
                     " SELECT %(t)s, sum(rows), sum(vsum), sum(done) FROM gone HAVING count(*) > 0", {"t": t})
     except DBAPIError as exc:  # pragma: no cover - a read-only database
         logging.getLogger(__name__).debug("revision counters not compacted: %s", exc)
+
+
+def defer_sqlite_insert_trigger(conn: Any, table: str) -> str | None:
+    """SQLite bulk insert: drop the table's insert counter trigger (its per-row update costs ≈ 6 µs a row) and
+    return its SQL to put back with `count_sqlite_bulk_insert` (None: the table has no such trigger)."""
+    name = f"{PREFIX}ins_{_check_name(table)}"
+    sql = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)).scalar()
+    if sql:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    return sql
+
+
+def count_sqlite_bulk_insert(conn: Any, table: str, start: int, trigger_sql: str) -> None:
+    """Count the rows inserted after rowid `start` as the dropped insert trigger would have, in one statement,
+    and put the trigger back (both in the caller's transaction)."""
+    t = _check_name(table)
+    measure = next(m for m, spec in _MEASURE_SQLITE.items() if spec["ins"][1] in trigger_sql)
+    new = f'FROM "{t}" WHERE rowid > ?'
+    added = f"(SELECT coalesce(sum(version), 0) {new})" if measure == "version" else f"(SELECT count(done_date) {new})"
+    column = "vsum" if measure == "version" else "done"
+    conn.exec_driver_sql(f"UPDATE revision_counter SET rows = rows + (SELECT count(*) {new}),"  # noqa: S608
+                         f" {column} = {column} + {added} WHERE tbl = ?", (start, start, t))
+    conn.exec_driver_sql(trigger_sql)

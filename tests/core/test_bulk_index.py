@@ -7,6 +7,7 @@ import shapely
 import sqlalchemy as sa
 
 from geoplatform import models as m
+from geoplatform import revcounter
 from geoplatform.db import BULK_INDEX_MIN_ROWS, deferred_spatial_index, is_sqlite, session_scope
 from geoplatform.store import insert_records
 from layers.features import bbox_clause
@@ -35,6 +36,14 @@ def _in_bbox(engine: sa.Engine, bbox: tuple[float, float, float, float]) -> set[
         return set(c.execute(sa.select(t.c.id).where(bbox_clause(engine, t, "geom", bbox))).scalars())
 
 
+def _counter_and_scan(engine: sa.Engine) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The data revision's counter of `building` (rows, Σ version) and the same figures by scanning the table."""
+    with engine.connect() as c:
+        counted = revcounter.read(c)["building"][:2]
+        scanned = c.exec_driver_sql("SELECT count(*), coalesce(sum(version), 0) FROM building").one()
+    return counted, tuple(scanned)
+
+
 def test_bulk_insert_fills_the_index_and_keeps_the_triggers(engine) -> None:  # noqa: ANN001
     before = _triggers(engine) if is_sqlite(engine) else []
     with session_scope(engine) as s:
@@ -54,11 +63,15 @@ def test_bulk_insert_fills_the_index_and_keeps_the_triggers(engine) -> None:  # 
         x0, y0, x1, y1 = squares[k]["geom"].bounds
         assert _in_bbox(engine, (x0 + 1e-6, y0 + 1e-6, x1 - 1e-6, y1 - 1e-6)) == {squares[k]["id"]}
     assert len(_in_bbox(engine, (109.0, 40.0, 110.0, 41.0))) == N + 5
+    counted, scanned = _counter_and_scan(engine)  # the bulk rows counted at once, as the per-row trigger would
+    assert counted == scanned and scanned[0] == N + 5
     # later single-row writes still go through the restored triggers
     with session_scope(engine) as s:
         insert_records(s, "building", [{"id": "LATE", "geom": shapely.MultiPolygon([shapely.box(109.70, 40.70, 109.7001, 40.7001)]),
                                         "source": "test"}])
     assert _in_bbox(engine, (109.6999, 40.6999, 109.7002, 40.7002)) == {"LATE"}
+    counted, scanned = _counter_and_scan(engine)  # ...and the restored counter trigger counts the next row
+    assert counted == scanned and scanned[0] == N + 6
 
 
 def test_an_error_inside_the_bulk_insert_rolls_back_index_and_triggers(engine) -> None:  # noqa: ANN001
@@ -73,6 +86,7 @@ def test_an_error_inside_the_bulk_insert_rolls_back_index_and_triggers(engine) -
             assert c.exec_driver_sql("SELECT count(*) FROM idx_building_geom").scalar() == 0
     if is_sqlite(engine):
         assert _triggers(engine) == before
+    assert _counter_and_scan(engine) == ((0, 0), (0, 0))
 
 
 def test_small_inserts_keep_the_per_row_triggers_and_bulk_ones_defer_them(engine) -> None:  # noqa: ANN001
