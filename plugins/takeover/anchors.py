@@ -68,8 +68,20 @@ class Pool:
         return self._ids.T.tocsr().data - 1
 
     def edge_ids(self, nodes: np.ndarray) -> np.ndarray:
-        """Dense matrix among `nodes` of the stored entry of each pair (i, j) of adj, −1 where none."""
-        return self._ids[nodes][:, nodes].toarray() - 1
+        """Dense matrix among `nodes` (distinct) of the stored entry of each pair (i, j) of adj, −1 where none.
+
+        Gathered from the CSR rows directly (sparse fancy indexing cost ≈ 1 ms a region in SciPy's checks)."""
+        nodes = np.asarray(nodes, dtype=int)
+        out = np.full((len(nodes), len(nodes)), -1, dtype=np.int64)
+        if not len(nodes):
+            return out
+        entry, at = _entries(self.adj.indptr, nodes)
+        where = np.full(len(self.score), -1, dtype=np.int64)
+        where[nodes] = np.arange(len(nodes))
+        col = where[self.adj.indices[entry]]
+        keep = col >= 0
+        out[at[keep], col[keep]] = entry[keep]
+        return out
 
     def neighbours(self, i: int) -> np.ndarray:
         """The candidates paired with i."""
@@ -78,6 +90,15 @@ class Pool:
     def sub(self, nodes: np.ndarray) -> np.ndarray:
         """Dense 0/1 adjacency among `nodes`."""
         return self.adj[nodes][:, nodes].toarray() > 0
+
+
+def _entries(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stored entries of CSR `rows` (in row order, each row's in CSR order) and, for each, its position in rows."""
+    lo = indptr[rows]
+    count = indptr[np.asarray(rows) + 1] - lo
+    ends = np.cumsum(count)
+    entry = np.repeat(lo - ends + count, count) + np.arange(int(ends[-1]) if len(ends) else 0)
+    return entry, np.repeat(np.arange(len(rows)), count)
 
 
 @dataclass
@@ -518,35 +539,64 @@ def _pool_lagrange(search: Search, pool: Pool, rounds: int) -> float:
     nnz = pool.adj.nnz
     if nnz == 0 or n == 0:
         return float(np.sort(pool.score)[::-1][:k].sum()) if n else -np.inf
+    indptr = pool.adj.indptr
     row = np.repeat(np.arange(n), pool.deg)
     mirror = pool.mirror()
-    start = pool.adj.indptr[row]
     t = k - 2
     share = pool.share[:nnz].copy()
+    top = np.zeros(nnz, dtype=bool)  # entry among its row's t largest shares
+    extra = np.zeros(n)  # per candidate: the sum of its t largest shares
+    _row_tops(share, indptr, np.arange(n), t, top, extra)
     target = search.best_obj + search.slack()
     aim = search.best_obj - POOL_MARGIN * abs(search.best_obj)
     best = np.inf
+    undo: list[tuple[np.ndarray, np.ndarray]] = []  # the shares changed since the best split (to restore it)
     for step in range(rounds):
-        order = np.lexsort((-share, row))  # by row, largest share first
-        top = np.zeros(nnz, dtype=bool)
-        top[order] = np.arange(nnz) - start[order] < t  # (rows stay in CSR order: start is each row's offset)
-        value = pool.score + np.bincount(row[top], share[top], minlength=n)
+        value = pool.score + extra
         picked = np.argpartition(-value, min(k, n) - 1)[: min(k, n)]
         bound = float(value[picked].sum())
         if bound < best:
             best = bound
-            pool.share[:nnz] = share
+            undo.clear()
         if best <= target or not np.isfinite(aim) or search.expired() or (step >= 60 and best > 1.02 * target):
             break  # proven, out of time, or hopeless (the LP decides)
+        # the subgradient is nonzero only on the picked rows' top entries and their mirrors: update those and
+        # re-rank only the rows they are in (the whole pool's ranking once, not every step: ×10 at 10×)
         inside = np.zeros(n, dtype=bool)
         inside[picked] = True
-        taken = (top & inside[row]).astype(float)
-        grad = taken - taken[mirror]
+        own, _ = _entries(indptr, np.sort(picked))
+        own = own[top[own]]
+        touched = np.unique(np.concatenate([own, mirror[own]]))
+        taken = top[touched] & inside[row[touched]]
+        back = mirror[touched]
+        grad = taken.astype(float) - (top[back] & inside[row[back]])
         norm = float((grad * grad).sum()) / 2
         if norm == 0:
             break
-        share = np.clip(share - POOL_STEP * (bound - aim) / norm * grad, 0.0, w)
+        undo.append((touched, share[touched]))
+        share[touched] = np.clip(share[touched] - POOL_STEP * (bound - aim) / norm * grad, 0.0, w)
+        _row_tops(share, indptr, np.unique(row[touched]), t, top, extra)
+    for touched, before in reversed(undo):
+        share[touched] = before
+    pool.share[:nnz] = share
     return best
+
+
+def _row_tops(share: np.ndarray, indptr: np.ndarray, rows: np.ndarray, t: int, top: np.ndarray,
+              extra: np.ndarray) -> None:
+    """For sorted CSR `rows`: mark each row's t largest shares in `top` (ties: first stored) and sum them in `extra`."""
+    entry, at = _entries(indptr, rows)
+    if not len(entry):
+        extra[rows] = 0.0
+        return
+    order = np.lexsort((-share[entry], at))  # by row, largest share first (stable: ties by entry)
+    count = indptr[rows + 1] - indptr[rows]
+    offset = np.repeat(np.cumsum(count) - count, count)  # each entry's row's first position
+    rank = np.empty(len(entry), dtype=np.int64)
+    rank[order] = np.arange(len(entry)) - offset[order]
+    chosen = rank < t
+    top[entry] = chosen
+    extra[rows] = np.bincount(at[chosen], share[entry[chosen]], minlength=len(rows))
 
 
 def _unanchored_bound(search: Search, pool: Pool, rounds: int = 12) -> float:

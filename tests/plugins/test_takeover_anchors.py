@@ -284,3 +284,67 @@ def test_a_search_cut_short_still_bounds_every_set(seed: int, calls: int, monkey
         return
     assert search.bound is not None and search.bound >= expected - 1e-6
     assert search.bound >= search.best_obj
+
+
+def _pool_lagrange_reference(search: anchors.Search, pool: anchors.Pool, rounds: int) -> float:
+    """The whole-pool Lagrangian re-ranking every row at every step (the definition; the product re-ranks only
+    the rows a step changes)."""
+    n, k, w, nnz = len(pool.score), pool.max_n, pool.weight, pool.adj.nnz
+    row = np.repeat(np.arange(n), pool.deg)
+    mirror, start, share = pool.mirror(), pool.adj.indptr[row], pool.share[:nnz].copy()
+    target = search.best_obj + search.slack()
+    aim = search.best_obj - anchors.POOL_MARGIN * abs(search.best_obj)
+    best = np.inf
+    for step in range(rounds):
+        order = np.lexsort((-share, row))
+        top = np.zeros(nnz, dtype=bool)
+        top[order] = np.arange(nnz) - start[order] < k - 2
+        value = pool.score + np.bincount(row[top], share[top], minlength=n)
+        picked = np.argpartition(-value, min(k, n) - 1)[: min(k, n)]
+        bound = float(value[picked].sum())
+        best = min(best, bound)
+        if best <= target or not np.isfinite(aim) or (step >= 60 and best > 1.02 * target):
+            break
+        inside = np.zeros(n, dtype=bool)
+        inside[picked] = True
+        taken = (top & inside[row]).astype(float)
+        grad = taken - taken[mirror]
+        norm = float((grad * grad).sum()) / 2
+        if norm == 0:
+            break
+        share = np.clip(share - anchors.POOL_STEP * (bound - aim) / norm * grad, 0.0, w)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pool_lagrangian_reranks_only_what_a_step_changes(seed: int) -> None:
+    """The incremental whole-pool Lagrangian gives the bound of re-ranking every row at every step, and leaves
+    the best split it saw in the pool (still a split: α_ij + α_ji = W); edge_ids equals SciPy's slicing."""
+    score, cost, codes, pairs = _pool(600 + seed, 40, 0.35)
+    lo, hi, w = 3, 6 + seed, 5.0
+    rng = np.random.default_rng(seed)
+    for best in (1.0, 0.97, 0.9):
+        pool = anchors.Pool(score, cost, codes, _adjacency(len(score), pairs), w, lo, hi, None, None)
+        raw = np.round(rng.uniform(0, w, pool.adj.nnz), 1)  # ties between shares: the ranking's order matters
+        first = np.repeat(np.arange(len(score)), pool.deg) < pool.adj.indices
+        pool.share[: pool.adj.nnz] = np.where(first, raw, w - raw[pool.mirror()])
+        start = pool.share.copy()
+        scale = float(np.sort(score)[::-1][:hi].sum()) + w * hi
+        expected = _pool_lagrange_reference(anchors.Search(None, best * scale, time.perf_counter() + NO_LIMIT),
+                                            _with_share(pool, start), 150)
+        got = anchors._pool_lagrange(anchors.Search(None, best * scale, time.perf_counter() + NO_LIMIT), pool, 150)
+        assert got == pytest.approx(expected, abs=1e-9)
+        kept = pool.share[: pool.adj.nnz]
+        assert np.allclose(kept + kept[pool.mirror()], w) and (kept >= 0).all()
+        one_step = anchors._pool_lagrange(anchors.Search(None, -np.inf, time.perf_counter() + NO_LIMIT), pool, 1)
+        assert one_step == pytest.approx(got, abs=1e-9)  # the split kept is the one that gave the bound
+    nodes = rng.permutation(len(score))[:25]
+    assert (pool.edge_ids(nodes) == pool._ids[nodes][:, nodes].toarray() - 1).all()
+
+
+def _with_share(pool: anchors.Pool, share: np.ndarray) -> anchors.Pool:
+    """A copy of `pool` starting from `share`."""
+    other = anchors.Pool(pool.score, pool.cost, pool.codes, pool.adj.copy(), pool.weight, pool.min_n, pool.max_n,
+                         pool.budget, pool.cap)
+    other.share[:] = share
+    return other
