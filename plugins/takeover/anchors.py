@@ -28,6 +28,12 @@ from typing import Any
 import numpy as np
 
 SMALL_REGION = 70  # a region this small goes straight to its MILP: recursing costs more than it saves
+COMMON_PRODUCT_MAX = 2e7  # Σ deg² above which anchor bounds skip the common-neighbour counts (10×: 1e6; 100×: 8e8)
+CUT_SHORT_ROUNDS = 1000  # steps of that bound then (100×, W = 5: ≈ 5 ms each; it stops at the deadline)
+CASE_A_RESERVE = 0.25  # of the decomposition's time, kept for the case-A bound when the anchors run out of theirs
+PROBES = 32  # anchors (highest anchor bound first) whose neighbourhood is searched greedily for a dense set
+PROBE_PULL = (0.25, 0.5)  # × W per neighbour still open: how much a probe step values keeping the set dense
+# (10×, W = 5: 0.25 finds the optimum, a 15-clique, at the 8th anchor; then the bounds settle ≈ 1/3 sooner)
 LAGRANGE_ROUNDS = 60  # subgradient steps of a region's Lagrangian bound before its LP
 LAGRANGE_FIRST = 20  # fewer in the first pass over the anchors, which only ranks them (the best set is not found yet)
 POOL_LAGRANGE_ROUNDS = 200  # subgradient steps of the case-A bound over the whole pool before its LP
@@ -332,15 +338,17 @@ def _lagrange_bound(search: Search, base: float, r: int, room: np.ndarray, sub: 
     share = np.where(sub, weight / 2, 0.0) if share is None else np.where(sub, share, 0.0)
     if n < r or r <= 0:
         return (base if r == 0 else -np.inf), share
-    rows = np.arange(n)[:, None]
     t = np.clip(room, 0, n - 1).astype(int)
+    most = int(t.max())
     cols = np.arange(n)[None, :]
     target = search.best_obj + search.slack() if np.isfinite(search.best_obj) else -np.inf
     best, kept = np.inf, share
     step = 1.0
     for _ in range(rounds):
-        order = np.argsort(-share, axis=1, kind="stable")
-        ranked = share[rows, order]
+        # each row's `most` largest shares, largest first (a partition, not a sort of every row: 100× regions
+        # have ≈ 300 candidates and `most` ≤ 14)
+        part = np.partition(share, n - most, axis=1)[:, n - most:] if 0 < most < n else share
+        ranked = -np.sort(-part, axis=1)
         top = np.concatenate([np.zeros((n, 1)), np.cumsum(ranked, axis=1)], axis=1)[np.arange(n), t]
         value = score + top
         picked = np.argpartition(-value, r - 1)[:r]
@@ -352,11 +360,12 @@ def _lagrange_bound(search: Search, base: float, r: int, room: np.ndarray, sub: 
             offer(picked)
         if best <= target or not np.isfinite(target):
             break
-        inside = np.zeros(n, dtype=bool)
-        inside[picked] = True
-        chosen = np.zeros((n, n), dtype=bool)
-        chosen[rows, order] = cols < t[:, None]
-        taken = (chosen & sub & inside[:, None]).astype(float)
+        # the subgradient lives on the picked rows' top shares (and their mirrors): rank only those rows
+        order = np.argsort(-share[picked], axis=1, kind="stable")
+        mine = np.zeros((r, n), dtype=bool)
+        mine[np.arange(r)[:, None], order] = cols < t[picked][:, None]
+        taken = np.zeros((n, n))
+        taken[picked] = mine & sub[picked]
         grad = taken - taken.T
         norm = float((grad * grad).sum()) / 2
         if norm == 0:
@@ -496,6 +505,43 @@ def _region(search: Search, pool: Pool, fixed: list[int], cand: np.ndarray, capp
             return
 
 
+def _probe(search: Search, pool: Pool, anchors: np.ndarray) -> None:
+    """Greedy dense sets in the anchors' neighbourhoods, offered as best sets (a cutoff before the bounds run).
+
+    From anchor a: repeatedly take, among the candidates of N(a) paired with every one taken so far and
+    keeping budget and cap, the one of largest s_j + pull·W·(such candidates it is paired with), until max_n.
+    A heuristic only: a set counts when _keep finds it feasible and better; the proof does not rely on it.
+    """
+    k = pool.max_n
+    for a in anchors:
+        if search.expired():
+            return
+        cand = pool.neighbours(int(a))
+        sub = pool.edge_ids(cand) >= 0
+        score, cost, codes = pool.score[cand], pool.cost[cand], pool.codes[cand]
+        for pull in PROBE_PULL:
+            chosen = [int(a)]
+            alive = np.ones(len(cand), dtype=bool)
+            spent = float(pool.cost[a])
+            per = {int(pool.codes[a]): 1}
+            while len(chosen) < k:
+                ok = alive.copy()
+                if pool.budget is not None:
+                    ok &= cost <= pool.budget - spent + 1e-9
+                if pool.cap is not None:
+                    ok &= np.array([per.get(int(c), 0) < pool.cap for c in codes])
+                if not ok.any():
+                    break
+                value = np.where(ok, score + pull * pool.weight * sub[:, alive].sum(axis=1), -np.inf)
+                j = int(np.argmax(value))
+                chosen.append(int(cand[j]))
+                alive &= sub[j]
+                spent += float(cost[j])
+                per[int(codes[j])] = per.get(int(codes[j]), 0) + 1
+            if len(chosen) >= pool.min_n:
+                _keep(search, pool, chosen)
+
+
 def _sub_with_fixed(fixed: list[int], sub: np.ndarray) -> np.ndarray:
     """Adjacency among fixed + candidates (fixed are adjacent to every candidate and to each other)."""
     f = len(fixed)
@@ -511,8 +557,12 @@ def _sub_with_fixed(fixed: list[int], sub: np.ndarray) -> np.ndarray:
 
 
 def _anchor_bounds(pool: Pool, anchors: np.ndarray) -> np.ndarray:
-    """Upper bound on any set anchored at each of `anchors`: s_a + W(k−1) + best k−1 of s_j + W/2·min(k−2, common)."""
+    """Upper bound on any set anchored at each of `anchors`: s_a + W(k−1) + best k−1 of s_j + W/2·min(k−2, c_j),
+    c_j the neighbours j shares with a — or, on a pool too dense for the product adj·adj (100×: ≈ 10⁹ terms),
+    all of j's neighbours (a weaker bound, one sort of the pair list)."""
     k, w = pool.max_n, pool.weight
+    if float((pool.deg.astype(float) ** 2).sum()) > COMMON_PRODUCT_MAX:
+        return _loose_anchor_bounds(pool, anchors)
     common = (pool.adj @ pool.adj).multiply(pool.adj).tocsr()  # per pair: how many neighbours both have
     out = np.empty(len(anchors))
     for t, a in enumerate(anchors):
@@ -526,7 +576,23 @@ def _anchor_bounds(pool: Pool, anchors: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pool_lagrange(search: Search, pool: Pool, rounds: int) -> float:
+def _loose_anchor_bounds(pool: Pool, anchors: np.ndarray) -> np.ndarray:
+    """s_a + W(k−1) + the k−1 largest g_j = s_j + W/2·min(k−2, deg_j) over a's neighbours (see _anchor_bounds)."""
+    from scipy.sparse import csr_matrix
+
+    k, w, n = pool.max_n, pool.weight, len(pool.score)
+    gain = pool.score + w / 2 * np.minimum(pool.deg, k - 2)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(-gain, kind="stable")] = np.arange(n)
+    ranked = csr_matrix((gain[pool.adj.indices], rank[pool.adj.indices], pool.adj.indptr), shape=(n, n))
+    ranked.sort_indices()  # each row's neighbours by decreasing gain
+    entry, at = _entries(ranked.indptr, np.arange(n))
+    first = entry - ranked.indptr[at] < k - 1
+    top = np.bincount(at[first], ranked.data[entry[first]], minlength=n)
+    return (pool.score + w * (k - 1) + top)[anchors]
+
+
+def _pool_lagrange(search: Search, pool: Pool, rounds: int, patient: bool = False, most: int | None = None) -> float:
     """Upper bound on every case-A set by the pair split over the whole pool (see _lagrange_bound).
 
     A case-A set has at most max_n members, each with ≤ max_n − 2 selected neighbours, so it scores at
@@ -542,7 +608,7 @@ def _pool_lagrange(search: Search, pool: Pool, rounds: int) -> float:
     indptr = pool.adj.indptr
     row = np.repeat(np.arange(n), pool.deg)
     mirror = pool.mirror()
-    t = k - 2
+    t = k - 2 if most is None else most
     share = pool.share[:nnz].copy()
     top = np.zeros(nnz, dtype=bool)  # entry among its row's t largest shares
     extra = np.zeros(n)  # per candidate: the sum of its t largest shares
@@ -558,8 +624,9 @@ def _pool_lagrange(search: Search, pool: Pool, rounds: int) -> float:
         if bound < best:
             best = bound
             undo.clear()
-        if best <= target or not np.isfinite(aim) or search.expired() or (step >= 60 and best > 1.02 * target):
-            break  # proven, out of time, or hopeless (the LP decides)
+        if best <= target or not np.isfinite(aim) or search.expired() or (
+                not patient and step >= 60 and best > 1.02 * target):
+            break  # proven, out of time, or hopeless (the LP decides; `patient`: no LP follows, keep lowering it)
         # the subgradient is nonzero only on the picked rows' top entries and their mirrors: update those and
         # re-rank only the rows they are in (the whole pool's ranking once, not every step: ×10 at 10×)
         inside = np.zeros(n, dtype=bool)
@@ -584,19 +651,30 @@ def _pool_lagrange(search: Search, pool: Pool, rounds: int) -> float:
 
 def _row_tops(share: np.ndarray, indptr: np.ndarray, rows: np.ndarray, t: int, top: np.ndarray,
               extra: np.ndarray) -> None:
-    """For sorted CSR `rows`: mark each row's t largest shares in `top` (ties: first stored) and sum them in `extra`."""
+    """For sorted CSR `rows`: mark each row's t largest shares in `top` (ties: first stored) and sum them in `extra`.
+
+    Only rows longer than t with unequal shares are sorted (at the start most rows hold W/2 everywhere: 100×,
+    3.4 million entries, 0.7 s for one sort of all)."""
     entry, at = _entries(indptr, rows)
     if not len(entry):
         extra[rows] = 0.0
         return
-    order = np.lexsort((-share[entry], at))  # by row, largest share first (stable: ties by entry)
     count = indptr[rows + 1] - indptr[rows]
-    offset = np.repeat(np.cumsum(count) - count, count)  # each entry's row's first position
-    rank = np.empty(len(entry), dtype=np.int64)
-    rank[order] = np.arange(len(entry)) - offset[order]
+    first = np.cumsum(count) - count  # each row's first position in entry
+    values = share[entry]
+    rank = np.arange(len(entry)) - first[at]  # CSR order: the stable order of a row whose shares are all equal
+    full = count > 0
+    flat = count <= t
+    flat[full] |= np.minimum.reduceat(values, first[full]) == np.maximum.reduceat(values, first[full])
+    mixed = np.flatnonzero(~flat[at])
+    if len(mixed):
+        order = mixed[np.lexsort((-values[mixed], at[mixed]))]  # by row, largest share first (stable: by entry)
+        sub_first = np.zeros(len(rows), dtype=np.int64)
+        sub_first[~flat] = np.cumsum(count[~flat]) - count[~flat]
+        rank[order] = np.arange(len(order)) - sub_first[at[order]]
     chosen = rank < t
     top[entry] = chosen
-    extra[rows] = np.bincount(at[chosen], share[entry[chosen]], minlength=len(rows))
+    extra[rows] = np.bincount(at[chosen], values[chosen], minlength=len(rows))
 
 
 def _unanchored_bound(search: Search, pool: Pool, rounds: int = 12) -> float:
@@ -672,6 +750,10 @@ def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float) 
     anchors = np.flatnonzero(~capped)
     bounds = _anchor_bounds(pool, anchors)
     open_: dict[int, float] = {int(a): float(b) for a, b in zip(anchors, bounds, strict=True)}
+    _probe(search, pool, anchors[np.argsort(-bounds, kind="stable")[:PROBES]])
+    # the anchors get all but CASE_A_RESERVE of the time left: if they run out, case A is still bounded by its
+    # Lagrangian in the rest (without it the reported bound would be one step of it: 100×, W = 5: gap 2.7 %)
+    search.deadline = time.perf_counter() + (1 - CASE_A_RESERVE) * max(deadline - time.perf_counter(), 0.0)
 
     def settled(a: int) -> None:  # every set anchored at a is covered (not so when the deadline cut it short)
         if search.complete:
@@ -692,20 +774,29 @@ def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float) 
     survivors: list[int] = []
     for _, a in sorted(screened, key=lambda item: -item[0]):  # the most promising region's LP first
         if search.expired():
-            return _open_bound(search, pool, open_, np.inf), np.inf
+            return _cut_short(search, pool, open_, deadline)
         if _bounded(search, pool, [a], pool.neighbours(a), capped) is None:
             settled(a)
         else:
             survivors.append(a)
     for a in survivors:
         if search.expired():
-            return _open_bound(search, pool, open_, np.inf), np.inf
+            return _cut_short(search, pool, open_, deadline)
         _region(search, pool, [a], pool.neighbours(a), capped)
         settled(a)
     if search.expired():
-        return _open_bound(search, pool, open_, np.inf), np.inf
+        return _cut_short(search, pool, open_, deadline)
+    search.deadline = deadline
     unanchored = _unanchored_bound(search, pool)
     search.expired()  # an LP cut short by the deadline leaves no time for anything after either
+    return _open_bound(search, pool, open_, unanchored), unanchored
+
+
+def _cut_short(search: Search, pool: Pool, open_: dict[int, float], deadline: float) -> tuple[Search, float]:
+    """The anchors ran out of their time: bound case A by its Lagrangian until the real deadline, then report."""
+    search.deadline = deadline
+    unanchored = _pool_lagrange(search, pool, CUT_SHORT_ROUNDS, patient=True)
+    search.complete = False
     return _open_bound(search, pool, open_, unanchored), unanchored
 
 
