@@ -348,3 +348,49 @@ def _with_share(pool: anchors.Pool, share: np.ndarray) -> anchors.Pool:
                          pool.budget, pool.cap)
     other.share[:] = share
     return other
+
+
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize(("lo", "hi", "budget", "cap", "w", "density"), CASES)
+def test_anchor_search_with_loose_bounds_and_no_probes_equals_brute_force(
+        seed: int, lo: int, hi: int, budget: float | None, cap: int | None, w: float, density: float,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dense-pool path (anchor bounds without common-neighbour counts) and no probe sets: still exact."""
+    monkeypatch.setattr(anchors, "COMMON_PRODUCT_MAX", 0.0)
+    monkeypatch.setattr(anchors, "PROBES", 0)
+    score, cost, codes, pairs = _pool(700 + seed, 12, density)
+    expected = _brute(score, cost, codes, pairs, w, lo, hi, budget, cap)
+    search, unanchored = _solve(score, cost, codes, pairs, w, lo, hi, budget, cap)
+    assert search.complete and search.best_obj <= expected + 1e-6
+    assert max(search.best_obj, unanchored) >= expected - 1e-6
+    if search.beaten(unanchored):
+        assert search.best_obj == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_anchor_bounds_and_probes_against_brute_force(seed: int) -> None:
+    """Both anchor bounds cover every set anchored at their anchor (the loose one ≥ the tight one), and the
+    probes only ever record a feasible set at its true value, never above the optimum."""
+    lo, hi, budget, cap, w, density = CASES[seed % len(CASES)]
+    score, cost, codes, pairs = _pool(800 + seed, 12, density + 0.1)
+    pool = anchors.Pool(score, cost, codes, _adjacency(len(score), pairs), w, lo, hi, budget, cap)
+    candidates = np.flatnonzero(pool.deg >= hi - 1)
+    tight, loose = anchors._anchor_bounds(pool, candidates), anchors._loose_anchor_bounds(pool, candidates)
+    assert (loose >= tight - 1e-9).all()
+    for a, bound in zip(candidates, tight, strict=True):
+        others = pool.neighbours(int(a))  # sets of size hi holding a and hi − 1 of its neighbours (relaxed: no budget)
+        mask = np.isin(np.arange(len(score)), np.r_[others, a])
+        idx = np.flatnonzero(mask)
+        local = np.array([(np.searchsorted(idx, i), np.searchsorted(idx, j)) for i, j in pairs
+                          if mask[i] and mask[j]], dtype=int).reshape(-1, 2)
+        at = int(np.searchsorted(idx, a))
+        best = best_objective(np.where(np.arange(len(idx)) == at, score[idx] + 1e6, score[idx]), np.zeros(len(idx)),
+                              np.zeros(len(idx), dtype=int), local, w, hi, hi, None, None, anchored=True)
+        if best is not None:  # (the 1e6 forces a in; every other member is a's neighbour, so a is the anchor)
+            assert best - 1e6 <= bound + 1e-6
+    search = anchors.Search(None, -np.inf, time.perf_counter() + NO_LIMIT)
+    anchors._probe(search, pool, candidates)
+    if search.best is not None:
+        assert feasible(search.best, cost, codes, lo, hi, budget, cap)
+        assert objective_of(search.best, score, pairs, w)[0] == pytest.approx(search.best_obj)
+        assert search.best_obj <= _brute(score, cost, codes, pairs, w, lo, hi, budget, cap) + 1e-6
