@@ -30,6 +30,8 @@ import numpy as np
 SMALL_REGION = 70  # a region this small goes straight to its MILP: recursing costs more than it saves
 COMMON_PRODUCT_MAX = 2e7  # Σ deg² above which anchor bounds skip the common-neighbour counts (10×: 1e6; 100×: 8e8)
 CUT_SHORT_ROUNDS = 1000  # steps of that bound then (100×, W = 5: ≈ 5 ms each; it stops at the deadline)
+GAP_GOAL = 0.01  # anchors bounded above the best set by more than this share get their full bounds first …
+GAP_FIRST_ANCHORS = 500  # … when more anchors than this are bounded above the best set at the start
 CASE_A_RESERVE = 0.25  # of the decomposition's time, kept for the case-A bound when the anchors run out of theirs
 PROBES = 32  # anchors (highest anchor bound first) whose neighbourhood is searched greedily for a dense set
 PROBE_PULL = (0.25, 0.5)  # × W per neighbour still open: how much a probe step values keeping the set dense
@@ -388,6 +390,7 @@ class Region:
     nodes: np.ndarray  # fixed then candidates
     pairs: tuple[np.ndarray, np.ndarray]
     model: Model
+    bound: float = np.inf  # its LP's bound: no set of the region scores more
 
 
 def _screen(search: Search, pool: Pool, fixed: list[int], cand: np.ndarray, capped: np.ndarray,
@@ -434,7 +437,7 @@ def _bounded(search: Search, pool: Pool, fixed: list[int], cand: np.ndarray, cap
         _round(search, pool, nodes, x[: len(nodes)])
     if search.beaten(bound):
         return None
-    return Region(list(fixed), cand, sub, full, nodes, pairs, model)
+    return Region(list(fixed), cand, sub, full, nodes, pairs, model, bound)
 
 
 def _round(search: Search, pool: Pool, nodes: np.ndarray, x: np.ndarray) -> None:
@@ -736,21 +739,27 @@ def _hybrid_lp(search: Search, pool: Pool, inside: np.ndarray, star: np.ndarray)
     return bound, (x[:n] if x is not None else np.zeros(n))
 
 
-def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float) -> tuple[Search, float]:
+def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float,
+          hard: float | None = None) -> tuple[Search, float]:
     """Search every anchor, then bound the unanchored sets; returns (search, their bound).
 
     Anchors go best bound first, three times: a pass of cheap bounds (peeling, Lagrangian) settles most,
     the rest get their LP, highest Lagrangian bound first (its rounding usually finds the optimum, which
     then settles the others by their cheap bounds again), and the survivors are solved against that cutoff.
     The best set is optimal when search.complete and the unanchored bound is not above it; complete is
-    False when the deadline passed, and then search.bound is an upper bound on every set (see _open_bound).
+    False when the deadline passed, and then search.bound is an upper bound on every set (see _open_bound); that
+    bound may use the time up to `hard` (no later step needs it then).
     """
     search = Search(best, best_obj, deadline)
+    last = deadline if hard is None else max(hard, deadline)
     capped = pool.deg < pool.max_n - 1
     anchors = np.flatnonzero(~capped)
     bounds = _anchor_bounds(pool, anchors)
     open_: dict[int, float] = {int(a): float(b) for a, b in zip(anchors, bounds, strict=True)}
+    # a pool with many anchors above the best set (100×: 850; 10×: 280) may not be proven in time: case A and the
+    # anchors that decide a GAP_GOAL gap are bounded first
     _probe(search, pool, anchors[np.argsort(-bounds, kind="stable")[:PROBES]])
+    many = int((bounds > search.best_obj).sum()) > GAP_FIRST_ANCHORS
     # the anchors get all but CASE_A_RESERVE of the time left: if they run out, case A is still bounded by its
     # Lagrangian in the rest (without it the reported bound would be one step of it: 100×, W = 5: gap 2.7 %)
     search.deadline = time.perf_counter() + (1 - CASE_A_RESERVE) * max(deadline - time.perf_counter(), 0.0)
@@ -761,10 +770,18 @@ def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float) 
             open_.pop(a, None)
 
     screened: list[tuple[float, int]] = []
+    case_a = _pool_lagrange(search, pool, POOL_LAGRANGE_ROUNDS, patient=True) if many else np.inf
+    if search.beaten(case_a):
+        search.deadline = deadline  # (case A settled: nothing to keep time for)
+    gap_first = _gap_first(search, pool, anchors, bounds, capped, open_) if many else set()
     for t in np.argsort(-bounds, kind="stable"):
         if search.beaten(bounds[t]) or search.expired():
             break  # the rest bound lower still
         a = int(anchors[t])
+        if a in gap_first:
+            if a in open_:
+                screened.append((open_[a], a))
+            continue
         cheap = _screen(search, pool, [a], pool.neighbours(a), capped, LAGRANGE_FIRST)
         if cheap is None:
             settled(a)  # (its bound used fewer caps)
@@ -774,30 +791,60 @@ def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float) 
     survivors: list[int] = []
     for _, a in sorted(screened, key=lambda item: -item[0]):  # the most promising region's LP first
         if search.expired():
-            return _cut_short(search, pool, open_, deadline)
+            return _cut_short(search, pool, open_, last, case_a)
         if _bounded(search, pool, [a], pool.neighbours(a), capped) is None:
             settled(a)
         else:
             survivors.append(a)
     for a in survivors:
         if search.expired():
-            return _cut_short(search, pool, open_, deadline)
+            return _cut_short(search, pool, open_, last, case_a)
         _region(search, pool, [a], pool.neighbours(a), capped)
         settled(a)
     if search.expired():
-        return _cut_short(search, pool, open_, deadline)
+        return _cut_short(search, pool, open_, last, case_a)
     search.deadline = deadline
-    unanchored = _unanchored_bound(search, pool)
+    unanchored = case_a if search.beaten(case_a) else min(case_a, _unanchored_bound(search, pool))
     search.expired()  # an LP cut short by the deadline leaves no time for anything after either
     return _open_bound(search, pool, open_, unanchored), unanchored
 
 
-def _cut_short(search: Search, pool: Pool, open_: dict[int, float], deadline: float) -> tuple[Search, float]:
-    """The anchors ran out of their time: bound case A by its Lagrangian until the real deadline, then report."""
+def _gap_first(search: Search, pool: Pool, anchors: np.ndarray, bounds: np.ndarray, capped: np.ndarray,
+               open_: dict[int, float]) -> set[int]:
+    """The anchors whose bound is above the best set by more than GAP_GOAL, each with its full Lagrangian bound (no
+    LP: ≈ 1 s for a 100× region): they decide the reported gap when the search runs out of time (100×: ≈ 60 of
+    16,363 anchors).
+    Settled ones are capped and leave open_; the others keep their lower bound there. Returns the anchors done."""
+    done: set[int] = set()
+    if not np.isfinite(search.best_obj) or search.best_obj <= 0:
+        return done
+    line = search.best_obj / (1 - GAP_GOAL)
+    for t in np.argsort(-bounds, kind="stable"):
+        if bounds[t] <= line or search.expired():
+            break
+        a = int(anchors[t])
+        cheap = _screen(search, pool, [a], pool.neighbours(a), capped, LAGRANGE_ROUNDS)
+        if search.expired():
+            break  # (cut short inside: its bound stays the one in open_)
+        done.add(a)
+        if cheap is None:
+            capped[a] = True
+            open_.pop(a, None)
+        else:
+            open_[a] = min(open_[a], cheap[0])
+        line = search.best_obj / (1 - GAP_GOAL)  # (a set its steps offered may have raised the best set)
+    return done
+
+
+def _cut_short(search: Search, pool: Pool, open_: dict[int, float], deadline: float,
+               case_a: float = np.inf) -> tuple[Search, float]:
+    """The anchors ran out of their time: bound case A by its Lagrangian until the real deadline (unless `case_a`,
+    computed before the anchors, already settles it), then report."""
     search.deadline = deadline
-    unanchored = _pool_lagrange(search, pool, CUT_SHORT_ROUNDS, patient=True)
+    if not search.beaten(case_a):
+        case_a = min(case_a, _pool_lagrange(search, pool, CUT_SHORT_ROUNDS, patient=True))
     search.complete = False
-    return _open_bound(search, pool, open_, unanchored), unanchored
+    return _open_bound(search, pool, open_, case_a), case_a
 
 
 def _open_bound(search: Search, pool: Pool, open_: dict[int, float], unanchored: float) -> Search:

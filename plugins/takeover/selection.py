@@ -289,8 +289,12 @@ def dominated(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np
     if threshold <= 0:
         return out
     codes = pd.factorize(street)[0]
-    for start in range(0, n, chunk):
-        rows = slice(start, min(start + chunk, n))
+    # only a candidate with ≥ T others scoring ≥ its need can be dominated (100×, W = 5: none, so no n² pass)
+    ranked = np.sort(score)
+    others = n - np.searchsorted(ranked, need, side="left") - (score >= need)  # (i itself is no dominator)
+    maybe = np.flatnonzero(others >= threshold)
+    for start in range(0, len(maybe), chunk):
+        rows = maybe[start:start + chunk]
         beats = (score[None, :] >= need[rows, None]) & (rank[None, :] < rank[rows, None])
         if use_cost:
             beats &= cost[None, :] <= cost[rows, None]
@@ -388,7 +392,7 @@ class _Anchored:
 
 def _anchored(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, min_n: int, max_n: int,
               budget: float | None, cap: int | None, weight: float, start: list[int] | None,
-              start_obj: float | None, keep: np.ndarray, deadline: float) -> _Anchored | None:
+              start_obj: float | None, keep: np.ndarray, deadline: float, hard: float | None = None) -> _Anchored | None:
     """The anchor decomposition (see anchors.py) on the reduced pool, or None when it does not apply.
 
     It does not apply without a bonus or with max_n < 3. The set is `start` when nothing beat it.
@@ -402,7 +406,7 @@ def _anchored(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np
     # (a heuristic set holding a dominated candidate is not carried over; its value still serves as the cutoff)
     pool = anchors.Pool(score, cost, pd.factorize(street)[0], _adjacency(len(score), pairs), weight, min_n, max_n,
                         budget, cap)
-    search, unanchored = anchors.solve(pool, inside, start_obj if start_obj is not None else -np.inf, deadline)
+    search, unanchored = anchors.solve(pool, inside, start_obj if start_obj is not None else -np.inf, deadline, hard)
     chosen = [int(keep[i]) for i in search.best] if search.best is not None else start
     return _Anchored(chosen, search.complete and search.beaten(unanchored), search.complete, search.bound)
 
@@ -431,7 +435,7 @@ def _solve_reduced(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pair
     sub_pairs = remap[pairs] if len(pairs) else pairs
     sub_pairs = sub_pairs[(sub_pairs >= 0).all(axis=1)] if len(sub_pairs) else sub_pairs
     found = _anchored(score[keep], cost[keep], street[keep], sub_pairs, min_n, max_n, budget, cap, weight, h, h_obj,
-                      keep, t0 + ANCHOR_SHARE * time_limit)
+                      keep, t0 + ANCHOR_SHARE * time_limit, t0 + time_limit)
     if found is not None and found.proven and found.chosen is not None:
         return _Outcome(found.chosen, True, "Optimal (anchor decomposition)")
     if found is not None and not found.complete and found.chosen is not None:

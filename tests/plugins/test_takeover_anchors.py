@@ -258,11 +258,17 @@ def _clique_pool() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("calls", [0, 3, 12])
-def test_a_search_cut_short_still_bounds_every_set(seed: int, calls: int, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("calls", [0, 3, 12, 40])
+@pytest.mark.parametrize("gap_first", [False, True])
+def test_a_search_cut_short_still_bounds_every_set(seed: int, calls: int, gap_first: bool,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The deadline passes after `calls` checks (a counter, not a clock): unproven, and search.bound is ≥
     the brute-force optimum (what select() reports as objective_bound and gap). Seed 4: the clique pool,
-    where the open anchors' bounds (not the case-A one) must cover the anchored optimum."""
+    where the open anchors' bounds (not the case-A one) must cover the anchored optimum. gap_first: the
+    path of a pool with many anchors above the best set (case A, then the anchors above the gap line)."""
+    if gap_first:
+        monkeypatch.setattr(anchors, "GAP_FIRST_ANCHORS", 0)
+        monkeypatch.setattr(anchors, "GAP_GOAL", 0.001)
     left = [calls]
 
     def expired(self: anchors.Search) -> bool:
@@ -355,12 +361,16 @@ def _with_share(pool: anchors.Pool, share: np.ndarray) -> anchors.Pool:
 def test_anchor_search_with_loose_bounds_and_no_probes_equals_brute_force(
         seed: int, lo: int, hi: int, budget: float | None, cap: int | None, w: float, density: float,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The dense-pool path (anchor bounds without common-neighbour counts) and no probe sets: still exact."""
+    """The dense-pool path (anchor bounds without common-neighbour counts; case A and the anchors above the
+    gap line first) and no probe sets: still exact."""
     monkeypatch.setattr(anchors, "COMMON_PRODUCT_MAX", 0.0)
     monkeypatch.setattr(anchors, "PROBES", 0)
+    monkeypatch.setattr(anchors, "GAP_FIRST_ANCHORS", 0)
+    monkeypatch.setattr(anchors, "GAP_GOAL", 0.001)
     score, cost, codes, pairs = _pool(700 + seed, 12, density)
     expected = _brute(score, cost, codes, pairs, w, lo, hi, budget, cap)
-    search, unanchored = _solve(score, cost, codes, pairs, w, lo, hi, budget, cap)
+    cutoff = -np.inf if seed == 0 else expected - 5.0  # (seed 1: a known value, so the gap-first pass has a line)
+    search, unanchored = _solve(score, cost, codes, pairs, w, lo, hi, budget, cap, start_obj=cutoff)
     assert search.complete and search.best_obj <= expected + 1e-6
     assert max(search.best_obj, unanchored) >= expected - 1e-6
     if search.beaten(unanchored):
