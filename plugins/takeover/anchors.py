@@ -771,8 +771,8 @@ def solve(pool: Pool, best: list[int] | None, best_obj: float, deadline: float,
 
     screened: list[tuple[float, int]] = []
     case_a = _pool_lagrange(search, pool, POOL_LAGRANGE_ROUNDS, patient=True) if many else np.inf
-    if search.beaten(case_a):
-        search.deadline = deadline  # (case A settled: nothing to keep time for)
+    if search.beaten(case_a):  # case A settled: the anchors decide alone (a proof needs no global MILP after them)
+        search.deadline = last
     gap_first = _gap_first(search, pool, anchors, bounds, capped, open_) if many else set()
     for t in np.argsort(-bounds, kind="stable"):
         if search.beaten(bounds[t]) or search.expired():
