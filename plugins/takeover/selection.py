@@ -158,7 +158,7 @@ def _adjacency(n: int, pairs: np.ndarray) -> Any:
 
 def contiguity_heuristic(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, weight: float,
                          min_n: int, max_n: int, budget: float | None, per_street_max: int | None,
-                         seeds: int = 64, max_swaps: int = 200) -> list[int] | None:
+                         seeds: int = 16, max_swaps: int = 200) -> list[int] | None:
     """A good feasible set when neighbours earn a bonus: grown from many seeds by marginal gain, then improved by swaps.
 
     Greedy by score alone ignores the bonus: it misses compact clusters of slightly lower scores that
@@ -289,8 +289,12 @@ def dominated(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np
     if threshold <= 0:
         return out
     codes = pd.factorize(street)[0]
-    for start in range(0, n, chunk):
-        rows = slice(start, min(start + chunk, n))
+    # only a candidate with ≥ T others scoring ≥ its need can be dominated (100×, W = 5: none, so no n² pass)
+    ranked = np.sort(score)
+    others = n - np.searchsorted(ranked, need, side="left") - (score >= need)  # (i itself is no dominator)
+    maybe = np.flatnonzero(others >= threshold)
+    for start in range(0, len(maybe), chunk):
+        rows = maybe[start:start + chunk]
         beats = (score[None, :] >= need[rows, None]) & (rank[None, :] < rank[rows, None])
         if use_cost:
             beats &= cost[None, :] <= cost[rows, None]
@@ -388,7 +392,7 @@ class _Anchored:
 
 def _anchored(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np.ndarray, min_n: int, max_n: int,
               budget: float | None, cap: int | None, weight: float, start: list[int] | None,
-              start_obj: float | None, keep: np.ndarray, deadline: float) -> _Anchored | None:
+              start_obj: float | None, keep: np.ndarray, deadline: float, hard: float | None = None) -> _Anchored | None:
     """The anchor decomposition (see anchors.py) on the reduced pool, or None when it does not apply.
 
     It does not apply without a bonus or with max_n < 3. The set is `start` when nothing beat it.
@@ -402,7 +406,7 @@ def _anchored(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pairs: np
     # (a heuristic set holding a dominated candidate is not carried over; its value still serves as the cutoff)
     pool = anchors.Pool(score, cost, pd.factorize(street)[0], _adjacency(len(score), pairs), weight, min_n, max_n,
                         budget, cap)
-    search, unanchored = anchors.solve(pool, inside, start_obj if start_obj is not None else -np.inf, deadline)
+    search, unanchored = anchors.solve(pool, inside, start_obj if start_obj is not None else -np.inf, deadline, hard)
     chosen = [int(keep[i]) for i in search.best] if search.best is not None else start
     return _Anchored(chosen, search.complete and search.beaten(unanchored), search.complete, search.bound)
 
@@ -431,7 +435,7 @@ def _solve_reduced(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pair
     sub_pairs = remap[pairs] if len(pairs) else pairs
     sub_pairs = sub_pairs[(sub_pairs >= 0).all(axis=1)] if len(sub_pairs) else sub_pairs
     found = _anchored(score[keep], cost[keep], street[keep], sub_pairs, min_n, max_n, budget, cap, weight, h, h_obj,
-                      keep, t0 + ANCHOR_SHARE * time_limit)
+                      keep, t0 + ANCHOR_SHARE * time_limit, t0 + time_limit)
     if found is not None and found.proven and found.chosen is not None:
         return _Outcome(found.chosen, True, "Optimal (anchor decomposition)")
     if found is not None and not found.complete and found.chosen is not None:
@@ -457,6 +461,24 @@ def _solve_reduced(score: np.ndarray, cost: np.ndarray, street: np.ndarray, pair
     if chosen is None and found is not None and found.chosen is not None:
         chosen = found.chosen  # the MILP stopped without a set: keep the decomposition's (not proven)
     return _Outcome(chosen, optimal, str(res.message), bound)
+
+
+def _pair_index(ids: np.ndarray, pairs: pd.DataFrame | Iterable[tuple[str, str]] | None) -> np.ndarray:
+    """The pairs as distinct rows (i, j), i < j, of candidate positions, sorted; a pair naming an id that is not a
+    candidate, or one id twice, is left out (vectorised: 100×, 1.7 million pairs, 0.5 s instead of 13 s)."""
+    if isinstance(pairs, pd.DataFrame):
+        a, b = pairs["a"].to_numpy(dtype=object), pairs["b"].to_numpy(dtype=object)
+    else:
+        listed = list(pairs or [])
+        a = np.array([p[0] for p in listed], dtype=object)
+        b = np.array([p[1] for p in listed], dtype=object)
+    where = pd.Series(np.arange(len(ids)), index=pd.Index(ids, dtype=object))
+    where = where[~where.index.duplicated(keep="last")]
+    i = where.reindex(a).to_numpy(dtype=float)
+    j = where.reindex(b).to_numpy(dtype=float)
+    ok = ~np.isnan(i) & ~np.isnan(j) & (i != j)
+    both = np.sort(np.column_stack([i[ok], j[ok]]).astype(int), axis=1)
+    return np.unique(both, axis=0).reshape(-1, 2) if len(both) else np.zeros((0, 2), dtype=int)
 
 
 def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: float | None = None,
@@ -486,10 +508,7 @@ def select(candidates: pd.DataFrame, min_n: int = 10, max_n: int = 15, budget: f
         raise InfeasibleSelection("budget", "takeover.infeasible.negative_cost")
     street = cand["street"].astype(str).to_numpy()
     check_feasible(cost, street, min_n, max_n, budget, per_street_max)
-    pos = {cid: i for i, cid in enumerate(ids)}
-    pair_list = pairs[["a", "b"]].itertuples(index=False) if isinstance(pairs, pd.DataFrame) else (pairs or [])
-    pair_idx = {tuple(sorted((pos[a], pos[b]))) for a, b in pair_list if a in pos and b in pos and a != b}
-    pair_arr = np.array(sorted(pair_idx), dtype=int).reshape(-1, 2)
+    pair_arr = _pair_index(ids, pairs)
     weight = float(contiguity_weight)
 
     g = greedy(score, cost, street, min_n, max_n, budget, per_street_max)

@@ -258,11 +258,17 @@ def _clique_pool() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("calls", [0, 3, 12])
-def test_a_search_cut_short_still_bounds_every_set(seed: int, calls: int, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("calls", [0, 3, 12, 40])
+@pytest.mark.parametrize("gap_first", [False, True])
+def test_a_search_cut_short_still_bounds_every_set(seed: int, calls: int, gap_first: bool,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The deadline passes after `calls` checks (a counter, not a clock): unproven, and search.bound is ≥
     the brute-force optimum (what select() reports as objective_bound and gap). Seed 4: the clique pool,
-    where the open anchors' bounds (not the case-A one) must cover the anchored optimum."""
+    where the open anchors' bounds (not the case-A one) must cover the anchored optimum. gap_first: the
+    path of a pool with many anchors above the best set (case A, then the anchors above the gap line)."""
+    if gap_first:
+        monkeypatch.setattr(anchors, "GAP_FIRST_ANCHORS", 0)
+        monkeypatch.setattr(anchors, "GAP_GOAL", 0.001)
     left = [calls]
 
     def expired(self: anchors.Search) -> bool:
@@ -284,3 +290,117 @@ def test_a_search_cut_short_still_bounds_every_set(seed: int, calls: int, monkey
         return
     assert search.bound is not None and search.bound >= expected - 1e-6
     assert search.bound >= search.best_obj
+
+
+def _pool_lagrange_reference(search: anchors.Search, pool: anchors.Pool, rounds: int) -> float:
+    """The whole-pool Lagrangian re-ranking every row at every step (the definition; the product re-ranks only
+    the rows a step changes)."""
+    n, k, w, nnz = len(pool.score), pool.max_n, pool.weight, pool.adj.nnz
+    row = np.repeat(np.arange(n), pool.deg)
+    mirror, start, share = pool.mirror(), pool.adj.indptr[row], pool.share[:nnz].copy()
+    target = search.best_obj + search.slack()
+    aim = search.best_obj - anchors.POOL_MARGIN * abs(search.best_obj)
+    best = np.inf
+    for step in range(rounds):
+        order = np.lexsort((-share, row))
+        top = np.zeros(nnz, dtype=bool)
+        top[order] = np.arange(nnz) - start[order] < k - 2
+        value = pool.score + np.bincount(row[top], share[top], minlength=n)
+        picked = np.argpartition(-value, min(k, n) - 1)[: min(k, n)]
+        bound = float(value[picked].sum())
+        best = min(best, bound)
+        if best <= target or not np.isfinite(aim) or (step >= 60 and best > 1.02 * target):
+            break
+        inside = np.zeros(n, dtype=bool)
+        inside[picked] = True
+        taken = (top & inside[row]).astype(float)
+        grad = taken - taken[mirror]
+        norm = float((grad * grad).sum()) / 2
+        if norm == 0:
+            break
+        share = np.clip(share - anchors.POOL_STEP * (bound - aim) / norm * grad, 0.0, w)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pool_lagrangian_reranks_only_what_a_step_changes(seed: int) -> None:
+    """The incremental whole-pool Lagrangian gives the bound of re-ranking every row at every step, and leaves
+    the best split it saw in the pool (still a split: α_ij + α_ji = W); edge_ids equals SciPy's slicing."""
+    score, cost, codes, pairs = _pool(600 + seed, 40, 0.35)
+    lo, hi, w = 3, 6 + seed, 5.0
+    rng = np.random.default_rng(seed)
+    for best in (1.0, 0.97, 0.9):
+        pool = anchors.Pool(score, cost, codes, _adjacency(len(score), pairs), w, lo, hi, None, None)
+        raw = np.round(rng.uniform(0, w, pool.adj.nnz), 1)  # ties between shares: the ranking's order matters
+        first = np.repeat(np.arange(len(score)), pool.deg) < pool.adj.indices
+        pool.share[: pool.adj.nnz] = np.where(first, raw, w - raw[pool.mirror()])
+        start = pool.share.copy()
+        scale = float(np.sort(score)[::-1][:hi].sum()) + w * hi
+        expected = _pool_lagrange_reference(anchors.Search(None, best * scale, time.perf_counter() + NO_LIMIT),
+                                            _with_share(pool, start), 150)
+        got = anchors._pool_lagrange(anchors.Search(None, best * scale, time.perf_counter() + NO_LIMIT), pool, 150)
+        assert got == pytest.approx(expected, abs=1e-9)
+        kept = pool.share[: pool.adj.nnz]
+        assert np.allclose(kept + kept[pool.mirror()], w) and (kept >= 0).all()
+        one_step = anchors._pool_lagrange(anchors.Search(None, -np.inf, time.perf_counter() + NO_LIMIT), pool, 1)
+        assert one_step == pytest.approx(got, abs=1e-9)  # the split kept is the one that gave the bound
+    nodes = rng.permutation(len(score))[:25]
+    assert (pool.edge_ids(nodes) == pool._ids[nodes][:, nodes].toarray() - 1).all()
+
+
+def _with_share(pool: anchors.Pool, share: np.ndarray) -> anchors.Pool:
+    """A copy of `pool` starting from `share`."""
+    other = anchors.Pool(pool.score, pool.cost, pool.codes, pool.adj.copy(), pool.weight, pool.min_n, pool.max_n,
+                         pool.budget, pool.cap)
+    other.share[:] = share
+    return other
+
+
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize(("lo", "hi", "budget", "cap", "w", "density"), CASES)
+def test_anchor_search_with_loose_bounds_and_no_probes_equals_brute_force(
+        seed: int, lo: int, hi: int, budget: float | None, cap: int | None, w: float, density: float,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dense-pool path (anchor bounds without common-neighbour counts; case A and the anchors above the
+    gap line first) and no probe sets: still exact."""
+    monkeypatch.setattr(anchors, "COMMON_PRODUCT_MAX", 0.0)
+    monkeypatch.setattr(anchors, "PROBES", 0)
+    monkeypatch.setattr(anchors, "GAP_FIRST_ANCHORS", 0)
+    monkeypatch.setattr(anchors, "GAP_GOAL", 0.001)
+    score, cost, codes, pairs = _pool(700 + seed, 12, density)
+    expected = _brute(score, cost, codes, pairs, w, lo, hi, budget, cap)
+    cutoff = -np.inf if seed == 0 else expected - 5.0  # (seed 1: a known value, so the gap-first pass has a line)
+    search, unanchored = _solve(score, cost, codes, pairs, w, lo, hi, budget, cap, start_obj=cutoff)
+    assert search.complete and search.best_obj <= expected + 1e-6
+    assert max(search.best_obj, unanchored) >= expected - 1e-6
+    if search.beaten(unanchored):
+        assert search.best_obj == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_anchor_bounds_and_probes_against_brute_force(seed: int) -> None:
+    """Both anchor bounds cover every set anchored at their anchor (the loose one ≥ the tight one), and the
+    probes only ever record a feasible set at its true value, never above the optimum."""
+    lo, hi, budget, cap, w, density = CASES[seed % len(CASES)]
+    score, cost, codes, pairs = _pool(800 + seed, 12, density + 0.1)
+    pool = anchors.Pool(score, cost, codes, _adjacency(len(score), pairs), w, lo, hi, budget, cap)
+    candidates = np.flatnonzero(pool.deg >= hi - 1)
+    tight, loose = anchors._anchor_bounds(pool, candidates), anchors._loose_anchor_bounds(pool, candidates)
+    assert (loose >= tight - 1e-9).all()
+    for a, bound in zip(candidates, tight, strict=True):
+        others = pool.neighbours(int(a))  # sets of size hi holding a and hi − 1 of its neighbours (relaxed: no budget)
+        mask = np.isin(np.arange(len(score)), np.r_[others, a])
+        idx = np.flatnonzero(mask)
+        local = np.array([(np.searchsorted(idx, i), np.searchsorted(idx, j)) for i, j in pairs
+                          if mask[i] and mask[j]], dtype=int).reshape(-1, 2)
+        at = int(np.searchsorted(idx, a))
+        best = best_objective(np.where(np.arange(len(idx)) == at, score[idx] + 1e6, score[idx]), np.zeros(len(idx)),
+                              np.zeros(len(idx), dtype=int), local, w, hi, hi, None, None, anchored=True)
+        if best is not None:  # (the 1e6 forces a in; every other member is a's neighbour, so a is the anchor)
+            assert best - 1e6 <= bound + 1e-6
+    search = anchors.Search(None, -np.inf, time.perf_counter() + NO_LIMIT)
+    anchors._probe(search, pool, candidates)
+    if search.best is not None:
+        assert feasible(search.best, cost, codes, lo, hi, budget, cap)
+        assert objective_of(search.best, score, pairs, w)[0] == pytest.approx(search.best_obj)
+        assert search.best_obj <= _brute(score, cost, codes, pairs, w, lo, hi, budget, cap) + 1e-6

@@ -284,3 +284,19 @@ def test_csr_row_views_match_the_dense_rows() -> None:
         dense[cols] = vals
         assert np.array_equal(dense, adj[i].toarray().ravel())
         assert set(cols.tolist()) == {int(b) for a, b in pairs if a == i} | {int(a) for a, b in pairs if b == i}
+
+
+@pytest.mark.parametrize("as_frame", [True, False])
+def test_pairs_are_mapped_to_distinct_ordered_positions(as_frame: bool) -> None:
+    """Pairs become sorted distinct (i, j) rows, i < j: reversed and repeated pairs once, a pair with an id that is
+    not a candidate or with one id twice left out; a repeated candidate id maps to its last row (as a dict would)."""
+    from plugins.takeover.selection import _pair_index
+
+    ids = np.array(["c", "a", "b", "d", "a"])
+    raw = [("a", "b"), ("b", "a"), ("a", "b"), ("c", "d"), ("d", "d"), ("x", "a"), ("b", "c"), ("d", "c")]
+    pairs = pd.DataFrame(raw, columns=["a", "b"]) if as_frame else raw
+    expected = sorted({tuple(sorted((4 if p == "a" else int(np.flatnonzero(ids == p)[0]),
+                                     4 if q == "a" else int(np.flatnonzero(ids == q)[0]))))
+                       for p, q in raw if p != q and p in ids and q in ids})
+    assert _pair_index(ids, pairs).tolist() == [list(e) for e in expected]
+    assert _pair_index(ids, None).shape == (0, 2)
