@@ -3,7 +3,6 @@ few rows and still equals the scan of every table after writes by the CLI, the A
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -12,6 +11,7 @@ import pytest
 from geoplatform import auth, revcounter
 from geoplatform.context import Context
 from geoplatform.models import VERSIONED
+from tests.support.compound_files import one_compound_file
 
 
 def _counted(ctx: Context) -> set[str]:
@@ -37,13 +37,7 @@ STREET = "150203006"
 
 
 def _compound_file(path, cid: str) -> str:  # noqa: ANN001
-    lon, lat, d = 109.800, 40.643, 0.0004
-    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
-        "type": "Polygon", "coordinates": [ring]}, "properties": {"id": cid, "name": "计数小区", "street": "150203006",
-                                                                  "management_mode": "professional"}}]},
-        ensure_ascii=False), encoding="utf-8")
-    return str(path)
+    return one_compound_file(path, cid, "计数小区")
 
 
 OTHER_PROCESS = """

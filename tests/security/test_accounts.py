@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from geoplatform import auth
 from geoplatform import models as m
+from tests.support.compound_files import one_compound_file
 
 
 def test_users_cli_add_token_disable_enable_list(ctx, db_url, cli_run) -> None:  # noqa: ANN001
@@ -284,13 +285,7 @@ def test_token_expiry_migration_dates_existing_tokens(db_url) -> None:  # noqa: 
 
 
 def _real_compound(path, cid: str = "REAL-1") -> str:  # noqa: ANN001
-    lon, lat, d = 109.800, 40.643, 0.0004
-    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
-        "type": "Polygon", "coordinates": [ring]}, "properties": {"id": cid, "name": "真实小区", "street": "150203006",
-                                                                  "management_mode": "professional"}}]},
-        ensure_ascii=False), encoding="utf-8")
-    return str(path)
+    return one_compound_file(path, cid, "真实小区")
 
 
 def test_demo_refuses_a_database_holding_real_work(ctx, db_url, cli_run, tmp_path, monkeypatch) -> None:  # noqa: ANN001
