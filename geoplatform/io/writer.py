@@ -142,8 +142,8 @@ def _write_new_columns(job: ImportJob, user: str) -> None:
 
 
 def _defaults(job: ImportJob, columns: dict[str, list[Any]]) -> tuple[list[str], list[list[Any]]]:
-    """Whole columns with the columns' Python-side defaults (`_new_columns` for rows that all have every cell: an
-    empty cell stays NULL where the column allows it), geometry columns named `<column>__wkb`."""
+    """Whole columns (every row has every cell) with the columns' Python-side defaults — an empty cell stays NULL
+    where the column allows it — as (names, columns), geometry columns named `<column>__wkb`."""
     n = len(next(iter(columns.values()))) if columns else 0
     for c in job.model.__table__.columns:
         if c.default is None or c.primary_key or (c.name in columns and c.nullable):
@@ -211,33 +211,31 @@ def _new_columns(job: ImportJob, rows: list[dict[str, Any]]) -> tuple[list[str],
     Geometry columns (still shapely objects) are named `<column>__wkb`, the parameter names of
     `_insert_stmt()`.
     """
-    with_default = [(c.name, c.nullable, c.default) for c in job.model.__table__.columns
-                    if c.default is not None and not c.primary_key]
     first = rows[0].keys()
     # every row has exactly the first row's cells: all the same size and no other key among them (checked in C)
-    uniform = set(map(len, rows)) == {len(first)} and len(set().union(*rows)) == len(first)
-    if uniform:  # the usual case: every row has the same cells; transposed in C, not looked up cell by cell
+    if set(map(len, rows)) == {len(first)} and len(set().union(*rows)) == len(first):
+        # the usual case: every row has the same cells; transposed in C, not looked up cell by cell
         names = list(first)
         pick = itemgetter(*names)
         columns = dict(zip(names, map(list, zip(*map(pick, rows), strict=True)), strict=True)) \
             if len(names) > 1 else {names[0]: [rec[names[0]] for rec in rows]}
-    else:
-        keys: dict[str, None] = {}
-        for rec in rows:
-            keys.update(dict.fromkeys(rec))
-        columns = {k: [rec.get(k) for rec in rows] for k in keys}
-    for name, nullable, d in with_default:
-        if name in columns and nullable and uniform:
-            continue  # every row has the cell: the empty ones stay NULL
-        value = _default_value(d)
+        return _defaults(job, columns)
+    keys: dict[str, None] = {}
+    for rec in rows:
+        keys.update(dict.fromkeys(rec))
+    columns = {k: [rec.get(k) for rec in rows] for k in keys}
+    for c in job.model.__table__.columns:
+        if c.default is None or c.primary_key:
+            continue
+        value = _default_value(c.default)
         if value is None:
             continue
-        if name not in columns:
-            columns[name] = [value] * len(rows)
+        if c.name not in columns:
+            columns[c.name] = [value] * len(rows)
             continue
-        vals = columns[name]
+        vals = columns[c.name]
         for i, v in enumerate(vals):
-            if v is None and not (nullable and name in rows[i]):
+            if v is None and not (c.nullable and c.name in rows[i]):  # a cell the row has stays NULL if it may
                 vals[i] = value
     names = [f"{k}__wkb" if k in job.geom_cols else k for k in columns]
     return names, list(columns.values())
