@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from geoplatform.config import Config, load_config
 from geoplatform.db import make_engine, session_scope
 from geoplatform.pluginmanager import build_plugin_manager, call_safely
+from geoplatform.sqlin import in_values
 
 
 @dataclass
@@ -447,7 +448,7 @@ class Context:
         if touched is None or not touched:
             return self._read_compounds()
         with self.session(readonly=True) as s:
-            rows = read_frame(s, "compound", where=[Compound.id.in_(sorted(touched))])
+            rows = read_frame(s, "compound", where=[in_values(Compound.id, sorted(touched))])
         if set(rows.index) != set(touched).intersection(frame.index) or len(rows.columns) != len(frame.columns):
             return self._read_compounds()
         out = pd.concat([frame.drop(index=rows.index), rows[frame.columns]]).reindex(frame.index)

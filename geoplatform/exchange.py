@@ -27,6 +27,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from geoplatform.sqlin import in_values
+
 
 @dataclass(frozen=True)
 class OrgStatus:
@@ -246,7 +248,7 @@ def org_statuses(session: Any, compound_ids: Any) -> dict[str, OrgStatus]:
     from geoplatform.models import Compound
 
     out = {}
-    for cid, org in session.execute(select(Compound.id, Compound.owners_org).where(Compound.id.in_(ids))):
+    for cid, org in session.execute(select(Compound.id, Compound.owners_org).where(in_values(Compound.id, ids))):
         signs = org in SIGNING_KINDS
         out[cid] = OrgStatus(compound_id=cid, kind=org if signs else None, state="active" if signs else (org or "unknown"),
                              counts=signs, known=org not in (None, "unknown"), can_sign=signs, declared=True)

@@ -24,6 +24,7 @@ from geoplatform.i18n import Localized, Message
 from geoplatform.io.geometry import to_multilinestring, to_multipolygon, to_multipolygons
 from geoplatform.io.job import ImportJob
 from geoplatform.reference import DISTRICT_CODE, DISTRICT_NAME, street_aliases
+from geoplatform.sqlin import in_values
 from geoplatform.streets import NoStreetPolygons, match_street, street_codes_at, street_lookup
 
 LOOKUP_CHUNK = 50_000  # values per existence query (bound as one list)
@@ -198,7 +199,7 @@ def _compound_refs(job: ImportJob, required: bool) -> None:
     missing = wanted - ids
     if missing:
         for cid, name in job.s.execute(select(m.Compound.id, m.Compound.name).where(
-                m.Compound.name.in_(list(missing)))):
+                in_values(m.Compound.name, missing))):
             names.setdefault(name, []).append(cid)
     if not missing and "" not in values and not (required and None in values):
         return  # every value is a stored id: nothing to name, nothing to change
@@ -494,7 +495,7 @@ def _resolve_building(job: ImportJob) -> None:
         compound_of = job.column("compound_id")
         cids = {compound_of[i] for i in np.flatnonzero(need_street).tolist()} - {None, ""}
         cstreet = dict(job.s.execute(select(m.Compound.id, m.Compound.street_code).where(
-            m.Compound.id.in_(list(cids)))).all()) if cids else {}
+            in_values(m.Compound.id, cids))).all()) if cids else {}
         rest = np.zeros(job.n, dtype=bool)
         located: list[tuple[int, str]] = []
         for i in np.flatnonzero(need_street).tolist():

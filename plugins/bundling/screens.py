@@ -15,6 +15,7 @@ from geoplatform import webshell
 from geoplatform.i18n import t
 from geoplatform.labels import label
 from geoplatform.screens import AuditRef, Panel, Section
+from geoplatform.sqlin import in_values
 
 MAP_LAYERS = ("bundling_hosts", "bundling_new_bundles", "bundling_orphans", "bundling_links")
 OPEN_STATES = ("proposed", "reverted")  # decidable (see service.DECIDABLE)
@@ -165,7 +166,7 @@ def _buildings(session: Any, ids: set[str]) -> dict[str, dict[str, Any]]:
 
     if not ids:
         return {}
-    frame = read_frame(session, "building", where=[m.Building.id.in_(list(ids))], columns=["id", "address", "geom"])
+    frame = read_frame(session, "building", where=[in_values(m.Building.id, ids)], columns=["id", "address", "geom"])
     out = {}
     for bid, address, geom in zip(frame["id"], frame["address"], frame.geometry, strict=True):
         pt = geom.representative_point() if geom is not None and not geom.is_empty else None
@@ -186,7 +187,7 @@ def by_address(buildings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _names(session: Any, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
-    return dict(session.execute(select(m.Compound.id, m.Compound.name).where(m.Compound.id.in_(list(ids)))).all())
+    return dict(session.execute(select(m.Compound.id, m.Compound.name).where(in_values(m.Compound.id, ids))).all())
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from geoplatform import audit, exchange
 from geoplatform import models as m
 from geoplatform.errors import Conflict, Forbidden, NotFound, UserInputError
 from geoplatform.principal import Principal
+from geoplatform.sqlin import in_values
 from geoplatform.store import read_frame
 from plugins.bundling.rules import (
     Plan,
@@ -164,7 +165,7 @@ def save_plan(session: Session, plan: Plan, principal: Principal, street: str | 
     reverted proposals. Proposed rows of the planned street(s) that the plan no longer makes are deleted.
     """
     ids = list(plan.proposals["id"])
-    existing = {p.id: p for p in session.scalars(select(m.BundleProposal).where(m.BundleProposal.id.in_(ids)))} \
+    existing = {p.id: p for p in session.scalars(select(m.BundleProposal).where(in_values(m.BundleProposal.id, ids)))} \
         if ids else {}
     inserted = updated = kept = 0
     for r in plan.proposals.itertuples(index=False):
@@ -190,7 +191,7 @@ def save_plan(session: Session, plan: Plan, principal: Principal, street: str | 
         stale = stale.where(m.BundleProposal.id.notin_(ids))
     stale_ids = list(session.scalars(stale))
     if stale_ids:
-        session.execute(delete(m.BundleProposal).where(m.BundleProposal.id.in_(stale_ids)))
+        session.execute(delete(m.BundleProposal).where(in_values(m.BundleProposal.id, stale_ids)))
     counts = {"inserted": inserted, "updated": updated, "kept_decided": kept, "removed_stale": len(stale_ids)}
     session.flush()
     audit.record(session, principal, "plan", "bundle_proposal", None, after={**counts, "street": street},
@@ -263,7 +264,7 @@ def stored_statuses(session: Session, ids: list[str]) -> dict[str, str]:
     """The stored status of those proposal ids that are stored."""
     if not ids:
         return {}
-    rows = session.execute(select(m.BundleProposal.id, m.BundleProposal.status).where(m.BundleProposal.id.in_(ids)))
+    rows = session.execute(select(m.BundleProposal.id, m.BundleProposal.status).where(in_values(m.BundleProposal.id, ids)))
     return dict(rows.all())
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from geoplatform import models as m
 from geoplatform.exchange import TakeoverBundle
+from geoplatform.sqlin import in_values
 
 
 def _known(values: list[Any]) -> list[float]:
@@ -58,9 +59,9 @@ def takeover_bundles(context: Any, session: Any) -> list[TakeoverBundle]:
     bids = members.loc[members["orphan_kind"] == "building", "orphan_id"].astype(str).tolist()
     ccols = (m.Compound.id, m.Compound.build_year, m.Compound.households, m.Compound.fee_collection_rate,
              m.Compound.complaints_per_year, m.Compound.takeover_cost)
-    crows = {r.id: r._asdict() for r in session.execute(select(*ccols).where(m.Compound.id.in_(cids)))} if cids else {}
+    crows = {r.id: r._asdict() for r in session.execute(select(*ccols).where(in_values(m.Compound.id, cids)))} if cids else {}
     bcols = (m.Building.id, m.Building.build_year, m.Building.households)
-    brows = {r.id: r._asdict() for r in session.execute(select(*bcols).where(m.Building.id.in_(bids)))} if bids else {}
+    brows = {r.id: r._asdict() for r in session.execute(select(*bcols).where(in_values(m.Building.id, bids)))} if bids else {}
     out = []
     for b in plan.new_bundles.itertuples(index=False):
         mine = members[members["bundle_id"] == b.id]

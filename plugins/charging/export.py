@@ -10,6 +10,7 @@ import pandas as pd
 
 from geoplatform.labels import label
 from geoplatform.models import Garage
+from geoplatform.sqlin import in_values
 from geoplatform.store import read_frame
 from layers.spec import Exporter
 from plugins.charging.rules import flag_note
@@ -37,7 +38,7 @@ def evaluation_frame(context: Any, street: str | None = None, lang: str = "zh") 
     settings = settings_for(context)
     with context.session(readonly=True) as s:
         records = load_garages(s, street)
-        where = [Garage.id.in_([r["id"] for r in records])] if street else []
+        where = [in_values(Garage.id, [r["id"] for r in records])] if street else []
         locations = read_frame(s, "garage", where=where, columns=["id"]).geometry
     rows = []
     by_id = {r["id"]: r for r in records}

@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from geoplatform.models import Building, Compound, Street
+from geoplatform.sqlin import in_values
 from plugins.coverage.rules import coverage_kpis, units_frame, with_unit_kpis
 from plugins.coverage.settings import settings_for
 
@@ -44,7 +45,7 @@ def lone_buildings(session: Any) -> pd.DataFrame:
         from geoplatform.streets import NoStreetPolygons, street_codes_at
 
         missing = lone[lone["street_code"].isna()]
-        geoms = read_frame(session, "building", where=[Building.id.in_(missing["id"].tolist())], columns=["id"])
+        geoms = read_frame(session, "building", where=[in_values(Building.id, missing["id"].tolist())], columns=["id"])
         try:
             codes = dict(zip(geoms["id"], street_codes_at(session, list(geoms.geometry)), strict=True))
         except NoStreetPolygons:

@@ -19,6 +19,7 @@ from geoplatform.i18n import Message
 from geoplatform.io.fields import COMPOUND_REF, SOURCE, STREET, Field
 from geoplatform.io.kinds import ImportKind, RowProblem
 from geoplatform.models.firms import FirmCreditEvent, FirmRanking, ServiceContract
+from geoplatform.sqlin import in_values
 from plugins.firms import service
 from plugins.firms.settings import settings_for
 
@@ -108,7 +109,7 @@ def after_contracts(session: Any, keys: list[tuple[Any, ...]], context: Any) -> 
     """A compound with no firm recorded takes the firm of its contract running today (gaps only, never overwrites)."""
     today = getattr(context, "today", None) or dt.date.today()
     ids = [k[0] for k in keys]
-    for c in session.scalars(select(ServiceContract).where(ServiceContract.id.in_(ids))):
+    for c in session.scalars(select(ServiceContract).where(in_values(ServiceContract.id, ids))):
         if (c.start is None or c.start <= today) and (c.end is None or c.end >= today):
             comp = session.get(m.Compound, c.compound_id)
             if comp is not None and comp.company is None:

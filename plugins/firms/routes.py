@@ -26,6 +26,7 @@ from flask import (
 from geoplatform.audit import jsonable, record_denied
 from geoplatform.errors import Forbidden, UserInputError
 from geoplatform.i18n import LANGUAGES, t
+from geoplatform.sqlin import in_values
 from plugins.firms import rules, service
 from plugins.firms.settings import settings_for
 
@@ -95,7 +96,7 @@ def make_blueprint(context: Any) -> Blueprint:
 
         from geoplatform.models import Compound
 
-        return dict(s.execute(select(Compound.id, Compound.name).where(Compound.id.in_(ids))).all()) if ids else {}
+        return dict(s.execute(select(Compound.id, Compound.name).where(in_values(Compound.id, ids))).all()) if ids else {}
 
     def api_json(data: Any, status: int = 200) -> Response:
         return Response(json.dumps(data, ensure_ascii=False, default=jsonable), status=status,

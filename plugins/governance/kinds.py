@@ -19,6 +19,7 @@ from geoplatform.i18n import Message
 from geoplatform.io.fields import Field
 from geoplatform.io.kinds import ImportKind, RowProblem
 from geoplatform.models.governance import Mediation, Pilot, Problem
+from geoplatform.sqlin import in_values, not_in_values
 from plugins.governance import rules
 
 
@@ -76,7 +77,7 @@ def check_problems(session: Any, rows: list[dict[str, Any]], context: Any) -> li
     out = _after(rows, "rectify_by", "found_on") + _after(rows, "state_on", "found_on")
     out += _not_future(rows, ("found_on", "state_on"), context)
     ids = sorted({r["id"] for r in rows if r.get("id")})
-    stored = dict(session.execute(select(Problem.id, Problem.state).where(Problem.id.in_(ids))).all()) if ids else {}
+    stored = dict(session.execute(select(Problem.id, Problem.state).where(in_values(Problem.id, ids))).all()) if ids else {}
     for i, r in enumerate(rows):
         was, now = stored.get(r.get("id")), r.get("state")
         if was is not None and now is not None and now not in _reachable(was):
@@ -88,7 +89,7 @@ def check_problems(session: Any, rows: list[dict[str, Any]], context: Any) -> li
 def check_dissuasions(session: Any, rows: list[dict[str, Any]], context: Any) -> list[RowProblem]:
     """The problem exists; no report is stamped before the dissuasion failed; nothing in the future."""
     ids = sorted({r["problem_id"] for r in rows if r.get("problem_id")})
-    known = set(session.scalars(select(Problem.id).where(Problem.id.in_(ids))).all()) if ids else set()
+    known = set(session.scalars(select(Problem.id).where(in_values(Problem.id, ids))).all()) if ids else set()
     out = [RowProblem(i, "problem_id", Message("governance.import.unknown_problem", problem=r["problem_id"]))
            for i, r in enumerate(rows) if r.get("problem_id") and r["problem_id"] not in known]
     for name in ("reported_street_at", "reported_authority_at", "reported_owners_org_at"):
@@ -110,10 +111,10 @@ def check_mediations(session: Any, rows: list[dict[str, Any]], context: Any) -> 
     in_file = {r["id"]: r for r in rows if r.get("id")}
     refs = sorted({r["escalated_from"] for r in rows if r.get("escalated_from")} - set(in_file))
     stored = {x.id: {"stage": x.stage, "compound_id": x.compound_id, "opened_on": x.opened_on}
-              for x in session.scalars(select(Mediation).where(Mediation.id.in_(refs)))} if refs else {}
+              for x in session.scalars(select(Mediation).where(in_values(Mediation.id, refs)))} if refs else {}
     successors = Counter(r["escalated_from"] for r in rows if r.get("escalated_from"))
     taken = set(session.scalars(select(Mediation.escalated_from).where(
-        Mediation.escalated_from.in_(sorted(successors)), Mediation.id.not_in(sorted(in_file))))) if successors else set()
+        in_values(Mediation.escalated_from, sorted(successors)), not_in_values(Mediation.id, sorted(in_file))))) if successors else set()
     position = {r["id"]: i for i, r in enumerate(rows) if r.get("id")}
     for i, r in enumerate(rows):
         ref = r.get("escalated_from")

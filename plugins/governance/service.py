@@ -24,6 +24,7 @@ from geoplatform import audit
 from geoplatform import models as m
 from geoplatform.errors import Conflict, Forbidden, NotFound, UserInputError
 from geoplatform.models.governance import Dissuasion, Mediation, Pilot, PilotCase, PilotMeeting, Problem
+from geoplatform.sqlin import in_values
 from plugins.governance import rules
 from plugins.governance.settings import CATEGORIES, RECIPIENTS, SAFETY_CATEGORIES, GovernanceSettings
 
@@ -131,7 +132,7 @@ def load(session: Session, scope: Scope = Scope()) -> Records:
     if ids:
         for r in session.execute(select(m.Compound.id, m.Compound.name, m.Compound.street_code,
                                         m.Compound.community_code, m.Compound.owners_org,
-                                        m.Compound.company.label("property_company")).where(m.Compound.id.in_(sorted(ids)))).mappings():
+                                        m.Compound.company.label("property_company")).where(in_values(m.Compound.id, sorted(ids)))).mappings():
             rec.compounds[r["id"]] = dict(r)
     sq = select(m.Street.code, m.Street.name).order_by(m.Street.code)
     cq = select(m.Community.code, m.Community.name, m.Community.street_code).order_by(m.Community.code)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from geoplatform import models as m
 from geoplatform.exchange import PlanAction, ProjectionChange
+from geoplatform.sqlin import in_values
 
 NOT_YET_SERVING = ("shortlisted", "tendering", "contracted")  # a `serving` row's compound is state_owned already
 
@@ -28,7 +29,7 @@ def projection_changes(session: Any) -> list[ProjectionChange]:
         return []
     rows = rows[rows["state"].isin(NOT_YET_SERVING)]
     found = {i: (st, name) for i, st, name in session.execute(
-        select(m.Compound.id, m.Compound.street_code, m.Compound.name).where(m.Compound.id.in_(rows.index.tolist())))}
+        select(m.Compound.id, m.Compound.street_code, m.Compound.name).where(in_values(m.Compound.id, rows.index.tolist())))}
     return [ProjectionChange(unit=_unit(cid), street_code=found[cid][0], effect="+served", source="takeover",
                              kind="takeover", label=found[cid][1], ref=f"{int(r.year)}:{r.state}")
             for cid, r in rows.iterrows() if cid in found]
