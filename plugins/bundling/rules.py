@@ -420,6 +420,66 @@ def _in_reach(tree: shapely.STRtree, og: np.ndarray, rows: np.ndarray, hg: np.nd
     return oi[inside], hi[inside], dist[inside]
 
 
+NEAREST_FRACTIONS = (1 / 16, 1 / 4, 1.0)  # growing boxes (fractions of max_distance) the nearest host is sought in
+
+
+def _box_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance between the boxes a[i] and b[i] (rows of minx, miny, maxx, maxy): at most their geometries' distance."""
+    dx = np.maximum(np.maximum(a[:, 0] - b[:, 2], b[:, 0] - a[:, 2]), 0.0)
+    dy = np.maximum(np.maximum(a[:, 1] - b[:, 3], b[:, 1] - a[:, 3]), 0.0)
+    return np.sqrt(dx * dx + dy * dy)
+
+
+def _nearest(tree: shapely.STRtree, og: np.ndarray, rows: np.ndarray, hg: np.ndarray, max_distance: float,
+             bounds: np.ndarray, h_bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of `tree.query_nearest(og[rows], max_distance, return_distance=True, all_matches=True)`.
+
+    Each orphan row's nearest hosts (all that tie) if within `max_distance`, with their distance, the
+    orphan's GEOS distance to the host as the tree computes it; found more cheaply (the tree's own search
+    measures many more pairs). The hosts in each orphan's box grown by a radius r (growing, see
+    NEAREST_FRACTIONS): the pairs of smallest box distance (`_box_gap`) are measured, then every pair whose
+    box distance is within that distance (a nearer host or a tie has a box that near). Where the nearest
+    found is closer than r, every host as near is inside the grown box: the orphan is done; the others
+    go on to the next radius. `bounds`, `h_bounds`: the bounds of og and hg. Pairs grouped by orphan row.
+    """
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    todo = rows
+    best = np.full(len(og), np.inf)
+    for frac in NEAREST_FRACTIONS:
+        if len(todo) == 0:
+            break
+        last = frac >= 1.0
+        r = max_distance if last else max_distance * frac
+        pad = r + 2 * REACH_EXACT_M if last else r  # the last box keeps every host within max_distance
+        bx = bounds[todo]
+        q, hi = tree.query(shapely.box(bx[:, 0] - pad, bx[:, 1] - pad, bx[:, 2] + pad, bx[:, 3] + pad))
+        oi = todo[q]
+        gap = _box_gap(bounds[oi], h_bounds[hi])
+        k = np.flatnonzero(gap <= r + REACH_EXACT_M)  # farther boxes: the host is out of reach of this radius
+        oi, hi, gap = oi[k], hi[k], gap[k]
+        low = np.full(len(og), np.inf)
+        np.minimum.at(low, oi, gap)
+        d = np.full(len(oi), np.inf)
+        m = np.flatnonzero(gap <= low[oi])
+        d[m] = shapely.distance(og[oi[m]], hg[hi[m]])
+        best[todo] = np.inf
+        np.minimum.at(best, oi[m], d[m])
+        m = np.flatnonzero((gap > low[oi]) & (gap <= best[oi] + REACH_EXACT_M))
+        if len(m):
+            d[m] = shapely.distance(og[oi[m]], hg[hi[m]])
+            np.minimum.at(best, oi[m], d[m])
+        done = best <= max_distance if last else best < r - REACH_EXACT_M
+        sel = np.flatnonzero(done[oi] & (d == best[oi]))
+        out.append((oi[sel], hi[sel], d[sel]))
+        todo = todo[~done[todo]]
+    if not out:
+        e = np.array([], dtype=np.intp)
+        return e, e, np.array([], dtype=float)
+    oi, hi, d = (np.concatenate(x) for x in zip(*out, strict=True))
+    by = np.argsort(oi, kind="stable")
+    return oi[by], hi[by], d[by]
+
+
 @lru_cache(maxsize=8)
 def _empty_template(columns: tuple[str, ...], crs: int) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
@@ -572,9 +632,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     unsettled = rows
     reach = np.full(n, np.inf)  # per orphan row: distance to its nearest host of any street (inf: none in reach)
     if host_tree is not None and len(rows):
-        (q, hi), d1 = host_tree.query_nearest(og[rows], max_distance=s.max_distance_m, return_distance=True,
-                                              all_matches=True)
-        oi = rows[q]
+        oi, hi, d1 = _nearest(host_tree, og, rows, hg, s.max_distance_m, c.o_bounds, c.h_bounds)
         np.minimum.at(reach, oi, d1)
         same1 = o_street[oi] == h_street[hi]
         d1_of = np.full(n, np.inf)
