@@ -980,14 +980,28 @@ class _Cands:
         return _Cands(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(_Cands)))
 
 
+BOX_PAIRS_CHUNK = 2048  # orphans a chunk: the chunks' arrays stay small enough to be reused, not mapped anew
+
+
 def _box_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
                barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings) -> _Cands:
     """Every same-street host whose box is within reach of the box of an orphan row in `rows` (grouped by orphan).
 
     No GEOS call: the hosts the tree finds in each orphan's box grown by the radius, the boxes' nearest
     distance `lb` (over the radius: out of reach) and their farthest corners' (within it: in reach), and
-    the barrier pre-test of _may_cross (no barrier segment near: no barrier between).
+    the barrier pre-test of _may_cross (no barrier segment near: no barrier between). Computed by chunks
+    of BOX_PAIRS_CHUNK orphans (at 100× an orphan has ≈ 200 hosts in its grown box: one pass over all
+    of them at once would map and fault in tens of megabytes per temporary array).
     """
+    if len(rows) <= BOX_PAIRS_CHUNK:
+        return _box_pairs_chunk(rows, og, hg, host_tree, barrier_tree, c, s)
+    return _Cands.concat([_box_pairs_chunk(rows[i:i + BOX_PAIRS_CHUNK], og, hg, host_tree, barrier_tree, c, s)
+                          for i in range(0, len(rows), BOX_PAIRS_CHUNK)])
+
+
+def _box_pairs_chunk(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
+                     barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings) -> _Cands:
+    """_box_pairs of one chunk of orphan rows."""
     r = s.max_distance_m
     ob = shapely.bounds(og) if c.o_bounds is None else c.o_bounds
     hb = shapely.bounds(hg) if c.h_bounds is None else c.h_bounds
@@ -1171,40 +1185,51 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
         per = np.bincount(comp[rows_], weights=np.log(np.maximum(count[rows_], 1)), minlength=n_o + n_h)
         return per[comp]
 
+    known = p.state == USABLE
+    label = components(known)  # the parts: components over the pairs known usable
     if (p.state == UNKNOWN).any():
-        label = components(p.state == USABLE)  # the parts: components over the pairs known usable
         rows_ = np.flatnonzero(involved)
+        count = np.bincount(p.o[known], minlength=n_o)  # known usable pairs per orphan, kept up to date
+        has_known = np.zeros(n_h, dtype=bool)
+        has_known[p.h[known]] = True
+        u = np.flatnonzero(p.state == UNKNOWN)  # the pairs still unknown (a round decides some)
+        uo, uh = p.o[u], p.h[u]
         take = 1
         while True:
-            known, unknown = p.state == USABLE, p.state == UNKNOWN
-            count = np.bincount(p.o[known], minlength=n_o)
             per = np.bincount(label[rows_], weights=np.log(np.maximum(count[rows_], 1)), minlength=n_o + n_h)
             big = per[label] > limit + 1e-9
+            big_o = big[uo]
             # a host with no known pair whose unknown pairs all lead to big parts joins big parts or nothing
-            lonely = np.ones(n_h, dtype=bool)
-            lonely[p.h[known]] = False
-            lonely[p.h[unknown & ~big[p.o]]] = False
-            need = np.flatnonzero(unknown & ~(big[p.o] & (big[n_o + p.h] | lonely[p.h])))
+            lonely = ~has_known
+            lonely[uh[~big_o]] = False
+            ask = ~(big_o & (big[n_o + uh] | lonely[uh]))
+            need = u[ask]
             if len(need) == 0:
                 break
             # one usable pair to a big part makes a small part big: a few pairs per small part a round (nearest
             # by box first), doubling, instead of all its pairs
-            chosen = _few_per_key(need, np.where(big[p.o[need]], label[n_o + p.h[need]], label[p.o[need]]),
-                                  p.lb[need], take)
+            chosen = _few_per_key(need, np.where(big_o[ask], label[n_o + uh[ask]], label[uo[ask]]), p.lb[need], take)
             check(p, chosen)
             joined = chosen[p.state[chosen] == USABLE]
             if len(joined):  # merge the parts these pairs join
+                count += np.bincount(p.o[joined], minlength=n_o)
+                has_known[p.h[joined]] = True
                 graph = coo_matrix((np.ones(len(joined)), (label[p.o[joined]], label[n_o + p.h[joined]])),
                                    shape=(n_o + n_h, n_o + n_h))
                 label = connected_components(graph, directed=False)[1][label]
+            left = p.state[u] == UNKNOWN
+            u, uo, uh = u[left], uo[left], uh[left]
             take *= 2
     keep = np.flatnonzero(p.state != BLOCKED)
     p = _Cands(*(getattr(p, f.name)[keep] for f in fields(_Cands)))
-    comp = components(np.ones(len(p.o), dtype=bool))  # unknown pairs left join only groups that are greedy anyway
+    # the groups: the parts. A pair still unknown joins a big part to a big part or to a host with no usable
+    # pair (whose part is no group): a part not big is its group, and a big part is in a group that is
+    # greedy anyway (greedy groups are solved in one pass together, so which one does not matter)
+    comp = label
     greedy_group = log_assignments(comp, p.state == USABLE) > limit + 1e-9
     # each involved orphan's pairs are consecutive in p (a run per orphan); the orphans in (kind, id) order
     firsts = _firsts(p.o)
-    if int(firsts.sum()) != len(np.unique(p.o)):
+    if int(firsts.sum()) != int(np.count_nonzero(np.bincount(p.o, minlength=n_o))):
         by = np.argsort(p.o, kind="stable")
         p = _Cands(*(getattr(p, f.name)[by] for f in fields(_Cands)))
         firsts = _firsts(p.o)

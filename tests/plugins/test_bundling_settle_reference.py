@@ -533,3 +533,22 @@ def test_the_host_reasons_search_is_the_reference(seed: int, rotated: bool, radi
     got = rules._usable_host(og, rows, c, some, tree, s)
     assert got.tolist() == want.tolist()
     assert 0 < want.sum() < len(rows)
+
+
+def test_box_pairs_by_chunks_are_the_pairs_of_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """_box_pairs cut into chunks of orphans gives the very arrays of one pass over all of them, in the same order."""
+    s = BundlingSettings()
+    compounds, buildings, barriers = crowded(3, 30, 260, 1200.0, 3, False, True).frames()
+    orphans, hosts = find_orphans(compounds, buildings, s), find_hosts(compounds, s)
+    og, hg = rules._metric(orphans.geometry, s.metric_crs), rules._metric(hosts.geometry, s.metric_crs)
+    c = rules._columns(orphans, hosts)
+    c.o_bounds, c.h_bounds = shapely.bounds(og), shapely.bounds(hg)
+    tree, barrier_tree = shapely.STRtree(hg), shapely.STRtree(rules._metric(barriers.geometry, s.metric_crs))
+    rows = np.arange(1, len(og), 2)
+    whole = rules._box_pairs(rows, og, hg, tree, barrier_tree, c, s)
+    monkeypatch.setattr(rules, "BOX_PAIRS_CHUNK", 7)
+    chunked = rules._box_pairs(rows, og, hg, tree, barrier_tree, c, s)
+    for f in ("o", "h", "lb", "reach", "bar", "state"):
+        assert np.array_equal(getattr(chunked, f), getattr(whole, f)), f
+    assert len(whole.o) > 500 and len(rows) > 10 * 7
+    assert (whole.state == rules.UNKNOWN).any() and (whole.state == rules.USABLE).any()
