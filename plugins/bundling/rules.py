@@ -420,6 +420,66 @@ def _in_reach(tree: shapely.STRtree, og: np.ndarray, rows: np.ndarray, hg: np.nd
     return oi[inside], hi[inside], dist[inside]
 
 
+NEAREST_FRACTIONS = (1 / 16, 1 / 4, 1.0)  # growing boxes (fractions of max_distance) the nearest host is sought in
+
+
+def _box_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance between the boxes a[i] and b[i] (rows of minx, miny, maxx, maxy): at most their geometries' distance."""
+    dx = np.maximum(np.maximum(a[:, 0] - b[:, 2], b[:, 0] - a[:, 2]), 0.0)
+    dy = np.maximum(np.maximum(a[:, 1] - b[:, 3], b[:, 1] - a[:, 3]), 0.0)
+    return np.sqrt(dx * dx + dy * dy)
+
+
+def _nearest(tree: shapely.STRtree, og: np.ndarray, rows: np.ndarray, hg: np.ndarray, max_distance: float,
+             bounds: np.ndarray, h_bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of `tree.query_nearest(og[rows], max_distance, return_distance=True, all_matches=True)`.
+
+    Each orphan row's nearest hosts (all that tie) if within `max_distance`, with their distance, the
+    orphan's GEOS distance to the host as the tree computes it; found more cheaply (the tree's own search
+    measures many more pairs). The hosts in each orphan's box grown by a radius r (growing, see
+    NEAREST_FRACTIONS): the pairs of smallest box distance (`_box_gap`) are measured, then every pair whose
+    box distance is within that distance (a nearer host or a tie has a box that near). Where the nearest
+    found is closer than r, every host as near is inside the grown box: the orphan is done; the others
+    go on to the next radius. `bounds`, `h_bounds`: the bounds of og and hg. Pairs grouped by orphan row.
+    """
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    todo = rows
+    best = np.full(len(og), np.inf)
+    for frac in NEAREST_FRACTIONS:
+        if len(todo) == 0:
+            break
+        last = frac >= 1.0
+        r = max_distance if last else max_distance * frac
+        pad = r + 2 * REACH_EXACT_M if last else r  # the last box keeps every host within max_distance
+        bx = bounds[todo]
+        q, hi = tree.query(shapely.box(bx[:, 0] - pad, bx[:, 1] - pad, bx[:, 2] + pad, bx[:, 3] + pad))
+        oi = todo[q]
+        gap = _box_gap(bounds[oi], h_bounds[hi])
+        k = np.flatnonzero(gap <= r + REACH_EXACT_M)  # farther boxes: the host is out of reach of this radius
+        oi, hi, gap = oi[k], hi[k], gap[k]
+        low = np.full(len(og), np.inf)
+        np.minimum.at(low, oi, gap)
+        d = np.full(len(oi), np.inf)
+        m = np.flatnonzero(gap <= low[oi])
+        d[m] = shapely.distance(og[oi[m]], hg[hi[m]])
+        best[todo] = np.inf
+        np.minimum.at(best, oi[m], d[m])
+        m = np.flatnonzero((gap > low[oi]) & (gap <= best[oi] + REACH_EXACT_M))
+        if len(m):
+            d[m] = shapely.distance(og[oi[m]], hg[hi[m]])
+            np.minimum.at(best, oi[m], d[m])
+        done = best <= max_distance if last else best < r - REACH_EXACT_M
+        sel = np.flatnonzero(done[oi] & (d == best[oi]))
+        out.append((oi[sel], hi[sel], d[sel]))
+        todo = todo[~done[todo]]
+    if not out:
+        e = np.array([], dtype=np.intp)
+        return e, e, np.array([], dtype=float)
+    oi, hi, d = (np.concatenate(x) for x in zip(*out, strict=True))
+    by = np.argsort(oi, kind="stable")
+    return oi[by], hi[by], d[by]
+
+
 @lru_cache(maxsize=8)
 def _empty_template(columns: tuple[str, ...], crs: int) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
@@ -572,9 +632,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     unsettled = rows
     reach = np.full(n, np.inf)  # per orphan row: distance to its nearest host of any street (inf: none in reach)
     if host_tree is not None and len(rows):
-        (q, hi), d1 = host_tree.query_nearest(og[rows], max_distance=s.max_distance_m, return_distance=True,
-                                              all_matches=True)
-        oi = rows[q]
+        oi, hi, d1 = _nearest(host_tree, og, rows, hg, s.max_distance_m, c.o_bounds, c.h_bounds)
         np.minimum.at(reach, oi, d1)
         same1 = o_street[oi] == h_street[hi]
         d1_of = np.full(n, np.inf)
@@ -922,14 +980,28 @@ class _Cands:
         return _Cands(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(_Cands)))
 
 
+BOX_PAIRS_CHUNK = 2048  # orphans a chunk: the chunks' arrays stay small enough to be reused, not mapped anew
+
+
 def _box_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
                barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings) -> _Cands:
     """Every same-street host whose box is within reach of the box of an orphan row in `rows` (grouped by orphan).
 
     No GEOS call: the hosts the tree finds in each orphan's box grown by the radius, the boxes' nearest
     distance `lb` (over the radius: out of reach) and their farthest corners' (within it: in reach), and
-    the barrier pre-test of _may_cross (no barrier segment near: no barrier between).
+    the barrier pre-test of _may_cross (no barrier segment near: no barrier between). Computed by chunks
+    of BOX_PAIRS_CHUNK orphans (at 100× an orphan has ≈ 200 hosts in its grown box: one pass over all
+    of them at once would map and fault in tens of megabytes per temporary array).
     """
+    if len(rows) <= BOX_PAIRS_CHUNK:
+        return _box_pairs_chunk(rows, og, hg, host_tree, barrier_tree, c, s)
+    return _Cands.concat([_box_pairs_chunk(rows[i:i + BOX_PAIRS_CHUNK], og, hg, host_tree, barrier_tree, c, s)
+                          for i in range(0, len(rows), BOX_PAIRS_CHUNK)])
+
+
+def _box_pairs_chunk(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
+                     barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings) -> _Cands:
+    """_box_pairs of one chunk of orphan rows."""
     r = s.max_distance_m
     ob = shapely.bounds(og) if c.o_bounds is None else c.o_bounds
     hb = shapely.bounds(hg) if c.h_bounds is None else c.h_bounds
@@ -1113,40 +1185,51 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
         per = np.bincount(comp[rows_], weights=np.log(np.maximum(count[rows_], 1)), minlength=n_o + n_h)
         return per[comp]
 
+    known = p.state == USABLE
+    label = components(known)  # the parts: components over the pairs known usable
     if (p.state == UNKNOWN).any():
-        label = components(p.state == USABLE)  # the parts: components over the pairs known usable
         rows_ = np.flatnonzero(involved)
+        count = np.bincount(p.o[known], minlength=n_o)  # known usable pairs per orphan, kept up to date
+        has_known = np.zeros(n_h, dtype=bool)
+        has_known[p.h[known]] = True
+        u = np.flatnonzero(p.state == UNKNOWN)  # the pairs still unknown (a round decides some)
+        uo, uh = p.o[u], p.h[u]
         take = 1
         while True:
-            known, unknown = p.state == USABLE, p.state == UNKNOWN
-            count = np.bincount(p.o[known], minlength=n_o)
             per = np.bincount(label[rows_], weights=np.log(np.maximum(count[rows_], 1)), minlength=n_o + n_h)
             big = per[label] > limit + 1e-9
+            big_o = big[uo]
             # a host with no known pair whose unknown pairs all lead to big parts joins big parts or nothing
-            lonely = np.ones(n_h, dtype=bool)
-            lonely[p.h[known]] = False
-            lonely[p.h[unknown & ~big[p.o]]] = False
-            need = np.flatnonzero(unknown & ~(big[p.o] & (big[n_o + p.h] | lonely[p.h])))
+            lonely = ~has_known
+            lonely[uh[~big_o]] = False
+            ask = ~(big_o & (big[n_o + uh] | lonely[uh]))
+            need = u[ask]
             if len(need) == 0:
                 break
             # one usable pair to a big part makes a small part big: a few pairs per small part a round (nearest
             # by box first), doubling, instead of all its pairs
-            chosen = _few_per_key(need, np.where(big[p.o[need]], label[n_o + p.h[need]], label[p.o[need]]),
-                                  p.lb[need], take)
+            chosen = _few_per_key(need, np.where(big_o[ask], label[n_o + uh[ask]], label[uo[ask]]), p.lb[need], take)
             check(p, chosen)
             joined = chosen[p.state[chosen] == USABLE]
             if len(joined):  # merge the parts these pairs join
+                count += np.bincount(p.o[joined], minlength=n_o)
+                has_known[p.h[joined]] = True
                 graph = coo_matrix((np.ones(len(joined)), (label[p.o[joined]], label[n_o + p.h[joined]])),
                                    shape=(n_o + n_h, n_o + n_h))
                 label = connected_components(graph, directed=False)[1][label]
+            left = p.state[u] == UNKNOWN
+            u, uo, uh = u[left], uo[left], uh[left]
             take *= 2
     keep = np.flatnonzero(p.state != BLOCKED)
     p = _Cands(*(getattr(p, f.name)[keep] for f in fields(_Cands)))
-    comp = components(np.ones(len(p.o), dtype=bool))  # unknown pairs left join only groups that are greedy anyway
+    # the groups: the parts. A pair still unknown joins a big part to a big part or to a host with no usable
+    # pair (whose part is no group): a part not big is its group, and a big part is in a group that is
+    # greedy anyway (greedy groups are solved in one pass together, so which one does not matter)
+    comp = label
     greedy_group = log_assignments(comp, p.state == USABLE) > limit + 1e-9
     # each involved orphan's pairs are consecutive in p (a run per orphan); the orphans in (kind, id) order
     firsts = _firsts(p.o)
-    if int(firsts.sum()) != len(np.unique(p.o)):
+    if int(firsts.sum()) != int(np.count_nonzero(np.bincount(p.o, minlength=n_o))):
         by = np.argsort(p.o, kind="stable")
         p = _Cands(*(getattr(p, f.name)[by] for f in fields(_Cands)))
         firsts = _firsts(p.o)

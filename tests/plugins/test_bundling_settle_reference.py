@@ -71,6 +71,12 @@ def ref_in_reach(tree, og, rows, hg, radius, keep=None, bounds=None, h_bounds=No
     return oi, hi, shapely.distance(og[oi], hg[hi])
 
 
+def ref_nearest(tree, og, rows, hg, max_distance, bounds=None, h_bounds=None):  # noqa: ANN001, ANN201, ARG001
+    """plan_bundles' nearest hosts before issue 26's third pass: the tree's own nearest search."""
+    (q, hi), d = tree.query_nearest(og[rows], max_distance=max_distance, return_distance=True, all_matches=True)
+    return rows[q], hi, d
+
+
 def ref_usable_pairs(rows, og, hg, host_tree, barrier_tree, c, s):  # noqa: ANN001, ANN201
     q, hi = host_tree.query(og[rows], predicate="dwithin", distance=s.max_distance_m)
     oi = rows[q]
@@ -181,6 +187,7 @@ def reference_plan(lay: Layout, monkeypatch: pytest.MonkeyPatch, s: BundlingSett
     with monkeypatch.context() as m:
         m.setattr(rules, "_blocked", ref_blocked)
         m.setattr(rules, "_in_reach", ref_in_reach)
+        m.setattr(rules, "_nearest", ref_nearest)
         m.setattr(rules, "_settle_loads", ref_settle_loads)
         return plan_dict(lay, s)
 
@@ -321,6 +328,55 @@ def test_in_reach_agrees_with_dwithin_on_random_boxes_and_radii(seed: int) -> No
     oi, hi2, _ = rules._in_reach(tree, og, rows, hg, radius, h_bounds=shapely.bounds(hg))  # corners left out by box
     assert sorted(zip(oi.tolist(), hi2.tolist(), strict=True)) == want
     assert len(want) > 500
+
+
+def nearest_shapes(rng: np.random.Generator, n: int, size: float, spread: float) -> np.ndarray:
+    """Boxes on a 10 m grid (ties), rotated shapes, points and lines."""
+    xy = np.round(rng.uniform(0, spread, (n, 2)) / 10) * 10
+    g = [shapely.box(x, y, x + size, y + size * 0.6) for x, y in xy]
+    return np.array([shapely.affinity.rotate(b, float(rng.uniform(0, 90))) if i % 5 == 1
+                     else b.centroid if i % 5 == 2
+                     else shapely.LineString([(b.bounds[0], b.bounds[1]), (b.bounds[2] + 40, b.bounds[3])]) if i % 5 == 3
+                     else b for i, b in enumerate(g)], dtype=object)
+
+
+@pytest.mark.parametrize(("seed", "max_distance", "spread"), [(0, 300.0, 2500.0), (1, 120.0, 1500.0),
+                                                            (2, 40.0, 800.0), (3, 300.0, 6000.0)])
+def test_nearest_is_the_trees_nearest_search(seed: int, max_distance: float, spread: float) -> None:
+    """_nearest gives the pairs and distances of query_nearest(all_matches) on shapes whose boxes bound loosely,
+    with ties (grid-aligned boxes, hosts touching an orphan on two sides), hosts exactly at max_distance and
+    just past it, orphans found in each growing box and orphans with no host in reach."""
+    rng = np.random.default_rng(seed)
+    og, hg = nearest_shapes(rng, 300, 20.0, spread), nearest_shapes(rng, 120, 60.0, spread)
+    half, top = float(round(max_distance / 2)), -990 + 2 * max_distance
+    extra_o = [shapely.box(-1000, -1000, -990, -990), shapely.box(-2000, -1000, -1990, -990),
+               shapely.box(-3000, -1000, -2990, -990), shapely.box(-4000, -1000, -3990, -990),
+               shapely.box(-5000, -1000, -4990, -990), shapely.Polygon()]
+    extra_h = [shapely.box(-1010, -1000, -1000, -990), shapely.box(-990, -1000, -980, -990),  # touching, both sides
+               shapely.box(-1990 + max_distance, -1000, -1980 + max_distance, -990),  # exactly at max_distance
+               shapely.box(-2990 + max_distance + 1e-9, -1000, -2980 + max_distance, -990),  # just past it
+               shapely.box(-3990 + max_distance * 0.5, -1000, -3980 + max_distance, -990),
+               shapely.box(-4000 - max_distance * 0.5 - 10, -1000, -4000 - max_distance * 0.5, -990),  # a tie
+               # a tie whose box is farther than the other's (an L whose box holds the orphan, and a box)
+               shapely.union(shapely.box(-5010 - half, -1000, -5000 - half, top + 10), shapely.box(-5010 - half, top, -4980, top + 10)),
+               shapely.box(-4990 + half, -1000, -4980 + half, -990), shapely.Polygon(), None]
+    og = np.concatenate([og, np.array(extra_o, dtype=object)])
+    hg = np.concatenate([hg, np.array(extra_h, dtype=object)])
+    tree = shapely.STRtree(hg)
+    rows = np.flatnonzero(~(shapely.is_missing(og) | shapely.is_empty(og)) & (rng.random(len(og)) < 0.9))
+    rows = np.union1d(rows, np.arange(len(og) - 6, len(og) - 1))
+    (q, hi), d = tree.query_nearest(og[rows], max_distance=max_distance, return_distance=True, all_matches=True)
+    want = sorted(zip(rows[q].tolist(), hi.tolist(), d.tolist(), strict=True))
+    oi, hi2, d2 = rules._nearest(tree, og, rows, hg, max_distance, shapely.bounds(og), shapely.bounds(hg))
+    assert sorted(zip(oi.tolist(), hi2.tolist(), d2.tolist(), strict=True)) == want
+    assert np.all(oi[1:] >= oi[:-1])  # grouped by orphan row
+    n = len(og)
+    found = {o for o, _, _ in want}
+    assert {n - 6, n - 5, n - 3, n - 2} <= found and n - 4 not in found
+    assert [sum(o == k for o, _, _ in want) for k in (n - 6, n - 3, n - 2)] == [2, 2, 2]
+    dist = np.array([x for _, _, x in want])
+    for frac in rules.NEAREST_FRACTIONS:  # every growing box settles some orphans
+        assert ((dist < max_distance * frac) & (dist >= max_distance * frac / 4)).any()
 
 
 def test_segment_pre_test_keeps_every_blocked_pair_with_bent_and_polygon_barriers() -> None:
@@ -477,3 +533,22 @@ def test_the_host_reasons_search_is_the_reference(seed: int, rotated: bool, radi
     got = rules._usable_host(og, rows, c, some, tree, s)
     assert got.tolist() == want.tolist()
     assert 0 < want.sum() < len(rows)
+
+
+def test_box_pairs_by_chunks_are_the_pairs_of_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """_box_pairs cut into chunks of orphans gives the very arrays of one pass over all of them, in the same order."""
+    s = BundlingSettings()
+    compounds, buildings, barriers = crowded(3, 30, 260, 1200.0, 3, False, True).frames()
+    orphans, hosts = find_orphans(compounds, buildings, s), find_hosts(compounds, s)
+    og, hg = rules._metric(orphans.geometry, s.metric_crs), rules._metric(hosts.geometry, s.metric_crs)
+    c = rules._columns(orphans, hosts)
+    c.o_bounds, c.h_bounds = shapely.bounds(og), shapely.bounds(hg)
+    tree, barrier_tree = shapely.STRtree(hg), shapely.STRtree(rules._metric(barriers.geometry, s.metric_crs))
+    rows = np.arange(1, len(og), 2)
+    whole = rules._box_pairs(rows, og, hg, tree, barrier_tree, c, s)
+    monkeypatch.setattr(rules, "BOX_PAIRS_CHUNK", 7)
+    chunked = rules._box_pairs(rows, og, hg, tree, barrier_tree, c, s)
+    for f in ("o", "h", "lb", "reach", "bar", "state"):
+        assert np.array_equal(getattr(chunked, f), getattr(whole, f)), f
+    assert len(whole.o) > 500 and len(rows) > 10 * 7
+    assert (whole.state == rules.UNKNOWN).any() and (whole.state == rules.USABLE).any()
