@@ -11,13 +11,14 @@ superuser cannot switch those triggers off, and a staged `INSERT … SELECT` fir
   (`import.reference.gone`) before anything is written. The per-row checks still run (the key stays declared).
 - **A large import** (`bulk_path`: at least `BULK_MIN_ROWS` new rows making at least `BULK_MIN_SHARE` of the table
   afterwards): the table and the tables it references are locked ACCESS EXCLUSIVE (waiting at most `BULK_LOCK_WAIT`,
-  else the per-row path is taken), its foreign keys and non-unique indexes are dropped, the rows written, the
-  indexes built once (sorted builds) and the foreign keys added back, which makes PostgreSQL validate every row of
-  the table against the referenced ones in one anti-join. All inside the import's transaction: no other
-  transaction ever sees the table without its keys (DDL is transactional), a failure rolls everything back, and
-  the catalogue ends as it began (same names, same definitions). What it gives up: while the rows are written
-  (≈ 0.1–0.3 s per 10,000 buildings), other sessions' reads of the table and of the referenced tables wait. It
-  needs the importing role to own the table (else the per-row path is taken).
+  else the per-row path is taken), its foreign keys, non-unique indexes and — unless another table's foreign key
+  rests on it — its primary key are dropped, the rows written, the primary key added back (uniqueness checked in
+  one sorted build), the indexes built once (sorted builds) and the foreign keys added back, which makes
+  PostgreSQL validate every row of the table against the referenced ones in one anti-join. All inside the import's
+  transaction: no other transaction ever sees the table without its keys (DDL is transactional), a failure rolls
+  everything back, and the catalogue ends as it began (same names, same definitions). What it gives up: while the
+  rows are written (≈ 0.1–0.3 s per 10,000 buildings), other sessions' reads of the table and of the referenced
+  tables wait. It needs the importing role to own the table (else the per-row path is taken).
 """
 
 from __future__ import annotations
@@ -103,8 +104,9 @@ def bulk_wanted(conn: Any, table: str, new_rows: int) -> bool:
 
 @contextmanager
 def bulk_path(conn: Any, table: str, fks: list[ForeignKey]) -> Iterator[bool]:
-    """Yield True with the table's foreign keys and non-unique indexes dropped (the caller writes the rows), then
-    put them back (keys validated set-wise); yield False (nothing changed) when the locks or the DDL are refused."""
+    """Yield True with the table's foreign keys, non-unique indexes and (when no other table's key rests on it) primary
+    key dropped (the caller writes the rows), then put them back (keys validated set-wise, the primary key's uniqueness
+    in its index build); yield False (nothing changed) when the locks or the DDL are refused."""
     tables = [_quote(table), *dict.fromkeys(fk.referenced for fk in fks if fk.referenced != table)]
     conn.exec_driver_sql("SAVEPOINT geoplatform_bulk")
     try:
@@ -117,8 +119,16 @@ def bulk_path(conn: Any, table: str, fks: list[ForeignKey]) -> Iterator[bool]:
             "WHERE i.indrelid = %(t)s::regclass AND NOT i.indisunique AND NOT i.indisprimary "
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
             {"t": _quote(table)}).all()
+        # the primary key too, unless another table's foreign key needs its index: re-added, it is checked in one
+        # sorted build instead of one probe per row (more after a large delete: each probe visits the dead entries)
+        pk = conn.exec_driver_sql(
+            "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.conrelid = %(t)s::regclass "
+            "AND c.contype = 'p' AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
+            "AND f.conindid = c.conindid)", {"t": _quote(table)}).first()
         for fk in fks:
             conn.exec_driver_sql(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {_quote(fk.name)}")
+        if pk is not None:
+            conn.exec_driver_sql(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {_quote(pk[0])}")
         for name, _ in indexes:
             conn.exec_driver_sql(f"DROP INDEX {name}")
     except DBAPIError:  # lock not granted in time, a deadlock, not the table's owner: the per-row path
@@ -128,6 +138,8 @@ def bulk_path(conn: Any, table: str, fks: list[ForeignKey]) -> Iterator[bool]:
         return
     conn.exec_driver_sql("RELEASE SAVEPOINT geoplatform_bulk")
     yield True
+    if pk is not None:
+        conn.exec_driver_sql(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(pk[0])} {pk[1]}")
     for _, definition in indexes:
         conn.exec_driver_sql(definition)
     for fk in fks:  # validates every row against the referenced table in one query (PostgreSQL's RI_Initial_Check)

@@ -331,7 +331,7 @@ def read_ogr(path: Path, name: str, *, layer: str | None = None, encoding: str |
         info = pyogrio.read_info(path, layer=lyr, encoding=encoding)
         if info["features"] > limits.max_features:
             raise FileProblem("import.file.too_many_features", n=info["features"], limit=limits.max_features)
-        meta, _fids, wkb, values = pyogrio.raw.read(path, layer=lyr, encoding=encoding)
+        meta, wkb, values = _read_layer(path, lyr, encoding, info)
     except FileProblem:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -361,6 +361,40 @@ def read_ogr(path: Path, name: str, *, layer: str | None = None, encoding: str |
             raise FileProblem("import.ogr.bad_crs", origin=origin, crs=str(meta["crs"])) from exc
     return RawTable(name, frame, geoms, problems, had_z, crs, origin if crs else None, "feature",
                     list(range(1, n + 1)))
+
+
+# OGR field types whose values pyogrio gives alike read through Arrow or row by row (text, integers, reals; no
+# subtype such as boolean or JSON): the layers read through Arrow when `pyarrow` is there
+ARROW_TYPES = frozenset({"OFTString", "OFTInteger", "OFTInteger64", "OFTReal"})
+
+
+def arrow_readable(info: dict[str, Any]) -> bool:
+    """Whether a layer (`pyogrio.read_info`) reads the same through Arrow: every field of a plain type, no subtype."""
+    types, subtypes = info.get("ogr_types"), info.get("ogr_subtypes")
+    if types is None or subtypes is None or len(types) != len(info["fields"]):
+        return False
+    return all(t in ARROW_TYPES for t in types) and all(st in (None, "OFSTNone") for st in subtypes)
+
+
+def _read_layer(path: Path, layer: str, encoding: str | None, info: dict[str, Any]) -> tuple[dict[str, Any], Any, list]:
+    """(meta, WKB per feature or None, one array per field), as `pyogrio.raw.read` gives them: through Arrow when the
+    layer's fields allow it (`arrow_readable`: ≈ half the CPU time of GDAL's row-by-row read), else row by row."""
+    import pyogrio.raw
+
+    if arrow_readable(info):
+        try:
+            import pyarrow  # noqa: F401  (optional: without it, the row-by-row read)
+        except ImportError:
+            pass
+        else:
+            meta, table = pyogrio.raw.read_arrow(path, layer=layer, encoding=encoding)
+            gcol = meta.get("geometry_name") or "wkb_geometry"
+            wkb = table.column(gcol).to_numpy(zero_copy_only=False) if gcol in table.column_names else None
+            # text: object arrays (None where null); integers: int arrays, float64 with NaN where null — as raw.read
+            values = [table.column(f).to_numpy(zero_copy_only=False) for f in meta["fields"]]
+            return meta, wkb, values
+    meta, _fids, wkb, values = pyogrio.raw.read(path, layer=layer, encoding=encoding)
+    return meta, wkb, values
 
 
 def _dbf_text_is_utf8(dbf: Path) -> tuple[bool, bool]:

@@ -9,6 +9,7 @@ what a write would do, for --dry-run.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from operator import itemgetter, methodcaller
 from typing import Any
 
@@ -188,7 +189,12 @@ def _insert_new(job: ImportJob, names: list[str], columns: list[list[Any]], coun
 
 
 def _insert_chunks(job: ImportJob, names: list[str], columns: list[list[Any]], total: int) -> None:
-    """The rows in chunks of CHUNK (progress per chunk)."""
+    """The rows in chunks of CHUNK (progress per chunk); on PostGIS one COPY for all of them (progress per CHUNK rows
+    written: the server ingests while the client formats, with no wait for it to drain between chunks)."""
+    conn = job.s.connection()
+    if conn.dialect.name == "postgresql" and total and columns \
+            and copy_columns(conn, job.model.__table__, names, columns, lambda done: job.tick("writing", done)):
+        return
     done = 0
     for k in range(0, total, CHUNK):
         chunk = [col[k:k + CHUNK] for col in columns]
@@ -279,9 +285,12 @@ def _copy_postgis(job: ImportJob, conn: Any, names: list[str], columns: list[lis
     return copy_columns(conn, job.model.__table__, names, columns)
 
 
-def copy_columns(conn: Any, table: Any, names: list[str], columns: list[list[Any]]) -> bool:
-    """PostGIS: COPY … FROM STDIN (geometries as hex EWKB, SRID 4326), bind conversions applied per column;
-    `names` are column names, geometry columns as `<column>__wkb` with shapely values. False: a name is no column."""
+def copy_columns(conn: Any, table: Any, names: list[str], columns: list[list[Any]],
+                 tick: Callable[[int], None] | None = None) -> bool:
+    """PostGIS: one COPY … FROM STDIN of the columns (geometries as EWKB, SRID 4326; binary when every column is a
+    plain type, else text with hex EWKB), bind conversions applied per column; `names` are column names, geometry
+    columns as `<column>__wkb` with shapely values. The geometries are converted CHUNK rows at a time while the
+    COPY runs (`tick(rows written)` after each). False: a name is no column."""
     plain = [k[:-5] if k.endswith("__wkb") else k for k in names]
     if any(n not in table.c for n in plain):
         return False
@@ -293,19 +302,29 @@ def copy_columns(conn: Any, table: Any, names: list[str], columns: list[list[Any
                 values = [None if v is None else proc(v) for v in values]
         out.append(values)
     binary = _binary_types(conn, table.name, plain, out, names)
-    for i, key in enumerate(names):
-        if key.endswith("__wkb"):  # EWKB: bytes in a binary COPY (geometry_recv), hex in a text one
-            out[i] = ewkb(out[i], m.SRID) if binary else wkb(out[i], srid=m.SRID)
+    geo = [i for i, key in enumerate(names) if key.endswith("__wkb")]
+    total = len(out[0]) if out else 0
     raw = conn.connection.dbapi_connection
     cols = ", ".join(f'"{n}"' for n in plain)
     dbapi = conn.dialect.dbapi
     fmt = " (FORMAT BINARY)" if binary else ""
     try:
-        with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN{fmt}') as copy:
-            if binary:
-                copy.set_types(binary)
-            for row in zip(*out, strict=True):
-                copy.write_row(row)
+        with raw.cursor() as cur:
+            if binary:  # bytes (EWKB) by psycopg's C dumper, not the DB-API `Binary` one its bytea oid maps to
+                from psycopg.types.string import BytesBinaryDumper
+
+                cur.adapters.register_dumper(bytes, BytesBinaryDumper)
+            with cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN{fmt}') as copy:
+                if binary:
+                    copy.set_types(binary)
+                for k in range(0, total, CHUNK):
+                    part = [c[k:k + CHUNK] for c in out]
+                    for i in geo:  # EWKB: bytes in a binary COPY (geometry_recv), hex in a text one
+                        part[i] = ewkb(part[i], m.SRID) if binary else wkb(part[i], srid=m.SRID)
+                    for row in zip(*part, strict=True):
+                        copy.write_row(row)
+                    if tick is not None:
+                        tick(min(k + CHUNK, total))
     except dbapi.IntegrityError as exc:  # reported like any refused INSERT (import_file rolls back)
         raise IntegrityError("COPY", None, exc) from exc
     except dbapi.DataError as exc:

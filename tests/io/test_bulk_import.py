@@ -5,6 +5,7 @@ half-written, no orphan when a referenced row is deleted concurrently; on PostGI
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -222,3 +223,64 @@ def test_set_wise_path_falls_back_when_the_lock_is_not_granted(seeded_ctx, own_c
     eng.dispose()
     assert report.inserted == N and taken == [False]
     assert _catalogue(seeded_ctx) == before_catalogue
+
+
+def _set_wise(monkeypatch) -> tuple[list[str], Any]:  # noqa: ANN001
+    """Force the set-wise path on a small file; returns the DDL statements the import runs (recorded)."""
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "BULK_MIN_SHARE", 0.0)
+    ddl: list[str] = []
+
+    def record(conn, cursor, statement, *a):  # noqa: ANN001, ANN002, ANN202
+        if statement.startswith(("ALTER TABLE", "DROP INDEX", "CREATE INDEX")):
+            ddl.append(statement)
+
+    return ddl, record
+
+
+def test_set_wise_path_refuses_a_duplicate_key_in_the_primary_key_build(seeded_ctx, own_compound, tmp_path,
+                                                                         monkeypatch):
+    """The primary key dropped and added back: a stored id the checks let through (bypassed here) is refused by its
+    build; nothing is written and the catalogue is as before."""
+    if seeded_ctx.engine.dialect.name != "postgresql":
+        pytest.skip("PostGIS path")
+    ddl, record = _set_wise(monkeypatch)
+    monkeypatch.setattr(references, "check_keys", lambda job: None)
+    path = _file(seeded_ctx, tmp_path, own_compound)
+    with seeded_ctx.session(readonly=True) as s:
+        stored = s.execute(select(m.Building.id).order_by(m.Building.id).limit(1)).scalar()
+    frame = gpd.read_file(path)
+    frame.loc[3, "id"] = stored
+    frame.to_file(path, driver="GeoJSON")
+    before, before_catalogue = db_checksum(seeded_ctx), _catalogue(seeded_ctx)
+    event.listen(seeded_ctx.engine, "before_cursor_execute", record)
+    try:
+        with pytest.raises(ImportFailed, match="pk_building"):
+            import_file(seeded_ctx, "buildings", path)
+    finally:
+        event.remove(seeded_ctx.engine, "before_cursor_execute", record)
+    assert any("DROP CONSTRAINT \"pk_building\"" in d for d in ddl)
+    assert db_checksum(seeded_ctx) == before and _catalogue(seeded_ctx) == before_catalogue
+
+
+def test_set_wise_path_keeps_a_primary_key_another_table_refers_to(seeded_ctx, own_compound, tmp_path, monkeypatch):
+    """A foreign key of another table rests on the primary key's index: the key stays, the import writes all the same."""
+    if seeded_ctx.engine.dialect.name != "postgresql":
+        pytest.skip("PostGIS path")
+    ddl, record = _set_wise(monkeypatch)
+    path = _file(seeded_ctx, tmp_path, own_compound)
+    with seeded_ctx.engine.begin() as c:
+        c.execute(text("CREATE TABLE t26_ref (building_id varchar REFERENCES building (id))"))
+    try:
+        before_catalogue = _catalogue(seeded_ctx)
+        event.listen(seeded_ctx.engine, "before_cursor_execute", record)
+        try:
+            report = import_file(seeded_ctx, "buildings", path)
+        finally:
+            event.remove(seeded_ctx.engine, "before_cursor_execute", record)
+        assert report.inserted == N
+        assert any("DROP CONSTRAINT" in d for d in ddl) and not any("pk_building" in d for d in ddl)
+        assert _catalogue(seeded_ctx) == before_catalogue
+    finally:
+        with seeded_ctx.engine.begin() as c:
+            c.execute(text("DROP TABLE t26_ref"))
