@@ -318,7 +318,8 @@ def run_selection(session: Session, settings: TakeoverSettings, min_n: int, max_
     """Score the pool, then solve the selection exactly; returns (Selection, scored candidates)."""
     compounds, scored = pool(session, settings, include_community_managed)
     ids = compounds["id"] if "id" in compounds else compounds.index.to_series()
-    pairs = candidate_pairs(compounds, ids.isin(scored.index), settings) if contiguity_weight > 0 else None
+    pairs = candidate_pairs(compounds, ids.isin(scored.index), settings, distance=False) if contiguity_weight > 0 \
+        else None
     sel = solve(scored, min_n, max_n, budget, per_street_max, contiguity_weight, pairs,
                 time_limit=settings.solver_time_limit_s)
     sel.parameters.update({"include_community_managed": include_community_managed,
