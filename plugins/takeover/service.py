@@ -193,9 +193,17 @@ def infeasible(exc: InfeasibleSelection, min_n: int, max_n: int, budget: float |
                       cap="–" if per_street_max is None else per_street_max)
 
 
+# the compound columns the score, the candidate filter, new bundles and the exports use (with both geometries): not
+# the aliases (JSON, decoded row by row: 100×, ≈ 7 s of a first `takeover select` at load 7), address, firm, source …
+INPUT_COLUMNS = ("id", "name", "street_code", "build_year", "households", "floor_area_m2", "management_mode",
+                 "owners_org", "renovation", "fee_collection_rate", "complaints_per_year", "demolition_planned",
+                 "takeover_cost", "managed_by_id")
+
+
 def load_inputs(session: Session) -> tuple[Any, pd.DataFrame]:
-    """All compounds (GeoDataFrame, EPSG:4326) and the handover rows (compound_id, facility, state)."""
-    compounds = read_frame(session, "compound")
+    """All compounds (GeoDataFrame, EPSG:4326; INPUT_COLUMNS, boundary and location) and the handover rows
+    (compound_id, facility, state)."""
+    compounds = read_frame(session, "compound", columns=INPUT_COLUMNS)
     rows = session.execute(select(m.Handover.compound_id, m.Handover.facility, m.Handover.state)).all()
     handovers = pd.DataFrame(rows, columns=["compound_id", "facility", "state"])
     return compounds, handovers
@@ -318,7 +326,8 @@ def run_selection(session: Session, settings: TakeoverSettings, min_n: int, max_
     """Score the pool, then solve the selection exactly; returns (Selection, scored candidates)."""
     compounds, scored = pool(session, settings, include_community_managed)
     ids = compounds["id"] if "id" in compounds else compounds.index.to_series()
-    pairs = candidate_pairs(compounds, ids.isin(scored.index), settings) if contiguity_weight > 0 else None
+    pairs = candidate_pairs(compounds, ids.isin(scored.index), settings, distance=False) if contiguity_weight > 0 \
+        else None
     sel = solve(scored, min_n, max_n, budget, per_street_max, contiguity_weight, pairs,
                 time_limit=settings.solver_time_limit_s)
     sel.parameters.update({"include_community_managed": include_community_managed,

@@ -95,6 +95,29 @@ def test_anchor_search_equals_brute_force(seed: int, lo: int, hi: int, budget: f
         assert tight.complete and tight.best is not None and tight.best_obj == pytest.approx(anchored)
 
 
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("lo", "hi", "budget", "cap", "w", "density"), CASES[::2])
+def test_gap_first_search_with_patient_steps_equals_brute_force(seed: int, lo: int, hi: int, budget: float | None,
+                                                                cap: int | None, w: float, density: float,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The path of a pool with many anchors above the best set (case A first, then every anchor above the aim line
+    with its Lagrangian bound stopped at that line or continued with halving steps, then their LPs), given all the
+    time it needs: it still proves the brute-force optimum (issue 26 item 2, the 100× gap)."""
+    aim, patience = ((0.0, 1), (0.02, 3))[seed % 2]
+    monkeypatch.setattr(anchors, "GAP_FIRST_ANCHORS", 0)
+    monkeypatch.setattr(anchors, "GAP_AIM", aim)
+    monkeypatch.setattr(anchors, "LAGRANGE_PATIENCE", patience)
+    monkeypatch.setattr(anchors, "LAGRANGE_ROUNDS", 2)  # (most anchors then go on to the patient steps)
+    score, cost, codes, pairs = _pool(700 + seed, 12, density)
+    expected = _brute(score, cost, codes, pairs, w, lo, hi, budget, cap)
+    cand, named = _named(score, cost, codes, pairs)
+    sel = select(cand, lo, hi, budget, cap, w, named)
+    assert sel.optimal
+    assert sel.objective == pytest.approx(expected, abs=1e-4)
+    search, unanchored = _solve(score, cost, codes, pairs, w, lo, hi, budget, cap, start_obj=expected - 3.0)
+    assert search.complete and max(search.best_obj, unanchored) >= expected - 1e-6
+
+
 def test_anchor_search_proves_a_clique_pool_and_recurses(monkeypatch: pytest.MonkeyPatch) -> None:
     """A dense pool whose optimum is a clique: proven by anchors alone, also with every region recursing."""
     rng = np.random.default_rng(7)
@@ -224,9 +247,15 @@ def test_lagrangian_region_bound_covers_every_set_for_any_split(seed: int) -> No
     split = np.where(np.triu(sub, 1), raw, 0.0)
     split = split + np.where(np.tril(sub, -1), w - split.T, 0.0)  # α_ij + α_ji = W on every pair
     offered: list[np.ndarray] = []
-    for target, rounds, start in [(-np.inf, 1, None), (expected - 5.0, 40, split), (expected + 1.0, 40, None)]:
+    for target, rounds, start, enough, patience in [
+            (-np.inf, 1, None, -np.inf, None), (expected - 5.0, 40, split, -np.inf, None),
+            (expected + 1.0, 40, None, -np.inf, None),
+            # stopping at a line above the best set, and halving a stalled step (from the best split again)
+            (expected - 5.0, 60, split, expected + 0.5, 2), (expected - 20.0, 80, None, -np.inf, 1),
+            (expected - 0.01, 80, split, expected + 3.0, 3)]:
         search = anchors.Search(None, target, time.perf_counter() + NO_LIMIT)
-        bound, kept = anchors._lagrange_bound(search, base, r, room, sub, score, w, offered.append, rounds, start)
+        bound, kept = anchors._lagrange_bound(search, base, r, room, sub, score, w, offered.append, rounds, start,
+                                              enough, patience)
         assert bound >= expected - 1e-6
         assert np.allclose((kept + kept.T)[sub], w) and (kept >= 0).all()  # still a split of each pair
     assert all(len(set(p.tolist())) == r for p in offered)
@@ -268,7 +297,8 @@ def test_a_search_cut_short_still_bounds_every_set(seed: int, calls: int, gap_fi
     path of a pool with many anchors above the best set (case A, then the anchors above the gap line)."""
     if gap_first:
         monkeypatch.setattr(anchors, "GAP_FIRST_ANCHORS", 0)
-        monkeypatch.setattr(anchors, "GAP_GOAL", 0.001)
+        monkeypatch.setattr(anchors, "GAP_AIM", 0.001)
+        monkeypatch.setattr(anchors, "LAGRANGE_PATIENCE", 2)  # (the patient steps too, halving often)
     left = [calls]
 
     def expired(self: anchors.Search) -> bool:
