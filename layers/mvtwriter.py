@@ -48,16 +48,21 @@ def varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
 def varints_array(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`varints` with the buffer as a uint8 array."""
     v = np.asarray(values, dtype=np.uint64)
-    size = np.ones(len(v), dtype=np.int64)
-    for k in range(1, 5):
+    n = len(v)
+    if not n:
+        return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
+    width = (int(v.max()).bit_length() + 6) // 7 or 1  # bytes of the largest (a small tile's are mostly 1 or 2)
+    if width == 1:
+        return v.astype(np.uint8), np.ones(n, dtype=np.int64)
+    size = np.ones(n, dtype=np.int64)
+    for k in range(1, width):
         size += v >= (1 << (7 * k))
     ends = np.cumsum(size)
-    out = np.zeros(int(ends[-1]) if len(v) else 0, dtype=np.uint8)
+    out = np.zeros(int(ends[-1]), dtype=np.uint8)
     starts = ends - size
-    for k in range(5):
+    out[starts] = ((v & np.uint64(0x7F)) | np.where(size > 1, np.uint64(0x80), np.uint64(0))).astype(np.uint8)
+    for k in range(1, width):
         has = size > k
-        if not has.any():
-            break
         byte = (v[has] >> np.uint64(7 * k)) & np.uint64(0x7F)
         more = size[has] > k + 1
         out[starts[has] + k] = (byte | np.where(more, np.uint64(0x80), np.uint64(0))).astype(np.uint8)
@@ -168,7 +173,9 @@ def _oriented(xy: np.ndarray, ring_off: np.ndarray, exterior: np.ndarray) -> np.
     if not len(flip):
         return xy
     idx = np.arange(len(xy))
-    pts = np.flatnonzero(np.isin(ring_of, flip))
+    flipped = np.zeros(n, dtype=bool)
+    flipped[flip] = True
+    pts = np.flatnonzero(flipped[ring_of])
     r = ring_of[pts]
     idx[pts] = ring_off[r] + ring_off[r + 1] - 1 - pts
     return xy[idx]
@@ -232,7 +239,9 @@ def _commands(xy: np.ndarray, arc_off: np.ndarray, kind: int, feat_of_arc: np.nd
         ints[arc_end - 1] = (1 << 3) | CLOSE_PATH
     buf, nbytes = varints_array(ints)
     byte_end = np.cumsum(nbytes)
-    feats, first = np.unique(feat_of_arc[arcs], return_index=True)
+    f = feat_of_arc[arcs]  # arcs in feature order: each feature's first arc is where the feature changes
+    first = np.flatnonzero(np.concatenate(([True], f[1:] != f[:-1])))
+    feats = f[first]
     last = np.append(first[1:], len(arcs)) - 1
     i0, i1 = arc_start[first], arc_end[last]
     b0 = np.where(i0 > 0, byte_end[np.maximum(i0 - 1, 0)], 0)

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, abort, g, jsonify, make_response, request
+from flask import Flask, Response, abort, g, jsonify, request
 
 from geoplatform import readcache
 from geoplatform.errors import Forbidden, UserInputError
@@ -123,23 +123,18 @@ def cached(key: str, build: Callable[[], Any], mimetype: str = "application/json
     answers depend on the user and must not stay in a browser's cache after logout.
     """
     etag = hashlib.sha256(key.encode()).hexdigest()[:32]
-    if request.if_none_match.contains_weak(etag):
-        response = Response(status=304)
-    else:
-        body = _BODIES.get(etag)
-        if body is None:
-            payload = build()
-            body = payload if isinstance(payload, bytes | str) else json.dumps(payload, ensure_ascii=False,
-                                                                                  separators=(",", ":"), default=str)
-            body = body.encode() if isinstance(body, str) else body
-            _BODIES.put(etag, body)
-        response = make_response(body)
-        response.mimetype = mimetype
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.vary.add("Cookie")
-    response.vary.add("Authorization")
-    return response
+    # the headers as one list, not set one by one through werkzeug's parsing properties (a cached answer is mostly this)
+    headers = [("ETag", f'"{etag}"'), ("Cache-Control", "private, no-store"), ("Vary", "Cookie, Authorization")]
+    if "If-None-Match" in request.headers and request.if_none_match.contains_weak(etag):
+        return Response(status=304, headers=headers)
+    body = _BODIES.get(etag)
+    if body is None:
+        payload = build()
+        body = payload if isinstance(payload, bytes | str) else json.dumps(payload, ensure_ascii=False,
+                                                                              separators=(",", ":"), default=str)
+        body = body.encode() if isinstance(body, str) else body
+        _BODIES.put(etag, body)
+    return Response(body, mimetype=mimetype, headers=headers)
 
 
 def wants_json() -> bool:

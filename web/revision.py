@@ -11,7 +11,13 @@ def data_revision(context: Context) -> str:
     One fingerprint per context, shared with the plugin-attribute caches and re-read at most every
     `Context.revision_ttl` seconds (a write by another process shows up in ETags after at most that).
     """
-    return "|".join(map(str, context.current_revision())) + f"|{context.today.isoformat()}"
+    revision, today = context.current_revision(), context.today
+    memo = getattr(context, "_revision_text", None)  # the text of the last revision seen (every request asks)
+    if memo is not None and memo[0] is revision and memo[1] == today:
+        return memo[2]
+    text = "|".join(map(str, revision)) + f"|{today.isoformat()}"
+    context._revision_text = (revision, today, text)
+    return text
 
 
 def invalidate(context: Context) -> None:

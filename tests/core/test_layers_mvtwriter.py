@@ -100,6 +100,14 @@ def test_varint(n: int, expected: bytes) -> None:
         assert buf == expected + b"\x05" + expected and sizes.tolist() == [len(expected), 1, len(expected)]
 
 
+@pytest.mark.parametrize("values", [[], [0], [5, 127, 0], [127, 128], [1, 2**14, 2**21 - 1, 3], [2**35 + 7, 0, 300]],
+                         ids=["empty", "zero", "one byte", "one and two", "up to three", "six bytes"])
+def test_varints_as_the_scalar_writer(values: list[int]) -> None:
+    buf, sizes = varints(np.array(values, dtype=np.uint64))  # one width for all, or as wide as the largest
+    assert buf == b"".join(varint(v) for v in values)
+    assert sizes.tolist() == [len(varint(v)) for v in values]
+
+
 @pytest.mark.parametrize(("n", "z"), [(0, 0), (-1, 1), (1, 2), (-2, 3), (2047, 4094), (-2048, 4095)])
 def test_zigzag(n: int, z: int) -> None:
     assert zigzag(np.array([n])).tolist() == [z]
