@@ -21,7 +21,7 @@ def items(engine):  # noqa: ANN001, ANN201
     META.drop_all(engine)
 
 
-@pytest.mark.parametrize("size", [3, sqlin.PARAMS_MAX, sqlin.PARAMS_MAX + 1, 70_000])
+@pytest.mark.parametrize("size", [3, 70_000])  # 70,000: past PostgreSQL's 65,535 parameters
 def test_long_integer_lists_select_what_short_ones_do(items, size: int) -> None:  # noqa: ANN001
     wanted = [0, 2, 5] + list(range(1000, 1000 + size - 3))
     with items.connect() as c:
