@@ -456,7 +456,7 @@ def _columns(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> pd.DataFram
     """Result rows as a frame of object columns (built column by column: a frame from row objects costs more)."""
     data = list(zip(*rows, strict=True)) if rows else [()] * len(names)
     return pd.DataFrame({n: np.array(c, dtype=object) if len(c) else np.array([], dtype=object)
-                         for n, c in zip(names, data, strict=True)})
+                         for n, c in zip(names, data, strict=True)}, dtype=object)  # object: None stays None
 
 
 def backlog(session: Session, today: dt.date, settings: HandoverSettings | None = None,
