@@ -163,17 +163,17 @@ def compound_attributes(context: Any, session: Session, today: dt.date, settings
                                       today, settings)
     for f in found:
         codes.setdefault(f.compound_id, set()).add(f.code)
-    disclosure = {r.compound_id: r for r in rules.disclosure_results(compounds, contracts, load_disclosures(session),
-                                                                      today, settings)}
+    periods, overall, by_period = rules.disclosure_columns(compounds, contracts, load_disclosures(session), today,
+                                                           settings)  # set-wise: disclosure_results' status, periods
+    missing = by_period == "missing"
     out = {}
-    for comp in compounds:
+    for i, comp in enumerate(compounds):
         mine = codes.get(comp.id, set())
         status = rules.firm_status(comp, gates.get(comp.company), states.get(comp.company), mine) \
             if comp.management_mode not in settings.unserved_modes else None
-        d = disclosure[comp.id]
-        missing = [p for p, s in d.periods.items() if s == "missing"]
-        out[comp.id] = {"status": status, "disclosure": d.status, "disclosure_missing": missing,
-                        "codes": sorted(mine, key=lambda c: rules.FINDING_CODES.index(c))}
+        out[comp.id] = {"status": status, "disclosure": overall[i],
+                        "disclosure_missing": [periods[j] for j in missing[i].nonzero()[0]] if missing[i].any() else [],
+                        "codes": sorted(mine, key=rules.FINDING_CODES.index) if len(mine) > 1 else list(mine)}
     return out
 
 
