@@ -165,14 +165,14 @@ def compound_attributes(context: Any, session: Session, today: dt.date, settings
         codes.setdefault(f.compound_id, set()).add(f.code)
     periods, overall, by_period = rules.disclosure_columns(compounds, contracts, load_disclosures(session), today,
                                                            settings)  # set-wise: disclosure_results' status, periods
-    missing = by_period == "missing"
+    missing = (by_period == "missing").tolist()  # plain lists: a numpy call per compound costs more than the rule
     out = {}
-    for i, comp in enumerate(compounds):
+    for comp, disclosure, late in zip(compounds, overall.tolist(), missing, strict=True):
         mine = codes.get(comp.id, set())
         status = rules.firm_status(comp, gates.get(comp.company), states.get(comp.company), mine) \
             if comp.management_mode not in settings.unserved_modes else None
-        out[comp.id] = {"status": status, "disclosure": overall[i],
-                        "disclosure_missing": [periods[j] for j in missing[i].nonzero()[0]] if missing[i].any() else [],
+        out[comp.id] = {"status": status, "disclosure": disclosure,
+                        "disclosure_missing": [p for p, m in zip(periods, late, strict=True) if m],
                         "codes": sorted(mine, key=rules.FINDING_CODES.index) if len(mine) > 1 else list(mine)}
     return out
 
