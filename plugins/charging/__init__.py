@@ -24,14 +24,12 @@ def register_layers(context: Any) -> list[Any]:
 def compute_compound_attributes(context: Any, compounds: pd.DataFrame) -> pd.DataFrame:
     """Per compound: best/worst garage decision, counts per decision and popup texts (prefix `charging_`)."""
     from plugins.charging.settings import settings_for
-    from plugins.charging.stored import compound_summary, evaluate_records, load_garages
+    from plugins.charging.stored import compound_summary_columns, evaluate_columns, load_garage_columns
 
     settings = settings_for(context)
     with context.session(readonly=True) as s:
-        records = load_garages(s)
-    wanted = set(compounds.index)
-    results = evaluate_records((r for r in records if r["compound_id"] in wanted), settings)
-    return compound_summary(results, compounds.index)
+        frame = load_garage_columns(s, compounds.index)
+    return compound_summary_columns(evaluate_columns(frame, settings), compounds.index)
 
 
 @hookimpl

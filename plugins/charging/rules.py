@@ -22,6 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from geoplatform.labels import LABELS
 from geoplatform.models import (
     FIRE_FACILITY_FIELDS,
@@ -389,3 +392,177 @@ def summarise_decisions(decisions: Iterable[str]) -> dict[str, Any]:
     ranked = sorted(ds, key=decision_rank)
     return {"garages": len(ds), "best": ranked[0] if ranked else None, "worst": ranked[-1] if ranked else None,
             "counts": counts}
+
+
+# ---------------------------------------------------------------- set-wise (the map's attributes of every garage)
+# The same rules over columns (pandas/numpy), for many stored garages at once: `certainly_valid` says which rows
+# `validate_garage` passes (judged on the values' types too: a row it is not sure of goes to the per-record
+# functions), `decide_columns` gives their rule, decision and reasons. They must give exactly what
+# `evaluate_garage` gives (tests/plugins/test_charging_columns.py compares them); the per-record functions stay
+# the reference.
+
+def certainly_valid(frame: pd.DataFrame) -> np.ndarray:
+    """Per row of `frame` (a column per record field): True when `validate_garage` surely finds nothing wrong —
+    every required field there and not null, enums known, the floor a Python int, the completion date a date,
+    areas finite non-negative numbers, the optional yes/no fields bool or null. False rows may still be valid."""
+    n = len(frame)
+    if any(f not in frame for f in (*REQUIRED_FIELDS, *NULLABLE_FIELDS)):
+        return np.zeros(n, dtype=bool)
+
+    def typed(col: str, *allowed: type) -> np.ndarray:
+        """Rows whose value's type is exactly one of `allowed` (bool is not an int here)."""
+        return np.array([type(v) in allowed for v in frame[col].to_numpy(dtype=object)], dtype=bool)
+
+    ok = np.ones(n, dtype=bool)
+    for f in REQUIRED_FIELDS:
+        ok &= np.array([v is not None for v in frame[f].to_numpy(dtype=object)], dtype=bool)
+    ok &= typed("id", str, int) & (frame["id"].to_numpy(dtype=object) != "")
+    for f, allowed in ENUM_FIELDS.items():
+        ok &= typed(f, str) & _isin(frame[f].to_numpy(dtype=object), list(allowed))
+    ok &= typed("lowest_charging_floor", int)
+    ok &= typed("completion_date", dt.date)
+    for f in ("fire_compartment_area_m2", "fire_unit_area_m2"):
+        number = typed(f, float, int)
+        values = np.where(number, frame[f].to_numpy(dtype=object), 0.0).astype(float)
+        ok &= (number & np.isfinite(values) & (values >= 0)) | (typed(f, type(None)) & (f == "fire_unit_area_m2"))
+    for f in ("meets_other_clauses", "capacity_ok"):
+        ok &= typed(f, bool, type(None))
+    return ok
+
+
+def decide_columns(frame: pd.DataFrame, settings: ChargingSettings) -> pd.DataFrame:
+    """`evaluate_garage` of many rows that `certainly_valid` passes: columns rule, decision, and the reasons' texts
+    joined as the garage line shows them (`reasons_zh`: one after the other; `reasons_en`: by a space)."""
+    s = settings
+    n = len(frame)
+    col = {f: frame[f].to_numpy(dtype=object) for f in frame.columns}
+    gt, sr = col["garage_type"], col["space_right"]
+    fire = {f: col[f] for f in FIRE_FACILITY_FIELDS}
+    floor = col["lowest_charging_floor"].astype("int64")
+    area = col["fire_compartment_area_m2"].astype(float)
+    done = col["completion_date"]
+    meets, unit = col["meets_other_clauses"], col["fire_unit_area_m2"]
+    absent = np.zeros(n, dtype=bool)
+    not_working = np.zeros(n, dtype=bool)
+    for v in fire.values():
+        absent |= v == "absent"
+        not_working |= _isin(v, ["faulty", "unknown"])
+    restricted = _isin(gt, list(RESTRICTED_TYPES))
+    big = area > s.compartment_threshold_m2
+    existing = np.array([d < s.standard_date for d in done], dtype=bool)
+    sprinklered = fire["sprinklers"] == "working"
+    base = np.array([s.gb50067_limits_m2.get(t, np.nan) for t in gt], dtype=float)
+    limit = np.where(sprinklered, base * s.gb50067_sprinkler_factor, base)
+    within = area <= limit
+    yes = np.array([m is True for m in meets], dtype=bool)
+    no = np.array([m is False for m in meets], dtype=bool)
+    unknown = np.array([m is None for m in meets], dtype=bool)
+    excepted = _isin(gt, list(s.exception_garage_types))
+    no_unit = np.array([u is None for u in unit], dtype=bool)
+    unit_big = ~no_unit & (np.where(no_unit, 0.0, unit).astype(float) > s.fire_unit_max_m2)
+    old_big = big & existing
+    conditions = [~_isin(sr, list(PRIVATE_PILE_RIGHTS)), _isin(gt, list(OPEN_TYPES)), restricted & absent,
+                  not_working, floor <= s.lowest_floor_limit, old_big & excepted & yes & within,
+                  old_big & (~excepted | no | ~within), old_big & unknown, big & ~existing & (no_unit | unit_big)]
+    rule = np.select(conditions, list(RULE_IDS[:9]), "R10").astype(object)
+    zh, en = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
+    masks = {r: rule == r for r in RULE_IDS}
+
+    def add(mask: np.ndarray, code: str, **params: Any) -> None:
+        """Append reason `code` to the rows of `mask` (params: str, _Bi, or per-row arrays of those)."""
+        if not mask.any():
+            return
+        for lang, out in (("zh", zh), ("en", en)):
+            text = _format_columns(REASONS[code][0 if lang == "zh" else 1],
+                                   {k: _lang(v, lang, mask) for k, v in params.items()}, int(mask.sum()))
+            sep = "" if lang == "zh" else " "
+            out[mask] = np.where(out[mask] == "", text, out[mask] + sep + text)
+
+    gtype = _per_unique(gt, lambda v: _label("garage_type", v))
+    add(masks["R1"], "R1.space_right", space_right=_per_unique(sr, lambda v: _label("space_right", v)))
+    add(masks["R1"], "R1.public_pile")
+    add(masks["R2"], "R2.not_covered", garage_type=gtype)
+    add(masks["R2"], "R2.advice_6_1_5")
+    add(masks["R3"], "R3.absent", garage_type=gtype, facilities=_facility_columns(fire, ("absent",), False))
+    add(masks["R3"], "R3.remedy")
+    add(masks["R4"], "R4.not_working", facilities=_facility_columns(fire, ("faulty", "unknown"), True))
+    floors = _per_unique(floor, lambda v: _floor(int(v)))
+    add(masks["R5"], "R5.too_deep", floor=floors, limit_floor=_floor(s.lowest_floor_limit))
+    late = masks["R6"] | masks["R7"] | masks["R8"] | masks["R9"] | masks["R10"]
+    keys = _tuples(gt, sprinklered)
+    p = {"area": _per_unique(area, _num), "threshold": _num(s.compartment_threshold_m2),
+         "limit": np.where(late, _per_unique(np.where(late, limit, 0.0), _num), ""),
+         "limit_basis": _per_unique(np.where(late, keys, None), lambda k: _basis(k, s)),
+         "standard_date": s.standard_date.isoformat(),
+         "completion_date": _per_unique(done, lambda d: d.isoformat()), "garage_type": gtype, "floor": floors,
+         "unit_max": _num(s.fire_unit_max_m2)}
+    add(masks["R6"], "R6.exception", **p)
+    add(masks["R7"] & ~excepted, "R7.type_excluded", **p)
+    add(masks["R7"] & no, "R7.other_clauses", **p)
+    add(masks["R7"] & ~within, "R7.over_limit", **p)
+    add(masks["R8"], "R8.unchecked", **p)
+    unit_num = _per_unique(np.where(no_unit, None, unit), lambda u: "" if u is None else _num(float(u)))
+    unit_text = _per_unique(unit_num, lambda u: _word("unit_none") if u == "" else
+                            _word("unit_big", unit=u, unit_max=p["unit_max"]))
+    add(masks["R9"], "R9.fire_unit", unit_text=unit_text, **p)
+    add(masks["R10"] & ~big, "R10.small_compartment", **p)
+    add(masks["R10"] & big, "R10.fire_unit_ok", unit=unit_num, **p)
+    decision = pd.Series(rule, dtype=object).map(RULE_DECISIONS).to_numpy(dtype=object)
+    return pd.DataFrame({"rule": rule, "decision": decision, "reasons_zh": zh, "reasons_en": en}, index=frame.index,
+                        dtype=object)
+
+
+def _basis(key: Any, s: ChargingSettings) -> _Bi:
+    if key is None:
+        return _Bi("", "")
+    gtype, working = key
+    return _limit_basis({"garage_type": gtype, "sprinklers": "working" if working else None}, s)
+
+
+def _per_unique(values: Any, fn: Any) -> np.ndarray:
+    """fn of every value, called once per distinct value (an object array; None and NaN are given as None)."""
+    codes, uniques = pd.factorize(pd.Series(np.asarray(values, dtype=object), dtype=object))
+    results = np.empty(len(uniques) + 1, dtype=object)
+    results[:] = [*(fn(u) for u in uniques), fn(None) if (codes < 0).any() else None]
+    return results[codes]  # -1 (missing) takes the last
+
+
+def _lang(value: Any, lang: str, mask: np.ndarray) -> Any:
+    """A parameter in one language, for the rows of `mask`."""
+    if isinstance(value, np.ndarray):
+        picked = value[mask]
+        return np.array([v.get(lang) if isinstance(v, _Bi) else v for v in picked], dtype=object)
+    return value.get(lang) if isinstance(value, _Bi) else value
+
+
+def _format_columns(template: str, params: dict[str, Any], n: int) -> np.ndarray:
+    """`template.format(**params)` for n rows at once (params: a str, or an object array of n strings)."""
+    import string
+
+    out = np.full(n, "", dtype=object)
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        out = out + literal if literal else out
+        if name is not None:
+            if spec or conversion:
+                raise ValueError(f"format spec in a charging message: {template!r}")
+            out = out + params[name]
+    return out
+
+
+def _facility_columns(fire: dict[str, np.ndarray], states: tuple[str, ...], with_state: bool) -> np.ndarray:
+    """`_join(_facility_list(...))` per row, as _Bi objects (one per distinct combination of states)."""
+    keys = _tuples(*fire.values())
+    if not len(keys):
+        return keys
+    return _per_unique(keys, lambda c: _join(_facility_list(
+        dict(zip(FIRE_FACILITY_FIELDS, c, strict=True)), states, with_state)))
+
+
+def _isin(values: Any, allowed: Any) -> np.ndarray:
+    """Elementwise `value in allowed` over objects (None and mixed types allowed)."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object).isin(list(allowed)).to_numpy(dtype=bool)
+
+
+def _tuples(*columns: Any) -> np.ndarray:
+    """A 1-d object array of the rows' tuples."""
+    return pd.Series(list(zip(*columns, strict=True)), dtype=object).to_numpy(dtype=object)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,8 @@ from plugins.charging.rules import (
     NULLABLE_FIELDS,
     REQUIRED_FIELDS,
     InvalidGarage,
+    certainly_valid,
+    decide_columns,
     evaluate_garage,
     summarise_decisions,
 )
@@ -33,6 +36,45 @@ def load_garages(session: Session, street_code: str | None = None) -> list[dict[
     if street_code:
         stmt = stmt.where(Compound.street_code == street_code)
     return [dict(row) for row in session.execute(stmt).mappings()]
+
+
+def load_garage_columns(session: Session, compound_ids: Iterable[Any] | None = None) -> pd.DataFrame:
+    """`load_garages` as columns (object dtype), read set-wise: the garages of `compound_ids` (None: every one)."""
+    cols = [getattr(Garage, f) for f in _GARAGE_FIELDS]
+    stmt = (select(*cols, Garage.name, Garage.compound_id, Compound.name.label("compound_name"),
+                   Compound.street_code, Compound.management_mode)
+            .outerjoin(Compound, Garage.compound_id == Compound.id).order_by(Garage.id))
+    names = [*_GARAGE_FIELDS, "name", "compound_id", "compound_name", "street_code", "management_mode"]
+    rows = session.connection().execute(stmt).all()  # Core rows: no ORM loading per row
+    columns = zip(*rows, strict=True) if rows else ([] for _ in names)
+    frame = pd.DataFrame({n: np.array(c, dtype=object) for n, c in zip(names, columns, strict=True)},
+                         dtype=object)  # object: None stays None (pandas would infer text columns with NaN)
+    if compound_ids is not None:
+        frame = frame[frame["compound_id"].isin(list(compound_ids))].reset_index(drop=True)
+    return frame
+
+
+def evaluate_columns(frame: pd.DataFrame, settings: ChargingSettings) -> pd.DataFrame:
+    """`evaluate_records` set-wise, for the compound summary: id, name, compound_id, decision (None: does not
+    validate), rule, reasons_zh, reasons_en per garage. Rows `certainly_valid` passes are decided over columns
+    (`rules.decide_columns`); the others go through the per-record functions."""
+    out = pd.DataFrame({"id": frame["id"].to_numpy(dtype=object), "name": frame["name"].to_numpy(dtype=object),
+                        "compound_id": frame["compound_id"].to_numpy(dtype=object)}, dtype=object)
+    for c in ("decision", "rule", "reasons_zh", "reasons_en"):
+        out[c] = np.full(len(frame), None, dtype=object)
+    ok = certainly_valid(frame)
+    if ok.any():
+        decided = decide_columns(frame[ok], settings)
+        for c in ("decision", "rule", "reasons_zh", "reasons_en"):
+            out.loc[ok, c] = decided[c].to_numpy(dtype=object)
+    for i in np.flatnonzero(~ok):  # not surely valid: the reference decides
+        row = evaluate_records([frame.iloc[i].to_dict()], settings)[0]
+        if row["decision"] is None:
+            continue  # does not validate: no decision, no reasons
+        out.at[i, "decision"], out.at[i, "rule"] = row["decision"], row["rule"]
+        out.at[i, "reasons_zh"] = "".join(r["zh"] for r in row["reasons"])
+        out.at[i, "reasons_en"] = " ".join(r["en"] for r in row["reasons"])
+    return out
 
 
 def evaluate_records(records: Iterable[dict[str, Any]], settings: ChargingSettings) -> list[dict[str, Any]]:
@@ -94,6 +136,73 @@ def compound_summary(results: list[dict[str, Any]], compound_ids: pd.Index) -> p
     if frame.empty:
         frame = pd.DataFrame(columns=list(_EMPTY_COLUMNS), index=compound_ids)
     return frame
+
+
+def compound_summary_columns(results: pd.DataFrame, compound_ids: pd.Index) -> pd.DataFrame:
+    """`compound_summary` set-wise, from `evaluate_columns` (the same frame, value for value and dtype for dtype)."""
+    if not len(compound_ids):
+        return pd.DataFrame(columns=list(_EMPTY_COLUMNS), index=compound_ids)
+    n = len(compound_ids)
+    at = pd.Index(compound_ids).get_indexer(results["compound_id"])
+    mine = results[at >= 0]
+    at = at[at >= 0]
+    decision = mine["decision"].to_numpy(dtype=object)
+    valid = np.array([d is not None for d in decision], dtype=bool)
+    rank = pd.Series(decision, dtype=object).map({d: i for i, d in enumerate(DECISION_ORDER)}).fillna(-1) \
+        .to_numpy().astype("int64")
+    garages = np.bincount(at, minlength=n).astype("int64")
+    counts = {d: np.bincount(at[rank == i], minlength=n).astype("int64") for i, d in enumerate(DECISION_ORDER)}
+    best = np.full(n, len(DECISION_ORDER), dtype="int64")
+    np.minimum.at(best, at[valid], rank[valid])
+    worst = np.full(n, -1, dtype="int64")
+    np.maximum.at(worst, at[valid], rank[valid])
+    names = np.array([*DECISION_ORDER, None], dtype=object)
+    zh = np.array([*(label("charging_decision", d) for d in DECISION_ORDER), None], dtype=object)
+    best_d, worst_d = names[best], names[np.where(worst < 0, len(DECISION_ORDER), worst)]
+    best_l, worst_l = zh[best], zh[np.where(worst < 0, len(DECISION_ORDER), worst)]
+    summary = np.full(n, "", dtype=object)
+    for d in DECISION_ORDER:
+        c = counts[d]
+        piece = f"{label('charging_decision', d)} " + c.astype(str).astype(object)
+        summary = np.where(c > 0, np.where(summary == "", piece, summary + "，" + piece), summary)
+    lines = {lang: _garage_lines(mine, lang) for lang in ("zh", "en")}
+    key = np.where(valid, -rank, -99)
+    ids = np.array([str(i) for i in mine["id"].to_numpy(dtype=object)], dtype=object)
+    order = np.lexsort((ids, key, at))
+    grouped = at[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(grouped) else np.zeros(0, dtype=int)
+    ends = np.append(starts[1:], len(grouped)).astype(int) if len(starts) else starts
+    detail = {}
+    for lang, text in lines.items():
+        ordered = text[order].tolist()
+        column = np.full(n, None, dtype=object)
+        column[grouped[starts]] = [" ".join(ordered[a:b]) for a, b in zip(starts, ends, strict=True)]
+        detail[lang] = column
+    cols = {"charging_garages": garages, "charging_invalid": garages - np.bincount(at[valid], minlength=n).astype("int64"),
+            "charging_best": best_d, "charging_worst": worst_d, "charging_best_label": best_l,
+            "charging_worst_label": worst_l, **{f"charging_{d.lower()}": counts[d] for d in DECISION_ORDER},
+            "charging_summary": np.where(summary == "", None, summary),
+            "charging_detail": detail["zh"], "charging_detail_en": detail["en"]}
+    return pd.DataFrame(cols, index=compound_ids)
+
+
+def _garage_lines(results: pd.DataFrame, lang: str) -> np.ndarray:
+    """`_garage_line` of every row of `evaluate_columns`."""
+    names = np.array([str(n or i) for n, i in zip(results["name"].to_numpy(dtype=object),
+                                                   results["id"].to_numpy(dtype=object), strict=True)], dtype=object)
+    decision = results["decision"].to_numpy(dtype=object)
+    verdict = pd.Series(decision, dtype=object).map(
+        {d: label("charging_decision", d, lang) for d in DECISION_ORDER}).to_numpy(dtype=object)
+    rule = results["rule"].to_numpy(dtype=object)
+    text = results[f"reasons_{lang}"].to_numpy(dtype=object)
+    valid = np.array([d is not None for d in decision], dtype=bool)
+    if lang == "zh":
+        ok = "【" + names + "】" + np.where(valid, verdict, "") + "（" + np.where(valid, rule, "") + "）：" \
+            + np.where(valid, text, "")
+        return np.where(valid, ok, "【" + names + "】数据不全")
+    ok = "[" + names + "] " + np.where(valid, verdict, "") + " (" + np.where(valid, rule, "") + "): " \
+        + np.where(valid, text, "")
+    return np.where(valid, ok, "[" + names + "] incomplete data")
 
 
 _EMPTY_COLUMNS = ("charging_garages", "charging_invalid", "charging_best", "charging_worst", "charging_best_label",

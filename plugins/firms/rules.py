@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from geoplatform.exchange import CreditEvent, FirmEligibility
 from plugins.firms.settings import PERIOD, FirmsSettings
 
@@ -465,3 +467,64 @@ def coverage_breaks(contracts: Sequence[Contract]) -> list[tuple[str, dt.date, C
     if last is not None and end is not None:
         out.append(("-served", end + dt.timedelta(days=1), last))
     return out
+
+
+# ------------------------------------------------------------------------------------------ set-wise disclosure
+
+def disclosure_columns(compounds: Sequence[CompoundRef], contracts: Iterable[Contract],
+                       disclosures: Iterable[tuple[str, dt.date, dt.date]], today: dt.date,
+                       settings: FirmsSettings) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """`disclosure_results` over columns, for every compound at once (the map's attributes): (the checked
+    half-years, each compound's overall status, a (compounds × half-years) matrix of compliant / missing / pending,
+    None where the compound was not served). Exactly `DisclosureResult.status` and `.periods` (the firms serving
+    each half-year are not computed: tests/plugins/test_firms_columns.py compares the two)."""
+    periods = half_years(settings.disclosure_start, today)
+    n, k = len(compounds), len(periods)
+    if not k or not n:
+        return periods, np.full(n, "not_served", dtype=object), np.full((n, k), None, dtype=object)
+    index = {c.id: i for i, c in enumerate(compounds)}
+    firsts = np.array([half_year_bounds(p)[0] for p in periods], dtype="datetime64[D]")
+    lasts = np.array([half_year_bounds(p)[1] for p in periods], dtype="datetime64[D]")
+    has_contract = np.zeros(n, dtype=bool)
+    running = np.zeros((n, k), dtype=bool)
+    rows, starts, ends = [], [], []
+    for c in contracts:
+        i = index.get(c.compound_id)
+        if i is not None:
+            rows.append(i)
+            starts.append(c.start)
+            ends.append(c.end)
+    if rows:
+        at = np.array(rows)
+        has_contract[at] = True
+        start = _day_array(starts, np.datetime64("0001-01-01"))
+        end = _day_array(ends, np.datetime64("9999-12-31"))
+        overlaps = (start[:, None] <= lasts[None, :]) & (end[:, None] >= firsts[None, :])  # _overlaps
+        np.logical_or.at(running, at, overlaps)
+    served_mode = np.array([c.management_mode in settings.served_modes for c in compounds], dtype=bool)
+    served = np.where(has_contract[:, None], running, served_mode[:, None])  # served_firm
+    compliant = np.zeros((n, k), dtype=bool)
+    first_key = _half_key(firsts[0].astype(object))
+    for cid, s, e in disclosures:  # disclosure_status: one starting in the half-year, long enough
+        i = index.get(cid)
+        if i is None or disclosure_days(s, e) < settings.disclosure_min_days:
+            continue
+        j = _half_key(s) - first_key
+        if 0 <= j < k:
+            compliant[i, j] = True
+    closed = lasts < np.datetime64(today)
+    status = np.where(compliant, "compliant", np.where(closed[None, :], "missing", "pending")).astype(object)
+    status[~served] = None
+    overall = np.select([(status == "missing").any(axis=1), (status == "pending").any(axis=1),
+                         (status == "compliant").any(axis=1)], ["missing", "pending", "compliant"],
+                        "not_served").astype(object)
+    return periods, overall, status
+
+
+def _half_key(day: dt.date) -> int:
+    """A half-year as one integer (year × 2 + 0 for H1, 1 for H2), as `half_year_of` names it."""
+    return day.year * 2 + (day.month > 6)
+
+
+def _day_array(days: Sequence[dt.date | None], missing: np.datetime64) -> np.ndarray:
+    return np.array([missing if d is None else np.datetime64(d, "D") for d in days], dtype="datetime64[D]")

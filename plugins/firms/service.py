@@ -163,17 +163,17 @@ def compound_attributes(context: Any, session: Session, today: dt.date, settings
                                       today, settings)
     for f in found:
         codes.setdefault(f.compound_id, set()).add(f.code)
-    disclosure = {r.compound_id: r for r in rules.disclosure_results(compounds, contracts, load_disclosures(session),
-                                                                      today, settings)}
+    periods, overall, by_period = rules.disclosure_columns(compounds, contracts, load_disclosures(session), today,
+                                                           settings)  # set-wise: disclosure_results' status, periods
+    missing = (by_period == "missing").tolist()  # plain lists: a numpy call per compound costs more than the rule
     out = {}
-    for comp in compounds:
+    for comp, disclosure, late in zip(compounds, overall.tolist(), missing, strict=True):
         mine = codes.get(comp.id, set())
         status = rules.firm_status(comp, gates.get(comp.company), states.get(comp.company), mine) \
             if comp.management_mode not in settings.unserved_modes else None
-        d = disclosure[comp.id]
-        missing = [p for p, s in d.periods.items() if s == "missing"]
-        out[comp.id] = {"status": status, "disclosure": d.status, "disclosure_missing": missing,
-                        "codes": sorted(mine, key=lambda c: rules.FINDING_CODES.index(c))}
+        out[comp.id] = {"status": status, "disclosure": disclosure,
+                        "disclosure_missing": [p for p, m in zip(periods, late, strict=True) if m],
+                        "codes": sorted(mine, key=rules.FINDING_CODES.index) if len(mine) > 1 else list(mine)}
     return out
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from layers.spec import LayerSpec, Legend, PopupField, StyleRule
@@ -58,14 +59,87 @@ def attributes_frame(compound_ids: Sequence[str], rows: Sequence[Mapping[str, An
 
 
 def compound_attributes(context: Any, compounds: pd.DataFrame) -> pd.DataFrame:
-    """The compute_compound_attributes hook: reads the handover tables and calls attributes_frame."""
-    from plugins.handover.service import load_rows
+    """The compute_compound_attributes hook: reads the handover tables' columns and calls attributes_columns."""
+    from plugins.handover.service import load_status_columns
     from plugins.handover.settings import settings_for
 
     ids = [str(i) for i in compounds.index]
     with context.session(readonly=True) as s:
-        _, rows, items = load_rows(s, compound_ids=ids if len(ids) <= 500 else None)
-    return attributes_frame(ids, rows, items, context.today, settings_for(context))
+        rows, items = load_status_columns(s, compound_ids=ids if len(ids) <= 500 else None)
+    return attributes_columns(ids, rows, items, context.today, settings_for(context))
+
+
+def attributes_columns(compound_ids: Sequence[str], rows: pd.DataFrame, items: pd.DataFrame, today: dt.date,
+                       settings: HandoverSettings) -> pd.DataFrame:
+    """`attributes_frame` set-wise (the same frame, value for value and dtype for dtype): `rows` has the columns
+    id, compound_id, facility, state, deadline of the handover rows; `items` handover_id, deadline, done_date of
+    their ledger items. The rules run over columns (`rules.row_status_columns`, `rules.worst_positions`)."""
+    index = pd.Index(list(compound_ids), name=None)
+    n, k = len(index), len(rules.FACILITIES)
+    if not n:
+        return pd.DataFrame.from_records([], index=index)  # as attributes_frame gives it
+    at = index.get_indexer(rows["compound_id"])
+    fac = pd.Index(rules.FACILITIES).get_indexer(rows["facility"])
+    keep = (at >= 0) & (fac >= 0)
+    rows = rows[keep].assign(_at=at[keep], _fac=fac[keep])
+    rows = rows.drop_duplicates(["_at", "_fac"], keep="last").reset_index(drop=True)  # the last row, as a dict keeps
+    counts = rules.item_columns(items["handover_id"], items["deadline"], items["done_date"], today)
+    st = rules.row_status_columns(rows["state"], rows["deadline"], counts.reindex(rows["id"].to_numpy()), today,
+                                  settings)
+    at, fac = rows["_at"].to_numpy(), rows["_fac"].to_numpy()
+    utility = np.array([f in rules.UTILITY_FACILITIES for f in rules.FACILITIES])
+    # (compounds × facilities) matrices; a missing row of a utility reads as unsurveyed, of a gap kind as absent
+    present = np.broadcast_to(utility, (n, k)).copy()
+    present[at, fac] = True
+    state = np.tile(np.where(utility, rules.UNKNOWN, None).astype(object), (n, 1))
+    state[at, fac] = st["state"].to_numpy(dtype=object)
+    klass = np.tile(np.where(utility, "unknown", None).astype(object), (n, 1))
+    klass[at, fac] = st["color_class"].to_numpy(dtype=object)
+    overdue = np.zeros((n, k), dtype=bool)
+    overdue[at, fac] = st["overdue"].to_numpy(dtype=bool)
+    open_items = np.zeros((n, k), dtype="int64")
+    open_items[at, fac] = st["open_items"].to_numpy(dtype="int64")
+    severity = np.full((n, k), np.iinfo("int64").max, dtype="int64")
+    severity[present] = rules.severity_columns(state[present], klass[present])
+    text = np.where(present, _labels(state) + np.where(overdue, "（逾期）", ""), None)
+    cols: dict[str, Any] = {}
+    for j, f in enumerate(rules.FACILITIES):
+        cols[f"handover_state_{f}"] = state[:, j]
+        cols[f"handover_class_{f}"] = klass[:, j]
+        cols[f"handover_overdue_{f}"] = overdue[:, j]
+        cols[f"handover_label_{f}"] = text[:, j]
+    worst = rules.worst_positions(severity)
+    every = np.arange(n)
+    worst_state, worst_overdue = state[every, worst], overdue[every, worst]
+    cols["handover_worst_state"] = worst_state
+    cols["handover_class"] = rules.state_class_columns(worst_state, worst_overdue)
+    cols["handover_worst_label"] = _labels(worst_state) + np.where(worst_overdue, "（逾期）", "")
+    cols["handover_overdue"] = overdue.sum(axis=1).astype("int64")
+    cols["handover_open_items"] = open_items.sum(axis=1).astype("int64")
+    u = len(rules.UTILITY_FACILITIES)
+    taken = (state[:, utility] == "taken_over").sum(axis=1)
+    cols["handover_taken_over_share"] = (taken / u).astype(float)
+    cols["handover_taken_over"] = np.array([f"{round(v)}/{u}" for v in range(u + 1)], dtype=object)[taken]
+    summary = np.full(n, "", dtype=object)
+    started = np.zeros(n, dtype=bool)
+    for j, f in enumerate(rules.FACILITIES):
+        piece = f"{facility_label(f)}:" + np.where(present[:, j], text[:, j], "").astype(object)
+        summary = np.where(present[:, j], np.where(started, summary + "；" + piece, piece), summary)
+        started |= present[:, j]
+    cols["handover_summary"] = summary
+    return pd.DataFrame(cols, index=index)[_COLUMNS]
+
+
+_COLUMNS = [*(f"handover_{k}_{f}" for f in rules.FACILITIES for k in ("state", "class", "overdue", "label")),
+            "handover_worst_state", "handover_class", "handover_worst_label", "handover_overdue", "handover_open_items",
+            "handover_taken_over_share", "handover_taken_over", "handover_summary"]
+
+
+def _labels(states: np.ndarray) -> np.ndarray:
+    """`state_label` of each state (an array of any shape; None gives an empty label)."""
+    codes, uniques = pd.factorize(states.ravel())
+    names = np.array([*(state_label(s) for s in uniques), ""], dtype=object)
+    return names[codes].reshape(states.shape)
 
 
 def _legend(attribute: str, settings: HandoverSettings) -> Legend:

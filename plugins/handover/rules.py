@@ -8,6 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from plugins.handover.settings import HandoverSettings
 
 UTILITY_FACILITIES = ("water", "power", "heating", "gas")
@@ -318,3 +321,63 @@ def parse_item(text: str) -> dict[str, Any]:
         except ValueError:
             raise HandoverRuleError(f"ledger item {text!r}: deadline {parts[2]!r} is not YYYY-MM-DD") from None
     return {"content": parts[0], "responsible_unit": unit, "deadline": deadline}
+
+
+# ---------------------------------------------------------------- set-wise (the map's attributes of every compound)
+# The same rules over columns: `row_status` of many rows at once (`row_status_columns`, from `item_columns`) and
+# `worst` across facilities (`worst_positions`). They must give exactly what the per-record functions above give
+# (tests/plugins/test_handover_columns.py compares them); the per-record functions stay the reference.
+
+def item_columns(handover_id: Any, deadline: Any, done_date: Any, today: dt.date) -> pd.DataFrame:
+    """Per handover row id (the index): `open_items` (items not done), `overdue_items` (open items past their
+    deadline, as `item_overdue`) and `earliest_deadline` (the earliest deadline of its open items, NaT: none)."""
+    frame = pd.DataFrame({"handover_id": np.asarray(handover_id, dtype=object),
+                          "deadline": _days(deadline), "done": _days(done_date).notna()})
+    open_ = frame[~frame["done"]]
+    late = open_["deadline"] < pd.Timestamp(today)  # NaT compares False: no deadline is never late
+    grouped = open_.assign(late=late).groupby("handover_id", sort=False)
+    return pd.DataFrame({"open_items": grouped.size(), "overdue_items": grouped["late"].sum().astype("int64"),
+                         "earliest_deadline": grouped["deadline"].min()})
+
+
+def row_status_columns(state: Any, deadline: Any, items: pd.DataFrame, today: dt.date,
+                       settings: HandoverSettings) -> pd.DataFrame:
+    """`row_status` of many rows: `state` and `deadline` per row, `items` the rows' `item_columns` in the same order
+    (NaN: no items). Columns state, overdue, open_items, overdue_items, deadline (NaT: None), color_class."""
+    state = np.asarray(state, dtype=object)
+    own = _days(deadline)
+    open_items = np.nan_to_num(np.asarray(items["open_items"], dtype=float)).astype("int64")
+    final = np.isin(state, list(FINAL_STATES))
+    overdue_items = np.where(final, 0, np.nan_to_num(np.asarray(items["overdue_items"], dtype=float))).astype("int64")
+    row_late = (bool(settings.row_deadline_overdue) & ~final & (state != UNKNOWN)
+                & np.asarray(own < pd.Timestamp(today)))  # NaT (no deadline) compares False
+    overdue = (overdue_items > 0) | row_late
+    eff = own.where(own.notna(), pd.Series(np.asarray(items["earliest_deadline"], dtype="datetime64[ns]")))
+    return pd.DataFrame({"state": state, "overdue": overdue, "open_items": open_items, "overdue_items": overdue_items,
+                         "deadline": eff.to_numpy(), "color_class": state_class_columns(state, overdue)})
+
+
+def state_class_columns(state: Any, overdue: Any) -> np.ndarray:
+    """`state_class` of many (state, overdue) pairs."""
+    state = np.asarray(state, dtype=object)
+    return np.select([np.asarray(overdue, dtype=bool) | np.isin(state, list(GAP_STATES)), state == UNKNOWN,
+                      np.isin(state, list(FINAL_STATES)), np.isin(state, list(RECTIFYING_STATES))],
+                     ["open", "unknown", "done", "rectifying"], "progress").astype(object)
+
+
+def severity_columns(state: Any, color_class: Any) -> np.ndarray:
+    """`severity` of many rows as one sortable integer (class rank first, then position on the path)."""
+    rank = pd.Series(np.asarray(color_class, dtype=object)).map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
+    order = pd.Series(np.asarray(state, dtype=object)).map(_ORDER).fillna(0).to_numpy()
+    return (rank.astype("int64") * (max(_ORDER.values()) + 1) + order.astype("int64"))
+
+
+def worst_positions(severities: np.ndarray) -> np.ndarray:
+    """Per row of a (compounds × facilities) severity matrix (absent facilities: a value above every severity), the
+    column of the worst status — the first in facility order among equals, as `worst` over facility-ordered rows."""
+    return np.argmin(severities, axis=1)
+
+
+def _days(values: Any) -> pd.Series:
+    """Dates (date, None) as a datetime64 Series (None → NaT)."""
+    return pd.Series(pd.to_datetime(pd.Series(np.asarray(values, dtype=object), dtype=object)), dtype="datetime64[ns]")

@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -430,6 +432,31 @@ def load_rows(session: Session, street_code: str | None = None, facilities: Sequ
     for r in session.execute(iq).mappings():
         items[r["handover_id"]].append(dict(r))
     return compounds, rows, items
+
+
+def load_status_columns(session: Session, compound_ids: Sequence[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The columns `attributes.attributes_columns` reads, set-wise (what `load_rows` gives as records): the handover
+    rows (id, compound_id, facility, state, deadline) of stored compounds, and their ledger items (handover_id,
+    deadline, done_date)."""
+    hq = (select(Handover.id, Handover.compound_id, Handover.facility, Handover.state, Handover.deadline)
+          .join(Compound, Compound.id == Handover.compound_id).where(Handover.facility.in_(list(rules.FACILITIES)))
+          .order_by(Handover.id))
+    iq = (select(LedgerItem.handover_id, LedgerItem.deadline, LedgerItem.done_date)
+          .join(Handover, Handover.id == LedgerItem.handover_id).join(Compound, Compound.id == Handover.compound_id)
+          .where(Handover.facility.in_(list(rules.FACILITIES))).order_by(LedgerItem.id))
+    if compound_ids is not None:
+        ids = list(compound_ids)
+        hq, iq = (q.where(Compound.id.in_(ids)) for q in (hq, iq))
+    conn = session.connection()  # Core rows: no ORM loading per row
+    return (_columns(conn.execute(hq).all(), ("id", "compound_id", "facility", "state", "deadline")),
+            _columns(conn.execute(iq).all(), ("handover_id", "deadline", "done_date")))
+
+
+def _columns(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> pd.DataFrame:
+    """Result rows as a frame of object columns (built column by column: a frame from row objects costs more)."""
+    data = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    return pd.DataFrame({n: np.array(c, dtype=object) if len(c) else np.array([], dtype=object)
+                         for n, c in zip(names, data, strict=True)}, dtype=object)  # object: None stays None
 
 
 def backlog(session: Session, today: dt.date, settings: HandoverSettings | None = None,
