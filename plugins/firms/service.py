@@ -26,6 +26,7 @@ from geoplatform.models.firms import (
     ServiceContract,
 )
 from geoplatform.principal import Principal
+from geoplatform.sqlin import in_values
 from plugins.firms import rules
 from plugins.firms.rules import CompoundRef, Contract, CreditState, Finding, Firm
 from plugins.firms.settings import FirmsSettings
@@ -121,7 +122,7 @@ def load_disclosures(session: Session, compound_ids: Iterable[str] | None = None
     stmt = select(FeeDisclosure.compound_id, FeeDisclosure.start, FeeDisclosure.end).order_by(
         FeeDisclosure.compound_id, FeeDisclosure.start)
     if compound_ids is not None:
-        stmt = stmt.where(FeeDisclosure.compound_id.in_(list(compound_ids)))
+        stmt = stmt.where(in_values(FeeDisclosure.compound_id, compound_ids))
     return [tuple(r) for r in session.execute(stmt)]
 
 
@@ -336,7 +337,7 @@ def served_compounds(session: Session, company: str, today: dt.date) -> list[dic
         (ServiceContract.start.is_(None)) | (ServiceContract.start <= today),
         (ServiceContract.end.is_(None)) | (ServiceContract.end >= today))))
     rows = session.execute(select(m.Compound.id, m.Compound.name, m.Compound.street_code, m.Compound.management_mode)
-                           .where(m.Compound.id.in_(sorted(ids))).order_by(m.Compound.id)).all() if ids else []
+                           .where(in_values(m.Compound.id, sorted(ids))).order_by(m.Compound.id)).all() if ids else []
     return [{"compound_id": i, "name": n, "street_code": s, "management_mode": mode} for i, n, s, mode in rows]
 
 
@@ -422,7 +423,7 @@ def ambiguous_from_migration(session: Session) -> list[dict[str, Any]]:
         m.AuditEvent.action == "migrate", m.AuditEvent.entity == "compound")).all()
     if not rows:
         return []
-    empty = set(session.scalars(select(m.Compound.id).where(m.Compound.id.in_([r[0] for r in rows]),
+    empty = set(session.scalars(select(m.Compound.id).where(in_values(m.Compound.id, [r[0] for r in rows]),
                                                              m.Compound.company.is_(None))))
     return [{"compound_id": cid, "text": (before or {}).get("property_company"),
              "candidates": (after or {}).get("candidates", [])} for cid, before, after in rows if cid in empty]

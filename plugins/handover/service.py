@@ -27,6 +27,7 @@ from geoplatform.labels import label
 from geoplatform.models import Compound, Handover, HandoverEvent, LedgerItem, Street, utcnow
 from geoplatform.models.handover import HandoverAcceptance
 from geoplatform.principal import Principal
+from geoplatform.sqlin import in_values
 from plugins.handover import rules
 from plugins.handover.settings import HandoverSettings
 
@@ -425,7 +426,7 @@ def load_rows(session: Session, street_code: str | None = None, facilities: Sequ
         cq, hq, iq = (q.where(Compound.street_code == street_code) for q in (cq, hq, iq))
     if compound_ids is not None:
         ids = list(compound_ids)
-        cq, hq, iq = (q.where(Compound.id.in_(ids)) for q in (cq, hq, iq))
+        cq, hq, iq = (q.where(in_values(Compound.id, ids)) for q in (cq, hq, iq))
     compounds = [dict(r) for r in session.execute(cq).mappings()]
     rows = [dict(r) for r in session.execute(hq).mappings()]
     items: dict[int, list[dict]] = defaultdict(list)
@@ -446,7 +447,7 @@ def load_status_columns(session: Session, compound_ids: Sequence[str] | None = N
           .where(Handover.facility.in_(list(rules.FACILITIES))).order_by(LedgerItem.id))
     if compound_ids is not None:
         ids = list(compound_ids)
-        hq, iq = (q.where(Compound.id.in_(ids)) for q in (hq, iq))
+        hq, iq = (q.where(in_values(Compound.id, ids)) for q in (hq, iq))
     conn = session.connection()  # Core rows: no ORM loading per row
     return (_columns(conn.execute(hq).all(), ("id", "compound_id", "facility", "state", "deadline")),
             _columns(conn.execute(iq).all(), ("handover_id", "deadline", "done_date")))
@@ -488,7 +489,7 @@ def acceptances(session: Session, street_code: str | None = None, compound_id: s
         q = q.where(Handover.facility == facility)
     rows = session.execute(q).all()
     ids = {i for a, *_ in rows for i in a.defect_item_ids or ()}
-    items = {i.id: _item_dict(i) for i in session.execute(select(LedgerItem).where(LedgerItem.id.in_(ids))).scalars()} \
+    items = {i.id: _item_dict(i) for i in session.execute(select(LedgerItem).where(in_values(LedgerItem.id, ids))).scalars()} \
         if ids else {}
     out = [{"compound_id": cid, "compound_name": name, "street_code": code, "street": street, "facility": fac,
             **_acceptance_dict(a, items)} for a, cid, fac, name, code, street in rows]
