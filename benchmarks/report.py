@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from benchmarks import harness
 from benchmarks.harness import Result
 
 
@@ -38,7 +39,8 @@ def write(path: Path, results: list[Result], versions: dict[str, str], meta: dic
              + (f", finished {meta['finished']:%H:%M} UTC" if meta.get("finished") else ", partial") + ").",
              "",
              "Every time is a median of alternating runs (ours, peer, peer, ours, …) in the same process on the "
-             "same data; ratio = ours / peer (lower is better). Each benchmark first checks that ours and "
+             f"same data (at least the repeats asked for; a short job repeats, up to {harness.MAX_ROUNDS} rounds, until "
+             f"each side has {harness.MIN_SECONDS:g} s of samples); ratio = ours / peer (lower is better). Each benchmark first checks that ours and "
              "the peer give the same answer (same ids, same matches); a mismatch is reported instead of a time.",
              "",
              f"Load average (1/5/15 min) at start: {la[0]:.1f} / {la[1]:.1f} / {la[2]:.1f}"

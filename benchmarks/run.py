@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import env as envmod
+from benchmarks import harness
 from benchmarks.harness import Result, versions
 from benchmarks.load import BackgroundLoad
 from benchmarks.report import write
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="geoplatform benchmarks: ratios against named peers")
     ap.add_argument("--scales", default="1,10", help="demo scales, comma-separated (100 for the long run)")
     ap.add_argument("--repeats", type=int, default=5, help="alternating runs per side (medians)")
+    ap.add_argument("--min-seconds", type=float, default=1.0, metavar="S",
+                    help=f"repeat a short job (more alternating rounds, at most {harness.MAX_ROUNDS}) until each side has S "
+                         "seconds of samples (default: %(default)s)")
     ap.add_argument("--backends", default="sqlite,postgis")
     ap.add_argument("--only", default="B1,B2,B3,B4,B5,B6,B7,B8,B9", help="benchmarks to run")
     ap.add_argument("--output", default=str(HERE / "RESULTS.md"))
@@ -63,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--background-load", type=int, default=0, metavar="N",
                     help="run N CPU-bound processes for the whole run (started and stopped here; in the report)")
     args = ap.parse_args(argv)
+    harness.MIN_SECONDS = args.min_seconds
     scales = [float(s) for s in args.scales.split(",") if s]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     only = {b.strip().upper() for b in args.only.split(",")}

@@ -271,3 +271,27 @@ def test_b7_replay_serves_what_it_recorded_with_its_own_links_and_nothing_else()
     finally:
         replay.close()
         up.shutdown()
+
+
+@pytest.mark.parametrize(("job_s", "repeats", "min_s", "rounds"), [
+    (0.010, 3, 0.0, 3),     # no minimum: exactly the repeats asked for
+    (0.010, 3, 0.1, 10),    # a 10 ms job repeats until each side has 0.1 s of samples
+    (0.500, 3, 1.0, 3),     # a long job: its repeats already hold a second
+    (0.001, 3, 10.0, 41),   # never more than MAX_ROUNDS
+])
+def test_short_jobs_repeat_until_each_side_has_min_seconds(monkeypatch: pytest.MonkeyPatch, job_s: float,
+                                                           repeats: int, min_s: float, rounds: int) -> None:
+    from benchmarks import harness
+
+    clock = [0.0]
+    monkeypatch.setattr(harness.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(harness, "MIN_SECONDS", min_s)
+    calls: list[str] = []
+
+    def job(side: str) -> None:
+        calls.append(side)
+        clock[0] += job_s
+
+    t_a, t_b = alternate(lambda: job("a"), lambda: job("b"), repeats=repeats)
+    assert calls.count("a") == calls.count("b") == rounds
+    assert t_a == pytest.approx(job_s) and t_b == pytest.approx(job_s)
