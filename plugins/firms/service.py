@@ -33,7 +33,6 @@ from plugins.firms.settings import FirmsSettings
 
 Allowed = Callable[[Principal, str, dict[str, Any]], bool]
 FILING_COLUMNS = {f: f"{f}_filed_on" for f in rules.FILINGS}
-IN_SLICE = 30_000  # [D] compound ids per IN list (PostgreSQL takes at most 65,535 parameters a statement)
 
 
 def _check(allowed: Allowed | None, principal: Principal, action: str, resource: dict[str, Any]) -> None:
@@ -112,9 +111,7 @@ def load_contracts(session: Session, compound_ids: Iterable[str] | None = None) 
     stmt = select(ServiceContract).order_by(ServiceContract.compound_id, ServiceContract.id)
     if compound_ids is None:
         return [_contract(c) for c in session.scalars(stmt)]
-    ids = sorted(set(compound_ids))  # in slices of IN_SLICE: PostgreSQL's protocol takes at most 65,535 parameters
-    return [_contract(c) for k in range(0, len(ids), IN_SLICE)
-            for c in session.scalars(stmt.where(ServiceContract.compound_id.in_(ids[k:k + IN_SLICE])))]
+    return [_contract(c) for c in session.scalars(stmt.where(in_values(ServiceContract.compound_id, set(compound_ids))))]
 
 
 def load_disclosures(session: Session, compound_ids: Iterable[str] | None = None) -> list[tuple[str, dt.date, dt.date]]:

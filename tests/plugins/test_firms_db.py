@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from geoplatform import exchange, schema
+from geoplatform import exchange, schema, sqlin
 from geoplatform import models as m
 from geoplatform.errors import Conflict, Forbidden, NotFound, UserInputError
 from geoplatform.io.importer import import_file
@@ -318,14 +318,14 @@ def test_demo_carries_every_case(firms_demo) -> None:  # noqa: ANN001, F811
     assert any(a.month in (6, 12) and a.day in (30, 31) for _, a, _ in disclosures)
 
 
-def test_contracts_of_many_compounds_are_read_in_slices(firms_demo, monkeypatch) -> None:  # noqa: ANN001, F811
-    """`load_contracts` reads a long id list in IN lists of IN_SLICE (PostgreSQL refuses > 65,535 parameters): same
-    contracts, in the same order, as one list."""
+def test_contracts_of_many_compounds_are_read_past_the_parameter_limit(firms_demo, monkeypatch) -> None:  # noqa: ANN001, F811
+    """`load_contracts` reads a list longer than sqlin.PARAMS_MAX as literals (PostgreSQL refuses > 65,535
+    parameters): same contracts, in the same order, as bound parameters."""
     with firms_demo.session(readonly=True) as s:
         every = service.load_contracts(s)
         ids = [c.compound_id for c in every][::-1] + ["no-such-compound"]
         whole = service.load_contracts(s, ids)
-        monkeypatch.setattr(service, "IN_SLICE", 3)
+        monkeypatch.setattr(sqlin, "PARAMS_MAX", 3)
         sliced = service.load_contracts(s, ids)
     assert len(every) > 6 and whole == every
     assert sliced == whole
