@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2 import Geometry
@@ -33,6 +34,13 @@ def geometry_columns(model: type[Base]) -> list[str]:
     from geoalchemy2 import Geometry
 
     return [c.name for c in model.__table__.columns if isinstance(c.type, Geometry)]
+
+
+def rows_frame(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> pd.DataFrame:
+    """Result rows (Core, not ORM) as a frame of object columns, built column by column; object dtype keeps None as
+    None (pandas would infer text columns and turn None into NaN)."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    return pd.DataFrame({n: np.array(c, dtype=object) for n, c in zip(names, columns, strict=True)}, dtype=object)
 
 
 def read_frame(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from geoplatform.labels import label
 from geoplatform.models import Compound, Garage
+from geoplatform.store import rows_frame
 from plugins.charging.rules import (
     DECISION_ORDER,
     NULLABLE_FIELDS,
@@ -46,9 +47,7 @@ def load_garage_columns(session: Session, compound_ids: Iterable[Any] | None = N
             .outerjoin(Compound, Garage.compound_id == Compound.id).order_by(Garage.id))
     names = [*_GARAGE_FIELDS, "name", "compound_id", "compound_name", "street_code", "management_mode"]
     rows = session.connection().execute(stmt).all()  # Core rows: no ORM loading per row
-    columns = zip(*rows, strict=True) if rows else ([] for _ in names)
-    frame = pd.DataFrame({n: np.array(c, dtype=object) for n, c in zip(names, columns, strict=True)},
-                         dtype=object)  # object: None stays None (pandas would infer text columns with NaN)
+    frame = rows_frame(rows, names)
     if compound_ids is not None:
         frame = frame[frame["compound_id"].isin(list(compound_ids))].reset_index(drop=True)
     return frame

@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +27,7 @@ from geoplatform.models import Compound, Handover, HandoverEvent, LedgerItem, St
 from geoplatform.models.handover import HandoverAcceptance
 from geoplatform.principal import Principal
 from geoplatform.sqlin import in_values
+from geoplatform.store import rows_frame
 from plugins.handover import rules
 from plugins.handover.settings import HandoverSettings
 
@@ -449,15 +449,8 @@ def load_status_columns(session: Session, compound_ids: Sequence[str] | None = N
         ids = list(compound_ids)
         hq, iq = (q.where(in_values(Compound.id, ids)) for q in (hq, iq))
     conn = session.connection()  # Core rows: no ORM loading per row
-    return (_columns(conn.execute(hq).all(), ("id", "compound_id", "facility", "state", "deadline")),
-            _columns(conn.execute(iq).all(), ("handover_id", "deadline", "done_date")))
-
-
-def _columns(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> pd.DataFrame:
-    """Result rows as a frame of object columns (built column by column: a frame from row objects costs more)."""
-    data = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return pd.DataFrame({n: np.array(c, dtype=object) if len(c) else np.array([], dtype=object)
-                         for n, c in zip(names, data, strict=True)}, dtype=object)  # object: None stays None
+    return (rows_frame(conn.execute(hq).all(), ("id", "compound_id", "facility", "state", "deadline")),
+            rows_frame(conn.execute(iq).all(), ("handover_id", "deadline", "done_date")))
 
 
 def backlog(session: Session, today: dt.date, settings: HandoverSettings | None = None,
