@@ -248,17 +248,14 @@ def _new_columns(job: ImportJob, rows: list[dict[str, Any]]) -> tuple[list[str],
 
 
 def _insert_raw(job: ImportJob, names: list[str], columns: list[list[Any]]) -> bool:
-    """One DB-API executemany of plain tuples (SQLite) or a COPY (PostGIS); False: not handled here.
+    """One DB-API executemany of plain tuples (SQLite; PostGIS writes by one COPY in `_insert_chunks`); False: not
+    handled here.
 
     Skips SQLAlchemy's per-row parameter processing, most of the write time of a large file.
     """
     conn = job.s.connection()
     dialect = conn.dialect
-    if not columns or not columns[0]:
-        return False
-    if dialect.name == "postgresql":
-        return _copy_postgis(job, conn, names, columns)
-    if dialect.name != "sqlite":
+    if not columns or not columns[0] or dialect.name != "sqlite":
         return False
     table = job.model.__table__
     compiled = _insert_stmt(job).compile(dialect=dialect, column_keys=names)
@@ -278,11 +275,6 @@ def _insert_raw(job: ImportJob, names: list[str], columns: list[list[Any]]) -> b
         ordered.append(values)
     conn.exec_driver_sql(str(compiled), list(zip(*ordered, strict=True)))
     return True
-
-
-def _copy_postgis(job: ImportJob, conn: Any, names: list[str], columns: list[list[Any]]) -> bool:
-    """PostGIS: the import's new rows by COPY (`copy_columns`)."""
-    return copy_columns(conn, job.model.__table__, names, columns)
 
 
 def copy_columns(conn: Any, table: Any, names: list[str], columns: list[list[Any]],
