@@ -975,6 +975,9 @@ class _Cands:
     bar: np.ndarray  # USABLE, BLOCKED or UNKNOWN (a barrier segment's box is near: not checked yet)
     state: np.ndarray
 
+    def take(self, idx: np.ndarray) -> _Cands:
+        return _Cands(*(getattr(self, f.name)[idx] for f in fields(_Cands)))
+
     @staticmethod
     def concat(parts: list[_Cands]) -> _Cands:
         return _Cands(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(_Cands)))
@@ -984,8 +987,13 @@ BOX_PAIRS_CHUNK = 2048  # orphans a chunk: the chunks' arrays stay small enough 
 
 
 def _box_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
-               barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings) -> _Cands:
+               barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings,
+               within: float | None = None, host_rows: np.ndarray | None = None) -> _Cands:
     """Every same-street host whose box is within reach of the box of an orphan row in `rows` (grouped by orphan).
+
+    `within`: only the hosts whose box is this near (default: max_distance; reach is judged against
+    max_distance either way). `host_rows`: the host row of each of `host_tree`'s geometries when the tree
+    holds some hosts only (default: the tree is of every host row, in order).
 
     No GEOS call: the hosts the tree finds in each orphan's box grown by the radius, the boxes' nearest
     distance `lb` (over the radius: out of reach) and their farthest corners' (within it: in reach), and
@@ -994,19 +1002,24 @@ def _box_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shap
     of them at once would map and fault in tens of megabytes per temporary array).
     """
     if len(rows) <= BOX_PAIRS_CHUNK:
-        return _box_pairs_chunk(rows, og, hg, host_tree, barrier_tree, c, s)
-    return _Cands.concat([_box_pairs_chunk(rows[i:i + BOX_PAIRS_CHUNK], og, hg, host_tree, barrier_tree, c, s)
+        return _box_pairs_chunk(rows, og, hg, host_tree, barrier_tree, c, s, within, host_rows)
+    return _Cands.concat([_box_pairs_chunk(rows[i:i + BOX_PAIRS_CHUNK], og, hg, host_tree, barrier_tree, c, s,
+                                           within, host_rows)
                           for i in range(0, len(rows), BOX_PAIRS_CHUNK)])
 
 
 def _box_pairs_chunk(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
-                     barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings) -> _Cands:
+                     barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings,
+                     within: float | None = None, host_rows: np.ndarray | None = None) -> _Cands:
     """_box_pairs of one chunk of orphan rows."""
     r = s.max_distance_m
+    w = r if within is None else min(within, r)
     ob = shapely.bounds(og) if c.o_bounds is None else c.o_bounds
     hb = shapely.bounds(hg) if c.h_bounds is None else c.h_bounds
     bx = ob[rows]
-    q, hi = host_tree.query(shapely.box(bx[:, 0] - r, bx[:, 1] - r, bx[:, 2] + r, bx[:, 3] + r))
+    q, hi = host_tree.query(shapely.box(bx[:, 0] - w, bx[:, 1] - w, bx[:, 2] + w, bx[:, 3] + w))
+    if host_rows is not None:
+        hi = host_rows[hi]
     if len(q) > 1 and not bool(np.all(q[1:] >= q[:-1])):  # the tree answers in input order; kept grouped anyway
         by = np.argsort(q, kind="stable")
         q, hi = q[by], hi[by]
@@ -1022,7 +1035,7 @@ def _box_pairs_chunk(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree
     ux = np.maximum(ax1 - bx0, bx1 - ax0)
     uy = np.maximum(ay1 - by0, by1 - ay0)
     sure = ux * ux + uy * uy < (r - REACH_EXACT_M) ** 2
-    near = np.flatnonzero(lb2 <= (r + REACH_EXACT_M) ** 2)  # NaN bounds (an empty geometry) are never near
+    near = np.flatnonzero(lb2 <= (w + REACH_EXACT_M) ** 2)  # NaN bounds (an empty geometry) are never near
     if barrier_tree is not None and len(near):
         grid = _segment_grid(barrier_tree.geometries)  # the pre-test of _may_cross, on every batch
         free = ~grid.meets_xy(np.minimum(ax0, bx0)[near] - BOX_PAD_M, np.minimum(ay0, by0)[near] - BOX_PAD_M,
@@ -1097,6 +1110,159 @@ def _few_per_key(idx: np.ndarray, key: np.ndarray, order: np.ndarray, k: int) ->
     return idx[run < k]
 
 
+def _closure(start: np.ndarray, host_of: np.ndarray, og: np.ndarray, hg: np.ndarray,
+             barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings) -> np.ndarray:
+    """Per orphan row: is it involved? The orphan rows `start`, closed over "an involved orphan has a usable pair
+    to a host: that host's orphans (`host_of`, -1 for none) are involved".
+
+    Only a host whose orphans are not involved yet can widen the closure: the new orphans' pairs are asked of
+    a tree of those hosts alone (rebuilt per round). Pairs the boxes leave open are checked only once what
+    the boxes decide is closed over (a host touched that way needs none), a few per host a round.
+    """
+    n_o, n_h = len(og), len(hg)
+    assigned = host_of >= 0
+    involved = np.zeros(n_o, dtype=bool)
+    touched = np.zeros(n_h, dtype=bool)  # waiting hosts with a usable pair from an involved orphan
+    new = start
+    open_pairs: list[_Cands] = []  # pairs still unknown to hosts not touched yet
+    while len(new):
+        while len(new):
+            involved[new] = True
+            waiting = np.zeros(n_h, dtype=bool)  # hosts with orphans not involved yet
+            waiting[host_of[assigned & ~involved]] = True
+            open_h = np.flatnonzero(waiting & ~touched)
+            if len(open_h) == 0:
+                return involved
+            p = _box_pairs(new, og, hg, shapely.STRtree(hg[open_h]), barrier_tree, c, s, host_rows=open_h)
+            touched[p.h[p.state == USABLE]] = True
+            open_pairs.append(p.take(np.flatnonzero(p.state == UNKNOWN)))
+            new = np.flatnonzero(assigned & ~involved & touched[np.maximum(host_of, 0)])
+        p = _Cands.concat(open_pairs)
+        p = p.take(np.flatnonzero(~touched[p.h]))
+        open_pairs = []
+        take = 1
+        while True:  # one usable pair touches a host: a few pairs per host a round (nearest by box first), doubling
+            need = np.flatnonzero((p.state == UNKNOWN) & ~touched[p.h])
+            if len(need) == 0:
+                break
+            chosen = _few_per_key(need, p.h[need], p.lb[need], take)
+            _check(p, chosen, og, hg, barrier_tree, s)
+            touched[p.h[chosen[p.state[chosen] == USABLE]]] = True
+            take *= 2
+        new = np.flatnonzero(assigned & ~involved & touched[np.maximum(host_of, 0)])
+    return involved
+
+
+def _log_limit() -> float:
+    """log(EXACT_MAX_ASSIGNMENTS): a part whose assignments' log is above it is solved greedily."""
+    return float(np.log(EXACT_MAX_ASSIGNMENTS)) if EXACT_MAX_ASSIGNMENTS > 0 else -np.inf
+
+
+def _parts(p: _Cands, rows: np.ndarray, n_o: int, n_h: int, check: Callable[[_Cands, np.ndarray], None]) -> np.ndarray:
+    """Per node (orphan rows, then n_o + host rows): its part, a connected component over the usable pairs of `p`.
+
+    First over the pairs known usable; a pair still unknown matters where it may join a part whose
+    candidates are few enough to be solved exactly (a lower bound of its assignments, from the known
+    pairs, is at most the limit): those are decided by `check`, a few per part a round. `rows`: the orphan
+    rows taking part.
+    """
+    limit = _log_limit()
+    known = p.state == USABLE
+    graph = coo_matrix((np.ones(int(known.sum())), (p.o[known], n_o + p.h[known])), shape=(n_o + n_h, n_o + n_h))
+    label = connected_components(graph, directed=False)[1]  # the parts: components over the pairs known usable
+    if not (p.state == UNKNOWN).any():
+        return label
+    count = np.bincount(p.o[known], minlength=n_o)  # known usable pairs per orphan, kept up to date
+    has_known = np.zeros(n_h, dtype=bool)
+    has_known[p.h[known]] = True
+    u = np.flatnonzero(p.state == UNKNOWN)  # the pairs still unknown (a round decides some)
+    uo, uh = p.o[u], p.h[u]
+    take = 1
+    while True:
+        per = np.bincount(label[rows], weights=np.log(np.maximum(count[rows], 1)), minlength=n_o + n_h)
+        big = per[label] > limit + 1e-9
+        big_o = big[uo]
+        # a host with no known pair whose unknown pairs all lead to big parts joins big parts or nothing
+        lonely = ~has_known
+        lonely[uh[~big_o]] = False
+        ask = ~(big_o & (big[n_o + uh] | lonely[uh]))
+        need = u[ask]
+        if len(need) == 0:
+            return label
+        # one usable pair to a big part makes a small part big: a few pairs per small part a round (nearest
+        # by box first), doubling, instead of all its pairs
+        chosen = _few_per_key(need, np.where(big_o[ask], label[n_o + uh[ask]], label[uo[ask]]), p.lb[need], take)
+        check(p, chosen)
+        joined = chosen[p.state[chosen] == USABLE]
+        if len(joined):  # merge the parts these pairs join
+            count += np.bincount(p.o[joined], minlength=n_o)
+            has_known[p.h[joined]] = True
+            graph = coo_matrix((np.ones(len(joined)), (label[p.o[joined]], label[n_o + p.h[joined]])),
+                               shape=(n_o + n_h, n_o + n_h))
+            label = connected_components(graph, directed=False)[1][label]
+        left = p.state[u] == UNKNOWN
+        u, uo, uh = u[left], uo[left], uh[left]
+        take *= 2
+
+
+INNER_FRACTION = 1 / 4  # of max_distance: the settle pass's groups first look this near each orphan (see _group_pairs)
+
+
+def _group_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
+                 barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings) -> tuple[_Cands, np.ndarray]:
+    """The pairs of the involved orphan `rows` that the settle pass's groups need, and which orphans have all theirs.
+
+    A group is solved exactly only when its assignments are few (EXACT_MAX_ASSIGNMENTS); where orphans are
+    dense, an orphan's hosts near by already make its part too big, and its farther pairs change nothing but
+    its own candidates, which the greedy pass asks for when it looks past the near ones (_Ranked). So: every
+    pair whose boxes are within INNER_FRACTION of the radius; then, for the orphans whose part (over the
+    pairs known usable) may still be small, all their pairs, and every involved orphan's pairs to those
+    orphans' hosts (whatever joins such a part goes through one of them). Returns the pairs (one run per
+    orphan, by orphan row then host row) and, per orphan row, whether all its pairs are among them.
+    """
+    n_o, n_h = len(og), len(hg)
+    complete = np.zeros(n_o, dtype=bool)
+    inner = s.max_distance_m * INNER_FRACTION
+    if inner >= s.max_distance_m or len(rows) == 0:
+        complete[rows] = True
+        return _box_pairs(rows, og, hg, host_tree, barrier_tree, c, s), complete
+    p = _box_pairs(rows, og, hg, host_tree, barrier_tree, c, s, within=inner)
+
+    def decide(q: _Cands, idx: np.ndarray) -> None:
+        _check(q, idx, og, hg, barrier_tree, s)
+
+    label = _parts(p, rows, n_o, n_h, decide)
+    small = rows[_small_parts(p, label, rows, n_o, n_h)[rows]]
+    if len(small) == 0:
+        return p, complete
+    complete[small] = True
+    own = _box_pairs(small, og, hg, host_tree, barrier_tree, c, s)  # their every pair: most parts grow big with them
+    p = _merged(p, own, n_h)
+    label = _parts(p, rows, n_o, n_h, decide)
+    small = small[_small_parts(p, label, rows, n_o, n_h)[small]]
+    if len(small) == 0:
+        return p, complete
+    reach = np.unique(own.h[np.isin(own.o, small)])
+    far = _box_pairs(rows, og, hg, shapely.STRtree(hg[reach]), barrier_tree, c, s, host_rows=reach)
+    return _merged(p, far, n_h), complete
+
+
+def _small_parts(p: _Cands, label: np.ndarray, rows: np.ndarray, n_o: int, n_h: int) -> np.ndarray:
+    """Per orphan row: may its part be small enough to be solved exactly (by the pairs known usable), or has it
+    no usable pair among `p` yet (it needs the others: every involved orphan has one, its host)?"""
+    known = p.state == USABLE
+    count = np.bincount(p.o[known], minlength=n_o)
+    per = np.bincount(label[rows], weights=np.log(np.maximum(count[rows], 1)), minlength=n_o + n_h)
+    return (per[label[:n_o]] <= _log_limit() + 1e-9) | (count == 0)
+
+
+def _merged(p: _Cands, q: _Cands, n_h: int) -> _Cands:
+    """The pairs of `p` and `q`, each (orphan, host) once (`p`'s where both have it), by orphan row then host row."""
+    both = _Cands.concat([p, q])
+    _, first = np.unique(both.o.astype(np.int64) * n_h + both.h, return_index=True)
+    return _Cands(*(getattr(both, f.name)[first] for f in fields(_Cands)))
+
+
 def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree | None,
                   barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings,
                   h_rank: np.ndarray) -> tuple[_Best, np.ndarray]:
@@ -1116,12 +1282,14 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
     Reach, distances and barriers are decided only where the answer can matter (issue 26; the plan is
     the one of measuring and checking every pair, tests/plugins/test_bundling_settle_reference.py).
     The pairs come from the boxes (_box_pairs): a pair whose farthest corners are within the radius is
-    in reach, one no barrier segment comes near is not blocked. Of the others, the closure decides
-    those that could touch a host not yet touched whose orphans would join; the groups, those that
-    could join two groups of which one may be small enough to solve exactly (every pair of such a
-    group is decided and measured); the greedy pass measures each orphan's pairs nearest by box first
-    (a ring of RING_M) and the rest only when it looks past them, and checks a barrier when it reaches
-    a candidate.
+    in reach, one no barrier segment comes near is not blocked. Of the others, the closure (_closure)
+    decides those that could touch a host not yet touched whose orphans would join; the groups
+    (_group_pairs, _parts) start from each orphan's pairs within INNER_FRACTION of the radius, take all
+    pairs only of orphans whose part may be small enough to solve exactly, and decide those that could
+    join two parts of which one may be small (every pair of such a part is decided and measured); the
+    greedy pass measures each orphan's pairs nearest by box first (a ring of RING_M) and the rest only
+    when it looks past them (asking the tree for an orphan's farther pairs then), and checks a barrier
+    when it reaches a candidate.
 
     Returns the chosen pairs and each host row's planned area (its own and managed area plus its orphans').
     """
@@ -1146,37 +1314,10 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
         _check(p, idx, og, hg, barrier_tree, s)
 
     # the orphans of the hot hosts, closed over the hosts they could use (their orphans take part too)
-    involved = np.zeros(n_o, dtype=bool)
-    touched = np.zeros(n_h, dtype=bool)  # hosts with a usable pair from an involved orphan (exact where it matters)
-    new = np.flatnonzero(hot[np.maximum(host_of, 0)] & assigned)
-    batches: list[_Cands] = []
-    while len(new):
-        involved[new] = True
-        p = _box_pairs(new, og, hg, host_tree, barrier_tree, c, s)
-        touched[p.h[p.state == USABLE]] = True
-        waiting = np.zeros(n_h, dtype=bool)  # hosts with orphans not involved yet
-        waiting[host_of[assigned & ~involved]] = True
-        take = 1
-        while True:  # one usable pair touches a host: a few pairs per host a round (nearest by box first), doubling
-            need = np.flatnonzero((p.state == UNKNOWN) & waiting[p.h] & ~touched[p.h])
-            if len(need) == 0:
-                break
-            chosen = _few_per_key(need, p.h[need], p.lb[need], take)
-            check(p, chosen)
-            touched[p.h[chosen[p.state[chosen] == USABLE]]] = True
-            take *= 2
-        batches.append(p)
-        new = np.flatnonzero(assigned & ~involved & touched[np.maximum(host_of, 0)])
-    p = _Cands.concat(batches)  # pairs found blocked stay until the groups are known (one pass drops them then)
-    # groups: connected components of orphans and hosts over the usable pairs. First over the pairs known
-    # usable; a pair still unknown matters where it may join a part whose candidates are few enough to be
-    # solved exactly (a lower bound of its assignments, from the known pairs, is at most the limit)
-    limit = np.log(EXACT_MAX_ASSIGNMENTS) if EXACT_MAX_ASSIGNMENTS > 0 else -np.inf
-
-    def components(mask: np.ndarray) -> np.ndarray:
-        graph = coo_matrix((np.ones(int(mask.sum())), (p.o[mask], n_o + p.h[mask])),
-                           shape=(n_o + n_h, n_o + n_h))
-        return connected_components(graph, directed=False)[1]
+    involved = _closure(np.flatnonzero(hot[np.maximum(host_of, 0)] & assigned), host_of, og, hg, barrier_tree, c, s)
+    p, complete = _group_pairs(np.flatnonzero(involved), og, hg, host_tree, barrier_tree, c, s)
+    label = _parts(p, np.flatnonzero(involved), n_o, n_h, check)
+    limit = _log_limit()
 
     def log_assignments(comp: np.ndarray, known: np.ndarray) -> np.ndarray:
         """Per node: log of the product of its component's orphans' known candidate counts (at least 1 each)."""
@@ -1185,41 +1326,6 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
         per = np.bincount(comp[rows_], weights=np.log(np.maximum(count[rows_], 1)), minlength=n_o + n_h)
         return per[comp]
 
-    known = p.state == USABLE
-    label = components(known)  # the parts: components over the pairs known usable
-    if (p.state == UNKNOWN).any():
-        rows_ = np.flatnonzero(involved)
-        count = np.bincount(p.o[known], minlength=n_o)  # known usable pairs per orphan, kept up to date
-        has_known = np.zeros(n_h, dtype=bool)
-        has_known[p.h[known]] = True
-        u = np.flatnonzero(p.state == UNKNOWN)  # the pairs still unknown (a round decides some)
-        uo, uh = p.o[u], p.h[u]
-        take = 1
-        while True:
-            per = np.bincount(label[rows_], weights=np.log(np.maximum(count[rows_], 1)), minlength=n_o + n_h)
-            big = per[label] > limit + 1e-9
-            big_o = big[uo]
-            # a host with no known pair whose unknown pairs all lead to big parts joins big parts or nothing
-            lonely = ~has_known
-            lonely[uh[~big_o]] = False
-            ask = ~(big_o & (big[n_o + uh] | lonely[uh]))
-            need = u[ask]
-            if len(need) == 0:
-                break
-            # one usable pair to a big part makes a small part big: a few pairs per small part a round (nearest
-            # by box first), doubling, instead of all its pairs
-            chosen = _few_per_key(need, np.where(big_o[ask], label[n_o + uh[ask]], label[uo[ask]]), p.lb[need], take)
-            check(p, chosen)
-            joined = chosen[p.state[chosen] == USABLE]
-            if len(joined):  # merge the parts these pairs join
-                count += np.bincount(p.o[joined], minlength=n_o)
-                has_known[p.h[joined]] = True
-                graph = coo_matrix((np.ones(len(joined)), (label[p.o[joined]], label[n_o + p.h[joined]])),
-                                   shape=(n_o + n_h, n_o + n_h))
-                label = connected_components(graph, directed=False)[1][label]
-            left = p.state[u] == UNKNOWN
-            u, uo, uh = u[left], uo[left], uh[left]
-            take *= 2
     keep = np.flatnonzero(p.state != BLOCKED)
     p = _Cands(*(getattr(p, f.name)[keep] for f in fields(_Cands)))
     # the groups: the parts. A pair still unknown joins a big part to a big part or to a host with no usable
@@ -1254,8 +1360,10 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
         greedy_at.append(at)
     if greedy_at:  # greedy groups share no host: one pass over all of them gives each group's own answer
         at = np.sort(np.concatenate(greedy_at))
-        ranked = _Ranked(p, rows[at], seg_start[at], seg_end[at], og, hg, barrier_tree, c, s, h_rank)
+        ranked = _Ranked(p, rows[at], seg_start[at], seg_end[at], og, hg, barrier_tree, c, s, h_rank,
+                         complete[rows[at]], host_tree)
         pick[rows[at]] = _greedy(ranked, c, s, base)
+        p = ranked.pairs()  # with the pairs found past a member's near ones
     # the chosen pairs: the involved orphans' (possibly new) hosts, the others' unchanged
     keep = ~involved[best.o]
     sel = pick[np.flatnonzero(involved)]
@@ -1297,15 +1405,23 @@ class _Ranked:
     Each member's pairs whose boxes are within RING_M of its nearest box are measured at once. Of them,
     those closer than every pair not measured (by box) are a prefix of its ranking — shared boundary
     only counts within its tolerance, which the ring must pass — kept in order (`pf`, `pf_h`). A search
-    past the prefix looks at the member's other pairs whose host would take it, measured then.
+    past the prefix looks at the member's other pairs whose host would take it, measured then. A member
+    not `complete` has only its pairs within INNER_FRACTION of the radius in `p` (every other is farther
+    by box): its prefix stops there, and a search past it asks the tree for all its pairs; a pair chosen
+    among those is added after `p`'s (see pairs()).
     """
 
     def __init__(self, p: _Cands, members: np.ndarray, starts: np.ndarray, ends: np.ndarray, og: np.ndarray,
                  hg: np.ndarray, barrier_tree: shapely.STRtree | None, c: _Columns, s: BundlingSettings,
-                 h_rank: np.ndarray) -> None:
+                 h_rank: np.ndarray, complete: np.ndarray | None = None,
+                 host_tree: shapely.STRtree | None = None) -> None:
         self.p, self.members, self.starts, self.ends = p, members, starts, ends
-        self.og, self.hg, self.barrier_tree, self.s, self.h_rank = og, hg, barrier_tree, s, h_rank
+        self.og, self.hg, self.barrier_tree, self.c, self.s, self.h_rank = og, hg, barrier_tree, c, s, h_rank
         m = len(members)
+        self.complete = np.ones(m, dtype=bool) if complete is None else complete
+        self.host_tree = host_tree
+        self.extra: list[_Cands] = []  # pairs chosen past an incomplete member's near ones
+        self.full: dict[int, _Cands] = {}  # an incomplete member's every pair, once asked for
         lengths = ends - starts
         idx = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)]) if m else np.array([], np.intp)
         member_no = np.repeat(np.arange(m), lengths)
@@ -1316,6 +1432,7 @@ class _Ranked:
         live = p.state[idx] != BLOCKED
         unmeasured = np.isnan(p.dist[idx]) & live
         nxt = np.minimum.reduceat(np.where(unmeasured, p.lb[idx], np.inf), off)[member_no]
+        nxt = np.where(self.complete[member_no], nxt, np.minimum(nxt, s.max_distance_m * INNER_FRACTION))
         margin = REACH_MARGIN_M
         cert = live & ~unmeasured & (p.reach[idx] == USABLE) & (p.dist[idx] < nxt - margin) \
             & (nxt > s.shared_boundary_tolerance_m + margin)
@@ -1329,8 +1446,8 @@ class _Ranked:
         self.pf_list, self.pf_h = pf.tolist(), p.h[pf].tolist()
         self.no_load = np.zeros(len(c.h_area))
 
-    def usable(self, k: int) -> bool:
-        p = self.p
+    def usable(self, k: int, p: _Cands | None = None) -> bool:
+        p = self.p if p is None else p
         state = p.state[k]
         if state == UNKNOWN and p.reach[k] == USABLE:  # one barrier check (scalar calls: cheaper for one pair)
             line = shapely.shortest_line(self.og[p.o[k]], self.hg[p.h[k]])
@@ -1341,14 +1458,25 @@ class _Ranked:
             state = p.state[k]
         return bool(state == USABLE)
 
+    def host(self, k: int) -> int:
+        """The host row of pair `k` (a position in pairs())."""
+        n = len(self.p.o)
+        return int(self.p.h[k]) if k < n else int(self.extra[k - n].h[0])
+
+    def pairs(self) -> _Cands:
+        """`p` followed by the pairs chosen past an incomplete member's near ones (positions as find() gives them)."""
+        return _Cands.concat([self.p, *self.extra]) if self.extra else self.p
+
     def find(self, i: int, load: np.ndarray, area: float, cap: float, exclude: int = -1) -> int:
         """Member i's best-ranked usable candidate, not on host `exclude`, whose host stays within `cap` with
-        `area` (position in p; -1: none)."""
+        `area` (position in pairs(); -1: none)."""
         pf_h, pf_list = self.pf_h, self.pf_list
         for j in range(self.pf_start[i], self.pf_end[i]):
             h = pf_h[j]
             if h != exclude and load[h] + area <= cap and self.usable(pf_list[j]):
                 return pf_list[j]
+        if not self.complete[i]:
+            return self._find_past(i, load, area, cap, exclude)
         p = self.p
         rest = np.arange(self.starts[i], self.ends[i])
         rest = rest[~self.in_pf[rest] & (p.state[rest] != BLOCKED)]
@@ -1363,8 +1491,28 @@ class _Ranked:
                 return k
         return -1
 
+    def _find_past(self, i: int, load: np.ndarray, area: float, cap: float, exclude: int) -> int:
+        """find() past an incomplete member's prefix: among all its pairs, asked of the tree once."""
+        q = self.full.get(i)
+        if q is None:
+            q = _box_pairs(self.members[i:i + 1], self.og, self.hg, self.host_tree, self.barrier_tree, self.c, self.s)
+            self.full[i] = q
+        rest = np.flatnonzero(q.state != BLOCKED)
+        prefix = self.pf_h[self.pf_start[i]:self.pf_end[i]]
+        hr = q.h[rest]
+        rest = rest[~np.isin(hr, prefix) & (hr != exclude) & (load[hr] + area <= cap)]
+        if len(rest) == 0:
+            return -1
+        _measure(q, rest, self.og, self.hg, self.s)
+        rest = rest[q.state[rest] != BLOCKED]
+        for k in _rank_order(q, rest, self.h_rank, self.s).tolist():
+            if self.usable(k, q):
+                self.extra.append(_Cands(*(getattr(q, f.name)[k:k + 1] for f in fields(_Cands))))
+                return len(self.p.o) + len(self.extra) - 1
+        return -1
+
     def firsts(self) -> np.ndarray:
-        """Each member's best-ranked usable candidate (position in p), checking barriers a round at a time."""
+        """Each member's best-ranked usable candidate (position in pairs()), checking barriers a round at a time."""
         p = self.p
         ptr = self.pf_start.copy()
         end = self.pf_end
@@ -1390,11 +1538,12 @@ def _greedy(ranked: _Ranked, c: _Columns, s: BundlingSettings, base: np.ndarray)
     """Orphans in order of distance, each to its best host that stays under (else its best), then repaired.
 
     `ranked`: the members and their candidates (see _Ranked); a candidate's barrier is asked about only
-    when its host would stay under with the orphan. Returns each member's chosen pair (position in ranked.p).
+    when its host would stay under with the orphan. Returns each member's chosen pair (position in
+    ranked.pairs()).
     """
     cap = s.preferred_max_merged_area_m2
-    p = ranked.p
     first = ranked.firsts()
+    p = ranked.pairs()
     load = base.astype(float, copy=True)  # host row → area (greedy groups share no host)
     area = c.o_area[ranked.members].tolist()
     d_first = p.dist[first]
@@ -1408,7 +1557,7 @@ def _greedy(ranked: _Ranked, c: _Columns, s: BundlingSettings, base: np.ndarray)
         if k < 0:
             k = int(first[i])
         pick[i] = k
-        on[i] = int(p.h[k])
+        on[i] = ranked.host(k)
         load[on[i]] += a_i
     moved = True
     while moved:  # each move lowers (area over the maximum, orphans on a host over it): it ends
@@ -1422,7 +1571,7 @@ def _greedy(ranked: _Ranked, c: _Columns, s: BundlingSettings, base: np.ndarray)
             if k >= 0:
                 load[h] -= a_i
                 pick[i] = k
-                on[i] = int(p.h[k])
+                on[i] = ranked.host(k)
                 load[on[i]] += a_i
                 moved = True
     return pick

@@ -288,6 +288,47 @@ def test_the_greedy_pass_looking_past_its_ring_matches_the_reference(ring: float
     assert any(not p["within_preferred_area"] for p in got["proposals"]) or len(got["proposals"]) > 20
 
 
+@pytest.mark.parametrize(("inner", "exact_max", "seed", "rotated", "searches"), [
+    (0.02, 200, 5, False, False),  # almost no near pair: nearly every part may be small, its orphans get all pairs
+    (0.1, 0, 5, False, True),  # every part greedy: members search past their near pairs when those do not do
+    (0.15, 2, 5, False, True),  # both: small parts completed, big ones' members searching past their near pairs
+    (0.1, 20, 7, True, False),  # rotated shapes: boxes bound loosely, the near pairs' prefix stops early
+    (0.25, 20, 4, False, False),
+    (0.25, rules.EXACT_MAX_ASSIGNMENTS, 4, False, False),
+    (1.0, 200, 5, False, False),  # every pair at once (the near pairs are all pairs)
+])
+def test_the_groups_from_near_pairs_first_match_the_reference(inner: float, exact_max: int, seed: int,
+                                                              rotated: bool, searches: bool,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The settle pass's groups asked of each orphan's near pairs first (INNER_FRACTION of the radius), all its
+    pairs only where its part may be small, the greedy pass asking the tree when it looks past them."""
+    monkeypatch.setattr(rules, "INNER_FRACTION", inner)
+    monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", exact_max)
+    past: list[int] = []
+    completed: list[int] = []
+    find_past, group_pairs = rules._Ranked._find_past, rules._group_pairs
+
+    def spy_past(self: rules._Ranked, i: int, *args: object) -> int:
+        past.append(i)
+        return find_past(self, i, *args)
+
+    def spy_groups(rows: np.ndarray, *args: object) -> tuple[rules._Cands, np.ndarray]:
+        p, complete = group_pairs(rows, *args)
+        completed.append(int(complete[rows].sum()))
+        return p, complete
+
+    monkeypatch.setattr(rules._Ranked, "_find_past", spy_past)
+    monkeypatch.setattr(rules, "_group_pairs", spy_groups)
+    s = BundlingSettings()
+    lay = crowded(seed, 20 if seed == 5 else 36, 200 if seed == 5 else 300, 900.0 if seed == 5 else 1800.0,
+                  2, True, rotated)
+    got = plan_dict(lay, s)
+    assert got == reference_plan(lay, monkeypatch, s)
+    assert completed, "the settle pass had nothing to do"
+    assert completed and completed[0] > 0, "no orphan got all its pairs"
+    assert bool(past) == searches
+
+
 # --- the pieces ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("gap", "radius", "inside"), [
@@ -552,3 +593,145 @@ def test_box_pairs_by_chunks_are_the_pairs_of_one_pass(monkeypatch: pytest.Monke
         assert np.array_equal(getattr(chunked, f), getattr(whole, f)), f
     assert len(whole.o) > 500 and len(rows) > 10 * 7
     assert (whole.state == rules.UNKNOWN).any() and (whole.state == rules.USABLE).any()
+
+
+# --- the settle pass's closure and groups, against every usable pair ------------------------------------
+
+def dense_pieces(seed: int, n_o: int = 220, n_h: int = 90, size: float = 900.0) -> tuple:
+    """Orphans and hosts (boxes, some rotated) of two streets, two bent barriers; every usable pair by brute force."""
+    rng = np.random.default_rng(seed)
+
+    def shapes(n: int, side: float) -> np.ndarray:
+        xy = rng.uniform(0, size, (n, 2))
+        return np.array([shapely.affinity.rotate(shapely.box(x, y, x + side, y + side * 0.6), float(rng.uniform(0, 90)))
+                         if i % 3 == 1 else shapely.box(x, y, x + side, y + side * 0.6)
+                         for i, (x, y) in enumerate(xy)], dtype=object)
+
+    og, hg = shapes(n_o, 20.0), shapes(n_h, 60.0)
+    bars = np.array([shapely.LineString([(x, -50), (x + 90, size / 2), (x - 40, size + 50)])
+                     for x in (size * 0.3, size * 0.7)], dtype=object)
+    streets = np.array(["a", "b"], dtype=object)
+    c = rules._Columns(o_id=np.arange(n_o), o_id_str=np.arange(n_o).astype(str), o_kind=np.full(n_o, "building"),
+                       o_street=streets[(np.arange(n_o) % 7 == 0).astype(int)], o_area=np.ones(n_o),
+                       o_hh=np.ones(n_o), h_ids=np.arange(n_h).astype(str),
+                       h_street=streets[(np.arange(n_h) % 7 == 0).astype(int)], h_area=np.ones(n_h), h_hh=np.ones(n_h),
+                       o_bounds=shapely.bounds(og), h_bounds=shapely.bounds(hg))
+    s = replace(BundlingSettings(), max_distance_m=150.0)
+    barrier_tree = shapely.STRtree(bars)
+    q, hi = shapely.STRtree(hg).query(og, predicate="dwithin", distance=s.max_distance_m)
+    same = c.o_street[q] == c.h_street[hi]
+    q, hi = q[same], hi[same]
+    free = ~ref_blocked(og[q], hg[hi], barrier_tree)
+    return og, hg, barrier_tree, c, s, q[free], hi[free]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_closure_is_that_of_every_usable_pair(seed: int) -> None:
+    """_closure (boxes first, checks deferred and stopped at a host's first usable pair) involves exactly the
+    orphans a plain fixpoint over every usable pair does."""
+    og, hg, barrier_tree, c, s, uo, uh = dense_pieces(seed)
+    rng = np.random.default_rng(seed + 100)
+    host_of = np.full(len(og), -1)
+    for o in rng.permutation(len(og)):  # each orphan on one of its usable hosts (some on none)
+        mine = uh[uo == o]
+        if len(mine) and rng.random() < 0.8:
+            host_of[o] = rng.choice(mine)
+    hot = rng.choice(np.unique(host_of[host_of >= 0]), 2, replace=False)
+    start = np.flatnonzero(np.isin(host_of, hot))
+    want = np.zeros(len(og), dtype=bool)
+    want[start] = True
+    while True:  # the plain fixpoint
+        reached = np.unique(uh[want[uo]])
+        more = want | (np.isin(host_of, reached) & (host_of >= 0))
+        if (more == want).all():
+            break
+        want = more
+    got = rules._closure(start, host_of, og, hg, barrier_tree, c, s)
+    assert np.array_equal(got, want)
+    assert 0 < got.sum() < (host_of >= 0).sum()  # the closure grew, and did not take everything
+
+
+@pytest.mark.parametrize(("seed", "inner", "exact_max"), [(0, 0.1, 200), (1, 0.2, 20), (2, 0.15, 2000), (3, 0.3, 0),
+                                                       (4, 0.2, rules.EXACT_MAX_ASSIGNMENTS)])
+def test_the_groups_pairs_give_small_parts_whole(seed: int, inner: float, exact_max: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """_group_pairs + _parts: a part that may be solved exactly is its whole component over every usable pair
+    with all its orphans' pairs; every other orphan has every pair nearer by box than INNER_FRACTION."""
+    monkeypatch.setattr(rules, "INNER_FRACTION", inner)
+    monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", exact_max)
+    og, hg, barrier_tree, c, s, uo, uh = dense_pieces(seed)
+    n_o, n_h = len(og), len(hg)
+    rows = np.flatnonzero(np.isin(np.arange(n_o), uo))  # the orphans with a host
+    p, complete = rules._group_pairs(rows, og, hg, shapely.STRtree(hg), barrier_tree, c, s)
+    label = rules._parts(p, rows, n_o, n_h, lambda q, idx: rules._check(q, idx, og, hg, barrier_tree, s))
+    known = p.state == rules.USABLE  # the parts solved exactly: as _settle_loads tells them
+    count = np.bincount(p.o[known], minlength=n_o)
+    per = np.bincount(label[rows], weights=np.log(np.maximum(count[rows], 1)), minlength=n_o + n_h)
+    small = rows[per[label[rows]] <= rules._log_limit() + 1e-9]
+    keep = np.isin(uo, rows)
+    graph = coo_matrix((np.ones(int(keep.sum())), (uo[keep], n_o + uh[keep])), shape=(n_o + n_h, n_o + n_h))
+    whole = connected_components(graph, directed=False)[1]
+    usable = set(zip(uo.tolist(), uh.tolist(), strict=True))
+    listed = set(zip(p.o[p.state != rules.BLOCKED].tolist(), p.h[p.state != rules.BLOCKED].tolist(), strict=True))
+    inner_m = s.max_distance_m * inner
+    for o in small.tolist():
+        assert complete[o]
+        mates = set(rows[whole[rows] == whole[o]].tolist())
+        assert set(rows[label[rows] == label[o]].tolist()) == mates, o
+    for o, h in usable:
+        if complete[o]:
+            assert (o, h) in listed
+        elif (o, h) not in listed:
+            assert rules._box_gap(c.o_bounds[o:o + 1], c.h_bounds[h:h + 1])[0] > inner_m
+    assert 0 < len(small) and complete.sum() < len(rows) if exact_max else not complete[rows].all()
+
+
+def test_a_part_joined_only_by_a_far_pair_of_a_big_one_is_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Orphans crowded between hosts A and B (a big part by their near pairs), one orphan alone by host C, which the
+    crowd reaches only farther than INNER_FRACTION: C's part is the crowd's too (found by every orphan's pairs to
+    the hosts of a part that may be small), so it is not solved exactly on its own."""
+    monkeypatch.setattr(rules, "INNER_FRACTION", 0.1)  # 15 m of 150
+    monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", 20)
+    hosts = [shapely.box(0, 0, 60, 40), shapely.box(0, 50, 60, 90), shapely.box(190, 0, 230, 40)]  # A, B, C
+    crowd = [shapely.box(5 + 11 * i, 42, 14 + 11 * i, 48) for i in range(5)]  # between A and B: 2 candidates each
+    lone = [shapely.box(235, 10, 245, 20)]  # 5 m from C, farther than 150 m from A and B
+    og, hg = np.array(crowd + lone, dtype=object), np.array(hosts, dtype=object)
+    n_o, n_h = len(og), len(hg)
+    c = rules._Columns(o_id=np.arange(n_o), o_id_str=np.arange(n_o).astype(str), o_kind=np.full(n_o, "building"),
+                       o_street=np.full(n_o, "a", dtype=object), o_area=np.ones(n_o), o_hh=np.ones(n_o),
+                       h_ids=np.arange(n_h).astype(str), h_street=np.full(n_h, "a", dtype=object),
+                       h_area=np.ones(n_h), h_hh=np.ones(n_h), o_bounds=shapely.bounds(og), h_bounds=shapely.bounds(hg))
+    s = replace(BundlingSettings(), max_distance_m=150.0)
+    d = shapely.distance(og[:5, None], hg[None, 2])
+    assert (d > 15).all() and (d < 150).any()  # the crowd reaches C, but not within the near pairs
+    assert (shapely.distance(og[5], hg[:2]) > 150).all()
+    rows = np.arange(n_o)
+    p, complete = rules._group_pairs(rows, og, hg, shapely.STRtree(hg), None, c, s)
+    label = rules._parts(p, rows, n_o, n_h, lambda q, idx: rules._check(q, idx, og, hg, None, s))
+    assert label[5] == label[0] == label[n_o + 2]
+    assert complete[5] and not complete[:5].any()
+
+
+def test_a_member_with_its_near_pairs_only_looks_past_them_for_a_nearer_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A greedy member that has only its pairs within INNER_FRACTION: a diagonal strip whose box is 9.5 m away
+    but whose shape is ≈ 20 m away is not its best host while a box 18 m away (beyond the near pairs) is nearer."""
+    monkeypatch.setattr(rules, "INNER_FRACTION", 0.1)  # 15 m of 150
+    monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", 0)  # every part greedy
+    strip = shapely.LineString([(20, -30), (50, 40)]).buffer(0.5)
+    og = np.array([shapely.box(0, 0, 10, 10)], dtype=object)
+    hg = np.array([strip, shapely.box(-50, 0, -18, 10)], dtype=object)
+    c = rules._Columns(o_id=np.arange(1), o_id_str=np.array(["0"]), o_kind=np.array(["building"]),
+                       o_street=np.array(["a"], dtype=object), o_area=np.ones(1), o_hh=np.ones(1),
+                       h_ids=np.array(["0", "1"]), h_street=np.array(["a", "a"], dtype=object), h_area=np.ones(2),
+                       h_hh=np.ones(2), o_bounds=shapely.bounds(og), h_bounds=shapely.bounds(hg))
+    s = replace(BundlingSettings(), max_distance_m=150.0)
+    d = shapely.distance(og[0], hg)
+    assert 15 < d[1] < d[0] and rules._box_gap(c.o_bounds, c.h_bounds[:1])[0] < 15
+    tree = shapely.STRtree(hg)
+    p, complete = rules._group_pairs(np.arange(1), og, hg, tree, None, c, s)
+    assert p.h.tolist() == [0] and not complete[0]  # the strip only: the box is beyond the near pairs
+    ranked = rules._Ranked(p, np.arange(1), np.array([0]), np.array([1]), og, hg, None, c, s, np.arange(2),
+                           complete, tree)
+    first = ranked.firsts()
+    assert ranked.host(int(first[0])) == 1
+    assert ranked.pairs().dist[first[0]] == pytest.approx(18.0)
