@@ -1206,6 +1206,7 @@ def _parts(p: _Cands, rows: np.ndarray, n_o: int, n_h: int, check: Callable[[_Ca
 
 
 INNER_FRACTION = 1 / 4  # of max_distance: the settle pass's groups first look this near each orphan (see _group_pairs)
+NEAR_FIRST_MIN_ORPHANS = 4096  # fewer involved orphans: all their pairs at once (the near pairs first cost more there)
 
 
 def _group_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree,
@@ -1217,13 +1218,14 @@ def _group_pairs(rows: np.ndarray, og: np.ndarray, hg: np.ndarray, host_tree: sh
     its own candidates, which the greedy pass asks for when it looks past the near ones (_Ranked). So: every
     pair whose boxes are within INNER_FRACTION of the radius; then, for the orphans whose part (over the
     pairs known usable) may still be small, all their pairs, and every involved orphan's pairs to those
-    orphans' hosts (whatever joins such a part goes through one of them). Returns the pairs (one run per
-    orphan, by orphan row then host row) and, per orphan row, whether all its pairs are among them.
+    orphans' hosts (whatever joins such a part goes through one of them). With at most
+    NEAR_FIRST_MIN_ORPHANS orphans, all pairs at once. Returns the pairs (one run per orphan) and, per
+    orphan row, whether all its pairs are among them.
     """
     n_o, n_h = len(og), len(hg)
     complete = np.zeros(n_o, dtype=bool)
     inner = s.max_distance_m * INNER_FRACTION
-    if inner >= s.max_distance_m or len(rows) == 0:
+    if inner >= s.max_distance_m or len(rows) <= NEAR_FIRST_MIN_ORPHANS:
         complete[rows] = True
         return _box_pairs(rows, og, hg, host_tree, barrier_tree, c, s), complete
     p = _box_pairs(rows, og, hg, host_tree, barrier_tree, c, s, within=inner)
@@ -1492,7 +1494,21 @@ class _Ranked:
         return -1
 
     def _find_past(self, i: int, load: np.ndarray, area: float, cap: float, exclude: int) -> int:
-        """find() past an incomplete member's prefix: among all its pairs, asked of the tree once."""
+        """find() past an incomplete member's prefix: first among its near pairs nearer than the near radius (a
+        pair not among them is farther than that, so it ranks after them), then among all its pairs, asked of
+        the tree once."""
+        p = self.p
+        rest = np.arange(self.starts[i], self.ends[i])
+        rest = rest[~self.in_pf[rest] & (p.state[rest] != BLOCKED)]
+        hr = p.h[rest]
+        rest = rest[(hr != exclude) & (load[hr] + area <= cap)]
+        if len(rest):
+            _measure(p, rest, self.og, self.hg, self.s)
+            near = self.s.max_distance_m * INNER_FRACTION - REACH_MARGIN_M
+            rest = rest[(p.state[rest] != BLOCKED) & (p.dist[rest] < near)]
+            for k in _rank_order(p, rest, self.h_rank, self.s).tolist():
+                if self.usable(k):
+                    return k
         q = self.full.get(i)
         if q is None:
             q = _box_pairs(self.members[i:i + 1], self.og, self.hg, self.host_tree, self.barrier_tree, self.c, self.s)

@@ -302,6 +302,7 @@ def test_the_groups_from_near_pairs_first_match_the_reference(inner: float, exac
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """The settle pass's groups asked of each orphan's near pairs first (INNER_FRACTION of the radius), all its
     pairs only where its part may be small, the greedy pass asking the tree when it looks past them."""
+    monkeypatch.setattr(rules, "NEAR_FIRST_MIN_ORPHANS", 0)  # near pairs first however few the orphans
     monkeypatch.setattr(rules, "INNER_FRACTION", inner)
     monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", exact_max)
     past: list[int] = []
@@ -657,6 +658,7 @@ def test_the_groups_pairs_give_small_parts_whole(seed: int, inner: float, exact_
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """_group_pairs + _parts: a part that may be solved exactly is its whole component over every usable pair
     with all its orphans' pairs; every other orphan has every pair nearer by box than INNER_FRACTION."""
+    monkeypatch.setattr(rules, "NEAR_FIRST_MIN_ORPHANS", 0)  # near pairs first however few the orphans
     monkeypatch.setattr(rules, "INNER_FRACTION", inner)
     monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", exact_max)
     og, hg, barrier_tree, c, s, uo, uh = dense_pieces(seed)
@@ -690,6 +692,7 @@ def test_a_part_joined_only_by_a_far_pair_of_a_big_one_is_whole(monkeypatch: pyt
     """Orphans crowded between hosts A and B (a big part by their near pairs), one orphan alone by host C, which the
     crowd reaches only farther than INNER_FRACTION: C's part is the crowd's too (found by every orphan's pairs to
     the hosts of a part that may be small), so it is not solved exactly on its own."""
+    monkeypatch.setattr(rules, "NEAR_FIRST_MIN_ORPHANS", 0)  # near pairs first however few the orphans
     monkeypatch.setattr(rules, "INNER_FRACTION", 0.1)  # 15 m of 150
     monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", 20)
     hosts = [shapely.box(0, 0, 60, 40), shapely.box(0, 50, 60, 90), shapely.box(190, 0, 230, 40)]  # A, B, C
@@ -715,6 +718,7 @@ def test_a_part_joined_only_by_a_far_pair_of_a_big_one_is_whole(monkeypatch: pyt
 def test_a_member_with_its_near_pairs_only_looks_past_them_for_a_nearer_shape(monkeypatch: pytest.MonkeyPatch) -> None:
     """A greedy member that has only its pairs within INNER_FRACTION: a diagonal strip whose box is 9.5 m away
     but whose shape is ≈ 20 m away is not its best host while a box 18 m away (beyond the near pairs) is nearer."""
+    monkeypatch.setattr(rules, "NEAR_FIRST_MIN_ORPHANS", 0)  # near pairs first however few the orphans
     monkeypatch.setattr(rules, "INNER_FRACTION", 0.1)  # 15 m of 150
     monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", 0)  # every part greedy
     strip = shapely.LineString([(20, -30), (50, 40)]).buffer(0.5)
