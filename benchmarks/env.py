@@ -85,7 +85,8 @@ def demo_key(scale: float, seed: int, today: dt.date) -> str:
 
 def demo_data(scale: float, seed: int = 42, cache: Path | None = CACHE_DIR) -> tuple[Any, float, bool]:
     """demo.generate(scale, seed), from the pickle cache when it holds this key (`cache` None: always generate);
-    returns (data, seconds taken, whether it came from the cache). A new generation is written to the cache."""
+    returns (data, seconds taken, whether it came from the cache). A new generation is written to the cache, and the
+    cache's other files of this scale and seed (another day's or another code's: a 100× demo is ≈ 320 MB) removed."""
     from geoplatform import demo
 
     today = dt.date.today()
@@ -102,6 +103,9 @@ def demo_data(scale: float, seed: int = 42, cache: Path | None = CACHE_DIR) -> t
         with tmp.open("wb") as f:
             pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)  # whole or absent: a run stopped while writing leaves no half file under the key
+        for stale in path.parent.glob(f"demo-{scale:g}-{seed}-*.pickle"):  # another day's or code's: never read again
+            if stale != path:
+                stale.unlink(missing_ok=True)
     return data, secs, False
 
 

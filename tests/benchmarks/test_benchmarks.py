@@ -69,6 +69,15 @@ def test_generated_demo_is_cached_under_its_scale_seed_day_and_code(tmp_path, mo
     assert (cached, cached_again, made) == (False, True, [0.02])  # generated once, then read back
     assert again.tables == first.tables
     assert benv.demo_data(0.02, 6, tmp_path)[2] is False and benv.demo_data(0.02, 5, None)[2] is False  # other seed; no cache
+    yesterday = tmp_path / demo_key(0.02, 5, dt.date.today() - dt.timedelta(days=1))
+    other = tmp_path / demo_key(0.2, 5, dt.date.today() - dt.timedelta(days=1))
+    yesterday.write_bytes(b"stale")
+    other.write_bytes(b"another scale")
+    (tmp_path / demo_key(0.02, 5, dt.date.today())).unlink()
+    assert benv.demo_data(0.02, 5, tmp_path)[2] is False  # generated again: yesterday's file goes, the others stay
+    assert not yesterday.exists() and other.exists()
+    assert sorted(f.name for f in tmp_path.iterdir()) == sorted([demo_key(0.02, 5, dt.date.today()), other.name,
+                                                                 demo_key(0.02, 6, dt.date.today())])
     day = dt.date(2026, 1, 1)
     assert len({demo_key(0.02, 5, day), demo_key(0.03, 5, day), demo_key(0.02, 6, day),
                 demo_key(0.02, 5, day + dt.timedelta(days=1))}) == 4
