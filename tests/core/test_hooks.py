@@ -650,7 +650,7 @@ def test_hook_record_service_contract(hctx) -> None:  # noqa: ANN001
                                                     source="x", **terms) is None
 
 
-def test_hook_safety_problems(hctx) -> None:  # noqa: ANN001
+def test_hook_safety_problems(hctx, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     import datetime as dt
 
     from geoplatform.exchange import safety_problem_counts
@@ -666,6 +666,14 @@ def test_hook_safety_problems(hctx) -> None:  # noqa: ANN001
             s.add(Problem(id=pid, compound_id="c3", category=category, source="patrol", found_on=day, state=state))
         s.flush()
         assert safety_problem_counts(hctx, s, ["c1", "c3"]) == {"c1": 0, "c3": 2}  # open safety ones only
+        from plugins.governance import service as governance
+
+        s.add(Problem(id="P5", compound_id="c1", category="fire_lane", source="patrol", found_on=day, state="open"))
+        s.flush()
+        for limit in (0, 1, 500):  # a long list (one grouped query over the ledger) answers as the IN list does
+            monkeypatch.setattr(governance, "SAFETY_IDS_MAX_IN", limit)
+            assert safety_problem_counts(hctx, s, ["c3", "c2", "c3"]) == {"c3": 2, "c2": 0}  # c1's not asked for
+            assert safety_problem_counts(hctx, s, ["c1"]) == {"c1": 1}
         hctx.pm.unregister(name="governance")
         assert safety_problem_counts(hctx, s, ["c3"]) is None  # no ledger: unknown
 
