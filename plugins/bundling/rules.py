@@ -1409,8 +1409,8 @@ class _Ranked:
     only counts within its tolerance, which the ring must pass — kept in order (`pf`, `pf_h`). A search
     past the prefix looks at the member's other pairs whose host would take it, measured then. A member
     not `complete` has only its pairs within INNER_FRACTION of the radius in `p` (every other is farther
-    by box): its prefix stops there, and a search past it asks the tree for all its pairs; a pair chosen
-    among those is added after `p`'s (see pairs()).
+    by box): its prefix stops there, and a search past it ranks its near pairs nearer than that radius
+    first, then asks the tree for all its pairs; a pair chosen among those is added after `p`'s (see pairs()).
     """
 
     def __init__(self, p: _Cands, members: np.ndarray, starts: np.ndarray, ends: np.ndarray, og: np.ndarray,
