@@ -940,6 +940,7 @@ EXACT_MAX_ASSIGNMENTS = 20_000  # a conflict group with at most this many assign
 
 USABLE, BLOCKED, UNKNOWN = 1, 0, -1  # what is known of a pair (its reach, its barrier, or both): yes, no, not yet
 RING_M = 50.0  # metres: the greedy pass measures each orphan's pairs this far beyond its nearest box first
+RING_NEAR_M = 20.0  # the same for an orphan with its near pairs only (_group_pairs): a search past them is cheap
 
 
 @dataclass
@@ -1404,7 +1405,8 @@ def _exact_group(members: np.ndarray, starts: np.ndarray, ends: np.ndarray, p: _
 class _Ranked:
     """The greedy pass's view of its orphans' candidates, in ranking order, measured only as far as it looks.
 
-    Each member's pairs whose boxes are within RING_M of its nearest box are measured at once. Of them,
+    Each member's pairs whose boxes are within RING_M (RING_NEAR_M for a member with its near pairs only) of its
+    nearest box are measured at once. Of them,
     those closer than every pair not measured (by box) are a prefix of its ranking — shared boundary
     only counts within its tolerance, which the ring must pass — kept in order (`pf`, `pf_h`). A search
     past the prefix looks at the member's other pairs whose host would take it, measured then. A member
@@ -1429,7 +1431,8 @@ class _Ranked:
         member_no = np.repeat(np.arange(m), lengths)
         off = np.r_[0, np.cumsum(lengths)[:-1]]  # each member's run in idx
         lb = np.where(p.state[idx] == BLOCKED, np.inf, p.lb[idx])
-        ring = lb <= np.minimum.reduceat(lb, off)[member_no] + RING_M
+        ring_m = np.where(self.complete[member_no], RING_M, RING_NEAR_M)
+        ring = lb <= np.minimum.reduceat(lb, off)[member_no] + ring_m
         _measure(p, idx[ring], og, hg, s)
         live = p.state[idx] != BLOCKED
         unmeasured = np.isnan(p.dist[idx]) & live

@@ -297,11 +297,14 @@ def test_the_greedy_pass_looking_past_its_ring_matches_the_reference(ring: float
     (0.25, rules.EXACT_MAX_ASSIGNMENTS, 4, False, False),
     (1.0, 200, 5, False, False),  # every pair at once (the near pairs are all pairs)
 ])
+@pytest.mark.parametrize("ring_near", [0.0, rules.RING_NEAR_M, 1e5])
 def test_the_groups_from_near_pairs_first_match_the_reference(inner: float, exact_max: int, seed: int,
-                                                              rotated: bool, searches: bool,
+                                                              rotated: bool, searches: bool, ring_near: float,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """The settle pass's groups asked of each orphan's near pairs first (INNER_FRACTION of the radius), all its
-    pairs only where its part may be small, the greedy pass asking the tree when it looks past them."""
+    pairs only where its part may be small, the greedy pass asking the tree when it looks past them; the rings
+    measured first for a member with its near pairs only at 0 m (each search goes past), the default and 1e5 m."""
+    monkeypatch.setattr(rules, "RING_NEAR_M", ring_near)
     monkeypatch.setattr(rules, "NEAR_FIRST_MIN_ORPHANS", 0)  # near pairs first however few the orphans
     monkeypatch.setattr(rules, "INNER_FRACTION", inner)
     monkeypatch.setattr(rules, "EXACT_MAX_ASSIGNMENTS", exact_max)
