@@ -746,7 +746,7 @@ def _usable_host(og: np.ndarray, rows: np.ndarray, c: _Columns, hosts: gpd.GeoDa
     cols = replace(c, h_street=hosts["street_code"].to_numpy(dtype=object), h_bounds=hb, street_codes=None)
     p = _box_pairs(rows, og, hg, shapely.STRtree(hg), barrier_tree, cols, s)
     keep = valid[p.h]
-    p = _Cands(*(getattr(p, f.name)[keep] for f in fields(_Cands)))
+    p = p.take(keep)
     out[p.o[p.state == USABLE]] = True
     take = 1
     while True:
@@ -977,6 +977,7 @@ class _Cands:
     state: np.ndarray
 
     def take(self, idx: np.ndarray) -> _Cands:
+        """The pairs at positions `idx` (a copy)."""
         return _Cands(*(getattr(self, f.name)[idx] for f in fields(_Cands)))
 
     @staticmethod
@@ -1263,7 +1264,7 @@ def _merged(p: _Cands, q: _Cands, n_h: int) -> _Cands:
     """The pairs of `p` and `q`, each (orphan, host) once (`p`'s where both have it), by orphan row then host row."""
     both = _Cands.concat([p, q])
     _, first = np.unique(both.o.astype(np.int64) * n_h + both.h, return_index=True)
-    return _Cands(*(getattr(both, f.name)[first] for f in fields(_Cands)))
+    return both.take(first)
 
 
 def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapely.STRtree | None,
@@ -1330,7 +1331,7 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
         return per[comp]
 
     keep = np.flatnonzero(p.state != BLOCKED)
-    p = _Cands(*(getattr(p, f.name)[keep] for f in fields(_Cands)))
+    p = p.take(keep)
     # the groups: the parts. A pair still unknown joins a big part to a big part or to a host with no usable
     # pair (whose part is no group): a part not big is its group, and a big part is in a group that is
     # greedy anyway (greedy groups are solved in one pass together, so which one does not matter)
@@ -1340,7 +1341,7 @@ def _settle_loads(best: _Best, og: np.ndarray, hg: np.ndarray, host_tree: shapel
     firsts = _firsts(p.o)
     if int(firsts.sum()) != int(np.count_nonzero(np.bincount(p.o, minlength=n_o))):
         by = np.argsort(p.o, kind="stable")
-        p = _Cands(*(getattr(p, f.name)[by] for f in fields(_Cands)))
+        p = p.take(by)
         firsts = _firsts(p.o)
     seg_start = np.flatnonzero(firsts)
     seg_end = np.r_[seg_start[1:], len(p.o)]
@@ -1526,7 +1527,7 @@ class _Ranked:
         rest = rest[q.state[rest] != BLOCKED]
         for k in _rank_order(q, rest, self.h_rank, self.s).tolist():
             if self.usable(k, q):
-                self.extra.append(_Cands(*(getattr(q, f.name)[k:k + 1] for f in fields(_Cands))))
+                self.extra.append(q.take(np.array([k])))
                 return len(self.p.o) + len(self.extra) - 1
         return -1
 
