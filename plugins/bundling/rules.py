@@ -526,6 +526,22 @@ def _dkey(dist: np.ndarray, resolution: float) -> np.ndarray:
     return np.floor(dist / resolution + 0.5) if resolution > 0 else dist
 
 
+def _tied(close: np.ndarray, o: np.ndarray, over: np.ndarray, dkey: np.ndarray) -> np.ndarray:
+    """Mask of the `close` pairs (within the shared-boundary tolerance) that tie with another close pair of their
+    orphan at (over, distance key): only there can the shared boundary change the ranking. A pair farther than the
+    tolerance shares none and is farther than any close pair, so a close pair alone in its tie ranks first either way.
+    """
+    ci = np.flatnonzero(close)
+    out = np.zeros(len(close), dtype=bool)
+    if len(ci) < 2:
+        return out
+    ci = ci[np.lexsort((dkey[ci], over[ci], o[ci]))]
+    same = (o[ci][1:] == o[ci][:-1]) & (over[ci][1:] == over[ci][:-1]) & (dkey[ci][1:] == dkey[ci][:-1])
+    out[ci[1:][same]] = True
+    out[ci[:-1][same]] = True
+    return out
+
+
 def _rank(values: np.ndarray) -> np.ndarray:
     """Each value's position in sorted order (values usually arrive sorted: then no sort is needed)."""
     if len(values) < 2 or bool(np.all(values[1:] >= values[:-1])):
@@ -584,15 +600,15 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
         np.minimum.at(nearest, oi, dist)
         same = o_street[oi] == h_street[hi]
         o_, h_, d_ = oi[same], hi[same], dist[same]
+        over = (o_area[o_] + h_area[h_]) > s.preferred_max_merged_area_m2
+        dk = _dkey(d_, res)
         shared = np.zeros(len(o_))
         close = d_ <= tol
-        if close.any():
-            uh, inv = np.unique(h_[close], return_inverse=True)
-            zone = shapely.buffer(hg[uh], tol)[inv]
-            shared[close] = shapely.length(shapely.intersection(shapely.boundary(og[o_[close]]), zone))
-        over = (o_area[o_] + h_area[h_]) > s.preferred_max_merged_area_m2
-        order = np.lexsort((h_rank[h_], d_, -shared, _dkey(d_, res), over, o_))
+        measured = _tied(close, o_, over, dk)
+        _share(shared, measured, o_, h_)
+        order = np.lexsort((h_rank[h_], d_, -shared, dk, over, o_))
         o_, h_, d_, shared, over = o_[order], h_[order], d_[order], shared[order], over[order]
+        close, measured = close[order], measured[order]
         alive = np.ones(len(o_), dtype=bool)
         settled = np.zeros(n, dtype=bool)  # per orphan row (a mask: np.isin sorts on every round)
         chosen, blocked = [], []
@@ -614,9 +630,19 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
             settled[o_[done]] = True
             alive &= ~settled[o_]
         pick = np.concatenate(chosen) if chosen else empty_i
+        late = np.zeros(len(o_), dtype=bool)
+        late[pick] = close[pick] & ~measured[pick]  # a chosen pair's shared boundary is in its proposal
+        _share(shared, late, o_, h_)
         best = _Best(o_[pick], h_[pick], d_[pick], shared[pick], over[pick])
         return _Resolved(best, np.unique(np.concatenate(blocked)) if blocked else empty_i,
                          np.unique(oi[~same]), nearest)
+
+    def _share(shared: np.ndarray, which: np.ndarray, o_: np.ndarray, h_: np.ndarray) -> None:
+        """shared[which] = the length of each orphan's boundary within the tolerance of its host."""
+        if which.any():
+            uh, inv = np.unique(h_[which], return_inverse=True)
+            zone = shapely.buffer(hg[uh], tol)[inv]
+            shared[which] = shapely.length(shapely.intersection(shapely.boundary(og[o_[which]]), zone))
 
     def query(rows: np.ndarray, radius: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if host_tree is None or len(rows) == 0:
