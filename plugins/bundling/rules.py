@@ -279,12 +279,113 @@ def _blocked(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree | None,
     return blocked
 
 
+SURE_TEST_MIN_PAIRS = 64  # below this, the box test of _box_decided costs about what it saves
+
+
 def _crossing(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree) -> np.ndarray:
-    """For each pair (a[i], b[i]), without pre-test: does their shortest segment cross a barrier line?"""
+    """For each pair (a[i], b[i]), without pre-test: does their shortest segment cross a barrier line?
+
+    Pairs the boxes decide (_box_decided: a barrier runs between them from side to side, or every barrier
+    segment near them misses the hull of their boxes) are not measured; the rest by their shortest segment.
+    """
     out = np.zeros(len(a), dtype=bool)
-    if len(a):
-        out[barrier_tree.query(shapely.shortest_line(a, b), predicate="crosses")[0]] = True
+    if len(a) == 0:
+        return out
+    rest = np.arange(len(a))
+    grid = _segment_grid(barrier_tree.geometries) if len(a) >= SURE_TEST_MIN_PAIRS else None
+    if grid is not None:
+        out, free = _box_decided(shapely.bounds(a), shapely.bounds(b), grid)
+        rest = np.flatnonzero(~out & ~free)
+    if len(rest):
+        lines = shapely.shortest_line(a[rest], b[rest])
+        if grid is not None and len(rest) >= SURE_TEST_MIN_PAIRS:  # the same test on the segments' two ends
+            two = shapely.get_num_coordinates(lines) == 2  # (an empty geometry has no shortest line: not judged here)
+            ends = np.full((len(lines), 4), np.nan)
+            ends[two] = shapely.get_coordinates(lines[two]).reshape(-1, 4)
+            sure, free = _box_decided(ends[:, [0, 1, 0, 1]], ends[:, [2, 3, 2, 3]], grid)
+            out[rest[sure]] = True
+            lines, rest = lines[~sure & ~free], rest[~sure & ~free]
+        out[rest[barrier_tree.query(lines, predicate="crosses")[0]]] = True
     return out
+
+
+SURE_MARGIN_M = 1e-6  # metres: a corner this close to a line is not surely on one side of it (rounding)
+
+
+def _box_decided(ba: np.ndarray, bb: np.ndarray, grid: _SegmentGrid) -> tuple[np.ndarray, np.ndarray]:
+    """(surely crossing, surely not): pairs whose shortest segment crosses a barrier line, or cannot, judged from
+    the pairs' bounds `ba`, `bb` alone.
+
+    The segment runs from a point of box A to a point of box B (padded by BOX_PAD_M), so it lies in the hull of
+    the two boxes. Against a barrier segment S (u along it from its first end, n across it): when A lies
+    strictly on one side of S's line and B on the other, every such segment meets that line once, within the
+    hull's cut of the line — the interval between the points where the 16 lines from a corner of A to a corner
+    of B meet it (the hull's edges that cross it are among them). When that interval lies strictly inside S,
+    the segment crosses S at an interior point. "crosses" (interiors meeting in points only) also needs no
+    stretch of that barrier along the segment: every other segment of the barrier whose box meets the pair's
+    must cross the same way or miss the hull (the hull on one side of its line, or its cut beyond the segment's
+    ends). A pair every segment near it misses cannot be blocked — unless a barrier that is not all lines (a
+    polygon: its box is in the tree too) is near. Neither: not known (the caller checks those pairs exactly).
+    """
+    n = len(ba)
+    out, free = np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+    if grid.seg_tree is None or n == 0:
+        return out, free
+    lo = np.minimum(ba[:, :2], bb[:, :2]) - BOX_PAD_M
+    hi = np.maximum(ba[:, 2:], bb[:, 2:]) + BOX_PAD_M
+    unknown = np.isnan(lo).any(axis=1) | np.isnan(hi).any(axis=1)
+    free[unknown] = False
+    rows = np.flatnonzero(~unknown)
+    # the joint box's diagonal: its envelope is the box, and a line is cheaper to make than a polygon
+    pi, si = grid.seg_tree.query(shapely.linestrings(np.stack([lo[rows], hi[rows]], axis=1)))
+    if len(pi) == 0:
+        return out, free
+    pi = rows[pi]
+    seg = grid.segments[si]
+    length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
+    ok = (length > 0) & grid.seg_line[si]
+    safe = np.where(ok, length, 1.0)
+    ux, uy = (seg[:, 2] - seg[:, 0]) / safe, (seg[:, 3] - seg[:, 1]) / safe
+
+    def extent(b: np.ndarray, ax: np.ndarray, ay: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lowest and highest of (x - x0) * ax + (y - y0) * ay over each padded box (a linear function: at corners)."""
+        px, qx = (b[:, 0] - BOX_PAD_M - seg[:, 0]) * ax, (b[:, 2] + BOX_PAD_M - seg[:, 0]) * ax
+        py, qy = (b[:, 1] - BOX_PAD_M - seg[:, 1]) * ay, (b[:, 3] + BOX_PAD_M - seg[:, 1]) * ay
+        return np.minimum(px, qx) + np.minimum(py, qy), np.maximum(px, qx) + np.maximum(py, qy)
+
+    box_a, box_b = ba[pi], bb[pi]
+    (ua_lo, ua_hi), (ub_lo, ub_hi) = extent(box_a, ux, uy), extent(box_b, ux, uy)
+    (na_lo, na_hi), (nb_lo, nb_hi) = extent(box_a, -uy, ux), extent(box_b, -uy, ux)
+    m = SURE_MARGIN_M
+    apart = ok & (((na_lo > m) & (nb_hi < -m)) | ((na_hi < -m) & (nb_lo > m)))
+    # the hull's cut lies within the boxes' u-extent: when that decides, the 16 lines are not needed
+    u_lo, u_hi = np.minimum(ua_lo, ub_lo), np.maximum(ua_hi, ub_hi)
+    crossing = apart & (u_lo > m) & (u_hi < length - m)
+    side = (np.minimum(na_lo, nb_lo) > m) | (np.maximum(na_hi, nb_hi) < -m)
+    clear = ok & (side | (u_hi < -m) | (u_lo > length + m))
+    j = np.flatnonzero(apart & ~crossing & ~clear)
+    if len(j):
+        def corners(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """(u, n) of each padded box's four corners in its segment's frame: two (k, 4) arrays."""
+            x = np.column_stack([b[:, 0] - BOX_PAD_M, b[:, 2] + BOX_PAD_M, b[:, 0] - BOX_PAD_M, b[:, 2] + BOX_PAD_M])
+            y = np.column_stack([b[:, 1] - BOX_PAD_M, b[:, 1] - BOX_PAD_M, b[:, 3] + BOX_PAD_M, b[:, 3] + BOX_PAD_M])
+            x, y = x - seg[j, :1], y - seg[j, 1:2]
+            return x * ux[j, None] + y * uy[j, None], y * ux[j, None] - x * uy[j, None]
+
+        (ua, na), (ub, nb) = corners(box_a[j]), corners(box_b[j])
+        nai, naj, uai, ubj = na[:, :, None], nb[:, None, :], ua[:, :, None], ub[:, None, :]
+        cut = ((nai * ubj - naj * uai) / (nai - naj)).reshape(len(j), 16)  # where line (corner i of A, j of B) meets S's
+        t_lo, t_hi = cut.min(axis=1), cut.max(axis=1)
+        crossing[j] = (t_lo > m) & (t_hi < length[j] - m)
+        clear[j] = (t_hi < -m) | (t_lo > length[j] + m)
+    # per (pair, barrier): a crossing segment, and every segment near the pair crossing or clear
+    key = pi * grid.n_barriers + grid.seg_barrier[si]
+    uk, inv = np.unique(key, return_inverse=True)
+    bad = np.bincount(inv, weights=~(crossing | clear), minlength=len(uk)) > 0
+    crossed = np.bincount(inv, weights=crossing, minlength=len(uk)) > 0
+    out[uk[crossed & ~bad] // grid.n_barriers] = True
+    free[pi[~clear]] = False
+    return out, free
 
 
 def _may_cross(a: np.ndarray, b: np.ndarray, barriers: np.ndarray,
@@ -324,6 +425,11 @@ class _SegmentGrid:
     cell: float
     shape: tuple[int, int]
     table: np.ndarray  # (ny + 1, nx + 1) cumulative counts of marked cells
+    segments: np.ndarray  # (n, 4) x0, y0, x1, y1: the barriers' line segments, then the other parts' boxes
+    seg_line: np.ndarray  # (n,) a segment _box_decided may judge (of a barrier made of lines only)
+    seg_barrier: np.ndarray  # (n,) each segment's barrier (position in `barriers`)
+    n_barriers: int
+    seg_tree: shapely.STRtree | None  # of the segments' boxes (None: no such segment)
 
     def meets(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         return self.meets_xy(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
@@ -349,7 +455,7 @@ def _segment_grid(barriers: np.ndarray) -> _SegmentGrid:
     """The _SegmentGrid of these barriers (kept for the last barriers: one plan asks many times, and plans repeat)."""
     if _GRID_CACHE and _GRID_CACHE[0].barriers is barriers:
         return _GRID_CACHE[0]
-    parts = shapely.get_parts(barriers)
+    parts, part_of = shapely.get_parts(barriers, return_index=True)
     key = shapely.get_coordinates(parts).tobytes() + shapely.get_type_id(parts).tobytes() \
         + shapely.get_num_coordinates(parts).tobytes()
     if _GRID_CACHE and _GRID_CACHE[0].key == key:  # the same barriers in another array
@@ -359,7 +465,16 @@ def _segment_grid(barriers: np.ndarray) -> _SegmentGrid:
     xy, part = shapely.get_coordinates(parts[line], return_index=True)
     seg = np.flatnonzero(part[1:] == part[:-1])  # consecutive vertices of one line
     x0, y0, x1, y1 = xy[seg, 0], xy[seg, 1], xy[seg + 1, 0], xy[seg + 1, 1]
+    seg_barrier = part_of[line][part[seg]]
+    lines_only = np.bincount(part_of[~line], minlength=len(barriers)) == 0  # a barrier with no polygon part
+    known = ~np.isnan(xy[seg]).any(axis=1) & ~np.isnan(xy[seg + 1]).any(axis=1)
     other = shapely.bounds(parts[~line])  # a polygon barrier's line of crossing is its boundary, within its box
+    other_known = ~np.isnan(other).any(axis=1)
+    # _box_decided's segments: the lines' (to be judged only where their barrier is all lines), then the other
+    # parts' boxes (as a diagonal: never judged, they only make a pair near them unknown)
+    segments = np.vstack([np.column_stack([x0, y0, x1, y1])[known], other[other_known]])
+    seg_line = np.r_[lines_only[seg_barrier][known], np.zeros(int(other_known.sum()), dtype=bool)]
+    seg_of = np.r_[seg_barrier[known], part_of[~line][other_known]]
     boxes = np.vstack([np.column_stack([np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1),
                                         np.maximum(y0, y1)]), other.reshape(-1, 4)])
     boxes = boxes[~np.isnan(boxes).any(axis=1)]
@@ -374,7 +489,9 @@ def _segment_grid(barriers: np.ndarray) -> _SegmentGrid:
         marks[a:b + 1, c:d + 1] = 1
     table = np.zeros((ny + 1, nx + 1), dtype=np.int64)
     table[1:, 1:] = marks.cumsum(axis=0).cumsum(axis=1)
-    grid = _SegmentGrid(barriers, key, origin, cell, (ny, nx), table)
+    seg_tree = shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2))) if len(segments) else None
+    grid = _SegmentGrid(barriers, key, origin, cell, (ny, nx), table, segments, seg_line, seg_of, len(barriers),
+                        seg_tree)
     _GRID_CACHE[:] = [grid]
     return grid
 
