@@ -7,6 +7,7 @@ import hashlib
 import os
 import pickle
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,30 +73,38 @@ def postgis_url(admin: str, scale: float) -> str:
 CACHE_DIR = Path(os.environ.get("GEOPLATFORM_BENCH_CACHE", Path.home() / ".cache" / "geoplatform-bench"))
 
 
-def demo_key(scale: float, seed: int, today: dt.date) -> str:
+def demo_key(scale: float, seed: int, today: dt.date, kind: str = "demo") -> str:
     """The cache name of a generated demo: scale, seed, the day its dates are relative to, and a hash of the code that
-    generates it (geoplatform/demo.py and the reference data it draws on): a change to either is a new key."""
+    generates it (geoplatform/demo.py and the reference data it draws on): a change to either is a new key. `kind`:
+    what is cached ("demo": demo.generate's data; another name for something made from it, e.g. B3's region)."""
     from geoplatform import demo, reference
 
     h = hashlib.sha256()
     for mod in (demo, reference):
         h.update(Path(mod.__file__).read_bytes())
-    return f"demo-{scale:g}-{seed}-{today.isoformat()}-{h.hexdigest()[:16]}.pickle"
+    return f"{kind}-{scale:g}-{seed}-{today.isoformat()}-{h.hexdigest()[:16]}.pickle"
 
 
 def demo_data(scale: float, seed: int = 42, cache: Path | None = CACHE_DIR) -> tuple[Any, float, bool]:
     """demo.generate(scale, seed), from the pickle cache when it holds this key (`cache` None: always generate);
-    returns (data, seconds taken, whether it came from the cache). A new generation is written to the cache, and the
-    cache's other files of this scale and seed (another day's or another code's: a 100× demo is ≈ 320 MB) removed."""
+    returns (data, seconds taken, whether it came from the cache)."""
     from geoplatform import demo
 
     today = dt.date.today()
+    return cached(cache, demo_key(scale, seed, today), lambda: demo.generate(scale=scale, seed=seed, today=today))
+
+
+def cached(cache: Path | None, key: str, make: Callable[[], Any]) -> tuple[Any, float, bool]:
+    """make(), or what the pickle `key` (a demo_key) in `cache` holds; returns (it, seconds taken, whether it was read).
+
+    A new one is written whole or not at all, and the cache's other files of its kind, scale and seed (another day's
+    or another code's: a 100× demo is ≈ 320 MB) are removed."""
     t0 = time.perf_counter()
-    path = cache / demo_key(scale, seed, today) if cache is not None else None
+    path = cache / key if cache is not None else None
     if path is not None and path.exists():
         with path.open("rb") as f:
             return pickle.load(f), time.perf_counter() - t0, True  # noqa: S301  (our own cache file)
-    data = demo.generate(scale=scale, seed=seed, today=today)
+    data = make()
     secs = time.perf_counter() - t0
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +112,8 @@ def demo_data(scale: float, seed: int = 42, cache: Path | None = CACHE_DIR) -> t
         with tmp.open("wb") as f:
             pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)  # whole or absent: a run stopped while writing leaves no half file under the key
-        for stale in path.parent.glob(f"demo-{scale:g}-{seed}-*.pickle"):  # another day's or code's: never read again
+        family = "-".join(key.split("-")[:3])  # kind-scale-seed
+        for stale in path.parent.glob(f"{family}-*.pickle"):  # another day's or code's: never read again
             if stale != path:
                 stale.unlink(missing_ok=True)
     return data, secs, False

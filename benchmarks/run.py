@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             if "B3" in only:
                 from benchmarks import b3_bundling
 
-                e = envmod.Env("in-memory", scale, "", workdir, args.repeats, data)
+                e = envmod.Env("in-memory", scale, "", workdir, args.repeats, data, {"cache": cache})
                 results += _guard("B3 bundle planning", e, lambda e=e: b3_bundling.run(e), load.n)
             write(Path(args.output), results, versions(urls), meta)
             for backend in backends:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from benchmarks import b1_import, b2_assign, b3_bundling, b4_layer, b6_takeover, b7_oapif, b9_tiles
 from benchmarks import env as benv
@@ -181,6 +183,46 @@ def test_b3_plan_passes_and_a_wrong_pair_is_caught() -> None:
     lost = pd.concat([pj, pj.iloc[:1].assign(orphan_id="ghost-orphan")])
     with pytest.raises(Mismatch):
         b3_bundling.verify(plan, lost, orphans, hosts, barriers, s)
+
+
+def _pairs(plan: object, strip: bool = False) -> set[tuple[str, tuple[str, ...], str]]:
+    """(street, orphan ids, host) of each proposal; `strip`: without the region's district prefixes."""
+    def bare(v: str) -> str:
+        return v.split("-", 1)[1] if strip else v
+
+    return {(bare(st), tuple(sorted(bare(o) for o in ids)), bare(h)) for st, ids, h in
+            zip(plan.proposals["street"], plan.proposals["orphan_ids"], plan.proposals["host_compound_id"], strict=True)}
+
+
+def test_b3_region_is_districts_side_by_side_each_planned_as_alone(tmp_path) -> None:  # noqa: ANN001
+    from plugins.bundling.benchmark import ours, peer
+    from plugins.bundling.rules import find_hosts, find_orphans
+    from plugins.bundling.settings import BundlingSettings
+
+    s = BundlingSettings()
+    compounds, buildings, barriers = b3_bundling.region_frames(2, seed=42, scale=0.05, cache=tmp_path)
+    alone = [b3_bundling.frames(benv.demo_data(0.05, seed, None)[0]) for seed in (42, 43)]
+    assert len(compounds) == sum(len(a[0]) for a in alone) and len(buildings) == sum(len(a[1]) for a in alone)
+    assert compounds["id"].is_unique and buildings["id"].is_unique
+    d0, d1 = (compounds["id"].str.startswith(p) for p in ("D000-", "D001-"))
+    assert (d0 | d1).all() and not set(compounds["street_code"][d0]) & set(compounds["street_code"][d1])
+    assert set(buildings["compound_id"].dropna()) <= set(compounds["id"])
+    assert buildings["compound_id"].isna().sum() == sum(a[1]["compound_id"].isna().sum() for a in alone)
+    # the second district is the same shapes moved by whole metres, not squeezed or turned
+    moved = shapely.area(compounds.geometry[d1].to_crs(b3_bundling.REGION_CRS).to_numpy())
+    own = shapely.area(alone[1][0].geometry.to_crs(b3_bundling.REGION_CRS).to_numpy())
+    assert np.allclose(moved, own, rtol=1e-6, equal_nan=True)  # a boundary unknown stays unknown
+    gap = compounds.geometry[d1].to_crs(b3_bundling.REGION_CRS).total_bounds[0] \
+        - compounds.geometry[d0].to_crs(b3_bundling.REGION_CRS).total_bounds[2]
+    assert gap > s.max_distance_m
+    orphans, hosts = find_orphans(compounds, buildings, s), find_hosts(compounds, s)
+    plan = ours(orphans, hosts, barriers, s)
+    b3_bundling.verify(plan, peer(orphans, hosts, barriers, s), orphans, hosts, barriers, s)
+    each = set().union(*(_pairs(ours(find_orphans(c, b, s), find_hosts(c, s), r, s)) for c, b, r in alone))
+    assert each and _pairs(plan, strip=True) == each  # no district reaches into another; each is planned alone
+    assert b3_bundling.region_frames(2, seed=42, scale=0.05, cache=tmp_path)[0]["id"].tolist() == \
+        compounds["id"].tolist()  # read back from the cache
+    assert [f.name.split("-")[0] for f in tmp_path.iterdir()] == ["region2"]
 
 
 def test_b6_selection_never_below_greedy(no_solver_limit: float, bench_env: Env) -> None:
