@@ -355,7 +355,7 @@ def _pool_lagrange_reference(search: anchors.Search, pool: anchors.Pool, rounds:
 @pytest.mark.parametrize("seed", range(4))
 def test_pool_lagrangian_reranks_only_what_a_step_changes(seed: int) -> None:
     """The incremental whole-pool Lagrangian gives the bound of re-ranking every row at every step, and leaves
-    the best split it saw in the pool (still a split: α_ij + α_ji = W); edge_ids equals SciPy's slicing."""
+    the best split it saw in the pool (still a split: α_ij + α_ji = W); edge_ids and sub equal SciPy's slicing."""
     score, cost, codes, pairs = _pool(600 + seed, 40, 0.35)
     lo, hi, w = 3, 6 + seed, 5.0
     rng = np.random.default_rng(seed)
@@ -376,6 +376,8 @@ def test_pool_lagrangian_reranks_only_what_a_step_changes(seed: int) -> None:
         assert one_step == pytest.approx(got, abs=1e-9)  # the split kept is the one that gave the bound
     nodes = rng.permutation(len(score))[:25]
     assert (pool.edge_ids(nodes) == pool._ids[nodes][:, nodes].toarray() - 1).all()
+    assert (pool.sub(nodes) == (pool.adj[nodes][:, nodes].toarray() > 0)).all()
+    assert pool.sub(nodes).dtype == bool and pool.sub(nodes[:0]).shape == (0, 0)
 
 
 def _with_share(pool: anchors.Pool, share: np.ndarray) -> anchors.Pool:
