@@ -1056,23 +1056,28 @@ def _new_bundles(og: np.ndarray, rest: np.ndarray, c: _Columns, barrier_tree: sh
         return none
     rows = rest[members]
     comp_m = comp[members]
-    frame = pd.DataFrame({"comp": comp_m, "row": rows, "street": o_street[rows],
-                          "key": c.o_kind[rows] + ":" + c.o_id[rows],
-                          "orphan_id": c.o_id[rows], "area": o_area[rows], "hh": o_hh[rows]})
-    frame = frame.sort_values(["comp", "key"], kind="mergesort")
-    g = frame.groupby("comp", sort=True)
-    agg = g.agg(street=("street", "first"), orphan_ids=("orphan_id", list), keys=("key", list),
-                floor_area_m2=("area", "sum"), households=("hh", "sum"))
-    hulls = shapely.convex_hull(shapely.geometrycollections(og[frame["row"].to_numpy()],
-                                                            indices=g.ngroup().to_numpy()))
-    ids = [_stable_id(f"{st}-N", ",".join(k)) for st, k in zip(agg["street"], agg["keys"], strict=True)]
-    out = gpd.GeoDataFrame({"id": ids, "street": agg["street"].to_numpy(), "orphan_ids": agg["orphan_ids"].to_numpy(),
-                            "floor_area_m2": agg["floor_area_m2"].to_numpy(),
-                            "households": agg["households"].to_numpy().astype(int)},
-                           geometry=gpd.GeoSeries(hulls, crs=s.metric_crs).to_crs(WGS84), crs=WGS84)
-    bundle_of = pd.Series(ids, index=agg.index).reindex(frame["comp"]).to_numpy()
+    key = (c.o_kind[rows] + ":" + c.o_id[rows]).astype(str)
+    order = np.lexsort((key, comp_m))  # by group, then orphan key (unique): each group's members in key order
+    rows, comp_m, key = rows[order], comp_m[order], key[order]
+    starts = np.flatnonzero(_firsts(comp_m))
+    group = np.cumsum(_firsts(comp_m)) - 1  # 0, 1, … per group, in group order
+    bounds = np.r_[starts, len(rows)]
+    streets = o_street[rows[starts]]
+    ids = [_stable_id(f"{st}-N", ",".join(key[i:j].tolist())) for st, i, j in zip(streets, bounds[:-1], bounds[1:],
+                                                                                   strict=True)]
+    hulls = shapely.convex_hull(shapely.geometrycollections(og[rows], indices=group))
+    to_wgs = _transformer(f"EPSG:{s.metric_crs}", WGS84)
+    if to_wgs is not None and len(hulls):
+        xy = shapely.get_coordinates(hulls)
+        hulls = shapely.set_coordinates(hulls.copy(), np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
+    orphan_ids = _object_array([c.o_id[rows[i:j]].tolist() for i, j in zip(bounds[:-1], bounds[1:], strict=True)])
+    out = gpd.GeoDataFrame({"id": ids, "street": streets, "orphan_ids": orphan_ids,
+                            "floor_area_m2": np.add.reduceat(o_area[rows], starts),
+                            "households": np.add.reduceat(o_hh[rows], starts).astype(int)},
+                           geometry=hulls, crs=WGS84)
+    bundle_of = np.asarray(ids, dtype=object)[group]
     out = out.sort_values(["street", "id"], kind="mergesort").reset_index(drop=True)
-    return out, frame["row"].to_numpy(), bundle_of
+    return out, rows, bundle_of
 
 
 # ---------------------------------------------------------------------------------------------
