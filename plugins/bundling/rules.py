@@ -279,7 +279,7 @@ def _blocked(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree | None,
     return blocked
 
 
-SURE_TEST_MIN_PAIRS = 64  # below this, the box test of _box_decided costs about what it saves
+BOX_DECIDED_MIN_PAIRS = 64  # below this, the box test of _box_decided costs about what it saves
 
 
 def _crossing(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree) -> np.ndarray:
@@ -292,13 +292,13 @@ def _crossing(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree) -> np
     if len(a) == 0:
         return out
     rest = np.arange(len(a))
-    grid = _segment_grid(barrier_tree.geometries) if len(a) >= SURE_TEST_MIN_PAIRS else None
+    grid = _segment_grid(barrier_tree.geometries) if len(a) >= BOX_DECIDED_MIN_PAIRS else None
     if grid is not None:
         out, free = _box_decided(shapely.bounds(a), shapely.bounds(b), grid)
         rest = np.flatnonzero(~out & ~free)
     if len(rest):
         lines = shapely.shortest_line(a[rest], b[rest])
-        if grid is not None and len(rest) >= SURE_TEST_MIN_PAIRS:  # the same test on the segments' two ends
+        if grid is not None and len(rest) >= BOX_DECIDED_MIN_PAIRS:  # the same test on the segments' two ends
             two = shapely.get_num_coordinates(lines) == 2  # (an empty geometry has no shortest line: not judged here)
             ends = np.full((len(lines), 4), np.nan)
             ends[two] = shapely.get_coordinates(lines[two]).reshape(-1, 4)
@@ -379,11 +379,11 @@ def _box_decided(ba: np.ndarray, bb: np.ndarray, grid: _SegmentGrid) -> tuple[np
         crossing[j] = (t_lo > m) & (t_hi < length[j] - m)
         clear[j] = (t_hi < -m) | (t_lo > length[j] + m)
     # per (pair, barrier): a crossing segment, and every segment near the pair crossing or clear
-    key = pi * grid.n_barriers + grid.seg_barrier[si]
+    key = pi * len(grid.barriers) + grid.seg_barrier[si]
     uk, inv = np.unique(key, return_inverse=True)
     bad = np.bincount(inv, weights=~(crossing | clear), minlength=len(uk)) > 0
     crossed = np.bincount(inv, weights=crossing, minlength=len(uk)) > 0
-    out[uk[crossed & ~bad] // grid.n_barriers] = True
+    out[uk[crossed & ~bad] // len(grid.barriers)] = True
     free[pi[~clear]] = False
     return out, free
 
@@ -428,7 +428,6 @@ class _SegmentGrid:
     segments: np.ndarray  # (n, 4) x0, y0, x1, y1: the barriers' line segments, then the other parts' boxes
     seg_line: np.ndarray  # (n,) a segment _box_decided may judge (of a barrier made of lines only)
     seg_barrier: np.ndarray  # (n,) each segment's barrier (position in `barriers`)
-    n_barriers: int
     seg_tree: shapely.STRtree | None  # of the segments' boxes (None: no such segment)
 
     def meets(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -457,7 +456,7 @@ def _segment_grid(barriers: np.ndarray) -> _SegmentGrid:
         return _GRID_CACHE[0]
     parts, part_of = shapely.get_parts(barriers, return_index=True)
     key = shapely.get_coordinates(parts).tobytes() + shapely.get_type_id(parts).tobytes() \
-        + shapely.get_num_coordinates(parts).tobytes()
+        + shapely.get_num_coordinates(parts).tobytes() + part_of.tobytes()  # (which barrier each part is of: see _box_decided)
     if _GRID_CACHE and _GRID_CACHE[0].key == key:  # the same barriers in another array
         _GRID_CACHE[0].barriers = barriers
         return _GRID_CACHE[0]
@@ -490,8 +489,7 @@ def _segment_grid(barriers: np.ndarray) -> _SegmentGrid:
     table = np.zeros((ny + 1, nx + 1), dtype=np.int64)
     table[1:, 1:] = marks.cumsum(axis=0).cumsum(axis=1)
     seg_tree = shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2))) if len(segments) else None
-    grid = _SegmentGrid(barriers, key, origin, cell, (ny, nx), table, segments, seg_line, seg_of, len(barriers),
-                        seg_tree)
+    grid = _SegmentGrid(barriers, key, origin, cell, (ny, nx), table, segments, seg_line, seg_of, seg_tree)
     _GRID_CACHE[:] = [grid]
     return grid
 

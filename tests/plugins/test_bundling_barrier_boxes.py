@@ -104,3 +104,18 @@ def test_crossing_with_the_ends_judged_is_geos_where_the_boxes_left_it_open(monk
     rules._GRID_CACHE.clear()
     assert rules._crossing(a, b, shapely.STRtree(np.array(bars, dtype=object))).tolist() == want.tolist()
     assert len(calls) == 2 and calls[1] == (~box_sure & ~box_free).sum()  # the open ones judged again on their ends
+
+
+def test_the_same_lines_grouped_otherwise_are_judged_by_their_grouping() -> None:
+    """One road crossing and a piece lying along the pair: as two barriers the first blocks; as one MultiLineString
+    the two share a stretch with the pair, so GEOS says not crossing. The segment grid is cached per barriers'
+    coordinates — the grouping must be part of what it is cached by."""
+    cross, along = [(40, -50), (40, 50)], [(60, 0), (80, 0)]
+    apart = [shapely.LineString(cross), shapely.LineString(along)]
+    one = [shapely.MultiLineString([cross, along])]
+    a, b = pts((0, 0)), pts((100, 0))
+    assert exact(a, b, apart)[0] and not exact(a, b, one)[0]
+    rules._GRID_CACHE.clear()
+    for bars, want in ((apart, True), (one, False), (apart, True)):  # each grid asked right after the other's
+        got, _ = rules._box_decided(shapely.bounds(a), shapely.bounds(b), rules._segment_grid(np.array(bars, dtype=object)))
+        assert bool(got[0]) is want
