@@ -63,7 +63,7 @@ def region_frames(districts: int, seed: int = 42, scale: float = 1.0,
                      for p in parts)
 
     today = dt.date.today()
-    return cached(cache, demo_key(scale, seed, today, kind=f"region{districts}"), make)[0]
+    return cached(cache, demo_key(scale, seed, today, kind=f"region{districts}", code=(__file__,)), make)[0]
 
 
 def _district(frame: gpd.GeoDataFrame, prefix: str, dx: float, dy: float) -> gpd.GeoDataFrame:
@@ -115,8 +115,7 @@ def verify(plan: Any, peer: pd.DataFrame, orphans: gpd.GeoDataFrame, hosts: gpd.
 def run(env: Env) -> list[Result]:
     """Ours (plan_bundles) vs the peer on the demo; from 10× up also on as many districts side by side (see the module's
     docstring); the naive pair loop on a subset at 1×."""
-    s_frames = frames(env.data)
-    rows = _rows("B3 bundle planning (district)", env, s_frames)
+    rows = _rows("B3 bundle planning (district)", env, frames(env.data))
     if env.scale >= 10:
         n = round(env.scale)
         region = region_frames(n, cache=env.extra.get("cache"))

@@ -73,15 +73,16 @@ def postgis_url(admin: str, scale: float) -> str:
 CACHE_DIR = Path(os.environ.get("GEOPLATFORM_BENCH_CACHE", Path.home() / ".cache" / "geoplatform-bench"))
 
 
-def demo_key(scale: float, seed: int, today: dt.date, kind: str = "demo") -> str:
+def demo_key(scale: float, seed: int, today: dt.date, kind: str = "demo", code: tuple[str, ...] = ()) -> str:
     """The cache name of a generated demo: scale, seed, the day its dates are relative to, and a hash of the code that
     generates it (geoplatform/demo.py and the reference data it draws on): a change to either is a new key. `kind`:
-    what is cached ("demo": demo.generate's data; another name for something made from it, e.g. B3's region)."""
+    what is cached ("demo": demo.generate's data; another name for something made from it, e.g. B3's region);
+    `code`: the files of the code that makes it from the demo, hashed too."""
     from geoplatform import demo, reference
 
     h = hashlib.sha256()
-    for mod in (demo, reference):
-        h.update(Path(mod.__file__).read_bytes())
+    for path in (demo.__file__, reference.__file__, *code):
+        h.update(Path(path).read_bytes())
     return f"{kind}-{scale:g}-{seed}-{today.isoformat()}-{h.hexdigest()[:16]}.pickle"
 
 

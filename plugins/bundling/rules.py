@@ -1064,10 +1064,7 @@ def _new_bundles(og: np.ndarray, rest: np.ndarray, c: _Columns, barrier_tree: sh
     ids = [_stable_id(f"{st}-N", ",".join(key[i:j].tolist())) for st, i, j in zip(streets, bounds[:-1], bounds[1:],
                                                                                    strict=True)]
     hulls = shapely.convex_hull(shapely.geometrycollections(og[rows], indices=group))
-    to_wgs = _transformer(f"EPSG:{s.metric_crs}", WGS84)
-    if to_wgs is not None and len(hulls):
-        xy = shapely.get_coordinates(hulls)
-        hulls = shapely.set_coordinates(hulls.copy(), np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
+    hulls = _metric(gpd.GeoSeries(hulls, crs=s.metric_crs), WGS84)  # (to WGS84: _metric takes any target CRS)
     orphan_ids = _object_array([c.o_id[rows[i:j]].tolist() for i, j in zip(bounds[:-1], bounds[1:], strict=True)])
     out = gpd.GeoDataFrame({"id": ids, "street": streets, "orphan_ids": orphan_ids,
                             "floor_area_m2": np.add.reduceat(o_area[rows], starts),

@@ -82,7 +82,7 @@ def test_generated_demo_is_cached_under_its_scale_seed_day_and_code(tmp_path, mo
                                                                  demo_key(0.02, 6, dt.date.today())])
     day = dt.date(2026, 1, 1)
     assert len({demo_key(0.02, 5, day), demo_key(0.03, 5, day), demo_key(0.02, 6, day),
-                demo_key(0.02, 5, day + dt.timedelta(days=1))}) == 4
+                demo_key(0.02, 5, day + dt.timedelta(days=1)), demo_key(0.02, 5, day, code=(benv.__file__,))}) == 5
 
 
 def test_report_names_the_load_of_each_row() -> None:

@@ -91,10 +91,10 @@ def test_crossing_with_the_ends_judged_is_geos_where_the_boxes_left_it_open(monk
     n = 400
     x = rng.uniform(0, 1000, n)
     y = rng.uniform(-200, 200, n)
-    a = shapely.box(x - 160, y, x - 20, y + 120)  # west of the road at x = 0 … 1000, boxes across several pieces
+    a = shapely.box(x - 160, y, x - 20, y + 120)  # boxes wider than the roads' pieces, many across y = 0
     b = shapely.box(x + 20, y - 90, x + 170, y + 60)
-    road = [shapely.LineString([(xx, -2000), (xx, 2000)]).segmentize(100) for xx in (float(v) for v in x[:1])]
-    bars = road + [shapely.LineString([(-500, 0), (1500, 0)]).segmentize(80)]
+    bars = [shapely.LineString([(x[0], -2000), (x[0], 2000)]).segmentize(100),  # a north-south road in 100 m pieces
+            shapely.LineString([(-500, 0), (1500, 0)]).segmentize(80)]  # and an east-west one in 80 m pieces
     want = exact(a, b, bars)
     box_sure, box_free = decided(a, b, bars)
     assert (~box_sure & ~box_free).sum() > n // 4  # the boxes leave many open
