@@ -279,6 +279,33 @@ def _blocked(a: np.ndarray, b: np.ndarray, barrier_tree: shapely.STRtree | None,
     return blocked
 
 
+class _PairChecks:
+    """_blocked of (orphan row, host row) pairs, each pair checked once: the plan's later searches reuse the answers."""
+
+    def __init__(self, og: np.ndarray, hg: np.ndarray, barrier_tree: shapely.STRtree | None, c: _Columns) -> None:
+        self.og, self.hg, self.tree, self.c = og, hg, barrier_tree, c
+        self.keys = np.empty(0, dtype=np.int64)  # sorted: o * len(hg) + h
+        self.blocked = np.empty(0, dtype=bool)
+
+    def __call__(self, oi: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Per pair (oi[k], hi[k]): does a barrier lie between them?"""
+        key = oi.astype(np.int64) * len(self.hg) + hi
+        out = np.zeros(len(key), dtype=bool)
+        known = np.zeros(len(key), dtype=bool)
+        if len(self.keys):
+            at = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+            known = self.keys[at] == key
+            out[known] = self.blocked[at[known]]
+        new = np.flatnonzero(~known)
+        if len(new):
+            o, h = oi[new], hi[new]
+            out[new] = _blocked(self.og[o], self.hg[h], self.tree, self.c.o_bounds[o], self.c.h_bounds[h])
+            keys, blocked = np.concatenate([self.keys, key[new]]), np.concatenate([self.blocked, out[new]])
+            order = np.argsort(keys, kind="stable")
+            self.keys, self.blocked = keys[order], blocked[order]
+        return out
+
+
 BOX_DECIDED_MIN_PAIRS = 64  # below this, the box test of _box_decided costs about what it saves
 
 
@@ -704,6 +731,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     valid_o = ~(shapely.is_missing(og) | shapely.is_empty(og)) if n else np.zeros(0, bool)
     empty_i = np.array([], dtype=np.intp)
     tol, res = s.shared_boundary_tolerance_m, s.distance_resolution_m
+    checked = _PairChecks(og, hg, barrier_tree, c)  # the growing radii meet the same pairs again
 
     def resolve(oi: np.ndarray, hi: np.ndarray, dist: np.ndarray) -> _Resolved:
         """Best usable host per orphan among candidate pairs (oi, hi) at distances `dist`.
@@ -733,7 +761,7 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
                 break
             last = round_ == LAZY_ROUNDS
             check = idx if last else idx[_firsts(o_[idx])]
-            blk = _blocked(og[o_[check]], hg[h_[check]], barrier_tree, c.o_bounds[o_[check]], c.h_bounds[h_[check]])
+            blk = checked(o_[check], h_[check])
             blocked.append(o_[check[blk]])
             alive[check[blk]] = False
             if last:

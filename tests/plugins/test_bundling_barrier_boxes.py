@@ -119,3 +119,27 @@ def test_the_same_lines_grouped_otherwise_are_judged_by_their_grouping() -> None
     for bars, want in ((apart, True), (one, False), (apart, True)):  # each grid asked right after the other's
         got, _ = rules._box_decided(shapely.bounds(a), shapely.bounds(b), rules._segment_grid(np.array(bars, dtype=object)))
         assert bool(got[0]) is want
+
+
+def test_pair_checks_answer_as_blocked_and_check_each_pair_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """_PairChecks (the plan's growing radii meet the same pairs again) answers as _blocked and asks it once a pair."""
+    og = pts((0, 0), (0, 40), (200, 0))
+    hg = pts((100, 0), (20, 40), (300, 0), (150, 0))
+    road = shapely.LineString([(50, -100), (50, 100)])
+    tree = shapely.STRtree(np.array([road], dtype=object))
+    c = rules._Columns(*([np.array([])] * 10), o_bounds=shapely.bounds(og), h_bounds=shapely.bounds(hg))
+    asked: list[int] = []
+    real = rules._blocked
+
+    def counting(a: np.ndarray, b: np.ndarray, *args: object) -> np.ndarray:
+        asked.append(len(a))
+        return real(a, b, *args)
+
+    monkeypatch.setattr(rules, "_blocked", counting)
+    checks = rules._PairChecks(og, hg, tree, c)
+    oi, hi = np.array([0, 1, 2]), np.array([0, 1, 2])
+    assert checks(oi, hi).tolist() == exact(og[oi], hg[hi], [road]).tolist() == [True, False, False]
+    oi, hi = np.array([2, 0, 1, 0]), np.array([3, 0, 1, 3])  # two pairs known, two new
+    assert checks(oi, hi).tolist() == exact(og[oi], hg[hi], [road]).tolist() == [False, True, False, True]
+    assert asked == [3, 2]
+    assert checks(np.array([0]), np.array([3])).tolist() == [True] and asked == [3, 2]
