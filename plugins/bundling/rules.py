@@ -1238,7 +1238,8 @@ def _measure(p: _Cands, idx: np.ndarray, og: np.ndarray, hg: np.ndarray, s: Bund
     tol = s.shared_boundary_tolerance_m
     close = d <= tol
     if close.any():
-        zone = shapely.buffer(hg[hi[close]], tol)
+        uh, inv = np.unique(hi[close], return_inverse=True)  # a host is close to several orphans: buffered once
+        zone = shapely.buffer(hg[uh], tol)[inv]
         p.shared[idx[close]] = shapely.length(shapely.intersection(shapely.boundary(og[oi[close]]), zone))
     open_ = p.reach[idx] == UNKNOWN
     if open_.any():
@@ -1274,10 +1275,11 @@ def _check(p: _Cands, idx: np.ndarray, og: np.ndarray, hg: np.ndarray, barrier_t
         p.state[idx] = p.bar[idx]
 
 
-def _few_per_key(idx: np.ndarray, key: np.ndarray, order: np.ndarray, k: int) -> np.ndarray:
-    """Of `idx`, the first `k` of each key's run, by `order` (then position)."""
-    by = np.lexsort((order, key))
-    idx, key = idx[by], key[by]
+def _few_per_key(idx: np.ndarray, key: np.ndarray, order: np.ndarray | None, k: int) -> np.ndarray:
+    """Of `idx`, the first `k` of each key's run, by `order` (then position); `order` None: `idx` is in that order."""
+    if order is not None:
+        by = np.lexsort((order, key))
+        idx, key = idx[by], key[by]
     start = np.flatnonzero(_firsts(key))
     run = np.arange(len(idx)) - np.repeat(start, np.diff(np.r_[start, len(idx)]))
     return idx[run < k]
@@ -1312,13 +1314,14 @@ def _closure(start: np.ndarray, host_of: np.ndarray, og: np.ndarray, hg: np.ndar
             new = np.flatnonzero(assigned & ~involved & touched[np.maximum(host_of, 0)])
         p = _Cands.concat(open_pairs)
         p = p.take(np.flatnonzero(~touched[p.h]))
+        p = p.take(np.lexsort((p.lb, p.h)))  # by host, nearest by box first: each round's pairs are in that order
         open_pairs = []
         take = 1
         while True:  # one usable pair touches a host: a few pairs per host a round (nearest by box first), doubling
             need = np.flatnonzero((p.state == UNKNOWN) & ~touched[p.h])
             if len(need) == 0:
                 break
-            chosen = _few_per_key(need, p.h[need], p.lb[need], take)
+            chosen = _few_per_key(need, p.h[need], None, take)
             _check(p, chosen, og, hg, barrier_tree, s)
             touched[p.h[chosen[p.state[chosen] == USABLE]]] = True
             take *= 2
