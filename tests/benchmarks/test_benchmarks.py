@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import numpy as np
@@ -45,6 +46,23 @@ def test_alternate_takes_medians_of_both_sides() -> None:
     t_a, t_b = alternate(lambda: calls.append("a"), lambda: calls.append("b"), repeats=3)
     assert calls == ["a", "b", "b", "a", "a", "b"]
     assert t_a >= 0 and t_b >= 0
+
+
+def test_alternate_times_with_what_the_caller_holds_frozen() -> None:
+    """The objects held before the runs are out of the collector's reach while timed (a full collection of a 100×
+    demo would land in one side's run), and back in it afterwards, also when a run fails."""
+    held = [[i] for i in range(1000)]  # the harness's data
+    frozen: list[int] = []
+    alternate(lambda: frozen.append(gc.get_freeze_count()), lambda: None, repeats=2)
+    assert len(frozen) == 2 and min(frozen) >= len(held)
+    assert gc.get_freeze_count() == 0
+
+    def fails() -> None:
+        raise RuntimeError("a failing run")
+
+    with pytest.raises(RuntimeError):
+        alternate(fails, lambda: None, repeats=1)
+    assert gc.get_freeze_count() == 0
 
 
 def test_background_load_runs_n_processes_and_stops_them() -> None:
