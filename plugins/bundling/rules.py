@@ -710,15 +710,15 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     have no host (hosts are of the same street) and joins no new bundle: `street_unknown`.
     """
     s = settings
-    under_scale = None
+    under_scale = None  # (metric geometries, streets) of the hosts under management scale
+    hg = _metric(hosts.geometry, s.metric_crs)  # every host's at once: those under scale give reasons (step 4)
     if "at_scale" in hosts:
         at_scale = hosts["at_scale"].fillna(False).to_numpy(dtype=bool)
         if not at_scale.all():
-            under_scale = hosts[~at_scale]
-            hosts = hosts[at_scale]
+            under_scale = hg[~at_scale], hosts["street_code"].to_numpy(dtype=object)[~at_scale]
+            hosts, hg = hosts[at_scale], hg[at_scale]
     n = len(orphans)
     og = _metric(orphans.geometry, s.metric_crs)
-    hg = _metric(hosts.geometry, s.metric_crs)
     bg = _metric(barriers.geometry, s.metric_crs) if barriers is not None and len(barriers) else np.array([])
     bg = bg[~shapely.is_empty(bg) & ~shapely.is_missing(bg)] if len(bg) else bg
     barrier_tree = shapely.STRtree(bg) if len(bg) else None
@@ -856,10 +856,12 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
     reason = np.where(blocked_same, "only_across_barrier", np.where(other_street, "only_other_street",
                                                                       "no_host_in_reach"))
     if under_scale is not None:
-        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), c, under_scale, barrier_tree, s)
+        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), c, *under_scale, barrier_tree, s)
         reason = np.where(barred, "host_under_scale", reason)
     if ineligible_hosts is not None and len(ineligible_hosts):
-        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), c, ineligible_hosts, barrier_tree, s)
+        barred = _usable_host(og, np.flatnonzero(~matched & valid_o), c,
+                              _metric(ineligible_hosts.geometry, s.metric_crs),
+                              ineligible_hosts["street_code"].to_numpy(dtype=object), barrier_tree, s)
         reason = np.where(barred, "host_firm_ineligible", reason)
     no_street = pd.isna(pd.Series(o_street, dtype=object)).to_numpy() if n else np.zeros(0, bool)
     reason = np.where(no_street, "street_unknown", reason)
@@ -899,20 +901,20 @@ def plan_bundles(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: g
                 orphans=out_orphans, hosts=used_hosts, settings=s, _links=links)
 
 
-def _usable_host(og: np.ndarray, rows: np.ndarray, c: _Columns, hosts: gpd.GeoDataFrame,
+def _usable_host(og: np.ndarray, rows: np.ndarray, c: _Columns, hg: np.ndarray, h_street: np.ndarray,
                  barrier_tree: shapely.STRtree | None, s: BundlingSettings) -> np.ndarray:
-    """Per orphan row: would one of `hosts` have hosted it (same street, in reach, no barrier between)?
+    """Per orphan row: would one of the hosts `hg` (metric geometries; streets `h_street`) have hosted it (same
+    street, in reach, no barrier between)?
 
     As a `dwithin` query and a barrier check of every pair, deciding by the boxes where they tell (see
     _box_pairs) and checking the other pairs a few per orphan a round, only for orphans not known yet.
     """
     out = np.zeros(len(og), dtype=bool)
-    hg = _metric(hosts.geometry, s.metric_crs)
     if len(rows) == 0 or len(hg) == 0:
         return out
     valid = ~(shapely.is_missing(hg) | shapely.is_empty(hg))
     hb = shapely.bounds(hg)
-    cols = replace(c, h_street=hosts["street_code"].to_numpy(dtype=object), h_bounds=hb, street_codes=None)
+    cols = replace(c, h_street=h_street, h_bounds=hb, street_codes=None)
     p = _box_pairs(rows, og, hg, shapely.STRtree(hg), barrier_tree, cols, s)
     keep = valid[p.h]
     p = p.take(keep)
@@ -1062,9 +1064,12 @@ def _new_bundles(og: np.ndarray, rest: np.ndarray, c: _Columns, barrier_tree: sh
                  s: BundlingSettings) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
     """Connected groups of host-less orphans of one street (neighbours, no barrier between) ≥ the minimum area."""
     o_street, o_area, o_hh = c.o_street, c.o_area, c.o_hh
-    none = (_empty(BUNDLE_COLUMNS), np.array([], dtype=np.intp), np.array([], dtype=object))
+
+    def none() -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+        return _empty(BUNDLE_COLUMNS), np.array([], dtype=np.intp), np.array([], dtype=object)
+
     if len(rest) == 0 or not _street_may_reach(o_street[rest], o_area[rest], s.new_bundle_min_area_m2):
-        return none
+        return none()
     geoms = og[rest]
     a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=s.neighbour_distance_m)
     keep = (a < b) & (o_street[rest[a]] == o_street[rest[b]])
@@ -1079,7 +1084,7 @@ def _new_bundles(og: np.ndarray, rest: np.ndarray, c: _Columns, barrier_tree: sh
     area = np.bincount(comp, weights=o_area[rest])
     members = area[comp] >= s.new_bundle_min_area_m2
     if not members.any():
-        return none
+        return none()
     rows = rest[members]
     comp_m = comp[members]
     key = (c.o_kind[rows] + ":" + c.o_id[rows]).astype(str)
@@ -1094,12 +1099,13 @@ def _new_bundles(og: np.ndarray, rest: np.ndarray, c: _Columns, barrier_tree: sh
     hulls = shapely.convex_hull(shapely.geometrycollections(og[rows], indices=group))
     hulls = _metric(gpd.GeoSeries(hulls, crs=s.metric_crs), WGS84)  # (to WGS84: _metric takes any target CRS)
     orphan_ids = _object_array([c.o_id[rows[i:j]].tolist() for i, j in zip(bounds[:-1], bounds[1:], strict=True)])
-    out = gpd.GeoDataFrame({"id": ids, "street": streets, "orphan_ids": orphan_ids,
-                            "floor_area_m2": np.add.reduceat(o_area[rows], starts),
-                            "households": np.add.reduceat(o_hh[rows], starts).astype(int)},
-                           geometry=hulls, crs=WGS84)
     bundle_of = np.asarray(ids, dtype=object)[group]
-    out = out.sort_values(["street", "id"], kind="mergesort").reset_index(drop=True)
+    by = np.array(sorted(range(len(ids)), key=lambda k: (streets[k], ids[k])), dtype=np.intp)  # by street, then id
+    out = gpd.GeoDataFrame({"id": np.asarray(ids, dtype=object)[by], "street": streets[by],
+                            "orphan_ids": orphan_ids[by],
+                            "floor_area_m2": np.add.reduceat(o_area[rows], starts)[by],
+                            "households": np.add.reduceat(o_hh[rows], starts).astype(int)[by]},
+                           geometry=hulls[by], crs=WGS84)
     return out, rows, bundle_of
 
 

@@ -575,7 +575,8 @@ def test_the_host_reasons_search_is_the_reference(seed: int, rotated: bool, radi
     rows = np.arange(0, len(og), 2)
     some = hosts.iloc[::3]
     want = ref_usable_host(og, rows, c.o_street, some, tree, s)
-    got = rules._usable_host(og, rows, c, some, tree, s)
+    got = rules._usable_host(og, rows, c, rules._metric(some.geometry, s.metric_crs),
+                             some["street_code"].to_numpy(dtype=object), tree, s)
     assert got.tolist() == want.tolist()
     assert 0 < want.sum() < len(rows)
 
