@@ -40,7 +40,8 @@ def write(path: Path, results: list[Result], versions: dict[str, str], meta: dic
              "",
              "Every time is a median of alternating runs (ours, peer, peer, ours, …) in the same process on the "
              f"same data (at least the repeats asked for; a short job repeats, up to {harness.MAX_ROUNDS} rounds, until "
-             f"each side has {harness.MIN_SECONDS:g} s of samples); ratio = ours / peer (lower is better). Each benchmark first checks that ours and "
+             f"each side has {harness.MIN_SECONDS:g} s of samples; what the process held before the runs frozen from the "
+             "collector while they are timed, gc.freeze); ratio = ours / peer (lower is better). Each benchmark first checks that ours and "
              "the peer give the same answer (same ids, same matches); a mismatch is reported instead of a time.",
              "",
              f"Load average (1/5/15 min) at start: {la[0]:.1f} / {la[1]:.1f} / {la[2]:.1f}"
