@@ -182,6 +182,15 @@ def test_b1_runs_ours_and_ogr2ogr_into_the_same_database(small_env: Env) -> None
         assert not c.exec_driver_sql("SELECT count(*) FROM building WHERE source = 'ogr2ogr'").scalar()
 
 
+def test_b1_clear_leaves_the_table_as_new(small_env: Env) -> None:
+    """Each timed import meets an empty table, not the dead rows of the runs before (ogr2ogr's is new each run)."""
+    b1_import._clear(small_env)
+    with small_env.context().engine.connect() as c:
+        assert not c.exec_driver_sql("SELECT count(*) FROM building").scalar()
+        if small_env.backend == "postgis":  # the deleted rows' pages are gone, not left for autovacuum
+            assert c.exec_driver_sql("SELECT pg_relation_size('building')").scalar() == 0
+
+
 def test_b3_plan_passes_and_a_wrong_pair_is_caught() -> None:
     from geoplatform import demo
     from plugins.bundling.benchmark import ours, peer
