@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import time
@@ -120,33 +119,20 @@ def run(env: Env) -> list[Result]:
     def peer() -> None:
         subprocess.run(cmd, check=True, capture_output=True)
 
-    # correctness before timing: both load every building of the file, the same ids. At 10× and up these first
-    # runs are timed too and count as the first alternating sample (an import is long there).
-    t_ours, t_peer = [], []
+    # correctness before timing (untimed; they also warm both sides up): both load every building of the file,
+    # the same ids. Then the harness's rounds: the repeats asked for, more until --min-seconds, the collector frozen.
     _clear(env)
-    t0 = time.perf_counter()
     ours()
-    t_ours.append(time.perf_counter() - t0)
-    t0 = time.perf_counter()
     peer()
-    t_peer.append(time.perf_counter() - t0)
     verify(expected, ours_ids(env), peer_ids(env))
-    if env.scale < 10:  # short imports: the harness's rounds (the repeats asked for, more until --min-seconds)
-        runs: list[int] = []
+    runs: list[int] = []
 
-        def counted() -> Any:
-            runs.append(1)
-            return ours()
+    def counted() -> Any:
+        runs.append(1)
+        return ours()
 
-        med_o, med_p = alternate(counted, peer, env.repeats, before=lambda: _clear(env))
-        n_runs = len(runs)
-    else:  # one more round, the peer first (the first ran ours first)
-        for fn, bucket in ((peer, t_peer), (ours, t_ours)):
-            _clear(env)
-            t0 = time.perf_counter()
-            fn()
-            bucket.append(time.perf_counter() - t0)
-        med_o, med_p, n_runs = statistics.median(t_ours), statistics.median(t_peer), len(t_ours)
+    med_o, med_p = alternate(counted, peer, env.repeats, before=lambda: _clear(env))
+    n_runs = len(runs)
     size = f"{len(expected):,} buildings, {path.stat().st_size / 1e6:.1f} MB gpkg"
     rows = [Result("B1 import buildings", env.scale, env.backend, "import_file (Python API)", "ogr2ogr",
                    med_o, med_p, f"≤ {TARGET}×", med_o / med_p <= TARGET, size,
