@@ -10,7 +10,16 @@ import pandas as pd
 import pytest
 import shapely
 
-from benchmarks import b1_import, b2_assign, b3_bundling, b4_layer, b6_takeover, b7_oapif, b9_tiles
+from benchmarks import (
+    b1_import,
+    b2_assign,
+    b3_bundling,
+    b4_layer,
+    b5_browser,
+    b6_takeover,
+    b7_oapif,
+    b9_tiles,
+)
 from benchmarks import env as benv
 from benchmarks.env import Env, Mismatch, build, demo_key
 from benchmarks.harness import Result, alternate
@@ -63,6 +72,16 @@ def test_alternate_times_with_what_the_caller_holds_frozen() -> None:
     with pytest.raises(RuntimeError):
         alternate(fails, lambda: None, repeats=1)
     assert gc.get_freeze_count() == 0
+
+
+def test_b5_rounds_alternate_the_pages_order() -> None:
+    """Every page is visited `repeats` times, in rounds whose order flips (A B C, C B A, …)."""
+    calls: list[str] = []
+    visits = [lambda n=n: calls.append(n) or f"{n}{len(calls)}" for n in "abc"]
+    out = b5_browser.rounds(visits, 3)
+    assert "".join(calls) == "abccbaabc"
+    assert out == [["a1", "a6", "a7"], ["b2", "b5", "b8"], ["c3", "c4", "c9"]]
+    assert b5_browser.rounds(visits, 0) == [[], [], []]
 
 
 def test_background_load_runs_n_processes_and_stops_them() -> None:
