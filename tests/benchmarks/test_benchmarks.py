@@ -88,6 +88,8 @@ def test_background_load_runs_n_processes_and_stops_them() -> None:
     with BackgroundLoad(2) as load:
         pids = load.pids
         assert len(pids) == 2 and all(os.path.exists(f"/proc/{p}") for p in pids)
+        # each its own session, as another program's: not in the scheduler's group of the benchmark's process
+        assert all(os.getsid(p) == p != os.getsid(0) for p in pids)
     assert load.pids == []
     for p in pids:  # reaped: no process (not even a zombie) left under those ids
         assert not os.path.exists(f"/proc/{p}") or "python" not in open(f"/proc/{p}/cmdline").read()  # noqa: SIM115
