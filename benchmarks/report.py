@@ -48,7 +48,7 @@ def write(path: Path, results: list[Result], versions: dict[str, str], meta: dic
              + (f"; at the end: {lb[0]:.1f} / {lb[1]:.1f} / {lb[2]:.1f}" if lb else "")
              + " — the machine is shared, so absolute times are noisy; the ratios are the figures.", "",
              f"Background load: {meta.get('background_load', 0)} CPU-bound processes started by the harness for the "
-             "whole run (`--background-load`), beside whatever else the machine was running (the load column).", "",
+             "whole run (`--background-load`), each in a session of its own as other programs are, beside whatever else the machine was running (the load column).", "",
              *table(results), "", "## Builds", "", *[f"- {b}" for b in meta.get("builds", [])], "",
              "## Versions and machine", "", *[f"- {k}: {v}" for k, v in versions.items()], ""]
     path.write_text("\n".join(lines), encoding="utf-8")
