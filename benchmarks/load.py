@@ -5,11 +5,12 @@ work of a shared machine; the harness starts them before the databases are built
 their own process ids) when the run ends, also on an error or SIGTERM.
 
 Each runs in a session of its own, as another program on the machine does: Linux shares CPU between
-sessions first (autogroup, on in Debian's kernels) and every PostgreSQL backend is a session of its own, so
-spinners in the benchmark's session would take their share from the benchmark's process (ours, and the
-peers it starts) and never from the database server's. Measured on B1 at 10× on PostGIS, alternating blocks
-of six rounds: 1.25 / 1.29 with the spinners in the benchmark's session, 1.27 / 1.12 in their own — within
-the spread, but the load is now what the option says: other programs.
+sessions first (autogroup: on in this machine's kernel, /proc/sys/kernel/sched_autogroup_enabled) and every
+PostgreSQL backend is a session of its own (`ps -o sid`), so spinners in the benchmark's session would take
+their share from the benchmark's process (ours, and the peers it starts) and never from the database
+server's. Measured on B1 at 10× on PostGIS, alternating blocks of six rounds: 1.25 / 1.29 with the spinners
+in the benchmark's session, 1.27 / 1.12 in their own — within the spread, but the load is now what the
+option says: other programs.
 """
 
 from __future__ import annotations
