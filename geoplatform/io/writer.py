@@ -123,7 +123,7 @@ def _write_new_columns(job: ImportJob, user: str) -> None:
     _insert_firms(job)
     columns = {k: job.column(k) for k in job.fields_set() if k in table.c}
     geom_cols = [c for c in ("geom", "boundary", "location") if c in table.c]
-    job.geom_cols = [gc for gc in geom_cols if gc in columns and columns[gc].count(None) < n]
+    job.geom_cols = [gc for gc in geom_cols if gc in columns and any(v is not None for v in columns[gc])]
     for gc in geom_cols:
         if gc not in job.geom_cols:
             columns.pop(gc, None)
