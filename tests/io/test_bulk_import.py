@@ -8,16 +8,20 @@ from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 from sqlalchemy import create_engine, delete, event, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from geoplatform import models as m
+from geoplatform.context import Context
 from geoplatform.db import make_engine
 from geoplatform.io import bulk, references, writer
 from geoplatform.io.importer import import_file
 from geoplatform.io.report import ImportFailed
+from geoplatform.store import read_frame
+from tests.conftest import _copy_url
 from tests.io.conftest import db_checksum
 
 NEW = "T26-C"  # a compound made for the test (the seeded ones have buildings, garages and handovers)
@@ -232,7 +236,7 @@ def _set_wise(monkeypatch) -> tuple[list[str], Any]:  # noqa: ANN001
     ddl: list[str] = []
 
     def record(conn, cursor, statement, *a):  # noqa: ANN001, ANN002, ANN202
-        if statement.startswith(("ALTER TABLE", "DROP INDEX", "CREATE INDEX")):
+        if statement.startswith(("ALTER TABLE", "DROP INDEX", "CREATE INDEX", "TRUNCATE")):
             ddl.append(statement)
 
     return ddl, record
@@ -280,7 +284,89 @@ def test_set_wise_path_keeps_a_primary_key_another_table_refers_to(seeded_ctx, o
             event.remove(seeded_ctx.engine, "before_cursor_execute", record)
         assert report.inserted == N
         assert any("DROP CONSTRAINT" in d for d in ddl) and not any("pk_building" in d for d in ddl)
+        assert not any(d.startswith("TRUNCATE") for d in ddl)  # a table holding rows is never truncated
         assert _catalogue(seeded_ctx) == before_catalogue
     finally:
         with seeded_ctx.engine.begin() as c:
             c.execute(text("DROP TABLE t26_ref"))
+
+
+@pytest.fixture
+def emptied_ctx(tmp_path_factory):  # noqa: ANN001, ANN201
+    """PostGIS: a copy of the small demo whose buildings were all deleted (no vacuum since), and their file."""
+    from sqlalchemy.engine import make_url
+
+    from tests.io.conftest import SMALL
+    from tests.support.postgis import drop_database
+    from tests.support.shared import postgis_admin_url
+
+    url = _copy_url("postgis", SMALL, tmp_path_factory)[0]
+    ctx = Context.create(url)
+    path = tmp_path_factory.mktemp("emptied") / "buildings.gpkg"
+    with ctx.session(readonly=True) as s:
+        frame = read_frame(s, "building", columns=["id", "compound_id", "street_code", "geom", "floors"])
+    frame.to_file(path, driver="GPKG", layer="buildings")
+    with ctx.engine.begin() as c:
+        c.execute(delete(m.Building.__table__))
+    yield ctx, path, len(frame)
+    ctx.engine.dispose()
+    drop_database(postgis_admin_url(), make_url(url).database)
+
+
+def _heap(ctx) -> tuple[int, int]:  # noqa: ANN001
+    """(the building table's file node, its heap's size in bytes)."""
+    with ctx.engine.connect() as c:
+        return tuple(c.execute(text("SELECT pg_relation_filenode('building'), pg_relation_size('building')")).one())
+
+
+def _recorded(ctx, ddl_record) -> Any:  # noqa: ANN001
+    """A context manager recording the DDL `ctx`'s engine runs meanwhile (`_set_wise`'s recorder)."""
+    @contextmanager
+    def recording():  # noqa: ANN202
+        event.listen(ctx.engine, "before_cursor_execute", ddl_record)
+        try:
+            yield
+        finally:
+            event.remove(ctx.engine, "before_cursor_execute", ddl_record)
+    return recording()
+
+
+def test_set_wise_path_writes_an_emptied_table_into_a_new_heap(emptied_ctx, monkeypatch):
+    """Every building deleted, not yet vacuumed: the import truncates first (the rows are not written after the dead
+    ones), the catalogue ends as it began; a failed import leaves the table as it was (the old heap, still empty)."""
+    ctx, path, n = emptied_ctx
+    ddl, record = _set_wise(monkeypatch)
+    node, dead_size = _heap(ctx)
+    catalogue = _catalogue(ctx)
+    doubled = path.with_name("doubled.gpkg")  # one id twice, the checks bypassed: the primary key's build refuses it
+    frame = gpd.read_file(path)
+    pd.concat([frame, frame.iloc[:1]]).to_file(doubled, driver="GPKG", layer="buildings")
+    real_check_keys = references.check_keys
+    monkeypatch.setattr(references, "check_keys", lambda job: None)
+    with _recorded(ctx, record), pytest.raises(ImportFailed, match="pk_building"):
+        import_file(ctx, "buildings", doubled)
+    assert any(d.startswith('TRUNCATE "building"') for d in ddl)
+    assert _heap(ctx) == (node, dead_size) and _catalogue(ctx) == catalogue
+    monkeypatch.setattr(references, "check_keys", real_check_keys)
+    ddl.clear()
+    with _recorded(ctx, record):
+        report = import_file(ctx, "buildings", path)
+    new_node, size = _heap(ctx)
+    assert report.inserted == n and any(d.startswith('TRUNCATE "building"') for d in ddl)
+    assert new_node != node and size < dead_size  # the dead rows stayed behind in the old heap
+    assert _catalogue(ctx) == catalogue
+    with ctx.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM building")).scalar() == n
+
+
+def test_set_wise_path_truncates_no_table_another_refers_to(emptied_ctx, monkeypatch):
+    """TRUNCATE refuses a table another table's key points at, so the import does not try: it writes after the dead
+    rows (the same heap) and succeeds."""
+    ctx, path, n = emptied_ctx
+    ddl, record = _set_wise(monkeypatch)
+    node, _ = _heap(ctx)
+    with ctx.engine.begin() as c:
+        c.execute(text("CREATE TABLE t26_ref (building_id varchar REFERENCES building (id))"))
+    with _recorded(ctx, record):
+        assert import_file(ctx, "buildings", path).inserted == n
+    assert _heap(ctx)[0] == node and ddl and not any(d.startswith("TRUNCATE") for d in ddl)
