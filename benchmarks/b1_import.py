@@ -16,6 +16,10 @@ from benchmarks.env import Env, check
 from benchmarks.harness import Result, alternate
 
 TARGET = 1.5
+# up to 10×, at least this many alternating rounds: the same import's wall time varies by ±20 % run to run on this
+# shared machine (1.08–1.48 s at 10× on PostGIS, idle, same code), and the median of three landed on either side of
+# the target (1.20–1.59) while the median of ten stayed at 1.13–1.24
+MIN_ROUNDS = 9
 OGR_TABLE = "ogr_building"
 
 
@@ -131,7 +135,8 @@ def run(env: Env) -> list[Result]:
         runs.append(1)
         return ours()
 
-    med_o, med_p = alternate(counted, peer, env.repeats, before=lambda: _clear(env))
+    rounds = max(env.repeats, MIN_ROUNDS) if env.scale <= 10 else env.repeats
+    med_o, med_p = alternate(counted, peer, rounds, before=lambda: _clear(env))
     n_runs = len(runs)
     size = f"{len(expected):,} buildings, {path.stat().st_size / 1e6:.1f} MB gpkg"
     rows = [Result("B1 import buildings", env.scale, env.backend, "import_file (Python API)", "ogr2ogr",
