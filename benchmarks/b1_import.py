@@ -18,7 +18,7 @@ from benchmarks.harness import Result, alternate
 TARGET = 1.5
 # up to 10×, at least this many alternating rounds: the same import's wall time varies by ±20 % run to run on this
 # shared machine (1.08–1.48 s at 10× on PostGIS, idle, same code), and the median of three landed on either side of
-# the target (1.20–1.59) while the median of ten stayed at 1.13–1.24
+# the target (1.20–1.59) while medians of eight to ten rounds stayed at 1.13–1.26 (2026-12-07)
 MIN_ROUNDS = 9
 OGR_TABLE = "ogr_building"
 

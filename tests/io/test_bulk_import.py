@@ -319,16 +319,14 @@ def _heap(ctx) -> tuple[int, int]:  # noqa: ANN001
         return tuple(c.execute(text("SELECT pg_relation_filenode('building'), pg_relation_size('building')")).one())
 
 
-def _recorded(ctx, ddl_record) -> Any:  # noqa: ANN001
-    """A context manager recording the DDL `ctx`'s engine runs meanwhile (`_set_wise`'s recorder)."""
-    @contextmanager
-    def recording():  # noqa: ANN202
-        event.listen(ctx.engine, "before_cursor_execute", ddl_record)
-        try:
-            yield
-        finally:
-            event.remove(ctx.engine, "before_cursor_execute", ddl_record)
-    return recording()
+@contextmanager
+def _recorded(ctx, ddl_record):  # noqa: ANN001, ANN202
+    """While inside: the DDL `ctx`'s engine runs goes to `_set_wise`'s recorder."""
+    event.listen(ctx.engine, "before_cursor_execute", ddl_record)
+    try:
+        yield
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", ddl_record)
 
 
 def test_set_wise_path_writes_an_emptied_table_into_a_new_heap(emptied_ctx, monkeypatch):
