@@ -92,6 +92,11 @@ def _snapshot(engine: Engine) -> tuple[dict[str, Any], list[str]]:
             return dump_connection(conn), heads
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
         conn.execute(text("SET TRANSACTION READ ONLY"))
+        # every table locked before the snapshot (its first read): TRUNCATE is not MVCC-safe (a snapshot older than it
+        # sees the table empty, not the rows it saw), and an import into an emptied table truncates it (io/bulk.py);
+        # with the lock held, that import waits or takes the per-row path instead
+        names = ", ".join(conn.dialect.identifier_preparer.format_table(t) for t in tables())
+        conn.execute(text(f"LOCK TABLE {names} IN ACCESS SHARE MODE"))
         return dump_connection(conn), heads
 
 

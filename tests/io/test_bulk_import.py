@@ -292,8 +292,8 @@ def test_set_wise_path_keeps_a_primary_key_another_table_refers_to(seeded_ctx, o
 
 
 @pytest.fixture
-def emptied_ctx(tmp_path_factory):  # noqa: ANN001, ANN201
-    """PostGIS: a copy of the small demo whose buildings were all deleted (no vacuum since), and their file."""
+def buildings_ctx(tmp_path_factory):  # noqa: ANN001, ANN201
+    """PostGIS: a copy of the small demo, its buildings in a file, and their number."""
     from sqlalchemy.engine import make_url
 
     from tests.io.conftest import SMALL
@@ -302,15 +302,21 @@ def emptied_ctx(tmp_path_factory):  # noqa: ANN001, ANN201
 
     url = _copy_url("postgis", SMALL, tmp_path_factory)[0]
     ctx = Context.create(url)
-    path = tmp_path_factory.mktemp("emptied") / "buildings.gpkg"
+    path = tmp_path_factory.mktemp("buildings") / "buildings.gpkg"
     with ctx.session(readonly=True) as s:
         frame = read_frame(s, "building", columns=["id", "compound_id", "street_code", "geom", "floors"])
     frame.to_file(path, driver="GPKG", layer="buildings")
-    with ctx.engine.begin() as c:
-        c.execute(delete(m.Building.__table__))
     yield ctx, path, len(frame)
     ctx.engine.dispose()
     drop_database(postgis_admin_url(), make_url(url).database)
+
+
+@pytest.fixture
+def emptied_ctx(buildings_ctx):  # noqa: ANN001, ANN201
+    """buildings_ctx whose buildings were all deleted (no vacuum since)."""
+    with buildings_ctx[0].engine.begin() as c:
+        c.execute(delete(m.Building.__table__))
+    return buildings_ctx
 
 
 def _heap(ctx) -> tuple[int, int]:  # noqa: ANN001
@@ -368,3 +374,30 @@ def test_set_wise_path_truncates_no_table_another_refers_to(emptied_ctx, monkeyp
     with _recorded(ctx, record):
         assert import_file(ctx, "buildings", path).inserted == n
     assert _heap(ctx)[0] == node and ddl and not any(d.startswith("TRUNCATE") for d in ddl)
+
+
+def test_a_backup_taken_meanwhile_keeps_the_rows_of_its_snapshot(buildings_ctx, monkeypatch, tmp_path):
+    """Every building deleted and imported again while a backup runs (after its snapshot, before it reads them): the
+    backup holds the buildings its snapshot saw, the database the imported ones. TRUNCATE is not MVCC-safe — an
+    older snapshot sees the truncated table empty — so the import may not truncate under the backup's snapshot."""
+    from geoplatform import backup
+
+    ctx, path, n = buildings_ctx
+    ddl, record = _set_wise(monkeypatch)
+    real_select, reads = backup._select, []
+
+    def replace_buildings_once_the_snapshot_is_taken(table):  # noqa: ANN001, ANN202
+        reads.append(table.name)
+        if len(reads) == 2:  # the first table read: the backup's snapshot is taken
+            with ctx.engine.begin() as c:
+                c.execute(delete(m.Building.__table__))
+            with _recorded(ctx, record):
+                assert import_file(ctx, "buildings", path).inserted == n
+        return real_select(table)
+
+    monkeypatch.setattr(backup, "_select", replace_buildings_once_the_snapshot_is_taken)
+    counts = backup.backup(ctx.engine, tmp_path / "during.json")
+    assert reads.index("building") > 1 and counts["building"] == n
+    assert not any(d.startswith("TRUNCATE") for d in ddl)
+    with ctx.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM building")).scalar() == n
