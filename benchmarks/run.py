@@ -49,6 +49,9 @@ def _guard(name: str, e: envmod.Env, fn: Callable[[], list[Result]], load: int =
     return rows
 
 
+IN_MEMORY = {"B3"}  # benchmarks that read no database: run alone, no demo database is built
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the demo databases, run the benchmarks, write RESULTS.md; exit 1 when a check mismatched."""
     ap = argparse.ArgumentParser(description="geoplatform benchmarks: ratios against named peers")
@@ -57,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-seconds", type=float, default=1.0, metavar="S",
                     help=f"repeat a short job (more alternating rounds, at most {harness.MAX_ROUNDS}) until each side has S "
                          "seconds of samples (default: %(default)s)")
-    ap.add_argument("--backends", default="sqlite,postgis")
+    ap.add_argument("--backends", default="sqlite,postgis", help="databases (none is built when only B3, which plans in memory, runs)")
     ap.add_argument("--only", default="B1,B2,B3,B4,B5,B6,B7,B8,B9", help="benchmarks to run")
     ap.add_argument("--output", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--workdir", default=None, help="where the databases and files go (default: a temp dir)")
@@ -69,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     harness.MIN_SECONDS = args.min_seconds
     scales = [float(s) for s in args.scales.split(",") if s]
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     only = {b.strip().upper() for b in args.only.split(",")}
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()] if only - IN_MEMORY else []
     cache = None if args.demo_cache.lower() == "none" else Path(args.demo_cache).expanduser()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="geoplatform-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)

@@ -396,3 +396,20 @@ def test_short_jobs_repeat_until_each_side_has_min_seconds(monkeypatch: pytest.M
     t_a, t_b = alternate(lambda: job("a"), lambda: job("b"), repeats=repeats)
     assert calls.count("a") == calls.count("b") == rounds
     assert t_a == pytest.approx(job_s) and t_b == pytest.approx(job_s)
+
+
+def test_run_of_b3_alone_builds_no_database(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """B3 plans in memory: `--only B3` writes its rows without loading a demo database (minutes at 100×)."""
+    from benchmarks import run
+
+    def no_database(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("a database was built or started")
+
+    monkeypatch.setattr(benv, "build", no_database)
+    monkeypatch.setattr(benv, "postgis_admin", no_database)
+    out = tmp_path / "RESULTS.md"
+    assert run.main(["--only", "B3", "--scales", "0.05", "--repeats", "1", "--min-seconds", "0",
+                     "--backends", "sqlite,postgis", "--demo-cache", "none", "--workdir", str(tmp_path / "w"),
+                     "--output", str(out)]) == 0
+    rows = [line for line in out.read_text().splitlines() if line.startswith("| B3 bundle planning (district)")]
+    assert len(rows) == 1 and "in-memory" in rows[0]
