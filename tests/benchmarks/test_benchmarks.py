@@ -235,6 +235,13 @@ def test_b3_plan_passes_and_a_wrong_pair_is_caught() -> None:
         b3_bundling.verify(plan, lost, orphans, hosts, barriers, s)
 
 
+def test_b3_takes_at_least_its_minimum_of_rounds_up_to_10x(tmp_path) -> None:  # noqa: ANN001
+    rows = b3_bundling.run(Env("in-memory", 0.05, "", tmp_path, 1, benv.demo_data(0.05, 42, None)[0]))
+    planned = [r for r in rows if r.bench == "B3 bundle planning (district)"]
+    assert len(planned) == 1 and planned[0].met is not None
+    assert int(planned[0].note.split("median of ")[1].split()[0]) >= b3_bundling.MIN_ROUNDS > 1
+
+
 def _pairs(plan: object, strip: bool = False) -> set[tuple[str, tuple[str, ...], str]]:
     """(street, orphan ids, host) of each proposal; `strip`: without the region's district prefixes."""
     def bare(v: str) -> str:
