@@ -23,6 +23,9 @@ superuser cannot switch those triggers off, and a staged `INSERT … SELECT` fir
   first, under the same lock: the rows go into a new heap instead of after the dead rows earlier deletes left until
   a vacuum (which the indexes would be built over too), and where the server may skip the WAL of a table emptied in
   the same transaction (`wal_level = minimal`) the COPY writes none, as `ogr2ogr` into a table it creates.
+  `TRUNCATE` is not MVCC-safe: a transaction whose snapshot is older sees the table empty, not the deleted rows it
+  should still see. Our only such reader, `geoplatform backup`, locks every table before its snapshot (backup.py),
+  so the lock above is refused while it runs and the per-row path is taken.
 """
 
 from __future__ import annotations
