@@ -92,9 +92,9 @@ def _snapshot(engine: Engine) -> tuple[dict[str, Any], list[str]]:
             return dump_connection(conn), heads
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
         conn.execute(text("SET TRANSACTION READ ONLY"))
-        # every table locked before the snapshot (its first read): TRUNCATE is not MVCC-safe (a snapshot older than it
-        # sees the table empty, not the rows it saw), and an import into an emptied table truncates it (io/bulk.py);
-        # with the lock held, that import waits or takes the per-row path instead
+        # every table locked before the snapshot (its first read): TRUNCATE and the ALTER TABLE forms that rewrite a
+        # table are not MVCC-safe (a snapshot older than them reads the new table, not the rows it saw); the app runs
+        # neither on its own (io/bulk.py), but a schema upgrade or another tool might — they wait for the backup now
         names = ", ".join(conn.dialect.identifier_preparer.format_table(t) for t in tables())
         conn.execute(text(f"LOCK TABLE {names} IN ACCESS SHARE MODE"))
         return dump_connection(conn), heads

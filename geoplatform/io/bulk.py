@@ -18,14 +18,11 @@ superuser cannot switch those triggers off, and a staged `INSERT … SELECT` fir
   transaction: no other transaction ever sees the table without its keys (DDL is transactional), a failure rolls
   everything back, and the catalogue ends as it began (same names, same definitions). What it gives up: while the
   rows are written (≈ 0.1–0.3 s per 10,000 buildings), other sessions' reads of the table and of the referenced
-  tables wait. It needs the importing role to own the table (else the per-row path is taken). A table with no live
-  row (the first import, or one after every row was deleted) that no other table's key points at is truncated
-  first, under the same lock: the rows go into a new heap instead of after the dead rows earlier deletes left until
-  a vacuum (which the indexes would be built over too), and where the server may skip the WAL of a table emptied in
-  the same transaction (`wal_level = minimal`) the COPY writes none, as `ogr2ogr` into a table it creates.
-  `TRUNCATE` is not MVCC-safe: a transaction whose snapshot is older sees the table empty, not the deleted rows it
-  should still see. Our only such reader, `geoplatform backup`, locks every table before its snapshot (backup.py),
-  so the lock above is refused while it runs and the per-row path is taken.
+  tables wait. It needs the importing role to own the table (else the per-row path is taken). It never truncates,
+  not even a table with no live row: `TRUNCATE` is not MVCC-safe — a transaction whose snapshot is older than it
+  (`pg_dump` between taking its snapshot and locking the table, any REPEATABLE READ reader) would read the table
+  empty, not the rows it should still see, and write a backup without them. Rows imported into a table whose rows
+  were all deleted go after the dead ones until a vacuum reclaims them.
 """
 
 from __future__ import annotations
@@ -132,8 +129,6 @@ def bulk_path(conn: Any, table: str, fks: list[ForeignKey]) -> Iterator[bool]:
             "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.conrelid = %(t)s::regclass "
             "AND c.contype = 'p' AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
             "AND f.conindid = c.conindid)", {"t": _quote(table)}).first()
-        if _empty_and_unreferenced(conn, table):  # a new heap: no dead rows of earlier deletes to write after
-            conn.exec_driver_sql(f"TRUNCATE {_quote(table)}")
         for fk in fks:
             conn.exec_driver_sql(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {_quote(fk.name)}")
         if pk is not None:
@@ -153,14 +148,6 @@ def bulk_path(conn: Any, table: str, fks: list[ForeignKey]) -> Iterator[bool]:
         conn.exec_driver_sql(definition)
     for fk in fks:  # validates every row against the referenced table in one query (PostgreSQL's RI_Initial_Check)
         conn.exec_driver_sql(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(fk.name)} {fk.definition}")
-
-
-def _empty_and_unreferenced(conn: Any, table: str) -> bool:
-    """Whether the table holds no live row and no other table's foreign key points at it (TRUNCATE refuses those)."""
-    return bool(conn.exec_driver_sql(
-        f"SELECT NOT EXISTS (SELECT 1 FROM {_quote(table)}) AND NOT EXISTS (SELECT 1 FROM pg_constraint "  # noqa: S608
-        "WHERE contype = 'f' AND confrelid = %(t)s::regclass AND conrelid <> %(t)s::regclass)",
-        {"t": _quote(table)}).scalar())
 
 
 def _quote(name: str) -> str:

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 import pytest
 import shapely
 from sqlalchemy import create_engine, delete, event, select, text
@@ -335,51 +334,45 @@ def _recorded(ctx, ddl_record):  # noqa: ANN001, ANN202
         event.remove(ctx.engine, "before_cursor_execute", ddl_record)
 
 
-def test_set_wise_path_writes_an_emptied_table_into_a_new_heap(emptied_ctx, monkeypatch):
-    """Every building deleted, not yet vacuumed: the import truncates first (the rows are not written after the dead
-    ones), the catalogue ends as it began; a failed import leaves the table as it was (the old heap, still empty)."""
+def test_set_wise_path_writes_an_emptied_table_without_truncating_it(emptied_ctx, monkeypatch):
+    """Every building deleted, not yet vacuumed: the set-wise import writes them back into the same heap (no TRUNCATE,
+    which is not MVCC-safe), the catalogue ends as it began."""
     ctx, path, n = emptied_ctx
     ddl, record = _set_wise(monkeypatch)
-    node, dead_size = _heap(ctx)
+    node, _ = _heap(ctx)
     catalogue = _catalogue(ctx)
-    doubled = path.with_name("doubled.gpkg")  # one id twice, the checks bypassed: the primary key's build refuses it
-    frame = gpd.read_file(path)
-    pd.concat([frame, frame.iloc[:1]]).to_file(doubled, driver="GPKG", layer="buildings")
-    real_check_keys = references.check_keys
-    monkeypatch.setattr(references, "check_keys", lambda job: None)
-    with _recorded(ctx, record), pytest.raises(ImportFailed, match="pk_building"):
-        import_file(ctx, "buildings", doubled)
-    assert any(d.startswith('TRUNCATE "building"') for d in ddl)
-    assert _heap(ctx) == (node, dead_size) and _catalogue(ctx) == catalogue
-    monkeypatch.setattr(references, "check_keys", real_check_keys)
-    ddl.clear()
     with _recorded(ctx, record):
-        report = import_file(ctx, "buildings", path)
-    new_node, size = _heap(ctx)
-    assert report.inserted == n and any(d.startswith('TRUNCATE "building"') for d in ddl)
-    assert new_node != node and size < dead_size  # the dead rows stayed behind in the old heap
-    assert _catalogue(ctx) == catalogue
+        assert import_file(ctx, "buildings", path).inserted == n
+    assert any("DROP CONSTRAINT" in d for d in ddl) and not any(d.startswith("TRUNCATE") for d in ddl)
+    assert _heap(ctx)[0] == node and _catalogue(ctx) == catalogue
     with ctx.engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM building")).scalar() == n
 
 
-def test_set_wise_path_truncates_no_table_another_refers_to(emptied_ctx, monkeypatch):
-    """TRUNCATE refuses a table another table's key points at, so the import does not try: it writes after the dead
-    rows (the same heap) and succeeds."""
-    ctx, path, n = emptied_ctx
+def test_an_older_snapshot_still_sees_the_rows_an_import_replaced(buildings_ctx, monkeypatch, tmp_path):
+    """A REPEATABLE READ reader that took its snapshot before every building was deleted and half of them imported
+    (set-wise) — as `pg_dump` does before it locks its tables — still reads all the buildings its snapshot saw: the
+    import does not truncate the emptied table (after a TRUNCATE that reader would read it empty)."""
+    ctx, path, n = buildings_ctx
+    half = tmp_path / "half.gpkg"
+    gpd.read_file(path).iloc[: n // 2].to_file(half, driver="GPKG", layer="buildings")
     ddl, record = _set_wise(monkeypatch)
-    node, _ = _heap(ctx)
-    with ctx.engine.begin() as c:
-        c.execute(text("CREATE TABLE t26_ref (building_id varchar REFERENCES building (id))"))
-    with _recorded(ctx, record):
-        assert import_file(ctx, "buildings", path).inserted == n
-    assert _heap(ctx)[0] == node and ddl and not any(d.startswith("TRUNCATE") for d in ddl)
+    with ctx.engine.connect().execution_options(isolation_level="REPEATABLE READ") as reader, reader.begin():
+        reader.execute(text("SELECT count(*) FROM user_account"))  # the snapshot is taken; no lock on the buildings
+        with ctx.engine.begin() as c:
+            c.execute(delete(m.Building.__table__))
+        with _recorded(ctx, record):
+            assert import_file(ctx, "buildings", half).inserted == n // 2
+        assert any("DROP CONSTRAINT" in d for d in ddl)  # the set-wise path was taken
+        assert reader.execute(text("SELECT count(*) FROM building")).scalar() == n > 1
+    with ctx.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM building")).scalar() == n // 2
 
 
 def test_a_backup_taken_meanwhile_keeps_the_rows_of_its_snapshot(buildings_ctx, monkeypatch, tmp_path):
     """Every building deleted and imported again while a backup runs (after its snapshot, before it reads them): the
-    backup holds the buildings its snapshot saw, the database the imported ones. TRUNCATE is not MVCC-safe — an
-    older snapshot sees the truncated table empty — so the import may not truncate under the backup's snapshot."""
+    backup holds the buildings its snapshot saw, the database the imported ones (and nothing truncated the table: an
+    older snapshot would read it empty)."""
     from geoplatform import backup
 
     ctx, path, n = buildings_ctx
