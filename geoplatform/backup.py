@@ -13,6 +13,7 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +25,27 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.schema import Table
 
+from geoplatform import models as m
 from geoplatform.db import is_sqlite
-from geoplatform.i18n import MessageError
+from geoplatform.i18n import MessageError, add_messages
 from geoplatform.models import SRID, Base
 from geoplatform.private_files import write_private
 from geoplatform.textpolicy import NUL, has_nul
 
 FORMAT = "geoplatform-backup"
 FORMAT_VERSION = 1
+
+
+add_messages({
+    "en": {
+        "backup.restore.not_empty": "the database holds {rows} rows ({tables}): `restore` replaces them only with "
+                                    "--replace (their copy is written first); nothing was restored",
+    },
+    "zh": {
+        "backup.restore.not_empty": "数据库中已有 {rows} 行数据（{tables}）：只有加 --replace 才会替换"
+                                    "（替换前先写出它们的副本）；本次未恢复任何数据",
+    },
+})
 
 
 class BackupError(MessageError):
@@ -103,6 +117,11 @@ def _snapshot(engine: Engine) -> tuple[dict[str, Any], list[str]]:
 def backup(engine: Engine, path: str | Path) -> dict[str, int]:
     """Write a consistent copy of the whole database to `path`; returns rows per table."""
     data, heads = _snapshot(engine)
+    return _write(path, data, heads)
+
+
+def _write(path: str | Path, data: dict[str, Any], heads: list[str]) -> dict[str, int]:
+    """Write tables read by dump_connection as a backup file (gzip when `path` ends in .gz); returns rows per table."""
     doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "schema_heads": heads,
            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "tables": data}
     payload = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
@@ -140,8 +159,24 @@ def _self_references(table: Table) -> list[str]:
     return [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
 
 
-def restore(engine: Engine, path: str | Path) -> dict[str, int]:
-    """Replace the whole database content by the backup's, in one transaction; returns rows per table."""
+@dataclass
+class Restored:
+    """What a restore did: rows per table written, and the rows it replaced (saved to `kept`, when any)."""
+
+    rows: dict[str, int]
+    replaced: dict[str, int]
+    kept: Path | None
+
+
+def restore(engine: Engine, path: str | Path, replace: bool = False, keep: str | Path | None = None,
+            actor: str = "system") -> Restored:
+    """Replace the whole database content by the backup's, in one transaction.
+
+    A database holding rows is refused (`backup.restore.not_empty`, nothing changed) unless `replace`; its content
+    is then first written to the backup file `keep` (when given) inside the same transaction, with every table
+    locked against writers: the copy holds exactly what was replaced. The restore is audited (action `restore`,
+    by `actor`) after the restored rows.
+    """
     from geoplatform import schema
 
     doc = read_backup(path)
@@ -150,7 +185,10 @@ def restore(engine: Engine, path: str | Path) -> dict[str, int]:
         raise BackupError(f"{path}: backup schema {doc['schema_heads']} differs from the database's {heads}")
     _refuse_nul(doc, Path(path).name)  # before anything is deleted: on either database, nothing half-written
     try:
-        return _replace_content(engine, doc)
+        return _replace_content(engine, doc, heads, replace, None if keep is None else Path(keep), actor,
+                                Path(path).name)
+    except BackupError:
+        raise
     except (ValueError, TypeError, KeyError, IndexError, SQLAlchemyError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
         raise BackupError(f"{path}: restore failed, database unchanged ({type(exc).__name__}: {reason})") from exc
@@ -170,9 +208,39 @@ def _refuse_nul(doc: dict[str, Any], file: str) -> None:
                     raise BackupError("backup.nul", file=file, table=name, row=n, pk=key or "?", column=column)
 
 
-def _replace_content(engine: Engine, doc: dict[str, Any]) -> dict[str, int]:
+def _replace_content(engine: Engine, doc: dict[str, Any], heads: list[str], replace: bool, keep: Path | None,
+                     actor: str, file: str) -> Restored:
+    """restore()'s transaction; a copy it wrote (`keep`) is removed again when the restore fails (nothing replaced)."""
+    wrote: list[Path] = []
+    try:
+        return _replace_in_transaction(engine, doc, heads, replace, keep, actor, file, wrote)
+    except BaseException:
+        for path in wrote:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _replace_in_transaction(engine: Engine, doc: dict[str, Any], heads: list[str], replace: bool, keep: Path | None,
+                            actor: str, file: str, wrote: list[Path]) -> Restored:
     counts: dict[str, int] = {}
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE, no other writer from here on
+        if not is_sqlite(engine):  # readers go on; writers wait for the restore
+            names = ", ".join(conn.dialect.identifier_preparer.format_table(t) for t in tables())
+            conn.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
+        held = {t.name: n for t in tables() if (n := conn.execute(select(func.count()).select_from(t)).scalar())}
+        if held and not replace:
+            listed = ", ".join(f"{name} {n:,}" for name, n in sorted(held.items(), key=lambda kv: -kv[1]))
+            raise BackupError("backup.restore.not_empty", rows=f"{sum(held.values()):,}", tables=listed)
+        if held and keep is not None:
+            if keep.exists():  # never written over
+                raise BackupError(f"{keep}: already exists (the copy of the database's content goes to a new file); "
+                                  "nothing was restored")
+            try:
+                _write(keep, dump_connection(conn), heads)
+            except OSError as exc:  # before anything is deleted
+                raise BackupError(f"{keep}: cannot write the copy of the database's content ({exc}); nothing was "
+                                  "restored") from exc
+            wrote.append(keep)
         for table in reversed(tables()):
             for col in _self_references(table):
                 conn.execute(update(table).values({col: None}))
@@ -196,7 +264,11 @@ def _replace_content(engine: Engine, doc: dict[str, Any]) -> dict[str, int]:
             counts[table.name] = len(records)
         if not is_sqlite(engine):
             _reset_sequences(conn)
-    return counts
+        conn.execute(insert(m.AuditEvent.__table__).values(
+            at=m.utcnow(), user_name=actor[:100], action="restore", entity="database", outcome="ok",
+            before={"rows": sum(held.values()), "kept": None if keep is None or not held else str(keep)},
+            after={"file": file, "rows": sum(counts.values())}))
+    return Restored(counts, held, keep if held else None)
 
 
 def _reset_sequences(conn: Connection) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from geoplatform import auth, backup
 from geoplatform import models as m
@@ -40,10 +41,25 @@ def test_backup_restore_round_trip_is_identical(ctx, db_url, cli_run, tmp_path, 
         s.execute(update(m.Compound).values(households=0))
         s.execute(m.LedgerItem.__table__.delete())
         auth.add_user(s, "intruder", "admin", "password-x")
-    assert backup.table_checksums(ctx.engine) != original
-    r = cli_run(db_url, "restore", str(path))
+    changed = backup.table_checksums(ctx.engine)
+    assert changed != original
+    r = cli_run(db_url, "restore", str(path), "--replace", "--json")
     assert r.exit_code == 0, r.stderr
+    restored = backup.table_checksums(ctx.engine)
+    audit = restored.pop("audit_event")  # the backup's events and one more: the restore's
+    assert restored == {k: v for k, v in original.items() if k != "audit_event"} and audit != original["audit_event"]
+    with ctx.session() as s:
+        last = s.scalars(select(m.AuditEvent).order_by(m.AuditEvent.id.desc()).limit(1)).one()
+        assert (last.action, last.entity, last.after["file"]) == ("restore", "database", path.name)
+        assert last.user_name.startswith("cli:") and last.before["rows"] > 0
+        s.execute(delete(m.AuditEvent).where(m.AuditEvent.id == last.id))
     assert backup.table_checksums(ctx.engine) == original
+    kept = json.loads(r.stdout)["kept"]  # the content it replaced, written first: restoring it puts that back
+    assert kept and (os.stat(kept).st_mode & 0o777) == 0o600
+    assert cli_run(db_url, "restore", kept, "--replace").exit_code == 0
+    again = backup.table_checksums(ctx.engine)
+    assert again.pop("audit_event") != changed["audit_event"]
+    assert again == {k: v for k, v in changed.items() if k != "audit_event"}
     # serial ids continue after the restored ones (PostgreSQL sequences reset)
     with ctx.session() as s:
         assert auth.add_user(s, "after", "viewer", "password-y").id > 0
@@ -68,10 +84,42 @@ def test_restore_of_a_bad_file_leaves_the_database_unchanged(ctx, db_url, cli_ru
     for name, content in cases.items():
         path = tmp_path / name
         path.write_bytes(content)
-        r = cli_run(db_url, "restore", str(path))
+        r = cli_run(db_url, "restore", str(path), "--replace", "--keep", str(tmp_path / f"{name}.kept.json"))
         assert r.exit_code != 0, name
         assert backup.checksum(ctx.engine) == before, name
+        assert not (tmp_path / f"{name}.kept.json").exists(), name  # nothing was replaced: no copy is left
     assert cli_run(db_url, "restore", str(tmp_path / "missing.json")).exit_code == 2
+
+
+def test_restore_refuses_a_database_that_holds_rows(ctx, db_url, cli_run, tmp_path) -> None:  # noqa: ANN001
+    """Without --replace a database holding rows is left as it is, and the error says how many and where."""
+    _fill(ctx, db_url, cli_run)
+    path = tmp_path / "b.json"
+    assert cli_run(db_url, "backup", str(path)).exit_code == 0
+    before = backup.checksum(ctx.engine)
+    r = cli_run(db_url, "restore", str(path))
+    assert r.exit_code == 2 and "--replace" in r.stderr and "compound" in r.stderr, r.stderr
+    assert backup.checksum(ctx.engine) == before and sorted(p.name for p in tmp_path.iterdir()) == ["b.json"]
+    with pytest.raises(backup.BackupError) as err:
+        backup.restore(ctx.engine, path)
+    assert err.value.message.key == "backup.restore.not_empty" and "数据库中已有" in err.value.message.text("zh")
+
+
+def test_restore_never_writes_over_a_file_and_writes_nothing_when_the_copy_fails(ctx, db_url, cli_run,
+                                                                                 tmp_path) -> None:  # noqa: ANN001
+    """The copy of the replaced content goes to a new file: an existing one, or a directory that is not there, is an
+    error before anything is deleted."""
+    _fill(ctx, db_url, cli_run)
+    path = tmp_path / "b.json"
+    assert cli_run(db_url, "backup", str(path)).exit_code == 0
+    before = backup.checksum(ctx.engine)
+    taken = tmp_path / "taken.json"
+    taken.write_text("mine")
+    for keep, says in ((taken, "already exists"), (tmp_path / "no" / "such" / "dir.json", "cannot write")):
+        r = cli_run(db_url, "restore", str(path), "--replace", "--keep", str(keep))
+        assert r.exit_code == 2 and says in r.stderr, r.stderr
+        assert backup.checksum(ctx.engine) == before
+    assert taken.read_text() == "mine"
 
 
 def test_backup_restores_across_backends(ctx, db_url, cli_run, tmp_path, request) -> None:  # noqa: ANN001
@@ -88,8 +136,14 @@ def test_backup_restores_across_backends(ctx, db_url, cli_run, tmp_path, request
     eng = make_engine(other)
     schema.upgrade(eng)
     try:
-        backup.restore(eng, path)
-        assert backup.table_checksums(eng) == backup.table_checksums(ctx.engine)
+        assert backup.restore(eng, path).replaced == {}  # a fresh database: nothing to replace, no --replace needed
+        restored, source = backup.table_checksums(eng), backup.table_checksums(ctx.engine)
+        assert restored.pop("audit_event") != source.pop("audit_event") and restored == source  # + the restore's event
+        events = []
+        for e in (eng, ctx.engine):
+            with e.connect() as c:
+                events.append(c.execute(select(func.count()).select_from(m.AuditEvent)).scalar())
+        assert events[0] == events[1] + 1
     finally:
         eng.dispose()
 

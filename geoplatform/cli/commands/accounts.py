@@ -282,21 +282,41 @@ def backup_cmd(ctx: click.Context, file: str, as_json: bool) -> None:
 
 @click.command("restore")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--replace", is_flag=True, help="Replace a database that holds rows (their copy is written first).")
+@click.option("--keep", "keep", type=click.Path(dir_okay=False), default=None,
+              help="Where the copy of the replaced content goes (default: before-restore-<UTC time>.json.gz "
+                   "beside FILE).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def restore_cmd(ctx: click.Context, file: str, as_json: bool) -> None:
-    """Replace the whole database content by FILE's (one transaction: all or nothing)."""
+def restore_cmd(ctx: click.Context, file: str, replace: bool, keep: str | None, as_json: bool) -> None:
+    """Replace the whole database content by FILE's (one transaction: all or nothing). A database that holds rows is
+    replaced only with --replace, after a copy of its content is written (--keep)."""
+    import datetime as dt
+    from pathlib import Path
+
     from geoplatform import backup as b
     from geoplatform import schema
 
     c = get_context(ctx)
     schema.upgrade(c.engine)
+    if keep is None:  # a new file beside FILE
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        names = (f"before-restore-{stamp}{'' if n == 0 else f'-{n}'}.json.gz" for n in range(1000))
+        keep = str(next(p for name in names if not (p := Path(file).resolve().parent / name).exists()))
     try:
-        counts = b.restore(c.engine, file)
+        done = b.restore(c.engine, file, replace=replace, keep=keep, actor=acting_principal(c).name)
     except b.BackupError as exc:
         raise UserError(str(exc)) from exc
-    emit({"file": file, "rows": counts}, as_json,
-         lambda d: click.echo(f"restored {sum(d['rows'].values())} rows from {d['file']}"))
+    emit({"file": file, "rows": done.rows, "replaced": done.replaced, "kept": None if done.kept is None
+          else str(done.kept)}, as_json, _say_restored)
+
+
+def _say_restored(d: dict[str, Any]) -> None:
+    """The plain-text report of `restore`."""
+    click.echo(f"restored {sum(d['rows'].values())} rows from {d['file']}")
+    if d["kept"]:
+        click.echo(f"the {sum(d['replaced'].values())} rows it replaced are in {d['kept']} "
+                   f"(`geoplatform restore {d['kept']} --replace` puts them back)")
 
 
 def _account_names(names: list[str]) -> str:
