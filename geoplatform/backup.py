@@ -229,7 +229,9 @@ def _replace_in_transaction(engine: Engine, doc: dict[str, Any], heads: list[str
             conn.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
         held = {t.name: n for t in tables() if (n := conn.execute(select(func.count()).select_from(t)).scalar())}
         if held and not replace:
-            listed = ", ".join(f"{name} {n:,}" for name, n in sorted(held.items(), key=lambda kv: -kv[1]))
+            most = sorted(held.items(), key=lambda kv: -kv[1])
+            listed = ", ".join(f"{name} {n:,}" for name, n in most[:6]) + (f", … {len(most) - 6} more tables"
+                                                                            if len(most) > 6 else "")
             raise BackupError("backup.restore.not_empty", rows=f"{sum(held.values()):,}", tables=listed)
         if held and keep is not None:
             if keep.exists():  # never written over

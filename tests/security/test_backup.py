@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -98,7 +99,7 @@ def test_restore_refuses_a_database_that_holds_rows(ctx, db_url, cli_run, tmp_pa
     assert cli_run(db_url, "backup", str(path)).exit_code == 0
     before = backup.checksum(ctx.engine)
     r = cli_run(db_url, "restore", str(path))
-    assert r.exit_code == 2 and "--replace" in r.stderr and "compound" in r.stderr, r.stderr
+    assert r.exit_code == 2 and "--replace" in r.stderr and re.search(r"\(building [\d,]+, ", r.stderr), r.stderr
     assert backup.checksum(ctx.engine) == before and sorted(p.name for p in tmp_path.iterdir()) == ["b.json"]
     with pytest.raises(backup.BackupError) as err:
         backup.restore(ctx.engine, path)
