@@ -7,6 +7,7 @@ street) that the CLI shows as exit 2 and HTTP as 400/404, with the same message.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ add_messages({
         "export.format.unsupported": "导出项 {name} 只支持 {formats} 格式，不支持 {fmt}",
         "export.folder.missing": "{output}：文件夹 {folder} 不存在",
         "export.write_failed": "{output}：无法写入文件：{reason}",
+        "export.output.exists": "{output} 已存在：请换一个文件名，或加 --overwrite 替换整个文件（其中的所有图层）",
         "export.no_geometry": "{table} 没有几何数据：请导出为 csv 或 xlsx，而不是 shapefile",
         "export.shp.mixed": "{name} 混有多种几何类型（{kinds}），shapefile 只能存一种：请导出为 gpkg、geojson、csv 或 xlsx",
         "export.xlsx_cell": "{table} 有一个几何对象超过 Excel 单元格的容量（{limit} 个字符）：请导出为 gpkg、geojson 或 shp",
@@ -45,6 +47,8 @@ add_messages({
         "export.format.unsupported": "export {name} supports {formats}, not {fmt}",
         "export.folder.missing": "{output}: folder {folder} does not exist",
         "export.write_failed": "{output}: cannot write the file: {reason}",
+        "export.output.exists": "{output} exists: choose another name, or add --overwrite to replace the whole file "
+                                "(every layer in it)",
         "export.no_geometry": "{table} has no geometry: export it as csv or xlsx, not as a shapefile",
         "export.shp.mixed": "{name} mixes geometry types ({kinds}) and a shapefile holds one: "
                             "export as gpkg, geojson, csv or xlsx",
@@ -100,13 +104,16 @@ def export_target(context: Any, name: str) -> ExportTarget:  # noqa: ANN401
 
 
 def export_to_file(context: Any, name: str, fmt: str, output: str | Path, street: str | None = None, *,  # noqa: ANN401
-                   authorize: Callable[[ExportTarget, str | None], None] | None = None) -> int:
+                   authorize: Callable[[ExportTarget, str | None], None] | None = None, overwrite: bool = False) -> int:
     """Write the export `name` (a plugin's exporter, a table or a layer) as `fmt` to `output`; rows written.
 
     `street` (an NBS code or any name variant) limits it to one street. `authorize(target, street_code)`
     runs after the export and street are known and before anything is read (HTTP checks permissions
-    there). Bad input raises `UserInputError`: an unknown export or street is `NotFound`, an unknown or
-    unsupported format or an unwritable output a plain `UserInputError`.
+    there). An existing `output` is refused unless `overwrite` (a GeoPackage holding other layers would lose them);
+    the file is written beside it under a temporary name and renamed at the end, so a failed export leaves no
+    half-written file and an overwritten one as it was. Bad input raises `UserInputError`: an unknown export or
+    street is `NotFound`, an unknown or unsupported format, an existing or unwritable output a plain
+    `UserInputError`.
     """
     from geoplatform.streets import resolve_street
 
@@ -121,20 +128,30 @@ def export_to_file(context: Any, name: str, fmt: str, output: str | Path, street
         authorize(target, street_code)
     if fmt not in target.formats:
         raise UserInputError("export.format.unsupported", name=target.name, formats=", ".join(target.formats), fmt=fmt)
-    output = Path(output)
-    folder = output.expanduser().parent
+    shown = str(output)
+    output = Path(output).expanduser()
+    folder = output.parent
     if not folder.is_dir():
-        raise UserInputError("export.folder.missing", output=str(output), folder=str(folder))
+        raise UserInputError("export.folder.missing", output=shown, folder=str(folder))
+    if (output.exists() or output.is_symlink()) and not overwrite:
+        raise UserInputError("export.output.exists", output=shown)
+    partial = folder / f".{output.stem}.partial-{os.getpid()}{output.suffix}"  # same suffix: writers may go by it
     try:
+        partial.unlink(missing_ok=True)
         if target.exporter is not None:
-            return target.exporter.function(context, fmt, str(output), street_code)
-        if target.table is not None:
+            rows = target.exporter.function(context, fmt, str(partial), street_code)
+        elif target.table is not None:
             with context.session(readonly=True) as s:
                 frame = table_frame(s, target.table, street_code)
-            return write_file(frame, output, fmt, table=target.table)
-        return write_file(layer_frame(context, target.layer, street_code), output, fmt, table=target.name)
+            rows = write_file(frame, partial, fmt, table=target.table)
+        else:
+            rows = write_file(layer_frame(context, target.layer, street_code), partial, fmt, table=target.name)
+        os.replace(partial, output)
+        return rows
     except OSError as e:  # permission denied, disk full, a folder in the way …
-        raise UserInputError("export.write_failed", output=str(output), reason=e.strerror or str(e)) from None
+        raise UserInputError("export.write_failed", output=shown, reason=e.strerror or str(e)) from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def layer_frame(context: Any, spec: Any, street: str | None = None) -> pd.DataFrame:  # noqa: ANN401

@@ -161,3 +161,39 @@ def test_export_to_a_missing_folder_or_unwritable_file_is_one_clean_line(demo_ur
     blocked.mkdir()  # the path is a folder: opening it for writing fails with an OSError
     res = cli_run(demo_url, "export", kind, "--format", "xlsx", "-o", str(blocked))
     assert res.exit_code == 2 and "Traceback" not in res.stderr and str(blocked) in res.stderr, res.stderr
+
+
+def test_export_never_replaces_a_file_unless_asked(demo_url, cli_run, tmp_path):
+    """An existing output is refused (a GeoPackage with other layers would lose them all); --overwrite replaces it."""
+    import pyogrio
+
+    mine = tmp_path / "project.gpkg"
+    assert cli_run(demo_url, "export", "building", "--format", "gpkg", "-o", str(mine)).exit_code == 0
+    before = mine.read_bytes()
+    res = cli_run(demo_url, "export", "compound", "--format", "gpkg", "-o", str(mine))
+    assert res.exit_code == 2 and str(mine) in res.stderr and "--overwrite" in res.stderr, res.stderr
+    assert mine.read_bytes() == before and [n for n, _ in pyogrio.list_layers(mine)] == ["building"]
+    res = cli_run(demo_url, "export", "compound", "--format", "gpkg", "-o", str(mine), "--overwrite")
+    assert res.exit_code == 0, res.stderr
+    assert "compound" in [n for n, _ in pyogrio.list_layers(mine)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project.gpkg"]  # no temporary file left
+
+
+def test_a_failed_export_leaves_the_old_file_and_no_partial_one(demo_ctx, tmp_path, monkeypatch):
+    """The file is written under a temporary name and renamed at the end: a write that fails half way (disk full)
+    leaves the file it was to replace as it was, and nothing else."""
+    from geoplatform.errors import UserInputError
+    from geoplatform.io import export
+
+    old = tmp_path / "c.csv"
+    old.write_text("mine")
+
+    def half_then_full(frame, path, fmt, table=None):  # noqa: ANN001, ANN202
+        open(path, "w").write("half")  # noqa: SIM115
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "write_file", half_then_full)
+    with pytest.raises(UserInputError) as err:
+        export.export_to_file(demo_ctx, "compound", "csv", old, overwrite=True)
+    assert err.value.message.key == "export.write_failed" and "No space left" in str(err.value)
+    assert old.read_text() == "mine" and [p.name for p in tmp_path.iterdir()] == ["c.csv"]

@@ -14,15 +14,18 @@ FORMATS = ("geojson", "gpkg", "shp", "csv", "xlsx")  # geoplatform.io.export.FOR
 @click.option("--format", "fmt", default="geojson", show_default=True, type=click.Choice(FORMATS))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
 @click.option("--street", default=None, help="Only this street (NBS code or name).")
+@click.option("--overwrite", is_flag=True, help="Replace FILE if it exists (the whole file: every layer in it).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def export_cmd(ctx: click.Context, kind: str, fmt: str, output: str, street: str | None, as_json: bool) -> None:
-    """Export a table (compound, building, …), a layer or a plugin's named export to a file."""
+def export_cmd(ctx: click.Context, kind: str, fmt: str, output: str, street: str | None, overwrite: bool,
+               as_json: bool) -> None:
+    """Export a table (compound, building, …), a layer or a plugin's named export to a file (an existing file only
+    with --overwrite)."""
     from geoplatform.io.export import export_to_file
 
     c = get_context(ctx)
     require_schema(c)
-    n = export_to_file(c, kind, fmt, output, street)
+    n = export_to_file(c, kind, fmt, output, street, overwrite=overwrite)
     _audit(c, kind, fmt, output, street, n)
     emit({"kind": kind, "format": fmt, "output": output, "rows": n}, as_json,
          lambda d: click.echo(f"{d['rows']} rows → {d['output']}"))
