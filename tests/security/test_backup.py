@@ -188,3 +188,13 @@ def test_backup_is_a_consistent_snapshot_while_writers_run(ctx, tmp_path) -> Non
         t.join(timeout=120)
     assert not errors, errors
     assert max(seen) > 0  # the writer was running while the backups were taken
+
+
+def test_backup_keeps_an_existing_file_unless_asked(ctx, db_url, cli_run, tmp_path) -> None:  # noqa: ANN001
+    """A backup named like an existing one (maybe the last good copy) is refused; --overwrite replaces it."""
+    path = tmp_path / "gp.json"
+    path.write_text("the last good copy")
+    r = cli_run(db_url, "backup", str(path))
+    assert r.exit_code == 2 and "--overwrite" in r.stderr and path.read_text() == "the last good copy"
+    assert cli_run(db_url, "backup", str(path), "--overwrite").exit_code == 0
+    assert backup.read_backup(path)["format"] == backup.FORMAT

@@ -264,14 +264,20 @@ def _token_text(tok: dict[str, Any]) -> str:
 
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--overwrite", is_flag=True, help="Replace FILE if it exists (by default an existing file is kept).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def backup_cmd(ctx: click.Context, file: str, as_json: bool) -> None:
-    """Write a consistent copy of the whole database to FILE (JSON; gzip when FILE ends in .gz)."""
+def backup_cmd(ctx: click.Context, file: str, overwrite: bool, as_json: bool) -> None:
+    """Write a consistent copy of the whole database to FILE (JSON; gzip when FILE ends in .gz; an existing FILE only
+    with --overwrite)."""
+    from pathlib import Path
+
     from geoplatform import backup as b
 
     c = get_context(ctx)
     require_schema(c)
+    if Path(file).exists() and not overwrite:  # it may be the last good copy
+        raise UserError(f"{file} exists: choose another name, or add --overwrite to replace it")
     try:
         counts = b.backup(c.engine, file)
     except OSError as exc:
