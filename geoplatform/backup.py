@@ -224,9 +224,7 @@ def _replace_in_transaction(engine: Engine, doc: dict[str, Any], heads: list[str
                             actor: str, file: str, wrote: list[Path]) -> Restored:
     counts: dict[str, int] = {}
     with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE, no other writer from here on
-        if not is_sqlite(engine):  # readers go on; writers wait for the restore
-            names = ", ".join(conn.dialect.identifier_preparer.format_table(t) for t in tables())
-            conn.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
+        hold_writers(conn)
         held = {t.name: n for t in tables() if (n := conn.execute(select(func.count()).select_from(t)).scalar())}
         if held and not replace:
             most = sorted(held.items(), key=lambda kv: -kv[1])
@@ -234,14 +232,7 @@ def _replace_in_transaction(engine: Engine, doc: dict[str, Any], heads: list[str
                                                                             if len(most) > 6 else "")
             raise BackupError("backup.restore.not_empty", rows=f"{sum(held.values()):,}", tables=listed)
         if held and keep is not None:
-            if keep.exists():  # never written over
-                raise BackupError(f"{keep}: already exists (the copy of the database's content goes to a new file); "
-                                  "nothing was restored")
-            try:
-                _write(keep, dump_connection(conn), heads)
-            except OSError as exc:  # before anything is deleted
-                raise BackupError(f"{keep}: cannot write the copy of the database's content ({exc}); nothing was "
-                                  "restored") from exc
+            keep_copy(conn, keep, heads)  # before anything is deleted
             wrote.append(keep)
         for table in reversed(tables()):
             for col in _self_references(table):
@@ -271,6 +262,34 @@ def _replace_in_transaction(engine: Engine, doc: dict[str, Any], heads: list[str
             before={"rows": sum(held.values()), "kept": None if keep is None or not held else str(keep)},
             after={"file": file, "rows": sum(counts.values())}))
     return Restored(counts, held, keep if held else None)
+
+
+def hold_writers(conn: Connection) -> None:
+    """PostgreSQL: lock every table against other writers until the caller's transaction ends (readers go on);
+    SQLite's write transactions (BEGIN IMMEDIATE, geoplatform.db) already exclude them."""
+    if conn.dialect.name == "postgresql":
+        names = ", ".join(conn.dialect.identifier_preparer.format_table(t) for t in tables())
+        conn.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
+
+
+def keep_copy(conn: Connection, path: Path, heads: list[str]) -> None:
+    """Before a command replaces the database's content in the transaction of `conn`: write that content to the new
+    backup file `path` (BackupError, nothing written, when it exists or cannot be written). Call hold_writers first."""
+    if path.exists():  # never written over
+        raise BackupError(f"{path}: already exists (the copy of the database's content goes to a new file); "
+                          "nothing was replaced")
+    try:
+        _write(path, dump_connection(conn), heads)
+    except OSError as exc:
+        raise BackupError(f"{path}: cannot write the copy of the database's content ({exc}); nothing was "
+                          "replaced") from exc
+
+
+def new_copy_path(folder: Path, prefix: str) -> Path:
+    """A file name not taken yet in `folder`: `<prefix>-<UTC time>[-n].json.gz`."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    names = (f"{prefix}-{stamp}{'' if n == 0 else f'-{n}'}.json.gz" for n in range(1000))
+    return next(p for name in names if not (p := folder / name).exists())
 
 
 def _reset_sequences(conn: Connection) -> None:

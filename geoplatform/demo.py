@@ -38,6 +38,7 @@ add_messages({
         "demo.refused": "数据库中有非演示数据（{what}），`demo` 会删除它们，已拒绝执行。"
                         "确需替换请运行 `geoplatform demo --replace`，或用 --db 指定另一个数据库。",
         "demo.replacing": "将替换以下非演示数据：{what}",
+        "demo.kept": "被替换的数据库内容已先写入 {path}（`geoplatform restore {path} --replace` 可恢复）",
         "demo.changed": "生成演示数据期间数据库被修改，未写入任何数据；请重新运行 demo",
         "demo.accounts_created": "已创建演示账号（密码：{password}）：{names}",
         "demo.accounts_reset": "已重设演示账号密码（新密码：{password}），其登录会话已结束：{names}",
@@ -50,6 +51,8 @@ add_messages({
         "demo.refused": "the database holds data that is not demo data ({what}) and `demo` would delete it: "
                         "refused. Run `geoplatform demo --replace` to replace it, or give another database (--db).",
         "demo.replacing": "replacing data that is not demo data: {what}",
+        "demo.kept": "the database's content as it was is in {path} (`geoplatform restore {path} --replace` puts it "
+                     "back)",
         "demo.changed": "the database changed while the demo was being generated; nothing written, run demo again",
         "demo.accounts_created": "demo accounts created (password: {password}): {names}",
         "demo.accounts_reset": "demo accounts given a new password ({password}), their sessions ended: {names}",

@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from geoplatform import auth
 from geoplatform import models as m
@@ -301,16 +301,27 @@ def test_demo_refuses_a_database_holding_real_work(ctx, db_url, cli_run, tmp_pat
         assert r.exit_code == 2 and r.stdout == "", r.stderr
         assert "compound: 1" in r.stderr and "--replace" in r.stderr and "refused" in r.stderr
         assert backup.checksum(ctx.engine) == before  # not a row changed
-    r = cli_run(db_url, "demo", "--scale", "0.05", "--replace", "--json")
+    kept = tmp_path / "kept.json.gz"
+    r = cli_run(db_url, "demo", "--scale", "0.05", "--replace", "--keep", str(kept), "--json")
     assert r.exit_code == 0, r.stderr
-    assert "replacing data that is not demo data: compound: 1" in r.stderr
-    assert json.loads(r.stdout)["replaced"] == {"compound": 1}
+    assert "replacing data that is not demo data: compound: 1" in r.stderr and str(kept) in r.stderr
+    assert json.loads(r.stdout)["replaced"] == {"compound": 1} and json.loads(r.stdout)["kept"] == str(kept)
     with ctx.session(readonly=True) as s:
         assert s.get(m.Compound, "REAL-1") is None
-    assert cli_run(db_url, "demo", "--scale", "0.05").exit_code == 0  # a demo database again
+    assert backup.checksum(ctx.engine) != before
+    # the copy written first holds the database as it was: restoring it puts the real compound back
+    assert cli_run(db_url, "restore", str(kept), "--replace", "--keep", str(tmp_path / "demo.json.gz")).exit_code == 0
+    with ctx.session() as s:
+        assert s.get(m.Compound, "REAL-1") is not None
+        s.execute(delete(m.AuditEvent).where(m.AuditEvent.action == "restore"))
+    assert backup.checksum(ctx.engine) == before
+    assert cli_run(db_url, "demo", "--scale", "0.05", "--replace", "--keep", str(kept)).exit_code == 2  # never over
+    assert backup.checksum(ctx.engine) == before
 
 
 def test_demo_counts_other_accounts_as_real_work(ctx, db_url, cli_run, tmp_path) -> None:  # noqa: ANN001
+    from geoplatform import backup
+
     assert cli_run(db_url, "demo", "--scale", "0.05").exit_code == 0
     r = cli_run(db_url, "users", "add", "li.ming", "--role", "street_officer", "--street", "150203004",
                 "--password-stdin", input="s3cret-pass!\n")
@@ -326,9 +337,10 @@ def test_demo_counts_other_accounts_as_real_work(ctx, db_url, cli_run, tmp_path)
     assert r.exit_code == 0
     with ctx.session() as s:  # a handover of the real compound goes with it
         s.add(m.Handover(compound_id="REAL-2", facility="water", state="applied"))
-    r = cli_run(db_url, "demo", "--scale", "0.05", "--replace")
+    r = cli_run(db_url, "demo", "--scale", "0.05", "--replace", "--keep", str(tmp_path / "kept.json"))
     assert r.exit_code == 0, r.stderr
     assert "compound: 1" in r.stderr and "handover: 1" in r.stderr and "user_account: 1" in r.stderr
+    assert "li.ming" in json.dumps(backup.read_backup(tmp_path / "kept.json")["tables"]["user_account"])
     with ctx.session(readonly=True) as s:
         assert auth.get_user(s, "li.ming") is None
         assert s.scalar(select(func.count()).select_from(m.ApiToken)) == 0

@@ -297,7 +297,6 @@ def backup_cmd(ctx: click.Context, file: str, overwrite: bool, as_json: bool) ->
 def restore_cmd(ctx: click.Context, file: str, replace: bool, keep: str | None, as_json: bool) -> None:
     """Replace the whole database content by FILE's (one transaction: all or nothing). A database that holds rows is
     replaced only with --replace, after a copy of its content is written (--keep)."""
-    import datetime as dt
     from pathlib import Path
 
     from geoplatform import backup as b
@@ -306,9 +305,7 @@ def restore_cmd(ctx: click.Context, file: str, replace: bool, keep: str | None, 
     c = get_context(ctx)
     schema.upgrade(c.engine)
     if keep is None:  # a new file beside FILE
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        names = (f"before-restore-{stamp}{'' if n == 0 else f'-{n}'}.json.gz" for n in range(1000))
-        keep = str(next(p for name in names if not (p := Path(file).resolve().parent / name).exists()))
+        keep = str(b.new_copy_path(Path(file).resolve().parent, "before-restore"))
     try:
         done = b.restore(c.engine, file, replace=replace, keep=keep, actor=acting_principal(c).name)
     except b.BackupError as exc:

@@ -27,21 +27,26 @@ def init(ctx: click.Context) -> None:
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Date the demo's deadlines are relative to.")
 @click.option("--replace", is_flag=True,
               help="Also replace what is not demo data (imported rows, accounts other than the demo accounts).")
+@click.option("--keep", "keep", type=click.Path(dir_okay=False), default=None,
+              help="With --replace: where the copy of the replaced content goes (default: "
+                   "$GEOPLATFORM_INSTANCE/before-demo-<UTC time>.json.gz, instance/ unless set).")
 @click.option("--reset-passwords", "reset_passwords", is_flag=True,
               help="Give the existing demo accounts a new password too (GEOPLATFORM_DEMO_PASSWORD or a random one).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def demo(ctx: click.Context, scale: float, seed: int, today, replace: bool, reset_passwords: bool,  # noqa: ANN001
-         as_json: bool) -> None:
+def demo(ctx: click.Context, scale: float, seed: int, today, replace: bool, keep: str | None,  # noqa: ANN001
+         reset_passwords: bool, as_json: bool) -> None:
     """Load the synthetic Kundulun demo (labelled synthetic) in place of the demo data.
 
     Refuses a database holding anything but demo data unless --replace (and then says what it
-    replaces); existing demo accounts keep their passwords unless --reset-passwords."""
+    replaces, after writing a copy of the database to --keep); existing demo accounts keep their
+    passwords unless --reset-passwords."""
     import os
+    from pathlib import Path
 
     from geoplatform import auth as auth_mod
+    from geoplatform import backup, schema
     from geoplatform import demo as demo_mod
-    from geoplatform import schema
     from geoplatform.cli.commands.accounts import demo_accounts_message
     from geoplatform.i18n import t
 
@@ -63,17 +68,35 @@ def demo(ctx: click.Context, scale: float, seed: int, today, replace: bool, rese
         click.echo(t("demo.replacing", "en", what=demo_mod.describe(other)), err=True)
     click.echo(f"generating synthetic Kundulun (scale {scale}, seed {seed}) …", err=True)
     data = demo_mod.generate(scale=scale, seed=seed, today=today.date() if today else None)
-    with c.session() as s:
-        if demo_mod.other_rows(s) != other:  # work added while the demo was being generated
-            raise UserError(t("demo.changed", "en"))
-        if replace:
-            auth_mod.delete_users(s, auth_mod.other_accounts(s))
-        detached = auth_mod.detach_street_users(s)
-        counts = demo_mod.load(s, data, progress=lambda t, n: click.echo(f"  {t}: {n}", err=True))
-        counts.update(demo_mod.extend(c, s, today.date() if today else None, seed))
-        accounts = auth_mod.create_demo_users(s, password, detached, reset_passwords=reset_passwords)
+    kept, wrote, heads = None, False, sorted(schema.current_heads(c.engine))
+    if other:
+        folder = Path(os.environ.get("GEOPLATFORM_INSTANCE", "instance"))
+        kept = Path(keep) if keep else backup.new_copy_path(folder if folder.is_dir() else Path.cwd(), "before-demo")
+    try:
+        with c.session() as s:
+            backup.hold_writers(s.connection())
+            if demo_mod.other_rows(s) != other:  # work added while the demo was being generated
+                raise UserError(t("demo.changed", "en"))
+            if kept is not None:  # what is not demo data, kept before anything is deleted
+                backup.keep_copy(s.connection(), kept, heads)
+                wrote = True
+            if replace:
+                auth_mod.delete_users(s, auth_mod.other_accounts(s))
+            detached = auth_mod.detach_street_users(s)
+            counts = demo_mod.load(s, data, progress=lambda t, n: click.echo(f"  {t}: {n}", err=True))
+            counts.update(demo_mod.extend(c, s, today.date() if today else None, seed))
+            accounts = auth_mod.create_demo_users(s, password, detached, reset_passwords=reset_passwords)
+    except backup.BackupError as exc:
+        raise UserError(str(exc)) from exc
+    except BaseException:
+        if wrote:  # the transaction rolled back: nothing was replaced
+            kept.unlink(missing_ok=True)
+        raise
+    if kept is not None:
+        click.echo(t("demo.kept", "en", path=str(kept)), err=True)
     click.echo(demo_accounts_message(accounts), err=True)
     emit({"scale": scale, "seed": seed, "counts": counts, "source": demo_mod.SOURCE, "replaced": other,
+          "kept": None if kept is None else str(kept),
           "accounts": {"created": accounts.created, "reset": accounts.reset, "kept": accounts.kept}}, as_json,
          lambda d: click.echo(f"demo loaded (synthetic data): {d['counts']}"))
 
