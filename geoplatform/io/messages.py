@@ -268,6 +268,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.kind.unknown": ("unknown import kind {kind!r}; choose one of: {choices}",
                             "未知的导入类型“{kind}”，可选：{choices}"),
     "import.warn.columns_ignored": ("{file}: columns not imported: {columns}", "{file}：以下列未导入：{columns}"),
+    "import.warn.demo_source": ("{file}: {n} rows give the synthetic demo as their source; recorded as \"{source}\" "
+                                "(only `geoplatform demo` writes demo data, and deletes it when run again)",
+                                "{file}：有 {n} 行的数据来源写的是合成演示数据；已记为“{source}”"
+                                "（只有 `geoplatform demo` 写入演示数据，再次运行时会删除它们）"),
     "import.required_column": ("required column {field} missing (accepted headers: {headers})",
                                "缺少必填列 {field}（可用列名：{headers}）"),
     "import.value.required_empty": ("{field} is required but empty", "「{field}」为必填项，但为空"),

@@ -27,9 +27,26 @@ from geoplatform.store import CHUNK
 
 def count_rows(job: ImportJob) -> None:
     """What a write would do (for --dry-run), in the report."""
+    if "source" in job.model.__table__.c and "source" in job.fields_set():
+        _sources(job, job.column("source"), job.n)  # its warning
     keys = job.keys
     old = sum(1 for k in zip(*map(job.column, keys), strict=True) if k in job.existing) if job.existing else 0
     job.r.inserted, job.r.updated, job.r.imported = job.n - old, old, job.n
+
+
+def _sources(job: ImportJob, given: list[Any] | None, n: int) -> list[str]:
+    """Each row's provenance (`source`): the file's, else `import FILE` — and never the demo's: `geoplatform demo`
+    deletes rows that claim it without asking, so an imported row saying so (an edited demo export) is recorded as
+    imported, with a warning."""
+    from geoplatform.demo import SOURCE
+
+    own = f"import {job.t.name}"[:200]
+    if given is None:
+        return [own] * n
+    claimed = sum(1 for v in given if isinstance(v, str) and v.startswith(SOURCE))
+    if claimed:
+        job.r.warn("import.warn.demo_source", file=job.t.name, n=claimed, source=own)
+    return [own if not v or (isinstance(v, str) and v.startswith(SOURCE)) else v for v in given]
 
 
 def _insert_firms(job: ImportJob) -> None:
@@ -61,10 +78,9 @@ def write_rows(job: ImportJob, user: str) -> None:
             for gc in absent:
                 rec.pop(gc, None)
     if "source" in cols:
-        source = f"import {job.t.name}"
-        for rec in records:
-            if not rec.get("source"):
-                rec["source"] = source
+        for rec, source in zip(records, _sources(job, [rec.get("source") for rec in records], len(records)),
+                               strict=True):
+            rec["source"] = source
     if job.existing:
         new, old = [], []
         for rec in records:
@@ -128,9 +144,7 @@ def _write_new_columns(job: ImportJob, user: str) -> None:
         if gc not in job.geom_cols:
             columns.pop(gc, None)
     if "source" in table.c:
-        source = f"import {job.t.name}"
-        given = columns.get("source")
-        columns["source"] = [v or source for v in given] if given is not None else [source] * n
+        columns["source"] = _sources(job, columns.get("source"), n)
     fks = None
     if job.s.bind.dialect.name == "postgresql":  # the keys the rows name, locked (and any gone named) set-wise
         conn = job.s.connection()

@@ -405,3 +405,27 @@ def test_every_plugin_record_of_the_demo_is_demo_content(ctx, db_url, cli_run, t
                           found_on=dt.date(2026, 11, 1)))
     with ctx.session(readonly=True) as s:
         assert demo_module.other_rows(s) == {"compound": 1, "problem": 1}
+
+
+def test_an_imported_row_never_passes_for_demo_data(ctx, db_url, cli_run, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """A file that says its rows come from the synthetic demo (an edited export of the demo) imports them as imported
+    rows, with a warning: `demo` run again must not take them for its own and delete them unasked."""
+    monkeypatch.setenv("GEOPLATFORM_DEMO_PASSWORD", "demo-password-1")
+    assert cli_run(db_url, "demo", "--scale", "0.05").exit_code == 0
+    exported = tmp_path / "template.geojson"
+    assert cli_run(db_url, "export", "compound", "-o", str(exported)).exit_code == 0
+    doc = json.loads(exported.read_text())
+    feature = doc["features"][0]
+    assert feature["properties"]["source"].startswith("synthetic demo")
+    feature["properties"].update(id="REAL-7", name="真实小区七")
+    real = tmp_path / "real.geojson"
+    real.write_text(json.dumps({**doc, "features": [feature]}, ensure_ascii=False))
+    for extra in (("--dry-run",), ()):
+        r = cli_run(db_url, "import", "compounds", str(real), "--json", *extra)
+        assert r.exit_code == 0, r.stderr + r.stdout
+        assert any("synthetic demo" in w and 'recorded as "import real.geojson"' in w
+                   for w in json.loads(r.stdout)["warnings"]), r.stdout
+    with ctx.session(readonly=True) as s:
+        assert s.get(m.Compound, "REAL-7").source == "import real.geojson"
+    r = cli_run(db_url, "demo", "--scale", "0.05")
+    assert r.exit_code == 2 and "compound: 1" in r.stderr, r.stderr
