@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session
 from geoplatform import models as m
 from geoplatform.config import PlanSettings
 from geoplatform.i18n import add_messages
+from geoplatform.provenance import DEMO_SOURCE
 from geoplatform.reference import DISTRICT_CODE, DISTRICT_NAME, DISTRICT_OUTLINE, STREETS, street_aliases
 from geoplatform.store import insert_records
 
-SOURCE = "synthetic demo"
+SOURCE = DEMO_SOURCE  # every demo row's `source` starts with it (geoplatform.provenance)
 SERVED_MODES = PlanSettings().served_modes  # the plan's definition (RULES §1): these demo compounds get a firm
 
 add_messages({

@@ -22,6 +22,7 @@ from geoplatform import models as m
 from geoplatform.db import deferred_spatial_index
 from geoplatform.io import bulk
 from geoplatform.io.job import ImportJob
+from geoplatform.provenance import DEMO_SOURCE
 from geoplatform.store import CHUNK
 
 
@@ -38,15 +39,13 @@ def _sources(job: ImportJob, given: list[Any] | None, n: int) -> list[str]:
     """Each row's provenance (`source`): the file's, else `import FILE` — and never the demo's: `geoplatform demo`
     deletes rows that claim it without asking, so an imported row saying so (an edited demo export) is recorded as
     imported, with a warning."""
-    from geoplatform.demo import SOURCE
-
     own = f"import {job.t.name}"[:200]
     if given is None:
         return [own] * n
-    claimed = sum(1 for v in given if isinstance(v, str) and v.startswith(SOURCE))
+    claimed = sum(1 for v in given if isinstance(v, str) and v.startswith(DEMO_SOURCE))
     if claimed:
         job.r.warn("import.warn.demo_source", file=job.t.name, n=claimed, source=own)
-    return [own if not v or (isinstance(v, str) and v.startswith(SOURCE)) else v for v in given]
+    return [own if not v or (isinstance(v, str) and v.startswith(DEMO_SOURCE)) else v for v in given]
 
 
 def _insert_firms(job: ImportJob) -> None:
