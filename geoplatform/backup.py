@@ -182,7 +182,9 @@ def restore(engine: Engine, path: str | Path, replace: bool = False, keep: str |
     doc = read_backup(path)
     heads = sorted(schema.current_heads(engine))
     if doc.get("schema_heads") and heads and doc["schema_heads"] != heads:
-        raise BackupError(f"{path}: backup schema {doc['schema_heads']} differs from the database's {heads}")
+        raise BackupError(f"{path}: backup schema {doc['schema_heads']} differs from the database's {heads}: restore "
+                          "it with the release of its schema into a new database, then run this release's `geoplatform "
+                          "init` on that database to upgrade it (docs/deploy.md); nothing was restored")
     _refuse_nul(doc, Path(path).name)  # before anything is deleted: on either database, nothing half-written
     try:
         return _replace_content(engine, doc, heads, replace, None if keep is None else Path(keep), actor,
