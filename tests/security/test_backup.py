@@ -78,6 +78,7 @@ def test_restore_of_a_bad_file_leaves_the_database_unchanged(ctx, db_url, cli_ru
         "other.json": json.dumps({"format": "something-else"}).encode(),
         "table.json": json.dumps({**doc, "tables": {"no_such_table": {"columns": [], "rows": []}}}).encode(),
     }
+    cases["old.json"] = json.dumps({**doc, "schema_heads": ["0001"]}).encode()  # a backup of another schema version
     broken = json.loads(good.read_text())  # a compound pointing at a street that does not exist
     comp = broken["tables"]["compound"]
     comp["rows"][-1][comp["columns"].index("street_code")] = "999999999"
@@ -89,6 +90,8 @@ def test_restore_of_a_bad_file_leaves_the_database_unchanged(ctx, db_url, cli_ru
         assert r.exit_code != 0, name
         assert backup.checksum(ctx.engine) == before, name
         assert not (tmp_path / f"{name}.kept.json").exists(), name  # nothing was replaced: no copy is left
+        if name == "old.json":  # says how to bring it forward
+            assert "['0001']" in r.stderr and "`geoplatform init`" in r.stderr, r.stderr
     assert cli_run(db_url, "restore", str(tmp_path / "missing.json")).exit_code == 2
 
 
