@@ -13,6 +13,7 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,25 +86,30 @@ def _select(table: Table) -> Any:
     return select(*cols).order_by(*table.primary_key.columns)
 
 
-def dump_connection(conn: Connection) -> dict[str, Any]:
+Progress = Callable[[str, int], None]  # (table, rows) after each table with rows: a long backup or restore says so
+
+
+def dump_connection(conn: Connection, progress: Progress | None = None) -> dict[str, Any]:
     """Every table's rows read on one connection (inside the caller's transaction)."""
     out: dict[str, Any] = {}
     for table in tables():
         rows = conn.execute(_select(table)).all()
+        if progress is not None and rows:
+            progress(table.name, len(rows))
         cols = list(table.columns)
         out[table.name] = {"columns": [c.name for c in cols],
                            "rows": [[_encode(v, c) for v, c in zip(row, cols, strict=True)] for row in rows]}
     return out
 
 
-def _snapshot(engine: Engine) -> tuple[dict[str, Any], list[str]]:
+def _snapshot(engine: Engine, progress: Progress | None = None) -> tuple[dict[str, Any], list[str]]:
     from geoplatform import schema
 
     heads = sorted(schema.current_heads(engine))
     if is_sqlite(engine):
         # a plain BEGIN (no write lock): in WAL mode the reads share one snapshot
         with engine.execution_options(readonly=True).connect() as conn, conn.begin():
-            return dump_connection(conn), heads
+            return dump_connection(conn, progress), heads
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
         conn.execute(text("SET TRANSACTION READ ONLY"))
         # every table locked before the snapshot (its first read): TRUNCATE and the ALTER TABLE forms that rewrite a
@@ -111,12 +117,12 @@ def _snapshot(engine: Engine) -> tuple[dict[str, Any], list[str]]:
         # neither on its own (io/bulk.py), but a schema upgrade or another tool might — they wait for the backup now
         names = ", ".join(conn.dialect.identifier_preparer.format_table(t) for t in tables())
         conn.execute(text(f"LOCK TABLE {names} IN ACCESS SHARE MODE"))
-        return dump_connection(conn), heads
+        return dump_connection(conn, progress), heads
 
 
-def backup(engine: Engine, path: str | Path) -> dict[str, int]:
+def backup(engine: Engine, path: str | Path, progress: Progress | None = None) -> dict[str, int]:
     """Write a consistent copy of the whole database to `path`; returns rows per table."""
-    data, heads = _snapshot(engine)
+    data, heads = _snapshot(engine, progress)
     return _write(path, data, heads)
 
 
@@ -169,7 +175,7 @@ class Restored:
 
 
 def restore(engine: Engine, path: str | Path, replace: bool = False, keep: str | Path | None = None,
-            actor: str = "system") -> Restored:
+            actor: str = "system", progress: Progress | None = None) -> Restored:
     """Replace the whole database content by the backup's, in one transaction.
 
     A database holding rows is refused (`backup.restore.not_empty`, nothing changed) unless `replace`; its content
@@ -188,7 +194,7 @@ def restore(engine: Engine, path: str | Path, replace: bool = False, keep: str |
     _refuse_nul(doc, Path(path).name)  # before anything is deleted: on either database, nothing half-written
     try:
         return _replace_content(engine, doc, heads, replace, None if keep is None else Path(keep), actor,
-                                Path(path).name)
+                                Path(path).name, progress)
     except BackupError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, SQLAlchemyError) as exc:
@@ -211,11 +217,11 @@ def _refuse_nul(doc: dict[str, Any], file: str) -> None:
 
 
 def _replace_content(engine: Engine, doc: dict[str, Any], heads: list[str], replace: bool, keep: Path | None,
-                     actor: str, file: str) -> Restored:
+                     actor: str, file: str, progress: Progress | None = None) -> Restored:
     """restore()'s transaction; a copy it wrote (`keep`) is removed again when the restore fails (nothing replaced)."""
     wrote: list[Path] = []
     try:
-        return _replace_in_transaction(engine, doc, heads, replace, keep, actor, file, wrote)
+        return _replace_in_transaction(engine, doc, heads, replace, keep, actor, file, wrote, progress)
     except BaseException:
         for path in wrote:
             path.unlink(missing_ok=True)
@@ -223,7 +229,7 @@ def _replace_content(engine: Engine, doc: dict[str, Any], heads: list[str], repl
 
 
 def _replace_in_transaction(engine: Engine, doc: dict[str, Any], heads: list[str], replace: bool, keep: Path | None,
-                            actor: str, file: str, wrote: list[Path]) -> Restored:
+                            actor: str, file: str, wrote: list[Path], progress: Progress | None) -> Restored:
     counts: dict[str, int] = {}
     with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE, no other writer from here on
         hold_writers(conn)
@@ -257,6 +263,8 @@ def _replace_in_transaction(engine: Engine, doc: dict[str, Any], heads: list[str
                         vals.update({c.name: r[c.name] for c in table.columns if c.onupdate is not None and c.name in r})
                         conn.execute(update(table).where(pk == r[pk.name]).values(vals))
             counts[table.name] = len(records)
+            if progress is not None and records:
+                progress(table.name, len(records))
         if not is_sqlite(engine):
             _reset_sequences(conn)
         conn.execute(insert(m.AuditEvent.__table__).values(

@@ -37,6 +37,7 @@ def test_backup_restore_round_trip_is_identical(ctx, db_url, cli_run, tmp_path, 
     assert r.exit_code == 0, r.stderr
     counts = json.loads(r.stdout)["rows"]
     assert counts["compound"] > 10 and counts["user_account"] > 5 and counts["audit_event"] >= 1
+    assert f"  compound: {counts['compound']:,}\n" in r.stderr  # progress, a table at a time
     # change the database in every way: edits, deletions, new rows
     with ctx.session() as s:
         s.execute(update(m.Compound).values(households=0))
@@ -46,6 +47,7 @@ def test_backup_restore_round_trip_is_identical(ctx, db_url, cli_run, tmp_path, 
     assert changed != original
     r = cli_run(db_url, "restore", str(path), "--replace", "--json")
     assert r.exit_code == 0, r.stderr
+    assert f"  compound: {counts['compound']:,}\n" in r.stderr
     restored = backup.table_checksums(ctx.engine)
     audit = restored.pop("audit_event")  # the backup's events and one more: the restore's
     assert restored == {k: v for k, v in original.items() if k != "audit_event"} and audit != original["audit_event"]

@@ -279,7 +279,7 @@ def backup_cmd(ctx: click.Context, file: str, overwrite: bool, as_json: bool) ->
     if Path(file).exists() and not overwrite:  # it may be the last good copy
         raise UserError(f"{file} exists: choose another name, or add --overwrite to replace it")
     try:
-        counts = b.backup(c.engine, file)
+        counts = b.backup(c.engine, file, progress=_progress)
     except OSError as exc:
         raise UserError(f"{file}: cannot write ({exc})") from exc
     emit({"file": file, "rows": counts}, as_json,
@@ -307,11 +307,17 @@ def restore_cmd(ctx: click.Context, file: str, replace: bool, keep: str | None, 
     if keep is None:  # a new file beside FILE
         keep = str(b.new_copy_path(Path(file).resolve().parent, "before-restore"))
     try:
-        done = b.restore(c.engine, file, replace=replace, keep=keep, actor=acting_principal(c).name)
+        done = b.restore(c.engine, file, replace=replace, keep=keep, actor=acting_principal(c).name,
+                         progress=_progress)
     except b.BackupError as exc:
         raise UserError(str(exc)) from exc
     emit({"file": file, "rows": done.rows, "replaced": done.replaced, "kept": None if done.kept is None
           else str(done.kept)}, as_json, _say_restored)
+
+
+def _progress(table: str, rows: int) -> None:
+    """A table read or written by backup / restore, on stderr (a large database takes a while)."""
+    click.echo(f"  {table}: {rows:,}", err=True)
 
 
 def _say_restored(d: dict[str, Any]) -> None:
