@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from benchmarks.env import PASSWORD, Env, check
 from benchmarks.harness import Result
+from tests.support.serving import stop
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -41,11 +41,10 @@ def _wait(page: Any, expression: str, timeout: float = 120.0) -> None:
 
 def serve(env: Env, threshold: int | None = None) -> tuple[str, Any]:
     """The web app on a free 127.0.0.1 port (waitress, in a thread), optionally with another tile threshold;
-    returns (base URL, server)."""
+    returns (base URL, (server, thread) for stop())."""
     import logging
 
-    from waitress.server import create_server
-
+    from tests.support.serving import start
     from web.app import create_app
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -53,9 +52,8 @@ def serve(env: Env, threshold: int | None = None) -> tuple[str, Any]:
     app = create_app(env.context())
     if threshold is not None:
         app.config["GEOPLATFORM_TILE_THRESHOLD"] = threshold
-    srv = create_server(app, host="127.0.0.1", port=0, threads=8)
-    threading.Thread(target=srv.run, daemon=True).start()
-    return f"http://127.0.0.1:{srv.effective_port}", srv
+    srv, thread = start(app, threads=8)
+    return f"http://127.0.0.1:{srv.effective_port}", (srv, thread)
 
 
 def visit(browser: Any, base: str, timeout: float = 120.0) -> tuple[float, int, int, int]:
@@ -118,7 +116,7 @@ def measure(pages: list[tuple[Env, int | None]], browser: Any, repeats: int) -> 
         runs = rounds([lambda base=base: visit(browser, base) for base, _ in servers], repeats)
     finally:
         for _, srv in servers:
-            srv.close()
+            stop(*srv)  # not close() under a request in flight: see tests/support/serving.py
     return [(statistics.median(r[0] for r in rs), int(statistics.median(r[1] for r in rs)), rs[-1][2], rs[-1][3], w)
             for rs, w in zip(runs, warm, strict=True)]
 

@@ -30,23 +30,23 @@ from urllib.parse import urlsplit
 
 from benchmarks.env import Env, check
 from benchmarks.harness import Result, alternate
+from tests.support.serving import stop
 
 TARGET = 3.0  # issue 18: through OAPIF in less than 3× the time of reading the GeoPackage
 
 
 def _serve(env: Env) -> tuple[Any, str, str]:
-    """The app on a free loopback port (waitress, in a thread); returns (server, base URL, user:token)."""
-    from waitress.server import create_server
-
+    """The app on a free loopback port (waitress, in a thread); returns ((server, thread) for stop(), base URL,
+    user:token)."""
     from geoplatform import auth
+    from tests.support.serving import start
     from web.app import create_app
 
     ctx = env.context()
     with ctx.session() as s:
         token = auth.new_token(s, "admin")
-    server = create_server(create_app(ctx), host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True, name="b7-server").start()
-    return server, f"http://127.0.0.1:{server.effective_port}/ogc", f"admin:{token}"
+    server, thread = start(create_app(ctx), threads=4, name="b7-server")
+    return (server, thread), f"http://127.0.0.1:{server.effective_port}/ogc", f"admin:{token}"
 
 
 def _ogr2ogr(out: Path, source: str, layer: str, userpwd: str | None = None) -> None:
@@ -163,7 +163,7 @@ def run(env: Env, floor: bool = True) -> list[Result]:
         if floor:
             floor_row = _floor(env, url, userpwd, work, peer_out, export, n)
     finally:
-        server.close()
+        stop(*server)  # not server.close() under a request in flight: see tests/support/serving.py
     med = {k: statistics.median(v) for k, v in cpu.items()}
     size = f"{n:,} buildings, GeoPackage {export.stat().st_size / 1e6:.1f} MB"
     return [Result("B7 ogr2ogr copy of the buildings via OAPIF, cold", env.scale, env.backend,

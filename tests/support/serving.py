@@ -1,4 +1,4 @@
-"""A WSGI app under waitress on 127.0.0.1 for the browser tests, and a stop that is safe at any machine speed.
+"""A WSGI app under waitress on 127.0.0.1 for the tests and benchmarks, and a stop that is safe at any machine speed.
 
 `srv.close()` under a request still being served (the browser loads layers in the background) closes the
 server's wake-up pipe; the request's thread then writes its wake-up byte to that descriptor number — which by
@@ -19,15 +19,21 @@ STOP_LIMIT_S = 120.0  # only a bound on a hang: nothing is asserted on how long 
 @contextmanager
 def served(app: Any, threads: int = 6) -> Iterator[str]:
     """`app` served by waitress on a free 127.0.0.1 port in a daemon thread; yields its base URL."""
-    from waitress.server import create_server
-
-    srv = create_server(app, host="127.0.0.1", port=0, threads=threads)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
+    srv, thread = start(app, threads)
     try:
         yield f"http://127.0.0.1:{srv.effective_port}"
     finally:
         stop(srv, thread)
+
+
+def start(app: Any, threads: int = 6, name: str | None = None) -> tuple[Any, threading.Thread]:
+    """`app` served by waitress on a free 127.0.0.1 port in a daemon thread: (server, thread), for stop()."""
+    from waitress.server import create_server
+
+    srv = create_server(app, host="127.0.0.1", port=0, threads=threads)
+    thread = threading.Thread(target=srv.run, daemon=True, name=name)
+    thread.start()
+    return srv, thread
 
 
 def stop(srv: Any, thread: threading.Thread) -> None:

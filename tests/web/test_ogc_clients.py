@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -42,16 +41,12 @@ COPIED = ("district", "streets", "compounds", "compounds_points", "buildings", "
 @pytest.fixture(scope="module")
 def served(web_demo):  # noqa: ANN001, ANN201
     """(OGC base URL, "user:token", Context) of the web demo served on a free port for the module."""
-    from waitress.server import create_server
-
+    from tests.support.serving import served as serving
     from web.app import create_app
 
     ctx = Context.create(web_demo.url)
-    server = create_server(create_app(ctx), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True, name="ogc-clients")
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}/ogc", f"web_admin:{web_demo.admin_token}", ctx
-    server.close()
+    with serving(create_app(ctx), threads=4) as base:
+        yield f"{base}/ogc", f"web_admin:{web_demo.admin_token}", ctx
 
 
 def _gdal(served, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:  # noqa: ANN001
