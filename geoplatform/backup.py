@@ -219,17 +219,17 @@ def _refuse_nul(doc: dict[str, Any], file: str) -> None:
 def _replace_content(engine: Engine, doc: dict[str, Any], heads: list[str], replace: bool, keep: Path | None,
                      actor: str, file: str, progress: Progress | None = None) -> Restored:
     """restore()'s transaction; a copy it wrote (`keep`) is removed again when the restore fails (nothing replaced)."""
-    wrote: list[Path] = []
+    fresh = keep is not None and not keep.exists()  # keep_copy never writes over a file: only a new one is ours
     try:
-        return _replace_in_transaction(engine, doc, heads, replace, keep, actor, file, wrote, progress)
+        return _replace_in_transaction(engine, doc, heads, replace, keep, actor, file, progress)
     except BaseException:
-        for path in wrote:
-            path.unlink(missing_ok=True)
+        if fresh:
+            keep.unlink(missing_ok=True)
         raise
 
 
 def _replace_in_transaction(engine: Engine, doc: dict[str, Any], heads: list[str], replace: bool, keep: Path | None,
-                            actor: str, file: str, wrote: list[Path], progress: Progress | None) -> Restored:
+                            actor: str, file: str, progress: Progress | None) -> Restored:
     counts: dict[str, int] = {}
     with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE, no other writer from here on
         hold_writers(conn)
@@ -241,7 +241,6 @@ def _replace_in_transaction(engine: Engine, doc: dict[str, Any], heads: list[str
             raise BackupError("backup.restore.not_empty", rows=f"{sum(held.values()):,}", tables=listed)
         if held and keep is not None:
             keep_copy(conn, keep, heads)  # before anything is deleted
-            wrote.append(keep)
         for table in reversed(tables()):
             for col in _self_references(table):
                 conn.execute(update(table).values({col: None}))

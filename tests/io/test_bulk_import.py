@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 from sqlalchemy import create_engine, delete, event, select, text
@@ -336,11 +337,23 @@ def _recorded(ctx, ddl_record):  # noqa: ANN001, ANN202
 
 def test_set_wise_path_writes_an_emptied_table_without_truncating_it(emptied_ctx, monkeypatch):
     """Every building deleted, not yet vacuumed: the set-wise import writes them back into the same heap (no TRUNCATE,
-    which is not MVCC-safe), the catalogue ends as it began."""
+    which is not MVCC-safe), the catalogue ends as it began; a failed import leaves the table as it was."""
     ctx, path, n = emptied_ctx
     ddl, record = _set_wise(monkeypatch)
     node, _ = _heap(ctx)
     catalogue = _catalogue(ctx)
+    doubled = path.with_name("doubled.gpkg")  # one id twice, the checks bypassed: the primary key's build refuses it
+    frame = gpd.read_file(path)
+    pd.concat([frame, frame.iloc[:1]]).to_file(doubled, driver="GPKG", layer="buildings")
+    real_check_keys = references.check_keys
+    monkeypatch.setattr(references, "check_keys", lambda job: None)
+    with _recorded(ctx, record), pytest.raises(ImportFailed, match="pk_building"):
+        import_file(ctx, "buildings", doubled)
+    assert _heap(ctx)[0] == node and _catalogue(ctx) == catalogue  # (its aborted rows take heap space until a vacuum)
+    with ctx.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM building")).scalar() == 0
+    monkeypatch.setattr(references, "check_keys", real_check_keys)
+    ddl.clear()
     with _recorded(ctx, record):
         assert import_file(ctx, "buildings", path).inserted == n
     assert any("DROP CONSTRAINT" in d for d in ddl) and not any(d.startswith("TRUNCATE") for d in ddl)

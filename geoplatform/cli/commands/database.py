@@ -68,10 +68,11 @@ def demo(ctx: click.Context, scale: float, seed: int, today, replace: bool, keep
         click.echo(t("demo.replacing", "en", what=demo_mod.describe(other)), err=True)
     click.echo(f"generating synthetic Kundulun (scale {scale}, seed {seed}) …", err=True)
     data = demo_mod.generate(scale=scale, seed=seed, today=today.date() if today else None)
-    kept, wrote, heads = None, False, sorted(schema.current_heads(c.engine))
+    kept, heads = None, sorted(schema.current_heads(c.engine))
     if other:
         folder = Path(os.environ.get("GEOPLATFORM_INSTANCE", "instance"))
         kept = Path(keep) if keep else backup.new_copy_path(folder if folder.is_dir() else Path.cwd(), "before-demo")
+    fresh = kept is not None and not kept.exists()  # keep_copy never writes over a file: only a new one is ours
     try:
         with c.session() as s:
             backup.hold_writers(s.connection())
@@ -79,7 +80,6 @@ def demo(ctx: click.Context, scale: float, seed: int, today, replace: bool, keep
                 raise UserError(t("demo.changed", "en"))
             if kept is not None:  # what is not demo data, kept before anything is deleted
                 backup.keep_copy(s.connection(), kept, heads)
-                wrote = True
             if replace:
                 auth_mod.delete_users(s, auth_mod.other_accounts(s))
             detached = auth_mod.detach_street_users(s)
@@ -89,7 +89,7 @@ def demo(ctx: click.Context, scale: float, seed: int, today, replace: bool, keep
     except backup.BackupError as exc:
         raise UserError(str(exc)) from exc
     except BaseException:
-        if wrote:  # the transaction rolled back: nothing was replaced
+        if fresh:  # the transaction rolled back: nothing was replaced
             kept.unlink(missing_ok=True)
         raise
     if kept is not None:
