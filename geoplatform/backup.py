@@ -41,10 +41,14 @@ add_messages({
     "en": {
         "backup.restore.not_empty": "the database holds {rows} rows ({tables}): `restore` replaces them only with "
                                     "--replace (their copy is written first); nothing was restored",
+        "backup.copying": "writing the content it replaces to {path} first:",
+        "backup.restoring": "restoring {file}:",
     },
     "zh": {
         "backup.restore.not_empty": "数据库中已有 {rows} 行数据（{tables}）：只有加 --replace 才会替换"
                                     "（替换前先写出它们的副本）；本次未恢复任何数据",
+        "backup.copying": "先把将被替换的内容写入 {path}：",
+        "backup.restoring": "正在恢复 {file}：",
     },
 })
 
@@ -175,13 +179,14 @@ class Restored:
 
 
 def restore(engine: Engine, path: str | Path, replace: bool = False, keep: str | Path | None = None,
-            actor: str = "system", progress: Progress | None = None) -> Restored:
+            actor: str = "system", progress: Progress | None = None,
+            copy_progress: Progress | None = None) -> Restored:
     """Replace the whole database content by the backup's, in one transaction.
 
     A database holding rows is refused (`backup.restore.not_empty`, nothing changed) unless `replace`; its content
     is then first written to the backup file `keep` (when given) inside the same transaction, with every table
     locked against writers: the copy holds exactly what was replaced. The restore is audited (action `restore`,
-    by `actor`) after the restored rows.
+    by `actor`) after the restored rows. `progress`: each table written; `copy_progress`: each table of the copy.
     """
     from geoplatform import schema
 
@@ -194,7 +199,7 @@ def restore(engine: Engine, path: str | Path, replace: bool = False, keep: str |
     _refuse_nul(doc, Path(path).name)  # before anything is deleted: on either database, nothing half-written
     try:
         return _replace_content(engine, doc, heads, replace, None if keep is None else Path(keep), actor,
-                                Path(path).name, progress)
+                                Path(path).name, progress, copy_progress)
     except BackupError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, SQLAlchemyError) as exc:
@@ -217,11 +222,12 @@ def _refuse_nul(doc: dict[str, Any], file: str) -> None:
 
 
 def _replace_content(engine: Engine, doc: dict[str, Any], heads: list[str], replace: bool, keep: Path | None,
-                     actor: str, file: str, progress: Progress | None = None) -> Restored:
+                     actor: str, file: str, progress: Progress | None = None,
+                     copy_progress: Progress | None = None) -> Restored:
     """restore()'s transaction; a copy it wrote (`keep`) is removed again when the restore fails (nothing replaced)."""
     fresh = keep is not None and not keep.exists()  # keep_copy never writes over a file: only a new one is ours
     try:
-        return _replace_in_transaction(engine, doc, heads, replace, keep, actor, file, progress)
+        return _replace_in_transaction(engine, doc, heads, replace, keep, actor, file, progress, copy_progress)
     except BaseException:
         if fresh:
             keep.unlink(missing_ok=True)
@@ -229,7 +235,8 @@ def _replace_content(engine: Engine, doc: dict[str, Any], heads: list[str], repl
 
 
 def _replace_in_transaction(engine: Engine, doc: dict[str, Any], heads: list[str], replace: bool, keep: Path | None,
-                            actor: str, file: str, progress: Progress | None) -> Restored:
+                            actor: str, file: str, progress: Progress | None,
+                            copy_progress: Progress | None) -> Restored:
     counts: dict[str, int] = {}
     with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE, no other writer from here on
         hold_writers(conn)
@@ -240,7 +247,7 @@ def _replace_in_transaction(engine: Engine, doc: dict[str, Any], heads: list[str
                                                                             if len(most) > 6 else "")
             raise BackupError("backup.restore.not_empty", rows=f"{sum(held.values()):,}", tables=listed)
         if held and keep is not None:
-            keep_copy(conn, keep, heads)  # before anything is deleted
+            keep_copy(conn, keep, heads, copy_progress)  # before anything is deleted
         for table in reversed(tables()):
             for col in _self_references(table):
                 conn.execute(update(table).values({col: None}))
@@ -281,14 +288,15 @@ def hold_writers(conn: Connection) -> None:
         conn.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
 
 
-def keep_copy(conn: Connection, path: Path, heads: list[str]) -> None:
+def keep_copy(conn: Connection, path: Path, heads: list[str], progress: Progress | None = None) -> None:
     """Before a command replaces the database's content in the transaction of `conn`: write that content to the new
-    backup file `path` (BackupError, nothing written, when it exists or cannot be written). Call hold_writers first."""
+    backup file `path` (BackupError, nothing written, when it exists or cannot be written). Call hold_writers first;
+    `progress`: each table read."""
     if path.exists():  # never written over
         raise BackupError(f"{path}: already exists (the copy of the database's content goes to a new file); "
                           "nothing was replaced")
     try:
-        _write(path, dump_connection(conn), heads)
+        _write(path, dump_connection(conn, progress), heads)
     except OSError as exc:
         raise BackupError(f"{path}: cannot write the copy of the database's content ({exc}); nothing was "
                           "replaced") from exc

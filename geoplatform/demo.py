@@ -41,6 +41,7 @@ add_messages({
         "demo.replacing": "将替换以下非演示数据：{what}",
         "demo.kept": "被替换的数据库内容已先写入 {path}（`geoplatform restore {path} --replace` 可恢复）",
         "demo.changed": "生成演示数据期间数据库被修改，未写入任何数据；请重新运行 demo",
+        "demo.writing": "正在写入演示数据：",
         "demo.accounts_created": "已创建演示账号（密码：{password}）：{names}",
         "demo.accounts_reset": "已重设演示账号密码（新密码：{password}），其登录会话已结束：{names}",
         "demo.accounts_kept": "{n} 个已有演示账号保留原密码（重设请运行 `geoplatform demo --reset-passwords` "
@@ -55,6 +56,7 @@ add_messages({
         "demo.kept": "the database's content as it was is in {path} (`geoplatform restore {path} --replace` puts it "
                      "back)",
         "demo.changed": "the database changed while the demo was being generated; nothing written, run demo again",
+        "demo.writing": "writing the demo:",
         "demo.accounts_created": "demo accounts created (password: {password}): {names}",
         "demo.accounts_reset": "demo accounts given a new password ({password}), their sessions ended: {names}",
         "demo.accounts_kept": "{n} existing demo accounts keep their passwords (new ones: "

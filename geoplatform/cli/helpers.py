@@ -33,6 +33,21 @@ def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -
         human(data)
 
 
+def table_progress(heading: str | None = None) -> Callable[[str, int], None]:
+    """A progress callback of a long copy (backup, restore, demo): `  table: rows` on stderr as each table is done,
+    under `heading` (printed once, before the first table)."""
+    said = heading is None
+
+    def say(table: str, rows: int) -> None:
+        nonlocal said
+        if not said:
+            click.echo(heading, err=True)
+            said = True
+        click.echo(f"  {table}: {rows:,}", err=True)
+
+    return say
+
+
 def print_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
     """A plain aligned text table; columns are (key, header)."""
     from unicodedata import east_asian_width

@@ -305,6 +305,10 @@ def test_demo_refuses_a_database_holding_real_work(ctx, db_url, cli_run, tmp_pat
     r = cli_run(db_url, "demo", "--scale", "0.05", "--replace", "--keep", str(kept), "--json")
     assert r.exit_code == 0, r.stderr
     assert "replacing data that is not demo data: compound: 1" in r.stderr and str(kept) in r.stderr
+    copy_head, demo_head = r.stderr.index(f"writing the content it replaces to {kept} first:"), \
+        r.stderr.index("writing the demo:")  # the copy's tables, then the demo's, each under its heading
+    assert copy_head < demo_head and "  compound: " in r.stderr[copy_head:demo_head]
+    assert "  building: " in r.stderr[demo_head:]
     assert json.loads(r.stdout)["replaced"] == {"compound": 1} and json.loads(r.stdout)["kept"] == str(kept)
     with ctx.session(readonly=True) as s:
         assert s.get(m.Compound, "REAL-1") is None

@@ -47,7 +47,13 @@ def test_backup_restore_round_trip_is_identical(ctx, db_url, cli_run, tmp_path, 
     assert changed != original
     r = cli_run(db_url, "restore", str(path), "--replace", "--json")
     assert r.exit_code == 0, r.stderr
-    assert f"  compound: {counts['compound']:,}\n" in r.stderr
+    # the copy's tables under their heading (the content replaced: the changed one), then the restore's under its own
+    copy_head, restore_head = r.stderr.index("writing the content it replaces to "), r.stderr.index("restoring ")
+    assert copy_head < restore_head
+    copied, restoring = r.stderr[copy_head:restore_head], r.stderr[restore_head:]
+    assert f"  compound: {counts['compound']:,}\n" in copied and f"  compound: {counts['compound']:,}\n" in restoring
+    assert f"  user_account: {counts['user_account'] + 1:,}\n" in copied  # the intruder
+    assert f"  user_account: {counts['user_account']:,}\n" in restoring
     restored = backup.table_checksums(ctx.engine)
     audit = restored.pop("audit_event")  # the backup's events and one more: the restore's
     assert restored == {k: v for k, v in original.items() if k != "audit_event"} and audit != original["audit_event"]

@@ -15,6 +15,7 @@ from geoplatform.cli.helpers import (
     print_table,
     require_schema,
     resolve_street,
+    table_progress,
 )
 
 USER_OPTION = "Act as this stored account (its role applies: only an admin manages admin accounts); default: the " \
@@ -279,7 +280,7 @@ def backup_cmd(ctx: click.Context, file: str, overwrite: bool, as_json: bool) ->
     if Path(file).exists() and not overwrite:  # it may be the last good copy
         raise UserError(f"{file} exists: choose another name, or add --overwrite to replace it")
     try:
-        counts = b.backup(c.engine, file, progress=_progress)
+        counts = b.backup(c.engine, file, progress=table_progress())
     except OSError as exc:
         raise UserError(f"{file}: cannot write ({exc})") from exc
     emit({"file": file, "rows": counts}, as_json,
@@ -308,16 +309,12 @@ def restore_cmd(ctx: click.Context, file: str, replace: bool, keep: str | None, 
         keep = str(b.new_copy_path(Path(file).resolve().parent, "before-restore"))
     try:
         done = b.restore(c.engine, file, replace=replace, keep=keep, actor=acting_principal(c).name,
-                         progress=_progress)
+                         progress=table_progress(_say("backup.restoring", file=file)),
+                         copy_progress=table_progress(_say("backup.copying", path=keep)))
     except b.BackupError as exc:
         raise UserError(str(exc)) from exc
     emit({"file": file, "rows": done.rows, "replaced": done.replaced, "kept": None if done.kept is None
           else str(done.kept)}, as_json, _say_restored)
-
-
-def _progress(table: str, rows: int) -> None:
-    """A table read or written by backup / restore, on stderr (a large database takes a while)."""
-    click.echo(f"  {table}: {rows:,}", err=True)
 
 
 def _say_restored(d: dict[str, Any]) -> None:

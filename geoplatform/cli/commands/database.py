@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from geoplatform.cli.group import UserError
-from geoplatform.cli.helpers import emit, get_context, print_table, require_schema
+from geoplatform.cli.helpers import emit, get_context, print_table, require_schema, table_progress
 
 
 @click.command()
@@ -79,11 +79,12 @@ def demo(ctx: click.Context, scale: float, seed: int, today, replace: bool, keep
             if demo_mod.other_rows(s) != other:  # work added while the demo was being generated
                 raise UserError(t("demo.changed", "en"))
             if kept is not None:  # what is not demo data, kept before anything is deleted
-                backup.keep_copy(s.connection(), kept, heads)
+                backup.keep_copy(s.connection(), kept, heads, table_progress(t("backup.copying", "en", path=str(kept))))
+            writing = table_progress(t("demo.writing", "en") if kept is not None else None)  # apart from the copy's
             if replace:
                 auth_mod.delete_users(s, auth_mod.other_accounts(s))
             detached = auth_mod.detach_street_users(s)
-            counts = demo_mod.load(s, data, progress=lambda t, n: click.echo(f"  {t}: {n}", err=True))
+            counts = demo_mod.load(s, data, progress=writing)
             counts.update(demo_mod.extend(c, s, today.date() if today else None, seed))
             accounts = auth_mod.create_demo_users(s, password, detached, reset_passwords=reset_passwords)
     except backup.BackupError as exc:
