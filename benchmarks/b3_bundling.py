@@ -9,6 +9,7 @@ unique per district.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import time
@@ -30,6 +31,7 @@ TARGET = 1.3
 # CPU time is the same idle and busy (2026-12-07): the short samples' median is scheduler noise
 MIN_ROUNDS = 15
 NAIVE_SUBSET = 150  # orphans the naive pair loop is timed on (it is quadratic); the ratio is scaled to all
+FLOOR_MIN_SCALE = 10  # from here on each layout also gets its floor row (the plan without the cumulative 10万 preference)
 
 
 def frames(data: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -128,8 +130,9 @@ def run(env: Env) -> list[Result]:
 
 
 def _rows(name: str, env: Env, data: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame],
-          naive_floor: bool = True) -> list[Result]:
-    """The rows of one layout: ours vs the peer, checked first; the naive floor at 1×."""
+          naive_floor: bool = True, floor: bool | None = None) -> list[Result]:
+    """The rows of one layout: ours vs the peer, checked first; the naive floor at 1×; from FLOOR_MIN_SCALE on (or
+    with `floor`) the plan without the cumulative preference (see _floor)."""
     from plugins.bundling.benchmark import naive, ours, peer
     from plugins.bundling.rules import find_hosts, find_orphans
     from plugins.bundling.settings import BundlingSettings
@@ -160,4 +163,23 @@ def _rows(name: str, env: Env, data: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, g
         rows.append(Result("B3 planning vs naive pair loop", env.scale, "in-memory", "plan_bundles",
                            "Python pair loop (extrapolated)", t_o, t_naive, "floor (ratio ≪ 1)", t_o < t_naive,
                            size, note=f"loop timed on {len(sub)} orphans, scaled linearly"))
+    if floor or (floor is None and env.scale >= FLOOR_MIN_SCALE):
+        rows.append(_floor(name, env, orphans, hosts, barriers, s, pj, rounds, size))
     return rows
+
+
+def _floor(name: str, env: Env, orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame,
+           s: Any, pj: pd.DataFrame, rounds: int, size: str) -> Result:
+    """The plan with the 10万 m² preference lifted (no host is ever over it, so nothing is settled across the plan)
+    vs the same peer: every other step of RULES §5 the plan takes. Where ours misses, ours minus this is what the
+    cumulative preference costs — the global assignment the peer, the nearest host per orphan, does not make."""
+    from plugins.bundling.benchmark import ours, peer
+
+    lifted = dataclasses.replace(s, preferred_max_merged_area_m2=math.inf)
+    verify(ours(orphans, hosts, barriers, lifted), pj, orphans, hosts, barriers, lifted)
+    t_f, t_p = alternate(lambda: ours(orphans, hosts, barriers, lifted), lambda: peer(orphans, hosts, barriers, s),
+                         rounds)
+    return Result(f"{name} floor: without the cumulative 10万 preference", env.scale, "in-memory",
+                  "plan_bundles, preference lifted", "sjoin_nearest + filters", t_f, t_p, "info", None, size,
+                  note=f"preferred_max_merged_area_m2 = ∞ (every other rule as above); median of {rounds} alternating "
+                       "runs a side")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import math
 import os
 
 import numpy as np
@@ -240,6 +241,26 @@ def test_b3_takes_at_least_its_minimum_of_rounds_up_to_10x(tmp_path) -> None:  #
     planned = [r for r in rows if r.bench == "B3 bundle planning (district)"]
     assert len(planned) == 1 and planned[0].met is not None
     assert int(planned[0].note.split("median of ")[1].split()[0]) >= b3_bundling.MIN_ROUNDS > 1
+
+
+def test_b3_floor_row_lifts_the_cumulative_preference_only(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """From 10× on each layout has a floor row: the same plan with the 10万 preference lifted, checked, vs the peer."""
+    import plugins.bundling.benchmark as pb
+
+    env = Env("in-memory", 0.05, "", tmp_path, 1, benv.demo_data(0.05, 42, None)[0])
+    assert not [r for r in b3_bundling.run(env) if "floor:" in r.bench]  # below FLOOR_MIN_SCALE: none
+    caps = []
+    real = pb.ours
+
+    def ours(orphans, hosts, barriers, s):  # noqa: ANN001, ANN202
+        caps.append(s.preferred_max_merged_area_m2)
+        return real(orphans, hosts, barriers, s)
+
+    monkeypatch.setattr(pb, "ours", ours)
+    rows = b3_bundling._rows("B3 bundle planning (district)", env, b3_bundling.frames(env.data), floor=True)
+    floor = [r for r in rows if r.bench == "B3 bundle planning (district) floor: without the cumulative 10万 preference"]
+    assert len(floor) == 1 and floor[0].target == "info" and floor[0].met is None and floor[0].ours_s > 0
+    assert caps.count(math.inf) >= b3_bundling.MIN_ROUNDS and 100_000.0 in caps  # the floor's runs, and ours'
 
 
 def _pairs(plan: object, strip: bool = False) -> set[tuple[str, tuple[str, ...], str]]:
