@@ -176,7 +176,9 @@ def _floor(name: str, env: Env, orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFra
     from plugins.bundling.benchmark import ours, peer
 
     lifted = dataclasses.replace(s, preferred_max_merged_area_m2=math.inf)
-    verify(ours(orphans, hosts, barriers, lifted), pj, orphans, hosts, barriers, lifted)
+    plan = ours(orphans, hosts, barriers, lifted)
+    verify(plan, pj, orphans, hosts, barriers, lifted)
+    size = f"{size.split(' → ')[0]} → {len(plan.proposals):,} proposals"  # its own plan's
     t_f, t_p = alternate(lambda: ours(orphans, hosts, barriers, lifted), lambda: peer(orphans, hosts, barriers, s),
                          rounds)
     return Result(f"{name} floor: without the cumulative 10万 preference", env.scale, "in-memory",
