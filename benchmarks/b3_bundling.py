@@ -31,7 +31,7 @@ TARGET = 1.3
 # CPU time is the same idle and busy (2026-12-07): the short samples' median is scheduler noise
 MIN_ROUNDS = 15
 NAIVE_SUBSET = 150  # orphans the naive pair loop is timed on (it is quadratic); the ratio is scaled to all
-FLOOR_MIN_SCALE = 10  # from here on each layout also gets its floor row (the plan without the cumulative 10万 preference)
+FLOOR_MIN_SCALE = 10  # from here on each layout also gets its floor row (the plan without the 10万 preference)
 
 
 def frames(data: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -132,7 +132,7 @@ def run(env: Env) -> list[Result]:
 def _rows(name: str, env: Env, data: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame],
           naive_floor: bool = True, floor: bool | None = None) -> list[Result]:
     """The rows of one layout: ours vs the peer, checked first; the naive floor at 1×; from FLOOR_MIN_SCALE on (or
-    with `floor`) the plan without the cumulative preference (see _floor)."""
+    with `floor`) the plan without the 10万 preference (see _floor)."""
     from plugins.bundling.benchmark import naive, ours, peer
     from plugins.bundling.rules import find_hosts, find_orphans
     from plugins.bundling.settings import BundlingSettings
@@ -170,9 +170,10 @@ def _rows(name: str, env: Env, data: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, g
 
 def _floor(name: str, env: Env, orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame,
            s: Any, pj: pd.DataFrame, rounds: int, size: str) -> Result:
-    """The plan with the 10万 m² preference lifted (no host is ever over it, so nothing is settled across the plan)
-    vs the same peer: every other step of RULES §5 the plan takes. Where ours misses, ours minus this is what the
-    cumulative preference costs — the global assignment the peer, the nearest host per orphan, does not make."""
+    """The plan with the 10万 m² preference lifted vs the same peer: no host is ever over it, so none ranks after the
+    others for being over, and nothing is settled across the plan (the cumulative preference); every other step of
+    RULES §5 runs. Where ours misses, ours minus this is what the preference costs — mostly its settling across the
+    plan, a global assignment the peer (the nearest host per orphan) does not make."""
     from plugins.bundling.benchmark import ours, peer
 
     lifted = dataclasses.replace(s, preferred_max_merged_area_m2=math.inf)
@@ -181,7 +182,7 @@ def _floor(name: str, env: Env, orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFra
     size = f"{size.split(' → ')[0]} → {len(plan.proposals):,} proposals"  # its own plan's
     t_f, t_p = alternate(lambda: ours(orphans, hosts, barriers, lifted), lambda: peer(orphans, hosts, barriers, s),
                          rounds)
-    return Result(f"{name} floor: without the cumulative 10万 preference", env.scale, "in-memory",
+    return Result(f"{name} floor: without the 10万 preference", env.scale, "in-memory",
                   "plan_bundles, preference lifted", "sjoin_nearest + filters", t_f, t_p, "info", None, size,
                   note=f"preferred_max_merged_area_m2 = ∞ (every other rule as above); median of {rounds} alternating "
                        "runs a side")

@@ -258,7 +258,7 @@ def test_b3_floor_row_lifts_the_cumulative_preference_only(tmp_path, monkeypatch
 
     monkeypatch.setattr(pb, "ours", ours)
     rows = b3_bundling._rows("B3 bundle planning (district)", env, b3_bundling.frames(env.data), floor=True)
-    floor = [r for r in rows if r.bench == "B3 bundle planning (district) floor: without the cumulative 10万 preference"]
+    floor = [r for r in rows if r.bench == "B3 bundle planning (district) floor: without the 10万 preference"]
     assert len(floor) == 1 and floor[0].target == "info" and floor[0].met is None and floor[0].ours_s > 0
     assert caps.count(math.inf) >= b3_bundling.MIN_ROUNDS and 100_000.0 in caps  # the floor's runs, and ours'
 
