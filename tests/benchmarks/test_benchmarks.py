@@ -243,7 +243,7 @@ def test_b3_takes_at_least_its_minimum_of_rounds_up_to_10x(tmp_path) -> None:  #
     assert int(planned[0].note.split("median of ")[1].split()[0]) >= b3_bundling.MIN_ROUNDS > 1
 
 
-def test_b3_floor_row_lifts_the_cumulative_preference_only(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_b3_floor_row_is_the_plan_with_the_preference_lifted(tmp_path, monkeypatch) -> None:  # noqa: ANN001
     """From 10× on each layout has a floor row: the same plan with the 10万 preference lifted, checked, vs the peer."""
     import plugins.bundling.benchmark as pb
 
