@@ -150,8 +150,7 @@ def _rows(name: str, env: Env, data: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, g
 
     rounds = max(env.repeats, MIN_ROUNDS) if env.scale <= 10 else env.repeats
     t_o, t_p = alternate(counted, lambda: peer(orphans, hosts, barriers, s), rounds)
-    size = (f"{len(orphans):,} orphans, {len(hosts):,} hosts, {len(barriers)} barriers → "
-            f"{len(plan.proposals):,} proposals")
+    size = _size(orphans, hosts, barriers, plan)
     rows = [Result(name, env.scale, "in-memory", "plan_bundles",
                    "sjoin_nearest + filters", t_o, t_p, f"≤ {TARGET}×", t_o / t_p <= TARGET, size,
                    note=f"max_distance {s.max_distance_m:g} m; median of {len(runs)} alternating runs a side")]
@@ -164,12 +163,18 @@ def _rows(name: str, env: Env, data: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, g
                            "Python pair loop (extrapolated)", t_o, t_naive, "floor (ratio ≪ 1)", t_o < t_naive,
                            size, note=f"loop timed on {len(sub)} orphans, scaled linearly"))
     if floor or (floor is None and env.scale >= FLOOR_MIN_SCALE):
-        rows.append(_floor(name, env, orphans, hosts, barriers, s, pj, rounds, size))
+        rows.append(_floor(name, env, orphans, hosts, barriers, s, pj, rounds))
     return rows
 
 
+def _size(orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame, plan: Any) -> str:
+    """A B3 row's sizes: the layout's inputs and what its plan proposes."""
+    return (f"{len(orphans):,} orphans, {len(hosts):,} hosts, {len(barriers)} barriers → "
+            f"{len(plan.proposals):,} proposals")
+
+
 def _floor(name: str, env: Env, orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame,
-           s: Any, pj: pd.DataFrame, rounds: int, size: str) -> Result:
+           s: Any, pj: pd.DataFrame, rounds: int) -> Result:
     """The plan with the 10万 m² preference lifted vs the same peer: no host is ever over it, so none ranks after the
     others for being over, and nothing is settled across the plan (the cumulative preference); every other step of
     RULES §5 runs. Where ours misses, ours minus this is what the preference costs — mostly its settling across the
@@ -179,10 +184,10 @@ def _floor(name: str, env: Env, orphans: gpd.GeoDataFrame, hosts: gpd.GeoDataFra
     lifted = dataclasses.replace(s, preferred_max_merged_area_m2=math.inf)
     plan = ours(orphans, hosts, barriers, lifted)
     verify(plan, pj, orphans, hosts, barriers, lifted)
-    size = f"{size.split(' → ')[0]} → {len(plan.proposals):,} proposals"  # its own plan's
     t_f, t_p = alternate(lambda: ours(orphans, hosts, barriers, lifted), lambda: peer(orphans, hosts, barriers, s),
                          rounds)
     return Result(f"{name} floor: without the 10万 preference", env.scale, "in-memory",
-                  "plan_bundles, preference lifted", "sjoin_nearest + filters", t_f, t_p, "info", None, size,
+                  "plan_bundles, preference lifted", "sjoin_nearest + filters", t_f, t_p, "info", None,
+                  _size(orphans, hosts, barriers, plan),
                   note=f"preferred_max_merged_area_m2 = ∞ (every other rule as above); median of {rounds} alternating "
                        "runs a side")

@@ -248,8 +248,11 @@ def test_b3_floor_row_is_the_plan_with_the_preference_lifted(tmp_path, monkeypat
     """From 10× on (asked for here) each layout has a floor row: the plan with the 10万 preference lifted, checked,
     vs the peer (below 10× there is none: test_b3_takes_at_least_its_minimum_of_rounds_up_to_10x)."""
     import plugins.bundling.benchmark as pb
+    from plugins.bundling.rules import find_hosts, find_orphans
+    from plugins.bundling.settings import BundlingSettings
 
-    env = Env("in-memory", 0.05, "", tmp_path, 1, benv.demo_data(0.05, 42, None)[0])
+    # at 0.2 the lifted plan proposes one bundle more than ours (15 against 14): the sizes tell the plans apart
+    env = Env("in-memory", 0.2, "", tmp_path, 1, benv.demo_data(0.2, 42, None)[0])
     caps = []
     real = pb.ours
 
@@ -262,6 +265,11 @@ def test_b3_floor_row_is_the_plan_with_the_preference_lifted(tmp_path, monkeypat
     floor = [r for r in rows if r.bench == "B3 bundle planning (district) floor: without the 10万 preference"]
     assert len(floor) == 1 and floor[0].target == "info" and floor[0].met is None and floor[0].ours_s > 0
     assert caps.count(math.inf) >= b3_bundling.MIN_ROUNDS and 100_000.0 in caps  # the floor's runs, and ours'
+    compounds, buildings, barriers = b3_bundling.frames(env.data)
+    s = BundlingSettings(preferred_max_merged_area_m2=math.inf)
+    lifted = real(find_orphans(compounds, buildings, s), find_hosts(compounds, s), barriers, s)
+    assert floor[0].size.endswith(f"→ {len(lifted.proposals):,} proposals")  # its own plan's count
+    assert floor[0].size != rows[0].size  # not ours' (the row above it)
 
 
 def _pairs(plan: object, strip: bool = False) -> set[tuple[str, tuple[str, ...], str]]:
